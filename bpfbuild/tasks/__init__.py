@@ -1,1 +1,31 @@
-"""tasks."""
+"""doit task generators (the only package that imports doit).
+
+``dodo.py`` imports ``DOIT_CONFIG`` and the ``task_*`` generators from here.  One generator per
+stage; ``basename`` is the stage the user types and ``name`` the program (``doit build:hello``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bpfbuild.config import load_config
+from bpfbuild.tasks.build import task_build, task_headers
+
+__all__ = ["DEFAULT_TASKS", "doit_config", "task_build", "task_headers"]
+
+# What a bare `doit` runs, in order.
+DEFAULT_TASKS = ["build"]
+
+
+def doit_config(root: Path | str = ".") -> dict[str, Any]:
+    """DOIT_CONFIG for a bpfbuild project: default stages, and a JSON dependency DB in the build dir."""
+    build_dir = load_config(Path(root)).build_dir
+    build_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "default_tasks": list(DEFAULT_TASKS),
+        "dep_file": str(build_dir / ".doit.db"),
+        "backend": "json",
+        "verbosity": 2,
+        "action_string_formatting": "new",
+    }

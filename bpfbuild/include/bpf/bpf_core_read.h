@@ -1,0 +1,86 @@
+/* bpfbuild's header set: CO-RE reads (compile once, run everywhere).
+ *
+ * Field accesses wrapped in __builtin_preserve_access_index() produce CO-RE relocations in
+ * .BTF.ext; the loader rewrites their offsets for the running kernel's types.
+ *   BPF_CORE_READ(src, a, b, c)   reads src->a->b->c, one bpf_probe_read_kernel() per hop
+ *   BPF_CORE_READ_INTO(&dst, src, a, b)
+ *   bpf_core_read(dst, sz, src)   one relocatable read
+ *   bpf_core_field_exists(x), bpf_core_field_size(x), bpf_core_type_exists(T)
+ */
+#ifndef BPFBUILD_BPF_CORE_READ_H
+#define BPFBUILD_BPF_CORE_READ_H
+
+/* Relocation kinds understood by __builtin_preserve_field_info / type_info. */
+enum bpf_field_info_kind {
+	BPF_FIELD_BYTE_OFFSET = 0,
+	BPF_FIELD_BYTE_SIZE = 1,
+	BPF_FIELD_EXISTS = 2,
+	BPF_FIELD_SIGNED = 3,
+	BPF_FIELD_LSHIFT_U64 = 4,
+	BPF_FIELD_RSHIFT_U64 = 5,
+};
+enum bpf_type_info_kind {
+	BPF_TYPE_EXISTS = 0,
+	BPF_TYPE_SIZE = 1,
+	BPF_TYPE_MATCHES = 2,
+};
+
+#define bpf_core_field_exists(field) __builtin_preserve_field_info(field, BPF_FIELD_EXISTS)
+#define bpf_core_field_size(field) __builtin_preserve_field_info(field, BPF_FIELD_BYTE_SIZE)
+#define bpf_core_field_offset(field) __builtin_preserve_field_info(field, BPF_FIELD_BYTE_OFFSET)
+#define bpf_core_type_exists(type) __builtin_preserve_type_info(*(typeof(type) *)0, BPF_TYPE_EXISTS)
+#define bpf_core_type_size(type) __builtin_preserve_type_info(*(typeof(type) *)0, BPF_TYPE_SIZE)
+
+#define bpf_core_read(dst, sz, src) \
+	bpf_probe_read_kernel(dst, sz, (const void *)__builtin_preserve_access_index(src))
+#define bpf_core_read_str(dst, sz, src) \
+	bpf_probe_read_kernel_str(dst, sz, (const void *)__builtin_preserve_access_index(src))
+
+/* One hop: read (src)->field into dst with a relocatable address. */
+#define __bpfbuild_core_hop(dst, src, field) \
+	bpf_core_read((void *)(dst), sizeof(*(dst)), &(src)->field)
+
+/* Chains of up to six fields; each intermediate pointer is read from kernel memory. */
+#define __bpfbuild_core_chain1(dst, s, a) __bpfbuild_core_hop(dst, s, a)
+#define __bpfbuild_core_chain2(dst, s, a, b) ({ typeof((s)->a) __p1; \
+	__bpfbuild_core_hop(&__p1, s, a); __bpfbuild_core_hop(dst, __p1, b); })
+#define __bpfbuild_core_chain3(dst, s, a, b, c) ({ typeof((s)->a) __p1; typeof((s)->a->b) __p2; \
+	__bpfbuild_core_hop(&__p1, s, a); __bpfbuild_core_hop(&__p2, __p1, b); \
+	__bpfbuild_core_hop(dst, __p2, c); })
+#define __bpfbuild_core_chain4(dst, s, a, b, c, d) ({ typeof((s)->a) __p1; typeof((s)->a->b) __p2; \
+	typeof((s)->a->b->c) __p3; __bpfbuild_core_hop(&__p1, s, a); __bpfbuild_core_hop(&__p2, __p1, b); \
+	__bpfbuild_core_hop(&__p3, __p2, c); __bpfbuild_core_hop(dst, __p3, d); })
+#define __bpfbuild_core_chain5(dst, s, a, b, c, d, e) ({ typeof((s)->a) __p1; typeof((s)->a->b) __p2; \
+	typeof((s)->a->b->c) __p3; typeof((s)->a->b->c->d) __p4; __bpfbuild_core_hop(&__p1, s, a); \
+	__bpfbuild_core_hop(&__p2, __p1, b); __bpfbuild_core_hop(&__p3, __p2, c); \
+	__bpfbuild_core_hop(&__p4, __p3, d); __bpfbuild_core_hop(dst, __p4, e); })
+#define __bpfbuild_core_chain6(dst, s, a, b, c, d, e, f) ({ typeof((s)->a) __p1; typeof((s)->a->b) __p2; \
+	typeof((s)->a->b->c) __p3; typeof((s)->a->b->c->d) __p4; typeof((s)->a->b->c->d->e) __p5; \
+	__bpfbuild_core_hop(&__p1, s, a); __bpfbuild_core_hop(&__p2, __p1, b); \
+	__bpfbuild_core_hop(&__p3, __p2, c); __bpfbuild_core_hop(&__p4, __p3, d); \
+	__bpfbuild_core_hop(&__p5, __p4, e); __bpfbuild_core_hop(dst, __p5, f); })
+
+#define __bpfbuild_core_nargs(...) __bpfbuild_core_nargs_(__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
+#define __bpfbuild_core_nargs_(_1, _2, _3, _4, _5, _6, N, ...) N
+#define __bpfbuild_core_cat(a, b) __bpfbuild_core_cat_(a, b)
+#define __bpfbuild_core_cat_(a, b) a ## b
+
+#define BPF_CORE_READ_INTO(dst, src, ...) \
+	__bpfbuild_core_cat(__bpfbuild_core_chain, __bpfbuild_core_nargs(__VA_ARGS__))(dst, src, __VA_ARGS__)
+
+/* The value of src->a->b...: the type of the last field. */
+#define __bpfbuild_core_last_type1(s, a) typeof((s)->a)
+#define __bpfbuild_core_last_type2(s, a, b) typeof((s)->a->b)
+#define __bpfbuild_core_last_type3(s, a, b, c) typeof((s)->a->b->c)
+#define __bpfbuild_core_last_type4(s, a, b, c, d) typeof((s)->a->b->c->d)
+#define __bpfbuild_core_last_type5(s, a, b, c, d, e) typeof((s)->a->b->c->d->e)
+#define __bpfbuild_core_last_type6(s, a, b, c, d, e, f) typeof((s)->a->b->c->d->e->f)
+
+#define BPF_CORE_READ(src, ...) ({						\
+	__bpfbuild_core_cat(__bpfbuild_core_last_type, __bpfbuild_core_nargs(__VA_ARGS__))(src, __VA_ARGS__) \
+		__bpfbuild_core_val;						\
+	BPF_CORE_READ_INTO(&__bpfbuild_core_val, src, __VA_ARGS__);		\
+	__bpfbuild_core_val;							\
+})
+
+#endif /* BPFBUILD_BPF_CORE_READ_H */

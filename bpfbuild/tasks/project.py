@@ -1,0 +1,50 @@
+"""The project as the task generators see it: configuration and toolchain, computed once per run.
+
+Everything here is cheap on purpose: ``doit`` with nothing to do reads pyproject.toml, lists
+``programs/``, stats the compiler (its probe results are cached in the build dir) and reads
+the depfiles; it never starts a compiler or imports pyelftools/jinja2.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bpfbuild.config import Config, load_config
+from bpfbuild.errors import BpfBuildError
+from bpfbuild.toolchain.discover import Compiler, IncludeSet, discover, include_set
+
+__all__ = ["Project", "current_project"]
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    config: Config
+    compiler: Compiler | None
+    compiler_error: str | None
+    includes: IncludeSet | None
+
+    @property
+    def generated_include_dir(self) -> Path:
+        return self.config.build_dir / "include"
+
+    @property
+    def helper_defs(self) -> Path:
+        return self.generated_include_dir / "bpf" / "bpf_helper_defs.h"
+
+
+def load_project(root: Path) -> Project:
+    config = load_config(root)
+    try:
+        compiler = discover(cache_file=config.build_dir / ".toolchain.json")
+    except BpfBuildError as exc:
+        return Project(config, None, str(exc), None)
+    bundled = os.environ.get("BPFBUILD_HEADERS", "auto") == "bundled"
+    includes = include_set(compiler, config.build_dir / "include", bundled=bundled)
+    return Project(config, compiler, None, includes)
+
+
+def current_project() -> Project:
+    """The project of the current directory (doit runs from the dodo.py's folder)."""
+    return load_project(Path("."))
