@@ -7,6 +7,7 @@ the depfiles; it never starts a compiler or imports pyelftools/jinja2.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,5 +47,15 @@ def load_project(root: Path) -> Project:
 
 
 def current_project() -> Project:
-    """The project of the current directory (doit runs from the dodo.py's folder)."""
+    """The project of the current directory (doit runs from the dodo.py's folder).
+
+    Memoised per process on what it depends on (directory and environment), so the stage
+    generators of one ``doit`` run share one discovery.
+    """
+    return _project_for(os.getcwd(), os.environ.get("BPF_CLANG"), os.environ.get("BPFBUILD_HEADERS"),
+                        os.environ.get("PATH"))
+
+
+@functools.lru_cache(maxsize=8)
+def _project_for(cwd: str, bpf_clang: str | None, headers: str | None, path: str | None) -> Project:
     return load_project(Path("."))

@@ -12,11 +12,9 @@ import enum
 import importlib.util
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -66,7 +64,7 @@ class IncludeSet:
 
 
 def _zig_arch() -> str:
-    machine = platform.machine()
+    machine = os.uname().machine
     return {"x86_64": "x86", "i686": "x86", "aarch64": "aarch64", "armv7l": "arm", "ppc64le": "powerpc",
             "s390x": "s390x", "riscv64": "riscv"}.get(machine, machine)
 
@@ -85,7 +83,7 @@ def include_set(compiler: Compiler, generated_dir: Path, *, bundled: bool = Fals
     exactly what a machine with only Python gets.
     """
     flags: list[str] = []
-    arch_dir = f"{system_root}/{platform.machine()}-linux-gnu"
+    arch_dir = f"{system_root}/{os.uname().machine}-linux-gnu"
     system_uapi = os.path.join(system_root, "linux", "bpf.h")
     uapi: str | None = None
     searches_system = False
@@ -184,6 +182,8 @@ def _probe_zig(zig: str, cache: _Cache) -> dict[str, object]:
         return hit
     zig_version = _run([zig, "version"]).stdout.strip() or "unknown"
     clang_version = (_run([zig, "cc", "--version"]).stdout.splitlines()[:1] or [""])[0].strip()
+    import tempfile   # only on a cache miss
+
     ok = False
     with tempfile.TemporaryDirectory(prefix="bpfbuild-probe-") as tmp:
         src = os.path.join(tmp, "probe.c")
@@ -264,12 +264,12 @@ def _discover(env: Mapping[str, str], cache: _Cache) -> Compiler:
         if not info["bpf"]:
             raise ToolchainError(f"BPF_CLANG={wanted}: {exe} has no bpf target (clang -print-targets)")
         return _clang(exe, info, f"$BPF_CLANG={wanted}")
-    candidates: list[str] = []
     plain = shutil.which("clang", path=path_env)
     if plain:
-        candidates.append(plain)
-    candidates += [c for c in _versioned_clangs(path_env) if c not in candidates]
-    for exe in candidates:
+        info = _probe_clang(plain, cache)
+        if info["bpf"]:
+            return _clang(plain, info, "clang on PATH has the bpf target")
+    for exe in _versioned_clangs(path_env):   # listed only when plain clang will not do
         info = _probe_clang(exe, cache)
         if info["bpf"]:
             return _clang(exe, info, f"{os.path.basename(exe)} on PATH has the bpf target")

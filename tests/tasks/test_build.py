@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 
@@ -183,10 +185,48 @@ def test_hello_is_the_users_twelve_instruction_slots(project):
     project.doit()
     out = subprocess.run(["llvm-objdump", "-d", str(project.root / "build" / "hello.bpf.o")],
                          capture_output=True, text=True, check=True).stdout
-    insns = [line.split("\t")[-1].strip() for line in out.splitlines() if line[:8].strip().endswith(":")
-             and line.strip()[0].isdigit()]
+    rows = [m.groups() for m in re.finditer(r"^\s*(\d+):\t[0-9a-f ]+\t(.*)$", out, re.MULTILINE)]
+    insns = [text.strip() for _, text in rows]
     assert insns == ["r6 = 0 ll", "r3 = *(u32 *)(r6 + 0)", "r1 = 0 ll", "r2 = 15", "call 6",
                      "r1 = *(u32 *)(r6 + 0)", "r1 += 1", "*(u32 *)(r6 + 0) = r1", "r0 = 2", "exit"]
-    assert (project.root / "build" / "hello.bpf.o").stat().st_size > 0
-    slots = [int(line.split(":")[0]) for line in out.splitlines() if line.strip()[:1].isdigit() and ":" in line]
+    slots = [int(pc) for pc, _ in rows]
     assert slots[-1] == 11   # 12 slots: two ld_imm64 take two each
+
+
+def _can_load() -> str | None:
+    if shutil.which("bpftool") is None:
+        return "bpftool not installed"
+    if os.geteuid() != 0:
+        return "loading BPF programs needs root"
+    if not os.path.ismount("/sys/fs/bpf"):
+        return "bpffs is not mounted at /sys/fs/bpf"
+    return None
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("toolchain", ["system", "zig-bundled"])
+def test_every_program_loads_in_the_kernel(tmp_path, make_project, toolchain):
+    """What `doit` builds is accepted by the real verifier (bpftool prog loadall), both toolchains."""
+    reason = _can_load()
+    if reason:
+        pytest.skip(reason)
+    if toolchain == "zig-bundled":
+        if disc._zig_executable() is None:
+            pytest.skip("the ziglang package is not installed")
+        env = {"BPF_CLANG": "zig", "BPFBUILD_HEADERS": "bundled"}
+    else:
+        if not _have_clang():
+            pytest.skip("no clang with the bpf target on PATH")
+        env = {}
+    proj = make_project(tmp_path, env)
+    proj.doit()
+    pin_root = f"/sys/fs/bpf/bpfbuild-test-{os.getpid()}-{toolchain}"
+    os.makedirs(pin_root)
+    try:
+        for name in sorted(PROGRAMS):
+            pin = f"{pin_root}/{name}"
+            res = subprocess.run(["bpftool", "prog", "loadall", str(proj.root / "build" / f"{name}.bpf.o"), pin],
+                                 capture_output=True, text=True)
+            assert res.returncode == 0, f"{name} rejected by the kernel:\n{res.stderr[-3000:]}"
+    finally:
+        shutil.rmtree(pin_root, ignore_errors=True)

@@ -1,0 +1,105 @@
+"""How much does `doit` cost when there is nothing (or one file) to do?
+
+Builds a temporary tree of 20 programs (copies of programs/*.bpf.c under new names), then
+times, several runs each, medians:
+  floor   `doit` on an empty dodo.py (doit's own start-up: the least any doit project costs)
+  noop    `doit` with everything up to date
+  edit1   `doit` after editing one source (one compile)
+  make    the same tree under the classic tutorial Makefile: no-op `make`, and one edited file
+and prints each as a ratio against the floor measured in the same run (machines are shared and
+noisy; ratios drift less than seconds).  Target: noop <= 1.5x floor.
+
+    python benchmarks/noop_build.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+N_PROGRAMS = 20
+
+MAKEFILE = """TARGETS = {targets}
+all: $(TARGETS)
+$(TARGETS): %: %.bpf.o
+%.bpf.o: %.bpf.c
+\tclang -target bpf -I/usr/include/$(shell uname -m)-linux-gnu -g -O2 -o $@ -c $<
+"""
+
+
+def make_tree(root: Path) -> list[Path]:
+    programs = root / "programs"
+    programs.mkdir(parents=True)
+    sources = sorted((REPO / "programs").glob("*.bpf.c"))
+    for header in (REPO / "programs").glob("*.h"):
+        shutil.copy(header, programs / header.name)
+    made = []
+    for i in range(N_PROGRAMS):
+        src = sources[i % len(sources)]
+        dst = programs / f"p{i:02d}_{src.name}"
+        shutil.copy(src, dst)
+        made.append(dst)
+    shutil.copy(REPO / "dodo.py", root / "dodo.py")
+    (root / "pyproject.toml").write_text("[tool.bpfbuild]\n")
+    empty = root / "empty"
+    empty.mkdir()
+    (empty / "dodo.py").write_text("DOIT_CONFIG = {'dep_file': '.doit.db', 'backend': 'json'}\n"
+                                   "def task_nothing():\n    return {'actions': None}\n")
+    # The Makefile works in the programs folder like the tutorial's.
+    targets = " ".join(p.name[: -len(".bpf.c")] for p in made)
+    (programs / "Makefile").write_text(MAKEFILE.format(targets=targets))
+    return made
+
+
+def timed(argv: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    doit = [sys.executable, "-m", "doit"]
+    with tempfile.TemporaryDirectory(prefix="bpfbuild-bench-") as tmp:
+        root = Path(tmp)
+        made = make_tree(root)
+        subprocess.run(doit, cwd=root, check=True, stdout=subprocess.DEVNULL)
+        have_make = shutil.which("make") is not None and shutil.which("clang") is not None
+        if have_make:
+            subprocess.run(["make", "-s"], cwd=root / "programs", check=True, stdout=subprocess.DEVNULL)
+        results: dict[str, list[float]] = {"floor": [], "noop": [], "edit1": [], "make noop": [], "make edit1": []}
+        for run in range(args.runs):
+            results["floor"].append(timed(doit, root / "empty"))
+            results["noop"].append(timed(doit, root))
+            with made[0].open("a") as fh:
+                fh.write(f"/* edit {run} */\n")
+            results["edit1"].append(timed(doit, root))
+            if have_make:
+                results["make noop"].append(timed(["make", "-s"], root / "programs"))
+                with made[1].open("a") as fh:
+                    fh.write(f"/* edit {run} */\n")
+                results["make edit1"].append(timed(["make", "-s"], root / "programs"))
+    floor = statistics.median(results["floor"])
+    print(f"{N_PROGRAMS} programs, {args.runs} runs each, medians; ratios against `doit` on an empty dodo")
+    for name, times in results.items():
+        if not times:
+            print(f"  {name:11s} skipped (make or clang missing)")
+            continue
+        med = statistics.median(times)
+        print(f"  {name:11s} {med * 1000:8.1f} ms   {med / floor:5.2f}x floor")
+    ratio = statistics.median(results["noop"]) / floor
+    print(f"no-op doit / floor = {ratio:.2f} (target <= 1.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

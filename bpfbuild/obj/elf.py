@@ -1,0 +1,178 @@
+"""ELF -> plain records (the only module that imports pyelftools).
+
+``read_elf(data)`` parses the file once and returns an :class:`ElfImage`: header summary,
+sections with their bytes, symbols and relocations, as our own frozen records.  Every
+exception pyelftools (or a malformed file) can raise is turned into an ObjectError here.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from bpfbuild.errors import ObjectError
+
+__all__ = ["EM_BPF", "ElfHeader", "ElfImage", "Reloc", "Section", "Symbol", "read_elf"]
+
+EM_BPF = 247
+SHT_NOBITS = 8
+SHT_REL = 9
+SHF_WRITE = 0x1
+SHF_ALLOC = 0x2
+SHF_EXECINSTR = 0x4
+SHN_UNDEF = 0
+SHN_ABS = 0xFFF1
+SHN_COMMON = 0xFFF2
+
+
+@dataclass(frozen=True, slots=True)
+class ElfHeader:
+    """What `readelf -h` shows that matters for a BPF object."""
+
+    elf_class: str        # "ELF64"
+    data: str             # "little endian" / "big endian"
+    version: int
+    osabi: str
+    type: str             # "REL (Relocatable file)"
+    machine: str          # "Linux BPF"
+    machine_id: int
+    entry: int
+    flags: int
+    section_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    index: int
+    name: str
+    type: int
+    type_name: str
+    flags: int
+    size: int
+    link: int
+    info: int
+    entsize: int
+    data: bytes        # b"" for NOBITS (.bss): use size
+
+    @property
+    def executable(self) -> bool:
+        return bool(self.flags & SHF_EXECINSTR)
+
+    @property
+    def nobits(self) -> bool:
+        return self.type == SHT_NOBITS
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    index: int
+    name: str
+    value: int
+    size: int
+    bind: str          # "STB_GLOBAL", "STB_LOCAL", "STB_WEAK"
+    type: str          # "STT_FUNC", "STT_OBJECT", "STT_SECTION", "STT_NOTYPE", ...
+    visibility: str    # "STV_DEFAULT", "STV_HIDDEN", ...
+    shndx: int         # section index, or SHN_* (UNDEF 0, ABS, COMMON)
+
+
+@dataclass(frozen=True, slots=True)
+class Reloc:
+    offset: int
+    type: int
+    symbol: int
+    addend: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ElfImage:
+    header: ElfHeader
+    little_endian: bool
+    sections: tuple[Section, ...]
+    symbols: tuple[Symbol, ...]
+    relocations: dict[int, tuple[Reloc, ...]]   # target section index -> its relocations
+
+    def section(self, name: str) -> Section | None:
+        for s in self.sections:
+            if s.name == name:
+                return s
+        return None
+
+
+def _shndx(value: object) -> int:
+    if isinstance(value, int):
+        return value
+    return {"SHN_UNDEF": SHN_UNDEF, "SHN_ABS": SHN_ABS, "SHN_COMMON": SHN_COMMON}.get(str(value), -1)
+
+
+def read_elf(data: bytes) -> ElfImage:
+    """Parse an ELF object from bytes (ObjectError on anything malformed)."""
+    if len(data) < 16 or data[:4] != b"\x7fELF":
+        raise ObjectError("not an ELF file")
+    if data[4] != 2:
+        raise ObjectError("not a 64-bit ELF file (BPF objects are ELF64)")
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        return _read(ELFFile(io.BytesIO(data)))
+    except ObjectError:
+        raise
+    except (ELFError, Exception) as exc:  # pyelftools raises many kinds on malformed input
+        text = str(exc).strip() or type(exc).__name__
+        raise ObjectError(f"malformed ELF: {text}") from exc
+
+
+def _read(elf: object) -> ElfImage:
+    from elftools.elf.relocation import RelocationSection
+    from elftools.elf.sections import SymbolTableSection
+
+    h = elf.header  # type: ignore[attr-defined]
+    machine_id = h["e_machine"]
+    if isinstance(machine_id, str):
+        machine_id = EM_BPF if machine_id == "EM_BPF" else -1
+    if machine_id != EM_BPF:
+        raise ObjectError(f"not a BPF object: ELF machine is {h['e_machine']} (want EM_BPF, 247)")
+    little = elf.little_endian  # type: ignore[attr-defined]
+    header = ElfHeader(
+        elf_class="ELF64",
+        data="2's complement, little endian" if little else "2's complement, big endian",
+        version=int(h["e_ident"]["EI_VERSION"] == "EV_CURRENT"),
+        osabi=str(h["e_ident"]["EI_OSABI"]).replace("ELFOSABI_", ""),
+        type={"ET_REL": "REL (Relocatable file)", "ET_EXEC": "EXEC (Executable file)",
+              "ET_DYN": "DYN (Shared object file)"}.get(str(h["e_type"]), str(h["e_type"])),
+        machine="Linux BPF",
+        machine_id=EM_BPF,
+        entry=int(h["e_entry"]),
+        flags=int(h["e_flags"]),
+        section_count=int(h["e_shnum"]),
+    )
+    sections: list[Section] = []
+    symbols: tuple[Symbol, ...] = ()
+    relocations: dict[int, tuple[Reloc, ...]] = {}
+    for index, sec in enumerate(elf.iter_sections()):  # type: ignore[attr-defined]
+        sh = sec.header
+        stype = sh["sh_type"]
+        type_id = _SHT.get(stype, stype) if isinstance(stype, str) else int(stype)
+        nobits = type_id == SHT_NOBITS
+        body = b"" if nobits or index == 0 else sec.data()
+        if not nobits and index != 0 and len(body) != sh["sh_size"]:
+            raise ObjectError("section data runs past the end of the file", section=sec.name)
+        sections.append(Section(index, sec.name, int(type_id), str(stype), int(sh["sh_flags"]), int(sh["sh_size"]),
+                                int(sh["sh_link"]), int(sh["sh_info"]), int(sh["sh_entsize"]), bytes(body)))
+        if isinstance(sec, SymbolTableSection) and not symbols:
+            symbols = tuple(
+                Symbol(i, sym.name, int(sym["st_value"]), int(sym["st_size"]), str(sym["st_info"]["bind"]),
+                       str(sym["st_info"]["type"]), str(sym["st_other"]["visibility"]), _shndx(sym["st_shndx"]))
+                for i, sym in enumerate(sec.iter_symbols()))
+        elif isinstance(sec, RelocationSection):
+            target = int(sh["sh_info"])
+            relocs = tuple(Reloc(int(r["r_offset"]), int(r["r_info_type"]), int(r["r_info_sym"]),
+                                 int(r["r_addend"]) if r.is_RELA() else None) for r in sec.iter_relocations())
+            relocations[target] = relocations.get(target, ()) + relocs
+    return ElfImage(header, little, tuple(sections), symbols, relocations)
+
+
+_SHT = {"SHT_NULL": 0, "SHT_PROGBITS": 1, "SHT_SYMTAB": 2, "SHT_STRTAB": 3, "SHT_RELA": 4, "SHT_HASH": 5,
+        "SHT_DYNAMIC": 6, "SHT_NOTE": 7, "SHT_NOBITS": 8, "SHT_REL": 9, "SHT_SHLIB": 10, "SHT_DYNSYM": 11,
+        "SHT_INIT_ARRAY": 14, "SHT_FINI_ARRAY": 15, "SHT_PREINIT_ARRAY": 16, "SHT_GROUP": 17,
+        "SHT_SYMTAB_SHNDX": 18}

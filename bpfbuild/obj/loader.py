@@ -1,0 +1,502 @@
+"""ELF bytes -> :class:`~bpfbuild.obj.spec.ObjectSpec`, relocated the way libbpf does it.
+
+``load_object(data, name=...)`` is pure; ``load_object_file(path)`` adds the path to errors.
+Facts followed (libbpf 1.x): programs are the STT_FUNC symbols of executable sections other
+than ``.text``; ``.text`` functions are subprograms, appended to each program that calls them
+(transitively, in first-use order); maps come from ``maps`` (legacy), ``.maps`` (BTF-defined),
+then the global data sections as single-entry arrays named ``<obj prefix><section>``.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bpfbuild.abi.maptypes import MapFlag, MapType
+from bpfbuild.abi.progtypes import classify_section
+from bpfbuild.btf.ext import Ext
+from bpfbuild.btf.spec import Spec
+from bpfbuild.btf.types import Array, Datasec, Func, Kind, Linkage, Pointer, Struct, Var
+from bpfbuild.errors import BpfBuildError, ObjectError
+from bpfbuild.isa.codec import decode
+from bpfbuild.isa.fields import InsnClass, JmpOp, PseudoCall, PseudoLoad
+from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
+from bpfbuild.obj.elf import SHN_ABS, SHN_COMMON, SHN_UNDEF, ElfImage, Section, Symbol, read_elf
+from bpfbuild.obj.spec import FuncInfo, LineRecord, MapSpec, ObjectSpec, Program, SectionSummary, Variable
+
+__all__ = ["internal_map_name", "load_object", "load_object_file", "object_name"]
+
+R_BPF_64_64 = 1
+R_BPF_64_32 = 10
+BPF_OBJ_NAME_LEN = 16
+_CALL = InsnClass.JMP | JmpOp.CALL
+_DATA_PREFIXES = (".data", ".bss", ".rodata")
+_MAP_DEF_MEMBERS = {"type", "max_entries", "key_size", "value_size", "key", "value", "map_flags", "numa_node",
+                    "pinning", "values", "map_extra"}
+
+
+def object_name(path: str) -> str:
+    """libbpf's object name: the file's base name up to its first dot (``hello.bpf.o`` -> ``hello``)."""
+    base = os.path.basename(path)
+    return base.split(".", 1)[0] if "." in base else base
+
+
+def internal_map_name(obj_name: str, section: str) -> str:
+    """libbpf's name for a global-data map: ``hello.bss``, ``xdp_prot.rodata``, ``.rodata.str1.1``."""
+    sfx_len = max(7, len(section))
+    pfx_len = 0 if "." in section[1:] else min(BPF_OBJ_NAME_LEN - sfx_len - 1, len(obj_name))
+    name = (obj_name[:max(pfx_len, 0)] + section[:sfx_len])[: BPF_OBJ_NAME_LEN - 1]
+    return "".join(ch if ch.isalnum() or ch in "_." else "_" for ch in name)
+
+
+def load_object_file(path: str | Path) -> ObjectSpec:
+    path = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise ObjectError(f"cannot read: {exc.strerror or exc}", file=path) from exc
+    try:
+        spec = load_object(data, name=object_name(path))
+    except BpfBuildError as exc:
+        raise exc.with_file(path) from None
+    return ObjectSpec(**{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, "path": path})
+
+
+def load_object(data: bytes, *, name: str = "obj") -> ObjectSpec:
+    """Read an object from bytes (ObjectError/BTFError/DecodeError on anything malformed)."""
+    img = read_elf(bytes(data))
+    if not img.little_endian:
+        raise ObjectError("big-endian BPF objects are not supported (built with -target bpfeb?)")
+    return _Loader(img, name).run()
+
+
+def _is_data_section(name: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in _DATA_PREFIXES)
+
+
+@dataclass(frozen=True, slots=True)
+class _Func:
+    """A function body in a section: symbol name, first slot, slot count."""
+
+    name: str
+    section: int
+    start: int
+    slots: int
+
+
+class _Loader:
+    def __init__(self, img: ElfImage, name: str) -> None:
+        self.img = img
+        self.name = name
+        self.btf: Spec | None = None
+        self.ext: Ext | None = None
+        self.maps: list[MapSpec] = []
+        self.map_by_symbol: dict[tuple[int, int], int] = {}   # (section idx, offset) -> map index
+        self.data_map: dict[int, int] = {}                    # data section idx -> map index
+        self.decoded: dict[int, tuple[tuple[Instruction, ...], list[int]]] = {}
+
+    # --- top level ---------------------------------------------------------------------------
+
+    def run(self) -> ObjectSpec:
+        img = self.img
+        license_sec = img.section("license")
+        license = license_sec.data.split(b"\0", 1)[0].decode("latin-1") if license_sec else ""
+        version_sec = img.section("version")
+        kern_version = None
+        if version_sec is not None:
+            if len(version_sec.data) != 4:
+                raise ObjectError("must be 4 bytes", section="version")
+            kern_version = struct.unpack("<I", version_sec.data)[0]
+        btf_sec = img.section(".BTF")
+        if btf_sec is not None:
+            self.btf = Spec.from_bytes(btf_sec.data)
+            ext_sec = img.section(".BTF.ext")
+            if ext_sec is not None:
+                self.ext = Ext.from_bytes(ext_sec.data, strings_from=self.btf)
+        variables = self._variables()
+        self._legacy_maps()
+        self._btf_maps()
+        self._data_maps(variables)
+        programs = self._programs(license)
+        sections = tuple(SectionSummary(s.index, s.name, s.type_name, s.size, s.flags) for s in img.sections[1:])
+        return ObjectSpec(self.name, img.header, programs, tuple(self.maps), license, kern_version, self.btf,
+                          self.ext, sections, variables)
+
+    def _symbols_in(self, section: Section) -> list[Symbol]:
+        return [s for s in self.img.symbols if s.shndx == section.index]
+
+    def _symbol(self, index: int, where: str) -> Symbol:
+        if not 0 <= index < len(self.img.symbols):
+            raise ObjectError(f"relocation names symbol {index}, which does not exist", section=where)
+        return self.img.symbols[index]
+
+    def _section_at(self, index: int, where: str) -> Section:
+        if not 0 < index < len(self.img.sections):
+            raise ObjectError(f"symbol points at section {index}, which does not exist", section=where)
+        return self.img.sections[index]
+
+    # --- global variables ----------------------------------------------------------------------
+
+    def _variables(self) -> tuple[Variable, ...]:
+        """Every variable of every data section, offsets/sizes from the ELF symbol table.
+
+        clang 14 writes offset 0 / size 0 in BTF DATASEC records; libbpf fixes them from the
+        symbols when opening the object, and so do we.
+        """
+        out: list[Variable] = []
+        for sec in self.img.sections:
+            if not _is_data_section(sec.name):
+                continue
+            syms = {s.name: s for s in self._symbols_in(sec) if s.type == "STT_OBJECT"}
+            datasec = self._datasec(sec.name)
+            seen: set[str] = set()
+            if datasec is not None and self.btf is not None:
+                for vsi in datasec.vars:
+                    var = self.btf.type(vsi.type)
+                    if not isinstance(var, Var):
+                        raise ObjectError(f"DATASEC {sec.name} lists type {vsi.type}, not a VAR", section=".BTF")
+                    sym = syms.get(var.name)
+                    offset, size = (sym.value, sym.size) if sym else (vsi.offset, vsi.size)
+                    if size == 0:
+                        try:
+                            size = self.btf.size_of(var.type)
+                        except BpfBuildError:
+                            size = 0
+                    static = var.linkage == Linkage.STATIC or (sym is not None and (
+                        sym.bind == "STB_LOCAL" or sym.visibility in ("STV_HIDDEN", "STV_INTERNAL")))
+                    out.append(Variable(var.name, sec.name, offset, size, var.type, static))
+                    seen.add(var.name)
+            for sym in syms.values():
+                if sym.name not in seen:
+                    out.append(Variable(sym.name, sec.name, sym.value, sym.size, 0,
+                                        sym.bind == "STB_LOCAL" or sym.visibility != "STV_DEFAULT"))
+            for v in out:
+                if v.section == sec.name and v.offset + v.size > sec.size:
+                    raise ObjectError(f"variable {v.name} runs past the end of the section", section=sec.name)
+        return tuple(sorted(out, key=lambda v: (v.section, v.offset, v.name)))
+
+    def _datasec(self, name: str) -> Datasec | None:
+        if self.btf is None:
+            return None
+        for tid in self.btf.find(name, Kind.DATASEC):
+            t = self.btf.type(tid)
+            if isinstance(t, Datasec):
+                return t
+        return None
+
+    # --- maps ------------------------------------------------------------------------------------
+
+    def _add_map(self, spec: MapSpec, section: int | None = None, offset: int | None = None) -> int:
+        if any(m.name == spec.name for m in self.maps):
+            raise ObjectError(f"map {spec.name!r} is defined twice", section=spec.section)
+        self.maps.append(spec)
+        idx = len(self.maps) - 1
+        if section is not None and offset is not None:
+            self.map_by_symbol[(section, offset)] = idx
+        return idx
+
+    def _legacy_maps(self) -> None:
+        sec = self.img.section("maps")
+        if sec is None:
+            return
+        syms = sorted((s for s in self._symbols_in(sec) if s.type in ("STT_OBJECT", "STT_NOTYPE") and s.name),
+                      key=lambda s: s.value)
+        if not syms:
+            return
+        def_size = sec.size // len(syms)
+        if def_size < 20 or sec.size % len(syms):
+            raise ObjectError(f"cannot split {sec.size} bytes into {len(syms)} map definitions", section="maps")
+        for sym in syms:
+            raw = sec.data[sym.value: sym.value + def_size]
+            if len(raw) < 20:
+                raise ObjectError(f"map {sym.name}: definition truncated", section="maps", offset=sym.value)
+            mtype, ksz, vsz, maxe, flags = struct.unpack_from("<5I", raw)
+            self._add_map(MapSpec(sym.name, _map_type(mtype), ksz, vsz, maxe, flags, section="maps",
+                                  symbol=sym.name), sec.index, sym.value)
+
+    def _btf_maps(self) -> None:
+        sec = self.img.section(".maps")
+        if sec is None:
+            return
+        if self.btf is None:
+            raise ObjectError("BTF-defined maps need a .BTF section (compile with -g)", section=".maps")
+        datasec = self._datasec(".maps")
+        if datasec is None:
+            raise ObjectError("no DATASEC .maps in BTF", section=".BTF")
+        syms = {s.name: s for s in self._symbols_in(sec) if s.name}
+        values_relocs = {r.offset: r for r in self.img.relocations.get(sec.index, ())}
+        for vsi in datasec.vars:
+            var = self.btf.type(vsi.type)
+            if not isinstance(var, Var):
+                raise ObjectError(f"DATASEC .maps lists type {vsi.type}, not a VAR", section=".BTF")
+            sym = syms.get(var.name)
+            offset = sym.value if sym else vsi.offset
+            spec = self._map_def(var.name, var.type, offset, sec, values_relocs)
+            self._add_map(spec, sec.index, offset)
+
+    def _map_def(self, name: str, type_id: int, offset: int, sec: Section,
+                 values_relocs: dict[int, object], inner: bool = False) -> MapSpec:
+        assert self.btf is not None
+        btf = self.btf
+        t = btf.resolve(type_id)
+        if not isinstance(t, Struct):
+            raise ObjectError(f"map {name}: definition is not a struct", section=".maps")
+        fields: dict[str, int] = {}
+        key_tid = value_tid = 0
+        inner_spec: MapSpec | None = None
+        values: list[tuple[int, str]] = []
+        for m in t.members:
+            if m.name not in _MAP_DEF_MEMBERS:
+                raise ObjectError(f"map {name}: unknown attribute {m.name!r}", section=".maps")
+            mt = btf.resolve(m.type)
+            if m.name in ("key", "value"):
+                if not isinstance(mt, Pointer):
+                    raise ObjectError(f"map {name}: {m.name} must be a pointer (__type)", section=".maps")
+                size = btf.size_of(mt.type)
+                fields[f"{m.name}_size"] = _same(fields.get(f"{m.name}_size"), size, name, m.name)
+                if m.name == "key":
+                    key_tid = mt.type
+                else:
+                    value_tid = mt.type
+            elif m.name == "values":
+                if not isinstance(mt, Array):
+                    raise ObjectError(f"map {name}: values must be an array (__array)", section=".maps")
+                elem = btf.resolve(mt.type)
+                if not isinstance(elem, Pointer):
+                    raise ObjectError(f"map {name}: values must be an array of pointers", section=".maps")
+                target = btf.resolve(elem.type)
+                if isinstance(target, Struct) and not inner:
+                    inner_spec = self._map_def(f"{name}.inner", elem.type, 0, sec, {}, inner=True)
+                base = offset + m.bit_offset // 8
+                for roff, reloc in values_relocs.items():
+                    if roff >= base and (roff - base) % 8 == 0 and not inner:
+                        sym = self._symbol(reloc.symbol, ".maps")  # type: ignore[attr-defined]
+                        values.append(((roff - base) // 8, sym.name))
+            else:
+                if not isinstance(mt, Pointer):
+                    raise ObjectError(f"map {name}: {m.name} must be declared with __uint", section=".maps")
+                arr = btf.resolve(mt.type)
+                if not isinstance(arr, Array):
+                    raise ObjectError(f"map {name}: {m.name} must be declared with __uint", section=".maps")
+                fields[m.name] = arr.nelems
+        if "type" not in fields:
+            raise ObjectError(f"map {name}: no type", section=".maps")
+        mtype = _map_type(fields["type"])
+        if inner_spec is not None and mtype in (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS):
+            fields.setdefault("value_size", 4)
+        if mtype == MapType.PROG_ARRAY:
+            fields.setdefault("value_size", 4)
+        return MapSpec(
+            name=name, type=mtype, key_size=fields.get("key_size", 0), value_size=fields.get("value_size", 0),
+            max_entries=fields.get("max_entries", 0), flags=fields.get("map_flags", 0), key_type_id=key_tid,
+            value_type_id=value_tid, pinning=fields.get("pinning", 0), numa_node=fields.get("numa_node", 0),
+            map_extra=fields.get("map_extra", 0), inner=inner_spec if mtype in (
+                MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS) else None,
+            section=".maps", symbol=name, values=tuple(sorted(values)))
+
+    def _data_maps(self, variables: tuple[Variable, ...]) -> None:
+        for sec in self.img.sections:
+            if not _is_data_section(sec.name) or sec.size == 0:
+                continue
+            readonly = sec.name.startswith(".rodata")
+            if not sec.nobits and len(sec.data) != sec.size:
+                raise ObjectError("section data truncated", section=sec.name)
+            value_tid = 0
+            ds = self._datasec(sec.name)
+            if ds is not None:
+                value_tid = ds.id
+            flags = MapFlag.MMAPABLE | (MapFlag.RDONLY_PROG if readonly else 0)
+            spec = MapSpec(
+                name=internal_map_name(self.name, sec.name), type=MapType.ARRAY, key_size=4,
+                value_size=sec.size, max_entries=1, flags=int(flags), value_type_id=value_tid,
+                initial=bytes(sec.size) if sec.nobits else sec.data, section=sec.name, readonly=readonly,
+                variables=tuple(v for v in variables if v.section == sec.name))
+            self.data_map[sec.index] = self._add_map(spec)
+
+    # --- programs ----------------------------------------------------------------------------------
+
+    def _section_insns(self, sec: Section) -> tuple[tuple[Instruction, ...], list[int]]:
+        """Decoded instructions of a section and the slot of each."""
+        hit = self.decoded.get(sec.index)
+        if hit is None:
+            if sec.nobits or len(sec.data) % 8:
+                raise ObjectError(f"size {sec.size} is not a multiple of 8", section=sec.name)
+            try:
+                insns = decode(sec.data)
+            except BpfBuildError as exc:
+                raise ObjectError(str(exc), section=sec.name) from None
+            slots, pc = [], 0
+            for insn in insns:
+                slots.append(pc)
+                pc += insn.slots
+            hit = (insns, slots)
+            self.decoded[sec.index] = hit
+        return hit
+
+    def _functions(self, sec: Section) -> list[_Func]:
+        funcs = []
+        for s in self._symbols_in(sec):
+            if s.type != "STT_FUNC":
+                continue
+            if s.value % 8 or s.size % 8 or s.value + s.size > sec.size:
+                raise ObjectError(f"function {s.name} is not instruction-aligned", section=sec.name)
+            funcs.append(_Func(s.name, sec.index, s.value // 8, s.size // 8))
+        return sorted(funcs, key=lambda f: f.start)
+
+    def _programs(self, license: str) -> tuple[Program, ...]:
+        self.funcs: dict[tuple[int, int], _Func] = {}
+        progs_secs = []
+        for sec in self.img.sections:
+            if sec.executable and sec.size:
+                for f in self._functions(sec):
+                    self.funcs[(sec.index, f.start)] = f
+                if sec.name != ".text":
+                    progs_secs.append(sec)
+        programs = []
+        for sec in progs_secs:
+            for f in self._functions(sec):
+                if f.slots == 0:
+                    continue
+                programs.append(self._link(f, sec, license))
+        return tuple(programs)
+
+    def _body(self, f: _Func) -> list[Instruction]:
+        """A function's instructions with map/global-data relocations applied."""
+        sec = self.img.sections[f.section]
+        insns, slots = self._section_insns(sec)
+        by_slot = {s: i for i, s in enumerate(slots)}
+        if f.start not in by_slot or (f.start + f.slots not in by_slot and f.start + f.slots != sum(
+                i.slots for i in insns)):
+            raise ObjectError(f"function {f.name} starts or ends inside an instruction", section=sec.name)
+        first = by_slot[f.start]
+        body = []
+        i = first
+        while i < len(insns) and slots[i] < f.start + f.slots:
+            body.append(insns[i])
+            i += 1
+        return body
+
+    def _link(self, entry: _Func, sec: Section, license: str) -> Program:
+        """Entry function + the subprograms it reaches, relocated (libbpf's order and rules)."""
+        out: list[Instruction] = []
+        out_pcs: list[int] = []
+        placed: dict[tuple[int, int], int] = {}
+        line_info: list[LineRecord] = []
+        func_info: list[FuncInfo] = []
+        map_refs: list[tuple[int, int]] = []
+        queue: list[_Func] = [entry]
+        pending_calls: list[tuple[int, tuple[int, int]]] = []   # (index in out, target function key)
+        pc = 0
+        while queue:
+            f = queue.pop(0)
+            key = (f.section, f.start)
+            if key in placed:
+                continue
+            placed[key] = pc
+            fsec = self.img.sections[f.section]
+            body = self._body(f)
+            relocs = {r.offset: r for r in self.img.relocations.get(f.section, ())}
+            fslot = f.start
+            for insn in body:
+                off = fslot * 8
+                reloc = relocs.get(off)
+                new, target = self._relocate(insn, reloc, fsec, fslot, f)
+                if new.opcode == LD_IMM64_OPCODE and new.src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE):
+                    map_refs.append((pc, new.imm))
+                if target is not None:
+                    pending_calls.append((len(out), target))
+                    tf = self.funcs.get(target)
+                    if tf is None:
+                        raise ObjectError(f"call at insn {fslot} of {f.name} targets slot {target[1]}, "
+                                          "which starts no function", section=fsec.name)
+                    if target not in placed and tf not in queue:
+                        queue.append(tf)
+                out.append(new)
+                out_pcs.append(pc)
+                pc += new.slots
+                fslot += insn.slots
+            self._ext_records(fsec.name, f, placed[key], line_info, func_info)
+        # patch calls and callback addresses now that every function has a place
+        for index, target in pending_calls:
+            insn = out[index]
+            rel = placed[target] - out_pcs[index] - 1
+            out[index] = Instruction(insn.opcode, insn.dst, insn.src, insn.off, rel, insn.imm_hi)
+        main_slots = entry.slots
+        return Program(entry.name, sec.name, classify_section(sec.name), tuple(out), license,
+                       tuple(sorted(line_info, key=lambda r: r.pc)), tuple(sorted(func_info, key=lambda r: r.pc)),
+                       tuple(map_refs), main_slots)
+
+    def _relocate(self, insn: Instruction, reloc: object, sec: Section, slot: int,
+                  f: _Func) -> tuple[Instruction, tuple[int, int] | None]:
+        """Apply the relocation at one instruction; returns it and a call target to resolve."""
+        is_call = insn.opcode == _CALL and insn.src == PseudoCall.CALL
+        if reloc is None:
+            if is_call:   # a call inside the same section, pc-relative already
+                return insn, (sec.index, slot + insn.imm + 1)
+            return insn, None
+        rtype = reloc.type  # type: ignore[attr-defined]
+        sym = self._symbol(reloc.symbol, sec.name)  # type: ignore[attr-defined]
+        where = f"insn {slot} of {f.name}"
+        if rtype == R_BPF_64_32 and is_call:
+            if sym.shndx in (SHN_UNDEF, SHN_ABS, SHN_COMMON):
+                raise ObjectError(f"{where}: call to unresolved function {sym.name!r} (extern functions "
+                                  "and kfuncs are not supported)", section=sec.name)
+            tslot = (sym.value // 8 + insn.imm + 1) if sym.type != "STT_SECTION" else insn.imm + 1
+            return insn, (sym.shndx, tslot)
+        if rtype != R_BPF_64_64 or insn.opcode != LD_IMM64_OPCODE:
+            raise ObjectError(f"{where}: relocation type {rtype} on an instruction that is not ld_imm64 "
+                              "or call", section=sec.name)
+        if sym.shndx in (SHN_UNDEF, SHN_COMMON):
+            raise ObjectError(f"{where}: reference to unresolved symbol {sym.name!r} (externs, __ksym and "
+                              "__kconfig are not supported yet)", section=sec.name)
+        target = self._section_at(sym.shndx, sec.name)
+        if target.executable:   # address of a function (callback for bpf_loop and friends)
+            tslot = (sym.value + insn.imm) // 8
+            new = Instruction(insn.opcode, insn.dst, PseudoLoad.FUNC, 0, 0, 0)
+            return new, (target.index, tslot)
+        if (target.index, sym.value) in self.map_by_symbol and target.name in ("maps", ".maps"):
+            idx = self.map_by_symbol[(target.index, sym.value)]
+            return Instruction(insn.opcode, insn.dst, PseudoLoad.MAP_FD, 0, idx, 0), None
+        if target.index in self.data_map:
+            idx = self.data_map[target.index]
+            offset = insn.imm + (sym.value if sym.type != "STT_SECTION" else 0)
+            if not 0 <= offset < max(target.size, 1):
+                raise ObjectError(f"{where}: offset {offset} outside {target.name}", section=sec.name)
+            return Instruction(insn.opcode, insn.dst, PseudoLoad.MAP_VALUE, 0, idx, offset), None
+        raise ObjectError(f"{where}: relocation against {target.name!r}, which holds no map or data",
+                          section=sec.name)
+
+    def _ext_records(self, section: str, f: _Func, at: int, lines: list[LineRecord],
+                     funcs: list[FuncInfo]) -> None:
+        if self.ext is None:
+            return
+        end = f.start + f.slots
+        for li in self.ext.line_info.get(section, ()):
+            if f.start <= li.slot < end:
+                lines.append(LineRecord(at + li.slot - f.start, li.location, li.line_text))
+        assert self.btf is not None
+        for fi in self.ext.func_info.get(section, ()):
+            if f.start <= fi.slot < end:
+                t = self.btf.type(fi.type_id)
+                funcs.append(FuncInfo(at + fi.slot - f.start, t.name if isinstance(t, Func) else f.name,
+                                      fi.type_id))
+
+
+def _map_type(value: int) -> MapType | int:
+    try:
+        return MapType(value)
+    except ValueError:
+        return value
+
+
+def _same(old: int | None, new: int, map_name: str, what: str) -> int:
+    if old is not None and old != new:
+        raise ObjectError(f"map {map_name}: {what}_size {old} conflicts with the {what} type's size {new}",
+                          section=".maps")
+    return new
+
+

@@ -1,0 +1,181 @@
+"""What an eBPF object contains, as our own records (built by :mod:`bpfbuild.obj.loader`).
+
+Instructions in :class:`Program` are *as libbpf would load them*: subprograms appended,
+bpf-to-bpf calls and callback addresses pc-relative, and every map reference an ``ld_imm64``
+with ``src`` = ``PseudoLoad.MAP_FD`` (1) or ``PseudoLoad.MAP_VALUE`` (2), whose ``imm`` is the
+index of the map in :attr:`ObjectSpec.maps` (the loader later swaps in an fd) and, for
+MAP_VALUE, whose ``imm_hi`` is the byte offset into the map's value (global variables).
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+from dataclasses import dataclass, field
+
+from bpfbuild.abi.maptypes import MapType
+from bpfbuild.abi.progtypes import ProgType, SectionInfo
+from bpfbuild.btf.ext import Ext
+from bpfbuild.btf.spec import Spec
+from bpfbuild.isa.instruction import Instruction
+from bpfbuild.location import SourceLocation
+from bpfbuild.obj.elf import ElfHeader
+
+__all__ = ["GPL_COMPATIBLE", "FuncInfo", "LineRecord", "MapSpec", "ObjectSpec", "Program", "SectionSummary",
+           "Variable", "is_gpl_compatible"]
+
+#: Licences the kernel treats as GPL-compatible (include/linux/license.h).
+GPL_COMPATIBLE = frozenset({"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL",
+                            "Dual MPL/GPL"})
+
+
+def is_gpl_compatible(license: str) -> bool:
+    return license in GPL_COMPATIBLE
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """A global variable of a data section (offset/size fixed up from the ELF symbols)."""
+
+    name: str
+    section: str
+    offset: int
+    size: int
+    type_id: int          # BTF type of the variable (0 without BTF)
+    static: bool = False  # static/hidden: not exposed in skeletons (as bpftool does)
+
+
+@dataclass(frozen=True, slots=True)
+class MapSpec:
+    name: str
+    type: MapType | int
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int = 0
+    key_type_id: int = 0
+    value_type_id: int = 0
+    pinning: int = 0
+    numa_node: int = 0
+    map_extra: int = 0
+    inner: MapSpec | None = None
+    initial: bytes | None = None           # global data: the section's initial bytes
+    section: str = ".maps"                 # where it was defined (".maps", "maps", ".bss", ...)
+    readonly: bool = False                 # .rodata/.kconfig: frozen after load, RDONLY_PROG
+    symbol: str | None = None              # ELF symbol (BTF var) name for .maps definitions
+    variables: tuple[Variable, ...] = ()   # global data: the variables it holds
+    values: tuple[tuple[int, str], ...] = ()  # prog_array / map-in-map initial slots: (index, name)
+
+    @property
+    def is_global_data(self) -> bool:
+        return self.initial is not None
+
+    @property
+    def type_name(self) -> str:
+        try:
+            return MapType(self.type).name.lower()
+        except ValueError:
+            return f"type {int(self.type)}"
+
+
+@dataclass(frozen=True, slots=True)
+class LineRecord:
+    pc: int
+    location: SourceLocation
+    line_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FuncInfo:
+    pc: int
+    name: str
+    type_id: int
+
+
+@dataclass(frozen=True)   # not slotted: caches derived lookups (cached_property)
+class Program:
+    name: str
+    section: str
+    section_info: SectionInfo | None
+    insns: tuple[Instruction, ...]
+    license: str
+    line_info: tuple[LineRecord, ...] = ()
+    func_info: tuple[FuncInfo, ...] = ()
+    map_refs: tuple[tuple[int, int], ...] = ()   # (pc, map index) of every map ld_imm64
+    main_slots: int = 0                          # slots of the entry function before appended subprograms
+
+    @property
+    def prog_type(self) -> ProgType | None:
+        return self.section_info.prog_type if self.section_info else None
+
+    @property
+    def gpl_compatible(self) -> bool:
+        return is_gpl_compatible(self.license)
+
+    @functools.cached_property
+    def slot_count(self) -> int:
+        return sum(i.slots for i in self.insns)
+
+    @property
+    def bytes_xlated(self) -> int:
+        return self.slot_count * 8
+
+    @functools.cached_property
+    def _line_pcs(self) -> list[int]:
+        return [r.pc for r in self.line_info]
+
+    def line_at(self, pc: int) -> LineRecord | None:
+        """The line-info record covering ``pc`` (the last one at or before it)."""
+        i = bisect.bisect_right(self._line_pcs, pc) - 1
+        return self.line_info[i] if i >= 0 else None
+
+    def source_location(self, pc: int) -> SourceLocation | None:
+        rec = self.line_at(pc)
+        return rec.location if rec else None
+
+    def function_at(self, pc: int) -> str | None:
+        best = None
+        for f in self.func_info:
+            if f.pc <= pc:
+                best = f.name
+        return best
+
+
+@dataclass(frozen=True, slots=True)
+class SectionSummary:
+    index: int
+    name: str
+    type: str
+    size: int
+    flags: int
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSpec:
+    name: str                           # libbpf's object name: file name up to the first "."
+    header: ElfHeader
+    programs: tuple[Program, ...]
+    maps: tuple[MapSpec, ...]
+    license: str
+    kern_version: int | None
+    btf: Spec | None
+    btf_ext: Ext | None
+    sections: tuple[SectionSummary, ...]
+    variables: tuple[Variable, ...] = ()
+    path: str | None = field(default=None, compare=False)
+
+    @property
+    def gpl_compatible(self) -> bool:
+        return is_gpl_compatible(self.license)
+
+    def program(self, name: str) -> Program:
+        for p in self.programs:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def map(self, name: str) -> MapSpec:
+        for m in self.maps:
+            if m.name == name:
+                return m
+        raise KeyError(name)
