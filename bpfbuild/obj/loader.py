@@ -25,7 +25,7 @@ from bpfbuild.isa.codec import decode
 from bpfbuild.isa.fields import InsnClass, JmpOp, PseudoCall, PseudoLoad
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.obj.elf import SHN_ABS, SHN_COMMON, SHN_UNDEF, ElfImage, Section, Symbol, read_elf
-from bpfbuild.obj.spec import FuncInfo, LineRecord, MapSpec, ObjectSpec, Program, SectionSummary, Variable
+from bpfbuild.obj.spec import CodeSection, FuncInfo, LineRecord, MapSpec, ObjectSpec, Program, SectionSummary, Variable
 
 __all__ = ["internal_map_name", "load_object", "load_object_file", "object_name"]
 
@@ -124,7 +124,24 @@ class _Loader:
         programs = self._programs(license)
         sections = tuple(SectionSummary(s.index, s.name, s.type_name, s.size, s.flags) for s in img.sections[1:])
         return ObjectSpec(self.name, img.header, programs, tuple(self.maps), license, kern_version, self.btf,
-                          self.ext, sections, variables)
+                          self.ext, sections, variables, self._code_sections())
+
+    def _code_sections(self) -> tuple[CodeSection, ...]:
+        out = []
+        for sec in self.img.sections:
+            if not (sec.executable and sec.size):
+                continue
+            insns, _ = self._section_insns(sec)
+            funcs = tuple(sorted({s.value // 8: s.name for s in self._symbols_in(sec)
+                                  if s.name and s.type in ("STT_FUNC", "STT_NOTYPE") and s.value % 8 == 0}.items()))
+            relocs = []
+            for r in self.img.relocations.get(sec.index, ()):
+                sym = self._symbol(r.symbol, sec.name)
+                name = sym.name or (self.img.sections[sym.shndx].name
+                                    if 0 < sym.shndx < len(self.img.sections) else "")
+                relocs.append((r.offset // 8, name))
+            out.append(CodeSection(sec.name, insns, funcs, tuple(sorted(relocs))))
+        return tuple(out)
 
     def _symbols_in(self, section: Section) -> list[Symbol]:
         return [s for s in self.img.symbols if s.shndx == section.index]

@@ -21,7 +21,7 @@ from bpfbuild.isa.instruction import Instruction
 from bpfbuild.location import SourceLocation
 from bpfbuild.obj.elf import ElfHeader
 
-__all__ = ["GPL_COMPATIBLE", "FuncInfo", "LineRecord", "MapSpec", "ObjectSpec", "Program", "SectionSummary",
+__all__ = ["GPL_COMPATIBLE", "CodeSection", "FuncInfo", "LineRecord", "MapSpec", "ObjectSpec", "Program", "SectionSummary",
            "Variable", "is_gpl_compatible"]
 
 #: Licences the kernel treats as GPL-compatible (include/linux/license.h).
@@ -151,6 +151,16 @@ class SectionSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeSection:
+    """An executable section as the object holds it (unrelocated), for llvm-objdump-style dumps."""
+
+    name: str
+    insns: tuple[Instruction, ...]
+    functions: tuple[tuple[int, str], ...]   # (slot, name) of its function and label symbols, sorted
+    relocations: tuple[tuple[int, str], ...] = ()   # (slot, symbol name) of each relocation
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectSpec:
     name: str                           # libbpf's object name: file name up to the first "."
     header: ElfHeader
@@ -162,6 +172,7 @@ class ObjectSpec:
     btf_ext: Ext | None
     sections: tuple[SectionSummary, ...]
     variables: tuple[Variable, ...] = ()
+    code_sections: tuple[CodeSection, ...] = ()
     path: str | None = field(default=None, compare=False)
 
     @property
