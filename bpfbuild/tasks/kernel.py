@@ -38,7 +38,7 @@ def _rejection(prog: ProgramSource, program: str, log: str) -> str:
     error, insn, raw_source = parse_log_error(log)
     where = str(prog.object)
     if raw_source and " @ " in raw_source:
-        text, _, loc = raw_source.rpartition(" @ ")
+        loc = raw_source.rpartition(" @ ")[2]
         file, _, line = loc.rpartition(":")
         if line.isdigit() and int(line):
             where = f"{_source_for(prog, file)}:{line}"
@@ -97,6 +97,10 @@ def unload_program(config_root: str, name: str) -> TaskFailed | None:
         removed = remove_pins(pin_dir_for(config, prog))
     except BpfBuildError as exc:
         return TaskFailed(str(exc))
+    try:
+        Path(config.bpffs_dir).rmdir()          # the project's pin dir, once its last object is gone
+    except OSError:
+        pass
     for path in removed:
         print(f"{prog.name}: unpinned {path}")
     if not removed:
