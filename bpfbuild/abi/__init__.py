@@ -1,1 +1,136 @@
-"""abi."""
+"""abi: what the kernel promises (Linux 6.18).
+
+Program and attach types with libbpf's SEC() rules (:mod:`.progtypes`), map types
+(:mod:`.maptypes`), helper ids and C prototypes from the UAPI header (:mod:`.uapi`,
+:mod:`.helpers`), verifier helper prototypes and who may call them (:mod:`.protos`), and
+context layouts, access rules and return values (:mod:`.ctx`).  Shared by the verifier, the
+emulator and the skeleton generator.  Importing builds no tables: they are built on first use.
+"""
+
+from __future__ import annotations
+
+from bpfbuild.abi.ctx import (
+    Access,
+    CtxField,
+    CtxLayout,
+    CtxSpec,
+    FieldAccess,
+    RegKind,
+    ReturnRange,
+    ctx_layout,
+    ctx_layouts,
+    ctx_spec,
+    ctx_specs,
+    return_constants,
+    return_range,
+)
+from bpfbuild.abi.helpers import (
+    all_helpers,
+    helper_id,
+    helper_name,
+    helper_prototype,
+    helper_signature,
+    helper_source,
+)
+from bpfbuild.abi.maptypes import (
+    KeyKind,
+    MapFlag,
+    MapType,
+    MapTypeInfo,
+    SizeRule,
+    UpdateFlag,
+    map_helper_allowed,
+    map_type_info,
+)
+from bpfbuild.abi.progtypes import (
+    AttachType,
+    AutoAttach,
+    ProgLoadFlag,
+    ProgType,
+    SecDef,
+    SecFlag,
+    SectionInfo,
+    classify_section,
+    section_defs,
+)
+from bpfbuild.abi.protos import (
+    Arg,
+    ArgType,
+    FuncProto,
+    Privilege,
+    Ret,
+    RetType,
+    TypeFlag,
+    base_helper_privilege,
+    func_proto,
+    func_protos,
+    helper_allowed,
+    helper_prog_types,
+    prog_type_helpers,
+)
+from bpfbuild.abi.uapi import (
+    HelperDoc,
+    HelperParam,
+    header_label,
+    parse_helpers,
+    parse_prototype,
+    render_helper_module,
+)
+
+__all__ = [
+    "Access",
+    "Arg",
+    "ArgType",
+    "AttachType",
+    "AutoAttach",
+    "CtxField",
+    "CtxLayout",
+    "CtxSpec",
+    "FieldAccess",
+    "FuncProto",
+    "HelperDoc",
+    "HelperParam",
+    "KeyKind",
+    "MapFlag",
+    "MapType",
+    "MapTypeInfo",
+    "Privilege",
+    "ProgLoadFlag",
+    "ProgType",
+    "RegKind",
+    "Ret",
+    "RetType",
+    "ReturnRange",
+    "SecDef",
+    "SecFlag",
+    "SectionInfo",
+    "SizeRule",
+    "TypeFlag",
+    "UpdateFlag",
+    "all_helpers",
+    "base_helper_privilege",
+    "classify_section",
+    "ctx_layout",
+    "ctx_layouts",
+    "ctx_spec",
+    "ctx_specs",
+    "func_proto",
+    "func_protos",
+    "header_label",
+    "helper_allowed",
+    "helper_id",
+    "helper_name",
+    "helper_prog_types",
+    "helper_prototype",
+    "helper_signature",
+    "helper_source",
+    "map_helper_allowed",
+    "map_type_info",
+    "parse_helpers",
+    "parse_prototype",
+    "prog_type_helpers",
+    "render_helper_module",
+    "return_constants",
+    "return_range",
+    "section_defs",
+]
