@@ -35,7 +35,7 @@ def objdump_text(spec: ObjectSpec, *, source: bool = False, program: str | None 
         if program is not None and program not in functions.values():
             continue
         out.append(f"\nDisassembly of section {sec.name}:\n\n")
-        text = listing(sec.insns, symbols=functions or {0: sec.name})
+        text = _llvm_spelling(listing(sec.insns, symbols=functions or {0: sec.name}))
         lines = spec.btf_ext.line_info.get(sec.name, ()) if (source and spec.btf_ext) else ()
         by_slot = {li.slot: li for li in lines}
         last = None
@@ -48,6 +48,15 @@ def objdump_text(spec: ObjectSpec, *, source: bool = False, program: str | None 
                     last = (li.line, li.file_name)
             out.append(line + "\n")
     return "".join(out)
+
+
+_PC_CALL = re.compile(r"\tcall pc([+-]\d+)$", re.MULTILINE)
+
+
+def _llvm_spelling(text: str) -> str:
+    """llvm-objdump prints a bpf-to-bpf call as ``call -1``; our syntax says ``call pc-1`` (so that it
+    assembles back to src=1, which LLVM's text cannot express).  The objdump view speaks LLVM's."""
+    return _PC_CALL.sub(lambda m: f"\tcall {int(m.group(1))}", text)
 
 
 def program_signature(spec: ObjectSpec, prog: Program, pc: int) -> str | None:
