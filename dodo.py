@@ -1,5 +1,12 @@
 """bpfbuild's doit tasks: `doit` builds everything; `doit list` shows the tasks."""
 
-from bpfbuild.tasks import doit_config, task_build, task_headers, task_load, task_unload  # noqa: F401
+from bpfbuild.tasks import (  # noqa: F401
+    doit_config,
+    task_build,
+    task_headers,
+    task_ide,
+    task_load,
+    task_unload,
+)
 
 DOIT_CONFIG = doit_config()
