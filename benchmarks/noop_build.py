@@ -52,9 +52,12 @@ def make_tree(root: Path) -> list[Path]:
     empty.mkdir()
     (empty / "dodo.py").write_text("DOIT_CONFIG = {'dep_file': '.doit.db', 'backend': 'json'}\n"
                                    "def task_nothing():\n    return {'actions': None}\n")
-    # The Makefile works in the programs folder like the tutorial's.
+    # The Makefile works in its own copy of the programs folder, like the tutorial's (so its edits
+    # never disturb doit's no-op runs).
+    make_dir = root / "make"
+    shutil.copytree(programs, make_dir)
     targets = " ".join(p.name[: -len(".bpf.c")] for p in made)
-    (programs / "Makefile").write_text(MAKEFILE.format(targets=targets))
+    (make_dir / "Makefile").write_text(MAKEFILE.format(targets=targets))
     return made
 
 
@@ -75,7 +78,7 @@ def main() -> int:
         subprocess.run(doit, cwd=root, check=True, stdout=subprocess.DEVNULL)
         have_make = shutil.which("make") is not None and shutil.which("clang") is not None
         if have_make:
-            subprocess.run(["make", "-s"], cwd=root / "programs", check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(["make", "-s"], cwd=root / "make", check=True, stdout=subprocess.DEVNULL)
         results: dict[str, list[float]] = {"floor": [], "noop": [], "edit1": [], "make noop": [], "make edit1": []}
         for run in range(args.runs):
             results["floor"].append(timed(doit, root / "empty"))
@@ -84,10 +87,10 @@ def main() -> int:
                 fh.write(f"/* edit {run} */\n")
             results["edit1"].append(timed(doit, root))
             if have_make:
-                results["make noop"].append(timed(["make", "-s"], root / "programs"))
-                with made[1].open("a") as fh:
+                results["make noop"].append(timed(["make", "-s"], root / "make"))
+                with (root / "make" / made[0].name).open("a") as fh:
                     fh.write(f"/* edit {run} */\n")
-                results["make edit1"].append(timed(["make", "-s"], root / "programs"))
+                results["make edit1"].append(timed(["make", "-s"], root / "make"))
     floor = statistics.median(results["floor"])
     print(f"{N_PROGRAMS} programs, {args.runs} runs each, medians; ratios against `doit` on an empty dodo")
     for name, times in results.items():
