@@ -1,4 +1,5 @@
-"""``doit ide``: compile_commands.json for clangd, from the exact compile command of every program.
+"""``doit ide``: compile_commands.json for clangd, from the exact compile command of every program,
+and .vscode/tasks.json (see :mod:`bpfbuild.tasks.vscode`).
 
 clangd reads ``arguments`` as a compiler command line; with the ziglang toolchain the driver is
 ``zig cc``, which clangd cannot run, so those entries name ``clang`` and the equivalent target
@@ -16,9 +17,10 @@ from doit.tools import config_changed
 
 from bpfbuild.tasks.build import program_argv
 from bpfbuild.tasks.project import Project, current_project
+from bpfbuild.tasks.vscode import vscode_tasks, write_vscode_tasks
 from bpfbuild.toolchain.discover import CompilerKind
 
-__all__ = ["compile_commands", "task_ide"]
+__all__ = ["compile_commands", "task_ide", "write_ide_files"]
 
 COMPILE_COMMANDS = "compile_commands.json"
 
@@ -45,10 +47,11 @@ def _absolute(arg: str, root: Path) -> str:
     return arg
 
 
-def write_compile_commands(entries: list[dict[str, Any]], path: Path) -> None:
+def write_ide_files(entries: list[dict[str, Any]], path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(entries, indent=2) + "\n")
     os.replace(tmp, path)
+    write_vscode_tasks(path.parent)
 
 
 def task_ide() -> Any:
@@ -59,9 +62,9 @@ def task_ide() -> Any:
         return {"actions": None, "doc": "compile_commands.json (no compiler found)", "uptodate": [True]}
     entries = compile_commands(project)
     return {
-        "actions": [(write_compile_commands, [entries, path])],
-        "targets": [path],
-        "uptodate": [config_changed({"entries": entries})],
+        "actions": [(write_ide_files, [entries, path])],
+        "targets": [path, Path(project.config.root) / ".vscode" / "tasks.json"],
+        "uptodate": [config_changed({"entries": entries, "vscode": vscode_tasks()})],
         "clean": True,
-        "doc": "write compile_commands.json for clangd (also kept current by every doit)",
+        "doc": "write compile_commands.json (clangd) and .vscode/tasks.json (kept current by every doit)",
     }
