@@ -6,7 +6,9 @@ from bpfbuild.tasks import (  # noqa: F401
     task_headers,
     task_ide,
     task_load,
+    task_skel,
     task_unload,
+    task_vmlinux,
 )
 
 DOIT_CONFIG = doit_config()

@@ -1,1 +1,82 @@
-"""btf."""
+"""BTF and BTF.ext: the type model, a lazy ``.BTF`` decoder, line/func info and CO-RE
+relocations, and C text (declarations, definitions, ``vmlinux.h``-style headers).
+
+Layer L2: imports only :mod:`bpfbuild.errors` and :mod:`bpfbuild.location`.
+"""
+
+from bpfbuild.btf.cdecl import declaration, definition, dump_c_header
+from bpfbuild.btf.ext import CoreRelo, CoreReloKind, Ext, FuncInfo, LineInfo
+from bpfbuild.btf.spec import POINTER_SIZE, Spec
+from bpfbuild.btf.types import (
+    Array,
+    Const,
+    Datasec,
+    DeclTag,
+    Enum,
+    Enum64,
+    EnumValue,
+    Float,
+    Func,
+    FuncProto,
+    Fwd,
+    FwdKind,
+    Int,
+    IntEncoding,
+    Kind,
+    Linkage,
+    Member,
+    Param,
+    Pointer,
+    Restrict,
+    Struct,
+    Type,
+    Typedef,
+    TypeTag,
+    Union,
+    Var,
+    VarSecinfo,
+    Void,
+    Volatile,
+)
+
+__all__ = [
+    "POINTER_SIZE",
+    "Array",
+    "Const",
+    "CoreRelo",
+    "CoreReloKind",
+    "Datasec",
+    "DeclTag",
+    "Enum",
+    "Enum64",
+    "EnumValue",
+    "Ext",
+    "Float",
+    "Func",
+    "FuncInfo",
+    "FuncProto",
+    "Fwd",
+    "FwdKind",
+    "Int",
+    "IntEncoding",
+    "Kind",
+    "LineInfo",
+    "Linkage",
+    "Member",
+    "Param",
+    "Pointer",
+    "Restrict",
+    "Spec",
+    "Struct",
+    "Type",
+    "TypeTag",
+    "Typedef",
+    "Union",
+    "Var",
+    "VarSecinfo",
+    "Void",
+    "Volatile",
+    "declaration",
+    "definition",
+    "dump_c_header",
+]

@@ -29,7 +29,6 @@ from bpfbuild.btf.types import (
     Func,
     FuncProto,
     Fwd,
-    FwdKind,
     Int,
     Kind,
     Member,
@@ -54,6 +53,7 @@ _SECTION = ".BTF"
 _BUILTIN_TYPEDEFS = frozenset({"__builtin_va_list"})
 _QUALIFIER_WORDS = {Kind.CONST: "const", Kind.VOLATILE: "volatile", Kind.RESTRICT: "restrict"}
 _ENUM_MODES = {1: "QI", 2: "HI", 4: "SI", 8: "DI"}
+_MAX_PAD_LINES = 512  # beyond 4 KiB, padding is one named char array
 _PAD_TYPES = ((8, "char"), (16, "short"), (32, "int"), (64, "long"))
 _INT_FALLBACK = {
     (1, True): "signed char", (1, False): "unsigned char", (2, True): "short", (2, False): "unsigned short",
@@ -62,14 +62,16 @@ _INT_FALLBACK = {
 }
 
 
-def declaration(spec: Spec, type_id: int, name: str = "", *, param_names: bool = True) -> str:
+def declaration(spec: Spec, type_id: int, name: str = "", *, param_names: bool = True,
+                qualifiers: bool = True) -> str:
     """C declaration of ``name`` with type ``type_id`` (abstract when ``name`` is "").
 
     A FUNC gives its prototype (``int hello(struct xdp_md *ctx)``); a VAR declares the
     variable (its own name unless ``name`` is given).  Anonymous structs, unions and
-    enums are spelled inline with their bodies.
+    enums are spelled inline with their bodies.  ``qualifiers=False`` drops const,
+    volatile and restrict everywhere (as skeletons spell ``.rodata`` variables).
     """
-    writer = _Writer(spec)
+    writer = _Writer(spec, qualifiers=qualifiers)
     return _guard(lambda: writer.top_declaration(type_id, name, param_names=param_names), type_id)
 
 
@@ -135,7 +137,7 @@ class _Names:
 class _Namespace:
     """One C namespace: the first user of a name keeps it, later ones get ``name___N``."""
 
-    __slots__ = ("used", "_counters")
+    __slots__ = ("_counters", "used")
 
     def __init__(self) -> None:
         self.used: dict[str, str] = {}  # name -> what holds it (a keyword for tags)
@@ -198,10 +200,12 @@ def _align_up(value: int, align: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Pad:
-    """An anonymous bitfield (``long: 64;``) standing for padding the compiler would not add."""
+    """An anonymous bitfield (``long: 64;``) standing for padding the compiler would not add;
+    with a ``name``, a ``char name[bits / 8]`` array (gaps too large for one line a word)."""
 
     ctype: str
     bits: int
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +224,13 @@ class _Layout:
 def _pad(items: list[_Field | _Pad], cur: int, target: int) -> None:
     """Padding from bit ``cur`` to ``target``: one anonymous bitfield per 64-bit unit, each
     of the smallest type whose unit holds it (so the compiler places it exactly at ``cur``)."""
+    if target - cur > 64 * _MAX_PAD_LINES:
+        if cur % 8:
+            items.append(_Pad("char", 8 - cur % 8))
+            cur += 8 - cur % 8
+        whole = (target - cur) // 8 * 8
+        items.append(_Pad("char", whole, f"__pad_{cur // 8}"))
+        cur += whole
     while cur < target:
         bits = min(target - cur, 64 - cur % 64)
         ctype = next(name for unit, name in _PAD_TYPES if cur // unit == (cur + bits - 1) // unit)
@@ -264,8 +275,9 @@ class _Writer:
     """Spells types as C; ``names`` (from a header dump) renames colliding types."""
 
     def __init__(self, spec: Spec, *, names: _Names | None = None, type_tags: bool = True,
-                 track_anon_enums: bool = False) -> None:
+                 track_anon_enums: bool = False, qualifiers: bool = True) -> None:
         self.spec = spec
+        self.qualifiers = qualifiers
         self.names = names
         self.type_tags = type_tags
         # Anonymous enums whose body was spelled already (header dumps spell each once:
@@ -337,7 +349,7 @@ class _Writer:
             match t:
                 case Const() | Volatile() | Restrict():
                     word = _QUALIFIER_WORDS[t.kind]
-                    if word not in quals:
+                    if self.qualifiers and word not in quals:
                         quals.append(word)
                 case TypeTag():
                     if self.type_tags:
@@ -434,7 +446,10 @@ class _Writer:
             lines = [head]
             for item in layout.items:
                 if isinstance(item, _Pad):
-                    lines.append(f"{indent}{item.ctype}: {item.bits};")
+                    if item.name:
+                        lines.append(f"{indent}{item.ctype} {item.name}[{item.bits // 8}];")
+                    else:
+                        lines.append(f"{indent}{item.ctype}: {item.bits};")
                     continue
                 text = self.decl(item.member.type, item.member.name, lvl + 1)
                 lines.append(f"{indent}{text}: {item.width};" if item.width else f"{indent}{text};")
@@ -499,6 +514,8 @@ class _Writer:
                 width, offset = under.bits, offset + under.offset  # bitfield without the kind flag
         if not m.name:
             t = self.spec.type(m.type)
+            while isinstance(t, (Const, Volatile)):  # `const struct { ... };` is anonymous too
+                t = self.spec.type(t.type)
             if width or not isinstance(t, (Struct, Union)) or t.name:
                 return None  # an unnamed bitfield or non-C11 anonymous member: only padding
         return offset, width, self.c_size(m.type), self.c_align(m.type)
@@ -670,7 +687,8 @@ class _Dumper:
         if t.id in self.defined:
             return
         if t.id in self.busy:
-            raise BTFError(f"type [{t.id}] {t.kind.name} '{t.name}' contains itself by value", section=_SECTION)
+            raise BTFError(f"type [{t.id}] {t.kind.name} '{t.name}' contains itself by value",
+                           section=_SECTION)
         self.need_members(t)
         self.blocks.append(self.writer.composite_text(t, 0) + ";")
         self.defined.add(t.id)

@@ -91,9 +91,9 @@ class LineInfo:
         return self.insn_off // _INSN_SIZE
 
     @property
-    def location(self) -> SourceLocation | None:
-        """Where in the source; None for line 0 (code the compiler made up, e.g. spills)."""
-        return SourceLocation(self.file_name, self.line, self.column) if self.line else None
+    def location(self) -> SourceLocation:
+        """Where in the source (line 0: code the compiler made up, with no source line)."""
+        return SourceLocation(self.file_name, self.line, self.column)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,9 @@ type ids and string offsets.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeAlias
 
 from bpfbuild.btf import wire
 from bpfbuild.btf.types import (
@@ -44,7 +45,7 @@ from bpfbuild.btf.types import (
     Void,
     Volatile,
 )
-from bpfbuild.errors import BTFError, BpfBuildError
+from bpfbuild.errors import BpfBuildError, BTFError
 
 __all__ = ["POINTER_SIZE", "Spec"]
 
@@ -59,6 +60,10 @@ _FLOAT_SIZES = frozenset({2, 4, 8, 12, 16})
 _KINDS = tuple(Kind)
 
 
+#: What ``Spec.find`` accepts as a kind: a Kind, a model class such as ``Struct``, or None.
+KindFilter: TypeAlias = "Kind | type | None"
+
+
 def _s32(value: int) -> int:
     return value - (1 << 32) if value & 0x80000000 else value
 
@@ -70,8 +75,18 @@ class Spec:
     ``first_id`` are the base's.  Iterating a spec yields every id, 0 included.
     """
 
-    __slots__ = ("_base", "_types", "_strings", "_first_id", "_count", "_cache", "_names", "byteorder",
-                 "_align")
+    __slots__ = (
+        "_align",
+        "_base",
+        "_cache",
+        "_count",
+        "_first_id",
+        "_names",
+        "_strcache",
+        "_strings",
+        "_types",
+        "byteorder",
+    )
 
     def __init__(self, *, base: Spec | None, types: wire.TypeSection, strings: wire.StringTable,
                  byteorder: wire.ByteOrder) -> None:
@@ -83,6 +98,7 @@ class Spec:
         self._cache: list[Type | None] = [None] * len(types.offsets)
         self._names: dict[str, list[int]] | None = None
         self._align: dict[int, int] = {}
+        self._strcache = strings.cache
         self.byteorder = byteorder
 
     # -- construction ------------------------------------------------------------------------
@@ -169,7 +185,10 @@ class Spec:
         return self._strings.get(offset, section=section, where=where)
 
     def _string(self, offset: int, word: int) -> str:
-        return self._strings.get(offset, where=self._types.byte_offset(word))
+        text = self._strcache.get(offset)
+        if text is None:
+            text = self._strings.get(offset, where=self._types.byte_offset(word))
+        return text
 
     # -- decoding ----------------------------------------------------------------------------
 
@@ -191,157 +210,189 @@ class Spec:
             yield self.type(type_id)
 
     def _decode(self, type_id: int, off: int) -> Type:
+        info = self._types.words[off + 1]
+        decoder = _DECODERS[(info >> 24) & 0x1F]
+        return decoder(self, type_id, off, info)
+
+    # Per-kind decoders: ``off`` is the record's first word, ``info`` its second.
+
+    def _fail(self, type_id: int, off: int, message: str, word: int | None = None) -> BTFError:
+        kind = _KINDS[(self._types.words[off + 1] >> 24) & 0x1F]
+        return BTFError(f"type [{type_id}] {kind.name}: {message}", section=wire.BTF_SECTION,
+                        offset=self._types.byte_offset(off if word is None else word))
+
+    def _ref(self, type_id: int, off: int, word: int) -> int:
+        value = self._types.words[word]
+        if value >= self._count:
+            raise self._fail(type_id, off, f"refers to type id {value}, past the last id {self._count - 1}",
+                             word)
+        return value
+
+    def _plain(self, type_id: int, off: int, info: int, *, kflag_ok: bool = False) -> str:
+        """Checks for kinds without members (vlen 0, usually no kind flag); returns the name."""
+        if info & 0xFFFF:
+            raise self._fail(type_id, off, f"vlen {info & 0xFFFF} must be 0", off + 1)
+        if info >> 31 and not kflag_ok:
+            raise self._fail(type_id, off, "kind_flag must be 0", off + 1)
+        return self._string(self._types.words[off], off)
+
+    def _named(self, type_id: int, off: int, info: int, *, kflag_ok: bool = False) -> str:
+        name = self._plain(type_id, off, info, kflag_ok=kflag_ok)
+        if not name:
+            raise self._fail(type_id, off, "needs a name")
+        return name
+
+    def _d_unknown(self, type_id: int, off: int, info: int) -> Type:
+        raise self._fail(type_id, off, "unknown kind", off + 1)  # pragma: no cover - indexing rejects it
+
+    def _d_int(self, type_id: int, off: int, info: int) -> Int:
+        name = self._plain(type_id, off, info)
         w = self._types.words
-        name_off, info, size_or_type = w[off], w[off + 1], w[off + 2]
-        kind = (info >> 24) & 0x1F
-        vlen = info & 0xFFFF
+        size, data = w[off + 2], w[off + 3]
+        encoding, bit_off, bits = (data >> 24) & 0x0F, (data >> 16) & 0xFF, data & 0xFF
+        if data & 0xF000FF00:
+            raise self._fail(type_id, off, f"reserved bits set in {data:#010x}", off + 3)
+        if encoding not in (0, 1, 2, 4):
+            raise self._fail(type_id, off, f"invalid encoding {encoding}", off + 3)
+        if size not in _INT_SIZES:
+            raise self._fail(type_id, off, f"invalid size {size}", off + 2)
+        if bits == 0 or bit_off + bits > 8 * size:
+            raise self._fail(type_id, off, f"{bits} bits at offset {bit_off} do not fit {size} bytes",
+                             off + 3)
+        return Int(type_id, name, size, IntEncoding(encoding), bits, bit_off)
+
+    def _d_ptr(self, type_id: int, off: int, info: int) -> Pointer:
+        return Pointer(type_id, self._plain(type_id, off, info), self._ref(type_id, off, off + 2))
+
+    def _d_array(self, type_id: int, off: int, info: int) -> Array:
+        name = self._plain(type_id, off, info)
+        return Array(type_id, name, self._ref(type_id, off, off + 3), self._ref(type_id, off, off + 4),
+                     self._types.words[off + 5])
+
+    def _d_composite(self, type_id: int, off: int, info: int) -> Struct | Union:
+        w = self._types.words
+        size = w[off + 2]
+        limit = 8 * size
         kflag = info >> 31
         count = self._count
-        byte = self._types.byte_offset
+        string = self._string
+        members = []
+        for i in range(off + 3, off + 3 + 3 * (info & 0xFFFF), 3):
+            moff, mtype = w[i + 2], w[i + 1]
+            bit_offset, bitfield = (moff & 0xFFFFFF, moff >> 24) if kflag else (moff, 0)
+            if bit_offset + bitfield > limit:
+                index = (i - off - 3) // 3
+                raise self._fail(type_id, off, f"member {index} at bit {bit_offset} lies past the size "
+                                 f"({size} bytes)", i + 2)
+            if mtype >= count:
+                self._ref(type_id, off, i + 1)
+            members.append(Member(string(w[i], i), mtype, bit_offset, bitfield))
+        name = string(w[off], off)
+        if (info >> 24) & 0x1F == Kind.STRUCT:
+            return Struct(type_id, name, size, tuple(members))
+        return Union(type_id, name, size, tuple(members))
 
-        def fail(message: str, word: int = off) -> BTFError:
-            return BTFError(f"type [{type_id}] {_KINDS[kind].name}: {message}", section=wire.BTF_SECTION,
-                            offset=byte(word))
+    def _d_enum(self, type_id: int, off: int, info: int) -> Enum | Enum64:
+        w = self._types.words
+        size = w[off + 2]
+        if size not in _ENUM_SIZES:
+            raise self._fail(type_id, off, f"invalid size {size}", off + 2)
+        signed = bool(info >> 31)
+        string = self._string
+        vlen = info & 0xFFFF
+        values = []
+        if (info >> 24) & 0x1F == Kind.ENUM:
+            for i in range(off + 3, off + 3 + 2 * vlen, 2):
+                raw = w[i + 1]
+                values.append(EnumValue(string(w[i], i), _s32(raw) if signed else raw))
+            return Enum(type_id, string(w[off], off), size, tuple(values), signed)
+        for i in range(off + 3, off + 3 + 3 * vlen, 3):
+            raw = w[i + 1] | (w[i + 2] << 32)
+            if signed and raw & (1 << 63):
+                raw -= 1 << 64
+            values.append(EnumValue(string(w[i], i), raw))
+        return Enum64(type_id, string(w[off], off), size, tuple(values), signed)
 
-        def ref(value: int, word: int) -> int:
-            if value >= count:
-                raise fail(f"refers to type id {value}, past the last id {count - 1}", word)
-            return value
+    def _d_fwd(self, type_id: int, off: int, info: int) -> Fwd:
+        name = self._named(type_id, off, info, kflag_ok=True)
+        return Fwd(type_id, name, FwdKind.UNION if info >> 31 else FwdKind.STRUCT)
 
-        def no_vlen() -> None:
-            if vlen:
-                raise fail(f"vlen {vlen} must be 0", off + 1)
+    def _d_typedef(self, type_id: int, off: int, info: int) -> Typedef:
+        return Typedef(type_id, self._named(type_id, off, info), self._ref(type_id, off, off + 2))
 
-        def no_kflag() -> None:
-            if kflag:
-                raise fail("kind_flag must be 0", off + 1)
+    def _d_volatile(self, type_id: int, off: int, info: int) -> Volatile:
+        return Volatile(type_id, self._plain(type_id, off, info), self._ref(type_id, off, off + 2))
 
-        name = self._string(name_off, off)
-        match kind:
-            case Kind.INT:
-                no_vlen()
-                no_kflag()
-                data = w[off + 3]
-                encoding, bit_off, bits = (data >> 24) & 0x0F, (data >> 16) & 0xFF, data & 0xFF
-                if data & 0xF000FF00:
-                    raise fail(f"reserved bits set in {data:#010x}", off + 3)
-                if encoding not in (0, 1, 2, 4):
-                    raise fail(f"invalid encoding {encoding}", off + 3)
-                if size_or_type not in _INT_SIZES:
-                    raise fail(f"invalid size {size_or_type}", off + 2)
-                if bits == 0 or bit_off + bits > 8 * size_or_type:
-                    raise fail(f"{bits} bits at offset {bit_off} do not fit {size_or_type} bytes", off + 3)
-                return Int(type_id, name, size_or_type, IntEncoding(encoding), bits, bit_off)
-            case Kind.PTR:
-                no_vlen()
-                no_kflag()
-                return Pointer(type_id, name, ref(size_or_type, off + 2))
-            case Kind.ARRAY:
-                no_vlen()
-                no_kflag()
-                return Array(type_id, name, ref(w[off + 3], off + 3), ref(w[off + 4], off + 4), w[off + 5])
-            case Kind.STRUCT | Kind.UNION:
-                members = []
-                limit = 8 * size_or_type
-                for i in range(off + 3, off + 3 + 3 * vlen, 3):
-                    moff = w[i + 2]
-                    if kflag:
-                        bit_offset, bitfield = moff & 0xFFFFFF, moff >> 24
-                    else:
-                        bit_offset, bitfield = moff, 0
-                    if bit_offset + bitfield > limit:
-                        raise fail(f"member {(i - off - 3) // 3} at bit {bit_offset} lies past the size "
-                                   f"({size_or_type} bytes)", i + 2)
-                    members.append(Member(self._string(w[i], i), ref(w[i + 1], i + 1), bit_offset, bitfield))
-                cls = Struct if kind == Kind.STRUCT else Union
-                return cls(type_id, name, size_or_type, tuple(members))
-            case Kind.ENUM:
-                if size_or_type not in _ENUM_SIZES:
-                    raise fail(f"invalid size {size_or_type}", off + 2)
-                values = []
-                for i in range(off + 3, off + 3 + 2 * vlen, 2):
-                    raw = w[i + 1]
-                    values.append(EnumValue(self._string(w[i], i), _s32(raw) if kflag else raw))
-                return Enum(type_id, name, size_or_type, tuple(values), bool(kflag))
-            case Kind.ENUM64:
-                if size_or_type not in _ENUM_SIZES:
-                    raise fail(f"invalid size {size_or_type}", off + 2)
-                values = []
-                for i in range(off + 3, off + 3 + 3 * vlen, 3):
-                    raw = w[i + 1] | (w[i + 2] << 32)
-                    if kflag and raw & (1 << 63):
-                        raw -= 1 << 64
-                    values.append(EnumValue(self._string(w[i], i), raw))
-                return Enum64(type_id, name, size_or_type, tuple(values), bool(kflag))
-            case Kind.FWD:
-                no_vlen()
-                if not name:
-                    raise fail("forward declaration without a name", off)
-                return Fwd(type_id, name, FwdKind.UNION if kflag else FwdKind.STRUCT)
-            case Kind.TYPEDEF:
-                no_vlen()
-                no_kflag()
-                if not name:
-                    raise fail("typedef without a name", off)
-                return Typedef(type_id, name, ref(size_or_type, off + 2))
-            case Kind.VOLATILE | Kind.CONST | Kind.RESTRICT:
-                no_vlen()
-                no_kflag()
-                qual = {Kind.VOLATILE: Volatile, Kind.CONST: Const, Kind.RESTRICT: Restrict}[_KINDS[kind]]
-                return qual(type_id, name, ref(size_or_type, off + 2))
-            case Kind.FUNC:
-                no_kflag()
-                if vlen > 2:
-                    raise fail(f"invalid linkage {vlen}", off + 1)
-                proto = ref(size_or_type, off + 2)
-                if self.kind_of(proto) != Kind.FUNC_PROTO:
-                    raise fail(f"type [{proto}] is not a FUNC_PROTO", off + 2)
-                return Func(type_id, name, proto, Linkage(vlen))
-            case Kind.FUNC_PROTO:
-                no_kflag()
-                params = []
-                variadic = False
-                for i in range(off + 3, off + 3 + 2 * vlen, 2):
-                    pname, ptype = self._string(w[i], i), ref(w[i + 1], i + 1)
-                    if ptype == 0 and not pname:
-                        if i != off + 1 + 2 * vlen:
-                            raise fail("'...' is not the last parameter", i + 1)
-                        variadic = True
-                    else:
-                        params.append(Param(pname, ptype))
-                return FuncProto(type_id, name, ref(size_or_type, off + 2), tuple(params), variadic)
-            case Kind.VAR:
-                no_vlen()
-                no_kflag()
-                linkage = w[off + 3]
-                if linkage > 2:
-                    raise fail(f"invalid linkage {linkage}", off + 3)
-                return Var(type_id, name, ref(size_or_type, off + 2), Linkage(linkage))
-            case Kind.DATASEC:
-                no_kflag()
-                entries = tuple(VarSecinfo(ref(w[i], i), w[i + 1], w[i + 2])
-                                for i in range(off + 3, off + 3 + 3 * vlen, 3))
-                return Datasec(type_id, name, size_or_type, entries)
-            case Kind.FLOAT:
-                no_vlen()
-                no_kflag()
-                if size_or_type not in _FLOAT_SIZES:
-                    raise fail(f"invalid size {size_or_type}", off + 2)
-                return Float(type_id, name, size_or_type)
-            case Kind.DECL_TAG:
-                no_vlen()
-                if not name:
-                    raise fail("tag without a name", off)
-                component = _s32(w[off + 3])
-                if component < -1:
-                    raise fail(f"invalid component index {component}", off + 3)
-                return DeclTag(type_id, name, ref(size_or_type, off + 2), component, bool(kflag))
-            case Kind.TYPE_TAG:
-                no_vlen()
-                if not name:
-                    raise fail("tag without a name", off)
-                return TypeTag(type_id, name, ref(size_or_type, off + 2), bool(kflag))
-        raise fail("unknown kind")  # pragma: no cover - index_types rejects these
+    def _d_const(self, type_id: int, off: int, info: int) -> Const:
+        return Const(type_id, self._plain(type_id, off, info), self._ref(type_id, off, off + 2))
+
+    def _d_restrict(self, type_id: int, off: int, info: int) -> Restrict:
+        return Restrict(type_id, self._plain(type_id, off, info), self._ref(type_id, off, off + 2))
+
+    def _d_func(self, type_id: int, off: int, info: int) -> Func:
+        linkage = info & 0xFFFF
+        if info >> 31:
+            raise self._fail(type_id, off, "kind_flag must be 0", off + 1)
+        if linkage > 2:
+            raise self._fail(type_id, off, f"invalid linkage {linkage}", off + 1)
+        proto = self._ref(type_id, off, off + 2)
+        if self.kind_of(proto) != Kind.FUNC_PROTO:
+            raise self._fail(type_id, off, f"type [{proto}] is not a FUNC_PROTO", off + 2)
+        return Func(type_id, self._string(self._types.words[off], off), proto, _LINKAGES[linkage])
+
+    def _d_func_proto(self, type_id: int, off: int, info: int) -> FuncProto:
+        if info >> 31:
+            raise self._fail(type_id, off, "kind_flag must be 0", off + 1)
+        w = self._types.words
+        count = self._count
+        last = off + 1 + 2 * (info & 0xFFFF)
+        params = []
+        variadic = False
+        for i in range(off + 3, last + 2, 2):
+            ptype = w[i + 1]
+            if ptype == 0 and w[i] == 0:
+                if i != last:
+                    raise self._fail(type_id, off, "'...' is not the last parameter", i + 1)
+                variadic = True
+                continue
+            if ptype >= count:
+                self._ref(type_id, off, i + 1)
+            params.append(Param(self._string(w[i], i), ptype))
+        return FuncProto(type_id, self._string(w[off], off), self._ref(type_id, off, off + 2), tuple(params),
+                         variadic)
+
+    def _d_var(self, type_id: int, off: int, info: int) -> Var:
+        name = self._plain(type_id, off, info)
+        linkage = self._types.words[off + 3]
+        if linkage > 2:
+            raise self._fail(type_id, off, f"invalid linkage {linkage}", off + 3)
+        return Var(type_id, name, self._ref(type_id, off, off + 2), _LINKAGES[linkage])
+
+    def _d_datasec(self, type_id: int, off: int, info: int) -> Datasec:
+        if info >> 31:
+            raise self._fail(type_id, off, "kind_flag must be 0", off + 1)
+        w = self._types.words
+        entries = tuple(VarSecinfo(self._ref(type_id, off, i), w[i + 1], w[i + 2])
+                        for i in range(off + 3, off + 3 + 3 * (info & 0xFFFF), 3))
+        return Datasec(type_id, self._string(w[off], off), w[off + 2], entries)
+
+    def _d_float(self, type_id: int, off: int, info: int) -> Float:
+        name = self._plain(type_id, off, info)
+        size = self._types.words[off + 2]
+        if size not in _FLOAT_SIZES:
+            raise self._fail(type_id, off, f"invalid size {size}", off + 2)
+        return Float(type_id, name, size)
+
+    def _d_decl_tag(self, type_id: int, off: int, info: int) -> DeclTag:
+        name = self._named(type_id, off, info, kflag_ok=True)
+        component = _s32(self._types.words[off + 3])
+        if component < -1:
+            raise self._fail(type_id, off, f"invalid component index {component}", off + 3)
+        return DeclTag(type_id, name, self._ref(type_id, off, off + 2), component, bool(info >> 31))
+
+    def _d_type_tag(self, type_id: int, off: int, info: int) -> TypeTag:
+        name = self._named(type_id, off, info, kflag_ok=True)
+        return TypeTag(type_id, name, self._ref(type_id, off, off + 2), bool(info >> 31))
 
     # -- look-ups ----------------------------------------------------------------------------
 
@@ -356,7 +407,7 @@ class Spec:
             self._names = names
         return self._names
 
-    def find(self, name: str, kind: Kind | type | None = None) -> tuple[int, ...]:
+    def find(self, name: str, kind: KindFilter = None) -> tuple[int, ...]:
         """Ids of every type called ``name`` (base types first), optionally of one kind.
 
         ``kind`` is a :class:`Kind` or a model class such as ``Struct``.
@@ -368,7 +419,7 @@ class Spec:
             own = [i for i in own if self.kind_of(i) == want]
         return (*found, *own)
 
-    def find_one(self, name: str, kind: Kind | type | None = None) -> int:
+    def find_one(self, name: str, kind: KindFilter = None) -> int:
         """The id of the one type called ``name``; an error if there is none or several."""
         want = _kind_filter(kind)
         ids = self.find(name, want)
@@ -466,7 +517,18 @@ class Spec:
                 return cache[t.type]  # type: ignore[union-attr]
 
 
-def _kind_filter(kind: Kind | type | None) -> Kind | None:
+#: Decoder per wire kind (index = kind number; 0 never reaches here: indexing rejects it).
+_DECODERS: tuple[Callable[[Spec, int, int, int], Type], ...] = (
+    Spec._d_unknown, Spec._d_int, Spec._d_ptr, Spec._d_array, Spec._d_composite, Spec._d_composite,
+    Spec._d_enum,
+    Spec._d_fwd, Spec._d_typedef, Spec._d_volatile, Spec._d_const, Spec._d_restrict, Spec._d_func,
+    Spec._d_func_proto, Spec._d_var, Spec._d_datasec, Spec._d_float, Spec._d_decl_tag, Spec._d_type_tag,
+    Spec._d_enum,
+)
+_LINKAGES = tuple(Linkage)
+
+
+def _kind_filter(kind: KindFilter) -> Kind | None:
     if kind is None or isinstance(kind, Kind):
         return kind
     value = getattr(kind, "kind", None)

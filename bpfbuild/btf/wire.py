@@ -121,7 +121,7 @@ class StringTable:
     it belong to ``base``; own offsets start there.
     """
 
-    __slots__ = ("_data", "_start", "_base", "_base_len", "_cache")
+    __slots__ = ("_base", "_base_len", "_cache", "_data", "_start")
 
     def __init__(self, data: bytes, start: int, length: int, *, base: StringTable | None,
                  base_len: int) -> None:
@@ -141,6 +141,11 @@ class StringTable:
             raise BTFError("empty string section", section=BTF_SECTION, offset=start)
 
     @property
+    def cache(self) -> dict[int, str]:
+        """Strings decoded so far by offset (shared, for a fast path in the decoder)."""
+        return self._cache
+
+    @property
     def total_len(self) -> int:
         """Size of the whole string space this table ends (base strings included)."""
         return self._base_len + len(self._data)
@@ -151,7 +156,9 @@ class StringTable:
         if cached is not None:
             return cached
         if offset < self._base_len and self._base is not None:
-            return self._base.get(offset, section=section, where=where)
+            text = self._base.get(offset, section=section, where=where)
+            self._cache[offset] = text
+            return text
         local = offset - self._base_len
         if not 0 <= local < len(self._data):
             raise BTFError(f"string offset {offset} out of range (string space is {self.total_len} bytes)",
@@ -172,7 +179,7 @@ class TypeSection:
     ``offsets[i]`` is where the record of id ``first_id + i`` starts.
     """
 
-    __slots__ = ("words", "offsets", "byte_start")
+    __slots__ = ("byte_start", "offsets", "words")
 
     def __init__(self, words: array[int], offsets: list[int], byte_start: int) -> None:
         self.words = words
@@ -310,4 +317,5 @@ def ext_blocks(data: bytes, header: ExtHeader, part: tuple[int, int], min_rec_si
 def ext_records(data: bytes, header: ExtHeader, block: ExtBlock, nwords: int) -> list[tuple[int, ...]]:
     """The first ``nwords`` u32 fields of each record of a block."""
     fmt = ("<" if header.byteorder == "little" else ">") + "I" * nwords
-    return [struct.unpack_from(fmt, data, block.first_record + i * block.rec_size) for i in range(block.count)]
+    first, size = block.first_record, block.rec_size
+    return [struct.unpack_from(fmt, data, first + i * size) for i in range(block.count)]

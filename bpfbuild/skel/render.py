@@ -2,7 +2,9 @@
 
 Templates live in ``bpfbuild/skel/templates``; the Python side computes a plain model and the
 templates only lay it out.  The environment is strict (an undefined name is an error) and
-deterministic (same model, same bytes).
+deterministic (same model, same bytes).  Filters (from :mod:`bpfbuild.skel.text`): ``c_string``
+(a C string literal), ``c_bytes_lines`` (bytes as C string literals, one per line),
+``py_bytes_lines`` (hex string literals), ``py`` (a Python literal).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 def _environment() -> Any:
     import jinja2
 
-    return jinja2.Environment(
+    from bpfbuild.skel import text
+
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -28,6 +32,10 @@ def _environment() -> Any:
         lstrip_blocks=True,
         autoescape=False,
     )
+    # Literal spelling (quotes, escapes) is done in Python, never by hand in a template.
+    env.filters.update(c_string=text.c_string, c_bytes_lines=text.c_bytes_lines,
+                       py_bytes_lines=text.py_bytes_lines, py=text.py_literal)
+    return env
 
 
 def render(template: str, **model: Any) -> str:

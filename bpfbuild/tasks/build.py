@@ -209,7 +209,7 @@ def task_build() -> Any:
         assert project.includes is not None
         if project.includes.libbpf == "bpfbuild":
             file_dep.append(str(project.helper_defs))
-        yield {
+        task: dict[str, Any] = {
             "name": prog.name,
             "doc": f"compile {prog.source} -> {prog.object}",
             "actions": [(compile_program, [prog, argv, record])],
@@ -219,3 +219,13 @@ def task_build() -> Any:
             "clean": True,
             "verbosity": 2,
         }
+        if _uses_build_dir(project, prog):
+            task["task_dep"] = ["vmlinux"]   # build/vmlinux.h must exist before its first compile
+        yield task
+
+
+def _uses_build_dir(project: Project, prog: ProgramSource) -> bool:
+    """A program whose include dirs name the build dir may include build/vmlinux.h (CO-RE)."""
+    build = os.path.normpath(project.config.build_dir)
+    return any(os.path.normpath(project.config.root / d) == os.path.normpath(project.config.root / build)
+               or os.path.normpath(d) == build for d in prog.settings.include_dirs)

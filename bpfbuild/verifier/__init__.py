@@ -1,1 +1,19 @@
-"""verifier."""
+"""The built-in verifier: the Linux 6.18 verifier's verdict at build time, at the source line.
+
+:func:`verify` walks every path of a program the way kernel/bpf/verifier.c does -- structural
+checks, per-path register and stack state (tnums and s64/u64/s32/u32 bounds), pointer rules,
+memory access per region, helper prototypes, reference tracking, bpf-to-bpf calls and
+callbacks, state pruning and the 1,000,000 processed-instructions limit -- and returns a
+:class:`Report` whose :class:`Diagnostic` s carry the kernel's message text, the instruction
+and its ``file:line:col``.
+
+Modules: :mod:`.tnum` and :mod:`.bounds` (scalar arithmetic), :mod:`.state` (registers,
+stack, frames), :mod:`.cfg` (structure), :mod:`.checks` (preconditions), :mod:`.transfer`
+(next states), :mod:`.insns` and :mod:`.calls` (per-instruction handlers), :mod:`.explore`
+(paths and pruning), :mod:`.log` and :mod:`.disasm` (the kernel-style log), :mod:`.report`.
+"""
+
+from bpfbuild.verifier.api import map_infos, verify, verify_insns
+from bpfbuild.verifier.report import Diagnostic, Report, explain
+
+__all__ = ["Diagnostic", "Report", "explain", "map_infos", "verify", "verify_insns"]

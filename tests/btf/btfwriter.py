@@ -26,7 +26,7 @@ class BTFWriter:
         self.strings = bytearray() if base is not None else bytearray(b"\0")
         self._offsets: dict[str, int] = {} if base is not None else {"": 0}
         self.records: list[list[int]] = []
-        self.str_base = len(base.strings) + base.str_base if base is not None else 0
+        self.str_base: int = len(base.strings) + base.str_base if base is not None else 0
         self.first_id = base.next_id if base is not None else 1
 
     @property
@@ -131,7 +131,8 @@ class BTFWriter:
         return self.raw(16, name, size_or_type=size)
 
     def decl_tag(self, name: str, target: int, component_idx: int = -1, attribute: bool = False) -> int:
-        return self.raw(17, name, kflag=int(attribute), size_or_type=target, extra=[component_idx & 0xFFFFFFFF])
+        return self.raw(17, name, kflag=int(attribute), size_or_type=target,
+                        extra=[component_idx & 0xFFFFFFFF])
 
     def type_tag(self, name: str, target: int, attribute: bool = False) -> int:
         return self.raw(18, name, kflag=int(attribute), size_or_type=target)
@@ -142,8 +143,8 @@ class BTFWriter:
         order = "<" if self.byteorder == "little" else ">"
         return b"".join(struct.pack(f"{order}{len(r)}I", *r) for r in self.records)
 
-    def to_bytes(self, *, strings_first: bool = False, hdr_len: int = 24, magic: int = 0xEB9F, version: int = 1,
-                 flags: int = 0) -> bytes:
+    def to_bytes(self, *, strings_first: bool = False, hdr_len: int = 24, magic: int = 0xEB9F,
+                 version: int = 1, flags: int = 0) -> bytes:
         order = "<" if self.byteorder == "little" else ">"
         types, strings = self.type_bytes(), bytes(self.strings)
         if strings_first:
@@ -176,7 +177,8 @@ def ext_bytes(btf: BTFWriter, *, func_info: dict[str, list[tuple[int, int]]] | N
         return out
 
     fi = part(rec_sizes[0], {k: [list(r) for r in v] for k, v in (func_info or {}).items()})
-    li = part(rec_sizes[1], {k: [[off, btf.s(f), btf.s(text), (line << 10) | col] for off, f, text, line, col in v]
+    li = part(rec_sizes[1], {k: [[off, btf.s(f), btf.s(text), (line << 10) | col]
+                                 for off, f, text, line, col in v]
                              for k, v in (line_info or {}).items()})
     cr = part(rec_sizes[2], {k: [[off, tid, btf.s(acc), kind] for off, tid, acc, kind in v]
                              for k, v in (core_relos or {}).items()})

@@ -11,7 +11,7 @@ import pytest
 from bpfbuild.btf.cdecl import declaration, definition, dump_c_header
 from bpfbuild.btf.ext import CoreReloKind, Ext
 from bpfbuild.btf.spec import Spec
-from bpfbuild.btf.types import Int, Kind, Struct, Union
+from bpfbuild.btf.types import Int, Kind, Pointer, Struct, TypeTag, Union
 from bpfbuild.errors import BTFError
 
 from .btfwriter import BTFWriter
@@ -70,6 +70,13 @@ def test_declarations(type_id: int, name: str, text: str) -> None:
     assert declaration(_SPEC, type_id, name) == text
 
 
+def test_qualifiers_can_be_dropped() -> None:
+    const_ptr_const = next(tid for tid, _, text in _CASES if text == "const char *const p")
+    assert declaration(_SPEC, const_ptr_const, "p", qualifiers=False) == "char *p"
+    volatile = next(tid for tid, _, text in _CASES if text == "volatile const int v")
+    assert declaration(_SPEC, volatile, "v", qualifiers=False) == "int v"
+
+
 def test_prototype_parameter_names_are_optional() -> None:
     main = _SPEC.find_one("main")
     assert declaration(_SPEC, main, param_names=False) == "int main(int, char **)"
@@ -107,6 +114,7 @@ def _definitions() -> tuple[Spec, dict[str, int]]:
         "gap": w.struct("gap", 12, [("a", i32, 0), ("b", i32, 64)]),
         "tail": w.struct("tail", 64, [("a", i32, 0)]),
         "empty": w.struct("empty", 0, []),
+        "giant": w.struct("giant", 0xFFFFFFF8, [("a", i32, 0)]),
         "wide": w.union("wide", 8, [("x", i32, 0)]),
         "e": w.enum("e", 4, [("NEG", -1), ("POS", 7)], signed=True),
         "small": w.enum("small", 1, [("S0", 0), ("S1", 1)]),
@@ -117,7 +125,8 @@ def _definitions() -> tuple[Spec, dict[str, int]]:
     ids["b_t"] = w.typedef("b_t", a)
     ids["nested"] = w.struct("nested", 12, [
         ("tag", i32, 0),
-        ("", w.union("", 8, [("i", i32, 0), ("", w.struct("", 8, [("lo", i32, 0), ("hi", i32, 32)]), 0)]), 32),
+        ("", w.union("", 8, [("i", i32, 0),
+                             ("", w.struct("", 8, [("lo", i32, 0), ("hi", i32, 32)]), 0)]), 32),
     ])
     return Spec.from_bytes(w.to_bytes()), ids
 
@@ -131,13 +140,15 @@ _EXPECTED = {
     "gap": "struct gap {\n\tint a;\n\tint: 32;\n\tint b;\n};",
     "tail": "struct tail {\n\tint a;\n\tint: 32;\n" + "\tlong: 64;\n" * 7 + "};",
     "empty": "struct empty {};",
+    "giant": "struct giant {\n\tint a;\n\tchar __pad_4[4294967284];\n};",
     "wide": "union wide {\n\tint x;\n} __attribute__((aligned(8)));",
     "e": "enum e {\n\tNEG = -1,\n\tPOS = 7,\n};",
     "small": "enum small {\n\tS0 = 0,\n\tS1 = 1,\n} __attribute__((mode(QI)));",
     "big": "enum big {\n\tHUGE = 9223372036854775808ULL,\n\tMIN = 1,\n};",
     "fwd": "union later;",
     "b_t": "typedef a_t b_t;",
-    "nested": "struct nested {\n\tint tag;\n\tunion {\n\t\tint i;\n\t\tstruct {\n\t\t\tint lo;\n\t\t\tint hi;\n"
+    "nested": "struct nested {\n\tint tag;\n\tunion {\n\t\tint i;\n\t\tstruct {\n"
+              "\t\t\tint lo;\n\t\t\tint hi;\n"
               "\t\t};\n\t};\n};",
 }
 
@@ -179,6 +190,10 @@ def _zoo() -> BTFWriter:
     # packing and padding
     packed = w.struct("packed_pair", 9, [("c", ch, 0), ("v", i64, 8)])
     w.struct("holds_packed", 24, [("c", ch, 0), ("p", packed, 8), ("tail", i32, 160)])
+    w.struct("const_anon", 12, [("", w.const(w.struct("", 8, [("va", i32, 0), ("vb", i32, 32)])), 0),
+                                ("after", i32, 64)])
+    w.struct("tagged", 8, [("buf", w.ptr(w.type_tag("user", ch)), 0)])
+    w.struct("huge_gap", 8200, [("a", i32, 0), ("z", i64, 8192 * 8)])  # padding as one char array
     w.struct("natbits", 8, [("a", u32, 0, 1), ("b", u32, 1, 3), ("c", u8, 8, 2), ("d", i64, 32, 20)])
     w.struct("cacheline", 128, [("hot", i64, 0), ("cold", i64, 512)])
     w.struct("bits", 16, [("a", u32, 0, 1), ("b", u32, 1, 30), ("c", u32, 31, 2), ("d", i64, 64, 40),
@@ -238,23 +253,30 @@ def _compile(tmp_path: Path, header: str, program: str, *flags: str) -> Path:
     obj = tmp_path / "prog.o"
     proc = subprocess.run(["clang", "-target", "bpf", "-g", "-O2", "-Wall", "-Werror",
                            "-Wno-unused-variable", *flags, "-c", str(src), "-o", str(obj)],
-                          capture_output=True, text=True)
+                          check=False, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[:4000]
     return obj
 
 
-def _btf_of(obj: Path) -> Spec:
+def _section(obj: Path, name: str) -> bytes:
     from elftools.elf.elffile import ELFFile
 
     with obj.open("rb") as f:
-        return Spec.from_bytes(ELFFile(f).get_section_by_name(".BTF").data())
+        section = ELFFile(f).get_section_by_name(name)
+        assert section is not None, f"{obj} has no {name}"
+        return section.data()  # type: ignore[no-any-return]
+
+
+def _btf_of(obj: Path) -> Spec:
+    return Spec.from_bytes(_section(obj, ".BTF"))
 
 
 def _roundtrip_program(spec: Spec, only: set[int] | None = None) -> str:
     """One global per named struct/union (by value: clang may emit a FWD for a pointee)."""
     lines = []
     for tid in spec:
-        if spec.kind_of(tid) in (Kind.STRUCT, Kind.UNION) and spec.name_of(tid) and (only is None or tid in only):
+        wanted = only is None or tid in only
+        if spec.kind_of(tid) in (Kind.STRUCT, Kind.UNION) and spec.name_of(tid) and wanted:
             keyword = "struct" if spec.kind_of(tid) == Kind.STRUCT else "union"
             lines.append(f"{keyword} {_c_name(spec, tid)} use_{tid};")
     return "\n".join(lines) + "\n"
@@ -263,7 +285,8 @@ def _roundtrip_program(spec: Spec, only: set[int] | None = None) -> str:
 def _c_name(spec: Spec, tid: int) -> str:
     """The name the header gave a struct: its own, or the ___N one of the same layout."""
     name = spec.name_of(tid)
-    same = [i for i in spec.find(name) if spec.kind_of(i) in (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64)]
+    tags = (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64)
+    same = [i for i in spec.find(name) if spec.kind_of(i) in tags]
     rank = same.index(tid)
     return name if rank == 0 else f"{name}___{rank + 1}"
 
@@ -287,12 +310,21 @@ def test_zoo_header_compiles_with_the_btf_layout(tmp_path: Path) -> None:
         if spec.kind_of(tid) not in (Kind.STRUCT, Kind.UNION) or not spec.name_of(tid):
             continue
         (mine,) = again.find(_c_name(spec, tid), spec.kind_of(tid))
-        assert _layout_of(again, mine) == _layout_of(spec, tid), spec.name_of(tid)
+        size, members = _layout_of(again, mine)
+        members = [m for m in members if not m[0].startswith("__pad_")]  # padding arrays we added
+        assert (size, members) == _layout_of(spec, tid), spec.name_of(tid)
         compared += 1
-    assert compared == 17
+    assert compared == 20
+    tagged = again.type(again.find_one("tagged", Struct))
+    assert isinstance(tagged, Struct)
+    pointer = again.type(tagged.members[0].type)
+    assert isinstance(pointer, Pointer)
+    assert again.type(pointer.type) == TypeTag(pointer.type, "user", again.find_one("char"))
     assert header.index("struct inner {") < header.index("struct outer {")
     assert "struct only_in_proto;" in header and "struct nowhere;" in header
     assert "struct inner___" not in header  # the FWD named inner is the same type
+    assert "\tchar __pad_4[8188];\n\tlong z;" in header
+    assert "struct const_anon {\n\tconst struct {\n\t\tint va;" in header
 
 
 def test_header_wrapping_options() -> None:
@@ -316,15 +348,29 @@ def test_embedding_itself_by_value_is_an_error() -> None:
         dump_c_header(Spec.from_bytes(w.to_bytes()))
 
 
-def test_deep_chains_become_btf_errors() -> None:
+def test_long_chains() -> None:
     w = BTFWriter()
     w.int_("int", 4, 1)
     for i in range(5000):
         w.ptr(i + 1)
+    for i in range(5000):
+        w.typedef(f"t{i}", 1 if i == 0 else w.next_id - 1)
     spec = Spec.from_bytes(w.to_bytes())
     assert declaration(spec, 3, "p") == "int **p"
-    text = declaration(spec, 5001, "p")  # iterative: no recursion limit
-    assert text == "int " + "*" * 5000 + "p"
+    assert declaration(spec, 5001, "p") == "int " + "*" * 5000 + "p"  # declarators are iterative
+    header = dump_c_header(spec, guard=None, preserve_access_index=False)
+    assert header.count("typedef") == 5000 and "typedef t4998 t4999;" in header
+
+
+def test_too_deep_nesting_is_a_btf_error() -> None:
+    w = BTFWriter()
+    for i in range(3000):  # s0 embeds s1 embeds s2 ... (outermost first)
+        w.struct(f"s{i}", 4, [("m", i + 2, 0)])
+    w.int_("int", 4, 1)
+    spec = Spec.from_bytes(w.to_bytes())
+    assert spec.align_of(1) == 4  # spec queries do not recurse
+    with pytest.raises(BTFError, match="nests too deeply"):
+        dump_c_header(spec)
 
 
 # -- vmlinux ---------------------------------------------------------------------------------
@@ -358,10 +404,7 @@ int on_switch(unsigned long long *ctx)
 def test_vmlinux_header_compiles_and_keeps_core(vmlinux: Spec, vmlinux_header: str, tmp_path: Path) -> None:
     obj = _compile(tmp_path, vmlinux_header, VMLINUX_PROGRAM)
     btf = _btf_of(obj)
-    from elftools.elf.elffile import ELFFile
-
-    with obj.open("rb") as f:
-        ext = Ext.from_bytes(ELFFile(f).get_section_by_name(".BTF.ext").data(), btf)
+    ext = Ext.from_bytes(_section(obj, ".BTF.ext"), btf)
     relos = [r for rs in ext.core_relos.values() for r in rs]
     # preserve_access_index applied: every field access is a CO-RE relocation
     fields = {(btf.name_of(r.type_id), r.kind) for r in relos}
@@ -370,31 +413,30 @@ def test_vmlinux_header_compiles_and_keeps_core(vmlinux: Spec, vmlinux_header: s
     assert ("xdp_md", CoreReloKind.FIELD_BYTE_OFFSET) in fields
     # without the pragma there are none
     plain = _compile(tmp_path, vmlinux_header, VMLINUX_PROGRAM, "-DBPF_NO_PRESERVE_ACCESS_INDEX")
-    with plain.open("rb") as f:
-        section = ELFFile(f).get_section_by_name(".BTF.ext")
-        plain_ext = Ext.from_bytes(section.data(), _btf_of(plain))
+    plain_ext = Ext.from_bytes(_section(plain, ".BTF.ext"), _btf_of(plain))
     assert not any(plain_ext.core_relos.values())
 
 
 @needs_clang
 def test_vmlinux_header_has_the_btf_layout(vmlinux: Spec, vmlinux_header: str, tmp_path: Path) -> None:
-    """sizeof and offsetof of every uniquely named struct/union match the BTF."""
+    """sizeof and offsetof (of every member, inside anonymous ones too) of every uniquely
+    named struct/union match the BTF."""
     asserts = []
     for tid in vmlinux:
         kind = vmlinux.kind_of(tid)
         if kind not in (Kind.STRUCT, Kind.UNION) or not vmlinux.name_of(tid):
             continue
         name = vmlinux.name_of(tid)
-        if len([i for i in vmlinux.find(name) if vmlinux.kind_of(i) in (Kind.STRUCT, Kind.UNION, Kind.ENUM)]) != 1:
+        tags = (Kind.STRUCT, Kind.UNION, Kind.ENUM)
+        if len([i for i in vmlinux.find(name) if vmlinux.kind_of(i) in tags]) != 1:
             continue
-        t = vmlinux.type(tid)
-        assert isinstance(t, (Struct, Union))
         c = f"{kind.name.lower()} {name}"
-        asserts.append(f"_Static_assert(sizeof({c}) == {t.size}, \"{c}\");")
-        for m in t.members:
-            if m.name and not m.bitfield_size:
-                asserts.append(f"_Static_assert(__builtin_offsetof({c}, {m.name}) == {m.bit_offset // 8}, "
-                               f"\"{c}.{m.name}\");")
+        size, members = _layout_of(vmlinux, tid)  # members of anonymous members included
+        asserts.append(f"_Static_assert(sizeof({c}) == {size}, \"{c}\");")
+        for member, bit_offset, width in members:
+            if not width:
+                asserts.append(f"_Static_assert(__builtin_offsetof({c}, {member}) == {bit_offset // 8}, "
+                               f"\"{c}.{member}\");")
     assert len(asserts) > 10_000
     _compile(tmp_path, vmlinux_header, "\n".join(asserts) + "\n", "-fsyntax-only")
 

@@ -7,6 +7,7 @@ import shutil
 import struct
 import subprocess
 import time
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -36,6 +37,7 @@ from bpfbuild.btf.types import (
     Pointer,
     Restrict,
     Struct,
+    Type,
     Typedef,
     TypeTag,
     Union,
@@ -278,8 +280,9 @@ def _one(kind: int, name: str | int = "", **kw: int | list[int]) -> bytes:
     (_one(14, "v", size_or_type=1, extra=[7]), "invalid linkage 7"),
     (_one(4, "s", vlen=1, size_or_type=4, extra=[0, 1, 64]), "past the size"),
     (_one(17, "t", size_or_type=1, extra=[0xFFFFFFFE]), "invalid component index -2"),
-    (_one(8, "", size_or_type=1), "typedef without a name"),
-    (_one(7, ""), "without a name"),
+    (_one(8, "", size_or_type=1), "TYPEDEF: needs a name"),
+    (_one(7, ""), "FWD: needs a name"),
+    (_one(18, "", size_or_type=1), "TYPE_TAG: needs a name"),
     (_one(2, 999, size_or_type=1), "string offset 999 out of range"),
 ])
 def test_bad_records_raise_btf_error(blob: bytes, message: str) -> None:
@@ -345,17 +348,18 @@ def test_hello_globals(compiled) -> None:  # type: ignore[no-untyped-def]
     assert cdecl.declaration(spec, prog.id) == "int hello(struct xdp_md *ctx)"
 
 
-def _bpftool_json(path: str) -> list[dict[str, object]]:
-    out = subprocess.run(["bpftool", "-j", "btf", "dump", "file", path], check=True, capture_output=True).stdout
+def _bpftool_json(path: str) -> list[dict[str, Any]]:
+    argv = ["bpftool", "-j", "btf", "dump", "file", path]
+    out = subprocess.run(argv, check=True, capture_output=True).stdout
     return json.loads(out)["types"]  # type: ignore[no-any-return]
 
 
 _LINKAGE = {Linkage.STATIC: "static", Linkage.GLOBAL: "global", Linkage.EXTERN: "extern"}
 
 
-def as_bpftool(t: object) -> dict[str, object]:
+def as_bpftool(t: Type) -> dict[str, object]:
     """Our record in the shape of ``bpftool -j btf dump`` (format raw)."""
-    d: dict[str, object] = {"id": t.id, "kind": t.kind.name, "name": t.name or "(anon)"}  # type: ignore[attr-defined]
+    d: dict[str, object] = {"id": t.id, "kind": t.kind.name, "name": t.name or "(anon)"}
     match t:
         case Int():
             enc = {0: "(none)", 1: "SIGNED", 2: "CHAR", 4: "BOOL"}[int(t.encoding)]
@@ -367,7 +371,8 @@ def as_bpftool(t: object) -> dict[str, object]:
         case Struct() | Union():
             members = []
             for m in t.members:
-                md: dict[str, object] = {"name": m.name or "(anon)", "type_id": m.type, "bits_offset": m.bit_offset}
+                md: dict[str, object] = {"name": m.name or "(anon)", "type_id": m.type,
+                                         "bits_offset": m.bit_offset}
                 if m.bitfield_size:
                     md["bitfield_size"] = m.bitfield_size
                 members.append(md)
@@ -398,11 +403,11 @@ def _compare_with_bpftool(spec: Spec, path: str) -> None:
     theirs = _bpftool_json(path)
     assert len(theirs) == len(spec) - 1
     for ref in theirs:
-        ours = as_bpftool(spec.type(ref["id"]))  # type: ignore[arg-type]
+        ours = as_bpftool(spec.type(ref["id"]))
         if ref["kind"] == "ENUM" and ref["encoding"] == "UNSIGNED":
             # bpftool 7.1's JSON sign-extends 32-bit values (its text output prints them as u32)
-            for value in ref["values"]:  # type: ignore[union-attr]
-                value["val"] &= 0xFFFFFFFF  # type: ignore[index]
+            for value in ref["values"]:
+                value["val"] &= 0xFFFFFFFF
         # fields bpftool prints that we do not model are reported as a mismatch too
         assert ours == ref, f"type [{ref['id']}] differs"
 

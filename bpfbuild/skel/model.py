@@ -1,0 +1,284 @@
+"""The skeleton model: everything a skeleton template lays out, computed from an object.
+
+:func:`build_skeleton` turns an :class:`~bpfbuild.obj.spec.ObjectSpec` and the object's bytes
+into a :class:`Skeleton`: the names bpftool would use, the maps and programs in libbpf's order,
+one :class:`DataSection` per global-data map with its variables at their (fixed-up) offsets and
+explicit padding, the C declaration of each variable (BTF -> C with const/volatile stripped,
+as bpftool does, except in ``.kconfig``), and the layouts the Python skeleton decodes with.
+Every identifier is checked here (:mod:`.names`); the templates only spell the model out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from bpfbuild.abi.maptypes import MapType
+from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.btf.cdecl import declaration
+from bpfbuild.btf.spec import Spec
+from bpfbuild.errors import BTFError, SkelError
+from bpfbuild.obj.spec import MapSpec, ObjectSpec, Program
+from bpfbuild.skel.layout import Layout, layout_of, raw_layout
+from bpfbuild.skel.names import (
+    c_identifier,
+    datasec_ident,
+    header_guard,
+    internal_map_ident,
+    libbpf_map_name,
+    python_identifier,
+    sanitize,
+)
+
+__all__ = [
+    "DataSection",
+    "Padding",
+    "SkelMap",
+    "SkelProgram",
+    "Skeleton",
+    "Variable",
+    "build_skeleton",
+    "check_python_names",
+    "python_class_name",
+]
+
+#: bpftool assumes a 32-bit host when padding data sections: alignment is capped at 4.
+_MAX_PAD_ALIGN = 4
+#: Names the Python runtime uses on section, map-set and program-set objects.
+PYTHON_RESERVED = frozenset({"as_dict", "_owner"})
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """A global variable as a member of its section's struct."""
+
+    ident: str        # member name (sanitized variable name)
+    name: str         # the variable's name in the object
+    decl: str         # C declaration of the member ("int counter", "char name[16]")
+    offset: int
+    size: int
+    layout: Layout
+
+
+@dataclass(frozen=True, slots=True)
+class Padding:
+    """``char __padN[size]`` keeping the next variable at its offset."""
+
+    ident: str
+    offset: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class DataSection:
+    """The struct a skeleton points at for one memory-mapped global-data map."""
+
+    ident: str                              # member name: bss, data, rodata, data_custom
+    section: str                            # ELF section (.bss, .data.custom)
+    map_name: str                           # libbpf's map name (hello_bp.bss)
+    struct: str                             # C struct tag: hello_bpf__bss
+    members: tuple[Variable | Padding, ...]
+    value_size: int
+    readonly: bool                          # .rodata / .kconfig: frozen after load
+    kconfig: bool
+
+    @property
+    def variables(self) -> tuple[Variable, ...]:
+        return tuple(m for m in self.members if isinstance(m, Variable))
+
+    @property
+    def variable_idents(self) -> tuple[str, ...]:
+        return tuple(v.ident for v in self.variables)
+
+
+@dataclass(frozen=True, slots=True)
+class SkelMap:
+    ident: str                  # member of maps
+    name: str                   # libbpf's map name for this skeleton (what the skeleton looks up)
+    section: str
+    type: str                   # map type, lower case (hash, array, prog_array, type 99)
+    key_size: int
+    value_size: int
+    max_entries: int
+    datasec: DataSection | None
+    key: Layout
+    value: Layout
+    percpu: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SkelProgram:
+    name: str
+    section: str
+    type: str                   # program type, lower case ("xdp", "unknown")
+    auto_attach: bool           # libbpf's skeleton attach handles it (SEC names a target)
+    xdp: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Skeleton:
+    name: str                   # hello_bpf
+    guard: str                  # __HELLO_BPF_SKEL_H__
+    source: str                 # object file name, for the generated-file comment
+    elf: bytes
+    maps: tuple[SkelMap, ...]
+    programs: tuple[SkelProgram, ...]
+    datasecs: tuple[DataSection, ...]
+
+    @property
+    def elf_sha256(self) -> str:
+        return hashlib.sha256(self.elf).hexdigest()
+
+
+# -- BTF -> C declarations ------------------------------------------------------------------------
+
+
+def _declare(spec: Spec, type_id: int, ident: str, *, strip_mods: bool) -> str:
+    """bpftool spells members with libbpf's ``strip_mods`` (``const volatile __u16 port`` ->
+    ``__u16 port``, assignable before load) except in ``.kconfig``."""
+    try:
+        text = declaration(spec, type_id, ident, qualifiers=not strip_mods)
+    except BTFError as exc:
+        raise SkelError(f"variable {ident}: cannot spell its type in C: {exc.message}") from exc
+    return text.replace("\n", "\n\t\t")   # members of inline anonymous types, indented under the struct
+
+
+# -- building -------------------------------------------------------------------------------------
+
+
+def _datasec(skel_name: str, ident: str, map_name: str, m: MapSpec, spec: ObjectSpec) -> DataSection:
+    btf = spec.btf
+    kconfig = m.section == ".kconfig"
+    members: list[Variable | Padding] = []
+    seen: dict[str, str] = {}
+    off = 0
+    pads = 0
+    variables = sorted((v for v in m.variables if not v.static), key=lambda v: v.offset) if btf else []
+    for var in variables:
+        vident = c_identifier(sanitize(var.name), f"variable in {m.section}")
+        if vident in seen:
+            raise SkelError(f"{m.section}: variables {seen[vident]!r} and {var.name!r} have the same "
+                            f"skeleton name {vident!r}")
+        seen[vident] = var.name
+        if var.type_id == 0 or btf is None:
+            raise SkelError(f"{m.section}: variable {var.name!r} has no BTF type")
+        if var.offset < off:
+            raise SkelError(f"{m.section}: variable {var.name!r} at offset {var.offset} overlaps the "
+                            f"previous one (ending at {off})")
+        if var.offset + var.size > m.value_size:
+            raise SkelError(f"{m.section}: variable {var.name!r} ({var.size} bytes at {var.offset}) "
+                            f"lies outside the section ({m.value_size} bytes)")
+        try:
+            align = max(1, min(btf.align_of(var.type_id), _MAX_PAD_ALIGN))
+        except BTFError as exc:
+            raise SkelError(f"{m.section}: variable {var.name!r}: {exc.message}") from exc
+        aligned = -(-off // align) * align
+        if aligned != var.offset:
+            members.append(Padding(f"__pad{pads}", off, var.offset - off))
+            pads += 1
+        decl = _declare(btf, var.type_id, vident, strip_mods=not kconfig)
+        members.append(Variable(vident, var.name, decl, var.offset, var.size,
+                                layout_of(btf, var.type_id, var.size)))
+        off = var.offset + var.size
+    for p in members:
+        if isinstance(p, Padding) and p.ident in seen:
+            raise SkelError(f"{m.section}: variable {p.ident!r} collides with the skeleton's padding")
+    return DataSection(ident=ident, section=m.section, map_name=map_name, struct=f"{skel_name}__{ident}",
+                       members=tuple(members),
+                       value_size=m.value_size, readonly=m.readonly, kconfig=kconfig)
+
+
+def _key_value_layout(spec: ObjectSpec, m: MapSpec) -> tuple[Layout, Layout]:
+    if m.is_global_data:
+        return raw_layout(m.key_size), raw_layout(m.value_size)
+    key = layout_of(spec.btf, m.key_type_id, m.key_size)
+    value = layout_of(spec.btf, m.value_type_id, m.value_size)
+    if key.size != m.key_size:
+        key = raw_layout(m.key_size)
+    if value.size != m.value_size:
+        value = raw_layout(m.value_size)
+    return key, value
+
+
+_PERCPU = frozenset({MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_PERCPU_HASH})
+
+
+def _program(p: Program) -> SkelProgram:
+    c_identifier(p.name, "program name")
+    info = p.section_info
+    auto = bool(info and info.sec_def.auto_attach is not None and info.attach_target)
+    ptype = p.prog_type
+    return SkelProgram(name=p.name, section=p.section, type=ptype.name.lower() if ptype is not None else "unknown",
+                       auto_attach=auto, xdp=ptype is ProgType.XDP)
+
+
+def build_skeleton(spec: ObjectSpec, elf: bytes, *, name: str, source: str) -> Skeleton:
+    """The model of ``spec``'s skeleton called ``name`` (a checked identifier, see names.skeleton_name)."""
+    c_identifier(name, "skeleton name")
+    maps: list[SkelMap] = []
+    datasecs: list[DataSection] = []
+    idents: dict[str, str] = {}
+    for m in spec.maps:
+        if m.is_global_data:
+            map_name = libbpf_map_name(name, m.section)
+            ident = internal_map_ident(map_name)
+            if ident is None:
+                continue   # bpftool ignores global-data maps it cannot name
+            c_identifier(ident, f"map member for section {m.section!r}")
+            sec_ident = datasec_ident(m.section)
+            if sec_ident == ident:
+                ds = _datasec(name, ident, map_name, m, spec)
+            else:   # no DATASEC of that name: an empty struct, as bpftool writes
+                ds = DataSection(ident, m.section, map_name, f"{name}__{ident}", (), m.value_size, m.readonly,
+                                 m.section == ".kconfig")
+            datasecs.append(ds)
+        else:
+            map_name = m.name
+            ident = c_identifier(m.name, "map name")
+            ds = None
+        if ident in idents:
+            raise SkelError(f"maps {idents[ident]!r} and {map_name!r} have the same skeleton name {ident!r}")
+        idents[ident] = map_name
+        key, value = _key_value_layout(spec, m)
+        maps.append(SkelMap(ident=ident, name=map_name, section=m.section, type=m.type_name,
+                            key_size=m.key_size, value_size=m.value_size, max_entries=m.max_entries,
+                            datasec=ds, key=key, value=value, percpu=m.type in _PERCPU))
+    programs = tuple(_program(p) for p in spec.programs)
+    seen: set[str] = set()
+    for p in programs:
+        if p.name in seen:
+            raise SkelError(f"two programs are called {p.name!r}")
+        seen.add(p.name)
+    return Skeleton(name=name, guard=header_guard(name), source=source, elf=bytes(elf), maps=tuple(maps),
+                    programs=programs, datasecs=tuple(datasecs))
+
+
+#: Module-level names of the Python skeleton a class name must not take.
+_MODULE_NAMES = frozenset({"NAME", "ELF_SHA256", "Any", "Iterator", "TracebackType"})
+
+
+def python_class_name(skel_name: str) -> str:
+    """``hello_bpf`` -> ``HelloBpf`` (the Python skeleton's class)."""
+    parts = [p for p in skel_name.split("_") if p]
+    name = "".join(p[:1].upper() + p[1:] for p in parts) or "Skeleton"
+    if name[0].isdigit() or name in _MODULE_NAMES:
+        name = "Skel" + name
+    return name
+
+
+def _python_name(name: str, what: str) -> None:
+    python_identifier(name, what)
+    if name in PYTHON_RESERVED or name.startswith("_skel") or (name.startswith("__") and name.endswith("__")):
+        raise SkelError(f"{what} {name!r} is reserved in the Python skeleton")
+
+
+def check_python_names(skel: Skeleton) -> None:
+    """SkelError unless every name the Python skeleton defines is a usable Python identifier."""
+    for m in skel.maps:
+        _python_name(m.ident, "map name")
+    for p in skel.programs:
+        _python_name(p.name, "program name")
+    for ds in skel.datasecs:
+        _python_name(ds.ident, "section member")
+        for v in ds.variables:
+            _python_name(v.ident, f"variable in {ds.section}")

@@ -1,0 +1,116 @@
+"""``doit skel`` (loader skeletons per program) and ``doit vmlinux`` (build/vmlinux.h).
+
+``skel:<prog>`` writes ``build/<prog>.skel.h`` (the C skeleton, the API `bpftool gen skeleton`
+writes) and ``build/<prog_ident>_skel.py`` (the Python skeleton; ``-`` in a program name becomes
+``_`` so it can be imported) from ``build/<prog>.bpf.o``.  It reruns when the object's content,
+a template or bpfbuild's version changes.  ``vmlinux`` writes ``build/vmlinux.h`` from the running
+kernel's BTF (``/sys/kernel/btf/vmlinux``) for CO-RE programs; without kernel BTF it has nothing
+to do (``doit list`` says so) and programs that use vmlinux.h fall back to their own declarations.
+
+Generating never imports jinja2 or pyelftools until an action runs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from doit.exceptions import TaskFailed
+from doit.tools import config_changed
+
+from bpfbuild import __version__
+from bpfbuild.config import ProgramSource
+from bpfbuild.errors import BpfBuildError
+from bpfbuild.tasks.project import current_project
+
+__all__ = ["python_skeleton_path", "skeleton_paths", "task_skel", "task_vmlinux", "write_skeletons"]
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATES = (_PACKAGE / "skel" / "templates" / "skel.h.j2", _PACKAGE / "skel" / "templates" / "skel.py.j2")
+#: The code a vmlinux.h depends on besides the kernel's BTF.
+VMLINUX_CODE = (_PACKAGE / "btf" / "cdecl.py", _PACKAGE / "skel" / "btfdump.py")
+VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
+
+
+def python_skeleton_path(prog: ProgramSource) -> Path:
+    """``build/<prog>_skel.py`` with the program name made importable (``hello-func`` -> ``hello_func``)."""
+    ident = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in prog.name)
+    return prog.object.with_name(f"{ident}_skel.py")
+
+
+def skeleton_paths(prog: ProgramSource) -> tuple[Path, Path]:
+    return prog.object.with_name(f"{prog.name}.skel.h"), python_skeleton_path(prog)
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_skeletons(prog: ProgramSource) -> TaskFailed | None:
+    """The action of ``skel:<prog>``: both skeletons, or a one-line failure."""
+    from bpfbuild.skel.generate import c_header, python_module, skeleton_from_file
+
+    header, module = skeleton_paths(prog)
+    try:
+        skel = skeleton_from_file(prog.object)
+        c_text = c_header(skel)
+        py_text = python_module(skel)
+    except BpfBuildError as exc:
+        return TaskFailed(str(exc.with_file(str(prog.object))))
+    try:
+        _write(header, c_text)
+        _write(module, py_text)
+    except OSError as exc:
+        return TaskFailed(f"{header.parent}: cannot write skeletons: {exc.strerror or exc}")
+    return None
+
+
+def task_skel() -> Any:
+    """Generate build/<prog>.skel.h (C, bpftool-compatible) and build/<prog>_skel.py (Python)."""
+    project = current_project()
+    programs = project.config.programs()
+    if not programs:
+        yield {"basename": "skel", "name": None, "doc": task_skel.__doc__, "actions": None}
+        return
+    for prog in programs:
+        header, module = skeleton_paths(prog)
+        yield {
+            "name": prog.name,
+            "doc": f"skeletons of {prog.object}: {header.name}, {module.name}",
+            "actions": [(write_skeletons, [prog])],
+            "file_dep": [str(prog.object), *(str(t) for t in TEMPLATES)],
+            "targets": [str(header), str(module)],
+            "uptodate": [config_changed({"bpfbuild": __version__})],
+            "clean": True,
+        }
+
+
+def write_vmlinux(output: Path, source: str) -> TaskFailed | None:
+    from bpfbuild.skel.btfdump import write_vmlinux_header
+
+    try:
+        write_vmlinux_header(output, source)
+    except BpfBuildError as exc:
+        return TaskFailed(str(exc))
+    return None
+
+
+def task_vmlinux() -> Any:
+    """Generate build/vmlinux.h from the running kernel's BTF (for CO-RE programs)."""
+    build_dir = current_project().config.build_dir
+    output = build_dir / "vmlinux.h"
+    if not os.path.exists(VMLINUX_BTF):
+        return {"doc": f"generate build/vmlinux.h (nothing to do here: no {VMLINUX_BTF}; programs that "
+                       "include vmlinux.h fall back to their own declarations)",
+                "actions": None, "uptodate": [True]}
+    return {
+        "doc": task_vmlinux.__doc__,
+        "actions": [(write_vmlinux, [output, VMLINUX_BTF])],
+        "file_dep": [VMLINUX_BTF, *(str(p) for p in VMLINUX_CODE)],
+        "targets": [str(output)],
+        "uptodate": [config_changed({"bpfbuild": __version__})],
+        "clean": True,
+    }

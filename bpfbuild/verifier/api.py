@@ -1,0 +1,206 @@
+"""The entry points: :func:`verify` (a program of an object) and :func:`verify_insns` (bytecode)."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+
+from bpfbuild.abi.progtypes import AttachType, ProgType
+from bpfbuild.errors import BpfBuildError, ProgramError
+from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
+from bpfbuild.location import SourceLocation
+from bpfbuild.verifier.cfg import RawSlot, check_structure
+from bpfbuild.verifier.env import LineInfo, Env, Options
+from bpfbuild.verifier.explore import check_max_stack_depth, do_check, initial_state
+from bpfbuild.verifier.log import VerifierLog
+from bpfbuild.verifier.report import Diagnostic, Report, explain
+from bpfbuild.verifier.state import MapInfo
+
+__all__ = ["map_infos", "verify", "verify_insns"]
+
+_SLOT = struct.Struct("<BBhi")
+_CTX_STRUCTS = frozenset({
+    "xdp_md", "__sk_buff", "pt_regs", "bpf_raw_tracepoint_args", "bpf_perf_event_data", "bpf_sock_addr",
+    "bpf_sock", "bpf_sockopt", "bpf_sock_ops", "sk_msg_md", "sk_reuseport_md", "bpf_sk_lookup",
+    "bpf_cgroup_dev_ctx", "bpf_sysctl", "bpf_nf_ctx", "user_pt_regs",
+})
+
+
+def _slots_from_insns(insns: Sequence[Instruction]) -> list[RawSlot]:
+    out: list[RawSlot] = []
+    for insn in insns:
+        out.append((insn.opcode, insn.dst, insn.src, insn.off, insn.imm))
+        if insn.opcode == LD_IMM64_OPCODE:
+            out.append((0, 0, 0, 0, insn.imm_hi))
+    return out
+
+
+def _slots_from_bytes(code: bytes) -> list[RawSlot]:
+    if len(code) % 8:
+        raise BpfBuildError(f"program is {len(code)} bytes: not a whole number of 8-byte instructions")
+    return [(c, r & 0xF, r >> 4, o, i) for c, r, o, i in _SLOT.iter_unpack(code)]
+
+
+def map_infos(maps: Sequence[object]) -> tuple[MapInfo, ...]:
+    """What the verifier needs of an object's maps (``obj.MapSpec`` records), in object order."""
+    out = []
+    for i, m in enumerate(maps):
+        name = str(getattr(m, "name", ""))[:15]
+        readonly = bool(getattr(m, "readonly", False))
+        out.append(MapInfo(i, name, int(getattr(m, "type", 0)), int(getattr(m, "key_size", 0)),
+                           int(getattr(m, "value_size", 0)), int(getattr(m, "max_entries", 0)),
+                           int(getattr(m, "flags", 0)), frozen=readonly,
+                           initial=getattr(m, "initial", None) if readonly else None))
+    return tuple(out)
+
+
+def _global_funcs(spec: object, prog: object) -> tuple[frozenset[int], dict[int, tuple[str, ...]]]:
+    """Start pcs of global (non-static) functions and their parameters' kinds from BTF."""
+    btf = getattr(spec, "btf", None)
+    starts: set[int] = set()
+    args: dict[int, tuple[str, ...]] = {}
+    if btf is None:
+        return frozenset(), {}
+    from bpfbuild.btf.types import Func, FuncProto, Linkage, Pointer
+
+    for fi in getattr(prog, "func_info", ()):
+        try:
+            func = btf.type(fi.type_id)
+            if not isinstance(func, Func) or func.linkage != Linkage.GLOBAL:
+                continue
+            proto = btf.type(func.type)
+            kinds: list[str] = []
+            if isinstance(proto, FuncProto):
+                for p in proto.params:
+                    t = btf.resolve(p.type)
+                    if isinstance(t, Pointer):
+                        target = btf.resolve(t.type)
+                        name = getattr(target, "name", "")
+                        kinds.append("ctx" if name in _CTX_STRUCTS else "mem")
+                    else:
+                        kinds.append("scalar")
+        except (BpfBuildError, KeyError, IndexError, AttributeError):
+            continue
+        starts.add(fi.pc)
+        args[fi.pc] = tuple(kinds)
+    return frozenset(starts), args
+
+
+def _run(env: Env, slots: list[RawSlot], name: str, section: str,
+         locate: object = None) -> Report:
+    error: ProgramError | None = None
+    try:
+        if not slots:
+            raise env.error("empty program", 0)
+        check_structure(env, slots)
+        do_check(env, initial_state(env, 0), 0)
+        _check_globals(env)
+        check_max_stack_depth(env)
+    except ProgramError as exc:
+        error = exc
+    except RecursionError as exc:  # pragma: no cover - deep call chains are bounded by MAX_CALL_FRAMES
+        error = ProgramError(f"verifier internal error: {exc}", pc=env.insn_idx)
+    diags: tuple[Diagnostic, ...] = ()
+    if error is not None:
+        lines = error.message.split("\n")
+        env.verbose("".join(line + "\n" for line in lines))
+        for line in env.error_tail:
+            env.verbose(line + "\n")
+        message = lines[-1]
+        detail = tuple(lines[:-1])
+        explanation, hint = explain("\n".join(lines))
+        pc = error.pc if error.pc is not None else 0
+        location = _location(env, pc)
+        diags = (Diagnostic(pc, location, message, explanation, hint, detail),)
+    if env.log.level == 1 and error is None:
+        env.log.rewind(0)   # level 1 keeps only a failing path
+    if env.log.level:
+        env.verbose(f"processed {env.insn_processed} insns (limit {env.options.insn_limit}) max_states_per_insn "
+                    f"{env.max_states_per_insn} total_states {env.total_states} peak_states {env.peak_states} "
+                    "mark_read 0\n")
+    return Report(name, section, error is None, env.insn_processed, diags, env.log.text(), tuple(env.notes),
+                  env.total_states, env.peak_states, env.max_states_per_insn)
+
+
+def _location(env: Env, pc: int) -> SourceLocation | None:
+    li = env.line_at(pc)
+    return li.location if li is not None else None
+
+
+def _check_globals(env: Env) -> None:
+    """``do_check_subprogs``: every global function that was called is verified on its own,
+    with arguments as its BTF prototype describes them."""
+    done: set[int] = set()
+    while True:
+        todo = [i for i, sp in enumerate(env.subprogs) if i and sp.is_global and sp.called and i not in done]
+        if not todo:
+            return
+        for i in todo:
+            done.add(i)
+            sp = env.subprogs[i]
+            env.verbose(f"Validating {sp.name}() func#{i}...\n")
+            env.explored.clear()
+            do_check(env, initial_state(env, i), sp.start)
+            env.verbose(f"Func#{i} ('{sp.name}') is safe for any args that match its prototype\n")
+
+
+def verify(spec: object, prog: object, *, unprivileged: bool = False, log_level: int = 0,
+           insn_limit: int | None = None) -> Report:
+    """Verify ``prog`` (an ``obj.Program`` of ``spec``, an ``obj.ObjectSpec``) as Linux 6.18 would.
+
+    ``unprivileged`` selects the rules for a loader without CAP_BPF/CAP_PERFMON; ``log_level``
+    1 or 2 fills :attr:`Report.log` like the kernel's verifier log.  Raises
+    :class:`~bpfbuild.errors.BpfBuildError` only when the program cannot be verified at all (its
+    section names no program type).
+    """
+    name = str(getattr(prog, "name", "?"))
+    section = str(getattr(prog, "section", ""))
+    prog_type = getattr(prog, "prog_type", None)
+    if prog_type is None:
+        raise BpfBuildError(f"program {name}: section {section!r} does not name a program type")
+    info = getattr(prog, "section_info", None)
+    attach = info.expected_attach_type if info is not None else None
+    options = Options(privileged=not unprivileged, log_level=log_level,
+                      insn_limit=insn_limit or Options().insn_limit)
+    if unprivileged and prog_type not in (ProgType.SOCKET_FILTER, ProgType.CGROUP_SKB):
+        env = _make_env(spec, prog, prog_type, attach, options)
+        err = ProgramError(f"program type {prog_type.name.lower()} needs CAP_BPF (an unprivileged loader may "
+                           "load only socket filters and cgroup skb programs)", pc=0)
+        return Report(name, section, False, 0, (Diagnostic(0, None, err.message),), "", ())
+    env = _make_env(spec, prog, prog_type, attach, options)
+    slots = _slots_from_insns(getattr(prog, "insns", ()))
+    return _run(env, slots, name, section)
+
+
+def _make_env(spec: object, prog: object, prog_type: ProgType, attach: AttachType | None,
+              options: Options) -> Env:
+    maps = map_infos(getattr(spec, "maps", ()))
+    line_info = tuple(LineInfo(r.pc, r.location, r.line_text) for r in getattr(prog, "line_info", ()))
+    func_names = {fi.pc: fi.name for fi in getattr(prog, "func_info", ())}
+    globals_, args = _global_funcs(spec, prog)
+    info = getattr(prog, "section_info", None)
+    env = Env(insns=[], prog_type=prog_type, attach_type=attach, maps=maps,
+              gpl=bool(getattr(prog, "gpl_compatible", False)), options=options,
+              sleepable=bool(info.sleepable) if info is not None else False,
+              line_info=line_info, func_names=func_names, global_funcs=globals_, global_args=args,
+              log=VerifierLog(options.log_level))
+    return env
+
+
+def verify_insns(code: bytes | Sequence[Instruction], prog_type: ProgType | int, *,
+                 attach_type: AttachType | None = None, maps: Sequence[object] = (), license: str = "GPL",
+                 unprivileged: bool = False, log_level: int = 0, insn_limit: int | None = None,
+                 name: str = "prog") -> Report:
+    """Verify bare bytecode (bytes of 8-byte slots, or instructions) of ``prog_type``.
+
+    ``maps`` are ``MapSpec``-like records; ``ld_imm64`` map references use their index as the fd.
+    Any bytes are accepted: malformed programs are rejected with the kernel's message.
+    """
+    from bpfbuild.obj.spec import is_gpl_compatible
+
+    slots = _slots_from_bytes(code) if isinstance(code, (bytes, bytearray, memoryview)) else _slots_from_insns(code)
+    options = Options(privileged=not unprivileged, log_level=log_level,
+                      insn_limit=insn_limit or Options().insn_limit)
+    env = Env(insns=[], prog_type=ProgType(prog_type), attach_type=attach_type, maps=map_infos(maps),
+              gpl=is_gpl_compatible(license), options=options, log=VerifierLog(log_level))
+    return _run(env, slots, name, "")

@@ -1,0 +1,647 @@
+"""Calls and exits: helpers (``check_helper_call``), bpf-to-bpf calls (``check_func_call``),
+callbacks (``bpf_loop``, ``bpf_for_each_map_elem``), function exit and the program's return
+value (``prepare_func_exit``, ``check_return_code``), and reference tracking.
+
+As elsewhere, each step checks first and changes the state afterwards: the arguments of a
+helper are all checked (:func:`check_helper_args`) before its effects are applied.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from bpfbuild.abi.ctx import return_range
+from bpfbuild.abi.helpers import helper_signature
+from bpfbuild.abi.maptypes import map_helper_allowed
+from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.abi.protos import (
+    Arg,
+    ArgType,
+    FuncProto,
+    Privilege,
+    RetType,
+    TypeFlag,
+    base_helper_privilege,
+    func_proto,
+    helper_allowed,
+)
+from bpfbuild.verifier import transfer
+from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync
+from bpfbuild.verifier.checks import (
+    Access,
+    check_map_access_type,
+    check_mem_region_access,
+    check_mem_size_reg,
+    check_packet_access,
+    check_ptr_alignment,
+    check_ptr_off_reg,
+    check_reg_read,
+    check_stack_range_initialized,
+    is_pointer_value,
+    may_access_direct_pkt_data,
+)
+from bpfbuild.verifier.disasm import helper_log_name
+from bpfbuild.verifier.env import MAX_CALL_FRAMES, Env
+from bpfbuild.verifier.log import frame_str
+from bpfbuild.verifier.state import (
+    BASE_MASK,
+    FuncState,
+    RefState,
+    Reg,
+    RegFlag,
+    RegType,
+    VerifierState,
+    reg_type_str,
+)
+from bpfbuild.verifier.tnum import U32_MAX
+
+__all__ = [
+    "check_reference_leak",
+    "check_return_code",
+    "do_helper_call",
+    "do_subprog_call",
+    "prepare_func_exit",
+]
+
+MAX_HELPER_ID = 211        # bpf_cgrp_storage_delete; __BPF_FUNC_MAX_ID is 212 in Linux 6.18
+MAX_ERRNO = 4095
+
+_T = RegType
+_F = RegFlag
+_MEM_TYPES = (_T.PTR_TO_STACK, _T.PTR_TO_PACKET, _T.PTR_TO_PACKET_META, _T.PTR_TO_MAP_KEY,
+              _T.PTR_TO_MAP_VALUE, _T.PTR_TO_MEM, _T.PTR_TO_MEM | _F.MEM_RINGBUF, _T.PTR_TO_BUF,
+              _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED)
+_COMPATIBLE: dict[ArgType, tuple[int, ...]] = {
+    ArgType.ARG_PTR_TO_MAP_KEY: _MEM_TYPES,
+    ArgType.ARG_PTR_TO_MAP_VALUE: _MEM_TYPES,
+    ArgType.ARG_PTR_TO_MEM: _MEM_TYPES,
+    ArgType.ARG_CONST_SIZE: (_T.SCALAR_VALUE,),
+    ArgType.ARG_CONST_SIZE_OR_ZERO: (_T.SCALAR_VALUE,),
+    ArgType.ARG_CONST_ALLOC_SIZE_OR_ZERO: (_T.SCALAR_VALUE,),
+    ArgType.ARG_CONST_MAP_PTR: (_T.CONST_PTR_TO_MAP,),
+    ArgType.ARG_PTR_TO_CTX: (_T.PTR_TO_CTX,),
+    ArgType.ARG_PTR_TO_SOCK_COMMON: (_T.PTR_TO_SOCK_COMMON, _T.PTR_TO_SOCKET, _T.PTR_TO_TCP_SOCK,
+                                     _T.PTR_TO_XDP_SOCK),
+    ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON: (_T.PTR_TO_SOCK_COMMON, _T.PTR_TO_SOCKET, _T.PTR_TO_TCP_SOCK,
+                                            _T.PTR_TO_XDP_SOCK, _T.PTR_TO_BTF_ID,
+                                            _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED),
+    ArgType.ARG_PTR_TO_SOCKET: (_T.PTR_TO_SOCKET,),
+    ArgType.ARG_PTR_TO_BTF_ID: (_T.PTR_TO_BTF_ID, _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED),
+    ArgType.ARG_PTR_TO_SPIN_LOCK: (_T.PTR_TO_MAP_VALUE,),
+    ArgType.ARG_PTR_TO_RINGBUF_MEM: (_T.PTR_TO_MEM | _F.MEM_RINGBUF,),
+    ArgType.ARG_PTR_TO_FUNC: (_T.PTR_TO_FUNC,),
+    ArgType.ARG_PTR_TO_STACK: (_T.PTR_TO_STACK,),
+    ArgType.ARG_PTR_TO_CONST_STR: (_T.PTR_TO_MAP_VALUE,),
+    ArgType.ARG_PTR_TO_TIMER: (_T.PTR_TO_MAP_VALUE,),
+    ArgType.ARG_KPTR_XCHG_DEST: (_T.PTR_TO_MAP_VALUE,),
+    ArgType.ARG_PTR_TO_DYNPTR: (_T.PTR_TO_STACK, _T.CONST_PTR_TO_DYNPTR),
+}
+_FIXED_OFF_OK = frozenset({
+    _T.PTR_TO_STACK, _T.PTR_TO_PACKET, _T.PTR_TO_PACKET_META, _T.PTR_TO_MAP_KEY, _T.PTR_TO_MAP_VALUE,
+    _T.PTR_TO_MEM, _T.PTR_TO_MEM | _F.MEM_RDONLY, _T.PTR_TO_MEM | _F.MEM_RINGBUF, _T.PTR_TO_BUF,
+    _T.PTR_TO_BUF | _F.MEM_RDONLY, _T.PTR_TO_ARENA, _T.SCALAR_VALUE,
+})
+_NOT_MODELLED_ARGS = frozenset({
+    ArgType.ARG_PTR_TO_SPIN_LOCK, ArgType.ARG_PTR_TO_TIMER, ArgType.ARG_KPTR_XCHG_DEST,
+    ArgType.ARG_PTR_TO_DYNPTR, ArgType.ARG_PTR_TO_BTF_ID, ArgType.ARG_PTR_TO_PERCPU_BTF_ID,
+    ArgType.ARG_PTR_TO_ARENA,
+})
+# record_func_map: helpers that must be given a map
+_MAP_FUNCS = frozenset({12, 1, 2, 3, 87, 88, 89, 164, 51, 195})
+_RDONLY_FORBIDDEN = frozenset({3, 2, 87, 88})      # delete, update, push, pop
+_ACQUIRE = frozenset({84, 85, 99, 131, 194})      # sk_lookup_tcp/udp, skc_lookup_tcp, ringbuf_reserve, kptr_xchg
+_LOOP = 181
+_FOR_EACH = 164
+_TAIL_CALL = 12
+_GET_LOCAL_STORAGE = 81
+
+
+@functools.cache
+def nr_cpu_ids() -> int:
+    """The kernel's ``nr_cpu_ids`` (``bpf_get_smp_processor_id`` returns less), from sysfs."""
+    try:
+        with open("/sys/devices/system/cpu/possible") as fh:
+            text = fh.read().strip()
+        return int(text.split(",")[-1].split("-")[-1]) + 1
+    except (OSError, ValueError):
+        return 8192
+
+
+@dataclass(slots=True)
+class CallMeta:
+    """``struct bpf_call_arg_meta``: what the argument checks learnt."""
+
+    func_id: int
+    map: object = None
+    raw_regno: int = 0
+    raw_size: int = 0
+    release_regno: int = 0
+    ref_obj_id: int = 0
+    mem_size: int = 0
+    msize_max_value: int = 0
+    subprogno: int = -1
+    stack_writes: list[tuple[int, int, int, bool]] = field(default_factory=list)   # regno, min, max, raw
+
+
+# ---- helpers ------------------------------------------------------------------------------------------
+
+def _helper_proto(env: Env, func_id: int) -> FuncProto | None:
+    """The prototype the program type offers; raises the kernel's error when there is none."""
+    name = helper_log_name(func_id)
+    if func_id < 0 or func_id > MAX_HELPER_ID:
+        raise env.error(f"invalid func {name}#{func_id}")
+    allowed = helper_allowed(func_id, env.prog_type, sleepable=True)
+    if func_id == 0 or allowed is False or name == "unknown":
+        raise env.error(f"program of this type cannot use helper {name}#{func_id}")
+    if not env.bpf_capable:
+        priv = base_helper_privilege(name)
+        if priv is not None and priv > Privilege.UNPRIVILEGED:
+            raise env.error(f"program of this type cannot use helper {name}#{func_id}")
+    return func_proto(func_id)
+
+
+def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState | None:
+    """``check_helper_call``; returns the state of a callback to explore (bpf_loop...), if any."""
+    name = helper_log_name(func_id)
+    proto = _helper_proto(env, func_id)
+    if proto is None:
+        _unmodelled_helper(env, st, func_id, name)
+        return None
+    if proto.gpl_only and not env.gpl:
+        raise env.error("cannot call GPL-restricted function from non-GPL compatible program")
+    if proto.might_sleep and not env.sleepable:
+        raise env.error("helper call might sleep in a non-sleepable prog")
+    meta = check_helper_args(env, st, proto)
+    regs = st.frames[-1].regs
+    # record_func_map
+    if func_id in _MAP_FUNCS:
+        m = meta.map
+        if m is None:
+            raise env.error("kernel subsystem misconfigured verifier")
+        if m.rdonly_prog and func_id in _RDONLY_FORBIDDEN:  # type: ignore[attr-defined]
+            raise env.error("write into map forbidden")
+    # --- effects ---
+    for regno, lo, hi, raw in meta.stack_writes:
+        reg = regs[regno]
+        transfer.stack_helper_write(env, st.frames[reg.frameno], lo, hi, raw)
+        _grow_depth(env, st, reg, lo)
+    if meta.release_regno:
+        ok = False
+        if meta.ref_obj_id:
+            ok = transfer.release_reference(env, st, meta.ref_obj_id)
+        elif regs[meta.release_regno].is_null:
+            ok = True
+        if not ok:
+            raise env.error(f"func {name}#{func_id} reference has not been acquired before")
+    callback: VerifierState | None = None
+    match func_id:
+        case 12:   # tail_call
+            check_reference_leak(env, st, "tail_call")
+        case 81:   # get_local_storage
+            if not regs[2].is_null:
+                raise env.error("get_local_storage() doesn't support non-zero flags")
+        case 164:  # for_each_map_elem
+            callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
+        case 181:  # loop
+            frame = st.frames[-1]
+            if frame.callback_depth < regs[1].umax:
+                callback = _push_callback(env, st, meta, _set_loop_callback_state)
+            else:
+                frame.callback_depth = 0
+                if env.log.level >= 2:
+                    env.verbose(f"frame{st.curframe} bpf_loop iteration limit reached\n")
+        case 165:  # snprintf: format string checks are not modelled
+            pass
+    for i in range(6):
+        regs[i].mark_not_init()
+    r0 = regs[0]
+    ret = proto.ret
+    flags = 0
+    if ret.maybe_null:
+        flags |= _F.PTR_MAYBE_NULL
+    if TypeFlag.MEM_RINGBUF in ret.flags:
+        flags |= _F.MEM_RINGBUF
+    if TypeFlag.MEM_RDONLY in ret.flags:
+        flags |= _F.MEM_RDONLY
+    match ret.base:
+        case RetType.RET_INTEGER:
+            r0.mark_unknown()
+        case RetType.RET_VOID:
+            r0.type = _T.NOT_INIT
+        case RetType.RET_PTR_TO_MAP_VALUE:
+            r0.mark_known_zero()
+            r0.map = meta.map  # type: ignore[assignment]
+            r0.type = _T.PTR_TO_MAP_VALUE | flags
+        case RetType.RET_PTR_TO_MEM:
+            r0.mark_known_zero()
+            r0.type = _T.PTR_TO_MEM | flags
+            r0.mem_size = meta.mem_size
+        case RetType.RET_PTR_TO_SOCKET:
+            r0.mark_known_zero()
+            r0.type = _T.PTR_TO_SOCKET | flags
+        case RetType.RET_PTR_TO_SOCK_COMMON:
+            r0.mark_known_zero()
+            r0.type = _T.PTR_TO_SOCK_COMMON | flags
+        case RetType.RET_PTR_TO_TCP_SOCK:
+            r0.mark_known_zero()
+            r0.type = _T.PTR_TO_TCP_SOCK | flags
+        case _:
+            env.notes.append(f"insn {env.insn_idx}: the return value of {name} is not modelled")
+            r0.mark_unknown()
+    if r0.type & _F.PTR_MAYBE_NULL:
+        r0.id = env.new_id()
+    if func_id in _ACQUIRE or (func_id == 1 and meta.map is not None
+                               and meta.map.map_type in (15, 18)):  # type: ignore[attr-defined]
+        rid = env.new_id()
+        st.refs.append(RefState(rid, env.insn_idx))
+        r0.id = rid
+        r0.ref_obj_id = rid
+    _refine_retval(r0, func_id, meta)
+    if meta.map is not None and not map_helper_allowed(meta.map.map_type, name, env.prog_type,  # type: ignore[attr-defined]
+                                                         env.attach_type):
+        raise env.error(f"cannot pass map_type {meta.map.map_type} into func {name}#{func_id}")  # type: ignore[attr-defined]
+    if proto.changes_pkt_data:
+        transfer.clear_all_pkt_pointers(env, st)
+    return callback
+
+
+def _grow_depth(env: Env, st: VerifierState, reg: Reg, min_off: int) -> None:
+    frame = st.frames[reg.frameno]
+    if -min_off > 0:
+        sp = env.subprogs[frame.subprogno]
+        sp.stack_depth = max(sp.stack_depth, (-min_off + 7) // 8 * 8)
+
+
+def _refine_retval(r0: Reg, func_id: int, meta: CallMeta) -> None:
+    if r0.type != _T.SCALAR_VALUE:
+        return
+    if func_id in (67, 141, 45, 115, 114):   # get_stack, get_task_stack, probe_read*_str
+        r0.smax = meta.msize_max_value if meta.msize_max_value <= S64_MAX else -1
+        r0.s32_max = _s32(meta.msize_max_value)
+        r0.smin = -MAX_ERRNO
+        r0.s32_min = -MAX_ERRNO
+        reg_bounds_sync(r0)
+    elif func_id == 8:                       # get_smp_processor_id
+        top = nr_cpu_ids() - 1
+        r0.umax = r0.u32_max = r0.smax = r0.s32_max = top
+        r0.umin = r0.u32_min = r0.smin = r0.s32_min = 0
+        reg_bounds_sync(r0)
+
+
+def _s32(x: int) -> int:
+    x &= U32_MAX
+    return x - (1 << 32) if x >> 31 else x
+
+
+def _unmodelled_helper(env: Env, st: VerifierState, func_id: int, name: str) -> None:
+    """A helper this table has no prototype for: its arguments must be set, the rest is assumed."""
+    sig = helper_signature(func_id)
+    nargs = len(sig.params) if sig is not None else 5
+    for i in range(1, nargs + 1):
+        check_reg_read(env, st, i)
+    note = f"the arguments of {name} are not checked (no verifier prototype)"
+    if note not in env.notes:
+        env.notes.append(note)
+    regs = st.frames[-1].regs
+    for i in range(6):
+        regs[i].mark_not_init()
+    regs[0].mark_unknown()
+
+
+def check_helper_args(env: Env, st: VerifierState, proto: FuncProto) -> CallMeta:
+    """``check_func_arg`` for each argument, in order; nothing is changed."""
+    meta = CallMeta(proto.func_id)
+    for i, arg in enumerate(proto.args):
+        _check_func_arg(env, st, i + 1, arg, proto, meta)
+    if meta.raw_regno:
+        reg = st.frames[-1].regs[meta.raw_regno]
+        if reg.type == _T.PTR_TO_STACK:
+            lo = reg.off + (reg.var_off.value if not reg.var_off.mask else reg.smin)
+            lo = lo - (1 << 64) if lo >> 63 else lo
+            meta.stack_writes.append((meta.raw_regno, lo, lo + meta.raw_size, True))
+    return meta
+
+
+def _check_reg_type(env: Env, regno: int, reg: Reg, arg: Arg, base: ArgType) -> None:
+    t = reg.type
+    if TypeFlag.MEM_RDONLY in arg.flags:
+        t &= ~_F.MEM_RDONLY
+    if TypeFlag.PTR_MAYBE_NULL in arg.flags:
+        t &= ~_F.PTR_MAYBE_NULL
+    compatible = _COMPATIBLE.get(base)
+    if compatible is None:
+        raise env.error(f"verifier internal error: unsupported arg type {base.value}")
+    if t in compatible:
+        return
+    expected = ", ".join(reg_type_str(c) for c in compatible)
+    raise env.error(f"R{regno} type={reg_type_str(reg.type)} expected={expected}")
+
+
+def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: FuncProto,
+                    meta: CallMeta) -> None:
+    base = arg.base
+    if base == ArgType.ARG_DONTCARE:
+        return
+    reg = check_reg_read(env, st, regno)
+    if base == ArgType.ARG_ANYTHING:
+        if is_pointer_value(env, reg):
+            raise env.error(f"R{regno} leaks addr into helper function")
+        return
+    if reg.is_pkt_pointer and not may_access_direct_pkt_data(env, Access.READ, proto.pkt_access):
+        raise env.error("helper access to the packet is not allowed")
+    if base == ArgType.ARG_PTR_TO_MAP_VALUE and meta.map is None:
+        raise env.error("invalid map_ptr to access map->type")
+    if not (reg.is_null and arg.maybe_null):
+        _check_reg_type(env, regno, reg, arg, base)
+        _check_func_arg_reg_off(env, reg, regno, arg)
+    if arg.releases:
+        if not reg.ref_obj_id and not reg.is_null:
+            raise env.error(f"R{regno} must be referenced when passed to release function")
+        meta.release_regno = regno
+    if reg.ref_obj_id and base != ArgType.ARG_KPTR_XCHG_DEST:
+        meta.ref_obj_id = reg.ref_obj_id
+    match base:
+        case ArgType.ARG_CONST_MAP_PTR:
+            meta.map = reg.map
+        case ArgType.ARG_PTR_TO_MAP_KEY:
+            if meta.map is None:
+                raise env.error("invalid map_ptr to access map->key")
+            _check_helper_mem_access(env, st, regno, meta.map.key_size, Access.READ, False, meta, False)  # type: ignore[attr-defined]
+        case ArgType.ARG_PTR_TO_MAP_VALUE:
+            if arg.maybe_null and reg.is_null:
+                return
+            if meta.map is None:
+                raise env.error("invalid map_ptr to access map->value")
+            raw = TypeFlag.MEM_UNINIT in arg.flags
+            access = Access.WRITE if TypeFlag.MEM_WRITE in arg.flags else Access.READ
+            _check_helper_mem_access(env, st, regno, meta.map.value_size, access, False, meta, raw)  # type: ignore[attr-defined]
+        case ArgType.ARG_PTR_TO_FUNC:
+            meta.subprogno = reg.subprogno
+        case ArgType.ARG_PTR_TO_MEM:
+            if TypeFlag.MEM_FIXED_SIZE in arg.flags and arg.size:
+                raw = TypeFlag.MEM_UNINIT in arg.flags
+                access = Access.WRITE if TypeFlag.MEM_WRITE in arg.flags else Access.READ
+                _check_helper_mem_access(env, st, regno, arg.size, access, False, meta, raw)
+                if TypeFlag.MEM_ALIGNED in arg.flags:
+                    check_ptr_alignment(env, reg, 0, arg.size, True)
+        case ArgType.ARG_CONST_SIZE | ArgType.ARG_CONST_SIZE_OR_ZERO:
+            prev = proto.args[regno - 2]
+            access = Access.WRITE if TypeFlag.MEM_WRITE in prev.flags else Access.READ
+            raw = TypeFlag.MEM_UNINIT in prev.flags and not reg.var_off.mask
+            meta.msize_max_value = reg.umax
+            zero_ok = base == ArgType.ARG_CONST_SIZE_OR_ZERO
+            check_mem_size_reg(env, reg, regno, zero_ok)
+            _check_helper_mem_access(env, st, regno - 1, reg.umax, access, zero_ok, meta, raw)
+        case ArgType.ARG_CONST_ALLOC_SIZE_OR_ZERO:
+            if reg.var_off.mask:
+                raise env.error(f"R{regno} is not a known constant'")
+            meta.mem_size = reg.var_off.value
+        case ArgType.ARG_PTR_TO_CONST_STR:
+            _check_reg_const_str(env, regno, reg)
+        case _ if base in _NOT_MODELLED_ARGS:
+            note = f"{base.value} arguments ({helper_log_name(meta.func_id)}) are not checked"
+            if note not in env.notes:
+                env.notes.append(note)
+
+
+def _check_func_arg_reg_off(env: Env, reg: Reg, regno: int, arg: Arg) -> None:
+    if arg.releases:
+        if reg.off:
+            raise env.error(f"R{regno} must have zero offset when passed to release func or trusted arg to kfunc")
+        check_ptr_off_reg(env, reg, regno)
+        return
+    if reg.type in _FIXED_OFF_OK:
+        return
+    if reg.type & BASE_MASK == _T.PTR_TO_BTF_ID:
+        check_ptr_off_reg(env, reg, regno, fixed_off_ok=True)
+        return
+    check_ptr_off_reg(env, reg, regno)
+
+
+def _check_helper_mem_access(env: Env, st: VerifierState, regno: int, size: int, access: Access,
+                             zero_size_allowed: bool, meta: CallMeta, raw: bool) -> None:
+    reg = st.frames[-1].regs[regno]
+    t = reg.type
+    base = t & BASE_MASK
+    if base in (_T.PTR_TO_PACKET, _T.PTR_TO_PACKET_META):
+        check_packet_access(env, regno, reg, reg.off, size, zero_size_allowed)
+        return
+    if base == _T.PTR_TO_MAP_KEY:
+        if access is Access.WRITE:
+            raise env.error(f"R{regno} cannot write into {reg_type_str(t)}")
+        assert reg.map is not None
+        check_mem_region_access(env, regno, reg, reg.off, size, reg.map.key_size)
+        return
+    if base == _T.PTR_TO_MAP_VALUE:
+        assert reg.map is not None
+        check_map_access_type(env, reg, reg.off, size, access)
+        check_mem_region_access(env, regno, reg, reg.off, size, reg.map.value_size, zero_size_allowed)
+        return
+    if base == _T.PTR_TO_MEM:
+        if t & _F.MEM_RDONLY and access is Access.WRITE:
+            raise env.error(f"R{regno} cannot write into {reg_type_str(t)}")
+        check_mem_region_access(env, regno, reg, reg.off, size, reg.mem_size, zero_size_allowed)
+        return
+    if base == _T.PTR_TO_STACK:
+        if raw:
+            check_stack_range_initialized(env, st, regno, reg, reg.off, size, zero_size_allowed, helper=True,
+                                          raw=True, access=access)
+            meta.raw_regno = regno
+            meta.raw_size = size
+            return
+        written = check_stack_range_initialized(env, st, regno, reg, reg.off, size, zero_size_allowed,
+                                                helper=True, raw=False, access=access)
+        if written is not None:
+            meta.stack_writes.append((regno, written[0], written[1], False))
+        return
+    if zero_size_allowed and size == 0 and reg.is_null:
+        return
+    raise env.error(f"R{regno} type={reg_type_str(t)} expected={reg_type_str(_T.PTR_TO_STACK)}")
+
+
+def _check_reg_const_str(env: Env, regno: int, reg: Reg) -> None:
+    m = reg.map
+    if reg.type != _T.PTR_TO_MAP_VALUE or m is None:
+        return
+    if not m.is_rdonly:
+        raise env.error(f"R{regno} does not point to a readonly map'")
+    if reg.var_off.mask:
+        raise env.error(f"R{regno} is not a constant address'")
+    check_mem_region_access(env, regno, reg, reg.off, m.value_size - reg.off, m.value_size)
+    off = reg.off + reg.var_off.value
+    data = m.initial or b""
+    if 0 not in data[off:m.value_size]:
+        raise env.error("string is not zero-terminated")
+
+
+# ---- callbacks --------------------------------------------------------------------------------------------
+
+def _set_loop_callback_state(env: Env, caller: FuncState, callee: FuncState) -> None:
+    callee.regs[1].mark_unknown()
+    callee.regs[2].assign(caller.regs[3])
+    for i in (3, 4, 5):
+        callee.regs[i].mark_not_init()
+    callee.in_callback_fn = True
+    callee.callback_ret_range = (0, 1)
+
+
+def _set_map_elem_callback_state(env: Env, caller: FuncState, callee: FuncState) -> None:
+    m = caller.regs[1].map
+    if m is None or m.map_type not in (1, 2, 5, 6, 9, 10):   # hash, array, percpu, lru variants
+        raise env.error("callback function not allowed for map")
+    callee.regs[1].assign(caller.regs[1])
+    for regno, typ in ((2, _T.PTR_TO_MAP_KEY), (3, _T.PTR_TO_MAP_VALUE)):
+        r = callee.regs[regno]
+        r.mark_known_zero()
+        r.type = typ
+        r.map = m
+    callee.regs[4].assign(caller.regs[3])
+    callee.regs[5].mark_not_init()
+    callee.in_callback_fn = True
+    callee.callback_ret_range = (0, 1)
+
+
+def _push_callback(env: Env, st: VerifierState, meta: CallMeta, setup: object) -> VerifierState:
+    """``push_callback_call``: a copy of the state entering the callback (explored later)."""
+    subprog = meta.subprogno
+    if subprog < 0:
+        raise env.error("verifier internal error: callback without a function")
+    env.subprogs[subprog].is_cb = True
+    cb = st.copy()
+    _setup_func_entry(env, cb, subprog, env.insn_idx, setup)  # type: ignore[arg-type]
+    cb.callback_unroll_depth += 1
+    cb.frames[-2].callback_depth += 1
+    st.frames[-1].callback_depth = 0
+    cb.insn_idx = env.subprogs[subprog].start
+    return cb
+
+
+def _setup_func_entry(env: Env, st: VerifierState, subprog: int, callsite: int,
+                      setup) -> None:  # type: ignore[no-untyped-def]
+    if st.curframe + 1 >= MAX_CALL_FRAMES:
+        raise env.error(f"the call stack of {st.curframe + 2} frames is too deep")
+    caller = st.frames[-1]
+    callee = FuncState(st.curframe + 1, callsite, subprog)
+    setup(env, caller, callee)
+    st.frames.append(callee)
+
+
+def _set_callee_state(env: Env, caller: FuncState, callee: FuncState) -> None:
+    for i in range(1, 6):
+        callee.regs[i].assign(caller.regs[i])
+
+
+def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
+    """``check_func_call``: returns the pc to continue at (the callee's first instruction, or the
+    instruction after the call for a global function)."""
+    subprog = env.find_subprog(target)
+    if subprog < 0:
+        raise env.error(f"verifier bug. No program starts at insn {target}")
+    caller = st.frames[-1]
+    sp = env.subprogs[subprog]
+    if sp.is_global:
+        if st.active_locks:
+            raise env.error("global function calls are not allowed while holding a lock,\n"
+                            "use static function instead")
+        _check_global_args(env, subprog, caller)
+        env.verbose(f"Func#{subprog} ('{sp.name}') is global and assumed valid.\n")
+        sp.called = True
+        for i in range(6):
+            caller.regs[i].mark_not_init()
+        caller.regs[0].mark_unknown()
+        return env.insn_idx + 1
+    _setup_func_entry(env, st, subprog, env.insn_idx, _set_callee_state)
+    for i in range(6):
+        caller.regs[i].mark_not_init()
+    if env.log.level >= 1:
+        env.verbose("caller:\n" + frame_str(st, caller) + "\ncallee:\n" + frame_str(st, st.frames[-1]) + "\n")
+    return sp.start
+
+
+def _check_global_args(env: Env, subprog: int, caller: FuncState) -> None:
+    """``btf_check_func_arg_match``: the registers fit the global function's BTF prototype."""
+    sp = env.subprogs[subprog]
+    lines: list[str] = []
+    for i, kind in enumerate(sp.args):
+        regno = i + 1
+        reg = caller.regs[regno]
+        if kind == "scalar" and reg.type != _T.SCALAR_VALUE:
+            lines.append(f"R{regno} is not a scalar")
+        elif kind == "ctx" and reg.type != _T.PTR_TO_CTX:
+            lines.append(f"arg#{i} expects pointer to ctx")
+        if lines:
+            break
+    if lines:
+        lines.append(f"Caller passes invalid args into func#{subprog} ('{sp.name}')")
+        raise env.error("\n".join(lines))
+
+
+def prepare_func_exit(env: Env, st: VerifierState) -> int:
+    """Return from a bpf-to-bpf call or a callback; returns the pc to continue at."""
+    callee = st.frames[-1]
+    r0 = callee.regs[0]
+    if r0.type == _T.PTR_TO_STACK:
+        raise env.error("cannot return stack pointer to the caller")
+    caller = st.frames[-2]
+    if callee.in_callback_fn:
+        if r0.type != _T.SCALAR_VALUE:
+            raise env.error("R0 not a scalar value")
+        lo, hi = callee.callback_ret_range
+        if not (lo <= r0.smin and r0.smax <= hi):
+            raise env.error(_invalid_scalar(r0, lo, hi, "At callback return", "R0"))
+        next_pc = callee.callsite
+    else:
+        caller.regs[0].assign(r0)
+        next_pc = callee.callsite + 1
+    if env.log.level >= 1:
+        env.verbose("returning from callee:\n" + frame_str(st, callee) + f"\nto caller at {next_pc}:\n")
+    st.frames.pop()
+    if env.log.level >= 1:
+        env.verbose(frame_str(st, caller) + "\n")
+    return next_pc
+
+
+def _invalid_scalar(reg: Reg, lo: int, hi: int, ctx: str, name: str) -> str:
+    text = f"{ctx} the register {name} has"
+    unknown = True
+    if reg.smin > S64_MIN:
+        text += f" smin={reg.smin}"
+        unknown = False
+    if reg.smax < S64_MAX:
+        text += f" smax={reg.smax}"
+        unknown = False
+    if unknown:
+        text += " unknown scalar value"
+    return text + f" should have been in [{lo}, {hi}]"
+
+
+def check_reference_leak(env: Env, st: VerifierState, prefix: str) -> None:
+    """``check_resource_leak``: no acquired reference may outlive the program (or a tail call)."""
+    if st.refs:
+        lines = [f"Unreleased reference id={r.id} alloc_insn={r.insn_idx}" for r in st.refs]
+        raise env.error("\n".join([*lines, f"{prefix} would lead to reference leak"]))
+
+
+def check_return_code(env: Env, st: VerifierState) -> None:
+    """R0 at the main program's exit: set, not a pointer (unprivileged), in the type's range."""
+    frame = st.frames[0]
+    r0 = check_reg_read(env, st, 0)
+    if is_pointer_value(env, r0):
+        raise env.error("R0 leaks addr as return value")
+    if frame.subprogno:
+        if r0.type != _T.SCALAR_VALUE:
+            raise env.error(f"At subprogram exit the register R0 is not a scalar value ({reg_type_str(r0.type)})")
+        return
+    rng = return_range(env.prog_type, env.attach_type)
+    if env.prog_type == ProgType.RAW_TRACEPOINT:
+        rng = None
+    if rng is None:
+        return
+    if r0.type != _T.SCALAR_VALUE:
+        raise env.error(f"At program exit the register R0 is not a known value ({reg_type_str(r0.type)})")
+    if not (rng.lo <= r0.smin and r0.smax <= rng.hi):
+        raise env.error(_invalid_scalar(r0, rng.lo, rng.hi, "At program exit", "R0"))
+
+
+__all__ += ["nr_cpu_ids"]

@@ -1,0 +1,466 @@
+"""Structural checks before any path is walked, in the kernel's order.
+
+``add_subprog_and_kfunc`` (functions start where calls point), ``check_subprogs`` (jumps stay
+inside their function, no fall-through into the next), ``resolve_pseudo_ldimm64`` (reserved
+fields of loads, ``ld_imm64`` pairs, unknown opcodes), ``check_cfg`` (every instruction
+reachable, back-edges only for a privileged loader, no jump into an ``ld_imm64``; marks the
+prune points) and ``compute_live_registers`` (which registers a later instruction may read).
+
+The input is the program as raw slots ``(code, dst, src, off, imm)``, so that any bytes can be
+checked; the output is :attr:`Env.insns`, one :class:`~bpfbuild.isa.Instruction` per starting
+slot (``None`` for the second slot of an ``ld_imm64``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+from bpfbuild.isa.fields import InsnClass, JmpOp, Mode, PseudoCall, PseudoLoad, Size
+from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
+from bpfbuild.isa.opcodes import opcode_table
+from bpfbuild.verifier.env import Aux, Env, Subprog
+
+__all__ = ["RawSlot", "check_structure", "compute_stack_liveness", "stack_escapes"]
+
+RawSlot = tuple[int, int, int, int, int]   # code, dst, src, off, imm
+
+_CALL = InsnClass.JMP | JmpOp.CALL
+_EXIT = InsnClass.JMP | JmpOp.EXIT
+_JA = InsnClass.JMP | JmpOp.JA
+_JA32 = InsnClass.JMP32 | JmpOp.JA
+_JCOND = InsnClass.JMP | JmpOp.JCOND
+_HELPER_LOOP_LIKE = (164, 181, 170, 201, 209)   # for_each_map_elem, loop, timer_set_callback, find_vma,
+#                                                  user_ringbuf_drain: helpers that call a callback
+_SYNC_CALLBACK_HELPERS = (164, 181, 201, 209)
+_ASYNC_CALLBACK_HELPERS = (170,)
+
+
+@functools.cache
+def _known_opcodes() -> frozenset[int]:
+    """``bpf_opcode_in_insntable`` of Linux 6.18 (measured: our table minus callx, plus the
+    8/16-bit STX|ATOMIC codes of load-acquire/store-release)."""
+    table = opcode_table()
+    codes = {c for c in range(256) if table.entry(c) is not None}
+    codes.discard(InsnClass.JMP | JmpOp.CALL | 0x08)
+    codes |= {InsnClass.STX | Mode.ATOMIC | Size.B, InsnClass.STX | Mode.ATOMIC | Size.H}
+    return frozenset(codes)
+
+
+def _is_pseudo_call(s: RawSlot) -> bool:
+    return s[0] == _CALL and s[2] == PseudoCall.CALL
+
+
+def _is_pseudo_func(s: RawSlot) -> bool:
+    return s[0] == LD_IMM64_OPCODE and s[2] == PseudoLoad.FUNC
+
+
+def _is_kfunc_call(s: RawSlot) -> bool:
+    return s[0] == _CALL and s[2] == PseudoCall.KFUNC
+
+
+def _jmp_offset(s: RawSlot) -> int:
+    return s[4] if s[0] == _JA32 else s[3]
+
+
+def check_structure(env: Env, slots: Sequence[RawSlot]) -> None:
+    """Run every structural check; fills ``env.insns``, ``env.subprogs``, ``env.aux``.
+
+    Raises :class:`~bpfbuild.errors.ProgramError` with the kernel's message on the first failure.
+    """
+    _add_subprogs(env, slots)
+    _check_subprogs(env, slots)
+    _resolve(env, slots)
+    env.aux = [Aux() for _ in range(len(slots))]
+    _check_cfg(env)
+    _compute_live_registers(env)
+    compute_stack_liveness(env)
+
+
+def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
+    n = len(slots)
+    starts = {0}
+    for i, s in enumerate(slots):
+        if not (_is_pseudo_call(s) or _is_pseudo_func(s) or _is_kfunc_call(s)):
+            continue
+        if not env.bpf_capable:
+            raise env.error("loading/calling other bpf or kernel functions are allowed for CAP_BPF "
+                            "and CAP_SYS_ADMIN", i)
+        if _is_kfunc_call(s):
+            env.notes.append(f"insn {i}: calls to kernel functions (kfuncs) are not modelled")
+            continue
+        target = i + s[4] + 1
+        if target < 0 or target >= n:
+            raise env.error("call to invalid destination", i)
+        starts.add(target)
+    ordered = sorted(starts)
+    env.subprogs = [Subprog(start, end) for start, end in zip(ordered, [*ordered[1:], n], strict=True)]
+    for sp in env.subprogs:
+        sp.name = env.func_names.get(sp.start, "")
+        sp.is_global = sp.start in env.global_funcs and sp.start != 0
+        sp.args = env.global_args.get(sp.start, ())
+    if env.log.level >= 2:
+        for i, sp in enumerate(env.subprogs):
+            env.verbose(f"func#{i} @{sp.start}\n")
+
+
+def _check_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
+    for sp in env.subprogs:
+        for i in range(sp.start, sp.end):
+            code = slots[i][0]
+            if code == _CALL and slots[i][2] == 0 and slots[i][4] == 12:
+                sp.has_tail_call = True
+            cls = code & 0x07
+            if cls == InsnClass.LD and code & 0xE0 in (Mode.ABS, Mode.IND):
+                sp.has_ld_abs = True
+            if cls in (InsnClass.JMP, InsnClass.JMP32) and code & 0xF0 not in (JmpOp.CALL, JmpOp.EXIT):
+                off = i + _jmp_offset(slots[i]) + 1
+                if off < sp.start or off >= sp.end:
+                    raise env.error(f"jump out of range from insn {i} to {off}", i)
+            if i == sp.end - 1 and code not in (_EXIT, _JA32, _JA):
+                raise env.error("last insn is not an exit or jmp", i)
+
+
+def _resolve(env: Env, slots: Sequence[RawSlot]) -> None:
+    """``resolve_pseudo_ldimm64`` + the opcode sanity check; builds ``env.insns``."""
+    known = _known_opcodes()
+    n = len(slots)
+    insns: list[Instruction | None] = []
+    i = 0
+    while i < n:
+        code, dst, src, off, imm = slots[i]
+        if code & 0x07 == InsnClass.LDX and (code & 0xE0 not in (Mode.MEM, Mode.MEMSX) or imm != 0):
+            raise env.error("BPF_LDX uses reserved fields", i)
+        if code == LD_IMM64_OPCODE:
+            if i == n - 1 or any(slots[i + 1][:4]):
+                raise env.error("invalid bpf_ld_imm64 insn", i)
+            hi = slots[i + 1][4]
+            if src != PseudoLoad.IMM64 and src != PseudoLoad.FUNC:
+                _check_map_load(env, i, src, imm, hi)
+            insns.append(Instruction(code, dst, src, off, imm, hi))
+            insns.append(None)
+            i += 2
+            continue
+        if code not in known:
+            raise env.error(f"unknown opcode {code:02x}", i)
+        insns.append(Instruction(code, dst, src, off, imm))
+        i += 1
+    env.insns = insns
+
+
+def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
+    if src == PseudoLoad.BTF_ID:
+        env.notes.append(f"insn {i}: ld_imm64 of a kernel BTF symbol (ksym) is not modelled")
+        return
+    if src not in (PseudoLoad.MAP_FD, PseudoLoad.MAP_IDX, PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
+        raise env.error("unrecognized bpf_ld_imm64 insn", i)
+    if src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_IDX) and hi != 0:
+        raise env.error("unrecognized bpf_ld_imm64 insn", i)
+    if not 0 <= imm < len(env.maps):
+        raise env.error(f"fd {imm} is not pointing to valid bpf_map", i)
+    if src in (PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
+        m = env.maps[imm]
+        off = hi & 0xFFFFFFFF
+        if off >= 1 << 29:
+            raise env.error(f"direct value offset of {off} is not allowed", i)
+        if m.map_type != 2:   # only BPF_MAP_TYPE_ARRAY has map_direct_value_addr here
+            raise env.error("no direct value access support for this map type", i)
+        if m.max_entries != 1 or off >= m.value_size:
+            raise env.error(f"invalid access to map value pointer, value_size={m.value_size} off={off}", i)
+
+
+# ---- control flow ---------------------------------------------------------------------------------
+
+_DISCOVERED = 0x10
+_EXPLORED = 0x20
+_FALLTHROUGH = 1
+_BRANCH = 2
+
+
+def _check_cfg(env: Env) -> None:
+    insns = env.insns
+    n = len(insns)
+    aux = env.aux
+    state = [0] * n
+    stack = [0]
+    state[0] = _DISCOVERED
+
+    def push(t: int, w: int, e: int) -> int:
+        """1 = keep exploring, 0 = done with this edge."""
+        if e == _FALLTHROUGH and state[t] >= _DISCOVERED | _FALLTHROUGH:
+            return 0
+        if e == _BRANCH and state[t] >= _DISCOVERED | _BRANCH:
+            return 0
+        if w < 0 or w >= n:
+            raise env.error(f"jump out of range from insn {t} to {w}", t)
+        if e == _BRANCH:
+            aux[w].prune_point = True
+            aux[w].jmp_point = True
+        if state[w] == 0:
+            state[t] = _DISCOVERED | e
+            state[w] = _DISCOVERED
+            stack.append(w)
+            return 1
+        if state[w] & 0xF0 == _DISCOVERED:
+            if env.bpf_capable:
+                return 0
+            raise env.error(f"back-edge from insn {t} to {w}", t)
+        state[t] = _DISCOVERED | e
+        return 0
+
+    def visit_call(t: int, size: int, visit_callee: bool) -> int:
+        r = push(t, t + size, _FALLTHROUGH)
+        if r:
+            return r
+        if t + size < n:
+            aux[t + size].prune_point = True
+            aux[t + size].jmp_point = True
+        if visit_callee:
+            aux[t].prune_point = True
+            insn = insns[t]
+            assert insn is not None
+            return push(t, t + insn.imm + 1, _BRANCH)
+        return 0
+
+    def visit(t: int) -> int:
+        insn = insns[t]
+        assert insn is not None
+        code = insn.opcode
+        if code == LD_IMM64_OPCODE and insn.src == PseudoLoad.FUNC:
+            return visit_call(t, 2, True)
+        cls = code & 0x07
+        if cls not in (InsnClass.JMP, InsnClass.JMP32):
+            return push(t, t + insn.slots, _FALLTHROUGH)
+        op = code & 0xF0
+        if op == JmpOp.EXIT:
+            return 0
+        if op == JmpOp.CALL:
+            if insn.src == PseudoCall.HELPER and insn.imm in _ASYNC_CALLBACK_HELPERS:
+                aux[t].prune_point = True
+            if insn.src == PseudoCall.HELPER and insn.imm in _SYNC_CALLBACK_HELPERS:
+                aux[t].calls_callback = True
+                aux[t].force_checkpoint = True
+                aux[t].prune_point = True
+                aux[t].jmp_point = True
+            return visit_call(t, 1, insn.src == PseudoCall.CALL)
+        if op == JmpOp.JA:
+            off = insn.imm if cls == InsnClass.JMP32 else insn.off
+            r = push(t, t + off + 1, _FALLTHROUGH)
+            if r:
+                return r
+            aux[t + off + 1].prune_point = True
+            aux[t + off + 1].jmp_point = True
+            return 0
+        aux[t].prune_point = True
+        if code == _JCOND:
+            aux[t].force_checkpoint = True
+        r = push(t, t + 1, _FALLTHROUGH)
+        if r:
+            return r
+        return push(t, t + insn.off + 1, _BRANCH)
+
+    while stack:
+        t = stack[-1]
+        r = visit(t)
+        if r == 0:
+            state[t] = _EXPLORED
+            stack.pop()
+    i = 0
+    while i < n:
+        insn = insns[i]
+        if state[i] != _EXPLORED:
+            raise env.error(f"unreachable insn {i}", i)
+        if insn is not None and insn.opcode == LD_IMM64_OPCODE:
+            if state[i + 1] != 0:
+                raise env.error(f"jump into the middle of ldimm64 insn {i}", i)
+            i += 2
+            continue
+        i += 1
+
+
+# ---- liveness ---------------------------------------------------------------------------------
+
+_ALL = 0xFFFF
+_CALLER_SAVED = 0x3F
+
+
+def _call_params(env: Env, insn: Instruction) -> int:
+    """``get_call_summary``: how many argument registers a helper call reads (5 when unknown)."""
+    from bpfbuild.abi.protos import ArgType, func_proto, helper_allowed
+
+    if insn.src != PseudoCall.HELPER or not 0 < insn.imm <= 211:
+        return 5
+    proto = func_proto(insn.imm)
+    if proto is None or helper_allowed(insn.imm, env.prog_type, sleepable=True) is False:
+        return 5
+    n = 0
+    for arg in proto.args:
+        if arg.base == ArgType.ARG_DONTCARE:
+            break
+        n += 1
+    return n
+
+
+def _use_def(env: Env, insn: Instruction) -> tuple[int, int]:
+    """``compute_insn_live_regs``: (registers read, registers written)."""
+    code = insn.opcode
+    cls = code & 0x07
+    mode = code & 0xE0
+    op = code & 0xF0
+    src = 1 << insn.src if insn.src < 16 else 0
+    dst = 1 << insn.dst if insn.dst < 16 else 0
+    match cls:
+        case InsnClass.LD:
+            if code == LD_IMM64_OPCODE:
+                return 0, dst
+            return _ALL, 0
+        case InsnClass.LDX:
+            if mode in (Mode.MEM, Mode.MEMSX):
+                return src, dst
+            return _ALL, 0
+        case InsnClass.ST:
+            return (dst, 0) if mode == Mode.MEM else (_ALL, 0)
+        case InsnClass.STX:
+            if mode == Mode.MEM:
+                return dst | src, 0
+            if mode == Mode.ATOMIC:
+                if insn.imm == 0xF1:
+                    return 1 | dst | src, 1
+                return dst | src, (src if insn.imm & 1 else 0)
+            return _ALL, 0
+        case InsnClass.ALU | InsnClass.ALU64:
+            if op == 0xD0:
+                return dst, dst
+            if op == 0xB0:
+                return (0 if not code & 0x08 else src), dst
+            return (dst if not code & 0x08 else dst | src), dst
+        case _:
+            match op:
+                case JmpOp.JA:
+                    return (dst if code & 0x08 else 0), 0
+                case JmpOp.JCOND:
+                    return 0, 0
+                case JmpOp.EXIT:
+                    return 1, 0
+                case JmpOp.CALL:
+                    return ((1 << (_call_params(env, insn) + 1)) - 2), _CALLER_SAVED
+                case _:
+                    return (dst if not code & 0x08 else dst | src), 0
+
+
+def _successors(env: Env, pc: int, insn: Instruction) -> tuple[int, ...]:
+    code = insn.opcode
+    cls = code & 0x07
+    if cls in (InsnClass.JMP, InsnClass.JMP32):
+        op = code & 0xF0
+        if op == JmpOp.EXIT:
+            return ()
+        if op == JmpOp.CALL:
+            return (pc + 1,)
+        if op == JmpOp.JA:
+            return (pc + 1 + (insn.imm if cls == InsnClass.JMP32 else insn.off),)
+        return (pc + 1, pc + 1 + insn.off)
+    return (pc + insn.slots,)
+
+
+def _compute_live_registers(env: Env) -> None:
+    """Backward fixpoint of ``live_in = use | (live_out & ~def)`` over the whole program."""
+    insns = env.insns
+    n = len(insns)
+    pcs = [pc for pc in range(n) if insns[pc] is not None]
+    ud = {pc: _use_def(env, insns[pc]) for pc in pcs}  # type: ignore[arg-type]
+    succ = {pc: [s for s in _successors(env, pc, insns[pc]) if 0 <= s < n] for pc in pcs}  # type: ignore[arg-type]
+    live_in = [0] * n
+    changed = True
+    while changed:
+        changed = False
+        for pc in reversed(pcs):
+            out = 0
+            for s in succ[pc]:
+                out |= live_in[s]
+            use, d = ud[pc]
+            new = use | (out & ~d)
+            if new != live_in[pc]:
+                live_in[pc] = new
+                changed = True
+    for pc in pcs:
+        env.aux[pc].live_before = live_in[pc]
+    if env.log.level >= 2:
+        from bpfbuild.verifier.disasm import insn_text
+
+        env.verbose("Live regs before insn:\n")
+        for pc in pcs:
+            live = live_in[pc]
+            mask = "".join(str(r) if live & (1 << r) else "." for r in range(10))
+            env.verbose(f"{pc:7d}: {mask} {insn_text(insns[pc], pc, env.maps)}\n")  # type: ignore[arg-type]
+
+
+def stack_escapes(env: Env, sp: Subprog) -> bool:
+    """Does the function use its frame pointer other than as the base of a load or store
+    (``r2 = r10``, storing r10)?  Then pointers to its stack may be anywhere and every slot is
+    kept; otherwise a slot is live exactly when a later fp-relative load may read it."""
+    for pc in range(sp.start, sp.end):
+        insn = env.insns[pc]
+        if insn is None:
+            continue
+        cls = insn.opcode & 0x07
+        if cls in (InsnClass.ALU, InsnClass.ALU64) and insn.opcode & 0x08 and insn.src == 10:
+            return True
+        if cls == InsnClass.STX and insn.src == 10:
+            return True
+    return False
+
+
+def compute_stack_liveness(env: Env) -> None:
+    """Per instruction, the stack slots (bit spi) of its own frame a later load may read.
+
+    Functions whose stack address escapes (:func:`stack_escapes`) keep every slot alive.
+    """
+    insns = env.insns
+    for sp in env.subprogs:
+        pcs = [pc for pc in range(sp.start, sp.end) if insns[pc] is not None]
+        if stack_escapes(env, sp):
+            for pc in pcs:
+                env.aux[pc].live_slots = -1
+            continue
+        use_kill: dict[int, tuple[int, int]] = {}
+        for pc in pcs:
+            insn = insns[pc]
+            assert insn is not None
+            cls = insn.opcode & 0x07
+            mode = insn.opcode & 0xE0
+            use = kill = 0
+            if cls == InsnClass.LDX and insn.src == 10:
+                use = _slots(insn.off, insn.access_size)
+            elif cls in (InsnClass.ST, InsnClass.STX) and insn.dst == 10:
+                if mode == Mode.ATOMIC:
+                    use = _slots(insn.off, insn.access_size)
+                elif insn.access_size == 8 and insn.off % 8 == 0 and -512 <= insn.off < 0:
+                    kill = _slots(insn.off, 8)
+            use_kill[pc] = (use, kill)
+        succ = {pc: [s for s in _successors(env, pc, insns[pc]) if sp.start <= s < sp.end]  # type: ignore[arg-type]
+                for pc in pcs}
+        live = {pc: 0 for pc in pcs}
+        changed = True
+        while changed:
+            changed = False
+            for pc in reversed(pcs):
+                out = 0
+                for s in succ[pc]:
+                    out |= live[s]
+                use, kill = use_kill[pc]
+                new = use | (out & ~kill)
+                if new != live[pc]:
+                    live[pc] = new
+                    changed = True
+        for pc in pcs:
+            env.aux[pc].live_slots = live[pc]
+
+
+def _slots(off: int, size: int) -> int:
+    """Bit mask of the stack slots (spi) bytes ``[fp+off, fp+off+size)`` touch."""
+    mask = 0
+    for byte in range(off, off + size):
+        if -512 <= byte < 0:
+            mask |= 1 << ((-byte - 1) // 8)
+    return mask

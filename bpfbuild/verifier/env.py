@@ -1,0 +1,221 @@
+"""The verifier environment (``struct bpf_verifier_env``): the program, its facts, the run's counters.
+
+One :class:`Env` is built per verification and owns everything mutable of that run: the
+explored-states table, the id generator, the log.  Nothing is global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bpfbuild.abi.ctx import CtxSpec, ctx_spec
+from bpfbuild.abi.progtypes import AttachType, ProgType
+from bpfbuild.errors import ProgramError
+from bpfbuild.isa.instruction import Instruction
+from bpfbuild.location import SourceLocation
+from bpfbuild.verifier.log import VerifierLog
+from bpfbuild.verifier.state import MapInfo, VerifierState
+
+__all__ = [
+    "BPF_COMPLEXITY_LIMIT_INSNS",
+    "BPF_COMPLEXITY_LIMIT_JMP_SEQ",
+    "MAX_BPF_STACK",
+    "MAX_CALL_FRAMES",
+    "Env",
+    "LineInfo",
+    "Options",
+    "Subprog",
+]
+
+BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
+BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192
+MAX_BPF_STACK = 512
+MAX_CALL_FRAMES = 8
+#: BPF_MAX_VAR_OFF / BPF_MAX_VAR_SIZ
+BPF_MAX_VAR_OFF = 1 << 29
+BPF_MAX_VAR_SIZ = 1 << 29
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How to verify: the loader's privilege and the log level (0, 1, 2).
+
+    ``privileged`` is what ``sudo bpftool prog load`` gets (CAP_SYS_ADMIN: bpf_capable,
+    allow_ptr_leaks, allow_uninit_stack, Spectre mitigations bypassed).  ``insn_limit`` is the
+    kernel's 1,000,000 processed instructions; tests may lower it.
+    """
+
+    privileged: bool = True
+    log_level: int = 0
+    insn_limit: int = BPF_COMPLEXITY_LIMIT_INSNS
+
+
+@dataclass(frozen=True, slots=True)
+class LineInfo:
+    """A BTF line-info record: from ``pc`` on, the code comes from ``location`` (``text``)."""
+
+    pc: int
+    location: SourceLocation
+    text: str
+
+
+@dataclass(slots=True)
+class Subprog:
+    """``struct bpf_subprog_info``: a function of the program, ``[start, end)`` in slots."""
+
+    start: int
+    end: int = 0
+    name: str = ""
+    is_global: bool = False
+    stack_depth: int = 0
+    has_tail_call: bool = False
+    has_ld_abs: bool = False
+    is_cb: bool = False
+    is_async_cb: bool = False
+    called: bool = False
+    args: tuple[str, ...] = ()      # global functions: "scalar", "ctx", "mem" per BTF parameter
+
+
+@dataclass(slots=True)
+class Aux:
+    """``struct bpf_insn_aux_data`` fields this verifier uses, one per slot."""
+
+    prune_point: bool = False
+    jmp_point: bool = False
+    force_checkpoint: bool = False
+    calls_callback: bool = False
+    live_before: int = 0          # registers live before the instruction (bit i = r_i)
+    live_slots: int = -1          # stack slots of its frame a later load may read (bit spi)
+    seen: bool = False
+    ptr_type: int | None = None    # the pointer type a load/store used first (save_aux_ptr_type)
+
+
+@dataclass(slots=True)
+class StateEntry:
+    """``struct bpf_verifier_state_list``: an explored state kept for pruning."""
+
+    state: VerifierState
+    hit_cnt: int = 0
+    miss_cnt: int = 0
+
+
+@dataclass(slots=True)
+class Env:
+    insns: list[Instruction | None]          # by slot; None for the second slot of ld_imm64
+    prog_type: ProgType
+    attach_type: AttachType | None
+    maps: tuple[MapInfo, ...]
+    gpl: bool
+    options: Options
+    sleepable: bool = False
+    line_info: tuple[LineInfo, ...] = ()
+    func_names: dict[int, str] = field(default_factory=dict)        # start pc -> name
+    global_funcs: frozenset[int] = frozenset()                        # start pcs of global funcs
+    global_args: dict[int, tuple[str, ...]] = field(default_factory=dict)  # their BTF parameter kinds
+    subprogs: list[Subprog] = field(default_factory=list)
+    aux: list[Aux] = field(default_factory=list)
+    log: VerifierLog = field(default_factory=lambda: VerifierLog(0))
+    notes: list[str] = field(default_factory=list)                    # what we could not model
+    error_tail: list[str] = field(default_factory=list)               # log lines after the error
+    # --- the run --------------------------------------------------------------------------------
+    insn_idx: int = 0
+    prev_insn_idx: int = -1
+    id_gen: int = 0
+    insn_processed: int = 0
+    jmps_processed: int = 0
+    prev_insn_processed: int = 0
+    prev_jmps_processed: int = 0
+    total_states: int = 0
+    peak_states: int = 0
+    explored_size: int = 0
+    max_states_per_insn: int = 0
+    explored: dict[int, list[StateEntry]] = field(default_factory=dict)
+    stack_size: int = 0                      # pending branches
+    seen_direct_write: bool = False
+    _ctx: CtxSpec | None = None
+    _ctx_done: bool = False
+    _linfo_pcs: list[int] = field(default_factory=list)
+    prev_linfo: int = -1
+
+    # --- privilege ------------------------------------------------------------------------------
+
+    @property
+    def bpf_capable(self) -> bool:
+        return self.options.privileged
+
+    @property
+    def allow_ptr_leaks(self) -> bool:
+        return self.options.privileged
+
+    @property
+    def allow_uninit_stack(self) -> bool:
+        return self.options.privileged
+
+    @property
+    def bypass_spec_v1(self) -> bool:
+        return self.options.privileged
+
+    # --- facts ----------------------------------------------------------------------------------
+
+    @property
+    def insn_cnt(self) -> int:
+        return len(self.insns)
+
+    @property
+    def ctx(self) -> CtxSpec | None:
+        if not self._ctx_done:
+            self._ctx = ctx_spec(self.prog_type, self.attach_type)
+            self._ctx_done = True
+        return self._ctx
+
+    def new_id(self) -> int:
+        self.id_gen += 1
+        return self.id_gen
+
+    def find_subprog(self, start: int) -> int:
+        for i, sp in enumerate(self.subprogs):
+            if sp.start == start:
+                return i
+        return -1
+
+    def subprog_of(self, pc: int) -> int:
+        for i in range(len(self.subprogs) - 1, -1, -1):
+            if self.subprogs[i].start <= pc:
+                return i
+        return 0
+
+    def line_at(self, pc: int) -> LineInfo | None:
+        if not self.line_info:
+            return None
+        if not self._linfo_pcs:
+            self._linfo_pcs = [li.pc for li in self.line_info]
+        import bisect
+
+        i = bisect.bisect_right(self._linfo_pcs, pc) - 1
+        return self.line_info[i] if i >= 0 else None
+
+    # --- errors and log -------------------------------------------------------------------------
+
+    def error(self, message: str, pc: int | None = None) -> ProgramError:
+        """A rejection at the current instruction (``message`` may hold several kernel lines)."""
+        return ProgramError(message, pc=self.insn_idx if pc is None else pc)
+
+    def verbose(self, text: str) -> None:
+        self.log.write(text)
+
+    def verbose_linfo(self, pc: int, prefix: str = "; ") -> None:
+        """The ``; source text @ file:line`` line before an instruction (once per record)."""
+        if not self.log.level:
+            return
+        li = self.line_at(pc)
+        if li is None:
+            return
+        idx = self._linfo_pcs.index(li.pc)
+        if idx == self.prev_linfo:
+            return
+        prev = self.line_info[self.prev_linfo] if self.prev_linfo >= 0 else None
+        self.prev_linfo = idx
+        if prev is not None and prev.location.file == li.location.file and prev.location.line == li.location.line:
+            return
+        file = li.location.file.rsplit("/", 1)[-1]
+        self.log.write(f"{prefix}{li.text.strip()} @ {file}:{li.location.line}\n")

@@ -1,0 +1,641 @@
+"""Path exploration: the kernel's ``do_check`` loop, branches, pruning and the checkpoint table.
+
+Every path through the program is simulated instruction by instruction on its own state.  A
+conditional jump whose outcome is unknown forks: the jump's state is pushed
+(``push_stack``) and explored after the fall-through path ends (``pop_stack``).  At prune
+points (jump targets, after calls, conditional jumps) the current state is compared with
+states already proven safe at the same instruction (``is_state_visited``/``states_equal``): if
+one of them is at least as general, the path is cut.  Loops terminate the same way, or run
+into the 1,000,000 processed-instructions limit.
+
+Scalars are compared as the kernel compares *precise* scalars (their ranges must nest); the
+kernel's lazy precision tracking, which lets it also ignore scalars whose exact value never
+mattered, is not reproduced, so this verifier may process more instructions (never fewer
+checks) than the kernel on some programs.
+"""
+
+from __future__ import annotations
+
+from bpfbuild.isa.fields import InsnClass, JmpOp, Mode, PseudoCall
+from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
+from bpfbuild.verifier import calls, insns
+from bpfbuild.verifier.bounds import range_within
+from bpfbuild.verifier.disasm import insn_text
+from bpfbuild.verifier.env import BPF_COMPLEXITY_LIMIT_JMP_SEQ, MAX_BPF_STACK, MAX_CALL_FRAMES, Env, StateEntry
+from bpfbuild.verifier.log import frame_str
+from bpfbuild.verifier.state import (
+    INVALID,
+    MISC,
+    SPILL,
+    FuncState,
+    Reg,
+    RegType,
+    StackSlot,
+    VerifierState,
+)
+from bpfbuild.verifier.tnum import tnum_in
+from bpfbuild.verifier.transfer import BPF_ADD_CONST
+
+__all__ = ["check_max_stack_depth", "do_check", "states_equal"]
+
+NOT_EXACT, EXACT, RANGE_WITHIN = 0, 1, 2
+BPF_COMPLEXITY_LIMIT_STATES = 64
+
+
+class _Pending:
+    __slots__ = ("state", "insn_idx", "prev_insn_idx", "log_pos")
+
+    def __init__(self, state: VerifierState, insn_idx: int, prev_insn_idx: int, log_pos: int) -> None:
+        self.state = state
+        self.insn_idx = insn_idx
+        self.prev_insn_idx = prev_insn_idx
+        self.log_pos = log_pos
+
+
+class _IdMap:
+    """``check_ids``: a consistent renaming of ids between an old and the current state."""
+
+    __slots__ = ("old", "cur", "tmp")
+
+    def __init__(self) -> None:
+        self.old: dict[int, int] = {}
+        self.cur: dict[int, int] = {}
+        self.tmp = 1 << 40
+
+    def check(self, old_id: int, cur_id: int) -> bool:
+        if bool(old_id) != bool(cur_id):
+            return False
+        if not old_id:
+            return True
+        seen = self.old.get(old_id)
+        if seen is not None:
+            return seen == cur_id
+        if cur_id in self.cur:
+            return False
+        self.old[old_id] = cur_id
+        self.cur[cur_id] = old_id
+        return True
+
+    def check_scalar(self, old_id: int, cur_id: int) -> bool:
+        if not old_id:
+            self.tmp += 1
+            old_id = self.tmp
+        if not cur_id:
+            self.tmp += 1
+            cur_id = self.tmp
+        return self.check(old_id, cur_id)
+
+
+# ---- state equivalence --------------------------------------------------------------------------------
+
+def _same_value_fields(a: Reg, b: Reg) -> bool:
+    return (a.type == b.type and a.off == b.off and a.range == b.range and a.map is b.map
+            and a.mem_size == b.mem_size and a.subprogno == b.subprogno and a.var_off == b.var_off
+            and a.smin == b.smin and a.smax == b.smax and a.umin == b.umin and a.umax == b.umax
+            and a.s32_min == b.s32_min and a.s32_max == b.s32_max and a.u32_min == b.u32_min
+            and a.u32_max == b.u32_max)
+
+
+def _regs_exact(old: Reg, cur: Reg, idmap: _IdMap) -> bool:
+    return (_same_value_fields(old, cur) and idmap.check(old.id, cur.id)
+            and idmap.check(old.ref_obj_id, cur.ref_obj_id))
+
+
+def regsafe(env: Env, old: Reg, cur: Reg, idmap: _IdMap, exact: int) -> bool:
+    """Is every use ``old`` was safe for also safe with ``cur``?"""
+    if exact == EXACT:
+        return _regs_exact(old, cur, idmap)
+    if old.type == RegType.NOT_INIT:
+        if exact == NOT_EXACT or cur.type == RegType.NOT_INIT:
+            return True
+    if old.type != cur.type:
+        return False
+    base = old.type & 0xFF
+    if base == RegType.SCALAR_VALUE:
+        if (old.id & BPF_ADD_CONST) != (cur.id & BPF_ADD_CONST):
+            return False
+        if old.id & BPF_ADD_CONST and old.off != cur.off:
+            return False
+        return (range_within(old, cur) and tnum_in(old.var_off, cur.var_off)
+                and idmap.check_scalar(old.id, cur.id))
+    if base in (RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.PTR_TO_BUF,
+                RegType.PTR_TO_TP_BUFFER):
+        return (old.off == cur.off and old.range == cur.range and old.map is cur.map
+                and old.mem_size == cur.mem_size and range_within(old, cur)
+                and tnum_in(old.var_off, cur.var_off) and idmap.check(old.id, cur.id)
+                and idmap.check(old.ref_obj_id, cur.ref_obj_id))
+    if base in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+        if old.range > cur.range or old.off != cur.off:
+            return False
+        if not idmap.check(old.id, cur.id):
+            return False
+        return range_within(old, cur) and tnum_in(old.var_off, cur.var_off)
+    if base == RegType.PTR_TO_STACK:
+        return _regs_exact(old, cur, idmap) and old.frameno == cur.frameno
+    if base == RegType.PTR_TO_ARENA:
+        return True
+    return _regs_exact(old, cur, idmap)
+
+
+_UNBOUND = Reg()
+_UNBOUND.mark_unknown()
+
+
+def _scalar_reg_for_stack(env: Env, slot: StackSlot) -> Reg | None:
+    if slot.is_spilled_scalar64:
+        return slot.spilled_ptr
+    if all(t == MISC or (t == INVALID and env.allow_uninit_stack) for t in slot.slot_type):
+        return _UNBOUND
+    return None
+
+
+_EMPTY = StackSlot()
+
+
+def stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: _IdMap, exact: int) -> bool:
+    cur_alloc = cur.allocated_stack
+    for spi, oslot in enumerate(old.stack):
+        cslot = cur.stack[spi] if spi < len(cur.stack) else None
+        ot = oslot.slot_type
+        for idx in range(8):
+            i = spi * 8 + idx
+            if exact != NOT_EXACT and (i >= cur_alloc or cslot is None or ot[idx] != cslot.slot_type[idx]):
+                return False
+            if ot[idx] == INVALID:
+                continue
+            if env.allow_uninit_stack and ot[idx] == MISC:
+                continue
+            if cslot is None:
+                return False
+            old_reg = _scalar_reg_for_stack(env, oslot)
+            cur_reg = _scalar_reg_for_stack(env, cslot)
+            if old_reg is not None and cur_reg is not None:
+                if not regsafe(env, old_reg, cur_reg, idmap, exact):
+                    return False
+                break
+            ct = cslot.slot_type
+            if ot[idx] == MISC and ct[idx] == 3:      # old misc, cur zero
+                continue
+            if ot[idx] != ct[idx]:
+                return False
+            if idx != 7:
+                continue
+            if ot[7] == SPILL and not regsafe(env, oslot.spilled_ptr, cslot.spilled_ptr, idmap, exact):
+                return False
+    return True
+
+
+def _frame_insn_idx(st: VerifierState, i: int) -> int:
+    return st.insn_idx if i == st.curframe else st.frames[i + 1].callsite
+
+
+def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -> bool:
+    if old.curframe != cur.curframe:
+        return False
+    idmap = _IdMap()
+    if len(old.refs) != len(cur.refs):
+        return False
+    for a, b in zip(old.refs, cur.refs, strict=True):
+        if not idmap.check(a.id, b.id):
+            return False
+    if old.speculative and not cur.speculative:
+        return False
+    if old.active_locks != cur.active_locks:
+        return False
+    for i, (fo, fc) in enumerate(zip(old.frames, cur.frames, strict=True)):
+        if fo.callsite != fc.callsite:
+            return False
+        if fo.callback_depth > fc.callback_depth:
+            return False
+        live = env.aux[_frame_insn_idx(old, i)].live_before
+        for r in range(11):
+            if live & (1 << r) and not regsafe(env, fo.regs[r], fc.regs[r], idmap, exact):
+                return False
+        if not stacksafe(env, fo, fc, idmap, exact):
+            return False
+    return True
+
+
+def _states_maybe_looping(old: VerifierState, cur: VerifierState) -> bool:
+    if old.curframe != cur.curframe:
+        return False
+    fo, fc = old.frames[-1], cur.frames[-1]
+    return all(_same_value_fields(a, b) and a.id == b.id and a.ref_obj_id == b.ref_obj_id
+               for a, b in zip(fo.regs, fc.regs, strict=True))
+
+
+def _clean_state(env: Env, st: VerifierState) -> None:
+    """``clean_verifier_state``: forget registers and stack slots the rest of the program never reads."""
+    for i, frame in enumerate(st.frames):
+        ip = _frame_insn_idx(st, i)
+        aux = env.aux[ip]
+        live = aux.live_before
+        for r in range(10):
+            if not live & (1 << r):
+                frame.regs[r].mark_not_init()
+        slots = aux.live_slots
+        if slots == -1:
+            continue
+        for spi, slot in enumerate(frame.stack):
+            if not slots & (1 << spi):
+                slot.spilled_ptr.mark_not_init()
+                for j in range(8):
+                    slot.slot_type[j] = INVALID
+
+
+# ---- the loop ------------------------------------------------------------------------------------------
+
+class Checker:
+    """One run of ``do_check`` from one entry (the main program or a global function)."""
+
+    def __init__(self, env: Env, state: VerifierState, start: int) -> None:
+        self.env = env
+        self.st = state
+        self.stack: list[_Pending] = []
+        self.start = start
+        self.scratch_regs = -1
+        self.scratch_slots: set[int] | None = None
+        self.cleaned: set[int] = set()
+
+    # --- branching -----------------------------------------------------------------------------
+
+    def push(self, state: VerifierState, insn_idx: int, prev_insn_idx: int) -> None:
+        env = self.env
+        state.insn_idx = insn_idx
+        self.stack.append(_Pending(state, insn_idx, prev_insn_idx, env.log.mark()))
+        env.stack_size = len(self.stack)
+        if len(self.stack) > BPF_COMPLEXITY_LIMIT_JMP_SEQ:
+            raise env.error(f"The sequence of {len(self.stack)} jumps is too complex.")
+        if state.parent is not None:
+            state.parent.branches += 1
+
+    def fork(self, insn_idx: int, prev_insn_idx: int) -> VerifierState:
+        other = self.st.copy()
+        self.push(other, insn_idx, prev_insn_idx)
+        return other
+
+    def pop(self) -> bool:
+        if not self.stack:
+            return False
+        p = self.stack.pop()
+        self.env.stack_size = len(self.stack)
+        if self.env.log.level == 1:
+            self.env.log.rewind(p.log_pos)
+        self.st = p.state
+        self.env.insn_idx = p.insn_idx
+        self.prev_insn_idx = p.prev_insn_idx
+        return True
+
+    @staticmethod
+    def update_branch_counts(st: VerifierState | None) -> None:
+        while st is not None:
+            st.branches -= 1
+            if st.branches:
+                break
+            st = st.parent
+
+    # --- pruning -------------------------------------------------------------------------------
+
+    def is_state_visited(self, pc: int) -> bool:
+        env = self.env
+        cur = self.st
+        aux = env.aux[pc]
+        force_new = aux.force_checkpoint
+        add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
+                                and env.insn_processed - env.prev_insn_processed >= 8)
+        entries = env.explored.setdefault(pc, [])
+        cur.insn_idx = pc
+        for e in entries:
+            old = e.state
+            if not old.branches and id(old) not in self.cleaned and old.same_callsites(cur):
+                _clean_state(env, old)
+                self.cleaned.add(id(old))
+        states_cnt = 0
+        for e in list(entries):
+            states_cnt += 1
+            old = e.state
+            hit = False
+            if old.branches:
+                if aux.calls_callback:
+                    if states_equal(env, old, cur, RANGE_WITHIN):
+                        hit = True
+                elif (aux.force_checkpoint and env.insns[pc] is not None
+                      and env.insns[pc].opcode == InsnClass.JMP | JmpOp.JCOND):  # type: ignore[union-attr]
+                    if old.may_goto_depth != cur.may_goto_depth and states_equal(env, old, cur, RANGE_WITHIN):
+                        hit = True
+                elif (_states_maybe_looping(old, cur) and states_equal(env, old, cur, EXACT)
+                      and old.may_goto_depth == cur.may_goto_depth
+                      and old.callback_unroll_depth == cur.callback_unroll_depth):
+                    env.verbose_linfo(pc)
+                    env.error_tail = ["cur state:" + frame_str(cur, cur.frames[-1]),
+                                      "old state:" + frame_str(old, old.frames[-1])]
+                    raise env.error(f"infinite loop detected at insn {pc}")
+                if not hit:
+                    if (not force_new and env.jmps_processed - env.prev_jmps_processed < 20
+                            and env.insn_processed - env.prev_insn_processed < 100):
+                        add_new = False
+            elif states_equal(env, old, cur, NOT_EXACT):
+                hit = True
+            if hit:
+                e.hit_cnt += 1
+                return True
+            if add_new:
+                e.miss_cnt += 1
+            n = 64 if force_new and old.branches > 0 else 3
+            if e.miss_cnt > e.hit_cnt * n + n:
+                entries.remove(e)
+                env.explored_size -= 1
+        env.max_states_per_insn = max(env.max_states_per_insn, states_cnt)
+        if not env.bpf_capable and states_cnt > BPF_COMPLEXITY_LIMIT_STATES:
+            return False
+        if not add_new:
+            return False
+        env.total_states += 1
+        env.explored_size += 1
+        env.peak_states = max(env.peak_states, env.explored_size)
+        env.prev_jmps_processed = env.jmps_processed
+        env.prev_insn_processed = env.insn_processed
+        new = cur.copy()
+        new.insn_idx = pc
+        cur.parent = new
+        cur.first_insn_idx = pc
+        cur.dfs_depth = new.dfs_depth + 1
+        entries.insert(0, StateEntry(new))
+        return False
+
+    # --- log ---------------------------------------------------------------------------------------
+
+    def print_insn_state(self) -> None:
+        env = self.env
+        log = env.log
+        if not log.level:
+            return
+        frame = self.st.frames[-1]
+        text = frame_str(self.st, frame, self.scratch_regs, self.scratch_slots)
+        if log.prev_insn_pos >= 0 and log.prev_insn_pos == log.mark():
+            log.rewind(log.prev_insn_pos - 1)
+            col = ((max(log.prev_insn_len + 5, 40) + 7) // 8) * 8 - 2
+            log.write(" " * (col - log.prev_insn_len) + ";" + text + "\n")
+        else:
+            log.write(f"{env.insn_idx}:{text}\n")
+        self.scratch_regs = 0
+        self.scratch_slots = set()
+
+    def _scratch(self, insn: Instruction) -> None:
+        """Which registers and stack slots the instruction touched (for the log's state note)."""
+        cls = insn.opcode & 0x07
+        regs = 1 << insn.dst if insn.dst <= 10 else 0
+        slots: set[int] = set()
+        if cls in (InsnClass.JMP, InsnClass.JMP32):
+            op = insn.opcode & 0xF0
+            if op == JmpOp.CALL:
+                regs = 0x3F
+            elif op == JmpOp.EXIT:
+                regs = 1
+            elif insn.opcode & 0x08 and insn.src <= 10:
+                regs |= 1 << insn.src
+        elif cls in (InsnClass.ALU, InsnClass.ALU64):
+            if insn.opcode & 0x08 and insn.src <= 10:
+                regs |= 1 << insn.src
+        elif cls in (InsnClass.LDX, InsnClass.STX, InsnClass.ST):
+            if cls != InsnClass.ST and insn.src <= 10:
+                regs |= 1 << insn.src
+            if cls == InsnClass.STX and insn.opcode & 0xE0 == Mode.ATOMIC and insn.imm == 0xF1:
+                regs |= 1
+            base = insn.src if cls == InsnClass.LDX else insn.dst
+            if base <= 10:
+                breg = self.st.frames[-1].regs[base]
+                if breg.type == RegType.PTR_TO_STACK and not breg.var_off.mask and breg.frameno == self.st.curframe:
+                    off = breg.off + insn.off + (breg.var_off.value - (1 << 64) if breg.var_off.value >> 63
+                                                 else breg.var_off.value)
+                    if -MAX_BPF_STACK <= off < 0:
+                        slots.add((-off - 1) // 8)
+        elif cls == InsnClass.LD:
+            if insn.opcode & 0xE0 in (Mode.ABS, Mode.IND):
+                regs = 0x3F | (1 << 6)
+        self.scratch_regs = regs if self.scratch_regs == -1 else self.scratch_regs | regs
+        if self.scratch_slots is None:
+            self.scratch_slots = slots
+        else:
+            self.scratch_slots |= slots
+
+    def print_insn(self, pc: int, insn: Instruction) -> None:
+        env = self.env
+        log = env.log
+        if not log.level:
+            return
+        if self.scratch_regs:
+            self.print_insn_state()
+        env.verbose_linfo(pc)
+        text = f"{pc}: {insn_text(insn, pc, env.maps)}"
+        log.write(text + "\n")
+        log.prev_insn_pos = log.mark()
+        log.prev_insn_len = len(text)
+
+    # --- run -------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        env = self.env
+        insns_tab = env.insns
+        n = len(insns_tab)
+        aux = env.aux
+        limit = env.options.insn_limit
+        env.insn_idx = self.start
+        self.prev_insn_idx = -1
+        do_print_state = False
+        level = env.log.level
+        while True:
+            env.prev_insn_idx = self.prev_insn_idx
+            pc = env.insn_idx
+            if pc >= n or pc < 0 or insns_tab[pc] is None:
+                raise env.error(f"invalid insn idx {pc} insn_cnt {n}")
+            insn = insns_tab[pc]
+            assert insn is not None
+            env.insn_processed += 1
+            if env.insn_processed > limit:
+                raise env.error(f"BPF program is too large. Processed {env.insn_processed} insn")
+            st = self.st
+            st.last_insn_idx = env.prev_insn_idx
+            if aux[pc].prune_point and self.is_state_visited(pc):
+                if level:
+                    if do_print_state:
+                        env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}: safe\n")
+                    else:
+                        env.verbose(f"{pc}: safe\n")
+                if not self._finish_path():
+                    return
+                do_print_state = True
+                continue
+            if level >= 2 and do_print_state:
+                env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}:{frame_str(st, st.frames[-1])}\n")
+                do_print_state = False
+            if level:
+                self.print_insn(pc, insn)
+            self.prev_insn_idx = pc
+            aux[pc].seen = True
+            cls = insn.opcode & 0x07
+            if level:
+                self._scratch(insn)
+            if cls in (InsnClass.ALU, InsnClass.ALU64):
+                insns.do_alu(env, st, insn)
+            elif cls == InsnClass.LDX:
+                insns.do_ldx(env, st, insn)
+            elif cls == InsnClass.STX:
+                insns.do_stx(env, st, insn)
+            elif cls == InsnClass.ST:
+                insns.do_st(env, st, insn)
+            elif cls == InsnClass.LD:
+                mode = insn.opcode & 0xE0
+                if mode in (Mode.ABS, Mode.IND):
+                    insns.do_ld_abs(env, st, insn)
+                elif insn.opcode == LD_IMM64_OPCODE:
+                    insns.do_ld_imm64(env, st, insn)
+                    env.insn_idx += 1
+                else:
+                    raise env.error("invalid BPF_LD mode")
+            else:
+                env.jmps_processed += 1
+                op = insn.opcode & 0xF0
+                if op == JmpOp.CALL:
+                    self._call(insn)
+                elif op == JmpOp.JA:
+                    if (insn.opcode & 0x08 or insn.src or insn.dst
+                            or (cls == InsnClass.JMP and insn.imm) or (cls == InsnClass.JMP32 and insn.off)):
+                        raise env.error("BPF_JA uses reserved fields")
+                    env.insn_idx += (insn.off if cls == InsnClass.JMP else insn.imm) + 1
+                    continue
+                elif op == JmpOp.EXIT:
+                    if insn.opcode & 0x08 or insn.imm or insn.src or insn.dst or cls == InsnClass.JMP32:
+                        raise env.error("BPF_EXIT uses reserved fields")
+                    if st.curframe == 0:
+                        calls.check_reference_leak(env, st, "BPF_EXIT instruction in main prog")
+                    if st.curframe:
+                        env.insn_idx = calls.prepare_func_exit(env, st)
+                        do_print_state = True
+                        continue
+                    calls.check_return_code(env, st)
+                    if not self._finish_path():
+                        return
+                    do_print_state = True
+                    continue
+                elif op == JmpOp.JCOND:
+                    self._may_goto(insn)
+                    continue
+                else:
+                    self._cond_jmp(insn)
+            env.insn_idx += 1
+
+    def _finish_path(self) -> bool:
+        """``process_bpf_exit``: this path is done; continue with a pending one (False: none left)."""
+        self.update_branch_counts(self.st)
+        self.scratch_regs = -1
+        self.scratch_slots = None
+        return self.pop()
+
+    def _cond_jmp(self, insn: Instruction) -> None:
+        env = self.env
+        st = self.st
+        pc = env.insn_idx
+        pred, src_const, op, jmp32 = insns.do_cond_jmp(env, st, insn)
+        if pred == 1:
+            self.print_insn_state()
+            env.insn_idx += insn.off
+            return
+        if pred == 0:
+            self.print_insn_state()
+            return
+        other = self.fork(pc + insn.off + 1, pc)
+        insns.refine_branches(env, st, other, insn, op, jmp32, src_const)
+        self.print_insn_state()
+
+    def _may_goto(self, insn: Instruction) -> None:
+        env = self.env
+        if insn.src != 0 or insn.dst or insn.imm or insn.off == 0 or insn.opcode != InsnClass.JMP | JmpOp.JCOND:
+            raise env.error(f"invalid may_goto off {insn.off} imm {insn.imm}")
+        pc = env.insn_idx
+        queued = self.fork(pc + 1, pc)
+        queued.may_goto_depth += 1
+        env.insn_idx += insn.off + 1
+
+    def _call(self, insn: Instruction) -> None:
+        env = self.env
+        st = self.st
+        cls = insn.opcode & 0x07
+        if (insn.opcode & 0x08 or (insn.src != PseudoCall.KFUNC and insn.off != 0)
+                or insn.src not in (0, PseudoCall.CALL, PseudoCall.KFUNC) or insn.dst != 0
+                or cls == InsnClass.JMP32):
+            raise env.error("BPF_CALL uses reserved fields")
+        if st.active_locks and not (insn.src == 0 and insn.imm == 94):
+            raise env.error("function calls are not allowed while holding a lock")
+        if insn.src == PseudoCall.CALL:
+            target = env.insn_idx + insn.imm + 1
+            nxt = calls.do_subprog_call(env, st, target)
+            env.insn_idx = nxt - 1
+            return
+        if insn.src == PseudoCall.KFUNC:
+            note = f"insn {env.insn_idx}: kernel function calls are not modelled (r0 is an unknown scalar)"
+            env.notes.append(note)
+            regs = st.frames[-1].regs
+            for i in range(6):
+                regs[i].mark_not_init()
+            regs[0].mark_unknown()
+            return
+        callback = calls.do_helper_call(env, st, insn.imm)
+        if callback is not None:
+            self.push(callback, callback.insn_idx, env.insn_idx)
+
+
+def do_check(env: Env, state: VerifierState, start: int) -> None:
+    """Explore every path from ``start``; raises ProgramError on the first unsafe instruction."""
+    Checker(env, state, start).run()
+
+
+def initial_state(env: Env, subprog: int) -> VerifierState:
+    """``do_check_common``: R1 = ctx for the main program, the BTF arguments for a global function."""
+    st = VerifierState()
+    frame = FuncState(0, -1, subprog)
+    st.frames.append(frame)
+    regs = frame.regs
+    sp = env.subprogs[subprog]
+    if subprog == 0:
+        regs[1].mark_known_zero()
+        regs[1].type = RegType.PTR_TO_CTX
+        return st
+    for i, kind in enumerate(sp.args):
+        r = regs[i + 1]
+        if kind == "ctx":
+            r.mark_known_zero()
+            r.type = RegType.PTR_TO_CTX
+        else:
+            r.mark_unknown()
+    return st
+
+
+def check_max_stack_depth(env: Env) -> None:
+    """``check_max_stack_depth``: along any chain of bpf-to-bpf calls the frames fit in 512 bytes."""
+    subprogs = env.subprogs
+
+    def depth_of(idx: int) -> int:
+        d = subprogs[idx].stack_depth
+        return ((max(d, 1) + 15) // 16) * 16 if d else 0
+
+    def walk(idx: int, frame: int, depth: int) -> None:
+        sp = subprogs[idx]
+        if idx and sp.has_tail_call and depth >= 256:
+            raise env.error(f"tail_calls are not allowed when call stack of previous frames is {depth} bytes. "
+                            "Too large")
+        depth += depth_of(idx)
+        if depth > MAX_BPF_STACK:
+            raise env.error(f"combined stack size of {frame + 1} calls is {depth}. Too large")
+        for pc in range(sp.start, sp.end):
+            insn = env.insns[pc]
+            if insn is None or not insn.is_subprog_call:
+                continue
+            callee = env.find_subprog(pc + insn.imm + 1)
+            if callee < 0 or subprogs[callee].is_async_cb:
+                continue
+            if frame + 1 >= MAX_CALL_FRAMES:
+                raise env.error(f"the call stack of {frame + 1} frames is too deep !")
+            walk(callee, frame + 1, depth)
+
+    walk(0, 0, 0)

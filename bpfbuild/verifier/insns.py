@@ -1,0 +1,626 @@
+"""One handler per instruction kind: first its preconditions (:mod:`.checks`), then its effect
+on the state (:mod:`.transfer`), in the order of the kernel's ``check_alu_op``,
+``check_load_mem``, ``check_store_reg``, ``check_atomic``, ``check_ld_imm``, ``check_ld_abs``
+and ``check_cond_jmp_op``.  Calls and exits are in :mod:`.calls`.
+"""
+
+from __future__ import annotations
+
+from bpfbuild.isa.fields import AluOp, InsnClass, JmpOp, Mode, PseudoLoad
+from bpfbuild.isa.instruction import Instruction
+from bpfbuild.verifier import bounds, transfer
+from bpfbuild.verifier.bounds import s64
+from bpfbuild.verifier.checks import (
+    Access,
+    LoadKind,
+    check_mem_access,
+    check_ptr_off_reg,
+    check_reg_read,
+    check_reg_sane_offset,
+    check_reg_write,
+    is_pointer_value,
+)
+from bpfbuild.verifier.disasm import _ALU as ALU_STRING
+from bpfbuild.verifier.env import MAX_BPF_STACK, Env
+from bpfbuild.verifier.state import BASE_MASK, Reg, RegFlag, RegType, VerifierState, reg_type_str
+from bpfbuild.verifier.tnum import U32_MAX, U64_MAX, tnum_str
+from bpfbuild.verifier.transfer import BPF_ADD_CONST
+
+__all__ = [
+    "do_alu",
+    "do_atomic",
+    "do_cond_jmp",
+    "do_ld_abs",
+    "do_ld_imm64",
+    "do_ldx",
+    "do_st",
+    "do_stx",
+    "grow_stack",
+]
+
+_ARITH_OK = frozenset({
+    RegType.PTR_TO_CTX, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_STACK,
+    RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET, RegType.PTR_TO_TP_BUFFER, RegType.PTR_TO_BTF_ID,
+    RegType.PTR_TO_MEM, RegType.PTR_TO_BUF, RegType.PTR_TO_FUNC, RegType.CONST_PTR_TO_DYNPTR,
+})
+
+
+def grow_stack(env: Env, st: VerifierState, reg: Reg, off: int, size: int) -> None:
+    """``grow_stack_state`` after an access through a stack pointer (and the function's depth)."""
+    frame = st.frames[reg.frameno]
+    min_off = s64(reg.var_off.value) + off if not reg.var_off.mask else reg.smin + off
+    need = -min_off
+    if need > 0:
+        frame.grow_stack(need)
+        sp = env.subprogs[frame.subprogno]
+        sp.stack_depth = max(sp.stack_depth, (need + 7) // 8 * 8)
+
+
+def _fake_const(imm: int) -> Reg:
+    r = Reg()
+    r.mark_const(imm)
+    return r
+
+
+# ---- ALU ------------------------------------------------------------------------------------------------
+
+def do_alu(env: Env, st: VerifierState, insn: Instruction) -> None:
+    regs = st.frames[-1].regs
+    code = insn.opcode
+    op = code & 0xF0
+    alu64 = code & 0x07 == InsnClass.ALU64
+    is_x = bool(code & 0x08)
+    if op in (AluOp.END, AluOp.NEG):
+        if op == AluOp.NEG:
+            if is_x or insn.src or insn.off or insn.imm:
+                raise env.error("BPF_NEG uses reserved fields")
+        elif insn.src or insn.off or insn.imm not in (16, 32, 64) or (alu64 and is_x):
+            raise env.error("BPF_END uses reserved fields")
+        dst = check_reg_read(env, st, insn.dst)
+        if is_pointer_value(env, dst):
+            raise env.error(f"R{insn.dst} pointer arithmetic prohibited")
+        check_reg_write(env, insn.dst)
+        if dst.type == RegType.SCALAR_VALUE:
+            if op == AluOp.NEG:
+                bounds.negate(dst, not alu64)
+            else:
+                bounds.scalar_byte_swap(dst, insn.imm, alu64 or is_x)
+            dst.id = 0
+            dst.off = 0
+        else:
+            dst.mark_unknown()
+        _sanity(dst)
+        return
+    if op == AluOp.MOV:
+        _do_mov(env, st, insn, regs, alu64, is_x)
+        _sanity(regs[insn.dst])
+        return
+    if op > AluOp.END:
+        raise env.error(f"invalid BPF_ALU opcode {op:x}")
+    if is_x:
+        if insn.imm != 0 or insn.off > 1 or (insn.off == 1 and op not in (AluOp.MOD, AluOp.DIV)):
+            raise env.error("BPF_ALU uses reserved fields")
+        check_reg_read(env, st, insn.src)
+    elif insn.src != 0 or insn.off > 1 or (insn.off == 1 and op not in (AluOp.MOD, AluOp.DIV)):
+        raise env.error("BPF_ALU uses reserved fields")
+    check_reg_read(env, st, insn.dst)
+    if op in (AluOp.MOD, AluOp.DIV) and not is_x and insn.imm == 0:
+        raise env.error("div by zero")
+    if op in (AluOp.LSH, AluOp.RSH, AluOp.ARSH) and not is_x:
+        if insn.imm < 0 or insn.imm >= (64 if alu64 else 32):
+            raise env.error(f"invalid shift {insn.imm}")
+    check_reg_write(env, insn.dst)
+    _adjust_reg_min_max_vals(env, st, insn, op, alu64, is_x)
+    _sanity(regs[insn.dst])
+
+
+def _sanity(reg: Reg) -> None:
+    """``reg_bounds_sanity_check``: contradictory bounds are reset (the kernel logs a warning)."""
+    if reg.type == RegType.SCALAR_VALUE and not bounds.bounds_sane(reg):
+        bounds.mark_unbounded(reg)
+
+
+def _do_mov(env: Env, st: VerifierState, insn: Instruction, regs: list[Reg], alu64: bool, is_x: bool) -> None:
+    if is_x:
+        if not alu64:
+            if insn.off not in (0, 8, 16) or insn.imm:
+                raise env.error("BPF_MOV uses reserved fields")
+        elif insn.off == 1:
+            if insn.imm not in (1, 1 << 16):
+                raise env.error("addr_space_cast insn can only convert between address space 1 and 0")
+            raise env.error("addr_space_cast insn can only be used in a program that has an associated arena")
+        elif insn.off not in (0, 8, 16, 32) or insn.imm:
+            raise env.error("BPF_MOV uses reserved fields")
+        check_reg_read(env, st, insn.src)
+    elif insn.src != 0 or insn.off != 0:
+        raise env.error("BPF_MOV uses reserved fields")
+    check_reg_write(env, insn.dst)
+    dst = regs[insn.dst]
+    if not is_x:
+        dst.mark_unknown()
+        dst.mark_const(insn.imm if alu64 else insn.imm & U32_MAX)
+        return
+    src = regs[insn.src]
+    if alu64:
+        if insn.off == 0:
+            transfer.assign_scalar_id_before_mov(env, src)
+            dst.assign(src)
+            return
+        if is_pointer_value(env, src):
+            raise env.error(f"R{insn.src} sign-extension part of pointer")
+        if src.type == RegType.SCALAR_VALUE:
+            no_sext = src.umax < (1 << (insn.off - 1))
+            if no_sext:
+                transfer.assign_scalar_id_before_mov(env, src)
+            dst.assign(src)
+            if not no_sext:
+                dst.id = 0
+            bounds.coerce_reg_to_size_sx(dst, insn.off >> 3)
+        else:
+            dst.mark_unknown()
+        return
+    if is_pointer_value(env, src):
+        raise env.error(f"R{insn.src} partial copy of pointer")
+    if src.type == RegType.SCALAR_VALUE:
+        if insn.off == 0:
+            is_u32 = src.umax.bit_length() <= 32
+            if is_u32:
+                transfer.assign_scalar_id_before_mov(env, src)
+            dst.assign(src)
+            if not is_u32:
+                dst.id = 0
+        else:
+            no_sext = src.umax < (1 << (insn.off - 1))
+            if no_sext:
+                transfer.assign_scalar_id_before_mov(env, src)
+            dst.assign(src)
+            if not no_sext:
+                dst.id = 0
+            bounds.coerce_subreg_to_size_sx(dst, insn.off >> 3)
+    else:
+        dst.mark_unknown()
+    bounds.zext_32_to_64(dst)
+    bounds.reg_bounds_sync(dst)
+
+
+def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op: int, alu64: bool,
+                             is_x: bool) -> None:
+    regs = st.frames[-1].regs
+    dst = regs[insn.dst]
+    if dst.type == RegType.PTR_TO_ARENA:
+        return
+    ptr = dst if dst.type != RegType.SCALAR_VALUE else None
+    if is_x:
+        src = regs[insn.src]
+        if src.type != RegType.SCALAR_VALUE:
+            if dst.type != RegType.SCALAR_VALUE:
+                if op == AluOp.SUB and env.allow_ptr_leaks:
+                    dst.mark_unknown()
+                    return
+                raise env.error(f"R{insn.dst} pointer {ALU_STRING[op]} pointer prohibited")
+            _adjust_ptr(env, st, insn, op, alu64, ptr=src, off=dst, off_is_dst=True)
+            return
+        if ptr is not None:
+            _adjust_ptr(env, st, insn, op, alu64, ptr=dst, off=src, off_is_dst=False)
+            return
+        src_val = src.copy()
+    else:
+        src_val = _fake_const(insn.imm)
+        if ptr is not None:
+            _adjust_ptr(env, st, insn, op, alu64, ptr=dst, off=src_val, off_is_dst=False)
+            return
+    if not bounds.adjust_scalar(op, not alu64, dst, src_val):
+        dst.mark_unknown()
+        return
+    if (env.bpf_capable and op == AluOp.ADD and alu64 and dst.id
+            and not src_val.var_off.mask):
+        val = src_val.var_off.value
+        if dst.id & BPF_ADD_CONST or val > 0x7FFFFFFF:
+            dst.off = 0
+            dst.id = 0
+        else:
+            dst.id |= BPF_ADD_CONST
+            dst.off = val
+    else:
+        dst.id = 0
+        dst.off = 0
+
+
+def _adjust_ptr(env: Env, st: VerifierState, insn: Instruction, op: int, alu64: bool, *, ptr: Reg, off: Reg,
+                off_is_dst: bool) -> None:
+    regs = st.frames[-1].regs
+    dst = regs[insn.dst]
+    known = not off.var_off.mask
+    if ((known and (off.smin != off.smax or off.umin != off.umax)) or off.smin > off.smax
+            or off.umin > off.umax):
+        dst.mark_unknown()
+        return
+    if not alu64:
+        if op == AluOp.SUB and env.allow_ptr_leaks:
+            dst.mark_unknown()
+            return
+        raise env.error(f"R{insn.dst} 32-bit pointer arithmetic prohibited")
+    if ptr.type & RegFlag.PTR_MAYBE_NULL:
+        raise env.error(f"R{insn.dst} pointer arithmetic on {reg_type_str(ptr.type)} prohibited, null-check it "
+                        "first")
+    base = ptr.type & BASE_MASK
+    ok = base in _ARITH_OK or (base == RegType.PTR_TO_FLOW_KEYS and known) or (
+        base == RegType.CONST_PTR_TO_MAP and known and off.smin == 0 and op == AluOp.ADD)
+    if not ok:
+        raise env.error(f"R{insn.dst} pointer arithmetic on {reg_type_str(ptr.type)} prohibited")
+    check_reg_sane_offset(env, off, ptr.type)
+    check_reg_sane_offset(env, ptr, ptr.type)
+    if op not in (AluOp.ADD, AluOp.SUB):
+        if op in (AluOp.AND, AluOp.OR, AluOp.XOR):
+            raise env.error(f"R{insn.dst} bitwise operator {ALU_STRING[op]} on pointer prohibited")
+        raise env.error(f"R{insn.dst} pointer arithmetic with {ALU_STRING[op]} operator prohibited")
+    if op == AluOp.SUB:
+        if off_is_dst:
+            raise env.error(f"R{insn.dst} tried to subtract pointer from scalar")
+        if ptr.type == RegType.PTR_TO_STACK:
+            raise env.error(f"R{insn.dst} subtraction from stack pointer prohibited")
+    if not env.bypass_spec_v1 and not known and (off.smin < 0) != (off.smax < 0):
+        raise env.error(f"R{insn.src if not off_is_dst else insn.dst} has unknown scalar with mixed signed "
+                        "bounds, pointer arithmetic with it prohibited for !root")
+    result = transfer.ptr_arith(env, op, ptr, off, not off_is_dst)
+    check_reg_sane_offset(env, result, ptr.type)
+    bounds.reg_bounds_sync(result)
+    if not env.bypass_spec_v1:
+        _sanitize_check_bounds(env, insn, result)
+    dst.assign(result)
+
+
+def _sanitize_check_bounds(env: Env, insn: Instruction, dst: Reg) -> None:
+    """Unprivileged loaders must keep pointer arithmetic inside the object."""
+    if dst.type == RegType.PTR_TO_STACK:
+        if dst.var_off.mask:
+            raise env.error(f"R{insn.dst} variable stack access prohibited for !root, "
+                            f"var_off={tnum_str(dst.var_off)} off={dst.off}")
+        off = dst.off + s64(dst.var_off.value)
+        if off >= 0 or off < -MAX_BPF_STACK:
+            raise env.error(f"R{insn.dst} stack pointer arithmetic goes out of range, prohibited for !root; "
+                            f"off={off}")
+    elif dst.type == RegType.PTR_TO_MAP_VALUE:
+        assert dst.map is not None
+        lo, hi = dst.off + dst.smin, dst.off + dst.umax
+        if dst.smin < 0 or lo < 0 or hi + 1 > dst.map.value_size or dst.umax >= 1 << 29:
+            raise env.error(f"R{insn.dst} pointer arithmetic of map value goes out of range, prohibited for "
+                            "!root")
+
+
+# ---- loads and stores --------------------------------------------------------------------------------------
+
+_CTX_MISMATCH_OK = (RegType.PTR_TO_CTX, RegType.PTR_TO_SOCKET, RegType.PTR_TO_SOCK_COMMON,
+                    RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_XDP_SOCK, RegType.PTR_TO_BTF_ID)
+
+
+def _save_aux_ptr_type(env: Env, pc: int, t: int) -> None:
+    """``save_aux_ptr_type``: a load/store rewritten for ctx must only ever see ctx."""
+    aux = env.aux[pc]
+    prev = aux.ptr_type
+    if prev is None:
+        aux.ptr_type = t
+        return
+    if prev != t and ((t & BASE_MASK) in _CTX_MISMATCH_OK or (prev & BASE_MASK) in _CTX_MISMATCH_OK):
+        raise env.error("same insn cannot be used with different pointers")
+
+
+def do_ldx(env: Env, st: VerifierState, insn: Instruction) -> None:
+    is_ldsx = insn.opcode & 0xE0 == Mode.MEMSX
+    src = check_reg_read(env, st, insn.src)
+    check_reg_write(env, insn.dst)
+    src_type = src.type
+    size = insn.access_size
+    load = check_mem_access(env, st, insn.src, insn.off, size, Access.READ, insn.dst, is_ldsx=is_ldsx)
+    _save_aux_ptr_type(env, env.insn_idx, src_type)
+    if src.type == RegType.PTR_TO_STACK:
+        grow_stack(env, st, src, insn.off + src.off, size)
+    transfer.apply_load(env, st.frames[-1].regs[insn.dst], load, size, is_ldsx)
+    _sanity(st.frames[-1].regs[insn.dst])
+
+
+def do_stx(env: Env, st: VerifierState, insn: Instruction) -> None:
+    if insn.opcode & 0xE0 == Mode.ATOMIC:
+        do_atomic(env, st, insn)
+        return
+    if insn.opcode & 0xE0 != Mode.MEM or insn.imm != 0:
+        raise env.error("BPF_STX uses reserved fields")
+    value = check_reg_read(env, st, insn.src)
+    ptr = check_reg_read(env, st, insn.dst)
+    ptr_type = ptr.type
+    size = insn.access_size
+    check_mem_access(env, st, insn.dst, insn.off, size, Access.WRITE, insn.src)
+    _save_aux_ptr_type(env, env.insn_idx, ptr_type)
+    if ptr.type == RegType.PTR_TO_STACK:
+        grow_stack(env, st, ptr, insn.off + ptr.off, size)
+        transfer.stack_write(env, st, st.frames[ptr.frameno], ptr, insn.off + ptr.off, size, value, None)
+
+
+def do_st(env: Env, st: VerifierState, insn: Instruction) -> None:
+    if insn.opcode & 0xE0 != Mode.MEM or insn.src != 0:
+        raise env.error("BPF_ST uses reserved fields")
+    ptr = check_reg_read(env, st, insn.dst)
+    ptr_type = ptr.type
+    size = insn.access_size
+    check_mem_access(env, st, insn.dst, insn.off, size, Access.WRITE, -1)
+    _save_aux_ptr_type(env, env.insn_idx, ptr_type)
+    if ptr.type == RegType.PTR_TO_STACK:
+        grow_stack(env, st, ptr, insn.off + ptr.off, size)
+        transfer.stack_write(env, st, st.frames[ptr.frameno], ptr, insn.off + ptr.off, size, None, insn.imm)
+
+
+_ATOMIC_OPS = (0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xA0, 0xA1, 0xE1, 0xF1)
+
+
+def do_atomic(env: Env, st: VerifierState, insn: Instruction) -> None:
+    if insn.imm not in _ATOMIC_OPS:
+        if insn.imm in (0x100, 0x110):
+            raise env.error("load-acquire and store-release are not modelled by this verifier")
+        raise env.error(f"BPF_ATOMIC uses invalid atomic opcode {insn.imm & 0xFFFFFFFF:02x}")
+    if insn.opcode & 0x18 not in (0x00, 0x18):
+        raise env.error("invalid atomic operand size")
+    regs = st.frames[-1].regs
+    check_reg_read(env, st, insn.src)
+    dst = check_reg_read(env, st, insn.dst)
+    if insn.imm == 0xF1:
+        r0 = check_reg_read(env, st, 0)
+        if is_pointer_value(env, r0):
+            raise env.error("R0 leaks addr into mem")
+    if is_pointer_value(env, regs[insn.src]):
+        raise env.error(f"R{insn.src} leaks addr into mem")
+    if dst.type in (RegType.PTR_TO_CTX, RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META,
+                    RegType.PTR_TO_FLOW_KEYS, RegType.PTR_TO_SOCKET, RegType.PTR_TO_SOCK_COMMON,
+                    RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_XDP_SOCK):
+        raise env.error(f"BPF_ATOMIC stores into R{insn.dst} {reg_type_str(dst.type)} is not allowed")
+    load_reg = -1
+    if insn.imm & 1:
+        load_reg = 0 if insn.imm == 0xF1 else insn.src
+        check_reg_write(env, load_reg)
+        regs[load_reg].mark_unknown()
+    size = insn.access_size
+    check_mem_access(env, st, insn.dst, insn.off, size, Access.READ, -1, strict_once=True)
+    if load_reg >= 0:
+        load = check_mem_access(env, st, insn.dst, insn.off, size, Access.READ, load_reg, strict_once=True)
+        if dst.type == RegType.PTR_TO_STACK:
+            grow_stack(env, st, dst, insn.off + dst.off, size)
+        transfer.apply_load(env, regs[load_reg], load, size, False)
+    ptr = regs[insn.dst]
+    check_mem_access(env, st, insn.dst, insn.off, size, Access.WRITE, -1, strict_once=True)
+    if ptr.type == RegType.PTR_TO_STACK:
+        grow_stack(env, st, ptr, insn.off + ptr.off, size)
+        transfer.stack_write(env, st, st.frames[ptr.frameno], ptr, insn.off + ptr.off, size, None, None)
+
+
+def do_ld_imm64(env: Env, st: VerifierState, insn: Instruction) -> None:
+    if insn.off != 0:
+        raise env.error("BPF_LD_IMM64 uses reserved fields")
+    check_reg_write(env, insn.dst)
+    dst = st.frames[-1].regs[insn.dst]
+    dst.mark_unknown()
+    if insn.src == PseudoLoad.IMM64:
+        dst.mark_const(insn.imm64)
+        return
+    dst.mark_known_zero()
+    if insn.src == PseudoLoad.FUNC:
+        target = env.insn_idx + insn.imm + 1
+        subprogno = env.find_subprog(target)
+        if not env.func_names:
+            raise env.error("missing btf func_info")
+        if env.subprogs[subprogno].is_global:
+            raise env.error("callback function not static")
+        dst.type = RegType.PTR_TO_FUNC
+        dst.subprogno = subprogno
+        return
+    if insn.src == PseudoLoad.BTF_ID:
+        dst.mark_unknown()
+        return
+    m = env.maps[insn.imm]
+    dst.map = m
+    if insn.src in (PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
+        dst.type = RegType.PTR_TO_MAP_VALUE
+        dst.off = insn.imm_hi & U32_MAX
+    else:
+        dst.type = RegType.CONST_PTR_TO_MAP
+
+
+def do_ld_abs(env: Env, st: VerifierState, insn: Instruction) -> None:
+    from bpfbuild.abi.progtypes import ProgType
+
+    if env.prog_type not in (ProgType.SOCKET_FILTER, ProgType.SCHED_CLS, ProgType.SCHED_ACT):
+        raise env.error("BPF_LD_[ABS|IND] instructions not allowed for this program type")
+    mode = insn.opcode & 0xE0
+    if insn.dst != 0 or insn.off != 0 or insn.opcode & 0x18 == 0x18 or (mode == Mode.ABS and insn.src != 0):
+        raise env.error("BPF_LD_[ABS|IND] uses reserved fields")
+    r6 = check_reg_read(env, st, 6)
+    if st.refs:
+        lines = [f"Unreleased reference id={r.id} alloc_insn={r.insn_idx}" for r in st.refs]
+        raise env.error("\n".join([*lines, "BPF_LD_[ABS|IND] would lead to reference leak"]))
+    if r6.type != RegType.PTR_TO_CTX:
+        raise env.error("at the time of BPF_LD_ABS|IND R6 != pointer to skb")
+    if mode == Mode.IND:
+        check_reg_read(env, st, insn.src)
+    check_ptr_off_reg(env, r6, 6)
+    regs = st.frames[-1].regs
+    for i in range(6):
+        regs[i].mark_not_init()
+    regs[0].mark_unknown()
+
+
+# ---- conditional jumps --------------------------------------------------------------------------------------
+
+def is_branch_taken(r1: Reg, r2: Reg, op: int, jmp32: bool) -> int:
+    if r1.is_pkt_pointer_any and r2.is_pkt_pointer_any and not jmp32:
+        return _pkt_branch_taken(r1, r2, op)
+    if r1.type != RegType.SCALAR_VALUE or r2.type != RegType.SCALAR_VALUE:
+        if not bounds.is_const(r2, jmp32) or r2.type != RegType.SCALAR_VALUE:
+            op = bounds.flip_opcode(op)
+            r1, r2 = r2, r1
+        if r2.type != RegType.SCALAR_VALUE or not bounds.is_const(r2, jmp32):
+            return -1
+        if not _reg_not_null(r1):
+            return -1
+        if bounds.const_value(r2, jmp32) != 0:
+            return -1
+        if op == JmpOp.JEQ:
+            return 0
+        if op == JmpOp.JNE:
+            return 1
+        return -1
+    return bounds.is_scalar_branch_taken(r1, r2, op, jmp32)
+
+
+def _reg_not_null(reg: Reg) -> bool:
+    t = reg.type
+    if t & RegFlag.PTR_MAYBE_NULL:
+        return False
+    return t & BASE_MASK in (RegType.PTR_TO_SOCKET, RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_MAP_VALUE,
+                             RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_SOCK_COMMON, RegType.PTR_TO_MEM,
+                             RegType.CONST_PTR_TO_MAP)
+
+
+def _pkt_branch_taken(dst: Reg, src: Reg, op: int) -> int:
+    if src.type == RegType.PTR_TO_PACKET_END:
+        pkt = dst
+    elif dst.type == RegType.PTR_TO_PACKET_END:
+        pkt = src
+        op = bounds.flip_opcode(op)
+    else:
+        return -1
+    if pkt.range >= 0:
+        return -1
+    if op in (JmpOp.JLE, JmpOp.JGT):
+        if pkt.range == transfer.BEYOND_PKT_END:
+            return 1 if op == JmpOp.JGT else 0
+    elif op in (JmpOp.JLT, JmpOp.JGE):
+        if pkt.range in (transfer.BEYOND_PKT_END, transfer.AT_PKT_END):
+            return 1 if op == JmpOp.JGE else 0
+    return -1
+
+
+def _is_init_pkt_pointer(reg: Reg, typ: int) -> bool:
+    return reg.type == typ and reg.id == 0 and reg.off == 0 and reg.var_off.equals_const(0)
+
+
+def _try_match_pkt_pointers(insn: Instruction, dst: Reg, src: Reg, this: VerifierState,
+                            other: VerifierState) -> bool:
+    if not insn.opcode & 0x08 or insn.opcode & 0x07 == InsnClass.JMP32:
+        return False
+    op = insn.opcode & 0xF0
+    P, PE, PM = RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_END, RegType.PTR_TO_PACKET_META
+    dst_first = (dst.type == P and src.type == PE) or (dst.type == PM and _is_init_pkt_pointer(src, P))
+    src_first = (dst.type == PE and src.type == P) or (_is_init_pkt_pointer(dst, P) and src.type == PM)
+    if op == JmpOp.JGT:
+        if dst_first:
+            transfer.find_good_pkt_pointers(this, dst, dst.type, False)
+            transfer.mark_pkt_end(other, insn.dst, True)
+        elif src_first:
+            transfer.find_good_pkt_pointers(other, src, src.type, True)
+            transfer.mark_pkt_end(this, insn.src, False)
+        else:
+            return False
+    elif op == JmpOp.JLT:
+        if dst_first:
+            transfer.find_good_pkt_pointers(other, dst, dst.type, True)
+            transfer.mark_pkt_end(this, insn.dst, False)
+        elif src_first:
+            transfer.find_good_pkt_pointers(this, src, src.type, False)
+            transfer.mark_pkt_end(other, insn.src, True)
+        else:
+            return False
+    elif op == JmpOp.JGE:
+        if dst_first:
+            transfer.find_good_pkt_pointers(this, dst, dst.type, True)
+            transfer.mark_pkt_end(other, insn.dst, False)
+        elif src_first:
+            transfer.find_good_pkt_pointers(other, src, src.type, False)
+            transfer.mark_pkt_end(this, insn.src, True)
+        else:
+            return False
+    elif op == JmpOp.JLE:
+        if dst_first:
+            transfer.find_good_pkt_pointers(other, dst, dst.type, False)
+            transfer.mark_pkt_end(this, insn.dst, True)
+        elif src_first:
+            transfer.find_good_pkt_pointers(this, src, src.type, True)
+            transfer.mark_pkt_end(other, insn.src, False)
+        else:
+            return False
+    else:
+        return False
+    return True
+
+
+def check_cond_jmp(env: Env, st: VerifierState, insn: Instruction) -> tuple[Reg, Reg, int, bool]:
+    """The preconditions of a conditional jump; returns ``(dst, src, op, jmp32)`` (``src`` is a
+    constant register for the immediate form)."""
+    op = insn.opcode & 0xF0
+    if op == JmpOp.JA or op > JmpOp.JCOND:
+        raise env.error(f"invalid BPF_JMP/JMP32 opcode {op:x}")
+    dst = check_reg_read(env, st, insn.dst)
+    if insn.opcode & 0x08:
+        if insn.imm != 0:
+            raise env.error("BPF_JMP/JMP32 uses reserved fields")
+        src = check_reg_read(env, st, insn.src)
+        if not (dst.is_pkt_pointer_any and src.is_pkt_pointer_any) and is_pointer_value(env, src):
+            raise env.error(f"R{insn.src} pointer comparison prohibited")
+    else:
+        if insn.src != 0:
+            raise env.error("BPF_JMP/JMP32 uses reserved fields")
+        src = _fake_const(insn.imm)
+    return dst, src, op, insn.opcode & 0x07 == InsnClass.JMP32
+
+
+def refine_branches(env: Env, this: VerifierState, other: VerifierState, insn: Instruction, op: int,
+                    jmp32: bool, src_const: Reg | None) -> None:
+    """The two successor states of an undecided conditional jump: ``this`` falls through, ``other``
+    jumps.  Both start as copies of the state before the jump."""
+    regs = this.frames[-1].regs
+    oregs = other.frames[-1].regs
+    dst = regs[insn.dst]
+    is_x = bool(insn.opcode & 0x08)
+    if is_x:
+        transfer.reg_set_min_max(oregs[insn.dst], oregs[insn.src], dst, regs[insn.src], op, jmp32)
+    else:
+        assert src_const is not None
+        transfer.reg_set_min_max(oregs[insn.dst], src_const.copy(), dst, src_const.copy(), op, jmp32)
+    if is_x:
+        src = regs[insn.src]
+        if src.type == RegType.SCALAR_VALUE and src.id:
+            transfer.sync_linked_regs(this, src, transfer.collect_linked_regs(this, src.id))
+            osrc = oregs[insn.src]
+            transfer.sync_linked_regs(other, osrc, transfer.collect_linked_regs(other, osrc.id))
+    if dst.type == RegType.SCALAR_VALUE and dst.id:
+        transfer.sync_linked_regs(this, dst, transfer.collect_linked_regs(this, dst.id))
+        odst = oregs[insn.dst]
+        transfer.sync_linked_regs(other, odst, transfer.collect_linked_regs(other, odst.id))
+    if is_x and not jmp32:
+        src = regs[insn.src]
+        if (src.type != RegType.SCALAR_VALUE and dst.type != RegType.SCALAR_VALUE
+                and bool(src.type & RegFlag.PTR_MAYBE_NULL) != bool(dst.type & RegFlag.PTR_MAYBE_NULL)
+                and src.type & BASE_MASK != RegType.PTR_TO_BTF_ID
+                and dst.type & BASE_MASK != RegType.PTR_TO_BTF_ID):
+            eq_regs = oregs if op == JmpOp.JEQ else regs if op == JmpOp.JNE else None
+            if eq_regs is not None:
+                if src.type & RegFlag.PTR_MAYBE_NULL:
+                    transfer.mark_ptr_not_null_reg(eq_regs[insn.src])
+                else:
+                    transfer.mark_ptr_not_null_reg(eq_regs[insn.dst])
+    if (not jmp32 and not is_x and insn.imm == 0 and op in (JmpOp.JEQ, JmpOp.JNE)
+            and dst.type & RegFlag.PTR_MAYBE_NULL):
+        transfer.mark_ptr_or_null_regs(this, insn.dst, op == JmpOp.JNE)
+        transfer.mark_ptr_or_null_regs(other, insn.dst, op == JmpOp.JEQ)
+    elif not _try_match_pkt_pointers(insn, dst, regs[insn.src], this, other) and is_pointer_value(env, dst):
+        raise env.error(f"R{insn.dst} pointer comparison prohibited")
+
+
+def do_cond_jmp(env: Env, st: VerifierState, insn: Instruction) -> tuple[int, Reg | None, int, bool]:
+    """Checks and decides a conditional jump: ``(pred, src_const, op, jmp32)`` with pred 1
+    (always taken), 0 (never) or -1 (both ways: the caller forks and calls :func:`refine_branches`)."""
+    dst, src, op, jmp32 = check_cond_jmp(env, st, insn)
+    pred = is_branch_taken(dst, src, op, jmp32)
+    return pred, (src if not insn.opcode & 0x08 else None), op, jmp32
+
+
+__all__ += ["check_cond_jmp", "is_branch_taken", "refine_branches"]
+
+_UNUSED = (LoadKind, U64_MAX)

@@ -1,0 +1,448 @@
+"""Verifier state: registers, stack slots, frames and whole states (``struct bpf_*_state``).
+
+The state is mutable on purpose: like the kernel, the verifier updates the current state in
+place instruction by instruction and copies it only where a path forks (``push_stack``) or a
+checkpoint is kept (``is_state_visited``).  Names follow include/linux/bpf_verifier.h.
+
+``Reg.type`` is a base :class:`RegType` or-ed with :class:`RegFlag` bits (``PTR_MAYBE_NULL``,
+``MEM_RDONLY``, ``MEM_RINGBUF``), as ``enum bpf_reg_type`` is.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from bpfbuild.verifier.bounds import S32_MAX, S32_MIN, S64_MAX, S64_MIN, mark_known
+from bpfbuild.verifier.tnum import TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum
+
+__all__ = [
+    "BASE_MASK",
+    "MapInfo",
+    "RefState",
+    "FuncState",
+    "Reg",
+    "RegFlag",
+    "RegType",
+    "SlotType",
+    "StackSlot",
+    "VerifierState",
+    "reg_type_str",
+]
+
+
+class RegType(enum.IntEnum):
+    """Base register types (``enum bpf_reg_type``)."""
+
+    NOT_INIT = 0
+    SCALAR_VALUE = 1
+    PTR_TO_CTX = 2
+    CONST_PTR_TO_MAP = 3
+    PTR_TO_MAP_VALUE = 4
+    PTR_TO_MAP_KEY = 5
+    PTR_TO_STACK = 6
+    PTR_TO_PACKET_META = 7
+    PTR_TO_PACKET = 8
+    PTR_TO_PACKET_END = 9
+    PTR_TO_FLOW_KEYS = 10
+    PTR_TO_SOCKET = 11
+    PTR_TO_SOCK_COMMON = 12
+    PTR_TO_TCP_SOCK = 13
+    PTR_TO_TP_BUFFER = 14
+    PTR_TO_XDP_SOCK = 15
+    PTR_TO_BTF_ID = 16
+    PTR_TO_MEM = 17
+    PTR_TO_ARENA = 18
+    PTR_TO_BUF = 19
+    PTR_TO_FUNC = 20
+    CONST_PTR_TO_DYNPTR = 21
+
+
+class RegFlag(enum.IntFlag):
+    """Type modifiers (``enum bpf_type_flag``) the verifier tracks here."""
+
+    PTR_MAYBE_NULL = 1 << 8
+    MEM_RDONLY = 1 << 9
+    MEM_RINGBUF = 1 << 10
+    PTR_TRUSTED = 1 << 11
+
+
+BASE_MASK = 0xFF
+
+_TYPE_NAMES = {
+    RegType.NOT_INIT: "?", RegType.SCALAR_VALUE: "scalar", RegType.PTR_TO_CTX: "ctx",
+    RegType.CONST_PTR_TO_MAP: "map_ptr", RegType.PTR_TO_MAP_VALUE: "map_value",
+    RegType.PTR_TO_STACK: "fp", RegType.PTR_TO_PACKET: "pkt", RegType.PTR_TO_PACKET_META: "pkt_meta",
+    RegType.PTR_TO_PACKET_END: "pkt_end", RegType.PTR_TO_FLOW_KEYS: "flow_keys",
+    RegType.PTR_TO_SOCKET: "sock", RegType.PTR_TO_SOCK_COMMON: "sock_common",
+    RegType.PTR_TO_TCP_SOCK: "tcp_sock", RegType.PTR_TO_TP_BUFFER: "tp_buffer",
+    RegType.PTR_TO_XDP_SOCK: "xdp_sock", RegType.PTR_TO_BTF_ID: "ptr_", RegType.PTR_TO_MEM: "mem",
+    RegType.PTR_TO_ARENA: "arena", RegType.PTR_TO_BUF: "buf", RegType.PTR_TO_FUNC: "func",
+    RegType.PTR_TO_MAP_KEY: "map_key", RegType.CONST_PTR_TO_DYNPTR: "dynptr_ptr",
+}
+
+
+def reg_type_str(t: int) -> str:
+    """How the kernel names a register type in messages (``map_value_or_null``, ``ringbuf_mem``)."""
+    base = t & BASE_MASK
+    prefix = ""
+    if t & RegFlag.MEM_RDONLY:
+        prefix += "rdonly_"
+    if t & RegFlag.MEM_RINGBUF:
+        prefix += "ringbuf_"
+    if t & RegFlag.PTR_TRUSTED:
+        prefix += "trusted_"
+    postfix = ""
+    if t & RegFlag.PTR_MAYBE_NULL:
+        postfix = "or_null_" if base == RegType.PTR_TO_BTF_ID else "_or_null"
+    return prefix + _TYPE_NAMES[RegType(base)] + postfix
+
+
+@dataclass(frozen=True, slots=True)
+class MapInfo:
+    """What the verifier knows of a map (``struct bpf_map`` as created by the loader).
+
+    ``index`` is the map's index in the object; ``name`` the kernel's (at most 15 chars);
+    ``frozen``: the loader freezes it (libbpf freezes ``.rodata``), so with ``BPF_F_RDONLY_PROG``
+    its contents are constants the verifier may read (``initial``).
+    """
+
+    index: int
+    name: str
+    map_type: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int = 0
+    frozen: bool = False
+    initial: bytes | None = None
+
+    @property
+    def rdonly_prog(self) -> bool:
+        return bool(self.flags & 0x80)
+
+    @property
+    def wronly_prog(self) -> bool:
+        return bool(self.flags & 0x100)
+
+    @property
+    def is_rdonly(self) -> bool:
+        """``bpf_map_is_rdonly``: read-only for programs and frozen."""
+        return self.rdonly_prog and self.frozen
+
+
+class Reg:
+    """``struct bpf_reg_state``: one register (or a spilled one on the stack)."""
+
+    __slots__ = ("type", "off", "range", "map", "mem_size", "subprogno", "id", "ref_obj_id",
+                 "frameno", "var_off", "smin", "smax", "umin", "umax", "s32_min", "s32_max",
+                 "u32_min", "u32_max", "precise")
+
+    def __init__(self) -> None:
+        self.type = RegType.NOT_INIT
+        self.off = 0
+        self.range = 0
+        self.map: MapInfo | None = None
+        self.mem_size = 0
+        self.subprogno = 0
+        self.id = 0
+        self.ref_obj_id = 0
+        self.frameno = 0
+        self.var_off: Tnum = TNUM_UNKNOWN
+        self.smin = S64_MIN
+        self.smax = S64_MAX
+        self.umin = 0
+        self.umax = U64_MAX
+        self.s32_min = S32_MIN
+        self.s32_max = S32_MAX
+        self.u32_min = 0
+        self.u32_max = U32_MAX
+        self.precise = False
+
+    def copy(self) -> Reg:
+        r = Reg.__new__(Reg)
+        r.type = self.type
+        r.off = self.off
+        r.range = self.range
+        r.map = self.map
+        r.mem_size = self.mem_size
+        r.subprogno = self.subprogno
+        r.id = self.id
+        r.ref_obj_id = self.ref_obj_id
+        r.frameno = self.frameno
+        r.var_off = self.var_off
+        r.smin = self.smin
+        r.smax = self.smax
+        r.umin = self.umin
+        r.umax = self.umax
+        r.s32_min = self.s32_min
+        r.s32_max = self.s32_max
+        r.u32_min = self.u32_min
+        r.u32_max = self.u32_max
+        r.precise = self.precise
+        return r
+
+    def assign(self, other: Reg) -> None:
+        """``*dst = *src`` (copy_register_state)."""
+        self.type = other.type
+        self.off = other.off
+        self.range = other.range
+        self.map = other.map
+        self.mem_size = other.mem_size
+        self.subprogno = other.subprogno
+        self.id = other.id
+        self.ref_obj_id = other.ref_obj_id
+        self.frameno = other.frameno
+        self.var_off = other.var_off
+        self.smin = other.smin
+        self.smax = other.smax
+        self.umin = other.umin
+        self.umax = other.umax
+        self.s32_min = other.s32_min
+        self.s32_max = other.s32_max
+        self.u32_min = other.u32_min
+        self.u32_max = other.u32_max
+        self.precise = other.precise
+
+    # --- the kernel's mark_reg_* family ----------------------------------------------------------
+
+    def _clear_ptr(self) -> None:
+        self.off = 0
+        self.range = 0
+        self.map = None
+        self.mem_size = 0
+        self.subprogno = 0
+        self.id = 0
+        self.ref_obj_id = 0
+        self.frameno = 0
+
+    def mark_known(self, imm: int) -> None:
+        """``__mark_reg_known``: keep the type, clear offsets and ids, value ``imm``."""
+        self._clear_ptr()
+        mark_known(self, imm)
+
+    def mark_known_zero(self) -> None:
+        self.mark_known(0)
+
+    def mark_const(self, imm: int) -> None:
+        """A scalar holding exactly ``imm``."""
+        self.mark_known(imm)
+        self.type = RegType.SCALAR_VALUE
+        self.precise = False
+
+    def mark_unknown(self) -> None:
+        """``__mark_reg_unknown``: an unbounded scalar."""
+        self._clear_ptr()
+        self.type = RegType.SCALAR_VALUE
+        self.var_off = TNUM_UNKNOWN
+        self.smin = S64_MIN
+        self.smax = S64_MAX
+        self.umin = 0
+        self.umax = U64_MAX
+        self.s32_min = S32_MIN
+        self.s32_max = S32_MAX
+        self.u32_min = 0
+        self.u32_max = U32_MAX
+        self.precise = False
+
+    def mark_not_init(self) -> None:
+        self.mark_unknown()
+        self.type = RegType.NOT_INIT
+
+    # --- queries ----------------------------------------------------------------------------------
+
+    @property
+    def base(self) -> int:
+        return self.type & BASE_MASK
+
+    @property
+    def maybe_null(self) -> bool:
+        return bool(self.type & RegFlag.PTR_MAYBE_NULL)
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.type == RegType.SCALAR_VALUE
+
+    @property
+    def is_pointer(self) -> bool:
+        return self.type != RegType.SCALAR_VALUE
+
+    @property
+    def is_const(self) -> bool:
+        return self.type == RegType.SCALAR_VALUE and not self.var_off.mask
+
+    @property
+    def is_null(self) -> bool:
+        """``register_is_null``: a scalar known to be 0."""
+        return self.type == RegType.SCALAR_VALUE and not self.var_off.mask and not self.var_off.value
+
+    @property
+    def is_pkt_pointer(self) -> bool:
+        return self.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META)
+
+    @property
+    def is_pkt_pointer_any(self) -> bool:
+        return self.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
+
+    def __repr__(self) -> str:
+        from bpfbuild.verifier.log import reg_str
+
+        return f"Reg({reg_str(self, 0)})"
+
+
+class SlotType(enum.IntEnum):
+    """What one byte of a stack slot holds (``enum bpf_stack_slot_type``)."""
+
+    STACK_INVALID = 0
+    STACK_SPILL = 1
+    STACK_MISC = 2
+    STACK_ZERO = 3
+    STACK_DYNPTR = 4
+    STACK_ITER = 5
+
+
+INVALID, SPILL, MISC, ZERO = (SlotType.STACK_INVALID, SlotType.STACK_SPILL, SlotType.STACK_MISC,
+                              SlotType.STACK_ZERO)
+
+
+class StackSlot:
+    """``struct bpf_stack_state``: 8 bytes of stack.  ``slot_type[j]`` is the byte at
+    ``fp - 8*spi - (j + 1)`` ... as the kernel indexes it (index 7 is the lowest address)."""
+
+    __slots__ = ("spilled_ptr", "slot_type")
+
+    def __init__(self) -> None:
+        self.spilled_ptr = Reg()
+        self.slot_type = bytearray(8)
+
+    def copy(self) -> StackSlot:
+        s = StackSlot.__new__(StackSlot)
+        s.spilled_ptr = self.spilled_ptr.copy()
+        s.slot_type = bytearray(self.slot_type)
+        return s
+
+    @property
+    def is_spilled(self) -> bool:
+        return self.slot_type[7] == SPILL
+
+    @property
+    def is_spilled_scalar(self) -> bool:
+        return self.slot_type[7] == SPILL and self.spilled_ptr.type == RegType.SCALAR_VALUE
+
+    @property
+    def is_spilled_scalar64(self) -> bool:
+        return self.is_spilled_scalar and all(t == SPILL for t in self.slot_type)
+
+
+@dataclass(slots=True)
+class RefState:
+    """An acquired reference (``struct bpf_reference_state``): a ring-buffer record, a socket."""
+
+    id: int
+    insn_idx: int
+
+
+class FuncState:
+    """``struct bpf_func_state``: one frame -- r0..r10 and the frame's stack."""
+
+    __slots__ = ("regs", "stack", "frameno", "callsite", "subprogno", "in_callback_fn",
+                 "callback_ret_range", "callback_depth", "in_async_callback_fn")
+
+    def __init__(self, frameno: int, callsite: int, subprogno: int) -> None:
+        self.regs = [Reg() for _ in range(11)]
+        self.stack: list[StackSlot] = []
+        self.frameno = frameno
+        self.callsite = callsite
+        self.subprogno = subprogno
+        self.in_callback_fn = False
+        self.callback_ret_range = (0, 0)
+        self.callback_depth = 0
+        self.in_async_callback_fn = False
+        fp = self.regs[10]
+        fp.type = RegType.PTR_TO_STACK
+        fp.mark_known_zero()
+        fp.frameno = frameno
+
+    def copy(self) -> FuncState:
+        f = FuncState.__new__(FuncState)
+        f.regs = [r.copy() for r in self.regs]
+        f.stack = [s.copy() for s in self.stack]
+        f.frameno = self.frameno
+        f.callsite = self.callsite
+        f.subprogno = self.subprogno
+        f.in_callback_fn = self.in_callback_fn
+        f.callback_ret_range = self.callback_ret_range
+        f.callback_depth = self.callback_depth
+        f.in_async_callback_fn = self.in_async_callback_fn
+        return f
+
+    @property
+    def allocated_stack(self) -> int:
+        return len(self.stack) * 8
+
+    def grow_stack(self, size: int) -> None:
+        """``grow_stack_state``: make at least ``size`` bytes of stack addressable."""
+        slots = (size + 7) // 8
+        while len(self.stack) < slots:
+            self.stack.append(StackSlot())
+
+
+class VerifierState:
+    """``struct bpf_verifier_state``: the call frames of one path plus its bookkeeping."""
+
+    __slots__ = ("frames", "refs", "parent", "branches", "insn_idx", "first_insn_idx",
+                 "last_insn_idx", "callback_unroll_depth", "may_goto_depth", "speculative",
+                 "dfs_depth", "active_locks")
+
+    def __init__(self) -> None:
+        self.frames: list[FuncState] = []
+        self.refs: list[RefState] = []
+        self.parent: VerifierState | None = None
+        self.branches = 1
+        self.insn_idx = 0
+        self.first_insn_idx = 0
+        self.last_insn_idx = -1
+        self.callback_unroll_depth = 0
+        self.may_goto_depth = 0
+        self.speculative = False
+        self.dfs_depth = 0
+        self.active_locks = 0
+
+    @property
+    def curframe(self) -> int:
+        return len(self.frames) - 1
+
+    @property
+    def cur(self) -> FuncState:
+        return self.frames[-1]
+
+    def copy(self) -> VerifierState:
+        s = VerifierState.__new__(VerifierState)
+        s.frames = [f.copy() for f in self.frames]
+        s.refs = [RefState(r.id, r.insn_idx) for r in self.refs]
+        s.parent = self.parent
+        s.branches = self.branches
+        s.insn_idx = self.insn_idx
+        s.first_insn_idx = self.first_insn_idx
+        s.last_insn_idx = self.last_insn_idx
+        s.callback_unroll_depth = self.callback_unroll_depth
+        s.may_goto_depth = self.may_goto_depth
+        s.speculative = self.speculative
+        s.dfs_depth = self.dfs_depth
+        s.active_locks = self.active_locks
+        return s
+
+    def all_regs(self) -> list[Reg]:
+        """Every register and spilled register of every frame (``bpf_for_each_reg_in_vstate``)."""
+        out: list[Reg] = []
+        for f in self.frames:
+            out.extend(f.regs)
+            for slot in f.stack:
+                if slot.slot_type[7] == SPILL:
+                    out.append(slot.spilled_ptr)
+        return out
+
+    def same_callsites(self, other: VerifierState) -> bool:
+        if len(self.frames) != len(other.frames):
+            return False
+        return all(a.callsite == b.callsite for a, b in zip(self.frames, other.frames, strict=True))

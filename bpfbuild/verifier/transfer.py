@@ -1,0 +1,416 @@
+"""Transfer functions: the state after an instruction whose preconditions hold.
+
+Nothing here rejects a program (that is :mod:`bpfbuild.verifier.checks`); these functions only
+compute the next state, the way the kernel's ``mark_reg_*``, ``save_register_state``,
+``adjust_*_min_max_vals``, ``reg_set_min_max``, ``find_good_pkt_pointers``... do.
+"""
+
+from __future__ import annotations
+
+from bpfbuild.abi.ctx import RegKind
+from bpfbuild.isa.fields import AluOp, JmpOp
+from bpfbuild.verifier import bounds
+from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, U32_MAX, s32, s64
+from bpfbuild.verifier.checks import Load, LoadKind
+from bpfbuild.verifier.env import Env
+from bpfbuild.verifier.state import (
+    INVALID,
+    MISC,
+    SPILL,
+    ZERO,
+    FuncState,
+    Reg,
+    RegFlag,
+    RegType,
+    StackSlot,
+    VerifierState,
+)
+from bpfbuild.verifier.tnum import U64_MAX, tnum_add, tnum_sub
+
+__all__ = [
+    "BPF_ADD_CONST",
+    "apply_load",
+    "assign_scalar_id_before_mov",
+    "clear_all_pkt_pointers",
+    "find_good_pkt_pointers",
+    "mark_pkt_end",
+    "mark_ptr_or_null_regs",
+    "mark_reg_invalid",
+    "ptr_arith",
+    "reg_set_min_max",
+    "stack_helper_write",
+    "stack_write",
+    "sync_linked_regs",
+]
+
+#: Flag in a scalar's id: the register is ``(linked register) + off`` (``BPF_ADD_CONST``).
+BPF_ADD_CONST = 1 << 31
+
+_REG_KIND_TYPE = {
+    RegKind.PTR_TO_PACKET: RegType.PTR_TO_PACKET,
+    RegKind.PTR_TO_PACKET_END: RegType.PTR_TO_PACKET_END,
+    RegKind.PTR_TO_PACKET_META: RegType.PTR_TO_PACKET_META,
+    RegKind.PTR_TO_SOCK_COMMON_OR_NULL: RegType.PTR_TO_SOCK_COMMON | RegFlag.PTR_MAYBE_NULL,
+    RegKind.PTR_TO_SOCKET: RegType.PTR_TO_SOCKET,
+    RegKind.PTR_TO_SOCKET_OR_NULL: RegType.PTR_TO_SOCKET | RegFlag.PTR_MAYBE_NULL,
+    RegKind.PTR_TO_FLOW_KEYS: RegType.PTR_TO_FLOW_KEYS,
+    RegKind.PTR_TO_TP_BUFFER: RegType.PTR_TO_TP_BUFFER,
+}
+
+
+def mark_reg_invalid(env: Env, reg: Reg) -> None:
+    """A pointer that stopped being valid (released, packet moved)."""
+    if env.allow_ptr_leaks:
+        reg.mark_unknown()
+    else:
+        reg.mark_not_init()
+
+
+def assign_scalar_id_before_mov(env: Env, src: Reg) -> None:
+    """Give ``src`` an id so that a copy of it stays linked (bounds learnt on one apply to both)."""
+    if src.type != RegType.SCALAR_VALUE:
+        return
+    if src.id & BPF_ADD_CONST:
+        src.id = 0
+        src.off = 0
+    if not src.id and src.var_off.mask:
+        src.id = env.new_id()
+
+
+# ---- loads ---------------------------------------------------------------------------------------------
+
+def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> None:
+    """The destination of a checked load (then the zero/sign extension of narrow loads)."""
+    match load.kind:
+        case LoadKind.UNKNOWN:
+            dst.mark_unknown()
+        case LoadKind.ZERO:
+            dst.mark_const(0)
+        case LoadKind.CONST:
+            dst.mark_const(load.value)
+        case LoadKind.FILL:
+            assert load.reg is not None
+            dst.assign(load.reg)
+            if load.narrow_fill:
+                dst.id = 0
+        case LoadKind.PTR:
+            assert load.ptr_kind is not None
+            t = _REG_KIND_TYPE[load.ptr_kind]
+            dst.mark_known_zero()
+            dst.type = t
+            dst.precise = False
+            if t & RegFlag.PTR_MAYBE_NULL:
+                dst.id = env.new_id()
+            return
+        case LoadKind.NONE:
+            return
+    if size < 8 and dst.type == RegType.SCALAR_VALUE:
+        if is_ldsx:
+            bounds.coerce_reg_to_size_sx(dst, size)
+        else:
+            bounds.coerce_reg_to_size(dst, size)
+
+
+# ---- stack ---------------------------------------------------------------------------------------------
+
+def _reg_width(reg: Reg) -> int:
+    return reg.umax.bit_length()
+
+
+def _mark_stack_slot_misc(stype: bytearray, i: int) -> None:
+    if stype[i] in (ZERO, INVALID):
+        return
+    stype[i] = MISC
+
+
+def _scrub(stype: bytearray) -> None:
+    for j in range(8):
+        if stype[j] != INVALID:
+            stype[j] = MISC
+
+
+def _save_register_state(slot: StackSlot, reg: Reg, size: int) -> None:
+    slot.spilled_ptr.assign(reg)
+    for i in range(8, 8 - size, -1):
+        slot.slot_type[i - 1] = SPILL
+    for i in range(8 - size, 0, -1):
+        _mark_stack_slot_misc(slot.slot_type, i - 1)
+
+
+def stack_write(env: Env, st: VerifierState, frame: FuncState, ptr: Reg, off: int, size: int,
+                value: Reg | None, imm: int | None) -> None:
+    """``check_stack_write_{fixed,var}_off`` minus the checks: store ``value`` (a register) or the
+    immediate ``imm`` (BPF_ST; None: an unknown value, e.g. a helper's byte) at ``ptr + off``."""
+    if not ptr.var_off.mask:
+        off += s64(ptr.var_off.value)
+        frame.grow_stack(-off)
+        _stack_write_fixed(env, frame, off, size, value, imm)
+        return
+    min_off = ptr.smin + off
+    max_off = ptr.smax + off + size
+    frame.grow_stack(-min_off)
+    writing_zero = (value is not None and value.is_null) or (value is None and imm == 0)
+    for i in range(min_off, max_off):
+        slot_no = -i - 1
+        spi, idx = slot_no // 8, slot_no % 8
+        stack = frame.stack[spi]
+        stype = stack.slot_type
+        if writing_zero and stype[idx] == SPILL and stack.is_spilled_scalar:
+            sp = stack.spilled_ptr
+            if not sp.var_off.mask and sp.var_off.value == 0:
+                continue
+        stack.spilled_ptr.type = RegType.NOT_INIT
+        new = MISC
+        if writing_zero and stype[idx] == ZERO:
+            new = ZERO
+        stype[idx] = new
+
+
+def _stack_write_fixed(env: Env, frame: FuncState, off: int, size: int, value: Reg | None,
+                       imm: int | None) -> None:
+    slot_no = -off - 1
+    spi = slot_no // 8
+    stack = frame.stack[spi]
+    if value is not None and off % 8 == 0 and value.type == RegType.SCALAR_VALUE and env.bpf_capable:
+        fits = _reg_width(value) <= 8 * size
+        if fits:
+            assign_scalar_id_before_mov(env, value)
+        _save_register_state(stack, value, size)
+        if not fits:
+            stack.spilled_ptr.id = 0
+        return
+    if value is None and imm is not None and off % 8 == 0 and env.bpf_capable:
+        tmp = Reg()
+        tmp.mark_const(imm)
+        _save_register_state(stack, tmp, size)
+        return
+    if value is not None and value.type != RegType.SCALAR_VALUE:
+        _save_register_state(stack, value, size)
+        return
+    stack.spilled_ptr.type = RegType.NOT_INIT
+    stype = stack.slot_type
+    if stype[7] in (SPILL, 4, 5):   # spill, dynptr, iter
+        _scrub(stype)
+    t = MISC
+    if (value is not None and value.is_null) or (value is None and imm == 0):
+        t = ZERO
+    for i in range(size):
+        stype[(slot_no - i) % 8] = t
+
+
+def stack_helper_write(env: Env, frame: FuncState, min_off: int, max_off: int, raw: bool) -> None:
+    """A helper wrote bytes ``[min_off, max_off)`` of the stack: they hold unknown data now."""
+    frame.grow_stack(-min_off)
+    for i in range(min_off, max_off):
+        slot_no = -i - 1
+        spi, idx = slot_no // 8, slot_no % 8
+        stack = frame.stack[spi]
+        stype = stack.slot_type
+        if raw:
+            stack.spilled_ptr.type = RegType.NOT_INIT
+            if stype[7] in (SPILL, 4, 5):
+                _scrub(stype)
+            stype[idx] = MISC
+            continue
+        if stype[idx] in (ZERO, INVALID):
+            stype[idx] = MISC
+        elif stack.is_spilled:
+            stack.spilled_ptr.mark_unknown()
+            _scrub(stype)
+
+
+# ---- pointer arithmetic ------------------------------------------------------------------------------------
+
+def ptr_arith(env: Env, op: int, ptr: Reg, off: Reg, dst_is_ptr: bool) -> Reg:
+    """``adjust_ptr_min_max_vals``' result of ``ptr op off`` (op: ADD or SUB), not yet checked."""
+    dst = Reg()
+    dst.assign(ptr)
+    known = not off.var_off.mask
+    smin_val, smax_val, umin_val, umax_val = off.smin, off.smax, off.umin, off.umax
+    smin_ptr, smax_ptr, umin_ptr, umax_ptr = ptr.smin, ptr.smax, ptr.umin, ptr.umax
+    bounds.mark_32_unbounded(dst)
+    if op == AluOp.ADD:
+        if known and s32(ptr.off + smin_val) == ptr.off + smin_val:
+            dst.off = ptr.off + smin_val
+            return dst
+        lo, hi = smin_ptr + smin_val, smax_ptr + smax_val
+        if lo < S64_MIN or lo > S64_MAX or hi < S64_MIN or hi > S64_MAX:
+            dst.smin, dst.smax = S64_MIN, S64_MAX
+        else:
+            dst.smin, dst.smax = lo, hi
+        lo, hi = umin_ptr + umin_val, umax_ptr + umax_val
+        if lo > U64_MAX or hi > U64_MAX:
+            dst.umin, dst.umax = 0, U64_MAX
+        else:
+            dst.umin, dst.umax = lo, hi
+        dst.var_off = tnum_add(ptr.var_off, off.var_off)
+        dst.off = ptr.off
+        if ptr.is_pkt_pointer:
+            dst.id = env.new_id()
+            dst.range = 0
+        return dst
+    # SUB
+    if known and s32(ptr.off - smin_val) == ptr.off - smin_val:
+        dst.off = ptr.off - smin_val
+        return dst
+    lo, hi = smin_ptr - smax_val, smax_ptr - smin_val
+    if lo < S64_MIN or lo > S64_MAX or hi < S64_MIN or hi > S64_MAX:
+        dst.smin, dst.smax = S64_MIN, S64_MAX
+    else:
+        dst.smin, dst.smax = lo, hi
+    if umin_ptr < umax_val:
+        dst.umin, dst.umax = 0, U64_MAX
+    else:
+        dst.umin, dst.umax = umin_ptr - umax_val, umax_ptr - umin_val
+    dst.var_off = tnum_sub(ptr.var_off, off.var_off)
+    dst.off = ptr.off
+    if ptr.is_pkt_pointer:
+        dst.id = env.new_id()
+        if smin_val < 0:
+            dst.range = 0
+    return dst
+
+
+# ---- branches ------------------------------------------------------------------------------------------
+
+def reg_set_min_max(true1: Reg, true2: Reg, false1: Reg, false2: Reg, op: int, jmp32: bool) -> None:
+    """Refine the operands of ``r1 op r2`` in the taken (true) and fall-through (false) states."""
+    if false1.type != RegType.SCALAR_VALUE or false2.type != RegType.SCALAR_VALUE:
+        return
+    bounds.regs_refine_cond_op(false1, false2, bounds.rev_opcode(op), jmp32)
+    bounds.reg_bounds_sync(false1)
+    bounds.reg_bounds_sync(false2)
+    bounds.regs_refine_cond_op(true1, true2, op, jmp32)
+    bounds.reg_bounds_sync(true1)
+    bounds.reg_bounds_sync(true2)
+    for r in (true1, true2, false1, false2):
+        if not bounds.bounds_sane(r):
+            bounds.mark_unbounded(r)
+
+
+def sync_linked_regs(st: VerifierState, known: Reg, linked: list[Reg]) -> None:
+    """Copy what was learnt about ``known`` into every register linked to it (same id)."""
+    kid = known.id & ~BPF_ADD_CONST
+    for reg in linked:
+        if reg.type != RegType.SCALAR_VALUE or reg is known:
+            continue
+        if reg.id & ~BPF_ADD_CONST != kid:
+            continue
+        if (not reg.id & BPF_ADD_CONST and not known.id & BPF_ADD_CONST) or reg.off == known.off:
+            reg.assign(known)
+        else:
+            saved_off = reg.off
+            saved_id = reg.id
+            delta = s32(reg.off) - s32(known.off)
+            reg.assign(known)
+            reg.off = saved_off
+            reg.id = saved_id
+            bounds.add_const(reg, delta)
+
+
+def collect_linked_regs(st: VerifierState, rid: int) -> list[Reg]:
+    rid &= ~BPF_ADD_CONST
+    out: list[Reg] = []
+    for frame in reversed(st.frames):
+        for reg in frame.regs[:10]:
+            if reg.type == RegType.SCALAR_VALUE and reg.id & ~BPF_ADD_CONST == rid:
+                out.append(reg)
+        for slot in frame.stack:
+            if slot.slot_type[7] != SPILL:
+                continue
+            reg = slot.spilled_ptr
+            if reg.type == RegType.SCALAR_VALUE and reg.id & ~BPF_ADD_CONST == rid:
+                out.append(reg)
+    if len(out) > 6:                 # LINKED_REGS_MAX: the rest lose their link
+        for reg in out[6:]:
+            reg.id = 0
+        out = out[:6]
+    return out
+
+
+def find_good_pkt_pointers(st: VerifierState, dst: Reg, typ: int, range_right_open: bool) -> None:
+    """After ``pkt + off <op> pkt_end`` proved ``off`` bytes: every copy of that packet pointer
+    (same id) may access them."""
+    if dst.off < 0 or (dst.off == 0 and range_right_open):
+        return
+    if dst.umax > 0xFFFF or dst.umax + dst.off > 0xFFFF:
+        return
+    new_range = dst.off + (1 if range_right_open else 0)
+    for reg in st.all_regs():
+        if reg.type == typ and reg.id == dst.id:
+            reg.range = max(reg.range, new_range)
+
+
+AT_PKT_END = -1
+BEYOND_PKT_END = -2
+
+
+def mark_pkt_end(st: VerifierState, regno: int, range_open: bool) -> None:
+    reg = st.frames[-1].regs[regno]
+    if reg.type != RegType.PTR_TO_PACKET:
+        return
+    reg.range = BEYOND_PKT_END if range_open else AT_PKT_END
+
+
+def _mark_ptr_not_null(reg: Reg) -> None:
+    if reg.type & 0xFF == RegType.PTR_TO_MAP_VALUE:
+        m = reg.map
+        if m is not None and m.map_type == 17:          # XSKMAP
+            reg.type = RegType.PTR_TO_XDP_SOCK
+        elif m is not None and m.map_type in (15, 18):  # SOCKMAP, SOCKHASH
+            reg.type = RegType.PTR_TO_SOCKET
+        else:
+            reg.type = RegType.PTR_TO_MAP_VALUE
+        return
+    reg.type &= ~RegFlag.PTR_MAYBE_NULL
+
+
+def mark_ptr_or_null_regs(st: VerifierState, regno: int, is_null: bool) -> None:
+    """After ``if (p == NULL)``: every copy of ``p`` (same id) is NULL or a valid pointer."""
+    reg0 = st.frames[-1].regs[regno]
+    rid, ref = reg0.id, reg0.ref_obj_id
+    if ref and ref == rid and is_null:
+        st.refs = [r for r in st.refs if r.id != rid]
+    for reg in st.all_regs():
+        if not reg.type & RegFlag.PTR_MAYBE_NULL or reg.id != rid:
+            continue
+        if reg.smin or reg.smax or reg.var_off.mask or reg.var_off.value or reg.off:
+            continue
+        if is_null:
+            reg.type = RegType.SCALAR_VALUE
+            reg.id = 0
+            reg.ref_obj_id = 0
+            continue
+        _mark_ptr_not_null(reg)
+        reg.id = 0
+
+
+def mark_ptr_not_null_reg(reg: Reg) -> None:
+    _mark_ptr_not_null(reg)
+
+
+def clear_all_pkt_pointers(env: Env, st: VerifierState) -> None:
+    for reg in st.all_regs():
+        if reg.is_pkt_pointer_any:
+            mark_reg_invalid(env, reg)
+
+
+def release_reference(env: Env, st: VerifierState, ref_obj_id: int) -> bool:
+    """Drop an acquired reference and invalidate every register holding it; False if unknown."""
+    if not any(r.id == ref_obj_id for r in st.refs):
+        return False
+    st.refs = [r for r in st.refs if r.id != ref_obj_id]
+    for reg in st.all_regs():
+        if reg.ref_obj_id == ref_obj_id:
+            mark_reg_invalid(env, reg)
+    return True
+
+
+def flip_for_refine(op: int) -> int:
+    return bounds.flip_opcode(op)
+
+
+__all__ += ["collect_linked_regs", "mark_ptr_not_null_reg", "release_reference"]
+
+_JMP_OPS = JmpOp
+_U32 = U32_MAX

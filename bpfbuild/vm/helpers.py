@@ -1,0 +1,676 @@
+"""Helper functions, as Linux 6.18 implements them (return values, errors, side effects).
+
+Each helper is ``fn(rt, r1, r2, r3, r4, r5) -> int`` where ``rt`` is the machine's
+:class:`~bpfbuild.vm.machine.Runtime` and the arguments are raw u64 register values; it
+returns the kernel's return value (negative errno as a negative int; the caller masks it to
+64 bits).  Pointer arguments are checked by the emulated memory: a bad one is a fault (the
+verifier would have refused the program).  Helpers are looked up by name; the name <-> id
+table is :mod:`bpfbuild.abi.helpers`.
+
+Where a helper depends on the world (time, the current task, random numbers, the CPU,
+kernel memory for ``bpf_probe_read_*``), the value comes from the session
+(:class:`~bpfbuild.vm.session.Session`), so runs are reproducible.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bpfbuild.abi.helpers import helper_id
+from bpfbuild.abi.maptypes import MapType
+from bpfbuild.vm.context import SkbState, XdpState
+from bpfbuild.vm.maps import MapInMap, PerfEventArray, QueueMap, RingBuf
+from bpfbuild.vm.memory import Trap
+from bpfbuild.vm.printk import MAX_BPRINTF_VARARGS, bprintf
+
+if TYPE_CHECKING:
+    from bpfbuild.vm.machine import Runtime
+
+__all__ = ["HelperFn", "emulated_helpers", "helper_table"]
+
+HelperFn = Callable[..., int]
+
+_M32 = (1 << 32) - 1
+_M64 = (1 << 64) - 1
+#: BPF_MAX_LOOPS: the most iterations bpf_loop accepts
+BPF_MAX_LOOPS = 8 * 1024 * 1024
+#: TASK_SIZE on x86-64 (4-level paging): addresses below it are user addresses
+TASK_SIZE = 0x00007FFFFFFFF000
+TASK_COMM_LEN = 16
+
+XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT = range(5)
+TC_ACT_SHOT, TC_ACT_REDIRECT = 2, 7
+BPF_F_INGRESS = 1
+BPF_F_INDEX_MASK = 0xFFFFFFFF
+BPF_F_CURRENT_CPU = BPF_F_INDEX_MASK
+BPF_F_CTXLEN_MASK = 0xFFFFF << 32
+BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP = 1, 2
+BPF_F_RECOMPUTE_CSUM, BPF_F_INVALIDATE_HASH = 1, 2
+BPF_F_HDR_FIELD_MASK = 0xF
+BPF_F_PSEUDO_HDR, BPF_F_MARK_MANGLED_0, BPF_F_MARK_ENFORCE, BPF_F_IPV6 = 1 << 4, 1 << 5, 1 << 6, 1 << 7
+CSUM_MANGLED_0 = 0xFFFF
+BPF_F_ACTION_MASK = 3
+BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS = 1 << 3, 1 << 4
+
+
+def _s32(v: int) -> int:
+    v &= _M32
+    return v - (1 << 32) if v >> 31 else v
+
+
+def _s64(v: int) -> int:
+    v &= _M64
+    return v - (1 << 64) if v >> 63 else v
+
+
+# --- maps ----------------------------------------------------------------------------------
+
+def map_lookup_elem(rt: Runtime, map_ptr: int, key: int, *_: int) -> int:
+    m = rt.map_at(map_ptr)
+    if isinstance(m, (QueueMap, RingBuf)):
+        return 0
+    return m.prog_lookup(rt.memory.read(key, m.key_size, "read of the key"), rt.session.cpu)
+
+
+def map_update_elem(rt: Runtime, map_ptr: int, key: int, value: int, flags: int, *_: int) -> int:
+    m = rt.map_at(map_ptr)
+    if isinstance(m, QueueMap):
+        return m.prog_push(rt.memory.read(value, m.value_size, "read of the value"), flags)
+    if isinstance(m, MapInMap) or m.type == MapType.PROG_ARRAY:
+        return -errno.EINVAL   # only user space fills these (the verifier refuses it)
+    k = rt.memory.read(key, m.key_size, "read of the key")
+    v = rt.memory.read(value, m.value_size, "read of the value")
+    return m.prog_update(k, v, flags, rt.session.cpu)
+
+
+def map_delete_elem(rt: Runtime, map_ptr: int, key: int, *_: int) -> int:
+    m = rt.map_at(map_ptr)
+    return m.prog_delete(rt.memory.read(key, m.key_size, "read of the key"))
+
+
+def map_lookup_percpu_elem(rt: Runtime, map_ptr: int, key: int, cpu: int, *_: int) -> int:
+    m = rt.map_at(map_ptr)
+    if (cpu & _M32) >= rt.session.nr_cpus:
+        return 0
+    return m.prog_lookup(rt.memory.read(key, m.key_size, "read of the key"), cpu & _M32)
+
+
+def map_push_elem(rt: Runtime, map_ptr: int, value: int, flags: int, *_: int) -> int:
+    m = rt.map_at(map_ptr)
+    return m.prog_push(rt.memory.read(value, m.value_size, "read of the value"), flags)
+
+
+def _pop(rt: Runtime, map_ptr: int, value: int, peek: bool) -> int:
+    m = rt.map_at(map_ptr)
+    rt.memory.view(value, m.value_size, write=True, what="write of the value")
+    out = m.prog_pop(peek)
+    if isinstance(out, int):   # the kernel zeroes the value when the map is empty
+        rt.memory.write(value, bytes(m.value_size))
+        return out
+    rt.memory.write(value, out)
+    return 0
+
+
+def map_pop_elem(rt: Runtime, map_ptr: int, value: int, *_: int) -> int:
+    return _pop(rt, map_ptr, value, False)
+
+
+def map_peek_elem(rt: Runtime, map_ptr: int, value: int, *_: int) -> int:
+    return _pop(rt, map_ptr, value, True)
+
+
+def spin_lock(rt: Runtime, lock: int, *_: int) -> int:
+    view = rt.memory.view(lock, 4, write=True, what="access of the spin lock")
+    view[:] = (1).to_bytes(4, "little")
+    return 0
+
+
+def spin_unlock(rt: Runtime, lock: int, *_: int) -> int:
+    view = rt.memory.view(lock, 4, write=True, what="access of the spin lock")
+    view[:] = bytes(4)
+    return 0
+
+
+# --- printing ------------------------------------------------------------------------------
+
+def _fmt_bytes(rt: Runtime, fmt: int, size: int) -> bytes | None:
+    """The format up to its NUL within ``size`` bytes; None when there is no NUL."""
+    raw = rt.memory.read(fmt, size, "read of the format string")
+    end = raw.find(b"\0")
+    return raw[:end] if end >= 0 else None
+
+
+def _printf(rt: Runtime, fmt: bytes, args: list[int]) -> tuple[bytes, int, int]:
+    s = rt.session
+    res = bprintf(fmt, args, read_string=rt.read_string, read_bytes=rt.read_kernel_bytes,
+                  hash_key=s.pointer_hash_key, kptr_restrict=s.kptr_restrict)
+    return res.text, res.length, res.error
+
+
+def trace_printk(rt: Runtime, fmt: int, fmt_size: int, a1: int, a2: int, a3: int) -> int:
+    text = _fmt_bytes(rt, fmt, fmt_size & _M32)
+    if text is None:
+        return -errno.EINVAL
+    out, length, err = _printf(rt, text, [a1, a2, a3])
+    if err:
+        return err
+    rt.printk(out)
+    return length
+
+
+def trace_vprintk(rt: Runtime, fmt: int, fmt_size: int, data: int, data_len: int, *_: int) -> int:
+    data_len &= _M32
+    if data_len % 8 or data_len > MAX_BPRINTF_VARARGS * 8 or (data_len and not data):
+        return -errno.EINVAL
+    text = _fmt_bytes(rt, fmt, fmt_size & _M32)
+    if text is None:
+        return -errno.EINVAL
+    raw = rt.memory.read(data, data_len, "read of the arguments")
+    args = [int.from_bytes(raw[i:i + 8], "little") for i in range(0, data_len, 8)]
+    out, length, err = _printf(rt, text, args)
+    if err:
+        return err
+    rt.printk(out)
+    return length
+
+
+def snprintf(rt: Runtime, out: int, out_size: int, fmt: int, data: int, data_len: int) -> int:
+    data_len &= _M32
+    out_size &= _M32
+    if data_len % 8 or data_len > MAX_BPRINTF_VARARGS * 8 or (data_len and not data):
+        return -errno.EINVAL
+    text = rt.memory.read_cstr(fmt, rt.memory.readable_span(fmt))
+    if text is None:
+        raise Trap("bpf_snprintf: the format string is not NUL-terminated")
+    raw = rt.memory.read(data, data_len, "read of the arguments") if data_len else b""
+    args = [int.from_bytes(raw[i:i + 8], "little") for i in range(0, data_len, 8)]
+    s = rt.session
+    res = bprintf(text, args, read_string=rt.read_string, read_bytes=rt.read_kernel_bytes,
+                  hash_key=s.pointer_hash_key, kptr_restrict=s.kptr_restrict, bufsize=max(out_size, 1))
+    if res.error:
+        return res.error
+    if out_size:
+        rt.memory.write(out, res.text[: out_size - 1] + b"\0", "write of the output")
+    return res.length + 1
+
+
+# --- time, task, cpu -------------------------------------------------------------------------
+
+def ktime_get_ns(rt: Runtime, *_: int) -> int:
+    return rt.session.clock_ns()
+
+
+def ktime_get_boot_ns(rt: Runtime, *_: int) -> int:
+    return rt.session.clock_ns() + rt.session.boot_offset_ns
+
+
+def ktime_get_coarse_ns(rt: Runtime, *_: int) -> int:
+    return rt.session.clock_ns()
+
+
+def ktime_get_tai_ns(rt: Runtime, *_: int) -> int:
+    return rt.session.clock_ns() + rt.session.tai_offset_ns
+
+
+def jiffies64(rt: Runtime, *_: int) -> int:
+    return rt.session.jiffies()
+
+
+def get_prandom_u32(rt: Runtime, *_: int) -> int:
+    return rt.session.random.getrandbits(32)
+
+
+def get_smp_processor_id(rt: Runtime, *_: int) -> int:
+    return rt.session.cpu
+
+
+def get_numa_node_id(rt: Runtime, *_: int) -> int:
+    return rt.session.numa_node
+
+
+def get_current_pid_tgid(rt: Runtime, *_: int) -> int:
+    s = rt.session
+    return ((s.tgid & _M32) << 32) | (s.pid & _M32)
+
+
+def get_current_uid_gid(rt: Runtime, *_: int) -> int:
+    s = rt.session
+    return ((s.gid & _M32) << 32) | (s.uid & _M32)
+
+
+def get_current_comm(rt: Runtime, buf: int, size: int, *_: int) -> int:
+    size &= _M32
+    comm = rt.session.comm.encode()[: TASK_COMM_LEN - 1]
+    if size == 0:
+        return -errno.EINVAL
+    data = comm[: size - 1]
+    rt.memory.write(buf, data + bytes(size - len(data)), "write of the comm")
+    return 0
+
+
+def get_current_cgroup_id(rt: Runtime, *_: int) -> int:
+    return rt.session.cgroup_id
+
+
+# --- probe_read ----------------------------------------------------------------------------
+
+def _probe(rt: Runtime, dst: int, size: int, src: int, user: bool | None) -> int:
+    size &= _M32
+    if user is None:
+        user = src < TASK_SIZE and rt.memory.region_of(src) is None
+    data = rt.read_user_bytes(src, size) if user else rt.read_kernel_bytes(src, size)
+    if data is None:
+        rt.memory.write(dst, bytes(size), "write of the destination")
+        return -errno.EFAULT
+    rt.memory.write(dst, data, "write of the destination")
+    return 0
+
+
+def _probe_str(rt: Runtime, dst: int, size: int, src: int, user: bool | None) -> int:
+    size &= _M32
+    if size == 0:
+        return 0
+    if user is None:
+        user = src < TASK_SIZE and rt.memory.region_of(src) is None
+    text = rt.read_user_string(src, size) if user else rt.read_kernel_string(src, size)
+    if text is None:
+        rt.memory.write(dst, bytes(size), "write of the destination")
+        return -errno.EFAULT
+    text = text[: size - 1]
+    rt.memory.write(dst, text + b"\0", "write of the destination")
+    return len(text) + 1
+
+
+def probe_read(rt: Runtime, dst: int, size: int, src: int, *_: int) -> int:
+    return _probe(rt, dst, size, src, None)
+
+
+def probe_read_kernel(rt: Runtime, dst: int, size: int, src: int, *_: int) -> int:
+    return _probe(rt, dst, size, src, False)
+
+
+def probe_read_user(rt: Runtime, dst: int, size: int, src: int, *_: int) -> int:
+    return _probe(rt, dst, size, src, True)
+
+
+def probe_read_str(rt: Runtime, dst: int, size: int, src: int, *_: int) -> int:
+    return _probe_str(rt, dst, size, src, None)
+
+
+def probe_read_kernel_str(rt: Runtime, dst: int, size: int, src: int, *_: int) -> int:
+    return _probe_str(rt, dst, size, src, False)
+
+
+def probe_read_user_str(rt: Runtime, dst: int, size: int, src: int, *_: int) -> int:
+    return _probe_str(rt, dst, size, src, True)
+
+
+# --- ring buffer and perf events --------------------------------------------------------------
+
+def _ringbuf(rt: Runtime, ptr: int) -> RingBuf:
+    m = rt.map_at(ptr)
+    if not isinstance(m, RingBuf):
+        raise Trap(f"map {m.name} is not a ring buffer")
+    return m
+
+
+def ringbuf_output(rt: Runtime, ptr: int, data: int, size: int, flags: int, *_: int) -> int:
+    rb = _ringbuf(rt, ptr)
+    if flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP):
+        return -errno.EINVAL
+    return rb.output(rt.memory.read(data, size & _M32, "read of the record"))
+
+
+def ringbuf_reserve(rt: Runtime, ptr: int, size: int, flags: int, *_: int) -> int:
+    rb = _ringbuf(rt, ptr)
+    if flags:
+        return 0
+    addr = rb.reserve(size)
+    if addr:
+        rt.ring_records[addr] = rb
+    return addr
+
+
+def _commit(rt: Runtime, data: int, flags: int, discard: bool) -> int:
+    rb = rt.ring_records.pop(data, None)
+    if rb is None or not rb.commit(data, discard):
+        raise Trap(f"{data:#x} is not a reserved ring buffer record (already submitted or discarded?)")
+    return 0
+
+
+def ringbuf_submit(rt: Runtime, data: int, flags: int, *_: int) -> int:
+    return _commit(rt, data, flags, False)
+
+
+def ringbuf_discard(rt: Runtime, data: int, flags: int, *_: int) -> int:
+    return _commit(rt, data, flags, True)
+
+
+def ringbuf_query(rt: Runtime, ptr: int, flags: int, *_: int) -> int:
+    rb = _ringbuf(rt, ptr)
+    match flags:
+        case 0:
+            return rb.avail_data
+        case 1:
+            return rb.size
+        case 2:
+            return rb.consumer_pos
+        case 3:
+            return rb.producer_pos
+    return 0
+
+
+def perf_event_output(rt: Runtime, ctx: int, map_ptr: int, flags: int, data: int, size: int) -> int:
+    m = rt.map_at(map_ptr)
+    if not isinstance(m, PerfEventArray):
+        raise Trap(f"map {m.name} is not a perf event array")
+    state = rt.state
+    packet_ok = isinstance(state, (SkbState, XdpState))
+    allowed = BPF_F_INDEX_MASK | (BPF_F_CTXLEN_MASK if packet_ok else 0)
+    if flags & ~allowed:
+        return -errno.EINVAL
+    index = flags & BPF_F_INDEX_MASK
+    if index == BPF_F_CURRENT_CPU:
+        index = rt.session.cpu
+    payload = rt.memory.read(data, size & _M32, "read of the event")
+    ctx_len = (flags & BPF_F_CTXLEN_MASK) >> 32
+    if ctx_len:
+        assert isinstance(state, (SkbState, XdpState))
+        packet = state.packet_out()
+        if ctx_len > len(packet):
+            return -errno.EFAULT
+        payload += packet[:ctx_len]
+    return m.output(index, payload)
+
+
+# --- control flow ----------------------------------------------------------------------------
+
+def loop(rt: Runtime, nr_loops: int, callback: int, callback_ctx: int, flags: int, *_: int) -> int:
+    if flags:
+        return -errno.EINVAL
+    nr_loops &= _M32
+    if nr_loops > BPF_MAX_LOOPS:
+        return -errno.E2BIG
+    fn = rt.code_at(callback)
+    for i in range(nr_loops):
+        if fn(i, callback_ctx, 0, 0, 0) & _M64:
+            return i + 1
+    return nr_loops
+
+
+def tail_call(rt: Runtime, *_: int) -> int:
+    raise Trap("bpf_tail_call can only be called directly (call 12), not through callx")
+
+
+# --- packets ---------------------------------------------------------------------------------
+
+def _xdp(rt: Runtime, name: str) -> XdpState:
+    if not isinstance(rt.state, XdpState):
+        raise Trap(f"bpf_{name} needs an XDP context")
+    return rt.state
+
+
+def _skb(rt: Runtime, name: str) -> SkbState:
+    if not isinstance(rt.state, SkbState):
+        raise Trap(f"bpf_{name} needs a socket buffer context")
+    return rt.state
+
+
+def xdp_adjust_head(rt: Runtime, ctx: int, delta: int, *_: int) -> int:
+    return _xdp(rt, "xdp_adjust_head").adjust_head(_s32(delta))
+
+
+def xdp_adjust_tail(rt: Runtime, ctx: int, delta: int, *_: int) -> int:
+    return _xdp(rt, "xdp_adjust_tail").adjust_tail(_s32(delta))
+
+
+def xdp_adjust_meta(rt: Runtime, ctx: int, delta: int, *_: int) -> int:
+    return _xdp(rt, "xdp_adjust_meta").adjust_meta(_s32(delta))
+
+
+def redirect(rt: Runtime, ifindex: int, flags: int, *_: int) -> int:
+    if isinstance(rt.state, XdpState):
+        if flags:
+            return XDP_ABORTED
+        rt.redirect = ("ifindex", ifindex & _M32, 0)
+        return XDP_REDIRECT
+    if isinstance(rt.state, SkbState):
+        if flags & ~BPF_F_INGRESS:
+            return TC_ACT_SHOT
+        rt.redirect = ("ifindex", ifindex & _M32, flags)
+        return TC_ACT_REDIRECT
+    raise Trap("bpf_redirect needs an XDP or socket buffer context")
+
+
+def redirect_map(rt: Runtime, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = rt.map_at(map_ptr)
+    _xdp(rt, "redirect_map")
+    if flags & ~(BPF_F_ACTION_MASK | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS):
+        return XDP_ABORTED
+    key_bytes = (key & _M32).to_bytes(4, "little")
+    value = m.lookup(key_bytes) if m.key_size == 4 else None
+    present = value is not None and (not isinstance(value, bytes) or any(value))
+    if not present and not flags & BPF_F_BROADCAST:
+        return flags & BPF_F_ACTION_MASK
+    rt.redirect = ("map", m.name, key & _M32)
+    return XDP_REDIRECT
+
+
+def skb_load_bytes(rt: Runtime, ctx: int, offset: int, to: int, size: int, *_: int) -> int:
+    skb = _skb(rt, "skb_load_bytes")
+    size &= _M32
+    offset &= _M32
+    data = skb.data_view()
+    if offset > 0xFFFF or offset + size > len(data):
+        rt.memory.write(to, bytes(size), "write of the destination")
+        return -errno.EFAULT
+    rt.memory.write(to, bytes(data[offset:offset + size]), "write of the destination")
+    return 0
+
+
+def skb_store_bytes(rt: Runtime, ctx: int, offset: int, frm: int, size: int, flags: int) -> int:
+    skb = _skb(rt, "skb_store_bytes")
+    size &= _M32
+    offset &= _M32
+    if flags & ~(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH):
+        return -errno.EINVAL
+    if offset > 0x7FFFFFFF or offset + size > skb.length:
+        return -errno.EFAULT
+    data = rt.memory.read(frm, size, "read of the source")
+    skb.data_view()[offset:offset + size] = data
+    if flags & BPF_F_INVALIDATE_HASH:
+        skb._put("hash", 0)
+    skb.packet_changed()
+    return 0
+
+
+def skb_pull_data(rt: Runtime, ctx: int, length: int, *_: int) -> int:
+    skb = _skb(rt, "skb_pull_data")
+    if (length & _M32) > skb.length:
+        return -errno.ENOMEM
+    skb.packet_changed()
+    return 0
+
+
+def skb_change_head(rt: Runtime, ctx: int, head_room: int, flags: int, *_: int) -> int:
+    skb = _skb(rt, "skb_change_head")
+    if flags or not skb.l2:
+        return -errno.EINVAL
+    return skb.change_head(head_room & _M32)
+
+
+# one's-complement checksum arithmetic on raw (memory-order) values, as include/net/checksum.h
+
+def _csum_add(a: int, b: int) -> int:
+    s = (a & _M32) + (b & _M32)
+    return (s & _M32) + (s >> 32)
+
+
+def _csum_sub(a: int, b: int) -> int:
+    return _csum_add(a, ~b & _M32)
+
+
+def _csum_fold(s: int) -> int:
+    s = (s & 0xFFFF) + (s >> 16)
+    s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def _csum16_add(c: int, addend: int) -> int:
+    r = (c + addend) & 0xFFFF
+    return (r + (1 if r < (addend & 0xFFFF) else 0)) & 0xFFFF
+
+
+def _csum_replace4(old_sum: int, frm: int, to: int) -> int:
+    tmp = _csum_sub(~old_sum & _M32, frm & _M32)   # csum_unfold(): the 16-bit sum as a u32
+    return _csum_fold(_csum_add(tmp, to & _M32))
+
+
+def _csum_replace2(old_sum: int, frm: int, to: int) -> int:
+    s = _csum16_add(_csum16_add(~old_sum & 0xFFFF, ~frm & 0xFFFF), to & 0xFFFF)
+    return ~s & 0xFFFF
+
+
+def _csum_replace_by_diff(old_sum: int, diff: int) -> int:
+    return _csum_fold(_csum_add(diff & _M32, ~old_sum & _M32))
+
+
+def _csum_field(rt: Runtime, skb: SkbState, offset: int) -> tuple[memoryview, int] | int:
+    offset &= _M32
+    if offset > 0xFFFF or offset & 1:
+        return -errno.EFAULT
+    if offset + 2 > skb.length:
+        return -errno.EFAULT
+    view = skb.data_view()[offset:offset + 2]
+    return view, int.from_bytes(view, "little")
+
+
+def l3_csum_replace(rt: Runtime, ctx: int, offset: int, frm: int, to: int, flags: int) -> int:
+    skb = _skb(rt, "l3_csum_replace")
+    if flags & ~BPF_F_HDR_FIELD_MASK:
+        return -errno.EINVAL
+    field = _csum_field(rt, skb, offset)
+    if isinstance(field, int):
+        return field
+    view, old = field
+    match flags & BPF_F_HDR_FIELD_MASK:
+        case 0:
+            if frm:
+                return -errno.EINVAL
+            new = _csum_replace_by_diff(old, to)
+        case 2:
+            new = _csum_replace2(old, frm, to)
+        case 4:
+            new = _csum_replace4(old, frm, to)
+        case _:
+            return -errno.EINVAL
+    view[:] = new.to_bytes(2, "little")
+    return 0
+
+
+def l4_csum_replace(rt: Runtime, ctx: int, offset: int, frm: int, to: int, flags: int) -> int:
+    skb = _skb(rt, "l4_csum_replace")
+    allowed = BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_HDR_FIELD_MASK | BPF_F_IPV6
+    if flags & ~allowed:
+        return -errno.EINVAL
+    field = _csum_field(rt, skb, offset)
+    if isinstance(field, int):
+        return field
+    view, old = field
+    mangled0 = bool(flags & BPF_F_MARK_MANGLED_0)
+    if mangled0 and not flags & BPF_F_MARK_ENFORCE and not old:
+        return 0
+    # test_run skbs are CHECKSUM_NONE: inet_proto_csum_replace* update the field only
+    match flags & BPF_F_HDR_FIELD_MASK:
+        case 0:
+            if frm:
+                return -errno.EINVAL
+            new = _csum_replace_by_diff(old, to)
+        case 2:
+            new = _csum_replace4(old, frm & 0xFFFF, to & 0xFFFF)
+        case 4:
+            new = _csum_replace4(old, frm, to)
+        case _:
+            return -errno.EINVAL
+    if mangled0 and not new:
+        new = CSUM_MANGLED_0
+    view[:] = new.to_bytes(2, "little")
+    return 0
+
+
+def _csum_partial(data: bytes, seed: int) -> int:
+    total = seed & _M32
+    for i in range(0, len(data) - 3, 4):
+        total += int.from_bytes(data[i:i + 4], "little")
+    rest = len(data) % 4
+    if rest:
+        total += int.from_bytes(data[len(data) - rest:], "little")
+    while total >> 32:
+        total = (total & _M32) + (total >> 32)
+    return total
+
+
+def _csum_from32to16(s: int) -> int:
+    s &= _M32
+    s = (s + (((s >> 16) | (s << 16)) & _M32)) & _M32
+    return s >> 16
+
+
+def csum_diff(rt: Runtime, frm: int, from_size: int, to: int, to_size: int, seed: int) -> int:
+    """Linux 6.18 returns the difference folded to 16 bits (not complemented)."""
+    from_size &= _M32
+    to_size &= _M32
+    seed &= _M32
+    if (from_size | to_size) & 3 or from_size + to_size > 512:
+        return -errno.EINVAL
+    old = rt.memory.read(frm, from_size, "read of 'from'") if from_size else b""
+    new = rt.memory.read(to, to_size, "read of 'to'") if to_size else b""
+    if from_size and to_size:
+        ret = _csum_sub(_csum_partial(new, seed), _csum_partial(old, 0))
+    elif to_size:
+        ret = _csum_partial(new, seed)
+    elif from_size:
+        ret = ~_csum_partial(old, ~seed & _M32) & _M32
+    else:
+        ret = seed
+    return _csum_from32to16(ret)
+
+
+# --- table -----------------------------------------------------------------------------------
+
+_IMPLEMENTATIONS: tuple[HelperFn, ...] = (
+    map_lookup_elem, map_update_elem, map_delete_elem, map_lookup_percpu_elem, map_push_elem,
+    map_pop_elem, map_peek_elem, spin_lock, spin_unlock,
+    trace_printk, trace_vprintk, snprintf,
+    ktime_get_ns, ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns, jiffies64, get_prandom_u32,
+    get_smp_processor_id, get_numa_node_id, get_current_pid_tgid, get_current_uid_gid,
+    get_current_comm, get_current_cgroup_id,
+    probe_read, probe_read_kernel, probe_read_user, probe_read_str, probe_read_kernel_str,
+    probe_read_user_str,
+    ringbuf_output, ringbuf_reserve, ringbuf_submit, ringbuf_discard, ringbuf_query, perf_event_output,
+    loop, tail_call,
+    xdp_adjust_head, xdp_adjust_tail, xdp_adjust_meta, redirect, redirect_map,
+    skb_load_bytes, skb_store_bytes, skb_pull_data, skb_change_head, l3_csum_replace, l4_csum_replace,
+    csum_diff,
+)
+
+
+@functools.cache
+def helper_table() -> dict[int, HelperFn]:
+    """Helper id -> implementation, for every emulated helper."""
+    table: dict[int, HelperFn] = {}
+    for fn in _IMPLEMENTATIONS:
+        ident = helper_id(fn.__name__)
+        if ident is None:  # pragma: no cover - the abi table knows every helper above
+            raise AssertionError(f"unknown helper name bpf_{fn.__name__}")
+        table[ident] = fn
+    return table
+
+
+def emulated_helpers() -> tuple[str, ...]:
+    """The names of the emulated helpers (``bpf_map_lookup_elem``...), sorted."""
+    return tuple(sorted("bpf_" + fn.__name__ for fn in _IMPLEMENTATIONS))
+

@@ -1,0 +1,518 @@
+"""The machine: loads programs into a session, runs them, reports what happened.
+
+::
+
+    session = Session(pid=42, comm="curl")
+    m = Machine.from_object(load_object_file("build/hello.bpf.o"), session=session)
+    result = m.run("hello", XdpContext(packet))        # or m.run("hello", packet=b"...")
+    result.retval, result.printk, result.packet
+    session.map("hello.bss").lookup(0)
+
+:func:`run_bytecode` is the raw entry point for bare instructions (conformance suites,
+tooling): no maps, r1/r2 = a copy of ``mem`` and its length.
+
+Programs are translated to Python once (:mod:`bpfbuild.vm.compiler`, cached per
+instruction tuple) and *linked* to a machine when loaded: the link binds the machine's
+memory, helpers, maps and budget into the translated functions.  A fault anywhere (bad
+access, unknown helper, exhausted budget, too deep a call chain) is a
+:class:`~bpfbuild.errors.VMError` naming the instruction index, the instruction, its source
+line when known, and the registers.
+"""
+
+from __future__ import annotations
+
+import functools
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bpfbuild.abi.helpers import helper_name
+from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.errors import DecodeError, VMError
+from bpfbuild.isa.codec import decode
+from bpfbuild.isa.fields import InsnClass, Mode, PseudoLoad
+from bpfbuild.isa.instruction import Instruction
+from bpfbuild.location import SourceLocation
+from bpfbuild.vm.compiler import MAX_CALL_DEPTH, STACK_SIZE, CompiledProgram, compile_program
+from bpfbuild.vm.context import Context, ContextState, MemState, context_for, make_state
+from bpfbuild.vm.helpers import helper_table
+from bpfbuild.vm.maps import MAX_TAIL_CALLS, ArrayMap, Map, MapInMap, ProgArray
+from bpfbuild.vm.memory import OFFSET_MASK, REGION_SHIFT, Memory, Region, RegionKind, Trap
+from bpfbuild.vm.session import Session
+
+__all__ = ["DEFAULT_BUDGET", "LoadedProgram", "Machine", "ProgramLike", "RunResult", "Runtime", "run_bytecode"]
+
+#: Instructions one run may execute before it is stopped (a runaway loop).
+DEFAULT_BUDGET = 1_000_000
+
+_M32 = (1 << 32) - 1
+_M64 = (1 << 64) - 1
+_TASK_SIZE = 0x00007FFFFFFFF000
+
+
+class ProgramLike(Protocol):
+    """What :meth:`Machine.load_program` reads from a program (``bpfbuild.obj.Program`` fits)."""
+
+    name: str
+    insns: tuple[Instruction, ...]
+
+    @property
+    def prog_type(self) -> ProgType | None: ...
+
+    def source_location(self, pc: int) -> SourceLocation | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What one run produced.
+
+    ``retval`` is r0 as an unsigned 64-bit number (what the kernel's test_run reports is its
+    low 32 bits: :attr:`retval32`).  ``printk`` holds this run's trace lines; ``packet`` the
+    packet after the run (XDP: from ``data`` to ``data_end``; skb: the whole frame);
+    ``ctx`` the context bytes after the run; ``redirect`` what ``bpf_redirect*`` chose.
+    """
+
+    retval: int
+    printk: tuple[str, ...] = ()
+    steps: int = 0
+    packet: bytes | None = None
+    ctx: bytes | None = None
+    meta: bytes | None = None
+    redirect: tuple[Any, ...] | None = None
+
+    @property
+    def retval32(self) -> int:
+        return self.retval & _M32
+
+    @property
+    def signed(self) -> int:
+        """r0 as a signed 64-bit number."""
+        return self.retval - (1 << 64) if self.retval >> 63 else self.retval
+
+
+class Runtime:
+    """Execution state shared by every program of one machine (and read by the helpers)."""
+
+    def __init__(self, session: Session, budget: int) -> None:
+        self.session = session
+        self.memory: Memory = session.memory
+        self.readable = self.memory.readable
+        self.writable = self.memory.writable
+        self.budget = [budget]
+        self.limit = budget
+        self.depth = 0
+        self.tail_calls = 0
+        # one key per call depth; a frame's region is mapped while a call at that depth runs
+        self.stack_keys = self.memory.new_keys(MAX_CALL_DEPTH)
+        self.code: dict[int, dict[int, Callable[..., int]]] = {}
+        self._helpers: dict[int, Callable[..., int]] = {}
+        self.state: ContextState | None = None
+        self.lines: list[str] = []
+        self.redirect: tuple[Any, ...] | None = None
+        self.ring_records: dict[int, Any] = {}
+
+    # --- frames ---------------------------------------------------------------------------
+
+    def push_frame(self) -> int:
+        depth = self.depth
+        if depth >= MAX_CALL_DEPTH:
+            raise Trap(f"the call chain is too deep: more than {MAX_CALL_DEPTH} frames "
+                       "(bpf-to-bpf calls and callbacks)")
+        self.depth = depth + 1
+        key = self.stack_keys[depth]
+        if key not in self.memory.regions:
+            self.memory.regions[key] = Region(key, RegionKind.STACK, f"frame {depth}",
+                                              bytearray(STACK_SIZE), True)
+        buf = bytearray(STACK_SIZE)
+        self.readable[key] = buf
+        self.writable[key] = buf
+        return (key << REGION_SHIFT) + STACK_SIZE
+
+    def pop_frame(self) -> None:
+        self.depth -= 1
+        key = self.stack_keys[self.depth]
+        del self.readable[key]
+        del self.writable[key]
+
+    def reset(self, budget: int) -> None:
+        while self.depth:
+            self.pop_frame()
+        self.budget[0] = budget
+        self.limit = budget
+        self.tail_calls = 0
+        self.lines = []
+        self.redirect = None
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def helper(self, ident: int) -> Callable[..., int]:
+        fn = self._helpers.get(ident)
+        if fn is None:
+            impl = helper_table().get(ident)
+            fn = functools.partial(impl, self) if impl is not None else _missing_helper(ident)
+            self._helpers[ident] = fn
+        return fn
+
+    def code_at(self, ptr: int) -> Callable[..., int]:
+        fn = self.code.get(ptr >> REGION_SHIFT, {}).get(ptr & OFFSET_MASK)
+        if fn is None:
+            raise Trap(f"{ptr:#x} is not the address of a function of a loaded program")
+        return fn
+
+    def callx(self, target: int, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
+        table = self.code.get(target >> REGION_SHIFT)
+        if table is not None:
+            fn = table.get(target & OFFSET_MASK)
+            if fn is None:
+                raise Trap(f"callx to {target:#x}: not the start of a function")
+            return fn(r1, r2, r3, r4, r5)
+        if target <= _M32:   # uBPF's convention: the register holds a helper id
+            return self.helper(target)(r1, r2, r3, r4, r5) & _M64
+        raise Trap(f"callx to {target:#x}: neither a function nor a helper id")
+
+    def tail_call(self, ctx: int, map_ptr: int, index: int) -> Callable[..., int] | None:
+        m = self.session.map_at(map_ptr)
+        if not isinstance(m, ProgArray):
+            raise Trap(f"bpf_tail_call: {map_ptr:#x} is not a program array")
+        index &= _M32
+        if index >= m.max_entries or self.tail_calls >= MAX_TAIL_CALLS:
+            return None
+        self.tail_calls += 1
+        target = m.get(index)
+        if target is None:
+            return None
+        entry: Callable[..., int] = target.entry
+        return entry
+
+    def ld_abs(self, size: int, offset: int) -> int | None:
+        if self.state is None:
+            raise Trap("legacy packet loads need a context")
+        return self.state.ld_abs(size, offset)
+
+    # --- helpers' view of the world ---------------------------------------------------------
+
+    def map_at(self, ptr: int) -> Map:
+        m = self.session.map_at(ptr)
+        if m is None:
+            raise Trap(f"{ptr:#x} is not a map")
+        return m
+
+    def printk(self, text: bytes) -> None:
+        line = text.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
+        self.lines.append(line)
+        self.session.printk.append(line)
+
+    def read_kernel_bytes(self, addr: int, size: int) -> bytes | None:
+        if self.memory.readable_span(addr) >= size:
+            return self.memory.read(addr, size)
+        if self.memory.region_of(addr) is not None:
+            return None
+        return self.session.kernel_memory.read(addr, size)
+
+    def read_kernel_string(self, addr: int, limit: int) -> bytes | None:
+        """strncpy_from_kernel_nofault: the string (no NUL), at most ``limit - 1`` bytes."""
+        if limit <= 0:
+            return b""
+        span = self.memory.readable_span(addr)
+        if span:
+            data = self.memory.read(addr, min(span, limit - 1))
+            end = data.find(b"\0")
+            if end >= 0:
+                return data[:end]
+            return data if span >= limit - 1 else None
+        if self.memory.region_of(addr) is not None:
+            return None
+        text = self.session.kernel_memory.read_cstr(addr, limit - 1)
+        return text
+
+    def read_string(self, addr: int, limit: int, kind: str = "s") -> bytes | None:
+        """A string for printf: %s reads user memory below TASK_SIZE unless the address is
+        one of the emulator's regions (which are kernel memory); %pks kernel, %pus user."""
+        user = kind == "us" or (kind == "s" and addr < _TASK_SIZE and self.memory.region_of(addr) is None)
+        return self.read_user_string(addr, limit) if user else self.read_kernel_string(addr, limit)
+
+    def read_user_bytes(self, addr: int, size: int) -> bytes | None:
+        return self.session.user_memory.read(addr, size)
+
+    def read_user_string(self, addr: int, limit: int) -> bytes | None:
+        if limit <= 0:
+            return b""
+        return self.session.user_memory.read_cstr(addr, limit - 1)
+
+
+def _missing_helper(ident: int) -> Callable[..., int]:
+    name = helper_name(ident)
+    message = f"{name}#{ident} is not emulated" if name else f"unknown helper #{ident} is not emulated"
+
+    def missing(*_: int) -> int:
+        raise Trap(message)
+
+    return missing
+
+
+_MEMORY_ERRORS = (KeyError, IndexError, TypeError, struct.error)
+
+
+class Linkage:
+    """One program's bindings (see :mod:`bpfbuild.vm.compiler` for what the code uses)."""
+
+    def __init__(self, rt: Runtime, compiled: CompiledProgram, name: str, maps: Sequence[Map],
+                 locate: Callable[[int], SourceLocation | None] | None) -> None:
+        self.rt = rt
+        self.compiled = compiled
+        self.name = name
+        self.maps = tuple(maps)
+        self.locate = locate
+        self.readable = rt.readable
+        self.writable = rt.writable
+        self.budget = rt.budget
+        self.push_frame = rt.push_frame
+        self.pop_frame = rt.pop_frame
+        self.callx = rt.callx
+        self.tail_call = rt.tail_call
+        self.ld_abs = rt.ld_abs
+        self.code_base = rt.memory.reserve(RegionKind.CODE, name)
+
+    def helper(self, ident: int) -> Callable[..., int]:
+        return self.rt.helper(ident)
+
+    @staticmethod
+    def trap(message: str) -> int:
+        raise Trap(message)
+
+    def out_of_budget(self, pc: int) -> None:
+        raise Trap(f"the step budget of {self.rt.limit} instructions is exhausted (an endless loop?)")
+
+    def pseudo(self, pc: int, src: int, imm: int, imm_hi: int) -> int | Trap:
+        """The value of a pseudo ``ld_imm64``: a map's pointer or the address of its value."""
+        match src:
+            case PseudoLoad.MAP_FD | PseudoLoad.MAP_IDX:
+                if not 0 <= imm < len(self.maps):
+                    return Trap(f"ld_imm64 refers to map #{imm}, but the program has {len(self.maps)} maps")
+                return self.maps[imm].ptr
+            case PseudoLoad.MAP_VALUE | PseudoLoad.MAP_IDX_VALUE:
+                if not 0 <= imm < len(self.maps):
+                    return Trap(f"ld_imm64 refers to map #{imm}, but the program has {len(self.maps)} maps")
+                m = self.maps[imm]
+                offset = imm_hi & _M32
+                if not isinstance(m, ArrayMap) or m.per_cpu or m.max_entries != 1:
+                    return Trap(f"map {m.name} ({m.type.name.lower()}, {m.max_entries} entries) has no "
+                                "directly addressable value")
+                if offset >= m.value_size:
+                    return Trap(f"offset {offset} is outside the {m.value_size}-byte value of map {m.name}")
+                return m.value_address(0) + offset
+            case PseudoLoad.BTF_ID:
+                return Trap(f"ld_imm64 of a kernel variable (BTF id {imm}) is not emulated")
+        return Trap(f"ld_imm64 with pseudo source {src} is not emulated")
+
+    def fault(self, exc: BaseException, regs: tuple[int, ...], entry: int) -> VMError:
+        """Turn an exception raised in a translated frame into the VMError to report."""
+        if isinstance(exc, VMError):
+            return exc
+        tb = exc.__traceback__
+        pc = self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
+        slots = self.compiled.slots
+        insn = slots[pc] if 0 <= pc < len(slots) else None
+        internal = False
+        if isinstance(exc, Trap):
+            what = exc.message
+        elif isinstance(exc, RecursionError):
+            what = "the emulator's Python stack overflowed"
+        elif insn is not None and isinstance(exc, _MEMORY_ERRORS) and _is_memory_access(insn):
+            what = _explain_access(self.rt.memory, insn, regs)
+        else:
+            internal = True
+            what = f"internal emulator error: {type(exc).__name__}: {exc}"
+        text = f"`{insn}`" if insn is not None else "?"
+        regs_text = " ".join(f"r{i}={v:#x}" for i, v in enumerate(regs))
+        location = self.locate(pc) if self.locate is not None and pc >= 0 else None
+        where = f"insn {pc} " if location is not None else ""
+        err = VMError(f"{where}{text}: {what} [{regs_text}]", pc=pc if pc >= 0 else None,
+                      location=location)
+        if internal:
+            err.__cause__ = exc
+        else:
+            err.__suppress_context__ = True
+        return err
+
+
+def _is_memory_access(insn: Instruction) -> bool:
+    cls = insn.opcode & 0x07
+    return cls in (InsnClass.LDX, InsnClass.ST, InsnClass.STX)
+
+
+def _explain_access(memory: Memory, insn: Instruction, regs: tuple[int, ...]) -> str:
+    cls = insn.opcode & 0x07
+    size = insn.access_size
+    if cls == InsnClass.LDX:
+        return memory.explain((regs[insn.src] + insn.off) & _M64, size, "read")
+    atomic = cls == InsnClass.STX and insn.opcode & 0xE0 == Mode.ATOMIC
+    return memory.explain((regs[insn.dst] + insn.off) & _M64, size,
+                          "atomic access" if atomic else "write", write=True)
+
+
+@dataclass(eq=False)
+class LoadedProgram:
+    """A program linked into a machine: call :attr:`entry` with r1..r5 to run it."""
+
+    name: str
+    prog_type: ProgType | None
+    insns: tuple[Instruction, ...]
+    compiled: CompiledProgram
+    linkage: Linkage
+    functions: dict[int, Callable[..., int]]
+
+    @property
+    def entry(self) -> Callable[..., int]:
+        fn = self.functions.get(0)
+        if fn is None:
+            raise VMError(f"program {self.name} is empty")
+        return fn
+
+    def source_location(self, pc: int) -> SourceLocation | None:
+        return self.linkage.locate(pc) if self.linkage.locate is not None else None
+
+
+class Machine:
+    """Programs linked into a :class:`Session`; :meth:`run` runs one of them.
+
+    ``budget`` (default :data:`DEFAULT_BUDGET`) caps the instructions one run executes.
+    Two machines never interfere; two machines sharing a session share its maps.
+    """
+
+    def __init__(self, session: Session | None = None, *, budget: int = DEFAULT_BUDGET) -> None:
+        self.session = session if session is not None else Session()
+        self.budget = budget
+        self.runtime = Runtime(self.session, budget)
+        self.programs: dict[str, LoadedProgram] = {}
+
+    @classmethod
+    def from_object(cls, spec: Any, *, session: Session | None = None,
+                    budget: int = DEFAULT_BUDGET) -> Machine:
+        """Create every map of an ``ObjectSpec`` in the session, load every program, and fill
+        program arrays from their initial slots (``MapSpec.values``)."""
+        machine = cls(session, budget=budget)
+        maps = [machine.session.create_map(m) for m in spec.maps]
+        for program in spec.programs:
+            machine.load_program(program, maps=maps)
+        for mspec, m in zip(spec.maps, maps, strict=True):
+            for index, target in getattr(mspec, "values", ()):
+                if isinstance(m, ProgArray) and target in machine.programs:
+                    m.update(index, machine.programs[target])
+                elif isinstance(m, MapInMap) and target in machine.session.maps:
+                    m.update(index, machine.session.maps[target])
+        return machine
+
+    @property
+    def maps(self) -> dict[str, Map]:
+        return self.session.maps
+
+    def load_program(self, program: ProgramLike, *, maps: Sequence[Map] = ()) -> LoadedProgram:
+        """Load an object's program (``bpfbuild.obj.Program``): its instructions as relocated,
+        map ``ld_imm64`` immediates indexing ``maps``, source lines from its line info."""
+        return self.load(program.insns, name=program.name, prog_type=program.prog_type, maps=maps,
+                         locate=program.source_location)
+
+    def load(self, insns: Sequence[Instruction] | bytes, *, name: str = "prog",
+             prog_type: ProgType | int | None = None, maps: Sequence[Map] = (),
+             locate: Callable[[int], SourceLocation | None] | None = None) -> LoadedProgram:
+        """Load instructions (or their bytes) under ``name``; map references are indexes
+        into ``maps``.  Translation is cached, so loading the same code again is cheap."""
+        if isinstance(insns, (bytes, bytearray, memoryview)):
+            try:
+                insns = decode(bytes(insns))
+            except DecodeError as exc:
+                raise VMError(f"program {name}: {exc.message}", pc=exc.pc) from None
+        ptype = ProgType(prog_type) if prog_type is not None else None
+        compiled = compile_program(tuple(insns))
+        link = Linkage(self.runtime, compiled, name, maps, locate)
+        functions = compiled.factory(link)
+        self.runtime.code[link.code_base >> REGION_SHIFT] = functions
+        loaded = LoadedProgram(name, ptype, tuple(insns), compiled, link, functions)
+        self.programs[name] = loaded
+        return loaded
+
+    def program(self, name: str | None = None) -> LoadedProgram:
+        if name is None:
+            if len(self.programs) != 1:
+                raise VMError(f"name the program to run: this machine has {len(self.programs)} "
+                              f"({', '.join(self.programs) or 'none'})")
+            return next(iter(self.programs.values()))
+        try:
+            return self.programs[name]
+        except KeyError:
+            raise VMError(f"no program {name!r} (programs: {', '.join(self.programs) or 'none'})") from None
+
+    def run(self, program: str | LoadedProgram | None = None, ctx: Context | None = None, *,
+            packet: bytes | None = None, args: Sequence[int] | None = None,
+            budget: int | None = None) -> RunResult:
+        """Run a program once.
+
+        The context is ``ctx`` if given, else the program type's default context built from
+        ``packet`` / ``args`` (see :func:`bpfbuild.vm.context.context_for`).
+        """
+        prog = program if isinstance(program, LoadedProgram) else self.program(program)
+        if ctx is None:
+            ctx = context_for(prog.prog_type, packet=packet, args=args)
+        rt = self.runtime
+        limit = self.budget if budget is None else budget
+        rt.reset(limit)
+        try:
+            state = make_state(self.session.memory, prog.prog_type, ctx)
+        except Trap as exc:
+            raise VMError(f"program {prog.name}: bad context: {exc.message}") from None
+        rt.state = state
+        try:
+            r0 = prog.entry(state.ctx_addr)
+            return RunResult(retval=r0 & _M64, printk=tuple(rt.lines), steps=limit - rt.budget[0],
+                             packet=state.packet_out(), ctx=state.ctx_out(), meta=state.meta_out(),
+                             redirect=rt.redirect)
+        finally:
+            self._end_run(state)
+
+    def _end_run(self, state: ContextState) -> None:
+        rt = self.runtime
+        state.release()
+        rt.state = None
+        for addr in list(rt.ring_records):   # records a faulting run left reserved: discard them
+            rb = rt.ring_records.pop(addr)
+            rb.commit(addr, True)
+        for m in self.session.maps.values():
+            if m.retired:
+                m.end_run()
+        while rt.depth:
+            rt.pop_frame()
+
+
+@functools.lru_cache(maxsize=256)
+def _bytecode(code: bytes) -> CompiledProgram | VMError:
+    try:
+        insns = decode(code)
+    except DecodeError as exc:
+        return VMError(exc.message, pc=exc.pc)
+    return compile_program(insns)
+
+
+def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET) -> int:
+    """Run raw instructions; return r0 as an unsigned 64-bit number.
+
+    r1 = the address of a writable copy of ``mem`` (0 when it is empty), r2 = ``len(mem)``,
+    r10 = the top of a 512-byte stack.  Helpers are those of a default :class:`Session`
+    (no maps).  Any fault, and bytes that are not valid instructions, raise VMError.
+    The translation is cached per ``code``, so repeated calls cost microseconds.
+    """
+    compiled = _bytecode(bytes(code))
+    if isinstance(compiled, VMError):
+        raise VMError(compiled.message, pc=compiled.pc)
+    session = Session()
+    rt = Runtime(session, budget)
+    link = Linkage(rt, compiled, "bytecode", (), None)
+    functions = compiled.factory(link)
+    entry = functions.get(0)
+    if entry is None:
+        raise VMError("empty program")
+    rt.code[link.code_base >> REGION_SHIFT] = functions
+    state = MemState(session.memory, bytes(mem))
+    rt.state = state
+    return entry(state.ctx_addr, len(mem)) & _M64

@@ -1,0 +1,187 @@
+"""A session: the state that outlives a single run.
+
+Maps (with their contents), the address space they live in, every ``bpf_printk`` line, and
+the world a program observes through helpers: the current task (pid, tgid, uid, gid,
+comm), the clock, the CPU, random numbers, and "kernel" / "user" memory for
+``bpf_probe_read_*``.  Everything is set by the user and deterministic: two sessions
+created with the same arguments answer every helper the same way.
+
+==========================  =================================================================
+input                       used by
+==========================  =================================================================
+``pid``, ``tgid``           bpf_get_current_pid_tgid (tgid << 32 | pid)
+``uid``, ``gid``            bpf_get_current_uid_gid (gid << 32 | uid)
+``comm``                    bpf_get_current_comm (truncated to 15 bytes + NUL)
+``time_ns``,                bpf_ktime_get_ns returns ``time_ns`` and then advances it by
+``time_step_ns``            ``time_step_ns`` (so two readings differ, like a real clock)
+``boot_offset_ns``          bpf_ktime_get_boot_ns = ktime + the time spent suspended
+``tai_offset_ns``           bpf_ktime_get_tai_ns
+``hz``                      bpf_jiffies64 (INITIAL_JIFFIES + time * HZ)
+``cpu``, ``nr_cpus``        bpf_get_smp_processor_id, per-CPU maps, BPF_F_CURRENT_CPU
+``numa_node``               bpf_get_numa_node_id
+``seed``                    bpf_get_prandom_u32 (a seeded generator)
+``kernel_memory``           bpf_probe_read_kernel*, %s of kernel pointers: {address: bytes}
+``user_memory``             bpf_probe_read_user*: {address: bytes}
+``kptr_restrict``           how %pK prints (0: hashed like %p, 1: raw, 2: zeros)
+==========================  =================================================================
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from collections.abc import Mapping
+
+from bpfbuild.abi.maptypes import MapType
+from bpfbuild.errors import VMError
+from bpfbuild.vm.maps import Map, MapSpecLike, create_map
+from bpfbuild.vm.memory import Memory
+
+__all__ = ["Session"]
+
+_M64 = (1 << 64) - 1
+
+
+class _SimpleSpec:
+    """A map definition given field by field (satisfies MapSpecLike)."""
+
+    def __init__(self, name: str, type: MapType | int, key_size: int, value_size: int, max_entries: int,
+                 flags: int = 0, initial: bytes | None = None, readonly: bool = False) -> None:
+        self.name = name
+        self.type = type
+        self.key_size = key_size
+        self.value_size = value_size
+        self.max_entries = max_entries
+        self.flags = flags
+        self.initial = initial
+        self.readonly = readonly
+        self.inner = None
+
+
+class _FakeMemory:
+    """Sparse memory for probe_read: non-overlapping ``{address: bytes}`` ranges."""
+
+    def __init__(self, ranges: Mapping[int, bytes] | None) -> None:
+        items = sorted((addr & _M64, bytes(data)) for addr, data in ranges.items()) if ranges else []
+        self.starts = [a for a, _ in items]
+        self.blobs = [d for _, d in items]
+
+    def read(self, addr: int, size: int) -> bytes | None:
+        i = bisect.bisect_right(self.starts, addr) - 1
+        if i < 0:
+            return None
+        off = addr - self.starts[i]
+        blob = self.blobs[i]
+        if off + size > len(blob):
+            return None
+        return blob[off:off + size]
+
+    def read_cstr(self, addr: int, limit: int) -> bytes | None:
+        i = bisect.bisect_right(self.starts, addr) - 1
+        if i < 0:
+            return None
+        off = addr - self.starts[i]
+        blob = self.blobs[i]
+        if off >= len(blob):
+            return None
+        end = blob.find(b"\0", off, off + limit)
+        return blob[off:end] if end >= 0 else blob[off:off + limit]
+
+
+class Session:
+    """Maps, printk output and helper inputs shared by the runs of one or more machines."""
+
+    def __init__(self, *, nr_cpus: int = 2, cpu: int = 0, numa_node: int = 0, seed: int = 0,
+                 pid: int = 4242, tgid: int | None = None, uid: int = 1000, gid: int = 1000,
+                 comm: str = "bpfbuild", time_ns: int = 1_000_000_000, time_step_ns: int = 1000,
+                 boot_offset_ns: int = 0, tai_offset_ns: int = 37_000_000_000, hz: int = 250,
+                 cgroup_id: int = 1, kptr_restrict: int = 0,
+                 kernel_memory: Mapping[int, bytes] | None = None,
+                 user_memory: Mapping[int, bytes] | None = None) -> None:
+        if not 0 <= cpu < nr_cpus:
+            raise VMError(f"cpu {cpu} is not below nr_cpus {nr_cpus}")
+        self.memory = Memory()
+        self.maps: dict[str, Map] = {}
+        self._by_ptr: dict[int, Map] = {}
+        #: every bpf_printk / bpf_trace_printk line of every run, in order
+        self.printk: list[str] = []
+        self.nr_cpus = nr_cpus
+        self.cpu = cpu
+        self.numa_node = numa_node
+        self.seed = seed
+        self._random: random.Random | None = None
+        self.pid = pid
+        self.tgid = pid if tgid is None else tgid
+        self.uid = uid
+        self.gid = gid
+        self.comm = comm
+        self.time_ns = time_ns
+        self.time_step_ns = time_step_ns
+        self.boot_offset_ns = boot_offset_ns
+        self.tai_offset_ns = tai_offset_ns
+        self.hz = hz
+        self.cgroup_id = cgroup_id
+        self.kptr_restrict = kptr_restrict
+        self.pointer_hash_key = repr(seed).encode()[:64]
+        self.kernel_memory = _FakeMemory(kernel_memory)
+        self.user_memory = _FakeMemory(user_memory)
+
+    def __repr__(self) -> str:
+        return f"<Session maps={sorted(self.maps)} cpu={self.cpu}/{self.nr_cpus} pid={self.pid}>"
+
+    # --- maps ------------------------------------------------------------------------------
+
+    def create_map(self, spec: MapSpecLike) -> Map:
+        """Create a map from a definition (``bpfbuild.obj.MapSpec`` or anything alike).
+
+        A map of the same name that already exists is returned instead when its type and
+        sizes match (two objects sharing a session share such maps, as pinned maps are
+        shared); a mismatch is a VMError.
+        """
+        existing = self.maps.get(spec.name)
+        if existing is not None:
+            same = (int(existing.type), existing.key_size, existing.value_size, existing.max_entries) == \
+                (int(spec.type), spec.key_size, spec.value_size, spec.max_entries)
+            if not same and not (existing.type == MapType.PERF_EVENT_ARRAY and spec.max_entries == 0):
+                raise VMError(f"map {spec.name} already exists in this session with another definition")
+            return existing
+        m = create_map(self.memory, spec, nr_cpus=self.nr_cpus)
+        self.maps[m.name] = m
+        self._by_ptr[m.ptr] = m
+        return m
+
+    def new_map(self, name: str, type: MapType | int, key_size: int, value_size: int, max_entries: int,
+                *, flags: int = 0, initial: bytes | None = None, readonly: bool = False) -> Map:
+        """Create a map field by field (e.g. an inner map for a map of maps)."""
+        return self.create_map(_SimpleSpec(name, type, key_size, value_size, max_entries, flags, initial,
+                                           readonly))
+
+    def map(self, name: str) -> Map:
+        """The map called ``name``; KeyError (listing the maps) if there is none."""
+        try:
+            return self.maps[name]
+        except KeyError:
+            raise KeyError(f"no map {name!r} (maps: {', '.join(sorted(self.maps)) or 'none'})") from None
+
+    def map_at(self, ptr: int) -> Map | None:
+        """The map whose pointer is ``ptr`` (what ``ld_imm64 map`` gives a program)."""
+        return self._by_ptr.get(ptr)
+
+    @property
+    def random(self) -> random.Random:
+        """The generator behind bpf_get_prandom_u32 (seeded with ``seed``)."""
+        if self._random is None:
+            self._random = random.Random(self.seed)
+        return self._random
+
+    # --- world -----------------------------------------------------------------------------
+
+    def clock_ns(self) -> int:
+        """CLOCK_MONOTONIC now; each reading advances the clock by ``time_step_ns``."""
+        now = self.time_ns
+        self.time_ns += self.time_step_ns
+        return now & _M64
+
+    def jiffies(self) -> int:
+        initial = (1 << 32) - 300 * self.hz   # INITIAL_JIFFIES on a 64-bit kernel
+        return (initial + self.time_ns * self.hz // 1_000_000_000) & _M64
