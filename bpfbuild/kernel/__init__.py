@@ -61,7 +61,7 @@ from bpfbuild.kernel.info import (
     prog_info,
 )
 from bpfbuild.kernel.maps import MapHandle
-from bpfbuild.kernel.objects import KernelObject, Map, Program, parse_log_error
+from bpfbuild.kernel.objects import KernelObject, Link, Map, Program, parse_log_error
 from bpfbuild.kernel.pins import PinDir, pin_fd, remove_pins, sweep_stale, unpin
 from bpfbuild.kernel.rawload import RawLoad, load_insns
 from bpfbuild.kernel.testrun import TestRun, run_prog
@@ -90,6 +90,7 @@ __all__ = [
     "PinDir",
     "ProgImages",
     "ProgInfo",
+    "Link",
     "Program",
     "RawLoad",
     "RunResult",

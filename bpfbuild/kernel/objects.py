@@ -39,7 +39,7 @@ from bpfbuild.kernel.maps import MapHandle
 from bpfbuild.kernel.pins import pin_fd
 from bpfbuild.kernel.testrun import TestRun, run_prog
 
-__all__ = ["DEFAULT_LOG_SIZE", "GlobalValue", "KernelObject", "Map", "Program", "parse_log_error"]
+__all__ = ["DEFAULT_LOG_SIZE", "GlobalValue", "KernelObject", "Link", "Map", "Program", "parse_log_error"]
 
 DEFAULT_LOG_SIZE = 1 << 20          # 1 MiB: ample for log level 1 (level 2 asks for more)
 LEVEL2_LOG_SIZE = 64 << 20
@@ -158,6 +158,56 @@ class Program:
     def test_run(self, data: bytes = b"", *, ctx: bytes | None = None, repeat: int = 1,
                  **kwargs: Any) -> TestRun:
         return run_prog(self.fd, data=data, ctx=ctx, repeat=repeat, prog_type=self.type, **kwargs)
+
+    def attach(self) -> Link:
+        """Attach as the section name says (libbpf's auto-attach: tracepoint/, kprobe/, raw_tp/...).
+
+        Not for XDP or TC, which need an interface: use :func:`bpfbuild.kernel.attach_xdp`.
+        """
+        lib = _ffi.libbpf()
+        ctypes.set_errno(0)
+        link = lib.bpf_program__attach(self._p())
+        if not link:
+            err = ctypes.get_errno() or errno.EINVAL
+            raise KernelError(f"prog '{self.name}': cannot attach ({self.section}): {os.strerror(err)}",
+                              errno=err)
+        return Link(self, int(link))
+
+
+class Link:
+    """A bpf_link made by :meth:`Program.attach`; detached by :meth:`detach` or on exit."""
+
+    def __init__(self, prog: Program, ptr: int) -> None:
+        self.program = prog
+        self._ptr: int | None = ptr
+
+    @property
+    def attached(self) -> bool:
+        return self._ptr is not None
+
+    @property
+    def fd(self) -> int:
+        if self._ptr is None:
+            raise KernelError(f"link of prog '{self.program.name}' is detached")
+        return int(_ffi.libbpf().bpf_link__fd(self._ptr))
+
+    def detach(self) -> None:
+        if self._ptr is not None:
+            ptr, self._ptr = self._ptr, None
+            _ffi.libbpf().bpf_link__destroy(ptr)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.detach()
+
+    def __del__(self) -> None:
+        try:
+            self.detach()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
 
     def __repr__(self) -> str:
         return f"<Program {self.name} sec={self.section!r}>"
