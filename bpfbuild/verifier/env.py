@@ -136,6 +136,7 @@ class Env:
     _ctx_done: bool = False
     _linfo_pcs: list[int] = field(default_factory=list)
     prev_linfo: int = -1
+    hist_step: int = -1                       # insn_processed when the last history entry was pushed
 
     # --- privilege ------------------------------------------------------------------------------
 

@@ -392,7 +392,7 @@ class VerifierState:
 
     __slots__ = ("frames", "refs", "parent", "branches", "insn_idx", "first_insn_idx",
                  "last_insn_idx", "callback_unroll_depth", "may_goto_depth", "speculative",
-                 "dfs_depth", "active_locks")
+                 "dfs_depth", "active_locks", "hist")
 
     def __init__(self) -> None:
         self.frames: list[FuncState] = []
@@ -407,6 +407,8 @@ class VerifierState:
         self.speculative = False
         self.dfs_depth = 0
         self.active_locks = 0
+        #: instruction history since the last checkpoint (see bpfbuild.verifier.precision)
+        self.hist: list[tuple[int, int, tuple[int, int] | None, tuple[tuple[int, int, bool], ...] | None]] = []
 
     @property
     def curframe(self) -> int:
@@ -430,6 +432,7 @@ class VerifierState:
         s.speculative = self.speculative
         s.dfs_depth = self.dfs_depth
         s.active_locks = self.active_locks
+        s.hist = list(self.hist)
         return s
 
     def all_regs(self) -> list[Reg]:
