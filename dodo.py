@@ -6,6 +6,7 @@ from bpfbuild.tasks import (  # noqa: F401
     task_headers,
     task_ide,
     task_load,
+    task_report,
     task_skel,
     task_unload,
     task_vmlinux,

@@ -13,13 +13,14 @@ from bpfbuild.config import load_config
 from bpfbuild.tasks.build import task_build, task_headers
 from bpfbuild.tasks.ide import task_ide
 from bpfbuild.tasks.kernel import task_load, task_unload
+from bpfbuild.tasks.report import task_report
 from bpfbuild.tasks.skel import task_skel, task_vmlinux
 
-__all__ = ["DEFAULT_TASKS", "doit_config", "task_build", "task_headers", "task_ide", "task_load", "task_skel",
+__all__ = ["DEFAULT_TASKS", "doit_config", "task_build", "task_headers", "task_ide", "task_load", "task_report", "task_skel",
            "task_unload", "task_vmlinux"]
 
 # What a bare `doit` runs, in order (`load`/`unload` need privileges: never by default).
-DEFAULT_TASKS = ["build", "ide", "skel"]
+DEFAULT_TASKS = ["build", "ide", "skel", "report"]
 
 
 def doit_config(root: Path | str = ".") -> dict[str, Any]:

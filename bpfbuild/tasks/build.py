@@ -165,7 +165,24 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
     tmp_cmd = cmd.with_name(cmd.name + ".tmp")
     tmp_cmd.write_text(json.dumps({**record, "deps": _snapshot(deps)}, indent=1) + "\n")
     os.replace(tmp_cmd, cmd)
+    _record_programs(prog)
     return None
+
+
+def _record_programs(prog: ProgramSource) -> None:
+    """What the object holds (for the summary): read once, right after the compile."""
+    from bpfbuild.obj.loader import load_object_file
+    from bpfbuild.tasks.report import write_result
+
+    try:
+        spec = load_object_file(prog.object)
+    except BpfBuildError as exc:
+        sys.stdout.write(f"{prog.object}: warning: cannot read the object: {exc.message}\n")
+        write_result(prog.object.parent, prog.name, "build", {"programs": [], "error": exc.message})
+        return
+    write_result(prog.object.parent, prog.name, "build", {"programs": [
+        {"name": p.name, "section": p.section, "type": p.prog_type.name.lower() if p.prog_type else "unknown",
+         "insns": p.slot_count} for p in spec.programs]})
 
 
 def _fail(message: str) -> TaskFailed:
