@@ -1,15 +1,6 @@
 """bpfbuild's doit tasks: `doit` builds everything; `doit list` shows the tasks."""
 
-from bpfbuild.tasks import (  # noqa: F401
-    doit_config,
-    task_build,
-    task_headers,
-    task_ide,
-    task_load,
-    task_report,
-    task_skel,
-    task_unload,
-    task_vmlinux,
-)
+from bpfbuild.tasks import *  # noqa: F403  (every task_* generator)
+from bpfbuild.tasks import doit_config
 
 DOIT_CONFIG = doit_config()
