@@ -23,6 +23,7 @@ __all__ = [
     "ObjectError",
     "ProgramError",
     "SkelError",
+    "SpecError",
     "ToolchainError",
     "VMError",
 ]
@@ -52,6 +53,21 @@ class BpfBuildError(Exception):
 
 class ConfigError(BpfBuildError):
     """Invalid ``[tool.bpfbuild]`` configuration or command-line option."""
+
+
+class SpecError(ConfigError):
+    """A test spec (``programs/<name>.test.toml``) or emulator input that cannot be used:
+    bad TOML, an unknown key, a value of the wrong type.  ``location`` points into the spec."""
+
+    def __init__(self, message: str, *, location: SourceLocation | None = None,
+                 file: str | None = None) -> None:
+        super().__init__(message, file=file if file is not None else location.file if location else None)
+        self.location = location
+
+    def __str__(self) -> str:
+        if self.location is not None:
+            return f"{self.location}: error: {self.message}"
+        return f"{self.file}: error: {self.message}" if self.file else self.message
 
 
 class ToolchainError(BpfBuildError):

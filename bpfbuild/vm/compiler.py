@@ -24,6 +24,15 @@ linkage (see :class:`bpfbuild.vm.machine.Linkage`) must provide:
 ``ld_abs(size, offset)``      legacy packet load: the value, or None (the program returns 0)
 ``fault(exc, regs, frame)``   the VMError for an exception raised in a frame
 ``trap(message)``             raise a fault with that message (used for bad jumps etc.)
+``last_exit``                 ``list`` of two: every ``exit`` stores its pc and the linkage
+                              there, so a run knows which instruction ended it
+
+A *traced* translation (``compile_program(insns, trace=True)``, cached separately) also
+calls the linkage's hooks with the eleven registers as a tuple: ``trace_entry(pc, regs)``
+when a function starts, ``trace_call(pc, regs)`` before a bpf-to-bpf call or callx,
+``trace_after(pc, regs)`` after every other non-jump instruction (and after calls return),
+``trace_before(pc, regs)`` before a jump, an ``exit`` or a tail call.  The plain translation
+has none of these, so tracing costs nothing when it is off.
 
 Semantics are those of the Linux 6.18 kernel where RFC 9669 leaves room (see DESIGN.md):
 division by zero gives 0, modulo by zero leaves the dividend (32-bit: zero-extended), signed
@@ -271,10 +280,14 @@ def _function_blocks(slots: Sequence[Instruction | None], entry: int) -> dict[in
 
 # --- code generation ---------------------------------------------------------------------
 
+_ALL_REGS = "(" + ", ".join(_REGS) + ")"
+
+
 class _Emitter:
-    def __init__(self) -> None:
+    def __init__(self, trace: bool = False) -> None:
         self.lines: list[str] = []
         self.pcs: list[int] = [-1]  # line numbers are 1-based
+        self.trace = trace
 
     def emit(self, indent: int, text: str, pc: int = -1) -> None:
         self.lines.append("    " * indent + text)
@@ -501,8 +514,10 @@ def _terminator(em: _Emitter, ind: int, pc: int, insn: Instruction, slots: Seque
             return f"pc = {target}"
         return f"TRAP({_bad_target(slots, target)!r})"
 
+    if em.trace:
+        em.emit(ind, f"TB({pc}, {_ALL_REGS})", pc)
     if op == JmpOp.EXIT:
-        em.emit(ind, "B[0] = left; POP(); return r0", pc)
+        em.emit(ind, f"LX[0] = {pc}; LX[1] = L; B[0] = left; POP(); return r0", pc)
     elif op == JmpOp.JA:
         target = _jump_target(pc, insn)
         em.emit(ind, "continue" if self_loop and target == leader else goto(target), pc)
@@ -573,7 +588,7 @@ def _body(em: _Emitter, ind: int, pc: int, insn: Instruction, slots: Sequence[In
         else:
             em.emit(ind, f"r0 = LDABS({size}, ((r{insn.src} + {insn.imm}) & 0xffffffff ^ {_S32:#x}) - {_S32:#x})",
                     pc)
-        em.emit(ind, "if r0 is None: B[0] = left; POP(); return 0", pc)
+        em.emit(ind, f"if r0 is None: LX[0] = {pc}; LX[1] = L; B[0] = left; POP(); return 0", pc)
     elif insn.opcode == (InsnClass.JMP | JmpOp.CALL):
         if insn.src == PseudoCall.HELPER:
             uses.helpers.add(insn.imm)
@@ -611,7 +626,12 @@ def _block(em: _Emitter, ind: int, leader: int, pcs: list[int], slots: Sequence[
     for pc in body:
         insn = slots[pc]
         assert insn is not None
+        if em.trace and (insn.opcode == (InsnClass.JMP | JmpOp.CALL | Source.X) or (
+                insn.opcode == (InsnClass.JMP | JmpOp.CALL) and insn.src == PseudoCall.CALL)):
+            em.emit(ind, f"TC({pc}, {_ALL_REGS})", pc)
         _body(em, ind, pc, insn, slots, uses)
+        if em.trace:
+            em.emit(ind, f"TA({pc}, {_ALL_REGS})", pc)
     if terminated:
         _terminator(em, ind, last_pc, last, slots, leader, self_loop)
         if self_loop and last.opcode & 0xF0 == JmpOp.JA:
@@ -646,6 +666,8 @@ def _function(em: _Emitter, entry: int, slots: Sequence[Instruction | None], use
     em.emit(1, f"def f{entry}(r1=0, r2=0, r3=0, r4=0, r5=0):")
     em.emit(2, "r0 = r6 = r7 = r8 = r9 = a = t = m = o = 0")
     em.emit(2, "r10 = PUSH(); left = B[0]" + (f"; mg = {MAY_GOTO_LOOPS}" if may_goto else ""))
+    if em.trace:
+        em.emit(2, f"TE({entry}, {_ALL_REGS})")
     em.emit(2, f"pc = {entry}")
     em.emit(2, "try:")
     em.emit(3, "while True:")
@@ -654,19 +676,21 @@ def _function(em: _Emitter, entry: int, slots: Sequence[Instruction | None], use
     em.emit(3, f"raise FAULT(e, (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10), {entry})")
 
 
-def _generate(insns: tuple[Instruction, ...]) -> tuple[str, list[int], list[int]]:
+def _generate(insns: tuple[Instruction, ...], trace: bool = False) -> tuple[str, list[int], list[int]]:
     slots = _slots(insns)
     entries = _entries(slots) if slots else []
     em = _Emitter()
     uses = _Uses(set(), {})
-    body = _Emitter()
+    body = _Emitter(trace)
     body.pcs = []
     for entry in entries:
         _function(body, entry, slots, uses)
     em.emit(0, "def factory(L):")
     em.emit(1, "M = L.readable; W = L.writable; B = L.budget; PUSH = L.push_frame; POP = L.pop_frame")
     em.emit(1, "FAULT = L.fault; TRAP = L.trap; BUDGET = L.out_of_budget; CODE = L.code_base")
-    em.emit(1, "CALLX = L.callx; TAIL = L.tail_call; LDABS = L.ld_abs")
+    em.emit(1, "CALLX = L.callx; TAIL = L.tail_call; LDABS = L.ld_abs; LX = L.last_exit")
+    if trace:
+        em.emit(1, "TE = L.trace_entry; TA = L.trace_after; TB = L.trace_before; TC = L.trace_call")
     for helper in sorted(uses.helpers):
         em.emit(1, f"{_helper_var(helper)} = L.helper({helper})")
     for pc, insn in sorted(uses.pseudo.items()):
@@ -678,13 +702,14 @@ def _generate(insns: tuple[Instruction, ...]) -> tuple[str, list[int], list[int]
 
 
 @functools.lru_cache(maxsize=512)
-def compile_program(insns: tuple[Instruction, ...]) -> CompiledProgram:
+def compile_program(insns: tuple[Instruction, ...], trace: bool = False) -> CompiledProgram:
     """Translate ``insns`` (a whole program with its subprograms) to Python, once.
 
     The result is cached per instruction tuple, so loading the same program again costs a
     dictionary lookup.  An empty program compiles to a factory with no functions.
+    ``trace=True`` gives the translation that calls the linkage's trace hooks.
     """
-    source, pcs, entries = _generate(insns)
+    source, pcs, entries = _generate(insns, trace)
     namespace = _runtime_globals()
     code = compile(source, f"<bpf program, {len(insns)} insns>", "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source

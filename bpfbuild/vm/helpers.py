@@ -255,6 +255,16 @@ def get_current_cgroup_id(rt: Runtime, *_: int) -> int:
     return rt.session.cgroup_id
 
 
+def get_current_task(rt: Runtime, *_: int) -> int:
+    """The session's ``current_task`` address: what a program reads through it comes from
+    the session's ``kernel_memory`` (bpf_probe_read_kernel, CO-RE reads)."""
+    return rt.session.current_task
+
+
+def get_current_task_btf(rt: Runtime, *_: int) -> int:
+    return rt.session.current_task
+
+
 # --- probe_read ----------------------------------------------------------------------------
 
 def _probe(rt: Runtime, dst: int, size: int, src: int, user: bool | None) -> int:
@@ -647,7 +657,7 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     trace_printk, trace_vprintk, snprintf,
     ktime_get_ns, ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns, jiffies64, get_prandom_u32,
     get_smp_processor_id, get_numa_node_id, get_current_pid_tgid, get_current_uid_gid,
-    get_current_comm, get_current_cgroup_id,
+    get_current_comm, get_current_cgroup_id, get_current_task, get_current_task_btf,
     probe_read, probe_read_kernel, probe_read_user, probe_read_str, probe_read_kernel_str,
     probe_read_user_str,
     ringbuf_output, ringbuf_reserve, ringbuf_submit, ringbuf_discard, ringbuf_query, perf_event_output,

@@ -41,7 +41,8 @@ from bpfbuild.vm.maps import MAX_TAIL_CALLS, ArrayMap, Map, MapInMap, ProgArray
 from bpfbuild.vm.memory import OFFSET_MASK, REGION_SHIFT, Memory, Region, RegionKind, Trap
 from bpfbuild.vm.session import Session
 
-__all__ = ["DEFAULT_BUDGET", "LoadedProgram", "Machine", "ProgramLike", "RunResult", "Runtime", "run_bytecode"]
+__all__ = ["DEFAULT_BUDGET", "LoadedProgram", "Machine", "ProgramLike", "RunResult", "Runtime", "Tracer",
+           "run_bytecode"]
 
 #: Instructions one run may execute before it is stopped (a runaway loop).
 DEFAULT_BUDGET = 1_000_000
@@ -80,6 +81,11 @@ class RunResult:
     ctx: bytes | None = None
     meta: bytes | None = None
     redirect: tuple[Any, ...] | None = None
+    #: the program and pc of the ``exit`` that ended the run (after tail calls: the last
+    #: program's), and that instruction's source line when the object has line info
+    exit_program: str | None = None
+    exit_pc: int | None = None
+    exit_location: SourceLocation | None = None
 
     @property
     def retval32(self) -> int:
@@ -111,6 +117,10 @@ class Runtime:
         self.lines: list[str] = []
         self.redirect: tuple[Any, ...] | None = None
         self.ring_records: dict[int, Any] = {}
+        #: [pc, linkage] of the last ``exit`` executed (set by the translated code)
+        self.last_exit: list[Any] = [None, None]
+        #: receives the trace hooks' events while a traced run is under way
+        self.tracer: Tracer | None = None
 
     # --- frames ---------------------------------------------------------------------------
 
@@ -143,6 +153,7 @@ class Runtime:
         self.tail_calls = 0
         self.lines = []
         self.redirect = None
+        self.last_exit[0] = self.last_exit[1] = None
 
     # --- calls ----------------------------------------------------------------------------
 
@@ -182,7 +193,7 @@ class Runtime:
         target = m.get(index)
         if target is None:
             return None
-        entry: Callable[..., int] = target.entry
+        entry: Callable[..., int] = target.traced_entry if self.tracer is not None else target.entry
         return entry
 
     def ld_abs(self, size: int, offset: int) -> int | None:
@@ -254,12 +265,37 @@ def _missing_helper(ident: int) -> Callable[..., int]:
 _MEMORY_ERRORS = (KeyError, IndexError, TypeError, struct.error)
 
 
+class _TracerFailed(BaseException):
+    """Carries an exception of the tracer out of a traced run (not an Exception, so the
+    translated code's fault handler lets it through)."""
+
+    def __init__(self, exc: Exception) -> None:
+        super().__init__(exc)
+        self.exc = exc
+
+
+class Tracer(Protocol):
+    """What a traced run reports to (see :class:`bpfbuild.vm.trace.Trace`): one call per
+    event, with the linkage of the program it happened in and the registers r0..r10."""
+
+    def entry(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+
+    def call(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+
+    def after(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+
+    def before(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+
+
 class Linkage:
     """One program's bindings (see :mod:`bpfbuild.vm.compiler` for what the code uses)."""
 
     def __init__(self, rt: Runtime, compiled: CompiledProgram, name: str, maps: Sequence[Map],
-                 locate: Callable[[int], SourceLocation | None] | None) -> None:
+                 locate: Callable[[int], SourceLocation | None] | None,
+                 line_text: Callable[[int], str | None] | None = None) -> None:
         self.rt = rt
+        self.line_text = line_text
+        self.last_exit = rt.last_exit
         self.compiled = compiled
         self.name = name
         self.maps = tuple(maps)
@@ -276,6 +312,41 @@ class Linkage:
 
     def helper(self, ident: int) -> Callable[..., int]:
         return self.rt.helper(ident)
+
+    # trace hooks (only a traced translation calls them); what the tracer raises (a
+    # closed pipe, Ctrl-C) passes through the program's fault handling unchanged
+    def _trace(self, event: str, pc: int, regs: tuple[int, ...]) -> None:
+        tracer = self.rt.tracer
+        if tracer is None:
+            return
+        try:
+            getattr(tracer, event)(self, pc, regs)
+        except Exception as exc:
+            raise _TracerFailed(exc) from exc
+
+    def trace_entry(self, pc: int, regs: tuple[int, ...]) -> None:
+        self._trace("entry", pc, regs)
+
+    def trace_call(self, pc: int, regs: tuple[int, ...]) -> None:
+        self._trace("call", pc, regs)
+
+    def trace_after(self, pc: int, regs: tuple[int, ...]) -> None:
+        self._trace("after", pc, regs)
+
+    def trace_before(self, pc: int, regs: tuple[int, ...]) -> None:
+        self._trace("before", pc, regs)
+
+    def source_location(self, pc: int) -> SourceLocation | None:
+        """The source line of ``pc``; for compiler-made code at line 0, the nearest line before."""
+        if self.locate is None:
+            return None
+        for at in range(pc, -1, -1):
+            loc = self.locate(at)
+            if loc is None:
+                return None
+            if loc.line:
+                return loc
+        return None
 
     @staticmethod
     def trap(message: str) -> int:
@@ -326,7 +397,7 @@ class Linkage:
             what = f"internal emulator error: {type(exc).__name__}: {exc}"
         text = f"`{insn}`" if insn is not None else "?"
         regs_text = " ".join(f"r{i}={v:#x}" for i, v in enumerate(regs))
-        location = self.locate(pc) if self.locate is not None and pc >= 0 else None
+        location = self.source_location(pc) if pc >= 0 else None
         where = f"insn {pc} " if location is not None else ""
         err = VMError(f"{where}{text}: {what} [{regs_text}]", pc=pc if pc >= 0 else None,
                       location=location)
@@ -362,6 +433,7 @@ class LoadedProgram:
     compiled: CompiledProgram
     linkage: Linkage
     functions: dict[int, Callable[..., int]]
+    _traced: dict[int, Callable[..., int]] | None = None
 
     @property
     def entry(self) -> Callable[..., int]:
@@ -370,8 +442,22 @@ class LoadedProgram:
             raise VMError(f"program {self.name} is empty")
         return fn
 
+    @property
+    def traced_entry(self) -> Callable[..., int]:
+        """The entry of the traced translation (linked on first use)."""
+        if self._traced is None:
+            link = self.linkage
+            compiled = compile_program(self.insns, trace=True)
+            traced = Linkage(link.rt, compiled, self.name, link.maps, link.locate, link.line_text)
+            self._traced = compiled.factory(traced)
+            link.rt.code[traced.code_base >> REGION_SHIFT] = self._traced
+        fn = self._traced.get(0)
+        if fn is None:
+            raise VMError(f"program {self.name} is empty")
+        return fn
+
     def source_location(self, pc: int) -> SourceLocation | None:
-        return self.linkage.locate(pc) if self.linkage.locate is not None else None
+        return self.linkage.source_location(pc)
 
 
 class Machine:
@@ -411,12 +497,19 @@ class Machine:
     def load_program(self, program: ProgramLike, *, maps: Sequence[Map] = ()) -> LoadedProgram:
         """Load an object's program (``bpfbuild.obj.Program``): its instructions as relocated,
         map ``ld_imm64`` immediates indexing ``maps``, source lines from its line info."""
+        line_at = getattr(program, "line_at", None)
+
+        def line_text(pc: int) -> str | None:
+            rec = line_at(pc) if line_at is not None else None
+            return rec.line_text if rec is not None else None
+
         return self.load(program.insns, name=program.name, prog_type=program.prog_type, maps=maps,
-                         locate=program.source_location)
+                         locate=program.source_location, line_text=line_text if line_at is not None else None)
 
     def load(self, insns: Sequence[Instruction] | bytes, *, name: str = "prog",
              prog_type: ProgType | int | None = None, maps: Sequence[Map] = (),
-             locate: Callable[[int], SourceLocation | None] | None = None) -> LoadedProgram:
+             locate: Callable[[int], SourceLocation | None] | None = None,
+             line_text: Callable[[int], str | None] | None = None) -> LoadedProgram:
         """Load instructions (or their bytes) under ``name``; map references are indexes
         into ``maps``.  Translation is cached, so loading the same code again is cheap."""
         if isinstance(insns, (bytes, bytearray, memoryview)):
@@ -426,7 +519,7 @@ class Machine:
                 raise VMError(f"program {name}: {exc.message}", pc=exc.pc) from None
         ptype = ProgType(prog_type) if prog_type is not None else None
         compiled = compile_program(tuple(insns))
-        link = Linkage(self.runtime, compiled, name, maps, locate)
+        link = Linkage(self.runtime, compiled, name, maps, locate, line_text)
         functions = compiled.factory(link)
         self.runtime.code[link.code_base >> REGION_SHIFT] = functions
         loaded = LoadedProgram(name, ptype, tuple(insns), compiled, link, functions)
@@ -446,11 +539,13 @@ class Machine:
 
     def run(self, program: str | LoadedProgram | None = None, ctx: Context | None = None, *,
             packet: bytes | None = None, args: Sequence[int] | None = None,
-            budget: int | None = None) -> RunResult:
+            budget: int | None = None, trace: Tracer | None = None) -> RunResult:
         """Run a program once.
 
         The context is ``ctx`` if given, else the program type's default context built from
-        ``packet`` / ``args`` (see :func:`bpfbuild.vm.context.context_for`).
+        ``packet`` / ``args`` (see :func:`bpfbuild.vm.context.context_for`).  With ``trace``
+        (e.g. a :class:`bpfbuild.vm.trace.Trace`) the run uses the traced translation and
+        reports every executed instruction to it.
         """
         prog = program if isinstance(program, LoadedProgram) else self.program(program)
         if ctx is None:
@@ -463,12 +558,21 @@ class Machine:
         except Trap as exc:
             raise VMError(f"program {prog.name}: bad context: {exc.message}") from None
         rt.state = state
+        rt.tracer = trace
         try:
-            r0 = prog.entry(state.ctx_addr)
+            entry = prog.traced_entry if trace is not None else prog.entry
+            try:
+                r0 = entry(state.ctx_addr)
+            except _TracerFailed as failed:
+                raise failed.exc from None
+            exit_pc, exit_link = rt.last_exit
+            location = exit_link.source_location(exit_pc) if exit_link is not None else None
             return RunResult(retval=r0 & _M64, printk=tuple(rt.lines), steps=limit - rt.budget[0],
                              packet=state.packet_out(), ctx=state.ctx_out(), meta=state.meta_out(),
-                             redirect=rt.redirect)
+                             redirect=rt.redirect, exit_program=exit_link.name if exit_link else None,
+                             exit_pc=exit_pc, exit_location=location)
         finally:
+            rt.tracer = None
             self._end_run(state)
 
     def _end_run(self, state: ContextState) -> None:

@@ -20,6 +20,8 @@ input                       used by
 ``cpu``, ``nr_cpus``        bpf_get_smp_processor_id, per-CPU maps, BPF_F_CURRENT_CPU
 ``numa_node``               bpf_get_numa_node_id
 ``seed``                    bpf_get_prandom_u32 (a seeded generator)
+``current_task``            bpf_get_current_task(_btf): the address of the current task_struct
+                            (what lies there is whatever ``kernel_memory`` says)
 ``kernel_memory``           bpf_probe_read_kernel*, %s of kernel pointers: {address: bytes}
 ``user_memory``             bpf_probe_read_user*: {address: bytes}
 ``kptr_restrict``           how %pK prints (0: hashed like %p, 1: raw, 2: zeros)
@@ -37,9 +39,12 @@ from bpfbuild.errors import VMError
 from bpfbuild.vm.maps import Map, MapSpecLike, create_map
 from bpfbuild.vm.memory import Memory
 
-__all__ = ["Session"]
+__all__ = ["DEFAULT_CURRENT_TASK", "Session"]
 
 _M64 = (1 << 64) - 1
+#: where the emulated ``current`` task_struct lives by default (a direct-map kernel address;
+#: nothing is readable there unless ``kernel_memory`` puts bytes at it)
+DEFAULT_CURRENT_TASK = 0xFFFF888000A00000
 
 
 class _SimpleSpec:
@@ -95,7 +100,7 @@ class Session:
                  pid: int = 4242, tgid: int | None = None, uid: int = 1000, gid: int = 1000,
                  comm: str = "bpfbuild", time_ns: int = 1_000_000_000, time_step_ns: int = 1000,
                  boot_offset_ns: int = 0, tai_offset_ns: int = 37_000_000_000, hz: int = 250,
-                 cgroup_id: int = 1, kptr_restrict: int = 0,
+                 cgroup_id: int = 1, kptr_restrict: int = 0, current_task: int = DEFAULT_CURRENT_TASK,
                  kernel_memory: Mapping[int, bytes] | None = None,
                  user_memory: Mapping[int, bytes] | None = None) -> None:
         if not 0 <= cpu < nr_cpus:
@@ -121,6 +126,7 @@ class Session:
         self.tai_offset_ns = tai_offset_ns
         self.hz = hz
         self.cgroup_id = cgroup_id
+        self.current_task = current_task & _M64
         self.kptr_restrict = kptr_restrict
         self.pointer_hash_key = repr(seed).encode()[:64]
         self.kernel_memory = _FakeMemory(kernel_memory)

@@ -12,8 +12,10 @@ import errno
 import os
 import platform
 import struct
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +162,60 @@ def kernel() -> Iterator[Kernel]:
         yield k
     finally:
         k.close_all()
+
+
+# --- programs/ compiled once per session (specs, API, CLI, trace and fuzz tests) ------------
+
+REPO = Path(__file__).resolve().parents[2]
+PROGRAMS = REPO / "programs"
+
+
+class Compiler:
+    """Compiles BPF C with the compiler bpfbuild discovers (clang, or zig's clang)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        from bpfbuild.errors import BpfBuildError
+        from bpfbuild.toolchain.discover import discover, include_set
+
+        self.out_dir = out_dir
+        try:
+            self.compiler = discover(cache_file=out_dir / ".toolchain.json")
+        except BpfBuildError as exc:
+            pytest.skip(f"no BPF compiler: {exc}")
+        includes = include_set(self.compiler, out_dir / "include")
+        if includes.libbpf != "system":
+            pytest.skip("needs libbpf's headers (bpf/bpf_helpers.h) installed")
+        self.include_flags = includes.flags
+
+    def __call__(self, source: Path, name: str | None = None, *, extra: Sequence[str] = ()) -> Path:
+        from bpfbuild.toolchain.flags import compile_argv
+
+        obj = self.out_dir / (name or source.name.replace(".bpf.c", ".bpf.o"))
+        argv = compile_argv(self.compiler, source, obj, include_flags=self.include_flags,
+                            include_dirs=[str(source.parent)], cflags=list(extra))
+        res = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if res.returncode:
+            raise AssertionError(f"cannot compile {source}:\n{res.stderr}")
+        return obj
+
+
+@pytest.fixture(scope="session")
+def compile_bpf(tmp_path_factory: pytest.TempPathFactory) -> Compiler:
+    return Compiler(tmp_path_factory.mktemp("vm-programs"))
+
+
+@pytest.fixture(scope="session")
+def program_objects(compile_bpf: Compiler) -> dict[str, Path]:
+    """programs/*.bpf.c compiled (core_task with its own two-field task_struct), by name."""
+    out = {}
+    for src in sorted(PROGRAMS.glob("*.bpf.c")):
+        name = src.name[: -len(".bpf.c")]
+        flags = ["-DCORE_TASK_NO_VMLINUX"] if name == "core_task" else []
+        out[name] = compile_bpf(src, extra=flags)
+    return out
+
+
+@pytest.fixture(scope="session")
+def program_specs() -> dict[str, Path]:
+    """programs/<name>.test.toml by program name."""
+    return {p.name[: -len(".test.toml")]: p for p in sorted(PROGRAMS.glob("*.test.toml"))}
