@@ -83,3 +83,23 @@ def test_clangd_understands_the_bpf_target(project):
     bad = subprocess.run(["clangd", "--check=programs/hello.bpf.c"], cwd=project.root,
                          capture_output=True, text=True, timeout=120)
     assert "XDP_PAS" in bad.stderr and "undeclared identifier" in bad.stderr
+
+
+def test_matchers_catch_a_failing_test_spec(project):
+    """A spec expectation that does not hold: the error points at the expectation in the spec, with a note
+    at the source line of the last instruction the program executed."""
+    from pathlib import Path
+
+    spec = Path(__file__).resolve().parents[2] / "programs" / "hello.test.toml"
+    text = spec.read_text().replace("expect.globals = { counter = 3 }", "expect.globals = { counter = 4 }")
+    (project.root / "programs" / "hello.test.toml").write_text(text)
+    res = project.doit("test", check=False)
+    assert res.returncode != 0
+    found = [m for m in map(_match, (res.stdout + res.stderr).splitlines()) if m]
+    errors = [m for m in found if m["severity"] == "error"]
+    notes = [m for m in found if m["severity"] == "note"]
+    assert errors and errors[0]["file"] == "programs/hello.test.toml"
+    key_line = next(i for i, line in enumerate(text.splitlines(), 1) if "counter = 4" in line)
+    assert int(errors[0]["line"]) == key_line and errors[0]["column"] == "1"
+    assert "expected 4, got 3" in errors[0]["message"]
+    assert notes and notes[0]["file"] == "programs/hello.bpf.c" and notes[0]["line"] == "11"
