@@ -16,12 +16,13 @@ from bpfbuild.tasks.kernel import task_load, task_unload
 from bpfbuild.tasks.report import task_report
 from bpfbuild.tasks.skel import task_skel, task_vmlinux
 from bpfbuild.tasks.test import task_test
+from bpfbuild.tasks.verify import task_verify
 
 __all__ = ["DEFAULT_TASKS", "doit_config", "task_build", "task_headers", "task_ide", "task_load", "task_report", "task_skel",
-           "task_test", "task_unload", "task_vmlinux"]
+           "task_test", "task_unload", "task_verify", "task_vmlinux"]
 
 # What a bare `doit` runs, in order (`load`/`unload` need privileges: never by default).
-DEFAULT_TASKS = ["build", "ide", "test", "skel", "report"]
+DEFAULT_TASKS = ["build", "verify", "ide", "test", "skel", "report"]
 
 
 def doit_config(root: Path | str = ".") -> dict[str, Any]:

@@ -16,7 +16,7 @@ __all__ = ["read_result", "report_rows", "task_report", "write_result"]
 
 RESULTS_DIR = ".results"
 #: The stages the summary waits for (the default doit chain).
-STAGES = ["build", "test", "skel"]
+STAGES = ["build", "verify", "test", "skel"]
 
 
 def _result_path(build_dir: Path, program: str, stage: str) -> Path:

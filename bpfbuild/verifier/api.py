@@ -10,7 +10,7 @@ from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.location import SourceLocation
 from bpfbuild.verifier.cfg import RawSlot, check_structure
-from bpfbuild.verifier.env import LineInfo, Env, Options
+from bpfbuild.verifier.env import Env, LineInfo, Options
 from bpfbuild.verifier.explore import check_max_stack_depth, do_check, initial_state
 from bpfbuild.verifier.log import VerifierLog
 from bpfbuild.verifier.report import Diagnostic, Report, explain

@@ -261,9 +261,8 @@ def bounds_sane(reg: Bounded) -> bool:
     if reg.umin > reg.umax or reg.smin > reg.smax or reg.u32_min > reg.u32_max or reg.s32_min > reg.s32_max:
         return False
     v, m = reg.var_off
-    if not m:
-        if reg.umin != v or reg.umax != v or reg.smin != s64(v) or reg.smax != s64(v):
-            return False
+    if not m and (reg.umin != v or reg.umax != v or reg.smin != s64(v) or reg.smax != s64(v)):
+        return False
     if not m & U32_MAX:
         v32 = v & U32_MAX
         if reg.u32_min != v32 or reg.u32_max != v32 or reg.s32_min != s32(v32) or reg.s32_max != s32(v32):
@@ -670,7 +669,7 @@ def adjust_scalar(op: int, alu32: bool, dst: Bounded, src: Bounded) -> bool:
 class _Const:
     """A throw-away bounded value (the kernel's fake_reg)."""
 
-    __slots__ = ("var_off", "smin", "smax", "umin", "umax", "s32_min", "s32_max", "u32_min", "u32_max")
+    __slots__ = ("s32_max", "s32_min", "smax", "smin", "u32_max", "u32_min", "umax", "umin", "var_off")
 
     def __init__(self, value: int) -> None:
         mark_known(self, value)
@@ -759,6 +758,9 @@ def is_scalar_branch_taken(r1: Bounded, r2: Bounded, op: int, jmp32: bool) -> in
             eq = op == JmpOp.JEQ
             if not t1.mask and not t2.mask:
                 return int((t1.value == t2.value) == eq)
+            known = ~t1.mask & ~t2.mask
+            if t1.value & known != t2.value & known:  # tnum_overlap(): known bits disagree
+                return int(not eq)
             if umin1 > umax2 or umax1 < umin2 or smin1 > smax2 or smax1 < smin2:
                 return int(not eq)
             if not jmp32 and (r1.u32_min > r2.u32_max or r1.u32_max < r2.u32_min

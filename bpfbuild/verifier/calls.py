@@ -26,8 +26,8 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import transfer
-from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync
+from bpfbuild.verifier import precision, transfer
+from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.checks import (
     Access,
     check_map_access_type,
@@ -141,6 +141,7 @@ class CallMeta:
     mem_size: int = 0
     msize_max_value: int = 0
     subprogno: int = -1
+    const_map_key: int = -1
     stack_writes: list[tuple[int, int, int, bool]] = field(default_factory=list)   # regno, min, max, raw
 
 
@@ -181,6 +182,10 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             raise env.error("kernel subsystem misconfigured verifier")
         if m.rdonly_prog and func_id in _RDONLY_FORBIDDEN:  # type: ignore[attr-defined]
             raise env.error("write into map forbidden")
+    if func_id == _TAIL_CALL:
+        key = regs[3]
+        if key.is_const and key.var_off.value < meta.map.max_entries:  # type: ignore[union-attr]
+            precision.mark_chain_precision(env, st, 3)
     # --- effects ---
     for regno, lo, hi, raw in meta.stack_writes:
         reg = regs[regno]
@@ -204,6 +209,9 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         case 164:  # for_each_map_elem
             callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
         case 181:  # loop
+            if regs[4].is_null:
+                precision.mark_chain_precision(env, st, 4)
+            precision.mark_chain_precision(env, st, 1)
             frame = st.frames[-1]
             if frame.callback_depth < regs[1].umax:
                 callback = _push_callback(env, st, meta, _set_loop_callback_state)
@@ -218,7 +226,9 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
     r0 = regs[0]
     ret = proto.ret
     flags = 0
-    if ret.maybe_null:
+    if ret.maybe_null and not (func_id == 1 and meta.map is not None
+                               and meta.map.map_type in (2, 6)  # type: ignore[attr-defined]
+                               and 0 <= meta.const_map_key < meta.map.max_entries):  # type: ignore[attr-defined]
         flags |= _F.PTR_MAYBE_NULL
     if TypeFlag.MEM_RINGBUF in ret.flags:
         flags |= _F.MEM_RINGBUF
@@ -317,8 +327,7 @@ def check_helper_args(env: Env, st: VerifierState, proto: FuncProto) -> CallMeta
     if meta.raw_regno:
         reg = st.frames[-1].regs[meta.raw_regno]
         if reg.type == _T.PTR_TO_STACK:
-            lo = reg.off + (reg.var_off.value if not reg.var_off.mask else reg.smin)
-            lo = lo - (1 << 64) if lo >> 63 else lo
+            lo = reg.off + (s64(reg.var_off.value) if not reg.var_off.mask else reg.smin)
             meta.stack_writes.append((meta.raw_regno, lo, lo + meta.raw_size, True))
     return meta
 
@@ -368,6 +377,8 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             if meta.map is None:
                 raise env.error("invalid map_ptr to access map->key")
             _check_helper_mem_access(env, st, regno, meta.map.key_size, Access.READ, False, meta, False)  # type: ignore[attr-defined]
+            if meta.map.map_type in (2, 6):  # type: ignore[attr-defined]  # ARRAY, PERCPU_ARRAY
+                meta.const_map_key = _constant_map_key(env, st, reg, meta.map.key_size)  # type: ignore[attr-defined]
         case ArgType.ARG_PTR_TO_MAP_VALUE:
             if arg.maybe_null and reg.is_null:
                 return
@@ -393,16 +404,55 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             zero_ok = base == ArgType.ARG_CONST_SIZE_OR_ZERO
             check_mem_size_reg(env, reg, regno, zero_ok)
             _check_helper_mem_access(env, st, regno - 1, reg.umax, access, zero_ok, meta, raw)
+            precision.mark_chain_precision(env, st, regno)
         case ArgType.ARG_CONST_ALLOC_SIZE_OR_ZERO:
             if reg.var_off.mask:
                 raise env.error(f"R{regno} is not a known constant'")
             meta.mem_size = reg.var_off.value
+            precision.mark_chain_precision(env, st, regno)
         case ArgType.ARG_PTR_TO_CONST_STR:
             _check_reg_const_str(env, regno, reg)
         case _ if base in _NOT_MODELLED_ARGS:
             note = f"{base.value} arguments ({helper_log_name(meta.func_id)}) are not checked"
             if note not in env.notes:
                 env.notes.append(note)
+
+
+def _constant_map_key(env: Env, st: VerifierState, key: Reg, key_size: int) -> int:
+    """``get_constant_map_key``: the key's value when the stack holds a known constant there
+    (all-zero bytes, or a spilled constant of exactly the key's size); -1 otherwise."""
+    if not env.bpf_capable or key.type != _T.PTR_TO_STACK or key.var_off.mask:
+        return -1
+    frame = st.frames[key.frameno]
+    stack_off = key.off + s64(key.var_off.value)
+    slot = -stack_off - 1
+    spi, off = slot // 8, slot % 8
+    if spi >= len(frame.stack):
+        return -1
+    stype = frame.stack[spi].slot_type
+    zero = 0
+    i = off
+    while i >= 0 and stype[i] == 3:
+        zero += 1
+        i -= 1
+    if zero >= key_size:
+        return 0
+    if not frame.stack[spi].is_spilled_scalar:
+        return -1
+    spill = 0
+    i = off
+    while i >= 0 and stype[i] == 1:
+        spill += 1
+        i -= 1
+    if spill != key_size:
+        return -1
+    reg = frame.stack[spi].spilled_ptr
+    if reg.var_off.mask:
+        return -1
+    bt = precision.Backtrack(st.curframe)
+    bt.set_slot(key.frameno, spi)
+    precision.mark_chain_precision(env, st, -1, bt)
+    return reg.var_off.value
 
 
 def _check_func_arg_reg_off(env: Env, reg: Reg, regno: int, arg: Arg) -> None:
@@ -587,6 +637,7 @@ def prepare_func_exit(env: Env, st: VerifierState) -> int:
     if callee.in_callback_fn:
         if r0.type != _T.SCALAR_VALUE:
             raise env.error("R0 not a scalar value")
+        precision.mark_chain_precision(env, st, 0)
         lo, hi = callee.callback_ret_range
         if not (lo <= r0.smin and r0.smax <= hi):
             raise env.error(_invalid_scalar(r0, lo, hi, "At callback return", "R0"))
@@ -599,7 +650,20 @@ def prepare_func_exit(env: Env, st: VerifierState) -> int:
     st.frames.pop()
     if env.log.level >= 1:
         env.verbose(frame_str(st, caller) + "\n")
+    if callee.in_callback_fn:
+        prev = _find_prev_entry(env, st, next_pc)
+        if prev is not None:
+            precision.widen_imprecise_scalars(prev, st)
     return next_pc
+
+
+def _find_prev_entry(env: Env, cur: VerifierState, pc: int) -> VerifierState | None:
+    """An ancestor checkpoint of ``cur`` at ``pc`` (the previous iteration of a callback loop)."""
+    for e in env.explored.get(pc, ()):
+        old = e.state
+        if old.insn_idx == pc and old.branches and old.same_callsites(cur) and old.dfs_depth < cur.dfs_depth:
+            return old
+    return None
 
 
 def _invalid_scalar(reg: Reg, lo: int, hi: int, ctx: str, name: str) -> str:
@@ -640,6 +704,7 @@ def check_return_code(env: Env, st: VerifierState) -> None:
         return
     if r0.type != _T.SCALAR_VALUE:
         raise env.error(f"At program exit the register R0 is not a known value ({reg_type_str(r0.type)})")
+    precision.mark_chain_precision(env, st, 0)
     if not (rng.lo <= r0.smin and r0.smax <= rng.hi):
         raise env.error(_invalid_scalar(r0, rng.lo, rng.hi, "At program exit", "R0"))
 

@@ -20,8 +20,9 @@ from bpfbuild.isa.fields import InsnClass, JmpOp, Mode, PseudoCall, PseudoLoad, 
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.isa.opcodes import opcode_table
 from bpfbuild.verifier.env import Aux, Env, Subprog
+from bpfbuild.verifier.liveness import StackLiveness
 
-__all__ = ["RawSlot", "check_structure", "compute_stack_liveness", "stack_escapes"]
+__all__ = ["RawSlot", "check_structure"]
 
 RawSlot = tuple[int, int, int, int, int]   # code, dst, src, off, imm
 
@@ -74,7 +75,7 @@ def check_structure(env: Env, slots: Sequence[RawSlot]) -> None:
     env.aux = [Aux() for _ in range(len(slots))]
     _check_cfg(env)
     _compute_live_registers(env)
-    compute_stack_liveness(env)
+    env.stack_live = StackLiveness(env)
 
 
 def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
@@ -224,7 +225,8 @@ def _check_cfg(env: Env) -> None:
 
     def visit(t: int) -> int:
         insn = insns[t]
-        assert insn is not None
+        if insn is None:  # a jump into the second slot of an ld_imm64: its opcode 0 falls through
+            return push(t, t + 1, _FALLTHROUGH)
         code = insn.opcode
         if code == LD_IMM64_OPCODE and insn.src == PseudoLoad.FUNC:
             return visit_call(t, 2, True)
@@ -393,74 +395,3 @@ def _compute_live_registers(env: Env) -> None:
             live = live_in[pc]
             mask = "".join(str(r) if live & (1 << r) else "." for r in range(10))
             env.verbose(f"{pc:7d}: {mask} {insn_text(insns[pc], pc, env.maps)}\n")  # type: ignore[arg-type]
-
-
-def stack_escapes(env: Env, sp: Subprog) -> bool:
-    """Does the function use its frame pointer other than as the base of a load or store
-    (``r2 = r10``, storing r10)?  Then pointers to its stack may be anywhere and every slot is
-    kept; otherwise a slot is live exactly when a later fp-relative load may read it."""
-    for pc in range(sp.start, sp.end):
-        insn = env.insns[pc]
-        if insn is None:
-            continue
-        cls = insn.opcode & 0x07
-        if cls in (InsnClass.ALU, InsnClass.ALU64) and insn.opcode & 0x08 and insn.src == 10:
-            return True
-        if cls == InsnClass.STX and insn.src == 10:
-            return True
-    return False
-
-
-def compute_stack_liveness(env: Env) -> None:
-    """Per instruction, the stack slots (bit spi) of its own frame a later load may read.
-
-    Functions whose stack address escapes (:func:`stack_escapes`) keep every slot alive.
-    """
-    insns = env.insns
-    for sp in env.subprogs:
-        pcs = [pc for pc in range(sp.start, sp.end) if insns[pc] is not None]
-        if stack_escapes(env, sp):
-            for pc in pcs:
-                env.aux[pc].live_slots = -1
-            continue
-        use_kill: dict[int, tuple[int, int]] = {}
-        for pc in pcs:
-            insn = insns[pc]
-            assert insn is not None
-            cls = insn.opcode & 0x07
-            mode = insn.opcode & 0xE0
-            use = kill = 0
-            if cls == InsnClass.LDX and insn.src == 10:
-                use = _slots(insn.off, insn.access_size)
-            elif cls in (InsnClass.ST, InsnClass.STX) and insn.dst == 10:
-                if mode == Mode.ATOMIC:
-                    use = _slots(insn.off, insn.access_size)
-                elif insn.access_size == 8 and insn.off % 8 == 0 and -512 <= insn.off < 0:
-                    kill = _slots(insn.off, 8)
-            use_kill[pc] = (use, kill)
-        succ = {pc: [s for s in _successors(env, pc, insns[pc]) if sp.start <= s < sp.end]  # type: ignore[arg-type]
-                for pc in pcs}
-        live = {pc: 0 for pc in pcs}
-        changed = True
-        while changed:
-            changed = False
-            for pc in reversed(pcs):
-                out = 0
-                for s in succ[pc]:
-                    out |= live[s]
-                use, kill = use_kill[pc]
-                new = use | (out & ~kill)
-                if new != live[pc]:
-                    live[pc] = new
-                    changed = True
-        for pc in pcs:
-            env.aux[pc].live_slots = live[pc]
-
-
-def _slots(off: int, size: int) -> int:
-    """Bit mask of the stack slots (spi) bytes ``[fp+off, fp+off+size)`` touch."""
-    mask = 0
-    for byte in range(off, off + size):
-        if -512 <= byte < 0:
-            mask |= 1 << ((-byte - 1) // 8)
-    return mask

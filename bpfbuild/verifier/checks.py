@@ -75,6 +75,7 @@ class Load:
     reg: Reg | None = None
     ptr_kind: RegKind | None = None
     narrow_fill: bool = False
+    spill_slot: tuple[int, int] | None = None   # (frameno, spi) of a register fill
 
 
 _UNKNOWN = Load(LoadKind.UNKNOWN)
@@ -260,13 +261,9 @@ def check_map_access_type(env: Env, reg: Reg, off: int, size: int, access: Acces
 
 def check_stack_access_within_bounds(env: Env, st: VerifierState, regno: int, reg: Reg, off: int,
                                      size: int, helper: bool, access: Access) -> int:
-    """Returns the lowest offset touched (the stack must grow to ``-min_off``)."""
-    if helper:
-        extra = " indirect access to"
-    elif access is Access.READ:
-        extra = " read from"
-    else:
-        extra = " write to"
+    """Returns the lowest offset touched (the stack must grow to ``-min_off``).  Helpers'
+    accesses are worded by their direction, like the instruction's own (Linux 6.12+)."""
+    extra = " read from" if access is Access.READ else " write to"
     if not reg.var_off.mask:
         min_off = s64(reg.var_off.value) + off
         max_off = min_off + size
@@ -289,6 +286,12 @@ def check_stack_access_within_bounds(env: Env, st: VerifierState, regno: int, re
     return min_off
 
 
+def _mark_read(env: Env, st: VerifierState, frame: FuncState, spi: int) -> None:
+    """``bpf_mark_stack_read``: the current instruction may read slot ``spi`` of ``frame``."""
+    assert env.stack_live is not None
+    env.stack_live.mark_read(st, frame.frameno, env.insn_idx, 1 << spi)
+
+
 def _slot_index(frame: FuncState, byte_off: int) -> tuple[int, int]:
     slot = -byte_off - 1
     return slot // 8, slot % 8
@@ -299,6 +302,8 @@ def check_stack_read_fixed_off(env: Env, st: VerifierState, frame: FuncState, of
     """``check_stack_read_fixed_off``: ``off`` includes the register's offsets."""
     slot = -off - 1
     spi = slot // 8
+    env.scratched_slots.add(spi)
+    _mark_read(env, st, frame, spi)
     if spi >= len(frame.stack):
         # never written: all STACK_INVALID (allowed only with allow_uninit_stack, bounds checked)
         if not env.allow_uninit_stack:
@@ -317,10 +322,12 @@ def check_stack_read_fixed_off(env: Env, st: VerifierState, frame: FuncState, of
             if reg.type != RegType.SCALAR_VALUE:
                 env.verbose_linfo(env.insn_idx)
                 raise env.error("invalid size of register fill")
+            slot_id = (frame.frameno, spi)
             if not want_value:
                 return _NONE
             if size <= spill_size and _narrow_access_ok(off, size, spill_size):
-                return Load(LoadKind.FILL, reg=reg.copy(), narrow_fill=_reg_width(reg) > size * 8)
+                return Load(LoadKind.FILL, reg=reg.copy(), narrow_fill=_reg_width(reg) > size * 8,
+                            spill_slot=slot_id)
             spill_cnt = zero_cnt = 0
             for i in range(size):
                 t = stype[(slot - i) % 8]
@@ -335,15 +342,15 @@ def check_stack_read_fixed_off(env: Env, st: VerifierState, frame: FuncState, of
                 else:
                     raise env.error(f"invalid read from stack off {off}+{i} size {size}")
             if spill_cnt == size and not reg.var_off.mask and reg.var_off.value == 0:
-                return _ZERO
+                return Load(LoadKind.ZERO, spill_slot=slot_id)
             if zero_cnt == size:
                 return _ZERO
             return _UNKNOWN
         if want_value:
-            return Load(LoadKind.FILL, reg=reg.copy())
+            return Load(LoadKind.FILL, reg=reg.copy(), spill_slot=(frame.frameno, spi))
         if is_pointer_value(env, reg):
             raise env.error(f"leaking pointer from stack off {off}")
-        return _NONE
+        return Load(LoadKind.NONE, spill_slot=(frame.frameno, spi))
     for i in range(size):
         t = stype[(slot - i) % 8]
         if t in (MISC, ZERO):
@@ -381,6 +388,7 @@ def check_stack_read(env: Env, st: VerifierState, regno: int, reg: Reg, off: int
     max_off = reg.smax + off + size
     for i in range(min_off, max_off):
         spi, idx = _slot_index(frame, i)
+        env.scratched_slots.add(spi)
         if spi >= len(frame.stack) or frame.stack[spi].slot_type[idx] != ZERO:
             return _UNKNOWN
     return _ZERO
@@ -403,11 +411,16 @@ def check_stack_write(env: Env, st: VerifierState, regno: int, reg: Reg, off: in
                 raise env.error("invalid size of register spill")
             if frame is not cur and value.type == RegType.PTR_TO_STACK:
                 raise env.error("cannot spill pointers to stack into stack frame of the caller")
+        env.scratched_slots.add(spi)
+        if off % 8 == 0 and size == 8:
+            assert env.stack_live is not None
+            env.stack_live.mark_write(frame.frameno, 1 << spi)
         return
     min_off = reg.smin + off
     max_off = reg.smax + off + size
     for i in range(min_off, max_off):
         spi, idx = _slot_index(frame, i)
+        env.scratched_slots.add(spi)
         t = frame.stack[spi].slot_type[idx] if spi < len(frame.stack) else 0
         if not env.allow_ptr_leaks and t not in (MISC, ZERO):
             raise env.error(f"spilled ptr in range of var-offset stack write; insn {env.insn_idx}, ptr off: {i}")
@@ -437,11 +450,10 @@ def check_stack_range_initialized(env: Env, st: VerifierState, regno: int, reg: 
     Returns ``(min_off, max_off)`` of the bytes when the helper writes (raw mode or a write:
     the transfer marks them), None otherwise.
     """
-    extra = " indirect" if helper else ""
+    extra = ""
     if access_size == 0 and not zero_size_allowed:
         raise env.error("invalid zero-sized read")
-    bounds_access = Access.WRITE if helper else Access.READ
-    check_stack_access_within_bounds(env, st, regno, reg, off, access_size, helper, bounds_access)
+    check_stack_access_within_bounds(env, st, regno, reg, off, access_size, helper, access)
     frame = reg_frame(st, reg)
     if not reg.var_off.mask:
         min_off = max_off = s64(reg.var_off.value) + off
@@ -456,6 +468,7 @@ def check_stack_range_initialized(env: Env, st: VerifierState, regno: int, reg: 
         return min_off, max_off + access_size
     for i in range(min_off, max_off + access_size):
         spi, idx = _slot_index(frame, i)
+        _mark_read(env, st, frame, spi)
         if spi >= len(frame.stack):
             if env.allow_uninit_stack:
                 continue

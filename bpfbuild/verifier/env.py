@@ -7,6 +7,7 @@ explored-states table, the id generator, the log.  Nothing is global.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bpfbuild.abi.ctx import CtxSpec, ctx_spec
 from bpfbuild.abi.progtypes import AttachType, ProgType
@@ -15,6 +16,9 @@ from bpfbuild.isa.instruction import Instruction
 from bpfbuild.location import SourceLocation
 from bpfbuild.verifier.log import VerifierLog
 from bpfbuild.verifier.state import MapInfo, VerifierState
+
+if TYPE_CHECKING:
+    from bpfbuild.verifier.liveness import StackLiveness
 
 __all__ = [
     "BPF_COMPLEXITY_LIMIT_INSNS",
@@ -85,7 +89,6 @@ class Aux:
     force_checkpoint: bool = False
     calls_callback: bool = False
     live_before: int = 0          # registers live before the instruction (bit i = r_i)
-    live_slots: int = -1          # stack slots of its frame a later load may read (bit spi)
     seen: bool = False
     ptr_type: int | None = None    # the pointer type a load/store used first (save_aux_ptr_type)
 
@@ -137,6 +140,8 @@ class Env:
     _linfo_pcs: list[int] = field(default_factory=list)
     prev_linfo: int = -1
     hist_step: int = -1                       # insn_processed when the last history entry was pushed
+    scratched_slots: set[int] = field(default_factory=set)  # stack slots accessed since the last state print
+    stack_live: StackLiveness | None = None  # liveness.StackLiveness, set up after the structural checks
 
     # --- privilege ------------------------------------------------------------------------------
 
@@ -178,6 +183,9 @@ class Env:
             if sp.start == start:
                 return i
         return -1
+
+    def find_containing_subprog(self, pc: int) -> int:
+        return self.subprog_of(pc)
 
     def subprog_of(self, pc: int) -> int:
         for i in range(len(self.subprogs) - 1, -1, -1):

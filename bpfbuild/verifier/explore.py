@@ -16,12 +16,18 @@ checks) than the kernel on some programs.
 
 from __future__ import annotations
 
-from bpfbuild.isa.fields import InsnClass, JmpOp, Mode, PseudoCall
+from bpfbuild.isa.fields import AluOp, InsnClass, JmpOp, Mode, PseudoCall
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.verifier import calls, insns
+from bpfbuild.verifier import calls, insns, precision, transfer
 from bpfbuild.verifier.bounds import range_within
 from bpfbuild.verifier.disasm import insn_text
-from bpfbuild.verifier.env import BPF_COMPLEXITY_LIMIT_JMP_SEQ, MAX_BPF_STACK, MAX_CALL_FRAMES, Env, StateEntry
+from bpfbuild.verifier.env import (
+    BPF_COMPLEXITY_LIMIT_JMP_SEQ,
+    MAX_BPF_STACK,
+    MAX_CALL_FRAMES,
+    Env,
+    StateEntry,
+)
 from bpfbuild.verifier.log import frame_str
 from bpfbuild.verifier.state import (
     INVALID,
@@ -43,7 +49,7 @@ BPF_COMPLEXITY_LIMIT_STATES = 64
 
 
 class _Pending:
-    __slots__ = ("state", "insn_idx", "prev_insn_idx", "log_pos")
+    __slots__ = ("insn_idx", "log_pos", "prev_insn_idx", "state")
 
     def __init__(self, state: VerifierState, insn_idx: int, prev_insn_idx: int, log_pos: int) -> None:
         self.state = state
@@ -55,7 +61,7 @@ class _Pending:
 class _IdMap:
     """``check_ids``: a consistent renaming of ids between an old and the current state."""
 
-    __slots__ = ("old", "cur", "tmp")
+    __slots__ = ("cur", "old", "tmp")
 
     def __init__(self) -> None:
         self.old: dict[int, int] = {}
@@ -105,13 +111,14 @@ def regsafe(env: Env, old: Reg, cur: Reg, idmap: _IdMap, exact: int) -> bool:
     """Is every use ``old`` was safe for also safe with ``cur``?"""
     if exact == EXACT:
         return _regs_exact(old, cur, idmap)
-    if old.type == RegType.NOT_INIT:
-        if exact == NOT_EXACT or cur.type == RegType.NOT_INIT:
-            return True
+    if old.type == RegType.NOT_INIT and (exact == NOT_EXACT or cur.type == RegType.NOT_INIT):
+        return True
     if old.type != cur.type:
         return False
     base = old.type & 0xFF
     if base == RegType.SCALAR_VALUE:
+        if not old.precise and exact == NOT_EXACT and env.bpf_capable:
+            return True
         if (old.id & BPF_ADD_CONST) != (cur.id & BPF_ADD_CONST):
             return False
         if old.id & BPF_ADD_CONST and old.off != cur.off:
@@ -125,7 +132,12 @@ def regsafe(env: Env, old: Reg, cur: Reg, idmap: _IdMap, exact: int) -> bool:
                 and tnum_in(old.var_off, cur.var_off) and idmap.check(old.id, cur.id)
                 and idmap.check(old.ref_obj_id, cur.ref_obj_id))
     if base in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
-        if old.range > cur.range or old.off != cur.off:
+        if old.range < 0 or cur.range < 0:   # AT_PKT_END / BEYOND_PKT_END markers match only themselves
+            if old.range != cur.range:
+                return False
+        elif old.range > cur.range:
+            return False
+        if old.off != cur.off:
             return False
         if not idmap.check(old.id, cur.id):
             return False
@@ -226,6 +238,9 @@ def _states_maybe_looping(old: VerifierState, cur: VerifierState) -> bool:
 
 def _clean_state(env: Env, st: VerifierState) -> None:
     """``clean_verifier_state``: forget registers and stack slots the rest of the program never reads."""
+    live_stack = env.stack_live
+    assert live_stack is not None
+    live_stack.query_init(st)
     for i, frame in enumerate(st.frames):
         ip = _frame_insn_idx(st, i)
         aux = env.aux[ip]
@@ -233,11 +248,8 @@ def _clean_state(env: Env, st: VerifierState) -> None:
         for r in range(10):
             if not live & (1 << r):
                 frame.regs[r].mark_not_init()
-        slots = aux.live_slots
-        if slots == -1:
-            continue
         for spi, slot in enumerate(frame.stack):
-            if not slots & (1 << spi):
+            if not live_stack.slot_alive(frame.frameno, spi):
                 slot.spilled_ptr.mark_not_init()
                 for j in range(8):
                     slot.slot_type[j] = INVALID
@@ -300,7 +312,7 @@ class Checker:
         env = self.env
         cur = self.st
         aux = env.aux[pc]
-        force_new = aux.force_checkpoint
+        force_new = aux.force_checkpoint or len(cur.hist) > 40
         add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
                                 and env.insn_processed - env.prev_insn_processed >= 8)
         entries = env.explored.setdefault(pc, [])
@@ -330,14 +342,16 @@ class Checker:
                     env.error_tail = ["cur state:" + frame_str(cur, cur.frames[-1]),
                                       "old state:" + frame_str(old, old.frames[-1])]
                     raise env.error(f"infinite loop detected at insn {pc}")
-                if not hit:
-                    if (not force_new and env.jmps_processed - env.prev_jmps_processed < 20
-                            and env.insn_processed - env.prev_insn_processed < 100):
-                        add_new = False
+                if (not hit and not force_new and env.jmps_processed - env.prev_jmps_processed < 20
+                        and env.insn_processed - env.prev_insn_processed < 100):
+                    add_new = False
             elif states_equal(env, old, cur, NOT_EXACT):
                 hit = True
             if hit:
                 e.hit_cnt += 1
+                if aux.jmp_point:
+                    precision.push_history(env, cur)
+                precision.propagate_precision(env, old, cur)
                 return True
             if add_new:
                 e.miss_cnt += 1
@@ -355,11 +369,14 @@ class Checker:
         env.peak_states = max(env.peak_states, env.explored_size)
         env.prev_jmps_processed = env.jmps_processed
         env.prev_insn_processed = env.insn_processed
+        if env.bpf_capable:
+            precision.mark_all_scalars_imprecise(cur)
         new = cur.copy()
         new.insn_idx = pc
         cur.parent = new
         cur.first_insn_idx = pc
         cur.dfs_depth = new.dfs_depth + 1
+        cur.hist = []
         entries.insert(0, StateEntry(new))
         return False
 
@@ -371,7 +388,9 @@ class Checker:
         if not log.level:
             return
         frame = self.st.frames[-1]
-        text = frame_str(self.st, frame, self.scratch_regs, self.scratch_slots)
+        slots = None if self.scratch_slots is None else self.scratch_slots | env.scratched_slots
+        text = frame_str(self.st, frame, self.scratch_regs, slots)
+        env.scratched_slots.clear()
         if log.prev_insn_pos >= 0 and log.prev_insn_pos == log.mark():
             log.rewind(log.prev_insn_pos - 1)
             col = ((max(log.prev_insn_len + 5, 40) + 7) // 8) * 8 - 2
@@ -382,42 +401,31 @@ class Checker:
         self.scratch_slots = set()
 
     def _scratch(self, insn: Instruction) -> None:
-        """Which registers and stack slots the instruction touched (for the log's state note)."""
+        """Which registers the instruction touched (for the log's state note; the checks record
+        the stack slots in ``env.scratched_slots``)."""
         cls = insn.opcode & 0x07
         regs = 1 << insn.dst if insn.dst <= 10 else 0
-        slots: set[int] = set()
         if cls in (InsnClass.JMP, InsnClass.JMP32):
             op = insn.opcode & 0xF0
             if op == JmpOp.CALL:
                 regs = 0x3F
             elif op == JmpOp.EXIT:
-                regs = 1
+                regs = 0
             elif insn.opcode & 0x08 and insn.src <= 10:
                 regs |= 1 << insn.src
         elif cls in (InsnClass.ALU, InsnClass.ALU64):
-            if insn.opcode & 0x08 and insn.src <= 10:
+            if insn.opcode & 0x08 and insn.opcode & 0xF0 != AluOp.END and insn.src <= 10:
                 regs |= 1 << insn.src
         elif cls in (InsnClass.LDX, InsnClass.STX, InsnClass.ST):
             if cls != InsnClass.ST and insn.src <= 10:
                 regs |= 1 << insn.src
             if cls == InsnClass.STX and insn.opcode & 0xE0 == Mode.ATOMIC and insn.imm == 0xF1:
                 regs |= 1
-            base = insn.src if cls == InsnClass.LDX else insn.dst
-            if base <= 10:
-                breg = self.st.frames[-1].regs[base]
-                if breg.type == RegType.PTR_TO_STACK and not breg.var_off.mask and breg.frameno == self.st.curframe:
-                    off = breg.off + insn.off + (breg.var_off.value - (1 << 64) if breg.var_off.value >> 63
-                                                 else breg.var_off.value)
-                    if -MAX_BPF_STACK <= off < 0:
-                        slots.add((-off - 1) // 8)
-        elif cls == InsnClass.LD:
-            if insn.opcode & 0xE0 in (Mode.ABS, Mode.IND):
-                regs = 0x3F | (1 << 6)
+        elif cls == InsnClass.LD and insn.opcode & 0xE0 in (Mode.ABS, Mode.IND):
+            regs = 0x3F | (1 << 6)
         self.scratch_regs = regs if self.scratch_regs == -1 else self.scratch_regs | regs
         if self.scratch_slots is None:
-            self.scratch_slots = slots
-        else:
-            self.scratch_slots |= slots
+            self.scratch_slots = set()
 
     def print_insn(self, pc: int, insn: Instruction) -> None:
         env = self.env
@@ -444,6 +452,9 @@ class Checker:
         self.prev_insn_idx = -1
         do_print_state = False
         level = env.log.level
+        live = env.stack_live
+        assert live is not None
+        live.reset_callchain()
         while True:
             env.prev_insn_idx = self.prev_insn_idx
             pc = env.insn_idx
@@ -466,6 +477,8 @@ class Checker:
                     return
                 do_print_state = True
                 continue
+            if aux[pc].jmp_point:
+                precision.push_history(env, st)
             if level >= 2 and do_print_state:
                 env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}:{frame_str(st, st.frames[-1])}\n")
                 do_print_state = False
@@ -474,6 +487,7 @@ class Checker:
             self.prev_insn_idx = pc
             aux[pc].seen = True
             cls = insn.opcode & 0x07
+            live.reset_write_marks(st, pc)
             if level:
                 self._scratch(insn)
             if cls in (InsnClass.ALU, InsnClass.ALU64):
@@ -503,6 +517,7 @@ class Checker:
                             or (cls == InsnClass.JMP and insn.imm) or (cls == InsnClass.JMP32 and insn.off)):
                         raise env.error("BPF_JA uses reserved fields")
                     env.insn_idx += (insn.off if cls == InsnClass.JMP else insn.imm) + 1
+                    live.commit()
                     continue
                 elif op == JmpOp.EXIT:
                     if insn.opcode & 0x08 or insn.imm or insn.src or insn.dst or cls == InsnClass.JMP32:
@@ -510,24 +525,31 @@ class Checker:
                     if st.curframe == 0:
                         calls.check_reference_leak(env, st, "BPF_EXIT instruction in main prog")
                     if st.curframe:
+                        live.update(st)
                         env.insn_idx = calls.prepare_func_exit(env, st)
                         do_print_state = True
                         continue
                     calls.check_return_code(env, st)
+                    live.commit()
                     if not self._finish_path():
                         return
                     do_print_state = True
                     continue
                 elif op == JmpOp.JCOND:
                     self._may_goto(insn)
+                    live.commit()
                     continue
                 else:
                     self._cond_jmp(insn)
+            live.commit()
             env.insn_idx += 1
 
     def _finish_path(self) -> bool:
         """``process_bpf_exit``: this path is done; continue with a pending one (False: none left)."""
         self.update_branch_counts(self.st)
+        live = self.env.stack_live
+        assert live is not None
+        live.update(self.st)
         self.scratch_regs = -1
         self.scratch_slots = None
         return self.pop()
@@ -537,6 +559,12 @@ class Checker:
         st = self.st
         pc = env.insn_idx
         pred, src_const, op, jmp32 = insns.do_cond_jmp(env, st, insn)
+        regs = st.frames[-1].regs
+        if pred >= 0:
+            if regs[insn.dst].type == RegType.SCALAR_VALUE:
+                precision.mark_chain_precision(env, st, insn.dst)
+            if insn.opcode & 0x08 and regs[insn.src].type == RegType.SCALAR_VALUE:
+                precision.mark_chain_precision(env, st, insn.src)
         if pred == 1:
             self.print_insn_state()
             env.insn_idx += insn.off
@@ -544,8 +572,16 @@ class Checker:
         if pred == 0:
             self.print_insn_state()
             return
+        ids: list[int] = []
+        if insn.opcode & 0x08 and regs[insn.src].type == RegType.SCALAR_VALUE and regs[insn.src].id:
+            ids.append(regs[insn.src].id)
+        if regs[insn.dst].type == RegType.SCALAR_VALUE and regs[insn.dst].id:
+            ids.append(regs[insn.dst].id)
+        linked = transfer.linked_positions(st, tuple(ids)) if ids else []
+        if len(linked) > 1:
+            precision.push_history(env, st, linked=tuple(linked))
         other = self.fork(pc + insn.off + 1, pc)
-        insns.refine_branches(env, st, other, insn, op, jmp32, src_const)
+        insns.refine_branches(env, st, other, insn, op, jmp32, src_const, linked)
         self.print_insn_state()
 
     def _may_goto(self, insn: Instruction) -> None:
@@ -569,7 +605,11 @@ class Checker:
             raise env.error("function calls are not allowed while holding a lock")
         if insn.src == PseudoCall.CALL:
             target = env.insn_idx + insn.imm + 1
+            depth = st.curframe
             nxt = calls.do_subprog_call(env, st, target)
+            if st.curframe != depth:   # entered the callee (a global function is only assumed valid)
+                assert env.stack_live is not None
+                env.stack_live.reset_callchain()
             env.insn_idx = nxt - 1
             return
         if insn.src == PseudoCall.KFUNC:
@@ -619,14 +659,14 @@ def check_max_stack_depth(env: Env) -> None:
         d = subprogs[idx].stack_depth
         return ((max(d, 1) + 15) // 16) * 16 if d else 0
 
-    def walk(idx: int, frame: int, depth: int) -> None:
+    def walk(idx: int, frame: int, depth: int, callsite: int) -> None:
         sp = subprogs[idx]
         if idx and sp.has_tail_call and depth >= 256:
             raise env.error(f"tail_calls are not allowed when call stack of previous frames is {depth} bytes. "
-                            "Too large")
+                            "Too large", callsite)
         depth += depth_of(idx)
         if depth > MAX_BPF_STACK:
-            raise env.error(f"combined stack size of {frame + 1} calls is {depth}. Too large")
+            raise env.error(f"combined stack size of {frame + 1} calls is {depth}. Too large", callsite)
         for pc in range(sp.start, sp.end):
             insn = env.insns[pc]
             if insn is None or not insn.is_subprog_call:
@@ -635,7 +675,7 @@ def check_max_stack_depth(env: Env) -> None:
             if callee < 0 or subprogs[callee].is_async_cb:
                 continue
             if frame + 1 >= MAX_CALL_FRAMES:
-                raise env.error(f"the call stack of {frame + 1} frames is too deep !")
-            walk(callee, frame + 1, depth)
+                raise env.error(f"the call stack of {frame + 1} frames is too deep !", pc)
+            walk(callee, frame + 1, depth, pc)
 
-    walk(0, 0, 0)
+    walk(0, 0, 0, 0)

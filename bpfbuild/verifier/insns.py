@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from bpfbuild.isa.fields import AluOp, InsnClass, JmpOp, Mode, PseudoLoad
 from bpfbuild.isa.instruction import Instruction
-from bpfbuild.verifier import bounds, transfer
+from bpfbuild.verifier import bounds, precision, transfer
 from bpfbuild.verifier.bounds import s64
 from bpfbuild.verifier.checks import (
     Access,
-    LoadKind,
     check_mem_access,
     check_ptr_off_reg,
     check_reg_read,
@@ -23,7 +22,7 @@ from bpfbuild.verifier.checks import (
 from bpfbuild.verifier.disasm import _ALU as ALU_STRING
 from bpfbuild.verifier.env import MAX_BPF_STACK, Env
 from bpfbuild.verifier.state import BASE_MASK, Reg, RegFlag, RegType, VerifierState, reg_type_str
-from bpfbuild.verifier.tnum import U32_MAX, U64_MAX, tnum_str
+from bpfbuild.verifier.tnum import U32_MAX, tnum_str
 from bpfbuild.verifier.transfer import BPF_ADD_CONST
 
 __all__ = [
@@ -106,9 +105,8 @@ def do_alu(env: Env, st: VerifierState, insn: Instruction) -> None:
     check_reg_read(env, st, insn.dst)
     if op in (AluOp.MOD, AluOp.DIV) and not is_x and insn.imm == 0:
         raise env.error("div by zero")
-    if op in (AluOp.LSH, AluOp.RSH, AluOp.ARSH) and not is_x:
-        if insn.imm < 0 or insn.imm >= (64 if alu64 else 32):
-            raise env.error(f"invalid shift {insn.imm}")
+    if op in (AluOp.LSH, AluOp.RSH, AluOp.ARSH) and not is_x and not 0 <= insn.imm < (64 if alu64 else 32):
+        raise env.error(f"invalid shift {insn.imm}")
     check_reg_write(env, insn.dst)
     _adjust_reg_min_max_vals(env, st, insn, op, alu64, is_x)
     _sanity(regs[insn.dst])
@@ -198,11 +196,15 @@ def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op:
                     dst.mark_unknown()
                     return
                 raise env.error(f"R{insn.dst} pointer {ALU_STRING[op]} pointer prohibited")
+            precision.mark_chain_precision(env, st, insn.dst)
             _adjust_ptr(env, st, insn, op, alu64, ptr=src, off=dst, off_is_dst=True)
             return
         if ptr is not None:
+            precision.mark_chain_precision(env, st, insn.src)
             _adjust_ptr(env, st, insn, op, alu64, ptr=dst, off=src, off_is_dst=False)
             return
+        if dst.precise:
+            precision.mark_chain_precision(env, st, insn.src)
         src_val = src.copy()
     else:
         src_val = _fake_const(insn.imm)
@@ -315,6 +317,8 @@ def do_ldx(env: Env, st: VerifierState, insn: Instruction) -> None:
     _save_aux_ptr_type(env, env.insn_idx, src_type)
     if src.type == RegType.PTR_TO_STACK:
         grow_stack(env, st, src, insn.off + src.off, size)
+    if load.spill_slot is not None:
+        precision.push_history(env, st, stack=load.spill_slot)
     transfer.apply_load(env, st.frames[-1].regs[insn.dst], load, size, is_ldsx)
     _sanity(st.frames[-1].regs[insn.dst])
 
@@ -333,7 +337,18 @@ def do_stx(env: Env, st: VerifierState, insn: Instruction) -> None:
     _save_aux_ptr_type(env, env.insn_idx, ptr_type)
     if ptr.type == RegType.PTR_TO_STACK:
         grow_stack(env, st, ptr, insn.off + ptr.off, size)
-        transfer.stack_write(env, st, st.frames[ptr.frameno], ptr, insn.off + ptr.off, size, value, None)
+        _stack_store(env, st, insn, ptr, size, value, None, insn.src)
+
+
+def _stack_store(env: Env, st: VerifierState, insn: Instruction, ptr: Reg, size: int, value: Reg | None,
+                 imm: int | None, value_regno: int) -> None:
+    off = insn.off + ptr.off
+    spilled, zero_used = transfer.stack_write(env, st, st.frames[ptr.frameno], ptr, off, size, value, imm)
+    if spilled:
+        spi = (-(off + s64(ptr.var_off.value)) - 1) // 8
+        precision.push_history(env, st, stack=(ptr.frameno, spi))
+    if zero_used and value_regno >= 0:
+        precision.mark_chain_precision(env, st, value_regno)
 
 
 def do_st(env: Env, st: VerifierState, insn: Instruction) -> None:
@@ -346,7 +361,7 @@ def do_st(env: Env, st: VerifierState, insn: Instruction) -> None:
     _save_aux_ptr_type(env, env.insn_idx, ptr_type)
     if ptr.type == RegType.PTR_TO_STACK:
         grow_stack(env, st, ptr, insn.off + ptr.off, size)
-        transfer.stack_write(env, st, st.frames[ptr.frameno], ptr, insn.off + ptr.off, size, None, insn.imm)
+        _stack_store(env, st, insn, ptr, size, None, insn.imm, -1)
 
 
 _ATOMIC_OPS = (0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xA0, 0xA1, 0xE1, 0xF1)
@@ -491,9 +506,8 @@ def _pkt_branch_taken(dst: Reg, src: Reg, op: int) -> int:
     if op in (JmpOp.JLE, JmpOp.JGT):
         if pkt.range == transfer.BEYOND_PKT_END:
             return 1 if op == JmpOp.JGT else 0
-    elif op in (JmpOp.JLT, JmpOp.JGE):
-        if pkt.range in (transfer.BEYOND_PKT_END, transfer.AT_PKT_END):
-            return 1 if op == JmpOp.JGE else 0
+    elif op in (JmpOp.JLT, JmpOp.JGE) and pkt.range in (transfer.BEYOND_PKT_END, transfer.AT_PKT_END):
+        return 1 if op == JmpOp.JGE else 0
     return -1
 
 
@@ -571,7 +585,7 @@ def check_cond_jmp(env: Env, st: VerifierState, insn: Instruction) -> tuple[Reg,
 
 
 def refine_branches(env: Env, this: VerifierState, other: VerifierState, insn: Instruction, op: int,
-                    jmp32: bool, src_const: Reg | None) -> None:
+                    jmp32: bool, src_const: Reg | None, linked: list[tuple[int, int, bool]]) -> None:
     """The two successor states of an undecided conditional jump: ``this`` falls through, ``other``
     jumps.  Both start as copies of the state before the jump."""
     regs = this.frames[-1].regs
@@ -586,13 +600,11 @@ def refine_branches(env: Env, this: VerifierState, other: VerifierState, insn: I
     if is_x:
         src = regs[insn.src]
         if src.type == RegType.SCALAR_VALUE and src.id:
-            transfer.sync_linked_regs(this, src, transfer.collect_linked_regs(this, src.id))
-            osrc = oregs[insn.src]
-            transfer.sync_linked_regs(other, osrc, transfer.collect_linked_regs(other, osrc.id))
+            transfer.sync_linked_regs(this, src, linked)
+            transfer.sync_linked_regs(other, oregs[insn.src], linked)
     if dst.type == RegType.SCALAR_VALUE and dst.id:
-        transfer.sync_linked_regs(this, dst, transfer.collect_linked_regs(this, dst.id))
-        odst = oregs[insn.dst]
-        transfer.sync_linked_regs(other, odst, transfer.collect_linked_regs(other, odst.id))
+        transfer.sync_linked_regs(this, dst, linked)
+        transfer.sync_linked_regs(other, oregs[insn.dst], linked)
     if is_x and not jmp32:
         src = regs[insn.src]
         if (src.type != RegType.SCALAR_VALUE and dst.type != RegType.SCALAR_VALUE
@@ -622,5 +634,3 @@ def do_cond_jmp(env: Env, st: VerifierState, insn: Instruction) -> tuple[int, Re
 
 
 __all__ += ["check_cond_jmp", "is_branch_taken", "refine_branches"]
-
-_UNUSED = (LoadKind, U64_MAX)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from bpfbuild.verifier.bounds import S32_MAX, S32_MIN, S64_MAX, S64_MIN
 from bpfbuild.verifier.state import (
-    RegType,
-    SlotType,
     FuncState,
     Reg,
+    RegType,
+    SlotType,
     VerifierState,
     reg_type_str,
 )
@@ -159,7 +159,7 @@ class VerifierLog:
     ``bpf_vlog_reset`` when a finished path is popped at level 1).
     """
 
-    __slots__ = ("level", "_parts", "_len", "prev_insn_pos", "prev_insn_len")
+    __slots__ = ("_len", "_parts", "level", "prev_insn_len", "prev_insn_pos")
 
     def __init__(self, level: int) -> None:
         self.level = level

@@ -81,22 +81,22 @@ class Report:
 # (pattern, explanation, hint); the first match wins.
 _RULES: tuple[tuple[str, str, str], ...] = (
     (r"invalid mem access 'map_value_or_null'",
-     "The pointer bpf_map_lookup_elem() returned is NULL when the key is not in the map, and this "
-     "path uses it without checking.",
+     ("The pointer bpf_map_lookup_elem() returned is NULL when the key is not in the map, and this "
+     "path uses it without checking."),
      "check it first: `v = bpf_map_lookup_elem(&map, &key); if (!v) return ...;`"),
     (r"invalid mem access '(ringbuf_mem|mem|sock|sock_common|tcp_sock|\w+)_or_null'",
-     "This pointer may be NULL (e.g. bpf_ringbuf_reserve() fails when the buffer is full) and it is "
-     "used without a NULL check on this path.",
+     ("This pointer may be NULL (e.g. bpf_ringbuf_reserve() fails when the buffer is full) and it is "
+     "used without a NULL check on this path."),
      "test the pointer against NULL before the first use"),
     (r"invalid mem access 'scalar'",
-     "A plain number is used as a pointer: the value is not (or no longer) a pointer the verifier "
+     ("A plain number is used as a pointer: the value is not (or no longer) a pointer the verifier "
      "knows, e.g. it was read from memory, computed with bitwise operations, or is a helper's integer "
-     "result.",
+     "result."),
      "keep pointers in their original registers and derive them only by adding offsets"),
     (r"offset is outside of the packet|invalid access to packet",
      "The program accesses packet bytes it has not proven to lie before data_end on this path.",
-     "compare the end of the access with data_end first, e.g. "
-     "`if ((void *)(hdr + 1) > data_end) return XDP_PASS;` -- the whole header must fit, not just its start"),
+     ("compare the end of the access with data_end first, e.g. "
+     "`if ((void *)(hdr + 1) > data_end) return XDP_PASS;` -- the whole header must fit, not just its start")),
     (r"invalid (indirect )?read from stack",
      "Stack memory is read (or passed to a helper) before anything was written to it.",
      "initialise the variable or struct first (`= {}` or __builtin_memset) -- padding bytes included"),
@@ -104,21 +104,21 @@ _RULES: tuple[tuple[str, str, str], ...] = (
      "The program (or a function) exits without setting R0: the return value is missing on this path.",
      "make every path return a value"),
     (r"!read_ok",
-     "A register is read before anything was written to it on this path (e.g. a helper's argument "
-     "that was never set, or a register clobbered by a call: R1-R5 are not preserved across calls).",
+     ("A register is read before anything was written to it on this path (e.g. a helper's argument "
+     "that was never set, or a register clobbered by a call: R1-R5 are not preserved across calls)."),
      "set the register, or keep values that must survive a call in R6-R9"),
     (r"BPF program is too large|jumps is too complex|infinite loop detected|back-edge from insn",
-     "The verifier could not prove that the program terminates in a bounded number of steps: a loop "
-     "has no bound it can see, or the paths through the program are too many.",
+     ("The verifier could not prove that the program terminates in a bounded number of steps: a loop "
+     "has no bound it can see, or the paths through the program are too many."),
      "bound every loop with a constant (`for (i = 0; i < N && ...; i++)`), or use bpf_loop()"),
     (r"invalid bpf_context access",
-     "This program type's context (e.g. struct xdp_md, struct __sk_buff) does not allow this field to "
-     "be read or written with this size at this offset.",
-     "access the field with its own type through the documented struct; some fields are read-only or "
-     "exist only for other program types"),
+     ("This program type's context (e.g. struct xdp_md, struct __sk_buff) does not allow this field to "
+     "be read or written with this size at this offset."),
+     ("access the field with its own type through the documented struct; some fields are read-only or "
+     "exist only for other program types")),
     (r"Unreleased reference|would lead to reference leak",
-     "A reference (e.g. a record reserved with bpf_ringbuf_reserve(), or a socket from bpf_sk_lookup_*) "
-     "is still held when the program exits on some path.",
+     ("A reference (e.g. a record reserved with bpf_ringbuf_reserve(), or a socket from bpf_sk_lookup_*) "
+     "is still held when the program exits on some path."),
      "release it on every path: bpf_ringbuf_submit() or bpf_ringbuf_discard() (bpf_sk_release() for sockets)"),
     (r"program of this type cannot use helper",
      "This helper is not available to this program type (or to an unprivileged loader).",
@@ -166,8 +166,8 @@ _RULES: tuple[tuple[str, str, str], ...] = (
      "The stack frames of a chain of calls need more than 512 bytes.",
      "move large buffers to a per-CPU array map"),
     (r"type=.* expected=",
-     "A helper got an argument of the wrong kind (e.g. a scalar where it needs a pointer to memory, or a "
-     "pointer that may still be NULL).",
+     ("A helper got an argument of the wrong kind (e.g. a scalar where it needs a pointer to memory, or a "
+     "pointer that may still be NULL)."),
      "pass what the helper's prototype asks for; NULL-check pointers from lookups first"),
     (r"invalid zero-sized read",
      "A size argument may be 0 where the helper needs at least one byte.",
@@ -176,8 +176,8 @@ _RULES: tuple[tuple[str, str, str], ...] = (
      "The access is not aligned to its size.",
      "access stack and atomic locations at offsets that are multiples of the access size"),
     (r"reference has not been acquired before|must be referenced when passed to release function",
-     "Something is released that was not acquired (e.g. bpf_ringbuf_submit() on a pointer that did not come "
-     "from bpf_ringbuf_reserve(), or twice).",
+     ("Something is released that was not acquired (e.g. bpf_ringbuf_submit() on a pointer that did not come "
+     "from bpf_ringbuf_reserve(), or twice)."),
      "release exactly the pointer the reserve/lookup returned, once per path"),
     (r"dereference of modified ctx ptr|variable ctx access",
      "The context pointer may only be used unmodified: load fields through it at constant offsets.",

@@ -18,9 +18,9 @@ from bpfbuild.verifier.tnum import TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum
 
 __all__ = [
     "BASE_MASK",
+    "FuncState",
     "MapInfo",
     "RefState",
-    "FuncState",
     "Reg",
     "RegFlag",
     "RegType",
@@ -134,9 +134,27 @@ class MapInfo:
 class Reg:
     """``struct bpf_reg_state``: one register (or a spilled one on the stack)."""
 
-    __slots__ = ("type", "off", "range", "map", "mem_size", "subprogno", "id", "ref_obj_id",
-                 "frameno", "var_off", "smin", "smax", "umin", "umax", "s32_min", "s32_max",
-                 "u32_min", "u32_max", "precise")
+    __slots__ = (
+        "frameno",
+        "id",
+        "map",
+        "mem_size",
+        "off",
+        "precise",
+        "range",
+        "ref_obj_id",
+        "s32_max",
+        "s32_min",
+        "smax",
+        "smin",
+        "subprogno",
+        "type",
+        "u32_max",
+        "u32_min",
+        "umax",
+        "umin",
+        "var_off",
+    )
 
     def __init__(self) -> None:
         self.type = RegType.NOT_INIT
@@ -309,7 +327,7 @@ class StackSlot:
     """``struct bpf_stack_state``: 8 bytes of stack.  ``slot_type[j]`` is the byte at
     ``fp - 8*spi - (j + 1)`` ... as the kernel indexes it (index 7 is the lowest address)."""
 
-    __slots__ = ("spilled_ptr", "slot_type")
+    __slots__ = ("slot_type", "spilled_ptr")
 
     def __init__(self) -> None:
         self.spilled_ptr = Reg()
@@ -345,8 +363,17 @@ class RefState:
 class FuncState:
     """``struct bpf_func_state``: one frame -- r0..r10 and the frame's stack."""
 
-    __slots__ = ("regs", "stack", "frameno", "callsite", "subprogno", "in_callback_fn",
-                 "callback_ret_range", "callback_depth", "in_async_callback_fn")
+    __slots__ = (
+        "callback_depth",
+        "callback_ret_range",
+        "callsite",
+        "frameno",
+        "in_async_callback_fn",
+        "in_callback_fn",
+        "regs",
+        "stack",
+        "subprogno",
+    )
 
     def __init__(self, frameno: int, callsite: int, subprogno: int) -> None:
         self.regs = [Reg() for _ in range(11)]
@@ -390,9 +417,21 @@ class FuncState:
 class VerifierState:
     """``struct bpf_verifier_state``: the call frames of one path plus its bookkeeping."""
 
-    __slots__ = ("frames", "refs", "parent", "branches", "insn_idx", "first_insn_idx",
-                 "last_insn_idx", "callback_unroll_depth", "may_goto_depth", "speculative",
-                 "dfs_depth", "active_locks", "hist")
+    __slots__ = (
+        "active_locks",
+        "branches",
+        "callback_unroll_depth",
+        "dfs_depth",
+        "first_insn_idx",
+        "frames",
+        "hist",
+        "insn_idx",
+        "last_insn_idx",
+        "may_goto_depth",
+        "parent",
+        "refs",
+        "speculative",
+    )
 
     def __init__(self) -> None:
         self.frames: list[FuncState] = []

@@ -8,9 +8,9 @@ compute the next state, the way the kernel's ``mark_reg_*``, ``save_register_sta
 from __future__ import annotations
 
 from bpfbuild.abi.ctx import RegKind
-from bpfbuild.isa.fields import AluOp, JmpOp
+from bpfbuild.isa.fields import AluOp
 from bpfbuild.verifier import bounds
-from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, U32_MAX, s32, s64
+from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, s32, s64
 from bpfbuild.verifier.checks import Load, LoadKind
 from bpfbuild.verifier.env import Env
 from bpfbuild.verifier.state import (
@@ -138,18 +138,22 @@ def _save_register_state(slot: StackSlot, reg: Reg, size: int) -> None:
 
 
 def stack_write(env: Env, st: VerifierState, frame: FuncState, ptr: Reg, off: int, size: int,
-                value: Reg | None, imm: int | None) -> None:
+                value: Reg | None, imm: int | None) -> tuple[bool, bool]:
     """``check_stack_write_{fixed,var}_off`` minus the checks: store ``value`` (a register) or the
-    immediate ``imm`` (BPF_ST; None: an unknown value, e.g. a helper's byte) at ``ptr + off``."""
+    immediate ``imm`` (BPF_ST; None: an unknown value, e.g. a helper's byte) at ``ptr + off``.
+
+    Returns ``(spilled, zero_used)``: whether a register was spilled (recorded for precision
+    backtracking) and whether the zero-ness of the stored register now matters.
+    """
     if not ptr.var_off.mask:
         off += s64(ptr.var_off.value)
         frame.grow_stack(-off)
-        _stack_write_fixed(env, frame, off, size, value, imm)
-        return
+        return _stack_write_fixed(env, frame, off, size, value, imm)
     min_off = ptr.smin + off
     max_off = ptr.smax + off + size
     frame.grow_stack(-min_off)
     writing_zero = (value is not None and value.is_null) or (value is None and imm == 0)
+    zero_used = False
     for i in range(min_off, max_off):
         slot_no = -i - 1
         spi, idx = slot_no // 8, slot_no % 8
@@ -158,16 +162,19 @@ def stack_write(env: Env, st: VerifierState, frame: FuncState, ptr: Reg, off: in
         if writing_zero and stype[idx] == SPILL and stack.is_spilled_scalar:
             sp = stack.spilled_ptr
             if not sp.var_off.mask and sp.var_off.value == 0:
+                zero_used = True
                 continue
         stack.spilled_ptr.type = RegType.NOT_INIT
         new = MISC
         if writing_zero and stype[idx] == ZERO:
             new = ZERO
+            zero_used = True
         stype[idx] = new
+    return False, zero_used
 
 
 def _stack_write_fixed(env: Env, frame: FuncState, off: int, size: int, value: Reg | None,
-                       imm: int | None) -> None:
+                       imm: int | None) -> tuple[bool, bool]:
     slot_no = -off - 1
     spi = slot_no // 8
     stack = frame.stack[spi]
@@ -178,24 +185,27 @@ def _stack_write_fixed(env: Env, frame: FuncState, off: int, size: int, value: R
         _save_register_state(stack, value, size)
         if not fits:
             stack.spilled_ptr.id = 0
-        return
+        return True, False
     if value is None and imm is not None and off % 8 == 0 and env.bpf_capable:
         tmp = Reg()
         tmp.mark_const(imm)
         _save_register_state(stack, tmp, size)
-        return
+        return True, False
     if value is not None and value.type != RegType.SCALAR_VALUE:
         _save_register_state(stack, value, size)
-        return
+        return True, False
     stack.spilled_ptr.type = RegType.NOT_INIT
     stype = stack.slot_type
     if stype[7] in (SPILL, 4, 5):   # spill, dynptr, iter
         _scrub(stype)
     t = MISC
+    zero_used = False
     if (value is not None and value.is_null) or (value is None and imm == 0):
         t = ZERO
+        zero_used = value is not None
     for i in range(size):
         stype[(slot_no - i) % 8] = t
+    return False, zero_used
 
 
 def stack_helper_write(env: Env, frame: FuncState, min_off: int, max_off: int, raw: bool) -> None:
@@ -207,6 +217,7 @@ def stack_helper_write(env: Env, frame: FuncState, min_off: int, max_off: int, r
         stack = frame.stack[spi]
         stype = stack.slot_type
         if raw:
+            env.scratched_slots.add(spi)
             stack.spilled_ptr.type = RegType.NOT_INIT
             if stype[7] in (SPILL, 4, 5):
                 _scrub(stype)
@@ -288,10 +299,49 @@ def reg_set_min_max(true1: Reg, true2: Reg, false1: Reg, false2: Reg, op: int, j
             bounds.mark_unbounded(r)
 
 
-def sync_linked_regs(st: VerifierState, known: Reg, linked: list[Reg]) -> None:
+def linked_positions(st: VerifierState, ids: tuple[int, ...]) -> list[tuple[int, int, bool]]:
+    """``collect_linked_regs``: where the scalars sharing one of ``ids`` live, as
+    ``(frameno, regno or spi, is_reg)``; beyond LINKED_REGS_MAX (6) registers lose the link."""
+    out: list[tuple[int, int, bool]] = []
+    for rid in ids:
+        rid &= ~BPF_ADD_CONST
+        if not rid:
+            continue
+        for fr in range(len(st.frames) - 1, -1, -1):
+            frame = st.frames[fr]
+            for j, reg in enumerate(frame.regs[:10]):
+                if reg.type == RegType.SCALAR_VALUE and reg.id & ~BPF_ADD_CONST == rid:
+                    if len(out) < 6:
+                        if (fr, j, True) not in out:
+                            out.append((fr, j, True))
+                    else:
+                        reg.id = 0
+            for j, slot in enumerate(frame.stack):
+                if slot.slot_type[7] != SPILL:
+                    continue
+                reg = slot.spilled_ptr
+                if reg.type == RegType.SCALAR_VALUE and reg.id & ~BPF_ADD_CONST == rid:
+                    if len(out) < 6:
+                        if (fr, j, False) not in out:
+                            out.append((fr, j, False))
+                    else:
+                        reg.id = 0
+    return out
+
+
+def sync_linked_regs(st: VerifierState, known: Reg, linked: list[tuple[int, int, bool]]) -> None:
     """Copy what was learnt about ``known`` into every register linked to it (same id)."""
     kid = known.id & ~BPF_ADD_CONST
-    for reg in linked:
+    for fr, n, is_reg in linked:
+        if fr >= len(st.frames):
+            continue
+        frame = st.frames[fr]
+        if is_reg:
+            reg = frame.regs[n]
+        else:
+            if n >= len(frame.stack):
+                continue
+            reg = frame.stack[n].spilled_ptr
         if reg.type != RegType.SCALAR_VALUE or reg is known:
             continue
         if reg.id & ~BPF_ADD_CONST != kid:
@@ -306,26 +356,6 @@ def sync_linked_regs(st: VerifierState, known: Reg, linked: list[Reg]) -> None:
             reg.off = saved_off
             reg.id = saved_id
             bounds.add_const(reg, delta)
-
-
-def collect_linked_regs(st: VerifierState, rid: int) -> list[Reg]:
-    rid &= ~BPF_ADD_CONST
-    out: list[Reg] = []
-    for frame in reversed(st.frames):
-        for reg in frame.regs[:10]:
-            if reg.type == RegType.SCALAR_VALUE and reg.id & ~BPF_ADD_CONST == rid:
-                out.append(reg)
-        for slot in frame.stack:
-            if slot.slot_type[7] != SPILL:
-                continue
-            reg = slot.spilled_ptr
-            if reg.type == RegType.SCALAR_VALUE and reg.id & ~BPF_ADD_CONST == rid:
-                out.append(reg)
-    if len(out) > 6:                 # LINKED_REGS_MAX: the rest lose their link
-        for reg in out[6:]:
-            reg.id = 0
-        out = out[:6]
-    return out
 
 
 def find_good_pkt_pointers(st: VerifierState, dst: Reg, typ: int, range_right_open: bool) -> None:
@@ -406,11 +436,4 @@ def release_reference(env: Env, st: VerifierState, ref_obj_id: int) -> bool:
     return True
 
 
-def flip_for_refine(op: int) -> int:
-    return bounds.flip_opcode(op)
-
-
-__all__ += ["collect_linked_regs", "mark_ptr_not_null_reg", "release_reference"]
-
-_JMP_OPS = JmpOp
-_U32 = U32_MAX
+__all__ += ["linked_positions", "mark_ptr_not_null_reg", "release_reference"]

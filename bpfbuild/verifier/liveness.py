@@ -1,0 +1,325 @@
+"""Stack slot liveness as Linux 6.18 computes it (kernel/bpf/liveness.c).
+
+The analysis is path-insensitive and call-chain sensitive: while paths are explored, every
+instruction records, per call chain and per frame, the stack slots it *may read* (a union over
+all visits) and the slots it *must write* (an intersection: full, aligned 8-byte stores only).
+At the end of each path (and at each function exit) a textbook backward data flow turns these
+into ``live_before`` sets::
+
+    live_before[i] = (U live_before[s] for s in succ(i)) / must_write[i]  U  may_read[i]
+
+and the entry of a callee passes its reads and guaranteed writes of the caller's frames to the
+call instruction of the caller's chain.  A checkpoint's stack slot that no visited instruction
+may read afterwards is forgotten when the checkpoint is cleaned, so states that differ only in
+dead slots prune each other.
+
+Unvisited instructions have empty sets and are transparent; the result is exactly as good as
+the paths explored so far, which is why the kernel only cleans checkpoints whose every branch
+has been explored.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bpfbuild.isa.fields import InsnClass, JmpOp
+from bpfbuild.isa.instruction import LD_IMM64_OPCODE
+
+if TYPE_CHECKING:
+    from bpfbuild.verifier.env import Env
+    from bpfbuild.verifier.state import VerifierState
+
+__all__ = ["StackLiveness", "insn_successors", "postorder"]
+
+_ALL = (1 << 64) - 1
+_MAX_FRAMES = 8
+
+
+def insn_successors(env: Env, pc: int) -> tuple[int, ...]:
+    """``bpf_insn_successors``: fall-through and jump targets (a call only falls through)."""
+    insn = env.insns[pc]
+    if insn is None:
+        return (pc + 1,)
+    cls = insn.opcode & 0x07
+    if cls not in (InsnClass.JMP, InsnClass.JMP32):
+        return (pc + (2 if insn.opcode == LD_IMM64_OPCODE else 1),)
+    op = insn.opcode & 0xF0
+    if op == JmpOp.EXIT:
+        return ()
+    if op == JmpOp.CALL:
+        return (pc + 1,)
+    off = insn.imm if insn.opcode == InsnClass.JMP32 | JmpOp.JA else insn.off
+    if op == JmpOp.JA:
+        return (pc + off + 1,)
+    return (pc + 1, pc + off + 1)
+
+
+def postorder(env: Env) -> list[list[int]]:
+    """``compute_postorder``: per function, its instructions in DFS post-order."""
+    out: list[list[int]] = []
+    state: dict[int, int] = {}
+    for sp in env.subprogs:
+        order: list[int] = []
+        stack = [sp.start]
+        while stack:
+            top = stack[-1]
+            state[top] = state.get(top, 0) | 1
+            if state[top] & 2:
+                order.append(top)
+                stack.pop()
+                continue
+            for s in insn_successors(env, top):
+                if not state.get(s):
+                    stack.append(s)
+                    state[s] = 1
+            state[top] |= 2
+        out.append(order)
+    return out
+
+
+class _Instance:
+    """``struct func_instance``: the marks of one function for one call chain."""
+
+    __slots__ = (
+        "acc",
+        "curframe",
+        "dropped",
+        "key",
+        "live",
+        "may_read",
+        "must_write",
+        "must_write_set",
+        "n",
+        "sp_starts",
+        "start",
+        "subprog",
+        "updated",
+    )
+
+    def __init__(self, key: tuple[int, ...], sp_starts: tuple[int, ...], subprog: int, n: int) -> None:
+        self.key = key
+        self.sp_starts = sp_starts
+        self.curframe = len(key) - 1
+        self.start = sp_starts[-1]
+        self.subprog = subprog
+        self.n = n
+        frames = self.curframe + 1
+        self.may_read: list[list[int] | None] = [None] * frames
+        self.must_write: list[list[int] | None] = [None] * frames
+        self.acc: list[list[int] | None] = [None] * frames
+        self.live: list[list[int] | None] = [None] * frames
+        self.must_write_set = [False] * n
+        self.updated = False
+        self.dropped = False
+
+    def alloc(self, frame: int) -> None:
+        if self.may_read[frame] is None:
+            n = self.n
+            self.may_read[frame] = [0] * n
+            self.must_write[frame] = [0] * n
+            self.acc[frame] = [0] * n
+            self.live[frame] = [0] * n
+
+
+class StackLiveness:
+    """``struct bpf_liveness``: every call chain's function instance, and the marks of the
+    instruction being verified."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+        self.instances: dict[tuple[int, ...], _Instance] = {}
+        self.cur: _Instance | None = None
+        self.write_acc = [0] * _MAX_FRAMES
+        self.write_idx = 0
+        self.order = postorder(env)
+        self.succ: dict[int, tuple[int, ...]] = {}
+        self.q_instances: list[_Instance] = []
+        self.q_insn = 0
+
+    # --- instances ---------------------------------------------------------------------------
+
+    def _lookup_key(self, key: tuple[int, ...], sp_starts: tuple[int, ...]) -> _Instance:
+        inst = self.instances.get(key)
+        if inst is None:
+            env = self.env
+            subprog = env.find_containing_subprog(sp_starts[-1])
+            sp = env.subprogs[subprog]
+            inst = _Instance(key, sp_starts, subprog, sp.end - sp.start)
+            self.instances[key] = inst
+        return inst
+
+    def lookup(self, st: VerifierState, frameno: int) -> _Instance:
+        """``lookup_instance``: the instance of ``st``'s call chain up to frame ``frameno``."""
+        subprogs = self.env.subprogs
+        frames = st.frames
+        sp_starts = tuple(subprogs[frames[i].subprogno].start for i in range(frameno + 1))
+        key = tuple(frames[i + 1].callsite for i in range(frameno)) + (sp_starts[-1],)
+        return self._lookup_key(key, sp_starts)
+
+    def reset_callchain(self) -> None:
+        """``bpf_reset_live_stack_callchain``: the current state entered or left a function."""
+        self.cur = None
+
+    def _ensure_cur(self, st: VerifierState) -> _Instance:
+        if self.cur is None:
+            self.cur = self.lookup(st, st.curframe)
+        return self.cur
+
+    # --- marks ---------------------------------------------------------------------------------
+
+    def mark_read(self, st: VerifierState, frame: int, pc: int, mask: int) -> None:
+        """``bpf_mark_stack_read``: instruction ``pc`` may read these slots of ``frame``."""
+        self._mark_read(self._ensure_cur(st), frame, pc, mask)
+
+    @staticmethod
+    def _mark_read(inst: _Instance, frame: int, pc: int, mask: int) -> None:
+        inst.alloc(frame)
+        may_read = inst.may_read[frame]
+        live = inst.live[frame]
+        assert may_read is not None and live is not None
+        i = pc - inst.start
+        new = may_read[i] | mask
+        if new != may_read[i] and (new | live[i]) != live[i]:
+            inst.updated = True
+        may_read[i] = new
+
+    def reset_write_marks(self, st: VerifierState, pc: int) -> None:
+        """``bpf_reset_stack_write_marks``: start collecting the writes of instruction ``pc``."""
+        self._reset(self._ensure_cur(st), pc)
+
+    def _reset(self, inst: _Instance, pc: int) -> None:
+        self.write_idx = pc
+        for i in range(inst.curframe + 1):
+            self.write_acc[i] = 0
+
+    def mark_write(self, frame: int, mask: int) -> None:
+        """``bpf_mark_stack_write``: the current instruction overwrites these whole slots."""
+        self.write_acc[frame] |= mask
+
+    def commit(self) -> None:
+        """``bpf_commit_stack_write_marks``: the instruction completed; intersect its writes."""
+        self._commit(self.cur)
+
+    def _commit(self, inst: _Instance | None) -> None:
+        if inst is None:
+            return
+        idx = self.write_idx - inst.start
+        seen = inst.must_write_set[idx]
+        for frame in range(inst.curframe + 1):
+            mask = self.write_acc[frame]
+            if mask == 0 and not seen:
+                continue
+            inst.alloc(frame)
+            must_write = inst.must_write[frame]
+            assert must_write is not None
+            old = must_write[idx]
+            if seen:
+                mask &= old
+            if old != mask:
+                must_write[idx] = mask
+                inst.updated = True
+            if old & ~mask:
+                inst.dropped = True
+        inst.must_write_set[idx] = True
+        self.write_idx = 0
+
+    # --- propagation ---------------------------------------------------------------------------
+
+    def update(self, st: VerifierState) -> None:
+        """``bpf_update_live_stack``: bring every instance of ``st``'s call chain up to date
+        (called at the end of a path and at each function exit)."""
+        self.cur = None
+        for frame in range(st.curframe, -1, -1):
+            inst = self.lookup(st, frame)
+            if inst.updated:
+                self._update_instance(inst)
+                inst.updated = False
+                inst.dropped = False
+
+    def _successors(self, pc: int) -> tuple[int, ...]:
+        s = self.succ.get(pc)
+        if s is None:
+            s = self.succ[pc] = insn_successors(self.env, pc)
+        return s
+
+    def _update_instance(self, inst: _Instance) -> None:
+        if inst.dropped:
+            for acc in inst.acc:
+                if acc is not None:
+                    acc[:] = [0] * inst.n
+        order = self.order[inst.subprog]
+        start = inst.start
+        succs = [(pc - start, tuple(s - start for s in self._successors(pc))) for pc in order]
+        changed = True
+        while changed:
+            changed = False
+            for frame in range(inst.curframe + 1):
+                may_read = inst.may_read[frame]
+                if may_read is None:
+                    continue
+                must_write = inst.must_write[frame]
+                acc = inst.acc[frame]
+                live = inst.live[frame]
+                assert must_write is not None and acc is not None and live is not None
+                for i, succ in succs:
+                    if not succ:
+                        continue
+                    after = 0
+                    wacc = _ALL
+                    for j in succ:
+                        after |= live[j]
+                        wacc &= acc[j]
+                    mw = must_write[i]
+                    wacc |= mw
+                    before = (after & ~mw) | may_read[i]
+                    if before != live[i] or wacc != acc[i]:
+                        changed = True
+                        live[i] = before
+                        acc[i] = wacc
+        if inst.curframe > 0:
+            self._propagate_to_outer(inst)
+
+    def _propagate_to_outer(self, inst: _Instance) -> None:
+        """The callee's entry: its reads (and sure writes) of outer frames happen at the call."""
+        cf = inst.curframe
+        outer_starts = inst.sp_starts[:cf]
+        outer = self._lookup_key(inst.key[:cf - 1] + (outer_starts[-1],), outer_starts)
+        callsite = inst.key[cf - 1]
+        self._reset(outer, callsite)
+        for frame in range(cf):
+            live = inst.live[frame]
+            acc = inst.acc[frame]
+            if live is None or acc is None:
+                continue
+            self.mark_write(frame, acc[0])
+            self._mark_read(outer, frame, callsite, live[0])
+        self._commit(outer)
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def query_init(self, st: VerifierState) -> None:
+        """``bpf_live_stack_query_init``: the next :meth:`slot_alive` calls are about ``st``."""
+        self.q_instances = [self.lookup(st, f) for f in range(st.curframe + 1)]
+        self.q_insn = st.insn_idx
+
+    @staticmethod
+    def _live_before(inst: _Instance, pc: int, frame: int, spi: int) -> bool:
+        live = inst.live[frame]
+        return live is not None and bool(live[pc - inst.start] >> spi & 1)
+
+    def slot_alive(self, frameno: int, spi: int) -> bool:
+        """``bpf_stack_slot_alive``: may slot ``spi`` of frame ``frameno`` still be read, in the
+        innermost function or after any of the calls on the chain?"""
+        if spi >= 64:
+            return True
+        instances = self.q_instances
+        inner = instances[-1]
+        if self._live_before(inner, self.q_insn, frameno, spi):
+            return True
+        aux = self.env.aux
+        for i in range(frameno, len(instances) - 1):
+            callsite = inner.key[i]
+            pc = callsite if aux[callsite].calls_callback else callsite + 1
+            if self._live_before(instances[i], pc, frameno, spi):
+                return True
+        return False

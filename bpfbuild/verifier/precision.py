@@ -1,0 +1,365 @@
+"""Precision tracking: which scalars' exact values mattered (``__mark_chain_precision``).
+
+A privileged verifier compares checkpointed scalars only if they are *precise*: their value
+decided something (a pointer offset, a memory size, a branch that was not taken, a return
+value).  Scalars start imprecise; when a precise value is needed, the verifier walks the current
+path backwards through its instruction history (:func:`backtrack_insn`) to the instructions
+that produced it, and marks the matching registers and stack slots precise in every checkpoint
+on the way.  When a path is pruned against a checkpoint, the checkpoint's precise marks are
+propagated into the current path (:func:`propagate_precision`).
+
+History entries are recorded per state (``VerifierState.hist``): ``(idx, prev_idx, stack,
+linked)`` where ``stack`` is ``(frameno, spi)`` for a register spill or fill and ``linked`` the
+registers a conditional jump keeps in sync.
+"""
+
+from __future__ import annotations
+
+from bpfbuild.isa.fields import InsnClass, JmpOp, Mode, PseudoCall
+from bpfbuild.verifier.env import Env
+from bpfbuild.verifier.state import Reg, RegType, VerifierState
+
+__all__ = [
+    "Backtrack",
+    "mark_all_scalars_imprecise",
+    "mark_chain_precision",
+    "propagate_precision",
+    "push_history",
+    "widen_imprecise_scalars",
+]
+
+_ARGS = 0x3E          # r1-r5
+_NOTSUPP = -1
+_SYNC_CALLBACK = (164, 181, 201, 209)
+
+
+class Backtrack:
+    """``struct backtrack_state``: registers and stack slots (per frame) still to be explained."""
+
+    __slots__ = ("frame", "regs", "stack")
+
+    def __init__(self, frame: int) -> None:
+        self.frame = frame
+        self.regs = [0] * 8
+        self.stack = [0] * 8
+
+    def empty(self) -> bool:
+        return not any(self.regs[: self.frame + 1]) and not any(self.stack[: self.frame + 1])
+
+    def is_reg(self, r: int) -> bool:
+        return bool(self.regs[self.frame] & (1 << r))
+
+    def set_reg(self, r: int, frame: int | None = None) -> None:
+        self.regs[self.frame if frame is None else frame] |= 1 << r
+
+    def clear_reg(self, r: int, frame: int | None = None) -> None:
+        self.regs[self.frame if frame is None else frame] &= ~(1 << r)
+
+    def set_slot(self, frame: int, spi: int) -> None:
+        self.stack[frame] |= 1 << spi
+
+    def clear_slot(self, frame: int, spi: int) -> None:
+        self.stack[frame] &= ~(1 << spi)
+
+    def is_slot(self, frame: int, spi: int) -> bool:
+        return bool(self.stack[frame] & (1 << spi))
+
+
+def push_history(env: Env, st: VerifierState, stack: tuple[int, int] | None = None,
+                 linked: tuple[tuple[int, int, bool], ...] | None = None) -> None:
+    """``push_insn_history``: record the current instruction (merged with an entry this very
+    instruction already pushed)."""
+    idx = env.insn_idx
+    if st.hist and env.hist_step == env.insn_processed and st.hist[-1][0] == idx:
+        old = st.hist[-1]
+        st.hist[-1] = (idx, old[1], stack if stack is not None else old[2], linked if linked is not None else old[3])
+        return
+    st.hist.append((idx, env.prev_insn_idx, stack, linked))
+    env.hist_step = env.insn_processed
+
+
+def mark_all_scalars_imprecise(st: VerifierState) -> None:
+    for frame in st.frames:
+        for reg in frame.regs:
+            if reg.type == RegType.SCALAR_VALUE:
+                reg.precise = False
+        for slot in frame.stack:
+            if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE:
+                slot.spilled_ptr.precise = False
+
+
+def mark_all_scalars_precise(st: VerifierState | None) -> None:
+    while st is not None:
+        for frame in st.frames:
+            for reg in frame.regs:
+                if reg.type == RegType.SCALAR_VALUE:
+                    reg.precise = True
+            for slot in frame.stack:
+                if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE:
+                    slot.spilled_ptr.precise = True
+        st = st.parent
+
+
+def _sync_linked(bt: Backtrack, hist: tuple | None) -> None:  # type: ignore[type-arg]
+    if hist is None or not hist[3]:
+        return
+    linked = hist[3]
+    hit = False
+    for fr, n, is_reg in linked:
+        if (is_reg and bt.regs[fr] & (1 << n)) or (not is_reg and bt.stack[fr] & (1 << n)):
+            hit = True
+            break
+    if not hit:
+        return
+    for fr, n, is_reg in linked:
+        if is_reg:
+            bt.regs[fr] |= 1 << n
+        else:
+            bt.stack[fr] |= 1 << n
+
+
+def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: Backtrack) -> int:  # type: ignore[type-arg]
+    """Move ``bt`` from after instruction ``idx`` to before it; ``_NOTSUPP`` when impossible."""
+    insn = env.insns[idx]
+    if insn is None:
+        return 0
+    code = insn.opcode
+    cls = code & 0x07
+    op = code & 0xF0
+    mode = code & 0xE0
+    dreg, sreg = insn.dst, insn.src
+    _sync_linked(bt, hist)
+    if cls in (InsnClass.ALU, InsnClass.ALU64):
+        if not bt.is_reg(dreg):
+            return 0
+        if op in (0xD0, 0x80):          # END, NEG
+            return 0
+        if op == 0xB0:                  # MOV
+            bt.clear_reg(dreg)
+            if code & 0x08 and sreg != 10:
+                bt.set_reg(sreg)
+        elif code & 0x08 and sreg != 10:
+            bt.set_reg(sreg)
+    elif cls == InsnClass.LDX:
+        if not bt.is_reg(dreg):
+            return 0
+        bt.clear_reg(dreg)
+        if hist is None or hist[2] is None:
+            return 0
+        fr, spi = hist[2]
+        bt.set_slot(fr, spi)
+    elif cls in (InsnClass.STX, InsnClass.ST):
+        if bt.is_reg(dreg):
+            return _NOTSUPP
+        if hist is None or hist[2] is None:
+            return 0
+        fr, spi = hist[2]
+        if not bt.is_slot(fr, spi):
+            return 0
+        bt.clear_slot(fr, spi)
+        if cls == InsnClass.STX:
+            bt.set_reg(sreg)
+    elif cls in (InsnClass.JMP, InsnClass.JMP32):
+        if op == JmpOp.CALL and insn.src == PseudoCall.CALL:
+            sub = env.find_subprog(idx + insn.imm + 1)
+            if sub < 0:
+                return _NOTSUPP
+            if env.subprogs[sub].is_global:
+                if bt.regs[bt.frame] & _ARGS:
+                    return _NOTSUPP
+                bt.clear_reg(0)
+                return 0
+            if bt.regs[bt.frame] & ~_ARGS or bt.stack[bt.frame]:
+                return _NOTSUPP
+            if bt.frame == 0:
+                return _NOTSUPP
+            for r in range(1, 6):
+                if bt.is_reg(r):
+                    bt.clear_reg(r)
+                    bt.set_reg(r, bt.frame - 1)
+            bt.frame -= 1
+            return 0
+        if (op == JmpOp.CALL and insn.src == PseudoCall.HELPER and insn.imm in _SYNC_CALLBACK
+                and idx != subseq_idx - 1):
+            if bt.regs[bt.frame] & ~_ARGS or bt.stack[bt.frame]:
+                return _NOTSUPP
+            for r in range(1, 6):
+                bt.clear_reg(r)
+            if bt.frame == 0:
+                return _NOTSUPP
+            bt.frame -= 1
+            return 0
+        if op == JmpOp.CALL:
+            if insn.src == PseudoCall.KFUNC and insn.imm == 0:
+                return _NOTSUPP
+            bt.clear_reg(0)
+            if bt.regs[bt.frame] & _ARGS:
+                return _NOTSUPP
+        elif op == JmpOp.EXIT:
+            if subseq_idx >= 0 and env.aux[subseq_idx].calls_callback:
+                for r in range(1, 6):
+                    bt.clear_reg(r)
+            if bt.regs[bt.frame] & _ARGS:
+                return _NOTSUPP
+            prev = env.insns[subseq_idx - 1] if subseq_idx - 1 >= 0 else None
+            r0_precise = prev is not None and prev.is_subprog_call and bt.is_reg(0)
+            bt.clear_reg(0)
+            if bt.frame >= 7:
+                return _NOTSUPP
+            bt.frame += 1
+            if r0_precise:
+                bt.set_reg(0)
+            return 0
+        elif op in (JmpOp.JA, JmpOp.JCOND):
+            pass
+        elif code & 0x08:
+            if not bt.is_reg(dreg) and not bt.is_reg(sreg):
+                return 0
+            bt.set_reg(sreg)
+            bt.set_reg(dreg)
+    elif cls == InsnClass.LD:
+        if not bt.is_reg(dreg):
+            return 0
+        bt.clear_reg(dreg)
+        if mode in (Mode.IND, Mode.ABS):
+            return _NOTSUPP
+    _sync_linked(bt, hist)
+    return 0
+
+
+def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backtrack | None = None) -> None:
+    """Make the current value of ``regno`` (or everything in ``bt``) precise along the path."""
+    if not env.bpf_capable:
+        return
+    if bt is None:
+        bt = Backtrack(st.curframe)
+        reg = st.frames[-1].regs[regno]
+        if reg.type != RegType.SCALAR_VALUE:
+            return
+        bt.set_reg(regno)
+    if bt.empty():
+        return
+    cur_st = st
+    first_idx = st.first_insn_idx
+    last_idx = env.insn_idx
+    subseq_idx = -1
+    skip_first = True
+    n = env.insn_cnt
+    while True:
+        if last_idx < 0:
+            f0 = cur_st.frames[0]
+            if cur_st.curframe == 0 and f0.subprogno > 0 and not bt.stack[0] and not bt.regs[0] & ~_ARGS:
+                for r in range(1, 6):
+                    if bt.regs[0] & (1 << r):
+                        bt.clear_reg(r, 0)
+                        if f0.regs[r].type == RegType.SCALAR_VALUE:
+                            f0.regs[r].precise = True
+                return
+            mark_all_scalars_precise(st)
+            return
+        hist = cur_st.hist
+        hist_end = len(hist)
+        i = last_idx
+        while True:
+            if skip_first:
+                skip_first = False
+            else:
+                h = hist[hist_end - 1] if hist_end and hist[hist_end - 1][0] == i else None
+                if backtrack_insn(env, i, subseq_idx, h, bt) == _NOTSUPP:
+                    mark_all_scalars_precise(st)
+                    return
+            if bt.empty():
+                return
+            subseq_idx = i
+            if i == cur_st.first_insn_idx and (hist_end == 0 or (hist_end == 1 and hist[0][0] == i)):
+                break
+            if hist_end and hist[hist_end - 1][0] == i:
+                i = hist[hist_end - 1][1]
+                hist_end -= 1
+            else:
+                i -= 1
+            if i < 0 or i >= n:
+                mark_all_scalars_precise(st)
+                return
+        parent = cur_st.parent
+        if parent is None:
+            break
+        for fr in range(bt.frame, -1, -1):
+            if fr >= len(parent.frames):
+                mark_all_scalars_precise(st)
+                return
+            func = parent.frames[fr]
+            mask = bt.regs[fr]
+            r = 0
+            while mask >> r:
+                if mask & (1 << r):
+                    reg = func.regs[r]
+                    if reg.type != RegType.SCALAR_VALUE or reg.precise:
+                        bt.clear_reg(r, fr)
+                    else:
+                        reg.precise = True
+                r += 1
+            smask = bt.stack[fr]
+            spi = 0
+            while smask >> spi:
+                if smask & (1 << spi):
+                    if spi >= len(func.stack):
+                        mark_all_scalars_precise(st)
+                        return
+                    slot = func.stack[spi]
+                    if not slot.is_spilled_scalar or slot.spilled_ptr.precise:
+                        bt.clear_slot(fr, spi)
+                    else:
+                        slot.spilled_ptr.precise = True
+                spi += 1
+        if bt.empty():
+            return
+        subseq_idx = first_idx
+        last_idx = parent.last_insn_idx
+        first_idx = parent.first_insn_idx
+        cur_st = parent
+    if not bt.empty():
+        mark_all_scalars_precise(st)
+
+
+def propagate_precision(env: Env, old: VerifierState, cur: VerifierState) -> None:
+    """After pruning ``cur`` against ``old``: what was precise in ``old`` is precise on this path."""
+    bt = Backtrack(old.curframe)
+    for fr, frame in enumerate(old.frames):
+        for r, reg in enumerate(frame.regs[:10]):
+            if reg.type == RegType.SCALAR_VALUE and reg.precise:
+                bt.set_reg(r, fr)
+        for spi, slot in enumerate(frame.stack):
+            if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE and slot.spilled_ptr.precise:
+                bt.set_slot(fr, spi)
+    if env.log.level >= 2 and not bt.empty():
+        for fr in range(old.curframe, -1, -1):
+            names = [f"r{r}" for r in range(10) if bt.regs[fr] & (1 << r)]
+            names += [f"fp{-(s + 1) * 8}" for s in range(64) if bt.stack[fr] & (1 << s)]
+            if names:
+                env.verbose(f"frame {fr}: propagating {','.join(names)}\n")
+    mark_chain_precision(env, cur, -1, bt)
+
+
+def widen_imprecise_scalars(old: VerifierState, cur: VerifierState) -> None:
+    """Forget imprecise scalars that changed between two iterations of a callback loop, so the
+    iterations converge (``widen_imprecise_scalars``)."""
+    from bpfbuild.verifier.explore import _IdMap
+
+    idmap = _IdMap()
+    for fold, fcur in zip(old.frames, cur.frames, strict=False):
+        for rold, rcur in zip(fold.regs, fcur.regs, strict=True):
+            _maybe_widen(rold, rcur, idmap)
+        for sold, scur in zip(fold.stack, fcur.stack, strict=False):
+            if sold.is_spilled and scur.is_spilled:
+                _maybe_widen(sold.spilled_ptr, scur.spilled_ptr, idmap)
+
+
+def _maybe_widen(rold: Reg, rcur: Reg, idmap: object) -> None:
+    from bpfbuild.verifier.explore import _regs_exact
+
+    if rold.type != RegType.SCALAR_VALUE or rold.type != rcur.type:
+        return
+    if rold.precise or rcur.precise or _regs_exact(rold, rcur, idmap):  # type: ignore[arg-type]
+        return
+    rcur.mark_unknown()

@@ -1,0 +1,20 @@
+/* OK: the length masked to the buffer size (a power of two) is bounded on every path. */
+#include <linux/bpf.h>
+#include <linux/ptrace.h>
+#include <bpf/bpf_helpers.h>
+
+__u64 out = 0;
+
+SEC("kprobe/do_unlinkat")
+int read_size_masked(struct pt_regs *ctx)
+{
+	char buf[64];
+	__u32 len = ctx->rdx;
+
+	len &= sizeof(buf) - 1;
+	bpf_probe_read_kernel(buf, len, (void *)ctx->rsi);
+	out = buf[0];
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

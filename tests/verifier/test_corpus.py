@@ -1,0 +1,64 @@
+"""Our verdict on every corpus program equals the kernel's recorded one (verdict, message, line)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bpfbuild.obj.loader import load_object_file
+from bpfbuild.verifier import verify
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+SOURCES = sorted(CORPUS.glob("*.bpf.c"))
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [p.name.removesuffix(".bpf.c") for p in paths]
+
+
+def test_corpus_size_and_balance(corpus_lib):
+    verdicts = [label["verdict"] for src in SOURCES for label in corpus_lib.read_expect(src).values()]
+    assert len(SOURCES) >= 50
+    assert verdicts.count("accepted") >= 25
+    assert verdicts.count("rejected") >= 25
+
+
+def test_every_rejected_program_names_its_mistake(corpus_lib):
+    for src in SOURCES:
+        rejected = any(label["verdict"] == "rejected" for label in corpus_lib.read_expect(src).values())
+        assert src.read_text().startswith("/* MISTAKE") == rejected, src.name
+
+
+@pytest.mark.parametrize("src", SOURCES, ids=_ids(SOURCES))
+def test_agrees_with_kernel_label(src, build_corpus, corpus_lib):
+    labels = corpus_lib.read_expect(src)
+    spec = load_object_file(build_corpus(src))
+    assert sorted(p.name for p in spec.programs) == sorted(labels)
+    for prog in spec.programs:
+        label = labels[prog.name]
+        report = verify(spec, prog)
+        assert report.verdict == label["verdict"], report.errors
+        if label["verdict"] == "rejected":
+            (diag,) = report.errors
+            assert diag.message == label["message"]
+            if "line" in label:
+                assert diag.location is not None
+                assert diag.location.line == label["line"]
+                assert diag.insn == label["insn"]
+        else:
+            assert report.errors == ()
+        if "processed_insns" in label:
+            kernel = label["processed_insns"]
+            assert kernel / 2 <= report.processed_insns <= 2 * kernel
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("src", SOURCES, ids=_ids(SOURCES))
+def test_relabel_from_kernel(src, build_corpus, corpus_lib):
+    """The stored labels are what the running kernel says (BPFBUILD_RELABEL=1 rewrites them)."""
+    labels = corpus_lib.kernel_labels(build_corpus(src))
+    if os.environ.get("BPFBUILD_RELABEL") or not corpus_lib.expect_path(src).exists():
+        corpus_lib.write_expect(src, labels)
+    assert corpus_lib.read_expect(src) == labels
