@@ -10,7 +10,7 @@ import sys
 from bpfbuild.cli import main
 
 
-def test_init_creates_a_project_that_builds(tmp_path, capsys):
+def test_init_creates_a_project_that_builds_and_passes_its_tests(tmp_path, capsys):
     root = tmp_path / "newproj"
     assert main(["init", str(root)]) == 0
     for rel in ("dodo.py", "pyproject.toml", "programs/hello.bpf.c", "programs/hello.test.toml",
@@ -23,9 +23,13 @@ def test_init_creates_a_project_that_builds(tmp_path, capsys):
     res = subprocess.run([sys.executable, "-m", "doit"], cwd=root, capture_output=True, text=True, env=env)
     assert res.returncode == 0, res.stdout + res.stderr
     assert (root / "build" / "hello.bpf.o").exists()
+    assert "hello.test.toml: 1 case passed" in res.stdout
+    again = subprocess.run([sys.executable, "-m", "doit", "test"], cwd=root, capture_output=True, text=True, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
     listed = subprocess.run([sys.executable, "-m", "doit", "list"], cwd=root, capture_output=True, text=True,
                             env=env).stdout
-    assert "build" in listed and "skel" in listed
+    for stage in ("build", "verify", "test", "skel", "ide", "load"):
+        assert stage in listed
 
 
 def test_init_refuses_a_folder_with_files(tmp_path, capsys):
