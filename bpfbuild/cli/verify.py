@@ -1,6 +1,19 @@
-"""``bpfbuild verify OBJ``: the kernel's verdict at build time, with the error at the source line.
+"""``bpfbuild verify OBJ [PROG]``: the built-in verifier's verdict on every program of an object.
 
-Exit status (tools and CI rely on it): 0 every program accepted, 1 any rejected, 2 unusable input.
+A rejection is reported compiler-style -- ``file:line:col: error: <kernel message>``, the
+source line, notes (the program and instruction, the kernel's earlier lines for the same
+error), a plain-language explanation and a fix hint -- followed by one summary line per
+program.  ``--log`` prints the kernel-style verifier log first (level 1: the failing path; 2:
+every instruction and state); ``--unprivileged`` applies the rules for a loader without
+CAP_BPF.  What the verifier could not model (a helper without a prototype, a kfunc) is noted on
+stderr.
+
+``--json`` prints only ``{"programs": [{"name", "section", "verdict", "processed_insns",
+"errors": [{"insn", "file", "line", "column", "message"}]}]}`` on stdout (a log goes to
+stderr); an error without BTF line info names the object, line 0, column 0.
+
+Exit status (tools and CI rely on it): 0 every program accepted, 1 any rejected, 2 unusable
+input (not an eBPF object, no such program, a section naming no program type).
 """
 
 from __future__ import annotations
@@ -8,23 +21,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Any
+import sys
 
 __all__ = ["register", "relative_file"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("verify", help="check every program of an object with bpfbuild's verifier",
-                       description="Verify every program of OBJ the way the Linux 6.18 verifier does (privileged "
-                       "rules, as `sudo bpftool prog load` gets, unless --unprivileged). Rejections print as "
-                       "file:line:col: error: <kernel message>, with an explanation and a fix hint. Exit status: "
-                       "0 all accepted, 1 any rejected, 2 unusable input.")
-    p.add_argument("object", metavar="OBJ")
+    p = sub.add_parser(
+        "verify", help="check every program of an object with bpfbuild's verifier (the kernel's rules, no root)",
+        description="Verify every program of OBJ the way the Linux 6.18 verifier does, without a kernel "
+        "(privileged rules, as `sudo bpftool prog load` gets, unless --unprivileged). Rejections print as "
+        "file:line:col: error: <kernel message>, with an explanation and a fix hint. Exit status: "
+        "0 all accepted, 1 any rejected, 2 unusable input.")
+    p.add_argument("object", metavar="OBJ", help="the object (clang -target bpf -g -O2 -c ...)")
     p.add_argument("program", metavar="PROG", nargs="?", help="only this program")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--json", action="store_true",
+                   help='print {"programs": [{name, section, verdict, processed_insns, errors}]}')
     p.add_argument("--log", nargs="?", const=1, type=int, choices=[1, 2], metavar="LEVEL",
-                   help="print a kernel-style verifier log (level 1, or 2 for every state)")
-    p.add_argument("--unprivileged", action="store_true", help="the rules for a loader without CAP_BPF")
+                   help="print a kernel-style verifier log: 1 (default) the failing path, 2 every instruction")
+    p.add_argument("--unprivileged", action="store_true",
+                   help="the rules for a loader without CAP_BPF/CAP_PERFMON (default: privileged)")
     p.set_defaults(handler=_cmd)
 
 
@@ -37,22 +53,6 @@ def relative_file(path: str, root: str | None = None) -> str:
     return path
 
 
-def report_record(report: Any) -> dict[str, Any]:
-    return {
-        "name": report.program,
-        "section": report.section,
-        "verdict": report.verdict,
-        "processed_insns": report.processed_insns,
-        "errors": [{
-            "insn": d.insn,
-            "file": relative_file(d.location.file) if d.location else None,
-            "line": d.location.line if d.location else None,
-            "column": d.location.column if d.location else None,
-            "message": d.message,
-        } for d in report.errors],
-    }
-
-
 def _cmd(args: argparse.Namespace) -> int:
     from bpfbuild.errors import BpfBuildError
     from bpfbuild.obj.loader import load_object_file
@@ -63,19 +63,36 @@ def _cmd(args: argparse.Namespace) -> int:
     if args.program is not None and not programs:
         names = ", ".join(p.name for p in spec.programs) or "none"
         raise BpfBuildError(f"no program {args.program!r} (programs: {names})", file=args.object)
+    if not programs:
+        raise BpfBuildError("no eBPF programs in this object", file=args.object)
     reports = []
     for prog in programs:
         try:
             reports.append(verify(spec, prog, unprivileged=args.unprivileged, log_level=args.log or 0))
         except BpfBuildError as exc:
             raise exc.with_file(args.object) from None
+    rejected = any(not r.accepted for r in reports)
     if args.json:
-        print(json.dumps({"programs": [report_record(r) for r in reports]}, indent=2))
-    else:
         for r in reports:
-            if args.log:
-                print(r.log, end="" if r.log.endswith("\n") else "\n")
-            for d in r.errors:
-                print(d.format(relative_file(d.location.file) if d.location else args.object))
-            print(f"{r.program}: {r.verdict} ({r.processed_insns} insns processed)")
-    return 0 if all(r.accepted for r in reports) else 1
+            if r.log:
+                sys.stderr.write(r.log)
+        doc = {"programs": [_record(r, args.object) for r in reports]}
+        print(json.dumps(doc, indent=2))
+        return 1 if rejected else 0
+    for r in reports:
+        if r.log:
+            sys.stdout.write(r.log if r.log.endswith("\n") else r.log + "\n")
+        for d in r.errors:
+            print(d.format(relative_file(d.location.file) if d.location else args.object, r.program))
+        print(f"{args.object}: prog '{r.program}' ({r.section}): {r.verdict} ({r.processed_insns} insns processed)")
+        for note in r.notes:
+            print(f"{args.object}: prog '{r.program}': not modelled: {note}", file=sys.stderr)
+    return 1 if rejected else 0
+
+
+def _record(report: object, obj: str) -> dict[str, object]:
+    record = report.as_dict(relative_file)  # type: ignore[attr-defined]
+    for err in record["errors"]:
+        if not err["file"]:
+            err["file"] = obj
+    return record

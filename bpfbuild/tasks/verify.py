@@ -1,8 +1,12 @@
 """``doit verify``: every program of every object through bpfbuild's verifier, after ``build``.
 
-A rejection fails the build with the kernel's message at the source line (``file:line:col:``,
-relative to the project root) unless ``[tool.bpfbuild] verify = "warn"``.  Incremental on the
-object (and on bpfbuild's verifier sources).
+One subtask per object (``doit verify:hello``).  A rejection prints compiler-style diagnostics
+-- ``programs/x.bpf.c:LINE:COL: error: <kernel message>`` (relative to the project root), the
+source line, notes, an explanation and a fix hint -- and fails the task, unless
+``[tool.bpfbuild] verify = "warn"`` (then they are warnings).  Each outcome is recorded for the
+summary (``build/.results/<program>.verify.json``, the ``bpfbuild verify --json`` document).
+Incremental on the object and on the verifier's sources; pyelftools and the verifier are
+imported inside the action, so a no-op ``doit`` stays cheap.
 """
 
 from __future__ import annotations
@@ -18,53 +22,72 @@ from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
 from bpfbuild.tasks.project import current_project
 
-__all__ = ["task_verify"]
+__all__ = ["VERIFIER_CODE", "task_verify", "verify_object"]
 
-VERIFIER_DIR = Path(__file__).resolve().parent.parent / "verifier"
+#: The verifier's sources: a change there reruns every verification.
+VERIFIER_CODE = Path(__file__).resolve().parent.parent / "verifier"
+
+
+def _shown(prog: ProgramSource, file: str, root: str) -> str:
+    """A source file of the object as messages show it: the project's path for the program's own
+    source (BTF may hold it as compiled, absolute or relative to another directory)."""
+    from bpfbuild.cli.verify import relative_file
+
+    if Path(file).name == prog.source.name:
+        file = str(prog.source)
+    return relative_file(file, root)
 
 
 def verify_object(prog: ProgramSource, root: str, mode: str) -> TaskFailed | None:
-    from bpfbuild.cli.verify import relative_file, report_record
+    """The action of ``verify:<prog>``."""
     from bpfbuild.errors import BpfBuildError
     from bpfbuild.obj.loader import load_object_file
-    from bpfbuild.tasks.report import read_result, write_result
+    from bpfbuild.tasks.report import write_result
     from bpfbuild.verifier import verify
 
+    obj_shown = _shown(prog, str(prog.object), root)
     try:
         spec = load_object_file(prog.object)
         reports = [verify(spec, p) for p in spec.programs]
     except BpfBuildError as exc:
-        return TaskFailed(str(exc))
+        write_result(prog.object.parent, prog.name, "verify", {"programs": [], "error": str(exc)})
+        message = str(exc) if exc.file is not None or "error:" in str(exc) else f"{obj_shown}: error: {exc}"
+        sys.stderr.write(message + "\n")
+        return TaskFailed(message)
     rejected = False
     for r in reports:
         for d in r.errors:
-            text = d.format(relative_file(d.location.file, root) if d.location else str(prog.object))
+            text = d.format(_shown(prog, d.location.file, root) if d.location else obj_shown, r.program)
             if mode == "warn":
                 text = text.replace(": error: ", ": warning: ", 1)
             sys.stdout.write(text + "\n")
-        if not r.accepted:
-            rejected = True
-        sys.stdout.write(f"{prog.object}: {r.program}: {r.verdict} ({r.processed_insns} insns processed)\n")
-    build = read_result(prog.object.parent, prog.name, "build") or {}
+        rejected |= not r.accepted
+        sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.verdict} ({r.processed_insns} insns processed)\n")
+    sys.stdout.flush()
     write_result(prog.object.parent, prog.name, "verify", {
-        "programs": [{**report_record(r), "verdict": r.verdict} for r in reports],
-        "verdict": "rejected" if rejected else "accepted", "build": bool(build)})
+        "programs": [r.as_dict(lambda f: _shown(prog, f, root)) for r in reports],
+        "verdict": "rejected" if rejected else "accepted"})
     if rejected and mode != "warn":
-        return TaskFailed(f"{prog.source}: rejected by the verifier")
+        return TaskFailed(f"{_shown(prog, str(prog.source), root)}: rejected by the verifier")
     return None
 
 
 def task_verify() -> Any:
     """Check every built program with bpfbuild's verifier (the kernel's rules, at the source line)."""
     project = current_project()
+    programs = project.config.programs()
+    if not programs:
+        yield {"basename": "verify", "name": None, "doc": task_verify.__doc__, "actions": None}
+        return
     root = str(project.config.root)
-    sources = sorted(str(p) for p in VERIFIER_DIR.glob("*.py"))
-    for prog in project.config.programs():
+    sources = sorted(str(p) for p in VERIFIER_CODE.glob("*.py"))
+    for prog in programs:
         yield {
             "name": prog.name,
-            "doc": f"verify {prog.object}",
+            "doc": f"verify {prog.object} with bpfbuild's verifier",
             "actions": [(verify_object, [prog, root, project.config.verify])],
             "file_dep": [str(prog.object), *sources],
             "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify})],
+            "clean": [],
             "verbosity": 2,
         }

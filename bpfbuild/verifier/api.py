@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.location import SourceLocation
 from bpfbuild.verifier.cfg import RawSlot, check_structure
+from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import Env, LineInfo, Options
 from bpfbuild.verifier.explore import check_max_stack_depth, do_check, initial_state
 from bpfbuild.verifier.log import VerifierLog
@@ -86,14 +86,46 @@ def _global_funcs(spec: object, prog: object) -> tuple[frozenset[int], dict[int,
     return frozenset(starts), args
 
 
-def _run(env: Env, slots: list[RawSlot], name: str, section: str,
-         locate: object = None) -> Report:
+def _main_arg_note(spec: object, prog: object) -> str:
+    """What ``btf_prepare_func_args`` logs for the main function: the first pointer argument
+    whose target has no size (``void *ctx``, a pointer to a declared-only struct)."""
+    btf = getattr(spec, "btf", None)
+    infos = [fi for fi in getattr(prog, "func_info", ()) if fi.pc == 0]
+    if btf is None or not infos:
+        return ""
+    from bpfbuild.btf.types import Func, FuncProto, Fwd, Pointer
+
+    try:
+        func = btf.type(infos[0].type_id)
+        proto = btf.type(func.type) if isinstance(func, Func) else None
+        if not isinstance(proto, FuncProto):
+            return ""
+        for i, param in enumerate(proto.params):
+            t = btf.resolve(param.type)
+            if not isinstance(t, Pointer):
+                continue
+            target_id = t.type
+            target = btf.resolve(target_id) if target_id else None
+            if target is None:
+                return f"arg#{i} reference type('UNKNOWN ') size cannot be determined: -22\n"
+            if isinstance(target, (Fwd, FuncProto)):
+                kind = "FWD" if isinstance(target, Fwd) else "FUNC_PROTO"
+                return f"arg#{i} reference type('{kind} {getattr(target, 'name', '')}') size cannot be determined: -22\n"
+    except (BpfBuildError, KeyError, IndexError, AttributeError):
+        return ""
+    return ""
+
+
+def _run(env: Env, slots: list[RawSlot], name: str, section: str, prologue: str = "") -> Report:
     error: ProgramError | None = None
     try:
         if not slots:
             raise env.error("empty program", 0)
         check_structure(env, slots)
+        env.verbose(prologue)
         do_check(env, initial_state(env, 0), 0)
+        if env.log.level == 1:
+            env.log.rewind(0)   # do_check_common: a verified function's path is not kept at level 1
         _check_globals(env)
         check_max_stack_depth(env)
     except ProgramError as exc:
@@ -110,21 +142,17 @@ def _run(env: Env, slots: list[RawSlot], name: str, section: str,
         detail = tuple(lines[:-1])
         explanation, hint = explain("\n".join(lines))
         pc = error.pc if error.pc is not None else 0
-        location = _location(env, pc)
-        diags = (Diagnostic(pc, location, message, explanation, hint, detail),)
-    if env.log.level == 1 and error is None:
-        env.log.rewind(0)   # level 1 keeps only a failing path
+        li = env.line_at(pc)
+        insn = env.insns[pc] if 0 <= pc < len(env.insns) else None
+        diags = (Diagnostic(pc, li.location if li is not None else None, message, explanation, hint, detail,
+                            source=li.text if li is not None else "",
+                            insn_text=insn_text(insn, pc, env.maps) if insn is not None else ""),)
     if env.log.level:
         env.verbose(f"processed {env.insn_processed} insns (limit {env.options.insn_limit}) max_states_per_insn "
                     f"{env.max_states_per_insn} total_states {env.total_states} peak_states {env.peak_states} "
                     "mark_read 0\n")
     return Report(name, section, error is None, env.insn_processed, diags, env.log.text(), tuple(env.notes),
                   env.total_states, env.peak_states, env.max_states_per_insn)
-
-
-def _location(env: Env, pc: int) -> SourceLocation | None:
-    li = env.line_at(pc)
-    return li.location if li is not None else None
 
 
 def _check_globals(env: Env) -> None:
@@ -141,6 +169,8 @@ def _check_globals(env: Env) -> None:
             env.verbose(f"Validating {sp.name}() func#{i}...\n")
             env.explored.clear()
             do_check(env, initial_state(env, i), sp.start)
+            if env.log.level == 1:
+                env.log.rewind(0)
             env.verbose(f"Func#{i} ('{sp.name}') is safe for any args that match its prototype\n")
 
 
@@ -169,7 +199,7 @@ def verify(spec: object, prog: object, *, unprivileged: bool = False, log_level:
         return Report(name, section, False, 0, (Diagnostic(0, None, err.message),), "", ())
     env = _make_env(spec, prog, prog_type, attach, options)
     slots = _slots_from_insns(getattr(prog, "insns", ()))
-    return _run(env, slots, name, section)
+    return _run(env, slots, name, section, _main_arg_note(spec, prog) if log_level else "")
 
 
 def _make_env(spec: object, prog: object, prog_type: ProgType, attach: AttachType | None,

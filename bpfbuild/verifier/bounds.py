@@ -36,6 +36,7 @@ from bpfbuild.verifier.tnum import (
     tnum_or,
     tnum_range,
     tnum_rshift,
+    tnum_step,
     tnum_sub,
     tnum_subreg,
     tnum_with_subreg,
@@ -159,8 +160,20 @@ def _update_reg64_bounds(reg: Bounded) -> None:
     v, m = reg.var_off
     reg.smin = max(reg.smin, s64(v | (m & (1 << 63))))
     reg.smax = min(reg.smax, s64(v | (m & S64_MAX)))
-    reg.umin = max(reg.umin, v)
-    reg.umax = min(reg.umax, v | m)
+    reg.umin = umin = max(reg.umin, v)
+    reg.umax = umax = min(reg.umax, v | m)
+    if not m or umin == umax:
+        return
+    # the u64 range and the tnum may meet in a single value (6.18 stable: tnum_step())
+    tmax = v | m
+    nxt = tnum_step(reg.var_off, umin)
+    umin_in = (umin & ~m) == v
+    if umin_in and nxt > umax:
+        mark_known(reg, umin)
+    elif not umin_in and nxt == tmax:
+        mark_known(reg, tmax)
+    elif not umin_in and nxt <= umax and tnum_step(reg.var_off, nxt) > umax:
+        mark_known(reg, nxt)
 
 
 def update_reg_bounds(reg: Bounded) -> None:
@@ -542,13 +555,11 @@ def _lsh32(dst: Bounded, src: Bounded) -> None:
 
 
 def _lsh64_bounds(dst: Bounded, umin_val: int, umax_val: int) -> None:
-    if umin_val == 32 and umax_val == 32 and dst.s32_max >= 0:
+    if umin_val == 32 and umax_val == 32:   # s32 bounds keep their sign shifted left by 32 (6.18 stable)
         dst.smax = dst.s32_max << 32
-    else:
-        dst.smax = S64_MAX
-    if umin_val == 32 and umax_val == 32 and dst.s32_min >= 0:
         dst.smin = dst.s32_min << 32
     else:
+        dst.smax = S64_MAX
         dst.smin = S64_MIN
     if dst.umax > 1 << (63 - umax_val):
         dst.umin, dst.umax = 0, U64_MAX

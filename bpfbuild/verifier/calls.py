@@ -306,6 +306,8 @@ def _s32(x: int) -> int:
 
 def _unmodelled_helper(env: Env, st: VerifierState, func_id: int, name: str) -> None:
     """A helper this table has no prototype for: its arguments must be set, the rest is assumed."""
+    if not env.sleepable and helper_allowed(func_id, env.prog_type, sleepable=False) is False:
+        raise env.error("helper call might sleep in a non-sleepable prog")
     sig = helper_signature(func_id)
     nargs = len(sig.params) if sig is not None else 5
     for i in range(1, nargs + 1):

@@ -74,6 +74,8 @@ def check_structure(env: Env, slots: Sequence[RawSlot]) -> None:
     _resolve(env, slots)
     env.aux = [Aux() for _ in range(len(slots))]
     _check_cfg(env)
+    for pc, scc in compute_scc(env).items():
+        env.aux[pc].scc = scc
     _compute_live_registers(env)
     env.stack_live = StackLiveness(env)
 
@@ -390,8 +392,62 @@ def _compute_live_registers(env: Env) -> None:
     if env.log.level >= 2:
         from bpfbuild.verifier.disasm import insn_text
 
+        scc = {pc: a.scc for pc, a in enumerate(env.aux) if a.scc}
         env.verbose("Live regs before insn:\n")
         for pc in pcs:
             live = live_in[pc]
             mask = "".join(str(r) if live & (1 << r) else "." for r in range(10))
-            env.verbose(f"{pc:7d}: {mask} {insn_text(insns[pc], pc, env.maps)}\n")  # type: ignore[arg-type]
+            prefix = f"{scc[pc]:3d} " if scc.get(pc) else "    "
+            env.verbose(f"{prefix}{pc:3d}: {mask} {insn_text(insns[pc], pc, env.maps)}\n")  # type: ignore[arg-type]
+
+
+def compute_scc(env: Env) -> dict[int, int]:
+    """``compute_scc``: the loops of the program -- instruction -> number of its strongly connected
+    component (Tarjan's algorithm, numbered from 1 in the kernel's order; single instructions
+    without a self-loop have none)."""
+    from bpfbuild.verifier.liveness import insn_successors
+
+    n = len(env.insns)
+    pre = [0] * n
+    low = [0] * n
+    not_on_stack = 1 << 62
+    stack: list[int] = []
+    out: dict[int, int] = {}
+    next_pre = 1
+    next_scc = 1
+    for i in range(n):
+        if pre[i] or env.insns[i] is None:
+            continue
+        dfs = [i]
+        while dfs:
+            w = dfs[-1]
+            if pre[w] == 0:
+                low[w] = pre[w] = next_pre
+                next_pre += 1
+                stack.append(w)
+            succ = [s for s in insn_successors(env, w) if 0 <= s < n]
+            descended = False
+            for s in succ:
+                if pre[s]:
+                    low[w] = min(low[w], low[s])
+                else:
+                    dfs.append(s)
+                    descended = True
+                    break
+            if descended:
+                continue
+            if low[w] < pre[w]:
+                dfs.pop()
+                continue
+            assign = stack[-1] != w or w in succ
+            while True:
+                t = stack.pop()
+                low[t] = not_on_stack
+                if assign:
+                    out[t] = next_scc
+                if t == w:
+                    break
+            if assign:
+                next_scc += 1
+            dfs.pop()
+    return out

@@ -89,6 +89,7 @@ class Aux:
     force_checkpoint: bool = False
     calls_callback: bool = False
     live_before: int = 0          # registers live before the instruction (bit i = r_i)
+    scc: int = 0                  # its loop (strongly connected component), 0: none
     seen: bool = False
     ptr_type: int | None = None    # the pointer type a load/store used first (save_aux_ptr_type)
 
@@ -100,6 +101,16 @@ class StateEntry:
     state: VerifierState
     hit_cnt: int = 0
     miss_cnt: int = 0
+
+
+@dataclass(slots=True)
+class SccVisit:
+    """``struct bpf_scc_visit``: one entry into a loop along a call chain -- the checkpoint that
+    entered it and the states found equal to a checkpoint inside it (backedges) whose precision
+    marks are propagated when the loop has been fully explored."""
+
+    entry_state: VerifierState | None = None
+    backedges: list[VerifierState] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -140,6 +151,9 @@ class Env:
     _linfo_pcs: list[int] = field(default_factory=list)
     prev_linfo: int = -1
     hist_step: int = -1                       # insn_processed when the last history entry was pushed
+    scc_visits: dict[tuple[tuple[int, ...], int], SccVisit] = field(default_factory=dict)
+    num_backedges: int = 0
+    free_list: int = 0                        # evicted checkpoints not yet freed (they count in peak_states)
     scratched_slots: set[int] = field(default_factory=set)  # stack slots accessed since the last state print
     stack_live: StackLiveness | None = None  # liveness.StackLiveness, set up after the structural checks
 

@@ -26,6 +26,7 @@ from bpfbuild.verifier.env import (
     MAX_BPF_STACK,
     MAX_CALL_FRAMES,
     Env,
+    SccVisit,
     StateEntry,
 )
 from bpfbuild.verifier.log import frame_str
@@ -255,6 +256,100 @@ def _clean_state(env: Env, st: VerifierState) -> None:
                     slot.slot_type[j] = INVALID
 
 
+# ---- loops: strongly connected components and their backedges --------------------------------------
+
+_MAX_BACKEDGE_ITERS = 64
+
+
+def _update_peak_states(env: Env) -> None:
+    env.peak_states = max(env.peak_states, env.explored_size + env.free_list + env.num_backedges)
+
+
+def scc_callchain(env: Env, st: VerifierState) -> tuple[tuple[int, ...], int] | None:
+    """``compute_scc_callchain``: the call sites down to the outermost frame that stands in a
+    loop, and that loop's SCC id; None when no frame does."""
+    callsites: list[int] = []
+    for i in range(st.curframe + 1):
+        pc = _frame_insn_idx(st, i)
+        scc = env.aux[pc].scc
+        if scc:
+            return tuple(callsites), scc
+        if i < st.curframe:
+            callsites.append(pc)
+    return None
+
+
+def _format_callchain(chain: tuple[tuple[int, ...], int]) -> str:
+    return "(" + "".join(f"{c}," for c in chain[0] if c) + f"{chain[1]})"
+
+
+def maybe_enter_scc(env: Env, st: VerifierState) -> None:
+    """A new checkpoint inside a loop: the first one is that loop visit's entry."""
+    chain = scc_callchain(env, st)
+    if chain is None:
+        return
+    visit = env.scc_visits.setdefault(chain, SccVisit())
+    if visit.entry_state is None:
+        visit.entry_state = st
+        if env.log.level >= 2:
+            env.verbose(f"SCC enter {_format_callchain(chain)}\n")
+
+
+def maybe_exit_scc(env: Env, st: VerifierState) -> None:
+    """Every path from the loop's entry is explored: propagate precision over its backedges."""
+    chain = scc_callchain(env, st)
+    if chain is None:
+        return
+    visit = env.scc_visits.get(chain)
+    if visit is None or visit.entry_state is not st:
+        return
+    if env.log.level >= 2:
+        env.verbose(f"SCC exit {_format_callchain(chain)}\n")
+    visit.entry_state = None
+    _propagate_backedges(env, visit)
+
+
+def add_scc_backedge(env: Env, st: VerifierState, backedge: VerifierState) -> None:
+    chain = scc_callchain(env, st)
+    visit = env.scc_visits.get(chain) if chain is not None else None
+    if visit is None:   # pragma: no cover - a checkpoint in a loop always has a visit
+        return
+    if env.log.level >= 2:
+        env.verbose(f"SCC backedge {_format_callchain(chain)}\n")  # type: ignore[arg-type]
+    visit.backedges.insert(0, backedge)
+    env.num_backedges += 1
+    _update_peak_states(env)
+
+
+def incomplete_read_marks(env: Env, st: VerifierState) -> bool:
+    """Is ``st`` in a loop whose backedges have not been propagated yet?"""
+    chain = scc_callchain(env, st)
+    if chain is None:
+        return False
+    visit = env.scc_visits.get(chain)
+    return visit is not None and bool(visit.backedges)
+
+
+def _propagate_backedges(env: Env, visit: SccVisit) -> None:
+    i = 0
+    while True:
+        i += 1
+        if i > _MAX_BACKEDGE_ITERS + 1:
+            if env.log.level >= 2:
+                env.verbose("propagate_backedges: too many iterations\n")
+            for be in visit.backedges:
+                precision.mark_all_scalars_precise(env, be)
+            break
+        changed = False
+        for be in visit.backedges:
+            assert be.equal_state is not None
+            changed |= precision.propagate_precision(env, be.equal_state, be)
+        if not changed:
+            break
+    env.num_backedges -= len(visit.backedges)
+    visit.backedges = []
+
+
 # ---- the loop ------------------------------------------------------------------------------------------
 
 class Checker:
@@ -268,6 +363,7 @@ class Checker:
         self.scratch_regs = -1
         self.scratch_slots: set[int] | None = None
         self.cleaned: set[int] = set()
+        self.evicted: set[int] = set()
 
     # --- branching -----------------------------------------------------------------------------
 
@@ -298,12 +394,18 @@ class Checker:
         self.prev_insn_idx = p.prev_insn_idx
         return True
 
-    @staticmethod
-    def update_branch_counts(st: VerifierState | None) -> None:
+    def update_branch_counts(self, st: VerifierState | None) -> None:
+        """A path ended: states whose every branch is now explored may leave their loop
+        (``maybe_exit_scc``) and, when evicted earlier, be freed."""
+        env = self.env
         while st is not None:
             st.branches -= 1
             if st.branches:
                 break
+            maybe_exit_scc(env, st)
+            if id(st) in self.evicted and not incomplete_read_marks(env, st):
+                self.evicted.discard(id(st))
+                env.free_list -= 1
             st = st.parent
 
     # --- pruning -------------------------------------------------------------------------------
@@ -319,7 +421,8 @@ class Checker:
         cur.insn_idx = pc
         for e in entries:
             old = e.state
-            if not old.branches and id(old) not in self.cleaned and old.same_callsites(cur):
+            if (not old.branches and id(old) not in self.cleaned and old.same_callsites(cur)
+                    and not incomplete_read_marks(env, old)):
                 _clean_state(env, old)
                 self.cleaned.add(id(old))
         states_cnt = 0
@@ -327,6 +430,7 @@ class Checker:
             states_cnt += 1
             old = e.state
             hit = False
+            loop = False
             if old.branches:
                 if aux.calls_callback:
                     if states_equal(env, old, cur, RANGE_WITHIN):
@@ -334,7 +438,7 @@ class Checker:
                 elif (aux.force_checkpoint and env.insns[pc] is not None
                       and env.insns[pc].opcode == InsnClass.JMP | JmpOp.JCOND):  # type: ignore[union-attr]
                     if old.may_goto_depth != cur.may_goto_depth and states_equal(env, old, cur, RANGE_WITHIN):
-                        hit = True
+                        hit = loop = True
                 elif (_states_maybe_looping(old, cur) and states_equal(env, old, cur, EXACT)
                       and old.may_goto_depth == cur.may_goto_depth
                       and old.callback_unroll_depth == cur.callback_unroll_depth):
@@ -345,20 +449,31 @@ class Checker:
                 if (not hit and not force_new and env.jmps_processed - env.prev_jmps_processed < 20
                         and env.insn_processed - env.prev_insn_processed < 100):
                     add_new = False
-            elif states_equal(env, old, cur, NOT_EXACT):
-                hit = True
+            else:
+                # a checkpoint inside a loop whose paths are not all explored yet has incomplete
+                # precision marks: compare every scalar's range (RANGE_WITHIN) and remember the hit
+                loop = incomplete_read_marks(env, old)
+                hit = states_equal(env, old, cur, RANGE_WITHIN if loop else NOT_EXACT)
             if hit:
                 e.hit_cnt += 1
                 if aux.jmp_point:
                     precision.push_history(env, cur)
                 precision.propagate_precision(env, old, cur)
+                if loop:
+                    backedge = cur.copy()
+                    backedge.equal_state = old
+                    backedge.insn_idx = pc
+                    add_scc_backedge(env, old, backedge)
                 return True
             if add_new:
                 e.miss_cnt += 1
-            n = 64 if force_new and old.branches > 0 else 3
+            n = 64 if aux.force_checkpoint and old.branches > 0 else 3
             if e.miss_cnt > e.hit_cnt * n + n:
                 entries.remove(e)
                 env.explored_size -= 1
+                if old.branches or incomplete_read_marks(env, old):
+                    env.free_list += 1       # freed when its last branch ends
+                    self.evicted.add(id(old))
         env.max_states_per_insn = max(env.max_states_per_insn, states_cnt)
         if not env.bpf_capable and states_cnt > BPF_COMPLEXITY_LIMIT_STATES:
             return False
@@ -366,13 +481,14 @@ class Checker:
             return False
         env.total_states += 1
         env.explored_size += 1
-        env.peak_states = max(env.peak_states, env.explored_size)
+        _update_peak_states(env)
         env.prev_jmps_processed = env.jmps_processed
         env.prev_insn_processed = env.insn_processed
         if env.bpf_capable:
             precision.mark_all_scalars_imprecise(cur)
         new = cur.copy()
         new.insn_idx = pc
+        maybe_enter_scc(env, new)
         cur.parent = new
         cur.first_insn_idx = pc
         cur.dfs_depth = new.dfs_depth + 1
@@ -409,7 +525,7 @@ class Checker:
             op = insn.opcode & 0xF0
             if op == JmpOp.CALL:
                 regs = 0x3F
-            elif op == JmpOp.EXIT:
+            elif op in (JmpOp.EXIT, JmpOp.JA, JmpOp.JCOND):
                 regs = 0
             elif insn.opcode & 0x08 and insn.src <= 10:
                 regs |= 1 << insn.src
@@ -610,6 +726,8 @@ class Checker:
             if st.curframe != depth:   # entered the callee (a global function is only assumed valid)
                 assert env.stack_live is not None
                 env.stack_live.reset_callchain()
+                if self.scratch_regs != -1:
+                    self.scratch_regs |= 1 << 10
             env.insn_idx = nxt - 1
             return
         if insn.src == PseudoCall.KFUNC:
@@ -623,10 +741,15 @@ class Checker:
         callback = calls.do_helper_call(env, st, insn.imm)
         if callback is not None:
             self.push(callback, callback.insn_idx, env.insn_idx)
+            self.scratch_regs = 0x7FF          # setting up the callee's frame marks the state scratched
+            self.scratch_slots = set(range(64))
 
 
 def do_check(env: Env, state: VerifierState, start: int) -> None:
     """Explore every path from ``start``; raises ProgramError on the first unsafe instruction."""
+    env.scc_visits.clear()      # per do_check_common(), like the kernel's free_states()
+    env.num_backedges = 0
+    env.free_list = 0
     Checker(env, state, start).run()
 
 

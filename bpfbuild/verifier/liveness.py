@@ -77,6 +77,24 @@ def postorder(env: Env) -> list[list[int]]:
     return out
 
 
+def _fmt_stack_mask(mask: int) -> str:
+    return ",".join(str(-(spi + 1) * 8) for spi in range(64) if mask >> spi & 1)
+
+
+def _log_change(env: Env, chain: str, what: str, frame: int, pc: int, old: int, new: int) -> None:
+    """``log_mask_change``: ``(0) frame 0 insn 9 +live -16`` at log level 2."""
+    changed = old ^ new
+    if not changed:
+        return
+    text = f"{chain} frame {frame} insn {pc} "
+    ones, zeros = new & changed, ~new & changed
+    if ones:
+        text += f"+{what} {_fmt_stack_mask(ones)} "
+    if zeros:
+        text += f"-{what} {_fmt_stack_mask(zeros)}"
+    env.verbose(text + "\n")
+
+
 class _Instance:
     """``struct func_instance``: the marks of one function for one call chain."""
 
@@ -250,8 +268,13 @@ class StackLiveness:
         order = self.order[inst.subprog]
         start = inst.start
         succs = [(pc - start, tuple(s - start for s in self._successors(pc))) for pc in order]
+        log2 = self.env.log.level >= 2
+        aux = self.env.aux
+        chain = "(" + ",".join(str(c) for c in inst.key) + ")"
         changed = True
+        iterations = 0
         while changed:
+            iterations += 1
             changed = False
             for frame in range(inst.curframe + 1):
                 may_read = inst.may_read[frame]
@@ -272,10 +295,15 @@ class StackLiveness:
                     mw = must_write[i]
                     wacc |= mw
                     before = (after & ~mw) | may_read[i]
+                    if log2 and (may_read[i] or mw or i == 0 or aux[start + i].prune_point):
+                        _log_change(self.env, chain, "live", frame, start + i, live[i], before)
+                        _log_change(self.env, chain, "written", frame, start + i, acc[i], wacc)
                     if before != live[i] or wacc != acc[i]:
                         changed = True
                         live[i] = before
                         acc[i] = wacc
+        if log2:
+            self.env.verbose(f"{chain} live stack update done in {iterations} iterations\n")
         if inst.curframe > 0:
             self._propagate_to_outer(inst)
 

@@ -27,9 +27,9 @@ _SLOT_CHAR = {SlotType.STACK_INVALID: "?", SlotType.STACK_SPILL: "r", SlotType.S
 
 
 def unum(n: int) -> str:
-    """``verbose_unum``: decimal up to 32767, hex beyond."""
+    """``verbose_unum``: decimal up to 65535 (U16_MAX), hex beyond."""
     n &= U64_MAX
-    return str(n) if n <= 32767 else f"{n:#x}"
+    return str(n) if n <= 0xFFFF else f"{n:#x}"
 
 
 def snum(n: int) -> str:

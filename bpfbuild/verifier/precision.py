@@ -16,7 +16,9 @@ registers a conditional jump keeps in sync.
 from __future__ import annotations
 
 from bpfbuild.isa.fields import InsnClass, JmpOp, Mode, PseudoCall
+from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import Env
+from bpfbuild.verifier.log import frame_str
 from bpfbuild.verifier.state import Reg, RegType, VerifierState
 
 __all__ = [
@@ -88,8 +90,14 @@ def mark_all_scalars_imprecise(st: VerifierState) -> None:
                 slot.spilled_ptr.precise = False
 
 
-def mark_all_scalars_precise(st: VerifierState | None) -> None:
-    while st is not None:
+def mark_all_scalars_precise(env: Env, st: VerifierState) -> None:
+    """The big hammer: every scalar of every parent state of ``st`` is precise (``st`` itself
+    needs no marks)."""
+    if env.log.level >= 2:
+        env.verbose(f"mark_precise: frame{st.curframe}: falling back to forcing all scalars precise\n")
+    cur = st.parent
+    while cur is not None:
+        st = cur
         for frame in st.frames:
             for reg in frame.regs:
                 if reg.type == RegType.SCALAR_VALUE:
@@ -97,7 +105,15 @@ def mark_all_scalars_precise(st: VerifierState | None) -> None:
             for slot in frame.stack:
                 if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE:
                     slot.spilled_ptr.precise = True
-        st = st.parent
+        cur = st.parent
+
+
+def _fmt_regs(mask: int) -> str:
+    return ",".join(f"r{r}" for r in range(32) if mask >> r & 1)
+
+
+def _fmt_stack(mask: int) -> str:
+    return ",".join(str(-(spi + 1) * 8) for spi in range(64) if mask >> spi & 1)
 
 
 def _sync_linked(bt: Backtrack, hist: tuple | None) -> None:  # type: ignore[type-arg]
@@ -227,25 +243,35 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
     return 0
 
 
-def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backtrack | None = None) -> None:
-    """Make the current value of ``regno`` (or everything in ``bt``) precise along the path."""
+def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backtrack | None = None,
+                         last_idx: int | None = None) -> bool:
+    """Make the current value of ``regno`` (or everything in ``bt``) precise along the path.
+
+    ``last_idx`` is the instruction ``st`` stands at (default: the current one).  Returns
+    whether a parent state got a new precision mark.
+    """
     if not env.bpf_capable:
-        return
+        return False
     if bt is None:
         bt = Backtrack(st.curframe)
         reg = st.frames[-1].regs[regno]
-        if reg.type != RegType.SCALAR_VALUE:
-            return
+        if reg.type != RegType.SCALAR_VALUE:   # e.g. a pointer as bpf_loop()'s count
+            raise env.error("verifier bug: backtracking misuse")
         bt.set_reg(regno)
     if bt.empty():
-        return
+        return False
+    changed = False
     cur_st = st
     first_idx = st.first_insn_idx
-    last_idx = env.insn_idx
+    last_idx = env.insn_idx if last_idx is None else last_idx
     subseq_idx = -1
     skip_first = True
     n = env.insn_cnt
+    log2 = env.log.level >= 2
     while True:
+        if log2:
+            env.verbose(f"mark_precise: frame{bt.frame}: last_idx {last_idx} first_idx {first_idx} "
+                        f"subseq_idx {subseq_idx} \n")
         if last_idx < 0:
             f0 = cur_st.frames[0]
             if cur_st.curframe == 0 and f0.subprogno > 0 and not bt.stack[0] and not bt.regs[0] & ~_ARGS:
@@ -254,9 +280,10 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                         bt.clear_reg(r, 0)
                         if f0.regs[r].type == RegType.SCALAR_VALUE:
                             f0.regs[r].precise = True
-                return
-            mark_all_scalars_precise(st)
-            return
+                            changed = True
+                return changed
+            mark_all_scalars_precise(env, st)
+            return changed
         hist = cur_st.hist
         hist_end = len(hist)
         i = last_idx
@@ -265,11 +292,16 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                 skip_first = False
             else:
                 h = hist[hist_end - 1] if hist_end and hist[hist_end - 1][0] == i else None
+                if log2:
+                    insn = env.insns[i]
+                    env.verbose(f"mark_precise: frame{bt.frame}: regs={_fmt_regs(bt.regs[bt.frame])} "
+                                f"stack={_fmt_stack(bt.stack[bt.frame])} before "
+                                f"{i}: {insn_text(insn, i, env.maps) if insn is not None else ''}\n")
                 if backtrack_insn(env, i, subseq_idx, h, bt) == _NOTSUPP:
-                    mark_all_scalars_precise(st)
-                    return
+                    mark_all_scalars_precise(env, st)
+                    return changed
             if bt.empty():
-                return
+                return changed
             subseq_idx = i
             if i == cur_st.first_insn_idx and (hist_end == 0 or (hist_end == 1 and hist[0][0] == i)):
                 break
@@ -278,16 +310,18 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                 hist_end -= 1
             else:
                 i -= 1
+                if 0 <= i < n and env.insns[i] is None:   # the second slot of an ld_imm64
+                    i -= 1
             if i < 0 or i >= n:
-                mark_all_scalars_precise(st)
-                return
+                mark_all_scalars_precise(env, st)
+                return changed
         parent = cur_st.parent
         if parent is None:
             break
         for fr in range(bt.frame, -1, -1):
             if fr >= len(parent.frames):
-                mark_all_scalars_precise(st)
-                return
+                mark_all_scalars_precise(env, st)
+                return changed
             func = parent.frames[fr]
             mask = bt.regs[fr]
             r = 0
@@ -298,31 +332,37 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                         bt.clear_reg(r, fr)
                     else:
                         reg.precise = True
+                        changed = True
                 r += 1
             smask = bt.stack[fr]
             spi = 0
             while smask >> spi:
                 if smask & (1 << spi):
                     if spi >= len(func.stack):
-                        mark_all_scalars_precise(st)
-                        return
+                        mark_all_scalars_precise(env, st)
+                        return changed
                     slot = func.stack[spi]
                     if not slot.is_spilled_scalar or slot.spilled_ptr.precise:
                         bt.clear_slot(fr, spi)
                     else:
                         slot.spilled_ptr.precise = True
+                        changed = True
                 spi += 1
+            if log2:
+                env.verbose(f"mark_precise: frame{fr}: parent state regs={_fmt_regs(bt.regs[fr])} "
+                            f"stack={_fmt_stack(bt.stack[fr])}: {frame_str(parent, func)}\n")
         if bt.empty():
-            return
+            return changed
         subseq_idx = first_idx
         last_idx = parent.last_insn_idx
         first_idx = parent.first_insn_idx
         cur_st = parent
     if not bt.empty():
-        mark_all_scalars_precise(st)
+        mark_all_scalars_precise(env, st)
+    return changed
 
 
-def propagate_precision(env: Env, old: VerifierState, cur: VerifierState) -> None:
+def propagate_precision(env: Env, old: VerifierState, cur: VerifierState) -> bool:
     """After pruning ``cur`` against ``old``: what was precise in ``old`` is precise on this path."""
     bt = Backtrack(old.curframe)
     for fr, frame in enumerate(old.frames):
@@ -338,7 +378,7 @@ def propagate_precision(env: Env, old: VerifierState, cur: VerifierState) -> Non
             names += [f"fp{-(s + 1) * 8}" for s in range(64) if bt.stack[fr] & (1 << s)]
             if names:
                 env.verbose(f"frame {fr}: propagating {','.join(names)}\n")
-    mark_chain_precision(env, cur, -1, bt)
+    return mark_chain_precision(env, cur, -1, bt, last_idx=cur.insn_idx)
 
 
 def widen_imprecise_scalars(old: VerifierState, cur: VerifierState) -> None:

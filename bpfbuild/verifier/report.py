@@ -8,6 +8,7 @@ instruction, its source location from BTF line info, and -- for the mistakes peo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bpfbuild.location import SourceLocation
@@ -21,7 +22,9 @@ class Diagnostic:
 
     ``message`` is the kernel's message (the last line it prints for the error, e.g.
     ``R2 offset is outside of the packet``); ``detail`` holds the lines it printed before it for
-    the same error (``invalid access to packet, off=14 size=2, R2(id=0,off=14,r=0)``).
+    the same error (``invalid access to packet, off=14 size=2, R2(id=0,off=14,r=0)``);
+    ``source`` is the text of the source line, ``insn_text`` the failing instruction as the
+    kernel log prints it.
     """
 
     insn: int
@@ -30,26 +33,38 @@ class Diagnostic:
     explanation: str = ""
     hint: str = ""
     detail: tuple[str, ...] = ()
+    source: str = ""
+    insn_text: str = ""
 
-    def format(self, file: str | None = None) -> str:
-        """``file:line:col: error: message`` plus the detail, explanation and hint lines.
+    def format(self, file: str | None = None, program: str = "") -> str:
+        """Compiler-style text: ``file:line:col: error: message``, the source line, notes
+        (the program and instruction, the kernel's earlier lines), the explanation and hint.
 
-        ``file`` replaces the location's file name (e.g. made relative to a project).
+        ``file`` replaces the location's file name (e.g. made relative to a project); without a
+        location it names the object.
         """
         if self.location is not None:
-            loc = SourceLocation(file or self.location.file, self.location.line, self.location.column)
-            head = f"{loc}: error: {self.message}"
+            where = str(SourceLocation(file or self.location.file, self.location.line, self.location.column))
         else:
-            head = f"{file or '<program>'}: insn {self.insn}: error: {self.message}"
-        lines = [head]
-        lines += [f"  note: {d}" for d in self.detail]
-        if self.location is None and self.insn >= 0:
-            pass
+            where = file or "<program>"
+        lines = [f"{where}: error: {self.message}"]
+        if self.location is not None and self.source.strip():
+            lines.append(f"{self.location.line:>6} | {self.source.rstrip()}")
+        at = f"insn {self.insn}" + (f": {self.insn_text}" if self.insn_text else "")
+        lines.append(f"{where}: note: {f'in prog {program!r}, ' if program else ''}{at}")
+        lines += [f"{where}: note: kernel: {d}" for d in self.detail]
         if self.explanation:
             lines.append(f"  {self.explanation}")
         if self.hint:
             lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
+
+    def as_dict(self, file: str | None = None) -> dict[str, object]:
+        """The ``errors`` entry of ``bpfbuild verify --json``."""
+        loc = self.location
+        return {"insn": self.insn, "file": file or (loc.file if loc is not None else ""),
+                "line": loc.line if loc is not None else 0, "column": loc.column if loc is not None else 0,
+                "message": self.message}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +74,7 @@ class Report:
     ``processed_insns`` counts simulated instructions as the kernel's "processed N insns" does;
     ``log`` is the kernel-style log at the requested level (empty at level 0); ``notes`` name
     what this verifier could not model for this program (a helper without a prototype, a
-    program type without a context table...), so an acceptance there is weaker.
+    kfunc...), so an acceptance there is weaker.
     """
 
     program: str
@@ -76,6 +91,15 @@ class Report:
     @property
     def verdict(self) -> str:
         return "accepted" if self.accepted else "rejected"
+
+    def as_dict(self, display: Callable[[str], str] | None = None) -> dict[str, object]:
+        """This program's entry of ``bpfbuild verify --json`` (``display`` maps source paths)."""
+        errors = []
+        for d in self.errors:
+            file = d.location.file if d.location is not None else ""
+            errors.append(d.as_dict(display(file) if display is not None and file else None))
+        return {"name": self.program, "section": self.section, "verdict": self.verdict,
+                "processed_insns": self.processed_insns, "errors": errors}
 
 
 # (pattern, explanation, hint); the first match wins.

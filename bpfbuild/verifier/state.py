@@ -422,6 +422,7 @@ class VerifierState:
         "branches",
         "callback_unroll_depth",
         "dfs_depth",
+        "equal_state",
         "first_insn_idx",
         "frames",
         "hist",
@@ -446,6 +447,7 @@ class VerifierState:
         self.speculative = False
         self.dfs_depth = 0
         self.active_locks = 0
+        self.equal_state: VerifierState | None = None   # a backedge: the checkpoint it was equal to
         #: instruction history since the last checkpoint (see bpfbuild.verifier.precision)
         self.hist: list[tuple[int, int, tuple[int, int] | None, tuple[tuple[int, int, bool], ...] | None]] = []
 
@@ -471,6 +473,7 @@ class VerifierState:
         s.speculative = self.speculative
         s.dfs_depth = self.dfs_depth
         s.active_locks = self.active_locks
+        s.equal_state = self.equal_state
         s.hist = list(self.hist)
         return s
 

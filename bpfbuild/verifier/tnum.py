@@ -34,6 +34,7 @@ __all__ = [
     "tnum_or",
     "tnum_range",
     "tnum_rshift",
+    "tnum_step",
     "tnum_str",
     "tnum_sub",
     "tnum_subreg",
@@ -185,6 +186,21 @@ def tnum_bswap(a: Tnum, bits: int) -> Tnum:
                 int.from_bytes((a.mask & ((1 << bits) - 1)).to_bytes(n, "little"), "big"))
 
 
+def tnum_step(t: Tnum, z: int) -> int:
+    """The smallest member of ``t`` greater than ``z`` (``tmax`` when there is none; the
+    smallest member when ``z`` is below it)."""
+    v, m = t
+    tmax = v | m
+    if z >= tmax:
+        return tmax
+    if z < v:
+        return v
+    d = z - v
+    carry = (1 << (d & ~m).bit_length()) - 1
+    filled = (d | carry | (~m & U64_MAX)) & U64_MAX
+    return v | ((filled + 1) & m)
+
+
 def tnum_is_aligned(a: Tnum, size: int) -> bool:
     if not size:
         return True
@@ -219,5 +235,7 @@ def tnum_subreg_is_const(a: Tnum) -> bool:
 
 
 def tnum_str(a: Tnum) -> str:
-    """``(0x0; 0xff)``, as the kernel log prints a tnum."""
+    """``tnum_strn``: ``(0x0; 0xff)``, or a known value as a number (decimal up to 65535)."""
+    if not a.mask:
+        return str(a.value) if a.value <= 0xFFFF else f"{a.value:#x}"
     return f"({a.value:#x}; {a.mask:#x})"
