@@ -27,10 +27,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bpfbuild.abi.progtypes import ProgType  # noqa: E402
-from bpfbuild.isa import assemble, encode  # noqa: E402
-from bpfbuild.obj.loader import load_object_file  # noqa: E402
-from bpfbuild.verifier import verify, verify_insns  # noqa: E402
+from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.isa import assemble, encode
+from bpfbuild.obj.loader import load_object_file
+from bpfbuild.verifier import verify, verify_insns
 
 CFLAGS = ["-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-g", "-O2"]
 LOOP = """
@@ -117,7 +117,7 @@ def _objects(workload: str, objects: list[Path], runs: int, kernel: bool) -> lis
     for obj in objects:
         spec = load_object_file(obj)
         for prog in spec.programs:
-            usec, report = _best(lambda p=prog: verify(spec, p), runs)
+            usec, report = _best(lambda p=prog, s=spec: verify(s, p), runs)
             row = Row(workload, f"{obj.name}:{prog.name}", report.processed_insns, usec)  # type: ignore[attr-defined]
             if kernel:
                 k = verdict(obj, prog.name, log_level=4 if report.accepted else 1)  # type: ignore[attr-defined]

@@ -8,9 +8,17 @@ callbacks, state pruning and the 1,000,000 processed-instructions limit -- and r
 and its ``file:line:col``.
 
 Modules: :mod:`.tnum` and :mod:`.bounds` (scalar arithmetic), :mod:`.state` (registers,
-stack, frames), :mod:`.cfg` (structure), :mod:`.checks` (preconditions), :mod:`.transfer`
-(next states), :mod:`.insns` and :mod:`.calls` (per-instruction handlers), :mod:`.explore`
-(paths and pruning), :mod:`.log` and :mod:`.disasm` (the kernel-style log), :mod:`.report`.
+stack, frames), :mod:`.cfg` (structure, register liveness, loops as SCCs), :mod:`.checks`
+(preconditions), :mod:`.transfer` (next states), :mod:`.insns` and :mod:`.calls`
+(per-instruction handlers), :mod:`.precision` (precision backtracking), :mod:`.liveness`
+(6.18's call-chain stack liveness), :mod:`.explore` (paths, pruning, loop backedges),
+:mod:`.log` and :mod:`.disasm` (the kernel-style log), :mod:`.report`.
+
+The reference is Linux 6.18.44 as measured here, including its stable backports (tnum_step
+single-value bounds, signed multiplication bounds, wrapping add/sub, linked registers through
+alu32 and subtraction, scalar forking after ``s>> 63``, BPF_F_TEST_STATE_FREQ): on the corpus,
+programs/ and thousands of random programs the verdict, message, processed-instruction count
+and the level-1 and level-2 logs equal the kernel's.
 """
 
 from bpfbuild.verifier.api import map_infos, verify, verify_insns

@@ -220,17 +220,19 @@ def _make_env(spec: object, prog: object, prog_type: ProgType, attach: AttachTyp
 def verify_insns(code: bytes | Sequence[Instruction], prog_type: ProgType | int, *,
                  attach_type: AttachType | None = None, maps: Sequence[object] = (), license: str = "GPL",
                  unprivileged: bool = False, log_level: int = 0, insn_limit: int | None = None,
-                 name: str = "prog") -> Report:
+                 name: str = "prog", test_state_freq: bool = False) -> Report:
     """Verify bare bytecode (bytes of 8-byte slots, or instructions) of ``prog_type``.
 
     ``maps`` are ``MapSpec``-like records; ``ld_imm64`` map references use their index as the fd.
     Any bytes are accepted: malformed programs are rejected with the kernel's message.
+    ``test_state_freq`` verifies as with BPF_F_TEST_STATE_FREQ (a checkpoint at every prune point).
     """
     from bpfbuild.obj.spec import is_gpl_compatible
 
-    slots = _slots_from_bytes(code) if isinstance(code, (bytes, bytearray, memoryview)) else _slots_from_insns(code)
+    slots = (_slots_from_bytes(bytes(code)) if isinstance(code, (bytes, bytearray, memoryview))
+             else _slots_from_insns(code))
     options = Options(privileged=not unprivileged, log_level=log_level,
-                      insn_limit=insn_limit or Options().insn_limit)
+                      insn_limit=insn_limit or Options().insn_limit, test_state_freq=test_state_freq)
     env = Env(insns=[], prog_type=ProgType(prog_type), attach_type=attach_type, maps=map_infos(maps),
               gpl=is_gpl_compatible(license), options=options, log=VerifierLog(log_level))
     return _run(env, slots, name, "")

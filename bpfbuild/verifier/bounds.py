@@ -162,7 +162,7 @@ def _update_reg64_bounds(reg: Bounded) -> None:
     reg.smax = min(reg.smax, s64(v | (m & S64_MAX)))
     reg.umin = umin = max(reg.umin, v)
     reg.umax = umax = min(reg.umax, v | m)
-    if not m or umin == umax:
+    if not m and umin == v == umax:
         return
     # the u64 range and the tnum may meet in a single value (6.18 stable: tnum_step())
     tmax = v | m
@@ -208,6 +208,14 @@ def _reg32_deduce_bounds(reg: Bounded) -> None:
     if reg.s32_min & U32_MAX <= reg.s32_max & U32_MAX:
         reg.u32_min = max(reg.u32_min, reg.s32_min & U32_MAX)
         reg.u32_max = min(reg.u32_max, reg.s32_max & U32_MAX)
+    elif reg.u32_max < reg.s32_min & U32_MAX:
+        # the s32 range crosses the sign boundary and the u32 range meets only its positive part
+        reg.s32_min = s32(reg.u32_min)
+        reg.u32_max = min(reg.u32_max, reg.s32_max & U32_MAX)
+    elif reg.s32_max & U32_MAX < reg.u32_min:
+        # ... or only its negative part
+        reg.s32_max = s32(reg.u32_max)
+        reg.u32_min = max(reg.u32_min, reg.s32_min & U32_MAX)
 
 
 def _reg64_deduce_bounds(reg: Bounded) -> None:
@@ -217,6 +225,14 @@ def _reg64_deduce_bounds(reg: Bounded) -> None:
     if reg.smin & U64_MAX <= reg.smax & U64_MAX:
         reg.umin = max(reg.umin, reg.smin & U64_MAX)
         reg.umax = min(reg.umax, reg.smax & U64_MAX)
+    elif reg.umax < reg.smin & U64_MAX:
+        # the s64 range crosses the sign boundary and the u64 range meets only its positive part
+        reg.smin = s64(reg.umin)
+        reg.umax = min(reg.umax, reg.smax & U64_MAX)
+    elif reg.smax & U64_MAX < reg.umin:
+        # ... or only its negative part
+        reg.smax = s64(reg.umax)
+        reg.umin = max(reg.umin, reg.smin & U64_MAX)
 
 
 _HI = U64_MAX ^ U32_MAX
@@ -383,83 +399,90 @@ def coerce_subreg_to_size_sx(reg: Bounded, size: int) -> None:
 # ---- ALU transfer ---------------------------------------------------------------------------------
 
 def _add32(dst: Bounded, src: Bounded) -> None:
+    """``scalar32_min_max_add``: unknown where the signed sum may overflow; the unsigned sums
+    may wrap as long as both bounds wrap alike."""
     lo, hi = dst.s32_min + src.s32_min, dst.s32_max + src.s32_max
     if lo < S32_MIN or lo > S32_MAX or hi < S32_MIN or hi > S32_MAX:
         dst.s32_min, dst.s32_max = S32_MIN, S32_MAX
     else:
         dst.s32_min, dst.s32_max = lo, hi
     lo, hi = dst.u32_min + src.u32_min, dst.u32_max + src.u32_max
-    if lo > U32_MAX or hi > U32_MAX:
+    if lo <= U32_MAX < hi:
         dst.u32_min, dst.u32_max = 0, U32_MAX
     else:
-        dst.u32_min, dst.u32_max = lo, hi
+        dst.u32_min, dst.u32_max = lo & U32_MAX, hi & U32_MAX
 
 
 def _add64(dst: Bounded, src: Bounded) -> None:
+    """``scalar_min_max_add``."""
     lo, hi = dst.smin + src.smin, dst.smax + src.smax
     if lo < S64_MIN or lo > S64_MAX or hi < S64_MIN or hi > S64_MAX:
         dst.smin, dst.smax = S64_MIN, S64_MAX
     else:
         dst.smin, dst.smax = lo, hi
     lo, hi = dst.umin + src.umin, dst.umax + src.umax
-    if lo > U64_MAX or hi > U64_MAX:
+    if lo <= U64_MAX < hi:
         dst.umin, dst.umax = 0, U64_MAX
     else:
-        dst.umin, dst.umax = lo, hi
+        dst.umin, dst.umax = lo & U64_MAX, hi & U64_MAX
 
 
 def _sub32(dst: Bounded, src: Bounded) -> None:
+    """``scalar32_min_max_sub``: unknown where the signed difference may overflow; the unsigned
+    differences may wrap as long as both bounds wrap alike."""
     lo, hi = dst.s32_min - src.s32_max, dst.s32_max - src.s32_min
     if lo < S32_MIN or lo > S32_MAX or hi < S32_MIN or hi > S32_MAX:
         dst.s32_min, dst.s32_max = S32_MIN, S32_MAX
     else:
         dst.s32_min, dst.s32_max = lo, hi
-    if dst.u32_min < src.u32_max:
+    lo, hi = dst.u32_min - src.u32_max, dst.u32_max - src.u32_min
+    if lo < 0 <= hi:
         dst.u32_min, dst.u32_max = 0, U32_MAX
     else:
-        dst.u32_min, dst.u32_max = dst.u32_min - src.u32_max, dst.u32_max - src.u32_min
+        dst.u32_min, dst.u32_max = lo & U32_MAX, hi & U32_MAX
 
 
 def _sub64(dst: Bounded, src: Bounded) -> None:
+    """``scalar_min_max_sub``."""
     lo, hi = dst.smin - src.smax, dst.smax - src.smin
     if lo < S64_MIN or lo > S64_MAX or hi < S64_MIN or hi > S64_MAX:
         dst.smin, dst.smax = S64_MIN, S64_MAX
     else:
         dst.smin, dst.smax = lo, hi
-    if dst.umin < src.umax:
+    lo, hi = dst.umin - src.umax, dst.umax - src.umin
+    if lo < 0 <= hi:
         dst.umin, dst.umax = 0, U64_MAX
     else:
-        dst.umin, dst.umax = dst.umin - src.umax, dst.umax - src.umin
+        dst.umin, dst.umax = lo & U64_MAX, hi & U64_MAX
 
 
 def _mul32(dst: Bounded, src: Bounded) -> None:
-    if src.s32_min < 0 or dst.s32_min < 0:
-        mark_32_unbounded(dst)
-        return
-    if src.u32_max > U16_MAX or dst.u32_max > U16_MAX:
-        mark_32_unbounded(dst)
-        return
-    dst.u32_min *= src.u32_min
-    dst.u32_max *= src.u32_max
-    if dst.u32_max > S32_MAX:
+    """``scalar32_min_max_mul``: products of the bounds, unknown where one may overflow."""
+    umax, umin = dst.u32_max * src.u32_max, dst.u32_min * src.u32_min
+    if umax > U32_MAX:
+        dst.u32_min, dst.u32_max = 0, U32_MAX
+    else:
+        dst.u32_min, dst.u32_max = umin, umax
+    prods = (dst.s32_min * src.s32_min, dst.s32_min * src.s32_max, dst.s32_max * src.s32_min,
+             dst.s32_max * src.s32_max)
+    if any(p < S32_MIN or p > S32_MAX for p in prods):
         dst.s32_min, dst.s32_max = S32_MIN, S32_MAX
     else:
-        dst.s32_min, dst.s32_max = dst.u32_min, dst.u32_max
+        dst.s32_min, dst.s32_max = min(prods), max(prods)
 
 
 def _mul64(dst: Bounded, src: Bounded) -> None:
-    if src.smin < 0 or dst.smin < 0:
-        mark_64_unbounded(dst)
-        return
-    if src.umax > U32_MAX or dst.umax > U32_MAX:
-        mark_64_unbounded(dst)
-        return
-    dst.umin *= src.umin
-    dst.umax *= src.umax
-    if dst.umax > S64_MAX:
+    """``scalar_min_max_mul``: products of the bounds, unknown where one may overflow."""
+    umax, umin = dst.umax * src.umax, dst.umin * src.umin
+    if umax > U64_MAX:
+        dst.umin, dst.umax = 0, U64_MAX
+    else:
+        dst.umin, dst.umax = umin, umax
+    prods = (dst.smin * src.smin, dst.smin * src.smax, dst.smax * src.smin, dst.smax * src.smax)
+    if any(p < S64_MIN or p > S64_MAX for p in prods):
         dst.smin, dst.smax = S64_MIN, S64_MAX
     else:
-        dst.smin, dst.smax = dst.umin, dst.umax
+        dst.smin, dst.smax = min(prods), max(prods)
 
 
 def _bitop32_signed_from_unsigned(dst: Bounded) -> None:
@@ -681,6 +704,15 @@ class _Const:
     """A throw-away bounded value (the kernel's fake_reg)."""
 
     __slots__ = ("s32_max", "s32_min", "smax", "smin", "u32_max", "u32_min", "umax", "umin", "var_off")
+    var_off: Tnum
+    smin: int
+    smax: int
+    umin: int
+    umax: int
+    s32_min: int
+    s32_max: int
+    u32_min: int
+    u32_max: int
 
     def __init__(self, value: int) -> None:
         mark_known(self, value)
@@ -907,6 +939,8 @@ def regs_refine_cond_op(r1: Bounded, r2: Bounded, op: int, jmp32: bool) -> None:
                 r1.var_off = tnum_with_subreg(r1.var_off, t)
             else:
                 r1.var_off = tnum_and(r1.var_off, tnum_const(~val & U64_MAX))
+            # the cleared bits may exclude the old bounds: 6.18 re-derives the ranges from the tnum
+            mark_unbounded(r1)
         case JmpOp.JLE:
             if jmp32:
                 r1.u32_max = min(r1.u32_max, r2.u32_max)

@@ -12,7 +12,6 @@ import functools
 from dataclasses import dataclass, field
 
 from bpfbuild.abi.ctx import return_range
-from bpfbuild.abi.helpers import helper_signature
 from bpfbuild.abi.maptypes import map_helper_allowed
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.abi.protos import (
@@ -28,6 +27,7 @@ from bpfbuild.abi.protos import (
 )
 from bpfbuild.verifier import precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
+from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
     Access,
     check_map_access_type,
@@ -184,7 +184,7 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             raise env.error("write into map forbidden")
     if func_id == _TAIL_CALL:
         key = regs[3]
-        if key.is_const and key.var_off.value < meta.map.max_entries:  # type: ignore[union-attr]
+        if key.is_const and key.var_off.value < meta.map.max_entries:  # type: ignore[attr-defined]
             precision.mark_chain_precision(env, st, 3)
     # --- effects ---
     for regno, lo, hi, raw in meta.stack_writes:
@@ -308,9 +308,7 @@ def _unmodelled_helper(env: Env, st: VerifierState, func_id: int, name: str) -> 
     """A helper this table has no prototype for: its arguments must be set, the rest is assumed."""
     if not env.sleepable and helper_allowed(func_id, env.prog_type, sleepable=False) is False:
         raise env.error("helper call might sleep in a non-sleepable prog")
-    sig = helper_signature(func_id)
-    nargs = len(sig.params) if sig is not None else 5
-    for i in range(1, nargs + 1):
+    for i in range(1, unmodelled_helper_nargs(env.prog_type, func_id) + 1):
         check_reg_read(env, st, i)
     note = f"the arguments of {name} are not checked (no verifier prototype)"
     if note not in env.notes:
@@ -410,7 +408,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
         case ArgType.ARG_CONST_ALLOC_SIZE_OR_ZERO:
             if reg.var_off.mask:
                 raise env.error(f"R{regno} is not a known constant'")
-            meta.mem_size = reg.var_off.value
+            meta.mem_size = reg.var_off.value & U32_MAX   # an int in bpf_call_arg_meta
             precision.mark_chain_precision(env, st, regno)
         case ArgType.ARG_PTR_TO_CONST_STR:
             _check_reg_const_str(env, regno, reg)
@@ -661,7 +659,7 @@ def prepare_func_exit(env: Env, st: VerifierState) -> int:
 
 def _find_prev_entry(env: Env, cur: VerifierState, pc: int) -> VerifierState | None:
     """An ancestor checkpoint of ``cur`` at ``pc`` (the previous iteration of a callback loop)."""
-    for e in env.explored.get(pc, ()):
+    for e in env.explored_bucket(pc, cur.frames[-1].callsite):
         old = e.state
         if old.insn_idx == pc and old.branches and old.same_callsites(cur) and old.dfs_depth < cur.dfs_depth:
             return old

@@ -294,15 +294,31 @@ def _call_params(env: Env, insn: Instruction) -> int:
 
     if insn.src != PseudoCall.HELPER or not 0 < insn.imm <= 211:
         return 5
-    proto = func_proto(insn.imm)
-    if proto is None or helper_allowed(insn.imm, env.prog_type, sleepable=True) is False:
+    if helper_allowed(insn.imm, env.prog_type, sleepable=True) is False:
         return 5
+    proto = func_proto(insn.imm)
+    if proto is None:
+        return unmodelled_helper_nargs(env.prog_type, insn.imm)
     n = 0
     for arg in proto.args:
         if arg.base == ArgType.ARG_DONTCARE:
             break
         n += 1
     return n
+
+
+_SKB_CLASSID_TYPES = frozenset({3, 4, 10, 11, 12, 19})    # tc and lwt: bpf_get_cgroup_classid(skb)
+
+
+def unmodelled_helper_nargs(prog_type: int, func_id: int) -> int:
+    """How many arguments a helper without a verifier prototype takes: its documented parameters
+    (bpf_get_cgroup_classid takes none outside tc and lwt programs); 5 when unknown."""
+    from bpfbuild.abi.helpers import helper_signature
+
+    if func_id == 17 and prog_type not in _SKB_CLASSID_TYPES:
+        return 0
+    sig = helper_signature(func_id)
+    return len(sig.params) if sig is not None else 5
 
 
 def _use_def(env: Env, insn: Instruction) -> tuple[int, int]:

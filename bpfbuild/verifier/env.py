@@ -6,6 +6,7 @@ explored-states table, the id generator, the log.  Nothing is global.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -46,12 +47,14 @@ class Options:
 
     ``privileged`` is what ``sudo bpftool prog load`` gets (CAP_SYS_ADMIN: bpf_capable,
     allow_ptr_leaks, allow_uninit_stack, Spectre mitigations bypassed).  ``insn_limit`` is the
-    kernel's 1,000,000 processed instructions; tests may lower it.
+    kernel's 1,000,000 processed instructions; tests may lower it.  ``test_state_freq`` is
+    the load flag BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point.
     """
 
     privileged: bool = True
     log_level: int = 0
     insn_limit: int = BPF_COMPLEXITY_LIMIT_INSNS
+    test_state_freq: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,8 @@ class Env:
     _linfo_pcs: list[int] = field(default_factory=list)
     prev_linfo: int = -1
     hist_step: int = -1                       # insn_processed when the last history entry was pushed
+    #: push a copy of the current state to be explored from an instruction (set by the explorer)
+    fork: Callable[[int, int], VerifierState] | None = None
     scc_visits: dict[tuple[tuple[int, ...], int], SccVisit] = field(default_factory=dict)
     num_backedges: int = 0
     free_list: int = 0                        # evicted checkpoints not yet freed (they count in peak_states)
@@ -197,6 +202,15 @@ class Env:
             if sp.start == start:
                 return i
         return -1
+
+    def explored_bucket(self, pc: int, callsite: int) -> list[StateEntry]:
+        """``explored_state``: the hash bucket of checkpoints for ``pc`` in a frame called from
+        ``callsite`` -- shared with other instructions whose hash collides, as in the kernel."""
+        key = ((pc ^ callsite) & 0xFFFFFFFF) % max(len(self.insns), 1)
+        bucket = self.explored.get(key)
+        if bucket is None:
+            bucket = self.explored[key] = []
+        return bucket
 
     def find_containing_subprog(self, pc: int) -> int:
         return self.subprog_of(pc)

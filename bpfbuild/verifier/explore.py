@@ -364,6 +364,7 @@ class Checker:
         self.scratch_slots: set[int] | None = None
         self.cleaned: set[int] = set()
         self.evicted: set[int] = set()
+        env.fork = self.fork
 
     # --- branching -----------------------------------------------------------------------------
 
@@ -414,21 +415,23 @@ class Checker:
         env = self.env
         cur = self.st
         aux = env.aux[pc]
-        force_new = aux.force_checkpoint or len(cur.hist) > 40
+        force_new = env.options.test_state_freq or aux.force_checkpoint or len(cur.hist) > 40
         add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
                                 and env.insn_processed - env.prev_insn_processed >= 8)
-        entries = env.explored.setdefault(pc, [])
+        entries = env.explored_bucket(pc, cur.frames[-1].callsite)
         cur.insn_idx = pc
         for e in entries:
             old = e.state
-            if (not old.branches and id(old) not in self.cleaned and old.same_callsites(cur)
-                    and not incomplete_read_marks(env, old)):
+            if (not old.branches and old.insn_idx == pc and id(old) not in self.cleaned
+                    and old.same_callsites(cur) and not incomplete_read_marks(env, old)):
                 _clean_state(env, old)
                 self.cleaned.add(id(old))
         states_cnt = 0
         for e in list(entries):
             states_cnt += 1
             old = e.state
+            if old.insn_idx != pc:      # another instruction in the same hash bucket
+                continue
             hit = False
             loop = False
             if old.branches:
@@ -674,7 +677,16 @@ class Checker:
         env = self.env
         st = self.st
         pc = env.insn_idx
-        pred, src_const, op, jmp32 = insns.do_cond_jmp(env, st, insn)
+        dst, src, op, jmp32 = insns.check_cond_jmp(env, st, insn)
+        flags = 0
+        if insn.opcode & 0x08 and src.type == RegType.PTR_TO_STACK:
+            flags |= precision.INSN_F_SRC_REG_STACK
+        if dst.type == RegType.PTR_TO_STACK:
+            flags |= precision.INSN_F_DST_REG_STACK
+        if flags:
+            precision.push_history(env, st, flags=flags)
+        pred = insns.is_branch_taken(dst, src, op, jmp32)
+        src_const = src if not insn.opcode & 0x08 else None
         regs = st.frames[-1].regs
         if pred >= 0:
             if regs[insn.dst].type == RegType.SCALAR_VALUE:
@@ -693,7 +705,7 @@ class Checker:
             ids.append(regs[insn.src].id)
         if regs[insn.dst].type == RegType.SCALAR_VALUE and regs[insn.dst].id:
             ids.append(regs[insn.dst].id)
-        linked = transfer.linked_positions(st, tuple(ids)) if ids else []
+        linked = transfer.linked_positions(env, st, tuple(ids)) if ids else []
         if len(linked) > 1:
             precision.push_history(env, st, linked=tuple(linked))
         other = self.fork(pc + insn.off + 1, pc)
@@ -760,6 +772,7 @@ def initial_state(env: Env, subprog: int) -> VerifierState:
     st.frames.append(frame)
     regs = frame.regs
     sp = env.subprogs[subprog]
+    st.first_insn_idx = sp.start
     if subprog == 0:
         regs[1].mark_known_zero()
         regs[1].type = RegType.PTR_TO_CTX

@@ -23,7 +23,7 @@ from bpfbuild.verifier.disasm import _ALU as ALU_STRING
 from bpfbuild.verifier.env import MAX_BPF_STACK, Env
 from bpfbuild.verifier.state import BASE_MASK, Reg, RegFlag, RegType, VerifierState, reg_type_str
 from bpfbuild.verifier.tnum import U32_MAX, tnum_str
-from bpfbuild.verifier.transfer import BPF_ADD_CONST
+from bpfbuild.verifier.transfer import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64
 
 __all__ = [
     "do_alu",
@@ -82,10 +82,14 @@ def do_alu(env: Env, st: VerifierState, insn: Instruction) -> None:
         if dst.type == RegType.SCALAR_VALUE:
             if op == AluOp.NEG:
                 bounds.negate(dst, not alu64)
+                dst.id = 0
+                dst.off = 0
             else:
-                bounds.scalar_byte_swap(dst, insn.imm, alu64 or is_x)
-            dst.id = 0
-            dst.off = 0
+                swap = alu64 or is_x
+                bounds.scalar_byte_swap(dst, insn.imm, swap)
+                if swap or insn.imm != 64:   # le64 on a little-endian machine changes nothing
+                    dst.id = 0
+                    dst.off = 0
         else:
             dst.mark_unknown()
         _sanity(dst)
@@ -211,21 +215,50 @@ def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op:
         if ptr is not None:
             _adjust_ptr(env, st, insn, op, alu64, ptr=dst, off=src_val, off_is_dst=False)
             return
+    dst_umax = dst.umax
+    if op in (AluOp.AND, AluOp.OR) and not src_val.var_off.mask:
+        _maybe_fork_scalars(env, insn, dst)
     if not bounds.adjust_scalar(op, not alu64, dst, src_val):
         dst.mark_unknown()
         return
-    if (env.bpf_capable and op == AluOp.ADD and alu64 and dst.id
-            and not src_val.var_off.mask):
-        val = src_val.var_off.value
-        if dst.id & BPF_ADD_CONST or val > 0x7FFFFFFF:
+    # rX += K / rX -= K keeps the link to the registers rX was copied from, with a delta
+    if (env.bpf_capable and op in (AluOp.ADD, AluOp.SUB) and dst.id and bounds.is_const(src_val, not alu64)
+            and not (is_x and insn.src == insn.dst)):
+        val = bounds.const_value(src_val, not alu64)
+        off = bounds.s32(val)
+        keep = (alu64 and bounds.S32_MIN <= bounds.s64(val) <= bounds.S32_MAX) or (not alu64 and dst_umax <= U32_MAX)
+        if keep and op == AluOp.SUB:
+            keep = off != bounds.S32_MIN
+            off = -off
+        if keep and not dst.id & BPF_ADD_CONST:
+            dst.id |= BPF_ADD_CONST64 if alu64 else BPF_ADD_CONST32
+            dst.off = off
+        else:
             dst.off = 0
             dst.id = 0
-        else:
-            dst.id |= BPF_ADD_CONST
-            dst.off = val
     else:
         dst.id = 0
         dst.off = 0
+
+
+def _maybe_fork_scalars(env: Env, insn: Instruction, dst: Reg) -> None:
+    """``maybe_fork_scalars`` (6.18 stable): ``x s>> 63`` (or 31) is 0 or -1; before masking it
+    with a constant, explore the two values separately -- the 0 case as a new path that runs
+    this instruction again."""
+    if dst.smin == -1 and dst.smax == 0:
+        alu32 = False
+    elif dst.s32_min == -1 and dst.s32_max == 0:
+        alu32 = True
+    else:
+        return
+    assert env.fork is not None
+    other = env.fork(env.insn_idx, env.insn_idx).frames[-1].regs[insn.dst]
+    if alu32:
+        bounds.mark_known32(other, 0)
+        bounds.mark_known32(dst, U32_MAX)
+    else:
+        other.mark_known(0)
+        dst.mark_known(-1)
 
 
 def _adjust_ptr(env: Env, st: VerifierState, insn: Instruction, op: int, alu64: bool, *, ptr: Reg, off: Reg,

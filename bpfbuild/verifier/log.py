@@ -72,6 +72,9 @@ def _scalar_ranges(reg: Reg) -> list[str]:
     return out
 
 
+_ADD_CONST = 3 << 30   # BPF_ADD_CONST64 | BPF_ADD_CONST32
+
+
 def reg_str(reg: Reg, frameno: int) -> str:
     """One register as ``print_reg_state`` prints it (``frameno``: the frame it is printed in)."""
     t = reg.type
@@ -90,7 +93,10 @@ def reg_str(reg: Reg, frameno: int) -> str:
             return text + snum(v + reg.off)
     parts: list[str] = []
     if reg.id:
-        parts.append(f"id={reg.id}")
+        ident = f"id={reg.id & ~_ADD_CONST}"
+        if reg.id & _ADD_CONST:
+            ident += f"{reg.off:+d}"
+        parts.append(ident)
     if reg.ref_obj_id:
         parts.append(f"ref_obj_id={reg.ref_obj_id}")
     if base in (RegType.CONST_PTR_TO_MAP, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY) and reg.map:

@@ -67,16 +67,22 @@ class Backtrack:
         return bool(self.stack[frame] & (1 << spi))
 
 
+#: history flags of a conditional jump comparing the stack pointer (not tracked for precision)
+INSN_F_SRC_REG_STACK = 1
+INSN_F_DST_REG_STACK = 2
+
+
 def push_history(env: Env, st: VerifierState, stack: tuple[int, int] | None = None,
-                 linked: tuple[tuple[int, int, bool], ...] | None = None) -> None:
+                 linked: tuple[tuple[int, int, bool], ...] | None = None, flags: int = 0) -> None:
     """``push_insn_history``: record the current instruction (merged with an entry this very
     instruction already pushed)."""
     idx = env.insn_idx
     if st.hist and env.hist_step == env.insn_processed and st.hist[-1][0] == idx:
         old = st.hist[-1]
-        st.hist[-1] = (idx, old[1], stack if stack is not None else old[2], linked if linked is not None else old[3])
+        st.hist[-1] = (idx, old[1], stack if stack is not None else old[2], linked if linked is not None else old[3],
+                       old[4] | flags)
         return
-    st.hist.append((idx, env.prev_insn_idx, stack, linked))
+    st.hist.append((idx, env.prev_insn_idx, stack, linked, flags))
     env.hist_step = env.insn_processed
 
 
@@ -95,17 +101,21 @@ def mark_all_scalars_precise(env: Env, st: VerifierState) -> None:
     needs no marks)."""
     if env.log.level >= 2:
         env.verbose(f"mark_precise: frame{st.curframe}: falling back to forcing all scalars precise\n")
+    log2 = env.log.level >= 2
     cur = st.parent
     while cur is not None:
-        st = cur
-        for frame in st.frames:
-            for reg in frame.regs:
-                if reg.type == RegType.SCALAR_VALUE:
+        for i, frame in enumerate(cur.frames):
+            for j, reg in enumerate(frame.regs[:10]):
+                if reg.type == RegType.SCALAR_VALUE and not reg.precise:
                     reg.precise = True
-            for slot in frame.stack:
-                if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE:
+                    if log2:
+                        env.verbose(f"force_precise: frame{i}: forcing r{j} to be precise\n")
+            for j, slot in enumerate(frame.stack):
+                if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE and not slot.spilled_ptr.precise:
                     slot.spilled_ptr.precise = True
-        cur = st.parent
+                    if log2:
+                        env.verbose(f"force_precise: frame{i}: forcing fp{-(j + 1) * 8} to be precise\n")
+        cur = cur.parent
 
 
 def _fmt_regs(mask: int) -> str:
@@ -231,8 +241,11 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
         elif code & 0x08:
             if not bt.is_reg(dreg) and not bt.is_reg(sreg):
                 return 0
-            bt.set_reg(sreg)
-            bt.set_reg(dreg)
+            flags = hist[4] if hist is not None else 0
+            if not flags & INSN_F_SRC_REG_STACK:
+                bt.set_reg(sreg)
+            if not flags & INSN_F_DST_REG_STACK:
+                bt.set_reg(dreg)
     elif cls == InsnClass.LD:
         if not bt.is_reg(dreg):
             return 0

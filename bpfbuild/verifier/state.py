@@ -157,7 +157,7 @@ class Reg:
     )
 
     def __init__(self) -> None:
-        self.type = RegType.NOT_INIT
+        self.type: int = RegType.NOT_INIT   # a RegType with RegFlag bits
         self.off = 0
         self.range = 0
         self.map: MapInfo | None = None
@@ -449,7 +449,7 @@ class VerifierState:
         self.active_locks = 0
         self.equal_state: VerifierState | None = None   # a backedge: the checkpoint it was equal to
         #: instruction history since the last checkpoint (see bpfbuild.verifier.precision)
-        self.hist: list[tuple[int, int, tuple[int, int] | None, tuple[tuple[int, int, bool], ...] | None]] = []
+        self.hist: list[tuple[int, int, tuple[int, int] | None, tuple[tuple[int, int, bool], ...] | None, int]] = []
 
     @property
     def curframe(self) -> int:

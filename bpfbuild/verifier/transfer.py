@@ -29,6 +29,8 @@ from bpfbuild.verifier.tnum import U64_MAX, tnum_add, tnum_sub
 
 __all__ = [
     "BPF_ADD_CONST",
+    "BPF_ADD_CONST32",
+    "BPF_ADD_CONST64",
     "apply_load",
     "assign_scalar_id_before_mov",
     "clear_all_pkt_pointers",
@@ -43,8 +45,11 @@ __all__ = [
     "sync_linked_regs",
 ]
 
-#: Flag in a scalar's id: the register is ``(linked register) + off`` (``BPF_ADD_CONST``).
-BPF_ADD_CONST = 1 << 31
+#: Flags in a scalar's id: the register is ``(linked register) + off``, by a 64-bit or a 32-bit add
+#: (``BPF_ADD_CONST64`` / ``BPF_ADD_CONST32``; 6.18 stable).
+BPF_ADD_CONST64 = 1 << 31
+BPF_ADD_CONST32 = 1 << 30
+BPF_ADD_CONST = BPF_ADD_CONST64 | BPF_ADD_CONST32
 
 _REG_KIND_TYPE = {
     RegKind.PTR_TO_PACKET: RegType.PTR_TO_PACKET,
@@ -299,17 +304,22 @@ def reg_set_min_max(true1: Reg, true2: Reg, false1: Reg, false2: Reg, op: int, j
             bounds.mark_unbounded(r)
 
 
-def linked_positions(st: VerifierState, ids: tuple[int, ...]) -> list[tuple[int, int, bool]]:
+def linked_positions(env: Env, st: VerifierState, ids: tuple[int, ...]) -> list[tuple[int, int, bool]]:
     """``collect_linked_regs``: where the scalars sharing one of ``ids`` live, as
-    ``(frameno, regno or spi, is_reg)``; beyond LINKED_REGS_MAX (6) registers lose the link."""
+    ``(frameno, regno or spi, is_reg)``; only registers live at each frame's instruction count;
+    beyond LINKED_REGS_MAX (6) registers lose the link."""
     out: list[tuple[int, int, bool]] = []
+    cur = len(st.frames) - 1
     for rid in ids:
         rid &= ~BPF_ADD_CONST
         if not rid:
             continue
-        for fr in range(len(st.frames) - 1, -1, -1):
+        for fr in range(cur, -1, -1):
             frame = st.frames[fr]
+            live = env.aux[env.insn_idx if fr == cur else st.frames[fr + 1].callsite].live_before
             for j, reg in enumerate(frame.regs[:10]):
+                if not live >> j & 1:
+                    continue
                 if reg.type == RegType.SCALAR_VALUE and reg.id & ~BPF_ADD_CONST == rid:
                     if len(out) < 6:
                         if (fr, j, True) not in out:
@@ -356,6 +366,9 @@ def sync_linked_regs(st: VerifierState, known: Reg, linked: list[tuple[int, int,
             reg.off = saved_off
             reg.id = saved_id
             bounds.add_const(reg, delta)
+            if (reg.id | known.id) & BPF_ADD_CONST32:   # an alu32 add made the link: zero-extend
+                bounds.zext_32_to_64(reg)
+            bounds.reg_bounds_sync(reg)
 
 
 def find_good_pkt_pointers(st: VerifierState, dst: Reg, typ: int, range_right_open: bool) -> None:

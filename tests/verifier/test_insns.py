@@ -60,6 +60,10 @@ CASES: dict[str, tuple[str, str, str | None]] = {
     "ptr_minus_ptr": ("xdp", "r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr3 -= r2\nr0 = 0\nexit", None),
     "pointer_returned_privileged": ("xdp", "r0 = r1\nexit", None),
     "scalar_deref": ("xdp", "r1 = 0\nr0 = *(u32 *)(r1 + 0)\nexit", "R1 invalid mem access 'scalar'"),
+    # a register compared with itself: the fall-through refines one register in place (r7 in {0,2}
+    # becomes 2, the tnum's next member after the impossible u64 range [1,1])
+    "same_register_compare": ("xdp", ("r1 = *(u32 *)(r1 + 12)\nr7 = r1\nr7 &= 2\nif r7 <= r7 goto +2\n"
+                              "if r7 == 2 goto +1\nr0 = r9\nr0 = 0\nexit"), None),
     # 32-bit sub-registers
     "jmp32_bounds_stack_index": ("xdp", ("r0 = *(u32 *)(r1 + 16)\nif w0 > 7 goto +3\nr2 = r10\nr2 += r0\n"
                                  "r0 = *(u8 *)(r2 - 8)\nr0 = 0\nexit"), None),
