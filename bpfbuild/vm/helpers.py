@@ -277,7 +277,9 @@ def get_current_task(rt: Runtime, *_: int) -> int:
     if s.task_fields is None:
         return s.current_task
     if s.task_object is None:
-        s.task_object = current_task(rt.memory, s.kernel_btf, s.task_fields)
+        # the task's own ids and name agree with what bpf_get_current_pid_tgid/comm answer
+        fields = {"pid": s.pid, "tgid": s.tgid, "comm": s.comm[:TASK_COMM_LEN - 1], **s.task_fields}
+        s.task_object = current_task(rt.memory, s.kernel_btf, fields)
     return int(s.task_object)
 
 
@@ -823,13 +825,9 @@ def fib_lookup(rt: Runtime, ctx: int, params: int, plen: int, flags: int, *_: in
     outputs as net/core/filter.c writes them: ``ifindex``, ``rt_metric``, ``ipv*_dst``
     (the gateway when there is one), ``smac``/``dmac``, ``mtu_result``, VLAN zeroed."""
     s = rt.session
-    if s.routes is None:
-        raise NotEmulated("bpf_fib_lookup without a route table (give routes = [...] in the spec's world)")
     plen &= _M32
     if plen < FIB_PARAMS_SIZE or flags & ~_FIB_FLAGS:
         return -errno.EINVAL
-    if flags & BPF_FIB_LOOKUP_TBID:
-        raise NotEmulated("bpf_fib_lookup in a given table (BPF_FIB_LOOKUP_TBID)")
     p = bytearray(rt.memory.read(params, FIB_PARAMS_SIZE, "read of the lookup parameters"))
     family = p[0]
     if family == AF_INET:
@@ -838,6 +836,10 @@ def fib_lookup(rt: Runtime, ctx: int, params: int, plen: int, flags: int, *_: in
         dst = ipaddress.IPv6Address(bytes(p[32:48]))
     else:
         return -errno.EAFNOSUPPORT
+    if s.routes is None:
+        raise NotEmulated("bpf_fib_lookup without a route table (give routes = [...] in the spec's world)")
+    if flags & BPF_FIB_LOOKUP_TBID:
+        raise NotEmulated("bpf_fib_lookup in a given table (BPF_FIB_LOOKUP_TBID)")
     route = best_route(s.routes, dst)
     if route is None:
         return BPF_FIB_LKUP_RET_NOT_FWDED

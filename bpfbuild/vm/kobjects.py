@@ -10,8 +10,9 @@ pointer to a struct may be given as a table, which becomes an object of its own:
 
 Argument types come from the target kernel's BTF: ``tp_btf/<tp>`` and ``raw_tp/<tp>`` from
 the typedef ``btf_trace_<tp>`` (its first parameter is the tracepoint's ``void *``),
-``fentry``/``fexit``/``fmod_ret``/``kprobe``/``kretprobe``/``ksyscall`` from the function
-``<name>``, ``lsm/<hook>`` from ``bpf_lsm_<hook>``.
+``fentry``/``fexit``/``fmod_ret``/``kprobe``/``kretprobe`` from the function ``<name>``,
+``ksyscall/<name>`` from the syscall's wrapper (``__x64_sys_<name>``: a ``struct pt_regs *``),
+``lsm/<hook>`` from ``bpf_lsm_<hook>``.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def function_params(kernel_btf: Any, section: str) -> tuple[int, ...] | None:
             if not isinstance(proto, bt.FuncProto):
                 return None
             return tuple(p.type for p in proto.params[1:])
-        if kind in ("fentry", "fexit", "fmod_ret", "kprobe", "kretprobe", "lsm", "lsm.s", "fentry.s",
+        if kind in ("fentry", "fexit", "fmod_ret", "kprobe", "lsm", "lsm.s", "fentry.s",
                     "fexit.s", "fmod_ret.s"):
             name = f"bpf_lsm_{target}" if kind.startswith("lsm") else target.split("+")[0]
             ids = kernel_btf.find(name, bt.Func)
@@ -136,6 +137,14 @@ def function_params(kernel_btf: Any, section: str) -> tuple[int, ...] | None:
             if not isinstance(proto, bt.FuncProto):
                 return None
             return tuple(p.type for p in proto.params)
+        if kind == "ksyscall":
+            # the syscall's wrapper: its one argument is the user's struct pt_regs
+            for prefix in ("__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__riscv_sys_", "__se_sys_", "sys_"):
+                ids = kernel_btf.find(prefix + target, bt.Func)
+                if ids:
+                    proto = kernel_btf.type(kernel_btf.type(ids[0]).type)
+                    return tuple(p.type for p in proto.params) if isinstance(proto, bt.FuncProto) else None
+            return None
     except BpfBuildError:
         return None
     return None

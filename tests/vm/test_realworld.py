@@ -109,7 +109,7 @@ expect.globals = { packets = 1 }
 def test_fib_lookup_without_routes_is_not_emulated(realworld: dict[str, Path]) -> None:
     obj = load(realworld["fib_forward"])
     with pytest.raises(NotEmulated, match="bpf_fib_lookup without a route table"):
-        obj.run(packet={"eth": {}, "ipv4": {"dst": "10.1.2.3"}, "udp": {}})
+        obj.run("xdp_router", packet={"eth": {}, "ipv4": {"dst": "10.1.2.3"}, "udp": {}})
 
 
 def test_bad_routes_are_spec_errors() -> None:

@@ -151,3 +151,25 @@ def test_ns_current_pid_tgid_matches_the_kernel(bpf_ok: None, compile_bpf: Compi
         ours = {n: obj.globals[n] for n in ("ns_ret", "ns_pid", "ns_tgid")}
         assert kernel == ours, f"ino {ino:#x}"
     assert ours["ns_ret"] == -22 and kernel["ns_ret"] == -22
+
+
+@pytest.mark.parametrize(("plen", "flags", "family", "expected"), [
+    (63, 0, 2, -22),          # a short parameter block: -EINVAL
+    (64, 1 << 10, 2, -22),    # an unknown flag: -EINVAL
+    (64, 0, 0, -97),          # neither AF_INET nor AF_INET6: -EAFNOSUPPORT
+    (64, 0, 99, -97),
+])
+def test_fib_lookup_argument_checks_match_the_kernel(plen: int, flags: int, family: int, expected: int,
+                                                     bpf_ok: None, compile_bpf: Compiler) -> None:
+    objpath = compile_bpf(HERE / "fib_forward.bpf.c")
+    objspec = load_object_file(objpath)
+    obj = load(objspec)
+    obj.globals.probe_plen = plen
+    obj.globals.probe_flags = flags
+    obj.globals.probe_family = family
+    obj.run("fib_probe", packet=bytes(64))
+    with _open_loaded(objpath, objspec, obj, "fib_probe") as ko:
+        ko.program("fib_probe").test_run(bytes(64))
+        data = ko.map(".data").handle().lookup(0)
+    kernel_rc = struct.unpack_from("<q", data, objspec_offset(obj, "last_rc"))[0]
+    assert kernel_rc == obj.globals.last_rc == expected
