@@ -804,6 +804,75 @@ def current_task_under_cgroup(rt: Runtime, map_ptr: int, index: int, *_: int) ->
     return _cgroup(rt, map_ptr, index, "current_task_under_cgroup")
 
 
+def get_attach_cookie(rt: Runtime, ctx: int, *_: int) -> int:
+    """The cookie user space attached the program with (the session's ``attach_cookie``;
+    USDT programs keep their spec id there)."""
+    return rt.session.attach_cookie
+
+
+def skb_cgroup_id(rt: Runtime, ctx: int, *_: int) -> int:
+    """The cgroup of the packet's socket: test_run's socket is the caller's, the session's
+    ``cgroup_id``."""
+    _skb(rt, "skb_cgroup_id")
+    return rt.session.cgroup_id
+
+
+def get_task_stack(rt: Runtime, task: int, buf: int, size: int, flags: int, *_: int) -> int:
+    """bpf_get_task_stack: the session's stacks are the current task's; another task's are
+    empty (nothing copied)."""
+    s = rt.session
+    current = s.task_object if s.task_object is not None else s.current_task
+    if task == current:
+        return get_stack(rt, 0, buf, size, flags)
+    size &= _M32
+    rt.memory.write(buf, bytes(size), "write of the stack buffer")
+    if flags & ~(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_USER_BUILD_ID) or size % 8:
+        return -errno.EINVAL
+    return 0
+
+
+# --- xdp bytes --------------------------------------------------------------------------------
+
+def xdp_get_buff_len(rt: Runtime, ctx: int, *_: int) -> int:
+    return _xdp(rt, "xdp_get_buff_len").length
+
+
+def _xdp_span(rt: Runtime, name: str, offset: int, length: int) -> tuple[XdpState, int] | int:
+    """bpf_xdp_pointer's checks: -EFAULT past 64 KiB, -EINVAL past the packet."""
+    xdp = _xdp(rt, name)
+    offset &= _M32
+    length &= _M32
+    if offset > 0xFFFF or length > 0xFFFF:
+        return -errno.EFAULT
+    if offset + length > xdp.length:
+        return -errno.EINVAL
+    return xdp, xdp.data - xdp.meta + offset   # where the packet's mapped region holds it
+
+
+def xdp_load_bytes(rt: Runtime, ctx: int, offset: int, buf: int, length: int, *_: int) -> int:
+    span = _xdp_span(rt, "xdp_load_bytes", offset, length)
+    if isinstance(span, int):
+        return span
+    xdp, start = span
+    length &= _M32
+    assert xdp.region is not None
+    rt.memory.write(buf, bytes(xdp.region[start:start + length]), "write of the buffer")
+    return 0
+
+
+def xdp_store_bytes(rt: Runtime, ctx: int, offset: int, buf: int, length: int, *_: int) -> int:
+    """Writes in place: packet pointers stay valid (it is not a packet-changing helper)."""
+    span = _xdp_span(rt, "xdp_store_bytes", offset, length)
+    if isinstance(span, int):
+        return span
+    xdp, start = span
+    length &= _M32
+    data = rt.memory.read(buf, length, "read of the buffer")
+    assert xdp.region is not None
+    xdp.region[start:start + length] = data
+    return 0
+
+
 # --- fib lookup ---------------------------------------------------------------------------------
 
 AF_INET, AF_INET6 = 2, 10
@@ -897,7 +966,8 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     skb_load_bytes, skb_store_bytes, skb_pull_data, skb_change_head, l3_csum_replace, l4_csum_replace,
     csum_diff,
     get_stack, get_stackid, get_ns_current_pid_tgid, get_func_ip, get_socket_cookie, skb_under_cgroup,
-    current_task_under_cgroup, fib_lookup,
+    current_task_under_cgroup, fib_lookup, get_attach_cookie, skb_cgroup_id, get_task_stack, xdp_get_buff_len,
+    xdp_load_bytes, xdp_store_bytes,
 )
 
 

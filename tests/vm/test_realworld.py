@@ -153,3 +153,29 @@ def test_jhash2_matches_known_values() -> None:
     assert jhash2([]) == 0xDEADBEEF
     assert jhash2([], 1) == 0xDEADBEF0
     assert jhash2([1, 2, 3]) != jhash2([3, 2, 1])
+
+
+def test_task_stack_is_the_current_tasks(realworld: dict[str, Path]) -> None:
+    """bpf_get_task_stack of the current task copies the session's stack; of another task, nothing."""
+    from bpfbuild.isa import assemble
+    from bpfbuild.vm import Machine, Session
+
+    session = Session(kernel_stack=[0x11, 0x22])
+    machine = Machine(session)
+    program = """
+r6 = r1
+r1 = {task:#x} ll
+r2 = r10
+r2 += -16
+r3 = 16
+r4 = 0
+call 141
+r1 = *(u64 *)(r10 - 16)
+r0 += r1
+exit
+"""
+    current = session.current_task
+    ours = machine.run(machine.load(assemble(program.format(task=current))), None)
+    assert ours.retval == 16 + 0x11
+    other = machine.run(machine.load(assemble(program.format(task=current + 0x1000))), None)
+    assert other.retval == 0

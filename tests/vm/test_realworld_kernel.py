@@ -52,16 +52,22 @@ def _open_loaded(objpath: Path, objspec: Any, init: Any, only: str) -> Any:
     return ko
 
 
-def _redirect_cases() -> list[tuple[int, str]]:
-    spec = load_spec(HERE / "redirect_maps.test.toml")
-    return [(c.index, c.name) for c in spec.cases]
+#: realworld specs whose cases BPF_PROG_TEST_RUN can run (XDP)
+KERNEL_SPECS = ("redirect_maps", "xdp_bytes")
 
 
-@pytest.mark.parametrize(("index", "name"), _redirect_cases(), ids=lambda v: str(v))
-def test_redirect_maps_match_the_kernel(index: int, name: str, bpf_ok: None, compile_bpf: Compiler) -> None:
-    objpath = compile_bpf(HERE / "redirect_maps.bpf.c")
+def _kernel_cases() -> list[tuple[str, int, str]]:
+    return [(name, c.index, c.name) for name in KERNEL_SPECS for c in load_spec(HERE / f"{name}.test.toml").cases]
+
+
+@pytest.mark.parametrize(("name", "index", "case_name"), _kernel_cases(), ids=lambda v: str(v))
+def test_spec_case_matches_the_kernel(name: str, index: int, case_name: str, bpf_ok: None,
+                                      compile_bpf: Compiler) -> None:
+    """The same seeded state in both (.rodata before load, redirect map slots), then the return
+    value, the packet out and the spec's expected globals compared."""
+    objpath = compile_bpf(HERE / f"{name}.bpf.c")
     objspec = load_object_file(objpath)
-    spec = load_spec(HERE / "redirect_maps.test.toml")
+    spec = load_spec(HERE / f"{name}.test.toml")
     case = spec.cases[index]
     if case.kernel is not True:
         pytest.skip(f"the spec says: {case.kernel}")
@@ -70,7 +76,8 @@ def test_redirect_maps_match_the_kernel(index: int, name: str, bpf_ok: None, com
     emulated = run_case(spec, objspec, case)
     assert emulated.ok, "\n".join(f.render() for f in emulated.failures)
     init = case_object(objspec, case)
-    program = case.runs[0].program or spec.program
+    run = case.runs[0]
+    program = run.program or spec.program
     with _open_loaded(objpath, objspec, init, program) as ko:
         for m in objspec.maps:
             raw = init.session.map(m.name)
@@ -80,10 +87,18 @@ def test_redirect_maps_match_the_kernel(index: int, name: str, bpf_ok: None, com
                         ko.map(m.name).handle().update(key, bytes(value))
                     except KernelError as exc:
                         pytest.skip(f"this kernel refuses {m.name}[{int.from_bytes(key, 'little')}]: {exc}")
-        got = ko.program(program).test_run(case.runs[0].packet or bytes(64))
+        got = ko.program(program).test_run(run.packet if run.packet is not None else bytes(14))
+        sections = {m.name: ko.map(m.section).handle().lookup(0) for m in objspec.maps
+                    if m.is_global_data and not m.readonly}
     ours = emulated.runs[0].result
     assert ours is not None
     assert got.retval == ours.retval32, f"kernel {retval_text(got.retval, None)}, emulator {retval_text(ours, None)}"
+    assert got.data_out == (ours.meta or b"") + (ours.packet or b"")
+    final = emulated.obj
+    assert final is not None
+    for gname in case.expect.globals:
+        map_name, offset, size = final.globals.place(gname)
+        assert sections[map_name][offset:offset + size] == final.globals.raw(gname), f"global {gname}"
 
 
 def test_skb_under_cgroup_matches_the_kernel(bpf_ok: None, compile_bpf: Compiler) -> None:
@@ -173,3 +188,27 @@ def test_fib_lookup_argument_checks_match_the_kernel(plen: int, flags: int, fami
         data = ko.map(".data").handle().lookup(0)
     kernel_rc = struct.unpack_from("<q", data, objspec_offset(obj, "last_rc"))[0]
     assert kernel_rc == obj.globals.last_rc == expected
+
+
+def test_socket_cookie_and_cgroup_id_match_the_kernel(bpf_ok: None, compile_bpf: Compiler) -> None:
+    """test_run gives the packet a socket: its cookie is not 0, its cgroup is the caller's
+    cgroup v2 (whose id is the inode of its directory)."""
+    root = _cgroup2_root()
+    if root is None:
+        pytest.skip("no cgroup v2 hierarchy mounted")
+    with open("/proc/self/cgroup") as f:
+        path = next((line.strip()[3:] for line in f if line.startswith("0::")), None)
+    if path is None:
+        pytest.skip("this process has no cgroup v2 membership")
+    cgroup_id = os.stat(os.path.join(root, path.lstrip("/"))).st_ino
+    objpath = compile_bpf(HERE / "ids.bpf.c")
+    objspec = load_object_file(objpath)
+    obj = load(objspec, cgroup_id=cgroup_id)
+    obj.run("tc_cookie", packet=bytes(64))
+    with _open_loaded(objpath, objspec, obj, "tc_cookie") as ko:
+        ko.program("tc_cookie").test_run(bytes(64))
+        bss = ko.map(".bss").handle().lookup(0)
+    kernel_cookie = struct.unpack_from("<Q", bss, objspec_offset(obj, "cookie"))[0]
+    kernel_cgid = struct.unpack_from("<Q", bss, objspec_offset(obj, "cgid"))[0]
+    assert kernel_cookie != 0 and obj.globals.cookie != 0
+    assert kernel_cgid == obj.globals.cgid == cgroup_id
