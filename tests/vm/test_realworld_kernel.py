@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bpfbuild.abi.maptypes import MapType
 from bpfbuild.errors import KernelError
 from bpfbuild.obj.loader import load_object_file
 from bpfbuild.vm import load, load_spec
@@ -81,7 +82,7 @@ def test_spec_case_matches_the_kernel(name: str, index: int, case_name: str, bpf
     with _open_loaded(objpath, objspec, init, program) as ko:
         for m in objspec.maps:
             raw = init.session.map(m.name)
-            if isinstance(raw, RedirectArray):
+            if isinstance(raw, RedirectArray) or raw.type == MapType.DEVMAP_HASH:
                 for key, value in raw.items():
                     try:
                         ko.map(m.name).handle().update(key, bytes(value))
