@@ -145,6 +145,13 @@ def _cgroup2_root() -> str | None:
     return None
 
 
+def _kernel_global(ko: Any, objspec: Any, obj: Any, name: str) -> bytes:
+    """A global variable's bytes in the kernel's copy of its section."""
+    map_name, offset, size = obj.globals.place(name)
+    section = next(m.section for m in objspec.maps if m.name == map_name)
+    return bytes(ko.map(section).handle().lookup(0)[offset:offset + size])
+
+
 def objspec_offset(obj: Any, name: str) -> int:
     return obj.globals.place(name)[1]
 
@@ -213,3 +220,36 @@ def test_socket_cookie_and_cgroup_id_match_the_kernel(bpf_ok: None, compile_bpf:
     kernel_cgid = struct.unpack_from("<Q", bss, objspec_offset(obj, "cgid"))[0]
     assert kernel_cookie != 0 and obj.globals.cookie != 0
     assert kernel_cgid == obj.globals.cgid == cgroup_id
+
+
+def test_stack_ids_are_the_kernels_hash(bpf_ok: None, compile_bpf: Compiler) -> None:
+    """The kernel's stack ids are jhash2 of the frames masked to the bucket count: the
+    emulator stores the same frames under the same ids (stackmap.c)."""
+    from bpfbuild.vm import Session
+
+    objpath = compile_bpf(HERE / "stack_hash.bpf.c")
+    objspec = load_object_file(objpath)
+    init = load(objspec)
+    init.globals.target_tid = threading.get_native_id()
+    with _open_loaded(objpath, objspec, init, "on_enter") as ko:
+        try:
+            link = ko.program("on_enter").attach()
+        except KernelError as exc:
+            pytest.skip(f"this kernel cannot attach a raw tracepoint here: {exc}")
+        with link:
+            os.getppid()   # a syscall of this thread
+        ids = {n: struct.unpack("<q", _kernel_global(ko, objspec, init, n))[0] for n in ("kern_id", "user_id")}
+        frames = {n: ko.map("stacks").handle().lookup(struct.pack("<I", ids[n])) if ids[n] >= 0 else None
+                  for n in ids}
+    if ids["kern_id"] < 0:
+        pytest.skip(f"the kernel gave no kernel stack id ({ids['kern_id']})")
+    spec = next(m for m in objspec.maps if m.name == "stacks")
+    for name, raw in frames.items():
+        if raw is None:
+            continue
+        ips = tuple(int.from_bytes(raw[i:i + 8], "little") for i in range(0, len(raw), 8))
+        ips = ips[:next((i for i, ip in enumerate(ips) if ip == 0), len(ips))]
+        session = Session()
+        stack_map = session.new_map("stacks", spec.type, spec.key_size, spec.value_size, spec.max_entries)
+        assert stack_map.store(ips, fast_cmp=False, reuse=False) == ids[name], name
+        assert stack_map.lookup(ids[name]) == raw, name
