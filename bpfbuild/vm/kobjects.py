@@ -57,7 +57,8 @@ def _pointee(spec: Any, type_id: int) -> int | None:
 def build_object(memory: Memory, spec: Any, type_id: int, fields: Mapping[str, Any] | None = None,
                  *, label: str = "") -> int:
     """Map a read-only object of BTF type ``type_id`` filled with ``fields`` (members not
-    given are zero); return its address."""
+    given are zero; a task_struct's real_parent, parent and group_leader are the task
+    itself); return its address."""
     vtype = BtfType(spec, type_id)
     values = dict(fields or {})
     t = spec.type(_strip(spec, type_id))
@@ -72,17 +73,31 @@ def build_object(memory: Memory, spec: Any, type_id: int, fields: Mapping[str, A
                 values[key] = build_object(memory, spec, target, item, label=f"{label}.{key}")
     size = max(vtype.size, 1)
     data = vtype.encode(values) if values else bytes(size)
-    return memory.map(bytearray(data), RegionKind.KERNEL, label or vtype.name, writable=False)
-
-
-def _struct_id(spec: Any, name: str) -> int | None:
-    ids = spec.find(name, bt.Struct)
-    return ids[0] if ids else None
+    addr = memory.map(bytearray(data), RegionKind.KERNEL, label or vtype.name, writable=False)
+    if isinstance(t, bt.Struct) and t.name == "task_struct":
+        _point_to_self(memory, spec, _strip(spec, type_id), t, addr, values)
+    return addr
 
 
 #: task_struct pointers that lead to a task which, for a task given without them, is the
 #: task itself (as init_task's are): a program following them finds a task, not NULL
 _SELF_POINTERS = ("real_parent", "parent", "group_leader")
+
+
+def _point_to_self(memory: Memory, spec: Any, type_id: int, t: bt.Struct, addr: int,
+                   given: Mapping[str, Any]) -> None:
+    members = BtfType(spec, type_id)._members(t)
+    buf = memory.regions[addr >> 32].buf
+    for name in _SELF_POINTERS:
+        found = members.get(name)
+        if found is not None and name not in given and _pointee(spec, found[0].type) == type_id:
+            at = (found[0].bit_offset + found[1]) // 8
+            buf[at:at + 8] = addr.to_bytes(8, "little")
+
+
+def _struct_id(spec: Any, name: str) -> int | None:
+    ids = spec.find(name, bt.Struct)
+    return ids[0] if ids else None
 
 
 def current_task(memory: Memory, kernel_btf: Any, fields: Mapping[str, Any]) -> int:
@@ -96,17 +111,9 @@ def current_task(memory: Memory, kernel_btf: Any, fields: Mapping[str, Any]) -> 
     if type_id is None:
         raise NotEmulated("bpf_get_current_task(_btf): the target BTF has no struct task_struct")
     try:
-        addr = build_object(memory, kernel_btf, type_id, fields, label="current task_struct")
+        return build_object(memory, kernel_btf, type_id, fields, label="current task_struct")
     except SpecError as exc:
         raise SpecError(f"world.task: {exc.message}") from None
-    members = BtfType(kernel_btf, type_id)._members(kernel_btf.type(type_id))
-    buf = memory.regions[addr >> 32].buf
-    for name in _SELF_POINTERS:
-        found = members.get(name)
-        if found is not None and name not in fields and _pointee(kernel_btf, found[0].type) == type_id:
-            at = (found[0].bit_offset + found[1]) // 8
-            buf[at:at + 8] = addr.to_bytes(8, "little")
-    return addr
 
 
 def function_params(kernel_btf: Any, section: str) -> tuple[int, ...] | None:

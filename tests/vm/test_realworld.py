@@ -132,6 +132,7 @@ def test_typed_arguments_point_to_zeroed_objects(realworld: dict[str, Path]) -> 
     by_name = {c.name: c for c in result.cases}
     assert by_name["on_switch"].obj.globals.switches == 1
     assert by_name["on_switch"].obj.globals.next_pid == 0
+    assert by_name["on_switch"].obj.globals.next_parent_tgid == 0   # next->real_parent is next itself
     assert by_name["on_unlink"].obj.globals.name_seen == 1
 
 
