@@ -25,7 +25,7 @@ from bpfbuild.abi.maptypes import MapType
 from bpfbuild.errors import NotEmulated
 from bpfbuild.vm.context import SkbState, XdpState
 from bpfbuild.vm.fib import best_route
-from bpfbuild.vm.kobjects import current_task
+from bpfbuild.vm.kobjects import current_task, running_kernel_btf
 from bpfbuild.vm.maps import (
     CgroupArray,
     HashMap,
@@ -284,6 +284,14 @@ def get_current_task(rt: Runtime, *_: int) -> int:
 
 
 def get_current_task_btf(rt: Runtime, *_: int) -> int:
+    """As bpf_get_current_task, except that a program loads from the result directly (a
+    PTR_TO_BTF_ID, never NULL): with neither ``task`` fields nor kernel memory at
+    ``current_task``, the task is a zeroed one of the target BTF's layout."""
+    s = rt.session
+    if s.task_fields is None and s.kernel_memory.read(s.current_task, 1) is None:
+        s.task_fields = {}
+        if s.kernel_btf is None:
+            s.kernel_btf = running_kernel_btf
     return get_current_task(rt)
 
 
