@@ -30,7 +30,7 @@ from bpfbuild.btf import types as bt
 from bpfbuild.errors import BpfBuildError, NotEmulated, SpecError, VMError
 from bpfbuild.location import SourceLocation
 from bpfbuild.vm.api import EmulatedObject, TypedMap
-from bpfbuild.vm.kobjects import function_params, running_kernel_btf, typed_args
+from bpfbuild.vm.kobjects import current_task, function_params, running_kernel_btf, typed_args
 from bpfbuild.vm.machine import DEFAULT_BUDGET, Machine, RunResult
 from bpfbuild.vm.maps import ArrayMap, PerfEventArray, ProgArray, RingBuf
 from bpfbuild.vm.packet import build_packet, describe_packet, parse_hex
@@ -327,6 +327,12 @@ def case_object(objspec: Any, case: CaseSpec, *, budget: int | None = None) -> E
         session = Session(**world, kernel_memory=memory)
     except (TypeError, BpfBuildError) as exc:
         raise SpecError(f"world: {exc}", location=case.where.get("world", case.location)) from None
+    if session.task_fields is not None:   # built now, so a wrong member is an error at the spec
+        fields = {"pid": session.pid, "tgid": session.tgid, "comm": session.comm[:15], **session.task_fields}
+        try:
+            session.task_object = current_task(session.memory, session.kernel_btf, fields)
+        except SpecError as exc:
+            raise SpecError(exc.message, location=case.where.get("world", case.location)) from None
     limit = case.budget or budget or DEFAULT_BUDGET
     obj = EmulatedObject(objspec, Machine.from_object(objspec, session=session, budget=limit))
     for name, value in case.globals.items():

@@ -180,3 +180,12 @@ exit
     assert ours.retval == 16 + 0x11
     other = machine.run(machine.load(assemble(program.format(task=current + 0x1000))), None)
     assert other.retval == 0
+
+
+def test_a_task_member_the_target_lacks_is_a_spec_error(realworld: dict[str, Path]) -> None:
+    from bpfbuild.errors import SpecError
+
+    spec = parse_spec('[[case]]\nname = "c"\nprogram = "on_exec"\nworld = { task = { pidd = 1 } }\n',
+                      path="t.test.toml")
+    with pytest.raises(SpecError, match=r"^t.test.toml:4:1: error: world.task: struct task_struct: no member 'pidd'"):
+        run_spec(spec, load_object_file(realworld["task_fields"]))
