@@ -103,5 +103,8 @@ def test_mutated_objects_get_the_kernels_verdict(objects, corpus_lib, data):
             continue   # a helper without a prototype: only its registers were checked
         if not kernel.accepted:
             assert ours.errors[0].message == corpus_lib.kernel_primary_message(kernel.log)
-        elif kernel.processed_insns:
-            assert ours.processed_insns == kernel.processed_insns
+        elif kernel.processed_insns and ours.processed_insns != kernel.processed_insns:
+            # exact only on the kernel build the corpus labels were recorded on; elsewhere drift
+            assert not corpus_lib.recorded_here(corpus_lib.CORPUS / name), (ours.processed_insns,
+                                                                            kernel.processed_insns)
+            event("processed count drifts with the kernel build (labels recorded on another)")
