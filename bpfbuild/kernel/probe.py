@@ -576,3 +576,33 @@ def shown_config(probe: Probe) -> dict[str, str]:
     has_wrapper = probe.config.get("CONFIG_ARCH_HAS_SYSCALL_WRAPPER") == "y"
     out["LINUX_HAS_SYSCALL_WRAPPER"] = "1" if has_wrapper else "0"
     return out
+
+
+# --- targets (the `running` one, saved probes, mainline versions) ----------------------------
+
+_RUNNING: dict[str, Any] = {}
+
+
+def running_probe_json() -> dict[str, Any]:
+    """The running kernel's probe as JSON, probed once per process."""
+    if "probe" not in _RUNNING:
+        _RUNNING["probe"] = probe_kernel().to_json()
+    return _RUNNING["probe"]
+
+
+def target_for(name: str, root: str | os.PathLike[str] = ".") -> Any:
+    """The :class:`bpfbuild.abi.kversions.Target` a configured name means: ``running`` (this
+    kernel, probed), a saved probe (a path ending in ``.json``, relative to ``root``), or a
+    mainline version (``5.15``)."""
+    from bpfbuild.abi.kversions import Target, TargetError
+
+    if name == "running":
+        return Target.from_probe("running", running_probe_json())
+    if name.endswith(".json"):
+        path = Path(name) if os.path.isabs(name) else Path(root) / name
+        return Target.from_probe(name, load_probe(path).to_json())
+    try:
+        return Target.from_version(name)
+    except TargetError as exc:
+        raise ProbeError(f"target {name!r}: expected a kernel version (5.15), \"running\" or a probe "
+                         "file (NAME.json from `bpfbuild probe --json`)") from exc
