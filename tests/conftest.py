@@ -88,6 +88,45 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(f"kernel: {reason}")
 
 
+def lacking_features(obj: Any, probe: Any) -> list[str]:
+    """What ``obj`` (an object path) uses that ``probe``'s kernel lacks, as messages (bpfbuild's
+    compat check against the probe as a target; empty when nothing is missing)."""
+    from bpfbuild.abi.kversions import Target
+    from bpfbuild.obj.compat import check_object
+    from bpfbuild.obj.loader import load_object_file
+
+    target = Target.from_probe("running", probe.to_json())
+    return [f"{lack.feature.program}: {lack.message}" for lack in check_object(load_object_file(obj), target)]
+
+
+@pytest.fixture(scope="session")
+def kernel_lacks(request: pytest.FixtureRequest) -> Any:
+    """``kernel_lacks(obj) -> [message]``: features of an object the (possibly simulated) running
+    kernel lacks; ``kernel_lacks.skip(obj)`` skips the test naming them.  Without a usable probe
+    nothing is reported missing."""
+    try:
+        probe = request.getfixturevalue("kernel_probe")
+    except pytest.skip.Exception:
+        probe = None
+    cache: dict[str, list[str]] = {}
+
+    class _Lacks:
+        def __call__(self, obj: Any) -> list[str]:
+            if probe is None:
+                return []
+            key = str(obj)
+            if key not in cache:
+                cache[key] = lacking_features(obj, probe)
+            return cache[key]
+
+        def skip(self, obj: Any) -> None:
+            found = self(obj)
+            if found:
+                pytest.skip(f"{probe.identity} lacks what {os.path.basename(str(obj))} uses: " + "; ".join(found))
+
+    return _Lacks()
+
+
 @pytest.fixture
 def requires_kernel(request: pytest.FixtureRequest) -> None:
     """Skip the test (with the reason) unless the kernel bridge is usable."""
