@@ -297,10 +297,10 @@ class _Sys:
 
     def create_map(self, map_type: int, key: int, value: int, entries: int, flags: int = 0, *,
                    inner_fd: int = 0, btf_fd: int = 0, btf_key: int = 0, btf_value: int = 0,
-                   keep: bool = False) -> tuple[int, int]:
+                   vmlinux_value: int = 0, keep: bool = False) -> tuple[int, int]:
         attr = ctypes.create_string_buffer(128)
         struct.pack_into("<IIIIII", attr, 0, map_type, key, value, entries, flags, inner_fd)
-        struct.pack_into("<III", attr, 48, btf_fd, btf_key, btf_value)
+        struct.pack_into("<IIII", attr, 48, btf_fd, btf_key, btf_value, vmlinux_value)
         fd, err = self.call(_MAP_CREATE, attr)
         if fd >= 0 and not keep:
             os.close(fd)
@@ -358,7 +358,7 @@ def _probe_prog_types(sys_: _Sys, attach: Mapping[str, str]) -> dict[str, Availa
     return out
 
 
-def _probe_map_types(sys_: _Sys) -> dict[str, Availability]:
+def _probe_map_types(sys_: _Sys, struct_ops_value: tuple[int, int] | None) -> dict[str, Availability]:
     from bpfbuild.abi.maptypes import MapType, map_type_info
 
     out: dict[str, Availability] = {}
@@ -375,7 +375,15 @@ def _probe_map_types(sys_: _Sys) -> dict[str, Availability]:
             if info.map_in_map:
                 extra["inner_fd"] = max(inner_fd, 0)
             if mt is MapType.STRUCT_OPS:
-                out[mt.name] = Availability(False, "not probed (needs a struct_ops type of the kernel's BTF)")
+                # value: the kernel's own bpf_struct_ops_tcp_congestion_ops (vmlinux BTF id, size)
+                if struct_ops_value is None:
+                    out[mt.name] = Availability(False, "not probed (no tcp_congestion_ops struct_ops in the BTF)")
+                    continue
+                ident, size = struct_ops_value
+                if btf_fd < 0:   # the kernel wants the loader's BTF too (any valid one)
+                    btf_fd = sys_.load_int_btf()
+                _, err = sys_.create_map(int(mt), 4, size, 1, vmlinux_value=ident, btf_fd=max(btf_fd, 0))
+                out[mt.name] = Availability(True) if err == 0 else Availability(False, _errname(err))
                 continue
             if info.needs_btf:
                 if btf_fd < 0:
@@ -491,14 +499,6 @@ def kernel_config(release: str | None = None) -> tuple[dict[str, str], str | Non
     return {}, None
 
 
-def _kfuncs() -> tuple[str, ...]:
-    try:
-        data = _VMLINUX.read_bytes()
-    except OSError:
-        return ()
-    return tuple(sorted(kfuncs_from_btf(data)))
-
-
 # sizes of the records following a btf_type's 12 bytes: (fixed, per vlen member)
 _BTF_EXTRA = {0: (0, 0), 1: (4, 0), 2: (0, 0), 3: (12, 0), 4: (0, 12), 5: (0, 12), 6: (0, 8), 7: (0, 0),
               8: (0, 0), 9: (0, 0), 10: (0, 0), 11: (0, 0), 12: (0, 0), 13: (0, 8), 14: (4, 0), 15: (0, 12),
@@ -507,11 +507,17 @@ _BTF_EXTRA = {0: (0, 0), 1: (4, 0), 2: (0, 0), 3: (12, 0), 4: (0, 12), 5: (0, 12
 
 def kfuncs_from_btf(data: bytes) -> set[str]:
     """Names of the FUNCs a ``bpf_kfunc`` DECL_TAG points at, in a raw BTF blob."""
+    return _scan_btf(data)[0]
+
+
+def _scan_btf(data: bytes, struct_name: str = "") -> tuple[set[str], tuple[int, int] | None]:
+    """One pass over a raw BTF blob: the kfunc names, and (id, size) of struct ``struct_name``."""
     magic, _, _, hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from("<HBBIIIII", data, 0)
     if magic != 0xEB9F:
         raise ProbeError("not BTF (bad magic)", file=str(_VMLINUX))
     types_at, strings_at = hdr_len + type_off, hdr_len + str_off
     strings = data[strings_at:strings_at + str_len]
+    wanted = struct_name.encode()
 
     def name(off: int) -> str:
         end = strings.find(b"\0", off)
@@ -519,6 +525,7 @@ def kfuncs_from_btf(data: bytes) -> set[str]:
 
     func_names: dict[int, int] = {}
     tagged: list[int] = []
+    found: tuple[int, int] | None = None
     pos, end, ident = types_at, types_at + type_len, 1
     while pos < end:
         name_off, info, size_or_type = struct.unpack_from("<III", data, pos)
@@ -528,9 +535,21 @@ def kfuncs_from_btf(data: bytes) -> set[str]:
             func_names[ident] = name_off
         elif kind == 17 and name(name_off) == "bpf_kfunc":
             tagged.append(size_or_type)
+        elif kind == 4 and wanted and found is None and strings.startswith(wanted + b"\0", name_off):
+            found = (ident, size_or_type)
         pos += 12 + fixed + per * vlen
         ident += 1
-    return {name(func_names[t]) for t in tagged if t in func_names}
+    return {name(func_names[t]) for t in tagged if t in func_names}, found
+
+
+def _vmlinux_scan() -> tuple[tuple[str, ...], tuple[int, int] | None]:
+    """The kernel's kfuncs and its tcp_congestion_ops struct_ops value type (one BTF pass)."""
+    try:
+        data = _VMLINUX.read_bytes()
+    except OSError:
+        return (), None
+    kfuncs, value = _scan_btf(data, "bpf_struct_ops_tcp_congestion_ops")
+    return tuple(sorted(kfuncs)), value
 
 
 def probe_kernel(*, with_helpers: bool = True) -> Probe:
@@ -562,10 +581,11 @@ def probe_kernel(*, with_helpers: bool = True) -> Probe:
         last = ident
     limits["last_helper_id"] = last
     config, _ = kernel_config(uname.release)
+    kfuncs, struct_ops_value = _vmlinux_scan()
     return Probe(
         release=uname.release, version=uname.version, machine=uname.machine,
-        prog_types=prog_types, map_types=_probe_map_types(sys_), helpers=helpers, helper_ids=ids,
-        kfuncs=_kfuncs(), isa=_probe_isa(sys_), limits=limits, sysctl=_sysctls(),
+        prog_types=prog_types, map_types=_probe_map_types(sys_, struct_ops_value), helpers=helpers,
+        helper_ids=ids, kfuncs=kfuncs, isa=_probe_isa(sys_), limits=limits, sysctl=_sysctls(),
         config=config, attach=attach,
     )
 
