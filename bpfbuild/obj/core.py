@@ -149,19 +149,13 @@ class Candidates:
 
     def __init__(self, targ: Spec) -> None:
         self.targ = targ
-        self._flavoured: dict[str, list[int]] | None = None
         self.cache: dict[int, list[int]] = {}
 
     def _by_essential_name(self, base: str) -> list[int]:
-        names = self.targ._name_index()
-        if self._flavoured is None:   # names with a ___flavour, under their essential part
-            flav: dict[str, list[int]] = {}
-            for nm, tids in names.items():
-                k = essential_name_len(nm)
-                if k != len(nm):
-                    flav.setdefault(nm[:k], []).extend(tids)
-            self._flavoured = flav
-        return [*names.get(base, ()), *self._flavoured.get(base, ())]
+        if not base:
+            return []
+        return [tid for tid in self.targ.find_prefixed(base, "___")
+                if essential_name_len(self.targ.name_of(tid)) == len(base)]
 
     def find(self, local: Spec, local_id: int) -> list[int]:
         hit = self.cache.get(local_id)
