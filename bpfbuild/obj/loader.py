@@ -570,8 +570,9 @@ class _Loader:
         if insn.opcode == _CALL:
             if not ext.is_func:
                 raise ObjectError(f"{where}: call to extern variable {ext.name!r}", section=sec.name)
-            # an unresolved __weak kfunc keeps imm 0 (libbpf 1.1; the verifier rejects it if reached)
-            return Instruction(insn.opcode, insn.dst, PseudoCall.KFUNC, 0, ext.target_btf_id, 0)
+            # an unresolved __weak kfunc keeps imm 0 (libbpf 1.1; the verifier rejects it if reached);
+            # one in a module's BTF names that BTF by its fd_array index in off
+            return Instruction(insn.opcode, insn.dst, PseudoCall.KFUNC, ext.btf_fd_index, ext.target_btf_id, 0)
         if insn.opcode != LD_IMM64_OPCODE:
             raise ObjectError(f"{where}: relocation against extern {ext.name!r} on an instruction that is not "
                               "ld_imm64 or call", section=sec.name)
@@ -582,6 +583,7 @@ class _Loader:
             assert self.kconfig_map is not None
             return Instruction(insn.opcode, insn.dst, PseudoLoad.MAP_VALUE, 0, self.kconfig_map, ext.offset)
         if ext.typed and ext.target_btf_id:
+            # imm_hi: the BTF object's fd, 0 for vmlinux (a module's fd exists only at load time)
             return Instruction(insn.opcode, insn.dst, PseudoLoad.BTF_ID, 0, ext.target_btf_id, 0)
         return Instruction.ld_imm64(insn.dst, int(ext.value or 0))
 

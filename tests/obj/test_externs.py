@@ -184,3 +184,41 @@ def test_typed_ksym_is_a_btf_id_load(compile_bpf):
     assert target.btf.type(ext.target_btf_id).name == "runqueues"
     loads = [i for i in spec.program("this_rq").insns if i.opcode == LD_IMM64_OPCODE and i.src == PseudoLoad.BTF_ID]
     assert [(i.imm, i.imm_hi) for i in loads] == [(ext.target_btf_id, 0)]
+
+
+MODULE_USER = """
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+extern int bpf_mod_kfunc(int x) __ksym;
+int out;
+SEC("tc") int prog(void *ctx) { out = bpf_mod_kfunc(1); return 0; }
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+def _split_btf(base, int_id: int) -> bytes:
+    """A module's split BTF: FUNC_PROTO int(int) and FUNC bpf_mod_kfunc, ids after the base's."""
+    first = len(base)
+    strings = b"\0bpf_mod_kfunc\0"
+    name_off = base._strings.total_len + 1
+    types = struct.pack("<IIIII", 0, (13 << 24) | 1, int_id, 0, int_id)          # FUNC_PROTO, one param
+    types += struct.pack("<III", name_off, (12 << 24) | 1, first)                 # FUNC, global
+    header = struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(types), len(types), len(strings))
+    return header + types + strings
+
+
+def test_kfunc_in_a_module_btf_names_its_fd_index(compile_bpf, tmp_path):
+    from bpfbuild.abi.target import Kconfig
+    from bpfbuild.btf.spec import Spec
+    from bpfbuild.obj.elf import read_elf
+
+    kernel = compile_bpf("int kernel_int;\n", name="kernelint")
+    (tmp_path / "vmlinux").write_bytes(read_elf(kernel.read_bytes()).section(".BTF").data)
+    base = Spec.from_file(tmp_path / "vmlinux")
+    (tmp_path / "mymod").write_bytes(_split_btf(base, base.find("int")[0]))
+    target = Target("modules", None, (6, 1, 0), "x86", Kconfig({}), str(tmp_path / "vmlinux"), None, str(tmp_path))
+    spec = load_object_file(compile_bpf(MODULE_USER, name="moduser"), target=target)
+    ext = spec.extern("bpf_mod_kfunc")
+    assert (ext.btf_module, ext.btf_fd_index, ext.target_btf_id) == ("mymod", 1, len(base) + 1)
+    call = next(i for i in spec.programs[0].insns if i.src == PseudoCall.KFUNC)
+    assert (call.imm, call.off) == (len(base) + 1, 1)

@@ -72,3 +72,18 @@ def test_wrapper_and_cookie_decisions(tmp_path):
     assert target({"CONFIG_ARCH_HAS_SYSCALL_WRAPPER": "y"}).syscall_wrapper[0] is False   # no kprobes
     assert target({}, "4.14").syscall_wrapper[0] is False and target({}, "5.4").syscall_wrapper[0] is True
     assert target({}, "5.10").bpf_cookie[0] is False and target({}, "5.15").bpf_cookie[0] is True
+
+
+def test_resolve_a_setting(tmp_path):
+    assert Target.resolve().name == "running" and Target.resolve("default").name == "default"
+    assert Target.resolve("5.15").version == (5, 15, 0)
+    path = tmp_path / "p.json"
+    path.write_text('{"version": "6.6.3"}')
+    assert Target.resolve(str(path)).version == (6, 6, 3)
+    btf = tmp_path / "k.btf"
+    btf.write_bytes(b"")
+    assert Target.resolve("5.10", btf_path=str(btf)).btf_path == str(btf)
+    with pytest.raises(ConfigError, match="not 'running'"):
+        Target.resolve("jammy")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        Target.resolve(None, btf_path=str(tmp_path / "missing.btf"))
