@@ -576,13 +576,10 @@ class _Loader:
         if insn.opcode != LD_IMM64_OPCODE:
             raise ObjectError(f"{where}: relocation against extern {ext.name!r} on an instruction that is not "
                               "ld_imm64 or call", section=sec.name)
-        if ext.is_func:
-            raise ObjectError(f"{where}: taking the address of kfunc {ext.name!r} is not supported",
-                              section=sec.name)
         if ext.kind is ExternKind.KCONFIG:
             assert self.kconfig_map is not None
             return Instruction(insn.opcode, insn.dst, PseudoLoad.MAP_VALUE, 0, self.kconfig_map, ext.offset)
-        if ext.typed and ext.target_btf_id:
+        if (ext.typed or ext.is_func) and ext.target_btf_id:   # a kfunc's address: its FUNC id (libbpf)
             # imm_hi: the BTF object's fd, 0 for vmlinux (a module's fd exists only at load time)
             return Instruction(insn.opcode, insn.dst, PseudoLoad.BTF_ID, 0, ext.target_btf_id, 0)
         return Instruction.ld_imm64(insn.dst, int(ext.value or 0))

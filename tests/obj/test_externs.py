@@ -222,3 +222,16 @@ def test_kfunc_in_a_module_btf_names_its_fd_index(compile_bpf, tmp_path):
     assert (ext.btf_module, ext.btf_fd_index, ext.target_btf_id) == ("mymod", 1, len(base) + 1)
     call = next(i for i in spec.programs[0].insns if i.src == PseudoCall.KFUNC)
     assert (call.imm, call.off) == (len(base) + 1, 1)
+
+
+def test_unresolved_weak_kfunc_is_call_zero_and_address_zero(compile_bpf):
+    if not os.access("/sys/kernel/btf/vmlinux", os.R_OK):
+        pytest.skip("no kernel BTF to resolve kfuncs against")
+    spec = load_object_file(compile_bpf("weak_kfunc.bpf.c"), target=Target.running())
+    missing, present = spec.extern("bpf_bpfbuild_no_such_kfunc"), spec.extern("bpf_task_from_pid")
+    assert not missing.resolved and missing.source.startswith("__weak default")
+    insns = spec.programs[0].insns
+    addrs = [i for i in insns if i.opcode == LD_IMM64_OPCODE and i.src in (0, PseudoLoad.BTF_ID)]
+    assert [(i.src, i.imm) for i in addrs] == [(0, 0), (PseudoLoad.BTF_ID, present.target_btf_id)]
+    calls = [(i.imm, i.off) for i in insns if i.opcode == 0x85 and i.src == PseudoCall.KFUNC]
+    assert calls[0] == (0, 0) and calls[1] == (present.target_btf_id, 0)
