@@ -366,6 +366,8 @@ def _calc(kind: CoreReloKind, local: CoreSpec, targ: CoreSpec | None) -> _Res:
         elif kind.is_type:
             res.orig = _type_value(kind, local)
             res.new = _type_value(kind, targ)
+            # a type id in the instruction may have changed when objects were linked: not checked
+            res.validate = kind != CoreReloKind.TYPE_ID_TARGET
         else:
             res.orig = _enum_value(kind, local)
             res.new = _enum_value(kind, targ)
@@ -438,8 +440,8 @@ def resolve_relo(local: Spec, relo: CoreRelo, targ: Spec | None,
     except (ValueError, BpfBuildError) as exc:
         raise _Fail(f"parsing [{relo.type_id}] {lt.kind.name.lower()} {lt.name} + {relo.access} failed: {exc}") \
             from None
-    if relo.kind == CoreReloKind.TYPE_ID_LOCAL:
-        return _Res(relo.type_id, relo.type_id), relo.type_id
+    if relo.kind == CoreReloKind.TYPE_ID_LOCAL:   # no candidates; the instruction's id is not checked
+        return _Res(relo.type_id, relo.type_id, validate=False), relo.type_id
     if not lt.name:
         raise _Fail(f"<{relo.kind.label}> ({int(relo.kind)}) relocation doesn't support anonymous types")
     cands: list[int] = []
