@@ -207,3 +207,38 @@ def test_fuzz_relocation_reader(fuzz_subject, type_id, access, kind):
         assert str(exc)
         return
     assert 0 <= res.new % (1 << 64) < 1 << 64
+
+
+@pytest.fixture(scope="module")
+def core_object(compile_bpf, vmlinux):
+    """core_reads' bytes, where its CO-RE records lie in them, and one shared running target."""
+    import struct
+
+    data = compile_bpf("core_reads.bpf.c").read_bytes()
+    ext = read_elf(data).section(".BTF.ext").data
+    at = data.find(ext)
+    hdr_len = struct.unpack_from("<I", ext, 4)[0]
+    cr_off, cr_len = struct.unpack_from("<II", ext, 24)
+    start = at + hdr_len + cr_off
+    return data, start, start + cr_len, Target.running()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_fuzz_core_records_in_an_object(core_object, data):
+    """Corrupted CO-RE records (type ids, access strings, kinds, offsets) give one ObjectError
+    line or a relocated object, never another exception."""
+    from bpfbuild.errors import BpfBuildError
+    from bpfbuild.obj.loader import load_object
+
+    raw, start, end, target = core_object
+    buf = bytearray(raw)
+    for _ in range(data.draw(st.integers(1, 4))):
+        pos = data.draw(st.integers(start, end - 1))
+        buf[pos] = data.draw(st.integers(0, 255))
+    try:
+        spec = load_object(bytes(buf), name="core_reads", target=target)
+    except BpfBuildError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert spec.core is not None
