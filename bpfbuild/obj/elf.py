@@ -146,13 +146,15 @@ def _read(elf: object) -> ElfImage:
         flags=int(h["e_flags"]),
         section_count=int(h["e_shnum"]),
     )
+    if elf.num_sections() == 0:  # type: ignore[attr-defined]
+        raise ObjectError("the object has no section headers (e_shnum is 0)")
     sections: list[Section] = []
     symbols: tuple[Symbol, ...] = ()
     relocations: dict[int, tuple[Reloc, ...]] = {}
     for index, sec in enumerate(elf.iter_sections()):  # type: ignore[attr-defined]
         sh = sec.header
         stype = sh["sh_type"]
-        type_id = _SHT.get(stype, stype) if isinstance(stype, str) else int(stype)
+        type_id = _section_type(stype)
         nobits = type_id == SHT_NOBITS
         body = b"" if nobits or index == 0 else sec.data()
         if not nobits and index != 0 and len(body) != sh["sh_size"]:
@@ -170,6 +172,18 @@ def _read(elf: object) -> ElfImage:
                                  int(r["r_addend"]) if r.is_RELA() else None) for r in sec.iter_relocations())
             relocations[target] = relocations.get(target, ()) + relocs
     return ElfImage(header, little, tuple(sections), symbols, relocations)
+
+
+def _section_type(stype: object) -> int:
+    """sh_type as a number: pyelftools names the types it knows (SHT_LOUSER, SHT_GNU_HASH...)."""
+    if isinstance(stype, int):
+        return stype
+    if stype in _SHT:
+        return _SHT[str(stype)]
+    from elftools.elf.enums import ENUM_SH_TYPE_BASE
+
+    value = ENUM_SH_TYPE_BASE.get(str(stype))
+    return value if isinstance(value, int) else -1
 
 
 _SHT = {"SHT_NULL": 0, "SHT_PROGBITS": 1, "SHT_SYMTAB": 2, "SHT_STRTAB": 3, "SHT_RELA": 4, "SHT_HASH": 5,

@@ -419,9 +419,8 @@ def parse_spec(text: str, path: str = "<spec>") -> TestSpec:
 def load_spec(path: str | Path, *, display: str | None = None) -> TestSpec:
     """Read and parse a spec file; ``display`` is the path messages show (default: as given)."""
     shown = display or str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read: {exc}", file=shown) from None
+    from bpfbuild.inputs import read_text_input
+
+    text = read_text_input(path, error=SpecError, shown=shown)
     return parse_spec(text, shown)
 
