@@ -120,10 +120,9 @@ class Spec:
     @classmethod
     def from_file(cls, path: str | Path, base: Spec | None = None) -> Spec:
         """Read and index a raw BTF file (e.g. ``/sys/kernel/btf/vmlinux``)."""
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise BTFError(f"cannot read: {exc.strerror or exc}", file=str(path)) from exc
+        from bpfbuild.inputs import read_input
+
+        data = read_input(path, error=BTFError)
         try:
             return cls.from_bytes(data, base)
         except BpfBuildError as exc:

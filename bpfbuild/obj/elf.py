@@ -148,13 +148,15 @@ def _read(elf: object) -> ElfImage:
         flags=int(h["e_flags"]),
         section_count=int(h["e_shnum"]),
     )
+    if elf.num_sections() == 0:  # type: ignore[attr-defined]
+        raise ObjectError("the object has no section headers (e_shnum is 0)")
     sections: list[Section] = []
     symbols: tuple[Symbol, ...] = ()
     relocations: dict[int, tuple[Reloc, ...]] = {}
     for index, sec in enumerate(elf.iter_sections()):  # type: ignore[attr-defined]
         sh = sec.header
         stype = sh["sh_type"]
-        type_id = _SHT.get(stype, stype) if isinstance(stype, str) else int(stype)
+        type_id = _section_type(stype)
         nobits = type_id == SHT_NOBITS
         body = b"" if nobits or index == 0 else sec.data()
         if not nobits and index != 0 and len(body) != sh["sh_size"]:
@@ -183,6 +185,18 @@ def _relocs(body: bytes, rela: bool, little: bool, name: str) -> tuple[Reloc, ..
         return tuple(Reloc(off, info & 0xFFFFFFFF, info >> 32, addend)
                      for off, info, addend in struct.iter_unpack(order + "QQq", body))
     return tuple(Reloc(off, info & 0xFFFFFFFF, info >> 32, None) for off, info in struct.iter_unpack(order + "QQ", body))
+
+
+def _section_type(stype: object) -> int:
+    """sh_type as a number: pyelftools names the types it knows (SHT_LOUSER, SHT_GNU_HASH...)."""
+    if isinstance(stype, int):
+        return stype
+    if stype in _SHT:
+        return _SHT[str(stype)]
+    from elftools.elf.enums import ENUM_SH_TYPE_BASE
+
+    value = ENUM_SH_TYPE_BASE.get(str(stype))
+    return value if isinstance(value, int) else -1
 
 
 _SHT = {"SHT_NULL": 0, "SHT_PROGBITS": 1, "SHT_SYMTAB": 2, "SHT_STRTAB": 3, "SHT_RELA": 4, "SHT_HASH": 5,

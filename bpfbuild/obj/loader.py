@@ -64,12 +64,10 @@ def default_target() -> Target:
 
 
 def load_object_file(path: str | Path, *, target: Target | None = None) -> ObjectSpec:
+    from bpfbuild.inputs import read_input
+
     path = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise ObjectError(f"cannot read: {exc.strerror or exc}", file=path) from exc
+    data = read_input(path, error=ObjectError)
     try:
         spec = load_object(data, name=object_name(path), target=target)
     except BpfBuildError as exc:
@@ -89,6 +87,11 @@ def load_object(data: bytes, *, name: str = "obj", target: Target | None = None)
     if not img.little_endian:
         raise ObjectError("big-endian BPF objects are not supported (built with -target bpfeb?)")
     return _Loader(img, name, target).run()
+
+
+#: The largest array-map value the kernel allocates (KMALLOC_MAX_SIZE on x86-64 and arm64: 4 MiB);
+#: a global-data section beyond it cannot be loaded, and its bytes are not allocated from a header.
+MAX_DATA_SECTION = 4 << 20
 
 
 def _is_data_section(name: str) -> bool:
@@ -392,6 +395,9 @@ class _Loader:
             readonly = sec.name.startswith(".rodata")
             if not sec.nobits and len(sec.data) != sec.size:
                 raise ObjectError("section data truncated", section=sec.name)
+            if sec.size > MAX_DATA_SECTION:
+                raise ObjectError(f"global data of {sec.size} bytes: larger than any map value the kernel "
+                                  f"creates ({MAX_DATA_SECTION} bytes, KMALLOC_MAX_SIZE)", section=sec.name)
             value_tid = 0
             ds = self._datasec(sec.name)
             if ds is not None:
