@@ -27,7 +27,8 @@ from bpfbuild.errors import BpfBuildError, NotEmulated, SpecError
 from bpfbuild.vm.memory import Memory, RegionKind
 from bpfbuild.vm.typed import BtfType
 
-__all__ = ["build_object", "current_task", "function_params", "running_kernel_btf", "typed_args"]
+__all__ = ["btf_file", "build_object", "current_task", "function_params", "running_kernel_btf", "target_btf_of",
+           "typed_args"]
 
 #: where Linux publishes its own BTF
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
@@ -192,3 +193,24 @@ def running_kernel_btf() -> Any:
     except BpfBuildError:
         return None
     return None
+
+
+@functools.cache
+def btf_file(path: str) -> Any:
+    """A BTF file (a target's vmlinux BTF), decoded once; None where unreadable."""
+    from bpfbuild.btf.spec import Spec
+
+    try:
+        return Spec.from_file(path)
+    except (OSError, BpfBuildError):
+        return None
+
+
+def target_btf_of(objspec: Any) -> Any:
+    """The BTF an object's CO-RE relocations were resolved against (what its field offsets
+    now follow), else the running kernel's."""
+    core = getattr(objspec, "core", None)
+    path = getattr(core, "btf", None) if core is not None else None
+    if path:
+        return btf_file(path)
+    return running_kernel_btf()

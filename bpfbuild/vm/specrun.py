@@ -18,6 +18,7 @@ last instruction executed (the ``exit`` that ended the run, or the faulting inst
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,13 @@ from bpfbuild.btf import types as bt
 from bpfbuild.errors import BpfBuildError, NotEmulated, SpecError, VMError
 from bpfbuild.location import SourceLocation
 from bpfbuild.vm.api import EmulatedObject, TypedMap
-from bpfbuild.vm.kobjects import current_task, function_params, running_kernel_btf, typed_args
+from bpfbuild.vm.kobjects import (
+    btf_file,
+    current_task,
+    function_params,
+    target_btf_of,
+    typed_args,
+)
 from bpfbuild.vm.machine import DEFAULT_BUDGET, Machine, RunResult
 from bpfbuild.vm.maps import ArrayMap, PerfEventArray, ProgArray, RingBuf
 from bpfbuild.vm.packet import build_packet, describe_packet, parse_hex
@@ -288,6 +295,23 @@ def _record_type(obj: EmulatedObject, spec: Mapping[str, Any], at: SourceLocatio
 
 # --- running a case ----------------------------------------------------------------------------
 
+def _kernel_type(objspec: Any, name: str) -> ValueType:
+    """A kernel struct for kernel_memory: laid out as the target BTF the object's CO-RE
+    relocations were resolved against has it (the offsets the relocated program reads), or
+    by the object's own BTF when it was not relocated or the target lacks the type."""
+    core = getattr(objspec, "core", None)
+    if core is not None and core.applied and getattr(core, "btf", None):
+        target = btf_file(core.btf)
+        if target is not None:
+            try:
+                return btf_type_named(target, name)
+            except SpecError:
+                pass
+    if objspec.btf is None:
+        raise SpecError("the object has no BTF: give the bytes as hex or a layout")
+    return btf_type_named(objspec.btf, name)
+
+
 def _kernel_memory(objspec: Any, entries: Sequence[Mapping[str, Any]], at: SourceLocation | None) -> dict[int, bytes]:
     memory: dict[int, bytes] = {}
     for entry in entries:
@@ -299,9 +323,7 @@ def _kernel_memory(objspec: Any, entries: Sequence[Mapping[str, Any]], at: Sourc
                 if "layout" in entry:
                     vtype: ValueType = Layout.parse(entry["layout"])
                 else:
-                    if objspec.btf is None:
-                        raise SpecError("the object has no BTF: give the bytes as hex or a layout")
-                    vtype = btf_type_named(objspec.btf, entry["type"])
+                    vtype = _kernel_type(objspec, entry["type"])
                 data = vtype.encode(entry["value"])
             size = entry.get("size")
             if size is not None:
@@ -321,7 +343,7 @@ def case_object(objspec: Any, case: CaseSpec, *, budget: int | None = None) -> E
     at = case.where.get("kernel_memory", case.location)
     world = dict(case.world)
     if "task" in world:
-        world["kernel_btf"] = running_kernel_btf()
+        world["kernel_btf"] = target_btf_of(objspec)
     memory = _kernel_memory(objspec, case.kernel_memory, at)
     try:
         session = Session(**world, kernel_memory=memory)
@@ -655,12 +677,12 @@ _BTF_ARG_TYPES = (ProgType.TRACING, ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEP
                   ProgType.KPROBE)
 
 
-def _typed_smoke_args(program: Any, session: Session) -> tuple[int, ...] | None:
+def _typed_smoke_args(objspec: Any, program: Any, session: Session) -> tuple[int, ...] | None:
     """Arguments for a program whose attach target the target BTF types: pointers to zeroed
     objects of the right types (not NULL), as the kernel never passes NULL for them."""
     if program.prog_type not in _BTF_ARG_TYPES or "/" not in getattr(program, "section", ""):
         return None
-    btf = running_kernel_btf()
+    btf = target_btf_of(objspec)
     if btf is None:
         return None
     params = function_params(btf, program.section)
@@ -693,11 +715,11 @@ def smoke_run(objspec: Any, *, budget: int | None = None) -> SpecResult:
     for program in objspec.programs:
         session = Session()
         # the kernel's current task is never NULL: a zeroed one of the target's layout
-        session.task_fields, session.kernel_btf = {}, running_kernel_btf
+        session.task_fields, session.kernel_btf = {}, functools.partial(target_btf_of, objspec)
         obj = EmulatedObject(objspec, Machine.from_object(objspec, session=session,
                                                           budget=budget or DEFAULT_BUDGET))
         inputs = _smoke_input(program.prog_type)
-        typed = _typed_smoke_args(program, session)
+        typed = _typed_smoke_args(objspec, program, session)
         if typed is not None:
             inputs["args"] = typed + tuple(inputs["args"][len(typed):])
         run = RunSpec(0, program.name, inputs.get("packet"), inputs.get("args"), None, 1, Expect(),
