@@ -37,7 +37,7 @@ from bpfbuild.vm.maps import (
     RingBuf,
     StackTraceMap,
 )
-from bpfbuild.vm.memory import Trap
+from bpfbuild.vm.memory import RegionKind, Trap
 from bpfbuild.vm.printk import MAX_BPRINTF_VARARGS, bprintf
 
 if TYPE_CHECKING:
@@ -439,6 +439,32 @@ def loop(rt: Runtime, nr_loops: int, callback: int, callback_ctx: int, flags: in
         if fn(i, callback_ctx, 0, 0, 0) & _M64:
             return i + 1
     return nr_loops
+
+
+def for_each_map_elem(rt: Runtime, map_ptr: int, callback: int, callback_ctx: int, flags: int, *_: int) -> int:
+    """bpf_for_each_map_elem (arraymap.c, hashtab.c): ``callback(map, &key, &value, ctx)`` per
+    element (per-CPU maps: the current CPU's value) until it returns non-zero; the number of
+    elements visited, or -EINVAL for flags.  The key is a read-only copy."""
+    m = rt.map_at(map_ptr)
+    if flags:
+        return -errno.EINVAL
+    if isinstance(m, NotEmulatedMap):
+        raise NotEmulated(f"{m.type_name} map {m.name}")
+    elements = getattr(m, "prog_elements", None)
+    if elements is None:
+        raise NotEmulated(f"bpf_for_each_map_elem over a {m.type.name.lower()} map ({m.name})")
+    fn = rt.code_at(callback)
+    visited = 0
+    for key, value in elements(rt.session.cpu):
+        visited += 1
+        key_addr = rt.memory.map(bytearray(key), RegionKind.SCRATCH, f"{m.name} key", writable=False)
+        try:
+            stop = fn(map_ptr, key_addr, value, callback_ctx, 0) & _M64
+        finally:
+            rt.memory.unmap(key_addr)
+        if stop:
+            break
+    return visited
 
 
 def tail_call(rt: Runtime, *_: int) -> int:
@@ -881,6 +907,23 @@ def xdp_store_bytes(rt: Runtime, ctx: int, offset: int, buf: int, length: int, *
     return 0
 
 
+def strncmp(rt: Runtime, s1: int, s1_sz: int, s2: int, *_: int) -> int:
+    """The kernel's strncmp over at most ``s1_sz`` bytes: -1, 0 or 1 (``s2`` is a constant,
+    NUL-terminated string)."""
+    size = s1_sz & _M32
+    a = rt.memory.read(s1, size, "read of s1")
+    span = rt.memory.readable_span(s2)
+    b = rt.memory.read(s2, min(size, span), "read of s2") if span else b""
+    for i in range(size):
+        c1 = a[i]
+        c2 = b[i] if i < len(b) else 0
+        if c1 != c2:
+            return -1 if c1 < c2 else 1
+        if not c1:
+            break
+    return 0
+
+
 # --- fib lookup ---------------------------------------------------------------------------------
 
 AF_INET, AF_INET6 = 2, 10
@@ -969,13 +1012,13 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     probe_read, probe_read_kernel, probe_read_user, probe_read_str, probe_read_kernel_str,
     probe_read_user_str,
     ringbuf_output, ringbuf_reserve, ringbuf_submit, ringbuf_discard, ringbuf_query, perf_event_output,
-    loop, tail_call,
+    loop, tail_call, for_each_map_elem,
     xdp_adjust_head, xdp_adjust_tail, xdp_adjust_meta, redirect, redirect_map,
     skb_load_bytes, skb_store_bytes, skb_pull_data, skb_change_head, l3_csum_replace, l4_csum_replace,
     csum_diff,
     get_stack, get_stackid, get_ns_current_pid_tgid, get_func_ip, get_socket_cookie, skb_under_cgroup,
     current_task_under_cgroup, fib_lookup, get_attach_cookie, skb_cgroup_id, get_task_stack, xdp_get_buff_len,
-    xdp_load_bytes, xdp_store_bytes,
+    xdp_load_bytes, xdp_store_bytes, strncmp,
 )
 
 

@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 
-from bpfbuild.abi.maptypes import MapType
 from bpfbuild.errors import KernelError
 from bpfbuild.obj.loader import load_object_file
 from bpfbuild.vm import load, load_spec
-from bpfbuild.vm.maps import RedirectArray
+from bpfbuild.vm.maps import ArrayMap, HashMap, RedirectArray
 from bpfbuild.vm.specrun import case_object, retval_text, run_case
 
 from .conftest import Compiler, _availability
@@ -54,7 +53,7 @@ def _open_loaded(objpath: Path, objspec: Any, init: Any, only: str) -> Any:
 
 
 #: realworld specs whose cases BPF_PROG_TEST_RUN can run (XDP)
-KERNEL_SPECS = ("redirect_maps", "xdp_bytes")
+KERNEL_SPECS = ("redirect_maps", "xdp_bytes", "map_walk")
 
 
 def _kernel_cases() -> list[tuple[str, int, str]]:
@@ -80,14 +79,21 @@ def test_spec_case_matches_the_kernel(name: str, index: int, case_name: str, bpf
     run = case.runs[0]
     program = run.program or spec.program
     with _open_loaded(objpath, objspec, init, program) as ko:
-        for m in objspec.maps:
+        for m in objspec.maps:   # the seeded state: writable globals, map elements
             raw = init.session.map(m.name)
-            if isinstance(raw, RedirectArray) or raw.type == MapType.DEVMAP_HASH:
-                for key, value in raw.items():
-                    try:
-                        ko.map(m.name).handle().update(key, bytes(value))
-                    except KernelError as exc:
-                        pytest.skip(f"this kernel refuses {m.name}[{int.from_bytes(key, 'little')}]: {exc}")
+            if m.is_global_data:
+                if not m.readonly:
+                    ko.map(m.section).handle().update(0, bytes(raw.lookup(0)))
+                continue
+            if not isinstance(raw, (RedirectArray, HashMap, ArrayMap)) or raw.per_cpu:
+                continue
+            for key, value in raw.items():
+                if isinstance(raw, ArrayMap) and not any(value):
+                    continue
+                try:
+                    ko.map(m.name).handle().update(key, bytes(value))
+                except KernelError as exc:
+                    pytest.skip(f"this kernel refuses {m.name}[{int.from_bytes(key, 'little')}]: {exc}")
         got = ko.program(program).test_run(run.packet if run.packet is not None else bytes(14))
         sections = {m.name: ko.map(m.section).handle().lookup(0) for m in objspec.maps
                     if m.is_global_data and not m.readonly}
