@@ -191,6 +191,30 @@ def trace_vprintk(rt: Runtime, fmt: int, fmt_size: int, data: int, data_len: int
     return length
 
 
+def seq_printf(rt: Runtime, seq: int, fmt: int, fmt_size: int, data: int, data_len: int) -> int:
+    """bpf_seq_printf (iterators): the text goes to the session's ``seq_output`` (what a
+    reader of the iterator's file gets); 0, or the format's -EINVAL."""
+    data_len &= _M32
+    if data_len % 8 or data_len > MAX_BPRINTF_VARARGS * 8 or (data_len and not data):
+        return -errno.EINVAL
+    text = _fmt_bytes(rt, fmt, fmt_size & _M32)
+    if text is None:
+        return -errno.EINVAL
+    raw = rt.memory.read(data, data_len, "read of the arguments") if data_len else b""
+    args = [int.from_bytes(raw[i:i + 8], "little") for i in range(0, data_len, 8)]
+    out, _, err = _printf(rt, text, args)
+    if err:
+        return err
+    rt.session.seq_output += out.split(b"\0", 1)[0]
+    return 0
+
+
+def seq_write(rt: Runtime, seq: int, data: int, length: int, *_: int) -> int:
+    """bpf_seq_write: the bytes go to the session's ``seq_output``; 0."""
+    rt.session.seq_output += rt.memory.read(data, length & _M32, "read of the data")
+    return 0
+
+
 def snprintf(rt: Runtime, out: int, out_size: int, fmt: int, data: int, data_len: int) -> int:
     data_len &= _M32
     out_size &= _M32
@@ -1018,7 +1042,7 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     csum_diff,
     get_stack, get_stackid, get_ns_current_pid_tgid, get_func_ip, get_socket_cookie, skb_under_cgroup,
     current_task_under_cgroup, fib_lookup, get_attach_cookie, skb_cgroup_id, get_task_stack, xdp_get_buff_len,
-    xdp_load_bytes, xdp_store_bytes, strncmp,
+    xdp_load_bytes, xdp_store_bytes, strncmp, seq_printf, seq_write,
 )
 
 

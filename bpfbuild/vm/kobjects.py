@@ -12,7 +12,7 @@ Argument types come from the target kernel's BTF: ``tp_btf/<tp>`` and ``raw_tp/<
 the typedef ``btf_trace_<tp>`` (its first parameter is the tracepoint's ``void *``),
 ``fentry``/``fexit``/``fmod_ret``/``kprobe``/``kretprobe`` from the function ``<name>``,
 ``ksyscall/<name>`` from the syscall's wrapper (``__x64_sys_<name>``: a ``struct pt_regs *``),
-``lsm/<hook>`` from ``bpf_lsm_<hook>``.
+``lsm/<hook>`` from ``bpf_lsm_<hook>``, ``iter/<target>`` from ``struct bpf_iter__<target>``.
 """
 
 from __future__ import annotations
@@ -145,6 +145,17 @@ def function_params(kernel_btf: Any, section: str) -> tuple[int, ...] | None:
             if not isinstance(proto, bt.FuncProto):
                 return None
             return tuple(p.type for p in proto.params)
+        if kind in ("iter", "iter.s"):
+            # the context is struct bpf_iter__<target>: meta, then the iterated objects
+            ids = kernel_btf.find(f"bpf_iter__{target}", bt.Struct)
+            if not ids:
+                return None
+            out = []
+            for m in kernel_btf.type(ids[0]).members:
+                t = kernel_btf.type(_strip(kernel_btf, m.type))
+                # each is __bpf_md_ptr(): a pointer wrapped in a one-member union
+                out.append(t.members[0].type if isinstance(t, bt.Union) and t.members else m.type)
+            return tuple(out)
         if kind == "ksyscall":
             # the syscall's wrapper: its one argument is the user's struct pt_regs
             for prefix in ("__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__riscv_sys_", "__se_sys_", "sys_"):

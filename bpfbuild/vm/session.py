@@ -137,6 +137,8 @@ class Session:
         self._by_ptr: dict[int, Map] = {}
         #: every bpf_printk / bpf_trace_printk line of every run, in order
         self.printk: list[str] = []
+        #: what iterators wrote with bpf_seq_printf / bpf_seq_write (their file's contents)
+        self.seq_output = bytearray()
         self.nr_cpus = nr_cpus
         self.cpu = cpu
         self.numa_node = numa_node

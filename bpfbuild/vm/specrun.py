@@ -689,6 +689,9 @@ def _typed_smoke_args(objspec: Any, program: Any, session: Session) -> tuple[int
     if not params:
         return None
     limit = 6 if program.prog_type is ProgType.KPROBE else 12
+    if program.section.startswith("iter"):
+        # an iterator's context is its struct (meta, then the object pointers), not u64 args
+        limit = 12
     args = typed_args(session.memory, btf, params[:limit])
     if program.section.startswith("fexit/") and len(args) < limit:
         args += (0,)   # the return value

@@ -22,7 +22,7 @@ from .conftest import REPO, Compiler
 
 HERE = Path(__file__).resolve().parent / "realworld"
 NAMES = sorted(p.name[: -len(".bpf.c")] for p in HERE.glob("*.bpf.c"))
-NEEDS_VMLINUX = {"task_fields"}
+NEEDS_VMLINUX = {"task_fields", "task_iter"}
 
 
 @pytest.fixture(scope="session")
@@ -189,3 +189,13 @@ def test_a_task_member_the_target_lacks_is_a_spec_error(realworld: dict[str, Pat
                       path="t.test.toml")
     with pytest.raises(SpecError, match=r"^t.test.toml:4:1: error: world.task: struct task_struct: no member 'pidd'"):
         run_spec(spec, load_object_file(realworld["task_fields"]))
+
+
+def test_an_iterator_smoke_run_gets_its_context_and_writes_its_file(realworld: dict[str, Path]) -> None:
+    """iter/task: ctx->meta and ctx->task are zeroed objects of the target's types (not NULL),
+    and bpf_seq_printf's text is the iterator file's content."""
+    result = smoke_run(load_object_file(realworld["task_iter"]))
+    assert result.ok and not result.not_emulated
+    case, = result.cases
+    assert case.obj.globals.seen_tasks == 1
+    assert bytes(case.obj.session.seq_output) == b"0 \n"   # pid 0, empty comm
