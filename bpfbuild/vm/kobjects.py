@@ -25,10 +25,10 @@ from typing import Any
 from bpfbuild.btf import types as bt
 from bpfbuild.errors import BpfBuildError, NotEmulated, SpecError
 from bpfbuild.vm.memory import Memory, RegionKind
-from bpfbuild.vm.typed import BtfType
+from bpfbuild.vm.typed import BtfType, btf_type_named
 
-__all__ = ["btf_file", "build_object", "current_task", "function_params", "running_kernel_btf", "target_btf_of",
-           "typed_args"]
+__all__ = ["btf_file", "build_object", "current_task", "function_params", "kernel_type", "running_kernel_btf",
+           "target_btf_of", "typed_args"]
 
 #: where Linux publishes its own BTF
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
@@ -225,3 +225,20 @@ def target_btf_of(objspec: Any) -> Any:
     if path:
         return btf_file(path)
     return running_kernel_btf()
+
+
+def kernel_type(objspec: Any, name: str) -> BtfType:
+    """A kernel type (``"struct task_struct"``) laid out as the object's program reads it: by
+    the target BTF its CO-RE relocations were resolved against, or by the object's own BTF
+    when it was not relocated or the target lacks the type (what ``kernel_memory`` uses)."""
+    core = getattr(objspec, "core", None)
+    if core is not None and core.applied and getattr(core, "btf", None):
+        target = btf_file(core.btf)
+        if target is not None:
+            try:
+                return btf_type_named(target, name)
+            except SpecError:
+                pass
+    if objspec.btf is None:
+        raise SpecError("the object has no BTF: give the bytes as hex or a layout")
+    return btf_type_named(objspec.btf, name)

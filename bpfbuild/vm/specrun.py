@@ -32,9 +32,9 @@ from bpfbuild.errors import BpfBuildError, NotEmulated, SpecError, VMError
 from bpfbuild.location import SourceLocation
 from bpfbuild.vm.api import EmulatedObject, TypedMap
 from bpfbuild.vm.kobjects import (
-    btf_file,
     current_task,
     function_params,
+    kernel_type,
     target_btf_of,
     typed_args,
 )
@@ -295,23 +295,6 @@ def _record_type(obj: EmulatedObject, spec: Mapping[str, Any], at: SourceLocatio
 
 # --- running a case ----------------------------------------------------------------------------
 
-def _kernel_type(objspec: Any, name: str) -> ValueType:
-    """A kernel struct for kernel_memory: laid out as the target BTF the object's CO-RE
-    relocations were resolved against has it (the offsets the relocated program reads), or
-    by the object's own BTF when it was not relocated or the target lacks the type."""
-    core = getattr(objspec, "core", None)
-    if core is not None and core.applied and getattr(core, "btf", None):
-        target = btf_file(core.btf)
-        if target is not None:
-            try:
-                return btf_type_named(target, name)
-            except SpecError:
-                pass
-    if objspec.btf is None:
-        raise SpecError("the object has no BTF: give the bytes as hex or a layout")
-    return btf_type_named(objspec.btf, name)
-
-
 def _kernel_memory(objspec: Any, entries: Sequence[Mapping[str, Any]], at: SourceLocation | None) -> dict[int, bytes]:
     memory: dict[int, bytes] = {}
     for entry in entries:
@@ -323,7 +306,7 @@ def _kernel_memory(objspec: Any, entries: Sequence[Mapping[str, Any]], at: Sourc
                 if "layout" in entry:
                     vtype: ValueType = Layout.parse(entry["layout"])
                 else:
-                    vtype = _kernel_type(objspec, entry["type"])
+                    vtype = kernel_type(objspec, entry["type"])
                 data = vtype.encode(entry["value"])
             size = entry.get("size")
             if size is not None:

@@ -82,10 +82,10 @@ def test_ring_buffer_records_and_world(program_objects: dict[str, Path]) -> None
 
 
 def test_core_task_reads_kernel_memory_by_btf(program_objects: dict[str, Path]) -> None:
-    from bpfbuild.vm.typed import btf_type_named
+    from bpfbuild.vm.kobjects import kernel_type
 
     spec = load_object_file(program_objects["core_task"])
-    task = btf_type_named(spec.btf, "struct task_struct")
+    task = kernel_type(spec, "struct task_struct")   # as the CO-RE-relocated program reads it
     me, parent = 0xFFFF888000A00000, 0xFFFF888000B00000
     obj = load(spec, tgid=9, current_task=me,
                kernel_memory={me: task.encode({"tgid": 9, "real_parent": parent}), parent: task.encode({"tgid": 3})})
