@@ -120,6 +120,7 @@ class CoreReport:
 
     btf: str | None                    # path of the target BTF, None when the target had none
     results: tuple[CoreResult, ...] = ()
+    unapplied: int = 0                 # relocations left as compiled (no target BTF to resolve them)
 
     @property
     def applied(self) -> int:
