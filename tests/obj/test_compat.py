@@ -27,27 +27,35 @@ SOURCE = DATA / "features.bpf.c"
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def features_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _compile(source: Path, out: Path, *, mcpu: str | None = None, prefer: tuple[str, ...] = ()) -> Path:
+    """Compile with the first of ``prefer`` on PATH (else zig, else what discovery picks), and
+    bpfbuild's bundled headers where libbpf's are absent."""
     from bpfbuild.errors import BpfBuildError
     from bpfbuild.tasks.headers import write_helper_defs
     from bpfbuild.toolchain.discover import discover, include_set
     from bpfbuild.toolchain.flags import compile_argv
 
-    out = tmp_path_factory.mktemp("compat")
-    wanted = next((c for c in ("clang-19", "clang-18") if shutil.which(c)), "zig")
+    env = dict(os.environ)
+    if prefer:
+        env["BPF_CLANG"] = next((c for c in prefer if shutil.which(c)), "zig")
     try:
-        compiler = discover({**os.environ, "BPF_CLANG": wanted}, cache_file=out / ".toolchain.json")
+        compiler = discover(env, cache_file=out.parent / ".toolchain.json")
     except BpfBuildError as exc:
-        pytest.skip(f"no clang >= 18 for -mcpu=v4 (clang-19, clang-18 or the ziglang package): {exc}")
-    includes = include_set(compiler, out / "include", bundled=os.environ.get("BPFBUILD_HEADERS") == "bundled")
+        pytest.skip(f"no BPF compiler{' for -mcpu=' + mcpu if mcpu else ''}: {exc}")
+    includes = include_set(compiler, out.parent / "include", bundled=os.environ.get("BPFBUILD_HEADERS") == "bundled")
     if includes.libbpf != "system" and includes.uapi_header:
-        write_helper_defs(includes.uapi_header, out / "include" / "bpf" / "bpf_helper_defs.h")
-    obj = out / "features.bpf.o"
-    argv = compile_argv(compiler, SOURCE, obj, include_flags=includes.flags, mcpu="v4")
+        write_helper_defs(includes.uapi_header, out.parent / "include" / "bpf" / "bpf_helper_defs.h")
+    argv = compile_argv(compiler, source, out, include_flags=includes.flags, mcpu=mcpu)
     res = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=REPO)
     assert res.returncode == 0, res.stderr
-    return obj
+    return out
+
+
+@pytest.fixture(scope="module")
+def features_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """features.bpf.c with -mcpu=v4: clang-19/-18 on PATH, else the ziglang package's clang."""
+    out = tmp_path_factory.mktemp("compat")
+    return _compile(SOURCE, out / "features.bpf.o", mcpu="v4", prefer=("clang-19", "clang-18"))
 
 
 # what the object uses, and the release that added it
@@ -170,10 +178,7 @@ def test_running_lacks_what_this_kernel_configures_out(kernel_probe, tmp_path: P
                    f'static long (*helper)(void *, long, long, long) = (void *){helper_id(name)};\n'
                    f'SEC("{section}") int prog(void *ctx)\n{{\n\treturn helper(ctx, 0, 0, 0);\n}}\n'
                    f'char LICENSE[] SEC("license") = "GPL";\n')
-    clang = shutil.which("clang") or pytest.skip("clang not installed")
-    obj = tmp_path / "missing.bpf.o"
-    subprocess.run([clang, "-target", "bpf", "-g", "-O2", "-I/usr/include/x86_64-linux-gnu", "-c", str(src),
-                    "-o", str(obj)], check=True)
+    obj = _compile(src, tmp_path / "missing.bpf.o")
     spec = load_object_file(obj)
     lacks = check_object(spec, Target.from_probe("running", kernel_probe.to_json()))
     assert [(lack.feature.key, lack.feature.location.line) for lack in lacks] == [("bpf_" + name, 6)]
