@@ -123,6 +123,7 @@ class Probe:
     limits: Mapping[str, Any]
     sysctl: Mapping[str, int | None]
     config: Mapping[str, str]                     # CONFIG_* -> value (y, m, "string", 100)
+    externs: Mapping[str, int] = field(default_factory=dict)   # libbpf's virtual .kconfig values
     attach: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ATTACH))
     note: str = ""                                # e.g. how a fake probe was made
 
@@ -204,6 +205,7 @@ class Probe:
             "helper_ids": dict(self.helper_ids),
             "helpers": {k: list(v) for k, v in self.helpers.items()},
             "kfuncs": list(self.kfuncs),
+            "externs": dict(self.externs),
             "config": dict(self.config),
         }
 
@@ -227,6 +229,7 @@ class Probe:
                 limits=dict(data.get("limits", {})),
                 sysctl=dict(data.get("sysctl", {})),
                 config={str(k): str(v) for k, v in data.get("config", {}).items()},
+                externs={str(k): int(v) for k, v in data.get("externs", {}).items()},
                 attach=dict(data.get("attach", DEFAULT_ATTACH)),
                 note=str(data.get("note", "")),
             )
@@ -552,6 +555,36 @@ def _vmlinux_scan() -> tuple[tuple[str, ...], tuple[int, int] | None]:
     return tuple(sorted(kfuncs)), value
 
 
+def kernel_version_code(release: str) -> int:
+    """``LINUX_KERNEL_VERSION`` as libbpf computes it: KERNEL_VERSION(a, b, min(c, 255))."""
+    import re
+
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release)
+    if m is None:
+        return 0
+    a, b, c = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    return (a << 16) + (b << 8) + min(c, 255)
+
+
+def _has_syscall_wrapper(config: Mapping[str, str]) -> int:
+    """``LINUX_HAS_SYSCALL_WRAPPER``: syscalls are entered through arch wrappers (``__x64_sys_*``);
+    read from kallsyms where visible, else from CONFIG_ARCH_HAS_SYSCALL_WRAPPER."""
+    prefix = {"x86_64": "__x64_sys_", "aarch64": "__arm64_sys_", "s390x": "__s390x_sys_",
+              "riscv64": "__riscv_sys_"}.get(platform.machine())
+    if prefix is not None:
+        try:
+            with open("/proc/kallsyms", encoding="ascii", errors="replace") as f:
+                for line in f:
+                    if line.endswith(f" {prefix}bpf\n"):
+                        return 1
+        except OSError:
+            pass
+        else:
+            if config.get("CONFIG_ARCH_HAS_SYSCALL_WRAPPER") != "y":
+                return 0
+    return 1 if config.get("CONFIG_ARCH_HAS_SYSCALL_WRAPPER") == "y" else 0
+
+
 def probe_kernel(*, with_helpers: bool = True) -> Probe:
     """Probe the running kernel (needs permission for bpf(): root or CAP_BPF)."""
     from bpfbuild.abi.helpers import helper_name
@@ -587,14 +620,15 @@ def probe_kernel(*, with_helpers: bool = True) -> Probe:
         prog_types=prog_types, map_types=_probe_map_types(sys_, struct_ops_value), helpers=helpers,
         helper_ids=ids, kfuncs=kfuncs, isa=_probe_isa(sys_), limits=limits, sysctl=_sysctls(),
         config=config, attach=attach,
+        externs={"LINUX_KERNEL_VERSION": kernel_version_code(uname.release),
+                 "LINUX_HAS_SYSCALL_WRAPPER": _has_syscall_wrapper(config)},
     )
 
 
 def shown_config(probe: Probe) -> dict[str, str]:
     """The configuration values ``bpfbuild probe`` prints (the JSON has them all)."""
     out = {k: probe.config.get(k, "not set") for k in _SHOWN_CONFIG}
-    has_wrapper = probe.config.get("CONFIG_ARCH_HAS_SYSCALL_WRAPPER") == "y"
-    out["LINUX_HAS_SYSCALL_WRAPPER"] = "1" if has_wrapper else "0"
+    out.update({k: str(v) for k, v in probe.externs.items()})
     return out
 
 
