@@ -183,3 +183,46 @@ def test_running_lacks_what_this_kernel_configures_out(kernel_probe, tmp_path: P
     lacks = check_object(spec, Target.from_probe("running", kernel_probe.to_json()))
     assert [(lack.feature.key, lack.feature.location.line) for lack in lacks] == [("bpf_" + name, 6)]
     assert not verdict(obj, "prog").accepted
+
+
+def _program(text: str, section: str = "xdp") -> tuple[object, object]:
+    from types import SimpleNamespace
+
+    from bpfbuild.abi.progtypes import classify_section
+    from bpfbuild.isa.asm import assemble
+    from bpfbuild.obj.spec import Program
+
+    prog = Program("p", section, classify_section(section), assemble(text), "GPL")
+    return SimpleNamespace(maps=(), programs=(prog,)), prog
+
+
+@pytest.mark.parametrize(("text", "feature", "since"), [
+    ("r0 = 0\nr0 += 1\nif r0 < 4 goto -2\nexit", "bounded_loops", "5.3"),
+    ("r0 = 0\nif r0 < 4 goto +0\nexit", "jmp_lt", "4.14"),
+    ("w0 = 0\nif w0 > 4 goto +0\nexit", "jmp32", "5.1"),
+    ("r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = atomic_fetch_add((u64 *)(r2 + 0), r1)\nr0 = 0\nexit",
+     "atomics", "5.12"),
+    ("r0 = 7\nr0 s/= 2\nexit", "cpu_v4", "6.6"),
+])
+def test_instruction_features(text: str, feature: str, since: str) -> None:
+    spec, prog = _program(text)
+    found = {f.key: f for f in features_of(spec, prog)}   # type: ignore[arg-type]
+    assert found[feature].since == since
+    older = f"{since.split('.')[0]}.{int(since.split('.')[1]) - 1}" if since.split(".")[1] != "0" else "4.9"
+    lacks = [lack.feature.key for lack in check_object(spec, Target.from_version(older))]  # type: ignore[arg-type]
+    assert feature in lacks
+    assert feature not in [lack.feature.key for lack in check_object(spec, Target.from_version(since))]  # type: ignore[arg-type]
+
+
+def test_a_plain_atomic_add_is_not_a_5_12_feature() -> None:
+    spec, prog = _program("r1 = 1\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nlock *(u64 *)(r2 + 0) += r1\n"
+                          "r0 = 0\nexit")
+    assert "atomics" not in {f.key for f in features_of(spec, prog)}   # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["5.x", "latest", "5"])
+def test_a_bad_target_is_one_line_exit_2(features_object: Path, bad: str) -> None:
+    res = subprocess.run([sys.executable, "-m", "bpfbuild", "verify", str(features_object), "--kernel", bad],
+                         capture_output=True, text=True, check=False, cwd=REPO)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert repr(bad) in res.stderr
