@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bpfbuild.abi.kversions import Target, helper_since, map_type_since, parse_version, prog_type_since
+from bpfbuild.abi.kversions import KernelFeatures, helper_since, map_type_since, parse_version, prog_type_since
 from bpfbuild.obj.compat import check_object, features_of
 from bpfbuild.obj.loader import load_object_file
 
@@ -119,7 +119,7 @@ def test_a_saved_probe_is_a_target(features_object: Path, tmp_path: Path) -> Non
              "helpers": {"XDP": ["for_each_map_elem", "ringbuf_reserve", "ringbuf_submit"]}, "kfuncs": []}
     (tmp_path / "fleet-a.json").write_text(json.dumps(probe))
     spec = load_object_file(features_object)
-    target = Target.from_probe("fleet-a.json", probe)
+    target = KernelFeatures.from_probe("fleet-a.json", probe)
     got = {lack.feature.title: lack.reason for lack in check_object(spec, target)}
     assert got == {
         "bpf_loop (helper 181)": "target fleet-a.json (Linux 6.1.0-13-amd64) does not offer it to xdp programs",
@@ -149,7 +149,7 @@ def test_running_agrees_with_loading_here(features_object: Path, kernel_probe) -
     """`running` finds nothing missing exactly when this kernel loads the object."""
     from bpfbuild.kernel import verdict
 
-    target = Target.from_probe("running", kernel_probe.to_json())
+    target = KernelFeatures.from_probe("running", kernel_probe.to_json())
     spec = load_object_file(features_object)
     lacks = check_object(spec, target)
     loaded = verdict(features_object, "features").accepted
@@ -180,7 +180,7 @@ def test_running_lacks_what_this_kernel_configures_out(kernel_probe, tmp_path: P
                    f'char LICENSE[] SEC("license") = "GPL";\n')
     obj = _compile(src, tmp_path / "missing.bpf.o")
     spec = load_object_file(obj)
-    lacks = check_object(spec, Target.from_probe("running", kernel_probe.to_json()))
+    lacks = check_object(spec, KernelFeatures.from_probe("running", kernel_probe.to_json()))
     assert [(lack.feature.key, lack.feature.location.line) for lack in lacks] == [("bpf_" + name, 6)]
     assert not verdict(obj, "prog").accepted
 
@@ -209,9 +209,9 @@ def test_instruction_features(text: str, feature: str, since: str) -> None:
     found = {f.key: f for f in features_of(spec, prog)}   # type: ignore[arg-type]
     assert found[feature].since == since
     older = f"{since.split('.')[0]}.{int(since.split('.')[1]) - 1}" if since.split(".")[1] != "0" else "4.9"
-    lacks = [lack.feature.key for lack in check_object(spec, Target.from_version(older))]  # type: ignore[arg-type]
+    lacks = [lack.feature.key for lack in check_object(spec, KernelFeatures.from_version(older))]  # type: ignore[arg-type]
     assert feature in lacks
-    assert feature not in [lack.feature.key for lack in check_object(spec, Target.from_version(since))]  # type: ignore[arg-type]
+    assert feature not in [lack.feature.key for lack in check_object(spec, KernelFeatures.from_version(since))]  # type: ignore[arg-type]
 
 
 def test_a_plain_atomic_add_is_not_a_5_12_feature() -> None:
