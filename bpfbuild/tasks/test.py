@@ -37,7 +37,7 @@ EMULATOR_CODE = Path(__file__).resolve().parent.parent / "vm"
 
 def spec_file(prog: ProgramSource) -> Path:
     """``programs/hello.bpf.c`` -> ``programs/hello.test.toml`` (the same rule as the emulator's)."""
-    return prog.source.with_name(prog.name + SPEC_SUFFIX)
+    return prog.spec
 
 
 def _shown(path: Path | str, root: Path) -> str:
@@ -51,14 +51,14 @@ def _shown(path: Path | str, root: Path) -> str:
 
 def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed | None:
     """The action of ``test:<prog>``: run the spec (or a smoke run) and report."""
-    from bpfbuild.obj.loader import load_object_file
+    from bpfbuild.tasks.build import load_program_object
     from bpfbuild.vm.specrun import run_spec, smoke_run
     from bpfbuild.vm.testspec import load_spec
 
     build_dir = prog.object.parent
     shown_spec = _shown(spec, root) if spec is not None else None
     try:
-        objspec = load_object_file(prog.object)
+        objspec = load_program_object(prog)
         if spec is not None:
             result = run_spec(load_spec(spec, display=shown_spec), objspec)
         else:

@@ -41,13 +41,13 @@ def _shown(prog: ProgramSource, file: str, root: str) -> str:
 def verify_object(prog: ProgramSource, root: str, mode: str) -> TaskFailed | None:
     """The action of ``verify:<prog>``."""
     from bpfbuild.errors import BpfBuildError
-    from bpfbuild.obj.loader import load_object_file
+    from bpfbuild.tasks.build import load_program_object
     from bpfbuild.tasks.report import write_result
     from bpfbuild.verifier import verify
 
     obj_shown = _shown(prog, str(prog.object), root)
     try:
-        spec = load_object_file(prog.object)
+        spec = load_program_object(prog)
         reports = [verify(spec, p) for p in spec.programs]
     except BpfBuildError as exc:
         write_result(prog.object.parent, prog.name, "verify", {"programs": [], "error": str(exc)})
