@@ -124,37 +124,52 @@ def _vmlinux_in(deps: list[str], build_dir: Path) -> bool:
 # --- hints after clang's "file not found" ------------------------------------------------------
 
 _NOT_FOUND = re.compile(r"^(?P<loc>[^\n:]+:\d+:\d+): fatal error: '(?P<header>[^']+)' file not found$", re.MULTILINE)
+_INCLUDED_FROM = re.compile(r"^In file included from (?P<loc>[^\n]+:\d+):$", re.MULTILINE)
 
 
-def missing_header_hints(stderr: str, *, arch: str | None = None, vmlinux_source: str = "/sys/kernel/btf/vmlinux",
+def _hint_for(header: str, vmlinux_source: str, machine: str) -> str | None:
+    if header == "vmlinux.h":
+        return (f"bpfbuild writes build/vmlinux.h from the kernel's BTF ({vmlinux_source}), which this "
+                "machine does not provide: build where the kernel has CONFIG_DEBUG_INFO_BTF, or declare the "
+                "kernel types the program reads yourself (CO-RE matches them by name)")
+    if header in ("gnu/stubs-32.h", "gnu/stubs.h"):
+        return ("a user-space (glibc) header was included into BPF code: glibc picks its 32-bit stubs for "
+                "-target bpf; include kernel headers that do not pull in glibc (or vmlinux.h), or declare the "
+                "struct yourself (installing libc6-dev-i386 only hides the mistake)")
+    if header.startswith("asm/"):
+        return (f"<{header}> comes from the kernel headers for this architecture "
+                f"(/usr/include/{machine}-linux-gnu/asm on Debian/Ubuntu, which bpfbuild adds when it exists): "
+                "install linux-libc-dev, or add its directory to [tool.bpfbuild] include_dirs")
+    if header.startswith("bpf/") and header.endswith(".h"):
+        return (f"<{header}> is one of libbpf's headers: install libbpf-dev (Debian/Ubuntu) or libbpf-devel; "
+                "without them bpfbuild uses its own set (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, "
+                "bpf_endian.h, usdt.bpf.h)")
+    if header.startswith("linux/"):
+        return f"<{header}> comes from the kernel's UAPI headers: install linux-libc-dev (Debian/Ubuntu) or kernel-headers"
+    return None
+
+
+def missing_header_hints(stderr: str, *, vmlinux_source: str = "/sys/kernel/btf/vmlinux",
                          machine: str | None = None) -> list[str]:
-    """One ``file:line:col: note: ...`` line per well-known missing header in clang's output."""
+    """One ``file:line:col: note: ...`` line per well-known missing header in clang's output.
+
+    The note is placed where the user's own file starts the include chain (clang's first
+    "In file included from" line before the error: ``file:line: note:``), else at the error.
+    """
     machine = machine or os.uname().machine
     notes = []
+    block_start = 0
     for m in _NOT_FOUND.finditer(stderr):
-        header = m.group("header")
-        hint = None
-        if header == "vmlinux.h":
-            hint = (f"bpfbuild writes build/vmlinux.h from the kernel's BTF ({vmlinux_source}), which this "
-                    "machine does not provide: build where the kernel has CONFIG_DEBUG_INFO_BTF, or declare the "
-                    "kernel types the program reads yourself (CO-RE matches them by name)")
-        elif header in ("gnu/stubs-32.h", "gnu/stubs.h"):
-            hint = ("a user-space (glibc) header was included into BPF code: glibc picks its 32-bit stubs for "
-                    "-target bpf; use <linux/types.h> or vmlinux.h types instead of <stdint.h>/<stdlib.h>/"
-                    "<sys/...> (installing libc6-dev-i386 only hides the mistake)")
-        elif header.startswith("asm/"):
-            hint = (f"<{header}> comes from the kernel headers for this architecture "
-                    f"(/usr/include/{machine}-linux-gnu/asm on Debian/Ubuntu, which bpfbuild adds when it "
-                    "exists): install linux-libc-dev, or add its directory to [tool.bpfbuild] include_dirs")
-        elif header.startswith("bpf/") and header.endswith(".h"):
-            hint = (f"<{header}> is one of libbpf's headers: install libbpf-dev (Debian/Ubuntu) or libbpf-devel; "
-                    "without them bpfbuild uses its own set (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, "
-                    "bpf_endian.h, usdt.bpf.h)")
-        elif header.startswith("linux/"):
-            hint = (f"<{header}> comes from the kernel's UAPI headers: install linux-libc-dev (Debian/Ubuntu) "
-                    "or kernel-headers")
-        if hint is not None:
-            notes.append(f"{m.group('loc')}: note: {hint}")
+        hint = _hint_for(m.group("header"), vmlinux_source, machine)
+        chain = list(_INCLUDED_FROM.finditer(stderr, block_start, m.start()))
+        block_start = m.end()
+        if hint is None:
+            continue
+        loc = m.group("loc")
+        if chain:   # clang lists the chain outermost (the user's own file) first
+            hint = f"'{m.group('header')}' is reached through this #include: " + hint
+            loc = chain[0].group("loc")
+        notes.append(f"{loc}: note: {hint}")
     return notes
 
 
