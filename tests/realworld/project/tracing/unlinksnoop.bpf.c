@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* unlinksnoop: who removes files.  A kprobe on do_unlinkat with BPF_KPROBE, CO-RE reads of
  * kernel structs (a pointer chain, a bitfield, a field that moved between kernel versions via a
- * ___flavour type and bpf_core_field_exists), and __ksym externs, typed and untyped. */
+ * ___flavour type and bpf_core_field_exists), and an untyped __ksym (an address from kallsyms). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -13,7 +13,6 @@ struct task_struct___old {
 	long state;
 } __attribute__((preserve_access_index));
 
-extern struct rq runqueues __ksym __weak;     /* typed: a per-CPU kernel variable (BTF) */
 extern const void do_unlinkat __ksym __weak;  /* untyped: an address from kallsyms */
 
 struct unlink_stats {
@@ -21,7 +20,6 @@ struct unlink_stats {
 	__u64 in_execve;
 	__u64 last_state;
 	__u64 probe_addr;
-	int last_cpu_rq;
 	char last_name[32];
 };
 
@@ -39,18 +37,12 @@ int BPF_KPROBE(unlink_entry, int dfd, struct filename *name)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	const char *path = BPF_CORE_READ(name, name);
-	struct rq *rq;
 
 	__sync_fetch_and_add(&stats.calls, 1);
 	if (BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
 		__sync_fetch_and_add(&stats.in_execve, 1);
 	stats.last_state = task_state(task);
 	stats.probe_addr = (__u64)&do_unlinkat;
-	if (&runqueues) {
-		rq = bpf_per_cpu_ptr(&runqueues, 0);
-		if (rq)
-			stats.last_cpu_rq = rq->cpu;
-	}
 	bpf_probe_read_kernel_str(stats.last_name, sizeof(stats.last_name), path);
 	return 0;
 }
