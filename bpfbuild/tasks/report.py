@@ -58,7 +58,7 @@ def report_rows(project: Any) -> list[dict[str, Any]]:
             "object": str(prog.object) if built else None,
             "programs": programs,
             "tests": {"passed": test.get("passed", 0), "failed": test.get("failed", 0),
-                      "spec": test.get("spec")} if test else None,
+                      "spec": test.get("spec"), "not_emulated": test.get("not_emulated", [])} if test else None,
             "skeleton": (build_dir / f"{prog.name}.skel.h").exists(),
         })
     return rows
@@ -82,17 +82,23 @@ def _cell_programs(row: dict[str, Any]) -> tuple[str, str, str]:
 def print_report(project: Any) -> None:
     rows = report_rows(project)
     table = [("program", "type", "insns", "verifier (processed)", "tests", "skeleton")]
+    warnings: list[str] = []
     for r in rows:
         types, insns, verdict = _cell_programs(r)
         t = r["tests"]
         tests = "-" if t is None else ("no spec" if t["spec"] is False else f"{t['passed']} passed"
                                        + (f", {t['failed']} failed" if t["failed"] else ""))
+        if t is not None and t.get("not_emulated"):
+            tests += " (not emulated)"
+            warnings.extend(f"{r['program']}: warning: not emulated: {what}" for what in t["not_emulated"])
         table.append((r["program"], types, insns, verdict, tests, "yes" if r["skeleton"] else "-"))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for i, row in enumerate(table):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    for line in warnings:
+        print(line)
     out = project.config.build_dir / "report.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
