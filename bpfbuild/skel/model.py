@@ -172,7 +172,7 @@ def _referenced(t: Type) -> list[tuple[int, str, str]]:
         case FuncProto():
             return [(t.return_type, "", "")] + [(p.type, p.name, "parameter name") for p in t.params]
         case Array():
-            return [(t.type, "", ""), (t.index_type, "", "")]
+            return [(t.type, "", "")]   # the index type (clang's __ARRAY_SIZE_TYPE__) is never spelled
         case Enum() | Enum64():
             return [(0, v.name, "enumerator") for v in t.values]
         case Pointer() | Typedef() | Const() | Volatile() | Restrict() | TypeTag() | Var() | Func():

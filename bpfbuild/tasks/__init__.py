@@ -96,8 +96,15 @@ def doit_config(root: Path | str = ".") -> dict[str, Any]:
     from bpfbuild.config import load_config
     from bpfbuild.tasks.state import check_state_file, project_lock
 
-    build_dir = load_config(Path(root)).build_dir
-    build_dir.mkdir(parents=True, exist_ok=True)
+    from bpfbuild.errors import BpfBuildError
+
+    try:
+        build_dir = load_config(Path(root)).build_dir
+        build_dir.mkdir(parents=True, exist_ok=True)
+    except BpfBuildError as exc:
+        raise SystemExit(f"{exc}") from None          # one line, exit status 1, no traceback
+    except OSError as exc:
+        raise SystemExit(f"{exc.filename}: cannot create the build dir: {exc.strerror or exc}") from None
     dep_file = build_dir / ".doit.sqlite3"
     if _running_doit():
         project_lock(build_dir)

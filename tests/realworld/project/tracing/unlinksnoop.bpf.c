@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "unlinksnoop.h"
 
 /* Kernels before 5.14 called task_struct's state field `state`; the ___old flavour lets CO-RE
  * match the same struct under its old shape. */
@@ -14,14 +15,6 @@ struct task_struct___old {
 } __attribute__((preserve_access_index));
 
 extern const void do_unlinkat __ksym __weak;  /* untyped: an address from kallsyms */
-
-struct unlink_stats {
-	__u64 calls;
-	__u64 in_execve;
-	__u64 last_state;
-	__u64 probe_addr;
-	char last_name[32];
-};
 
 struct unlink_stats stats = {};
 
