@@ -297,6 +297,8 @@ def _reason(prog: ProgramSource, record: dict[str, Any]) -> str:
         return "flags changed"
     if old.get("bpfbuild") != record["bpfbuild"]:
         return f"bpfbuild changed: {old.get('bpfbuild')} -> {record['bpfbuild']}"
+    if old.get("type") != record.get("type"):
+        return "program type setting changed"
     changed = changed_deps(prog, old)
     if changed:
         return "changed: " + " ".join(changed)
@@ -404,6 +406,12 @@ def _ensure_vmlinux(build: dict[str, Any]) -> bool:
         sys.stderr.write(f"{failed}\n")
         return False
     return True
+
+
+def program_type_setting(prog: ProgramSource) -> dict[str, Any]:
+    """The ``type``/``attach`` setting as a key of a stage's recorded settings (absent when unset,
+    so projects without it keep their records)."""
+    return {"type": [prog.prog_type, prog.attach]} if prog.prog_type is not None else {}
 
 
 def load_program_object(prog: ProgramSource) -> Any:
@@ -529,7 +537,8 @@ def task_build() -> Any:
             continue
         vmlinux = uses_vmlinux(prog)
         argv = program_argv(project, prog, depfile=prog.depfile, vmlinux=vmlinux)
-        record = {"argv": argv, "compiler": project.compiler.identity, "bpfbuild": __version__}
+        record = {"argv": argv, "compiler": project.compiler.identity, "bpfbuild": __version__,
+                  **program_type_setting(prog)}
         file_dep = [str(prog.source)]
         assert project.includes is not None
         if project.includes.libbpf == "bpfbuild":

@@ -25,6 +25,7 @@ from doit.tools import config_changed
 from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
 from bpfbuild.errors import BpfBuildError
+from bpfbuild.tasks.build import program_type_setting
 from bpfbuild.tasks.project import current_project
 from bpfbuild.tasks.report import write_result
 
@@ -115,7 +116,8 @@ def task_test() -> Any:
                     else f"smoke-run {prog.object} in the emulator (no spec: add {spec})"),
             "actions": [(run_tests, [prog, spec if has_spec else None, root])],
             "file_dep": [str(prog.object), *([str(spec)] if has_spec else []), *emulator],
-            "uptodate": [config_changed({"bpfbuild": __version__, "spec": str(spec) if has_spec else None})],
+            "uptodate": [config_changed({"bpfbuild": __version__, "spec": str(spec) if has_spec else None,
+                                         **program_type_setting(prog)})],
             "clean": [],
             "verbosity": 2,
         }

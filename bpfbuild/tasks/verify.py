@@ -20,6 +20,7 @@ from doit.tools import config_changed
 
 from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
+from bpfbuild.tasks.build import program_type_setting
 from bpfbuild.tasks.project import current_project
 
 __all__ = ["VERIFIER_CODE", "task_verify", "verify_object"]
@@ -87,7 +88,8 @@ def task_verify() -> Any:
             "doc": f"verify {prog.object} with bpfbuild's verifier",
             "actions": [(verify_object, [prog, root, project.config.verify])],
             "file_dep": [str(prog.object), *sources],
-            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify})],
+            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify,
+                                         **program_type_setting(prog)})],
             "clean": [],
             "verbosity": 2,
         }

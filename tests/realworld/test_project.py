@@ -84,8 +84,11 @@ def test_doit_passes_and_the_summary_lists_every_program(built):
         assert row["object"], name
         assert row["skeleton"], name
         assert all(p["verdict"] == "accepted" for p in row["programs"]), (name, row["programs"])
-    # the untyped legacy section got its type from pyproject.toml
+    # the untyped legacy section got its type from pyproject.toml, and its spec (beside the source,
+    # named after the file) ran against it
     assert [p["type"] for p in rows["lesson2-xdp_kern"]["programs"]] == ["xdp"]
+    assert rows["lesson2-xdp_kern"]["tests"]["passed"] == 2
+    assert rows["lesson2-xdp_kern"]["tests"]["spec"] == "lessons/lesson2/xdp_kern.test.toml"
     # the vmlinux.h users got build/vmlinux.h with no configuration
     assert (built / "build" / "vmlinux.h").exists()
 
