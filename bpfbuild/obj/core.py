@@ -22,6 +22,8 @@ Facts followed (libbpf ``relo_core.c``; our own code):
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -144,6 +146,18 @@ def parse_local_spec(btf: Spec, relo: CoreRelo) -> CoreSpec:
 # --- candidate matching ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4)
+def _flavoured_index(targ: Spec) -> dict[str, list[int]]:
+    """A target's names with a ___flavour, under their essential part: built once per target BTF
+    (a scan of every name), not once per object read against it."""
+    flav: dict[str, list[int]] = {}
+    for nm, tids in targ._name_index().items():
+        k = essential_name_len(nm)
+        if k != len(nm):
+            flav.setdefault(nm[:k], []).extend(tids)
+    return flav
+
+
 class Candidates:
     """Candidate search in one target BTF (libbpf's bpf_core_find_cands), cached per local type."""
 
@@ -154,13 +168,8 @@ class Candidates:
 
     def _by_essential_name(self, base: str) -> list[int]:
         names = self.targ._name_index()
-        if self._flavoured is None:   # names with a ___flavour, under their essential part
-            flav: dict[str, list[int]] = {}
-            for nm, tids in names.items():
-                k = essential_name_len(nm)
-                if k != len(nm):
-                    flav.setdefault(nm[:k], []).extend(tids)
-            self._flavoured = flav
+        if self._flavoured is None:
+            self._flavoured = _flavoured_index(self.targ)
         return [*names.get(base, ()), *self._flavoured.get(base, ())]
 
     def find(self, local: Spec, local_id: int) -> list[int]:

@@ -20,6 +20,7 @@ commonly miss, a ``note:`` line says what to do.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -282,7 +283,7 @@ def changed_deps(prog: ProgramSource, record: dict[str, Any] | None = None) -> l
 
 def deps_uptodate(prog: ProgramSource) -> bool:
     """doit uptodate check: the object exists and no source or header content changed."""
-    return prog.object.exists() and changed_deps(prog) == []
+    return prog.object.exists() and changed_deps(prog, _cached_record(prog)) == []
 
 
 def _reason(prog: ProgramSource, record: dict[str, Any]) -> str:
@@ -408,6 +409,15 @@ def _ensure_vmlinux(build: dict[str, Any]) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1)
+def _running_target() -> Any:
+    """One target per process for every stage's reading (its kernel BTF is parsed once, on the
+    first extern or CO-RE relocation, not once per object and stage)."""
+    from bpfbuild.obj.loader import default_target
+
+    return default_target()
+
+
 def program_type_setting(prog: ProgramSource) -> dict[str, Any]:
     """The ``type``/``attach`` setting as a key of a stage's recorded settings (absent when unset,
     so projects without it keep their records)."""
@@ -420,7 +430,7 @@ def load_program_object(prog: ProgramSource) -> Any:
     from bpfbuild.obj.loader import load_object_file
     from bpfbuild.obj.overrides import with_program_types
 
-    spec = load_object_file(prog.object)
+    spec = load_object_file(prog.object, target=_running_target())
     if prog.prog_type is not None:
         try:
             spec = with_program_types(spec, prog.prog_type, prog.attach)

@@ -26,7 +26,7 @@ from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
 from bpfbuild.errors import BpfBuildError
 from bpfbuild.tasks.build import program_type_setting
-from bpfbuild.tasks.project import current_project
+from bpfbuild.tasks.project import code_identity, current_project
 from bpfbuild.tasks.report import write_result
 
 __all__ = ["EMULATOR_CODE", "run_tests", "spec_file", "task_test"]
@@ -106,7 +106,7 @@ def task_test() -> Any:
         yield {"basename": "test", "name": None, "doc": task_test.__doc__, "actions": None}
         return
     root = project.config.root
-    emulator = sorted(str(p) for p in EMULATOR_CODE.glob("*.py"))
+    code = code_identity(str(EMULATOR_CODE))
     for prog in programs:
         spec = spec_file(prog)
         has_spec = spec.exists()
@@ -115,8 +115,8 @@ def task_test() -> Any:
             "doc": (f"run {spec} against {prog.object} in the emulator" if has_spec
                     else f"smoke-run {prog.object} in the emulator (no spec: add {spec})"),
             "actions": [(run_tests, [prog, spec if has_spec else None, root])],
-            "file_dep": [str(prog.object), *([str(spec)] if has_spec else []), *emulator],
-            "uptodate": [config_changed({"bpfbuild": __version__, "spec": str(spec) if has_spec else None,
+            "file_dep": [str(prog.object), *([str(spec)] if has_spec else [])],
+            "uptodate": [config_changed({"bpfbuild": __version__, "spec": str(spec) if has_spec else None, "code": code,
                                          **program_type_setting(prog)})],
             "clean": [],
             "verbosity": 2,

@@ -21,7 +21,7 @@ from doit.tools import config_changed
 from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
 from bpfbuild.tasks.build import program_type_setting
-from bpfbuild.tasks.project import current_project
+from bpfbuild.tasks.project import code_identity, current_project
 
 __all__ = ["VERIFIER_CODE", "task_verify", "verify_object"]
 
@@ -81,14 +81,14 @@ def task_verify() -> Any:
         yield {"basename": "verify", "name": None, "doc": task_verify.__doc__, "actions": None}
         return
     root = str(project.config.root)
-    sources = sorted(str(p) for p in VERIFIER_CODE.glob("*.py"))
+    code = code_identity(str(VERIFIER_CODE))
     for prog in programs:
         yield {
             "name": prog.name,
             "doc": f"verify {prog.object} with bpfbuild's verifier",
             "actions": [(verify_object, [prog, root, project.config.verify])],
-            "file_dep": [str(prog.object), *sources],
-            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify,
+            "file_dep": [str(prog.object)],
+            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify, "code": code,
                                          **program_type_setting(prog)})],
             "clean": [],
             "verbosity": 2,
