@@ -283,7 +283,7 @@ def changed_deps(prog: ProgramSource, record: dict[str, Any] | None = None) -> l
 
 def deps_uptodate(prog: ProgramSource) -> bool:
     """doit uptodate check: the object exists and no source or header content changed."""
-    return prog.object.exists() and changed_deps(prog, _cached_record(prog)) == []
+    return os.path.exists(prog.object) and changed_deps(prog, _cached_record(prog)) == []
 
 
 def _reason(prog: ProgramSource, record: dict[str, Any]) -> str:
