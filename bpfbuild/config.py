@@ -15,6 +15,10 @@ Keys (all optional)::
     mcpu = "v3"                      # -mcpu=; default: v1 with zig (matches clang 14's default "generic")
     pin_dir = "/sys/fs/bpf/<project>" # where `doit load` pins programs
     verify = "error"                 # "error" (a rejection fails the build) or "warn"
+    target_kernels = ["5.15", "6.1", "running", "fleet-a.json"]
+                                     # `doit verify` also checks each object against these kernels:
+                                     # a mainline version, "running" (this kernel, probed) or a
+                                     # saved `bpfbuild probe --json` file (relative to the root)
 
     [tool.bpfbuild.programs.hello]   # per-program overrides (by name: hello for hello.bpf.c)
     cflags = ["-DEXTRA"]
@@ -38,6 +42,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +55,8 @@ __all__ = ["Config", "LoaderSource", "ProgramConfig", "ProgramSource", "load_con
 SOURCE_SUFFIX = ".bpf.c"
 SPEC_SUFFIX = ".test.toml"
 _KEYS = {"source_dir", "build_dir", "cflags", "defines", "include_dirs", "mcpu", "pin_dir", "verify", "programs",
-         "sources", "loaders", "compiler_launcher", "target_arch"}
+         "sources", "loaders", "compiler_launcher", "target_arch",
+         "target_kernels"}
 _PROGRAM_KEYS = {"cflags", "defines", "include_dirs", "mcpu"}
 _PROGRAM_ONLY_KEYS = {"type", "attach", "loader"}
 
@@ -133,6 +139,7 @@ class Config:
     compiler_launcher: tuple[str, ...] = ()      # argv put in front of the compiler
     arch: str | None = None                      # target_arch; None: the build machine's
     program_extras: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()   # name -> type/attach/loader
+    target_kernels: tuple[str, ...] = ()
 
     @property
     def project_name(self) -> str:
@@ -316,6 +323,11 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
     verify = table.get("verify", "error")
     if verify not in ("error", "warn"):
         raise ConfigError(f"{where}.verify must be \"error\" or \"warn\"")
+    targets = _str_list(table.get("target_kernels", []), f"{where}.target_kernels")
+    for name in targets:
+        if name != "running" and not name.endswith(".json") and not re.match(r"^\d+\.\d+(\.\d+)?$", name):
+            raise ConfigError(f"{where}.target_kernels: {name!r} is not a kernel version (5.15), \"running\" "
+                              "or a probe file (NAME.json)")
     programs = table.get("programs", {})
     if not isinstance(programs, dict):
         raise ConfigError(f"{where}.programs must be a table of per-program tables")
@@ -347,6 +359,7 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
         compiler_launcher=launcher,
         arch=arch,
         program_extras=tuple(extras),
+        target_kernels=targets,
     )
 
 

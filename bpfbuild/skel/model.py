@@ -171,8 +171,8 @@ def _referenced(t: Type) -> list[tuple[int, str, str]]:
             return [(m.type, m.name, "member name") for m in t.members]
         case FuncProto():
             return [(t.return_type, "", "")] + [(p.type, p.name, "parameter name") for p in t.params]
-        case Array():
-            return [(t.type, "", "")]   # the index type (clang's __ARRAY_SIZE_TYPE__) is never spelled
+        case Array():   # the index type (__ARRAY_SIZE_TYPE__) is never spelled
+            return [(t.type, "", "")]
         case Enum() | Enum64():
             return [(0, v.name, "enumerator") for v in t.values]
         case Pointer() | Typedef() | Const() | Volatile() | Restrict() | TypeTag() | Var() | Func():
