@@ -155,7 +155,7 @@ class _Loader:
         used_target = self._target.describe() if self._target is not None else ""
         return ObjectSpec(self.name, img.header, programs, tuple(self.maps), license, kern_version, self.btf,
                           self.ext, sections, variables + kvars, code_sections, externs=self.externs,
-                          core=core, target=used_target)
+                          core=core, target=used_target, hidden_funcs=self._hidden_funcs())
 
     @property
     def target(self) -> Target:
@@ -429,6 +429,11 @@ class _Loader:
             hit = (insns, slots)
             self.decoded[sec.index] = hit
         return hit
+
+    def _hidden_funcs(self) -> frozenset[str]:
+        """Global functions libbpf verifies as static (its ``mark_btf_static``: STV_HIDDEN/INTERNAL)."""
+        return frozenset(s.name for s in self.img.symbols if s.type == "STT_FUNC" and s.bind != "STB_LOCAL"
+                         and s.visibility in ("STV_HIDDEN", "STV_INTERNAL"))
 
     def _functions(self, sec: Section) -> list[_Func]:
         funcs = []

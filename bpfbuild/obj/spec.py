@@ -264,6 +264,9 @@ class ObjectSpec:
     externs: tuple[Extern, ...] = ()
     core: CoreReport | None = None               # None: the object has no CO-RE relocations
     target: str = field(default="", compare=False)   # the target it was resolved against (describe())
+    # global functions of hidden/internal visibility (``__hidden``, e.g. usdt.bpf.h's bpf_usdt_arg):
+    # libbpf marks their BTF FUNC static before loading, so the kernel verifies them as static
+    hidden_funcs: frozenset[str] = frozenset()
 
     @property
     def gpl_compatible(self) -> bool:

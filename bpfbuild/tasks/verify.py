@@ -24,7 +24,8 @@ from doit.tools import config_changed
 
 from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
-from bpfbuild.tasks.project import current_project
+from bpfbuild.tasks.build import program_type_setting
+from bpfbuild.tasks.project import code_identity, current_project
 
 __all__ = ["VERIFIER_CODE", "task_verify", "verify_object"]
 
@@ -69,13 +70,13 @@ def _check_targets(spec: Any, prog: ProgramSource, root: str, mode: str,
 def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str, ...] = ()) -> TaskFailed | None:
     """The action of ``verify:<prog>``."""
     from bpfbuild.errors import BpfBuildError
-    from bpfbuild.obj.loader import load_object_file
+    from bpfbuild.tasks.build import load_program_object
     from bpfbuild.tasks.report import write_result
     from bpfbuild.verifier import verify
 
     obj_shown = _shown(prog, str(prog.object), root)
     try:
-        spec = load_object_file(prog.object)
+        spec = load_program_object(prog)
         reports = [verify(spec, p) for p in spec.programs]
     except BpfBuildError as exc:
         write_result(prog.object.parent, prog.name, "verify", {"programs": [], "error": str(exc)})
@@ -116,7 +117,7 @@ def task_verify() -> Any:
         yield {"basename": "verify", "name": None, "doc": task_verify.__doc__, "actions": None}
         return
     root = str(project.config.root)
-    sources = sorted(str(p) for p in VERIFIER_CODE.glob("*.py"))
+    code = code_identity(str(VERIFIER_CODE))
     targets = project.config.target_kernels
     # a saved probe is an input; `running` is the kernel booted now (its release and build)
     probe_files = [str(project.config.root / t) for t in targets if t.endswith(".json")]
@@ -126,9 +127,10 @@ def task_verify() -> Any:
             "name": prog.name,
             "doc": f"verify {prog.object} with bpfbuild's verifier",
             "actions": [(verify_object, [prog, root, project.config.verify, targets])],
-            "file_dep": [str(prog.object), *sources, *probe_files],
-            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify,
-                                         "targets": list(targets), "running": running})],
+            "file_dep": [str(prog.object), *probe_files],
+            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify, "code": code,
+                                         "targets": list(targets), "running": running,
+                                         **program_type_setting(prog)})],
             "clean": [],
             "verbosity": 2,
         }

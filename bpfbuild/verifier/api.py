@@ -63,10 +63,11 @@ def _global_funcs(spec: object, prog: object) -> tuple[frozenset[int], dict[int,
         return frozenset(), {}
     from bpfbuild.btf.types import Func, FuncProto, Linkage, Pointer
 
+    hidden = getattr(spec, "hidden_funcs", frozenset())   # libbpf makes them static before the load
     for fi in getattr(prog, "func_info", ()):
         try:
             func = btf.type(fi.type_id)
-            if not isinstance(func, Func) or func.linkage != Linkage.GLOBAL:
+            if not isinstance(func, Func) or func.linkage != Linkage.GLOBAL or func.name in hidden:
                 continue
             proto = btf.type(func.type)
             kinds: list[str] = []
