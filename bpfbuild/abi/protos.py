@@ -30,6 +30,7 @@ from bpfbuild.abi.progtypes import ProgType
 __all__ = [
     "Arg",
     "ArgType",
+    "BpfFunc",
     "FuncProto",
     "Privilege",
     "Ret",
@@ -40,8 +41,64 @@ __all__ = [
     "func_protos",
     "helper_allowed",
     "helper_prog_types",
+    "is_async_callback_helper",
+    "is_sync_callback_helper",
     "prog_type_helpers",
 ]
+
+
+class BpfFunc(enum.IntEnum):
+    """Helper ids the verifier names in its rules (``enum bpf_func_id``, ``BPF_FUNC_<name>``)."""
+
+    unspec = 0
+    map_lookup_elem = 1
+    map_update_elem = 2
+    map_delete_elem = 3
+    get_smp_processor_id = 8
+    tail_call = 12
+    get_cgroup_classid = 17
+    probe_read_str = 45
+    redirect_map = 51
+    map_push_elem = 87
+    map_pop_elem = 88
+    map_peek_elem = 89
+    get_stack = 67
+    get_local_storage = 81
+    sk_lookup_tcp = 84
+    sk_lookup_udp = 85
+    sk_release = 86
+    spin_lock = 93
+    spin_unlock = 94
+    skc_lookup_tcp = 99
+    probe_read_user_str = 114
+    probe_read_kernel_str = 115
+    ringbuf_reserve = 131
+    get_task_stack = 141
+    for_each_map_elem = 164
+    snprintf = 165
+    timer_set_callback = 170
+    loop = 181
+    kptr_xchg = 194
+    map_lookup_percpu_elem = 195
+    find_vma = 180
+    user_ringbuf_drain = 209
+
+
+#: ``is_sync_callback_calling_function``: helpers that call their callback before returning
+_SYNC_CALLBACK = frozenset({BpfFunc.for_each_map_elem, BpfFunc.loop, BpfFunc.find_vma,
+                            BpfFunc.user_ringbuf_drain})
+#: ``is_async_callback_calling_function``: the callback runs later, on its own
+_ASYNC_CALLBACK = frozenset({BpfFunc.timer_set_callback})
+
+
+def is_sync_callback_helper(func_id: int) -> bool:
+    """Does helper ``func_id`` call a program callback synchronously (bpf_loop...)?"""
+    return func_id in _SYNC_CALLBACK
+
+
+def is_async_callback_helper(func_id: int) -> bool:
+    """Does helper ``func_id`` register a callback run later (bpf_timer_set_callback)?"""
+    return func_id in _ASYNC_CALLBACK
 
 
 class ArgType(enum.Enum):
@@ -207,6 +264,11 @@ class FuncProto:
     @property
     def short_name(self) -> str:
         return self.name.removeprefix("bpf_")
+
+    @property
+    def sync_callback(self) -> bool:
+        """The helper calls its ``ARG_PTR_TO_FUNC`` callback before it returns."""
+        return is_sync_callback_helper(self.func_id)
 
     def __str__(self) -> str:
         args = ", ".join(map(str, self.args))

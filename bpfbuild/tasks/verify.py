@@ -58,15 +58,15 @@ def verify_object(prog: ProgramSource, root: str, mode: str) -> TaskFailed | Non
     for r in reports:
         for d in r.errors:
             text = d.format(_shown(prog, d.location.file, root) if d.location else obj_shown, r.program)
-            if mode == "warn":
+            if mode == "warn" or r.unknown:
                 text = text.replace(": error: ", ": warning: ", 1)
             sys.stdout.write(text + "\n")
-        rejected |= not r.accepted
-        sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.verdict} ({r.processed_insns} insns processed)\n")
+        rejected |= r.rejected
+        sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.summary} ({r.processed_insns} insns processed)\n")
     sys.stdout.flush()
     write_result(prog.object.parent, prog.name, "verify", {
         "programs": [r.as_dict(lambda f: _shown(prog, f, root)) for r in reports],
-        "verdict": "rejected" if rejected else "accepted"})
+        "verdict": "rejected" if rejected else "unknown" if any(r.unknown for r in reports) else "accepted"})
     if rejected and mode != "warn":
         return TaskFailed(f"{_shown(prog, str(prog.source), root)}: rejected by the verifier")
     return None
