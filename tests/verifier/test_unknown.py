@@ -90,3 +90,49 @@ def test_helper_names_are_the_uapi_ones():
     for func in BpfFunc:
         if func:
             assert helper_name(func) == f"bpf_{func.name}", func
+
+
+TWO = r"""
+#define SEC(n) __attribute__((section(n), used))
+SEC("xdp")
+int first(void *ctx) { return 2; }
+SEC("tc")
+int second(void *ctx) { return 0; }
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+
+@pytest.fixture
+def bad_register_object(clang, tmp_path):
+    """Two programs; the first's first instruction names r11 (patched in after compiling)."""
+    from elftools.elf.elffile import ELFFile
+
+    src = tmp_path / "two.bpf.c"
+    src.write_text(TWO)
+    obj = tmp_path / "two.bpf.o"
+    subprocess.run([clang, "-target", "bpf", "-g", "-O2", "-c", str(src), "-o", str(obj)], check=True)
+    with open(obj, "rb") as fh:
+        offset = ELFFile(fh).get_section_by_name("xdp")["sh_offset"]
+    data = bytearray(obj.read_bytes())
+    data[offset + 1] = (data[offset + 1] & 0xF0) | 11
+    obj.write_bytes(data)
+    return obj
+
+
+def test_invalid_instruction_rejects_its_program_only(bad_register_object, capsys):
+    spec = load_object_file(bad_register_object)
+    first, second = spec.program("first"), spec.program("second")
+    assert "r11" in first.invalid and not second.invalid
+    report = verify(spec, first)
+    assert report.verdict == "rejected"
+    assert [d.message for d in report.errors] == ["R11 is invalid"]
+    assert verify(spec, second).verdict == "accepted"
+    assert main(["verify", str(bad_register_object)]) == 1
+    assert "prog 'second' (tc): accepted" in capsys.readouterr().out
+
+
+@pytest.mark.kernel
+def test_invalid_instruction_as_the_kernel_says(bad_register_object, corpus_lib):
+    labels = corpus_lib.kernel_labels(bad_register_object)
+    assert labels["second"]["verdict"] == "accepted"
+    assert labels["first"]["verdict"] == "rejected" and labels["first"]["message"] == "R11 is invalid"
