@@ -40,6 +40,7 @@ __all__ = [
     "ctx_specs",
     "return_constants",
     "return_range",
+    "sock_access_ok",
 ]
 
 
@@ -488,6 +489,57 @@ def ctx_spec(prog_type: ProgType, attach_type: AttachType | None = None) -> CtxS
         if not spec.attach_types or attach_type is None:
             return spec
     return candidates[0]
+
+
+# ---- socket pointers (PTR_TO_SOCKET, _SOCK_COMMON, _TCP_SOCK, _XDP_SOCK) ---------------------------
+#
+# net/core/filter.c of Linux 6.18: bpf_sock_is_valid_access, bpf_sock_common_is_valid_access,
+# bpf_tcp_sock_is_valid_access, bpf_xdp_sock_is_valid_access.  Loads only (stores are refused
+# before these run).  struct bpf_sock: bound_dev_if 0, family 4, type 8, protocol 12, mark 16,
+# priority 20, src_ip4 24, src_ip6 28-43, src_port 44, dst_port 48 (__be16, 2 bytes of padding
+# after it), dst_ip4 52, dst_ip6 56-71, state 72, rx_queue_mapping 76; 80 bytes.
+
+_BPF_SOCK_SIZE = 80
+#: fields where a narrow (1/2/4-byte) load is allowed only at the field's first byte
+_SOCK_NARROW_AT = frozenset({4, 8, 12, 44, 72, 76})          # family, type, protocol, src_port, state, rx_queue
+#: (first, last byte) ranges where a narrow load is allowed at any aligned offset
+_SOCK_NARROW_IN = ((24, 27), (28, 43), (52, 55), (56, 71))   # src_ip4, src_ip6, dst_ip4, dst_ip6
+_TCP_SOCK_END = 112                                          # offsetofend(struct bpf_tcp_sock, icsk_retransmits)
+_TCP_SOCK_U64 = frozenset({80, 88})                          # bytes_received, bytes_acked
+
+
+def _narrow_ok(size: int, field_size: int) -> bool:
+    """``bpf_ctx_narrow_access_ok``."""
+    return 0 < size <= field_size and size & (size - 1) == 0
+
+
+def _bpf_sock_ok(off: int, size: int) -> bool:
+    if off < 0 or off >= _BPF_SOCK_SIZE or size <= 0 or off % size:
+        return False
+    if off in _SOCK_NARROW_AT or any(lo <= off <= hi for lo, hi in _SOCK_NARROW_IN):
+        return _narrow_ok(size, 4)
+    if off in (48, 49):                                      # dst_port: a 4-byte load is still allowed
+        return _narrow_ok(size, 4 if size == 4 else 2)
+    if off in (50, 51):                                      # the padding after dst_port
+        return False
+    return size == 4
+
+
+def sock_access_ok(kind: str, off: int, size: int) -> bool:
+    """May a program load ``size`` bytes at ``off`` of a socket pointer?  ``kind`` is the
+    register type's name: ``sock``, ``sock_common``, ``tcp_sock`` or ``xdp_sock``."""
+    match kind:
+        case "sock":
+            return _bpf_sock_ok(off, size)
+        case "sock_common":
+            return not 8 <= off <= 23 and _bpf_sock_ok(off, size)   # type .. priority are full-socket only
+        case "tcp_sock":
+            if off < 0 or off >= _TCP_SOCK_END or size <= 0 or off % size:
+                return False
+            return size == (8 if off in _TCP_SOCK_U64 else 4)
+        case "xdp_sock":
+            return off == 0 and size == 4                            # queue_id
+    return False
 
 
 # ---- return values -------------------------------------------------------------------------------

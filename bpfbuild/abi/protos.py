@@ -67,12 +67,23 @@ class BpfFunc(enum.IntEnum):
     sk_lookup_tcp = 84
     sk_lookup_udp = 85
     sk_release = 86
+    sk_fullsock = 95
+    tcp_sock = 96
+    get_listener_sock = 98
     spin_lock = 93
     spin_unlock = 94
     skc_lookup_tcp = 99
     probe_read_user_str = 114
     probe_read_kernel_str = 115
     ringbuf_reserve = 131
+    skc_to_tcp6_sock = 136
+    skc_to_tcp_sock = 137
+    skc_to_tcp_timewait_sock = 138
+    skc_to_tcp_request_sock = 139
+    skc_to_udp6_sock = 140
+    sock_from_file = 162
+    skc_to_unix_sock = 178
+    skc_to_mptcp_sock = 196
     get_task_stack = 141
     for_each_map_elem = 164
     snprintf = 165
@@ -298,6 +309,7 @@ ARG_PTR_TO_LONG_OUT = Arg(A.ARG_PTR_TO_MEM, T.MEM_FIXED_SIZE | T.MEM_UNINIT | T.
 RET_INTEGER = Ret(RetType.RET_INTEGER)
 RET_VOID = Ret(RetType.RET_VOID)
 RET_PTR_TO_MAP_VALUE_OR_NULL = Ret(RetType.RET_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL)
+RET_PTR_TO_SOCKET_OR_NULL = Ret(RetType.RET_PTR_TO_SOCKET, T.PTR_MAYBE_NULL)
 
 # bpf_helper_changes_pkt_data() in net/core/filter.c
 _CHANGES_PKT_DATA = frozenset({
@@ -322,6 +334,8 @@ def _p(func_id: int, short: str, ret: Ret, *args: Arg, gpl: bool = False, pkt: b
 def func_protos() -> tuple[FuncProto, ...]:
     """The prototypes this table covers, ordered by helper id."""
     probe = (ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)
+    # bpf_{tc,xdp,sock_addr}_sk_lookup_*_proto: ctx, tuple, tuple size, netns, flags
+    sk_lookup = (Arg(A.ARG_PTR_TO_CTX), ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING, ARG_ANYTHING)
     rows = [
         _p(1, "map_lookup_elem", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY,
            pkt=True),
@@ -372,6 +386,9 @@ def func_protos() -> tuple[FuncProto, ...]:
            ARG_ANYTHING, gpl=True),
         _p(80, "get_current_cgroup_id", RET_INTEGER),
         _p(81, "get_local_storage", Ret(RetType.RET_PTR_TO_MAP_VALUE), ARG_CONST_MAP_PTR, ARG_ANYTHING),
+        _p(84, "sk_lookup_tcp", RET_PTR_TO_SOCKET_OR_NULL, *sk_lookup, pkt=True),
+        _p(85, "sk_lookup_udp", RET_PTR_TO_SOCKET_OR_NULL, *sk_lookup, pkt=True),
+        _p(86, "sk_release", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON, T.OBJ_RELEASE)),
         _p(87, "map_push_elem", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_VALUE, ARG_ANYTHING,
            pkt=True),
         _p(88, "map_pop_elem", RET_INTEGER, ARG_CONST_MAP_PTR,
@@ -380,6 +397,10 @@ def func_protos() -> tuple[FuncProto, ...]:
            Arg(A.ARG_PTR_TO_MAP_VALUE, T.MEM_UNINIT | T.MEM_WRITE)),
         _p(93, "spin_lock", RET_VOID, Arg(A.ARG_PTR_TO_SPIN_LOCK)),
         _p(94, "spin_unlock", RET_VOID, Arg(A.ARG_PTR_TO_SPIN_LOCK)),
+        _p(95, "sk_fullsock", RET_PTR_TO_SOCKET_OR_NULL, Arg(A.ARG_PTR_TO_SOCK_COMMON)),
+        _p(96, "tcp_sock", Ret(RetType.RET_PTR_TO_TCP_SOCK, T.PTR_MAYBE_NULL), Arg(A.ARG_PTR_TO_SOCK_COMMON)),
+        _p(98, "get_listener_sock", RET_PTR_TO_SOCKET_OR_NULL, Arg(A.ARG_PTR_TO_SOCK_COMMON)),
+        _p(99, "skc_lookup_tcp", Ret(RetType.RET_PTR_TO_SOCK_COMMON, T.PTR_MAYBE_NULL), *sk_lookup, pkt=True),
         _p(105, "strtol", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING,
            ARG_PTR_TO_LONG_OUT),
         _p(106, "strtoul", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING,

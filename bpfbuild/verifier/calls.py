@@ -114,6 +114,10 @@ _SOCK_MAPS = (MapType.SOCKMAP, MapType.SOCKHASH)
 #: map types bpf_for_each_map_elem iterates (their ops have map_for_each_callback)
 _FOR_EACH_MAPS = (MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_HASH,
                   MapType.LRU_PERCPU_HASH)
+#: is_ptr_cast_function: r0 is the argument seen as another type, holding its reference
+_PTR_CAST = frozenset({BpfFunc.sk_fullsock, BpfFunc.tcp_sock, BpfFunc.skc_to_tcp6_sock, BpfFunc.skc_to_tcp_sock,
+                       BpfFunc.skc_to_tcp_timewait_sock, BpfFunc.skc_to_tcp_request_sock,
+                       BpfFunc.skc_to_udp6_sock, BpfFunc.skc_to_mptcp_sock, BpfFunc.sock_from_file})
 # record_func_map: helpers that must be given a map
 _MAP_FUNCS = frozenset({BpfFunc.tail_call, BpfFunc.map_lookup_elem, BpfFunc.map_update_elem,
                         BpfFunc.map_delete_elem, BpfFunc.map_push_elem, BpfFunc.map_pop_elem,
@@ -256,7 +260,9 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             r0.mark_unknown()
     if r0.type & _F.PTR_MAYBE_NULL:
         r0.id = env.new_id()
-    if func_id in _ACQUIRE or (func_id == BpfFunc.map_lookup_elem and meta.map is not None
+    if func_id in _PTR_CAST:
+        r0.ref_obj_id = meta.ref_obj_id
+    elif func_id in _ACQUIRE or (func_id == BpfFunc.map_lookup_elem and meta.map is not None
                                and meta.map.map_type in _SOCK_MAPS):
         rid = env.new_id()
         st.refs.append(RefState(rid, env.insn_idx))

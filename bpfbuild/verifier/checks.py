@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bpfbuild.abi.ctx import RegKind
+from bpfbuild.abi.ctx import RegKind, sock_access_ok
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.verifier.bounds import S64_MIN, s32, s64
 from bpfbuild.verifier.env import BPF_MAX_VAR_OFF, BPF_MAX_VAR_SIZ, MAX_BPF_STACK, Env
@@ -580,7 +580,8 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
         if reg.smin < 0:
             raise env.error(f"R{regno} min value is negative, either use unsigned index or do a if (index >=0) "
                             "check.")
-        env.not_modelled(f"{reg_type_str(t)} field access")
+        if not sock_access_ok(reg_type_str(t), off, size):
+            raise env.error(f"R{regno} invalid {reg_type_str(t)} access off={off} size={size}")
         return _UNKNOWN if value_regno >= 0 else _NONE
     if t == RegType.PTR_TO_TP_BUFFER:
         if off < 0:
