@@ -335,7 +335,8 @@ def func_protos() -> tuple[FuncProto, ...]:
     """The prototypes this table covers, ordered by helper id."""
     probe = (ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)
     # bpf_{tc,xdp,sock_addr}_sk_lookup_*_proto: ctx, tuple, tuple size, netns, flags
-    sk_lookup = (Arg(A.ARG_PTR_TO_CTX), ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING, ARG_ANYTHING)
+    ctx = Arg(A.ARG_PTR_TO_CTX)
+    sk_lookup = (ctx, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING, ARG_ANYTHING)
     rows = [
         _p(1, "map_lookup_elem", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY,
            pkt=True),
@@ -389,6 +390,16 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(84, "sk_lookup_tcp", RET_PTR_TO_SOCKET_OR_NULL, *sk_lookup, pkt=True),
         _p(85, "sk_lookup_udp", RET_PTR_TO_SOCKET_OR_NULL, *sk_lookup, pkt=True),
         _p(86, "sk_release", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON, T.OBJ_RELEASE)),
+        _p(52, "sk_redirect_map", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING),
+        _p(53, "sock_map_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(59, "sock_ops_cb_flags_set", RET_INTEGER, ctx, ARG_ANYTHING),
+        _p(60, "msg_redirect_map", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING),
+        _p(61, "msg_apply_bytes", RET_INTEGER, ctx, ARG_ANYTHING),
+        _p(62, "msg_cork_bytes", RET_INTEGER, ctx, ARG_ANYTHING),
+        _p(70, "sock_hash_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(71, "msg_redirect_hash", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(72, "sk_redirect_hash", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(82, "sk_select_reuseport", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
         _p(87, "map_push_elem", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_VALUE, ARG_ANYTHING,
            pkt=True),
         _p(88, "map_pop_elem", RET_INTEGER, ARG_CONST_MAP_PTR,
@@ -401,6 +412,7 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(96, "tcp_sock", Ret(RetType.RET_PTR_TO_TCP_SOCK, T.PTR_MAYBE_NULL), Arg(A.ARG_PTR_TO_SOCK_COMMON)),
         _p(98, "get_listener_sock", RET_PTR_TO_SOCKET_OR_NULL, Arg(A.ARG_PTR_TO_SOCK_COMMON)),
         _p(99, "skc_lookup_tcp", Ret(RetType.RET_PTR_TO_SOCK_COMMON, T.PTR_MAYBE_NULL), *sk_lookup, pkt=True),
+        _p(124, "sk_assign", RET_INTEGER, ctx, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), ARG_ANYTHING),
         _p(105, "strtol", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING,
            ARG_PTR_TO_LONG_OUT),
         _p(106, "strtoul", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING,
@@ -462,11 +474,30 @@ def _short(helper: str) -> str:
     return helper.removeprefix("bpf_")
 
 
-def func_proto(helper: int | str) -> FuncProto | None:
-    """The verifier prototype of a helper (by id or name); None if this table lacks it."""
+def func_proto(helper: int | str, prog_type: ProgType | None = None) -> FuncProto | None:
+    """The verifier prototype of a helper (by id or name); None if this table lacks it.
+
+    ``prog_type``: some helpers have another prototype in some program types (bpf_sk_assign
+    in sk_lookup programs takes a socket that may be NULL).
+    """
+    if prog_type is not None:
+        key = helper if isinstance(helper, int) else _by_name().get(_short(helper))
+        special = _per_prog_type().get((prog_type, key if isinstance(key, int) else getattr(key, "func_id", -1)))
+        if special is not None:
+            return special
     if isinstance(helper, int):
         return _by_id().get(helper)
     return _by_name().get(_short(helper))
+
+
+@functools.cache
+def _per_prog_type() -> dict[tuple[ProgType, int], FuncProto]:
+    ctx = Arg(A.ARG_PTR_TO_CTX)
+    return {
+        # bpf_sk_lookup_assign_proto
+        (ProgType.SK_LOOKUP, 124): _p(124, "sk_assign", RET_INTEGER, ctx, Arg(A.ARG_PTR_TO_SOCKET, T.PTR_MAYBE_NULL),
+                                      ARG_ANYTHING, proto="bpf_sk_lookup_assign_proto"),
+    }
 
 
 # ---- who may call what (measured on Linux 6.18, see the module docstring) -----------------------

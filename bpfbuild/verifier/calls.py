@@ -160,7 +160,7 @@ def _helper_proto(env: Env, func_id: int) -> FuncProto | None:
         priv = base_helper_privilege(name)
         if priv is not None and priv > Privilege.UNPRIVILEGED:
             raise env.error(f"program of this type cannot use helper {name}#{func_id}")
-    return func_proto(func_id)
+    return func_proto(func_id, env.prog_type)
 
 
 def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState | None:

@@ -306,7 +306,7 @@ def _call_params(env: Env, insn: Instruction) -> int:
         return 5
     if helper_allowed(insn.imm, env.prog_type, sleepable=True) is False:
         return 5
-    proto = func_proto(insn.imm)
+    proto = func_proto(insn.imm, env.prog_type)
     if proto is None:
         return unmodelled_helper_nargs(env.prog_type, insn.imm)
     n = 0
