@@ -110,6 +110,7 @@ _NOT_MODELLED_ARGS = frozenset({
     ArgType.ARG_PTR_TO_ARENA,
 })
 _ARRAYS = (MapType.ARRAY, MapType.PERCPU_ARRAY)
+_MAPS_OF_MAPS = (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
 _SOCK_MAPS = (MapType.SOCKMAP, MapType.SOCKHASH)
 #: map types bpf_for_each_map_elem iterates (their ops have map_for_each_callback)
 _FOR_EACH_MAPS = (MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_HASH,
@@ -238,6 +239,12 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             r0.mark_unknown()
         case RetType.RET_VOID:
             r0.type = _T.NOT_INIT
+        case RetType.RET_PTR_TO_MAP_VALUE if meta.map is not None and meta.map.map_type in _MAPS_OF_MAPS:
+            r0.mark_known_zero()          # a lookup in a map of maps gives the inner map
+            if meta.map.inner is None:
+                env.not_modelled(f"insn {env.insn_idx}: the inner map of {meta.map.name} (no template)")
+            r0.map = meta.map.inner
+            r0.type = _T.CONST_PTR_TO_MAP | flags
         case RetType.RET_PTR_TO_MAP_VALUE:
             r0.mark_known_zero()
             r0.map = meta.map
@@ -594,6 +601,8 @@ def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
                             "use static function instead")
         _check_global_args(env, subprog, caller)
         env.verbose(f"Func#{subprog} ('{sp.name}') is global and assumed valid.\n")
+        if sp.changes_pkt_data:
+            transfer.clear_all_pkt_pointers(env, st)
         sp.called = True
         for i in range(6):
             caller.regs[i].mark_not_init()

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.abi.protos import BpfFunc, is_async_callback_helper, is_sync_callback_helper
+from bpfbuild.abi.protos import BpfFunc, func_proto, is_async_callback_helper, is_sync_callback_helper
 from bpfbuild.isa.fields import (
     CLASS_MASK,
     MODE_MASK,
@@ -118,11 +118,20 @@ def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
 
 
 def _check_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
-    for sp in env.subprogs:
+    calls: list[tuple[int, int]] = []   # (caller subprog, callee start)
+    for n, sp in enumerate(env.subprogs):
         for i in range(sp.start, sp.end):
             code = slots[i][0]
-            if code == _CALL and slots[i][2] == PseudoCall.HELPER and slots[i][4] == BpfFunc.tail_call:
-                sp.has_tail_call = True
+            if code == _CALL and slots[i][2] == PseudoCall.HELPER:
+                if slots[i][4] == BpfFunc.tail_call:
+                    sp.has_tail_call = True
+                    sp.changes_pkt_data = True
+                else:
+                    proto = func_proto(slots[i][4], env.prog_type)
+                    if proto is not None and proto.changes_pkt_data:
+                        sp.changes_pkt_data = True
+            elif code == _CALL and slots[i][2] == PseudoCall.CALL:
+                calls.append((n, i + slots[i][4] + 1))
             cls = code & CLASS_MASK
             if cls == InsnClass.LD and code & MODE_MASK in (Mode.ABS, Mode.IND):
                 sp.has_ld_abs = True
@@ -132,6 +141,16 @@ def _check_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
                     raise env.error(f"jump out of range from insn {i} to {off}", i)
             if i == sp.end - 1 and code not in (_EXIT, _JA32, _JA):
                 raise env.error("last insn is not an exit or jmp", i)
+    # a caller's packet pointers die when any function it calls may change packet data
+    starts = {sp.start: n for n, sp in enumerate(env.subprogs)}
+    changed = True
+    while changed:
+        changed = False
+        for caller, target in calls:
+            callee = starts.get(target)
+            if callee is not None and env.subprogs[callee].changes_pkt_data \
+                    and not env.subprogs[caller].changes_pkt_data:
+                env.subprogs[caller].changes_pkt_data = changed = True
 
 
 def _resolve(env: Env, slots: Sequence[RawSlot]) -> None:

@@ -97,6 +97,7 @@ class Subprog:
     stack_depth: int = 0
     has_tail_call: bool = False
     has_ld_abs: bool = False
+    changes_pkt_data: bool = False  # it (or a function it calls) may change packet data or tail-call
     is_cb: bool = False
     is_async_cb: bool = False
     called: bool = False

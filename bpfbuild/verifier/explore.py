@@ -456,6 +456,10 @@ class Checker:
                 mode = insn.opcode & MODE_MASK
                 if mode in (Mode.ABS, Mode.IND):
                     insns.do_ld_abs(env, st, insn)
+                    if st.curframe:   # a failed load returns 0 from the subprogram: a possible exit
+                        self._possible_exit(st, zero_r0=True)
+                        do_print_state = True
+                        continue
                 elif insn.opcode == LD_IMM64_OPCODE:
                     insns.do_ld_imm64(env, st, insn)
                     env.insn_idx += 1
@@ -466,6 +470,12 @@ class Checker:
                 op = insn.opcode & OP_MASK
                 if op == JmpOp.CALL:
                     self._call(insn)
+                    if (st.curframe and insn.src == PseudoCall.HELPER and insn.imm == BpfFunc.tail_call
+                            and self.st is st):
+                        # a tail call that succeeds leaves the subprogram (and may have changed the packet)
+                        self._possible_exit(st, zero_r0=False)
+                        do_print_state = True
+                        continue
                 elif op == JmpOp.JA:
                     if (insn.opcode & SOURCE_MASK or insn.src or insn.dst
                             or (cls == InsnClass.JMP and insn.imm) or (cls == InsnClass.JMP32 and insn.off)):
@@ -555,6 +565,22 @@ class Checker:
         queued = self.fork(pc + 1, pc)
         queued.may_goto_depth += 1
         env.insn_idx += insn.off + 1
+
+    def _possible_exit(self, st: VerifierState, *, zero_r0: bool) -> None:
+        """An instruction that may leave the current subprogram (LD_ABS/IND failing, a tail call
+        succeeding): the path that goes on is pushed, this one returns to the caller."""
+        env = self.env
+        self.push(st.copy(), env.insn_idx + 1, env.insn_idx)
+        r0 = st.frames[-1].regs[0]
+        if zero_r0:
+            r0.mark_known(0)
+        else:
+            transfer.clear_all_pkt_pointers(env, st)
+            r0.mark_unknown()
+        live = env.stack_live
+        assert live is not None
+        live.update(st)
+        env.insn_idx = calls.prepare_func_exit(env, st)
 
     def _call(self, insn: Instruction) -> None:
         env = self.env

@@ -116,6 +116,7 @@ class MapInfo:
     flags: int = 0
     frozen: bool = False
     initial: bytes | None = None
+    inner: MapInfo | None = None   # map-in-map: the inner map template (``inner_map_meta``)
 
     @property
     def rdonly_prog(self) -> bool:
