@@ -150,6 +150,7 @@ class Target:
     kconfig: Mapping[str, str] = field(default_factory=dict, hash=False)
     btf_path: str | None = None                 # the vmlinux BTF file, when there is one
     kallsyms_path: str | None = field(default=None, compare=False)
+    module_btf_dir: str | None = field(default=None, compare=False)   # split BTF of modules (/sys/kernel/btf)
 
     # -- constructors --------------------------------------------------------------------------
 
@@ -177,7 +178,9 @@ class Target:
         if btf_path is None and os.access(VMLINUX_BTF, os.R_OK):
             btf_path = VMLINUX_BTF
         kallsyms = KALLSYMS if os.access(KALLSYMS, os.R_OK) else None
-        return cls("running", release, version, target_arch(), Kconfig(path=config_path), btf_path, kallsyms)
+        modules = os.path.dirname(VMLINUX_BTF) if btf_path == VMLINUX_BTF else None
+        return cls("running", release, version, target_arch(), Kconfig(path=config_path), btf_path, kallsyms,
+                   modules)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, btf_path: str | None = None) -> Target:
@@ -216,6 +219,25 @@ class Target:
             raise ConfigError(f"not a kernel version: {version!r}")
         return cls(version, None, parsed, target_arch(), Kconfig({}, source=""), btf_path, None)
 
+    @classmethod
+    def resolve(cls, spec: str | None = None, *, btf_path: str | None = None) -> Target:
+        """A target from a setting: None or "running", "default", a probe file path, or a version.
+
+        ``btf_path`` (a configured BTF file) replaces the target's own.  A ConfigError for
+        anything else, naming what was given.
+        """
+        if btf_path is not None and not os.access(btf_path, os.R_OK):
+            raise ConfigError(f"target BTF {btf_path!r} cannot be read")
+        if spec in (None, "", "running"):
+            return cls.running(btf_path=btf_path)
+        if spec == "default":
+            return cls.default(btf_path=btf_path)
+        if os.path.exists(spec) or spec.endswith(".json"):
+            return cls.from_file(spec, btf_path=btf_path)
+        if _parse_version(spec) is not None and re.fullmatch(r"\d+\.\d+(\.\d+)?", spec):
+            return cls.for_version(spec, btf_path=btf_path)
+        raise ConfigError(f"target {spec!r} is not 'running', 'default', a probe file or a kernel version")
+
     def with_btf(self, btf_path: str | None) -> Target:
         """The same target with another BTF file (a configured one replaces the running kernel's)."""
         return replace(self, btf_path=btf_path)
@@ -239,6 +261,32 @@ class Target:
             return None
         from bpfbuild.btf.spec import Spec
         return Spec.from_file(self.btf_path)
+
+    @functools.cached_property
+    def module_btf_names(self) -> tuple[str, ...]:
+        """Modules with BTF (files beside vmlinux in ``module_btf_dir``), sorted by name."""
+        if self.module_btf_dir is None or self.btf_path is None:
+            return ()
+        try:
+            names = os.listdir(self.module_btf_dir)
+        except OSError:
+            return ()
+        vmlinux = os.path.basename(self.btf_path)
+        return tuple(sorted(n for n in names if n != vmlinux and not n.startswith(".")))
+
+    def module_btf(self, name: str) -> Spec | None:
+        """A module's split BTF over the vmlinux BTF (None where unreadable), decoded once."""
+        cache: dict[str, Spec | None] = self.__dict__.setdefault("_module_btfs", {})
+        if name not in cache:
+            from bpfbuild.btf.spec import Spec
+            from bpfbuild.errors import BpfBuildError
+            base = self.btf_or_none()
+            try:
+                cache[name] = None if base is None or self.module_btf_dir is None else \
+                    Spec.from_file(os.path.join(self.module_btf_dir, name), base=base)
+            except BpfBuildError:
+                cache[name] = None
+        return cache[name]
 
     @functools.cached_property
     def _symbols(self) -> dict[str, int]:

@@ -149,19 +149,13 @@ class Candidates:
 
     def __init__(self, targ: Spec) -> None:
         self.targ = targ
-        self._flavoured: dict[str, list[int]] | None = None
         self.cache: dict[int, list[int]] = {}
 
     def _by_essential_name(self, base: str) -> list[int]:
-        names = self.targ._name_index()
-        if self._flavoured is None:   # names with a ___flavour, under their essential part
-            flav: dict[str, list[int]] = {}
-            for nm, tids in names.items():
-                k = essential_name_len(nm)
-                if k != len(nm):
-                    flav.setdefault(nm[:k], []).extend(tids)
-            self._flavoured = flav
-        return [*names.get(base, ()), *self._flavoured.get(base, ())]
+        if not base:
+            return []
+        return [tid for tid in self.targ.find_prefixed(base, "___")
+                if essential_name_len(self.targ.name_of(tid)) == len(base)]
 
     def find(self, local: Spec, local_id: int) -> list[int]:
         hit = self.cache.get(local_id)
@@ -372,6 +366,8 @@ def _calc(kind: CoreReloKind, local: CoreSpec, targ: CoreSpec | None) -> _Res:
         elif kind.is_type:
             res.orig = _type_value(kind, local)
             res.new = _type_value(kind, targ)
+            # a type id in the instruction may have changed when objects were linked: not checked
+            res.validate = kind != CoreReloKind.TYPE_ID_TARGET
         else:
             res.orig = _enum_value(kind, local)
             res.new = _enum_value(kind, targ)
@@ -444,8 +440,8 @@ def resolve_relo(local: Spec, relo: CoreRelo, targ: Spec | None,
     except (ValueError, BpfBuildError) as exc:
         raise _Fail(f"parsing [{relo.type_id}] {lt.kind.name.lower()} {lt.name} + {relo.access} failed: {exc}") \
             from None
-    if relo.kind == CoreReloKind.TYPE_ID_LOCAL:
-        return _Res(relo.type_id, relo.type_id), relo.type_id
+    if relo.kind == CoreReloKind.TYPE_ID_LOCAL:   # no candidates; the instruction's id is not checked
+        return _Res(relo.type_id, relo.type_id, validate=False), relo.type_id
     if not lt.name:
         raise _Fail(f"<{relo.kind.label}> ({int(relo.kind)}) relocation doesn't support anonymous types")
     cands: list[int] = []

@@ -240,16 +240,39 @@ def resolve_externs(decls: Sequence[ExternDecl], btf: Spec | None,
     """
     kcfg = _Kcfg(kconfig_layout(decls))
     out: list[Extern] = []
+    fd_index: dict[str, int] = {}   # module -> its slot in fd_array (libbpf: from 1, in first-use order)
     for d in decls:
         if d.kind is ExternKind.KCONFIG:
             out.append(_resolve_kconfig(d, kcfg, target))
-        elif d.is_func:
-            out.append(_resolve_kfunc(d, btf, target))
+            continue
+        if d.is_func:
+            e = _resolve_kfunc(d, btf, target)
         elif d.local_type:
-            out.append(_resolve_typed_ksym(d, btf, target))
+            e = _resolve_typed_ksym(d, btf, target)
         else:
-            out.append(_resolve_addr_ksym(d, target))
+            e = _resolve_addr_ksym(d, target)
+        if e.btf_module and d.is_func:
+            e = replace(e, btf_fd_index=fd_index.setdefault(e.btf_module, len(fd_index) + 1))
+        out.append(e)
     return tuple(out), bytes(kcfg.data)
+
+
+def _find_in_target(target: Target, name: str, kind: Kind) -> tuple[Spec, int, str] | None:
+    """libbpf's find_ksym_btf_id: vmlinux first, then each module's BTF."""
+    tbtf = target.btf_or_none()
+    if tbtf is None:
+        return None
+    ids = tbtf.find(name, kind)
+    if ids:
+        return tbtf, ids[0], ""
+    for module in target.module_btf_names:
+        mbtf = target.module_btf(module)
+        if mbtf is None:
+            continue
+        own = [i for i in mbtf.find(name, kind) if i >= mbtf.first_id]
+        if own:
+            return mbtf, own[0], module
+    return None
 
 
 def _base(d: ExternDecl) -> Extern:
@@ -308,35 +331,38 @@ def _resolve_kfunc(d: ExternDecl, btf: Spec | None, target: Target) -> Extern:
     tbtf = target.btf_or_none()
     if tbtf is None or btf is None:
         return _unresolved(d, "no target BTF", known_missing=False, message="")
-    ids = tbtf.find(essential_name(d.name), Kind.FUNC)
-    if not ids:
+    found = _find_in_target(target, essential_name(d.name), Kind.FUNC)
+    if found is None:
         return _unresolved(d, "not in target BTF", known_missing=True,
                            message=f"extern (func ksym) '{d.name}': not found in kernel or module BTFs")
-    kid = ids[0]
+    tbtf, kid, module = found
     kfunc = tbtf.type(kid)
     assert isinstance(kfunc, Func)
     if types_are_compat(btf, d.local_type, tbtf, kfunc.type) <= 0:
         return _unresolved(d, "incompatible prototype", known_missing=True,
                            message=f"extern (func ksym) '{d.name}': func_proto [{d.local_type}] incompatible "
-                                   f"with vmlinux [{kfunc.type}]")
-    return replace(_base(d), target_btf_id=kid, source="target BTF", resolved=True)
+                                   f"with {module or 'vmlinux'} [{kfunc.type}]")
+    return replace(_base(d), target_btf_id=kid, source=f"target BTF{' (' + module + ')' if module else ''}",
+                   resolved=True, btf_module=module)
 
 
 def _resolve_typed_ksym(d: ExternDecl, btf: Spec | None, target: Target) -> Extern:
     tbtf = target.btf_or_none()
     if tbtf is None or btf is None:
         return _unresolved(d, "no target BTF", known_missing=False, message="")
-    ids = tbtf.find(essential_name(d.name), Kind.VAR)
-    if not ids:
+    found = _find_in_target(target, essential_name(d.name), Kind.VAR)
+    if found is None:
         return _unresolved(d, "not in target BTF", known_missing=True,
                            message=f"extern (var ksym) '{d.name}': not found in kernel BTF")
-    var = tbtf.type(ids[0])
+    tbtf, vid, module = found
+    var = tbtf.type(vid)
     assert isinstance(var, Var)
     targ_type = skip_mods(tbtf, var.type)[0]
     if types_are_compat(btf, d.local_type, tbtf, targ_type) <= 0:
         raise _err(f"extern (var ksym) '{d.name}': incompatible types, expected [{d.local_type}] "
                    f"{btf.name_of(d.local_type)}, but kernel has [{targ_type}] {tbtf.name_of(targ_type)}")
-    return replace(_base(d), target_btf_id=ids[0], source="target BTF", resolved=True)
+    return replace(_base(d), target_btf_id=vid, source=f"target BTF{' (' + module + ')' if module else ''}",
+                   resolved=True, btf_module=module)
 
 
 def _resolve_addr_ksym(d: ExternDecl, target: Target) -> Extern:

@@ -64,12 +64,10 @@ def default_target() -> Target:
 
 
 def load_object_file(path: str | Path, *, target: Target | None = None) -> ObjectSpec:
+    from bpfbuild.inputs import read_input
+
     path = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise ObjectError(f"cannot read: {exc.strerror or exc}", file=path) from exc
+    data = read_input(path, error=ObjectError)
     try:
         spec = load_object(data, name=object_name(path), target=target)
     except BpfBuildError as exc:
@@ -89,6 +87,11 @@ def load_object(data: bytes, *, name: str = "obj", target: Target | None = None)
     if not img.little_endian:
         raise ObjectError("big-endian BPF objects are not supported (built with -target bpfeb?)")
     return _Loader(img, name, target).run()
+
+
+#: The largest array-map value the kernel allocates (KMALLOC_MAX_SIZE on x86-64 and arm64: 4 MiB);
+#: a global-data section beyond it cannot be loaded, and its bytes are not allocated from a header.
+MAX_DATA_SECTION = 4 << 20
 
 
 def _is_data_section(name: str) -> bool:
@@ -393,6 +396,9 @@ class _Loader:
             readonly = sec.name.startswith(".rodata")
             if not sec.nobits and len(sec.data) != sec.size:
                 raise ObjectError("section data truncated", section=sec.name)
+            if sec.size > MAX_DATA_SECTION:
+                raise ObjectError(f"global data of {sec.size} bytes: larger than any map value the kernel "
+                                  f"creates ({MAX_DATA_SECTION} bytes, KMALLOC_MAX_SIZE)", section=sec.name)
             value_tid = 0
             ds = self._datasec(sec.name)
             if ds is not None:
@@ -576,18 +582,17 @@ class _Loader:
         if insn.opcode == _CALL:
             if not ext.is_func:
                 raise ObjectError(f"{where}: call to extern variable {ext.name!r}", section=sec.name)
-            # an unresolved __weak kfunc keeps imm 0 (libbpf 1.1; the verifier rejects it if reached)
-            return Instruction(insn.opcode, insn.dst, PseudoCall.KFUNC, 0, ext.target_btf_id, 0)
+            # an unresolved __weak kfunc keeps imm 0 (libbpf 1.1; the verifier rejects it if reached);
+            # one in a module's BTF names that BTF by its fd_array index in off
+            return Instruction(insn.opcode, insn.dst, PseudoCall.KFUNC, ext.btf_fd_index, ext.target_btf_id, 0)
         if insn.opcode != LD_IMM64_OPCODE:
             raise ObjectError(f"{where}: relocation against extern {ext.name!r} on an instruction that is not "
                               "ld_imm64 or call", section=sec.name)
-        if ext.is_func:
-            raise ObjectError(f"{where}: taking the address of kfunc {ext.name!r} is not supported",
-                              section=sec.name)
         if ext.kind is ExternKind.KCONFIG:
             assert self.kconfig_map is not None
             return Instruction(insn.opcode, insn.dst, PseudoLoad.MAP_VALUE, 0, self.kconfig_map, ext.offset)
-        if ext.typed and ext.target_btf_id:
+        if (ext.typed or ext.is_func) and ext.target_btf_id:   # a kfunc's address: its FUNC id (libbpf)
+            # imm_hi: the BTF object's fd, 0 for vmlinux (a module's fd exists only at load time)
             return Instruction(insn.opcode, insn.dst, PseudoLoad.BTF_ID, 0, ext.target_btf_id, 0)
         return Instruction.ld_imm64(insn.dst, int(ext.value or 0))
 

@@ -80,6 +80,8 @@ class Extern:
     kcfg_type: str = ""           # .kconfig: bool, tristate, char, int, char_array
     typed: bool = False           # ksym: declared with a type (ld_imm64 BTF_ID) rather than void (address)
     resolved: bool = False        # libbpf's is_set: False means the __weak zero default (or unresolved)
+    btf_module: str = ""          # ksym/kfunc found in a module's BTF rather than vmlinux's
+    btf_fd_index: int = 0         # kfunc in a module: its BTF's index in the load's fd_array (insn off)
 
     @property
     def value_text(self) -> str:
