@@ -72,7 +72,7 @@ def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict
         return frozenset(), {}, ""
     from bpfbuild.btf.types import Func, FuncProto, Linkage, Pointer
 
-    hidden = getattr(spec, "hidden_funcs", frozenset())   # libbpf makes them static before the load
+    hidden = spec.hidden_funcs   # libbpf makes them static before the load
     for fi in prog.func_info:
         try:
             func = btf.type(fi.type_id)
