@@ -18,7 +18,6 @@ the typedef ``btf_trace_<tp>`` (its first parameter is the tracepoint's ``void *
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,8 +29,6 @@ from bpfbuild.vm.typed import BtfType, btf_type_named
 __all__ = ["btf_file", "build_object", "current_task", "function_params", "kernel_type", "running_kernel_btf",
            "target_btf_of", "typed_args"]
 
-#: where Linux publishes its own BTF
-VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
 
 #: how many bytes a pointer to something that is not a struct (``char *``, ``void *``) gets
 PLAIN_BUFFER = 256
@@ -188,22 +185,12 @@ def typed_args(memory: Memory, kernel_btf: Any, params: tuple[int, ...]) -> tupl
 
 @functools.cache
 def running_kernel_btf() -> Any:
-    """The target BTF when none is given: the running kernel's (``bpfbuild.abi.target`` when
-    it is there, else the kernel's own file), None where unreadable.  Decoded once."""
-    try:
-        from bpfbuild.abi.target import Target
-    except ImportError:
-        Target = None  # noqa: N806
-    try:
-        if Target is not None:
-            return Target.running().btf
-        if os.access(VMLINUX_BTF, os.R_OK):
-            from bpfbuild.btf.spec import Spec
+    """The target BTF when none is given: the running kernel's (``bpfbuild.abi.target``), None
+    where unreadable.  Decoded once per file (shared with :func:`btf_file`)."""
+    from bpfbuild.abi.target import Target
 
-            return Spec.from_file(VMLINUX_BTF)
-    except BpfBuildError:
-        return None
-    return None
+    path = Target.running().btf_path
+    return btf_file(path) if path else None
 
 
 @functools.cache
