@@ -27,12 +27,14 @@ NEEDS_VMLINUX = {"task_fields", "task_iter"}
 
 @pytest.fixture(scope="session")
 def vmlinux_include(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if running_kernel_btf() is None:
-        pytest.skip("no readable kernel BTF to make vmlinux.h from")
+    from bpfbuild.abi.target import Target
     from bpfbuild.skel.btfdump import write_vmlinux_header
 
+    path = Target.running().btf_path
+    if path is None or running_kernel_btf() is None:
+        pytest.skip("no readable kernel BTF to make vmlinux.h from")
     inc = tmp_path_factory.mktemp("vmlinux-inc")
-    write_vmlinux_header(inc / "vmlinux.h", "/sys/kernel/btf/vmlinux")
+    write_vmlinux_header(inc / "vmlinux.h", path)
     return inc
 
 
