@@ -14,8 +14,8 @@ Constructors:
   ``/sys/kernel/btf/vmlinux``, symbols from ``/proc/kallsyms``; whatever is unreadable is absent.
 * :meth:`Target.default` -- when nothing can be read: :data:`DEFAULT_VERSION` (Linux 6.1, an
   LTS release), the host's architecture, an empty Kconfig, no BTF, no symbols.  Externs then
-  resolve to their ``__weak`` zero defaults and CO-RE relocations are poisoned, as libbpf would
-  do against a kernel that has none of them.
+  take their ``__weak`` zero defaults (strong ones are reported unresolved, not fatal) and CO-RE
+  relocations are left as compiled.
 * :meth:`Target.from_file` -- the JSON ``bpfbuild probe --json`` writes: ``release``, ``version``
   ("6.18.44"), ``arch``, ``kconfig`` (object), ``btf`` (path or null) at the top level, or the
   probe's own ``kernel.release`` / ``kernel.machine`` / ``config`` (strings unquoted); others ignored.
