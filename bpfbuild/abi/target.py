@@ -214,12 +214,13 @@ class Target:
         machine = kernel.get("machine")
         arch = data.get("arch") or (target_arch(str(machine)) if machine else target_arch())
         kconfig = data.get("kconfig")
-        if kconfig is None and isinstance(data.get("config"), dict):
-            # bpfbuild probe's "config": values as the config file means them, strings unquoted
-            kconfig = {k: _config_text(v) for k, v in data["config"].items()}
+        if kconfig is None:
+            kconfig = data.get("config")    # older probes' name for it
         kconfig = kconfig or {}
         if not isinstance(kconfig, dict) or not all(isinstance(v, str) for v in kconfig.values()):
             raise ConfigError("target \"kconfig\" must map CONFIG_ names to strings", file=path)
+        # bpfbuild probe writes strings unquoted; the config file (and libbpf) quote them
+        kconfig = {k: _config_text(v) for k, v in kconfig.items()}
         btf = btf_path or data.get("btf")
         if btf is not None and not isinstance(btf, str):
             raise ConfigError("target \"btf\" must be a path or null", file=path)
