@@ -144,8 +144,8 @@ def _hint_for(header: str, vmlinux_source: str, machine: str) -> str | None:
                 "install linux-libc-dev, or add its directory to [tool.bpfbuild] include_dirs")
     if header.startswith("bpf/") and header.endswith(".h"):
         return (f"<{header}> is one of libbpf's headers: install libbpf-dev (Debian/Ubuntu) or libbpf-devel; "
-                "without them bpfbuild uses its own set (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, "
-                "bpf_endian.h, usdt.bpf.h)")
+                "without them bpfbuild uses its own smaller set (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, "
+                "bpf_endian.h)")
     if header.startswith("linux/"):
         return f"<{header}> comes from the kernel's UAPI headers: install linux-libc-dev (Debian/Ubuntu) or kernel-headers"
     return None
