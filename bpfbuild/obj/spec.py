@@ -120,6 +120,7 @@ class CoreReport:
 
     btf: str | None                    # path of the target BTF, None when the target had none
     results: tuple[CoreResult, ...] = ()
+    unapplied: int = 0                 # relocations left as compiled (no target BTF to resolve them)
 
     @property
     def applied(self) -> int:
@@ -189,6 +190,7 @@ class Program:
     map_refs: tuple[tuple[int, int], ...] = ()   # (pc, map index) of every map ld_imm64
     main_slots: int = 0                          # slots of the entry function before appended subprograms
     kfunc_calls: tuple[tuple[int, str], ...] = ()   # (pc, extern name) of every kfunc call
+    invalid: str = ""   # why its code does not decode ("" if it does): the kernel rejects it, not the object
 
     @property
     def prog_type(self) -> ProgType | None:

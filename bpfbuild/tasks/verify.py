@@ -87,11 +87,11 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
     for r in reports:
         for d in r.errors:
             text = d.format(_shown(prog, d.location.file, root) if d.location else obj_shown, r.program)
-            if mode == "warn":
+            if mode == "warn" or r.unknown:
                 text = text.replace(": error: ", ": warning: ", 1)
             sys.stdout.write(text + "\n")
-        rejected |= not r.accepted
-        sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.verdict} ({r.processed_insns} insns processed)\n")
+        rejected |= r.rejected
+        sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.summary} ({r.processed_insns} insns processed)\n")
     try:
         lacks, lacking = _check_targets(spec, prog, root, mode, kernels) if kernels else ({}, False)
     except BpfBuildError as exc:
@@ -100,7 +100,8 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
     sys.stdout.flush()
     write_result(prog.object.parent, prog.name, "verify", {
         "programs": [r.as_dict(lambda f: _shown(prog, f, root)) for r in reports],
-        "verdict": "rejected" if rejected else "accepted", "targets": lacks})
+        "verdict": "rejected" if rejected else "unknown" if any(r.unknown for r in reports) else "accepted",
+        "targets": lacks})
     if rejected and mode != "warn":
         return TaskFailed(f"{_shown(prog, str(prog.source), root)}: rejected by the verifier")
     if lacking and mode != "warn":
