@@ -332,10 +332,10 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
         return TaskFailed(f"{prog.object.parent}: cannot create: {exc.strerror or exc}")
     tmp_obj = _tmp_name(prog.object)
     tmp_dep = _tmp_name(prog.depfile)
+    if build.get("uses_vmlinux"):
+        _ensure_vmlinux(build)        # before the snapshots: written now, it is an input like any header
     before = _pre_compile_snapshot(prog)
     start_ns = _compile_start_ns()
-    if build.get("uses_vmlinux"):
-        _ensure_vmlinux(build)
     res = _run_compiler(prog, argv, build, tmp_obj, tmp_dep)
     if isinstance(res, TaskFailed):
         _remove_stale_outputs(prog)
