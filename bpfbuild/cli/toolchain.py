@@ -34,7 +34,8 @@ def _cmd(args: argparse.Namespace) -> int:
     example = compile_argv(compiler, config.source_dir / "NAME.bpf.c", config.build_dir / "NAME.bpf.o",
                            include_flags=includes.flags, cflags=s.cflags, defines=s.defines,
                            include_dirs=s.include_dirs, mcpu=s.mcpu,
-                           depfile=config.build_dir / "NAME.d")
+                           depfile=config.build_dir / "NAME.d", target_arch=config.target_arch,
+                           launcher=config.compiler_launcher)
     data = {
         "kind": compiler.kind.value,
         "path": compiler.path,

@@ -70,8 +70,9 @@ def program_argv(project: Project, prog: ProgramSource, *, output: Path | None =
 
 # --- vmlinux.h users, found with no configuration ----------------------------------------------
 
-_VMLINUX_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*[<"]vmlinux\.h[>"]|__has_include\s*\(\s*[<"]vmlinux\.h[>"]',
-                              re.MULTILINE)
+# (a `__has_include("vmlinux.h")` is optional by design: such a source keeps its fallback unless
+# its include dirs name the build dir)
+_VMLINUX_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*[<"]vmlinux\.h[>"]', re.MULTILINE)
 _RECORDS: dict[str, tuple[tuple[int, int] | None, dict[str, Any] | None]] = {}
 
 
@@ -144,8 +145,8 @@ def _hint_for(header: str, vmlinux_source: str, machine: str) -> str | None:
                 "install linux-libc-dev, or add its directory to [tool.bpfbuild] include_dirs")
     if header.startswith("bpf/") and header.endswith(".h"):
         return (f"<{header}> is one of libbpf's headers: install libbpf-dev (Debian/Ubuntu) or libbpf-devel; "
-                "without them bpfbuild uses its own set (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, "
-                "bpf_endian.h, usdt.bpf.h)")
+                "without them bpfbuild uses its own smaller set (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, "
+                "bpf_endian.h)")
     if header.startswith("linux/"):
         return f"<{header}> comes from the kernel's UAPI headers: install linux-libc-dev (Debian/Ubuntu) or kernel-headers"
     return None
@@ -331,6 +332,8 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
         return TaskFailed(f"{prog.object.parent}: cannot create: {exc.strerror or exc}")
     tmp_obj = _tmp_name(prog.object)
     tmp_dep = _tmp_name(prog.depfile)
+    if build.get("uses_vmlinux"):
+        _ensure_vmlinux(build)        # before the snapshots: written now, it is an input like any header
     before = _pre_compile_snapshot(prog)
     start_ns = _compile_start_ns()
     res = _run_compiler(prog, argv, build, tmp_obj, tmp_dep)
@@ -394,10 +397,14 @@ def _run_compiler(prog: ProgramSource, argv: list[str], build: dict[str, Any], t
 
 
 def _ensure_vmlinux(build: dict[str, Any]) -> bool:
-    """build/vmlinux.h exists, or was just generated from the kernel's BTF."""
+    """build/vmlinux.h exists and is not older than the kernel's BTF, or was just generated."""
     out = Path(build["vmlinux_header"])
-    if out.exists():
-        return True
+    try:
+        if out.stat().st_mtime_ns >= os.stat(build["vmlinux_btf"]).st_mtime_ns:
+            return True
+    except FileNotFoundError:
+        if out.exists():
+            return True
     if not os.path.exists(build["vmlinux_btf"]):
         return False
     from bpfbuild.tasks.skel import write_vmlinux
@@ -534,6 +541,8 @@ def task_headers() -> Any:
 
 def task_build() -> Any:
     """Compile programs/*.bpf.c -> build/*.bpf.o (clang -target bpf -g -O2)."""
+    from bpfbuild.tasks.skel import VMLINUX_BTF
+
     project = current_project()
     programs = project.config.programs()
     if not programs:
@@ -563,8 +572,10 @@ def task_build() -> Any:
             "clean": True,
             "verbosity": 2,
         }
-        if vmlinux or _names_build_dir(project, prog.settings.include_dirs):
+        if _names_build_dir(project, prog.settings.include_dirs):
             task["task_dep"] = ["vmlinux"]   # build/vmlinux.h must exist before its first compile
+        elif vmlinux and os.path.exists(VMLINUX_BTF):
+            file_dep.append(VMLINUX_BTF)      # the compile writes build/vmlinux.h when missing or older
         yield task
 
 
@@ -577,4 +588,6 @@ def _build_options(project: Project, prog: ProgramSource, vmlinux: bool) -> dict
                                "vmlinux_header": str(project.config.build_dir / "vmlinux.h")}
     if not vmlinux and not _names_build_dir(project, prog.settings.include_dirs):
         options["vmlinux_argv"] = program_argv(project, prog, depfile=prog.depfile, vmlinux=True)
+    if vmlinux and not _names_build_dir(project, prog.settings.include_dirs):
+        options["uses_vmlinux"] = True
     return options

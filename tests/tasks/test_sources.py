@@ -292,3 +292,16 @@ def test_without_libbpf_dev_the_loader_says_so_and_doit_passes(tmp_path):
     assert not (proj.root / "build" / "count").exists()
     assert (proj.root / "build" / "count.skel.h").exists()
     assert "program" in res.stdout and "count" in res.stdout     # the summary still printed
+
+
+def test_type_and_attach_give_what_the_matching_section_would():
+    from bpfbuild.abi.progtypes import ProgType
+    from bpfbuild.obj.overrides import section_info_for, suggest_type
+
+    info = section_info_for("kprobe_sys_open", "kprobe", "do_sys_openat2")
+    assert (info.section, info.prog_type, info.attach_target) == ("kprobe_sys_open", ProgType.KPROBE, "do_sys_openat2")
+    xdp = section_info_for("xdp_icmp_echo", "xdp")
+    assert xdp.prog_type is ProgType.XDP and xdp.attach_target is None
+    assert section_info_for("sock", "cgroup/skb").prog_type is ProgType.CGROUP_SKB
+    assert [suggest_type(s) for s in ("xdp_icmp_echo", "socket1", "kprobe_x", "mystery")] == \
+        ["xdp", "socket", "kprobe", None]

@@ -6,6 +6,8 @@
  *   BPF_CORE_READ_INTO(&dst, src, a, b)
  *   bpf_core_read(dst, sz, src)   one relocatable read
  *   bpf_core_field_exists(x), bpf_core_field_size(x), bpf_core_type_exists(T)
+ *   BPF_CORE_READ_BITFIELD_PROBED(src, field)   a bitfield's value, read with one probe
+ *   BPF_CORE_READ_BITFIELD(src, field)          the same, reading memory directly (BTF pointers)
  */
 #ifndef BPFBUILD_BPF_CORE_READ_H
 #define BPFBUILD_BPF_CORE_READ_H
@@ -81,6 +83,39 @@ enum bpf_type_info_kind {
 		__bpfbuild_core_val;						\
 	BPF_CORE_READ_INTO(&__bpfbuild_core_val, src, __VA_ARGS__);		\
 	__bpfbuild_core_val;							\
+})
+
+/* Bitfields: the loader relocates the byte offset and size of the storage unit holding the field
+ * and the shifts that isolate it in a 64-bit value (little-endian: the unit's bytes are the low
+ * bytes of the value); the field's signedness picks an arithmetic or a logical right shift. */
+#define __bpfbuild_core_bitfield_finish(src, field, raw) ({					\
+	unsigned long long __bf = (raw) << __builtin_preserve_field_info((src)->field, BPF_FIELD_LSHIFT_U64); \
+	__builtin_preserve_field_info((src)->field, BPF_FIELD_SIGNED) ?				\
+		(unsigned long long)((long long)__bf >>						\
+			__builtin_preserve_field_info((src)->field, BPF_FIELD_RSHIFT_U64)) :	\
+		__bf >> __builtin_preserve_field_info((src)->field, BPF_FIELD_RSHIFT_U64);	\
+})
+
+#define BPF_CORE_READ_BITFIELD_PROBED(src, field) ({						\
+	unsigned long long __raw = 0;								\
+	bpf_probe_read_kernel(&__raw,								\
+		__builtin_preserve_field_info((src)->field, BPF_FIELD_BYTE_SIZE),		\
+		(const char *)(src) + __builtin_preserve_field_info((src)->field, BPF_FIELD_BYTE_OFFSET)); \
+	__bpfbuild_core_bitfield_finish(src, field, __raw);					\
+})
+
+#define BPF_CORE_READ_BITFIELD(src, field) ({							\
+	const void *__p = (const char *)(src) +							\
+		__builtin_preserve_field_info((src)->field, BPF_FIELD_BYTE_OFFSET);		\
+	unsigned long long __raw;								\
+	switch (__builtin_preserve_field_info((src)->field, BPF_FIELD_BYTE_SIZE)) {		\
+	case 1: __raw = *(const unsigned char *)__p; break;					\
+	case 2: __raw = *(const unsigned short *)__p; break;					\
+	case 4: __raw = *(const unsigned int *)__p; break;					\
+	case 8: __raw = *(const unsigned long long *)__p; break;				\
+	default: __raw = 0;									\
+	}											\
+	__bpfbuild_core_bitfield_finish(src, field, __raw);					\
 })
 
 #endif /* BPFBUILD_BPF_CORE_READ_H */

@@ -68,6 +68,16 @@
 #define barrier() asm volatile("" ::: "memory")
 #define barrier_var(var) asm volatile("" : "+r"(var))
 
+/* The values a tristate __kconfig extern takes (CONFIG_X=y, =m, or unset). */
+enum libbpf_tristate {
+	TRI_NO = 0,
+	TRI_YES = 1,
+	TRI_MODULE = 2,
+};
+
+/* Whether a __weak __ksym (variable or kfunc) was found in the running kernel. */
+#define bpf_ksym_exists(sym) (!!(&(sym)))
+
 /* Pinning of BTF-defined maps (the `pinning` member). */
 enum libbpf_pin_type {
 	LIBBPF_PIN_NONE,
