@@ -123,7 +123,7 @@ class Probe:
     isa: int                                      # highest cpu version (1-4) that loads
     limits: Mapping[str, Any]
     sysctl: Mapping[str, int | None]
-    config: Mapping[str, str]                     # CONFIG_* -> value (y, m, "string", 100)
+    config: Mapping[str, str]                     # CONFIG_* -> value as the file spells it (y, m, 100, "text")
     externs: Mapping[str, int] = field(default_factory=dict)   # libbpf's virtual .kconfig values
     attach: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ATTACH))
     note: str = ""                                # e.g. how a fake probe was made
@@ -505,7 +505,7 @@ def kernel_config(release: str | None = None) -> tuple[dict[str, str], str | Non
         for line in text.splitlines():
             if line.startswith("CONFIG_") and "=" in line:
                 key, value = line.split("=", 1)
-                out[key] = value.strip('"') if value.startswith('"') else value
+                out[key] = value   # as the config file spells it: "text" keeps its quotes
         return out, path
     return {}, None
 
