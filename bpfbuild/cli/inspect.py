@@ -121,10 +121,10 @@ def _dump(args: argparse.Namespace) -> int:
     spec = _load(args.object)
     programs = spec.programs
     if args.program is not None:
-        programs = tuple(p for p in programs if p.name == args.program)
-        if not programs:
-            names = ", ".join(p.name for p in spec.programs) or "none"
-            raise BpfBuildError(f"no program {args.program!r} (programs: {names})", file=args.object)
+        try:
+            programs = (spec.program(args.program),)
+        except BpfBuildError as exc:
+            raise exc.with_file(args.object) from None
     if args.json:
         out = []
         for prog in programs:
@@ -175,9 +175,8 @@ def _maps(args: argparse.Namespace) -> int:
         return 0
     try:
         m = spec.map(args.dump)
-    except KeyError:
-        names = ", ".join(x.name for x in spec.maps) or "none"
-        raise BpfBuildError(f"no map {args.dump!r} (maps: {names})", file=args.object) from None
+    except BpfBuildError as exc:
+        raise exc.with_file(args.object) from None
     entries = _initial_entries(spec, m)
     if args.json:
         print(json.dumps(entries, indent=4))

@@ -20,10 +20,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from typing import TYPE_CHECKING
 
-__all__ = ["register", "relative_file"]
+from bpfbuild.location import shown_path
+
+if TYPE_CHECKING:
+    from bpfbuild.verifier.report import Report
+
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,25 +49,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=_cmd)
 
 
-def relative_file(path: str, root: str | None = None) -> str:
-    """A source path as the user typed it: relative to ``root`` (default: cwd) when inside it."""
-    root = os.path.abspath(root or os.getcwd())
-    absolute = os.path.abspath(path)
-    if absolute == root or absolute.startswith(root + os.sep):
-        return os.path.relpath(absolute, root)
-    return path
-
-
 def _cmd(args: argparse.Namespace) -> int:
     from bpfbuild.errors import BpfBuildError
     from bpfbuild.obj.loader import load_object_file
     from bpfbuild.verifier import verify
 
     spec = load_object_file(args.object)
-    programs = [p for p in spec.programs if args.program in (None, p.name)]
-    if args.program is not None and not programs:
-        names = ", ".join(p.name for p in spec.programs) or "none"
-        raise BpfBuildError(f"no program {args.program!r} (programs: {names})", file=args.object)
+    if args.program is not None:
+        try:
+            programs = [spec.program(args.program)]
+        except BpfBuildError as exc:
+            raise exc.with_file(args.object) from None
+    else:
+        programs = list(spec.programs)
     if not programs:
         raise BpfBuildError("no eBPF programs in this object", file=args.object)
     reports = []
@@ -83,15 +82,15 @@ def _cmd(args: argparse.Namespace) -> int:
         if r.log:
             sys.stdout.write(r.log if r.log.endswith("\n") else r.log + "\n")
         for d in r.errors:
-            print(d.format(relative_file(d.location.file) if d.location else args.object, r.program))
+            print(d.format(shown_path(d.location.file) if d.location else args.object, r.program))
         print(f"{args.object}: prog '{r.program}' ({r.section}): {r.verdict} ({r.processed_insns} insns processed)")
         for note in r.notes:
             print(f"{args.object}: prog '{r.program}': not modelled: {note}", file=sys.stderr)
     return 1 if rejected else 0
 
 
-def _record(report: object, obj: str) -> dict[str, object]:
-    record = report.as_dict(relative_file)  # type: ignore[attr-defined]
+def _record(report: Report, obj: str) -> dict[str, object]:
+    record = report.as_dict(shown_path)
     for err in record["errors"]:
         if not err["file"]:
             err["file"] = obj

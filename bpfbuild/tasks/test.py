@@ -14,7 +14,6 @@ pyelftools and the emulator are imported inside the action, so a no-op ``doit`` 
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ from doit.tools import config_changed
 
 from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
-from bpfbuild.errors import BpfBuildError
+from bpfbuild.errors import BpfBuildError, format_error
+from bpfbuild.location import shown_path
 from bpfbuild.tasks.project import current_project
 from bpfbuild.tasks.report import write_result
 
@@ -40,15 +40,6 @@ def spec_file(prog: ProgramSource) -> Path:
     return prog.source.with_name(prog.name + SPEC_SUFFIX)
 
 
-def _shown(path: Path | str, root: Path) -> str:
-    """A path as messages show it: relative to the project root when inside it."""
-    try:
-        text = os.path.relpath(path, root)
-    except ValueError:
-        return str(path)
-    return str(path) if text.startswith("..") else text
-
-
 def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed | None:
     """The action of ``test:<prog>``: run the spec (or a smoke run) and report."""
     from bpfbuild.obj.loader import load_object_file
@@ -56,7 +47,7 @@ def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed 
     from bpfbuild.vm.testspec import load_spec
 
     build_dir = prog.object.parent
-    shown_spec = _shown(spec, root) if spec is not None else None
+    shown_spec = shown_path(spec, root) if spec is not None else None
     try:
         objspec = load_object_file(prog.object)
         if spec is not None:
@@ -64,11 +55,9 @@ def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed 
         else:
             result = smoke_run(objspec)
     except BpfBuildError as exc:
+        message = format_error(exc.with_file(str(prog.object)), root=str(root))
         write_result(build_dir, prog.name, "test", {"passed": 0, "failed": 1,
-                                                    "spec": shown_spec or False, "error": str(exc)})
-        message = str(exc)
-        if exc.file is None and "error:" not in message:
-            message = f"{_shown(prog.object, root)}: error: {message}"
+                                                    "spec": shown_spec or False, "error": message})
         sys.stderr.write(message + "\n")
         return TaskFailed(message)
     passed = sum(c.ok for c in result.cases)

@@ -31,16 +31,16 @@ VERIFIER_CODE = Path(__file__).resolve().parent.parent / "verifier"
 def _shown(prog: ProgramSource, file: str, root: str) -> str:
     """A source file of the object as messages show it: the project's path for the program's own
     source (BTF may hold it as compiled, absolute or relative to another directory)."""
-    from bpfbuild.cli.verify import relative_file
+    from bpfbuild.location import shown_path
 
     if Path(file).name == prog.source.name:
         file = str(prog.source)
-    return relative_file(file, root)
+    return shown_path(file, root)
 
 
 def verify_object(prog: ProgramSource, root: str, mode: str) -> TaskFailed | None:
     """The action of ``verify:<prog>``."""
-    from bpfbuild.errors import BpfBuildError
+    from bpfbuild.errors import BpfBuildError, format_error
     from bpfbuild.obj.loader import load_object_file
     from bpfbuild.tasks.report import write_result
     from bpfbuild.verifier import verify
@@ -50,8 +50,8 @@ def verify_object(prog: ProgramSource, root: str, mode: str) -> TaskFailed | Non
         spec = load_object_file(prog.object)
         reports = [verify(spec, p) for p in spec.programs]
     except BpfBuildError as exc:
-        write_result(prog.object.parent, prog.name, "verify", {"programs": [], "error": str(exc)})
-        message = str(exc) if exc.file is not None or "error:" in str(exc) else f"{obj_shown}: error: {exc}"
+        message = format_error(exc.with_file(str(prog.object)), root=root)
+        write_result(prog.object.parent, prog.name, "verify", {"programs": [], "error": message})
         sys.stderr.write(message + "\n")
         return TaskFailed(message)
     rejected = False

@@ -35,7 +35,7 @@ import random
 from collections.abc import Mapping
 
 from bpfbuild.abi.maptypes import MapType
-from bpfbuild.errors import VMError
+from bpfbuild.errors import VMError, no_such
 from bpfbuild.vm.maps import Map, MapSpecLike, create_map
 from bpfbuild.vm.memory import Memory
 
@@ -167,7 +167,7 @@ class Session:
         try:
             return self.maps[name]
         except KeyError:
-            raise KeyError(f"no map {name!r} (maps: {', '.join(sorted(self.maps)) or 'none'})") from None
+            raise KeyError(no_such("map", name, sorted(self.maps))) from None
 
     def map_at(self, ptr: int) -> Map | None:
         """The map whose pointer is ``ptr`` (what ``ld_imm64 map`` gives a program)."""

@@ -18,6 +18,7 @@ last instruction executed (the ``exit`` that ended the run, or the faulting inst
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from collections.abc import Mapping, Sequence
@@ -27,8 +28,8 @@ from typing import Any
 from bpfbuild.abi.ctx import return_constants
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.btf import types as bt
-from bpfbuild.errors import BpfBuildError, SpecError, VMError
-from bpfbuild.location import SourceLocation
+from bpfbuild.errors import BpfBuildError, SpecError, VMError, no_such
+from bpfbuild.location import SourceLocation, shown_path
 from bpfbuild.vm.api import EmulatedObject, TypedMap
 from bpfbuild.vm.machine import DEFAULT_BUDGET, Machine, RunResult
 from bpfbuild.vm.maps import ArrayMap, PerfEventArray, ProgArray, RingBuf
@@ -86,15 +87,9 @@ def _labelled(label: str, text: str) -> str:
 def _relative(location: SourceLocation | None, root: str | os.PathLike[str] | None) -> str:
     if location is None:
         return ""
-    file = location.file
-    if root is not None and os.path.isabs(file):
-        try:
-            file = os.path.relpath(file, root)
-        except ValueError:
-            pass
-        if file.startswith(".."):
-            file = location.file
-    return str(SourceLocation(file, location.line, location.column))
+    if root is None:
+        return str(location)
+    return str(dataclasses.replace(location, file=shown_path(location.file, root)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +252,7 @@ def _typed_map(obj: EmulatedObject, name: str, at: SourceLocation | None) -> Typ
     try:
         return obj.maps[name]
     except KeyError:
-        raise SpecError(f"the object has no map {name!r} (maps: {', '.join(obj.maps) or 'none'})",
+        raise SpecError(f"the object has {no_such('map', name, obj.maps)}",
                         location=at) from None
 
 
@@ -398,7 +393,7 @@ class _CaseRunner:
                                 "with program = \"...\"", location=run.location)
             return next(iter(programs))
         if name not in programs:
-            raise SpecError(f"the object has no program {name!r} (programs: {', '.join(programs)})",
+            raise SpecError(f"the object has {no_such('program', name, programs)}",
                             location=run.location)
         return name
 

@@ -22,7 +22,7 @@ from typing import Any
 from bpfbuild.abi.helpers import helper_name
 from bpfbuild.isa.fields import ATOMIC_FETCH, AtomicOp, InsnClass, JmpOp, Mode, PseudoCall, PseudoLoad
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.location import SourceLocation
+from bpfbuild.location import SourceLocation, shown_path
 from bpfbuild.vm.compiler import STACK_SIZE
 from bpfbuild.vm.memory import OFFSET_MASK, REGION_SHIFT, Memory, RegionKind
 
@@ -263,9 +263,7 @@ def format_step(step: TraceStep, *, root: str | None = None, show_program: bool 
         effects.append("taken" if step.taken else "not taken")
     where = ""
     if step.location is not None:
-        file = step.location.file
-        if root and file.startswith(root.rstrip("/") + "/"):
-            file = file[len(root.rstrip("/")) + 1:]
+        file = shown_path(step.location.file, root) if root else step.location.file
         where = f"{file}:{step.location.line}"
     line = f"{head}{step.pc:4d}: {body:<44s}"
     if effects:

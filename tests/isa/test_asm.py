@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bpfbuild.errors import AsmError
+from bpfbuild.errors import AsmError, format_error
 from bpfbuild.isa import Instruction, assemble, decode, disassemble, format_insn, listing, opcode_table
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -111,7 +111,7 @@ def test_errors_name_the_line(text: str, line: int, message: str) -> None:
         assemble(text)
     assert info.value.line == line
     assert message in str(info.value)
-    assert str(info.value).startswith(f"<asm>:{line}: error: ")
+    assert format_error(info.value).startswith(f"<asm>:{line}: error: ")
 
 
 def test_label_out_of_reach_of_goto() -> None:
