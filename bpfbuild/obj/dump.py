@@ -17,7 +17,8 @@ from bpfbuild.errors import BpfBuildError
 from bpfbuild.isa.codec import encode, iter_insns
 from bpfbuild.isa.fields import InsnClass, JmpOp, PseudoCall, PseudoLoad
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.isa.syntax import format_insn, listing
+from bpfbuild.isa.listing import listing
+from bpfbuild.isa.syntax import format_insn
 from bpfbuild.obj.spec import ObjectSpec, Program
 
 __all__ = ["objdump_text", "program_signature", "xlated_lines", "xlated_text"]
