@@ -86,10 +86,11 @@ def changed_deps(prog: ProgramSource, record: dict[str, Any] | None = None) -> l
     """The dependencies (source and every header of the last compile) whose content changed.
 
     A bare ``touch`` changes nothing (md5 compared when size or mtime moved, as doit does).
-    None: no usable record of the last compile.
+    None: no usable record of the last compile -- none, or its depfile did not parse (then
+    the headers are unknown, and the program is rebuilt until the depfile parses).
     """
     record = _read_record(prog) if record is None else record
-    if record is None or not isinstance(record.get("deps"), dict):
+    if record is None or not isinstance(record.get("deps"), dict) or record.get("deps_error"):
         return None
     changed = []
     for path, old in record["deps"].items():
@@ -118,6 +119,8 @@ def _reason(prog: ProgramSource, record: dict[str, Any]) -> str:
         return "flags changed"
     if old.get("bpfbuild") != record["bpfbuild"]:
         return f"bpfbuild changed: {old.get('bpfbuild')} -> {record['bpfbuild']}"
+    if old.get("deps_error"):
+        return f"the last depfile did not parse, so its headers are unknown: {old['deps_error']}"
     changed = changed_deps(prog, old)
     if changed:
         return "changed: " + " ".join(changed)
@@ -155,15 +158,21 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
     if res.returncode != 0 or not tmp_obj.exists():
         _remove(tmp_obj, tmp_dep, prog.object, prog.depfile, _cmd_file(prog))
         return TaskFailed(f"{prog.source}: compile failed (exit {res.returncode})")
+    deps_error: dict[str, str] = {}
     try:
         deps = list(parse_depfile(tmp_dep.read_text(), file=str(prog.depfile)))
-    except (OSError, BpfBuildError):
+    except (OSError, BpfBuildError) as exc:
+        # Without the headers an edit to one would not rebuild: say so, and rebuild every time.
         deps = [str(prog.source)]
-    os.replace(tmp_dep, prog.depfile)
+        deps_error["deps_error"] = exc.message if isinstance(exc, BpfBuildError) else str(exc)
+        sys.stdout.write(f"{prog.depfile}: warning: {deps_error['deps_error']}; "
+                         "the program is rebuilt on every run until its depfile parses\n")
+    if tmp_dep.exists():
+        os.replace(tmp_dep, prog.depfile)
     os.replace(tmp_obj, prog.object)
     cmd = _cmd_file(prog)
     tmp_cmd = cmd.with_name(cmd.name + ".tmp")
-    tmp_cmd.write_text(json.dumps({**record, "deps": _snapshot(deps)}, indent=1) + "\n")
+    tmp_cmd.write_text(json.dumps({**record, "deps": _snapshot(deps), **deps_error}, indent=1) + "\n")
     os.replace(tmp_cmd, cmd)
     _record_programs(prog)
     return None
