@@ -31,8 +31,9 @@ from bpfbuild.tasks.report import write_result
 __all__ = ["EMULATOR_CODE", "run_tests", "spec_file", "task_test"]
 
 SPEC_SUFFIX = ".test.toml"
-#: The emulator's sources: a change there reruns every test.
-EMULATOR_CODE = Path(__file__).resolve().parent.parent / "vm"
+#: The code a test result depends on: the emulator and what it reads the program with (the
+#: instruction set, the ABI tables, BTF, the object loader).  A change there reruns every test.
+EMULATOR_CODE = tuple(Path(__file__).resolve().parent.parent / d for d in ("isa", "abi", "btf", "obj", "vm"))
 
 
 def spec_file(prog: ProgramSource) -> Path:
@@ -86,7 +87,7 @@ def task_test() -> Any:
         yield {"basename": "test", "name": None, "doc": task_test.__doc__, "actions": None}
         return
     root = project.config.root
-    emulator = sorted(str(p) for p in EMULATOR_CODE.glob("*.py"))
+    emulator = sorted(str(p) for d in EMULATOR_CODE for p in d.glob("*.py"))
     for prog in programs:
         spec = spec_file(prog)
         has_spec = spec.exists()

@@ -24,8 +24,10 @@ from bpfbuild.tasks.project import current_project
 
 __all__ = ["VERIFIER_CODE", "task_verify", "verify_object"]
 
-#: The verifier's sources: a change there reruns every verification.
-VERIFIER_CODE = Path(__file__).resolve().parent.parent / "verifier"
+#: The code a verdict depends on: the verifier and what it reads the program with (the
+#: instruction set, the ABI tables, BTF, the object loader and its CO-RE relocations).  A
+#: change in any of them reruns every verification.
+VERIFIER_CODE = tuple(Path(__file__).resolve().parent.parent / d for d in ("isa", "abi", "btf", "obj", "verifier"))
 
 
 def _shown(prog: ProgramSource, file: str, root: str) -> str:
@@ -80,7 +82,7 @@ def task_verify() -> Any:
         yield {"basename": "verify", "name": None, "doc": task_verify.__doc__, "actions": None}
         return
     root = str(project.config.root)
-    sources = sorted(str(p) for p in VERIFIER_CODE.glob("*.py"))
+    sources = sorted(str(p) for d in VERIFIER_CODE for p in d.glob("*.py"))
     for prog in programs:
         yield {
             "name": prog.name,
