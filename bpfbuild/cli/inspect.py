@@ -116,7 +116,7 @@ def _show(args: argparse.Namespace) -> int:
 def _dump(args: argparse.Namespace) -> int:
     from bpfbuild.errors import BpfBuildError
     from bpfbuild.isa.syntax import format_insn
-    from bpfbuild.obj.dump import objdump_text, xlated_lines, xlated_text
+    from bpfbuild.obj.dump import objdump_text, xlated_listing, xlated_text
 
     spec = _load(args.object)
     programs = spec.programs
@@ -129,10 +129,9 @@ def _dump(args: argparse.Namespace) -> int:
         out = []
         for prog in programs:
             rows = []
-            for row in xlated_lines(spec, prog):
-                src = row["source"] or prog.line_at(row["pc"])
-                rows.append({"pc": row["pc"], "opcode": f"{row['insn'].opcode:#04x}", "text": row["text"],
-                             "raw": row["bytes"].hex(),
+            for row in xlated_listing(spec, prog):
+                src = prog.line_at(row.pc)
+                rows.append({"pc": row.pc, "opcode": f"{row.opcode:#04x}", "text": row.text, "raw": row.raw.hex(),
                              "source": None if src is None else {
                                  "file": src.location.file, "line": src.location.line,
                                  "column": src.location.column, "text": src.line_text.strip()}})
@@ -147,7 +146,7 @@ def _dump(args: argparse.Namespace) -> int:
                 print(format_insn(insn))
         return 0
     if args.xlated:
-        print("\n".join(xlated_text(spec, p) for p in programs), end="")
+        print("\n\n".join(xlated_text(xlated_listing(spec, p)) for p in programs))
         return 0
     print(objdump_text(spec, source=args.source, program=args.program, file_label=args.object), end="")
     return 0
