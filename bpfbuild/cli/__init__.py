@@ -42,13 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bpfbuild {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for area in _AREAS:
-        try:
-            module = importlib.import_module(f"bpfbuild.cli.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"bpfbuild.cli.{area}":
-                continue  # area not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"bpfbuild.cli.{area}").register(sub)
     return parser
 
 
