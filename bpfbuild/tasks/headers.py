@@ -82,7 +82,7 @@ def write_helper_defs(uapi_header: str, output: Path) -> TaskFailed | None:
     except OSError as exc:
         return TaskFailed(f"{uapi_header}: cannot read: {exc.strerror}")
     except BpfBuildError as exc:
-        return TaskFailed(format_error(exc))
+        return TaskFailed(format_error(exc.with_file(uapi_header)))
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
     tmp.write_text(content)

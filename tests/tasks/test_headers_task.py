@@ -23,5 +23,5 @@ def test_a_header_without_helpers_fails_the_task_with_one_line(tmp_path: Path) -
     out = tmp_path / "bpf_helper_defs.h"
     result = write_helper_defs(str(header), out)
     assert isinstance(result, TaskFailed)
-    assert result.message == f"{header}: no helper list found (not a linux/bpf.h?)"
+    assert result.message.startswith(f"{header}: no helper") and "\n" not in result.message
     assert not out.exists()
