@@ -11,6 +11,10 @@ Keys (all optional)::
     mcpu = "v3"                      # -mcpu=; default: v1 with zig (matches clang 14's default "generic")
     pin_dir = "/sys/fs/bpf/<project>" # where `doit load` pins programs
     verify = "error"                 # "error" (a rejection fails the build) or "warn"
+    target_kernels = ["5.15", "6.1", "running", "fleet-a.json"]
+                                     # `doit verify` also checks each object against these kernels:
+                                     # a mainline version, "running" (this kernel, probed) or a
+                                     # saved `bpfbuild probe --json` file (relative to the root)
 
     [tool.bpfbuild.programs.hello]   # per-program overrides (by name: hello for hello.bpf.c)
     cflags = ["-DEXTRA"]
@@ -23,6 +27,7 @@ Reading is pure (no compiler probing); ``load_config`` is the only I/O.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +38,8 @@ from bpfbuild.errors import ConfigError
 __all__ = ["Config", "ProgramConfig", "ProgramSource", "load_config"]
 
 SOURCE_SUFFIX = ".bpf.c"
-_KEYS = {"source_dir", "build_dir", "cflags", "defines", "include_dirs", "mcpu", "pin_dir", "verify", "programs"}
+_KEYS = {"source_dir", "build_dir", "cflags", "defines", "include_dirs", "mcpu", "pin_dir", "verify", "programs",
+         "target_kernels"}
 _PROGRAM_KEYS = {"cflags", "defines", "include_dirs", "mcpu"}
 
 
@@ -67,6 +73,7 @@ class Config:
     overrides: tuple[tuple[str, ProgramConfig], ...] = ()
     pin_dir: str | None = None
     verify: str = "error"
+    target_kernels: tuple[str, ...] = ()
 
     @property
     def project_name(self) -> str:
@@ -149,6 +156,11 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
     verify = table.get("verify", "error")
     if verify not in ("error", "warn"):
         raise ConfigError(f"{where}.verify must be \"error\" or \"warn\"")
+    targets = _str_list(table.get("target_kernels", []), f"{where}.target_kernels")
+    for name in targets:
+        if name != "running" and not name.endswith(".json") and not re.match(r"^\d+\.\d+(\.\d+)?$", name):
+            raise ConfigError(f"{where}.target_kernels: {name!r} is not a kernel version (5.15), \"running\" "
+                              "or a probe file (NAME.json)")
     programs = table.get("programs", {})
     if not isinstance(programs, dict):
         raise ConfigError(f"{where}.programs must be a table of per-program tables")
@@ -165,6 +177,7 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
         overrides=tuple(overrides),
         pin_dir=table.get("pin_dir"),
         verify=verify,
+        target_kernels=targets,
     )
 
 

@@ -46,6 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="print a kernel-style verifier log: 1 (default) the failing path, 2 every instruction")
     p.add_argument("--unprivileged", action="store_true",
                    help="the rules for a loader without CAP_BPF/CAP_PERFMON (default: privileged)")
+    p.add_argument("--kernel", action="append", default=[], metavar="TARGET",
+                   help="also check the features the object uses against a target kernel: a version (5.15), "
+                   "`running` (probe this kernel) or a saved `bpfbuild probe --json` file; repeatable; "
+                   "each lacking feature is an error at the line that uses it (exit 1)")
     p.set_defaults(handler=_cmd)
 
 
@@ -70,12 +74,16 @@ def _cmd(args: argparse.Namespace) -> int:
             reports.append(verify(spec, prog, unprivileged=args.unprivileged, log_level=args.log or 0))
         except BpfBuildError as exc:
             raise exc.with_file(args.object) from None
-    rejected = any(not r.accepted for r in reports)
+    lacks = _target_lacks(spec, programs, args.kernel)
+    rejected = any(not r.accepted for r in reports) or any(lacks.values())
     if args.json:
         for r in reports:
             if r.log:
                 sys.stderr.write(r.log)
-        doc = {"programs": [_record(r, args.object) for r in reports]}
+        doc: dict[str, object] = {"programs": [_record(r, args.object) for r in reports]}
+        if args.kernel:
+            doc["targets"] = {name: [_lack_record(lack, args.object) for lack in found]
+                              for name, found in lacks.items()}
         print(json.dumps(doc, indent=2))
         return 1 if rejected else 0
     for r in reports:
@@ -86,7 +94,41 @@ def _cmd(args: argparse.Namespace) -> int:
         print(f"{args.object}: prog '{r.program}' ({r.section}): {r.verdict} ({r.processed_insns} insns processed)")
         for note in r.notes:
             print(f"{args.object}: prog '{r.program}': not modelled: {note}", file=sys.stderr)
+    for name, found in lacks.items():
+        for lack in found:
+            print(_lack_line(lack, args.object))
+        print(f"{args.object}: target {name}: " + (f"lacks {len(found)} feature{'s' if len(found) != 1 else ''} "
+                                                   "the object uses" if found else "has every feature the object uses"))
     return 1 if rejected else 0
+
+
+def _target_lacks(spec: object, programs: list[object], targets: list[str]) -> dict[str, list[object]]:
+    """Per target name: the features of ``programs`` it lacks."""
+    if not targets:
+        return {}
+    from dataclasses import replace
+
+    from bpfbuild.kernel.probe import target_for
+    from bpfbuild.obj.compat import check_object
+
+    only = replace(spec, programs=tuple(programs))  # type: ignore[type-var]
+    return {name: list(check_object(only, target_for(name))) for name in targets}
+
+
+def _lack_line(lack: object, obj: str) -> str:
+    loc = lack.feature.location  # type: ignore[attr-defined]
+    if loc is None:
+        return lack.line(obj)  # type: ignore[attr-defined]
+    col = f":{loc.column}" if loc.column else ""
+    return f"{shown_path(loc.file)}:{loc.line}{col}: error: {lack.message}"  # type: ignore[attr-defined]
+
+
+def _lack_record(lack: object, obj: str) -> dict[str, object]:
+    loc = lack.feature.location  # type: ignore[attr-defined]
+    return {"program": lack.feature.program, "feature": lack.feature.title,  # type: ignore[attr-defined]
+            "since": lack.feature.since, "insn": lack.feature.pc,  # type: ignore[attr-defined]
+            "file": shown_path(loc.file) if loc else obj, "line": loc.line if loc else 0,
+            "column": loc.column if loc else 0, "message": lack.message}  # type: ignore[attr-defined]
 
 
 def _record(report: Report, obj: str) -> dict[str, object]:

@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +75,66 @@ def _snapshot(paths: list[str]) -> dict[str, list[Any]]:
     return out
 
 
-def _read_record(prog: ProgramSource) -> dict[str, Any] | None:
+#: Linux's CLOCK_REALTIME_COARSE: the clock file timestamps come from (a write after we read it
+#: is stamped no earlier).  Elsewhere: the fine clock minus a margin for a coarser file clock.
+_COARSE_CLOCK = getattr(time, "CLOCK_REALTIME_COARSE", 5 if sys.platform.startswith("linux") else None)
+_CLOCK_SLACK_NS = 20_000_000
+
+
+def _compile_start_ns() -> int:
+    """A time no later than the mtime of any write that happens after this call."""
+    if _COARSE_CLOCK is not None:
+        try:
+            return time.clock_gettime_ns(_COARSE_CLOCK)
+        except OSError:
+            pass
+    return time.time_ns() - _CLOCK_SLACK_NS
+
+
+def _valid_dep(value: Any) -> bool:
+    """One recorded dependency: ``[size, mtime_ns, md5]`` (all None: force a rebuild)."""
+    return (isinstance(value, list) and len(value) == 3
+            and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value[:2])
+            and (value[2] is None or isinstance(value[2], str)))
+
+
+def record_problem(prog: ProgramSource, record: Any) -> str | None:
+    """Why a ``.cmd`` record cannot be trusted (wrong shape, no deps, no source), or None."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    deps = record.get("deps")
+    if not isinstance(deps, dict) or not deps:
+        return "no dependency list"
+    if not all(isinstance(k, str) and _valid_dep(v) for k, v in deps.items()):
+        return "malformed dependency entry"
+    if str(prog.source) not in deps:
+        return "the source is not among its dependencies"
+    for key in ("argv", "compiler", "bpfbuild"):
+        if key in record and not isinstance(record[key], (str, list)):
+            return f"malformed {key!r}"
+    return None
+
+
+def _load_record(prog: ProgramSource) -> tuple[dict[str, Any] | None, str]:
+    """The last compile's record, or None and why it is unusable."""
     try:
-        record = json.loads(_cmd_file(prog).read_text())
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
+        text = _cmd_file(prog).read_text()
+    except FileNotFoundError:
+        return None, "no record of the last compile"
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"record of the last compile unreadable: {getattr(exc, 'strerror', None) or exc}"
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None, "record of the last compile is not JSON"
+    problem = record_problem(prog, record)
+    if problem is not None:
+        return None, f"record of the last compile unusable: {problem}"
+    return record, ""
+
+
+def _read_record(prog: ProgramSource) -> dict[str, Any] | None:
+    return _load_record(prog)[0]
 
 
 def changed_deps(prog: ProgramSource, record: dict[str, Any] | None = None) -> list[str] | None:
@@ -90,7 +145,7 @@ def changed_deps(prog: ProgramSource, record: dict[str, Any] | None = None) -> l
     the headers are unknown, and the program is rebuilt until the depfile parses).
     """
     record = _read_record(prog) if record is None else record
-    if record is None or not isinstance(record.get("deps"), dict) or record.get("deps_error"):
+    if record is None or record_problem(prog, record) is not None or record.get("deps_error"):
         return None
     changed = []
     for path, old in record["deps"].items():
@@ -110,9 +165,9 @@ def deps_uptodate(prog: ProgramSource) -> bool:
 def _reason(prog: ProgramSource, record: dict[str, Any]) -> str:
     if not prog.object.exists():
         return "no object yet"
-    old = _read_record(prog)
+    old, why = _load_record(prog)
     if old is None:
-        return "no record of the last compile"
+        return why
     if old.get("compiler") != record["compiler"]:
         return f"compiler changed: {old.get('compiler')} -> {record['compiler']}"
     if old.get("argv") != record["argv"]:
@@ -140,15 +195,21 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
     # one write call: under `doit -n 2` workers share the terminal with doit's own reporter
     sys.stdout.write(f"{prog.source}: compiling ({_reason(prog, record)})\n")
     sys.stdout.flush()
-    prog.object.parent.mkdir(parents=True, exist_ok=True)
-    tmp_obj = prog.object.with_name(prog.object.name + ".tmp")
-    tmp_dep = prog.depfile.with_name(prog.depfile.name + ".tmp")
+    try:
+        prog.object.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return TaskFailed(f"{prog.object.parent}: cannot create: {exc.strerror or exc}")
+    tmp_obj = _tmp_name(prog.object)
+    tmp_dep = _tmp_name(prog.depfile)
+    before = _pre_compile_snapshot(prog)
+    start_ns = _compile_start_ns()
     swap = {str(prog.depfile): str(tmp_dep), str(prog.object): str(tmp_obj)}
     argv = [swap.get(a, a) for a in argv]
     try:
         res = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     except OSError as exc:
         _remove(tmp_obj, tmp_dep)
+        _remove_stale_outputs(prog)
         return TaskFailed(f"{prog.source}: cannot run the compiler: {exc}")
     if res.stdout:
         sys.stdout.write(res.stdout)
@@ -156,26 +217,87 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
         sys.stderr.write(res.stderr)   # clang's diagnostics, unchanged (file:line:col: error: ...)
         sys.stderr.flush()
     if res.returncode != 0 or not tmp_obj.exists():
-        _remove(tmp_obj, tmp_dep, prog.object, prog.depfile, _cmd_file(prog))
+        _remove(tmp_obj, tmp_dep)
+        _remove_stale_outputs(prog)
         return TaskFailed(f"{prog.source}: compile failed (exit {res.returncode})")
     deps_error: dict[str, str] = {}
     try:
         deps = list(parse_depfile(tmp_dep.read_text(), file=str(prog.depfile)))
-    except (OSError, BpfBuildError) as exc:
+    except (OSError, UnicodeDecodeError, BpfBuildError) as exc:
         # Without the headers an edit to one would not rebuild: say so, and rebuild every time.
         deps = [str(prog.source)]
         deps_error["deps_error"] = exc.message if isinstance(exc, BpfBuildError) else str(exc)
         sys.stdout.write(f"{prog.depfile}: warning: {deps_error['deps_error']}; "
                          "the program is rebuilt on every run until its depfile parses\n")
-    if tmp_dep.exists():
-        os.replace(tmp_dep, prog.depfile)
-    os.replace(tmp_obj, prog.object)
+    if str(prog.source) not in deps:
+        deps.insert(0, str(prog.source))
     cmd = _cmd_file(prog)
-    tmp_cmd = cmd.with_name(cmd.name + ".tmp")
-    tmp_cmd.write_text(json.dumps({**record, "deps": _snapshot(deps), **deps_error}, indent=1) + "\n")
-    os.replace(tmp_cmd, cmd)
+    tmp_cmd = _tmp_name(cmd)
+    try:
+        tmp_cmd.write_text(json.dumps({**record, "deps": _post_compile_snapshot(deps, before, start_ns),
+                                       **deps_error}, indent=1) + "\n")
+        if tmp_dep.exists():
+            os.replace(tmp_dep, prog.depfile)
+        os.replace(tmp_obj, prog.object)
+        os.replace(tmp_cmd, cmd)
+    except OSError as exc:
+        _remove(tmp_obj, tmp_dep, tmp_cmd)
+        _remove_stale_outputs(prog)
+        return TaskFailed(f"{prog.object.parent}: cannot write the object: {exc.strerror or exc}")
     _record_programs(prog)
     return None
+
+
+# -- hardening: per-process temporaries, digests taken before the compile, stale outputs -------------
+
+
+def _tmp_name(path: Path) -> Path:
+    """A temporary beside ``path`` that no other process (a second ``doit``) uses."""
+    return path.with_name(f"{path.name}.{os.getpid()}.tmp")
+
+
+def _pre_compile_snapshot(prog: ProgramSource) -> dict[str, list[Any]]:
+    """size, mtime and md5 of the source and of every header of the last compile, taken *before*
+    the compiler runs: what is recorded is at most as new as what the compiler read."""
+    old = _read_record(prog)
+    paths = [str(prog.source)] + (list(old["deps"]) if old is not None else [])
+    return _snapshot(list(dict.fromkeys(paths)))
+
+
+def _post_compile_snapshot(deps: list[str], before: dict[str, list[Any]], start_ns: int) -> dict[str, list[Any]]:
+    """The record of a compile's dependencies.
+
+    A dependency snapshotted before the compile keeps that snapshot: an edit during the compile
+    differs from it, so the next ``doit`` rebuilds.  A dependency first seen in this compile's
+    depfile has no earlier snapshot; if it was modified after the compile started it is recorded
+    as unknown (rebuilt next time) rather than as the content the compiler may not have read.
+    """
+    out: dict[str, list[Any]] = {}
+    for path in deps:
+        snap = before.get(path)
+        if snap is not None and snap[0] is not None:
+            out[path] = snap
+            continue
+        key = _stat_key(path)
+        if key is None or key[1] >= start_ns:
+            out[path] = [None, None, None]
+        else:
+            out[path] = [key[0], key[1], _digest(path)]
+    return out
+
+
+def _remove_stale_outputs(prog: ProgramSource) -> None:
+    """After a failed compile nothing derived from the old object may remain: the object, its
+    depfile and record, and the skeletons generated from it."""
+    from bpfbuild.tasks.skel import skeleton_paths
+
+    for path in (prog.object, prog.depfile, _cmd_file(prog), *skeleton_paths(prog)):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            sys.stderr.write(f"{path}: warning: cannot remove the stale output: {exc.strerror or exc}\n")
 
 
 def _record_programs(prog: ProgramSource) -> None:

@@ -60,6 +60,8 @@ def report_rows(project: Any) -> list[dict[str, Any]]:
             "tests": {"passed": test.get("passed", 0), "failed": test.get("failed", 0),
                       "spec": test.get("spec")} if test else None,
             "skeleton": (build_dir / f"{prog.name}.skel.h").exists(),
+            "targets": {name: [lack.get("feature") for lack in found]
+                        for name, found in (verify.get("targets") or {}).items()},
         })
     return rows
 
@@ -81,13 +83,18 @@ def _cell_programs(row: dict[str, Any]) -> tuple[str, str, str]:
 
 def print_report(project: Any) -> None:
     rows = report_rows(project)
-    table = [("program", "type", "insns", "verifier (processed)", "tests", "skeleton")]
+    targets = list(getattr(project.config, "target_kernels", ()))
+    table = [("program", "type", "insns", "verifier (processed)", "tests", "skeleton", *targets)]
     for r in rows:
         types, insns, verdict = _cell_programs(r)
         t = r["tests"]
         tests = "-" if t is None else ("no spec" if t["spec"] is False else f"{t['passed']} passed"
                                        + (f", {t['failed']} failed" if t["failed"] else ""))
-        table.append((r["program"], types, insns, verdict, tests, "yes" if r["skeleton"] else "-"))
+        cells = []
+        for name in targets:   # per target kernel: ok, or how many features it lacks
+            lacks = r["targets"].get(name)
+            cells.append("-" if lacks is None else "ok" if not lacks else f"lacks {len(lacks)}")
+        table.append((r["program"], types, insns, verdict, tests, "yes" if r["skeleton"] else "-", *cells))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for i, row in enumerate(table):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
@@ -101,7 +108,7 @@ def print_report(project: Any) -> None:
 
 
 def task_report() -> Any:
-    """Print one row per program (type, instructions, verdict, tests, skeleton); write build/report.json."""
+    """Print one row per program (type, instructions, verdict, tests, skeleton, target kernels); write build/report.json."""
     from bpfbuild.tasks.project import current_project
 
     project = current_project()

@@ -5,12 +5,16 @@ One subtask per object (``doit verify:hello``).  A rejection prints compiler-sty
 source line, notes, an explanation and a fix hint -- and fails the task, unless
 ``[tool.bpfbuild] verify = "warn"`` (then they are warnings).  Each outcome is recorded for the
 summary (``build/.results/<program>.verify.json``, the ``bpfbuild verify --json`` document).
+With ``target_kernels`` configured, each object is also checked against each target kernel
+(``bpfbuild verify --kernel``): every feature a target lacks is an error (a warning with
+``verify = "warn"``) at the line that uses it, and the summary gets a column per target.
 Incremental on the object and on the verifier's sources; pyelftools and the verifier are
 imported inside the action, so a no-op ``doit`` stays cheap.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,7 +44,31 @@ def _shown(prog: ProgramSource, file: str, root: str) -> str:
     return shown_path(file, root)
 
 
-def verify_object(prog: ProgramSource, root: str, mode: str) -> TaskFailed | None:
+def _check_targets(spec: Any, prog: ProgramSource, root: str, mode: str,
+                   targets: tuple[str, ...]) -> tuple[dict[str, list[dict[str, Any]]], bool]:
+    """Per target: the features it lacks (records), printed as diagnostics; and whether any."""
+    from bpfbuild.kernel.probe import target_for
+    from bpfbuild.obj.compat import check_object
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    lacking = False
+    for name in targets:
+        found = check_object(spec, target_for(name, root))
+        records = []
+        for lack in found:
+            loc = lack.feature.location
+            where = (f"{_shown(prog, loc.file, root)}:{loc.line}" + (f":{loc.column}" if loc.column else "")
+                     if loc is not None else _shown(prog, str(prog.object), root))
+            kind = "warning" if mode == "warn" else "error"
+            sys.stdout.write(f"{where}: {kind}: {lack.message}\n")
+            records.append({"program": lack.feature.program, "feature": lack.feature.title,
+                            "since": lack.feature.since, "message": lack.message, "where": where})
+        out[name] = records
+        lacking |= bool(records)
+    return out, lacking
+
+
+def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str, ...] = ()) -> TaskFailed | None:
     """The action of ``verify:<prog>``."""
     from bpfbuild.errors import BpfBuildError, format_error
     from bpfbuild.obj.loader import load_object_file
@@ -65,12 +93,21 @@ def verify_object(prog: ProgramSource, root: str, mode: str) -> TaskFailed | Non
             sys.stdout.write(text + "\n")
         rejected |= not r.accepted
         sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.verdict} ({r.processed_insns} insns processed)\n")
+    try:
+        lacks, lacking = _check_targets(spec, prog, root, mode, kernels) if kernels else ({}, False)
+    except BpfBuildError as exc:
+        message = format_error(exc, root=root)
+        sys.stderr.write(message + "\n")
+        return TaskFailed(message)
     sys.stdout.flush()
     write_result(prog.object.parent, prog.name, "verify", {
         "programs": [r.as_dict(lambda f: _shown(prog, f, root)) for r in reports],
-        "verdict": "rejected" if rejected else "accepted"})
+        "verdict": "rejected" if rejected else "accepted", "targets": lacks})
     if rejected and mode != "warn":
         return TaskFailed(f"{_shown(prog, str(prog.source), root)}: rejected by the verifier")
+    if lacking and mode != "warn":
+        names = ", ".join(n for n, found in lacks.items() if found)
+        return TaskFailed(f"{_shown(prog, str(prog.source), root)}: uses features target {names} lacks")
     return None
 
 
@@ -83,13 +120,18 @@ def task_verify() -> Any:
         return
     root = str(project.config.root)
     sources = sorted(str(p) for d in VERIFIER_CODE for p in d.glob("*.py"))
+    targets = project.config.target_kernels
+    # a saved probe is an input; `running` is the kernel booted now (its release and build)
+    probe_files = [str(project.config.root / t) for t in targets if t.endswith(".json")]
+    running = " ".join(os.uname()[2:4]) if "running" in targets else None
     for prog in programs:
         yield {
             "name": prog.name,
             "doc": f"verify {prog.object} with bpfbuild's verifier",
-            "actions": [(verify_object, [prog, root, project.config.verify])],
-            "file_dep": [str(prog.object), *sources],
-            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify})],
+            "actions": [(verify_object, [prog, root, project.config.verify, targets])],
+            "file_dep": [str(prog.object), *sources, *probe_files],
+            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify,
+                                         "targets": list(targets), "running": running})],
             "clean": [],
             "verbosity": 2,
         }

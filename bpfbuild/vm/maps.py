@@ -32,6 +32,9 @@ from bpfbuild.errors import VMError
 from bpfbuild.vm.lru import Lru, LruNode
 from bpfbuild.vm.memory import Memory, RegionKind
 
+#: KMALLOC_MAX_SIZE (x86-64, arm64): the kernel refuses larger array values with E2BIG.
+MAX_VALUE_SIZE = 4 << 20
+
 __all__ = [
     "ArrayMap",
     "HashMap",
@@ -229,6 +232,9 @@ class ArrayMap(Map):
         addr = self._slots.get(slot)
         if addr is None:
             label = f"{self.name}[{index}]" + (f" cpu {cpu}" if self.per_cpu else "")
+            if self.value_size > MAX_VALUE_SIZE:   # a header's number, never allocated as is
+                raise VMError(f"map {self.name}: a {self.value_size}-byte value is larger than the kernel "
+                              f"allocates ({MAX_VALUE_SIZE} bytes, KMALLOC_MAX_SIZE)")
             kind = RegionKind.GLOBAL if self.name.endswith((".bss", ".data", ".rodata")) or "." in self.name \
                 else RegionKind.MAP_VALUE
             addr = self.memory.map(bytearray(self.value_size), kind, label, writable=not self.readonly)

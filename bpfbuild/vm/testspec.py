@@ -30,6 +30,10 @@ __all__ = ["CaseSpec", "Expect", "RunSpec", "TestSpec", "load_spec", "parse_spec
 SPEC_SUFFIX = ".test.toml"
 
 _FILE_KEYS = {"program", "world", "kernel", "case", "description"}
+#: Most runs one case may ask for (``repeat``): a spec is a test, not a load generator.
+MAX_REPEAT = 10_000
+U64_MAX = (1 << 64) - 1
+S64_MIN = -(1 << 63)
 _INPUT_KEYS = {"program", "packet", "args", "ctx", "repeat"}
 _CASE_KEYS = _INPUT_KEYS | {"name", "globals", "maps", "world", "kernel_memory", "kernel", "expect", "run", "budget"}
 _RUN_KEYS = _INPUT_KEYS | {"expect", "name"}
@@ -135,6 +139,7 @@ class _Locator:
 
     def __init__(self, text: str) -> None:
         self.entries: list[tuple[tuple[Any, ...], int, int]] = []
+        self._first: dict[tuple[Any, ...], tuple[int, int]] = {}
         counters: dict[tuple[Any, ...], int] = {}
         table: tuple[Any, ...] = ()
         in_multiline = False
@@ -168,14 +173,16 @@ class _Locator:
                     in_multiline = True
 
     def find(self, path: tuple[Any, ...]) -> tuple[int, int]:
-        best = (0, 1, 1)
-        for entry, line, col in self.entries:
-            n = 0
-            while n < len(entry) and n < len(path) and entry[n] == path[n]:
-                n += 1
-            if n == len(entry) and n > best[0]:   # entry is a prefix of path: it encloses it
-                best = (n, line, col)
-        return best[1], best[2]
+        """The first entry that is the longest prefix of ``path`` (a dict look-up per prefix length:
+        parsing stays linear in the size of the spec)."""
+        if len(self._first) == 0 and self.entries:
+            for entry, line, col in self.entries:
+                self._first.setdefault(entry, (line, col))
+        for n in range(len(path), 0, -1):
+            hit = self._first.get(path[:n])
+            if hit is not None:
+                return hit
+        return 1, 1
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -202,13 +209,33 @@ class _Parser:
             if key not in allowed:
                 raise self.fail(f"{what}: unknown key {key!r} (keys: {', '.join(sorted(allowed))})", *path, key)
 
-    def integer(self, value: Any, what: str, *path: Any, low: int = 0) -> int:
+    def integer(self, value: Any, what: str, *path: Any, low: int = 0, high: int = U64_MAX) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise self.fail(f"{what} must be an integer >= {low}, not {_show(value)}", *path)
+        if value > high:
+            raise self.fail(f"{what} must be at most {high}, not {_show(value)}", *path)
         return value
+
+    def numbers_in_range(self, value: Any, *path: Any) -> None:
+        """Every integer of the spec fits a 64-bit register (-2**63 .. 2**64-1): a larger one
+        would wrap silently where it is used.  Iterative walk, blamed at the key's file:line."""
+        todo: list[tuple[Any, tuple[Any, ...]]] = [(value, path)]
+        while todo:
+            item, where = todo.pop()
+            if isinstance(item, bool):
+                continue
+            if isinstance(item, int):
+                if not S64_MIN <= item <= U64_MAX:
+                    raise self.fail(f"{_show(item)} does not fit in 64 bits", *where)
+            elif isinstance(item, Mapping):
+                todo.extend((v, (*where, k)) for k, v in item.items())
+            elif isinstance(item, list):
+                # arrays of tables are numbered in the locator's paths; inline arrays blame their key
+                todo.extend((v, (*where, i) if isinstance(v, Mapping) else where) for i, v in enumerate(item))
 
     def spec(self, data: Mapping[str, Any]) -> TestSpec:
         self.keys(data, _FILE_KEYS, "spec")
+        self.numbers_in_range(data)
         program = data.get("program")
         if program is not None and not isinstance(program, str):
             raise self.fail(f"program must be a program name, not {_show(program)}", "program")
@@ -300,7 +327,7 @@ class _Parser:
         if "ctx" in table:
             out["ctx"] = dict(self.table(table["ctx"], "ctx", *at, "ctx"))
         if "repeat" in table:
-            out["repeat"] = self.integer(table["repeat"], "repeat", *at, "repeat", low=1)
+            out["repeat"] = self.integer(table["repeat"], "repeat", *at, "repeat", low=1, high=MAX_REPEAT)
         return out
 
     def packet(self, value: Any, *path: Any) -> bytes:
@@ -419,9 +446,8 @@ def parse_spec(text: str, path: str = "<spec>") -> TestSpec:
 def load_spec(path: str | Path, *, display: str | None = None) -> TestSpec:
     """Read and parse a spec file; ``display`` is the path messages show (default: as given)."""
     shown = display or str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read: {exc}", file=shown) from None
+    from bpfbuild.inputs import read_text_input
+
+    text = read_text_input(path, error=SpecError, shown=shown)
     return parse_spec(text, shown)
 
