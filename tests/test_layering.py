@@ -138,8 +138,10 @@ def test_the_cycle_finder_finds_cycles():
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.xfail(strict=False, reason="cycles left to other areas until integration: verifier (explore/precision/"
-                   "insns/calls, state<->log, env<->liveness: issue 12's R3), vm helpers<->machine (issue 11/14)")
+@pytest.mark.xfail(strict=False, reason="cycles left to other areas until integration: verifier explore/precision/"
+                   "insns/calls and state<->log (gone on h/verifier), env<->liveness (TYPE_CHECKING; issue 12), "
+                   "vm helpers<->machine (helpers.py TYPE_CHECKING; issue 11 part 3), and h/emulator's new "
+                   "vm properties->specrun->testspec (issue 14)")
 def test_no_module_is_in_an_import_cycle():
     assert _cycles(_import_graph()) == []
 
