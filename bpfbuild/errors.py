@@ -43,6 +43,7 @@ __all__ = [
     "DecodeError",
     "KernelError",
     "LoadRejected",
+    "NotEmulated",
     "ObjectError",
     "ProgramError",
     "SkelError",
@@ -219,6 +220,18 @@ class AsmError(BpfBuildError):
     @property
     def position(self) -> SourceLocation | None:
         return SourceLocation(self.file or "<asm>", self.line) if self.line is not None else None
+
+
+class NotEmulated(VMError):
+    """The program used something the emulator does not model (a helper, a kfunc, a map type):
+    not a fault of the program.  ``what`` names it (``bpf_sk_lookup_tcp#84``, ``sockmap map
+    sock_map``); the message is ``not emulated: <what>``.  Raised where it is used, never at
+    load, so an object whose other programs do not touch it still runs."""
+
+    def __init__(self, what: str, *, pc: int | None = None, location: SourceLocation | None = None,
+                 file: str | None = None) -> None:
+        super().__init__(f"not emulated: {what}", pc=pc, location=location, file=file)
+        self.what = what
 
 
 class SkelError(BpfBuildError):

@@ -92,14 +92,14 @@ def lacking_features(obj: Any, probe: Any) -> list[str]:
     """What ``obj`` (an object path) uses that ``probe``'s kernel lacks although upstream offers
     it (configuration), as messages (bpfbuild's compat check against the probe as a target; a
     helper upstream refuses to the program type too is the program's mistake, not a lack)."""
-    from bpfbuild.abi.kversions import Target
+    from bpfbuild.abi.kversions import KernelFeatures
     from bpfbuild.obj.compat import check_object
     from bpfbuild.obj.loader import load_object_file
 
     from bpfbuild.abi.protos import helper_allowed
 
     spec = load_object_file(obj)
-    target = Target.from_probe("running", probe.to_json())
+    target = KernelFeatures.from_probe("running", probe.to_json())
     out = []
     for lack in check_object(spec, target):
         f = lack.feature

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FEATURE_VERSIONS", "HELPER_VERSIONS", "MAP_TYPE_VERSIONS", "PROG_TYPE_VERSIONS", "Target",
+__all__ = ["FEATURE_VERSIONS", "HELPER_VERSIONS", "KernelFeatures", "MAP_TYPE_VERSIONS", "PROG_TYPE_VERSIONS",
            "TargetError", "helper_since", "map_type_since", "parse_version", "prog_type_since",
            "version_text"]
 
@@ -241,20 +241,24 @@ PROG_TYPE_VERSIONS = _Lazy(_prog_types)
 
 
 @dataclass(frozen=True)
-class Target:
-    """A kernel an object is meant to load on: a mainline version, or a probe (the running
-    kernel's, or one saved with ``bpfbuild probe --json``) as a JSON mapping."""
+class KernelFeatures:
+    """What a target kernel offers, for "will it load there?": a mainline version, or a probe
+    (the running kernel's, or one saved with ``bpfbuild probe --json``) as a JSON mapping.
+
+    The features side of a target; :class:`bpfbuild.abi.target.Target` is the side libbpf
+    consults at load time (Kconfig, BTF, symbols for externs and CO-RE), and reads the same
+    probe files."""
 
     name: str                                   # as configured: "5.15", "running", "fleet-a.json"
     version: Version | None = None              # mainline release (for a probe: its release's)
     probe: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def from_version(cls, text: str) -> Target:
+    def from_version(cls, text: str) -> KernelFeatures:
         return cls(text, parse_version(text))
 
     @classmethod
-    def from_probe(cls, name: str, data: Mapping[str, Any]) -> Target:
+    def from_probe(cls, name: str, data: Mapping[str, Any]) -> KernelFeatures:
         try:
             release = str(data["kernel"]["release"])
         except (KeyError, TypeError) as exc:

@@ -16,8 +16,9 @@ Constructors:
   LTS release), the host's architecture, an empty Kconfig, no BTF, no symbols.  Externs then
   resolve to their ``__weak`` zero defaults and CO-RE relocations are poisoned, as libbpf would
   do against a kernel that has none of them.
-* :meth:`Target.from_file` -- the JSON ``bpfbuild probe --json`` writes (keys ``release``,
-  ``version`` ("6.18.44"), ``arch``, ``kconfig`` (object), ``btf`` (path or null); others ignored).
+* :meth:`Target.from_file` -- the JSON ``bpfbuild probe --json`` writes: ``release``, ``version``
+  ("6.18.44"), ``arch``, ``kconfig`` (object), ``btf`` (path or null) at the top level, or the
+  probe's own ``kernel.release`` / ``kernel.machine`` / ``config`` (strings unquoted); others ignored.
 
 Any of them takes ``btf_path=`` to use a BTF file of the user's choice (a config setting).
 """
@@ -80,6 +81,14 @@ def _parse_version(text: str) -> tuple[int, int, int] | None:
     if not m:
         return None
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+def _config_text(value: object) -> str:
+    """A probe's config value back in config-file spelling: strings get their quotes again."""
+    text = str(value)
+    if text in ("y", "n", "m") or text.startswith('"') or re.fullmatch(r"-?(0[xX][0-9a-fA-F]+|\d+)", text):
+        return text
+    return '"' + text + '"'
 
 
 class Kconfig(Mapping[str, str]):
@@ -194,13 +203,21 @@ class Target:
             raise ConfigError(f"target is not JSON: {exc}", file=path) from exc
         if not isinstance(data, dict):
             raise ConfigError("target must be a JSON object", file=path)
-        release = data.get("release")
-        vtext = data.get("version") or release or ""
+        kernel = data.get("kernel") if isinstance(data.get("kernel"), dict) else {}
+        release = data.get("release") or kernel.get("release")
+        vtext = data.get("version")
+        if not (isinstance(vtext, str) and _parse_version(vtext)):   # probe: "kernel.version" is uname -v
+            vtext = release or ""
         version = _parse_version(str(vtext)) if vtext else None
         if version is None:
             raise ConfigError(f"target has no usable \"version\" ({vtext!r})", file=path)
-        arch = data.get("arch") or target_arch()
-        kconfig = data.get("kconfig") or {}
+        machine = kernel.get("machine")
+        arch = data.get("arch") or (target_arch(str(machine)) if machine else target_arch())
+        kconfig = data.get("kconfig")
+        if kconfig is None and isinstance(data.get("config"), dict):
+            # bpfbuild probe's "config": values as the config file means them, strings unquoted
+            kconfig = {k: _config_text(v) for k, v in data["config"].items()}
+        kconfig = kconfig or {}
         if not isinstance(kconfig, dict) or not all(isinstance(v, str) for v in kconfig.values()):
             raise ConfigError("target \"kconfig\" must map CONFIG_ names to strings", file=path)
         btf = btf_path or data.get("btf")

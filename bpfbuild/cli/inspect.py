@@ -91,6 +91,7 @@ def _show(args: argparse.Namespace) -> int:
                     for e in spec.externs],
         "core": None if spec.core is None else {
             "btf": spec.core.btf, "applied": spec.core.applied, "poisoned": spec.core.poisoned,
+            "unapplied": spec.core.unapplied,
             "relocations": [{"section": r.section, "insn": r.slot, "kind": r.kind, "type": r.type_name,
                              "access": r.access, "old": r.old, "new": r.new, "poisoned": r.poisoned}
                             for r in spec.core.results]},
@@ -115,10 +116,11 @@ def _show(args: argparse.Namespace) -> int:
         print(f"\txlated {rec['bytes_xlated']}B  insns {rec['slots']}  maps {maps}")
     if spec.maps:
         print("maps: " + ", ".join(f"{m.name} ({m.type_name})" for m in spec.maps))
-    if spec.core is not None:
-        against = spec.core.btf or "no target BTF"
+    if spec.core is not None and spec.core.btf is None:
+        print(f"core: {spec.core.unapplied} relocations not applied (the target has no BTF: compiled offsets kept)")
+    elif spec.core is not None:
         poisoned = f", {spec.core.poisoned} poisoned (unresolvable)" if spec.core.poisoned else ""
-        print(f"core: {spec.core.applied} relocations applied against {against}{poisoned}")
+        print(f"core: {spec.core.applied} relocations applied against {spec.core.btf}{poisoned}")
     if spec.externs:
         print(f"externs ({spec.target}):")
         for e in spec.externs:

@@ -5,15 +5,19 @@ source line, notes (the program and instruction, the kernel's earlier lines for 
 error), a plain-language explanation and a fix hint -- followed by one summary line per
 program.  ``--log`` prints the kernel-style verifier log first (level 1: the failing path; 2:
 every instruction and state); ``--unprivileged`` applies the rules for a loader without
-CAP_BPF.  What the verifier could not model (a helper without a prototype, a kfunc) is noted on
-stderr.
+CAP_BPF.  A program using something the verifier does not model (a helper without a prototype,
+a kfunc...) gets the verdict ``unknown``, never a guess: its summary says ``unknown (not
+modelled: <what>)`` and what the partial model found is printed as warnings.
 
 ``--json`` prints only ``{"programs": [{"name", "section", "verdict", "processed_insns",
 "errors": [{"insn", "file", "line", "column", "message"}]}]}`` on stdout (a log goes to
-stderr); an error without BTF line info names the object, line 0, column 0.
+stderr); an error without BTF line info names the object, line 0, column 0.  ``verdict`` is
+``accepted``, ``rejected`` or ``unknown``; an unknown program has no ``errors`` and a
+``not_modelled`` list of reasons.
 
 Exit status (tools and CI rely on it): 0 every program accepted, 1 any rejected, 2 unusable
-input (not an eBPF object, no such program, a section naming no program type).
+input (not an eBPF object, no such program, a section naming no program type), 3 none rejected
+but some verdict unknown.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Verify every program of OBJ the way the Linux 6.18 verifier does, without a kernel "
         "(privileged rules, as `sudo bpftool prog load` gets, unless --unprivileged). Rejections print as "
         "file:line:col: error: <kernel message>, with an explanation and a fix hint. Exit status: "
-        "0 all accepted, 1 any rejected, 2 unusable input.")
+        "0 all accepted, 1 any rejected, 2 unusable input, 3 some verdict unknown (not modelled).")
     p.add_argument("object", metavar="OBJ", help="the object (clang -target bpf -g -O2 -c ...)")
     p.add_argument("program", metavar="PROG", nargs="?", help="only this program")
     p.add_argument("--json", action="store_true",
@@ -75,7 +79,8 @@ def _cmd(args: argparse.Namespace) -> int:
         except BpfBuildError as exc:
             raise exc.with_file(args.object) from None
     lacks = _target_lacks(spec, programs, args.kernel)
-    rejected = any(not r.accepted for r in reports) or any(lacks.values())
+    rejected = any(r.rejected for r in reports) or any(lacks.values())
+    status = 1 if rejected else 3 if any(r.unknown for r in reports) else 0
     if args.json:
         for r in reports:
             if r.log:
@@ -85,13 +90,14 @@ def _cmd(args: argparse.Namespace) -> int:
             doc["targets"] = {name: [_lack_record(lack, args.object) for lack in found]
                               for name, found in lacks.items()}
         print(json.dumps(doc, indent=2))
-        return 1 if rejected else 0
+        return status
     for r in reports:
         if r.log:
             sys.stdout.write(r.log if r.log.endswith("\n") else r.log + "\n")
         for d in r.errors:
-            print(d.format(shown_path(d.location.file) if d.location else args.object, r.program))
-        print(f"{args.object}: prog '{r.program}' ({r.section}): {r.verdict} ({r.processed_insns} insns processed)")
+            text = d.format(shown_path(d.location.file) if d.location else args.object, r.program)
+            print(text.replace(": error: ", ": warning: ", 1) if r.unknown else text)
+        print(f"{args.object}: prog '{r.program}' ({r.section}): {r.summary} ({r.processed_insns} insns processed)")
         for note in r.notes:
             print(f"{args.object}: prog '{r.program}': not modelled: {note}", file=sys.stderr)
     for name, found in lacks.items():
@@ -99,7 +105,7 @@ def _cmd(args: argparse.Namespace) -> int:
             print(_lack_line(lack, args.object))
         print(f"{args.object}: target {name}: " + (f"lacks {len(found)} feature{'s' if len(found) != 1 else ''} "
                                                    "the object uses" if found else "has every feature the object uses"))
-    return 1 if rejected else 0
+    return status
 
 
 def _target_lacks(spec: object, programs: list[object], targets: list[str]) -> dict[str, list[object]]:

@@ -35,6 +35,7 @@ import gzip
 import json
 import os
 import platform
+import re
 import struct
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -123,6 +124,7 @@ class Probe:
     limits: Mapping[str, Any]
     sysctl: Mapping[str, int | None]
     config: Mapping[str, str]                     # CONFIG_* -> value (y, m, "string", 100)
+    externs: Mapping[str, int] = field(default_factory=dict)   # libbpf's virtual .kconfig values
     attach: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ATTACH))
     note: str = ""                                # e.g. how a fake probe was made
 
@@ -191,8 +193,17 @@ class Probe:
     # --- JSON ------------------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
+        from bpfbuild.abi.target import target_arch
+
+        numeric = re.match(r"\d+\.\d+(?:\.\d+)?", self.release)
         return {
             "format": FORMAT,
+            # what bpfbuild.abi.target.Target.from_file reads (externs, CO-RE): a saved probe is a
+            # target there too; "btf" is null (a BTF file of this machine means nothing elsewhere)
+            "release": self.release,
+            "version": numeric.group(0) if numeric else self.release,
+            "arch": target_arch(self.machine),
+            "btf": None,
             "kernel": {"release": self.release, "version": self.version, "machine": self.machine},
             "note": self.note,
             "isa": f"v{self.isa}",
@@ -204,7 +215,8 @@ class Probe:
             "helper_ids": dict(self.helper_ids),
             "helpers": {k: list(v) for k, v in self.helpers.items()},
             "kfuncs": list(self.kfuncs),
-            "config": dict(self.config),
+            "externs": dict(self.externs),
+            "kconfig": dict(self.config),
         }
 
     @classmethod
@@ -226,7 +238,8 @@ class Probe:
                 isa=int(str(data.get("isa", "v1")).lstrip("v")),
                 limits=dict(data.get("limits", {})),
                 sysctl=dict(data.get("sysctl", {})),
-                config={str(k): str(v) for k, v in data.get("config", {}).items()},
+                config={str(k): str(v) for k, v in (data.get("kconfig") or data.get("config") or {}).items()},
+                externs={str(k): int(v) for k, v in data.get("externs", {}).items()},
                 attach=dict(data.get("attach", DEFAULT_ATTACH)),
                 note=str(data.get("note", "")),
             )
@@ -451,8 +464,6 @@ def _probe_isa(sys_: _Sys) -> int:
 
 
 def _probe_limits(sys_: _Sys) -> dict[str, Any]:
-    import re
-
     out: dict[str, Any] = {}
     _, _, log = sys_.load(1, _R0_0 + _EXIT)
     m = re.search(r"processed \d+ insns \(limit (\d+)\)", log)
@@ -552,6 +563,33 @@ def _vmlinux_scan() -> tuple[tuple[str, ...], tuple[int, int] | None]:
     return tuple(sorted(kfuncs)), value
 
 
+def _version_code(release: str) -> int:
+    """``LINUX_KERNEL_VERSION`` for a release string (0 if it has no version)."""
+    from bpfbuild.abi.target import kernel_version_code
+
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release)
+    return 0 if m is None else kernel_version_code((int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)))
+
+
+def _has_syscall_wrapper(config: Mapping[str, str]) -> int:
+    """``LINUX_HAS_SYSCALL_WRAPPER``: syscalls are entered through arch wrappers (``__x64_sys_*``);
+    read from kallsyms where visible, else from CONFIG_ARCH_HAS_SYSCALL_WRAPPER."""
+    prefix = {"x86_64": "__x64_sys_", "aarch64": "__arm64_sys_", "s390x": "__s390x_sys_",
+              "riscv64": "__riscv_sys_"}.get(platform.machine())
+    if prefix is not None:
+        try:
+            with open("/proc/kallsyms", encoding="ascii", errors="replace") as f:
+                for line in f:
+                    if line.endswith(f" {prefix}bpf\n"):
+                        return 1
+        except OSError:
+            pass
+        else:
+            if config.get("CONFIG_ARCH_HAS_SYSCALL_WRAPPER") != "y":
+                return 0
+    return 1 if config.get("CONFIG_ARCH_HAS_SYSCALL_WRAPPER") == "y" else 0
+
+
 def probe_kernel(*, with_helpers: bool = True) -> Probe:
     """Probe the running kernel (needs permission for bpf(): root or CAP_BPF)."""
     from bpfbuild.abi.helpers import helper_name
@@ -587,14 +625,15 @@ def probe_kernel(*, with_helpers: bool = True) -> Probe:
         prog_types=prog_types, map_types=_probe_map_types(sys_, struct_ops_value), helpers=helpers,
         helper_ids=ids, kfuncs=kfuncs, isa=_probe_isa(sys_), limits=limits, sysctl=_sysctls(),
         config=config, attach=attach,
+        externs={"LINUX_KERNEL_VERSION": _version_code(uname.release),
+                 "LINUX_HAS_SYSCALL_WRAPPER": _has_syscall_wrapper(config)},
     )
 
 
 def shown_config(probe: Probe) -> dict[str, str]:
     """The configuration values ``bpfbuild probe`` prints (the JSON has them all)."""
     out = {k: probe.config.get(k, "not set") for k in _SHOWN_CONFIG}
-    has_wrapper = probe.config.get("CONFIG_ARCH_HAS_SYSCALL_WRAPPER") == "y"
-    out["LINUX_HAS_SYSCALL_WRAPPER"] = "1" if has_wrapper else "0"
+    out.update({k: str(v) for k, v in probe.externs.items()})
     return out
 
 
@@ -611,18 +650,18 @@ def running_probe_json() -> dict[str, Any]:
 
 
 def target_for(name: str, root: str | os.PathLike[str] = ".") -> Any:
-    """The :class:`bpfbuild.abi.kversions.Target` a configured name means: ``running`` (this
+    """The :class:`bpfbuild.abi.kversions.KernelFeatures` a configured name means: ``running`` (this
     kernel, probed), a saved probe (a path ending in ``.json``, relative to ``root``), or a
     mainline version (``5.15``)."""
-    from bpfbuild.abi.kversions import Target, TargetError
+    from bpfbuild.abi.kversions import KernelFeatures, TargetError
 
     if name == "running":
-        return Target.from_probe("running", running_probe_json())
+        return KernelFeatures.from_probe("running", running_probe_json())
     if name.endswith(".json"):
         path = Path(name) if os.path.isabs(name) else Path(root) / name
-        return Target.from_probe(name, load_probe(path).to_json())
+        return KernelFeatures.from_probe(name, load_probe(path).to_json())
     try:
-        return Target.from_version(name)
+        return KernelFeatures.from_version(name)
     except TargetError as exc:
         raise ProbeError(f"target {name!r}: expected a kernel version (5.15), \"running\" or a probe "
                          "file (NAME.json from `bpfbuild probe --json`)") from exc

@@ -4,7 +4,7 @@ target kernel lacks, each at the source line that uses it.
 Features: the program type, each helper called (by id), each map type referenced, kfunc calls,
 and instruction-level features (cpu v2 jumps, JMP32, atomics, cpu v4 instructions, bpf-to-bpf
 calls, callbacks, back-edges, more than 4,096 instructions, global data).  A target
-(:class:`bpfbuild.abi.kversions.Target`) is a mainline version or a kernel probe.
+(:class:`bpfbuild.abi.kversions.KernelFeatures`) is a mainline version or a kernel probe.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bpfbuild.abi.helpers import helper_name
-from bpfbuild.abi.kversions import FEATURE_VERSIONS, Target, helper_since, map_type_since, prog_type_since, \
+from bpfbuild.abi.kversions import FEATURE_VERSIONS, KernelFeatures, helper_since, map_type_since, prog_type_since, \
     version_text
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.isa.fields import CpuVersion, InsnClass, PseudoCall, PseudoLoad
@@ -71,7 +71,7 @@ class Lack:
     """A feature ``target`` lacks, and the message the user reads."""
 
     feature: Feature
-    target: Target
+    target: KernelFeatures
     reason: str
 
     @property
@@ -159,7 +159,7 @@ def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
     return list(seen.values())
 
 
-def check_object(spec: ObjectSpec, target: Target) -> list[Lack]:
+def check_object(spec: ObjectSpec, target: KernelFeatures) -> list[Lack]:
     """Every feature of every program of ``spec`` that ``target`` lacks, in program order."""
     out: list[Lack] = []
     for prog in spec.programs:

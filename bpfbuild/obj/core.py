@@ -11,6 +11,8 @@ Facts followed (libbpf ``relo_core.c``; our own code):
   every named accessor finds a same-named member (looking through anonymous members) of compatible
   type, and every array index fits; type relocations use :func:`types_are_compat` (or
   :func:`types_match` for TYPE_MATCHES); enum ones a same-essential-named enumerator.
+* Without a target BTF nothing is relocated (libbpf would not load at all): the compiled
+  offsets stay, and the report counts the relocations left as compiled.
 * All matching candidates must agree (same bit offset, same result) or the object fails with
   libbpf's ambiguity error.  No match: existence relocations become 0, type relocations 0, the
   rest are *poisoned*: the instruction becomes ``call 0xbad2310`` (both halves of an ``ld_imm64``),
@@ -476,8 +478,16 @@ def resolve_relo(local: Spec, relo: CoreRelo, targ: Spec | None,
 def apply_core(img: ElfImage, local: Spec, ext: Ext, target: Target,
                section_insns: Callable[[Section], tuple[tuple[Instruction, ...], list[int]]],
                ) -> tuple[dict[int, tuple[Instruction, ...]], CoreReport]:
-    """Every code section with relocations, patched; and what was done (for `bpfbuild show`)."""
+    """Every code section with relocations, patched; and what was done (for `bpfbuild show`).
+
+    A target without BTF (nothing readable, no file configured) leaves the instructions as
+    compiled: libbpf would refuse to load at all, and the compiled offsets (those of the headers
+    the program was built with) are the best an offline reader can offer.  The report says so.
+    """
     targ = target.btf_or_none()
+    if targ is None:
+        count = sum(len(r) for r in ext.core_relos.values())
+        return {}, CoreReport(None, (), unapplied=count)
     cache = Candidates(targ) if targ is not None else None
     patched: dict[int, tuple[Instruction, ...]] = {}
     results: list[CoreResult] = []
@@ -509,4 +519,4 @@ def apply_core(img: ElfImage, local: Spec, ext: Ext, target: Target,
         for i, insn in enumerate(insns):
             out.extend(replaced.get(i, (insn,)))
         patched[sec.index] = tuple(out)
-    return patched, CoreReport(target.btf_path if targ is not None else None, tuple(results))
+    return patched, CoreReport(target.btf_path, tuple(results))

@@ -122,6 +122,7 @@ class _Loader:
         self.map_by_symbol: dict[tuple[int, int], int] = {}   # (section idx, offset) -> map index
         self.data_map: dict[int, int] = {}                    # data section idx -> map index
         self.decoded: dict[int, tuple[tuple[Instruction, ...], list[int]]] = {}
+        self.invalid: dict[int, str] = {}   # section index -> why its code does not decode
 
     # --- top level ---------------------------------------------------------------------------
 
@@ -155,7 +156,7 @@ class _Loader:
         used_target = self._target.describe() if self._target is not None else ""
         return ObjectSpec(self.name, img.header, programs, tuple(self.maps), license, kern_version, self.btf,
                           self.ext, sections, variables + kvars, code_sections, externs=self.externs,
-                          core=core, target=used_target)
+                          core=core, target=used_target, hidden_funcs=self._hidden_funcs())
 
     @property
     def target(self) -> Target:
@@ -421,7 +422,10 @@ class _Loader:
             try:
                 insns = decode(sec.data)
             except BpfBuildError as exc:
-                raise ObjectError(str(exc), section=sec.name) from None
+                # the kernel rejects the programs of this section, not the object: keep the raw
+                # fields so the verifier can give the kernel's message (Program.invalid says why)
+                self.invalid[sec.index] = str(exc)
+                insns = _raw_insns(sec.data)
             slots, pc = [], 0
             for insn in insns:
                 slots.append(pc)
@@ -429,6 +433,11 @@ class _Loader:
             hit = (insns, slots)
             self.decoded[sec.index] = hit
         return hit
+
+    def _hidden_funcs(self) -> frozenset[str]:
+        """Global functions libbpf verifies as static (its ``mark_btf_static``: STV_HIDDEN/INTERNAL)."""
+        return frozenset(s.name for s in self.img.symbols if s.type == "STT_FUNC" and s.bind != "STB_LOCAL"
+                         and s.visibility in ("STV_HIDDEN", "STV_INTERNAL"))
 
     def _functions(self, sec: Section) -> list[_Func]:
         funcs = []
@@ -524,9 +533,11 @@ class _Loader:
             rel = placed[target] - out_pcs[index] - 1
             out[index] = Instruction(insn.opcode, insn.dst, insn.src, insn.off, rel, insn.imm_hi)
         main_slots = entry.slots
+        invalid = "; ".join(f"section {self.img.sections[i].name}: {self.invalid[i]}"
+                            for i in sorted({k[0] for k in placed}) if i in self.invalid)
         return Program(entry.name, sec.name, classify_section(sec.name), tuple(out), license,
                        tuple(sorted(line_info, key=lambda r: r.pc)), tuple(sorted(func_info, key=lambda r: r.pc)),
-                       tuple(map_refs), main_slots, tuple(kfunc_calls))
+                       tuple(map_refs), main_slots, tuple(kfunc_calls), invalid)
 
     def _relocate(self, insn: Instruction, reloc: object, sec: Section, slot: int,
                   f: _Func) -> tuple[Instruction, tuple[int, int] | None]:
@@ -620,3 +631,18 @@ def _same(old: int | None, new: int, map_name: str, what: str) -> int:
     return new
 
 
+def _raw_insns(data: bytes) -> tuple[Instruction, ...]:
+    """The fields of every slot as they are, valid or not (an ``ld_imm64`` takes its second
+    slot's ``imm``); for code that :func:`~bpfbuild.isa.codec.decode` refuses."""
+    out = []
+    slots = [(c, r & 0xF, r >> 4, o, i) for c, r, o, i in struct.iter_unpack("<BBhi", data)]
+    pc = 0
+    while pc < len(slots):
+        code, dst, src, off, imm = slots[pc]
+        if code == LD_IMM64_OPCODE and pc + 1 < len(slots):
+            out.append(Instruction(code, dst, src, off, imm, slots[pc + 1][4]))
+            pc += 2
+        else:
+            out.append(Instruction(code, dst, src, off, imm))
+            pc += 1
+    return tuple(out)

@@ -121,6 +121,7 @@ class CoreReport:
 
     btf: str | None                    # path of the target BTF, None when the target had none
     results: tuple[CoreResult, ...] = ()
+    unapplied: int = 0                 # relocations left as compiled (no target BTF to resolve them)
 
     @property
     def applied(self) -> int:
@@ -190,6 +191,7 @@ class Program:
     map_refs: tuple[tuple[int, int], ...] = ()   # (pc, map index) of every map ld_imm64
     main_slots: int = 0                          # slots of the entry function before appended subprograms
     kfunc_calls: tuple[tuple[int, str], ...] = ()   # (pc, extern name) of every kfunc call
+    invalid: str = ""   # why its code does not decode ("" if it does): the kernel rejects it, not the object
 
     @property
     def prog_type(self) -> ProgType | None:
@@ -264,6 +266,9 @@ class ObjectSpec:
     externs: tuple[Extern, ...] = ()
     core: CoreReport | None = None               # None: the object has no CO-RE relocations
     target: str = field(default="", compare=False)   # the target it was resolved against (describe())
+    # global functions of hidden/internal visibility (``__hidden``, e.g. usdt.bpf.h's bpf_usdt_arg):
+    # libbpf marks their BTF FUNC static before loading, so the kernel verifies them as static
+    hidden_funcs: frozenset[str] = frozenset()
 
     @property
     def gpl_compatible(self) -> bool:

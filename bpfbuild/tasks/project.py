@@ -70,3 +70,18 @@ def _load_cached(cwd: str, config_key: tuple[int, int] | None, env: tuple[str | 
     """``load_project`` of the current directory, ``cwd`` (the arguments are the memo's key; the
     project is loaded as ``.`` so that its paths read relative, as messages show them)."""
     return load_project(Path("."))
+
+
+@functools.lru_cache(maxsize=16)
+def code_identity(directory: str) -> str:
+    """What changes when bpfbuild's own code in ``directory`` (its ``*.py``) changes: names,
+    sizes and mtimes, computed once per process.  One ``config_changed`` value for every task
+    that depends on that code costs one listing per run, where a file_dep on each source costs
+    doit a check per task and file."""
+    entries = []
+    with os.scandir(directory) as it:
+        for entry in it:
+            if entry.name.endswith(".py"):
+                st = entry.stat()
+                entries.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+    return ",".join(sorted(entries))

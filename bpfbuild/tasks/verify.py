@@ -24,7 +24,8 @@ from doit.tools import config_changed
 
 from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
-from bpfbuild.tasks.project import current_project
+from bpfbuild.tasks.build import program_type_setting
+from bpfbuild.tasks.project import code_identity, current_project
 
 __all__ = ["VERIFIER_CODE", "task_verify", "verify_object"]
 
@@ -71,13 +72,13 @@ def _check_targets(spec: Any, prog: ProgramSource, root: str, mode: str,
 def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str, ...] = ()) -> TaskFailed | None:
     """The action of ``verify:<prog>``."""
     from bpfbuild.errors import BpfBuildError, format_error
-    from bpfbuild.obj.loader import load_object_file
+    from bpfbuild.tasks.build import load_program_object
     from bpfbuild.tasks.report import write_result
     from bpfbuild.verifier import verify
 
     obj_shown = _shown(prog, str(prog.object), root)
     try:
-        spec = load_object_file(prog.object)
+        spec = load_program_object(prog)
         reports = [verify(spec, p) for p in spec.programs]
     except BpfBuildError as exc:
         message = format_error(exc.with_file(str(prog.object)), root=root)
@@ -88,11 +89,11 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
     for r in reports:
         for d in r.errors:
             text = d.format(_shown(prog, d.location.file, root) if d.location else obj_shown, r.program)
-            if mode == "warn":
+            if mode == "warn" or r.unknown:
                 text = text.replace(": error: ", ": warning: ", 1)
             sys.stdout.write(text + "\n")
-        rejected |= not r.accepted
-        sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.verdict} ({r.processed_insns} insns processed)\n")
+        rejected |= r.rejected
+        sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.summary} ({r.processed_insns} insns processed)\n")
     try:
         lacks, lacking = _check_targets(spec, prog, root, mode, kernels) if kernels else ({}, False)
     except BpfBuildError as exc:
@@ -102,7 +103,8 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
     sys.stdout.flush()
     write_result(prog.object.parent, prog.name, "verify", {
         "programs": [r.as_dict(lambda f: _shown(prog, f, root)) for r in reports],
-        "verdict": "rejected" if rejected else "accepted", "targets": lacks})
+        "verdict": "rejected" if rejected else "unknown" if any(r.unknown for r in reports) else "accepted",
+        "targets": lacks})
     if rejected and mode != "warn":
         return TaskFailed(f"{_shown(prog, str(prog.source), root)}: rejected by the verifier")
     if lacking and mode != "warn":
@@ -119,7 +121,7 @@ def task_verify() -> Any:
         yield {"basename": "verify", "name": None, "doc": task_verify.__doc__, "actions": None}
         return
     root = str(project.config.root)
-    sources = sorted(str(p) for d in VERIFIER_CODE for p in d.glob("*.py"))
+    code = ";".join(f"{d.name}/{code_identity(str(d))}" for d in VERIFIER_CODE)
     targets = project.config.target_kernels
     # a saved probe is an input; `running` is the kernel booted now (its release and build)
     probe_files = [str(project.config.root / t) for t in targets if t.endswith(".json")]
@@ -129,9 +131,10 @@ def task_verify() -> Any:
             "name": prog.name,
             "doc": f"verify {prog.object} with bpfbuild's verifier",
             "actions": [(verify_object, [prog, root, project.config.verify, targets])],
-            "file_dep": [str(prog.object), *sources, *probe_files],
-            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify,
-                                         "targets": list(targets), "running": running})],
+            "file_dep": [str(prog.object), *probe_files],
+            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify, "code": code,
+                                         "targets": list(targets), "running": running,
+                                         **program_type_setting(prog)})],
             "clean": [],
             "verbosity": 2,
         }

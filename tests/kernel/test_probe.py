@@ -144,6 +144,12 @@ def test_cli_probe_json_is_a_target_description(kernel_probe, tmp_path) -> None:
     saved = load_probe(path)
     assert saved.release == kernel_probe.release and saved.helpers == kernel_probe.helpers
     assert saved.map_types == kernel_probe.map_types and saved.kfuncs == kernel_probe.kfuncs
+    # the same file is a target for externs and CO-RE (bpfbuild.abi.target reads it)
+    from bpfbuild.abi.target import Target as LoadTarget
+
+    target = LoadTarget.from_file(path)
+    assert target.release == kernel_probe.release and dict(target.kconfig) == dict(kernel_probe.config)
+    assert target.version_code == saved.externs["LINUX_KERNEL_VERSION"]
     text = subprocess.run([sys.executable, "-m", "bpfbuild", "probe", "--from", str(path)], capture_output=True,
                           text=True, check=True).stdout
     assert f"Linux {kernel_probe.release}" in text and f"cpu v{kernel_probe.isa}" in text

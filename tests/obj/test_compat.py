@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bpfbuild.abi.kversions import Target, helper_since, map_type_since, parse_version, prog_type_since
+from bpfbuild.abi.kversions import KernelFeatures, helper_since, map_type_since, parse_version, prog_type_since
 from bpfbuild.obj.compat import check_object, features_of
 from bpfbuild.obj.loader import load_object_file
 
@@ -27,27 +27,35 @@ SOURCE = DATA / "features.bpf.c"
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def features_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _compile(source: Path, out: Path, *, mcpu: str | None = None, prefer: tuple[str, ...] = ()) -> Path:
+    """Compile with the first of ``prefer`` on PATH (else zig, else what discovery picks), and
+    bpfbuild's bundled headers where libbpf's are absent."""
     from bpfbuild.errors import BpfBuildError
     from bpfbuild.tasks.headers import write_helper_defs
     from bpfbuild.toolchain.discover import discover, include_set
     from bpfbuild.toolchain.flags import compile_argv
 
-    out = tmp_path_factory.mktemp("compat")
-    wanted = next((c for c in ("clang-19", "clang-18") if shutil.which(c)), "zig")
+    env = dict(os.environ)
+    if prefer:
+        env["BPF_CLANG"] = next((c for c in prefer if shutil.which(c)), "zig")
     try:
-        compiler = discover({**os.environ, "BPF_CLANG": wanted}, cache_file=out / ".toolchain.json")
+        compiler = discover(env, cache_file=out.parent / ".toolchain.json")
     except BpfBuildError as exc:
-        pytest.skip(f"no clang >= 18 for -mcpu=v4 (clang-19, clang-18 or the ziglang package): {exc}")
-    includes = include_set(compiler, out / "include", bundled=os.environ.get("BPFBUILD_HEADERS") == "bundled")
+        pytest.skip(f"no BPF compiler{' for -mcpu=' + mcpu if mcpu else ''}: {exc}")
+    includes = include_set(compiler, out.parent / "include", bundled=os.environ.get("BPFBUILD_HEADERS") == "bundled")
     if includes.libbpf != "system" and includes.uapi_header:
-        write_helper_defs(includes.uapi_header, out / "include" / "bpf" / "bpf_helper_defs.h")
-    obj = out / "features.bpf.o"
-    argv = compile_argv(compiler, SOURCE, obj, include_flags=includes.flags, mcpu="v4")
+        write_helper_defs(includes.uapi_header, out.parent / "include" / "bpf" / "bpf_helper_defs.h")
+    argv = compile_argv(compiler, source, out, include_flags=includes.flags, mcpu=mcpu)
     res = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=REPO)
     assert res.returncode == 0, res.stderr
-    return obj
+    return out
+
+
+@pytest.fixture(scope="module")
+def features_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """features.bpf.c with -mcpu=v4: clang-19/-18 on PATH, else the ziglang package's clang."""
+    out = tmp_path_factory.mktemp("compat")
+    return _compile(SOURCE, out / "features.bpf.o", mcpu="v4", prefer=("clang-19", "clang-18"))
 
 
 # what the object uses, and the release that added it
@@ -111,7 +119,7 @@ def test_a_saved_probe_is_a_target(features_object: Path, tmp_path: Path) -> Non
              "helpers": {"XDP": ["for_each_map_elem", "ringbuf_reserve", "ringbuf_submit"]}, "kfuncs": []}
     (tmp_path / "fleet-a.json").write_text(json.dumps(probe))
     spec = load_object_file(features_object)
-    target = Target.from_probe("fleet-a.json", probe)
+    target = KernelFeatures.from_probe("fleet-a.json", probe)
     got = {lack.feature.title: lack.reason for lack in check_object(spec, target)}
     assert got == {
         "bpf_loop (helper 181)": "target fleet-a.json (Linux 6.1.0-13-amd64) does not offer it to xdp programs",
@@ -141,7 +149,7 @@ def test_running_agrees_with_loading_here(features_object: Path, kernel_probe) -
     """`running` finds nothing missing exactly when this kernel loads the object."""
     from bpfbuild.kernel import verdict
 
-    target = Target.from_probe("running", kernel_probe.to_json())
+    target = KernelFeatures.from_probe("running", kernel_probe.to_json())
     spec = load_object_file(features_object)
     lacks = check_object(spec, target)
     loaded = verdict(features_object, "features").accepted
@@ -170,11 +178,51 @@ def test_running_lacks_what_this_kernel_configures_out(kernel_probe, tmp_path: P
                    f'static long (*helper)(void *, long, long, long) = (void *){helper_id(name)};\n'
                    f'SEC("{section}") int prog(void *ctx)\n{{\n\treturn helper(ctx, 0, 0, 0);\n}}\n'
                    f'char LICENSE[] SEC("license") = "GPL";\n')
-    clang = shutil.which("clang") or pytest.skip("clang not installed")
-    obj = tmp_path / "missing.bpf.o"
-    subprocess.run([clang, "-target", "bpf", "-g", "-O2", "-I/usr/include/x86_64-linux-gnu", "-c", str(src),
-                    "-o", str(obj)], check=True)
+    obj = _compile(src, tmp_path / "missing.bpf.o")
     spec = load_object_file(obj)
-    lacks = check_object(spec, Target.from_probe("running", kernel_probe.to_json()))
+    lacks = check_object(spec, KernelFeatures.from_probe("running", kernel_probe.to_json()))
     assert [(lack.feature.key, lack.feature.location.line) for lack in lacks] == [("bpf_" + name, 6)]
     assert not verdict(obj, "prog").accepted
+
+
+def _program(text: str, section: str = "xdp") -> tuple[object, object]:
+    from types import SimpleNamespace
+
+    from bpfbuild.abi.progtypes import classify_section
+    from bpfbuild.isa.asm import assemble
+    from bpfbuild.obj.spec import Program
+
+    prog = Program("p", section, classify_section(section), assemble(text), "GPL")
+    return SimpleNamespace(maps=(), programs=(prog,)), prog
+
+
+@pytest.mark.parametrize(("text", "feature", "since"), [
+    ("r0 = 0\nr0 += 1\nif r0 < 4 goto -2\nexit", "bounded_loops", "5.3"),
+    ("r0 = 0\nif r0 < 4 goto +0\nexit", "jmp_lt", "4.14"),
+    ("w0 = 0\nif w0 > 4 goto +0\nexit", "jmp32", "5.1"),
+    ("r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = atomic_fetch_add((u64 *)(r2 + 0), r1)\nr0 = 0\nexit",
+     "atomics", "5.12"),
+    ("r0 = 7\nr0 s/= 2\nexit", "cpu_v4", "6.6"),
+])
+def test_instruction_features(text: str, feature: str, since: str) -> None:
+    spec, prog = _program(text)
+    found = {f.key: f for f in features_of(spec, prog)}   # type: ignore[arg-type]
+    assert found[feature].since == since
+    older = f"{since.split('.')[0]}.{int(since.split('.')[1]) - 1}" if since.split(".")[1] != "0" else "4.9"
+    lacks = [lack.feature.key for lack in check_object(spec, KernelFeatures.from_version(older))]  # type: ignore[arg-type]
+    assert feature in lacks
+    assert feature not in [lack.feature.key for lack in check_object(spec, KernelFeatures.from_version(since))]  # type: ignore[arg-type]
+
+
+def test_a_plain_atomic_add_is_not_a_5_12_feature() -> None:
+    spec, prog = _program("r1 = 1\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nlock *(u64 *)(r2 + 0) += r1\n"
+                          "r0 = 0\nexit")
+    assert "atomics" not in {f.key for f in features_of(spec, prog)}   # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["5.x", "latest", "5"])
+def test_a_bad_target_is_one_line_exit_2(features_object: Path, bad: str) -> None:
+    res = subprocess.run([sys.executable, "-m", "bpfbuild", "verify", str(features_object), "--kernel", bad],
+                         capture_output=True, text=True, check=False, cwd=REPO)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert repr(bad) in res.stderr

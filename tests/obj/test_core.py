@@ -80,6 +80,13 @@ def small_kernel(compile_bpf, tmp_path_factory) -> Target:
     return Target.for_version("6.1", btf_path=str(path))
 
 
+def _pcs(insns):
+    pc = 0
+    for insn in insns:
+        yield pc, insn
+        pc += insn.slots
+
+
 def _by_slot(spec):
     return {(r.slot, r.kind): r for r in spec.core.results}
 
@@ -112,13 +119,18 @@ def test_disagreeing_flavours_are_an_error(compile_bpf, small_kernel):
         load_object_file(compile_bpf(AMBIGUOUS, name="amb"), target=small_kernel)
 
 
-def test_without_target_btf_everything_is_poisoned_or_zero(compile_bpf, capsys):
+def test_without_target_btf_the_compiled_offsets_stay(compile_bpf, capsys):
     obj = compile_bpf(PROGRAM, name="prog")
     spec = load_object_file(obj, target=Target.default())
-    assert spec.core.btf is None
-    values = {r.kind: (r.new, r.poisoned) for r in spec.core.results}
-    assert values["type_exists"] == (0, False) and values["enumval_exists"] == (0, False)
-    assert values["field_byte_offset"] == (0, True)
+    assert spec.core.btf is None and spec.core.results == () and spec.core.unapplied == 12
+    from bpfbuild.isa.codec import decode
+    compiled = decode(read_elf(obj.read_bytes()).section("xdp").data)
+    slots = {r.slot for r in spec.btf_ext.core_relos["xdp"]}
+    pcs = dict(_pcs(spec.programs[0].insns))
+    by_pc = dict(_pcs(compiled))
+    assert all(pcs[s] == by_pc[s] for s in slots)
+    assert cli_main(["show", str(obj)]) == 0   # the CLI's default target is the running kernel
+    capsys.readouterr()
 
 
 def test_essential_names():

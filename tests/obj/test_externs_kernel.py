@@ -63,3 +63,19 @@ def test_tags_xlated_and_maps_equal_libbpfs(compile_bpf, kernel_objects, source,
         for m in spec.maps:
             if m.section == ".kconfig":
                 assert kobj.map(m.name).handle().lookup(0) == m.initial
+
+
+def test_a_saved_probe_resolves_kconfig_as_the_running_kernel(compile_bpf, kernel_objects, tmp_path, capsys):
+    """`bpfbuild probe --json > FILE` as a target: the same .kconfig bytes as the running kernel's."""
+    from bpfbuild.abi.target import Target
+    from bpfbuild.cli import main as cli_main
+
+    if cli_main(["probe", "--json"]) != 0:
+        pytest.skip("bpfbuild probe failed here")
+    probe = tmp_path / "probe.json"
+    probe.write_text(capsys.readouterr().out)
+    obj = compile_bpf("externs.bpf.c")
+    saved = load_object_file(obj, target=Target.from_file(probe))
+    running = load_object_file(obj, target=Target.running())
+    assert saved.map("externs.kconfig").initial == running.map("externs.kconfig").initial
+    assert saved.extern("LINUX_KERNEL_VERSION").source.startswith(str(probe))

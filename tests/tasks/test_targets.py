@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,9 @@ def test_doit_verify_reports_per_target_and_the_summary_has_a_column_each(projec
     _write(project, ["4.19", "5.4", "6.1"], "warn")
     res = project.doit("build", "verify", "report")
     out = res.stdout
-    assert "programs/hello.bpf.c:9:2: warning: global variables (.data/.rodata/.bss maps) needs Linux 5.2; " \
-           "target 4.19 lacks it" in out.splitlines()
+    # line 9 uses `counter` (.bss); the column is the compiler's (clang 14: 2, zig's clang: 31)
+    assert any(re.fullmatch(r"programs/hello\.bpf\.c:9:\d+: warning: global variables \(\.data/\.rodata/\.bss maps\) "
+                            r"needs Linux 5\.2; target 4\.19 lacks it", line) for line in out.splitlines()), out
     assert "target 6.1 lacks it" not in out
     header = next(line for line in out.splitlines() if line.startswith("program "))
     assert header.split()[-3:] == ["4.19", "5.4", "6.1"]
@@ -51,7 +53,7 @@ def test_a_lacking_target_fails_doit_verify_in_error_mode(project) -> None:
     _write(project, ["4.19"], "error")
     res = project.doit("build", "verify:hello", check=False)
     assert res.returncode != 0
-    assert "programs/hello.bpf.c:9:2: error: global variables" in res.stdout
+    assert re.search(r"^programs/hello\.bpf\.c:9:\d+: error: global variables", res.stdout, re.M)
     assert "Traceback" not in res.stdout + res.stderr
 
 
