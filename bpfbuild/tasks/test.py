@@ -76,7 +76,7 @@ def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed 
     if spec is None:
         # a smoke run the emulator could not finish does not fail the build: say what is missing
         for what in result.not_emulated:
-            sys.stderr.write(f"{_shown(prog.object, root)}: warning: not emulated: {what} "
+            sys.stderr.write(f"{shown_path(prog.object, root)}: warning: not emulated: {what} "
                              f"(the smoke run stopped there; a spec case that needs it fails)\n")
         sys.stderr.flush()
     if result.ok:
