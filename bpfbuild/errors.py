@@ -1,16 +1,38 @@
-"""One error tree for the whole package.
+"""One error tree for the whole package, and the one way to print an error.
 
 Every failure a user can cause (bad input, a missing tool, a broken program) is a
-``BpfBuildError`` subclass carrying typed fields; ``str(err)`` is the one line the CLI
-and the doit tasks print.  Foreign exceptions are translated where they enter
-(``raise ... from exc``).  Verifying is not exceptional: the verifier returns a report.
+``BpfBuildError`` subclass carrying typed fields.  Foreign exceptions are translated where
+they enter (``raise ... from exc``).  Verifying is not exceptional: the verifier returns a
+report.  The tree::
+
+    BpfBuildError                  exit_status 2 unless said otherwise
+    +-- ConfigError                [tool.bpfbuild], a command-line option
+    |   +-- SpecError              a test spec or emulator input (location in the spec)
+    +-- ToolchainError             no usable compiler
+    |   +-- CompileError           the compiler ran and failed (argv, returncode, stderr)
+    +-- ObjectError                an object that cannot be read (section, offset)
+    |   +-- BTFError               corrupt or unsupported BTF / BTF.ext
+    +-- ProgramError               a program, at an instruction (pc) and a source line
+    |   +-- DecodeError            bytes that are not an instruction
+    |   +-- VMError                a fault while emulating                  exit_status 1
+    +-- AsmError                   assembler text (line)
+    +-- SkelError                  a skeleton that cannot be generated
+    +-- KernelError                the kernel or libbpf refused (errno)
+        +-- LoadRejected           the kernel's verifier rejected a program  exit_status 1
+
+Messages are plain: ``str(err)`` is ``[file: ][where: ]message`` (``where`` = the section
+and offset, the instruction, the line), never a severity.  :func:`format_error` is the one
+place that turns an error into the line a user reads, with the severity where compilers
+put it and the file shown relative to the project root; callers decide nothing from the text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
-from bpfbuild.location import SourceLocation
+from bpfbuild.location import SourceLocation, shown_path
 
 __all__ = [
     "AsmError",
@@ -20,6 +42,7 @@ __all__ = [
     "ConfigError",
     "DecodeError",
     "KernelError",
+    "LoadRejected",
     "NotEmulated",
     "ObjectError",
     "ProgramError",
@@ -27,15 +50,19 @@ __all__ = [
     "SpecError",
     "ToolchainError",
     "VMError",
+    "format_error",
+    "no_such",
 ]
 
 
 class BpfBuildError(Exception):
     """Root of every error bpfbuild raises on purpose.
 
-    ``file`` (optional) is the input the error is about; ``str()`` prefixes it
-    as ``file: message`` so the CLI can print the error as one line.
+    ``file`` (optional) is the input the error is about.  ``exit_status`` is what the
+    command exits with: 1 when the program is wrong (a rejection, a fault), 2 otherwise.
     """
+
+    exit_status: ClassVar[int] = 2
 
     def __init__(self, message: str, *, file: str | None = None) -> None:
         super().__init__(message)
@@ -48,8 +75,55 @@ class BpfBuildError(Exception):
             self.file = file
         return self
 
+    @property
+    def position(self) -> SourceLocation | None:
+        """A source position (``file:line[:col]``) when the error is about a line, else None."""
+        return None
+
+    @property
+    def where(self) -> str | None:
+        """What inside ``file`` the error is about ("section .text+0x8", "insn 3"), if anything."""
+        return None
+
     def __str__(self) -> str:
-        return f"{self.file}: {self.message}" if self.file else self.message
+        return _layout(self, self.file)
+
+
+def _layout(exc: BpfBuildError, file: str | None, severity: str | None = None) -> str:
+    """``[file: ][where: ][severity: ]message``, or ``file:line[:col]: [severity: ]message``."""
+    head: list[str] = []
+    position = exc.position
+    if position is not None:
+        head.append(str(position if file is None else dataclasses.replace(position, file=file)))
+    else:
+        if file:
+            head.append(file)
+        if exc.where:
+            head.append(exc.where)
+    if severity:
+        head.append(severity)
+    return ": ".join([*head, exc.message])
+
+
+def format_error(exc: BpfBuildError, *, severity: str = "error", root: str | None = None) -> str:
+    """The line a user reads for ``exc``.
+
+    An error about a line is printed the way compilers print one,
+    ``file:line[:col]: error: message``; any other error as ``file: [where: ]message``
+    (``severity`` is not repeated: the whole line is the error).  The file is shown relative
+    to ``root`` (default: the current directory) when it lies inside it.  An error without
+    a file is just its message; the caller adds its own name (``bpfbuild: ...``).
+    """
+    position = exc.position
+    if position is not None:
+        return _layout(exc, shown_path(position.file, root), severity)
+    return _layout(exc, shown_path(exc.file, root) if exc.file else None)
+
+
+def no_such(what: str, name: str, choices: Iterable[str]) -> str:
+    """``no program 'x' (programs: a, b)``: the message of a lookup that failed, with the choices."""
+    names = ", ".join(choices) or "none"
+    return f"no {what} {name!r} ({what}s: {names})"
 
 
 class ConfigError(BpfBuildError):
@@ -65,10 +139,9 @@ class SpecError(ConfigError):
         super().__init__(message, file=file if file is not None else location.file if location else None)
         self.location = location
 
-    def __str__(self) -> str:
-        if self.location is not None:
-            return f"{self.location}: error: {self.message}"
-        return f"{self.file}: error: {self.message}" if self.file else self.message
+    @property
+    def position(self) -> SourceLocation | None:
+        return self.location
 
 
 class ToolchainError(BpfBuildError):
@@ -95,45 +168,15 @@ class ObjectError(BpfBuildError):
         self.section = section
         self.offset = offset
 
-    def __str__(self) -> str:
-        where = ""
-        if self.section is not None:
-            where = f"section {self.section}"
-            if self.offset is not None:
-                where += f"+{self.offset:#x}"
-            where += ": "
-        text = where + self.message
-        return f"{self.file}: {text}" if self.file else text
+    @property
+    def where(self) -> str | None:
+        if self.section is None:
+            return None
+        return f"section {self.section}" + (f"+{self.offset:#x}" if self.offset is not None else "")
 
 
 class BTFError(ObjectError):
     """Corrupt or unsupported BTF / BTF.ext data."""
-
-
-class DecodeError(BpfBuildError):
-    """Bytes that are not a valid eBPF instruction."""
-
-    def __init__(self, message: str, *, pc: int | None = None, file: str | None = None) -> None:
-        super().__init__(message, file=file)
-        self.pc = pc
-
-    def __str__(self) -> str:
-        text = f"insn {self.pc}: {self.message}" if self.pc is not None else self.message
-        return f"{self.file}: {text}" if self.file else text
-
-
-class AsmError(BpfBuildError):
-    """Assembler text that does not parse; ``line`` is 1-based."""
-
-    def __init__(self, message: str, *, line: int | None = None, file: str | None = None) -> None:
-        super().__init__(message, file=file)
-        self.line = line
-
-    def __str__(self) -> str:
-        where = self.file or "<asm>"
-        if self.line is not None:
-            where += f":{self.line}"
-        return f"{where}: error: {self.message}"
 
 
 class ProgramError(BpfBuildError):
@@ -145,16 +188,38 @@ class ProgramError(BpfBuildError):
         self.pc = pc
         self.location = location
 
-    def __str__(self) -> str:
-        if self.location is not None:
-            return f"{self.location}: error: {self.message}"
-        prefix = f"{self.file}: " if self.file else ""
-        at = f"insn {self.pc}: " if self.pc is not None else ""
-        return f"{prefix}{at}{self.message}"
+    @property
+    def position(self) -> SourceLocation | None:
+        return self.location
+
+    @property
+    def where(self) -> str | None:
+        return f"insn {self.pc}" if self.pc is not None else None
+
+
+class DecodeError(ProgramError):
+    """Bytes that are not a valid eBPF instruction (``pc``: the slot)."""
+
+    def __init__(self, message: str, *, pc: int | None = None, file: str | None = None) -> None:
+        super().__init__(message, pc=pc, file=file)
 
 
 class VMError(ProgramError):
     """A fault while emulating a program (bad access, budget exhausted, unknown helper...)."""
+
+    exit_status = 1
+
+
+class AsmError(BpfBuildError):
+    """Assembler text that does not parse; ``line`` is 1-based."""
+
+    def __init__(self, message: str, *, line: int | None = None, file: str | None = None) -> None:
+        super().__init__(message, file=file)
+        self.line = line
+
+    @property
+    def position(self) -> SourceLocation | None:
+        return SourceLocation(self.file or "<asm>", self.line) if self.line is not None else None
 
 
 class NotEmulated(VMError):
@@ -179,3 +244,9 @@ class KernelError(BpfBuildError):
     def __init__(self, message: str, *, errno: int | None = None, file: str | None = None) -> None:
         super().__init__(message, file=file)
         self.errno = errno
+
+
+class LoadRejected(KernelError):
+    """The kernel's verifier refused to load a program (its log says why)."""
+
+    exit_status = 1

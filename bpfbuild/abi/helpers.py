@@ -3,6 +3,12 @@
 The table is generated from the newest ``linux/bpf.h`` on the build machine by
 ``python -m bpfbuild.abi.uapi PATH``; nothing here reads a header.  Lookups accept the
 helper's name with or without the ``bpf_`` prefix, or its id.
+
+Which kernel: the committed table was generated from the UAPI header bundled with ziglang
+0.17.1 (Linux 7.2.0; its first line says so), while the rest of :mod:`bpfbuild.abi` describes
+Linux 6.18.  The helper list is the same in both: it has been frozen at ids 1..211
+(``bpf_cgrp_storage_delete``) since Linux 6.2 -- new kernel functions are kfuncs -- and the
+6.18.44 kernel's own BTF has ``__BPF_FUNC_MAX_ID = 212``.  Prototypes are the header's C text.
 """
 
 from __future__ import annotations

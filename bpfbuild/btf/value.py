@@ -12,15 +12,15 @@ from typing import Any
 from bpfbuild.btf.spec import Spec
 from bpfbuild.errors import BTFError
 
-__all__ = ["btf_value"]
+__all__ = ["btf_value", "printable_string"]
 
 
-def _is_printable_string(raw: bytes) -> bool:
+def printable_string(raw: bytes) -> str | None:
+    """The text of a NUL-terminated, printable ASCII ``char`` array, else None (shown as numbers)."""
     end = raw.find(b"\0")
-    if end < 0:
-        return False
-    body = raw[:end]
-    return all(0x20 <= b < 0x7F for b in body)
+    if end < 0 or not all(0x20 <= b < 0x7F for b in raw[:end]):
+        return None
+    return raw[:end].decode("ascii")
 
 
 #: Nesting deeper than this is a cycle or a bomb (the kernel resolves at most 32 levels).
@@ -75,7 +75,7 @@ def _value(spec: Spec, type_id: int, data: bytes, plain: bool, depth: int) -> An
         case bt.Array():
             elem = spec.resolve(t.type)
             size = spec.size_of(t.type)
-            if isinstance(elem, bt.Int) and elem.size == 1 and _is_printable_string(data[: t.nelems]):
+            if isinstance(elem, bt.Int) and elem.size == 1 and printable_string(data[: t.nelems]) is not None:
                 return data[: data.index(b"\0")].decode("ascii")
             count = min(t.nelems, len(data) // size) if size else min(t.nelems, _MAX_EMPTY_ELEMS)
             return [btf_value(spec, t.type, data[i * size:(i + 1) * size], plain=plain) for i in range(count)]

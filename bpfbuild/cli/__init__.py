@@ -2,7 +2,9 @@
 
 Each area registers its subcommands from its own module (``bpfbuild/cli/<area>.py`` exposes
 ``register(subparsers)``); handlers take the parsed ``argparse.Namespace`` and return an exit
-code.  Errors the user can cause are ``BpfBuildError``s: printed here as one line, exit 2.
+code.  Errors the user can cause are ``BpfBuildError``s: printed here as one line
+(:func:`~bpfbuild.errors.format_error`), exit with the error's ``exit_status`` (1: the program
+is wrong, 2: anything else).
 Handlers import their heavy modules inside the function, so ``bpfbuild --help`` stays fast.
 """
 
@@ -14,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from bpfbuild import __version__
-from bpfbuild.errors import BpfBuildError
+from bpfbuild.errors import BpfBuildError, format_error
 
 __all__ = ["EXIT_REJECTED", "EXIT_USAGE", "build_parser", "main"]
 
@@ -40,13 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bpfbuild {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for area in _AREAS:
-        try:
-            module = importlib.import_module(f"bpfbuild.cli.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"bpfbuild.cli.{area}":
-                continue  # area not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"bpfbuild.cli.{area}").register(sub)
     return parser
 
 
@@ -60,8 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args) or 0)
     except BpfBuildError as exc:
-        print(f"bpfbuild: {exc}" if not exc.file and "error:" not in str(exc) else str(exc), file=sys.stderr)
-        return getattr(exc, "exit_code", EXIT_USAGE)
+        text = format_error(exc)
+        print(text if exc.file or exc.position else f"bpfbuild: {text}", file=sys.stderr)
+        return exc.exit_status
     except BrokenPipeError:
         # `bpfbuild dump ... | head`: stop quietly.
         sys.stderr.close()

@@ -153,23 +153,22 @@ def _show(args: argparse.Namespace) -> int:
 def _dump(args: argparse.Namespace) -> int:
     from bpfbuild.errors import BpfBuildError
     from bpfbuild.isa.syntax import format_insn
-    from bpfbuild.obj.dump import objdump_text, xlated_lines, xlated_text
+    from bpfbuild.obj.dump import objdump_text, xlated_listing, xlated_text
 
     spec = _load(args.object, args)
     programs = spec.programs
     if args.program is not None:
-        programs = tuple(p for p in programs if p.name == args.program)
-        if not programs:
-            names = ", ".join(p.name for p in spec.programs) or "none"
-            raise BpfBuildError(f"no program {args.program!r} (programs: {names})", file=args.object)
+        try:
+            programs = (spec.program(args.program),)
+        except BpfBuildError as exc:
+            raise exc.with_file(args.object) from None
     if args.json:
         out = []
         for prog in programs:
             rows = []
-            for row in xlated_lines(spec, prog):
-                src = row["source"] or prog.line_at(row["pc"])
-                rows.append({"pc": row["pc"], "opcode": f"{row['insn'].opcode:#04x}", "text": row["text"],
-                             "raw": row["bytes"].hex(),
+            for row in xlated_listing(spec, prog):
+                src = prog.line_at(row.pc)
+                rows.append({"pc": row.pc, "opcode": f"{row.opcode:#04x}", "text": row.text, "raw": row.raw.hex(),
                              "source": None if src is None else {
                                  "file": src.location.file, "line": src.location.line,
                                  "column": src.location.column, "text": src.line_text.strip()}})
@@ -184,7 +183,7 @@ def _dump(args: argparse.Namespace) -> int:
                 print(format_insn(insn))
         return 0
     if args.xlated:
-        print("\n".join(xlated_text(spec, p) for p in programs), end="")
+        print("\n\n".join(xlated_text(xlated_listing(spec, p)) for p in programs))
         return 0
     print(objdump_text(spec, source=args.source, program=args.program, file_label=args.object), end="")
     return 0
@@ -212,9 +211,8 @@ def _maps(args: argparse.Namespace) -> int:
         return 0
     try:
         m = spec.map(args.dump)
-    except KeyError:
-        names = ", ".join(x.name for x in spec.maps) or "none"
-        raise BpfBuildError(f"no map {args.dump!r} (maps: {names})", file=args.object) from None
+    except BpfBuildError as exc:
+        raise exc.with_file(args.object) from None
     entries = _initial_entries(spec, m)
     if args.json:
         print(json.dumps(entries, indent=4))

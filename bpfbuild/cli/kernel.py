@@ -133,8 +133,7 @@ def _pinned_map(kind: str, wanted: bool) -> dict[int, list[str]]:
 def _cmd_load(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bpfbuild.cli import EXIT_REJECTED
-    from bpfbuild.errors import ConfigError, KernelError
+    from bpfbuild.errors import ConfigError, KernelError, LoadRejected
     from bpfbuild.kernel import KernelObject
     from bpfbuild.kernel.pins import pin_name
 
@@ -149,7 +148,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
             failed = obj.last_failed
             if failed is not None and failed.log.strip():
                 sys.stderr.write(failed.log if failed.log.endswith("\n") else failed.log + "\n")
-                exc.exit_code = EXIT_REJECTED  # type: ignore[attr-defined]
+                raise LoadRejected(exc.message, errno=exc.errno, file=exc.file) from exc
             raise
         if args.log_level:
             for p in targets:

@@ -84,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def scaffold(root: Path) -> list[Path]:
     """Write the project files into ``root`` (which must be absent or empty)."""
     from bpfbuild.errors import ConfigError
-    from bpfbuild.tasks.vscode import merge_tasks
+    from bpfbuild.editor import merge_tasks
 
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise ConfigError("exists and is not empty; choose a new folder", file=str(root))

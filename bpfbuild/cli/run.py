@@ -53,7 +53,7 @@ def _hex(text: str, what: str) -> bytes:
 
 
 def _cmd(args: argparse.Namespace) -> int:
-    from bpfbuild.errors import BpfBuildError
+    from bpfbuild.errors import BpfBuildError, format_error
     from bpfbuild.vm import DEFAULT_BUDGET, run_bytecode
 
     try:
@@ -64,7 +64,7 @@ def _cmd(args: argparse.Namespace) -> int:
         code = _hex(sys.stdin.read(), "the program on stdin")
         r0 = run_bytecode(code, mem, budget=args.budget or DEFAULT_BUDGET)
     except BpfBuildError as exc:
-        print(str(exc), file=sys.stderr)
+        print(format_error(exc), file=sys.stderr)
         return 1
     print(f"{r0:x}")
     return 0
@@ -203,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
     import json
     import os
 
-    from bpfbuild.errors import ConfigError, VMError
+    from bpfbuild.errors import ConfigError, VMError, format_error, no_such
     from bpfbuild.vm.api import load
     from bpfbuild.vm.maps import PerfEventArray, RingBuf
     from bpfbuild.vm.packet import describe_packet
@@ -221,7 +221,7 @@ def _run(args: argparse.Namespace) -> int:
                           f"({', '.join(obj.programs)})")
     program = args.program or obj.programs[0]
     if program not in obj.programs:
-        raise ConfigError(f"{args.object}: no program {program!r} (programs: {', '.join(obj.programs)})")
+        raise ConfigError(no_such("program", program, obj.programs), file=args.object)
     for name, value in _assignments(args.set_globals, "--set"):
         if name not in obj.globals:
             raise ConfigError(f"--set: no global {name!r} (globals: {', '.join(obj.globals) or 'none'})")
@@ -232,7 +232,7 @@ def _run(args: argparse.Namespace) -> int:
         if not sep or not bracket or not key_text.endswith("]"):
             raise ConfigError(f"--map: expected MAP[KEY]=VALUE, got {item!r}")
         if map_name not in obj.maps:
-            raise ConfigError(f"--map: no map {map_name!r} (maps: {', '.join(obj.maps) or 'none'})")
+            raise ConfigError(f"--map: {no_such('map', map_name, obj.maps)}")
         obj.maps[map_name][_toml_value(key_text[:-1], "--map key")] = _toml_value(value_text, "--map value")
     ctx = dict(_assignments(args.ctx, "--ctx")) or None
     packet = _packet_arg(args.packet)
@@ -263,10 +263,10 @@ def _run(args: argparse.Namespace) -> int:
             for line in obj.printk:
                 print(line)
         if args.json:
-            print(json.dumps({"program": program, "error": str(exc), "printk": list(obj.printk),
+            print(json.dumps({"program": program, "error": format_error(exc, root=root), "printk": list(obj.printk),
                               "trace": steps if args.trace else None}, indent=2))
         else:
-            print(f"{exc}", file=sys.stderr)
+            print(format_error(exc, root=root), file=sys.stderr)
         return 1
     after_globals, after_maps = _snapshot(obj)
     changed_globals = _changes(before_globals, after_globals)
@@ -312,13 +312,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _relative(location: Any, root: str) -> str | None:
-    import os
+    import dataclasses
+
+    from bpfbuild.location import shown_path
 
     if location is None:
         return None
-    file = os.path.relpath(location.file, root) if os.path.isabs(location.file) else location.file
-    file = location.file if file.startswith("..") else file
-    return f"{file}:{location.line}" + (f":{location.column}" if location.column else "")
+    return str(dataclasses.replace(location, file=shown_path(location.file, root)))
 
 
 def _text(value: Any) -> str:

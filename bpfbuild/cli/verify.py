@@ -24,10 +24,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from typing import TYPE_CHECKING
 
-__all__ = ["register", "relative_file"]
+from bpfbuild.location import shown_path
+
+if TYPE_CHECKING:
+    from bpfbuild.verifier.report import Report
+
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -52,25 +57,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=_cmd)
 
 
-def relative_file(path: str, root: str | None = None) -> str:
-    """A source path as the user typed it: relative to ``root`` (default: cwd) when inside it."""
-    root = os.path.abspath(root or os.getcwd())
-    absolute = os.path.abspath(path)
-    if absolute == root or absolute.startswith(root + os.sep):
-        return os.path.relpath(absolute, root)
-    return path
-
-
 def _cmd(args: argparse.Namespace) -> int:
     from bpfbuild.errors import BpfBuildError
     from bpfbuild.obj.loader import load_object_file
     from bpfbuild.verifier import verify
 
     spec = load_object_file(args.object)
-    programs = [p for p in spec.programs if args.program in (None, p.name)]
-    if args.program is not None and not programs:
-        names = ", ".join(p.name for p in spec.programs) or "none"
-        raise BpfBuildError(f"no program {args.program!r} (programs: {names})", file=args.object)
+    if args.program is not None:
+        try:
+            programs = [spec.program(args.program)]
+        except BpfBuildError as exc:
+            raise exc.with_file(args.object) from None
+    else:
+        programs = list(spec.programs)
     if not programs:
         raise BpfBuildError("no eBPF programs in this object", file=args.object)
     reports = []
@@ -96,7 +95,7 @@ def _cmd(args: argparse.Namespace) -> int:
         if r.log:
             sys.stdout.write(r.log if r.log.endswith("\n") else r.log + "\n")
         for d in r.errors:
-            text = d.format(relative_file(d.location.file) if d.location else args.object, r.program)
+            text = d.format(shown_path(d.location.file) if d.location else args.object, r.program)
             print(text.replace(": error: ", ": warning: ", 1) if r.unknown else text)
         print(f"{args.object}: prog '{r.program}' ({r.section}): {r.summary} ({r.processed_insns} insns processed)")
         for note in r.notes:
@@ -127,19 +126,19 @@ def _lack_line(lack: object, obj: str) -> str:
     if loc is None:
         return lack.line(obj)  # type: ignore[attr-defined]
     col = f":{loc.column}" if loc.column else ""
-    return f"{relative_file(loc.file)}:{loc.line}{col}: error: {lack.message}"  # type: ignore[attr-defined]
+    return f"{shown_path(loc.file)}:{loc.line}{col}: error: {lack.message}"  # type: ignore[attr-defined]
 
 
 def _lack_record(lack: object, obj: str) -> dict[str, object]:
     loc = lack.feature.location  # type: ignore[attr-defined]
     return {"program": lack.feature.program, "feature": lack.feature.title,  # type: ignore[attr-defined]
             "since": lack.feature.since, "insn": lack.feature.pc,  # type: ignore[attr-defined]
-            "file": relative_file(loc.file) if loc else obj, "line": loc.line if loc else 0,
+            "file": shown_path(loc.file) if loc else obj, "line": loc.line if loc else 0,
             "column": loc.column if loc else 0, "message": lack.message}  # type: ignore[attr-defined]
 
 
-def _record(report: object, obj: str) -> dict[str, object]:
-    record = report.as_dict(relative_file)  # type: ignore[attr-defined]
+def _record(report: Report, obj: str) -> dict[str, object]:
+    record = report.as_dict(shown_path)
     for err in record["errors"]:
         if not err["file"]:
             err["file"] = obj

@@ -4,7 +4,8 @@
 * :mod:`~bpfbuild.isa.opcodes` - the table of valid forms, derived from the enums.
 * :mod:`~bpfbuild.isa.instruction` - :class:`Instruction` (``ld_imm64`` = one, two slots).
 * :mod:`~bpfbuild.isa.codec` - bytes <-> instructions (:func:`decode`, :func:`encode`).
-* :mod:`~bpfbuild.isa.syntax` - instructions -> llvm-objdump text and listings.
+* :mod:`~bpfbuild.isa.syntax` - instructions -> text: llvm-objdump's and the kernel log's.
+* :mod:`~bpfbuild.isa.listing` - an llvm-objdump listing (pc, bytes, text).
 * :mod:`~bpfbuild.isa.asm` - text -> instructions (:func:`assemble`).
 
 Program counters are slot indices everywhere.
@@ -28,7 +29,8 @@ from bpfbuild.isa.fields import (
 )
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.isa.opcodes import MAX_REG, Form, OpcodeEntry, OpcodeTable, describe_opcode, opcode_table
-from bpfbuild.isa.syntax import disassemble, format_insn, listing
+from bpfbuild.isa.listing import listing
+from bpfbuild.isa.syntax import disassemble, format_insn, format_log_insn
 
 __all__ = [
     "ATOMIC_FETCH",
@@ -56,6 +58,7 @@ __all__ = [
     "disassemble",
     "encode",
     "format_insn",
+    "format_log_insn",
     "iter_insns",
     "listing",
     "opcode_table",

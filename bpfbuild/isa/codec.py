@@ -20,7 +20,7 @@ from bpfbuild.errors import DecodeError, ProgramError
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.isa.opcodes import MAX_REG, Form, opcode_table
 
-__all__ = ["INSN_SIZE", "decode", "encode", "iter_insns", "slot_table"]
+__all__ = ["INSN_SIZE", "RawSlot", "decode", "encode", "iter_insns", "raw_slots", "slot_table"]
 
 #: Bytes per instruction slot.
 INSN_SIZE = 8
@@ -71,6 +71,21 @@ def _valid(decoder: tuple[_Entry | None, ...], code: int, dst: int, src: int, of
 def _invalid(pc: int, code: int, dst: int, src: int, off: int, imm: int) -> DecodeError:
     reason = opcode_table().explain(code, dst, src, off, imm) or "invalid instruction"
     return DecodeError(reason, pc=pc)
+
+
+#: One 8-byte slot's fields, unchecked: (opcode, dst, src, off, imm).
+RawSlot = tuple[int, int, int, int, int]
+
+
+def raw_slots(data: bytes | bytearray | memoryview) -> list[RawSlot]:
+    """Every slot's fields, without validation: for readers that must see what :func:`decode`
+    rejects -- the verifier, which reports invalid instructions as the kernel does, and a
+    kernel's xlated image, which holds kernel-internal instructions.  The length must be a
+    multiple of 8 (:class:`DecodeError` otherwise)."""
+    size = len(data)
+    if size % INSN_SIZE:
+        raise DecodeError(f"length {size} is not a multiple of {INSN_SIZE}", pc=size // INSN_SIZE)
+    return [(code, regs & 15, regs >> 4, off, imm) for code, regs, off, imm in _SLOT.iter_unpack(data)]
 
 
 def decode(data: bytes | bytearray | memoryview) -> tuple[Instruction, ...]:

@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bpfbuild.isa.fields import (
+    CLASS_MASK,
+    MODE_MASK,
+    OP_MASK,
+    SIZE_MASK,
+    SOURCE_MASK,
     AluOp,
     InsnClass,
     JmpOp,
@@ -78,41 +83,41 @@ class Instruction:
 
     @property
     def cls(self) -> InsnClass:
-        return InsnClass(self.opcode & 0x07)
+        return InsnClass(self.opcode & CLASS_MASK)
 
     @property
     def source(self) -> Source:
         """K (immediate) or X (register) operand of ALU and jump instructions."""
-        return Source(self.opcode & 0x08)
+        return Source(self.opcode & SOURCE_MASK)
 
     @property
     def alu_op(self) -> AluOp:
         """The operation of an ALU/ALU64 instruction (ValueError for other classes)."""
         if not self.is_alu:
             raise ValueError(f"opcode {self.opcode:#04x} is not an ALU instruction")
-        return AluOp(self.opcode & 0xF0)
+        return AluOp(self.opcode & OP_MASK)
 
     @property
     def jmp_op(self) -> JmpOp:
         """The operation of a JMP/JMP32 instruction (ValueError for other classes)."""
         if self.cls not in _JUMP_CLASSES:
             raise ValueError(f"opcode {self.opcode:#04x} is not a JMP instruction")
-        return JmpOp(self.opcode & 0xF0)
+        return JmpOp(self.opcode & OP_MASK)
 
     @property
     def size(self) -> Size:
         """Access size of a load or store."""
-        return Size(self.opcode & 0x18)
+        return Size(self.opcode & SIZE_MASK)
 
     @property
     def mode(self) -> Mode:
         """Addressing mode of a load or store."""
-        return Mode(self.opcode & 0xE0)
+        return Mode(self.opcode & MODE_MASK)
 
     @property
     def access_size(self) -> int:
         """Bytes a load or store accesses (1, 2, 4 or 8)."""
-        return Size(self.opcode & 0x18).nbytes
+        return Size(self.opcode & SIZE_MASK).nbytes
 
     @property
     def form(self) -> Form | None:
@@ -145,27 +150,27 @@ class Instruction:
 
     @property
     def is_alu(self) -> bool:
-        return self.opcode & 0x07 in (InsnClass.ALU, InsnClass.ALU64)
+        return self.opcode & CLASS_MASK in (InsnClass.ALU, InsnClass.ALU64)
 
     @property
     def is_alu64(self) -> bool:
-        return self.opcode & 0x07 == InsnClass.ALU64
+        return self.opcode & CLASS_MASK == InsnClass.ALU64
 
     @property
     def is_load(self) -> bool:
         """A memory or packet load (LDX, LD_ABS, LD_IND); not ``ld_imm64``."""
-        cls = self.opcode & 0x07
-        return cls == InsnClass.LDX or (cls == InsnClass.LD and self.opcode & 0xE0 in (Mode.ABS, Mode.IND))
+        cls = self.opcode & CLASS_MASK
+        return cls == InsnClass.LDX or (cls == InsnClass.LD and self.opcode & MODE_MASK in (Mode.ABS, Mode.IND))
 
     @property
     def is_store(self) -> bool:
         """A plain store (ST or STX MEM); atomics are :attr:`is_atomic`."""
-        cls = self.opcode & 0x07
-        return cls in (InsnClass.ST, InsnClass.STX) and self.opcode & 0xE0 == Mode.MEM
+        cls = self.opcode & CLASS_MASK
+        return cls in (InsnClass.ST, InsnClass.STX) and self.opcode & MODE_MASK == Mode.MEM
 
     @property
     def is_atomic(self) -> bool:
-        return self.opcode & 0x07 == InsnClass.STX and self.opcode & 0xE0 == Mode.ATOMIC
+        return self.opcode & CLASS_MASK == InsnClass.STX and self.opcode & MODE_MASK == Mode.ATOMIC
 
     @property
     def is_call(self) -> bool:
@@ -196,12 +201,12 @@ class Instruction:
     @property
     def is_jump(self) -> bool:
         """A branch with a static target: goto, gotol, conditional jumps, may_goto."""
-        return self.opcode & 0x07 in _JUMP_CLASSES and self.opcode & 0xF0 not in _NOT_JUMPS
+        return self.opcode & CLASS_MASK in _JUMP_CLASSES and self.opcode & OP_MASK not in _NOT_JUMPS
 
     @property
     def is_cond_jump(self) -> bool:
         """A branch that may fall through (conditional jumps and may_goto)."""
-        return self.is_jump and self.opcode & 0xF0 != JmpOp.JA
+        return self.is_jump and self.opcode & OP_MASK != JmpOp.JA
 
     @property
     def jump_offset(self) -> int:

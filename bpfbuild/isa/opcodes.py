@@ -18,8 +18,9 @@ verifier (``check_alu_fields``, ``check_jmp_fields``, ``check_insn_fields``,
 * Value rules (shift counts, division by an immediate zero, ``imm_hi`` of map loads)
   belong to the verifier, not to the table.
 
-Each form also carries its text template (see :mod:`bpfbuild.isa.syntax` for the
-placeholders), so the same table drives decoding, disassembly and assembly.
+Each form also carries its text templates, in both dialects (see :mod:`bpfbuild.isa.syntax`
+for the placeholders): ``syntax`` is llvm-objdump's, ``log`` the kernel verifier log's
+(kernel/bpf/disasm.c), so the same table drives decoding, both disassemblies and assembly.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class Form:
 
     ``dst``/``src``/``off``/``imm`` hold the value the field must have, or ``None`` when
     the field is an operand (any register 0..10, any s16 / s32).  ``syntax`` is the text
-    template.  ``slots`` is 2 for ``ld_imm64`` (whose second slot is not described here:
+    template (llvm-objdump's), ``log`` the kernel log's.  ``slots`` is 2 for ``ld_imm64`` (whose second slot is not described here:
     the codec requires its code, registers and offset to be zero).
     """
 
@@ -81,6 +82,7 @@ class Form:
     syntax: str
     cpu: CpuVersion
     slots: int = 1
+    log: str = ""
 
     @property
     def cls(self) -> InsnClass:
@@ -224,6 +226,7 @@ def _alu_forms() -> Iterator[Form]:
         wide = cls is InsnClass.ALU64
         rd, rs = ("{rd}", "{rs}") if wide else ("{wd}", "{ws}")
         for op in AluOp:
+            log_operand = {Source.K: "{imm}", Source.X: rs}
             for source in Source:
                 code = _opcode(cls, op, source)
                 base = f"{cls.name}_{op.name}_{source.name}"
@@ -232,38 +235,42 @@ def _alu_forms() -> Iterator[Form]:
                 imm = None if source is Source.K else 0
                 if op in _ALU_SYMBOL:
                     yield Form(base, code, None, src, 0, imm, f"{rd} {_ALU_SYMBOL[op]}= {operand}",
-                               CpuVersion.V1)
+                               CpuVersion.V1, log=f"{rd} {_ALU_SYMBOL[op]}= {log_operand[source]}")
                     if op in _SIGNED_ALU:
                         name, symbol = _SIGNED_ALU[op]
                         yield Form(f"{cls.name}_{name}_{source.name}", code, None, src, 1, imm,
-                                   f"{rd} {symbol}= {operand}", CpuVersion.V4)
+                                   f"{rd} {symbol}= {operand}", CpuVersion.V4,
+                                   log=f"{rd} {symbol}= {log_operand[source]}")
                 elif op is AluOp.NEG and source is Source.K:
-                    yield Form(base, code, None, 0, 0, 0, f"{rd} = -{rd}", CpuVersion.V1)
+                    yield Form(base, code, None, 0, 0, 0, f"{rd} = -{rd}", CpuVersion.V1,
+                               log=f"{rd} = -{rd}")
                 elif op is AluOp.MOV:
-                    yield Form(base, code, None, src, 0, imm, f"{rd} = {operand}", CpuVersion.V1)
+                    yield Form(base, code, None, src, 0, imm, f"{rd} = {operand}", CpuVersion.V1,
+                               log=f"{rd} = {log_operand[source]}")
                     if source is Source.X:
                         for bits in _MOVSX_BITS[cls]:
                             yield Form(f"{cls.name}_MOVSX{bits}_X", code, None, None, bits, 0,
-                                       f"{rd} = (s{bits}){rs}", CpuVersion.V4)
+                                       f"{rd} = (s{bits}){rs}", CpuVersion.V4, log=f"{rd} = (s{bits}){rs}")
                         if wide:
                             for imm_value in _CAST_IMMS:
                                 to_as, from_as = imm_value >> 16, imm_value & 0xFFFF
+                                text = f"{{rd}} = addr_space_cast({{rs}}, {to_as}, {from_as})"
                                 yield Form(f"ALU64_ADDR_SPACE_CAST_{from_as}_TO_{to_as}", code,
-                                           None, None, 1, imm_value,
-                                           f"{{rd}} = addr_space_cast({{rs}}, {to_as}, {from_as})",
-                                           CpuVersion.V4)
+                                           None, None, 1, imm_value, text, CpuVersion.V4, log=text)
                 elif op is AluOp.END:
                     if wide and source is not Source.K:
                         continue
                     for width in _END_WIDTHS:
                         if wide:
+                            text = f"{{rd}} = bswap{width} {{rd}}"
                             yield Form(f"ALU64_BSWAP{width}", code, None, 0, 0, width,
-                                       f"{{rd}} = bswap{width} {{rd}}", CpuVersion.V4)
+                                       text, CpuVersion.V4, log=text)
                         else:
                             endian = Endian(source.value)
-                            text = endian.name.lower()
+                            text = f"{{rd}} = {endian.name.lower()}{width} {{rd}}"
+                            # the kernel log names the register r even in the 32-bit class
                             yield Form(f"ALU_END_{endian.name}{width}", code, None, 0, 0, width,
-                                       f"{{rd}} = {text}{width} {{rd}}", CpuVersion.V1)
+                                       text, CpuVersion.V1, log=text)
 
 
 def _jmp_forms() -> Iterator[Form]:
@@ -277,27 +284,33 @@ def _jmp_forms() -> Iterator[Form]:
                     cpu = CpuVersion.V3 if not wide else (CpuVersion.V2 if op in _JMP_V2 else CpuVersion.V1)
                     if source is Source.K:
                         yield Form(f"{cls.name}_{op.name}_K", code, None, 0, None, None,
-                                   f"if {rd} {_JMP_SYMBOL[op]} {{imm}} goto {{joff}}", cpu)
+                                   f"if {rd} {_JMP_SYMBOL[op]} {{imm}} goto {{joff}}", cpu,
+                                   log=f"if {rd} {_JMP_SYMBOL[op]} {{ximm}} goto pc{{joff}}")
                     else:
                         yield Form(f"{cls.name}_{op.name}_X", code, None, None, None, 0,
-                                   f"if {rd} {_JMP_SYMBOL[op]} {rs} goto {{joff}}", cpu)
+                                   f"if {rd} {_JMP_SYMBOL[op]} {rs} goto {{joff}}", cpu,
+                                   log=f"if {rd} {_JMP_SYMBOL[op]} {rs} goto pc{{joff}}")
                 elif op is JmpOp.JA and source is Source.K:
                     if wide:
-                        yield Form("JMP_JA", code, 0, 0, None, 0, "goto {joff}", CpuVersion.V1)
+                        yield Form("JMP_JA", code, 0, 0, None, 0, "goto {joff}", CpuVersion.V1,
+                                   log="goto pc{joff}")
                     else:
-                        yield Form("JMP32_JA", code, 0, 0, 0, None, "gotol {jimm}", CpuVersion.V4)
+                        yield Form("JMP32_JA", code, 0, 0, 0, None, "gotol {jimm}", CpuVersion.V4,
+                                   log="gotol pc{jimm}")
                 elif op is JmpOp.CALL and wide:
                     if source is Source.X:
-                        yield Form("JMP_CALLX", code, None, 0, 0, 0, "callx {rd}", CpuVersion.V4)
+                        yield Form("JMP_CALLX", code, None, 0, 0, 0, "callx {rd}", CpuVersion.V4,
+                                   log="callx {rd}")
                         continue
                     for kind in PseudoCall:
                         yield Form(_CALL_NAME[kind], code, 0, int(kind),
                                    None if kind is PseudoCall.KFUNC else 0, None,
-                                   _CALL_SYNTAX[kind], CpuVersion.V1)
+                                   _CALL_SYNTAX[kind], CpuVersion.V1, log=_CALL_LOG[kind])
                 elif op is JmpOp.EXIT and wide and source is Source.K:
-                    yield Form("JMP_EXIT", code, 0, 0, 0, 0, "exit", CpuVersion.V1)
+                    yield Form("JMP_EXIT", code, 0, 0, 0, 0, "exit", CpuVersion.V1, log="exit")
                 elif op is JmpOp.JCOND and wide and source is Source.K:
-                    yield Form("JMP_MAY_GOTO", code, 0, 0, None, 0, "may_goto {joff}", CpuVersion.V4)
+                    yield Form("JMP_MAY_GOTO", code, 0, 0, None, 0, "may_goto {joff}", CpuVersion.V4,
+                               log="may_goto pc{joff}")
 
 
 _CALL_NAME = {
@@ -309,6 +322,12 @@ _CALL_SYNTAX = {
     PseudoCall.HELPER: "call {imm}",
     PseudoCall.CALL: "call pc{jimm}",
     PseudoCall.KFUNC: "call kfunc {imm}{koff}",
+}
+#: The kernel log names a helper through a callback (``{helper}``, default ``unknown``).
+_CALL_LOG = {
+    PseudoCall.HELPER: "call {helper}#{imm}",
+    PseudoCall.CALL: "call pc{jimm}",
+    PseudoCall.KFUNC: "call kernel-function#{imm}",
 }
 
 
@@ -324,29 +343,34 @@ def _load_store_forms() -> Iterator[Form]:
                         for pseudo in PseudoLoad:
                             if pseudo is PseudoLoad.IMM64:
                                 yield Form("LD_IMM64", code, None, 0, 0, None, "{rd} = {imm64} ll",
-                                           CpuVersion.V1, slots=2)
+                                           CpuVersion.V1, slots=2, log="{rd} = {ld64}")
                             else:
                                 yield Form(f"LD_IMM64_{pseudo.name}", code, None, int(pseudo), 0, None,
                                            f"ld_pseudo {{rd}}, {pseudo.value}, {{uimm64}}",
-                                           CpuVersion.V1, slots=2)
+                                           CpuVersion.V1, slots=2, log="{rd} = {ld64}")
                     case InsnClass.LD, Mode.ABS if size is not Size.DW:
                         yield Form(base, code, 0, 0, 0, None, f"r0 = *({ctype} *)skb[{{imm}}]",
-                                   CpuVersion.V1)
+                                   CpuVersion.V1, log=f"r0 = *({ctype} *)skb[{{imm}}]")
                     case InsnClass.LD, Mode.IND if size is not Size.DW:
                         yield Form(base, code, 0, None, 0, None,
-                                   f"r0 = *({ctype} *)skb[{{rs}}{{mimm}}]", CpuVersion.V1)
+                                   f"r0 = *({ctype} *)skb[{{rs}}{{mimm}}]", CpuVersion.V1,
+                                   log=f"r0 = *({ctype} *)skb[{{rs}} + {{imm}}]")
                     case InsnClass.LDX, Mode.MEM:
                         yield Form(base, code, None, None, None, 0,
-                                   f"{{vd}} = *({ctype} *)({{rs}}{{moff}})", CpuVersion.V1)
+                                   f"{{vd}} = *({ctype} *)({{rs}}{{moff}})", CpuVersion.V1,
+                                   log=f"{{rd}} = *({ctype} *)({{rs}} {{soff}})")
                     case InsnClass.LDX, Mode.MEMSX if size in _SX_TYPE:
                         yield Form(base, code, None, None, None, 0,
-                                   f"{{vd}} = *({_SX_TYPE[size]} *)({{rs}}{{moff}})", CpuVersion.V4)
+                                   f"{{vd}} = *({_SX_TYPE[size]} *)({{rs}}{{moff}})", CpuVersion.V4,
+                                   log=f"{{rd}} = *({_SX_TYPE[size]} *)({{rs}} {{soff}})")
                     case InsnClass.ST, Mode.MEM:
                         yield Form(base, code, None, 0, None, None,
-                                   f"*({ctype} *)({{rd}}{{moff}}) = {{imm}}", CpuVersion.V1)
+                                   f"*({ctype} *)({{rd}}{{moff}}) = {{imm}}", CpuVersion.V1,
+                                   log=f"*({ctype} *)({{rd}} {{soff}}) = {{imm}}")
                     case InsnClass.STX, Mode.MEM:
                         yield Form(base, code, None, None, None, 0,
-                                   f"*({ctype} *)({{rd}}{{moff}}) = {{vs}}", CpuVersion.V1)
+                                   f"*({ctype} *)({{rd}}{{moff}}) = {{vs}}", CpuVersion.V1,
+                                   log=f"*({ctype} *)({{rd}} {{soff}}) = {{rs}}")
                     case InsnClass.STX, Mode.ATOMIC if size in (Size.W, Size.DW):
                         yield from _atomic_forms(code, size)
 
@@ -356,6 +380,9 @@ def _atomic_forms(code: int, size: Size) -> Iterator[Form]:
     ctype = _MEM_TYPE[size]
     val = "{vs}" if wide else "{vws}"
     prefix = f"STX_ATOMIC_{size.name}"
+    # The kernel log: r registers at every size, ``atomic64_`` for the 64-bit functions.
+    at = f"(({ctype} *)({{rd}} {{soff}})"
+    bits = "64" if wide else ""
     for op in AtomicOp:
         if op in _ATOMIC_SYMBOL:
             symbol = _ATOMIC_SYMBOL[op]
@@ -363,18 +390,21 @@ def _atomic_forms(code: int, size: Size) -> Iterator[Form]:
             plain_val = "{vs}" if op is AtomicOp.ADD else val
             cpu = CpuVersion.V1 if op is AtomicOp.ADD else CpuVersion.V3
             yield Form(f"{prefix}_{op.name}", code, None, None, None, int(op),
-                       f"lock *({ctype} *)({{rd}}{{moff}}) {symbol}= {plain_val}", cpu)
+                       f"lock *({ctype} *)({{rd}}{{moff}}) {symbol}= {plain_val}", cpu,
+                       log=f"lock *({ctype} *)({{rd}} {{soff}}) {symbol}= {{rs}}")
             yield Form(f"{prefix}_FETCH_{op.name}", code, None, None, None, int(op) | ATOMIC_FETCH,
                        f"{val} = atomic_fetch_{op.name.lower()}(({ctype} *)({{rd}}{{moff}}), {val})",
-                       CpuVersion.V3)
+                       CpuVersion.V3, log=f"{{rs}} = atomic{bits}_fetch_{op.name.lower()}{at}, {{rs}})")
         elif op is AtomicOp.XCHG:
             func = "xchg_64" if wide else "xchg32_32"
             yield Form(f"{prefix}_XCHG", code, None, None, None, int(op),
-                       f"{val} = {func}({{rd}}{{moff}}, {val})", CpuVersion.V3)
+                       f"{val} = {func}({{rd}}{{moff}}, {val})", CpuVersion.V3,
+                       log=f"{{rs}} = atomic{bits}_xchg{at}, {{rs}})")
         elif op is AtomicOp.CMPXCHG:
             func, r0 = ("cmpxchg_64", "r0") if wide else ("cmpxchg32_32", "w0")
             yield Form(f"{prefix}_CMPXCHG", code, None, None, None, int(op),
-                       f"{r0} = {func}({{rd}}{{moff}}, {r0}, {val})", CpuVersion.V3)
+                       f"{r0} = {func}({{rd}}{{moff}}, {r0}, {val})", CpuVersion.V3,
+                       log=f"r0 = atomic{bits}_cmpxchg{at}, r0, {{rs}})")
 
 
 def _entry(opcode: int, forms: tuple[Form, ...]) -> OpcodeEntry:
@@ -411,4 +441,6 @@ def opcode_table() -> OpcodeTable:
     by_name = {form.name: form for form in forms}
     if len(by_name) != len(forms):
         raise AssertionError("duplicate form names")
+    if any(not form.log for form in forms):
+        raise AssertionError("a form without a kernel-log template")
     return OpcodeTable(forms, entries, MappingProxyType(by_name))

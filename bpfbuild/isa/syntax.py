@@ -1,4 +1,5 @@
-"""Instructions as text, in the syntax llvm-objdump prints (LLVM's BPF asm printer).
+"""Instructions as text: the syntax llvm-objdump prints (LLVM's BPF asm printer), and the
+kernel verifier log's dialect (kernel/bpf/disasm.c), both from the templates of the opcode table.
 
 Examples: ``r6 = 0 ll``, ``r3 = *(u32 *)(r6 + 0)``, ``w0 += 1``, ``call 6``,
 ``if r1 s> 10 goto +3``, ``lock *(u64 *)(r10 - 8) += r1``,
@@ -32,6 +33,16 @@ Each :class:`~bpfbuild.isa.opcodes.Form` carries a template.  Placeholders:
 ``{moff}``          off as `` + N`` / `` - N``     ``{mimm}``        the same from imm, empty if 0
 ``{imm64}``         signed 64-bit ``ld_imm64``     ``{uimm64}``      unsigned 64-bit ``ld_imm64``
 ``{koff}``          off as ``, N``, empty if 0
+
+The kernel log's dialect (:func:`format_log_insn`, ``Form.log``) prints the opcode byte first,
+``(61) r2 = *(u32 *)(r1 +4)``, ``(2d) if r3 > r2 goto pc+44``, ``(85) call bpf_map_lookup_elem#1``,
+``(15) if r0 == 0x0 goto pc+3``, and adds:
+
+``{soff}``          off as ``+N`` / ``-N``         ``{ximm}``        imm as unsigned 32-bit hex
+``{helper}``        the helper's name (a callback) ``{ld64}``        an ``ld_imm64`` operand (a callback)
+
+This module needs only an instruction's fields (:class:`InsnFields`), so it does not import
+:mod:`~bpfbuild.isa.instruction`, whose ``__str__`` uses it.
 """
 
 from __future__ import annotations
@@ -40,19 +51,42 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from bpfbuild.isa.codec import encode, iter_insns
-from bpfbuild.isa.instruction import Instruction
 from bpfbuild.isa.opcodes import Form, opcode_table
 
 __all__ = [
     "PLACEHOLDERS",
+    "InsnFields",
     "Placeholder",
     "disassemble",
     "format_insn",
-    "listing",
+    "format_log_insn",
     "template_pieces",
 ]
+
+
+class InsnFields(Protocol):
+    """What the text needs of an instruction (:class:`~bpfbuild.isa.instruction.InsnFields`)."""
+
+    @property
+    def opcode(self) -> int: ...
+    @property
+    def dst(self) -> int: ...
+    @property
+    def src(self) -> int: ...
+    @property
+    def off(self) -> int: ...
+    @property
+    def imm(self) -> int: ...
+    @property
+    def imm_hi(self) -> int: ...
+    @property
+    def imm64(self) -> int: ...
+    @property
+    def simm64(self) -> int: ...
+    @property
+    def is_ld_imm64(self) -> bool: ...
 
 
 def _signed(value: int) -> str:
@@ -69,7 +103,7 @@ class Placeholder:
 
     name: str
     field: str  # "dst", "src", "off", "imm" or "imm64"
-    render: Callable[[Instruction], str]
+    render: Callable[[InsnFields], str]
 
 
 PLACEHOLDERS: Mapping[str, Placeholder] = {
@@ -90,6 +124,11 @@ PLACEHOLDERS: Mapping[str, Placeholder] = {
         Placeholder("imm64", "imm64", lambda i: str(i.simm64)),
         Placeholder("uimm64", "imm64", lambda i: str(i.imm64)),
         Placeholder("koff", "off", lambda i: f", {i.off}" if i.off else ""),
+        # the kernel log's dialect only
+        Placeholder("soff", "off", lambda i: f"{i.off:+d}"),
+        Placeholder("ximm", "imm", lambda i: f"{i.imm & 0xFFFFFFFF:#x}"),
+        Placeholder("helper", "imm", lambda i: "unknown"),
+        Placeholder("ld64", "imm64", lambda i: f"{i.imm64:#x}"),
     )
 }
 
@@ -111,11 +150,11 @@ def template_pieces(syntax: str) -> tuple[str | Placeholder, ...]:
     return tuple(pieces)
 
 
-def _render(form: Form, insn: Instruction) -> str:
+def _render(form: Form, insn: InsnFields) -> str:
     return "".join(p if isinstance(p, str) else p.render(insn) for p in template_pieces(form.syntax))
 
 
-def format_insn(insn: Instruction) -> str:
+def format_insn(insn: InsnFields) -> str:
     """The instruction as text (``<unknown ...>`` with its fields if it is not valid)."""
     form = opcode_table().lookup(insn.opcode, insn.dst, insn.src, insn.off, insn.imm)
     if form is None or (insn.imm_hi and not insn.is_ld_imm64):
@@ -124,49 +163,30 @@ def format_insn(insn: Instruction) -> str:
     return _render(form, insn)
 
 
-def disassemble(insns: Iterable[Instruction]) -> str:
+def disassemble(insns: Iterable[InsnFields]) -> str:
     """One instruction per line, nothing else: the text :func:`~bpfbuild.isa.asm.assemble`
     turns back into the same instructions."""
     return "".join(format_insn(insn) + "\n" for insn in insns)
 
 
-def listing(insns: Iterable[Instruction], *, symbols: Mapping[int, str] | None = None) -> str:
-    """A listing in llvm-objdump's layout: ``{pc:>8}:\\t{hex bytes}\\t{text}`` per line.
-
-    ``symbols`` (pc -> name: functions, labels) adds what llvm-objdump prints with a
-    symbol table: a header ``\\n{byte address:016x} <name>:`` before each symbol's first
-    instruction, and ``<name>`` / ``<name+0xN>`` after every jump, naming its target by
-    the nearest symbol at or before it.  Without symbols only instruction lines are
-    printed.  The output assembles back (headers become labels, annotations are skipped).
-    """
-    marks = sorted(symbols.items()) if symbols else []
-    lines: list[str] = []
-    for pc, insn in iter_insns(insns):
-        if symbols and pc in symbols:
-            if lines:
-                lines.append("")
-            lines.append(f"{pc * 8:016x} <{symbols[pc]}>:")
-        raw = encode([insn], check=False)
-        text = format_insn(insn)
-        if marks and insn.is_jump and insn.form is not None:
-            note = _annotation(marks, insn.jump_target(pc))
-            if note:
-                text += " " + note
-        lines.append(f"{pc:>8}:\t{' '.join(f'{b:02x}' for b in raw)}\t{text}")
-    return "".join(line + "\n" for line in lines)
-
-
-def _annotation(marks: list[tuple[int, str]], target: int) -> str:
-    """``<sym>`` or ``<sym+0xN>`` for a jump target, as llvm-objdump computes it (byte
-    addresses, wrapping below zero like its 64-bit arithmetic)."""
-    address = (target * 8) & 0xFFFFFFFFFFFFFFFF
-    best: tuple[int, str] | None = None
-    for pc, name in marks:
-        if pc * 8 <= address:
-            best = (pc * 8, name)
+def format_log_insn(insn: InsnFields, *, helper: Callable[[int], str] | None = None,
+                    ld64: Callable[[InsnFields], str] | None = None) -> str:
+    """One instruction as the kernel verifier log prints it, without the ``pc:`` prefix:
+    ``(61) r2 = *(u32 *)(r1 +4)``.  ``helper(func_id)`` names a helper (default ``unknown``),
+    ``ld64(insn)`` spells an ``ld_imm64`` operand (default: the value in hex; the verifier
+    names maps there)."""
+    head = f"({insn.opcode:02x})"
+    form = opcode_table().lookup(insn.opcode, insn.dst, insn.src, insn.off, insn.imm)
+    if form is None:
+        return f"{head} BUG_{insn.opcode:02x}"
+    out = [head, " "]
+    for piece in template_pieces(form.log):
+        if isinstance(piece, str):
+            out.append(piece)
+        elif piece.name == "helper" and helper is not None:
+            out.append(helper(insn.imm))
+        elif piece.name == "ld64" and ld64 is not None:
+            out.append(ld64(insn))
         else:
-            break
-    if best is None:
-        return ""
-    base, name = best
-    return f"<{name}>" if base == address else f"<{name}+{address - base:#x}>"
+            out.append(piece.render(insn))
+    return "".join(out)

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from bpfbuild.errors import BpfBuildError, KernelError, ObjectError
+from bpfbuild.errors import BpfBuildError, KernelError, ObjectError, no_such
 from bpfbuild.inputs import read_input
 from bpfbuild.kernel import _ffi
 from bpfbuild.kernel.info import (
@@ -374,8 +374,7 @@ class KernelObject:
         try:
             return self.programs[name]
         except KeyError:
-            known = ", ".join(self.programs) or "none"
-            raise KernelError(f"no program {name!r} (programs: {known})", file=self.source) from None
+            raise KernelError(no_such("program", name, self.programs), file=self.source) from None
 
     def map(self, name: str) -> Map:
         """A map by its name (``hello.bss``) or, for global data, by section (``.bss``)."""
@@ -386,8 +385,7 @@ class KernelObject:
             for m in self.maps.values():
                 if m._ptr == ptr:
                     return m
-        known = ", ".join(self.maps) or "none"
-        raise KernelError(f"no map {name!r} (maps: {known})", file=self.source)
+        raise KernelError(no_such("map", name, self.maps), file=self.source)
 
     def datasec_vars(self, section: str) -> dict[str, tuple[int, int]]:
         """Variables of a global-data section: name -> (offset, size), from the object's BTF."""

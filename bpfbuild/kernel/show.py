@@ -13,12 +13,16 @@ object do, which is spelled as bpftool spells it: ``r1 = map[id:12][0]+0``,
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bpfbuild.errors import BpfBuildError, KernelError
+from bpfbuild.errors import BpfBuildError, DecodeError, KernelError
+from bpfbuild.isa.codec import raw_slots
+from bpfbuild.isa.fields import AluOp, InsnClass, JmpOp, PseudoCall, PseudoLoad, Source
+from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.kernel.info import (
     MapInfo,
     ObjKind,
@@ -31,6 +35,7 @@ from bpfbuild.kernel.info import (
 )
 from bpfbuild.kernel.kallsyms import KernelSymbols
 from bpfbuild.kernel.maps import MapHandle
+from bpfbuild.obj.dump import XlatedInsn, annotated_text, xlated_json, xlated_text
 
 if TYPE_CHECKING:
     from bpfbuild.btf.spec import Spec
@@ -53,7 +58,6 @@ __all__ = [
 ]
 
 _OBJ_NAME_MAX = 15          # BPF_OBJ_NAME_LEN - 1
-_MAX_HELPER_ID = 1024       # larger imms are addresses rewritten by the verifier, not helper ids
 
 
 def dumps(value: Any, *, pretty: bool = False) -> str:
@@ -86,7 +90,8 @@ def btf_spec(btf_id: int) -> Spec | None:
 
     try:
         return Spec.from_bytes(data)
-    except BpfBuildError:
+    except BpfBuildError as exc:
+        _note(f"BTF id {btf_id}: cannot parse it ({exc.message}); shown without names from BTF")
         return None
 
 
@@ -95,7 +100,8 @@ def _func_name(spec: Spec | None, type_id: int) -> str | None:
         return None
     try:
         return spec.type(type_id).name or None
-    except BpfBuildError:
+    except BpfBuildError as exc:
+        _note(f"BTF type {type_id}: cannot read it ({exc.message})")
         return None
 
 
@@ -214,74 +220,82 @@ def map_text(info: MapInfo, *, pinned: Iterable[str] = ()) -> str:
 
 
 # --- prog dump xlated ------------------------------------------------------------------------
+# The listing's layout, its record (XlatedInsn) and the annotation of instructions are shared
+# with the offline ``bpfbuild dump --xlated`` (bpfbuild.obj.dump); this part adds what only a
+# loaded program has: map ids, helper calls rewritten to kernel addresses, subprograms' symbols
+# and the kernel-internal instructions of the image.
+
+#: ``BPF_ST | BPF_NOSPEC``: the speculation barrier the verifier inserts (never in an object).
+_NOSPEC = InsnClass.ST | 0xC0
+#: ``BPF_ALU64 | BPF_MOV | BPF_X`` with off = -1: the verifier's per-CPU address move.
+_MOV64_X = InsnClass.ALU64 | AluOp.MOV | Source.X
+_CALL = InsnClass.JMP | JmpOp.CALL
+
+
+def _note(message: str) -> None:
+    """What could not be shown, on stderr: the listing goes on without it."""
+    sys.stderr.write(f"bpfbuild: note: {message}\n")
+
 
 @dataclass(frozen=True, slots=True)
-class XlatedInsn:
-    """One instruction of an xlated image, with what bpftool prints around it."""
+class _KernelNames:
+    """Names for a loaded program: map ids, helpers (by id, or by address through kallsyms)."""
 
-    pc: int
-    opcode: int
-    text: str                  # the instruction, without pc and opcode
-    raw: bytes                 # its 8 (or 16) bytes as the kernel returned them
-    proto: str | None          # function signature when a BTF func starts here
-    src: str | None            # source line when a BTF line-info record starts here
-    file: str | None = None
-    line: int | None = None
-    column: int | None = None
+    ksyms: KernelSymbols | None
 
-    @property
-    def disasm(self) -> str:
-        return f"({self.opcode:02x}) {self.text}"
+    def map_ref(self, insn: Instruction) -> str | None:
+        if insn.src == PseudoLoad.MAP_FD:
+            return f"map[id:{insn.imm & 0xFFFFFFFF}]"
+        if insn.src == PseudoLoad.MAP_VALUE:
+            return f"map[id:{insn.imm & 0xFFFFFFFF}][0]+{insn.imm_hi & 0xFFFFFFFF}"
+        return None
 
+    def helper(self, insn: Instruction) -> str | None:
+        from bpfbuild.abi import helper_name
 
-def _helper_name(helper_id: int) -> str | None:
-    from bpfbuild.abi import helper_name
-
-    return helper_name(helper_id)
-
-
-def _insn_text(chunk: bytes, images: ProgImages, ksyms: KernelSymbols | None) -> tuple[int, str]:
-    """The text of one xlated instruction (bpftool's spelling for calls and map loads)."""
-    code = chunk[0]
-    src = chunk[1] >> 4
-    dst = chunk[1] & 0xF
-    off = int.from_bytes(chunk[2:4], "little", signed=True)
-    imm = int.from_bytes(chunk[4:8], "little", signed=True)
-    if code == 0x85:                                    # call
-        if src == 1:                                    # bpf-to-bpf: off = pc offset, imm = subprog index
-            target = ""
-            if 0 <= imm < len(images.jited_ksyms):
-                name = ksyms.name_at(images.jited_ksyms[imm]) if ksyms else None
-                target = f"#{name}" if name else f"#0x{images.jited_ksyms[imm]:x}"
-            return code, f"call pc{off:+d}{target}"
-        name = _helper_name(imm) if src == 0 and 0 <= imm < _MAX_HELPER_ID else None
-        if name is None and ksyms is not None:
-            name = ksyms.helper_at(imm)
-        if name is None and src == 2:
+        name = helper_name(insn.imm) if insn.src == PseudoCall.HELPER else None
+        if name is None and self.ksyms is not None:
+            name = self.ksyms.helper_at(insn.imm)
+        if name is None and insn.src == PseudoCall.KFUNC:
             name = "kernel-function"
-        return code, f"call {name or 'unknown'}#{imm}"
-    if code == 0x18 and len(chunk) >= 16:
-        imm_hi = int.from_bytes(chunk[12:16], "little", signed=False)
-        if src == 1:
-            return code, f"r{dst} = map[id:{imm & 0xFFFFFFFF}]"
-        if src == 2:
-            return code, f"r{dst} = map[id:{imm & 0xFFFFFFFF}][0]+{imm_hi}"
+        return name or "unknown"
+
+    def subprog(self, pc: int, insn: Instruction) -> str | None:
+        return None   # the image's calls are spelled by _insn_text (the kernel rewrote them)
+
+
+def _insn_text(pc: int, chunk: bytes, images: ProgImages, names: _KernelNames) -> tuple[int, str]:
+    """The text of one xlated instruction (bpftool's spelling for calls and map loads)."""
     from bpfbuild.isa import decode, format_insn
 
+    code, dst, src, off, imm = raw_slots(chunk[:8])[0]
+    if code == _CALL and src == PseudoCall.CALL:
+        # bpf-to-bpf, as the kernel rewrote it for xlated dumps: off = pc offset, imm = subprog index
+        target = ""
+        if 0 <= imm < len(images.jited_ksyms):
+            name = names.ksyms.name_at(images.jited_ksyms[imm]) if names.ksyms else None
+            target = f"#{name}" if name else f"#0x{images.jited_ksyms[imm]:x}"
+        return code, f"call pc{off:+d}{target}"
+    wide = code == LD_IMM64_OPCODE and len(chunk) >= 16
+    insn = Instruction(code, dst, src, off, imm, raw_slots(chunk[8:16])[0][4] if wide else 0)
+    if code == _CALL or (wide and names.map_ref(insn) is not None):
+        return code, annotated_text(pc, insn, names)
     try:
-        (insn,) = decode(chunk)
-        return code, format_insn(insn)
-    except (BpfBuildError, ValueError):
-        pass
-    if code == 0xC2:                                   # kernel-internal speculation barrier
+        (decoded,) = decode(chunk)
+        return code, format_insn(decoded)
+    except DecodeError:
+        pass   # not an instruction of an object: one the verifier made
+    if code == _NOSPEC:
         return code, "nospec"
-    if code == 0xBF and off == -1:                     # kernel-internal per-CPU address move
+    if code == _MOV64_X and off == -1:
         return code, f"r{dst} = &(void __percpu *)(r{src})"
     return code, f".insn {chunk.hex()}"
 
 
 def xlated_listing(fd: int, *, ksyms: KernelSymbols | None = None) -> list[XlatedInsn]:
-    """The program behind ``fd`` as the kernel runs it, annotated like ``bpftool prog dump xlated``."""
+    """The program behind ``fd`` as the kernel runs it, annotated like ``bpftool prog dump xlated``.
+
+    BTF that cannot be read costs the prototypes and source lines, with a note on stderr."""
     info = prog_info(fd)
     images = prog_images(fd)
     if not images.xlated:
@@ -290,75 +304,44 @@ def xlated_listing(fd: int, *, ksyms: KernelSymbols | None = None) -> list[Xlate
     if ksyms is None:
         ksyms = KernelSymbols.load()
     protos: dict[int, str] = {}
+    lines: dict[int, tuple[str, str, int, int]] = {}
     if spec is not None:
         from bpfbuild.btf.cdecl import declaration
 
+        unreadable: list[str] = []
         for fi in images.func_info:
             try:
                 protos[fi.insn] = declaration(spec, fi.type_id)
-            except BpfBuildError:
+            except BpfBuildError as exc:
+                unreadable.append(f"the prototype at insn {fi.insn} ({exc.message})")
                 name = _func_name(spec, fi.type_id)
                 if name:
                     protos[fi.insn] = name
-    lines: dict[int, tuple[str, str, int, int]] = {}
-    if spec is not None:
         for li in images.line_info:
             try:
                 text = spec.string_at(li.line_off).lstrip()
                 file = spec.string_at(li.file_name_off)
-            except BpfBuildError:
+            except BpfBuildError as exc:
+                unreadable.append(f"the source line at insn {li.insn} ({exc.message})")
                 continue
             if text:
                 lines[li.insn] = (text, file, li.line, li.column)
+        if unreadable:
+            more = f" and {len(unreadable) - 1} more" if len(unreadable) > 1 else ""
+            _note(f"prog id {info.id}: BTF id {info.btf_id}: cannot read {unreadable[0]}{more}")
+    names = _KernelNames(ksyms)
     out: list[XlatedInsn] = []
     data = images.xlated
     pc = 0
     while pc * 8 + 8 <= len(data):
-        width = 16 if data[pc * 8] == 0x18 and pc * 8 + 16 <= len(data) else 8
+        width = 16 if data[pc * 8] == LD_IMM64_OPCODE and pc * 8 + 16 <= len(data) else 8
         chunk = data[pc * 8: pc * 8 + width]
-        code, text = _insn_text(chunk, images, ksyms)
+        code, text = _insn_text(pc, chunk, images, names)
         src = lines.get(pc)
         out.append(XlatedInsn(pc=pc, opcode=code, text=text, raw=chunk, proto=protos.get(pc),
                               src=src[0] if src else None, file=src[1] if src else None,
                               line=src[2] if src else None, column=src[3] if src else None))
         pc += width // 8
-    return out
-
-
-def xlated_text(listing: list[XlatedInsn], *, linum: bool = False, opcodes: bool = False) -> str:
-    """``bpftool prog dump xlated`` text (``linum``: file and line of each source line)."""
-    rows: list[str] = []
-    for insn in listing:
-        if insn.proto:
-            rows.append(f"{insn.proto}:")
-        if insn.src:
-            where = f" [file:{insn.file} line_num:{insn.line} line_col:{insn.column}]" if linum else ""
-            rows.append(f"; {insn.src}{where}")
-        rows.append(f"{insn.pc:4d}: {insn.disasm}")
-        if opcodes:
-            rows.append(f"       {insn.raw.hex(' ')}")
-    return "\n".join(rows)
-
-
-def xlated_json(listing: list[XlatedInsn], *, linum: bool = False, opcodes: bool = False) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for insn in listing:
-        rec: dict[str, Any] = {}
-        if insn.proto:
-            rec["proto"] = insn.proto
-        if insn.src:
-            rec["src"] = insn.src
-            if linum:
-                rec["file"] = insn.file
-                rec["line_num"] = insn.line
-                rec["line_col"] = insn.column
-        rec["disasm"] = insn.disasm
-        if opcodes:
-            rec["opcodes"] = {"code": f"0x{insn.opcode:02x}", "src_reg": f"0x{insn.raw[1] >> 4:x}",
-                              "dst_reg": f"0x{insn.raw[1] & 0xF:x}",
-                              "off": [f"0x{b:02x}" for b in insn.raw[2:4]],
-                              "imm": [f"0x{b:02x}" for b in insn.raw[4:8]]}
-        out.append(rec)
     return out
 
 
@@ -389,6 +372,7 @@ def map_dump_json(handle: MapHandle) -> list[dict[str, Any]]:
     """``bpftool map dump --json``: raw bytes as hex strings, plus ``formatted`` when BTF types them."""
     spec = btf_spec(handle.info.btf_id) if handle.info.btf_value_type_id else None
     out: list[dict[str, Any]] = []
+    unformatted = 0
     for key, value in handle.items():
         rec: dict[str, Any] = {"key": _hex_list(key)}
         if handle.percpu:
@@ -397,7 +381,11 @@ def map_dump_json(handle: MapHandle) -> list[dict[str, Any]]:
             rec["value"] = _hex_list(value)
         try:
             formatted = _formatted(handle, spec, key, value, plain=False)
-        except BpfBuildError:
+        except BpfBuildError as exc:
+            if not unformatted:
+                _note(f"map id {handle.info.id}: cannot format a value with BTF ({exc.message}); "
+                      "those entries have no \"formatted\"")
+            unformatted += 1
             formatted = None
         if formatted is not None:
             rec["formatted"] = formatted
@@ -417,8 +405,8 @@ def map_dump_text(handle: MapHandle) -> str:
     if spec is not None:
         try:
             return dumps([_formatted(handle, spec, k, v, plain=True) for k, v in items], pretty=True)
-        except BpfBuildError:
-            pass
+        except BpfBuildError as exc:
+            _note(f"map id {info.id}: cannot format its values with BTF ({exc.message}); shown as bytes")
     rows: list[str] = []
     for key, value in items:
         if handle.percpu:

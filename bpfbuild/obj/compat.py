@@ -16,7 +16,7 @@ from bpfbuild.abi.helpers import helper_name
 from bpfbuild.abi.kversions import FEATURE_VERSIONS, KernelFeatures, helper_since, map_type_since, prog_type_since, \
     version_text
 from bpfbuild.abi.maptypes import MapType
-from bpfbuild.isa.fields import CpuVersion, InsnClass, PseudoCall, PseudoLoad
+from bpfbuild.isa.fields import MODE_MASK, CpuVersion, InsnClass, PseudoCall, PseudoLoad
 from bpfbuild.isa.opcodes import opcode_table
 from bpfbuild.location import SourceLocation
 from bpfbuild.obj.spec import ObjectSpec, Program
@@ -133,7 +133,7 @@ def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
                 add("insn", "bounded_loops", pc)
         if cls == InsnClass.JMP32:
             add("insn", "jmp32", pc)
-        if (op & 0xE0) == _ATOMIC_MODE and cls in (InsnClass.STX,) and imm != _ATOMIC_ADD:
+        if (op & MODE_MASK) == _ATOMIC_MODE and cls in (InsnClass.STX,) and imm != _ATOMIC_ADD:
             add("insn", "atomics", pc)
         form = table.lookup(op, insn.dst, src, off, imm)    # type: ignore[attr-defined]
         if form is not None:

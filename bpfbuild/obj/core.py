@@ -34,7 +34,7 @@ from bpfbuild.btf.ext import CoreRelo, CoreReloKind, Ext
 from bpfbuild.btf.spec import Spec
 from bpfbuild.btf.types import Array, Enum, Enum64, Int, Struct, Union
 from bpfbuild.errors import BpfBuildError, ObjectError
-from bpfbuild.isa.fields import InsnClass, JmpOp, Mode, Size
+from bpfbuild.isa.fields import SIZE_MASK, InsnClass, JmpOp, Size, Source
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.obj.elf import ElfImage, Section
 from bpfbuild.obj.spec import CoreReport, CoreResult
@@ -389,10 +389,10 @@ def _patch(insn: Instruction, res: _Res) -> list[Instruction]:
     """libbpf's bpf_core_patch_insn: the replacement instruction(s); _Fail on a mismatch."""
     if res.poison:
         return [_poisoned(), _poisoned()] if insn.opcode == LD_IMM64_OPCODE else [_poisoned()]
-    cls = insn.opcode & 0x07
+    cls = insn.cls
     new = res.new
     if cls in (InsnClass.ALU, InsnClass.ALU64):
-        if insn.opcode & 0x08:
+        if insn.source == Source.X:
             raise _Fail("relocated ALU instruction does not take an immediate")
         if res.validate and insn.imm % (1 << 64) != res.orig % (1 << 64):
             raise _Fail(f"unexpected insn (ALU/ALU64) value: got {insn.imm % (1 << 32)}, exp {res.orig} -> {new}")
@@ -406,15 +406,15 @@ def _patch(insn: Instruction, res: _Res) -> list[Instruction]:
             return [_poisoned()]
         opcode = insn.opcode
         if res.new_sz != res.orig_sz:
-            have = _SIZE_BYTES.get(Size(opcode & 0x18), 0)
+            have = _SIZE_BYTES.get(insn.size, 0)
             if have != res.orig_sz:
                 raise _Fail(f"insn (LDX/ST/STX) unexpected mem size: got {have}, exp {res.orig_sz}")
             want = {v: k for k, v in _SIZE_BYTES.items()}.get(res.new_sz)
             if want is None:
                 raise _Fail(f"insn (LDX/ST/STX) invalid new mem size: {res.new_sz}")
-            opcode = (opcode & 0xE0) | int(want) | (opcode & 0x07)
+            opcode = (opcode & ~SIZE_MASK) | int(want)
         return [Instruction(opcode, insn.dst, insn.src, new, insn.imm, insn.imm_hi)]
-    if insn.opcode == LD_IMM64_OPCODE and cls == InsnClass.LD and (insn.opcode & 0xE0) == Mode.IMM:
+    if insn.opcode == LD_IMM64_OPCODE:
         if insn.src != 0 or insn.off != 0:
             raise _Fail("insn (LDIMM64) has unexpected form")
         old = (insn.imm % (1 << 32)) | ((insn.imm_hi % (1 << 32)) << 32)

@@ -8,19 +8,22 @@ it: ``map[hello.bss][0]+0`` for a map value load, ``call bpf_trace_printk#6`` fo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from bpfbuild.abi.helpers import helper_name
 from bpfbuild.btf.types import Func
 from bpfbuild.errors import BpfBuildError
-from bpfbuild.isa.codec import encode, iter_insns
+from bpfbuild.isa.codec import encode, iter_insns, raw_slots
 from bpfbuild.isa.fields import InsnClass, JmpOp, PseudoCall, PseudoLoad
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.isa.syntax import format_insn, listing
+from bpfbuild.isa.listing import listing
+from bpfbuild.isa.syntax import format_insn
 from bpfbuild.obj.spec import ObjectSpec, Program
 
-__all__ = ["objdump_text", "program_signature", "xlated_lines", "xlated_text"]
+__all__ = ["Annotator", "ObjectAnnotator", "XlatedInsn", "annotated_text", "objdump_text", "program_signature",
+           "xlated_json", "xlated_listing", "xlated_text"]
 
 _CALL = InsnClass.JMP | JmpOp.CALL
 _PC_LINE = re.compile(r"^\s*(\d+):\t")
@@ -76,23 +79,87 @@ def program_signature(spec: ObjectSpec, prog: Program, pc: int) -> str | None:
     return None
 
 
-def _annotated(spec: ObjectSpec, prog: Program, pc: int, insn: Instruction) -> str:
-    if insn.opcode == LD_IMM64_OPCODE and insn.src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE):
-        name = spec.maps[insn.imm].name if 0 <= insn.imm < len(spec.maps) else f"#{insn.imm}"
-        if insn.src == PseudoLoad.MAP_FD:
-            return f"r{insn.dst} = map[{name}]"
-        return f"r{insn.dst} = map[{name}][0]+{insn.imm_hi}"
-    if insn.opcode == _CALL and insn.src == PseudoCall.HELPER:
-        return f"call {helper_name(insn.imm) or 'unknown'}#{insn.imm}"
-    if insn.opcode == _CALL and insn.src == PseudoCall.CALL:
-        target = pc + insn.imm + 1
-        name = next((f.name for f in prog.func_info if f.pc == target), None)
+class Annotator(Protocol):
+    """The names an xlated listing prints beside an instruction, from wherever the program came
+    from: an object's maps and BTF (:class:`ObjectAnnotator`), or a loaded program's map ids and
+    the kernel's symbols (``bpfbuild.kernel.show``)."""
+
+    def map_ref(self, insn: Instruction) -> str | None:
+        """``map[NAME]``, ``map[NAME][0]+OFF``... for an ``ld_imm64`` of a map (None: not one)."""
+
+    def helper(self, insn: Instruction) -> str | None:
+        """``NAME`` of ``call NAME#ID`` for a helper or kfunc call (None: print the plain call)."""
+
+    def subprog(self, pc: int, insn: Instruction) -> str | None:
+        """The name of the function a bpf-to-bpf call at ``pc`` calls, if known."""
+
+
+@dataclass(frozen=True, slots=True)
+class XlatedInsn:
+    """One instruction of a program as loaded, with what bpftool prints around it."""
+
+    pc: int
+    opcode: int
+    text: str                  # the instruction, without pc and opcode
+    raw: bytes                 # its 8 (or 16) bytes
+    proto: str | None          # function signature when a BTF func starts here
+    src: str | None            # source line when a BTF line-info record starts here
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def disasm(self) -> str:
+        return f"({self.opcode:02x}) {self.text}"
+
+
+def annotated_text(pc: int, insn: Instruction, names: Annotator) -> str:
+    """The instruction in the one syntax, with names where bpftool prints them: a map load is
+    ``r1 = map[hello.bss][0]+0``, a helper call ``call bpf_trace_printk#6``, a bpf-to-bpf call
+    ``call pc+7#get_opcode``."""
+    if insn.opcode == LD_IMM64_OPCODE:
+        ref = names.map_ref(insn)
+        if ref is not None:
+            return f"r{insn.dst} = {ref}"
+    elif insn.opcode == _CALL and insn.src == PseudoCall.CALL:
+        name = names.subprog(pc, insn)
         return f"call pc{insn.imm:+d}" + (f"#{name}" if name else "")
+    elif insn.opcode == _CALL:
+        name = names.helper(insn)
+        if name is not None:
+            return f"call {name}#{insn.imm}"
     return format_insn(insn)
 
 
-def xlated_lines(spec: ObjectSpec, prog: Program) -> Iterator[dict[str, Any]]:
-    """Each instruction of a program as loaded, with its function header and source line."""
+@dataclass(frozen=True, slots=True)
+class ObjectAnnotator:
+    """Names from the object: its maps by index, helpers by id, functions by BTF func info."""
+
+    spec: ObjectSpec
+    prog: Program
+
+    def map_ref(self, insn: Instruction) -> str | None:
+        if insn.src not in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE):
+            return None
+        maps = self.spec.maps
+        name = maps[insn.imm].name if 0 <= insn.imm < len(maps) else f"#{insn.imm}"
+        return f"map[{name}]" if insn.src == PseudoLoad.MAP_FD else f"map[{name}][0]+{insn.imm_hi}"
+
+    def helper(self, insn: Instruction) -> str | None:
+        if insn.src != PseudoCall.HELPER:
+            return None   # a kfunc: the object has only its BTF id
+        return helper_name(insn.imm) or "unknown"
+
+    def subprog(self, pc: int, insn: Instruction) -> str | None:
+        target = insn.call_target(pc)
+        return next((f.name for f in self.prog.func_info if f.pc == target), None)
+
+
+def xlated_listing(spec: ObjectSpec, prog: Program) -> list[XlatedInsn]:
+    """Each instruction of a program as loaded (subprograms appended), with its function
+    header and the source line that starts at it."""
+    names = ObjectAnnotator(spec, prog)
+    out: list[XlatedInsn] = []
     last_line = None
     for pc, insn in iter_insns(prog.insns):
         rec = prog.line_at(pc)
@@ -100,28 +167,49 @@ def xlated_lines(spec: ObjectSpec, prog: Program) -> Iterator[dict[str, Any]]:
         if rec is not None and rec.pc == pc and (rec.location, rec.line_text) != last_line:
             src = rec
             last_line = (rec.location, rec.line_text)
-        yield {
-            "pc": pc,
-            "insn": insn,
-            "text": _annotated(spec, prog, pc, insn),
-            "proto": program_signature(spec, prog, pc),
-            "source": src,
-            "bytes": encode([insn], check=False),
-        }
+        out.append(XlatedInsn(
+            pc=pc, opcode=insn.opcode, text=annotated_text(pc, insn, names), raw=encode([insn], check=False),
+            proto=program_signature(spec, prog, pc), src=src.line_text.strip() if src else None,
+            file=src.location.file if src else None, line=src.location.line if src else None,
+            column=src.location.column if src else None))
+    return out
 
 
-def xlated_text(spec: ObjectSpec, prog: Program, *, opcodes: bool = False, linum: bool = False) -> str:
-    """bpftool ``prog dump xlated`` layout: ``   0: (18) r6 = map[hello.bss][0]+0``."""
-    out = []
-    for row in xlated_lines(spec, prog):
-        if row["proto"]:
-            out.append(f"{row['proto']}:")
-        src = row["source"]
-        if src is not None:
-            where = f" [file:{src.location.file} line_num:{src.location.line} line_col:{src.location.column}]" \
-                if linum else ""
-            out.append(f"; {src.line_text.strip()}{where}")
-        out.append(f"{row['pc']:4d}: ({row['insn'].opcode:02x}) {row['text']}")
+def xlated_text(listing: Sequence[XlatedInsn], *, linum: bool = False, opcodes: bool = False) -> str:
+    """``bpftool prog dump xlated`` text (``linum``: file and line of each source line;
+    ``opcodes``: the bytes under each instruction), without a final newline."""
+    rows: list[str] = []
+    for insn in listing:
+        if insn.proto:
+            rows.append(f"{insn.proto}:")
+        if insn.src:
+            where = f" [file:{insn.file} line_num:{insn.line} line_col:{insn.column}]" if linum else ""
+            rows.append(f"; {insn.src}{where}")
+        rows.append(f"{insn.pc:4d}: {insn.disasm}")
         if opcodes:
-            out.append("       " + " ".join(f"{b:02x}" for b in row["bytes"]))
-    return "\n".join(out) + "\n"
+            rows.append(f"       {insn.raw.hex(' ')}")
+    return "\n".join(rows)
+
+
+def xlated_json(listing: Sequence[XlatedInsn], *, linum: bool = False,
+                opcodes: bool = False) -> list[dict[str, Any]]:
+    """``bpftool prog dump xlated --json``: one record per instruction."""
+    out: list[dict[str, Any]] = []
+    for insn in listing:
+        rec: dict[str, Any] = {}
+        if insn.proto:
+            rec["proto"] = insn.proto
+        if insn.src:
+            rec["src"] = insn.src
+            if linum:
+                rec["file"] = insn.file
+                rec["line_num"] = insn.line
+                rec["line_col"] = insn.column
+        rec["disasm"] = insn.disasm
+        if opcodes:
+            code, dst, src, off, imm = raw_slots(insn.raw[:8])[0]
+            rec["opcodes"] = {"code": f"0x{code:02x}", "src_reg": f"0x{src:x}", "dst_reg": f"0x{dst:x}",
+                              "off": [f"0x{b:02x}" for b in insn.raw[2:4]],
+                              "imm": [f"0x{b:02x}" for b in insn.raw[4:8]]}
+        out.append(rec)
+    return out

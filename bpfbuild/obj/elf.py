@@ -117,9 +117,10 @@ def read_elf(data: bytes) -> ElfImage:
 
     try:
         return _read(ELFFile(io.BytesIO(data)))
-    except ObjectError:
-        raise
-    except (ELFError, Exception) as exc:  # pyelftools raises many kinds on malformed input
+    except (ELFError, OverflowError, ValueError, KeyError, IndexError, struct.error) as exc:
+        # What pyelftools raises on malformed input (its own errors; seeks and slices past the
+        # end; bad string tables).  Anything else -- a TypeError, an AttributeError -- is our
+        # bug and stays a traceback instead of being reported as a malformed file.
         text = str(exc).strip() or type(exc).__name__
         raise ObjectError(f"malformed ELF: {text}") from exc
 

@@ -18,6 +18,7 @@ from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType, SectionInfo
 from bpfbuild.btf.ext import Ext
 from bpfbuild.btf.spec import Spec
+from bpfbuild.errors import ObjectError, no_such
 from bpfbuild.isa.instruction import Instruction
 from bpfbuild.location import SourceLocation
 from bpfbuild.obj.elf import ElfHeader
@@ -274,10 +275,11 @@ class ObjectSpec:
         return is_gpl_compatible(self.license)
 
     def program(self, name: str) -> Program:
+        """The program called ``name``; an :class:`ObjectError` listing the programs if none is."""
         for p in self.programs:
             if p.name == name:
                 return p
-        raise KeyError(name)
+        raise ObjectError(no_such("program", name, (p.name for p in self.programs)), file=self.path)
 
     def extern(self, name: str) -> Extern:
         for e in self.externs:
@@ -286,7 +288,8 @@ class ObjectSpec:
         raise KeyError(name)
 
     def map(self, name: str) -> MapSpec:
+        """The map called ``name``; an :class:`ObjectError` listing the maps if none is."""
         for m in self.maps:
             if m.name == name:
                 return m
-        raise KeyError(name)
+        raise ObjectError(no_such("map", name, (m.name for m in self.maps)), file=self.path)

@@ -267,10 +267,11 @@ def changed_deps(prog: ProgramSource, record: dict[str, Any] | None = None) -> l
     """The dependencies (source and every header of the last compile) whose content changed.
 
     A bare ``touch`` changes nothing (md5 compared when size or mtime moved, as doit does).
-    None: no usable record of the last compile.
+    None: no usable record of the last compile -- none, or its depfile did not parse (then
+    the headers are unknown, and the program is rebuilt until the depfile parses).
     """
     record = _read_record(prog) if record is None else record
-    if record is None or record_problem(prog, record) is not None:
+    if record is None or record_problem(prog, record) is not None or record.get("deps_error"):
         return None
     changed = []
     for path, old in record["deps"].items():
@@ -301,6 +302,8 @@ def _reason(prog: ProgramSource, record: dict[str, Any]) -> str:
         return f"bpfbuild changed: {old.get('bpfbuild')} -> {record['bpfbuild']}"
     if old.get("type") != record.get("type"):
         return "program type setting changed"
+    if old.get("deps_error"):
+        return f"the last depfile did not parse, so its headers are unknown: {old['deps_error']}"
     changed = changed_deps(prog, old)
     if changed:
         return "changed: " + " ".join(changed)
@@ -361,19 +364,25 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
         _remove(tmp_obj, tmp_dep)
         _remove_stale_outputs(prog)
         return TaskFailed(f"{prog.source}: compile failed (exit {res.returncode})")
+    deps_error: dict[str, str] = {}
     try:
         deps = list(parse_depfile(tmp_dep.read_text(), file=str(prog.depfile)))
-    except (OSError, UnicodeDecodeError, BpfBuildError):
+    except (OSError, UnicodeDecodeError, BpfBuildError) as exc:
+        # Without the headers an edit to one would not rebuild: say so, and rebuild every time.
         deps = [str(prog.source)]
+        deps_error["deps_error"] = exc.message if isinstance(exc, BpfBuildError) else str(exc)
+        sys.stdout.write(f"{prog.depfile}: warning: {deps_error['deps_error']}; "
+                         "the program is rebuilt on every run until its depfile parses\n")
     if str(prog.source) not in deps:
         deps.insert(0, str(prog.source))
     cmd = _cmd_file(prog)
     tmp_cmd = _tmp_name(cmd)
     record = {**record, "vmlinux": _vmlinux_in(deps, prog.object.parent)}
     try:
-        tmp_cmd.write_text(json.dumps({**record, "deps": _post_compile_snapshot(deps, before, start_ns)},
-                                      indent=1) + "\n")
-        os.replace(tmp_dep, prog.depfile)
+        tmp_cmd.write_text(json.dumps({**record, "deps": _post_compile_snapshot(deps, before, start_ns),
+                                       **deps_error}, indent=1) + "\n")
+        if tmp_dep.exists():
+            os.replace(tmp_dep, prog.depfile)
         os.replace(tmp_obj, prog.object)
         os.replace(tmp_cmd, cmd)
     except OSError as exc:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bpfbuild.errors import BpfBuildError
+from bpfbuild.errors import BpfBuildError, format_error
+
+if TYPE_CHECKING:
+    from doit.exceptions import TaskFailed
 
 __all__ = ["TEMPLATE", "helper_defs_model", "write_helper_defs"]
 
@@ -66,15 +69,22 @@ def helper_defs_model(header_text: str, source: str) -> dict[str, Any]:
     return {"source": source, "helpers": helpers, "structs": sorted(structs)}
 
 
-def write_helper_defs(uapi_header: str, output: Path) -> None:
+def write_helper_defs(uapi_header: str, output: Path) -> TaskFailed | None:
+    """The action of ``headers``: an unreadable or unusable header fails the task with one
+    line (``file: what is wrong``), not a traceback."""
+    from doit.exceptions import TaskFailed
+
     from bpfbuild.skel.render import render
 
     try:
         text = Path(uapi_header).read_text(encoding="utf-8", errors="replace")
+        content = render("bpf_helper_defs.h.j2", **helper_defs_model(text, uapi_header))
     except OSError as exc:
-        raise BpfBuildError(f"cannot read: {exc.strerror}", file=uapi_header) from exc
-    content = render("bpf_helper_defs.h.j2", **helper_defs_model(text, uapi_header))
+        return TaskFailed(f"{uapi_header}: cannot read: {exc.strerror}")
+    except BpfBuildError as exc:
+        return TaskFailed(format_error(exc.with_file(uapi_header)))
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
     tmp.write_text(content)
     os.replace(tmp, output)
+    return None

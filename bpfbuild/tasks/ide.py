@@ -1,5 +1,5 @@
 """``doit ide``: compile_commands.json for clangd, from the exact compile command of every program,
-and .vscode/tasks.json (see :mod:`bpfbuild.tasks.vscode`).
+and .vscode/tasks.json (see :mod:`bpfbuild.editor`).
 
 clangd reads ``arguments`` as a compiler command line; with the ziglang toolchain the driver is
 ``zig cc``, which clangd cannot run, so those entries name ``clang`` and the equivalent target
@@ -17,7 +17,7 @@ from doit.tools import config_changed
 
 from bpfbuild.tasks.build import program_argv
 from bpfbuild.tasks.project import Project, current_project
-from bpfbuild.tasks.vscode import vscode_tasks, write_vscode_tasks
+from bpfbuild.editor import vscode_tasks, write_vscode_tasks
 from bpfbuild.toolchain.discover import CompilerKind
 
 __all__ = ["compile_commands", "task_ide", "write_ide_files"]

@@ -17,7 +17,7 @@ from typing import Any
 from doit.exceptions import TaskFailed
 
 from bpfbuild.config import Config, ProgramSource, load_config
-from bpfbuild.errors import BpfBuildError
+from bpfbuild.errors import BpfBuildError, format_error
 
 __all__ = ["load_program", "pin_dir_for", "task_load", "task_unload", "unload_program"]
 
@@ -65,7 +65,7 @@ def load_program(config_root: str, name: str) -> TaskFailed | None:
             except BpfBuildError as exc:
                 failed = obj.last_failed
                 if failed is None or not failed.log.strip():
-                    return TaskFailed(str(exc))
+                    return TaskFailed(format_error(exc))
                 print(_rejection(prog, failed.name, failed.log), file=sys.stderr)
                 sys.stderr.write(failed.log if failed.log.endswith("\n") else failed.log + "\n")
                 return TaskFailed(f"{prog.object}: the kernel rejected prog '{failed.name}'")
@@ -78,7 +78,7 @@ def load_program(config_root: str, name: str) -> TaskFailed | None:
                 print(f"{prog.name}: {program.name} id {info.id} tag {info.tag} xlated {info.bytes_xlated}B "
                       f"{jited} map_ids {maps} -> {path}")
     except BpfBuildError as exc:
-        return TaskFailed(str(exc))
+        return TaskFailed(format_error(exc))
     return None
 
 
@@ -96,7 +96,7 @@ def unload_program(config_root: str, name: str) -> TaskFailed | None:
     try:
         removed = remove_pins(pin_dir_for(config, prog))
     except BpfBuildError as exc:
-        return TaskFailed(str(exc))
+        return TaskFailed(format_error(exc))
     try:
         Path(config.bpffs_dir).rmdir()          # the project's pin dir, once its last object is gone
     except OSError:

@@ -49,15 +49,26 @@ def load_project(root: Path) -> Project:
 def current_project() -> Project:
     """The project of the current directory (doit runs from the dodo.py's folder).
 
-    Memoised per process on what it depends on (directory and environment), so the stage
-    generators of one ``doit`` run share one discovery.
+    The stage generators of one ``doit`` run share one discovery: the result is memoised on
+    everything :func:`load_project` reads -- the directory, the size and mtime of its
+    ``pyproject.toml``, and the environment variables that choose the compiler and headers --
+    so a different project, an edited configuration or another compiler choice is never
+    served a stale project (and tests need not clear anything).
     """
-    return _project_for(os.getcwd(), os.environ.get("BPF_CLANG"), os.environ.get("BPFBUILD_HEADERS"),
-                        os.environ.get("PATH"))
+    cwd = os.getcwd()
+    try:
+        st = os.stat(os.path.join(cwd, "pyproject.toml"))
+        config_key: tuple[int, int] | None = (st.st_size, st.st_mtime_ns)
+    except OSError:
+        config_key = None
+    env = tuple(os.environ.get(name) for name in ("BPF_CLANG", "BPFBUILD_HEADERS", "PATH"))
+    return _load_cached(cwd, config_key, env)
 
 
 @functools.lru_cache(maxsize=8)
-def _project_for(cwd: str, bpf_clang: str | None, headers: str | None, path: str | None) -> Project:
+def _load_cached(cwd: str, config_key: tuple[int, int] | None, env: tuple[str | None, ...]) -> Project:
+    """``load_project`` of the current directory, ``cwd`` (the arguments are the memo's key; the
+    project is loaded as ``.`` so that its paths read relative, as messages show them)."""
     return load_project(Path("."))
 
 

@@ -21,7 +21,7 @@ from doit.tools import config_changed
 
 from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
-from bpfbuild.errors import BpfBuildError
+from bpfbuild.errors import BpfBuildError, format_error
 from bpfbuild.tasks.project import current_project
 
 __all__ = ["python_skeleton_path", "skeleton_paths", "task_skel", "task_vmlinux", "write_skeletons"]
@@ -59,7 +59,7 @@ def write_skeletons(prog: ProgramSource) -> TaskFailed | None:
         c_text = c_header(skel)
         py_text = python_module(skel)
     except BpfBuildError as exc:
-        return TaskFailed(str(exc.with_file(str(prog.object))))
+        return TaskFailed(format_error(exc.with_file(str(prog.object))))
     try:
         _write(header, c_text)
         _write(module, py_text)
@@ -94,7 +94,7 @@ def write_vmlinux(output: Path, source: str) -> TaskFailed | None:
     try:
         write_vmlinux_header(output, source)
     except BpfBuildError as exc:
-        return TaskFailed(str(exc))
+        return TaskFailed(format_error(exc))
     return None
 
 

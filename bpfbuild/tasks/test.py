@@ -14,7 +14,6 @@ pyelftools and the emulator are imported inside the action, so a no-op ``doit`` 
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ from doit.tools import config_changed
 
 from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
-from bpfbuild.errors import BpfBuildError
+from bpfbuild.errors import BpfBuildError, format_error
+from bpfbuild.location import shown_path
 from bpfbuild.tasks.build import program_type_setting
 from bpfbuild.tasks.project import code_identity, current_project
 from bpfbuild.tasks.report import write_result
@@ -32,22 +32,14 @@ from bpfbuild.tasks.report import write_result
 __all__ = ["EMULATOR_CODE", "run_tests", "spec_file", "task_test"]
 
 SPEC_SUFFIX = ".test.toml"
-#: The emulator's sources: a change there reruns every test.
-EMULATOR_CODE = Path(__file__).resolve().parent.parent / "vm"
+#: The code a test result depends on: the emulator and what it reads the program with (the
+#: instruction set, the ABI tables, BTF, the object loader).  A change there reruns every test.
+EMULATOR_CODE = tuple(Path(__file__).resolve().parent.parent / d for d in ("isa", "abi", "btf", "obj", "vm"))
 
 
 def spec_file(prog: ProgramSource) -> Path:
     """``programs/hello.bpf.c`` -> ``programs/hello.test.toml`` (the same rule as the emulator's)."""
     return prog.spec
-
-
-def _shown(path: Path | str, root: Path) -> str:
-    """A path as messages show it: relative to the project root when inside it."""
-    try:
-        text = os.path.relpath(path, root)
-    except ValueError:
-        return str(path)
-    return str(path) if text.startswith("..") else text
 
 
 def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed | None:
@@ -57,7 +49,7 @@ def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed 
     from bpfbuild.vm.testspec import load_spec
 
     build_dir = prog.object.parent
-    shown_spec = _shown(spec, root) if spec is not None else None
+    shown_spec = shown_path(spec, root) if spec is not None else None
     try:
         objspec = load_program_object(prog)
         if spec is not None:
@@ -65,11 +57,9 @@ def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed 
         else:
             result = smoke_run(objspec)
     except BpfBuildError as exc:
+        message = format_error(exc.with_file(str(prog.object)), root=str(root))
         write_result(build_dir, prog.name, "test", {"passed": 0, "failed": 1,
-                                                    "spec": shown_spec or False, "error": str(exc)})
-        message = str(exc)
-        if exc.file is None and "error:" not in message:
-            message = f"{_shown(prog.object, root)}: error: {message}"
+                                                    "spec": shown_spec or False, "error": message})
         sys.stderr.write(message + "\n")
         return TaskFailed(message)
     passed = sum(c.ok for c in result.cases)
@@ -86,7 +76,7 @@ def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed 
     if spec is None:
         # a smoke run the emulator could not finish does not fail the build: say what is missing
         for what in result.not_emulated:
-            sys.stderr.write(f"{_shown(prog.object, root)}: warning: not emulated: {what} "
+            sys.stderr.write(f"{shown_path(prog.object, root)}: warning: not emulated: {what} "
                              f"(the smoke run stopped there; a spec case that needs it fails)\n")
         sys.stderr.flush()
     if result.ok:
@@ -106,7 +96,7 @@ def task_test() -> Any:
         yield {"basename": "test", "name": None, "doc": task_test.__doc__, "actions": None}
         return
     root = project.config.root
-    code = code_identity(str(EMULATOR_CODE))
+    code = ";".join(f"{d.name}/{code_identity(str(d))}" for d in EMULATOR_CODE)
     for prog in programs:
         spec = spec_file(prog)
         has_spec = spec.exists()

@@ -29,18 +29,20 @@ from bpfbuild.tasks.project import code_identity, current_project
 
 __all__ = ["VERIFIER_CODE", "task_verify", "verify_object"]
 
-#: The verifier's sources: a change there reruns every verification.
-VERIFIER_CODE = Path(__file__).resolve().parent.parent / "verifier"
+#: The code a verdict depends on: the verifier and what it reads the program with (the
+#: instruction set, the ABI tables, BTF, the object loader and its CO-RE relocations).  A
+#: change in any of them reruns every verification.
+VERIFIER_CODE = tuple(Path(__file__).resolve().parent.parent / d for d in ("isa", "abi", "btf", "obj", "verifier"))
 
 
 def _shown(prog: ProgramSource, file: str, root: str) -> str:
     """A source file of the object as messages show it: the project's path for the program's own
     source (BTF may hold it as compiled, absolute or relative to another directory)."""
-    from bpfbuild.cli.verify import relative_file
+    from bpfbuild.location import shown_path
 
     if Path(file).name == prog.source.name:
         file = str(prog.source)
-    return relative_file(file, root)
+    return shown_path(file, root)
 
 
 def _check_targets(spec: Any, prog: ProgramSource, root: str, mode: str,
@@ -69,7 +71,7 @@ def _check_targets(spec: Any, prog: ProgramSource, root: str, mode: str,
 
 def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str, ...] = ()) -> TaskFailed | None:
     """The action of ``verify:<prog>``."""
-    from bpfbuild.errors import BpfBuildError
+    from bpfbuild.errors import BpfBuildError, format_error
     from bpfbuild.tasks.build import load_program_object
     from bpfbuild.tasks.report import write_result
     from bpfbuild.verifier import verify
@@ -79,8 +81,8 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
         spec = load_program_object(prog)
         reports = [verify(spec, p) for p in spec.programs]
     except BpfBuildError as exc:
-        write_result(prog.object.parent, prog.name, "verify", {"programs": [], "error": str(exc)})
-        message = str(exc) if exc.file is not None or "error:" in str(exc) else f"{obj_shown}: error: {exc}"
+        message = format_error(exc.with_file(str(prog.object)), root=root)
+        write_result(prog.object.parent, prog.name, "verify", {"programs": [], "error": message})
         sys.stderr.write(message + "\n")
         return TaskFailed(message)
     rejected = False
@@ -95,8 +97,9 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
     try:
         lacks, lacking = _check_targets(spec, prog, root, mode, kernels) if kernels else ({}, False)
     except BpfBuildError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return TaskFailed(str(exc))
+        message = format_error(exc, root=root)
+        sys.stderr.write(message + "\n")
+        return TaskFailed(message)
     sys.stdout.flush()
     write_result(prog.object.parent, prog.name, "verify", {
         "programs": [r.as_dict(lambda f: _shown(prog, f, root)) for r in reports],
@@ -118,7 +121,7 @@ def task_verify() -> Any:
         yield {"basename": "verify", "name": None, "doc": task_verify.__doc__, "actions": None}
         return
     root = str(project.config.root)
-    code = code_identity(str(VERIFIER_CODE))
+    code = ";".join(f"{d.name}/{code_identity(str(d))}" for d in VERIFIER_CODE)
     targets = project.config.target_kernels
     # a saved probe is an input; `running` is the kernel booted now (its release and build)
     probe_files = [str(project.config.root / t) for t in targets if t.endswith(".json")]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.errors import BpfBuildError, ProgramError
+from bpfbuild.isa.codec import raw_slots
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.verifier.cfg import RawSlot, check_structure
 from bpfbuild.verifier.disasm import insn_text
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["map_infos", "verify", "verify_insns"]
 
-_SLOT = struct.Struct("<BBhi")
 _CTX_STRUCTS = frozenset({
     "xdp_md", "__sk_buff", "pt_regs", "bpf_raw_tracepoint_args", "bpf_perf_event_data", "bpf_sock_addr",
     "bpf_sock", "bpf_sockopt", "bpf_sock_ops", "sk_msg_md", "sk_reuseport_md", "bpf_sk_lookup",
@@ -42,7 +41,7 @@ def _slots_from_insns(insns: Sequence[Instruction]) -> list[RawSlot]:
 def _slots_from_bytes(code: bytes) -> list[RawSlot]:
     if len(code) % 8:
         raise BpfBuildError(f"program is {len(code)} bytes: not a whole number of 8-byte instructions")
-    return [(c, r & 0xF, r >> 4, o, i) for c, r, o, i in _SLOT.iter_unpack(code)]
+    return raw_slots(code)
 
 
 def map_infos(maps: Sequence[object]) -> tuple[MapInfo, ...]:

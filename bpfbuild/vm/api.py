@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.errors import BpfBuildError, SpecError, VMError
+from bpfbuild.errors import BpfBuildError, SpecError, VMError, no_such
 from bpfbuild.vm.context import Context, KprobeContext, TracepointContext, context_for
 from bpfbuild.vm.machine import DEFAULT_BUDGET, Machine, RunResult, Tracer
 from bpfbuild.vm.maps import Map, PerfEventArray, ProgArray, RingBuf
@@ -232,8 +232,7 @@ class TypedMap:
                 raise SpecError(f"map {self.name}: a program array's value is a program name, not {value!r}")
             prog = self.obj.machine.programs.get(value)
             if prog is None:
-                raise SpecError(f"map {self.name}: no program {value!r} (programs: "
-                                f"{', '.join(self.obj.machine.programs)})")
+                raise SpecError(f"map {self.name}: {no_such('program', value, self.obj.machine.programs)}")
             self.raw.update(raw_key, prog, flags)
             return
         if self.raw.per_cpu and isinstance(value, list):
@@ -302,7 +301,7 @@ class Maps(Mapping[str, TypedMap]):
         try:
             return self._maps[name]
         except KeyError:
-            raise KeyError(f"no map {name!r} (maps: {', '.join(self._maps) or 'none'})") from None
+            raise KeyError(no_such("map", name, self._maps)) from None
 
     def __getattr__(self, name: str) -> TypedMap:
         if name.startswith("_"):
@@ -310,7 +309,7 @@ class Maps(Mapping[str, TypedMap]):
         try:
             return self._maps[name]
         except KeyError:
-            raise AttributeError(f"no map {name!r} (maps: {', '.join(self._maps) or 'none'})") from None
+            raise AttributeError(no_such("map", name, self._maps)) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._maps)

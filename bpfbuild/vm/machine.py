@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from bpfbuild.abi.helpers import helper_name
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.errors import DecodeError, NotEmulated, VMError
+from bpfbuild.errors import DecodeError, NotEmulated, VMError, no_such
 from bpfbuild.isa.codec import decode
 from bpfbuild.isa.fields import InsnClass, Mode, PseudoLoad
 from bpfbuild.isa.instruction import Instruction
@@ -549,7 +549,7 @@ class Machine:
         try:
             return self.programs[name]
         except KeyError:
-            raise VMError(f"no program {name!r} (programs: {', '.join(self.programs) or 'none'})") from None
+            raise VMError(no_such("program", name, self.programs)) from None
 
     def run(self, program: str | LoadedProgram | None = None, ctx: Context | None = None, *,
             packet: bytes | None = None, args: Sequence[int] | None = None,

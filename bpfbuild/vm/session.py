@@ -52,7 +52,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bpfbuild.abi.maptypes import MapType
-from bpfbuild.errors import VMError
+from bpfbuild.errors import VMError, no_such
 from bpfbuild.vm.fib import parse_routes
 from bpfbuild.vm.maps import Map, MapSpecLike, create_map
 from bpfbuild.vm.memory import Memory
@@ -211,7 +211,7 @@ class Session:
         try:
             return self.maps[name]
         except KeyError:
-            raise KeyError(f"no map {name!r} (maps: {', '.join(sorted(self.maps)) or 'none'})") from None
+            raise KeyError(no_such("map", name, sorted(self.maps))) from None
 
     def map_at(self, ptr: int) -> Map | None:
         """The map whose pointer is ``ptr`` (what ``ld_imm64 map`` gives a program)."""

@@ -18,6 +18,7 @@ last instruction executed (the ``exit`` that ended the run, or the faulting inst
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import os
@@ -28,8 +29,8 @@ from typing import Any
 from bpfbuild.abi.ctx import return_constants
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.btf import types as bt
-from bpfbuild.errors import BpfBuildError, NotEmulated, SpecError, VMError
-from bpfbuild.location import SourceLocation
+from bpfbuild.errors import BpfBuildError, NotEmulated, SpecError, VMError, no_such
+from bpfbuild.location import SourceLocation, shown_path
 from bpfbuild.vm.api import EmulatedObject, TypedMap
 from bpfbuild.vm.kobjects import (
     current_task,
@@ -94,15 +95,9 @@ def _labelled(label: str, text: str) -> str:
 def _relative(location: SourceLocation | None, root: str | os.PathLike[str] | None) -> str:
     if location is None:
         return ""
-    file = location.file
-    if root is not None and os.path.isabs(file):
-        try:
-            file = os.path.relpath(file, root)
-        except ValueError:
-            pass
-        if file.startswith(".."):
-            file = location.file
-    return str(SourceLocation(file, location.line, location.column))
+    if root is None:
+        return str(location)
+    return str(dataclasses.replace(location, file=shown_path(location.file, root)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +271,7 @@ def _typed_map(obj: EmulatedObject, name: str, at: SourceLocation | None) -> Typ
     try:
         return obj.maps[name]
     except KeyError:
-        raise SpecError(f"the object has no map {name!r} (maps: {', '.join(obj.maps) or 'none'})",
+        raise SpecError(f"the object has {no_such('map', name, obj.maps)}",
                         location=at) from None
 
 
@@ -426,7 +421,7 @@ class _CaseRunner:
                                 "with program = \"...\"", location=run.location)
             return next(iter(programs))
         if name not in programs:
-            raise SpecError(f"the object has no program {name!r} (programs: {', '.join(programs)})",
+            raise SpecError(f"the object has {no_such('program', name, programs)}",
                             location=run.location)
         return name
 

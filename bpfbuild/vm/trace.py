@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bpfbuild.abi.helpers import helper_name
-from bpfbuild.isa.fields import ATOMIC_FETCH, AtomicOp, InsnClass, JmpOp, Mode, PseudoCall, PseudoLoad
+from bpfbuild.isa.fields import ATOMIC_FETCH, AtomicOp, InsnClass, JmpOp, PseudoCall, PseudoLoad, Source
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.location import SourceLocation
+from bpfbuild.location import SourceLocation, shown_path
 from bpfbuild.vm.compiler import STACK_SIZE
 from bpfbuild.vm.memory import OFFSET_MASK, REGION_SHIFT, Memory, RegionKind
 
@@ -109,7 +109,7 @@ class Trace:
 
     def after(self, link: Any, pc: int, regs: tuple[int, ...]) -> None:
         insn = link.compiled.slots[pc]
-        is_call = insn is not None and insn.opcode & 0x07 == InsnClass.JMP and (
+        is_call = insn is not None and insn.cls == InsnClass.JMP and (
             insn.is_callx or (insn.is_call and insn.src == PseudoCall.CALL))
         self._emit(link, pc, regs, kind="return" if is_call else "insn")
 
@@ -167,26 +167,28 @@ class Trace:
 
 def _written(insn: Instruction) -> tuple[int, ...]:
     """The registers an instruction writes (shown even when the value stays the same)."""
-    cls = insn.opcode & 0x07
+    cls = insn.cls
     if cls in (InsnClass.ALU, InsnClass.ALU64, InsnClass.LDX) or insn.opcode == LD_IMM64_OPCODE:
         return (insn.dst,)
     if cls == InsnClass.LD or insn.is_call or insn.is_callx:
         return (0,)
-    if cls == InsnClass.STX and insn.opcode & 0xE0 == Mode.ATOMIC and insn.imm & ATOMIC_FETCH:
+    if insn.is_atomic and insn.imm & ATOMIC_FETCH:
         return (0,) if insn.imm == AtomicOp.CMPXCHG else (insn.src,)
     return ()
 
 
 def _taken(insn: Instruction, regs: tuple[int, ...]) -> bool | None:
     """Whether a conditional jump about to execute with ``regs`` jumps."""
-    cls = insn.opcode & 0x07
-    op = insn.opcode & 0xF0
-    if cls not in (InsnClass.JMP, InsnClass.JMP32) or op in (JmpOp.JA, JmpOp.CALL, JmpOp.EXIT, JmpOp.JCOND):
+    cls = insn.cls
+    if cls not in (InsnClass.JMP, InsnClass.JMP32):
+        return None
+    op = insn.jmp_op
+    if op in (JmpOp.JA, JmpOp.CALL, JmpOp.EXIT, JmpOp.JCOND):
         return None
     bits = 64 if cls == InsnClass.JMP else 32
     mask = (1 << bits) - 1
     a = regs[insn.dst] & mask
-    b = (regs[insn.src] if insn.opcode & 0x08 else insn.imm) & mask
+    b = (regs[insn.src] if insn.source == Source.X else insn.imm) & mask
     sa, sb = (a ^ (1 << (bits - 1))) - (1 << (bits - 1)), (b ^ (1 << (bits - 1))) - (1 << (bits - 1))
     match op:
         case JmpOp.JEQ:
@@ -232,7 +234,7 @@ def _insn_text(insn: Instruction, maps: tuple[Any, ...]) -> str:
 
 
 def _store_text(memory: Memory, insn: Instruction, regs: tuple[int, ...]) -> str | None:
-    cls = insn.opcode & 0x07
+    cls = insn.cls
     if cls not in (InsnClass.ST, InsnClass.STX):
         return None
     size = insn.access_size
@@ -243,7 +245,7 @@ def _store_text(memory: Memory, insn: Instruction, regs: tuple[int, ...]) -> str
     if buf is None or off + size > len(buf):
         return None
     now = int.from_bytes(buf[off:off + size], "little")
-    atomic = cls == InsnClass.STX and insn.opcode & 0xE0 == Mode.ATOMIC
+    atomic = insn.is_atomic
     return f"{'atomic ' if atomic else ''}*({where}) = {describe_value(None, now)}"
 
 
@@ -263,9 +265,7 @@ def format_step(step: TraceStep, *, root: str | None = None, show_program: bool 
         effects.append("taken" if step.taken else "not taken")
     where = ""
     if step.location is not None:
-        file = step.location.file
-        if root and file.startswith(root.rstrip("/") + "/"):
-            file = file[len(root.rstrip("/")) + 1:]
+        file = shown_path(step.location.file, root) if root else step.location.file
         where = f"{file}:{step.location.line}"
     line = f"{head}{step.pc:4d}: {body:<44s}"
     if effects:

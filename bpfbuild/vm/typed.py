@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from bpfbuild.btf import types as bt
 from bpfbuild.btf.spec import Spec
-from bpfbuild.btf.value import btf_value
+from bpfbuild.btf.value import btf_value, printable_string
 from bpfbuild.errors import BpfBuildError, SpecError
 
 __all__ = ["BtfType", "Layout", "RawType", "ValueType", "btf_type_named", "same_value", "value_type"]
@@ -70,13 +70,6 @@ def _string_bytes(value: Any, size: int, what: str) -> bytes:
     if len(raw) > size:
         raise SpecError(f"{what}: {value!r} is longer than {size} bytes")
     return raw.ljust(size, b"\0")
-
-
-def _printable_string(raw: bytes) -> str | None:
-    end = raw.find(b"\0")
-    if end < 0 or not all(0x20 <= b < 0x7F for b in raw[:end]):
-        return None
-    return raw[:end].decode("ascii")
 
 
 # --- raw ---------------------------------------------------------------------------------
@@ -327,7 +320,7 @@ class Layout:
                 return int.from_bytes(data[at:at + f.size], "little", signed=f.signed)
             if f.count:
                 raw = data[f.offset:f.offset + f.count]
-                text = _printable_string(raw) if f.size == 1 and f.type == "char" else None
+                text = printable_string(raw) if f.size == 1 and f.type == "char" else None
                 out[f.name] = text if text is not None else [one(f.offset + i * f.size) for i in range(f.count)]
             else:
                 out[f.name] = one(f.offset)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bpfbuild.tasks.vscode import PROBLEM_MATCHERS
+from bpfbuild.editor import PROBLEM_MATCHERS
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "verifier" / "corpus"

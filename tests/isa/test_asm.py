@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bpfbuild.errors import AsmError
+from bpfbuild.errors import AsmError, format_error
 from bpfbuild.isa import Instruction, assemble, decode, disassemble, format_insn, listing, opcode_table
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -111,7 +111,7 @@ def test_errors_name_the_line(text: str, line: int, message: str) -> None:
         assemble(text)
     assert info.value.line == line
     assert message in str(info.value)
-    assert str(info.value).startswith(f"<asm>:{line}: error: ")
+    assert format_error(info.value).startswith(f"<asm>:{line}: error: ")
 
 
 def test_label_out_of_reach_of_goto() -> None:
@@ -192,3 +192,23 @@ def test_pasted_llvm_objdump_listing_assembles(clang_objects, exec_sections) -> 
             checked += 1
     if checked == 0:
         pytest.skip("no llvm-objdump 14 matching the installed clang")
+
+
+@pytest.mark.parametrize(("text", "log"), [
+    ("r2 = *(u32 *)(r1 + 4)", "(61) r2 = *(u32 *)(r1 +4)"),
+    ("if r3 > r2 goto +44", "(2d) if r3 > r2 goto pc+44"),
+    ("if r0 == 0 goto +3", "(15) if r0 == 0x0 goto pc+3"),
+    ("if w1 s< -1 goto -2", "(c6) if w1 s< 0xffffffff goto pc-2"),
+    ("lock *(u64 *)(r0 + 0) += r1", "(db) lock *(u64 *)(r0 +0) += r1"),
+    ("w1 = atomic_fetch_or((u32 *)(r10 - 8), w1)", "(c3) r1 = atomic_fetch_or((u32 *)(r10 -8), r1)"),
+    ("r0 = cmpxchg_64(r10 - 8, r0, r3)", "(db) r0 = atomic64_cmpxchg((u64 *)(r10 -8), r0, r3)"),
+    ("w1 = (s8)w2", "(bc) w1 = (s8)w2"),
+    ("r1 = be16 r1", "(dc) r1 = be16 r1"),
+    ("r0 = *(u16 *)skb[r1 + 4]", "(48) r0 = *(u16 *)skb[r1 + 4]"),
+    ("call 1", "(85) call unknown#1"),
+    ("r1 = 255 ll", "(18) r1 = 0xff"),
+])
+def test_the_kernel_log_dialect_comes_from_the_same_table(text: str, log: str) -> None:
+    from bpfbuild.isa import format_log_insn
+
+    assert format_log_insn(assemble(text)[0]) == log

@@ -78,11 +78,8 @@ def test_vmlinux_task(project: Path) -> None:
 
 def test_vmlinux_without_kernel_btf_has_nothing_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bpfbuild.tasks import skel as skel_tasks
-    from bpfbuild.tasks.project import _project_for
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(skel_tasks, "VMLINUX_BTF", str(tmp_path / "no-btf"))
-    _project_for.cache_clear()
     task = skel_tasks.task_vmlinux()
     assert task["actions"] is None and task["uptodate"] == [True] and "no-btf" in task["doc"]
-    _project_for.cache_clear()

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from bpfbuild.tasks.vscode import LABEL_PREFIX, PROBLEM_MATCHERS, merge_tasks
+from bpfbuild.editor import LABEL_PREFIX, PROBLEM_MATCHERS, merge_tasks
 
 
 def _match(line: str) -> dict[str, str] | None:

@@ -11,6 +11,7 @@ import pytest
 
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.errors import format_error
 from bpfbuild.isa import assemble
 from bpfbuild.obj.loader import load_object_file
 from bpfbuild.vm import ArgsContext, Machine, Session, SkbContext, VMError, XdpContext
@@ -127,7 +128,7 @@ def test_a_fault_names_the_source_line(objects: Path) -> None:
     m.load_program(spec.program("hello"), maps=[])   # no maps: the first ld_imm64 cannot resolve
     with pytest.raises(VMError) as info:
         m.run("hello")
-    text = str(info.value)
+    text = format_error(info.value)
     assert "hello.bpf.c:" in text and "error: insn 0 " in text and "refers to map #" in text
     assert info.value.location is not None and info.value.pc == 0
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpfbuild.errors import SpecError
+from bpfbuild.errors import SpecError, format_error
 from bpfbuild.vm import load_spec, parse_spec
 from bpfbuild.vm.packet import build_packet
 from bpfbuild.vm.testspec import spec_path_for
@@ -108,7 +108,7 @@ def test_errors_point_at_the_key(text: str, message: str, line: int, column: int
         parse_spec(text, "s.test.toml")
     assert info.value.location is not None
     assert (info.value.location.line, info.value.location.column) == (line, column), str(info.value)
-    assert str(info.value).startswith(f"s.test.toml:{line}:{column}: error: ")
+    assert format_error(info.value).startswith(f"s.test.toml:{line}:{column}: error: ")
 
 
 def test_load_spec_names_the_file_as_displayed(tmp_path: object) -> None:

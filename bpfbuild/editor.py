@@ -1,5 +1,8 @@
 """`.vscode/tasks.json`: editor build tasks whose problem matchers catch every bpfbuild diagnostic.
 
+Written by ``doit ide`` (tasks/ide.py) and ``bpfbuild init`` (cli/project.py); it uses neither doit
+nor the CLI, so both import it from here (layer 1: the standard library only).
+
 Everything bpfbuild and clang print about a program has one shape, ``file:line:col: severity:
 message`` (``file:line: severity: message`` when no column is known), with paths relative to the
 project root; one matcher list serves every task.  The user's own tasks are kept: only tasks
