@@ -49,15 +49,16 @@ def map_infos(maps: Sequence[object]) -> tuple[MapInfo, ...]:
     return tuple(_map_info(i, m) for i, m in enumerate(maps))
 
 
-def _map_info(index: int, m: object) -> MapInfo:
-    name = str(getattr(m, "name", ""))[:15]
+def _map_info(index: int, m: object, *, inner_template: bool = False) -> MapInfo:
+    # the kernel's inner-map template (bpf_map_meta_alloc) copies no name: logs print no map=
+    name = "" if inner_template else str(getattr(m, "name", ""))[:15]
     readonly = bool(getattr(m, "readonly", False))
     inner = getattr(m, "inner", None)
     return MapInfo(index, name, int(getattr(m, "type", 0)), int(getattr(m, "key_size", 0)),
                    int(getattr(m, "value_size", 0)), int(getattr(m, "max_entries", 0)),
                    int(getattr(m, "flags", 0)), frozen=readonly,
                    initial=getattr(m, "initial", None) if readonly else None,
-                   inner=_map_info(-1, inner) if inner is not None else None)
+                   inner=_map_info(-1, inner, inner_template=True) if inner is not None else None)
 
 
 def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict[int, tuple[str, ...]], str]:
