@@ -23,18 +23,19 @@ from __future__ import annotations
 
 import functools
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from bpfbuild.abi.helpers import helper_name
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.errors import DecodeError, VMError
 from bpfbuild.isa.codec import decode
-from bpfbuild.isa.fields import InsnClass, Mode, PseudoLoad
+from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, Mode, PseudoLoad
 from bpfbuild.isa.instruction import Instruction
 from bpfbuild.location import SourceLocation
-from bpfbuild.vm.compiler import MAX_CALL_DEPTH, STACK_SIZE, CompiledProgram, compile_program
+from bpfbuild.vm.compiler import MAX_CALL_DEPTH, STACK_SIZE, CompiledProgram, SHARED_CACHE, TranslationCache, compile_program
 from bpfbuild.vm.context import Context, ContextState, MemState, context_for, make_state
 from bpfbuild.vm.helpers import helper_table
 from bpfbuild.vm.maps import MAX_TAIL_CALLS, ArrayMap, Map, MapInMap, ProgArray
@@ -100,8 +101,11 @@ class RunResult:
 class Runtime:
     """Execution state shared by every program of one machine (and read by the helpers)."""
 
-    def __init__(self, session: Session, budget: int) -> None:
+    def __init__(self, session: Session, budget: int,
+                 helpers: Mapping[int, Callable[..., int]] | None = None) -> None:
         self.session = session
+        #: helper id -> implementation ``(runtime, r1..r5) -> r0`` (default: every emulated helper)
+        self.helpers: Mapping[int, Callable[..., int]] = helpers if helpers is not None else default_helpers()
         self.memory: Memory = session.memory
         self.readable = self.memory.readable
         self.writable = self.memory.writable
@@ -114,6 +118,7 @@ class Runtime:
         self.code: dict[int, dict[int, Callable[..., int]]] = {}
         self._helpers: dict[int, Callable[..., int]] = {}
         self.state: ContextState | None = None
+        self.cache: TranslationCache | None = None
         self.lines: list[str] = []
         self.redirect: tuple[Any, ...] | None = None
         self.ring_records: dict[int, Any] = {}
@@ -160,7 +165,7 @@ class Runtime:
     def helper(self, ident: int) -> Callable[..., int]:
         fn = self._helpers.get(ident)
         if fn is None:
-            impl = helper_table().get(ident)
+            impl = self.helpers.get(ident)
             fn = functools.partial(impl, self) if impl is not None else _missing_helper(ident)
             self._helpers[ident] = fn
         return fn
@@ -252,6 +257,11 @@ class Runtime:
         return self.session.user_memory.read_cstr(addr, limit - 1)
 
 
+def default_helpers() -> Mapping[int, Callable[..., int]]:
+    """The emulated helpers, read-only (a machine's ``helpers=`` may extend or replace them)."""
+    return MappingProxyType(helper_table())
+
+
 def _missing_helper(ident: int) -> Callable[..., int]:
     name = helper_name(ident)
     message = f"{name}#{ident} is not emulated" if name else f"unknown helper #{ident} is not emulated"
@@ -278,22 +288,24 @@ class Tracer(Protocol):
     """What a traced run reports to (see :class:`bpfbuild.vm.trace.Trace`): one call per
     event, with the linkage of the program it happened in and the registers r0..r10."""
 
-    def entry(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+    def entry(self, link: Link, pc: int, regs: tuple[int, ...]) -> None: ...
 
-    def call(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+    def call(self, link: Link, pc: int, regs: tuple[int, ...]) -> None: ...
 
-    def after(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+    def after(self, link: Link, pc: int, regs: tuple[int, ...]) -> None: ...
 
-    def before(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+    def before(self, link: Link, pc: int, regs: tuple[int, ...]) -> None: ...
 
 
-class Linkage:
-    """One program's bindings (see :mod:`bpfbuild.vm.compiler` for what the code uses)."""
+class Link:
+    """One program's bindings: the machine's :class:`~bpfbuild.vm.compiler.ProgramLink`."""
 
     def __init__(self, rt: Runtime, compiled: CompiledProgram, name: str, maps: Sequence[Map],
                  locate: Callable[[int], SourceLocation | None] | None,
                  line_text: Callable[[int], str | None] | None = None) -> None:
         self.rt = rt
+        #: coverage translations count here (see CompiledProgram.counters)
+        self.counters = [0] * len(compiled.counters)
         self.line_text = line_text
         self.last_exit = rt.last_exit
         self.compiled = compiled
@@ -409,16 +421,16 @@ class Linkage:
 
 
 def _is_memory_access(insn: Instruction) -> bool:
-    cls = insn.opcode & 0x07
+    cls = insn.opcode & CLASS_MASK
     return cls in (InsnClass.LDX, InsnClass.ST, InsnClass.STX)
 
 
 def _explain_access(memory: Memory, insn: Instruction, regs: tuple[int, ...]) -> str:
-    cls = insn.opcode & 0x07
+    cls = insn.opcode & CLASS_MASK
     size = insn.access_size
     if cls == InsnClass.LDX:
         return memory.explain((regs[insn.src] + insn.off) & _M64, size, "read")
-    atomic = cls == InsnClass.STX and insn.opcode & 0xE0 == Mode.ATOMIC
+    atomic = cls == InsnClass.STX and insn.opcode & MODE_MASK == Mode.ATOMIC
     return memory.explain((regs[insn.dst] + insn.off) & _M64, size,
                           "atomic access" if atomic else "write", write=True)
 
@@ -431,7 +443,7 @@ class LoadedProgram:
     prog_type: ProgType | None
     insns: tuple[Instruction, ...]
     compiled: CompiledProgram
-    linkage: Linkage
+    linkage: Link
     functions: dict[int, Callable[..., int]]
     _traced: dict[int, Callable[..., int]] | None = None
 
@@ -447,8 +459,8 @@ class LoadedProgram:
         """The entry of the traced translation (linked on first use)."""
         if self._traced is None:
             link = self.linkage
-            compiled = compile_program(self.insns, trace=True)
-            traced = Linkage(link.rt, compiled, self.name, link.maps, link.locate, link.line_text)
+            compiled = compile_program(self.insns, trace=True, cache=link.rt.cache)
+            traced = Link(link.rt, compiled, self.name, link.maps, link.locate, link.line_text)
             self._traced = compiled.factory(traced)
             link.rt.code[traced.code_base >> REGION_SHIFT] = self._traced
         fn = self._traced.get(0)
@@ -467,18 +479,28 @@ class Machine:
     Two machines never interfere; two machines sharing a session share its maps.
     """
 
-    def __init__(self, session: Session | None = None, *, budget: int = DEFAULT_BUDGET) -> None:
+    def __init__(self, session: Session | None = None, *, budget: int = DEFAULT_BUDGET,
+                 helpers: Mapping[int, Callable[..., int]] | None = None,
+                 cache: TranslationCache | None = None) -> None:
         self.session = session if session is not None else Session()
         self.budget = budget
-        self.runtime = Runtime(self.session, budget)
+        self.runtime = Runtime(self.session, budget, helpers)
+        #: where translations are memoised (default: the process-wide pure cache)
+        self.cache = cache
+        self.runtime.cache = cache
         self.programs: dict[str, LoadedProgram] = {}
+        #: load the coverage translations: each program's ``link.counters`` count executed
+        #: blocks and both sides of every conditional jump (:mod:`bpfbuild.vm.coverage`)
+        self.coverage = False
 
     @classmethod
-    def from_object(cls, spec: Any, *, session: Session | None = None,
-                    budget: int = DEFAULT_BUDGET) -> Machine:
+    def from_object(cls, spec: Any, *, session: Session | None = None, budget: int = DEFAULT_BUDGET,
+                    coverage: bool = False) -> Machine:
         """Create every map of an ``ObjectSpec`` in the session, load every program, and fill
-        program arrays from their initial slots (``MapSpec.values``)."""
+        program arrays from their initial slots (``MapSpec.values``).  ``coverage=True`` loads
+        the counting translations (see :meth:`load`)."""
         machine = cls(session, budget=budget)
+        machine.coverage = coverage
         maps = [machine.session.create_map(m) for m in spec.maps]
         for program in spec.programs:
             machine.load_program(program, maps=maps)
@@ -518,8 +540,8 @@ class Machine:
             except DecodeError as exc:
                 raise VMError(f"program {name}: {exc.message}", pc=exc.pc) from None
         ptype = ProgType(prog_type) if prog_type is not None else None
-        compiled = compile_program(tuple(insns))
-        link = Linkage(self.runtime, compiled, name, maps, locate, line_text)
+        compiled = compile_program(tuple(insns), coverage=self.coverage, cache=self.cache)
+        link = Link(self.runtime, compiled, name, maps, locate, line_text)
         functions = compiled.factory(link)
         self.runtime.code[link.code_base >> REGION_SHIFT] = functions
         loaded = LoadedProgram(name, ptype, tuple(insns), compiled, link, functions)
@@ -589,16 +611,8 @@ class Machine:
             rt.pop_frame()
 
 
-@functools.lru_cache(maxsize=256)
-def _bytecode(code: bytes) -> CompiledProgram | VMError:
-    try:
-        insns = decode(code)
-    except DecodeError as exc:
-        return VMError(exc.message, pc=exc.pc)
-    return compile_program(insns)
-
-
-def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET) -> int:
+def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET,
+                 cache: TranslationCache | None = None) -> int:
     """Run raw instructions; return r0 as an unsigned 64-bit number.
 
     r1 = the address of a writable copy of ``mem`` (0 when it is empty), r2 = ``len(mem)``,
@@ -606,12 +620,13 @@ def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET)
     (no maps).  Any fault, and bytes that are not valid instructions, raise VMError.
     The translation is cached per ``code``, so repeated calls cost microseconds.
     """
-    compiled = _bytecode(bytes(code))
-    if isinstance(compiled, VMError):
-        raise VMError(compiled.message, pc=compiled.pc)
+    try:
+        compiled = (cache or SHARED_CACHE).get_bytes(bytes(code))
+    except DecodeError as exc:
+        raise VMError(exc.message, pc=exc.pc) from None
     session = Session()
     rt = Runtime(session, budget)
-    link = Linkage(rt, compiled, "bytecode", (), None)
+    link = Link(rt, compiled, "bytecode", (), None)
     functions = compiled.factory(link)
     entry = functions.get(0)
     if entry is None:
