@@ -700,6 +700,7 @@ class _FuncGen:
         self.leader = entry
         self.wrapped = False
         self.looped = False
+        self.jumps_to_entry = False
 
     # --- one function -------------------------------------------------------------------
 
@@ -714,16 +715,23 @@ class _FuncGen:
                 + (f"; mg = {MAY_GOTO_LOOPS}" if may_goto else ""))
         if em.trace:
             em.emit(2, f"TE({entry}, {_ALL_REGS})")
-        em.emit(2, f"pc = {entry}")
         em.emit(2, "try:")
-        em.emit(3, "while True:")
+        # the entry slot runs first without going through the dispatch; the dispatch loop
+        # serves the jumps that leave it (and holds the entry slot again for jumps back)
+        first = self.slot(entry)
         bodies: dict[int, tuple[list[str], list[int]]] = {}
-        i = 0
+        i = 1
         while i < len(self.wanted):
             leader = self.wanted[i]
             i += 1
             bodies[leader] = self.slot(leader)
-        self.dispatch(4, sorted(bodies), bodies)
+        self.em.lines.extend("            " + line for line in first[0])
+        self.em.pcs.extend(first[1])
+        if self.jumps_to_entry:
+            bodies[entry] = first
+        if bodies:
+            em.emit(3, "while True:")
+            self.dispatch(4, sorted(bodies), bodies)
         em.emit(2, "except Exception as e:")
         em.emit(3, f"raise FAULT(e, (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10), {entry})")
 
@@ -783,6 +791,8 @@ class _FuncGen:
             em.emit(ind, f"pc = {target}" + ("; break" if self.wrapped else ""), pc)
 
     def queue(self, target: int) -> None:
+        if target == self.entry:
+            self.jumps_to_entry = True
         if target not in self.queued:
             self.queued.add(target)
             self.wanted.append(target)

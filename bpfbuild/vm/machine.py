@@ -42,8 +42,8 @@ from bpfbuild.vm.maps import MAX_TAIL_CALLS, ArrayMap, Map, MapInMap, ProgArray
 from bpfbuild.vm.memory import OFFSET_MASK, REGION_SHIFT, Memory, Region, RegionKind, Trap
 from bpfbuild.vm.session import Session
 
-__all__ = ["DEFAULT_BUDGET", "LoadedProgram", "Machine", "ProgramLike", "RunResult", "Runtime", "Tracer",
-           "run_bytecode"]
+__all__ = ["DEFAULT_BUDGET", "Link", "LoadedProgram", "Machine", "PreparedRun", "ProgramLike", "RunResult",
+           "Runtime", "Tracer", "default_helpers", "run_bytecode"]
 
 #: Instructions one run may execute before it is stopped (a runaway loop).
 DEFAULT_BUDGET = 1_000_000
@@ -115,6 +115,9 @@ class Runtime:
         self.tail_calls = 0
         # one key per call depth; a frame's region is mapped while a call at that depth runs
         self.stack_keys = self.memory.new_keys(MAX_CALL_DEPTH)
+        self.frame_tops = [(key << REGION_SHIFT) + STACK_SIZE for key in self.stack_keys]
+        for depth, key in enumerate(self.stack_keys):
+            self.memory.regions[key] = Region(key, RegionKind.STACK, f"frame {depth}", bytearray(STACK_SIZE), True)
         self.code: dict[int, dict[int, Callable[..., int]]] = {}
         self._helpers: dict[int, Callable[..., int]] = {}
         self.state: ContextState | None = None
@@ -136,13 +139,8 @@ class Runtime:
                        "(bpf-to-bpf calls and callbacks)")
         self.depth = depth + 1
         key = self.stack_keys[depth]
-        if key not in self.memory.regions:
-            self.memory.regions[key] = Region(key, RegionKind.STACK, f"frame {depth}",
-                                              bytearray(STACK_SIZE), True)
-        buf = bytearray(STACK_SIZE)
-        self.readable[key] = buf
-        self.writable[key] = buf
-        return (key << REGION_SHIFT) + STACK_SIZE
+        self.readable[key] = self.writable[key] = bytearray(STACK_SIZE)
+        return self.frame_tops[depth]
 
     def pop_frame(self) -> None:
         self.depth -= 1
@@ -597,6 +595,17 @@ class Machine:
             rt.tracer = None
             self._end_run(state)
 
+    def prepare(self, program: str | LoadedProgram | None = None, ctx: Context | None = None, *,
+                packet: bytes | None = None, args: Sequence[int] | None = None,
+                budget: int | None = None) -> PreparedRun:
+        """Set up a run once and repeat it cheaply: ``prepared()`` runs the program again on
+        the same input (the context and packet bytes restored in place) and returns r0;
+        :meth:`PreparedRun.result` gives the full :class:`RunResult` of the last call."""
+        prog = program if isinstance(program, LoadedProgram) else self.program(program)
+        if ctx is None:
+            ctx = context_for(prog.prog_type, packet=packet, args=args)
+        return PreparedRun(self, prog, ctx, self.budget if budget is None else budget)
+
     def _end_run(self, state: ContextState) -> None:
         rt = self.runtime
         state.release()
@@ -609,6 +618,101 @@ class Machine:
                 m.end_run()
         while rt.depth:
             rt.pop_frame()
+
+
+class PreparedRun:
+    """One program on one input, mapped once (see :meth:`Machine.prepare`).
+
+    Between calls the context's regions stay mapped; before each call their bytes (and the
+    state's plain fields) are put back as they were after setup.  A run that remapped them
+    (``bpf_xdp_adjust_head``...) makes the next call set the input up afresh, so every call
+    sees exactly what :meth:`Machine.run` would give it.
+    """
+
+    def __init__(self, machine: Machine, prog: LoadedProgram, ctx: Context, budget: int) -> None:
+        self.machine = machine
+        self.prog = prog
+        self.ctx = ctx
+        self.budget = budget
+        self.entry = prog.entry
+        self.state: ContextState | None = None
+        self._mapped: list[int] = []
+        self._bytes: list[tuple[bytearray, bytes]] = []
+        self._fields: dict[str, Any] = {}
+        self.retval = 0
+
+    def _setup(self) -> ContextState:
+        if self.state is not None:
+            self.state.release()
+        try:
+            state = make_state(self.machine.session.memory, self.prog.prog_type, self.ctx)
+        except Trap as exc:
+            raise VMError(f"program {self.prog.name}: bad context: {exc.message}") from None
+        regions = self.machine.session.memory.regions
+        self._mapped = list(state._mapped)
+        bufs = {id(regions[a >> REGION_SHIFT].buf): regions[a >> REGION_SHIFT].buf for a in self._mapped}
+        fields = {}
+        for name, value in vars(state).items():
+            if isinstance(value, bytearray):
+                bufs[id(value)] = value
+            elif isinstance(value, (int, bytes, str, type(None))):
+                fields[name] = value
+        self._bytes = [(b, bytes(b)) for b in bufs.values()]
+        self._fields = fields
+        self.state = state
+        return state
+
+    def _restore(self) -> ContextState:
+        state = self.state
+        if state is None or state._mapped != self._mapped:
+            return self._setup()
+        for buf, snap in self._bytes:
+            buf[:] = snap
+        state.__dict__.update(self._fields)
+        return state
+
+    def __call__(self) -> int:
+        """Run once more; r0 as an unsigned 64-bit number (a fault raises VMError)."""
+        machine = self.machine
+        rt = machine.runtime
+        state = self._restore()
+        rt.budget[0] = rt.limit = self.budget
+        rt.tail_calls = 0
+        rt.lines = []
+        rt.redirect = None
+        rt.state = state
+        try:
+            r0 = self.entry(state.ctx_addr)
+        finally:
+            rt.state = None
+            if rt.ring_records or rt.depth:
+                for addr in list(rt.ring_records):
+                    rt.ring_records.pop(addr).commit(addr, True)
+                while rt.depth:
+                    rt.pop_frame()
+            for m in machine.session.maps.values():
+                if m.retired:
+                    m.end_run()
+        self.retval = r0 = r0 & _M64
+        return r0
+
+    def result(self) -> RunResult:
+        """What the last call produced, as :meth:`Machine.run` reports it."""
+        rt = self.machine.runtime
+        state = self.state
+        assert state is not None, "call the prepared run first"
+        exit_pc, exit_link = rt.last_exit
+        return RunResult(retval=self.retval, printk=tuple(rt.lines), steps=self.budget - rt.budget[0],
+                         packet=state.packet_out(), ctx=state.ctx_out(), meta=state.meta_out(),
+                         redirect=rt.redirect, exit_program=exit_link.name if exit_link else None,
+                         exit_pc=exit_pc,
+                         exit_location=exit_link.source_location(exit_pc) if exit_link is not None else None)
+
+    def close(self) -> None:
+        """Unmap the input's regions."""
+        if self.state is not None:
+            self.state.release()
+            self.state = None
 
 
 def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET,
