@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_result", "report_rows", "task_report", "write_result"]
+__all__ = ["read_result", "report_rows", "task_report", "write_lcov", "write_result"]
 
 RESULTS_DIR = ".results"
 #: The stages the summary waits for (the default doit chain).
@@ -59,6 +59,7 @@ def report_rows(project: Any) -> list[dict[str, Any]]:
             "programs": programs,
             "tests": {"passed": test.get("passed", 0), "failed": test.get("failed", 0),
                       "spec": test.get("spec")} if test else None,
+            "coverage": test.get("coverage"),
             "skeleton": (build_dir / f"{prog.name}.skel.h").exists(),
         })
     return rows
@@ -81,18 +82,21 @@ def _cell_programs(row: dict[str, Any]) -> tuple[str, str, str]:
 
 def print_report(project: Any) -> None:
     rows = report_rows(project)
-    table = [("program", "type", "insns", "verifier (processed)", "tests", "skeleton")]
+    table = [("program", "type", "insns", "verifier (processed)", "tests", "coverage", "skeleton")]
     for r in rows:
         types, insns, verdict = _cell_programs(r)
         t = r["tests"]
         tests = "-" if t is None else ("no spec" if t["spec"] is False else f"{t['passed']} passed"
                                        + (f", {t['failed']} failed" if t["failed"] else ""))
-        table.append((r["program"], types, insns, verdict, tests, "yes" if r["skeleton"] else "-"))
+        cov = r.get("coverage")
+        table.append((r["program"], types, insns, verdict, tests, cov["summary"] if cov else "-",
+                      "yes" if r["skeleton"] else "-"))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for i, row in enumerate(table):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    write_lcov(project.config.build_dir, [r["program"] for r in rows])
     out = project.config.build_dir / "report.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
@@ -100,8 +104,28 @@ def print_report(project: Any) -> None:
     os.replace(tmp, out)
 
 
+def write_lcov(build_dir: Path, programs: list[str]) -> None:
+    """``build/coverage.lcov``: the lcov records ``doit test`` left per program, merged (removed
+    when no program has one)."""
+    parts = []
+    for name in programs:
+        try:
+            parts.append((build_dir / RESULTS_DIR / f"{name}.lcov").read_text())
+        except OSError:
+            continue
+    out = build_dir / "coverage.lcov"
+    if not parts:
+        out.unlink(missing_ok=True)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text("".join(parts))
+    os.replace(tmp, out)
+
+
 def task_report() -> Any:
-    """Print one row per program (type, instructions, verdict, tests, skeleton); write build/report.json."""
+    """Print one row per program (type, instructions, verdict, tests, coverage, skeleton); write
+    build/report.json and build/coverage.lcov."""
     from bpfbuild.tasks.project import current_project
 
     project = current_project()

@@ -304,6 +304,8 @@ class Link:
         self.rt = rt
         #: coverage translations count here (see CompiledProgram.counters)
         self.counters = [0] * len(compiled.counters)
+        #: pcs where runs of a coverage translation faulted (their block's rest did not run)
+        self.faults: list[int] = []
         self.line_text = line_text
         self.last_exit = rt.last_exit
         self.compiled = compiled
@@ -390,9 +392,16 @@ class Link:
     def fault(self, exc: BaseException, regs: tuple[int, ...], entry: int) -> VMError:
         """Turn an exception raised in a translated frame into the VMError to report."""
         if isinstance(exc, VMError):
+            if self.counters:   # a callee faulted: this frame's block stopped at the call
+                tb = exc.__traceback__   # its head is this frame, at the call
+                pc = self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
+                if pc >= 0:
+                    self.faults.append(pc)
             return exc
         tb = exc.__traceback__
         pc = self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
+        if self.counters and pc >= 0:
+            self.faults.append(pc)
         slots = self.compiled.slots
         insn = slots[pc] if 0 <= pc < len(slots) else None
         internal = False

@@ -30,6 +30,7 @@ from bpfbuild.btf import types as bt
 from bpfbuild.errors import BpfBuildError, SpecError, VMError
 from bpfbuild.location import SourceLocation
 from bpfbuild.vm.api import EmulatedObject, TypedMap
+from bpfbuild.vm.coverage import Coverage
 from bpfbuild.vm.machine import DEFAULT_BUDGET, Machine, RunResult
 from bpfbuild.vm.maps import ArrayMap, PerfEventArray, ProgArray, RingBuf
 from bpfbuild.vm.packet import build_packet, describe_packet, parse_hex
@@ -304,7 +305,7 @@ def _kernel_memory(objspec: Any, entries: Sequence[Mapping[str, Any]], at: Sourc
     return memory
 
 
-def case_object(objspec: Any, case: CaseSpec, *, budget: int | None = None) -> EmulatedObject:
+def case_object(objspec: Any, case: CaseSpec, *, budget: int | None = None, coverage: bool = False) -> EmulatedObject:
     """A fresh emulated object for ``case``: its world, kernel memory, seeded globals and maps."""
     at = case.where.get("kernel_memory", case.location)
     world = dict(case.world)
@@ -314,7 +315,7 @@ def case_object(objspec: Any, case: CaseSpec, *, budget: int | None = None) -> E
     except (TypeError, BpfBuildError) as exc:
         raise SpecError(f"world: {exc}", location=case.where.get("world", case.location)) from None
     limit = case.budget or budget or DEFAULT_BUDGET
-    obj = EmulatedObject(objspec, Machine.from_object(objspec, session=session, budget=limit))
+    obj = EmulatedObject(objspec, Machine.from_object(objspec, session=session, budget=limit, coverage=coverage))
     for name, value in case.globals.items():
         where = case.where.get(f"globals.{name}", case.location)
         if name not in obj.globals:
@@ -356,7 +357,9 @@ def _update(tm: TypedMap, raw_key: bytes, value: Any) -> None:
 
 
 class _CaseRunner:
-    def __init__(self, spec: TestSpec | None, objspec: Any, case: CaseSpec, budget: int | None) -> None:
+    def __init__(self, spec: TestSpec | None, objspec: Any, case: CaseSpec, budget: int | None,
+                 coverage: Coverage | None = None) -> None:
+        self.coverage = coverage
         self.spec = spec
         self.objspec = objspec
         self.case = case
@@ -404,7 +407,7 @@ class _CaseRunner:
 
     def execute(self) -> CaseResult:
         case = self.case
-        self.obj = case_object(self.objspec, case, budget=self.budget)
+        self.obj = case_object(self.objspec, case, budget=self.budget, coverage=self.coverage is not None)
         expect = case.expect
         for run in case.runs:
             program = self.program_for(run)
@@ -488,6 +491,8 @@ class _CaseRunner:
                     self.check_packet(last.run, expect, last.result)
         if not stop or self.fault_expected:
             self.check_state(expect)
+        if self.coverage is not None:
+            self.coverage.add_machine(self.obj.machine)
         return CaseResult(self.case.name, tuple(self.failures), tuple(self.records), tuple(self.lines),
                           self.case, self.obj)
 
@@ -599,14 +604,18 @@ class _CaseRunner:
                 return
 
 
-def run_case(spec: TestSpec | None, objspec: Any, case: CaseSpec, *, budget: int | None = None) -> CaseResult:
-    """Run one case in a fresh session (SpecError for a case that cannot run as written)."""
-    return _CaseRunner(spec, objspec, case, budget).execute()
+def run_case(spec: TestSpec | None, objspec: Any, case: CaseSpec, *, budget: int | None = None,
+             coverage: Coverage | None = None) -> CaseResult:
+    """Run one case in a fresh session (SpecError for a case that cannot run as written);
+    with ``coverage``, its programs' executed lines and branches are added there."""
+    return _CaseRunner(spec, objspec, case, budget, coverage).execute()
 
 
-def run_spec(spec: TestSpec, objspec: Any, *, budget: int | None = None) -> SpecResult:
-    """Every case of ``spec`` against ``objspec`` (an ``ObjectSpec``)."""
-    cases = tuple(run_case(spec, objspec, case, budget=budget) for case in spec.cases)
+def run_spec(spec: TestSpec, objspec: Any, *, budget: int | None = None,
+             coverage: Coverage | None = None) -> SpecResult:
+    """Every case of ``spec`` against ``objspec`` (an ``ObjectSpec``); ``coverage`` collects
+    what they executed (see :mod:`bpfbuild.vm.coverage`)."""
+    cases = tuple(run_case(spec, objspec, case, budget=budget, coverage=coverage) for case in spec.cases)
     return SpecResult(getattr(objspec, "path", None), spec.path, cases)
 
 

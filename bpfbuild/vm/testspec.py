@@ -29,7 +29,8 @@ __all__ = ["CaseSpec", "Expect", "RunSpec", "TestSpec", "load_spec", "parse_spec
 
 SPEC_SUFFIX = ".test.toml"
 
-_FILE_KEYS = {"program", "world", "kernel", "case", "description"}
+_FILE_KEYS = {"program", "world", "kernel", "case", "description", "min_coverage", "property"}
+_COVERAGE_KEYS = {"lines", "branches"}
 _INPUT_KEYS = {"program", "packet", "args", "ctx", "repeat"}
 _CASE_KEYS = _INPUT_KEYS | {"name", "globals", "maps", "world", "kernel_memory", "kernel", "expect", "run", "budget"}
 _RUN_KEYS = _INPUT_KEYS | {"expect", "name"}
@@ -113,6 +114,10 @@ class TestSpec:
     world: Mapping[str, Any]
     cases: tuple[CaseSpec, ...]
     description: str | None = None
+    #: ``min_coverage = { lines = 90, branches = 70 }``: percentages the cases must reach
+    min_coverage: Mapping[str, float] = field(default_factory=dict)
+    #: ``[[property]]`` blocks, parsed by :mod:`bpfbuild.vm.properties`
+    properties: tuple[Any, ...] = ()
 
 
 # --- where things are in the text ---------------------------------------------------------------
@@ -215,8 +220,8 @@ class _Parser:
         world = self.world(data.get("world", {}), "world")
         kernel = self.kernel_flag(data.get("kernel", True), "kernel")
         cases_raw = data.get("case", [])
-        if not isinstance(cases_raw, list) or not cases_raw:
-            raise self.fail("a spec needs at least one [[case]]", "case")
+        if not isinstance(cases_raw, list) or (not cases_raw and not data.get("property")):
+            raise self.fail("a spec needs at least one [[case]] (or [[property]])", "case")
         cases = tuple(self.case(i, c, program, world, kernel) for i, c in enumerate(cases_raw))
         seen: set[str] = set()
         for c in cases:
@@ -226,7 +231,20 @@ class _Parser:
         description = data.get("description")
         if description is not None and not isinstance(description, str):
             raise self.fail("description must be text", "description")
-        return TestSpec(self.path, program, world, cases, description)
+        minimum = self.table(data.get("min_coverage", {}), "min_coverage", "min_coverage")
+        self.keys(minimum, _COVERAGE_KEYS, "min_coverage", "min_coverage")
+        for key, value in minimum.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+                raise self.fail(f"min_coverage.{key} must be a percentage (0 to 100), not {_show(value)}",
+                                "min_coverage", key)
+        properties = self.properties(data.get("property", []), program)
+        return TestSpec(self.path, program, world, cases, description, dict(minimum), properties)
+
+    def properties(self, raw: Any, program: str | None) -> tuple[Any, ...]:
+        if not isinstance(raw, list):
+            raise self.fail("property must be a list of [[property]] tables", "property")
+        from bpfbuild.vm.properties import parse_property   # only specs that have properties need it
+        return tuple(parse_property(self, i, item, program) for i, item in enumerate(raw))
 
     def kernel_flag(self, value: Any, *path: Any) -> bool | str:
         if isinstance(value, (bool, str)):
