@@ -408,6 +408,10 @@ class _CaseRunner:
     def execute(self) -> CaseResult:
         case = self.case
         self.obj = case_object(self.objspec, case, budget=self.budget, coverage=self.coverage is not None)
+        self.before = None
+        if case.expect.hold:
+            from bpfbuild.vm.properties import snapshot
+            self.before = snapshot(self.obj)
         expect = case.expect
         for run in case.runs:
             program = self.program_for(run)
@@ -491,10 +495,34 @@ class _CaseRunner:
                     self.check_packet(last.run, expect, last.result)
         if not stop or self.fault_expected:
             self.check_state(expect)
+            if expect.hold:
+                self.check_hold(expect)
         if self.coverage is not None:
             self.coverage.add_machine(self.obj.machine)
         return CaseResult(self.case.name, tuple(self.failures), tuple(self.records), tuple(self.lines),
                           self.case, self.obj)
+
+    def check_hold(self, expect: Expect) -> None:
+        from bpfbuild.vm.properties import _NS, evaluate, snapshot
+        last = self.records[-1] if self.records else None
+        result = last.result if last is not None else None
+        prog_type = self.obj.machine.programs[last.program].prog_type if last is not None else None
+        after = snapshot(self.obj)
+        env = {**_retval_names(prog_type), "printk": list(self.lines), "globals": after.globals, "maps": after.maps,
+               "before": self.before,
+               "retval": None if result is None else (result.retval32 if result.retval >> 32 in (0, _M32)
+                                                      else result.retval),
+               "packet": None if result is None else result.packet,
+               "input": _NS(packet=last.packet if last else None, layers=[], args=list(last.run.args or ())
+                            if last else [])}
+        for expr in expect.hold:
+            at = expect.where.get("hold")
+            try:
+                ok = bool(evaluate(expr, env))
+            except Exception as exc:  # noqa: BLE001 - the user's expression
+                raise SpecError(f"expect.hold: {expr}: {type(exc).__name__}: {exc}", location=at) from None
+            if not ok:
+                self.fail(at, f"expect.hold: {expr} is false", "true", "false")
 
     def check_state(self, expect: Expect) -> None:
         obj = self.obj

@@ -34,7 +34,7 @@ _COVERAGE_KEYS = {"lines", "branches"}
 _INPUT_KEYS = {"program", "packet", "args", "ctx", "repeat"}
 _CASE_KEYS = _INPUT_KEYS | {"name", "globals", "maps", "world", "kernel_memory", "kernel", "expect", "run", "budget"}
 _RUN_KEYS = _INPUT_KEYS | {"expect", "name"}
-_EXPECT_KEYS = {"retval", "printk", "globals", "maps", "packet", "ringbuf", "error"}
+_EXPECT_KEYS = {"retval", "printk", "globals", "maps", "packet", "ringbuf", "error", "hold"}
 _RUN_EXPECT_KEYS = {"retval", "printk", "packet", "error"}
 _WORLD_KEYS = {"pid", "tgid", "uid", "gid", "comm", "time_ns", "time_step_ns", "boot_offset_ns", "tai_offset_ns",
                "hz", "cpu", "nr_cpus", "numa_node", "seed", "cgroup_id", "kptr_restrict", "current_task"}
@@ -65,11 +65,13 @@ class Expect:
     ringbuf: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
     where: Mapping[str, SourceLocation] = field(default_factory=dict)
+    #: expressions that must be true after the runs (see :mod:`bpfbuild.vm.properties`)
+    hold: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
         return (self.retval is None and self.printk is None and not self.globals and not self.maps
-                and self.packet is None and not self.ringbuf and self.error is None)
+                and self.packet is None and not self.ringbuf and self.error is None and not self.hold)
 
 
 @dataclass(frozen=True, eq=False)
@@ -375,7 +377,15 @@ class _Parser:
             if not isinstance(contents, (Mapping, list)):
                 raise self.fail(f"expect.maps.{name} must be a table of key = value or a list of "
                                 "{ key = ..., value = ... }", *at, "maps", name)
-        return Expect(retval, printk, sub["globals"], sub["maps"], packet, sub["ringbuf"], error, where)
+        hold = table.get("hold", [])
+        if isinstance(hold, str):
+            hold = [hold]
+        if not isinstance(hold, list) or not all(isinstance(h, str) for h in hold):
+            raise self.fail("expect.hold must be a list of expressions", *at, "hold")
+        if hold:
+            from bpfbuild.vm.properties import _check_expr
+            hold = [_check_expr(self, h, "expect.hold", *at, "hold") for h in hold]
+        return Expect(retval, printk, sub["globals"], sub["maps"], packet, sub["ringbuf"], error, where, tuple(hold))
 
     def records(self, value: Any, *at: Any) -> None:
         if isinstance(value, list):
