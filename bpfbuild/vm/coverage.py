@@ -8,7 +8,7 @@ and maps them to the source through the object's BTF line info:
 
 * an instruction's count is the count of its block (a fault in the middle of a block is
   subtracted from the instructions after it, so counts equal what a trace of the same runs
-  executed);
+  executed; the faulting instruction itself counts as executed);
 * a source line's count, in one program, is the largest count of the instructions the line
   info attributes to it; over several programs of an object (a shared header) the counts
   add up;
