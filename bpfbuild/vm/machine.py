@@ -22,6 +22,7 @@ line when known, and the registers.
 from __future__ import annotations
 
 import functools
+import os
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -389,8 +390,9 @@ class Link:
                 return Trap(f"ld_imm64 of a kernel variable (BTF id {imm}) is not emulated")
         return Trap(f"ld_imm64 with pseudo source {src} is not emulated")
 
-    def fault(self, exc: BaseException, regs: tuple[int, ...], entry: int) -> VMError:
-        """Turn an exception raised in a translated frame into the VMError to report."""
+    def fault(self, exc: BaseException, regs: tuple[int, ...], entry: int, at: int | None = None) -> VMError:
+        """Turn an exception raised in a translated frame into the VMError to report (``at``:
+        the pc, when the exception's traceback does not tell it: the C backend)."""
         if isinstance(exc, VMError):
             if self.counters:   # a callee faulted: this frame's block stopped at the call
                 tb = exc.__traceback__   # its head is this frame, at the call
@@ -399,7 +401,7 @@ class Link:
                     self.faults.append(pc)
             return exc
         tb = exc.__traceback__
-        pc = self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
+        pc = at if at is not None else self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
         if self.counters and pc >= 0:
             self.faults.append(pc)
         slots = self.compiled.slots
@@ -453,9 +455,17 @@ class LoadedProgram:
     linkage: Link
     functions: dict[int, Callable[..., int]]
     _traced: dict[int, Callable[..., int]] | None = None
+    #: the C backend's entry (None: the program runs on the Python translation)
+    native: Callable[..., int] | None = None
+
+    @property
+    def backend(self) -> str:
+        return "c" if self.native is not None else "python"
 
     @property
     def entry(self) -> Callable[..., int]:
+        if self.native is not None:
+            return self.native
         fn = self.functions.get(0)
         if fn is None:
             raise VMError(f"program {self.name} is empty")
@@ -488,8 +498,13 @@ class Machine:
 
     def __init__(self, session: Session | None = None, *, budget: int = DEFAULT_BUDGET,
                  helpers: Mapping[int, Callable[..., int]] | None = None,
-                 cache: TranslationCache | None = None) -> None:
+                 cache: TranslationCache | None = None, backend: str | None = None) -> None:
         self.session = session if session is not None else Session()
+        #: "python", or "c": programs the C backend can build run natively (the others, and
+        #: coverage or traced runs, on the Python translation); default $BPFBUILD_VM_BACKEND
+        self.backend = backend or os.environ.get("BPFBUILD_VM_BACKEND") or "python"
+        if self.backend not in ("python", "c"):
+            raise VMError(f"unknown emulator backend {self.backend!r} (python, c)")
         self.budget = budget
         self.runtime = Runtime(self.session, budget, helpers)
         #: where translations are memoised (default: the process-wide pure cache)
@@ -502,11 +517,11 @@ class Machine:
 
     @classmethod
     def from_object(cls, spec: Any, *, session: Session | None = None, budget: int = DEFAULT_BUDGET,
-                    coverage: bool = False) -> Machine:
+                    coverage: bool = False, backend: str | None = None) -> Machine:
         """Create every map of an ``ObjectSpec`` in the session, load every program, and fill
         program arrays from their initial slots (``MapSpec.values``).  ``coverage=True`` loads
         the counting translations (see :meth:`load`)."""
-        machine = cls(session, budget=budget)
+        machine = cls(session, budget=budget, backend=backend)
         machine.coverage = coverage
         maps = [machine.session.create_map(m) for m in spec.maps]
         for program in spec.programs:
@@ -552,6 +567,11 @@ class Machine:
         functions = compiled.factory(link)
         self.runtime.code[link.code_base >> REGION_SHIFT] = functions
         loaded = LoadedProgram(name, ptype, tuple(insns), compiled, link, functions)
+        if self.backend == "c" and not self.coverage and insns:
+            from bpfbuild.vm.cbackend import SHARED_C, CLink
+            native = SHARED_C.get(tuple(insns))
+            if native is not None and 0 in native.functions:
+                loaded.native = CLink(native, link).entry(0)
         self.programs[name] = loaded
         return loaded
 
@@ -725,7 +745,7 @@ class PreparedRun:
 
 
 def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET,
-                 cache: TranslationCache | None = None) -> int:
+                 cache: TranslationCache | None = None, backend: str | None = None) -> int:
     """Run raw instructions; return r0 as an unsigned 64-bit number.
 
     r1 = the address of a writable copy of ``mem`` (0 when it is empty), r2 = ``len(mem)``,
@@ -745,6 +765,11 @@ def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET,
     if entry is None:
         raise VMError("empty program")
     rt.code[link.code_base >> REGION_SHIFT] = functions
+    if (backend or os.environ.get("BPFBUILD_VM_BACKEND") or "python") == "c":
+        from bpfbuild.vm.cbackend import SHARED_C, CLink
+        native = SHARED_C.get(compiled.insns)
+        if native is not None and 0 in native.functions:
+            entry = CLink(native, link).entry(0)
     state = MemState(session.memory, bytes(mem))
     rt.state = state
     return entry(state.ctx_addr, len(mem)) & _M64
