@@ -247,7 +247,9 @@ class _CGen:
         o.append(f"static u64 f{entry}(struct vm *vm, u64 r1, u64 r2, u64 r3, u64 r4, u64 r5) {{")
         o.append("  u64 r0 = 0, r6 = 0, r7 = 0, r8 = 0, r9 = 0, r10 = 0, t = 0; u8 *p; s64 left = vm->left;"
                  f" s64 mg = {MAY_GOTO_LOOPS}; u8 *S = 0; (void)t; (void)p; (void)mg; (void)S;")
-        o.append("  r10 = vm->push(); if (vm->status) { vm->fault_pc = -1; SAVE(); return 0; }")
+        # a frame that cannot be pushed is the caller's fault, at its call (as in Python,
+        # where the push comes before the callee's fault handler)
+        o.append("  r10 = vm->push(); if (vm->status) { vm->fault_pc = -3; return 0; }")
         if stack:
             o.append("  { struct region *sr = region(vm, r10 >> 32); if (!sr) FAULT(1, -1); S = sr->ptr; }")
         o.append(f"  goto L{entry};")
@@ -338,7 +340,8 @@ class _CGen:
             target = pc + 1 + insn.imm
             if _valid_target(self.slots, target):
                 return (f"vm->left = left; r0 = f{target}(vm, r1, r2, r3, r4, r5); "
-                        f"if (vm->status) return 0; left = vm->left;")
+                        f"if (vm->status) {{ if (vm->fault_pc == -3) {{ vm->fault_pc = {pc}; SAVE(); }} "
+                        "return 0; } left = vm->left;")
             return f"TRAP({pc}, {self.trap('call to pc ' + str(target) + ': ' + _bad_target(self.slots, target))});"
         raise CUnsupported(f"instruction {insn.opcode:#04x}")
 
@@ -671,7 +674,7 @@ class CLink:
         if status == ST_EXC:
             exc, self.exc = self.exc, None
             assert exc is not None
-            if not isinstance(exc, Exception):
+            if not isinstance(exc, Exception) or pc == -3:   # -3: no frame: the caller's fault
                 return exc
         elif status == ST_MEM:
             exc = KeyError(pc)   # a failed access: the message comes from the instruction and regs
