@@ -325,6 +325,8 @@ class _Emitter:
         self.trace = trace
         #: r10 is never written in the function being emitted: its frame is ``S``
         self.stack = False
+        #: frame slots kept in locals ``s<offset>`` (see _promotable_slots)
+        self.promoted: set[tuple[int, int]] | None = None
 
     def emit(self, indent: int, text: str, pc: int = -1) -> None:
         self.lines.append("    " * indent + text)
@@ -489,14 +491,17 @@ def _condition(insn: Instruction) -> str:
     return f"({d} & 0xffffffff) {symbol} {right}"
 
 
-def _memory(insn: Instruction, stack: bool = False) -> list[str]:
+def _memory(insn: Instruction, stack: bool = False, promoted: set[tuple[int, int]] | None = None) -> list[str]:
     cls = insn.opcode & CLASS_MASK
     mode = insn.opcode & MODE_MASK
     size = Size(insn.opcode & SIZE_MASK)
     d, s = _REGS[insn.dst], _REGS[insn.src]
     base = insn.src if cls == InsnClass.LDX else insn.dst
     if stack and base == 10 and -STACK_SIZE <= insn.off and insn.off + size.nbytes <= 0:
-        return _stack_access(insn, cls, mode, size, STACK_SIZE + insn.off)
+        at = STACK_SIZE + insn.off
+        if promoted and (at, size.nbytes) in promoted:
+            return _promoted_access(insn, cls, mode, size, f"s{at}")
+        return _stack_access(insn, cls, mode, size, at)
     if cls == InsnClass.LDX:
         key, off = _addr(s, insn.off)
         if mode == Mode.MEMSX:
@@ -514,6 +519,20 @@ def _memory(insn: Instruction, stack: bool = False) -> list[str]:
     if size == Size.B:
         return [f"W[{key}][{off}] = {value}"]
     return [f"P{_SIZE_SUFFIX[size]}(W[{key}], {off}, {value})"]
+
+
+def _promoted_access(insn: Instruction, cls: int, mode: int, size: Size, var: str) -> list[str]:
+    """A frame slot held in a local (its value as stored: masked to the access size)."""
+    d, s = _REGS[insn.dst], _REGS[insn.src]
+    if cls == InsnClass.LDX:
+        if mode == Mode.MEMSX:
+            bits = 8 * size.nbytes
+            sign = 1 << (bits - 1)
+            return [f"{d} = (({var} ^ {sign:#x}) - {sign:#x}) & 0xffffffffffffffff"]
+        return [f"{d} = {var}"]
+    if cls == InsnClass.ST:
+        return [f"{var} = {_hex(insn.imm & ((1 << (8 * size.nbytes)) - 1))}"]
+    return [f"{var} = {s} & {_MASK[size]}" if size != Size.DW else f"{var} = {s}"]
 
 
 def _stack_access(insn: Instruction, cls: int, mode: int, size: Size, at: int) -> list[str]:
@@ -581,7 +600,7 @@ def _body(em: _Emitter, ind: int, pc: int, insn: Instruction, slots: Sequence[In
         for text in _alu(insn):
             em.emit(ind, text, pc)
     elif cls == InsnClass.LDX or (cls in (InsnClass.ST, InsnClass.STX) and insn.opcode & MODE_MASK == Mode.MEM):
-        for text in _memory(insn, em.stack):
+        for text in _memory(insn, em.stack, em.promoted):
             em.emit(ind, text, pc)
     elif cls == InsnClass.STX:
         for text in _atomic(insn):
@@ -634,6 +653,40 @@ def _writes_r10(insn: Instruction) -> bool:
     if cls == InsnClass.STX and insn.opcode & MODE_MASK == Mode.ATOMIC:
         return insn.src == 10 and bool(insn.imm & ATOMIC_FETCH or insn.imm in (AtomicOp.XCHG, AtomicOp.CMPXCHG))
     return False
+
+
+def _promotable_slots(insns: Sequence[Instruction]) -> set[tuple[int, int]] | None:
+    """The frame slots ``(offset from the frame's start, size)`` of a function that may live in
+    Python locals: r10 never escapes (it is only the base of in-frame loads and stores at
+    constant offsets) and no two accesses overlap unless they are the same slot.  None: keep
+    the frame in memory."""
+    found: set[tuple[int, int]] = set()
+    for insn in insns:
+        cls = insn.opcode & CLASS_MASK
+        reg = insn.opcode & SOURCE_MASK == Source.X
+        if cls in (InsnClass.LDX, InsnClass.ST, InsnClass.STX):
+            base = insn.src if cls == InsnClass.LDX else insn.dst
+            if cls == InsnClass.STX and insn.src == 10:
+                return None                       # r10's value stored somewhere
+            if base != 10:
+                continue
+            if cls != InsnClass.LDX and insn.opcode & MODE_MASK != Mode.MEM:
+                return None                       # an atomic on the frame
+            size = (insn.opcode & SIZE_MASK)
+            n = Size(size).nbytes
+            if -STACK_SIZE <= insn.off and insn.off + n <= 0:
+                found.add((STACK_SIZE + insn.off, n))
+            continue
+        if cls in (InsnClass.ALU, InsnClass.ALU64, InsnClass.JMP, InsnClass.JMP32, InsnClass.LD):
+            if (reg and insn.src == 10) or (cls in (InsnClass.JMP, InsnClass.JMP32) and insn.dst == 10):
+                return None
+            if insn.opcode == (InsnClass.JMP | JmpOp.CALL | Source.X) or (cls == InsnClass.LD and insn.src == 10):
+                return None
+    spans = sorted(found)
+    for (a, n), (b, _) in zip(spans, spans[1:]):
+        if b < a + n:
+            return None
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -694,6 +747,8 @@ class _FuncGen:
         self.growth = 3 * size + 200
         self.emitted = 0
         self.stack = not any(_writes_r10(slots[pc]) for pcs in self.blocks.values() for pc in pcs)  # type: ignore[arg-type]
+        self.promoted = None if not self.stack or em.trace else _promotable_slots(
+            [slots[pc] for pcs in self.blocks.values() for pc in pcs])  # type: ignore[misc]
         self.wanted: list[int] = [entry]
         self.queued = {entry}
         self.seen: set[int] = set()
@@ -711,6 +766,8 @@ class _FuncGen:
             for pcs in self.blocks.values())
         em.emit(1, f"def f{entry}(r1=0, r2=0, r3=0, r4=0, r5=0):")
         em.emit(2, "r0 = r6 = r7 = r8 = r9 = a = t = m = o = 0")
+        if self.promoted:
+            em.emit(2, " = ".join(f"s{at}" for at, _ in sorted(self.promoted)) + " = 0")
         em.emit(2, "r10 = PUSH(); left = B[0]" + ("; S = W[r10 >> 32]" if self.stack else "")
                 + (f"; mg = {MAY_GOTO_LOOPS}" if may_goto else ""))
         if em.trace:
@@ -755,6 +812,7 @@ class _FuncGen:
             self.em = _Emitter(outer.trace)
             self.em.pcs = []
             self.em.stack = self.stack
+            self.em.promoted = self.promoted
             self.leader, self.wrapped, self.looped = leader, wrapped, False
             mark, seen = self.emitted, set(self.seen)
             if wrapped:

@@ -117,8 +117,7 @@ class Runtime:
         # one key per call depth; a frame's region is mapped while a call at that depth runs
         self.stack_keys = self.memory.new_keys(MAX_CALL_DEPTH)
         self.frame_tops = [(key << REGION_SHIFT) + STACK_SIZE for key in self.stack_keys]
-        for depth, key in enumerate(self.stack_keys):
-            self.memory.regions[key] = Region(key, RegionKind.STACK, f"frame {depth}", bytearray(STACK_SIZE), True)
+        self.frames_described = 0   # frames registered in memory.regions (for messages)
         self.code: dict[int, dict[int, Callable[..., int]]] = {}
         self._helpers: dict[int, Callable[..., int]] = {}
         self.state: ContextState | None = None
@@ -140,6 +139,9 @@ class Runtime:
                        "(bpf-to-bpf calls and callbacks)")
         self.depth = depth + 1
         key = self.stack_keys[depth]
+        if depth >= self.frames_described:
+            self.memory.regions[key] = Region(key, RegionKind.STACK, f"frame {depth}", bytearray(STACK_SIZE), True)
+            self.frames_described = depth + 1
         self.readable[key] = self.writable[key] = bytearray(STACK_SIZE)
         return self.frame_tops[depth]
 
