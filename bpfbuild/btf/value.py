@@ -10,6 +10,7 @@ import struct
 from typing import Any
 
 from bpfbuild.btf.spec import Spec
+from bpfbuild.errors import BTFError
 
 __all__ = ["btf_value"]
 
@@ -22,9 +23,31 @@ def _is_printable_string(raw: bytes) -> bool:
     return all(0x20 <= b < 0x7F for b in body)
 
 
+#: Nesting deeper than this is a cycle or a bomb (the kernel resolves at most 32 levels).
+MAX_DEPTH = 64
+#: Elements shown of one zero-sized-element array (nothing bounds its count by the data).
+_MAX_EMPTY_ELEMS = 64
+
+
 def btf_value(spec: Spec, type_id: int, data: bytes, *, plain: bool = True) -> Any:
-    """``data`` typed by BTF as bpftool's btf_dumper shows it (a JSON-able value)."""
+    """``data`` typed by BTF as bpftool's btf_dumper shows it (a JSON-able value).
+
+    BTFError (one line) for a type that refers back to itself or nests past :data:`MAX_DEPTH`.
+    """
+    try:
+        return _value(spec, type_id, data, plain, 0)
+    except RecursionError:
+        raise BTFError(f"type [{type_id}] nests too deeply to show", section=".BTF") from None
+
+
+def _value(spec: Spec, type_id: int, data: bytes, plain: bool, depth: int) -> Any:
     from bpfbuild.btf import types as bt
+
+    if depth > MAX_DEPTH:
+        raise BTFError(f"type [{type_id}] nests more than {MAX_DEPTH} levels deep (a type cycle?)", section=".BTF")
+
+    def btf_value(spec: Spec, type_id: int, data: bytes, *, plain: bool) -> Any:
+        return _value(spec, type_id, data, plain, depth + 1)
 
     t = spec.type(type_id)
     match t:
@@ -54,7 +77,8 @@ def btf_value(spec: Spec, type_id: int, data: bytes, *, plain: bool = True) -> A
             size = spec.size_of(t.type)
             if isinstance(elem, bt.Int) and elem.size == 1 and _is_printable_string(data[: t.nelems]):
                 return data[: data.index(b"\0")].decode("ascii")
-            return [btf_value(spec, t.type, data[i * size:(i + 1) * size], plain=plain) for i in range(t.nelems)]
+            count = min(t.nelems, len(data) // size) if size else min(t.nelems, _MAX_EMPTY_ELEMS)
+            return [btf_value(spec, t.type, data[i * size:(i + 1) * size], plain=plain) for i in range(count)]
         case bt.Struct() | bt.Union():
             obj: dict[str, Any] = {}
             for m in t.members:

@@ -180,7 +180,7 @@ def _cmd_unload(args: argparse.Namespace) -> int:
 
     _require()
     for pin in args.pins:
-        if Path(pin).is_dir():
+        if Path(pin).is_dir() and not Path(pin).is_symlink():
             remove_pins(pin)
         else:
             unpin(pin)

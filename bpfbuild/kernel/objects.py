@@ -24,7 +24,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from bpfbuild.errors import KernelError
+from bpfbuild.errors import BpfBuildError, KernelError, ObjectError
+from bpfbuild.inputs import read_input
 from bpfbuild.kernel import _ffi
 from bpfbuild.kernel.info import (
     MapInfo,
@@ -269,6 +270,24 @@ class Map:
         return f"<Map {self.name} type={self.type} key={self.key_size} value={self.value_size}>"
 
 
+
+
+def _errno_name(err: int) -> str:
+    """``EINVAL`` (the errno a load failed with: kept in the message, as bpftool prints it)."""
+    return errno.errorcode.get(err, f"errno {err}")
+
+def _check_with_our_reader(data: bytes, name: str, label: str) -> None:
+    """bpfbuild's own ELF/BTF reader sees the object before libbpf does: a malformed object is
+    refused in one line here, instead of reaching C code that may crash on it (libbpf 1.1
+    segfaults on some mutated objects)."""
+    from bpfbuild.obj.loader import load_object
+
+    try:
+        load_object(data, name=name)
+    except BpfBuildError as exc:
+        exc.file = None
+        raise KernelError(f"cannot open the object: {exc}", errno=errno.EINVAL, file=label) from None
+
 class KernelObject:
     """A ``struct bpf_object``: open from a path or bytes, optionally set globals, load, close."""
 
@@ -301,20 +320,24 @@ class KernelObject:
         ``name`` overrides the object name libbpf derives from the file name (it prefixes the
         global-data map names: ``hello.bss``); for bytes it defaults to ``obj``.
         """
-        lib = _ffi.libbpf()
-        keep = None
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
             label = f"<{len(data)} bytes>"
-            opts = _ffi.sized(_ffi.ObjectOpenOpts, object_name=(name or "obj").encode())
-            keep = ctypes.create_string_buffer(data, max(len(data), 1))
-            with _ffi.capture() as msgs:
-                ptr = lib.bpf_object__open_mem(keep, len(data), ctypes.byref(opts))
+            obj_name = name or "obj"
         else:
+            # one bounded read; libbpf then opens these very bytes (no second look at the path)
             label = os.fspath(source)
-            opts = _ffi.sized(_ffi.ObjectOpenOpts, object_name=name.encode() if name else None)
-            with _ffi.capture() as msgs:
-                ptr = lib.bpf_object__open_file(os.fsencode(source), ctypes.byref(opts))
+            try:
+                data = read_input(label, error=ObjectError)
+            except ObjectError as exc:
+                raise KernelError(exc.message, errno=errno.EINVAL, file=label) from None
+            obj_name = name or os.path.basename(label).split(".", 1)[0] or "obj"
+        _check_with_our_reader(data, obj_name, label)
+        lib = _ffi.libbpf()
+        opts = _ffi.sized(_ffi.ObjectOpenOpts, object_name=obj_name.encode())
+        keep = ctypes.create_string_buffer(data, max(len(data), 1))
+        with _ffi.capture() as msgs:
+            ptr = lib.bpf_object__open_mem(keep, len(data), ctypes.byref(opts))
         if not ptr:
             err = ctypes.get_errno() or errno.EINVAL
             detail = _ffi.last_message(msgs)
@@ -455,12 +478,13 @@ class KernelObject:
                                    f"(pass a larger log_size)", errno=err, file=self.source)
             line, insn, _ = parse_log_error(prog.log)
             at = f" at insn {insn}" if insn is not None else ""
-            return KernelError(f"prog '{prog.name}': rejected by the kernel verifier{at}: {line}",
-                               errno=err, file=self.source)
+            return KernelError(f"prog '{prog.name}': rejected by the kernel verifier{at}: {line} "
+                               f"[{_errno_name(err)}]", errno=err, file=self.source)
         if err in (errno.EPERM, errno.EACCES) and os.geteuid() != 0:
             return _ffi.fail("cannot load", err)
         detail = _ffi.last_message(msgs)
-        text = f"cannot load: {detail}" if detail else f"cannot load: {_ffi.explain(err)}"
+        text = f"cannot load: {detail} [{_errno_name(err)}]" if detail else \
+            f"cannot load: {_ffi.explain(err)} [{_errno_name(err)}]"
         return KernelError(text, errno=err, file=self.source)
 
     def __repr__(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-import shutil
+import stat
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -43,7 +43,10 @@ def pin_fd(fd: int | Fd, path: str | os.PathLike[str]) -> Path:
     if "." in p.name:
         raise KernelError(f"cannot pin at {p}: bpffs names cannot contain '.' (use {pin_name(p.name)!r})",
                           errno=errno.EPERM)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:   # a parent that is a pin (a file), or one that cannot be created
+        raise KernelError(f"cannot pin at {p}: {exc.strerror or exc}", errno=exc.errno) from None
     ret = _ffi.libbpf().bpf_obj_pin(int(fd), os.fsencode(p))
     if ret < 0:
         err = _ffi.errno_of(ret)
@@ -63,6 +66,8 @@ def unpin(path: str | os.PathLike[str]) -> None:
     if fs_type(p) != "bpf":
         raise KernelError(f"{p}: not on a bpffs")
     try:
+        if os.path.ismount(p):
+            raise KernelError(f"{p}: is a mount point, not a pin", errno=errno.EBUSY)
         if p.is_dir() and not p.is_symlink():
             raise KernelError(f"{p}: is a directory (remove its pins, or use remove_pins)")
         p.unlink()
@@ -73,15 +78,73 @@ def unpin(path: str | os.PathLike[str]) -> None:
 
 
 def remove_pins(directory: str | os.PathLike[str]) -> list[Path]:
-    """Remove a pin directory and every pin under it; returns the pins removed."""
+    """Remove a pin directory and every pin under it; returns the pins removed.
+
+    The walk never leaves the bpffs it starts on: an entry on another device, or any mount point
+    (a tmpfs or a bind mount inside the directory), is left in place with its contents, symlinks
+    are removed as links and never followed, and a KernelError (one line) names what was kept.
+    """
     d = Path(os.path.abspath(directory))
-    if not d.exists():
+    try:
+        top = os.lstat(d)
+    except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise KernelError(f"{d}: {exc.strerror or exc}", errno=exc.errno) from None
     if fs_type(d) != "bpf":
         raise KernelError(f"{d}: not on a bpffs")
-    removed = sorted(p for p in d.rglob("*") if not p.is_dir())
-    shutil.rmtree(d)
-    return removed
+    if not stat.S_ISDIR(top.st_mode):
+        raise KernelError(f"{d}: not a directory (remove a single pin with unpin)", errno=errno.ENOTDIR)
+    if os.path.ismount(d):
+        raise KernelError(f"{d}: is a mount point; remove the pins inside it instead", errno=errno.EBUSY)
+    removed: list[Path] = []
+    kept: list[Path] = []
+    _remove_tree(d, top.st_dev, removed, kept)
+    if kept:
+        more = f" (and {len(kept) - 1} more)" if len(kept) > 1 else ""
+        raise KernelError(f"{kept[0]}: not removed: {_why_kept(kept[0])}{more}", errno=errno.EBUSY)
+    return sorted(removed)
+
+
+def _why_kept(path: Path) -> str:
+    return "a mount point inside the pin directory" if os.path.ismount(path) else "cannot be removed"
+
+
+def _remove_tree(d: Path, dev: int, removed: list[Path], kept: list[Path]) -> None:
+    """Depth-first removal of ``d`` without crossing devices or following symlinks (iterative)."""
+    stack: list[tuple[Path, bool]] = [(d, False)]
+    while stack:
+        path, visited = stack.pop()
+        if visited:
+            try:
+                os.rmdir(path)
+            except OSError:
+                if not any(k == path or path in k.parents for k in kept):
+                    kept.append(path)
+            continue
+        stack.append((path, True))
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        for entry in entries:
+            child = Path(entry.path)
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if st.st_dev != dev or (stat.S_ISDIR(st.st_mode) and os.path.ismount(child)):
+                kept.append(child)
+            elif stat.S_ISDIR(st.st_mode):
+                stack.append((child, False))
+            else:
+                try:
+                    os.unlink(child)
+                    removed.append(child)
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    kept.append(child)
 
 
 _RUN_PREFIX = "bpfbuild-run-"

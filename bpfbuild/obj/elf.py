@@ -8,6 +8,7 @@ exception pyelftools (or a malformed file) can raise is turned into an ObjectErr
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass
 
 from bpfbuild.errors import ObjectError
@@ -16,6 +17,7 @@ __all__ = ["EM_BPF", "ElfHeader", "ElfImage", "Reloc", "Section", "Symbol", "rea
 
 EM_BPF = 247
 SHT_NOBITS = 8
+SHT_RELA = 4
 SHT_REL = 9
 SHF_WRITE = 0x1
 SHF_ALLOC = 0x2
@@ -146,13 +148,15 @@ def _read(elf: object) -> ElfImage:
         flags=int(h["e_flags"]),
         section_count=int(h["e_shnum"]),
     )
+    if elf.num_sections() == 0:  # type: ignore[attr-defined]
+        raise ObjectError("the object has no section headers (e_shnum is 0)")
     sections: list[Section] = []
     symbols: tuple[Symbol, ...] = ()
     relocations: dict[int, tuple[Reloc, ...]] = {}
     for index, sec in enumerate(elf.iter_sections()):  # type: ignore[attr-defined]
         sh = sec.header
         stype = sh["sh_type"]
-        type_id = _SHT.get(stype, stype) if isinstance(stype, str) else int(stype)
+        type_id = _section_type(stype)
         nobits = type_id == SHT_NOBITS
         body = b"" if nobits or index == 0 else sec.data()
         if not nobits and index != 0 and len(body) != sh["sh_size"]:
@@ -166,10 +170,33 @@ def _read(elf: object) -> ElfImage:
                 for i, sym in enumerate(sec.iter_symbols()))
         elif isinstance(sec, RelocationSection):
             target = int(sh["sh_info"])
-            relocs = tuple(Reloc(int(r["r_offset"]), int(r["r_info_type"]), int(r["r_info_sym"]),
-                                 int(r["r_addend"]) if r.is_RELA() else None) for r in sec.iter_relocations())
-            relocations[target] = relocations.get(target, ()) + relocs
+            relocations[target] = relocations.get(target, ()) + _relocs(body, type_id == SHT_RELA, little, sec.name)
     return ElfImage(header, little, tuple(sections), symbols, relocations)
+
+
+def _relocs(body: bytes, rela: bool, little: bool, name: str) -> tuple[Reloc, ...]:
+    """Elf64_Rel / Elf64_Rela entries, unpacked directly (pyelftools' per-entry parsing is slow on
+    the thousands of .BTF.ext relocations a CO-RE object carries)."""
+    size = 24 if rela else 16
+    if len(body) % size:
+        raise ObjectError(f"relocation section size {len(body)} is not a multiple of {size}", section=name)
+    order = "<" if little else ">"
+    if rela:
+        return tuple(Reloc(off, info & 0xFFFFFFFF, info >> 32, addend)
+                     for off, info, addend in struct.iter_unpack(order + "QQq", body))
+    return tuple(Reloc(off, info & 0xFFFFFFFF, info >> 32, None) for off, info in struct.iter_unpack(order + "QQ", body))
+
+
+def _section_type(stype: object) -> int:
+    """sh_type as a number: pyelftools names the types it knows (SHT_LOUSER, SHT_GNU_HASH...)."""
+    if isinstance(stype, int):
+        return stype
+    if stype in _SHT:
+        return _SHT[str(stype)]
+    from elftools.elf.enums import ENUM_SH_TYPE_BASE
+
+    value = ENUM_SH_TYPE_BASE.get(str(stype))
+    return value if isinstance(value, int) else -1
 
 
 _SHT = {"SHT_NULL": 0, "SHT_PROGBITS": 1, "SHT_SYMTAB": 2, "SHT_STRTAB": 3, "SHT_RELA": 4, "SHT_HASH": 5,

@@ -46,11 +46,9 @@ VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
 def load_btf(path: str | os.PathLike[str]) -> Spec:
     """The BTF of a raw BTF file or of an ELF object's ``.BTF`` section."""
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise BTFError(f"cannot read: {exc.strerror or exc}", file=path) from exc
+    from bpfbuild.inputs import read_input
+
+    data = read_input(path, error=BTFError)
     try:
         if data[:4] == _ELF_MAGIC:
             from bpfbuild.obj.loader import load_object

@@ -43,11 +43,9 @@ def skeleton_from_bytes(data: bytes, *, path: str, name: str | None = None) -> S
 
 def skeleton_from_file(path: str | Path, *, name: str | None = None) -> Skeleton:
     path = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise ObjectError(f"cannot read: {exc.strerror or exc}", file=path) from exc
+    from bpfbuild.inputs import read_input
+
+    data = read_input(path, error=ObjectError)
     return skeleton_from_bytes(data, path=path, name=name)
 
 

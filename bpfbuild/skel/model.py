@@ -17,6 +17,25 @@ from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.btf.cdecl import declaration
 from bpfbuild.btf.spec import Spec
+from bpfbuild.btf.types import (
+    Array,
+    Const,
+    Enum,
+    Enum64,
+    Float,
+    Func,
+    FuncProto,
+    Int,
+    Pointer,
+    Restrict,
+    Struct,
+    Type,
+    Typedef,
+    TypeTag,
+    Union,
+    Var,
+    Volatile,
+)
 from bpfbuild.errors import BTFError, SkelError
 from bpfbuild.obj.spec import MapSpec, ObjectSpec, Program
 from bpfbuild.skel.layout import Layout, layout_of, raw_layout
@@ -39,6 +58,7 @@ __all__ = [
     "Variable",
     "build_skeleton",
     "check_python_names",
+    "check_type_names",
     "python_class_name",
 ]
 
@@ -132,6 +152,74 @@ class Skeleton:
 
 # -- BTF -> C declarations ------------------------------------------------------------------------
 
+#: The words C spells its base types with (BTF INT and FLOAT names are these: ``long unsigned int``).
+_BASE_TYPE_WORDS = frozenset({"signed", "unsigned", "char", "short", "int", "long", "_Bool", "__int128",
+                              "float", "double", "_Float16", "__fp16", "bool"})
+#: A declaration is refused past this many types reachable from one variable (a BTF graph bomb).
+_MAX_REACHABLE_TYPES = 100_000
+
+
+def _base_type_name(name: str) -> bool:
+    words = name.split(" ")
+    return bool(words) and all(w in _BASE_TYPE_WORDS for w in words)
+
+
+def _referenced(t: Type) -> list[tuple[int, str, str]]:
+    """(type id, name, what the name is) for what ``t`` refers to and the names it spells."""
+    match t:
+        case Struct() | Union():
+            return [(m.type, m.name, "member name") for m in t.members]
+        case FuncProto():
+            return [(t.return_type, "", "")] + [(p.type, p.name, "parameter name") for p in t.params]
+        case Array():   # the index type (__ARRAY_SIZE_TYPE__) is never spelled
+            return [(t.type, "", "")]
+        case Enum() | Enum64():
+            return [(0, v.name, "enumerator") for v in t.values]
+        case Pointer() | Typedef() | Const() | Volatile() | Restrict() | TypeTag() | Var() | Func():
+            return [(t.type, "", "")]
+    return []
+
+
+def check_type_names(btf: Spec, type_id: int, what: str) -> None:
+    """SkelError unless every name a C declaration of ``type_id`` could spell is a C identifier.
+
+    BTF names reach the generated header verbatim (``struct <tag> member;``, typedef names,
+    members and enumerators of inline types, parameter names, type-tag attributes): a name that
+    is not an identifier (``cfg\n#define ...``) would be code in every loader that includes the
+    skeleton.  The kernel refuses such BTF (btf_name_valid_identifier) and bpftool/libbpf print
+    names unchecked, so we refuse the object in one line rather than guess a spelling.  INT and
+    FLOAT names must be C's own base type spellings (``long unsigned int``).
+    """
+    seen: set[int] = set()
+    todo = [type_id]
+    while todo:
+        tid = todo.pop()
+        if tid in seen or tid == 0:
+            continue
+        seen.add(tid)
+        if len(seen) > _MAX_REACHABLE_TYPES:
+            raise SkelError(f"{what}: its type reaches more than {_MAX_REACHABLE_TYPES} BTF types")
+        try:
+            t = btf.type(tid)
+        except BTFError as exc:
+            raise SkelError(f"{what}: {exc.message}") from exc
+        if t.name:
+            if isinstance(t, (Int, Float)):
+                if not _base_type_name(t.name):
+                    raise SkelError(f"{what}: BTF type [{tid}] {t.kind.name} name {_show(t.name)} "
+                                    "is not a C base type")
+            else:
+                c_identifier(t.name, f"{what}: BTF type [{tid}] {t.kind.name} name")
+        for ref, name, kind in _referenced(t):
+            if name:
+                c_identifier(name, f"{what}: BTF type [{tid}] {kind}")
+            if ref:
+                todo.append(ref)
+
+
+def _show(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
 
 def _declare(spec: Spec, type_id: int, ident: str, *, strip_mods: bool) -> str:
     """bpftool spells members with libbpf's ``strip_mods`` (``const volatile __u16 port`` ->
@@ -176,6 +264,7 @@ def _datasec(skel_name: str, ident: str, map_name: str, m: MapSpec, spec: Object
         if aligned != var.offset:
             members.append(Padding(f"__pad{pads}", off, var.offset - off))
             pads += 1
+        check_type_names(btf, var.type_id, f"{m.section}: variable {var.name!r}")
         decl = _declare(btf, var.type_id, vident, strip_mods=not kconfig)
         members.append(Variable(vident, var.name, decl, var.offset, var.size,
                                 layout_of(btf, var.type_id, var.size)))

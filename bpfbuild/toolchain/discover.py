@@ -112,6 +112,29 @@ def include_set(compiler: Compiler, generated_dir: Path, *, bundled: bool = Fals
 
 # --- discovery --------------------------------------------------------------------------------
 
+def _valid_entries(path: Path) -> dict[str, dict[str, object]]:
+    """The probe results of ``path`` that have the shape we write (anything else: probed again).
+
+    Each entry must be ``{"version": str, "bpf": bool}``; a file of the wrong shape, another
+    version, or unreadable is ignored as a whole (bounded read: the cache is at most 1 MiB).
+    """
+    from bpfbuild.errors import BpfBuildError
+    from bpfbuild.inputs import read_text_input
+
+    try:
+        loaded = json.loads(read_text_input(path, limit=1 << 20))
+    except (BpfBuildError, ValueError, RecursionError):
+        return {}
+    if not isinstance(loaded, dict) or loaded.get("version") != _CACHE_VERSION:
+        return {}
+    entries = loaded.get("entries")
+    if not isinstance(entries, dict):
+        return {}
+    return {k: v for k, v in entries.items()
+            if isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("version"), str)
+            and isinstance(v.get("bpf"), bool)}
+
+
 class _Cache:
     """A JSON file of probe results keyed by executable identity (path, size, mtime)."""
 
@@ -120,12 +143,7 @@ class _Cache:
         self.data: dict[str, dict[str, object]] = {}
         self.dirty = False
         if path is not None:
-            try:
-                loaded = json.loads(path.read_text())
-                if loaded.get("version") == _CACHE_VERSION:
-                    self.data = loaded.get("entries", {})
-            except (OSError, ValueError, AttributeError):
-                pass
+            self.data = _valid_entries(path)
 
     @staticmethod
     def key(kind: str, exe: str) -> str | None:
@@ -148,7 +166,7 @@ class _Cache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps({"version": _CACHE_VERSION, "entries": self.data}, indent=1))
             os.replace(tmp, self.path)
         except OSError:
@@ -165,7 +183,7 @@ def _run(argv: list[str], timeout: float = 60) -> subprocess.CompletedProcess[st
 def _probe_clang(exe: str, cache: _Cache) -> dict[str, object]:
     key = cache.key("clang", exe)
     hit = cache.get(key)
-    if hit is not None:
+    if hit is not None and hit["bpf"] is True:   # a recorded "no bpf" is probed again: never a silent switch
         return hit
     version = _run([exe, "--version"]).stdout.splitlines()[:1] or ["unknown version"]
     targets = _run([exe, "-print-targets"]).stdout

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from bpfbuild.abi.helpers import helper_name
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.errors import DecodeError, VMError
+from bpfbuild.errors import DecodeError, NotEmulated, VMError
 from bpfbuild.isa.codec import decode
 from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, Mode, PseudoLoad
 from bpfbuild.isa.instruction import Instruction
@@ -265,10 +265,10 @@ def default_helpers() -> Mapping[int, Callable[..., int]]:
 
 def _missing_helper(ident: int) -> Callable[..., int]:
     name = helper_name(ident)
-    message = f"{name}#{ident} is not emulated" if name else f"unknown helper #{ident} is not emulated"
+    what = f"helper {name}#{ident}" if name else f"unknown helper #{ident}"
 
     def missing(*_: int) -> int:
-        raise Trap(message)
+        raise NotEmulated(what)
 
     return missing
 
@@ -365,6 +365,12 @@ class Link:
 
     @staticmethod
     def trap(message: str) -> int:
+        # the translator's "... is/are not emulated" traps (kfunc calls, arena casts) are
+        # limits of the emulator, not faults of the program
+        for tail in (" are not emulated", " is not emulated"):
+            if tail in message:
+                head, _, rest = message.partition(tail)
+                raise NotEmulated(head + rest)
         raise Trap(message)
 
     def out_of_budget(self, pc: int) -> None:
@@ -389,12 +395,22 @@ class Link:
                     return Trap(f"offset {offset} is outside the {m.value_size}-byte value of map {m.name}")
                 return m.value_address(0) + offset
             case PseudoLoad.BTF_ID:
-                return Trap(f"ld_imm64 of a kernel variable (BTF id {imm}) is not emulated")
+                return NotEmulated(f"ld_imm64 of a kernel variable (BTF id {imm})")
         return Trap(f"ld_imm64 with pseudo source {src} is not emulated")
 
     def fault(self, exc: BaseException, regs: tuple[int, ...], entry: int, at: int | None = None) -> VMError:
         """Turn an exception raised in a translated frame into the VMError to report (``at``:
         the pc, when the exception's traceback does not tell it: the C backend)."""
+        if isinstance(exc, NotEmulated) and exc.pc is None:
+            tb = exc.__traceback__
+            pc = at if at is not None else self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
+            if pc < 0:
+                return exc
+            if self.counters:
+                self.faults.append(pc)
+            located = NotEmulated(exc.what, pc=pc, location=self.source_location(pc))
+            located.__suppress_context__ = True
+            return located
         if isinstance(exc, VMError):
             if self.counters:   # a callee faulted: this frame's block stopped at the call
                 tb = exc.__traceback__   # its head is this frame, at the call

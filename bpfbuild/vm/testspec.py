@@ -23,6 +23,7 @@ from typing import Any
 
 from bpfbuild.errors import SpecError
 from bpfbuild.location import SourceLocation
+from bpfbuild.vm.fib import parse_routes
 from bpfbuild.vm.packet import build_packet, parse_hex
 
 __all__ = ["CaseSpec", "Expect", "RunSpec", "TestSpec", "load_spec", "parse_spec", "spec_path_for"]
@@ -31,13 +32,21 @@ SPEC_SUFFIX = ".test.toml"
 
 _FILE_KEYS = {"program", "world", "kernel", "case", "description", "min_coverage", "property"}
 _COVERAGE_KEYS = {"lines", "branches"}
+#: Most runs one case may ask for (``repeat``): a spec is a test, not a load generator.
+MAX_REPEAT = 10_000
+U64_MAX = (1 << 64) - 1
+S64_MIN = -(1 << 63)
 _INPUT_KEYS = {"program", "packet", "args", "ctx", "repeat"}
 _CASE_KEYS = _INPUT_KEYS | {"name", "globals", "maps", "world", "kernel_memory", "kernel", "expect", "run", "budget"}
 _RUN_KEYS = _INPUT_KEYS | {"expect", "name"}
 _EXPECT_KEYS = {"retval", "printk", "globals", "maps", "packet", "ringbuf", "error", "hold"}
 _RUN_EXPECT_KEYS = {"retval", "printk", "packet", "error"}
 _WORLD_KEYS = {"pid", "tgid", "uid", "gid", "comm", "time_ns", "time_step_ns", "boot_offset_ns", "tai_offset_ns",
-               "hz", "cpu", "nr_cpus", "numa_node", "seed", "cgroup_id", "kptr_restrict", "current_task"}
+               "hz", "cpu", "nr_cpus", "numa_node", "seed", "cgroup_id", "kptr_restrict", "current_task",
+               "kernel_stack", "user_stack", "func_ip", "socket_cookie", "pidns_dev", "pidns_ino", "ns_pid",
+               "ns_tgid", "cgroup_ancestors", "routes", "task"}
+#: world keys that take a list of integers (addresses, ids)
+_WORLD_LISTS = {"kernel_stack", "user_stack", "cgroup_ancestors"}
 
 
 def spec_path_for(source: Path) -> Path:
@@ -142,6 +151,7 @@ class _Locator:
 
     def __init__(self, text: str) -> None:
         self.entries: list[tuple[tuple[Any, ...], int, int]] = []
+        self._first: dict[tuple[Any, ...], tuple[int, int]] = {}
         counters: dict[tuple[Any, ...], int] = {}
         table: tuple[Any, ...] = ()
         in_multiline = False
@@ -175,14 +185,16 @@ class _Locator:
                     in_multiline = True
 
     def find(self, path: tuple[Any, ...]) -> tuple[int, int]:
-        best = (0, 1, 1)
-        for entry, line, col in self.entries:
-            n = 0
-            while n < len(entry) and n < len(path) and entry[n] == path[n]:
-                n += 1
-            if n == len(entry) and n > best[0]:   # entry is a prefix of path: it encloses it
-                best = (n, line, col)
-        return best[1], best[2]
+        """The first entry that is the longest prefix of ``path`` (a dict look-up per prefix length:
+        parsing stays linear in the size of the spec)."""
+        if len(self._first) == 0 and self.entries:
+            for entry, line, col in self.entries:
+                self._first.setdefault(entry, (line, col))
+        for n in range(len(path), 0, -1):
+            hit = self._first.get(path[:n])
+            if hit is not None:
+                return hit
+        return 1, 1
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -209,13 +221,33 @@ class _Parser:
             if key not in allowed:
                 raise self.fail(f"{what}: unknown key {key!r} (keys: {', '.join(sorted(allowed))})", *path, key)
 
-    def integer(self, value: Any, what: str, *path: Any, low: int = 0) -> int:
+    def integer(self, value: Any, what: str, *path: Any, low: int = 0, high: int = U64_MAX) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise self.fail(f"{what} must be an integer >= {low}, not {_show(value)}", *path)
+        if value > high:
+            raise self.fail(f"{what} must be at most {high}, not {_show(value)}", *path)
         return value
+
+    def numbers_in_range(self, value: Any, *path: Any) -> None:
+        """Every integer of the spec fits a 64-bit register (-2**63 .. 2**64-1): a larger one
+        would wrap silently where it is used.  Iterative walk, blamed at the key's file:line."""
+        todo: list[tuple[Any, tuple[Any, ...]]] = [(value, path)]
+        while todo:
+            item, where = todo.pop()
+            if isinstance(item, bool):
+                continue
+            if isinstance(item, int):
+                if not S64_MIN <= item <= U64_MAX:
+                    raise self.fail(f"{_show(item)} does not fit in 64 bits", *where)
+            elif isinstance(item, Mapping):
+                todo.extend((v, (*where, k)) for k, v in item.items())
+            elif isinstance(item, list):
+                # arrays of tables are numbered in the locator's paths; inline arrays blame their key
+                todo.extend((v, (*where, i) if isinstance(v, Mapping) else where) for i, v in enumerate(item))
 
     def spec(self, data: Mapping[str, Any]) -> TestSpec:
         self.keys(data, _FILE_KEYS, "spec")
+        self.numbers_in_range(data)
         program = data.get("program")
         if program is not None and not isinstance(program, str):
             raise self.fail(f"program must be a program name, not {_show(program)}", "program")
@@ -260,9 +292,30 @@ class _Parser:
             if key == "comm":
                 if not isinstance(item, str):
                     raise self.fail(f"world.comm must be text, not {_show(item)}", *path, key)
+            elif key in _WORLD_LISTS:
+                if not isinstance(item, list):
+                    raise self.fail(f"world.{key} must be a list of integers, not {_show(item)}", *path, key)
+                for i, value in enumerate(item):
+                    self.integer(value, f"world.{key}[{i}]", *path, key)
+            elif key == "routes":
+                try:
+                    parse_routes(item)
+                except SpecError as exc:
+                    raise self.fail(f"world.{exc.message}", *path, key) from None
+            elif key == "task":
+                self.task(self.table(item, "world.task", *path, key), "world.task", *path, key)
             else:
                 self.integer(item, f"world.{key}", *path, key)
         return dict(table)
+
+    def task(self, table: Mapping[str, Any], what: str, *path: Any) -> None:
+        """Task fields: integers or text (``comm``), or tables of them for the structs a task
+        points to (``real_parent = { tgid = 1 }``)."""
+        for key, item in table.items():
+            if isinstance(item, dict):
+                self.task(item, f"{what}.{key}", *path, key)
+            elif not isinstance(item, str):
+                self.integer(item, f"{what}.{key}", *path, key)
 
     def case(self, index: int, raw: Any, program: str | None, world: Mapping[str, Any],
              kernel: bool | str) -> CaseSpec:
@@ -320,7 +373,7 @@ class _Parser:
         if "ctx" in table:
             out["ctx"] = dict(self.table(table["ctx"], "ctx", *at, "ctx"))
         if "repeat" in table:
-            out["repeat"] = self.integer(table["repeat"], "repeat", *at, "repeat", low=1)
+            out["repeat"] = self.integer(table["repeat"], "repeat", *at, "repeat", low=1, high=MAX_REPEAT)
         return out
 
     def packet(self, value: Any, *path: Any) -> bytes:
@@ -447,9 +500,8 @@ def parse_spec(text: str, path: str = "<spec>") -> TestSpec:
 def load_spec(path: str | Path, *, display: str | None = None) -> TestSpec:
     """Read and parse a spec file; ``display`` is the path messages show (default: as given)."""
     shown = display or str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read: {exc}", file=shown) from None
+    from bpfbuild.inputs import read_text_input
+
+    text = read_text_input(path, error=SpecError, shown=shown)
     return parse_spec(text, shown)
 

@@ -259,6 +259,8 @@ _SCALARS: dict[str, tuple[int, bool]] = {
     "unsigned int": (4, False), "unsigned long": (8, False), "long long": (8, True),
     "unsigned long long": (8, False), "pointer": (8, False),
 }
+#: Largest record a layout may describe (a ring buffer record, a map value: far below this).
+MAX_LAYOUT_BYTES = 1 << 24
 _MEMBER = re.compile(r"^(?P<type>[A-Za-z_][A-Za-z0-9_ ]*?)\s*(?P<ptr>\*?)\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
                      r"\s*(?:\[\s*(?P<count>\d+)\s*\])?$")
 
@@ -305,6 +307,8 @@ class Layout:
             count = int(m["count"]) if m["count"] else 0
             if m["count"] is not None and count == 0:
                 raise SpecError(f"layout member {part!r}: an array needs at least one element")
+            if size * max(count, 1) + offset > MAX_LAYOUT_BYTES:
+                raise SpecError(f"layout member {part!r}: the layout would exceed {MAX_LAYOUT_BYTES} bytes")
             if any(f.name == m["name"] for f in fields):
                 raise SpecError(f"layout member {m['name']!r} appears twice")
             offset = (offset + size - 1) // size * size

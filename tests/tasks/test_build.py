@@ -151,10 +151,16 @@ def test_list_documents_every_task(project):
     assert "Compile programs/*.bpf.c" in out
 
 
-def test_dependency_db_is_json_in_the_build_dir(project):
+def test_dependency_db_is_sqlite_in_the_build_dir(project):
+    """doit's sqlite3 backend: each save is a transaction (a full disk never leaves it empty)."""
+    import sqlite3
+
     project.doit()
-    db = project.root / "build" / ".doit.db"
-    json.loads(db.read_text())
+    db = project.root / "build" / ".doit.sqlite3"
+    with sqlite3.connect(db) as conn:
+        rows = dict(conn.execute("select task_id, task_data from doit"))
+    assert "build:hello" in rows
+    json.loads(rows["build:hello"])
 
 
 @needs_zig

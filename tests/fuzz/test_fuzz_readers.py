@@ -1,0 +1,119 @@
+"""Hypothesis fuzzers for every reader, with a fixed small example budget (the long run is
+benchmarks/fuzz.py): ELF objects, BTF, BTF.ext, specs, state files, and the CLI on files."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bpfbuild.errors import BpfBuildError
+
+from .harness import FILE_COMMANDS, file_argv, garbage, mutate, run_cli, spec_text
+
+BUDGET = settings(max_examples=60, deadline=None, derandomize=True,
+                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@BUDGET
+@given(seed=st.integers(0, 2**32 - 1), rounds=st.integers(1, 3))
+def test_mutated_objects_give_a_spec_or_one_error(real_objects, seed, rounds):
+    from bpfbuild.obj.loader import load_object
+
+    rng = random.Random(seed)
+    data = real_objects[rng.choice(sorted(real_objects))]
+    for _ in range(rounds):
+        data = mutate(data, rng)
+    try:
+        load_object(data)
+    except BpfBuildError as exc:
+        assert "\n" not in str(exc)
+
+
+@BUDGET
+@given(seed=st.integers(0, 2**32 - 1))
+def test_mutated_btf_and_btf_ext_give_types_or_one_error(real_objects, seed):
+    from bpfbuild.btf.ext import Ext
+    from bpfbuild.btf.spec import Spec
+    from bpfbuild.btf.value import btf_value
+    from bpfbuild.obj.elf import read_elf
+
+    rng = random.Random(seed)
+    img = read_elf(real_objects[rng.choice(sorted(real_objects))])
+    btf = next(s.data for s in img.sections if s.name == ".BTF")
+    ext = next((s.data for s in img.sections if s.name == ".BTF.ext"), b"")
+    try:
+        spec = Spec.from_bytes(mutate(btf, rng))
+        for tid in list(spec)[:50]:
+            try:
+                btf_value(spec, tid, bytes(64))
+            except BpfBuildError:
+                pass
+        Ext.from_bytes(mutate(ext, rng), strings_from=spec)
+    except BpfBuildError as exc:
+        assert "\n" not in str(exc)
+
+
+@BUDGET
+@given(seed=st.integers(0, 2**32 - 1))
+def test_hostile_specs_parse_or_fail_at_a_location(seed):
+    from bpfbuild.vm.testspec import parse_spec
+
+    try:
+        parse_spec(spec_text(random.Random(seed)), "f.test.toml")
+    except BpfBuildError as exc:
+        assert str(exc).startswith("f.test.toml") and "\n" not in str(exc)
+
+
+@BUDGET
+@given(content=st.one_of(st.binary(max_size=200), st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
+    max_leaves=12).map(lambda v: json.dumps(v).encode())))
+def test_state_files_of_any_shape_are_ignored_or_used(tmp_path, content):
+    from bpfbuild.config import ProgramSource  # noqa: F401  (record_problem takes a program)
+    from bpfbuild.tasks.build import record_problem
+    from bpfbuild.toolchain.discover import _valid_entries
+
+    cache = tmp_path / ".toolchain.json"
+    cache.write_bytes(content)
+    entries = _valid_entries(cache)
+    assert all(isinstance(v["bpf"], bool) and isinstance(v["version"], str) for v in entries.values())
+
+    class Prog:
+        source = Path("programs/x.bpf.c")
+
+    try:
+        record = json.loads(content)
+    except ValueError:
+        return
+    problem = record_problem(Prog(), record)   # type: ignore[arg-type]
+    assert problem is None or isinstance(problem, str)
+
+
+@pytest.mark.parametrize("command", sorted(FILE_COMMANDS))
+def test_every_file_command_on_garbage_fails_in_one_line(tmp_path, command):
+    rng = random.Random(command)
+    for i in range(15):
+        path = tmp_path / f"in{i}.o"
+        path.write_bytes(garbage(rng))
+        out = run_cli(file_argv(command, path, tmp_path / "out"))
+        assert out.kind == "error", (command, out)
+
+
+@pytest.mark.parametrize("command", sorted(FILE_COMMANDS))
+def test_every_file_command_on_mutated_objects_never_tracebacks(real_objects, tmp_path, command):
+    rng = random.Random(f"m-{command}")
+    names = sorted(real_objects)
+    for i in range(12):
+        path = tmp_path / f"m{i}.bpf.o"
+        path.write_bytes(mutate(real_objects[names[i % len(names)]], rng))
+        argv = file_argv(command, path, tmp_path / "out")
+        if command == "run":
+            argv += ["--budget", "100000"]
+        out = run_cli(argv)
+        assert out.kind != "traceback", (command, out.detail)
