@@ -116,7 +116,6 @@ class Runtime:
         self.tail_calls = 0
         # one key per call depth; a frame's region is mapped while a call at that depth runs
         self.stack_keys = self.memory.new_keys(MAX_CALL_DEPTH)
-        self.frame_tops = [(key << REGION_SHIFT) + STACK_SIZE for key in self.stack_keys]
         self.frames_described = 0   # frames registered in memory.regions (for messages)
         self.code: dict[int, dict[int, Callable[..., int]]] = {}
         self._helpers: dict[int, Callable[..., int]] = {}
@@ -143,7 +142,7 @@ class Runtime:
             self.memory.regions[key] = Region(key, RegionKind.STACK, f"frame {depth}", bytearray(STACK_SIZE), True)
             self.frames_described = depth + 1
         self.readable[key] = self.writable[key] = bytearray(STACK_SIZE)
-        return self.frame_tops[depth]
+        return (key << REGION_SHIFT) + STACK_SIZE
 
     def pop_frame(self) -> None:
         self.depth -= 1
@@ -763,13 +762,14 @@ class PreparedRun:
 
 
 def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET,
-                 cache: TranslationCache | None = None, backend: str | None = None) -> int:
+                 cache: TranslationCache | None = None, backend: str = "python") -> int:
     """Run raw instructions; return r0 as an unsigned 64-bit number.
 
     r1 = the address of a writable copy of ``mem`` (0 when it is empty), r2 = ``len(mem)``,
     r10 = the top of a 512-byte stack.  Helpers are those of a default :class:`Session`
     (no maps).  Any fault, and bytes that are not valid instructions, raise VMError.
     The translation is cached per ``code``, so repeated calls cost microseconds.
+    ``backend="c"`` runs the C translation when it can be built (see vm.cbackend).
     """
     try:
         compiled = (cache or SHARED_CACHE).get_bytes(bytes(code))
@@ -783,7 +783,7 @@ def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET,
     if entry is None:
         raise VMError("empty program")
     rt.code[link.code_base >> REGION_SHIFT] = functions
-    if (backend or os.environ.get("BPFBUILD_VM_BACKEND") or "python") == "c":
+    if backend == "c":
         from bpfbuild.vm.cbackend import SHARED_C, CLink
         native = SHARED_C.get(compiled.insns)
         if native is not None and 0 in native.functions:
