@@ -14,8 +14,8 @@ Constructors:
   ``/sys/kernel/btf/vmlinux``, symbols from ``/proc/kallsyms``; whatever is unreadable is absent.
 * :meth:`Target.default` -- when nothing can be read: :data:`DEFAULT_VERSION` (Linux 6.1, an
   LTS release), the host's architecture, an empty Kconfig, no BTF, no symbols.  Externs then
-  resolve to their ``__weak`` zero defaults and CO-RE relocations are poisoned, as libbpf would
-  do against a kernel that has none of them.
+  take their ``__weak`` zero defaults (strong ones are reported unresolved, not fatal) and CO-RE
+  relocations are left as compiled.
 * :meth:`Target.from_file` -- the JSON ``bpfbuild probe --json`` writes: ``release``, ``version``
   ("6.18.44"), ``arch``, ``kconfig`` (object), ``btf`` (path or null) at the top level, or the
   probe's own ``kernel.release`` / ``kernel.machine`` / ``config`` (strings unquoted); others ignored.
@@ -214,12 +214,13 @@ class Target:
         machine = kernel.get("machine")
         arch = data.get("arch") or (target_arch(str(machine)) if machine else target_arch())
         kconfig = data.get("kconfig")
-        if kconfig is None and isinstance(data.get("config"), dict):
-            # bpfbuild probe's "config": values as the config file means them, strings unquoted
-            kconfig = {k: _config_text(v) for k, v in data["config"].items()}
+        if kconfig is None:
+            kconfig = data.get("config")    # older probes' name for it
         kconfig = kconfig or {}
         if not isinstance(kconfig, dict) or not all(isinstance(v, str) for v in kconfig.values()):
             raise ConfigError("target \"kconfig\" must map CONFIG_ names to strings", file=path)
+        # bpfbuild probe writes strings unquoted; the config file (and libbpf) quote them
+        kconfig = {k: _config_text(v) for k, v in kconfig.items()}
         btf = btf_path or data.get("btf")
         if btf is not None and not isinstance(btf, str):
             raise ConfigError("target \"btf\" must be a path or null", file=path)

@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="tag algorithm (default: the running kernel's; sha256 since Linux 6.18)")
     p.add_argument("--sections", action="store_true", help="also list every ELF section")
     p.add_argument("--json", action="store_true", help="print JSON")
+    _target_args(p)
     p.set_defaults(handler=_show)
 
     p = sub.add_parser("dump", help="disassemble (llvm-objdump -d/-S style, or bpftool xlated style)",
@@ -30,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--xlated", action="store_true", help="programs as loaded, bpftool style")
     p.add_argument("--raw", action="store_true", help="instructions only, one per line (assembles back)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    _target_args(p)
     p.set_defaults(handler=_dump)
 
     p = sub.add_parser("maps", help="maps of an object (like bpftool map list), --dump NAME for contents",
@@ -38,13 +40,26 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("object", metavar="OBJ")
     p.add_argument("--dump", metavar="NAME", help="show the initial contents of map NAME")
     p.add_argument("--json", action="store_true", help="print JSON")
+    _target_args(p)
     p.set_defaults(handler=_maps)
 
 
-def _load(path: str) -> Any:
+def _target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", metavar="TARGET",
+                   help="kernel to resolve externs and CO-RE against: running (default), default, a kernel "
+                   "version (5.15), or a saved `bpfbuild probe --json` file")
+    p.add_argument("--btf", metavar="FILE", help="target BTF file to use instead of the target's own")
+
+
+def _load(path: str, args: argparse.Namespace | None = None) -> Any:
+    from bpfbuild.abi.target import Target
     from bpfbuild.obj.loader import load_object_file
 
-    return load_object_file(path)
+    target = None
+    if args is not None and (getattr(args, "target", None) or getattr(args, "btf", None)):
+        target = Target.resolve(args.target, btf_path=args.btf)
+        args.resolved_target = target
+    return load_object_file(path, target=target)
 
 
 def _prog_record(spec: Any, prog: Any, algorithm: str) -> dict[str, Any]:
@@ -70,8 +85,9 @@ def _prog_record(spec: Any, prog: Any, algorithm: str) -> dict[str, Any]:
 def _show(args: argparse.Namespace) -> int:
     from bpfbuild.obj.tag import kernel_tag_hash
 
-    spec = _load(args.object)
-    algorithm = args.tag_hash or kernel_tag_hash()
+    spec = _load(args.object, args)
+    target = getattr(args, "resolved_target", None)   # a chosen target's kernel decides the tag hash
+    algorithm = args.tag_hash or kernel_tag_hash(target.version_label if target is not None else None)
     h = spec.header
     btf = next((s for s in spec.sections if s.name == ".BTF"), None)
     ext = next((s for s in spec.sections if s.name == ".BTF.ext"), None)
@@ -139,7 +155,7 @@ def _dump(args: argparse.Namespace) -> int:
     from bpfbuild.isa.syntax import format_insn
     from bpfbuild.obj.dump import objdump_text, xlated_lines, xlated_text
 
-    spec = _load(args.object)
+    spec = _load(args.object, args)
     programs = spec.programs
     if args.program is not None:
         programs = tuple(p for p in programs if p.name == args.program)
@@ -183,7 +199,7 @@ def _map_record(index: int, m: Any) -> dict[str, Any]:
 def _maps(args: argparse.Namespace) -> int:
     from bpfbuild.errors import BpfBuildError
 
-    spec = _load(args.object)
+    spec = _load(args.object, args)
     if args.dump is None:
         records = [_map_record(i, m) for i, m in enumerate(spec.maps)]
         if args.json:

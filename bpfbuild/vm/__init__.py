@@ -45,6 +45,9 @@ The modules, bottom up:
 * :mod:`~bpfbuild.vm.maps` - maps with the kernel's semantics.
 * :mod:`~bpfbuild.vm.helpers` - helper functions; :mod:`~bpfbuild.vm.printk` - bpf_printk.
 * :mod:`~bpfbuild.vm.context` - contexts per program type (XDP, skb, tracing...).
+* :mod:`~bpfbuild.vm.fib` - the route table ``bpf_fib_lookup`` consults (given by a spec).
+* :mod:`~bpfbuild.vm.kobjects` - kernel objects laid out by the target BTF (the current task,
+  typed arguments of tracing programs).
 * :mod:`~bpfbuild.vm.session` - state that outlives a run: maps, printk lines, inputs.
 * :mod:`~bpfbuild.vm.machine` - :class:`Machine`, :class:`RunResult`, :func:`run_bytecode`.
 * :mod:`~bpfbuild.vm.trace` - step-by-step traces.
@@ -52,6 +55,9 @@ The modules, bottom up:
 * :mod:`~bpfbuild.vm.typed` - values <-> bytes by BTF or a small layout language.
 * :mod:`~bpfbuild.vm.api` - :func:`load` and :class:`EmulatedObject` (globals, maps, run).
 * :mod:`~bpfbuild.vm.testspec` / :mod:`~bpfbuild.vm.specrun` - test specs: format and runner.
+
+What the emulator does not model (a helper, a kfunc, a map type) raises
+:class:`NotEmulated` where a program or a spec first uses it, never when an object loads.
 
 Importing this package reads no object and imports no pyelftools: :func:`load` does, when
 called.

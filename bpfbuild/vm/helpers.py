@@ -25,7 +25,7 @@ from bpfbuild.abi.maptypes import MapType
 from bpfbuild.errors import NotEmulated
 from bpfbuild.vm.context import SkbState, XdpState
 from bpfbuild.vm.fib import best_route
-from bpfbuild.vm.kobjects import current_task
+from bpfbuild.vm.kobjects import current_task, running_kernel_btf
 from bpfbuild.vm.maps import (
     CgroupArray,
     HashMap,
@@ -37,7 +37,7 @@ from bpfbuild.vm.maps import (
     RingBuf,
     StackTraceMap,
 )
-from bpfbuild.vm.memory import Trap
+from bpfbuild.vm.memory import RegionKind, Trap
 from bpfbuild.vm.printk import MAX_BPRINTF_VARARGS, bprintf
 
 if TYPE_CHECKING:
@@ -191,6 +191,30 @@ def trace_vprintk(rt: Runtime, fmt: int, fmt_size: int, data: int, data_len: int
     return length
 
 
+def seq_printf(rt: Runtime, seq: int, fmt: int, fmt_size: int, data: int, data_len: int) -> int:
+    """bpf_seq_printf (iterators): the text goes to the session's ``seq_output`` (what a
+    reader of the iterator's file gets); 0, or the format's -EINVAL."""
+    data_len &= _M32
+    if data_len % 8 or data_len > MAX_BPRINTF_VARARGS * 8 or (data_len and not data):
+        return -errno.EINVAL
+    text = _fmt_bytes(rt, fmt, fmt_size & _M32)
+    if text is None:
+        return -errno.EINVAL
+    raw = rt.memory.read(data, data_len, "read of the arguments") if data_len else b""
+    args = [int.from_bytes(raw[i:i + 8], "little") for i in range(0, data_len, 8)]
+    out, _, err = _printf(rt, text, args)
+    if err:
+        return err
+    rt.session.seq_output += out.split(b"\0", 1)[0]
+    return 0
+
+
+def seq_write(rt: Runtime, seq: int, data: int, length: int, *_: int) -> int:
+    """bpf_seq_write: the bytes go to the session's ``seq_output``; 0."""
+    rt.session.seq_output += rt.memory.read(data, length & _M32, "read of the data")
+    return 0
+
+
 def snprintf(rt: Runtime, out: int, out_size: int, fmt: int, data: int, data_len: int) -> int:
     data_len &= _M32
     out_size &= _M32
@@ -277,11 +301,21 @@ def get_current_task(rt: Runtime, *_: int) -> int:
     if s.task_fields is None:
         return s.current_task
     if s.task_object is None:
-        s.task_object = current_task(rt.memory, s.kernel_btf, s.task_fields)
+        # the task's own ids and name agree with what bpf_get_current_pid_tgid/comm answer
+        fields = {"pid": s.pid, "tgid": s.tgid, "comm": s.comm[:TASK_COMM_LEN - 1], **s.task_fields}
+        s.task_object = current_task(rt.memory, s.kernel_btf, fields)
     return int(s.task_object)
 
 
 def get_current_task_btf(rt: Runtime, *_: int) -> int:
+    """As bpf_get_current_task, except that a program loads from the result directly (a
+    PTR_TO_BTF_ID, never NULL): with neither ``task`` fields nor kernel memory at
+    ``current_task``, the task is a zeroed one of the target BTF's layout."""
+    s = rt.session
+    if s.task_fields is None and s.kernel_memory.read(s.current_task, 1) is None:
+        s.task_fields = {}
+        if s.kernel_btf is None:
+            s.kernel_btf = running_kernel_btf
     return get_current_task(rt)
 
 
@@ -429,6 +463,32 @@ def loop(rt: Runtime, nr_loops: int, callback: int, callback_ctx: int, flags: in
         if fn(i, callback_ctx, 0, 0, 0) & _M64:
             return i + 1
     return nr_loops
+
+
+def for_each_map_elem(rt: Runtime, map_ptr: int, callback: int, callback_ctx: int, flags: int, *_: int) -> int:
+    """bpf_for_each_map_elem (arraymap.c, hashtab.c): ``callback(map, &key, &value, ctx)`` per
+    element (per-CPU maps: the current CPU's value) until it returns non-zero; the number of
+    elements visited, or -EINVAL for flags.  The key is a read-only copy."""
+    m = rt.map_at(map_ptr)
+    if flags:
+        return -errno.EINVAL
+    if isinstance(m, NotEmulatedMap):
+        raise NotEmulated(f"{m.type_name} map {m.name}")
+    elements = getattr(m, "prog_elements", None)
+    if elements is None:
+        raise NotEmulated(f"bpf_for_each_map_elem over a {m.type.name.lower()} map ({m.name})")
+    fn = rt.code_at(callback)
+    visited = 0
+    for key, value in elements(rt.session.cpu):
+        visited += 1
+        key_addr = rt.memory.map(bytearray(key), RegionKind.SCRATCH, f"{m.name} key", writable=False)
+        try:
+            stop = fn(map_ptr, key_addr, value, callback_ctx, 0) & _M64
+        finally:
+            rt.memory.unmap(key_addr)
+        if stop:
+            break
+    return visited
 
 
 def tail_call(rt: Runtime, *_: int) -> int:
@@ -802,6 +862,92 @@ def current_task_under_cgroup(rt: Runtime, map_ptr: int, index: int, *_: int) ->
     return _cgroup(rt, map_ptr, index, "current_task_under_cgroup")
 
 
+def get_attach_cookie(rt: Runtime, ctx: int, *_: int) -> int:
+    """The cookie user space attached the program with (the session's ``attach_cookie``;
+    USDT programs keep their spec id there)."""
+    return rt.session.attach_cookie
+
+
+def skb_cgroup_id(rt: Runtime, ctx: int, *_: int) -> int:
+    """The cgroup of the packet's socket: test_run's socket is the caller's, the session's
+    ``cgroup_id``."""
+    _skb(rt, "skb_cgroup_id")
+    return rt.session.cgroup_id
+
+
+def get_task_stack(rt: Runtime, task: int, buf: int, size: int, flags: int, *_: int) -> int:
+    """bpf_get_task_stack: the session's stacks are the current task's; another task's are
+    empty (nothing copied)."""
+    s = rt.session
+    current = s.task_object if s.task_object is not None else s.current_task
+    if task == current:
+        return get_stack(rt, 0, buf, size, flags)
+    size &= _M32
+    rt.memory.write(buf, bytes(size), "write of the stack buffer")
+    if flags & ~(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_USER_BUILD_ID) or size % 8:
+        return -errno.EINVAL
+    return 0
+
+
+# --- xdp bytes --------------------------------------------------------------------------------
+
+def xdp_get_buff_len(rt: Runtime, ctx: int, *_: int) -> int:
+    return _xdp(rt, "xdp_get_buff_len").length
+
+
+def _xdp_span(rt: Runtime, name: str, offset: int, length: int) -> tuple[XdpState, int] | int:
+    """bpf_xdp_pointer's checks: -EFAULT past 64 KiB, -EINVAL past the packet."""
+    xdp = _xdp(rt, name)
+    offset &= _M32
+    length &= _M32
+    if offset > 0xFFFF or length > 0xFFFF:
+        return -errno.EFAULT
+    if offset + length > xdp.length:
+        return -errno.EINVAL
+    return xdp, xdp.data - xdp.meta + offset   # where the packet's mapped region holds it
+
+
+def xdp_load_bytes(rt: Runtime, ctx: int, offset: int, buf: int, length: int, *_: int) -> int:
+    span = _xdp_span(rt, "xdp_load_bytes", offset, length)
+    if isinstance(span, int):
+        return span
+    xdp, start = span
+    length &= _M32
+    assert xdp.region is not None
+    rt.memory.write(buf, bytes(xdp.region[start:start + length]), "write of the buffer")
+    return 0
+
+
+def xdp_store_bytes(rt: Runtime, ctx: int, offset: int, buf: int, length: int, *_: int) -> int:
+    """Writes in place: packet pointers stay valid (it is not a packet-changing helper)."""
+    span = _xdp_span(rt, "xdp_store_bytes", offset, length)
+    if isinstance(span, int):
+        return span
+    xdp, start = span
+    length &= _M32
+    data = rt.memory.read(buf, length, "read of the buffer")
+    assert xdp.region is not None
+    xdp.region[start:start + length] = data
+    return 0
+
+
+def strncmp(rt: Runtime, s1: int, s1_sz: int, s2: int, *_: int) -> int:
+    """The kernel's strncmp over at most ``s1_sz`` bytes: -1, 0 or 1 (``s2`` is a constant,
+    NUL-terminated string)."""
+    size = s1_sz & _M32
+    a = rt.memory.read(s1, size, "read of s1")
+    span = rt.memory.readable_span(s2)
+    b = rt.memory.read(s2, min(size, span), "read of s2") if span else b""
+    for i in range(size):
+        c1 = a[i]
+        c2 = b[i] if i < len(b) else 0
+        if c1 != c2:
+            return -1 if c1 < c2 else 1
+        if not c1:
+            break
+    return 0
+
+
 # --- fib lookup ---------------------------------------------------------------------------------
 
 AF_INET, AF_INET6 = 2, 10
@@ -823,13 +969,9 @@ def fib_lookup(rt: Runtime, ctx: int, params: int, plen: int, flags: int, *_: in
     outputs as net/core/filter.c writes them: ``ifindex``, ``rt_metric``, ``ipv*_dst``
     (the gateway when there is one), ``smac``/``dmac``, ``mtu_result``, VLAN zeroed."""
     s = rt.session
-    if s.routes is None:
-        raise NotEmulated("bpf_fib_lookup without a route table (give routes = [...] in the spec's world)")
     plen &= _M32
     if plen < FIB_PARAMS_SIZE or flags & ~_FIB_FLAGS:
         return -errno.EINVAL
-    if flags & BPF_FIB_LOOKUP_TBID:
-        raise NotEmulated("bpf_fib_lookup in a given table (BPF_FIB_LOOKUP_TBID)")
     p = bytearray(rt.memory.read(params, FIB_PARAMS_SIZE, "read of the lookup parameters"))
     family = p[0]
     if family == AF_INET:
@@ -838,6 +980,10 @@ def fib_lookup(rt: Runtime, ctx: int, params: int, plen: int, flags: int, *_: in
         dst = ipaddress.IPv6Address(bytes(p[32:48]))
     else:
         return -errno.EAFNOSUPPORT
+    if s.routes is None:
+        raise NotEmulated("bpf_fib_lookup without a route table (give routes = [...] in the spec's world)")
+    if flags & BPF_FIB_LOOKUP_TBID:
+        raise NotEmulated("bpf_fib_lookup in a given table (BPF_FIB_LOOKUP_TBID)")
     route = best_route(s.routes, dst)
     if route is None:
         return BPF_FIB_LKUP_RET_NOT_FWDED
@@ -890,12 +1036,13 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     probe_read, probe_read_kernel, probe_read_user, probe_read_str, probe_read_kernel_str,
     probe_read_user_str,
     ringbuf_output, ringbuf_reserve, ringbuf_submit, ringbuf_discard, ringbuf_query, perf_event_output,
-    loop, tail_call,
+    loop, tail_call, for_each_map_elem,
     xdp_adjust_head, xdp_adjust_tail, xdp_adjust_meta, redirect, redirect_map,
     skb_load_bytes, skb_store_bytes, skb_pull_data, skb_change_head, l3_csum_replace, l4_csum_replace,
     csum_diff,
     get_stack, get_stackid, get_ns_current_pid_tgid, get_func_ip, get_socket_cookie, skb_under_cgroup,
-    current_task_under_cgroup, fib_lookup,
+    current_task_under_cgroup, fib_lookup, get_attach_cookie, skb_cgroup_id, get_task_stack, xdp_get_buff_len,
+    xdp_load_bytes, xdp_store_bytes, strncmp, seq_printf, seq_write,
 )
 
 

@@ -10,26 +10,25 @@ pointer to a struct may be given as a table, which becomes an object of its own:
 
 Argument types come from the target kernel's BTF: ``tp_btf/<tp>`` and ``raw_tp/<tp>`` from
 the typedef ``btf_trace_<tp>`` (its first parameter is the tracepoint's ``void *``),
-``fentry``/``fexit``/``fmod_ret``/``kprobe``/``kretprobe``/``ksyscall`` from the function
-``<name>``, ``lsm/<hook>`` from ``bpf_lsm_<hook>``.
+``fentry``/``fexit``/``fmod_ret``/``kprobe``/``kretprobe`` from the function ``<name>``,
+``ksyscall/<name>`` from the syscall's wrapper (``__x64_sys_<name>``: a ``struct pt_regs *``),
+``lsm/<hook>`` from ``bpf_lsm_<hook>``, ``iter/<target>`` from ``struct bpf_iter__<target>``.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from bpfbuild.btf import types as bt
 from bpfbuild.errors import BpfBuildError, NotEmulated, SpecError
 from bpfbuild.vm.memory import Memory, RegionKind
-from bpfbuild.vm.typed import BtfType
+from bpfbuild.vm.typed import BtfType, btf_type_named
 
-__all__ = ["build_object", "current_task", "function_params", "running_kernel_btf", "typed_args"]
+__all__ = ["btf_file", "build_object", "current_task", "function_params", "kernel_type", "running_kernel_btf",
+           "target_btf_of", "typed_args"]
 
-#: where Linux publishes its own BTF
-VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
 
 #: how many bytes a pointer to something that is not a struct (``char *``, ``void *``) gets
 PLAIN_BUFFER = 256
@@ -56,7 +55,8 @@ def _pointee(spec: Any, type_id: int) -> int | None:
 def build_object(memory: Memory, spec: Any, type_id: int, fields: Mapping[str, Any] | None = None,
                  *, label: str = "") -> int:
     """Map a read-only object of BTF type ``type_id`` filled with ``fields`` (members not
-    given are zero); return its address."""
+    given are zero; a task_struct's real_parent, parent and group_leader are the task
+    itself); return its address."""
     vtype = BtfType(spec, type_id)
     values = dict(fields or {})
     t = spec.type(_strip(spec, type_id))
@@ -71,17 +71,31 @@ def build_object(memory: Memory, spec: Any, type_id: int, fields: Mapping[str, A
                 values[key] = build_object(memory, spec, target, item, label=f"{label}.{key}")
     size = max(vtype.size, 1)
     data = vtype.encode(values) if values else bytes(size)
-    return memory.map(bytearray(data), RegionKind.KERNEL, label or vtype.name, writable=False)
-
-
-def _struct_id(spec: Any, name: str) -> int | None:
-    ids = spec.find(name, bt.Struct)
-    return ids[0] if ids else None
+    addr = memory.map(bytearray(data), RegionKind.KERNEL, label or vtype.name, writable=False)
+    if isinstance(t, bt.Struct) and t.name == "task_struct":
+        _point_to_self(memory, spec, _strip(spec, type_id), t, addr, values)
+    return addr
 
 
 #: task_struct pointers that lead to a task which, for a task given without them, is the
 #: task itself (as init_task's are): a program following them finds a task, not NULL
 _SELF_POINTERS = ("real_parent", "parent", "group_leader")
+
+
+def _point_to_self(memory: Memory, spec: Any, type_id: int, t: bt.Struct, addr: int,
+                   given: Mapping[str, Any]) -> None:
+    members = BtfType(spec, type_id)._members(t)
+    buf = memory.regions[addr >> 32].buf
+    for name in _SELF_POINTERS:
+        found = members.get(name)
+        if found is not None and name not in given and _pointee(spec, found[0].type) == type_id:
+            at = (found[0].bit_offset + found[1]) // 8
+            buf[at:at + 8] = addr.to_bytes(8, "little")
+
+
+def _struct_id(spec: Any, name: str) -> int | None:
+    ids = spec.find(name, bt.Struct)
+    return ids[0] if ids else None
 
 
 def current_task(memory: Memory, kernel_btf: Any, fields: Mapping[str, Any]) -> int:
@@ -95,17 +109,9 @@ def current_task(memory: Memory, kernel_btf: Any, fields: Mapping[str, Any]) -> 
     if type_id is None:
         raise NotEmulated("bpf_get_current_task(_btf): the target BTF has no struct task_struct")
     try:
-        addr = build_object(memory, kernel_btf, type_id, fields, label="current task_struct")
+        return build_object(memory, kernel_btf, type_id, fields, label="current task_struct")
     except SpecError as exc:
         raise SpecError(f"world.task: {exc.message}") from None
-    members = BtfType(kernel_btf, type_id)._members(kernel_btf.type(type_id))
-    buf = memory.regions[addr >> 32].buf
-    for name in _SELF_POINTERS:
-        found = members.get(name)
-        if found is not None and name not in fields and _pointee(kernel_btf, found[0].type) == type_id:
-            at = (found[0].bit_offset + found[1]) // 8
-            buf[at:at + 8] = addr.to_bytes(8, "little")
-    return addr
 
 
 def function_params(kernel_btf: Any, section: str) -> tuple[int, ...] | None:
@@ -126,7 +132,7 @@ def function_params(kernel_btf: Any, section: str) -> tuple[int, ...] | None:
             if not isinstance(proto, bt.FuncProto):
                 return None
             return tuple(p.type for p in proto.params[1:])
-        if kind in ("fentry", "fexit", "fmod_ret", "kprobe", "kretprobe", "lsm", "lsm.s", "fentry.s",
+        if kind in ("fentry", "fexit", "fmod_ret", "kprobe", "lsm", "lsm.s", "fentry.s",
                     "fexit.s", "fmod_ret.s"):
             name = f"bpf_lsm_{target}" if kind.startswith("lsm") else target.split("+")[0]
             ids = kernel_btf.find(name, bt.Func)
@@ -136,6 +142,25 @@ def function_params(kernel_btf: Any, section: str) -> tuple[int, ...] | None:
             if not isinstance(proto, bt.FuncProto):
                 return None
             return tuple(p.type for p in proto.params)
+        if kind in ("iter", "iter.s"):
+            # the context is struct bpf_iter__<target>: meta, then the iterated objects
+            ids = kernel_btf.find(f"bpf_iter__{target}", bt.Struct)
+            if not ids:
+                return None
+            out = []
+            for m in kernel_btf.type(ids[0]).members:
+                t = kernel_btf.type(_strip(kernel_btf, m.type))
+                # each is __bpf_md_ptr(): a pointer wrapped in a one-member union
+                out.append(t.members[0].type if isinstance(t, bt.Union) and t.members else m.type)
+            return tuple(out)
+        if kind == "ksyscall":
+            # the syscall's wrapper: its one argument is the user's struct pt_regs
+            for prefix in ("__x64_sys_", "__arm64_sys_", "__s390x_sys_", "__riscv_sys_", "__se_sys_", "sys_"):
+                ids = kernel_btf.find(prefix + target, bt.Func)
+                if ids:
+                    proto = kernel_btf.type(kernel_btf.type(ids[0]).type)
+                    return tuple(p.type for p in proto.params) if isinstance(proto, bt.FuncProto) else None
+            return None
     except BpfBuildError:
         return None
     return None
@@ -160,19 +185,47 @@ def typed_args(memory: Memory, kernel_btf: Any, params: tuple[int, ...]) -> tupl
 
 @functools.cache
 def running_kernel_btf() -> Any:
-    """The target BTF when none is given: the running kernel's (``bpfbuild.abi.target`` when
-    it is there, else the kernel's own file), None where unreadable.  Decoded once."""
-    try:
-        from bpfbuild.abi.target import Target
-    except ImportError:
-        Target = None  # noqa: N806
-    try:
-        if Target is not None:
-            return Target.running().btf
-        if os.access(VMLINUX_BTF, os.R_OK):
-            from bpfbuild.btf.spec import Spec
+    """The target BTF when none is given: the running kernel's (``bpfbuild.abi.target``), None
+    where unreadable.  Decoded once per file (shared with :func:`btf_file`)."""
+    from bpfbuild.abi.target import Target
 
-            return Spec.from_file(VMLINUX_BTF)
-    except BpfBuildError:
+    path = Target.running().btf_path
+    return btf_file(path) if path else None
+
+
+@functools.cache
+def btf_file(path: str) -> Any:
+    """A BTF file (a target's vmlinux BTF), decoded once; None where unreadable."""
+    from bpfbuild.btf.spec import Spec
+
+    try:
+        return Spec.from_file(path)
+    except (OSError, BpfBuildError):
         return None
-    return None
+
+
+def target_btf_of(objspec: Any) -> Any:
+    """The BTF an object's CO-RE relocations were resolved against (what its field offsets
+    now follow), else the running kernel's."""
+    core = getattr(objspec, "core", None)
+    path = getattr(core, "btf", None) if core is not None else None
+    if path:
+        return btf_file(path)
+    return running_kernel_btf()
+
+
+def kernel_type(objspec: Any, name: str) -> BtfType:
+    """A kernel type (``"struct task_struct"``) laid out as the object's program reads it: by
+    the target BTF its CO-RE relocations were resolved against, or by the object's own BTF
+    when it was not relocated or the target lacks the type (what ``kernel_memory`` uses)."""
+    core = getattr(objspec, "core", None)
+    if core is not None and core.applied and getattr(core, "btf", None):
+        target = btf_file(core.btf)
+        if target is not None:
+            try:
+                return btf_type_named(target, name)
+            except SpecError:
+                pass
+    if objspec.btf is None:
+        raise SpecError("the object has no BTF: give the bytes as hex or a layout")
+    return btf_type_named(objspec.btf, name)

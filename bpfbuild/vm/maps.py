@@ -47,8 +47,8 @@ __all__ = [
     "PerfEventArray",
     "ProgArray",
     "QueueMap",
-    "RingBuf",
     "RedirectArray",
+    "RingBuf",
     "RingRecord",
     "StackTraceMap",
     "create_map",
@@ -280,6 +280,10 @@ class ArrayMap(Map):
     def prog_delete(self, key: bytes) -> int:
         return -errno.EINVAL
 
+    def prog_elements(self, cpu: int) -> list[tuple[bytes, int]]:
+        """(key, value address) of every index, for bpf_for_each_map_elem."""
+        return [(i.to_bytes(4, "little"), self._addr(i, cpu)) for i in range(self.max_entries)]
+
     def lookup(self, key: Key) -> Any:
         index = self._index(self._key(key))
         if index >= self.max_entries:
@@ -464,6 +468,11 @@ class HashMap(Map):
             return -errno.ENOENT
         self._remove(key)
         return 0
+
+    def prog_elements(self, cpu: int) -> list[tuple[bytes, int]]:
+        """(key, value address) of every element, for bpf_for_each_map_elem (insertion order;
+        the kernel walks its buckets)."""
+        return [(key, addrs[cpu if self.per_cpu else 0]) for key, addrs in list(self._elems.items())]
 
     def lookup(self, key: Key) -> Any:
         addrs = self._elems.get(self._key(key))

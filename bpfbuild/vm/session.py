@@ -28,6 +28,7 @@ input                       used by
 ``kernel_stack``,           bpf_get_stack / bpf_get_stackid: the current kernel / user stack's
 ``user_stack``              return addresses, innermost first (default: empty)
 ``func_ip``                 bpf_get_func_ip: the traced function's address
+``attach_cookie``           bpf_get_attach_cookie (default 0, as when none was attached)
 ``socket_cookie``           bpf_get_socket_cookie of the packet's / program's socket
 ``pidns_dev``, ``pidns_ino``  bpf_get_ns_current_pid_tgid: the current pid namespace (default:
                             the initial one, nsfs device 4, inode 0xEFFFFFFC)
@@ -127,7 +128,8 @@ class Session:
                  pidns_dev: int = 4, pidns_ino: int = 0xEFFFFFFC, ns_pid: int | None = None,
                  ns_tgid: int | None = None, cgroup_ancestors: Sequence[int] = (),
                  routes: Sequence[Mapping[str, Any]] | None = None,
-                 task: Mapping[str, Any] | None = None, kernel_btf: Any = None) -> None:
+                 task: Mapping[str, Any] | None = None, kernel_btf: Any = None,
+                 attach_cookie: int = 0) -> None:
         if not 0 <= cpu < nr_cpus:
             raise VMError(f"cpu {cpu} is not below nr_cpus {nr_cpus}")
         self.memory = Memory()
@@ -135,6 +137,8 @@ class Session:
         self._by_ptr: dict[int, Map] = {}
         #: every bpf_printk / bpf_trace_printk line of every run, in order
         self.printk: list[str] = []
+        #: what iterators wrote with bpf_seq_printf / bpf_seq_write (their file's contents)
+        self.seq_output = bytearray()
         self.nr_cpus = nr_cpus
         self.cpu = cpu
         self.numa_node = numa_node
@@ -168,6 +172,7 @@ class Session:
         self.routes = None if routes is None else parse_routes(routes)
         self.task_fields = dict(task) if task is not None else None
         self.kernel_btf = kernel_btf
+        self.attach_cookie = attach_cookie & _M64
         #: the task object built from ``task_fields`` and ``kernel_btf`` (on first use)
         self.task_object: Any = None
 

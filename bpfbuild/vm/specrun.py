@@ -18,6 +18,7 @@ last instruction executed (the ``exit`` that ended the run, or the faulting inst
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Mapping, Sequence
@@ -31,7 +32,13 @@ from bpfbuild.errors import BpfBuildError, NotEmulated, SpecError, VMError
 from bpfbuild.location import SourceLocation
 from bpfbuild.vm.api import EmulatedObject, TypedMap
 from bpfbuild.vm.coverage import Coverage
-from bpfbuild.vm.kobjects import function_params, running_kernel_btf, typed_args
+from bpfbuild.vm.kobjects import (
+    current_task,
+    function_params,
+    kernel_type,
+    target_btf_of,
+    typed_args,
+)
 from bpfbuild.vm.machine import DEFAULT_BUDGET, Machine, RunResult
 from bpfbuild.vm.maps import ArrayMap, PerfEventArray, ProgArray, RingBuf
 from bpfbuild.vm.packet import build_packet, describe_packet, parse_hex
@@ -300,9 +307,7 @@ def _kernel_memory(objspec: Any, entries: Sequence[Mapping[str, Any]], at: Sourc
                 if "layout" in entry:
                     vtype: ValueType = Layout.parse(entry["layout"])
                 else:
-                    if objspec.btf is None:
-                        raise SpecError("the object has no BTF: give the bytes as hex or a layout")
-                    vtype = btf_type_named(objspec.btf, entry["type"])
+                    vtype = kernel_type(objspec, entry["type"])
                 data = vtype.encode(entry["value"])
             size = entry.get("size")
             if size is not None:
@@ -322,12 +327,18 @@ def case_object(objspec: Any, case: CaseSpec, *, budget: int | None = None, cove
     at = case.where.get("kernel_memory", case.location)
     world = dict(case.world)
     if "task" in world:
-        world["kernel_btf"] = running_kernel_btf()
+        world["kernel_btf"] = target_btf_of(objspec)
     memory = _kernel_memory(objspec, case.kernel_memory, at)
     try:
         session = Session(**world, kernel_memory=memory)
     except (TypeError, BpfBuildError) as exc:
         raise SpecError(f"world: {exc}", location=case.where.get("world", case.location)) from None
+    if session.task_fields is not None:   # built now, so a wrong member is an error at the spec
+        fields = {"pid": session.pid, "tgid": session.tgid, "comm": session.comm[:15], **session.task_fields}
+        try:
+            session.task_object = current_task(session.memory, session.kernel_btf, fields)
+        except SpecError as exc:
+            raise SpecError(exc.message, location=case.where.get("world", case.location)) from None
     limit = case.budget or budget or DEFAULT_BUDGET
     obj = EmulatedObject(objspec, Machine.from_object(objspec, session=session, budget=limit, coverage=coverage))
     for name, value in case.globals.items():
@@ -686,18 +697,21 @@ _BTF_ARG_TYPES = (ProgType.TRACING, ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEP
                   ProgType.KPROBE)
 
 
-def _typed_smoke_args(program: Any, session: Session) -> tuple[int, ...] | None:
+def _typed_smoke_args(objspec: Any, program: Any, session: Session) -> tuple[int, ...] | None:
     """Arguments for a program whose attach target the target BTF types: pointers to zeroed
     objects of the right types (not NULL), as the kernel never passes NULL for them."""
     if program.prog_type not in _BTF_ARG_TYPES or "/" not in getattr(program, "section", ""):
         return None
-    btf = running_kernel_btf()
+    btf = target_btf_of(objspec)
     if btf is None:
         return None
     params = function_params(btf, program.section)
     if not params:
         return None
     limit = 6 if program.prog_type is ProgType.KPROBE else 12
+    if program.section.startswith("iter"):
+        # an iterator's context is its struct (meta, then the object pointers), not u64 args
+        limit = 12
     args = typed_args(session.memory, btf, params[:limit])
     if program.section.startswith("fexit/") and len(args) < limit:
         args += (0,)   # the return value
@@ -724,11 +738,11 @@ def smoke_run(objspec: Any, *, budget: int | None = None) -> SpecResult:
     for program in objspec.programs:
         session = Session()
         # the kernel's current task is never NULL: a zeroed one of the target's layout
-        session.task_fields, session.kernel_btf = {}, running_kernel_btf
+        session.task_fields, session.kernel_btf = {}, functools.partial(target_btf_of, objspec)
         obj = EmulatedObject(objspec, Machine.from_object(objspec, session=session,
                                                           budget=budget or DEFAULT_BUDGET))
         inputs = _smoke_input(program.prog_type)
-        typed = _typed_smoke_args(program, session)
+        typed = _typed_smoke_args(objspec, program, session)
         if typed is not None:
             inputs["args"] = typed + tuple(inputs["args"][len(typed):])
         run = RunSpec(0, program.name, inputs.get("packet"), inputs.get("args"), None, 1, Expect(),

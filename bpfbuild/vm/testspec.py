@@ -44,7 +44,7 @@ _RUN_EXPECT_KEYS = {"retval", "printk", "packet", "error"}
 _WORLD_KEYS = {"pid", "tgid", "uid", "gid", "comm", "time_ns", "time_step_ns", "boot_offset_ns", "tai_offset_ns",
                "hz", "cpu", "nr_cpus", "numa_node", "seed", "cgroup_id", "kptr_restrict", "current_task",
                "kernel_stack", "user_stack", "func_ip", "socket_cookie", "pidns_dev", "pidns_ino", "ns_pid",
-               "ns_tgid", "cgroup_ancestors", "routes", "task"}
+               "ns_tgid", "cgroup_ancestors", "routes", "task", "attach_cookie"}
 #: world keys that take a list of integers (addresses, ids)
 _WORLD_LISTS = {"kernel_stack", "user_stack", "cgroup_ancestors"}
 

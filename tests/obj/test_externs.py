@@ -235,3 +235,13 @@ def test_unresolved_weak_kfunc_is_call_zero_and_address_zero(compile_bpf):
     assert [(i.src, i.imm) for i in addrs] == [(0, 0), (PseudoLoad.BTF_ID, present.target_btf_id)]
     calls = [(i.imm, i.off) for i in insns if i.opcode == 0x85 and i.src == PseudoCall.KFUNC]
     assert calls[0] == (0, 0) and calls[1] == (present.target_btf_id, 0)
+
+
+def test_show_with_another_target(externs_obj, tmp_path, capsys):
+    assert cli_main(["show", str(externs_obj), "--target", "5.10", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    by = {e["name"]: e for e in data["externs"]}
+    assert by["LINUX_KERNEL_VERSION"]["value"] == str((5 << 16) + (10 << 8))
+    assert data["programs"][0]["tag_hash"] == "sha1"          # kernels before 6.18 hash with SHA-1
+    assert cli_main(["show", str(externs_obj), "--target", "jammy"]) == 2
+    assert "not 'running', 'default'" in capsys.readouterr().err

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.btf.spec import Spec
 from bpfbuild.errors import SpecError, VMError
 from bpfbuild.obj.loader import load_object_file
 from bpfbuild.vm import SkbContext, build_packet, load, make_context, retval_text
@@ -83,12 +82,10 @@ def test_ring_buffer_records_and_world(program_objects: dict[str, Path]) -> None
 
 
 def test_core_task_reads_kernel_memory_by_btf(program_objects: dict[str, Path]) -> None:
-    from bpfbuild.vm.typed import btf_type_named
+    from bpfbuild.vm.kobjects import kernel_type
 
     spec = load_object_file(program_objects["core_task"])
-    # kernel memory follows the BTF the CO-RE offsets were relocated against (else the object's own)
-    layout = Spec.from_file(spec.core.btf) if spec.core is not None and spec.core.btf else spec.btf
-    task = btf_type_named(layout, "struct task_struct")
+    task = kernel_type(spec, "struct task_struct")   # as the CO-RE-relocated program reads it
     me, parent = 0xFFFF888000A00000, 0xFFFF888000B00000
     obj = load(spec, tgid=9, current_task=me,
                kernel_memory={me: task.encode({"tgid": 9, "real_parent": parent}), parent: task.encode({"tgid": 3})})

@@ -16,7 +16,7 @@ import pytest
 from bpfbuild.errors import KernelError
 from bpfbuild.obj.loader import load_object_file
 from bpfbuild.vm import load, load_spec
-from bpfbuild.vm.maps import RedirectArray
+from bpfbuild.vm.maps import ArrayMap, HashMap, RedirectArray
 from bpfbuild.vm.specrun import case_object, retval_text, run_case
 
 from .conftest import Compiler, _availability
@@ -52,16 +52,22 @@ def _open_loaded(objpath: Path, objspec: Any, init: Any, only: str) -> Any:
     return ko
 
 
-def _redirect_cases() -> list[tuple[int, str]]:
-    spec = load_spec(HERE / "redirect_maps.test.toml")
-    return [(c.index, c.name) for c in spec.cases]
+#: realworld specs whose cases BPF_PROG_TEST_RUN can run (XDP)
+KERNEL_SPECS = ("redirect_maps", "xdp_bytes", "map_walk")
 
 
-@pytest.mark.parametrize(("index", "name"), _redirect_cases(), ids=lambda v: str(v))
-def test_redirect_maps_match_the_kernel(index: int, name: str, bpf_ok: None, compile_bpf: Compiler) -> None:
-    objpath = compile_bpf(HERE / "redirect_maps.bpf.c")
+def _kernel_cases() -> list[tuple[str, int, str]]:
+    return [(name, c.index, c.name) for name in KERNEL_SPECS for c in load_spec(HERE / f"{name}.test.toml").cases]
+
+
+@pytest.mark.parametrize(("name", "index", "case_name"), _kernel_cases(), ids=lambda v: str(v))
+def test_spec_case_matches_the_kernel(name: str, index: int, case_name: str, bpf_ok: None,
+                                      compile_bpf: Compiler) -> None:
+    """The same seeded state in both (.rodata before load, redirect map slots), then the return
+    value, the packet out and the spec's expected globals compared."""
+    objpath = compile_bpf(HERE / f"{name}.bpf.c")
     objspec = load_object_file(objpath)
-    spec = load_spec(HERE / "redirect_maps.test.toml")
+    spec = load_spec(HERE / f"{name}.test.toml")
     case = spec.cases[index]
     if case.kernel is not True:
         pytest.skip(f"the spec says: {case.kernel}")
@@ -70,20 +76,36 @@ def test_redirect_maps_match_the_kernel(index: int, name: str, bpf_ok: None, com
     emulated = run_case(spec, objspec, case)
     assert emulated.ok, "\n".join(f.render() for f in emulated.failures)
     init = case_object(objspec, case)
-    program = case.runs[0].program or spec.program
+    run = case.runs[0]
+    program = run.program or spec.program
     with _open_loaded(objpath, objspec, init, program) as ko:
-        for m in objspec.maps:
+        for m in objspec.maps:   # the seeded state: writable globals, map elements
             raw = init.session.map(m.name)
-            if isinstance(raw, RedirectArray):
-                for key, value in raw.items():
-                    try:
-                        ko.map(m.name).handle().update(key, bytes(value))
-                    except KernelError as exc:
-                        pytest.skip(f"this kernel refuses {m.name}[{int.from_bytes(key, 'little')}]: {exc}")
-        got = ko.program(program).test_run(case.runs[0].packet or bytes(64))
+            if m.is_global_data:
+                if not m.readonly:
+                    ko.map(m.section).handle().update(0, bytes(raw.lookup(0)))
+                continue
+            if not isinstance(raw, (RedirectArray, HashMap, ArrayMap)) or raw.per_cpu:
+                continue
+            for key, value in raw.items():
+                if isinstance(raw, ArrayMap) and not any(value):
+                    continue
+                try:
+                    ko.map(m.name).handle().update(key, bytes(value))
+                except KernelError as exc:
+                    pytest.skip(f"this kernel refuses {m.name}[{int.from_bytes(key, 'little')}]: {exc}")
+        got = ko.program(program).test_run(run.packet if run.packet is not None else bytes(14))
+        sections = {m.name: ko.map(m.section).handle().lookup(0) for m in objspec.maps
+                    if m.is_global_data and not m.readonly}
     ours = emulated.runs[0].result
     assert ours is not None
     assert got.retval == ours.retval32, f"kernel {retval_text(got.retval, None)}, emulator {retval_text(ours, None)}"
+    assert got.data_out == (ours.meta or b"") + (ours.packet or b"")
+    final = emulated.obj
+    assert final is not None
+    for gname in case.expect.globals:
+        map_name, offset, size = final.globals.place(gname)
+        assert sections[map_name][offset:offset + size] == final.globals.raw(gname), f"global {gname}"
 
 
 def test_skb_under_cgroup_matches_the_kernel(bpf_ok: None, compile_bpf: Compiler) -> None:
@@ -129,6 +151,13 @@ def _cgroup2_root() -> str | None:
     return None
 
 
+def _kernel_global(ko: Any, objspec: Any, obj: Any, name: str) -> bytes:
+    """A global variable's bytes in the kernel's copy of its section."""
+    map_name, offset, size = obj.globals.place(name)
+    section = next(m.section for m in objspec.maps if m.name == map_name)
+    return bytes(ko.map(section).handle().lookup(0)[offset:offset + size])
+
+
 def objspec_offset(obj: Any, name: str) -> int:
     return obj.globals.place(name)[1]
 
@@ -151,3 +180,82 @@ def test_ns_current_pid_tgid_matches_the_kernel(bpf_ok: None, compile_bpf: Compi
         ours = {n: obj.globals[n] for n in ("ns_ret", "ns_pid", "ns_tgid")}
         assert kernel == ours, f"ino {ino:#x}"
     assert ours["ns_ret"] == -22 and kernel["ns_ret"] == -22
+
+
+@pytest.mark.parametrize(("plen", "flags", "family", "expected"), [
+    (63, 0, 2, -22),          # a short parameter block: -EINVAL
+    (64, 1 << 10, 2, -22),    # an unknown flag: -EINVAL
+    (64, 0, 0, -97),          # neither AF_INET nor AF_INET6: -EAFNOSUPPORT
+    (64, 0, 99, -97),
+])
+def test_fib_lookup_argument_checks_match_the_kernel(plen: int, flags: int, family: int, expected: int,
+                                                     bpf_ok: None, compile_bpf: Compiler) -> None:
+    objpath = compile_bpf(HERE / "fib_forward.bpf.c")
+    objspec = load_object_file(objpath)
+    obj = load(objspec)
+    obj.globals.probe_plen = plen
+    obj.globals.probe_flags = flags
+    obj.globals.probe_family = family
+    obj.run("fib_probe", packet=bytes(64))
+    with _open_loaded(objpath, objspec, obj, "fib_probe") as ko:
+        ko.program("fib_probe").test_run(bytes(64))
+        data = ko.map(".data").handle().lookup(0)
+    kernel_rc = struct.unpack_from("<q", data, objspec_offset(obj, "last_rc"))[0]
+    assert kernel_rc == obj.globals.last_rc == expected
+
+
+def test_socket_cookie_and_cgroup_id_match_the_kernel(bpf_ok: None, compile_bpf: Compiler) -> None:
+    """test_run gives the packet a socket: its cookie is not 0, its cgroup is the caller's
+    cgroup v2 (whose id is the inode of its directory)."""
+    root = _cgroup2_root()
+    if root is None:
+        pytest.skip("no cgroup v2 hierarchy mounted")
+    with open("/proc/self/cgroup") as f:
+        path = next((line.strip()[3:] for line in f if line.startswith("0::")), None)
+    if path is None:
+        pytest.skip("this process has no cgroup v2 membership")
+    cgroup_id = os.stat(os.path.join(root, path.lstrip("/"))).st_ino
+    objpath = compile_bpf(HERE / "ids.bpf.c")
+    objspec = load_object_file(objpath)
+    obj = load(objspec, cgroup_id=cgroup_id)
+    obj.run("tc_cookie", packet=bytes(64))
+    with _open_loaded(objpath, objspec, obj, "tc_cookie") as ko:
+        ko.program("tc_cookie").test_run(bytes(64))
+        bss = ko.map(".bss").handle().lookup(0)
+    kernel_cookie = struct.unpack_from("<Q", bss, objspec_offset(obj, "cookie"))[0]
+    kernel_cgid = struct.unpack_from("<Q", bss, objspec_offset(obj, "cgid"))[0]
+    assert kernel_cookie != 0 and obj.globals.cookie != 0
+    assert kernel_cgid == obj.globals.cgid == cgroup_id
+
+
+def test_stack_ids_are_the_kernels_hash(bpf_ok: None, compile_bpf: Compiler) -> None:
+    """The kernel's stack ids are jhash2 of the frames masked to the bucket count: the
+    emulator stores the same frames under the same ids (stackmap.c)."""
+    from bpfbuild.vm import Session
+
+    objpath = compile_bpf(HERE / "stack_hash.bpf.c")
+    objspec = load_object_file(objpath)
+    init = load(objspec)
+    init.globals.target_tid = threading.get_native_id()
+    with _open_loaded(objpath, objspec, init, "on_enter") as ko:
+        try:
+            link = ko.program("on_enter").attach()
+        except KernelError as exc:
+            pytest.skip(f"this kernel cannot attach a raw tracepoint here: {exc}")
+        with link:
+            os.getppid()   # a syscall of this thread
+        ids = {n: struct.unpack("<q", _kernel_global(ko, objspec, init, n))[0] for n in ("kern_id", "user_id")}
+        frames = {n: ko.map("stacks").handle().lookup(struct.pack("<I", ids[n])) if ids[n] >= 0 else None
+                  for n in ids}
+    if ids["kern_id"] < 0:
+        pytest.skip(f"the kernel gave no kernel stack id ({ids['kern_id']})")
+    spec = next(m for m in objspec.maps if m.name == "stacks")
+    for name, raw in frames.items():
+        if raw is None:
+            continue
+        ips = tuple(int.from_bytes(raw[i:i + 8], "little") for i in range(0, len(raw), 8))
+        ips = ips[:next((i for i, ip in enumerate(ips) if ip == 0), len(ips))]
+        session = Session()
+        stack_map = session.new_map("stacks", spec.type, spec.key_size, spec.value_size, spec.max_entries)
+        assert stack_map.store(ips, fast_cmp=False, reuse=False) == ids[name], name
+        assert stack_map.lookup(ids[name]) == raw, name

@@ -15,7 +15,7 @@ import pytest
 from .conftest import PROGRAMS
 
 DODO = """\
-from bpfbuild.tasks import doit_config, task_build, task_headers  # noqa: F401
+from bpfbuild.tasks import doit_config, task_build, task_headers, task_vmlinux  # noqa: F401
 from bpfbuild.tasks.test import task_test  # noqa: F401
 
 DOIT_CONFIG = {**doit_config(), "default_tasks": ["build", "test"]}

@@ -92,6 +92,16 @@ def test_locations_point_at_the_keys() -> None:
     ("case = 5\n", "a spec needs at least one", 1, 1),
     ("", "a spec needs at least one", 1, 1),
     ("[[case]]\n[case.expect.maps]\nm = 5\n", "expect.maps.m must be a table", 3, 1),
+    ("[[case]]\nworld = { kernel_stack = 5 }\n", "world.kernel_stack must be a list of integers", 2, 1),
+    ("[[case]]\nworld = { user_stack = [1, -2] }\n", r"world.user_stack\[1\] must be an integer", 2, 1),
+    ("[world]\nroutes = [{ dst = '10.0.0.0/8', via = '1.2.3.4' }]\n[[case]]\n",
+     "world.routes\\[0\\]: unknown key 'via'", 2, 1),
+    ("[world]\nroutes = [{ dst = '10.0.0.0/8', gateway = '::1' }]\n[[case]]\n",
+     "gateway is IPv6, but dst is IPv4", 2, 1),
+    ("[world]\nroutes = [{ dst = '10.0.0.0/8', dmac = '02:00' }]\n[[case]]\n", "must be a MAC address", 2, 1),
+    ("[[case]]\nworld = { task = 3 }\n", "world.task must be a table", 2, 1),
+    ("[[case]]\nworld = { task = { real_parent = { tgid = true } } }\n",
+     "world.task.real_parent.tgid must be an integer", 2, 1),
 ])
 def test_errors_point_at_the_key(text: str, message: str, line: int, column: int) -> None:
     with pytest.raises(SpecError, match=message) as info:

@@ -48,4 +48,25 @@ int xdp_router(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* the lookup's argument checks, where the kernel can run them too */
+const volatile __u32 probe_plen = sizeof(struct bpf_fib_lookup);
+const volatile __u32 probe_flags = 0;
+const volatile __u8 probe_family = AF_INET;
+
+SEC("xdp")
+int fib_probe(struct xdp_md *ctx)
+{
+	struct bpf_fib_lookup fib = {};
+	__u32 plen = probe_plen;
+
+	if (plen < 1)
+		plen = 1;
+	if (plen > sizeof(fib))
+		plen = sizeof(fib);
+	fib.family = probe_family;
+	fib.ifindex = ctx->ingress_ifindex;
+	last_rc = bpf_fib_lookup(ctx, &fib, plen, probe_flags);
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -10,6 +10,8 @@ __u32 ns_pid, ns_tgid;
 __s64 ns_ret;
 __u64 func_ip;
 __u64 cookie;
+__u64 attach_cookie;
+__u64 cgid;
 
 SEC("kprobe/do_unlinkat")
 int probe(void *ctx)
@@ -20,6 +22,7 @@ int probe(void *ctx)
 	ns_pid = ns.pid;
 	ns_tgid = ns.tgid;
 	func_ip = bpf_get_func_ip(ctx);
+	attach_cookie = bpf_get_attach_cookie(ctx);
 	return 0;
 }
 
@@ -39,6 +42,7 @@ SEC("tc")
 int tc_cookie(struct __sk_buff *skb)
 {
 	cookie = bpf_get_socket_cookie(skb);
+	cgid = bpf_skb_cgroup_id(skb);
 	return 0;
 }
 

@@ -25,6 +25,13 @@ struct {
 	__type(value, __u32);
 } cpus SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u32);
+} ports_by_id SEC(".maps");
+
 const volatile __u32 slot = 0;
 const volatile __u64 fallback = XDP_PASS;
 
@@ -61,6 +68,18 @@ int dev_lookup(struct xdp_md *ctx)
 	if (!ifindex)
 		return XDP_PASS;
 	return *ifindex == 1 ? XDP_DROP : XDP_TX;
+}
+
+/* DEVMAP_HASH: keys are any u32 (an ifindex, usually), absent keys are NULL */
+SEC("xdp")
+int hash_redirect(struct xdp_md *ctx)
+{
+	__u32 key = slot;
+	__u32 *ifindex = bpf_map_lookup_elem(&ports_by_id, &key);
+
+	if (ifindex && *ifindex != 1)
+		return XDP_DROP;
+	return bpf_redirect_map(&ports_by_id, slot, fallback);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -5,7 +5,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-__u32 next_pid = 1;
+__u32 next_pid = 1, next_parent_tgid = 1;
 __u64 switches;
 __u32 pid, parent_tgid, core_parent_tgid;
 char comm[16];
@@ -15,6 +15,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	next_pid = next->pid;
+	next_parent_tgid = next->real_parent->tgid;
 	switches++;
 	return 0;
 }
