@@ -1,35 +1,44 @@
-"""How fast does the emulator execute eBPF, against the kernel on the same bytecode?
+"""How fast does the emulator execute eBPF, against the kernel's JIT and the previous emulator?
 
-Two workloads, each run in the emulator and (when bpf() is permitted) in the kernel with
-BPF_PROG_TEST_RUN as an XDP program, in the same run:
-  loop    one run of a loop of 100,000 iterations (ALU, a stack store and load, a branch:
-          912,505 executed instructions); the kernel's verifier accepts it as is
-  short   a 12-instruction program run many times: through run_bytecode (fresh memory per
-          call, cached translation) and through Machine.run (an XDP context per run)
-Prints executed instructions per second for each, and the kernel/emulator ratio (the
-kernel number is its JIT's; machines are shared and noisy, so the same-run ratio is the
-figure to compare).  Target: >= 5 million instructions/second on the loop.
+Workloads, each run in this tree's emulator, in the previous emulator (the tree at
+BASELINE, extracted with ``git archive`` into a temporary directory and run in a
+subprocess, alternating with this tree's measurements so both see the same machine load),
+and, when bpf() is permitted, in the kernel with BPF_PROG_TEST_RUN as an XDP program:
+  loop      one run of a loop of 100,000 iterations (ALU, a stack store and load, a branch:
+            912,505 executed instructions); the kernel's verifier accepts it as is
+  short     an 11-instruction program run many times: Machine.run (an XDP context per run),
+            a prepared run (Machine.prepare: context set up once, restored per call) and
+            run_bytecode (fresh memory per call)
+both on the Python translation and on the C backend (Machine(backend="c"); its rows compare
+with the previous emulator's Python figures, the only backend it had).
+Prints per-call times and instructions per second, the ratio to the kernel's JIT and the
+ratio to the previous emulator (machines are shared and noisy: the same-run ratios are the
+figures to compare), and checks that both emulators return the same r0 on every workload.
+Targets (issue 14): short <= 2 us per call, loop >= 3e7 instructions/s in pure Python and
+>= 1e8 with the C backend.
 
-    python benchmarks/emulator.py [--runs N]
+    python benchmarks/emulator.py [--runs N] [--rounds N] [--baseline REV | --no-baseline]
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import json
 import os
 import platform
 import statistics
 import struct
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if __name__ == "__main__" and "--measure" not in sys.argv:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.isa import assemble, encode
-from bpfbuild.vm import Machine, Session, XdpContext, run_bytecode
+from bpfbuild.isa import assemble, encode  # noqa: E402
 
 ITERATIONS = 100_000
 LOOP = f"""
@@ -121,72 +130,191 @@ def kernel_or_reason() -> tuple[Kernel | None, str]:
 
 # --- measurements ----------------------------------------------------------------------------
 
-def best(samples: list[float]) -> float:
-    return min(samples)
+#: the emulator before issue 14's work (block inlining, prepared runs)
+BASELINE = "7f298df799127d422c7fc2fabbc8ecb14053216a"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def measure(runs: int) -> dict[str, float]:
+    """This process's emulator (whatever ``bpfbuild`` imports): best of ``runs``."""
+    from bpfbuild.abi.progtypes import ProgType
+    from bpfbuild.isa import assemble, encode
+    from bpfbuild.vm import Machine, Session, XdpContext, run_bytecode
+
+    machine = Machine(Session(), budget=10_000_000)
+    loop_prog = machine.load(assemble(LOOP), name="loop", prog_type=ProgType.XDP)
+    short_prog = machine.load(assemble(SHORT), name="short", prog_type=ProgType.XDP)
+    short_code = encode(assemble(SHORT))
+    ctx = XdpContext(PACKET)
+    out: dict[str, float] = {}
+    first = machine.run(loop_prog, ctx)
+    out["loop_steps"], out["loop_r0"] = first.steps, first.retval
+    first = machine.run(short_prog, ctx)
+    out["short_steps"], out["short_r0"] = first.steps, first.retval
+    out["bytecode_r0"] = run_bytecode(short_code)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        machine.run(loop_prog, ctx)
+        times.append(time.perf_counter() - t0)
+    out["loop_s"] = min(times)
+    n = 20_000
+    prepared = machine.prepare(short_prog, ctx) if hasattr(machine, "prepare") else None
+    if prepared is not None:
+        out["prepared_r0"] = prepared()
+    best_m = best_p = best_b = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            machine.run(short_prog, ctx)
+        best_m = min(best_m, (time.perf_counter() - t0) / n)
+        if prepared is not None:
+            t0 = time.perf_counter()
+            for _ in range(n):
+                prepared()
+            best_p = min(best_p, (time.perf_counter() - t0) / n)
+        t0 = time.perf_counter()
+        for _ in range(n // 4):
+            run_bytecode(short_code)
+        best_b = min(best_b, (time.perf_counter() - t0) / (n // 4))
+    out["run_s"], out["bytecode_s"] = best_m, best_b
+    if prepared is not None:
+        out["prepared_s"] = best_p
+    if hasattr(machine, "coverage"):   # what recording coverage costs (the plain translation has no counters)
+        counting = Machine(Session(), budget=10_000_000)
+        counting.coverage = True
+        cov_loop = counting.load(assemble(LOOP), name="loop", prog_type=ProgType.XDP)
+        best_c = float("inf")
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            counting.run(cov_loop, ctx)
+            best_c = min(best_c, time.perf_counter() - t0)
+        out["cov_loop_s"] = best_c
+    try:
+        native = Machine(Session(), budget=10_000_000, backend="c")
+    except TypeError:   # an emulator without the C backend
+        return out
+    c_loop = native.load(assemble(LOOP), name="loop", prog_type=ProgType.XDP)
+    c_short = native.load(assemble(SHORT), name="short", prog_type=ProgType.XDP)
+    if c_loop.backend != "c":
+        return out
+    first = native.run(c_loop, ctx)
+    out["c_loop_r0"], out["c_loop_steps"] = first.retval, first.steps
+    c_prepared = native.prepare(c_short, ctx)
+    out["c_short_r0"] = c_prepared()
+    best_l = best_s = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        native.run(c_loop, ctx)
+        best_l = min(best_l, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        for _ in range(n // 4):
+            c_prepared()
+        best_s = min(best_s, (time.perf_counter() - t0) / (n // 4))
+    out["c_loop_s"], out["c_prepared_s"] = best_l, best_s
+    return out
+
+
+def measure_in(tree: Path | None, runs: int) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=str(tree or ROOT))
+    proc = subprocess.run([sys.executable, __file__, "--measure", "--runs", str(runs)], env=env,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode:
+        raise SystemExit(f"benchmarks/emulator.py: measuring {tree or ROOT} failed:\n{proc.stderr}")
+    return dict(json.loads(proc.stdout))
+
+
+def baseline_tree(rev: str, into: Path) -> Path | str:
+    """The tree's ``bpfbuild`` package at ``rev`` under ``into`` (or why not)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "bpfbuild"], capture_output=True, check=False)
+    if archive.returncode:
+        return f"git archive {rev} failed: {archive.stderr.decode(errors='replace').strip()}"
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def merge_best(acc: dict[str, float], new: dict[str, float]) -> dict[str, float]:
+    for key, value in new.items():
+        acc[key] = min(acc[key], value) if key.endswith("_s") and key in acc else value
+    return acc
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5, help="repetitions of each measurement (best kept)")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions of each measurement per round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of current / baseline")
+    parser.add_argument("--baseline", default=BASELINE, help="git revision of the previous emulator")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.runs)))
+        return 0
 
-    loop_insns = assemble(LOOP)
-    short_insns = assemble(SHORT)
-    loop_code, short_code = encode(loop_insns), encode(short_insns)
-
-    machine = Machine(Session(), budget=10_000_000)
-    loop_prog = machine.load(loop_insns, name="loop", prog_type=ProgType.XDP)
-    short_prog = machine.load(short_insns, name="short", prog_type=ProgType.XDP)
-    loop_steps = machine.run(loop_prog, XdpContext(PACKET)).steps
-    short_steps = machine.run(short_prog, XdpContext(PACKET)).steps
-
-    # loop: one run executes ~1M instructions
-    times = []
-    for _ in range(args.runs):
-        t0 = time.perf_counter()
-        machine.run(loop_prog, XdpContext(PACKET))
-        times.append(time.perf_counter() - t0)
-    loop_rate = loop_steps / best(times)
-
-    # short: many runs
-    n = 20_000
-    times_bc, times_m = [], []
-    ctx = XdpContext(PACKET)
-    for _ in range(args.runs):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            run_bytecode(short_code)
-        times_bc.append((time.perf_counter() - t0) / n)
-        t0 = time.perf_counter()
-        for _ in range(n):
-            machine.run(short_prog, ctx)
-        times_m.append((time.perf_counter() - t0) / n)
-    per_bc, per_m = best(times_bc), best(times_m)
-
-    print(f"loop   {loop_steps:,} insns/run      emulator {loop_rate / 1e6:8.2f} M insns/s "
-          f"({best(times) * 1e3:.1f} ms/run)")
-    print(f"short  {short_steps} insns/run  run_bytecode {short_steps / per_bc / 1e6:8.2f} M insns/s "
-          f"({per_bc * 1e6:.1f} us/run)")
-    print(f"short  {short_steps} insns/run   Machine.run {short_steps / per_m / 1e6:8.2f} M insns/s "
-          f"({per_m * 1e6:.1f} us/run)")
+    cur: dict[str, float] = {}
+    base: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = None if args.no_baseline else baseline_tree(args.baseline, Path(tmp))
+        if isinstance(tree, str):
+            print(f"previous emulator skipped: {tree}")
+            tree = None
+        for _ in range(args.rounds):
+            merge_best(cur, measure_in(None, args.runs))
+            if tree is not None:
+                merge_best(base, measure_in(tree, args.runs))
 
     kernel, reason = kernel_or_reason()
-    if kernel is None:
+    k_loop = k_short = None
+    if kernel is not None:
+        try:
+            loop_fd, short_fd = kernel.load_xdp(encode(assemble(LOOP))), kernel.load_xdp(encode(assemble(SHORT)))
+            k_loop = statistics.median(kernel.mean_ns(loop_fd, 20) for _ in range(5)) * 1e-9
+            k_short = statistics.median(kernel.mean_ns(short_fd, 1_000_000) for _ in range(5)) * 1e-9
+        finally:
+            kernel.close()
+
+    loop_steps, short_steps = cur["loop_steps"], cur["short_steps"]
+
+    def row(label: str, key: str, steps: float, kernel_s: float | None) -> None:
+        t = cur[key]
+        text = f"{label:<28} {t * 1e6:>12,.2f} us  {steps / t / 1e6:>9.2f} M insns/s"
+        if kernel_s:
+            text += f"   vs kernel JIT {t / kernel_s:>8,.0f}x slower"
+        if key in base:
+            text += f"   vs previous emulator {base[key] / t:>5.2f}x faster ({base[key] * 1e6:,.2f} us)"
+        print(text)
+
+    print(f"loop: {loop_steps:,.0f} insns/run; short: {short_steps:.0f} insns/run")
+    row("loop, Machine.run", "loop_s", loop_steps, k_loop)
+    row("short, Machine.run", "run_s", short_steps, k_short)
+    if "prepared_s" in cur:
+        row("short, Machine.prepare()()", "prepared_s", short_steps, k_short)
+    row("short, run_bytecode", "bytecode_s", short_steps, k_short)
+    if "cov_loop_s" in cur:
+        print(f"{'loop, coverage counting':<28} {cur['cov_loop_s'] * 1e6:>12,.2f} us  "
+              f"{loop_steps / cur['cov_loop_s'] / 1e6:>9.2f} M insns/s   "
+              f"{cur['cov_loop_s'] / cur['loop_s']:.2f}x the plain translation's time")
+    if "c_loop_s" in cur:
+        base.setdefault("c_loop_s", base.get("loop_s", 0.0))
+        base.setdefault("c_prepared_s", base.get("run_s", 0.0))
+        row("loop, C backend", "c_loop_s", loop_steps, k_loop)
+        row("short, C backend, prepared", "c_prepared_s", short_steps, k_short)
+    if k_loop and k_short:
+        print(f"kernel JIT (BPF_PROG_TEST_RUN): loop {loop_steps / k_loop / 1e6:,.0f} M insns/s, "
+              f"short {k_short * 1e9:.0f} ns/run (test_run's per-run overhead included)")
+    else:
         print(f"kernel baseline skipped: {reason}")
-        return 0
-    try:
-        loop_fd, short_fd = kernel.load_xdp(loop_code), kernel.load_xdp(short_code)
-        k_loop = statistics.median(kernel.mean_ns(loop_fd, 20) for _ in range(args.runs))
-        k_short = statistics.median(kernel.mean_ns(short_fd, 1_000_000) for _ in range(args.runs))
-    finally:
-        kernel.close()
-    k_loop_rate = loop_steps / (k_loop * 1e-9) if k_loop else float("inf")
-    k_short_rate = short_steps / (k_short * 1e-9) if k_short else float("inf")
-    print(f"kernel loop   {k_loop_rate / 1e6:10.1f} M insns/s ({k_loop / 1e3:.1f} us/run)   "
-          f"kernel/emulator = {k_loop_rate / loop_rate:,.0f}x")
-    print(f"kernel short  {k_short_rate / 1e6:10.1f} M insns/s ({k_short:.0f} ns/run, test_run's per-run "
-          f"overhead included)   kernel/run_bytecode = {per_bc / (k_short * 1e-9) if k_short else 0:,.0f}x")
-    return 0
+    results = [k for k in cur if k.endswith("_r0") and not k.startswith("c_")]
+    agree = all(cur[k] == cur["short_r0"] for k in ("prepared_r0", "bytecode_r0", "c_short_r0") if k in cur)
+    agree = agree and cur.get("c_loop_r0", cur["loop_r0"]) == cur["loop_r0"] \
+        and cur.get("c_loop_steps", loop_steps) == loop_steps
+    if base:
+        agree = agree and all(cur[k] == base[k] for k in results if k in base)
+    print(f"results (r0): loop {cur['loop_r0']:#x}, short {cur['short_r0']:#x}; "
+          + ("every emulator path and the previous emulator agree" if agree else "MISMATCH between emulator paths"))
+    print("backends: python" + (", c (agreeing on r0 and executed instructions)" if "c_loop_s" in cur
+                                 else " (the C backend is unavailable: no C compiler)"))
+    return 0 if agree else 1
 
 
 if __name__ == "__main__":

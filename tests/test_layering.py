@@ -20,7 +20,7 @@ LAYER = {"errors": 0, "location": 0, "inputs": 0, "config": 0, "isa": 1, "toolch
          "verifier": 4, "vm": 4, "skel": 4, "kernel": 4, "tasks": 5, "cli": 5}
 MAY_IMPORT = {"isa": set(), "toolchain": set(), "abi": {"isa", "btf"}, "btf": set(), "obj": {"isa", "abi", "btf"}}
 CONFINED = {"elftools": ("obj/elf.py",), "jinja2": ("skel/render.py",), "doit": ("tasks/",),
-            "ctypes": ("kernel/",)}
+            "ctypes": ("kernel/", "vm/cbackend.py")}
 
 
 def _imports(path: Path) -> list[str]:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_result", "report_rows", "task_report", "write_result"]
+__all__ = ["read_result", "report_rows", "task_report", "write_lcov", "write_result"]
 
 RESULTS_DIR = ".results"
 #: The stages the summary waits for (the default doit chain).
@@ -59,6 +59,7 @@ def report_rows(project: Any) -> list[dict[str, Any]]:
             "programs": programs,
             "tests": {"passed": test.get("passed", 0), "failed": test.get("failed", 0),
                       "spec": test.get("spec"), "not_emulated": test.get("not_emulated", [])} if test else None,
+            "coverage": test.get("coverage"),
             "skeleton": (build_dir / f"{prog.name}.skel.h").exists(),
             "targets": {name: [lack.get("feature") for lack in found]
                         for name, found in (verify.get("targets") or {}).items()},
@@ -86,7 +87,7 @@ def _cell_programs(row: dict[str, Any]) -> tuple[str, str, str]:
 def print_report(project: Any) -> None:
     rows = report_rows(project)
     targets = list(getattr(project.config, "target_kernels", ()))
-    table = [("program", "type", "insns", "verifier (processed)", "tests", "skeleton", *targets)]
+    table = [("program", "type", "insns", "verifier (processed)", "tests", "coverage", "skeleton", *targets)]
     warnings: list[str] = []
     for r in rows:
         types, insns, verdict = _cell_programs(r)
@@ -100,7 +101,9 @@ def print_report(project: Any) -> None:
         for name in targets:   # per target kernel: ok, or how many features it lacks
             lacks = r["targets"].get(name)
             cells.append("-" if lacks is None else "ok" if not lacks else f"lacks {len(lacks)}")
-        table.append((r["program"], types, insns, verdict, tests, "yes" if r["skeleton"] else "-", *cells))
+        cov = r.get("coverage")
+        table.append((r["program"], types, insns, verdict, tests, cov["summary"] if cov else "-",
+                      "yes" if r["skeleton"] else "-", *cells))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for i, row in enumerate(table):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
@@ -108,6 +111,7 @@ def print_report(project: Any) -> None:
             print("  ".join("-" * w for w in widths))
     for line in warnings:
         print(line)
+    write_lcov(project.config.build_dir, [r["program"] for r in rows])
     out = project.config.build_dir / "report.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
@@ -115,8 +119,28 @@ def print_report(project: Any) -> None:
     os.replace(tmp, out)
 
 
+def write_lcov(build_dir: Path, programs: list[str]) -> None:
+    """``build/coverage.lcov``: the lcov records ``doit test`` left per program, merged (removed
+    when no program has one)."""
+    parts = []
+    for name in programs:
+        try:
+            parts.append((build_dir / RESULTS_DIR / f"{name}.lcov").read_text())
+        except OSError:
+            continue
+    out = build_dir / "coverage.lcov"
+    if not parts:
+        out.unlink(missing_ok=True)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text("".join(parts))
+    os.replace(tmp, out)
+
+
 def task_report() -> Any:
-    """Print one row per program (type, instructions, verdict, tests, skeleton, target kernels); write build/report.json."""
+    """Print one row per program (type, instructions, verdict, tests, coverage, skeleton, target
+    kernels); write build/report.json and build/coverage.lcov."""
     from bpfbuild.tasks.project import current_project
 
     project = current_project()

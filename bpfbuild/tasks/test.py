@@ -14,6 +14,7 @@ pyelftools and the emulator are imported inside the action, so a no-op ``doit`` 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,18 +43,32 @@ def spec_file(prog: ProgramSource) -> Path:
     return prog.spec
 
 
-def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed | None:
-    """The action of ``test:<prog>``: run the spec (or a smoke run) and report."""
+def run_tests(prog: ProgramSource, spec: Path | None, root: Path, seed: int | None = None) -> TaskFailed | None:
+    """The action of ``test:<prog>``: run the spec (or a smoke run) and report.
+
+    With a spec, the cases run on the coverage-counting translation: the result records
+    ``lines N% · branches M%``, ``build/.results/<prog>.lcov`` gets the lcov record (the
+    report merges them into ``build/coverage.lcov``), and a spec's ``min_coverage`` fails the
+    step below it, listing every line no case executed.  ``[[property]]`` blocks run after
+    the cases (``seed`` overrides each property's own).
+    """
     from bpfbuild.tasks.build import load_program_object
+    from bpfbuild.vm.coverage import Coverage
     from bpfbuild.vm.specrun import run_spec, smoke_run
     from bpfbuild.vm.testspec import load_spec
 
     build_dir = prog.object.parent
     shown_spec = shown_path(spec, root) if spec is not None else None
+    coverage = Coverage() if spec is not None else None
+    properties: list[Any] = []
     try:
         objspec = load_program_object(prog)
         if spec is not None:
-            result = run_spec(load_spec(spec, display=shown_spec), objspec)
+            test_spec = load_spec(spec, display=shown_spec)
+            result = run_spec(test_spec, objspec, coverage=coverage)
+            if test_spec.properties:
+                from bpfbuild.vm.properties import run_property
+                properties = [run_property(p, objspec, test_spec, seed=seed) for p in test_spec.properties]
         else:
             result = smoke_run(objspec)
     except BpfBuildError as exc:
@@ -64,14 +79,45 @@ def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed 
         return TaskFailed(message)
     passed = sum(c.ok for c in result.cases)
     failed = len(result.cases) - passed
-    write_result(build_dir, prog.name, "test", {
+    record: dict[str, Any] = {
         "passed": passed, "failed": failed, "spec": shown_spec or False,
         "cases": [{"name": c.name, "ok": c.ok, **({"not_emulated": c.not_emulated} if c.not_emulated else {})}
                   for c in result.cases],
         "not_emulated": list(result.not_emulated),
-    })
+    }
+    problems: list[str] = []
+    notes: list[str] = []
+    lcov_path = build_dir / ".results" / f"{prog.name}.lcov"
+    if coverage is not None:
+        report = coverage.report(objspec)
+        record["coverage"] = report.as_dict()
+        lcov_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = lcov_path.with_name(lcov_path.name + ".tmp")
+        tmp.write_text(report.lcov(prog.name, root))
+        os.replace(tmp, lcov_path)
+        minimum = test_spec.min_coverage
+        below = [f"{what} {got:.1f}% < {want:g}%" for what, got, want in (
+            ("lines", report.line_percent, minimum.get("lines")),
+            ("branches", report.branch_percent, minimum.get("branches"))) if want is not None and got < want]
+        if below:
+            notes.extend(report.warnings(root))
+            problems.append(f"{shown_spec}:1:1: error: coverage below min_coverage: {', '.join(below)}")
+    else:
+        lcov_path.unlink(missing_ok=True)
+    if properties:
+        record["properties"] = [{"name": p.name, "ok": p.ok, "inputs": p.inputs} for p in properties]
+        for p in properties:
+            if not p.ok:
+                problems.append(p.render(root))
     label = shown_spec or prog.name
-    sys.stdout.write(f"{label}: {result.summary()}\n")
+    write_result(build_dir, prog.name, "test", record)
+    summary = result.summary()
+    if coverage is not None:
+        summary += f"; {record['coverage']['summary']}"
+    if properties:
+        held = sum(p.ok for p in properties)
+        summary += f"; {held} of {len(properties)} propert{'y' if len(properties) == 1 else 'ies'} held"
+    sys.stdout.write(f"{label}: {summary}\n")
     sys.stdout.flush()
     if spec is None:
         # a smoke run the emulator could not finish does not fail the build: say what is missing
@@ -79,12 +125,15 @@ def run_tests(prog: ProgramSource, spec: Path | None, root: Path) -> TaskFailed 
             sys.stderr.write(f"{shown_path(prog.object, root)}: warning: not emulated: {what} "
                              f"(the smoke run stopped there; a spec case that needs it fails)\n")
         sys.stderr.flush()
-    if result.ok:
+    if result.ok and not problems:
         return None
-    text = "\n".join(f.render(root) for f in result.failures)
+    text = "\n".join([*(f.render(root) for f in result.failures), *notes, *problems])
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
-    what = f"{failed} of {len(result.cases)} cases failed" if spec is not None else "the smoke run failed"
+    if not result.ok:
+        what = f"{failed} of {len(result.cases)} cases failed" if spec is not None else "the smoke run failed"
+    else:
+        what = "; ".join(problems[-1:]) if problems else ""
     return TaskFailed(f"{label}: {what}")
 
 
@@ -105,6 +154,8 @@ def task_test() -> Any:
             "doc": (f"run {spec} against {prog.object} in the emulator" if has_spec
                     else f"smoke-run {prog.object} in the emulator (no spec: add {spec})"),
             "actions": [(run_tests, [prog, spec if has_spec else None, root])],
+            "params": [{"name": "seed", "long": "seed", "type": int, "default": None,
+                        "help": "seed of every [[property]]'s inputs (default: each property's own)"}],
             "file_dep": [str(prog.object), *([str(spec)] if has_spec else [])],
             "uptodate": [config_changed({"bpfbuild": __version__, "spec": str(spec) if has_spec else None, "code": code,
                                          **program_type_setting(prog)})],

@@ -9,26 +9,16 @@ and a block that jumps back to itself becomes an inner ``while`` loop.
 
 The translation depends only on the instructions, so it is cached per program
 (:func:`compile_program`, keyed by the instruction tuple).  What it needs from the outside
-world (memory, helpers, map addresses, the budget) it gets from a *linkage* object when
-the compiled factory is instantiated: ``factory(linkage) -> {entry pc: function}``.  A
-linkage (see :class:`bpfbuild.vm.machine.Linkage`) must provide:
+world (memory, helpers, map addresses, the budget) it gets from a :class:`ProgramLink`
+when the compiled factory is instantiated: ``factory(link) -> {entry pc: function}``.
 
-``readable`` / ``writable``   ``dict[int, bytearray]`` of :class:`~bpfbuild.vm.memory.Memory`
-``budget``                    ``list[int]``: instructions left, shared by all frames
-``push_frame()``/``pop_frame()``  allocate / release a 512-byte stack; push returns r10
-``helper(id)``                a callable ``(r1..r5) -> int``
-``pseudo(pc, src, imm, imm_hi)``  value of a pseudo ``ld_imm64`` (an int, or a Trap to raise)
-``code_base``                 base address of this program's code pointers (``ld_imm64`` FUNC)
-``callx(target, r1..r5)``     an indirect call
-``tail_call(r1, r2, r3)``     the entry function of the tail-called program, or None
-``ld_abs(size, offset)``      legacy packet load: the value, or None (the program returns 0)
-``fault(exc, regs, frame)``   the VMError for an exception raised in a frame
-``trap(message)``             raise a fault with that message (used for bad jumps etc.)
-``last_exit``                 ``list`` of two: every ``exit`` stores its pc and the linkage
-                              there, so a run knows which instruction ended it
+Inside a function, straight-line paths are inlined: each dispatch *slot* is a block with
+the blocks it leads to (one predecessor always, small ones while the growth allows), so a
+loop body runs as one ``while True`` without going through the dispatch; loads and stores
+at constant offsets from r10 (in functions that never write r10) index the frame directly.
 
 A *traced* translation (``compile_program(insns, trace=True)``, cached separately) also
-calls the linkage's hooks with the eleven registers as a tuple: ``trace_entry(pc, regs)``
+calls the link's hooks with the eleven registers as a tuple: ``trace_entry(pc, regs)``
 when a function starts, ``trace_call(pc, regs)`` before a bpf-to-bpf call or callx,
 ``trace_after(pc, regs)`` after every other non-jump instruction (and after calls return),
 ``trace_before(pc, regs)`` before a jump, an ``exit`` or a tail call.  The plain translation
@@ -44,13 +34,19 @@ verifier would reject the out-of-range ones; the emulator need not).
 
 from __future__ import annotations
 
-import functools
 import struct
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from bpfbuild.isa.fields import (
     ATOMIC_FETCH,
+    CLASS_MASK,
+    MODE_MASK,
+    OP_MASK,
+    SIZE_MASK,
+    SOURCE_MASK,
     AluOp,
     AtomicOp,
     InsnClass,
@@ -61,14 +57,20 @@ from bpfbuild.isa.fields import (
     Size,
     Source,
 )
+from bpfbuild.isa.codec import decode
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 
 __all__ = [
     "MAX_CALL_DEPTH",
     "MAY_GOTO_LOOPS",
     "STACK_SIZE",
+    "SHARED_CACHE",
     "CompiledProgram",
+    "Counter",
+    "ProgramLink",
+    "TranslationCache",
     "compile_program",
+    "translate",
 ]
 
 STACK_SIZE = 512
@@ -158,7 +160,38 @@ def _runtime_globals() -> dict[str, object]:
 
 # --- result ------------------------------------------------------------------------------
 
-Factory = Callable[[object], dict[int, Callable[..., int]]]
+class ProgramLink(Protocol):
+    """What a translated program needs from the outside world; ``factory(link)`` binds it.
+
+    (:class:`bpfbuild.vm.machine.Link` is the machine's implementation.)  A traced
+    translation also calls ``trace_entry/trace_call/trace_after/trace_before(pc, regs)``;
+    a coverage translation increments ``counters[i]`` (see :attr:`CompiledProgram.counters`).
+    """
+
+    #: ``dict[int, bytearray]`` of :class:`~bpfbuild.vm.memory.Memory`
+    readable: dict[int, bytearray]
+    writable: dict[int, bytearray]
+    #: instructions left, shared by all frames
+    budget: list[int]
+    #: base address of this program's code pointers (``ld_imm64`` FUNC)
+    code_base: int
+    #: ``[pc, link]`` of the last ``exit`` executed
+    last_exit: list[Any]
+    counters: list[int]
+
+    def push_frame(self) -> int: ...          # a new 512-byte frame; returns r10
+    def pop_frame(self) -> None: ...
+    def helper(self, ident: int) -> Callable[..., int]: ...   # (r1..r5) -> r0
+    def pseudo(self, pc: int, src: int, imm: int, imm_hi: int) -> int | BaseException: ...
+    def callx(self, target: int, r1: int, r2: int, r3: int, r4: int, r5: int) -> int: ...
+    def tail_call(self, ctx: int, map_ptr: int, index: int) -> Callable[..., int] | None: ...
+    def ld_abs(self, size: int, offset: int) -> int | None: ...   # None: the program returns 0
+    def fault(self, exc: BaseException, regs: tuple[int, ...], entry: int) -> BaseException: ...
+    def trap(self, message: str) -> int: ...
+    def out_of_budget(self, pc: int) -> None: ...
+
+
+Factory = Callable[[ProgramLink], dict[int, Callable[..., int]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +209,8 @@ class CompiledProgram:
     factory: Factory
     line_pcs: tuple[int, ...]
     source: str
+    #: coverage translations: what each entry of ``link.counters`` counts
+    counters: tuple[Counter, ...] = ()
 
     def pc_of_line(self, lineno: int) -> int:
         return self.line_pcs[lineno] if 0 <= lineno < len(self.line_pcs) else -1
@@ -193,10 +228,10 @@ def _slots(insns: Sequence[Instruction]) -> tuple[Instruction | None, ...]:
 
 
 def _is_terminator(insn: Instruction) -> bool:
-    cls = insn.opcode & 0x07
+    cls = insn.opcode & CLASS_MASK
     if cls not in (InsnClass.JMP, InsnClass.JMP32):
         return False
-    op = insn.opcode & 0xF0
+    op = insn.opcode & OP_MASK
     if op == JmpOp.CALL:
         return insn.opcode == (InsnClass.JMP | JmpOp.CALL) and insn.src == PseudoCall.HELPER \
             and insn.imm == _TAIL_CALL
@@ -211,11 +246,11 @@ def _jump_target(pc: int, insn: Instruction) -> int:
 
 def _successors(pc: int, insn: Instruction) -> tuple[int, ...]:
     """Where control goes after ``insn`` inside its function (calls return to pc + 1)."""
-    cls = insn.opcode & 0x07
+    cls = insn.opcode & CLASS_MASK
     nxt = pc + insn.slots
     if cls not in (InsnClass.JMP, InsnClass.JMP32):
         return (nxt,)
-    op = insn.opcode & 0xF0
+    op = insn.opcode & OP_MASK
     if op == JmpOp.EXIT:
         return ()
     if op == JmpOp.CALL:
@@ -288,6 +323,10 @@ class _Emitter:
         self.lines: list[str] = []
         self.pcs: list[int] = [-1]  # line numbers are 1-based
         self.trace = trace
+        #: r10 is never written in the function being emitted: its frame is ``S``
+        self.stack = False
+        #: frame slots kept in locals ``s<offset>`` (see _promotable_slots)
+        self.promoted: set[tuple[int, int]] | None = None
 
     def emit(self, indent: int, text: str, pc: int = -1) -> None:
         self.lines.append("    " * indent + text)
@@ -311,9 +350,9 @@ def _addr(reg: str, off: int) -> tuple[str, str]:
 
 
 def _alu(insn: Instruction) -> list[str]:
-    wide = insn.opcode & 0x07 == InsnClass.ALU64
-    op = insn.opcode & 0xF0
-    reg = insn.opcode & 0x08 == Source.X
+    wide = insn.opcode & CLASS_MASK == InsnClass.ALU64
+    op = insn.opcode & OP_MASK
+    reg = insn.opcode & SOURCE_MASK == Source.X
     d, s = _REGS[insn.dst], _REGS[insn.src]
     imm = insn.imm
     if wide:
@@ -411,7 +450,7 @@ def _alu(insn: Instruction) -> list[str]:
         case AluOp.MOV:
             return [f"{d} = {s} & 0xffffffff"] if reg else [f"{d} = {x}"]
         case AluOp.END:
-            if insn.opcode & 0x08:   # to big endian: swap, then truncate
+            if insn.opcode & SOURCE_MASK:   # to big endian: swap, then truncate
                 return [f"{d} = BSWAP{imm}({d})"] if imm in (16, 32, 64) else ["pass"]
             match imm:
                 case 16:
@@ -423,9 +462,9 @@ def _alu(insn: Instruction) -> list[str]:
 
 
 def _condition(insn: Instruction) -> str:
-    wide = insn.opcode & 0x07 == InsnClass.JMP
-    op = insn.opcode & 0xF0
-    reg = insn.opcode & 0x08 == Source.X
+    wide = insn.opcode & CLASS_MASK == InsnClass.JMP
+    op = insn.opcode & OP_MASK
+    reg = insn.opcode & SOURCE_MASK == Source.X
     d, s = _REGS[insn.dst], _REGS[insn.src]
     signed = op in (JmpOp.JSGT, JmpOp.JSGE, JmpOp.JSLT, JmpOp.JSLE)
     symbol = {
@@ -452,11 +491,17 @@ def _condition(insn: Instruction) -> str:
     return f"({d} & 0xffffffff) {symbol} {right}"
 
 
-def _memory(insn: Instruction) -> list[str]:
-    cls = insn.opcode & 0x07
-    mode = insn.opcode & 0xE0
-    size = Size(insn.opcode & 0x18)
+def _memory(insn: Instruction, stack: bool = False, promoted: set[tuple[int, int]] | None = None) -> list[str]:
+    cls = insn.opcode & CLASS_MASK
+    mode = insn.opcode & MODE_MASK
+    size = Size(insn.opcode & SIZE_MASK)
     d, s = _REGS[insn.dst], _REGS[insn.src]
+    base = insn.src if cls == InsnClass.LDX else insn.dst
+    if stack and base == 10 and -STACK_SIZE <= insn.off and insn.off + size.nbytes <= 0:
+        at = STACK_SIZE + insn.off
+        if promoted and (at, size.nbytes) in promoted:
+            return _promoted_access(insn, cls, mode, size, f"s{at}")
+        return _stack_access(insn, cls, mode, size, at)
     if cls == InsnClass.LDX:
         key, off = _addr(s, insn.off)
         if mode == Mode.MEMSX:
@@ -476,8 +521,41 @@ def _memory(insn: Instruction) -> list[str]:
     return [f"P{_SIZE_SUFFIX[size]}(W[{key}], {off}, {value})"]
 
 
+def _promoted_access(insn: Instruction, cls: int, mode: int, size: Size, var: str) -> list[str]:
+    """A frame slot held in a local (its value as stored: masked to the access size)."""
+    d, s = _REGS[insn.dst], _REGS[insn.src]
+    if cls == InsnClass.LDX:
+        if mode == Mode.MEMSX:
+            bits = 8 * size.nbytes
+            sign = 1 << (bits - 1)
+            return [f"{d} = (({var} ^ {sign:#x}) - {sign:#x}) & 0xffffffffffffffff"]
+        return [f"{d} = {var}"]
+    if cls == InsnClass.ST:
+        return [f"{var} = {_hex(insn.imm & ((1 << (8 * size.nbytes)) - 1))}"]
+    return [f"{var} = {s} & {_MASK[size]}" if size != Size.DW else f"{var} = {s}"]
+
+
+def _stack_access(insn: Instruction, cls: int, mode: int, size: Size, at: int) -> list[str]:
+    """A load or store at a constant offset inside the function's own frame ``S`` (r10 is
+    constant there): no address arithmetic, and the bounds were checked here."""
+    d, s = _REGS[insn.dst], _REGS[insn.src]
+    if cls == InsnClass.LDX:
+        if mode == Mode.MEMSX:
+            return [f"{d} = {_SX[size]}(S, {at})[0] & 0xffffffffffffffff"]
+        if size == Size.B:
+            return [f"{d} = S[{at}]"]
+        return [f"{d} = U{_SIZE_SUFFIX[size] if size != Size.W else '32'}(S, {at})[0]"]
+    if cls == InsnClass.ST:
+        value = _hex(insn.imm & ((1 << (8 * size.nbytes)) - 1))
+    else:
+        value = f"{s} & {_MASK[size]}" if size != Size.DW else s
+    if size == Size.B:
+        return [f"S[{at}] = {value}"]
+    return [f"P{_SIZE_SUFFIX[size] if size != Size.W else '32'}(S, {at}, {value})"]
+
+
 def _atomic(insn: Instruction) -> list[str]:
-    wide = insn.opcode & 0x18 == Size.DW
+    wide = insn.opcode & SIZE_MASK == Size.DW
     bits = "64" if wide else "32"
     mask = "0xffffffffffffffff" if wide else "0xffffffff"
     d, s = _REGS[insn.dst], _REGS[insn.src]
@@ -503,47 +581,6 @@ class _Uses:
     pseudo: dict[int, Instruction]
 
 
-def _terminator(em: _Emitter, ind: int, pc: int, insn: Instruction, slots: Sequence[Instruction | None],
-                leader: int, self_loop: bool) -> None:
-    """Emit the control transfer that ends a block (sets ``pc`` or returns)."""
-    op = insn.opcode & 0xF0
-    nxt = pc + 1
-
-    def goto(target: int) -> str:
-        if _valid_target(slots, target):
-            return f"pc = {target}"
-        return f"TRAP({_bad_target(slots, target)!r})"
-
-    if em.trace:
-        em.emit(ind, f"TB({pc}, {_ALL_REGS})", pc)
-    if op == JmpOp.EXIT:
-        em.emit(ind, f"LX[0] = {pc}; LX[1] = L; B[0] = left; POP(); return r0", pc)
-    elif op == JmpOp.JA:
-        target = _jump_target(pc, insn)
-        em.emit(ind, "continue" if self_loop and target == leader else goto(target), pc)
-    elif op == JmpOp.JCOND:
-        target = _jump_target(pc, insn)
-        em.emit(ind, "if mg:", pc)
-        em.emit(ind + 1, "mg -= 1; " + goto(nxt), pc)
-        em.emit(ind, "else:", pc)
-        em.emit(ind + 1, goto(target), pc)
-    elif op == JmpOp.CALL:   # bpf_tail_call
-        em.emit(ind, "B[0] = left; t = TAIL(r1, r2, r3)", pc)
-        em.emit(ind, "if t is not None: POP(); return t(r1)", pc)
-        em.emit(ind, "left = B[0]; " + goto(nxt), pc)
-    else:
-        target = _jump_target(pc, insn)
-        cond = _condition(insn)
-        if self_loop and target == leader:
-            em.emit(ind, f"if {cond}: continue", pc)
-            em.emit(ind, "break", pc)
-        elif _valid_target(slots, target) and _valid_target(slots, nxt):
-            em.emit(ind, f"pc = {target} if {cond} else {nxt}", pc)
-        else:
-            em.emit(ind, f"if {cond}: {goto(target)}", pc)
-            em.emit(ind, goto(nxt), pc)
-
-
 def _helper_var(ident: int) -> str:
     return f"h{ident}" if ident >= 0 else f"hm{-ident}"
 
@@ -558,12 +595,12 @@ def _bad_target(slots: Sequence[Instruction | None], target: int) -> str:
 
 def _body(em: _Emitter, ind: int, pc: int, insn: Instruction, slots: Sequence[Instruction | None],
           uses: _Uses) -> None:
-    cls = insn.opcode & 0x07
+    cls = insn.opcode & CLASS_MASK
     if cls in (InsnClass.ALU, InsnClass.ALU64):
         for text in _alu(insn):
             em.emit(ind, text, pc)
-    elif cls == InsnClass.LDX or (cls in (InsnClass.ST, InsnClass.STX) and insn.opcode & 0xE0 == Mode.MEM):
-        for text in _memory(insn):
+    elif cls == InsnClass.LDX or (cls in (InsnClass.ST, InsnClass.STX) and insn.opcode & MODE_MASK == Mode.MEM):
+        for text in _memory(insn, em.stack, em.promoted):
             em.emit(ind, text, pc)
     elif cls == InsnClass.STX:
         for text in _atomic(insn):
@@ -582,8 +619,8 @@ def _body(em: _Emitter, ind: int, pc: int, insn: Instruction, slots: Sequence[In
             uses.pseudo[pc] = insn
             em.emit(ind, f"{d} = p{pc} if p{pc}.__class__ is int else RAISE(p{pc})", pc)
     elif cls == InsnClass.LD:   # legacy packet access (LD_ABS / LD_IND)
-        size = Size(insn.opcode & 0x18).nbytes
-        if insn.opcode & 0xE0 == Mode.ABS:
+        size = Size(insn.opcode & SIZE_MASK).nbytes
+        if insn.opcode & MODE_MASK == Mode.ABS:
             em.emit(ind, f"r0 = LDABS({size}, {insn.imm})", pc)
         else:
             em.emit(ind, f"r0 = LDABS({size}, ((r{insn.src} + {insn.imm}) & 0xffffffff ^ {_S32:#x}) - {_S32:#x})",
@@ -608,89 +645,305 @@ def _body(em: _Emitter, ind: int, pc: int, insn: Instruction, slots: Sequence[In
         em.emit(ind, f"TRAP('instruction {insn.opcode:#04x} is not emulated')", pc)
 
 
-def _block(em: _Emitter, ind: int, leader: int, pcs: list[int], slots: Sequence[Instruction | None],
-           uses: _Uses) -> None:
-    last_pc = pcs[-1]
-    last = slots[last_pc]
-    assert last is not None
-    terminated = _is_terminator(last)
-    self_loop = False
-    if terminated and last.opcode & 0xF0 not in (JmpOp.EXIT, JmpOp.CALL, JmpOp.JCOND):
-        self_loop = _jump_target(last_pc, last) == leader
-    if self_loop:
-        em.emit(ind, "while True:", leader)
-        ind += 1
-    em.emit(ind, f"left -= {len(pcs)}", leader)
-    em.emit(ind, f"if left < 0: BUDGET({leader})", leader)
-    body = pcs[:-1] if terminated else pcs
-    for pc in body:
-        insn = slots[pc]
-        assert insn is not None
-        if em.trace and (insn.opcode == (InsnClass.JMP | JmpOp.CALL | Source.X) or (
-                insn.opcode == (InsnClass.JMP | JmpOp.CALL) and insn.src == PseudoCall.CALL)):
-            em.emit(ind, f"TC({pc}, {_ALL_REGS})", pc)
-        _body(em, ind, pc, insn, slots, uses)
+def _writes_r10(insn: Instruction) -> bool:
+    """Whether ``insn`` may change r10 (the verifier forbids it; raw bytecode may try)."""
+    cls = insn.opcode & CLASS_MASK
+    if cls in (InsnClass.ALU, InsnClass.ALU64, InsnClass.LDX) or insn.opcode == LD_IMM64_OPCODE:
+        return insn.dst == 10
+    if cls == InsnClass.STX and insn.opcode & MODE_MASK == Mode.ATOMIC:
+        return insn.src == 10 and bool(insn.imm & ATOMIC_FETCH or insn.imm in (AtomicOp.XCHG, AtomicOp.CMPXCHG))
+    return False
+
+
+def _promotable_slots(insns: Sequence[Instruction]) -> set[tuple[int, int]] | None:
+    """The frame slots ``(offset from the frame's start, size)`` of a function that may live in
+    Python locals: r10 never escapes (it is only the base of in-frame loads and stores at
+    constant offsets) and no two accesses overlap unless they are the same slot.  None: keep
+    the frame in memory."""
+    found: set[tuple[int, int]] = set()
+    for insn in insns:
+        cls = insn.opcode & CLASS_MASK
+        reg = insn.opcode & SOURCE_MASK == Source.X
+        if cls in (InsnClass.LDX, InsnClass.ST, InsnClass.STX):
+            base = insn.src if cls == InsnClass.LDX else insn.dst
+            if cls == InsnClass.STX and insn.src == 10:
+                return None                       # r10's value stored somewhere
+            if base != 10:
+                continue
+            if cls != InsnClass.LDX and insn.opcode & MODE_MASK != Mode.MEM:
+                return None                       # an atomic on the frame
+            size = (insn.opcode & SIZE_MASK)
+            n = Size(size).nbytes
+            if -STACK_SIZE <= insn.off and insn.off + n <= 0:
+                found.add((STACK_SIZE + insn.off, n))
+            continue
+        if cls in (InsnClass.ALU, InsnClass.ALU64, InsnClass.JMP, InsnClass.JMP32, InsnClass.LD):
+            if (reg and insn.src == 10) or (cls in (InsnClass.JMP, InsnClass.JMP32) and insn.dst == 10):
+                return None
+            if insn.opcode == (InsnClass.JMP | JmpOp.CALL | Source.X) or (cls == InsnClass.LD and insn.src == 10):
+                return None
+    spans = sorted(found)
+    for (a, n), (b, _) in zip(spans, spans[1:]):
+        if b < a + n:
+            return None
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Counter:
+    """What a coverage counter counts: a block's executions (``taken`` is None; ``pcs`` are
+    its instructions) or one side of a conditional jump at ``pc`` (``taken`` True: the jump
+    was taken; False: execution fell through)."""
+
+    pc: int
+    taken: bool | None
+    pcs: tuple[int, ...] = ()
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self.index: dict[tuple[int, bool | None], int] = {}
+        self.items: list[Counter] = []
+
+    def get(self, pc: int, taken: bool | None, pcs: Sequence[int] = ()) -> int:
+        key = (pc, taken)
+        i = self.index.get(key)
+        if i is None:
+            i = self.index[key] = len(self.items)
+            self.items.append(Counter(pc, taken, tuple(pcs)))
+        return i
+
+
+class _FuncGen:
+    """Emits one function: a dispatch over *slots*; each slot is a block with its successors
+    inlined (a successor with one predecessor always, a small one when the growth allows),
+    so straight-line paths and whole loop bodies run without going through the dispatch.  A
+    slot whose inlined code jumps back to its own leader is wrapped in ``while True`` and the
+    jump becomes ``continue``; any other jump sets ``pc`` and leaves the slot."""
+
+    INLINE_DEPTH = 20
+    SMALL = 8
+
+    def __init__(self, em: _Emitter, entry: int, slots: Sequence[Instruction | None], uses: _Uses,
+                 counters: _Counters | None) -> None:
+        self.em = em
+        self.entry = entry
+        self.slots = slots
+        self.uses = uses
+        self.counters = counters
+        self.blocks = _function_blocks(slots, entry)
+        self.preds: dict[int, int] = {entry: 1}
+        self.headers: set[int] = set()
+        size = 0
+        for leader, pcs in self.blocks.items():
+            size += len(pcs)
+            last = slots[pcs[-1]]
+            assert last is not None
+            for succ in _successors(pcs[-1], last):
+                if succ in self.blocks:
+                    self.preds[succ] = self.preds.get(succ, 0) + 1
+                    if succ <= pcs[-1]:
+                        self.headers.add(succ)
+        self.growth = 3 * size + 200
+        self.emitted = 0
+        self.stack = not any(_writes_r10(slots[pc]) for pcs in self.blocks.values() for pc in pcs)  # type: ignore[arg-type]
+        self.promoted = None if not self.stack or em.trace else _promotable_slots(
+            [slots[pc] for pcs in self.blocks.values() for pc in pcs])  # type: ignore[misc]
+        self.wanted: list[int] = [entry]
+        self.queued = {entry}
+        self.seen: set[int] = set()
+        self.leader = entry
+        self.wrapped = False
+        self.looped = False
+        self.jumps_to_entry = False
+
+    # --- one function -------------------------------------------------------------------
+
+    def function(self) -> None:
+        em, entry = self.em, self.entry
+        may_goto = any(
+            (insn := self.slots[pcs[-1]]) is not None and insn.opcode == (InsnClass.JMP | JmpOp.JCOND)
+            for pcs in self.blocks.values())
+        em.emit(1, f"def f{entry}(r1=0, r2=0, r3=0, r4=0, r5=0):")
+        em.emit(2, "r0 = r6 = r7 = r8 = r9 = a = t = m = o = 0")
+        if self.promoted:
+            em.emit(2, " = ".join(f"s{at}" for at, _ in sorted(self.promoted)) + " = 0")
+        em.emit(2, "r10 = PUSH(); left = B[0]" + ("; S = W[r10 >> 32]" if self.stack else "")
+                + (f"; mg = {MAY_GOTO_LOOPS}" if may_goto else ""))
         if em.trace:
-            em.emit(ind, f"TA({pc}, {_ALL_REGS})", pc)
-    if terminated:
-        _terminator(em, ind, last_pc, last, slots, leader, self_loop)
-        if self_loop and last.opcode & 0xF0 == JmpOp.JA:
-            pass  # unconditional self loop: the budget ends it
-        elif self_loop:
-            em.emit(ind - 1, f"pc = {last_pc + 1}" if _valid_target(slots, last_pc + 1)
-                    else f"TRAP({_bad_target(slots, last_pc + 1)!r})", last_pc)
-    else:
-        nxt = last_pc + last.slots
-        em.emit(ind, f"pc = {nxt}" if _valid_target(slots, nxt) else f"TRAP({_bad_target(slots, nxt)!r})",
-                last_pc)
+            em.emit(2, f"TE({entry}, {_ALL_REGS})")
+        em.emit(2, "try:")
+        # the entry slot runs first without going through the dispatch; the dispatch loop
+        # serves the jumps that leave it (and holds the entry slot again for jumps back)
+        first = self.slot(entry)
+        bodies: dict[int, tuple[list[str], list[int]]] = {}
+        i = 1
+        while i < len(self.wanted):
+            leader = self.wanted[i]
+            i += 1
+            bodies[leader] = self.slot(leader)
+        self.em.lines.extend("            " + line for line in first[0])
+        self.em.pcs.extend(first[1])
+        if self.jumps_to_entry:
+            bodies[entry] = first
+        if bodies:
+            em.emit(3, "while True:")
+            self.dispatch(4, sorted(bodies), bodies)
+        em.emit(2, "except Exception as e:")
+        em.emit(3, f"raise FAULT(e, (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10), {entry})")
+
+    def dispatch(self, ind: int, leaders: list[int], bodies: dict[int, tuple[list[str], list[int]]]) -> None:
+        if len(leaders) == 1:
+            lines, pcs = bodies[leaders[0]]
+            pad = "    " * ind
+            self.em.lines.extend(pad + line for line in lines)
+            self.em.pcs.extend(pcs)
+            return
+        mid = len(leaders) // 2
+        self.em.emit(ind, f"if pc < {leaders[mid]}:")
+        self.dispatch(ind + 1, leaders[:mid], bodies)
+        self.em.emit(ind, "else:")
+        self.dispatch(ind + 1, leaders[mid:], bodies)
+
+    def slot(self, leader: int) -> tuple[list[str], list[int]]:
+        """The code of the slot at ``leader``, indented from 0."""
+        outer = self.em
+        for wrapped in (False, True):
+            self.em = _Emitter(outer.trace)
+            self.em.pcs = []
+            self.em.stack = self.stack
+            self.em.promoted = self.promoted
+            self.leader, self.wrapped, self.looped = leader, wrapped, False
+            mark, seen = self.emitted, set(self.seen)
+            if wrapped:
+                self.em.emit(0, "while True:", leader)
+            self.block(leader, 1 if wrapped else 0, 0)
+            if not self.looped or wrapped:
+                break
+            self.emitted, self.seen = mark, seen
+        lines, pcs = self.em.lines, self.em.pcs
+        self.em = outer
+        return lines, pcs
+
+    # --- blocks and jumps -----------------------------------------------------------------
+
+    def inlinable(self, target: int, depth: int) -> bool:
+        if target == self.leader or target in self.headers or depth >= self.INLINE_DEPTH:
+            return False
+        n = len(self.blocks[target])
+        if self.preds.get(target, 0) <= 1:
+            return self.emitted + n <= self.growth or target not in self.seen
+        return n <= self.SMALL and self.emitted + n <= self.growth
+
+    def jump(self, ind: int, pc: int, target: int, depth: int) -> None:
+        em = self.em
+        if not _valid_target(self.slots, target):
+            em.emit(ind, f"TRAP({_bad_target(self.slots, target)!r})", pc)
+        elif target == self.leader:
+            self.looped = True
+            em.emit(ind, "continue" if self.wrapped else f"pc = {target}", pc)
+        elif self.inlinable(target, depth):
+            self.block(target, ind, depth + 1)
+        else:
+            self.queue(target)
+            em.emit(ind, f"pc = {target}" + ("; break" if self.wrapped else ""), pc)
+
+    def queue(self, target: int) -> None:
+        if target == self.entry:
+            self.jumps_to_entry = True
+        if target not in self.queued:
+            self.queued.add(target)
+            self.wanted.append(target)
+
+    def simple(self, target: int, depth: int) -> bool:
+        """A jump to ``target`` is a plain ``pc = target``."""
+        return _valid_target(self.slots, target) and target != self.leader and not self.inlinable(target, depth)
+
+    def block(self, leader: int, ind: int, depth: int) -> None:
+        em, slots = self.em, self.slots
+        pcs = self.blocks[leader]
+        self.emitted += len(pcs)
+        self.seen.add(leader)
+        last_pc = pcs[-1]
+        last = slots[last_pc]
+        assert last is not None
+        terminated = _is_terminator(last)
+        em.emit(ind, f"left -= {len(pcs)}", leader)
+        em.emit(ind, f"if left < 0: BUDGET({leader})", leader)
+        if self.counters is not None:
+            em.emit(ind, f"K[{self.counters.get(leader, None, pcs)}] += 1", leader)
+        for pc in (pcs[:-1] if terminated else pcs):
+            insn = slots[pc]
+            assert insn is not None
+            if em.trace and (insn.opcode == (InsnClass.JMP | JmpOp.CALL | Source.X) or (
+                    insn.opcode == (InsnClass.JMP | JmpOp.CALL) and insn.src == PseudoCall.CALL)):
+                em.emit(ind, f"TC({pc}, {_ALL_REGS})", pc)
+            _body(em, ind, pc, insn, slots, self.uses)
+            if em.trace:
+                em.emit(ind, f"TA({pc}, {_ALL_REGS})", pc)
+        if terminated:
+            self.terminator(ind, last_pc, last, depth)
+        else:
+            self.jump(ind, last_pc, last_pc + last.slots, depth)
+
+    def terminator(self, ind: int, pc: int, insn: Instruction, depth: int) -> None:
+        em = self.em
+        op = insn.opcode & OP_MASK
+        nxt = pc + 1
+        if em.trace:
+            em.emit(ind, f"TB({pc}, {_ALL_REGS})", pc)
+        if op == JmpOp.EXIT:
+            em.emit(ind, f"LX[0] = {pc}; LX[1] = L; B[0] = left; POP(); return r0", pc)
+        elif op == JmpOp.JA:
+            self.jump(ind, pc, _jump_target(pc, insn), depth)
+        elif op == JmpOp.JCOND:
+            em.emit(ind, "if mg:", pc)
+            em.emit(ind + 1, "mg -= 1", pc)
+            self.jump(ind + 1, pc, nxt, depth)
+            em.emit(ind, "else:", pc)
+            self.jump(ind + 1, pc, _jump_target(pc, insn), depth)
+        elif op == JmpOp.CALL:   # bpf_tail_call
+            em.emit(ind, "B[0] = left; t = TAIL(r1, r2, r3)", pc)
+            em.emit(ind, "if t is not None: POP(); return t(r1)", pc)
+            em.emit(ind, "left = B[0]", pc)
+            self.jump(ind, pc, nxt, depth)
+        else:
+            target = _jump_target(pc, insn)
+            cond = _condition(insn)
+            if self.counters is None and self.simple(target, depth) and self.simple(nxt, depth):
+                self.queue(target)
+                self.queue(nxt)
+                em.emit(ind, f"pc = {target} if {cond} else {nxt}" + ("; break" if self.wrapped else ""), pc)
+                return
+            em.emit(ind, f"if {cond}:", pc)
+            if self.counters is not None:
+                em.emit(ind + 1, f"K[{self.counters.get(pc, True)}] += 1", pc)
+            self.jump(ind + 1, pc, target, depth)
+            em.emit(ind, "else:", pc)
+            if self.counters is not None:
+                em.emit(ind + 1, f"K[{self.counters.get(pc, False)}] += 1", pc)
+            self.jump(ind + 1, pc, nxt, depth)
 
 
-def _dispatch(em: _Emitter, ind: int, leaders: list[int], blocks: dict[int, list[int]],
-              slots: Sequence[Instruction | None], uses: _Uses) -> None:
-    if len(leaders) == 1:
-        _block(em, ind, leaders[0], blocks[leaders[0]], slots, uses)
-        return
-    mid = len(leaders) // 2
-    em.emit(ind, f"if pc < {leaders[mid]}:")
-    _dispatch(em, ind + 1, leaders[:mid], blocks, slots, uses)
-    em.emit(ind, "else:")
-    _dispatch(em, ind + 1, leaders[mid:], blocks, slots, uses)
-
-
-def _function(em: _Emitter, entry: int, slots: Sequence[Instruction | None], uses: _Uses) -> None:
-    blocks = _function_blocks(slots, entry)
-    leaders = sorted(blocks)
-    may_goto = any(
-        (insn := slots[pcs[-1]]) is not None and insn.opcode == (InsnClass.JMP | JmpOp.JCOND)
-        for pcs in blocks.values())
-    em.emit(1, f"def f{entry}(r1=0, r2=0, r3=0, r4=0, r5=0):")
-    em.emit(2, "r0 = r6 = r7 = r8 = r9 = a = t = m = o = 0")
-    em.emit(2, "r10 = PUSH(); left = B[0]" + (f"; mg = {MAY_GOTO_LOOPS}" if may_goto else ""))
-    if em.trace:
-        em.emit(2, f"TE({entry}, {_ALL_REGS})")
-    em.emit(2, f"pc = {entry}")
-    em.emit(2, "try:")
-    em.emit(3, "while True:")
-    _dispatch(em, 4, leaders, blocks, slots, uses)
-    em.emit(2, "except Exception as e:")
-    em.emit(3, f"raise FAULT(e, (r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10), {entry})")
-
-
-def _generate(insns: tuple[Instruction, ...], trace: bool = False) -> tuple[str, list[int], list[int]]:
+def _generate(insns: tuple[Instruction, ...], trace: bool = False,
+              coverage: bool = False) -> tuple[str, list[int], list[int], tuple[Counter, ...]]:
     slots = _slots(insns)
     entries = _entries(slots) if slots else []
     em = _Emitter()
     uses = _Uses(set(), {})
+    counters = _Counters() if coverage else None
     body = _Emitter(trace)
     body.pcs = []
     for entry in entries:
-        _function(body, entry, slots, uses)
+        _FuncGen(body, entry, slots, uses, counters).function()
     em.emit(0, "def factory(L):")
     em.emit(1, "M = L.readable; W = L.writable; B = L.budget; PUSH = L.push_frame; POP = L.pop_frame")
     em.emit(1, "FAULT = L.fault; TRAP = L.trap; BUDGET = L.out_of_budget; CODE = L.code_base")
     em.emit(1, "CALLX = L.callx; TAIL = L.tail_call; LDABS = L.ld_abs; LX = L.last_exit")
     if trace:
         em.emit(1, "TE = L.trace_entry; TA = L.trace_after; TB = L.trace_before; TC = L.trace_call")
+    if coverage:
+        em.emit(1, "K = L.counters")
     for helper in sorted(uses.helpers):
         em.emit(1, f"{_helper_var(helper)} = L.helper({helper})")
     for pc, insn in sorted(uses.pseudo.items()):
@@ -698,22 +951,68 @@ def _generate(insns: tuple[Instruction, ...], trace: bool = False) -> tuple[str,
     em.lines.extend(body.lines)
     em.pcs.extend(body.pcs)
     em.emit(1, "return {" + ", ".join(f"{e}: f{e}" for e in entries) + "}")
-    return "\n".join(em.lines) + "\n", em.pcs, entries
+    return "\n".join(em.lines) + "\n", em.pcs, entries, tuple(counters.items) if counters else ()
 
 
-@functools.lru_cache(maxsize=512)
-def compile_program(insns: tuple[Instruction, ...], trace: bool = False) -> CompiledProgram:
-    """Translate ``insns`` (a whole program with its subprograms) to Python, once.
+def translate(insns: tuple[Instruction, ...], *, trace: bool = False, coverage: bool = False) -> CompiledProgram:
+    """Translate ``insns`` (a whole program with its subprograms) to Python (uncached).
 
-    The result is cached per instruction tuple, so loading the same program again costs a
-    dictionary lookup.  An empty program compiles to a factory with no functions.
-    ``trace=True`` gives the translation that calls the linkage's trace hooks.
+    An empty program compiles to a factory with no functions.  ``trace=True`` gives the
+    translation that calls the link's trace hooks; ``coverage=True`` the one that counts
+    executed blocks and both sides of every conditional jump in ``link.counters``
+    (:attr:`CompiledProgram.counters` says what each counter counts).
     """
-    source, pcs, entries = _generate(insns, trace)
+    source, pcs, entries, counters = _generate(insns, trace, coverage)
     namespace = _runtime_globals()
     code = compile(source, f"<bpf program, {len(insns)} insns>", "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source
     factory = namespace["factory"]
     return CompiledProgram(insns=insns, slots=_slots(insns), entries=tuple(entries),
                            factory=factory,  # type: ignore[arg-type]
-                           line_pcs=tuple(pcs), source=source)
+                           line_pcs=tuple(pcs), source=source, counters=counters)
+
+
+class TranslationCache:
+    """Translations by instruction tuple and variant, least recently used dropped first.
+
+    Translating is a pure function of the instructions, so a cache can be shared freely:
+    its values are immutable and two machines using one cache never see each other.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[tuple[Instruction, ...], bool, bool], CompiledProgram] = OrderedDict()
+        self._bytes: OrderedDict[bytes, CompiledProgram] = OrderedDict()
+
+    def get(self, insns: tuple[Instruction, ...], *, trace: bool = False, coverage: bool = False) -> CompiledProgram:
+        key = (insns, trace, coverage)
+        compiled = self._items.get(key)
+        if compiled is None:
+            compiled = translate(insns, trace=trace, coverage=coverage)
+            self._items[key] = compiled
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(key)
+        return compiled
+
+    def get_bytes(self, code: bytes) -> CompiledProgram:
+        """The plain translation of encoded instructions (DecodeError if they are not)."""
+        compiled = self._bytes.get(code)
+        if compiled is None:
+            compiled = self.get(decode(code))
+            self._bytes[code] = compiled
+            if len(self._bytes) > self.size:
+                self._bytes.popitem(last=False)
+        return compiled
+
+
+#: the cache :func:`compile_program` uses (pure memoisation; see TranslationCache)
+SHARED_CACHE = TranslationCache()
+
+
+def compile_program(insns: tuple[Instruction, ...], trace: bool = False, coverage: bool = False, *,
+                    cache: TranslationCache | None = None) -> CompiledProgram:
+    """:func:`translate`, memoised in ``cache`` (default :data:`SHARED_CACHE`): loading the
+    same program again costs a dictionary lookup."""
+    return (cache or SHARED_CACHE).get(tuple(insns), trace=trace, coverage=coverage)

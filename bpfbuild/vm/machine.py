@@ -22,27 +22,29 @@ line when known, and the registers.
 from __future__ import annotations
 
 import functools
+import os
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from bpfbuild.abi.helpers import helper_name
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.errors import DecodeError, NotEmulated, VMError, no_such
 from bpfbuild.isa.codec import decode
-from bpfbuild.isa.fields import InsnClass, Mode, PseudoLoad
+from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, Mode, PseudoLoad
 from bpfbuild.isa.instruction import Instruction
 from bpfbuild.location import SourceLocation
-from bpfbuild.vm.compiler import MAX_CALL_DEPTH, STACK_SIZE, CompiledProgram, compile_program
+from bpfbuild.vm.compiler import MAX_CALL_DEPTH, STACK_SIZE, CompiledProgram, SHARED_CACHE, TranslationCache, compile_program
 from bpfbuild.vm.context import Context, ContextState, MemState, context_for, make_state
 from bpfbuild.vm.helpers import helper_table
 from bpfbuild.vm.maps import MAX_TAIL_CALLS, ArrayMap, Map, MapInMap, ProgArray
 from bpfbuild.vm.memory import OFFSET_MASK, REGION_SHIFT, Memory, Region, RegionKind, Trap
 from bpfbuild.vm.session import Session
 
-__all__ = ["DEFAULT_BUDGET", "LoadedProgram", "Machine", "ProgramLike", "RunResult", "Runtime", "Tracer",
-           "run_bytecode"]
+__all__ = ["DEFAULT_BUDGET", "Link", "LoadedProgram", "Machine", "PreparedRun", "ProgramLike", "RunResult",
+           "Runtime", "Tracer", "default_helpers", "run_bytecode"]
 
 #: Instructions one run may execute before it is stopped (a runaway loop).
 DEFAULT_BUDGET = 1_000_000
@@ -100,8 +102,11 @@ class RunResult:
 class Runtime:
     """Execution state shared by every program of one machine (and read by the helpers)."""
 
-    def __init__(self, session: Session, budget: int) -> None:
+    def __init__(self, session: Session, budget: int,
+                 helpers: Mapping[int, Callable[..., int]] | None = None) -> None:
         self.session = session
+        #: helper id -> implementation ``(runtime, r1..r5) -> r0`` (default: every emulated helper)
+        self.helpers: Mapping[int, Callable[..., int]] = helpers if helpers is not None else default_helpers()
         self.memory: Memory = session.memory
         self.readable = self.memory.readable
         self.writable = self.memory.writable
@@ -111,9 +116,11 @@ class Runtime:
         self.tail_calls = 0
         # one key per call depth; a frame's region is mapped while a call at that depth runs
         self.stack_keys = self.memory.new_keys(MAX_CALL_DEPTH)
+        self.frames_described = 0   # frames registered in memory.regions (for messages)
         self.code: dict[int, dict[int, Callable[..., int]]] = {}
         self._helpers: dict[int, Callable[..., int]] = {}
         self.state: ContextState | None = None
+        self.cache: TranslationCache | None = None
         self.lines: list[str] = []
         self.redirect: tuple[Any, ...] | None = None
         self.ring_records: dict[int, Any] = {}
@@ -131,12 +138,10 @@ class Runtime:
                        "(bpf-to-bpf calls and callbacks)")
         self.depth = depth + 1
         key = self.stack_keys[depth]
-        if key not in self.memory.regions:
-            self.memory.regions[key] = Region(key, RegionKind.STACK, f"frame {depth}",
-                                              bytearray(STACK_SIZE), True)
-        buf = bytearray(STACK_SIZE)
-        self.readable[key] = buf
-        self.writable[key] = buf
+        if depth >= self.frames_described:
+            self.memory.regions[key] = Region(key, RegionKind.STACK, f"frame {depth}", bytearray(STACK_SIZE), True)
+            self.frames_described = depth + 1
+        self.readable[key] = self.writable[key] = bytearray(STACK_SIZE)
         return (key << REGION_SHIFT) + STACK_SIZE
 
     def pop_frame(self) -> None:
@@ -160,7 +165,7 @@ class Runtime:
     def helper(self, ident: int) -> Callable[..., int]:
         fn = self._helpers.get(ident)
         if fn is None:
-            impl = helper_table().get(ident)
+            impl = self.helpers.get(ident)
             fn = functools.partial(impl, self) if impl is not None else _missing_helper(ident)
             self._helpers[ident] = fn
         return fn
@@ -252,6 +257,11 @@ class Runtime:
         return self.session.user_memory.read_cstr(addr, limit - 1)
 
 
+def default_helpers() -> Mapping[int, Callable[..., int]]:
+    """The emulated helpers, read-only (a machine's ``helpers=`` may extend or replace them)."""
+    return MappingProxyType(helper_table())
+
+
 def _missing_helper(ident: int) -> Callable[..., int]:
     name = helper_name(ident)
     what = f"helper {name}#{ident}" if name else f"unknown helper #{ident}"
@@ -278,22 +288,26 @@ class Tracer(Protocol):
     """What a traced run reports to (see :class:`bpfbuild.vm.trace.Trace`): one call per
     event, with the linkage of the program it happened in and the registers r0..r10."""
 
-    def entry(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+    def entry(self, link: Link, pc: int, regs: tuple[int, ...]) -> None: ...
 
-    def call(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+    def call(self, link: Link, pc: int, regs: tuple[int, ...]) -> None: ...
 
-    def after(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+    def after(self, link: Link, pc: int, regs: tuple[int, ...]) -> None: ...
 
-    def before(self, link: Linkage, pc: int, regs: tuple[int, ...]) -> None: ...
+    def before(self, link: Link, pc: int, regs: tuple[int, ...]) -> None: ...
 
 
-class Linkage:
-    """One program's bindings (see :mod:`bpfbuild.vm.compiler` for what the code uses)."""
+class Link:
+    """One program's bindings: the machine's :class:`~bpfbuild.vm.compiler.ProgramLink`."""
 
     def __init__(self, rt: Runtime, compiled: CompiledProgram, name: str, maps: Sequence[Map],
                  locate: Callable[[int], SourceLocation | None] | None,
                  line_text: Callable[[int], str | None] | None = None) -> None:
         self.rt = rt
+        #: coverage translations count here (see CompiledProgram.counters)
+        self.counters = [0] * len(compiled.counters)
+        #: pcs where runs of a coverage translation faulted (their block's rest did not run)
+        self.faults: list[int] = []
         self.line_text = line_text
         self.last_exit = rt.last_exit
         self.compiled = compiled
@@ -383,20 +397,30 @@ class Linkage:
                 return NotEmulated(f"ld_imm64 of a kernel variable (BTF id {imm})")
         return Trap(f"ld_imm64 with pseudo source {src} is not emulated")
 
-    def fault(self, exc: BaseException, regs: tuple[int, ...], entry: int) -> VMError:
-        """Turn an exception raised in a translated frame into the VMError to report."""
+    def fault(self, exc: BaseException, regs: tuple[int, ...], entry: int, at: int | None = None) -> VMError:
+        """Turn an exception raised in a translated frame into the VMError to report (``at``:
+        the pc, when the exception's traceback does not tell it: the C backend)."""
         if isinstance(exc, NotEmulated) and exc.pc is None:
             tb = exc.__traceback__
-            pc = self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
+            pc = at if at is not None else self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
             if pc < 0:
                 return exc
+            if self.counters:
+                self.faults.append(pc)
             located = NotEmulated(exc.what, pc=pc, location=self.source_location(pc))
             located.__suppress_context__ = True
             return located
         if isinstance(exc, VMError):
+            if self.counters:   # a callee faulted: this frame's block stopped at the call
+                tb = exc.__traceback__   # its head is this frame, at the call
+                pc = self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
+                if pc >= 0:
+                    self.faults.append(pc)
             return exc
         tb = exc.__traceback__
-        pc = self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
+        pc = at if at is not None else self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
+        if self.counters and pc >= 0:
+            self.faults.append(pc)
         slots = self.compiled.slots
         insn = slots[pc] if 0 <= pc < len(slots) else None
         internal = False
@@ -423,16 +447,16 @@ class Linkage:
 
 
 def _is_memory_access(insn: Instruction) -> bool:
-    cls = insn.opcode & 0x07
+    cls = insn.opcode & CLASS_MASK
     return cls in (InsnClass.LDX, InsnClass.ST, InsnClass.STX)
 
 
 def _explain_access(memory: Memory, insn: Instruction, regs: tuple[int, ...]) -> str:
-    cls = insn.opcode & 0x07
+    cls = insn.opcode & CLASS_MASK
     size = insn.access_size
     if cls == InsnClass.LDX:
         return memory.explain((regs[insn.src] + insn.off) & _M64, size, "read")
-    atomic = cls == InsnClass.STX and insn.opcode & 0xE0 == Mode.ATOMIC
+    atomic = cls == InsnClass.STX and insn.opcode & MODE_MASK == Mode.ATOMIC
     return memory.explain((regs[insn.dst] + insn.off) & _M64, size,
                           "atomic access" if atomic else "write", write=True)
 
@@ -445,12 +469,20 @@ class LoadedProgram:
     prog_type: ProgType | None
     insns: tuple[Instruction, ...]
     compiled: CompiledProgram
-    linkage: Linkage
+    linkage: Link
     functions: dict[int, Callable[..., int]]
     _traced: dict[int, Callable[..., int]] | None = None
+    #: the C backend's entry (None: the program runs on the Python translation)
+    native: Callable[..., int] | None = None
+
+    @property
+    def backend(self) -> str:
+        return "c" if self.native is not None else "python"
 
     @property
     def entry(self) -> Callable[..., int]:
+        if self.native is not None:
+            return self.native
         fn = self.functions.get(0)
         if fn is None:
             raise VMError(f"program {self.name} is empty")
@@ -461,8 +493,8 @@ class LoadedProgram:
         """The entry of the traced translation (linked on first use)."""
         if self._traced is None:
             link = self.linkage
-            compiled = compile_program(self.insns, trace=True)
-            traced = Linkage(link.rt, compiled, self.name, link.maps, link.locate, link.line_text)
+            compiled = compile_program(self.insns, trace=True, cache=link.rt.cache)
+            traced = Link(link.rt, compiled, self.name, link.maps, link.locate, link.line_text)
             self._traced = compiled.factory(traced)
             link.rt.code[traced.code_base >> REGION_SHIFT] = self._traced
         fn = self._traced.get(0)
@@ -481,18 +513,33 @@ class Machine:
     Two machines never interfere; two machines sharing a session share its maps.
     """
 
-    def __init__(self, session: Session | None = None, *, budget: int = DEFAULT_BUDGET) -> None:
+    def __init__(self, session: Session | None = None, *, budget: int = DEFAULT_BUDGET,
+                 helpers: Mapping[int, Callable[..., int]] | None = None,
+                 cache: TranslationCache | None = None, backend: str | None = None) -> None:
         self.session = session if session is not None else Session()
+        #: "python", or "c": programs the C backend can build run natively (the others, and
+        #: coverage or traced runs, on the Python translation); default $BPFBUILD_VM_BACKEND
+        self.backend = backend or os.environ.get("BPFBUILD_VM_BACKEND") or "python"
+        if self.backend not in ("python", "c"):
+            raise VMError(f"unknown emulator backend {self.backend!r} (python, c)")
         self.budget = budget
-        self.runtime = Runtime(self.session, budget)
+        self.runtime = Runtime(self.session, budget, helpers)
+        #: where translations are memoised (default: the process-wide pure cache)
+        self.cache = cache
+        self.runtime.cache = cache
         self.programs: dict[str, LoadedProgram] = {}
+        #: load the coverage translations: each program's ``link.counters`` count executed
+        #: blocks and both sides of every conditional jump (:mod:`bpfbuild.vm.coverage`)
+        self.coverage = False
 
     @classmethod
-    def from_object(cls, spec: Any, *, session: Session | None = None,
-                    budget: int = DEFAULT_BUDGET) -> Machine:
+    def from_object(cls, spec: Any, *, session: Session | None = None, budget: int = DEFAULT_BUDGET,
+                    coverage: bool = False, backend: str | None = None) -> Machine:
         """Create every map of an ``ObjectSpec`` in the session, load every program, and fill
-        program arrays from their initial slots (``MapSpec.values``)."""
-        machine = cls(session, budget=budget)
+        program arrays from their initial slots (``MapSpec.values``).  ``coverage=True`` loads
+        the counting translations (see :meth:`load`)."""
+        machine = cls(session, budget=budget, backend=backend)
+        machine.coverage = coverage
         maps = [machine.session.create_map(m) for m in spec.maps]
         for program in spec.programs:
             machine.load_program(program, maps=maps)
@@ -532,11 +579,16 @@ class Machine:
             except DecodeError as exc:
                 raise VMError(f"program {name}: {exc.message}", pc=exc.pc) from None
         ptype = ProgType(prog_type) if prog_type is not None else None
-        compiled = compile_program(tuple(insns))
-        link = Linkage(self.runtime, compiled, name, maps, locate, line_text)
+        compiled = compile_program(tuple(insns), coverage=self.coverage, cache=self.cache)
+        link = Link(self.runtime, compiled, name, maps, locate, line_text)
         functions = compiled.factory(link)
         self.runtime.code[link.code_base >> REGION_SHIFT] = functions
         loaded = LoadedProgram(name, ptype, tuple(insns), compiled, link, functions)
+        if self.backend == "c" and not self.coverage and insns:
+            from bpfbuild.vm.cbackend import SHARED_C, CLink
+            native = SHARED_C.get(tuple(insns))
+            if native is not None and 0 in native.functions:
+                loaded.native = CLink(native, link).entry(0)
         self.programs[name] = loaded
         return loaded
 
@@ -589,6 +641,17 @@ class Machine:
             rt.tracer = None
             self._end_run(state)
 
+    def prepare(self, program: str | LoadedProgram | None = None, ctx: Context | None = None, *,
+                packet: bytes | None = None, args: Sequence[int] | None = None,
+                budget: int | None = None) -> PreparedRun:
+        """Set up a run once and repeat it cheaply: ``prepared()`` runs the program again on
+        the same input (the context and packet bytes restored in place) and returns r0;
+        :meth:`PreparedRun.result` gives the full :class:`RunResult` of the last call."""
+        prog = program if isinstance(program, LoadedProgram) else self.program(program)
+        if ctx is None:
+            ctx = context_for(prog.prog_type, packet=packet, args=args)
+        return PreparedRun(self, prog, ctx, self.budget if budget is None else budget)
+
     def _end_run(self, state: ContextState) -> None:
         rt = self.runtime
         state.release()
@@ -603,34 +666,128 @@ class Machine:
             rt.pop_frame()
 
 
-@functools.lru_cache(maxsize=256)
-def _bytecode(code: bytes) -> CompiledProgram | VMError:
-    try:
-        insns = decode(code)
-    except DecodeError as exc:
-        return VMError(exc.message, pc=exc.pc)
-    return compile_program(insns)
+class PreparedRun:
+    """One program on one input, mapped once (see :meth:`Machine.prepare`).
+
+    Between calls the context's regions stay mapped; before each call their bytes (and the
+    state's plain fields) are put back as they were after setup.  A run that remapped them
+    (``bpf_xdp_adjust_head``...) makes the next call set the input up afresh, so every call
+    sees exactly what :meth:`Machine.run` would give it.
+    """
+
+    def __init__(self, machine: Machine, prog: LoadedProgram, ctx: Context, budget: int) -> None:
+        self.machine = machine
+        self.prog = prog
+        self.ctx = ctx
+        self.budget = budget
+        self.entry = prog.entry
+        self.state: ContextState | None = None
+        self._mapped: list[int] = []
+        self._bytes: list[tuple[bytearray, bytes]] = []
+        self._fields: dict[str, Any] = {}
+        self.retval = 0
+
+    def _setup(self) -> ContextState:
+        if self.state is not None:
+            self.state.release()
+        try:
+            state = make_state(self.machine.session.memory, self.prog.prog_type, self.ctx)
+        except Trap as exc:
+            raise VMError(f"program {self.prog.name}: bad context: {exc.message}") from None
+        regions = self.machine.session.memory.regions
+        self._mapped = list(state._mapped)
+        bufs = {id(regions[a >> REGION_SHIFT].buf): regions[a >> REGION_SHIFT].buf for a in self._mapped}
+        fields = {}
+        for name, value in vars(state).items():
+            if isinstance(value, bytearray):
+                bufs[id(value)] = value
+            elif isinstance(value, (int, bytes, str, type(None))):
+                fields[name] = value
+        self._bytes = [(b, bytes(b)) for b in bufs.values()]
+        self._fields = fields
+        self.state = state
+        return state
+
+    def _restore(self) -> ContextState:
+        state = self.state
+        if state is None or state._mapped != self._mapped:
+            return self._setup()
+        for buf, snap in self._bytes:
+            buf[:] = snap
+        state.__dict__.update(self._fields)
+        return state
+
+    def __call__(self) -> int:
+        """Run once more; r0 as an unsigned 64-bit number (a fault raises VMError)."""
+        machine = self.machine
+        rt = machine.runtime
+        state = self._restore()
+        rt.budget[0] = rt.limit = self.budget
+        rt.tail_calls = 0
+        rt.lines = []
+        rt.redirect = None
+        rt.state = state
+        try:
+            r0 = self.entry(state.ctx_addr)
+        finally:
+            rt.state = None
+            if rt.ring_records or rt.depth:
+                for addr in list(rt.ring_records):
+                    rt.ring_records.pop(addr).commit(addr, True)
+                while rt.depth:
+                    rt.pop_frame()
+            for m in machine.session.maps.values():
+                if m.retired:
+                    m.end_run()
+        self.retval = r0 = r0 & _M64
+        return r0
+
+    def result(self) -> RunResult:
+        """What the last call produced, as :meth:`Machine.run` reports it."""
+        rt = self.machine.runtime
+        state = self.state
+        assert state is not None, "call the prepared run first"
+        exit_pc, exit_link = rt.last_exit
+        return RunResult(retval=self.retval, printk=tuple(rt.lines), steps=self.budget - rt.budget[0],
+                         packet=state.packet_out(), ctx=state.ctx_out(), meta=state.meta_out(),
+                         redirect=rt.redirect, exit_program=exit_link.name if exit_link else None,
+                         exit_pc=exit_pc,
+                         exit_location=exit_link.source_location(exit_pc) if exit_link is not None else None)
+
+    def close(self) -> None:
+        """Unmap the input's regions."""
+        if self.state is not None:
+            self.state.release()
+            self.state = None
 
 
-def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET) -> int:
+def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET,
+                 cache: TranslationCache | None = None, backend: str = "python") -> int:
     """Run raw instructions; return r0 as an unsigned 64-bit number.
 
     r1 = the address of a writable copy of ``mem`` (0 when it is empty), r2 = ``len(mem)``,
     r10 = the top of a 512-byte stack.  Helpers are those of a default :class:`Session`
     (no maps).  Any fault, and bytes that are not valid instructions, raise VMError.
     The translation is cached per ``code``, so repeated calls cost microseconds.
+    ``backend="c"`` runs the C translation when it can be built (see vm.cbackend).
     """
-    compiled = _bytecode(bytes(code))
-    if isinstance(compiled, VMError):
-        raise VMError(compiled.message, pc=compiled.pc)
+    try:
+        compiled = (cache or SHARED_CACHE).get_bytes(bytes(code))
+    except DecodeError as exc:
+        raise VMError(exc.message, pc=exc.pc) from None
     session = Session()
     rt = Runtime(session, budget)
-    link = Linkage(rt, compiled, "bytecode", (), None)
+    link = Link(rt, compiled, "bytecode", (), None)
     functions = compiled.factory(link)
     entry = functions.get(0)
     if entry is None:
         raise VMError("empty program")
     rt.code[link.code_base >> REGION_SHIFT] = functions
+    if backend == "c":
+        from bpfbuild.vm.cbackend import SHARED_C, CLink
+        native = SHARED_C.get(compiled.insns)
+        if native is not None and 0 in native.functions:
+            entry = CLink(native, link).entry(0)
     state = MemState(session.memory, bytes(mem))
     rt.state = state
     return entry(state.ctx_addr, len(mem)) & _M64

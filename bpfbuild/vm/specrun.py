@@ -32,6 +32,7 @@ from bpfbuild.btf import types as bt
 from bpfbuild.errors import BpfBuildError, NotEmulated, SpecError, VMError, no_such
 from bpfbuild.location import SourceLocation, shown_path
 from bpfbuild.vm.api import EmulatedObject, TypedMap
+from bpfbuild.vm.coverage import Coverage
 from bpfbuild.vm.kobjects import (
     current_task,
     function_params,
@@ -316,7 +317,7 @@ def _kernel_memory(objspec: Any, entries: Sequence[Mapping[str, Any]], at: Sourc
     return memory
 
 
-def case_object(objspec: Any, case: CaseSpec, *, budget: int | None = None) -> EmulatedObject:
+def case_object(objspec: Any, case: CaseSpec, *, budget: int | None = None, coverage: bool = False) -> EmulatedObject:
     """A fresh emulated object for ``case``: its world, kernel memory, seeded globals and maps."""
     at = case.where.get("kernel_memory", case.location)
     world = dict(case.world)
@@ -334,7 +335,7 @@ def case_object(objspec: Any, case: CaseSpec, *, budget: int | None = None) -> E
         except SpecError as exc:
             raise SpecError(exc.message, location=case.where.get("world", case.location)) from None
     limit = case.budget or budget or DEFAULT_BUDGET
-    obj = EmulatedObject(objspec, Machine.from_object(objspec, session=session, budget=limit))
+    obj = EmulatedObject(objspec, Machine.from_object(objspec, session=session, budget=limit, coverage=coverage))
     for name, value in case.globals.items():
         where = case.where.get(f"globals.{name}", case.location)
         if name not in obj.globals:
@@ -378,7 +379,9 @@ def _update(tm: TypedMap, raw_key: bytes, value: Any) -> None:
 
 
 class _CaseRunner:
-    def __init__(self, spec: TestSpec | None, objspec: Any, case: CaseSpec, budget: int | None) -> None:
+    def __init__(self, spec: TestSpec | None, objspec: Any, case: CaseSpec, budget: int | None,
+                 coverage: Coverage | None = None) -> None:
+        self.coverage = coverage
         self.spec = spec
         self.objspec = objspec
         self.case = case
@@ -428,10 +431,14 @@ class _CaseRunner:
     def execute(self) -> CaseResult:
         case = self.case
         try:
-            self.obj = case_object(self.objspec, case, budget=self.budget)
+            self.obj = case_object(self.objspec, case, budget=self.budget, coverage=self.coverage is not None)
         except NotEmulated as exc:
             self.fail(case.location, f"not emulated: {exc.what}", "a case the emulator can set up", str(exc))
             return CaseResult(case.name, tuple(self.failures), (), (), case, None, exc.what)
+        self.before = None
+        if case.expect.hold:
+            from bpfbuild.vm.properties import snapshot
+            self.before = snapshot(self.obj)
         expect = case.expect
         for run in case.runs:
             program = self.program_for(run)
@@ -521,11 +528,37 @@ class _CaseRunner:
         if not stop or self.fault_expected:
             try:
                 self.check_state(expect)
+                if expect.hold:
+                    self.check_hold(expect)
             except NotEmulated as exc:
                 self.not_emulated = exc.what
                 self.fail(self.case.location, f"not emulated: {exc.what}", "state the emulator can read", str(exc))
+        if self.coverage is not None:
+            self.coverage.add_machine(self.obj.machine)
         return CaseResult(self.case.name, tuple(self.failures), tuple(self.records), tuple(self.lines),
                           self.case, self.obj, self.not_emulated)
+
+    def check_hold(self, expect: Expect) -> None:
+        from bpfbuild.vm.properties import _NS, evaluate, snapshot
+        last = self.records[-1] if self.records else None
+        result = last.result if last is not None else None
+        prog_type = self.obj.machine.programs[last.program].prog_type if last is not None else None
+        after = snapshot(self.obj)
+        env = {**_retval_names(prog_type), "printk": list(self.lines), "globals": after.globals, "maps": after.maps,
+               "before": self.before,
+               "retval": None if result is None else (result.retval32 if result.retval >> 32 in (0, _M32)
+                                                      else result.retval),
+               "packet": None if result is None else result.packet,
+               "input": _NS(packet=last.packet if last else None, layers=[], args=list(last.run.args or ())
+                            if last else [])}
+        for expr in expect.hold:
+            at = expect.where.get("hold")
+            try:
+                ok = bool(evaluate(expr, env))
+            except Exception as exc:  # noqa: BLE001 - the user's expression
+                raise SpecError(f"expect.hold: {expr}: {type(exc).__name__}: {exc}", location=at) from None
+            if not ok:
+                self.fail(at, f"expect.hold: {expr} is false", "true", "false")
 
     def check_state(self, expect: Expect) -> None:
         obj = self.obj
@@ -635,14 +668,18 @@ class _CaseRunner:
                 return
 
 
-def run_case(spec: TestSpec | None, objspec: Any, case: CaseSpec, *, budget: int | None = None) -> CaseResult:
-    """Run one case in a fresh session (SpecError for a case that cannot run as written)."""
-    return _CaseRunner(spec, objspec, case, budget).execute()
+def run_case(spec: TestSpec | None, objspec: Any, case: CaseSpec, *, budget: int | None = None,
+             coverage: Coverage | None = None) -> CaseResult:
+    """Run one case in a fresh session (SpecError for a case that cannot run as written);
+    with ``coverage``, its programs' executed lines and branches are added there."""
+    return _CaseRunner(spec, objspec, case, budget, coverage).execute()
 
 
-def run_spec(spec: TestSpec, objspec: Any, *, budget: int | None = None) -> SpecResult:
-    """Every case of ``spec`` against ``objspec`` (an ``ObjectSpec``)."""
-    cases = tuple(run_case(spec, objspec, case, budget=budget) for case in spec.cases)
+def run_spec(spec: TestSpec, objspec: Any, *, budget: int | None = None,
+             coverage: Coverage | None = None) -> SpecResult:
+    """Every case of ``spec`` against ``objspec`` (an ``ObjectSpec``); ``coverage`` collects
+    what they executed (see :mod:`bpfbuild.vm.coverage`)."""
+    cases = tuple(run_case(spec, objspec, case, budget=budget, coverage=coverage) for case in spec.cases)
     return SpecResult(getattr(objspec, "path", None), spec.path, cases)
 
 

@@ -30,7 +30,8 @@ __all__ = ["CaseSpec", "Expect", "RunSpec", "TestSpec", "load_spec", "parse_spec
 
 SPEC_SUFFIX = ".test.toml"
 
-_FILE_KEYS = {"program", "world", "kernel", "case", "description"}
+_FILE_KEYS = {"program", "world", "kernel", "case", "description", "min_coverage", "property"}
+_COVERAGE_KEYS = {"lines", "branches"}
 #: Most runs one case may ask for (``repeat``): a spec is a test, not a load generator.
 MAX_REPEAT = 10_000
 U64_MAX = (1 << 64) - 1
@@ -38,7 +39,7 @@ S64_MIN = -(1 << 63)
 _INPUT_KEYS = {"program", "packet", "args", "ctx", "repeat"}
 _CASE_KEYS = _INPUT_KEYS | {"name", "globals", "maps", "world", "kernel_memory", "kernel", "expect", "run", "budget"}
 _RUN_KEYS = _INPUT_KEYS | {"expect", "name"}
-_EXPECT_KEYS = {"retval", "printk", "globals", "maps", "packet", "ringbuf", "error"}
+_EXPECT_KEYS = {"retval", "printk", "globals", "maps", "packet", "ringbuf", "error", "hold"}
 _RUN_EXPECT_KEYS = {"retval", "printk", "packet", "error"}
 _WORLD_KEYS = {"pid", "tgid", "uid", "gid", "comm", "time_ns", "time_step_ns", "boot_offset_ns", "tai_offset_ns",
                "hz", "cpu", "nr_cpus", "numa_node", "seed", "cgroup_id", "kptr_restrict", "current_task",
@@ -73,11 +74,13 @@ class Expect:
     ringbuf: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
     where: Mapping[str, SourceLocation] = field(default_factory=dict)
+    #: expressions that must be true after the runs (see :mod:`bpfbuild.vm.properties`)
+    hold: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
         return (self.retval is None and self.printk is None and not self.globals and not self.maps
-                and self.packet is None and not self.ringbuf and self.error is None)
+                and self.packet is None and not self.ringbuf and self.error is None and not self.hold)
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,6 +125,10 @@ class TestSpec:
     world: Mapping[str, Any]
     cases: tuple[CaseSpec, ...]
     description: str | None = None
+    #: ``min_coverage = { lines = 90, branches = 70 }``: percentages the cases must reach
+    min_coverage: Mapping[str, float] = field(default_factory=dict)
+    #: ``[[property]]`` blocks, parsed by :mod:`bpfbuild.vm.properties`
+    properties: tuple[Any, ...] = ()
 
 
 # --- where things are in the text ---------------------------------------------------------------
@@ -247,8 +254,8 @@ class _Parser:
         world = self.world(data.get("world", {}), "world")
         kernel = self.kernel_flag(data.get("kernel", True), "kernel")
         cases_raw = data.get("case", [])
-        if not isinstance(cases_raw, list) or not cases_raw:
-            raise self.fail("a spec needs at least one [[case]]", "case")
+        if not isinstance(cases_raw, list) or (not cases_raw and not data.get("property")):
+            raise self.fail("a spec needs at least one [[case]] (or [[property]])", "case")
         cases = tuple(self.case(i, c, program, world, kernel) for i, c in enumerate(cases_raw))
         seen: set[str] = set()
         for c in cases:
@@ -258,7 +265,20 @@ class _Parser:
         description = data.get("description")
         if description is not None and not isinstance(description, str):
             raise self.fail("description must be text", "description")
-        return TestSpec(self.path, program, world, cases, description)
+        minimum = self.table(data.get("min_coverage", {}), "min_coverage", "min_coverage")
+        self.keys(minimum, _COVERAGE_KEYS, "min_coverage", "min_coverage")
+        for key, value in minimum.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+                raise self.fail(f"min_coverage.{key} must be a percentage (0 to 100), not {_show(value)}",
+                                "min_coverage", key)
+        properties = self.properties(data.get("property", []), program)
+        return TestSpec(self.path, program, world, cases, description, dict(minimum), properties)
+
+    def properties(self, raw: Any, program: str | None) -> tuple[Any, ...]:
+        if not isinstance(raw, list):
+            raise self.fail("property must be a list of [[property]] tables", "property")
+        from bpfbuild.vm.properties import parse_property   # only specs that have properties need it
+        return tuple(parse_property(self, i, item, program) for i, item in enumerate(raw))
 
     def kernel_flag(self, value: Any, *path: Any) -> bool | str:
         if isinstance(value, (bool, str)):
@@ -410,7 +430,15 @@ class _Parser:
             if not isinstance(contents, (Mapping, list)):
                 raise self.fail(f"expect.maps.{name} must be a table of key = value or a list of "
                                 "{ key = ..., value = ... }", *at, "maps", name)
-        return Expect(retval, printk, sub["globals"], sub["maps"], packet, sub["ringbuf"], error, where)
+        hold = table.get("hold", [])
+        if isinstance(hold, str):
+            hold = [hold]
+        if not isinstance(hold, list) or not all(isinstance(h, str) for h in hold):
+            raise self.fail("expect.hold must be a list of expressions", *at, "hold")
+        if hold:
+            from bpfbuild.vm.properties import _check_expr
+            hold = [_check_expr(self, h, "expect.hold", *at, "hold") for h in hold]
+        return Expect(retval, printk, sub["globals"], sub["maps"], packet, sub["ringbuf"], error, where, tuple(hold))
 
     def records(self, value: Any, *at: Any) -> None:
         if isinstance(value, list):

@@ -70,11 +70,23 @@ def test_translation_is_cached() -> None:
 
 
 def test_each_line_of_the_translation_maps_to_its_instruction() -> None:
-    insns = assemble("r0 = 1\nr1 = *(u64 *)(r10 - 8)\nexit")
+    insns = assemble("r0 = 1\nr1 = *(u64 *)(r1 + 8)\nexit")
     compiled = compile_program(insns)
     lines = compiled.source.splitlines()
     load_lines = [i + 1 for i, text in enumerate(lines) if "U64(" in text]
     assert load_lines and all(compiled.pc_of_line(n) == 1 for n in load_lines)
+
+
+def test_frame_slots_live_in_locals_unless_r10_escapes() -> None:
+    kept = compile_program(assemble("*(u64 *)(r10 - 8) = r1\nr0 = *(u64 *)(r10 - 8)\nexit"))
+    assert "s504 = r1" in kept.source and "P64" not in kept.source
+    escaping = compile_program(assemble("*(u64 *)(r10 - 8) = r1\nr2 = r10\nr0 = *(u64 *)(r10 - 8)\nexit"))
+    assert "P64(S, 504" in escaping.source
+    overlapping = compile_program(assemble("*(u64 *)(r10 - 8) = r1\nr0 = *(u32 *)(r10 - 8)\nexit"))
+    assert "P64(S, 504" in overlapping.source
+    code = encode(assemble("r1 = -2\n*(u64 *)(r10 - 8) = r1\nr0 = *(u8 *)(r10 - 16)\n"
+                           "*(u16 *)(r10 - 16) = r1\nr0 = *(s16 *)(r10 - 16)\nexit"))
+    assert run_bytecode(code) == (1 << 64) - 2
 
 
 def test_a_self_loop_runs_as_an_inner_loop() -> None:
