@@ -138,9 +138,6 @@ def test_the_cycle_finder_finds_cycles():
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.xfail(strict=False, reason="cycles left to other areas until integration: verifier env<->liveness "
-                   "(TYPE_CHECKING; issue 12), vm helpers<->machine (helpers.py TYPE_CHECKING; issue 11 part 3), "
-                   "and h/emulator's vm properties->specrun->testspec (issue 14)")
 def test_no_module_is_in_an_import_cycle():
     assert _cycles(_import_graph()) == []
 
@@ -170,8 +167,6 @@ def test_the_mask_finder_finds_masks():
     assert not _OPCODE_MASK.search("if state[w] & 0xF0 == _DISCOVERED:")
 
 
-@pytest.mark.xfail(strict=False, reason="until vm/compiler.py and vm/machine.py (issue 14) use isa.fields' "
-                   "masks or Instruction's properties")
 def test_only_isa_knows_where_opcode_fields_sit():
     """Outside isa/, opcode fields are read through ``isa.fields`` masks or ``Instruction``
     properties (``cls``, ``mode``, ``jmp_op``...), never with a literal mask."""

@@ -20,14 +20,28 @@ has been explored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bpfbuild.isa.fields import CLASS_MASK, OP_MASK, InsnClass, JmpOp
-from bpfbuild.isa.instruction import LD_IMM64_OPCODE
+from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
+from bpfbuild.verifier.log import VerifierLog
 
 if TYPE_CHECKING:
-    from bpfbuild.verifier.env import Env
     from bpfbuild.verifier.state import VerifierState
+
+
+class Env(Protocol):
+    """What stack liveness reads of the verifier's environment (:class:`bpfbuild.verifier.env.Env`
+    provides it; a Protocol, so that env, which holds a StackLiveness, and liveness do not
+    import each other)."""
+
+    insns: list[Instruction | None]
+    subprogs: list[Any]
+    aux: list[Any]
+    log: VerifierLog
+
+    def find_containing_subprog(self, pc: int) -> int: ...
+    def verbose(self, text: str) -> None: ...
 
 __all__ = ["StackLiveness", "insn_successors", "postorder"]
 

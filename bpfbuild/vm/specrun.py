@@ -43,6 +43,7 @@ from bpfbuild.vm.kobjects import (
 from bpfbuild.vm.machine import DEFAULT_BUDGET, Machine, RunResult
 from bpfbuild.vm.maps import ArrayMap, PerfEventArray, ProgArray, RingBuf
 from bpfbuild.vm.packet import build_packet, describe_packet, parse_hex
+from bpfbuild.vm.propspec import NS, evaluate, snapshot
 from bpfbuild.vm.session import Session
 from bpfbuild.vm.testspec import CaseSpec, Expect, RunSpec, TestSpec
 from bpfbuild.vm.typed import BtfType, Layout, RawType, ValueType, btf_type_named, same_value
@@ -437,7 +438,6 @@ class _CaseRunner:
             return CaseResult(case.name, tuple(self.failures), (), (), case, None, exc.what)
         self.before = None
         if case.expect.hold:
-            from bpfbuild.vm.properties import snapshot
             self.before = snapshot(self.obj)
         expect = case.expect
         for run in case.runs:
@@ -539,7 +539,6 @@ class _CaseRunner:
                           self.case, self.obj, self.not_emulated)
 
     def check_hold(self, expect: Expect) -> None:
-        from bpfbuild.vm.properties import _NS, evaluate, snapshot
         last = self.records[-1] if self.records else None
         result = last.result if last is not None else None
         prog_type = self.obj.machine.programs[last.program].prog_type if last is not None else None
@@ -549,7 +548,7 @@ class _CaseRunner:
                "retval": None if result is None else (result.retval32 if result.retval >> 32 in (0, _M32)
                                                       else result.retval),
                "packet": None if result is None else result.packet,
-               "input": _NS(packet=last.packet if last else None, layers=[], args=list(last.run.args or ())
+               "input": NS(packet=last.packet if last else None, layers=[], args=list(last.run.args or ())
                             if last else [])}
         for expr in expect.hold:
             at = expect.where.get("hold")

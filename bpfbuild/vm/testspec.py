@@ -25,6 +25,7 @@ from bpfbuild.errors import SpecError
 from bpfbuild.location import SourceLocation
 from bpfbuild.vm.fib import parse_routes
 from bpfbuild.vm.packet import build_packet, parse_hex
+from bpfbuild.vm.propspec import check_expr, parse_property
 
 __all__ = ["CaseSpec", "Expect", "RunSpec", "TestSpec", "load_spec", "parse_spec", "spec_path_for"]
 
@@ -277,7 +278,6 @@ class _Parser:
     def properties(self, raw: Any, program: str | None) -> tuple[Any, ...]:
         if not isinstance(raw, list):
             raise self.fail("property must be a list of [[property]] tables", "property")
-        from bpfbuild.vm.properties import parse_property   # only specs that have properties need it
         return tuple(parse_property(self, i, item, program) for i, item in enumerate(raw))
 
     def kernel_flag(self, value: Any, *path: Any) -> bool | str:
@@ -436,8 +436,7 @@ class _Parser:
         if not isinstance(hold, list) or not all(isinstance(h, str) for h in hold):
             raise self.fail("expect.hold must be a list of expressions", *at, "hold")
         if hold:
-            from bpfbuild.vm.properties import _check_expr
-            hold = [_check_expr(self, h, "expect.hold", *at, "hold") for h in hold]
+            hold = [check_expr(self, h, "expect.hold", *at, "hold") for h in hold]
         return Expect(retval, printk, sub["globals"], sub["maps"], packet, sub["ringbuf"], error, where, tuple(hold))
 
     def records(self, value: Any, *at: Any) -> None:
