@@ -204,3 +204,14 @@ def test_run_of_a_tracepoint_without_ctx_gets_a_zeroed_record(real_objects, tmp_
     path = tmp_path / "exec_events.bpf.o"
     path.write_bytes(real_objects["exec_events"])
     assert run_cli(["run", str(path)]).kind == "ok"
+
+
+def test_a_repeated_run_has_a_total_instruction_budget(real_objects, monkeypatch):
+    from bpfbuild.errors import VMError
+    from bpfbuild.vm import api
+
+    obj = api.load(load_object(real_objects["hello"], name="hello"))
+    assert obj.run("hello", packet="00" * 64, repeat=3).steps > 0
+    monkeypatch.setattr(api, "MAX_REPEAT_STEPS", 20)
+    with pytest.raises(VMError, match="repeat = 1000"):
+        obj.run("hello", packet="00" * 64, repeat=1000)
