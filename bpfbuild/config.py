@@ -3,7 +3,11 @@
 Keys (all optional)::
 
     [tool.bpfbuild]
-    source_dir = "programs"          # where *.bpf.c live
+    source_dir = "programs"          # where *.bpf.c live (sources defaults to ["<source_dir>/*.bpf.c"])
+    sources = ["programs/*.bpf.c", "lessons/**/*_kern.c"]   # globs, relative to the project root
+    loaders = ["loaders/*.c"]        # user-space loaders, linked with the system's libbpf
+    compiler_launcher = "ccache"     # put in front of the compiler (ccache, sccache, ...)
+    target_arch = "x86"              # -D__TARGET_ARCH_<arch>; default: the build machine's
     build_dir = "build"              # objects, depfiles, generated headers, doit's database
     cflags = ["-Wall"]               # extra compiler flags for every program
     defines = { DEBUG = "1" }        # -D flags
@@ -11,18 +15,34 @@ Keys (all optional)::
     mcpu = "v3"                      # -mcpu=; default: v1 with zig (matches clang 14's default "generic")
     pin_dir = "/sys/fs/bpf/<project>" # where `doit load` pins programs
     verify = "error"                 # "error" (a rejection fails the build) or "warn"
+    target_kernels = ["5.15", "6.1", "running", "fleet-a.json"]
+                                     # `doit verify` also checks each object against these kernels:
+                                     # a mainline version, "running" (this kernel, probed) or a
+                                     # saved `bpfbuild probe --json` file (relative to the root)
 
     [tool.bpfbuild.programs.hello]   # per-program overrides (by name: hello for hello.bpf.c)
     cflags = ["-DEXTRA"]
     defines = { X = "2" }
     include_dirs = []
     mcpu = "v4"
+    type = "xdp"                     # program type of sections libbpf cannot type (bpftool's
+                                     # `prog load ... type` names: xdp, tc, kprobe, cgroup/skb, ...)
+    attach = "do_unlinkat"           # the attach target that goes with it (kprobe function, ...)
+    loader = "user/hello_user.c"     # this program's user-space loader
 
-Reading is pure (no compiler probing); ``load_config`` is the only I/O.
+A program's name is its file name without ``.bpf.c`` (or ``.c``); when two sources share one,
+each is named by its path, as many parent folders as it takes (``lesson1/xdp_kern.c`` ->
+``lesson1-xdp_kern``), and ``doit list`` shows those names.
+
+Reading is pure (no compiler probing); ``load_config`` and ``Config.programs`` (a directory
+listing) are the only I/O.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +50,35 @@ from typing import Any
 
 from bpfbuild.errors import ConfigError
 
-__all__ = ["Config", "ProgramConfig", "ProgramSource", "load_config"]
+__all__ = ["Config", "LoaderSource", "ProgramConfig", "ProgramSource", "load_config", "target_arch"]
 
 SOURCE_SUFFIX = ".bpf.c"
-_KEYS = {"source_dir", "build_dir", "cflags", "defines", "include_dirs", "mcpu", "pin_dir", "verify", "programs"}
+SPEC_SUFFIX = ".test.toml"
+_KEYS = {"source_dir", "build_dir", "cflags", "defines", "include_dirs", "mcpu", "pin_dir", "verify", "programs",
+         "sources", "loaders", "compiler_launcher", "target_arch",
+         "target_kernels"}
 _PROGRAM_KEYS = {"cflags", "defines", "include_dirs", "mcpu"}
+_PROGRAM_ONLY_KEYS = {"type", "attach", "loader"}
+
+#: ``uname -m`` -> the ``__TARGET_ARCH_<arch>`` name bpf_tracing.h expects.
+_TARGET_ARCHES = {
+    "x86_64": "x86", "i386": "x86", "i486": "x86", "i586": "x86", "i686": "x86", "amd64": "x86",
+    "aarch64": "arm64", "arm64": "arm64", "s390x": "s390", "s390": "s390",
+    "ppc64le": "powerpc", "ppc64": "powerpc", "ppc": "powerpc", "powerpc": "powerpc",
+    "riscv64": "riscv", "riscv32": "riscv", "mips": "mips", "mips64": "mips", "mipsel": "mips",
+    "mips64el": "mips", "sparc64": "sparc", "sparc": "sparc", "loongarch64": "loongarch", "arc": "arc",
+}
+KNOWN_TARGET_ARCHES = frozenset(_TARGET_ARCHES.values())
+
+
+def target_arch(machine: str | None = None) -> str:
+    """The ``__TARGET_ARCH_<arch>`` name for a machine (``uname -m``; default: this one)."""
+    machine = machine or os.uname().machine
+    if machine in _TARGET_ARCHES:
+        return _TARGET_ARCHES[machine]
+    if machine.startswith("arm"):
+        return "arm"
+    return machine
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +93,36 @@ class ProgramConfig:
 
 @dataclass(frozen=True, slots=True)
 class ProgramSource:
-    """One ``<source_dir>/<name>.bpf.c`` and the paths derived from it (no I/O)."""
+    """One BPF source and the paths derived from it (no I/O).
+
+    ``name`` is unique in the project (tasks ``build:<name>``, ``build/<name>.bpf.o``);
+    ``stem`` is the file name without its suffix (the test spec is ``<stem>.test.toml`` beside
+    the source).  ``prog_type``/``attach`` override what libbpf infers from untyped sections.
+    """
 
     name: str
     source: Path
     object: Path
     depfile: Path
     settings: ProgramConfig
+    stem: str = ""
+    prog_type: str | None = None
+    attach: str | None = None
+
+    @property
+    def spec(self) -> Path:
+        """The test spec beside the source: ``programs/hello.test.toml``."""
+        return self.source.with_name((self.stem or self.name) + SPEC_SUFFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class LoaderSource:
+    """A user-space loader (C) built against the skeletons, and its outputs in the build dir."""
+
+    name: str
+    source: Path
+    executable: Path
+    depfile: Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +134,12 @@ class Config:
     overrides: tuple[tuple[str, ProgramConfig], ...] = ()
     pin_dir: str | None = None
     verify: str = "error"
+    sources: tuple[str, ...] = ()                # globs; empty: <source_dir>/*.bpf.c
+    loaders: tuple[str, ...] = ()                # globs of loader sources
+    compiler_launcher: tuple[str, ...] = ()      # argv put in front of the compiler
+    arch: str | None = None                      # target_arch; None: the build machine's
+    program_extras: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()   # name -> type/attach/loader
+    target_kernels: tuple[str, ...] = ()
 
     @property
     def project_name(self) -> str:
@@ -88,21 +161,110 @@ class Config:
             mcpu=over.mcpu or self.defaults.mcpu,
         )
 
-    def program(self, source: Path) -> ProgramSource:
-        name = source.name[: -len(SOURCE_SUFFIX)]
+    @property
+    def target_arch(self) -> str:
+        return self.arch or target_arch()
+
+    @property
+    def source_globs(self) -> tuple[str, ...]:
+        if self.sources:
+            return self.sources
+        return (f"{_relative(self.source_dir, self.root)}/*{SOURCE_SUFFIX}",)
+
+    def _extra(self, name: str, key: str) -> str | None:
+        return dict(dict(self.program_extras).get(name, ())).get(key)
+
+    def program(self, source: Path, name: str | None = None) -> ProgramSource:
+        stem = source_stem(source.name)
+        name = name or stem
         return ProgramSource(
             name=name,
             source=source,
             object=self.build_dir / f"{name}.bpf.o",
             depfile=self.build_dir / f"{name}.d",
             settings=self.settings_for(name),
+            stem=stem,
+            prog_type=self._extra(name, "type"),
+            attach=self._extra(name, "attach"),
         )
 
     def programs(self) -> tuple[ProgramSource, ...]:
-        """Every ``*.bpf.c`` of the source dir, sorted by name (one directory listing)."""
-        if not self.source_dir.is_dir():
-            return ()
-        return tuple(self.program(p) for p in sorted(self.source_dir.glob(f"*{SOURCE_SUFFIX}")))
+        """Every source the ``sources`` globs match, sorted by path (one listing per glob, cached)."""
+        return _programs(self)
+
+    def loader_sources(self) -> tuple[LoaderSource, ...]:
+        """The loaders: the ``loaders`` globs, then each program's ``loader`` (unique names)."""
+        return _loaders(self)
+
+
+def source_stem(filename: str) -> str:
+    """``hello.bpf.c`` -> ``hello``; ``xdp_kern.c`` -> ``xdp_kern``."""
+    for suffix in (SOURCE_SUFFIX, ".c"):
+        if filename.endswith(suffix) and len(filename) > len(suffix):
+            return filename[: -len(suffix)]
+    return filename
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root)) if path.is_absolute() == root.is_absolute() else str(path)
+    except ValueError:
+        return str(path)
+
+
+def _glob(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    """Files matching any pattern, each once, in pattern order then name order."""
+    seen: dict[str, Path] = {}
+    for pattern in patterns:
+        if os.path.isabs(pattern):
+            base, rel = Path(pattern).anchor, pattern.lstrip(os.sep)
+            matches = sorted(Path(base).glob(rel))
+        else:
+            matches = sorted(root.glob(pattern))
+        for m in matches:
+            if m.is_file():
+                key = os.path.normpath(m)
+                seen.setdefault(key, m)
+    return list(seen.values())
+
+
+def unique_names(paths: list[Path], root: Path) -> list[str]:
+    """One name per path: its stem, or, where stems collide, the stem prefixed by as many parent
+    folders as make it unique (``lesson1/xdp_kern.c`` -> ``lesson1-xdp_kern``)."""
+    parts = []
+    for p in paths:
+        rel = Path(_relative(p, root)).parts
+        parts.append([*rel[:-1], source_stem(rel[-1])] if rel else [source_stem(p.name)])
+    depth = [1] * len(paths)
+    while True:
+        names = ["-".join(ps[-d:]) for ps, d in zip(parts, depth)]
+        clashes = {n for n in names if names.count(n) > 1}
+        grow = [i for i, n in enumerate(names) if n in clashes and depth[i] < len(parts[i])]
+        if not grow:
+            return names
+        for i in grow:
+            depth[i] += 1
+
+
+@functools.lru_cache(maxsize=32)
+def _programs(config: Config) -> tuple[ProgramSource, ...]:
+    paths = _glob(config.root, config.source_globs)
+    names = unique_names(paths, config.root)
+    return tuple(sorted((config.program(p, n) for p, n in zip(paths, names)), key=lambda p: str(p.source)))
+
+
+@functools.lru_cache(maxsize=32)
+def _loaders(config: Config) -> tuple[LoaderSource, ...]:
+    paths = _glob(config.root, config.loaders)
+    for name, extras in config.program_extras:
+        loader = dict(extras).get("loader")
+        if loader is not None:
+            path = config.root / loader
+            if all(os.path.normpath(path) != os.path.normpath(p) for p in paths):
+                paths.append(path)
+    names = unique_names(paths, config.root)
+    return tuple(sorted((LoaderSource(n, p, config.build_dir / n, config.build_dir / f"{n}.loader.d")
+                         for p, n in zip(paths, names)), key=lambda loader: loader.name))
 
 
 def _str_list(value: Any, where: str) -> tuple[str, ...]:
@@ -125,7 +287,8 @@ def _defines(value: Any, where: str) -> tuple[tuple[str, str], ...]:
 
 
 def _program_config(table: dict[str, Any], where: str) -> ProgramConfig:
-    unknown = set(table) - _PROGRAM_KEYS - (_KEYS if where == "[tool.bpfbuild]" else set())
+    allowed = _KEYS if where == "[tool.bpfbuild]" else _PROGRAM_ONLY_KEYS
+    unknown = set(table) - _PROGRAM_KEYS - allowed
     if unknown:
         raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     mcpu = table.get("mcpu")
@@ -143,20 +306,46 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
     """Build a Config from the ``[tool.bpfbuild]`` table (already parsed)."""
     where = "[tool.bpfbuild]"
     defaults = _program_config(table, where)
-    for key in ("source_dir", "build_dir", "pin_dir", "verify"):
+    for key in ("source_dir", "build_dir", "pin_dir", "verify", "target_arch"):
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{where}.{key} must be a string")
+    arch = table.get("target_arch")
+    if arch is not None and arch not in KNOWN_TARGET_ARCHES:
+        raise ConfigError(f"{where}.target_arch must be one of {', '.join(sorted(KNOWN_TARGET_ARCHES))}")
+    sources = _str_list(table.get("sources", []), f"{where}.sources")
+    if "sources" in table and not sources:
+        raise ConfigError(f"{where}.sources must name at least one glob")
+    loaders = _str_list(table.get("loaders", []), f"{where}.loaders")
+    launcher = table.get("compiler_launcher", [])
+    if isinstance(launcher, str):
+        launcher = launcher.split()
+    launcher = _str_list(launcher, f"{where}.compiler_launcher")
     verify = table.get("verify", "error")
     if verify not in ("error", "warn"):
         raise ConfigError(f"{where}.verify must be \"error\" or \"warn\"")
+    targets = _str_list(table.get("target_kernels", []), f"{where}.target_kernels")
+    for name in targets:
+        if name != "running" and not name.endswith(".json") and not re.match(r"^\d+\.\d+(\.\d+)?$", name):
+            raise ConfigError(f"{where}.target_kernels: {name!r} is not a kernel version (5.15), \"running\" "
+                              "or a probe file (NAME.json)")
     programs = table.get("programs", {})
     if not isinstance(programs, dict):
         raise ConfigError(f"{where}.programs must be a table of per-program tables")
     overrides = []
+    extras = []
     for name, sub in sorted(programs.items()):
         if not isinstance(sub, dict):
             raise ConfigError(f"{where}.programs.{name} must be a table")
         overrides.append((name, _program_config(sub, f"{where}.programs.{name}")))
+        extra = []
+        for key in sorted(_PROGRAM_ONLY_KEYS & set(sub)):
+            if not isinstance(sub[key], str) or not sub[key]:
+                raise ConfigError(f"{where}.programs.{name}.{key} must be a non-empty string")
+            extra.append((key, sub[key]))
+        if "attach" in sub and "type" not in sub:
+            raise ConfigError(f"{where}.programs.{name}.attach needs a type (the program type it attaches as)")
+        if extra:
+            extras.append((name, tuple(extra)))
     return Config(
         root=root,
         source_dir=root / table.get("source_dir", "programs"),
@@ -165,6 +354,12 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
         overrides=tuple(overrides),
         pin_dir=table.get("pin_dir"),
         verify=verify,
+        sources=sources,
+        loaders=loaders,
+        compiler_launcher=launcher,
+        arch=arch,
+        program_extras=tuple(extras),
+        target_kernels=targets,
     )
 
 

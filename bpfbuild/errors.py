@@ -20,6 +20,7 @@ __all__ = [
     "ConfigError",
     "DecodeError",
     "KernelError",
+    "NotEmulated",
     "ObjectError",
     "ProgramError",
     "SkelError",
@@ -154,6 +155,18 @@ class ProgramError(BpfBuildError):
 
 class VMError(ProgramError):
     """A fault while emulating a program (bad access, budget exhausted, unknown helper...)."""
+
+
+class NotEmulated(VMError):
+    """The program used something the emulator does not model (a helper, a kfunc, a map type):
+    not a fault of the program.  ``what`` names it (``bpf_sk_lookup_tcp#84``, ``sockmap map
+    sock_map``); the message is ``not emulated: <what>``.  Raised where it is used, never at
+    load, so an object whose other programs do not touch it still runs."""
+
+    def __init__(self, what: str, *, pc: int | None = None, location: SourceLocation | None = None,
+                 file: str | None = None) -> None:
+        super().__init__(f"not emulated: {what}", pc=pc, location=location, file=file)
+        self.what = what
 
 
 class SkelError(BpfBuildError):

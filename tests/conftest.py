@@ -1,5 +1,12 @@
 """Shared test hooks.
 
+``kernel_probe`` is what the running kernel offers (:func:`bpfbuild.kernel.probe.probe_kernel`,
+once per session); tests that compare bpfbuild's tables with the kernel derive what to expect
+from it and skip, with the reason, what this kernel lacks by configuration.  Other kernels are
+simulated with ``--probe-file=FILE`` (a saved ``bpfbuild probe --json``) and
+``--probe-without=helper:bpf_loop,map:RINGBUF,prog:XDP,kfunc:NAME`` (the probe minus those):
+the affected tests must then skip with the reason, not fail.
+
 Tests marked ``kernel`` (or using the ``requires_kernel`` fixture) need the kernel bridge:
 libbpf.so.1, permission for bpf() (root or CAP_BPF) and a bpffs.  Where that is missing
 they skip with :func:`bpfbuild.kernel.availability`'s one-line reason, computed once per
@@ -8,9 +15,61 @@ session.
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import pytest
 
 _KERNEL_REASON = pytest.StashKey[str | None]()
+_PROBE = pytest.StashKey[Any]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("bpfbuild")
+    group.addoption("--probe-file", default=os.environ.get("BPFBUILD_TEST_PROBE"), metavar="FILE",
+                    help="use this saved `bpfbuild probe --json` as the running kernel's probe "
+                    "(env BPFBUILD_TEST_PROBE)")
+    group.addoption("--probe-without", default=os.environ.get("BPFBUILD_TEST_PROBE_WITHOUT", ""),
+                    metavar="KIND:NAME,...",
+                    help="simulate a kernel lacking features: helper:NAME, map:TYPE, prog:TYPE, kfunc:NAME "
+                    "(env BPFBUILD_TEST_PROBE_WITHOUT)")
+
+
+def parse_without(text: str) -> dict[str, list[str]]:
+    """``helper:bpf_loop,map:RINGBUF`` -> {"helpers": ["bpf_loop"], "map_types": ["RINGBUF"]}."""
+    kinds = {"helper": "helpers", "map": "map_types", "prog": "prog_types", "kfunc": "kfuncs"}
+    out: dict[str, list[str]] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        kind, _, name = item.partition(":")
+        if kind not in kinds or not name:
+            raise pytest.UsageError(f"--probe-without: {item!r}: expected helper:NAME, map:TYPE, prog:TYPE or kfunc:NAME")
+        name = name.upper() if kind in ("map", "prog") else name
+        out.setdefault(kinds[kind], []).append(name)
+    return out
+
+
+@pytest.fixture(scope="session")
+def kernel_probe(request: pytest.FixtureRequest) -> Any:
+    """The running kernel's probe (or the simulated one of --probe-file/--probe-without)."""
+    config = request.config
+    if _PROBE not in config.stash:
+        from bpfbuild.errors import BpfBuildError
+        from bpfbuild.kernel.probe import load_probe, probe_kernel
+
+        path = config.getoption("--probe-file")
+        try:
+            probe = load_probe(path) if path else probe_kernel()
+        except BpfBuildError as exc:
+            probe = f"cannot probe the kernel: {exc}"
+        else:
+            without = parse_without(config.getoption("--probe-without") or "")
+            if without:
+                probe = probe.without(**without)
+        config.stash[_PROBE] = probe
+    probe = config.stash[_PROBE]
+    if isinstance(probe, str):
+        pytest.skip(probe)
+    return probe
 
 
 def kernel_unavailable(config: pytest.Config) -> str | None:
@@ -27,6 +86,57 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         reason = kernel_unavailable(item.config)
         if reason is not None:
             pytest.skip(f"kernel: {reason}")
+
+
+def lacking_features(obj: Any, probe: Any) -> list[str]:
+    """What ``obj`` (an object path) uses that ``probe``'s kernel lacks although upstream offers
+    it (configuration), as messages (bpfbuild's compat check against the probe as a target; a
+    helper upstream refuses to the program type too is the program's mistake, not a lack)."""
+    from bpfbuild.abi.kversions import KernelFeatures
+    from bpfbuild.obj.compat import check_object
+    from bpfbuild.obj.loader import load_object_file
+
+    from bpfbuild.abi.protos import helper_allowed
+
+    spec = load_object_file(obj)
+    target = KernelFeatures.from_probe("running", probe.to_json())
+    out = []
+    for lack in check_object(spec, target):
+        f = lack.feature
+        if f.kind == "helper":
+            prog_type = spec.program(f.program).prog_type
+            if prog_type is not None and helper_allowed(f.key, prog_type, sleepable=True) is False:
+                continue   # upstream refuses it too: that is what the test is about, not the kernel's config
+        out.append(f"{f.program}: {lack.message}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def kernel_lacks(request: pytest.FixtureRequest) -> Any:
+    """``kernel_lacks(obj) -> [message]``: features of an object the (possibly simulated) running
+    kernel lacks; ``kernel_lacks.skip(obj)`` skips the test naming them.  Without a usable probe
+    nothing is reported missing."""
+    try:
+        probe = request.getfixturevalue("kernel_probe")
+    except pytest.skip.Exception:
+        probe = None
+    cache: dict[str, list[str]] = {}
+
+    class _Lacks:
+        def __call__(self, obj: Any) -> list[str]:
+            if probe is None:
+                return []
+            key = str(obj)
+            if key not in cache:
+                cache[key] = lacking_features(obj, probe)
+            return cache[key]
+
+        def skip(self, obj: Any) -> None:
+            found = self(obj)
+            if found:
+                pytest.skip(f"{probe.identity} lacks what {os.path.basename(str(obj))} uses: " + "; ".join(found))
+
+    return _Lacks()
 
 
 @pytest.fixture

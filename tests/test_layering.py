@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bpfbuild"
 
 LAYER = {"errors": 0, "location": 0, "inputs": 0, "config": 0, "isa": 1, "toolchain": 1, "abi": 2, "btf": 2, "obj": 3,
          "verifier": 4, "vm": 4, "skel": 4, "kernel": 4, "tasks": 5, "cli": 5}
-MAY_IMPORT = {"isa": set(), "toolchain": set(), "abi": {"isa"}, "btf": set(), "obj": {"isa", "abi", "btf"}}
+MAY_IMPORT = {"isa": set(), "toolchain": set(), "abi": {"isa", "btf"}, "btf": set(), "obj": {"isa", "abi", "btf"}}
 CONFINED = {"elftools": ("obj/elf.py",), "jinja2": ("skel/render.py",), "doit": ("tasks/",),
             "ctypes": ("kernel/",)}
 

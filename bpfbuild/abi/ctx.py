@@ -40,6 +40,7 @@ __all__ = [
     "ctx_specs",
     "return_constants",
     "return_range",
+    "sock_access_ok",
 ]
 
 
@@ -202,6 +203,12 @@ def _fields(*spec: tuple[str, int] | tuple[str, int, str]) -> tuple[CtxField, ..
 _PT_REGS_X86_64 = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
                    "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss")
 
+#: struct bpf_sock_ops: the u32 fields from is_fullsock to sk_txhash, in order
+_SOCK_OPS_U32 = ("is_fullsock", "snd_cwnd", "srtt_us", "bpf_sock_ops_cb_flags", "state", "rtt_min",
+                 "snd_ssthresh", "rcv_nxt", "snd_nxt", "snd_una", "mss_cache", "ecn_flags", "rate_delivered",
+                 "rate_interval_us", "packets_out", "retrans_out", "total_retrans", "segs_in", "data_segs_in",
+                 "segs_out", "data_segs_out", "lost_out", "sacked_out", "sk_txhash")
+
 #: PERF_MAX_TRACE_SIZE in 6.18 (measured: tracepoint loads are allowed up to offset 8191)
 PERF_MAX_TRACE_SIZE = 8192
 #: MAX_BPF_FUNC_ARGS: raw tracepoint programs see up to 12 u64 arguments
@@ -245,7 +252,26 @@ def ctx_layouts() -> dict[str, CtxLayout]:
     sockopt = CtxLayout("bpf_sockopt", 40, _fields(
         ("sk", 8, "struct bpf_sock *"), ("optval", 8, "void *"), ("optval_end", 8, "void *"),
         ("level", 4, "__s32"), ("optname", 4, "__s32"), ("optlen", 4, "__s32"), ("retval", 4, "__s32")))
-    layouts = (sk_buff, xdp_md, raw_tp, pt_regs, perf, tracepoint, sock_addr, sock, sockopt)
+    sk_msg = CtxLayout("sk_msg_md", 80, _fields(
+        ("data", 8, "void *"), ("data_end", 8, "void *"), ("family", 4), ("remote_ip4", 4), ("local_ip4", 4),
+        ("remote_ip6", 16, "__u32[4]"), ("local_ip6", 16, "__u32[4]"), ("remote_port", 4), ("local_port", 4),
+        ("size", 4), ("sk", 8, "struct bpf_sock *")))
+    sock_ops = CtxLayout("bpf_sock_ops", 224, _fields(
+        ("op", 4), ("replylong", 16, "__u32[4]"), ("family", 4), ("remote_ip4", 4), ("local_ip4", 4),
+        ("remote_ip6", 16, "__u32[4]"), ("local_ip6", 16, "__u32[4]"), ("remote_port", 4), ("local_port", 4),
+        *((name, 4) for name in _SOCK_OPS_U32), ("bytes_received", 8), ("bytes_acked", 8),
+        ("sk", 8, "struct bpf_sock *"), ("skb_data", 8, "void *"), ("skb_data_end", 8, "void *"),
+        ("skb_len", 4), ("skb_tcp_flags", 4), ("skb_hwtstamp", 8)))
+    sk_lookup = CtxLayout("bpf_sk_lookup", 72, _fields(
+        ("sk", 8, "struct bpf_sock *"), ("family", 4), ("protocol", 4), ("remote_ip4", 4),
+        ("remote_ip6", 16, "__u32[4]"), ("remote_port", 2, "__be16"), ("__pad_remote_port", 2, "padding"),
+        ("local_ip4", 4), ("local_ip6", 16, "__u32[4]"), ("local_port", 4), ("ingress_ifindex", 4)))
+    reuseport = CtxLayout("sk_reuseport_md", 56, _fields(
+        ("data", 8, "void *"), ("data_end", 8, "void *"), ("len", 4), ("eth_protocol", 4), ("ip_protocol", 4),
+        ("bind_inany", 4), ("hash", 4), ("sk@40", 8, "struct bpf_sock *"),
+        ("migrating_sk", 8, "struct bpf_sock *")))
+    layouts = (sk_buff, xdp_md, raw_tp, pt_regs, perf, tracepoint, sock_addr, sock, sockopt, sk_msg, sock_ops,
+               sk_lookup, reuseport)
     return {layout.name: layout for layout in layouts}
 
 
@@ -468,11 +494,64 @@ def _sockopt_specs() -> list[CtxSpec]:
     ]
 
 
+def _sk_msg_specs() -> list[CtxSpec]:
+    """sk_msg_is_valid_access: read-only; pointers 8 bytes at their start, the rest u32 loads."""
+    layout = ctx_layout("sk_msg_md")
+    u32 = tuple(_fa(f.name, _a(W4)) for f in layout.fields if f.ctype.startswith("__u32"))
+    return [CtxSpec("sk_msg", ProgType.SK_MSG, layout,
+                    (_fa("data", _a(at_start=W8), reg=R.PTR_TO_PACKET),
+                     _fa("data_end", _a(at_start=W8), reg=R.PTR_TO_PACKET_END), *u32,
+                     _fa("sk", _a(at_start=W8), reg=R.PTR_TO_SOCKET)), (AttachType.SK_MSG_VERDICT,))]
+
+
+def _sock_ops_specs() -> list[CtxSpec]:
+    """sock_ops_is_valid_access: any 4-byte load except where a field says otherwise (the u64
+    counters, the pointers and skb_hwtstamp: 8 bytes at their start; skb_tcp_flags: narrow at
+    its start); stores only to reply and sk_txhash."""
+    layout = ctx_layout("bpf_sock_ops")
+    special = {"replylong", "bytes_received", "bytes_acked", "sk", "skb_data", "skb_data_end", "skb_tcp_flags",
+               "skb_hwtstamp", "sk_txhash"}
+    plain = tuple(_fa(f.name, _a(W4)) for f in layout.fields if f.name not in special)
+    wide = _a(at_start=W8)
+    return [CtxSpec("sock_ops", ProgType.SOCK_OPS, layout,
+                    (_fa("replylong", _a(W4), _a(at_start=W4)), *plain, _fa("sk_txhash", _a(W4), _a(W4)),
+                     _fa("bytes_received", _a(at_start=W8)), _fa("bytes_acked", _a(at_start=W8)),
+                     _fa("sk", wide, reg=R.PTR_TO_SOCKET_OR_NULL), _fa("skb_data", wide, reg=R.PTR_TO_PACKET),
+                     _fa("skb_data_end", wide, reg=R.PTR_TO_PACKET_END),
+                     _fa("skb_tcp_flags", _a(at_start=N32)), _fa("skb_hwtstamp", wide)),
+                    (AttachType.CGROUP_SOCK_OPS,))]
+
+
+def _sk_lookup_specs() -> list[CtxSpec]:
+    """sk_lookup_is_valid_access: read-only; u32 fields narrow anywhere; remote_port (and the
+    padding after it) 1/2 bytes, or 4 bytes at its start."""
+    layout = ctx_layout("bpf_sk_lookup")
+    u32 = tuple(_fa(f.name, _a(N32)) for f in layout.fields if f.ctype.startswith("__u32"))
+    return [CtxSpec("sk_lookup", ProgType.SK_LOOKUP, layout,
+                    (_fa("sk", _a(at_start=W8), reg=R.PTR_TO_SOCKET_OR_NULL), *u32,
+                     _fa("remote_port", _a(frozenset({1, 2}), W4)),
+                     _fa("__pad_remote_port", _a(frozenset({1, 2})))), (AttachType.SK_LOOKUP,))]
+
+
+def _sk_reuseport_specs() -> list[CtxSpec]:
+    """sk_reuseport_is_valid_access: read-only; eth_protocol loads of at least 2 bytes."""
+    layout = ctx_layout("sk_reuseport_md")
+    return [CtxSpec("sk_reuseport", ProgType.SK_REUSEPORT, layout,
+                    (_fa("data", _a(at_start=W8), reg=R.PTR_TO_PACKET),
+                     _fa("data_end", _a(at_start=W8), reg=R.PTR_TO_PACKET_END), _fa("len", _a(N32)),
+                     _fa("eth_protocol", _a(frozenset({2, 4}))), _fa("ip_protocol", _a(N32)),
+                     _fa("bind_inany", _a(N32)), _fa("hash", _a(at_start=W4)),
+                     _fa("sk", _a(at_start=W8), reg=R.PTR_TO_SOCKET),
+                     _fa("migrating_sk", _a(at_start=W8), reg=R.PTR_TO_SOCK_COMMON_OR_NULL)),
+                    (AttachType.SK_REUSEPORT_SELECT, AttachType.SK_REUSEPORT_SELECT_OR_MIGRATE))]
+
+
 @functools.cache
 def ctx_specs() -> tuple[CtxSpec, ...]:
     """Every tabulated context spec."""
     return (*_skb_specs(), *_xdp_specs(), *_tracing_specs(), *_sock_addr_specs(), *_sock_specs(),
-            *_sockopt_specs())
+            *_sockopt_specs(), *_sk_msg_specs(), *_sock_ops_specs(), *_sk_lookup_specs(),
+            *_sk_reuseport_specs())
 
 
 def ctx_spec(prog_type: ProgType, attach_type: AttachType | None = None) -> CtxSpec | None:
@@ -488,6 +567,57 @@ def ctx_spec(prog_type: ProgType, attach_type: AttachType | None = None) -> CtxS
         if not spec.attach_types or attach_type is None:
             return spec
     return candidates[0]
+
+
+# ---- socket pointers (PTR_TO_SOCKET, _SOCK_COMMON, _TCP_SOCK, _XDP_SOCK) ---------------------------
+#
+# net/core/filter.c of Linux 6.18: bpf_sock_is_valid_access, bpf_sock_common_is_valid_access,
+# bpf_tcp_sock_is_valid_access, bpf_xdp_sock_is_valid_access.  Loads only (stores are refused
+# before these run).  struct bpf_sock: bound_dev_if 0, family 4, type 8, protocol 12, mark 16,
+# priority 20, src_ip4 24, src_ip6 28-43, src_port 44, dst_port 48 (__be16, 2 bytes of padding
+# after it), dst_ip4 52, dst_ip6 56-71, state 72, rx_queue_mapping 76; 80 bytes.
+
+_BPF_SOCK_SIZE = 80
+#: fields where a narrow (1/2/4-byte) load is allowed only at the field's first byte
+_SOCK_NARROW_AT = frozenset({4, 8, 12, 44, 72, 76})          # family, type, protocol, src_port, state, rx_queue
+#: (first, last byte) ranges where a narrow load is allowed at any aligned offset
+_SOCK_NARROW_IN = ((24, 27), (28, 43), (52, 55), (56, 71))   # src_ip4, src_ip6, dst_ip4, dst_ip6
+_TCP_SOCK_END = 112                                          # offsetofend(struct bpf_tcp_sock, icsk_retransmits)
+_TCP_SOCK_U64 = frozenset({80, 88})                          # bytes_received, bytes_acked
+
+
+def _narrow_ok(size: int, field_size: int) -> bool:
+    """``bpf_ctx_narrow_access_ok``."""
+    return 0 < size <= field_size and size & (size - 1) == 0
+
+
+def _bpf_sock_ok(off: int, size: int) -> bool:
+    if off < 0 or off >= _BPF_SOCK_SIZE or size <= 0 or off % size:
+        return False
+    if off in _SOCK_NARROW_AT or any(lo <= off <= hi for lo, hi in _SOCK_NARROW_IN):
+        return _narrow_ok(size, 4)
+    if off in (48, 49):                                      # dst_port: a 4-byte load is still allowed
+        return _narrow_ok(size, 4 if size == 4 else 2)
+    if off in (50, 51):                                      # the padding after dst_port
+        return False
+    return size == 4
+
+
+def sock_access_ok(kind: str, off: int, size: int) -> bool:
+    """May a program load ``size`` bytes at ``off`` of a socket pointer?  ``kind`` is the
+    register type's name: ``sock``, ``sock_common``, ``tcp_sock`` or ``xdp_sock``."""
+    match kind:
+        case "sock":
+            return _bpf_sock_ok(off, size)
+        case "sock_common":
+            return not 8 <= off <= 23 and _bpf_sock_ok(off, size)   # type .. priority are full-socket only
+        case "tcp_sock":
+            if off < 0 or off >= _TCP_SOCK_END or size <= 0 or off % size:
+                return False
+            return size == (8 if off in _TCP_SOCK_U64 else 4)
+        case "xdp_sock":
+            return off == 0 and size == 4                            # queue_id
+    return False
 
 
 # ---- return values -------------------------------------------------------------------------------

@@ -232,11 +232,15 @@ class SectionInfo:
     the section names no target (exact names, or ``SEC("kprobe")``: no auto-attach).
     ``expected_attach_type`` is ``None`` where libbpf passes 0 meaning "none" (libbpf writes 0,
     which is numerically ``CGROUP_INET_INGRESS``; see :attr:`expected_attach_type_value`).
+    ``autoload`` is False for ``SEC("?name")``: libbpf's convention for a program that is
+    just like ``SEC("name")`` but not loaded unless the loader asks for it; ``section`` is then
+    the name without the ``?``, as libbpf keeps it.
     """
 
     section: str
     sec_def: SecDef
     attach_target: str | None
+    autoload: bool = True
 
     @property
     def prog_type(self) -> ProgType:
@@ -451,11 +455,18 @@ def section_defs() -> tuple[SecDef, ...]:
 
 
 def classify_section(name: str) -> SectionInfo | None:
-    """What libbpf makes of ``SEC(name)``; None where libbpf 1.x would not recognise it."""
+    """What libbpf makes of ``SEC(name)``; None where libbpf 1.x would not recognise it.
+
+    A leading ``?`` turns autoload off and is otherwise ignored (``SEC("?xdp")`` is an XDP
+    program that libbpf does not load by default).
+    """
+    autoload = not name.startswith("?")
+    if not autoload:
+        name = name[1:]
     for sec_def in section_defs():
         if sec_def.matches(name):
             target: str | None = None
             if sec_def.pattern.endswith("+") and len(name) > len(sec_def.prefix):
                 target = name[len(sec_def.prefix) + 1:]
-            return SectionInfo(name, sec_def, target)
+            return SectionInfo(name, sec_def, target, autoload)
     return None

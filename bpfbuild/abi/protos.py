@@ -30,6 +30,7 @@ from bpfbuild.abi.progtypes import ProgType
 __all__ = [
     "Arg",
     "ArgType",
+    "BpfFunc",
     "FuncProto",
     "Privilege",
     "Ret",
@@ -40,8 +41,75 @@ __all__ = [
     "func_protos",
     "helper_allowed",
     "helper_prog_types",
+    "is_async_callback_helper",
+    "is_sync_callback_helper",
     "prog_type_helpers",
 ]
+
+
+class BpfFunc(enum.IntEnum):
+    """Helper ids the verifier names in its rules (``enum bpf_func_id``, ``BPF_FUNC_<name>``)."""
+
+    unspec = 0
+    map_lookup_elem = 1
+    map_update_elem = 2
+    map_delete_elem = 3
+    get_smp_processor_id = 8
+    tail_call = 12
+    get_cgroup_classid = 17
+    probe_read_str = 45
+    redirect_map = 51
+    map_push_elem = 87
+    map_pop_elem = 88
+    map_peek_elem = 89
+    get_stack = 67
+    get_local_storage = 81
+    sk_lookup_tcp = 84
+    sk_lookup_udp = 85
+    sk_release = 86
+    sk_fullsock = 95
+    tcp_sock = 96
+    get_listener_sock = 98
+    spin_lock = 93
+    spin_unlock = 94
+    skc_lookup_tcp = 99
+    probe_read_user_str = 114
+    probe_read_kernel_str = 115
+    ringbuf_reserve = 131
+    skc_to_tcp6_sock = 136
+    skc_to_tcp_sock = 137
+    skc_to_tcp_timewait_sock = 138
+    skc_to_tcp_request_sock = 139
+    skc_to_udp6_sock = 140
+    sock_from_file = 162
+    skc_to_unix_sock = 178
+    skc_to_mptcp_sock = 196
+    get_task_stack = 141
+    for_each_map_elem = 164
+    snprintf = 165
+    timer_set_callback = 170
+    loop = 181
+    kptr_xchg = 194
+    map_lookup_percpu_elem = 195
+    find_vma = 180
+    user_ringbuf_drain = 209
+
+
+#: ``is_sync_callback_calling_function``: helpers that call their callback before returning
+_SYNC_CALLBACK = frozenset({BpfFunc.for_each_map_elem, BpfFunc.loop, BpfFunc.find_vma,
+                            BpfFunc.user_ringbuf_drain})
+#: ``is_async_callback_calling_function``: the callback runs later, on its own
+_ASYNC_CALLBACK = frozenset({BpfFunc.timer_set_callback})
+
+
+def is_sync_callback_helper(func_id: int) -> bool:
+    """Does helper ``func_id`` call a program callback synchronously (bpf_loop...)?"""
+    return func_id in _SYNC_CALLBACK
+
+
+def is_async_callback_helper(func_id: int) -> bool:
+    """Does helper ``func_id`` register a callback run later (bpf_timer_set_callback)?"""
+    return func_id in _ASYNC_CALLBACK
 
 
 class ArgType(enum.Enum):
@@ -208,6 +276,11 @@ class FuncProto:
     def short_name(self) -> str:
         return self.name.removeprefix("bpf_")
 
+    @property
+    def sync_callback(self) -> bool:
+        """The helper calls its ``ARG_PTR_TO_FUNC`` callback before it returns."""
+        return is_sync_callback_helper(self.func_id)
+
     def __str__(self) -> str:
         args = ", ".join(map(str, self.args))
         return f"{self.name}#{self.func_id}({args}) -> {self.ret}"
@@ -236,6 +309,7 @@ ARG_PTR_TO_LONG_OUT = Arg(A.ARG_PTR_TO_MEM, T.MEM_FIXED_SIZE | T.MEM_UNINIT | T.
 RET_INTEGER = Ret(RetType.RET_INTEGER)
 RET_VOID = Ret(RetType.RET_VOID)
 RET_PTR_TO_MAP_VALUE_OR_NULL = Ret(RetType.RET_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL)
+RET_PTR_TO_SOCKET_OR_NULL = Ret(RetType.RET_PTR_TO_SOCKET, T.PTR_MAYBE_NULL)
 
 # bpf_helper_changes_pkt_data() in net/core/filter.c
 _CHANGES_PKT_DATA = frozenset({
@@ -260,6 +334,9 @@ def _p(func_id: int, short: str, ret: Ret, *args: Arg, gpl: bool = False, pkt: b
 def func_protos() -> tuple[FuncProto, ...]:
     """The prototypes this table covers, ordered by helper id."""
     probe = (ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)
+    # bpf_{tc,xdp,sock_addr}_sk_lookup_*_proto: ctx, tuple, tuple size, netns, flags
+    ctx = Arg(A.ARG_PTR_TO_CTX)
+    sk_lookup = (ctx, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING, ARG_ANYTHING)
     rows = [
         _p(1, "map_lookup_elem", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY,
            pkt=True),
@@ -310,6 +387,19 @@ def func_protos() -> tuple[FuncProto, ...]:
            ARG_ANYTHING, gpl=True),
         _p(80, "get_current_cgroup_id", RET_INTEGER),
         _p(81, "get_local_storage", Ret(RetType.RET_PTR_TO_MAP_VALUE), ARG_CONST_MAP_PTR, ARG_ANYTHING),
+        _p(84, "sk_lookup_tcp", RET_PTR_TO_SOCKET_OR_NULL, *sk_lookup, pkt=True),
+        _p(85, "sk_lookup_udp", RET_PTR_TO_SOCKET_OR_NULL, *sk_lookup, pkt=True),
+        _p(86, "sk_release", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON, T.OBJ_RELEASE)),
+        _p(52, "sk_redirect_map", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING),
+        _p(53, "sock_map_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(59, "sock_ops_cb_flags_set", RET_INTEGER, ctx, ARG_ANYTHING),
+        _p(60, "msg_redirect_map", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING),
+        _p(61, "msg_apply_bytes", RET_INTEGER, ctx, ARG_ANYTHING),
+        _p(62, "msg_cork_bytes", RET_INTEGER, ctx, ARG_ANYTHING),
+        _p(70, "sock_hash_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(71, "msg_redirect_hash", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(72, "sk_redirect_hash", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(82, "sk_select_reuseport", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
         _p(87, "map_push_elem", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_VALUE, ARG_ANYTHING,
            pkt=True),
         _p(88, "map_pop_elem", RET_INTEGER, ARG_CONST_MAP_PTR,
@@ -318,6 +408,11 @@ def func_protos() -> tuple[FuncProto, ...]:
            Arg(A.ARG_PTR_TO_MAP_VALUE, T.MEM_UNINIT | T.MEM_WRITE)),
         _p(93, "spin_lock", RET_VOID, Arg(A.ARG_PTR_TO_SPIN_LOCK)),
         _p(94, "spin_unlock", RET_VOID, Arg(A.ARG_PTR_TO_SPIN_LOCK)),
+        _p(95, "sk_fullsock", RET_PTR_TO_SOCKET_OR_NULL, Arg(A.ARG_PTR_TO_SOCK_COMMON)),
+        _p(96, "tcp_sock", Ret(RetType.RET_PTR_TO_TCP_SOCK, T.PTR_MAYBE_NULL), Arg(A.ARG_PTR_TO_SOCK_COMMON)),
+        _p(98, "get_listener_sock", RET_PTR_TO_SOCKET_OR_NULL, Arg(A.ARG_PTR_TO_SOCK_COMMON)),
+        _p(99, "skc_lookup_tcp", Ret(RetType.RET_PTR_TO_SOCK_COMMON, T.PTR_MAYBE_NULL), *sk_lookup, pkt=True),
+        _p(124, "sk_assign", RET_INTEGER, ctx, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), ARG_ANYTHING),
         _p(105, "strtol", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING,
            ARG_PTR_TO_LONG_OUT),
         _p(106, "strtoul", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING,
@@ -379,11 +474,30 @@ def _short(helper: str) -> str:
     return helper.removeprefix("bpf_")
 
 
-def func_proto(helper: int | str) -> FuncProto | None:
-    """The verifier prototype of a helper (by id or name); None if this table lacks it."""
+def func_proto(helper: int | str, prog_type: ProgType | None = None) -> FuncProto | None:
+    """The verifier prototype of a helper (by id or name); None if this table lacks it.
+
+    ``prog_type``: some helpers have another prototype in some program types (bpf_sk_assign
+    in sk_lookup programs takes a socket that may be NULL).
+    """
+    if prog_type is not None:
+        key = helper if isinstance(helper, int) else _by_name().get(_short(helper))
+        special = _per_prog_type().get((prog_type, key if isinstance(key, int) else getattr(key, "func_id", -1)))
+        if special is not None:
+            return special
     if isinstance(helper, int):
         return _by_id().get(helper)
     return _by_name().get(_short(helper))
+
+
+@functools.cache
+def _per_prog_type() -> dict[tuple[ProgType, int], FuncProto]:
+    ctx = Arg(A.ARG_PTR_TO_CTX)
+    return {
+        # bpf_sk_lookup_assign_proto
+        (ProgType.SK_LOOKUP, 124): _p(124, "sk_assign", RET_INTEGER, ctx, Arg(A.ARG_PTR_TO_SOCKET, T.PTR_MAYBE_NULL),
+                                      ARG_ANYTHING, proto="bpf_sk_lookup_assign_proto"),
+    }
 
 
 # ---- who may call what (measured on Linux 6.18, see the module docstring) -----------------------

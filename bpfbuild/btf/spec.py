@@ -82,6 +82,7 @@ class Spec:
         "_count",
         "_first_id",
         "_names",
+        "_name_offs",
         "_strcache",
         "_strings",
         "_types",
@@ -97,6 +98,7 @@ class Spec:
         self._count = self._first_id + len(types.offsets)
         self._cache: list[Type | None] = [None] * len(types.offsets)
         self._names: dict[str, list[int]] | None = None
+        self._name_offs: dict[int, list[int]] | None = None
         self._align: dict[int, int] = {}
         self._strcache = strings.cache
         self.byteorder = byteorder
@@ -416,6 +418,25 @@ class Spec:
         own = self._name_index().get(name, ())
         if want is not None:
             own = [i for i in own if self.kind_of(i) == want]
+        return (*found, *own)
+
+    def find_prefixed(self, name: str, sep: str) -> tuple[int, ...]:
+        """Ids named ``name`` or ``name + sep + anything`` (CO-RE flavours: ``sep`` = "___").
+
+        Searches the string bytes and the types' name offsets: cheap on a vmlinux BTF, where
+        building the full name index decodes every name.
+        """
+        found = self._base.find_prefixed(name, sep) if self._base is not None else ()
+        offs = self._strings.offsets_named(name, sep)
+        if not offs:
+            return found
+        if self._name_offs is None:
+            by_off: dict[int, list[int]] = {}
+            words, first = self._types.words, self._first_id
+            for i, off in enumerate(self._types.offsets):
+                by_off.setdefault(words[off], []).append(first + i)
+            self._name_offs = by_off
+        own = sorted(tid for off in offs for tid in self._name_offs.get(off, ()))
         return (*found, *own)
 
     def find_one(self, name: str, kind: KindFilter = None) -> int:

@@ -173,6 +173,31 @@ class StringTable:
         return text
 
 
+    def offsets_named(self, name: str, flavour_sep: str = "") -> set[int]:
+        """Offsets (in this table's numbering) of ``name`` and, with ``flavour_sep``, of every
+        string that starts with ``name + flavour_sep``; found by byte search, nothing decoded."""
+        out: set[int] = set()
+        if self._base is not None:
+            out |= self._base.offsets_named(name, flavour_sep)
+        data = self._data
+        raw = name.encode("utf-8")
+        sep = flavour_sep.encode("utf-8")
+        needle = b"\0" + raw
+        at = data.find(needle)
+        if self._base is not None and data.startswith(raw):   # split BTF: own strings start at 0
+            at = -1 if at < 0 else at
+            after = len(raw)
+            if data[after:after + 1] == b"\0" or (sep and data.startswith(sep, after)):
+                out.add(self._base_len)
+        while at >= 0:
+            start = at + 1
+            after = start + len(raw)
+            if data[after:after + 1] == b"\0" or (sep and data.startswith(sep, after)):
+                out.add(self._base_len + start)
+            at = data.find(needle, at + 1)
+        return out
+
+
 class TypeSection:
     """The type records as host-order words plus the word index of each record.
 

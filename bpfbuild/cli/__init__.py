@@ -22,7 +22,7 @@ EXIT_USAGE = 2      # unusable input, missing tool, no permission
 EXIT_REJECTED = 1   # the program is wrong (verifier rejection, failing test)
 
 # Subcommand modules, in the order their commands appear in --help.
-_AREAS = ("toolchain", "inspect", "run", "verify", "skel", "kernel", "project")
+_AREAS = ("toolchain", "inspect", "run", "verify", "skel", "kernel", "probe", "project")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -85,6 +85,16 @@ def _show(args: argparse.Namespace) -> int:
         "gpl_compatible": spec.gpl_compatible,
         "programs": [_prog_record(spec, p, algorithm) for p in spec.programs],
         "maps": [m.name for m in spec.maps],
+        "target": spec.target,
+        "externs": [{"name": e.name, "kind": str(e.kind), "kfunc": e.is_func, "weak": e.weak,
+                     "value": e.value_text, "source": e.source, "target_btf_id": e.target_btf_id}
+                    for e in spec.externs],
+        "core": None if spec.core is None else {
+            "btf": spec.core.btf, "applied": spec.core.applied, "poisoned": spec.core.poisoned,
+            "unapplied": spec.core.unapplied,
+            "relocations": [{"section": r.section, "insn": r.slot, "kind": r.kind, "type": r.type_name,
+                             "access": r.access, "old": r.old, "new": r.new, "poisoned": r.poisoned}
+                            for r in spec.core.results]},
         "sections": [{"index": s.index, "name": s.name, "type": s.type, "size": s.size, "flags": s.flags}
                      for s in spec.sections],
     }
@@ -106,6 +116,17 @@ def _show(args: argparse.Namespace) -> int:
         print(f"\txlated {rec['bytes_xlated']}B  insns {rec['slots']}  maps {maps}")
     if spec.maps:
         print("maps: " + ", ".join(f"{m.name} ({m.type_name})" for m in spec.maps))
+    if spec.core is not None and spec.core.btf is None:
+        print(f"core: {spec.core.unapplied} relocations not applied (the target has no BTF: compiled offsets kept)")
+    elif spec.core is not None:
+        poisoned = f", {spec.core.poisoned} poisoned (unresolvable)" if spec.core.poisoned else ""
+        print(f"core: {spec.core.applied} relocations applied against {spec.core.btf}{poisoned}")
+    if spec.externs:
+        print(f"externs ({spec.target}):")
+        for e in spec.externs:
+            what = "kfunc" if e.is_func else str(e.kind)
+            weak = " __weak" if e.weak else ""
+            print(f"  {e.name:28s} {what:8s} = {e.value_text}  ({e.source}){weak}")
     if args.sections:
         print("sections:")
         for s in spec.sections:

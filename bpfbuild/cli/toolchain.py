@@ -46,6 +46,7 @@ def _cmd(args: argparse.Namespace) -> int:
         "libbpf_headers": includes.libbpf,
         "uapi_header": includes.uapi_header,
         "command": example,
+        "target_kernels": [{"name": t, "meaning": _target_meaning(t, root)} for t in config.target_kernels],
     }
     if args.json:
         print(json.dumps(data, indent=2))
@@ -59,4 +60,31 @@ def _cmd(args: argparse.Namespace) -> int:
     print(f"linux/bpf.h:    {includes.uapi_header or 'not found'}")
     print("include flags:  " + (" ".join(includes.flags) or "(none)"))
     print("command:        " + " ".join(example))
+    if not config.target_kernels:
+        print("target kernels: none configured ([tool.bpfbuild] target_kernels = [\"5.15\", \"running\", ...]); "
+              "`doit verify` applies the Linux 6.18 verifier's rules only")
+    else:
+        print("target kernels: (`doit verify` and the summary check every object against each)")
+        for item in data["target_kernels"]:  # type: ignore[attr-defined]
+            print(f"  {item['name']:<14} {item['meaning']}")
     return 0
+
+
+def _target_meaning(name: str, root: Path) -> str:
+    """What a configured target kernel stands for, in one line."""
+    if name == "running":
+        return (f"this machine's kernel (Linux {os.uname().release}), probed with bpf() when checked "
+                "(`bpfbuild probe`; needs root or CAP_BPF)")
+    if name.endswith(".json"):
+        from bpfbuild.errors import BpfBuildError
+        from bpfbuild.kernel.probe import load_probe
+
+        try:
+            probe = load_probe(root / name)
+        except BpfBuildError as exc:
+            return f"a saved probe, unusable: {exc}"
+        return (f"a saved probe: Linux {probe.release} ({probe.machine}), cpu v{probe.isa}, "
+                f"{len(probe.all_helpers())} helpers, {sum(v.ok for v in probe.map_types.values())} map types, "
+                f"{len(probe.kfuncs)} kfuncs")
+    return (f"mainline Linux {name}: the helpers, map and program types and instruction features it added "
+            "by then (bpfbuild.abi.kversions); backports of distribution kernels are not known")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bpfbuild.abi.maptypes import MapFlag, MapType
 from bpfbuild.abi.progtypes import classify_section
+from bpfbuild.abi.target import Target
 from bpfbuild.btf.ext import Ext
 from bpfbuild.btf.spec import Spec
 from bpfbuild.btf.types import Array, Datasec, Func, Kind, Linkage, Pointer, Struct, Var
@@ -25,7 +26,9 @@ from bpfbuild.isa.codec import decode
 from bpfbuild.isa.fields import InsnClass, JmpOp, PseudoCall, PseudoLoad
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.obj.elf import SHN_ABS, SHN_COMMON, SHN_UNDEF, ElfImage, Section, Symbol, read_elf
-from bpfbuild.obj.spec import CodeSection, FuncInfo, LineRecord, MapSpec, ObjectSpec, Program, SectionSummary, Variable
+from bpfbuild.obj.externs import KCONFIG_SEC, ExternDecl, collect_externs, kconfig_layout, resolve_externs
+from bpfbuild.obj.spec import (CodeSection, CoreReport, Extern, ExternKind, FuncInfo, LineRecord, MapSpec, ObjectSpec, Program,
+                               SectionSummary, Variable)
 
 __all__ = ["internal_map_name", "load_object", "load_object_file", "object_name"]
 
@@ -52,24 +55,38 @@ def internal_map_name(obj_name: str, section: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "_." else "_" for ch in name)
 
 
-def load_object_file(path: str | Path) -> ObjectSpec:
+def default_target() -> Target:
+    """The target when none is given: the running kernel (what libbpf would load against).
+
+    Reading it costs nothing until an extern or a CO-RE relocation asks (everything is lazy).
+    """
+    return Target.running()
+
+
+def load_object_file(path: str | Path, *, target: Target | None = None) -> ObjectSpec:
     from bpfbuild.inputs import read_input
 
     path = str(path)
     data = read_input(path, error=ObjectError)
     try:
-        spec = load_object(data, name=object_name(path))
+        spec = load_object(data, name=object_name(path), target=target)
     except BpfBuildError as exc:
         raise exc.with_file(path) from None
     return ObjectSpec(**{**{f: getattr(spec, f) for f in spec.__dataclass_fields__}, "path": path})
 
 
-def load_object(data: bytes, *, name: str = "obj") -> ObjectSpec:
-    """Read an object from bytes (ObjectError/BTFError/DecodeError on anything malformed)."""
+def load_object(data: bytes, *, name: str = "obj", target: Target | None = None) -> ObjectSpec:
+    """Read an object from bytes, externs resolved and CO-RE applied against ``target``.
+
+    ``target`` defaults to :func:`default_target` (the running kernel, read lazily).  The result
+    is a function of (bytes, name, target) only.  ObjectError/BTFError/DecodeError on anything
+    malformed or, as libbpf would fail the load, on a strong extern or relocation that the target
+    cannot satisfy.
+    """
     img = read_elf(bytes(data))
     if not img.little_endian:
         raise ObjectError("big-endian BPF objects are not supported (built with -target bpfeb?)")
-    return _Loader(img, name).run()
+    return _Loader(img, name, target).run()
 
 
 #: The largest array-map value the kernel allocates (KMALLOC_MAX_SIZE on x86-64 and arm64: 4 MiB);
@@ -92,15 +109,20 @@ class _Func:
 
 
 class _Loader:
-    def __init__(self, img: ElfImage, name: str) -> None:
+    def __init__(self, img: ElfImage, name: str, target: Target | None = None) -> None:
         self.img = img
         self.name = name
+        self._target = target
+        self.externs: tuple[Extern, ...] = ()
+        self.extern_by_symbol: dict[int, Extern] = {}
+        self.kconfig_map: int | None = None
         self.btf: Spec | None = None
         self.ext: Ext | None = None
         self.maps: list[MapSpec] = []
         self.map_by_symbol: dict[tuple[int, int], int] = {}   # (section idx, offset) -> map index
         self.data_map: dict[int, int] = {}                    # data section idx -> map index
         self.decoded: dict[int, tuple[tuple[Instruction, ...], list[int]]] = {}
+        self.invalid: dict[int, str] = {}   # section index -> why its code does not decode
 
     # --- top level ---------------------------------------------------------------------------
 
@@ -121,13 +143,62 @@ class _Loader:
             if ext_sec is not None:
                 self.ext = Ext.from_bytes(ext_sec.data, strings_from=self.btf)
         variables = self._variables()
+        decls = collect_externs(img.symbols, self.btf)
         self._legacy_maps()
         self._btf_maps()
         self._data_maps(variables)
+        self._externs(decls)
+        code_sections = self._code_sections()
+        core = self._core()
         programs = self._programs(license)
         sections = tuple(SectionSummary(s.index, s.name, s.type_name, s.size, s.flags) for s in img.sections[1:])
+        kvars = tuple(v for m in self.maps if m.section == KCONFIG_SEC for v in m.variables)
+        used_target = self._target.describe() if self._target is not None else ""
         return ObjectSpec(self.name, img.header, programs, tuple(self.maps), license, kern_version, self.btf,
-                          self.ext, sections, variables, self._code_sections())
+                          self.ext, sections, variables + kvars, code_sections, externs=self.externs,
+                          core=core, target=used_target, hidden_funcs=self._hidden_funcs())
+
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            self._target = default_target()
+        return self._target
+
+    # --- externs and CO-RE ---------------------------------------------------------------------
+
+    def _externs(self, decls: list[ExternDecl]) -> None:
+        """Resolve externs against the target; ``.kconfig`` becomes a read-only global-data map."""
+        if not decls:
+            return
+        self.externs, kcfg = resolve_externs(decls, self.btf, self.target)
+        self.extern_by_symbol = {d.symbol: e for d, e in zip(decls, self.externs, strict=True)}
+        size = kconfig_layout(decls)
+        if not size:
+            return
+        assert self.btf is not None
+        ds = self._datasec(KCONFIG_SEC)
+        variables = tuple(Variable(e.name, KCONFIG_SEC, e.offset, e.size, e.type_id)
+                          for e in self.externs if e.kind is ExternKind.KCONFIG)
+        flags = MapFlag.MMAPABLE | MapFlag.RDONLY_PROG
+        self.kconfig_map = self._add_map(MapSpec(
+            name=internal_map_name(self.name, KCONFIG_SEC), type=MapType.ARRAY, key_size=4, value_size=size,
+            max_entries=1, flags=int(flags), value_type_id=ds.id if ds is not None else 0, initial=kcfg,
+            section=KCONFIG_SEC, readonly=True, variables=variables))
+
+    def _core(self) -> CoreReport | None:
+        """Apply the .BTF.ext CO-RE relocations to the code sections, in place (libbpf does it first)."""
+        if self.ext is None or not any(self.ext.core_relos.values()):
+            return None
+        from bpfbuild.obj.core import apply_core
+        assert self.btf is not None
+        patched, report = apply_core(self.img, self.btf, self.ext, self.target, self._section_insns)
+        for index, insns in patched.items():
+            slots, pc = [], 0
+            for insn in insns:
+                slots.append(pc)
+                pc += insn.slots
+            self.decoded[index] = (insns, slots)
+        return report
 
     def _code_sections(self) -> tuple[CodeSection, ...]:
         out = []
@@ -351,7 +422,10 @@ class _Loader:
             try:
                 insns = decode(sec.data)
             except BpfBuildError as exc:
-                raise ObjectError(str(exc), section=sec.name) from None
+                # the kernel rejects the programs of this section, not the object: keep the raw
+                # fields so the verifier can give the kernel's message (Program.invalid says why)
+                self.invalid[sec.index] = str(exc)
+                insns = _raw_insns(sec.data)
             slots, pc = [], 0
             for insn in insns:
                 slots.append(pc)
@@ -359,6 +433,11 @@ class _Loader:
             hit = (insns, slots)
             self.decoded[sec.index] = hit
         return hit
+
+    def _hidden_funcs(self) -> frozenset[str]:
+        """Global functions libbpf verifies as static (its ``mark_btf_static``: STV_HIDDEN/INTERNAL)."""
+        return frozenset(s.name for s in self.img.symbols if s.type == "STT_FUNC" and s.bind != "STB_LOCAL"
+                         and s.visibility in ("STV_HIDDEN", "STV_INTERNAL"))
 
     def _functions(self, sec: Section) -> list[_Func]:
         funcs = []
@@ -411,6 +490,7 @@ class _Loader:
         line_info: list[LineRecord] = []
         func_info: list[FuncInfo] = []
         map_refs: list[tuple[int, int]] = []
+        kfunc_calls: list[tuple[int, str]] = []
         queue: list[_Func] = [entry]
         pending_calls: list[tuple[int, tuple[int, int]]] = []   # (index in out, target function key)
         pc = 0
@@ -430,6 +510,10 @@ class _Loader:
                 new, target = self._relocate(insn, reloc, fsec, fslot, f)
                 if new.opcode == LD_IMM64_OPCODE and new.src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE):
                     map_refs.append((pc, new.imm))
+                if reloc is not None and new.opcode == _CALL and new.src == PseudoCall.KFUNC:
+                    kext = self.extern_by_symbol.get(reloc.symbol)  # type: ignore[attr-defined]
+                    if kext is not None:
+                        kfunc_calls.append((pc, kext.name))
                 if target is not None:
                     pending_calls.append((len(out), target))
                     tf = self.funcs.get(target)
@@ -449,9 +533,11 @@ class _Loader:
             rel = placed[target] - out_pcs[index] - 1
             out[index] = Instruction(insn.opcode, insn.dst, insn.src, insn.off, rel, insn.imm_hi)
         main_slots = entry.slots
+        invalid = "; ".join(f"section {self.img.sections[i].name}: {self.invalid[i]}"
+                            for i in sorted({k[0] for k in placed}) if i in self.invalid)
         return Program(entry.name, sec.name, classify_section(sec.name), tuple(out), license,
                        tuple(sorted(line_info, key=lambda r: r.pc)), tuple(sorted(func_info, key=lambda r: r.pc)),
-                       tuple(map_refs), main_slots)
+                       tuple(map_refs), main_slots, tuple(kfunc_calls), invalid)
 
     def _relocate(self, insn: Instruction, reloc: object, sec: Section, slot: int,
                   f: _Func) -> tuple[Instruction, tuple[int, int] | None]:
@@ -464,6 +550,9 @@ class _Loader:
         rtype = reloc.type  # type: ignore[attr-defined]
         sym = self._symbol(reloc.symbol, sec.name)  # type: ignore[attr-defined]
         where = f"insn {slot} of {f.name}"
+        ext = self.extern_by_symbol.get(reloc.symbol)  # type: ignore[attr-defined]
+        if ext is not None:
+            return self._relocate_extern(insn, ext, where, sec), None
         if rtype == R_BPF_64_32 and is_call:
             if sym.shndx in (SHN_UNDEF, SHN_ABS, SHN_COMMON):
                 raise ObjectError(f"{where}: call to unresolved function {sym.name!r} (extern functions "
@@ -492,6 +581,25 @@ class _Loader:
             return Instruction(insn.opcode, insn.dst, PseudoLoad.MAP_VALUE, 0, idx, offset), None
         raise ObjectError(f"{where}: relocation against {target.name!r}, which holds no map or data",
                           section=sec.name)
+
+    def _relocate_extern(self, insn: Instruction, ext: Extern, where: str, sec: Section) -> Instruction:
+        """libbpf's RELO_EXTERN_LD64 / RELO_EXTERN_CALL."""
+        if insn.opcode == _CALL:
+            if not ext.is_func:
+                raise ObjectError(f"{where}: call to extern variable {ext.name!r}", section=sec.name)
+            # an unresolved __weak kfunc keeps imm 0 (libbpf 1.1; the verifier rejects it if reached);
+            # one in a module's BTF names that BTF by its fd_array index in off
+            return Instruction(insn.opcode, insn.dst, PseudoCall.KFUNC, ext.btf_fd_index, ext.target_btf_id, 0)
+        if insn.opcode != LD_IMM64_OPCODE:
+            raise ObjectError(f"{where}: relocation against extern {ext.name!r} on an instruction that is not "
+                              "ld_imm64 or call", section=sec.name)
+        if ext.kind is ExternKind.KCONFIG:
+            assert self.kconfig_map is not None
+            return Instruction(insn.opcode, insn.dst, PseudoLoad.MAP_VALUE, 0, self.kconfig_map, ext.offset)
+        if (ext.typed or ext.is_func) and ext.target_btf_id:   # a kfunc's address: its FUNC id (libbpf)
+            # imm_hi: the BTF object's fd, 0 for vmlinux (a module's fd exists only at load time)
+            return Instruction(insn.opcode, insn.dst, PseudoLoad.BTF_ID, 0, ext.target_btf_id, 0)
+        return Instruction.ld_imm64(insn.dst, int(ext.value or 0))
 
     def _ext_records(self, section: str, f: _Func, at: int, lines: list[LineRecord],
                      funcs: list[FuncInfo]) -> None:
@@ -523,3 +631,18 @@ def _same(old: int | None, new: int, map_name: str, what: str) -> int:
     return new
 
 
+def _raw_insns(data: bytes) -> tuple[Instruction, ...]:
+    """The fields of every slot as they are, valid or not (an ``ld_imm64`` takes its second
+    slot's ``imm``); for code that :func:`~bpfbuild.isa.codec.decode` refuses."""
+    out = []
+    slots = [(c, r & 0xF, r >> 4, o, i) for c, r, o, i in struct.iter_unpack("<BBhi", data)]
+    pc = 0
+    while pc < len(slots):
+        code, dst, src, off, imm = slots[pc]
+        if code == LD_IMM64_OPCODE and pc + 1 < len(slots):
+            out.append(Instruction(code, dst, src, off, imm, slots[pc + 1][4]))
+            pc += 2
+        else:
+            out.append(Instruction(code, dst, src, off, imm))
+            pc += 1
+    return tuple(out)

@@ -10,6 +10,7 @@ MAP_VALUE, whose ``imm_hi`` is the byte offset into the map's value (global vari
 from __future__ import annotations
 
 import bisect
+import enum
 import functools
 from dataclasses import dataclass, field
 
@@ -21,8 +22,8 @@ from bpfbuild.isa.instruction import Instruction
 from bpfbuild.location import SourceLocation
 from bpfbuild.obj.elf import ElfHeader
 
-__all__ = ["GPL_COMPATIBLE", "CodeSection", "FuncInfo", "LineRecord", "MapSpec", "ObjectSpec", "Program", "SectionSummary",
-           "Variable", "is_gpl_compatible"]
+__all__ = ["GPL_COMPATIBLE", "CodeSection", "CoreReport", "CoreResult", "Extern", "ExternKind", "FuncInfo",
+           "LineRecord", "MapSpec", "ObjectSpec", "Program", "SectionSummary", "Variable", "is_gpl_compatible"]
 
 #: Licences the kernel treats as GPL-compatible (include/linux/license.h).
 GPL_COMPATIBLE = frozenset({"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL",
@@ -43,6 +44,91 @@ class Variable:
     size: int
     type_id: int          # BTF type of the variable (0 without BTF)
     static: bool = False  # static/hidden: not exposed in skeletons (as bpftool does)
+
+
+class ExternKind(enum.Enum):
+    """Where an extern lives: ``.kconfig`` (``__kconfig``) or ``.ksyms`` (``__ksym``, kfuncs)."""
+
+    KCONFIG = "kconfig"
+    KSYM = "ksym"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Extern:
+    """An ``extern`` of the object, resolved against the target as libbpf resolves it at load time.
+
+    ``type_id`` is the extern's VAR (or, for a kfunc, FUNC) in the object's BTF.  ``value``: for
+    ``__kconfig``, the int (bool/tristate/int/char) or bytes (char array) stored in the ``.kconfig``
+    map at ``offset``; for an untyped ``__ksym``, the kallsyms address; None for typed ksyms and kfuncs,
+    which resolve to ``target_btf_id`` (0 when unresolved).  ``source`` says where the value came from
+    (``/proc/config.gz``, ``kallsyms``, ``target BTF``, ``__weak default``, ``uname``, ...).
+    """
+
+    name: str
+    kind: ExternKind
+    type_id: int
+    weak: bool = False
+    is_func: bool = False         # a kfunc declaration (extern function in .ksyms)
+    value: int | bytes | None = None
+    target_btf_id: int = 0        # typed ksym VAR / kfunc FUNC id in the target BTF; 0 if unresolved
+    source: str = ""
+    offset: int = -1              # .kconfig: byte offset in the .kconfig map (-1 for ksyms)
+    size: int = 0                 # .kconfig: size in bytes
+    kcfg_type: str = ""           # .kconfig: bool, tristate, char, int, char_array
+    typed: bool = False           # ksym: declared with a type (ld_imm64 BTF_ID) rather than void (address)
+    resolved: bool = False        # libbpf's is_set: False means the __weak zero default (or unresolved)
+    btf_module: str = ""          # ksym/kfunc found in a module's BTF rather than vmlinux's
+    btf_fd_index: int = 0         # kfunc in a module: its BTF's index in the load's fd_array (insn off)
+
+    @property
+    def value_text(self) -> str:
+        """The value as `bpfbuild show` prints it."""
+        if self.is_func or (self.kind is ExternKind.KSYM and self.typed):
+            return f"btf_id {self.target_btf_id}" if self.target_btf_id else "unresolved (0)"
+        if isinstance(self.value, bytes):
+            return '"' + self.value.split(b"\0", 1)[0].decode("latin-1") + '"'
+        if self.kind is ExternKind.KSYM:
+            return f"{self.value or 0:#x}"
+        if self.kcfg_type == "tristate":
+            return {0: "n", 1: "y", 2: "m"}.get(int(self.value or 0), str(self.value))
+        if self.kcfg_type == "char" and self.value:
+            return repr(chr(int(self.value)))
+        return str(self.value if self.value is not None else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class CoreResult:
+    """One applied CO-RE relocation: where, what, and the value before/after (poisoned: unresolvable)."""
+
+    section: str
+    slot: int
+    kind: str           # field_byte_offset, type_exists, ...
+    type_name: str      # local root type (with its flavour)
+    access: str
+    old: int
+    new: int
+    poisoned: bool = False
+    target_type_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CoreReport:
+    """What CO-RE relocation did to the object: the relocations and the BTF they were resolved against."""
+
+    btf: str | None                    # path of the target BTF, None when the target had none
+    results: tuple[CoreResult, ...] = ()
+    unapplied: int = 0                 # relocations left as compiled (no target BTF to resolve them)
+
+    @property
+    def applied(self) -> int:
+        return sum(1 for r in self.results if not r.poisoned)
+
+    @property
+    def poisoned(self) -> int:
+        return sum(1 for r in self.results if r.poisoned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +189,8 @@ class Program:
     func_info: tuple[FuncInfo, ...] = ()
     map_refs: tuple[tuple[int, int], ...] = ()   # (pc, map index) of every map ld_imm64
     main_slots: int = 0                          # slots of the entry function before appended subprograms
+    kfunc_calls: tuple[tuple[int, str], ...] = ()   # (pc, extern name) of every kfunc call
+    invalid: str = ""   # why its code does not decode ("" if it does): the kernel rejects it, not the object
 
     @property
     def prog_type(self) -> ProgType | None:
@@ -174,6 +262,12 @@ class ObjectSpec:
     variables: tuple[Variable, ...] = ()
     code_sections: tuple[CodeSection, ...] = ()
     path: str | None = field(default=None, compare=False)
+    externs: tuple[Extern, ...] = ()
+    core: CoreReport | None = None               # None: the object has no CO-RE relocations
+    target: str = field(default="", compare=False)   # the target it was resolved against (describe())
+    # global functions of hidden/internal visibility (``__hidden``, e.g. usdt.bpf.h's bpf_usdt_arg):
+    # libbpf marks their BTF FUNC static before loading, so the kernel verifies them as static
+    hidden_funcs: frozenset[str] = frozenset()
 
     @property
     def gpl_compatible(self) -> bool:
@@ -183,6 +277,12 @@ class ObjectSpec:
         for p in self.programs:
             if p.name == name:
                 return p
+        raise KeyError(name)
+
+    def extern(self, name: str) -> Extern:
+        for e in self.externs:
+            if e.name == name:
+                return e
         raise KeyError(name)
 
     def map(self, name: str) -> MapSpec:

@@ -8,13 +8,23 @@ the compile that introduced it, and headers first listed by a compile do not mak
 ``doit`` rebuild (as they would as doit file_deps with no recorded state).  Each compile says why
 it ran.  Outputs are written to temporary names and renamed into place, and a failed compile
 removes the old object, so nothing stale can pass for up to date.
+
+Every compile defines ``__TARGET_ARCH_<arch>`` (bpf_tracing.h's pt_regs layout); a source that
+includes ``vmlinux.h`` gets ``build/vmlinux.h`` (``doit vmlinux``, from the kernel's BTF) and the
+build dir on its include path with no configuration -- found by a scan of the source, by the
+record of the last compile (a header that includes it), or by the compiler's "file not found"
+(then generated and compiled again).  ``compiler_launcher`` (ccache, sccache) runs in front of the
+compiler without changing the recorded command.  After a "file not found" for a header users
+commonly miss, a ``note:`` line says what to do.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -31,7 +41,8 @@ from bpfbuild.tasks.project import Project, current_project
 from bpfbuild.toolchain.depfile import parse_depfile
 from bpfbuild.toolchain.flags import compile_argv
 
-__all__ = ["changed_deps", "program_argv", "task_build", "task_headers"]
+__all__ = ["changed_deps", "load_program_object", "missing_header_hints", "program_argv", "task_build",
+           "task_headers", "uses_vmlinux"]
 
 
 def _cmd_file(prog: ProgramSource) -> Path:
@@ -40,14 +51,128 @@ def _cmd_file(prog: ProgramSource) -> Path:
 
 
 def program_argv(project: Project, prog: ProgramSource, *, output: Path | None = None,
-                 depfile: Path | None = None) -> list[str]:
+                 depfile: Path | None = None, vmlinux: bool | None = None) -> list[str]:
+    """The compile command (without the compiler launcher); ``vmlinux``: put the build dir on
+    the include path for build/vmlinux.h (None: decide from the source and the last compile)."""
     assert project.compiler is not None and project.includes is not None
     s = prog.settings
+    if vmlinux is None:
+        vmlinux = uses_vmlinux(prog)
+    include_dirs = s.include_dirs
+    if vmlinux and not _names_build_dir(project, include_dirs):
+        include_dirs = (*include_dirs, _relative_to_root(project, project.config.build_dir))
     return compile_argv(
         project.compiler, prog.source, output or prog.object,
         include_flags=project.includes.flags, cflags=s.cflags, defines=s.defines,
-        include_dirs=s.include_dirs, mcpu=s.mcpu, depfile=depfile,
+        include_dirs=include_dirs, mcpu=s.mcpu, depfile=depfile, target_arch=project.config.target_arch,
     )
+
+
+# --- vmlinux.h users, found with no configuration ----------------------------------------------
+
+_VMLINUX_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*[<"]vmlinux\.h[>"]|__has_include\s*\(\s*[<"]vmlinux\.h[>"]',
+                              re.MULTILINE)
+_RECORDS: dict[str, tuple[tuple[int, int] | None, dict[str, Any] | None]] = {}
+
+
+def _cached_record(prog: ProgramSource) -> dict[str, Any] | None:
+    """The last compile's record, read once per process while the file is unchanged."""
+    path = str(_cmd_file(prog))
+    key = _stat_key(path)
+    hit = _RECORDS.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    record = _read_record(prog) if key is not None else None
+    _RECORDS[path] = (key, record)
+    return record
+
+
+def uses_vmlinux(prog: ProgramSource) -> bool:
+    """Does the program include vmlinux.h?  The last compile's record knows (its depfile listed
+    it) while the source is unchanged; otherwise a scan of the source's text."""
+    record = _cached_record(prog)
+    if record is not None and isinstance(record.get("vmlinux"), bool) and isinstance(record.get("deps"), dict):
+        old = record["deps"].get(str(prog.source))
+        key = _stat_key(str(prog.source))
+        if old is not None and key is not None and list(key) == old[:2]:
+            return bool(record["vmlinux"])
+        if record["vmlinux"]:
+            return True      # a header may include it: keep it until a compile says otherwise
+    try:
+        with open(prog.source, "rb") as fh:
+            return _VMLINUX_INCLUDE.search(fh.read()) is not None
+    except OSError:
+        return False
+
+
+def _names_build_dir(project: Project, include_dirs: tuple[str, ...]) -> bool:
+    build = os.path.normpath(project.config.build_dir)
+    root = project.config.root
+    return any(os.path.normpath(root / d) == build or os.path.normpath(d) == build for d in include_dirs)
+
+
+def _relative_to_root(project: Project, path: Path) -> str:
+    try:
+        return str(path.relative_to(project.config.root))
+    except ValueError:
+        return str(path)
+
+
+def _vmlinux_in(deps: list[str], build_dir: Path) -> bool:
+    target = os.path.normpath(os.path.abspath(build_dir / "vmlinux.h"))
+    return any(os.path.normpath(os.path.abspath(d)) == target for d in deps)
+
+
+# --- hints after clang's "file not found" ------------------------------------------------------
+
+_NOT_FOUND = re.compile(r"^(?P<loc>[^\n:]+:\d+:\d+): fatal error: '(?P<header>[^']+)' file not found$", re.MULTILINE)
+_INCLUDED_FROM = re.compile(r"^In file included from (?P<loc>[^\n]+:\d+):$", re.MULTILINE)
+
+
+def _hint_for(header: str, vmlinux_source: str, machine: str) -> str | None:
+    if header == "vmlinux.h":
+        return (f"bpfbuild writes build/vmlinux.h from the kernel's BTF ({vmlinux_source}), which this "
+                "machine does not provide: build where the kernel has CONFIG_DEBUG_INFO_BTF, or declare the "
+                "kernel types the program reads yourself (CO-RE matches them by name)")
+    if header in ("gnu/stubs-32.h", "gnu/stubs.h"):
+        return ("a user-space (glibc) header was included into BPF code: glibc picks its 32-bit stubs for "
+                "-target bpf; include kernel headers that do not pull in glibc (or vmlinux.h), or declare the "
+                "struct yourself (installing libc6-dev-i386 only hides the mistake)")
+    if header.startswith("asm/"):
+        return (f"<{header}> comes from the kernel headers for this architecture "
+                f"(/usr/include/{machine}-linux-gnu/asm on Debian/Ubuntu, which bpfbuild adds when it exists): "
+                "install linux-libc-dev, or add its directory to [tool.bpfbuild] include_dirs")
+    if header.startswith("bpf/") and header.endswith(".h"):
+        return (f"<{header}> is one of libbpf's headers: install libbpf-dev (Debian/Ubuntu) or libbpf-devel; "
+                "without them bpfbuild uses its own set (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, "
+                "bpf_endian.h, usdt.bpf.h)")
+    if header.startswith("linux/"):
+        return f"<{header}> comes from the kernel's UAPI headers: install linux-libc-dev (Debian/Ubuntu) or kernel-headers"
+    return None
+
+
+def missing_header_hints(stderr: str, *, vmlinux_source: str = "/sys/kernel/btf/vmlinux",
+                         machine: str | None = None) -> list[str]:
+    """One ``file:line:col: note: ...`` line per well-known missing header in clang's output.
+
+    The note is placed where the user's own file starts the include chain (clang's first
+    "In file included from" line before the error: ``file:line: note:``), else at the error.
+    """
+    machine = machine or os.uname().machine
+    notes = []
+    block_start = 0
+    for m in _NOT_FOUND.finditer(stderr):
+        hint = _hint_for(m.group("header"), vmlinux_source, machine)
+        chain = list(_INCLUDED_FROM.finditer(stderr, block_start, m.start()))
+        block_start = m.end()
+        if hint is None:
+            continue
+        loc = m.group("loc")
+        if chain:   # clang lists the chain outermost (the user's own file) first
+            hint = f"'{m.group('header')}' is reached through this #include: " + hint
+            loc = chain[0].group("loc")
+        notes.append(f"{loc}: note: {hint}")
+    return notes
 
 
 def _stat_key(path: str) -> tuple[int, int] | None:
@@ -158,7 +283,7 @@ def changed_deps(prog: ProgramSource, record: dict[str, Any] | None = None) -> l
 
 def deps_uptodate(prog: ProgramSource) -> bool:
     """doit uptodate check: the object exists and no source or header content changed."""
-    return prog.object.exists() and changed_deps(prog) == []
+    return os.path.exists(prog.object) and changed_deps(prog, _cached_record(prog)) == []
 
 
 def _reason(prog: ProgramSource, record: dict[str, Any]) -> str:
@@ -173,6 +298,8 @@ def _reason(prog: ProgramSource, record: dict[str, Any]) -> str:
         return "flags changed"
     if old.get("bpfbuild") != record["bpfbuild"]:
         return f"bpfbuild changed: {old.get('bpfbuild')} -> {record['bpfbuild']}"
+    if old.get("type") != record.get("type"):
+        return "program type setting changed"
     changed = changed_deps(prog, old)
     if changed:
         return "changed: " + " ".join(changed)
@@ -188,8 +315,14 @@ def _remove(*paths: Path) -> None:
             pass
 
 
-def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]) -> TaskFailed | None:
-    """Run the compiler into temporary files, then rename them into place."""
+def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any],
+                    build: dict[str, Any] | None = None) -> TaskFailed | None:
+    """Run the compiler into temporary files, then rename them into place.
+
+    ``build``: launcher, the argv to use if the compiler cannot find vmlinux.h, and where
+    vmlinux.h comes from (see :func:`_build_options`).
+    """
+    build = build or {}
     # one write call: under `doit -n 2` workers share the terminal with doit's own reporter
     sys.stdout.write(f"{prog.source}: compiling ({_reason(prog, record)})\n")
     sys.stdout.flush()
@@ -201,18 +334,26 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
     tmp_dep = _tmp_name(prog.depfile)
     before = _pre_compile_snapshot(prog)
     start_ns = _compile_start_ns()
-    swap = {str(prog.depfile): str(tmp_dep), str(prog.object): str(tmp_obj)}
-    argv = [swap.get(a, a) for a in argv]
-    try:
-        res = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
-    except OSError as exc:
-        _remove(tmp_obj, tmp_dep)
+    res = _run_compiler(prog, argv, build, tmp_obj, tmp_dep)
+    if isinstance(res, TaskFailed):
         _remove_stale_outputs(prog)
-        return TaskFailed(f"{prog.source}: cannot run the compiler: {exc}")
+        return res
+    retry = build.get("vmlinux_argv")
+    if res.returncode != 0 and retry and "'vmlinux.h' file not found" in res.stderr and _ensure_vmlinux(build):
+        # a header of the program includes vmlinux.h: generated now, compiled again with the build dir
+        sys.stdout.write(f"{prog.source}: including build/vmlinux.h (generated from {build['vmlinux_btf']})\n")
+        argv, record = retry, {**record, "argv": retry}
+        res = _run_compiler(prog, argv, build, tmp_obj, tmp_dep)
+        if isinstance(res, TaskFailed):
+            _remove_stale_outputs(prog)
+            return res
     if res.stdout:
         sys.stdout.write(res.stdout)
     if res.stderr:
         sys.stderr.write(res.stderr)   # clang's diagnostics, unchanged (file:line:col: error: ...)
+        notes = missing_header_hints(res.stderr, vmlinux_source=build.get("vmlinux_btf", "/sys/kernel/btf/vmlinux"))
+        if notes:
+            sys.stderr.write("\n".join(notes) + "\n")
         sys.stderr.flush()
     if res.returncode != 0 or not tmp_obj.exists():
         _remove(tmp_obj, tmp_dep)
@@ -226,6 +367,7 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
         deps.insert(0, str(prog.source))
     cmd = _cmd_file(prog)
     tmp_cmd = _tmp_name(cmd)
+    record = {**record, "vmlinux": _vmlinux_in(deps, prog.object.parent)}
     try:
         tmp_cmd.write_text(json.dumps({**record, "deps": _post_compile_snapshot(deps, before, start_ns)},
                                       indent=1) + "\n")
@@ -238,6 +380,64 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
         return TaskFailed(f"{prog.object.parent}: cannot write the object: {exc.strerror or exc}")
     _record_programs(prog)
     return None
+
+
+def _run_compiler(prog: ProgramSource, argv: list[str], build: dict[str, Any], tmp_obj: Path,
+                  tmp_dep: Path) -> subprocess.CompletedProcess[str] | TaskFailed:
+    swap = {str(prog.depfile): str(tmp_dep), str(prog.object): str(tmp_obj)}
+    argv = [*build.get("launcher", ()), *(swap.get(a, a) for a in argv)]
+    try:
+        return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    except OSError as exc:
+        _remove(tmp_obj, tmp_dep)
+        what = "the compiler launcher" if build.get("launcher") else "the compiler"
+        return TaskFailed(f"{prog.source}: cannot run {what}: {exc}")
+
+
+def _ensure_vmlinux(build: dict[str, Any]) -> bool:
+    """build/vmlinux.h exists, or was just generated from the kernel's BTF."""
+    out = Path(build["vmlinux_header"])
+    if out.exists():
+        return True
+    if not os.path.exists(build["vmlinux_btf"]):
+        return False
+    from bpfbuild.tasks.skel import write_vmlinux
+
+    failed = write_vmlinux(out, build["vmlinux_btf"])
+    if failed is not None:
+        sys.stderr.write(f"{failed}\n")
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _running_target() -> Any:
+    """One target per process for every stage's reading (its kernel BTF is parsed once, on the
+    first extern or CO-RE relocation, not once per object and stage)."""
+    from bpfbuild.obj.loader import default_target
+
+    return default_target()
+
+
+def program_type_setting(prog: ProgramSource) -> dict[str, Any]:
+    """The ``type``/``attach`` setting as a key of a stage's recorded settings (absent when unset,
+    so projects without it keep their records)."""
+    return {"type": [prog.prog_type, prog.attach]} if prog.prog_type is not None else {}
+
+
+def load_program_object(prog: ProgramSource) -> Any:
+    """The object of a program as every stage reads it: ``build/<name>.bpf.o`` with the project's
+    per-program ``type``/``attach`` given to untyped sections (ObjectSpec; BpfBuildError)."""
+    from bpfbuild.obj.loader import load_object_file
+    from bpfbuild.obj.overrides import with_program_types
+
+    spec = load_object_file(prog.object, target=_running_target())
+    if prog.prog_type is not None:
+        try:
+            spec = with_program_types(spec, prog.prog_type, prog.attach)
+        except BpfBuildError as exc:
+            raise exc.with_file(f"[tool.bpfbuild.programs.{prog.name}]") from None
+    return spec
 
 
 # -- hardening: per-process temporaries, digests taken before the compile, stale outputs -------------
@@ -294,15 +494,18 @@ def _remove_stale_outputs(prog: ProgramSource) -> None:
 
 def _record_programs(prog: ProgramSource) -> None:
     """What the object holds (for the summary): read once, right after the compile."""
-    from bpfbuild.obj.loader import load_object_file
+    from bpfbuild.obj.overrides import untyped_hint
     from bpfbuild.tasks.report import write_result
 
     try:
-        spec = load_object_file(prog.object)
+        spec = load_program_object(prog)
     except BpfBuildError as exc:
         sys.stdout.write(f"{prog.object}: warning: cannot read the object: {exc.message}\n")
         write_result(prog.object.parent, prog.name, "build", {"programs": [], "error": exc.message})
         return
+    for p in spec.programs:
+        if p.section_info is None:
+            sys.stdout.write(untyped_hint(str(prog.source), prog.name, p.section) + "\n")
     write_result(prog.object.parent, prog.name, "build", {"programs": [
         {"name": p.name, "section": p.section, "type": p.prog_type.name.lower() if p.prog_type else "unknown",
          "insns": p.slot_count} for p in spec.programs]})
@@ -343,8 +546,10 @@ def task_build() -> Any:
                    "actions": [(_fail, [project.compiler_error])], "file_dep": [prog.source],
                    "targets": [prog.object]}
             continue
-        argv = program_argv(project, prog, depfile=prog.depfile)
-        record = {"argv": argv, "compiler": project.compiler.identity, "bpfbuild": __version__}
+        vmlinux = uses_vmlinux(prog)
+        argv = program_argv(project, prog, depfile=prog.depfile, vmlinux=vmlinux)
+        record = {"argv": argv, "compiler": project.compiler.identity, "bpfbuild": __version__,
+                  **program_type_setting(prog)}
         file_dep = [str(prog.source)]
         assert project.includes is not None
         if project.includes.libbpf == "bpfbuild":
@@ -352,20 +557,25 @@ def task_build() -> Any:
         task: dict[str, Any] = {
             "name": prog.name,
             "doc": f"compile {prog.source} -> {prog.object}",
-            "actions": [(compile_program, [prog, argv, record])],
+            "actions": [(compile_program, [prog, argv, record, _build_options(project, prog, vmlinux)])],
             "file_dep": file_dep,
             "targets": [prog.object, prog.depfile, _cmd_file(prog)],
             "uptodate": [config_changed(record), (deps_uptodate, [prog])],
             "clean": True,
             "verbosity": 2,
         }
-        if _uses_build_dir(project, prog):
+        if vmlinux or _names_build_dir(project, prog.settings.include_dirs):
             task["task_dep"] = ["vmlinux"]   # build/vmlinux.h must exist before its first compile
         yield task
 
 
-def _uses_build_dir(project: Project, prog: ProgramSource) -> bool:
-    """A program whose include dirs name the build dir may include build/vmlinux.h (CO-RE)."""
-    build = os.path.normpath(project.config.build_dir)
-    return any(os.path.normpath(project.config.root / d) == os.path.normpath(project.config.root / build)
-               or os.path.normpath(d) == build for d in prog.settings.include_dirs)
+def _build_options(project: Project, prog: ProgramSource, vmlinux: bool) -> dict[str, Any]:
+    """What the compile action needs besides the recorded command (plain data for doit -n)."""
+    from bpfbuild.tasks.skel import VMLINUX_BTF
+
+    options: dict[str, Any] = {"launcher": list(project.config.compiler_launcher),
+                               "vmlinux_btf": VMLINUX_BTF,
+                               "vmlinux_header": str(project.config.build_dir / "vmlinux.h")}
+    if not vmlinux and not _names_build_dir(project, prog.settings.include_dirs):
+        options["vmlinux_argv"] = program_argv(project, prog, depfile=prog.depfile, vmlinux=True)
+    return options

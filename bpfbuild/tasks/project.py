@@ -59,3 +59,18 @@ def current_project() -> Project:
 @functools.lru_cache(maxsize=8)
 def _project_for(cwd: str, bpf_clang: str | None, headers: str | None, path: str | None) -> Project:
     return load_project(Path("."))
+
+
+@functools.lru_cache(maxsize=16)
+def code_identity(directory: str) -> str:
+    """What changes when bpfbuild's own code in ``directory`` (its ``*.py``) changes: names,
+    sizes and mtimes, computed once per process.  One ``config_changed`` value for every task
+    that depends on that code costs one listing per run, where a file_dep on each source costs
+    doit a check per task and file."""
+    entries = []
+    with os.scandir(directory) as it:
+        for entry in it:
+            if entry.name.endswith(".py"):
+                st = entry.stat()
+                entries.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+    return ",".join(sorted(entries))

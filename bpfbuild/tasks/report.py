@@ -48,7 +48,7 @@ def report_rows(project: Any) -> list[dict[str, Any]]:
         verify = read_result(build_dir, prog.name, "verify") or {}
         verdicts = {p.get("name"): p for p in verify.get("programs", [])}
         programs = [{**p, **{k: v for k, v in verdicts.get(p.get("name"), {}).items()
-                             if k in ("verdict", "processed_insns", "errors")}}
+                             if k in ("verdict", "processed_insns", "errors", "not_modelled")}}
                     for p in build.get("programs", [])]
         test = read_result(build_dir, prog.name, "test") or {}
         built = prog.object.exists()
@@ -58,8 +58,10 @@ def report_rows(project: Any) -> list[dict[str, Any]]:
             "object": str(prog.object) if built else None,
             "programs": programs,
             "tests": {"passed": test.get("passed", 0), "failed": test.get("failed", 0),
-                      "spec": test.get("spec")} if test else None,
+                      "spec": test.get("spec"), "not_emulated": test.get("not_emulated", [])} if test else None,
             "skeleton": (build_dir / f"{prog.name}.skel.h").exists(),
+            "targets": {name: [lack.get("feature") for lack in found]
+                        for name, found in (verify.get("targets") or {}).items()},
         })
     return rows
 
@@ -73,6 +75,8 @@ def _cell_programs(row: dict[str, Any]) -> tuple[str, str, str]:
     verdicts = []
     for p in progs:
         v = p.get("verdict", "-")
+        if v == "unknown" and p.get("not_modelled"):
+            v += f" (not modelled: {'; '.join(p['not_modelled'])})"
         if p.get("processed_insns") is not None:
             v += f" ({p['processed_insns']})"
         verdicts.append(v)
@@ -81,18 +85,29 @@ def _cell_programs(row: dict[str, Any]) -> tuple[str, str, str]:
 
 def print_report(project: Any) -> None:
     rows = report_rows(project)
-    table = [("program", "type", "insns", "verifier (processed)", "tests", "skeleton")]
+    targets = list(getattr(project.config, "target_kernels", ()))
+    table = [("program", "type", "insns", "verifier (processed)", "tests", "skeleton", *targets)]
+    warnings: list[str] = []
     for r in rows:
         types, insns, verdict = _cell_programs(r)
         t = r["tests"]
         tests = "-" if t is None else ("no spec" if t["spec"] is False else f"{t['passed']} passed"
                                        + (f", {t['failed']} failed" if t["failed"] else ""))
-        table.append((r["program"], types, insns, verdict, tests, "yes" if r["skeleton"] else "-"))
+        if t is not None and t.get("not_emulated"):
+            tests += " (not emulated)"
+            warnings.extend(f"{r['program']}: warning: not emulated: {what}" for what in t["not_emulated"])
+        cells = []
+        for name in targets:   # per target kernel: ok, or how many features it lacks
+            lacks = r["targets"].get(name)
+            cells.append("-" if lacks is None else "ok" if not lacks else f"lacks {len(lacks)}")
+        table.append((r["program"], types, insns, verdict, tests, "yes" if r["skeleton"] else "-", *cells))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for i, row in enumerate(table):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
             print("  ".join("-" * w for w in widths))
+    for line in warnings:
+        print(line)
     out = project.config.build_dir / "report.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
@@ -101,7 +116,7 @@ def print_report(project: Any) -> None:
 
 
 def task_report() -> Any:
-    """Print one row per program (type, instructions, verdict, tests, skeleton); write build/report.json."""
+    """Print one row per program (type, instructions, verdict, tests, skeleton, target kernels); write build/report.json."""
     from bpfbuild.tasks.project import current_project
 
     project = current_project()

@@ -5,12 +5,16 @@ One subtask per object (``doit verify:hello``).  A rejection prints compiler-sty
 source line, notes, an explanation and a fix hint -- and fails the task, unless
 ``[tool.bpfbuild] verify = "warn"`` (then they are warnings).  Each outcome is recorded for the
 summary (``build/.results/<program>.verify.json``, the ``bpfbuild verify --json`` document).
+With ``target_kernels`` configured, each object is also checked against each target kernel
+(``bpfbuild verify --kernel``): every feature a target lacks is an error (a warning with
+``verify = "warn"``) at the line that uses it, and the summary gets a column per target.
 Incremental on the object and on the verifier's sources; pyelftools and the verifier are
 imported inside the action, so a no-op ``doit`` stays cheap.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,8 @@ from doit.tools import config_changed
 
 from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
-from bpfbuild.tasks.project import current_project
+from bpfbuild.tasks.build import program_type_setting
+from bpfbuild.tasks.project import code_identity, current_project
 
 __all__ = ["VERIFIER_CODE", "task_verify", "verify_object"]
 
@@ -38,16 +43,40 @@ def _shown(prog: ProgramSource, file: str, root: str) -> str:
     return relative_file(file, root)
 
 
-def verify_object(prog: ProgramSource, root: str, mode: str) -> TaskFailed | None:
+def _check_targets(spec: Any, prog: ProgramSource, root: str, mode: str,
+                   targets: tuple[str, ...]) -> tuple[dict[str, list[dict[str, Any]]], bool]:
+    """Per target: the features it lacks (records), printed as diagnostics; and whether any."""
+    from bpfbuild.kernel.probe import target_for
+    from bpfbuild.obj.compat import check_object
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    lacking = False
+    for name in targets:
+        found = check_object(spec, target_for(name, root))
+        records = []
+        for lack in found:
+            loc = lack.feature.location
+            where = (f"{_shown(prog, loc.file, root)}:{loc.line}" + (f":{loc.column}" if loc.column else "")
+                     if loc is not None else _shown(prog, str(prog.object), root))
+            kind = "warning" if mode == "warn" else "error"
+            sys.stdout.write(f"{where}: {kind}: {lack.message}\n")
+            records.append({"program": lack.feature.program, "feature": lack.feature.title,
+                            "since": lack.feature.since, "message": lack.message, "where": where})
+        out[name] = records
+        lacking |= bool(records)
+    return out, lacking
+
+
+def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str, ...] = ()) -> TaskFailed | None:
     """The action of ``verify:<prog>``."""
     from bpfbuild.errors import BpfBuildError
-    from bpfbuild.obj.loader import load_object_file
+    from bpfbuild.tasks.build import load_program_object
     from bpfbuild.tasks.report import write_result
     from bpfbuild.verifier import verify
 
     obj_shown = _shown(prog, str(prog.object), root)
     try:
-        spec = load_object_file(prog.object)
+        spec = load_program_object(prog)
         reports = [verify(spec, p) for p in spec.programs]
     except BpfBuildError as exc:
         write_result(prog.object.parent, prog.name, "verify", {"programs": [], "error": str(exc)})
@@ -58,17 +87,26 @@ def verify_object(prog: ProgramSource, root: str, mode: str) -> TaskFailed | Non
     for r in reports:
         for d in r.errors:
             text = d.format(_shown(prog, d.location.file, root) if d.location else obj_shown, r.program)
-            if mode == "warn":
+            if mode == "warn" or r.unknown:
                 text = text.replace(": error: ", ": warning: ", 1)
             sys.stdout.write(text + "\n")
-        rejected |= not r.accepted
-        sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.verdict} ({r.processed_insns} insns processed)\n")
+        rejected |= r.rejected
+        sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.summary} ({r.processed_insns} insns processed)\n")
+    try:
+        lacks, lacking = _check_targets(spec, prog, root, mode, kernels) if kernels else ({}, False)
+    except BpfBuildError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return TaskFailed(str(exc))
     sys.stdout.flush()
     write_result(prog.object.parent, prog.name, "verify", {
         "programs": [r.as_dict(lambda f: _shown(prog, f, root)) for r in reports],
-        "verdict": "rejected" if rejected else "accepted"})
+        "verdict": "rejected" if rejected else "unknown" if any(r.unknown for r in reports) else "accepted",
+        "targets": lacks})
     if rejected and mode != "warn":
         return TaskFailed(f"{_shown(prog, str(prog.source), root)}: rejected by the verifier")
+    if lacking and mode != "warn":
+        names = ", ".join(n for n, found in lacks.items() if found)
+        return TaskFailed(f"{_shown(prog, str(prog.source), root)}: uses features target {names} lacks")
     return None
 
 
@@ -80,14 +118,20 @@ def task_verify() -> Any:
         yield {"basename": "verify", "name": None, "doc": task_verify.__doc__, "actions": None}
         return
     root = str(project.config.root)
-    sources = sorted(str(p) for p in VERIFIER_CODE.glob("*.py"))
+    code = code_identity(str(VERIFIER_CODE))
+    targets = project.config.target_kernels
+    # a saved probe is an input; `running` is the kernel booted now (its release and build)
+    probe_files = [str(project.config.root / t) for t in targets if t.endswith(".json")]
+    running = " ".join(os.uname()[2:4]) if "running" in targets else None
     for prog in programs:
         yield {
             "name": prog.name,
             "doc": f"verify {prog.object} with bpfbuild's verifier",
-            "actions": [(verify_object, [prog, root, project.config.verify])],
-            "file_dep": [str(prog.object), *sources],
-            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify})],
+            "actions": [(verify_object, [prog, root, project.config.verify, targets])],
+            "file_dep": [str(prog.object), *probe_files],
+            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify, "code": code,
+                                         "targets": list(targets), "running": running,
+                                         **program_type_setting(prog)})],
             "clean": [],
             "verbosity": 2,
         }

@@ -8,11 +8,15 @@ callbacks, state pruning and the 1,000,000 processed-instructions limit -- and r
 and its ``file:line:col``.
 
 Modules: :mod:`.tnum` and :mod:`.bounds` (scalar arithmetic), :mod:`.state` (registers,
-stack, frames), :mod:`.cfg` (structure, register liveness, loops as SCCs), :mod:`.checks`
-(preconditions), :mod:`.transfer` (next states), :mod:`.insns` and :mod:`.calls`
-(per-instruction handlers), :mod:`.precision` (precision backtracking), :mod:`.liveness`
-(6.18's call-chain stack liveness), :mod:`.explore` (paths, pruning, loop backedges),
-:mod:`.log` and :mod:`.disasm` (the kernel-style log), :mod:`.report`.
+stack, frames), :mod:`.env` (options, per-instruction facts), :mod:`.cfg` (structure, register
+liveness, loops as SCCs), :mod:`.checks` (preconditions), :mod:`.transfer` (next states),
+:mod:`.insns` and :mod:`.calls` (per-instruction handlers), :mod:`.precision` (precision
+backtracking), :mod:`.liveness` (6.18's call-chain stack liveness), :mod:`.equiv` (state
+equivalence for pruning), :mod:`.explore` (paths, pruning, loop backedges), :mod:`.log` and
+:mod:`.disasm` (the kernel-style log), :mod:`.report`, :mod:`.api` (the entry points).
+
+What is not modelled (kfuncs, BTF-typed pointers of tracing contexts, some helpers' argument
+types...) is never guessed: the report's ``notes`` name it and its verdict is ``unknown``.
 
 The reference is Linux 6.18.44 as measured here, including its stable backports (tnum_step
 single-value bounds, signed multiplication bounds, wrapping add/sub, linked registers through

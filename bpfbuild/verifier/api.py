@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.errors import BpfBuildError, ProgramError
@@ -15,6 +16,9 @@ from bpfbuild.verifier.explore import check_max_stack_depth, do_check, initial_s
 from bpfbuild.verifier.log import VerifierLog
 from bpfbuild.verifier.report import Diagnostic, Report, explain
 from bpfbuild.verifier.state import MapInfo
+
+if TYPE_CHECKING:
+    from bpfbuild.obj.spec import ObjectSpec, Program
 
 __all__ = ["map_infos", "verify", "verify_insns"]
 
@@ -43,30 +47,38 @@ def _slots_from_bytes(code: bytes) -> list[RawSlot]:
 
 def map_infos(maps: Sequence[object]) -> tuple[MapInfo, ...]:
     """What the verifier needs of an object's maps (``obj.MapSpec`` records), in object order."""
-    out = []
-    for i, m in enumerate(maps):
-        name = str(getattr(m, "name", ""))[:15]
-        readonly = bool(getattr(m, "readonly", False))
-        out.append(MapInfo(i, name, int(getattr(m, "type", 0)), int(getattr(m, "key_size", 0)),
-                           int(getattr(m, "value_size", 0)), int(getattr(m, "max_entries", 0)),
-                           int(getattr(m, "flags", 0)), frozen=readonly,
-                           initial=getattr(m, "initial", None) if readonly else None))
-    return tuple(out)
+    return tuple(_map_info(i, m) for i, m in enumerate(maps))
 
 
-def _global_funcs(spec: object, prog: object) -> tuple[frozenset[int], dict[int, tuple[str, ...]]]:
-    """Start pcs of global (non-static) functions and their parameters' kinds from BTF."""
-    btf = getattr(spec, "btf", None)
+def _map_info(index: int, m: object) -> MapInfo:
+    name = str(getattr(m, "name", ""))[:15]
+    readonly = bool(getattr(m, "readonly", False))
+    inner = getattr(m, "inner", None)
+    return MapInfo(index, name, int(getattr(m, "type", 0)), int(getattr(m, "key_size", 0)),
+                   int(getattr(m, "value_size", 0)), int(getattr(m, "max_entries", 0)),
+                   int(getattr(m, "flags", 0)), frozen=readonly,
+                   initial=getattr(m, "initial", None) if readonly else None,
+                   inner=_map_info(-1, inner) if inner is not None else None)
+
+
+def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict[int, tuple[str, ...]], str]:
+    """Start pcs of global (non-static) functions and their parameters' kinds from BTF, and why
+    the verdict cannot be trusted when a function's BTF could not be read ("" if it could): such
+    a function may be global, and verifying it as static would check the wrong contract."""
+    btf = spec.btf
     starts: set[int] = set()
     args: dict[int, tuple[str, ...]] = {}
     if btf is None:
-        return frozenset(), {}
+        return frozenset(), {}, ""
     from bpfbuild.btf.types import Func, FuncProto, Linkage, Pointer
 
-    for fi in getattr(prog, "func_info", ()):
+    hidden = spec.hidden_funcs   # libbpf makes them static before the load
+    for fi in prog.func_info:
         try:
             func = btf.type(fi.type_id)
-            if not isinstance(func, Func) or func.linkage != Linkage.GLOBAL:
+            if not isinstance(func, Func):
+                return frozenset(starts), args, f"func_info of {fi.name} (BTF type [{fi.type_id}] is not a function)"
+            if func.linkage != Linkage.GLOBAL or func.name in hidden:
                 continue
             proto = btf.type(func.type)
             kinds: list[str] = []
@@ -79,18 +91,18 @@ def _global_funcs(spec: object, prog: object) -> tuple[frozenset[int], dict[int,
                         kinds.append("ctx" if name in _CTX_STRUCTS else "mem")
                     else:
                         kinds.append("scalar")
-        except (BpfBuildError, KeyError, IndexError, AttributeError):
-            continue
+        except (BpfBuildError, KeyError, IndexError) as exc:
+            return frozenset(starts), args, f"the BTF of function {fi.name} (unreadable: {exc})"
         starts.add(fi.pc)
         args[fi.pc] = tuple(kinds)
-    return frozenset(starts), args
+    return frozenset(starts), args, ""
 
 
-def _main_arg_note(spec: object, prog: object) -> str:
+def _main_arg_note(spec: ObjectSpec, prog: Program) -> str:
     """What ``btf_prepare_func_args`` logs for the main function: the first pointer argument
     whose target has no size (``void *ctx``, a pointer to a declared-only struct)."""
-    btf = getattr(spec, "btf", None)
-    infos = [fi for fi in getattr(prog, "func_info", ()) if fi.pc == 0]
+    btf = spec.btf
+    infos = [fi for fi in prog.func_info if fi.pc == 0]
     if btf is None or not infos:
         return ""
     from bpfbuild.btf.types import Func, FuncProto, Fwd, Pointer
@@ -110,8 +122,8 @@ def _main_arg_note(spec: object, prog: object) -> str:
                 return f"arg#{i} reference type('UNKNOWN ') size cannot be determined: -22\n"
             if isinstance(target, (Fwd, FuncProto)):
                 kind = "FWD" if isinstance(target, Fwd) else "FUNC_PROTO"
-                return f"arg#{i} reference type('{kind} {getattr(target, 'name', '')}') size cannot be determined: -22\n"
-    except (BpfBuildError, KeyError, IndexError, AttributeError):
+                return f"arg#{i} reference type('{kind} {target.name}') size cannot be determined: -22\n"
+    except (BpfBuildError, KeyError, IndexError):
         return ""
     return ""
 
@@ -174,46 +186,48 @@ def _check_globals(env: Env) -> None:
             env.verbose(f"Func#{i} ('{sp.name}') is safe for any args that match its prototype\n")
 
 
-def verify(spec: object, prog: object, *, unprivileged: bool = False, log_level: int = 0,
-           insn_limit: int | None = None) -> Report:
+def verify(spec: ObjectSpec, prog: Program, *, unprivileged: bool = False, log_level: int = 0,
+           insn_limit: int | None = None, nr_cpu_ids: int = 0) -> Report:
     """Verify ``prog`` (an ``obj.Program`` of ``spec``, an ``obj.ObjectSpec``) as Linux 6.18 would.
 
     ``unprivileged`` selects the rules for a loader without CAP_BPF/CAP_PERFMON; ``log_level``
-    1 or 2 fills :attr:`Report.log` like the kernel's verifier log.  Raises
+    1 or 2 fills :attr:`Report.log` like the kernel's verifier log; ``nr_cpu_ids`` is the
+    target's (0: this machine's).  Raises
     :class:`~bpfbuild.errors.BpfBuildError` only when the program cannot be verified at all (its
     section names no program type).
     """
-    name = str(getattr(prog, "name", "?"))
-    section = str(getattr(prog, "section", ""))
-    prog_type = getattr(prog, "prog_type", None)
+    name = prog.name
+    section = prog.section
+    prog_type = prog.prog_type
     if prog_type is None:
         raise BpfBuildError(f"program {name}: section {section!r} does not name a program type")
-    info = getattr(prog, "section_info", None)
+    info = prog.section_info
     attach = info.expected_attach_type if info is not None else None
     options = Options(privileged=not unprivileged, log_level=log_level,
-                      insn_limit=insn_limit or Options().insn_limit)
+                      insn_limit=insn_limit or Options().insn_limit, nr_cpu_ids=nr_cpu_ids)
     if unprivileged and prog_type not in (ProgType.SOCKET_FILTER, ProgType.CGROUP_SKB):
-        env = _make_env(spec, prog, prog_type, attach, options)
         err = ProgramError(f"program type {prog_type.name.lower()} needs CAP_BPF (an unprivileged loader may "
                            "load only socket filters and cgroup skb programs)", pc=0)
         return Report(name, section, False, 0, (Diagnostic(0, None, err.message),), "", ())
     env = _make_env(spec, prog, prog_type, attach, options)
-    slots = _slots_from_insns(getattr(prog, "insns", ()))
+    slots = _slots_from_insns(prog.insns)
     return _run(env, slots, name, section, _main_arg_note(spec, prog) if log_level else "")
 
 
-def _make_env(spec: object, prog: object, prog_type: ProgType, attach: AttachType | None,
+def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: AttachType | None,
               options: Options) -> Env:
-    maps = map_infos(getattr(spec, "maps", ()))
-    line_info = tuple(LineInfo(r.pc, r.location, r.line_text) for r in getattr(prog, "line_info", ()))
-    func_names = {fi.pc: fi.name for fi in getattr(prog, "func_info", ())}
-    globals_, args = _global_funcs(spec, prog)
-    info = getattr(prog, "section_info", None)
+    maps = map_infos(spec.maps)
+    line_info = tuple(LineInfo(r.pc, r.location, r.line_text) for r in prog.line_info)
+    func_names = {fi.pc: fi.name for fi in prog.func_info}
+    globals_, args, unreadable = _global_funcs(spec, prog)
+    info = prog.section_info
     env = Env(insns=[], prog_type=prog_type, attach_type=attach, maps=maps,
-              gpl=bool(getattr(prog, "gpl_compatible", False)), options=options,
+              gpl=prog.gpl_compatible, options=options,
               sleepable=bool(info.sleepable) if info is not None else False,
               line_info=line_info, func_names=func_names, global_funcs=globals_, global_args=args,
               log=VerifierLog(options.log_level))
+    if unreadable:
+        env.not_modelled(unreadable)
     return env
 
 

@@ -8,15 +8,15 @@ helper are all checked (:func:`check_helper_args`) before its effects are applie
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 from bpfbuild.abi.ctx import return_range
-from bpfbuild.abi.maptypes import map_helper_allowed
+from bpfbuild.abi.maptypes import MapType, map_helper_allowed
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.abi.protos import (
     Arg,
     ArgType,
+    BpfFunc,
     FuncProto,
     Privilege,
     RetType,
@@ -43,10 +43,12 @@ from bpfbuild.verifier.checks import (
 )
 from bpfbuild.verifier.disasm import helper_log_name
 from bpfbuild.verifier.env import MAX_CALL_FRAMES, Env
+from bpfbuild.verifier.equiv import widen_imprecise_scalars
 from bpfbuild.verifier.log import frame_str
 from bpfbuild.verifier.state import (
     BASE_MASK,
     FuncState,
+    MapInfo,
     RefState,
     Reg,
     RegFlag,
@@ -107,25 +109,25 @@ _NOT_MODELLED_ARGS = frozenset({
     ArgType.ARG_PTR_TO_DYNPTR, ArgType.ARG_PTR_TO_BTF_ID, ArgType.ARG_PTR_TO_PERCPU_BTF_ID,
     ArgType.ARG_PTR_TO_ARENA,
 })
+_ARRAYS = (MapType.ARRAY, MapType.PERCPU_ARRAY)
+_MAPS_OF_MAPS = (MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS)
+_SOCK_MAPS = (MapType.SOCKMAP, MapType.SOCKHASH)
+#: map types bpf_for_each_map_elem iterates (their ops have map_for_each_callback)
+_FOR_EACH_MAPS = (MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_HASH,
+                  MapType.LRU_PERCPU_HASH)
+#: is_ptr_cast_function: r0 is the argument seen as another type, holding its reference
+_PTR_CAST = frozenset({BpfFunc.sk_fullsock, BpfFunc.tcp_sock, BpfFunc.skc_to_tcp6_sock, BpfFunc.skc_to_tcp_sock,
+                       BpfFunc.skc_to_tcp_timewait_sock, BpfFunc.skc_to_tcp_request_sock,
+                       BpfFunc.skc_to_udp6_sock, BpfFunc.skc_to_mptcp_sock, BpfFunc.sock_from_file})
 # record_func_map: helpers that must be given a map
-_MAP_FUNCS = frozenset({12, 1, 2, 3, 87, 88, 89, 164, 51, 195})
-_RDONLY_FORBIDDEN = frozenset({3, 2, 87, 88})      # delete, update, push, pop
-_ACQUIRE = frozenset({84, 85, 99, 131, 194})      # sk_lookup_tcp/udp, skc_lookup_tcp, ringbuf_reserve, kptr_xchg
-_LOOP = 181
-_FOR_EACH = 164
-_TAIL_CALL = 12
-_GET_LOCAL_STORAGE = 81
-
-
-@functools.cache
-def nr_cpu_ids() -> int:
-    """The kernel's ``nr_cpu_ids`` (``bpf_get_smp_processor_id`` returns less), from sysfs."""
-    try:
-        with open("/sys/devices/system/cpu/possible") as fh:
-            text = fh.read().strip()
-        return int(text.split(",")[-1].split("-")[-1]) + 1
-    except (OSError, ValueError):
-        return 8192
+_MAP_FUNCS = frozenset({BpfFunc.tail_call, BpfFunc.map_lookup_elem, BpfFunc.map_update_elem,
+                        BpfFunc.map_delete_elem, BpfFunc.map_push_elem, BpfFunc.map_pop_elem,
+                        BpfFunc.map_peek_elem, BpfFunc.for_each_map_elem, BpfFunc.redirect_map,
+                        BpfFunc.map_lookup_percpu_elem})
+_RDONLY_FORBIDDEN = frozenset({BpfFunc.map_delete_elem, BpfFunc.map_update_elem, BpfFunc.map_push_elem,
+                               BpfFunc.map_pop_elem})
+_ACQUIRE = frozenset({BpfFunc.sk_lookup_tcp, BpfFunc.sk_lookup_udp, BpfFunc.skc_lookup_tcp,
+                      BpfFunc.ringbuf_reserve, BpfFunc.kptr_xchg})
 
 
 @dataclass(slots=True)
@@ -133,7 +135,7 @@ class CallMeta:
     """``struct bpf_call_arg_meta``: what the argument checks learnt."""
 
     func_id: int
-    map: object = None
+    map: MapInfo | None = None
     raw_regno: int = 0
     raw_size: int = 0
     release_regno: int = 0
@@ -159,7 +161,7 @@ def _helper_proto(env: Env, func_id: int) -> FuncProto | None:
         priv = base_helper_privilege(name)
         if priv is not None and priv > Privilege.UNPRIVILEGED:
             raise env.error(f"program of this type cannot use helper {name}#{func_id}")
-    return func_proto(func_id)
+    return func_proto(func_id, env.prog_type)
 
 
 def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState | None:
@@ -180,11 +182,11 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         m = meta.map
         if m is None:
             raise env.error("kernel subsystem misconfigured verifier")
-        if m.rdonly_prog and func_id in _RDONLY_FORBIDDEN:  # type: ignore[attr-defined]
+        if m.rdonly_prog and func_id in _RDONLY_FORBIDDEN:
             raise env.error("write into map forbidden")
-    if func_id == _TAIL_CALL:
+    if func_id == BpfFunc.tail_call:
         key = regs[3]
-        if key.is_const and key.var_off.value < meta.map.max_entries:  # type: ignore[attr-defined]
+        if meta.map is not None and key.is_const and key.var_off.value < meta.map.max_entries:
             precision.mark_chain_precision(env, st, 3)
     # --- effects ---
     for regno, lo, hi, raw in meta.stack_writes:
@@ -201,14 +203,14 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             raise env.error(f"func {name}#{func_id} reference has not been acquired before")
     callback: VerifierState | None = None
     match func_id:
-        case 12:   # tail_call
+        case BpfFunc.tail_call:
             check_reference_leak(env, st, "tail_call")
-        case 81:   # get_local_storage
+        case BpfFunc.get_local_storage:
             if not regs[2].is_null:
                 raise env.error("get_local_storage() doesn't support non-zero flags")
-        case 164:  # for_each_map_elem
+        case BpfFunc.for_each_map_elem:
             callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
-        case 181:  # loop
+        case BpfFunc.loop:
             if regs[4].is_null:
                 precision.mark_chain_precision(env, st, 4)
             precision.mark_chain_precision(env, st, 1)
@@ -219,16 +221,14 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
                 frame.callback_depth = 0
                 if env.log.level >= 2:
                     env.verbose(f"frame{st.curframe} bpf_loop iteration limit reached\n")
-        case 165:  # snprintf: format string checks are not modelled
-            pass
     for i in range(6):
         regs[i].mark_not_init()
     r0 = regs[0]
     ret = proto.ret
     flags = 0
-    if ret.maybe_null and not (func_id == 1 and meta.map is not None
-                               and meta.map.map_type in (2, 6)  # type: ignore[attr-defined]
-                               and 0 <= meta.const_map_key < meta.map.max_entries):  # type: ignore[attr-defined]
+    if ret.maybe_null and not (func_id == BpfFunc.map_lookup_elem and meta.map is not None
+                               and meta.map.map_type in _ARRAYS
+                               and 0 <= meta.const_map_key < meta.map.max_entries):
         flags |= _F.PTR_MAYBE_NULL
     if TypeFlag.MEM_RINGBUF in ret.flags:
         flags |= _F.MEM_RINGBUF
@@ -239,9 +239,15 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             r0.mark_unknown()
         case RetType.RET_VOID:
             r0.type = _T.NOT_INIT
+        case RetType.RET_PTR_TO_MAP_VALUE if meta.map is not None and meta.map.map_type in _MAPS_OF_MAPS:
+            r0.mark_known_zero()          # a lookup in a map of maps gives the inner map
+            if meta.map.inner is None:
+                env.not_modelled(f"insn {env.insn_idx}: the inner map of {meta.map.name} (no template)")
+            r0.map = meta.map.inner
+            r0.type = _T.CONST_PTR_TO_MAP | flags
         case RetType.RET_PTR_TO_MAP_VALUE:
             r0.mark_known_zero()
-            r0.map = meta.map  # type: ignore[assignment]
+            r0.map = meta.map
             r0.type = _T.PTR_TO_MAP_VALUE | flags
         case RetType.RET_PTR_TO_MEM:
             r0.mark_known_zero()
@@ -257,20 +263,22 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             r0.mark_known_zero()
             r0.type = _T.PTR_TO_TCP_SOCK | flags
         case _:
-            env.notes.append(f"insn {env.insn_idx}: the return value of {name} is not modelled")
+            env.not_modelled(f"insn {env.insn_idx}: the return value of {name}")
             r0.mark_unknown()
     if r0.type & _F.PTR_MAYBE_NULL:
         r0.id = env.new_id()
-    if func_id in _ACQUIRE or (func_id == 1 and meta.map is not None
-                               and meta.map.map_type in (15, 18)):  # type: ignore[attr-defined]
+    if func_id in _PTR_CAST:
+        r0.ref_obj_id = meta.ref_obj_id
+    elif func_id in _ACQUIRE or (func_id == BpfFunc.map_lookup_elem and meta.map is not None
+                               and meta.map.map_type in _SOCK_MAPS):
         rid = env.new_id()
         st.refs.append(RefState(rid, env.insn_idx))
         r0.id = rid
         r0.ref_obj_id = rid
-    _refine_retval(r0, func_id, meta)
-    if meta.map is not None and not map_helper_allowed(meta.map.map_type, name, env.prog_type,  # type: ignore[attr-defined]
+    _refine_retval(env, r0, func_id, meta)
+    if meta.map is not None and not map_helper_allowed(meta.map.map_type, name, env.prog_type,
                                                          env.attach_type):
-        raise env.error(f"cannot pass map_type {meta.map.map_type} into func {name}#{func_id}")  # type: ignore[attr-defined]
+        raise env.error(f"cannot pass map_type {meta.map.map_type} into func {name}#{func_id}")
     if proto.changes_pkt_data:
         transfer.clear_all_pkt_pointers(env, st)
     return callback
@@ -283,17 +291,18 @@ def _grow_depth(env: Env, st: VerifierState, reg: Reg, min_off: int) -> None:
         sp.stack_depth = max(sp.stack_depth, (-min_off + 7) // 8 * 8)
 
 
-def _refine_retval(r0: Reg, func_id: int, meta: CallMeta) -> None:
+def _refine_retval(env: Env, r0: Reg, func_id: int, meta: CallMeta) -> None:
     if r0.type != _T.SCALAR_VALUE:
         return
-    if func_id in (67, 141, 45, 115, 114):   # get_stack, get_task_stack, probe_read*_str
+    if func_id in (BpfFunc.get_stack, BpfFunc.get_task_stack, BpfFunc.probe_read_str,
+                   BpfFunc.probe_read_kernel_str, BpfFunc.probe_read_user_str):
         r0.smax = meta.msize_max_value if meta.msize_max_value <= S64_MAX else -1
         r0.s32_max = _s32(meta.msize_max_value)
         r0.smin = -MAX_ERRNO
         r0.s32_min = -MAX_ERRNO
         reg_bounds_sync(r0)
-    elif func_id == 8:                       # get_smp_processor_id
-        top = nr_cpu_ids() - 1
+    elif func_id == BpfFunc.get_smp_processor_id:
+        top = env.options.cpus() - 1
         r0.umax = r0.u32_max = r0.smax = r0.s32_max = top
         r0.umin = r0.u32_min = r0.smin = r0.s32_min = 0
         reg_bounds_sync(r0)
@@ -310,9 +319,7 @@ def _unmodelled_helper(env: Env, st: VerifierState, func_id: int, name: str) -> 
         raise env.error("helper call might sleep in a non-sleepable prog")
     for i in range(1, unmodelled_helper_nargs(env.prog_type, func_id) + 1):
         check_reg_read(env, st, i)
-    note = f"the arguments of {name} are not checked (no verifier prototype)"
-    if note not in env.notes:
-        env.notes.append(note)
+    env.not_modelled(f"the arguments of {name} (no verifier prototype)")
     regs = st.frames[-1].regs
     for i in range(6):
         regs[i].mark_not_init()
@@ -376,9 +383,9 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
         case ArgType.ARG_PTR_TO_MAP_KEY:
             if meta.map is None:
                 raise env.error("invalid map_ptr to access map->key")
-            _check_helper_mem_access(env, st, regno, meta.map.key_size, Access.READ, False, meta, False)  # type: ignore[attr-defined]
-            if meta.map.map_type in (2, 6):  # type: ignore[attr-defined]  # ARRAY, PERCPU_ARRAY
-                meta.const_map_key = _constant_map_key(env, st, reg, meta.map.key_size)  # type: ignore[attr-defined]
+            _check_helper_mem_access(env, st, regno, meta.map.key_size, Access.READ, False, meta, False)
+            if meta.map.map_type in _ARRAYS:
+                meta.const_map_key = _constant_map_key(env, st, reg, meta.map.key_size)
         case ArgType.ARG_PTR_TO_MAP_VALUE:
             if arg.maybe_null and reg.is_null:
                 return
@@ -386,7 +393,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
                 raise env.error("invalid map_ptr to access map->value")
             raw = TypeFlag.MEM_UNINIT in arg.flags
             access = Access.WRITE if TypeFlag.MEM_WRITE in arg.flags else Access.READ
-            _check_helper_mem_access(env, st, regno, meta.map.value_size, access, False, meta, raw)  # type: ignore[attr-defined]
+            _check_helper_mem_access(env, st, regno, meta.map.value_size, access, False, meta, raw)
         case ArgType.ARG_PTR_TO_FUNC:
             meta.subprogno = reg.subprogno
         case ArgType.ARG_PTR_TO_MEM:
@@ -413,9 +420,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
         case ArgType.ARG_PTR_TO_CONST_STR:
             _check_reg_const_str(env, regno, reg)
         case _ if base in _NOT_MODELLED_ARGS:
-            note = f"{base.value} arguments ({helper_log_name(meta.func_id)}) are not checked"
-            if note not in env.notes:
-                env.notes.append(note)
+            env.not_modelled(f"{base.value} arguments ({helper_log_name(meta.func_id)})")
 
 
 def _constant_map_key(env: Env, st: VerifierState, key: Reg, key_size: int) -> int:
@@ -538,7 +543,7 @@ def _set_loop_callback_state(env: Env, caller: FuncState, callee: FuncState) -> 
 
 def _set_map_elem_callback_state(env: Env, caller: FuncState, callee: FuncState) -> None:
     m = caller.regs[1].map
-    if m is None or m.map_type not in (1, 2, 5, 6, 9, 10):   # hash, array, percpu, lru variants
+    if m is None or m.map_type not in _FOR_EACH_MAPS:
         raise env.error("callback function not allowed for map")
     callee.regs[1].assign(caller.regs[1])
     for regno, typ in ((2, _T.PTR_TO_MAP_KEY), (3, _T.PTR_TO_MAP_VALUE)):
@@ -596,6 +601,8 @@ def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
                             "use static function instead")
         _check_global_args(env, subprog, caller)
         env.verbose(f"Func#{subprog} ('{sp.name}') is global and assumed valid.\n")
+        if sp.changes_pkt_data:
+            transfer.clear_all_pkt_pointers(env, st)
         sp.called = True
         for i in range(6):
             caller.regs[i].mark_not_init()
@@ -653,7 +660,7 @@ def prepare_func_exit(env: Env, st: VerifierState) -> int:
     if callee.in_callback_fn:
         prev = _find_prev_entry(env, st, next_pc)
         if prev is not None:
-            precision.widen_imprecise_scalars(prev, st)
+            widen_imprecise_scalars(prev, st)
     return next_pc
 
 
@@ -709,4 +716,3 @@ def check_return_code(env: Env, st: VerifierState) -> None:
         raise env.error(_invalid_scalar(r0, rng.lo, rng.hi, "At program exit", "R0"))
 
 
-__all__ += ["nr_cpu_ids"]

@@ -16,7 +16,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from bpfbuild.isa.fields import InsnClass, JmpOp, Mode, PseudoCall, PseudoLoad, Size
+from bpfbuild.abi.maptypes import MapType
+from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.abi.protos import BpfFunc, func_proto, is_async_callback_helper, is_sync_callback_helper
+from bpfbuild.isa.fields import (
+    CLASS_MASK,
+    MODE_MASK,
+    OP_MASK,
+    SOURCE_MASK,
+    InsnClass,
+    JmpOp,
+    Mode,
+    PseudoCall,
+    PseudoLoad,
+    Size,
+)
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.isa.opcodes import opcode_table
 from bpfbuild.verifier.env import Aux, Env, Subprog
@@ -31,10 +45,6 @@ _EXIT = InsnClass.JMP | JmpOp.EXIT
 _JA = InsnClass.JMP | JmpOp.JA
 _JA32 = InsnClass.JMP32 | JmpOp.JA
 _JCOND = InsnClass.JMP | JmpOp.JCOND
-_HELPER_LOOP_LIKE = (164, 181, 170, 201, 209)   # for_each_map_elem, loop, timer_set_callback, find_vma,
-#                                                  user_ringbuf_drain: helpers that call a callback
-_SYNC_CALLBACK_HELPERS = (164, 181, 201, 209)
-_ASYNC_CALLBACK_HELPERS = (170,)
 
 
 @functools.cache
@@ -90,7 +100,7 @@ def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
             raise env.error("loading/calling other bpf or kernel functions are allowed for CAP_BPF "
                             "and CAP_SYS_ADMIN", i)
         if _is_kfunc_call(s):
-            env.notes.append(f"insn {i}: calls to kernel functions (kfuncs) are not modelled")
+            env.not_modelled(f"insn {i}: a call to a kernel function (kfunc)")
             continue
         target = i + s[4] + 1
         if target < 0 or target >= n:
@@ -108,20 +118,39 @@ def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
 
 
 def _check_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
-    for sp in env.subprogs:
+    calls: list[tuple[int, int]] = []   # (caller subprog, callee start)
+    for n, sp in enumerate(env.subprogs):
         for i in range(sp.start, sp.end):
             code = slots[i][0]
-            if code == _CALL and slots[i][2] == 0 and slots[i][4] == 12:
-                sp.has_tail_call = True
-            cls = code & 0x07
-            if cls == InsnClass.LD and code & 0xE0 in (Mode.ABS, Mode.IND):
+            if code == _CALL and slots[i][2] == PseudoCall.HELPER:
+                if slots[i][4] == BpfFunc.tail_call:
+                    sp.has_tail_call = True
+                    sp.changes_pkt_data = True
+                else:
+                    proto = func_proto(slots[i][4], env.prog_type)
+                    if proto is not None and proto.changes_pkt_data:
+                        sp.changes_pkt_data = True
+            elif code == _CALL and slots[i][2] == PseudoCall.CALL:
+                calls.append((n, i + slots[i][4] + 1))
+            cls = code & CLASS_MASK
+            if cls == InsnClass.LD and code & MODE_MASK in (Mode.ABS, Mode.IND):
                 sp.has_ld_abs = True
-            if cls in (InsnClass.JMP, InsnClass.JMP32) and code & 0xF0 not in (JmpOp.CALL, JmpOp.EXIT):
+            if cls in (InsnClass.JMP, InsnClass.JMP32) and code & OP_MASK not in (JmpOp.CALL, JmpOp.EXIT):
                 off = i + _jmp_offset(slots[i]) + 1
                 if off < sp.start or off >= sp.end:
                     raise env.error(f"jump out of range from insn {i} to {off}", i)
             if i == sp.end - 1 and code not in (_EXIT, _JA32, _JA):
                 raise env.error("last insn is not an exit or jmp", i)
+    # a caller's packet pointers die when any function it calls may change packet data
+    starts = {sp.start: n for n, sp in enumerate(env.subprogs)}
+    changed = True
+    while changed:
+        changed = False
+        for caller, target in calls:
+            callee = starts.get(target)
+            if callee is not None and env.subprogs[callee].changes_pkt_data \
+                    and not env.subprogs[caller].changes_pkt_data:
+                env.subprogs[caller].changes_pkt_data = changed = True
 
 
 def _resolve(env: Env, slots: Sequence[RawSlot]) -> None:
@@ -132,7 +161,7 @@ def _resolve(env: Env, slots: Sequence[RawSlot]) -> None:
     i = 0
     while i < n:
         code, dst, src, off, imm = slots[i]
-        if code & 0x07 == InsnClass.LDX and (code & 0xE0 not in (Mode.MEM, Mode.MEMSX) or imm != 0):
+        if code & CLASS_MASK == InsnClass.LDX and (code & MODE_MASK not in (Mode.MEM, Mode.MEMSX) or imm != 0):
             raise env.error("BPF_LDX uses reserved fields", i)
         if code == LD_IMM64_OPCODE:
             if i == n - 1 or any(slots[i + 1][:4]):
@@ -153,7 +182,7 @@ def _resolve(env: Env, slots: Sequence[RawSlot]) -> None:
 
 def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
     if src == PseudoLoad.BTF_ID:
-        env.notes.append(f"insn {i}: ld_imm64 of a kernel BTF symbol (ksym) is not modelled")
+        env.not_modelled(f"insn {i}: ld_imm64 of a kernel BTF symbol (ksym)")
         return
     if src not in (PseudoLoad.MAP_FD, PseudoLoad.MAP_IDX, PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
         raise env.error("unrecognized bpf_ld_imm64 insn", i)
@@ -166,7 +195,7 @@ def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
         off = hi & 0xFFFFFFFF
         if off >= 1 << 29:
             raise env.error(f"direct value offset of {off} is not allowed", i)
-        if m.map_type != 2:   # only BPF_MAP_TYPE_ARRAY has map_direct_value_addr here
+        if m.map_type != MapType.ARRAY:   # only arrays have map_direct_value_addr here
             raise env.error("no direct value access support for this map type", i)
         if m.max_entries != 1 or off >= m.value_size:
             raise env.error(f"invalid access to map value pointer, value_size={m.value_size} off={off}", i)
@@ -232,16 +261,16 @@ def _check_cfg(env: Env) -> None:
         code = insn.opcode
         if code == LD_IMM64_OPCODE and insn.src == PseudoLoad.FUNC:
             return visit_call(t, 2, True)
-        cls = code & 0x07
+        cls = code & CLASS_MASK
         if cls not in (InsnClass.JMP, InsnClass.JMP32):
             return push(t, t + insn.slots, _FALLTHROUGH)
-        op = code & 0xF0
+        op = code & OP_MASK
         if op == JmpOp.EXIT:
             return 0
         if op == JmpOp.CALL:
-            if insn.src == PseudoCall.HELPER and insn.imm in _ASYNC_CALLBACK_HELPERS:
+            if insn.src == PseudoCall.HELPER and is_async_callback_helper(insn.imm):
                 aux[t].prune_point = True
-            if insn.src == PseudoCall.HELPER and insn.imm in _SYNC_CALLBACK_HELPERS:
+            if insn.src == PseudoCall.HELPER and is_sync_callback_helper(insn.imm):
                 aux[t].calls_callback = True
                 aux[t].force_checkpoint = True
                 aux[t].prune_point = True
@@ -296,7 +325,7 @@ def _call_params(env: Env, insn: Instruction) -> int:
         return 5
     if helper_allowed(insn.imm, env.prog_type, sleepable=True) is False:
         return 5
-    proto = func_proto(insn.imm)
+    proto = func_proto(insn.imm, env.prog_type)
     if proto is None:
         return unmodelled_helper_nargs(env.prog_type, insn.imm)
     n = 0
@@ -307,7 +336,9 @@ def _call_params(env: Env, insn: Instruction) -> int:
     return n
 
 
-_SKB_CLASSID_TYPES = frozenset({3, 4, 10, 11, 12, 19})    # tc and lwt: bpf_get_cgroup_classid(skb)
+#: tc and lwt: bpf_get_cgroup_classid(skb)
+_SKB_CLASSID_TYPES = frozenset({ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.LWT_IN, ProgType.LWT_OUT,
+                                ProgType.LWT_XMIT, ProgType.LWT_SEG6LOCAL})
 
 
 def unmodelled_helper_nargs(prog_type: int, func_id: int) -> int:
@@ -315,7 +346,7 @@ def unmodelled_helper_nargs(prog_type: int, func_id: int) -> int:
     (bpf_get_cgroup_classid takes none outside tc and lwt programs); 5 when unknown."""
     from bpfbuild.abi.helpers import helper_signature
 
-    if func_id == 17 and prog_type not in _SKB_CLASSID_TYPES:
+    if func_id == BpfFunc.get_cgroup_classid and prog_type not in _SKB_CLASSID_TYPES:
         return 0
     sig = helper_signature(func_id)
     return len(sig.params) if sig is not None else 5
@@ -324,9 +355,9 @@ def unmodelled_helper_nargs(prog_type: int, func_id: int) -> int:
 def _use_def(env: Env, insn: Instruction) -> tuple[int, int]:
     """``compute_insn_live_regs``: (registers read, registers written)."""
     code = insn.opcode
-    cls = code & 0x07
-    mode = code & 0xE0
-    op = code & 0xF0
+    cls = code & CLASS_MASK
+    mode = code & MODE_MASK
+    op = code & OP_MASK
     src = 1 << insn.src if insn.src < 16 else 0
     dst = 1 << insn.dst if insn.dst < 16 else 0
     match cls:
@@ -352,12 +383,12 @@ def _use_def(env: Env, insn: Instruction) -> tuple[int, int]:
             if op == 0xD0:
                 return dst, dst
             if op == 0xB0:
-                return (0 if not code & 0x08 else src), dst
-            return (dst if not code & 0x08 else dst | src), dst
+                return (0 if not code & SOURCE_MASK else src), dst
+            return (dst if not code & SOURCE_MASK else dst | src), dst
         case _:
             match op:
                 case JmpOp.JA:
-                    return (dst if code & 0x08 else 0), 0
+                    return (dst if code & SOURCE_MASK else 0), 0
                 case JmpOp.JCOND:
                     return 0, 0
                 case JmpOp.EXIT:
@@ -365,14 +396,14 @@ def _use_def(env: Env, insn: Instruction) -> tuple[int, int]:
                 case JmpOp.CALL:
                     return ((1 << (_call_params(env, insn) + 1)) - 2), _CALLER_SAVED
                 case _:
-                    return (dst if not code & 0x08 else dst | src), 0
+                    return (dst if not code & SOURCE_MASK else dst | src), 0
 
 
 def _successors(env: Env, pc: int, insn: Instruction) -> tuple[int, ...]:
     code = insn.opcode
-    cls = code & 0x07
+    cls = code & CLASS_MASK
     if cls in (InsnClass.JMP, InsnClass.JMP32):
-        op = code & 0xF0
+        op = code & OP_MASK
         if op == JmpOp.EXIT:
             return ()
         if op == JmpOp.CALL:

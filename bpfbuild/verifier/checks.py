@@ -2,8 +2,11 @@
 
 Every function here reads the state and either returns what the access will produce (a
 :class:`Load` description, an access size...) or raises :class:`~bpfbuild.errors.ProgramError`
-with the kernel's message.  None of them changes the state: the next state is computed by
-:mod:`bpfbuild.verifier.transfer`.  Function names are the kernel's (``check_mem_access``,
+with the kernel's message.  Registers and stack slots are left alone -- the next state is
+computed by :mod:`bpfbuild.verifier.transfer` -- but the bookkeeping the kernel does while
+checking happens here too: stack slots read or written are recorded for liveness
+(``bpf_mark_stack_read``/``_write``) and for the log's scratch marks, and notes name what is
+not modelled.  Function names are the kernel's (``check_mem_access``,
 ``check_stack_access_within_bounds``, ``check_packet_access``...), and so is the order in which
 they test things, because the first failing test decides the message.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from bpfbuild.abi.ctx import RegKind
+from bpfbuild.abi.ctx import RegKind, sock_access_ok
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.verifier.bounds import S64_MIN, s32, s64
 from bpfbuild.verifier.env import BPF_MAX_VAR_OFF, BPF_MAX_VAR_SIZ, MAX_BPF_STACK, Env
@@ -230,9 +233,7 @@ def check_ptr_off_reg(env: Env, reg: Reg, regno: int, fixed_off_ok: bool = False
 def check_ctx_access(env: Env, off: int, size: int, access: Access, is_ldsx: bool) -> RegKind:
     spec = env.ctx
     if spec is None:
-        note = f"context of program type {env.prog_type.name.lower()} is not modelled: loads give scalars"
-        if note not in env.notes:
-            env.notes.append(note)
+        env.not_modelled(f"the context of program type {env.prog_type.name.lower()} (its loads give scalars)")
         return RegKind.SCALAR_VALUE
     fa = spec.check(off, size, access is Access.WRITE)
     if fa is None:
@@ -579,9 +580,8 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
         if reg.smin < 0:
             raise env.error(f"R{regno} min value is negative, either use unsigned index or do a if (index >=0) "
                             "check.")
-        note = f"{reg_type_str(t)} field access is not checked"
-        if note not in env.notes:
-            env.notes.append(note)
+        if not sock_access_ok(reg_type_str(t), off, size):
+            raise env.error(f"R{regno} invalid {reg_type_str(t)} access off={off} size={size}")
         return _UNKNOWN if value_regno >= 0 else _NONE
     if t == RegType.PTR_TO_TP_BUFFER:
         if off < 0:

@@ -6,6 +6,7 @@ explored-states table, the id generator, the log.  Nothing is global.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -30,6 +31,7 @@ __all__ = [
     "LineInfo",
     "Options",
     "Subprog",
+    "host_nr_cpu_ids",
 ]
 
 BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000
@@ -48,13 +50,31 @@ class Options:
     ``privileged`` is what ``sudo bpftool prog load`` gets (CAP_SYS_ADMIN: bpf_capable,
     allow_ptr_leaks, allow_uninit_stack, Spectre mitigations bypassed).  ``insn_limit`` is the
     kernel's 1,000,000 processed instructions; tests may lower it.  ``test_state_freq`` is
-    the load flag BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point.
+    the load flag BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point.  ``nr_cpu_ids`` is
+    the target's ``nr_cpu_ids`` (``bpf_get_smp_processor_id`` returns less); 0 means this
+    machine's, from sysfs.
     """
 
     privileged: bool = True
     log_level: int = 0
     insn_limit: int = BPF_COMPLEXITY_LIMIT_INSNS
     test_state_freq: bool = False
+    nr_cpu_ids: int = 0
+
+    def cpus(self) -> int:
+        """``nr_cpu_ids`` of the target."""
+        return self.nr_cpu_ids or host_nr_cpu_ids()
+
+
+@functools.cache
+def host_nr_cpu_ids() -> int:
+    """This machine's ``nr_cpu_ids``: one more than the last possible CPU in sysfs (8192 if unreadable)."""
+    try:
+        with open("/sys/devices/system/cpu/possible") as fh:
+            text = fh.read().strip()
+        return int(text.split(",")[-1].split("-")[-1]) + 1
+    except (OSError, ValueError):
+        return 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +97,7 @@ class Subprog:
     stack_depth: int = 0
     has_tail_call: bool = False
     has_ld_abs: bool = False
+    changes_pkt_data: bool = False  # it (or a function it calls) may change packet data or tail-call
     is_cb: bool = False
     is_async_cb: bool = False
     called: bool = False
@@ -232,6 +253,11 @@ class Env:
         return self.line_info[i] if i >= 0 else None
 
     # --- errors and log -------------------------------------------------------------------------
+
+    def not_modelled(self, what: str) -> None:
+        """Record something this verifier does not model (once): the verdict becomes ``unknown``."""
+        if what not in self.notes:
+            self.notes.append(what)
 
     def error(self, message: str, pc: int | None = None) -> ProgramError:
         """A rejection at the current instruction (``message`` may hold several kernel lines)."""

@@ -8,18 +8,27 @@ states already proven safe at the same instruction (``is_state_visited``/``state
 one of them is at least as general, the path is cut.  Loops terminate the same way, or run
 into the 1,000,000 processed-instructions limit.
 
-Scalars are compared as the kernel compares *precise* scalars (their ranges must nest); the
-kernel's lazy precision tracking, which lets it also ignore scalars whose exact value never
-mattered, is not reproduced, so this verifier may process more instructions (never fewer
-checks) than the kernel on some programs.
+The comparison itself lives in :mod:`.equiv`.  As in the kernel, scalars are imprecise until a
+check needs their value (:mod:`.precision` backtracks and marks them), and an imprecise scalar
+of an old state matches any scalar, so the processed-instruction counts equal the kernel's.
 """
 
 from __future__ import annotations
 
-from bpfbuild.isa.fields import AluOp, InsnClass, JmpOp, Mode, PseudoCall
+from bpfbuild.abi.protos import BpfFunc
+from bpfbuild.isa.fields import (
+    CLASS_MASK,
+    MODE_MASK,
+    OP_MASK,
+    SOURCE_MASK,
+    AluOp,
+    InsnClass,
+    JmpOp,
+    Mode,
+    PseudoCall,
+)
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.verifier import calls, insns, precision, transfer
-from bpfbuild.verifier.bounds import range_within
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import (
     BPF_COMPLEXITY_LIMIT_JMP_SEQ,
@@ -29,23 +38,19 @@ from bpfbuild.verifier.env import (
     SccVisit,
     StateEntry,
 )
-from bpfbuild.verifier.log import frame_str
-from bpfbuild.verifier.state import (
-    INVALID,
-    MISC,
-    SPILL,
-    FuncState,
-    Reg,
-    RegType,
-    StackSlot,
-    VerifierState,
+from bpfbuild.verifier.equiv import (
+    EXACT,
+    NOT_EXACT,
+    RANGE_WITHIN,
+    frame_insn_idx,
+    same_value_fields,
+    states_equal,
 )
-from bpfbuild.verifier.tnum import tnum_in
-from bpfbuild.verifier.transfer import BPF_ADD_CONST
+from bpfbuild.verifier.log import frame_str
+from bpfbuild.verifier.state import INVALID, FuncState, RegType, VerifierState
 
 __all__ = ["check_max_stack_depth", "do_check", "states_equal"]
 
-NOT_EXACT, EXACT, RANGE_WITHIN = 0, 1, 2
 BPF_COMPLEXITY_LIMIT_STATES = 64
 
 
@@ -59,181 +64,11 @@ class _Pending:
         self.log_pos = log_pos
 
 
-class _IdMap:
-    """``check_ids``: a consistent renaming of ids between an old and the current state."""
-
-    __slots__ = ("cur", "old", "tmp")
-
-    def __init__(self) -> None:
-        self.old: dict[int, int] = {}
-        self.cur: dict[int, int] = {}
-        self.tmp = 1 << 40
-
-    def check(self, old_id: int, cur_id: int) -> bool:
-        if bool(old_id) != bool(cur_id):
-            return False
-        if not old_id:
-            return True
-        seen = self.old.get(old_id)
-        if seen is not None:
-            return seen == cur_id
-        if cur_id in self.cur:
-            return False
-        self.old[old_id] = cur_id
-        self.cur[cur_id] = old_id
-        return True
-
-    def check_scalar(self, old_id: int, cur_id: int) -> bool:
-        if not old_id:
-            self.tmp += 1
-            old_id = self.tmp
-        if not cur_id:
-            self.tmp += 1
-            cur_id = self.tmp
-        return self.check(old_id, cur_id)
-
-
-# ---- state equivalence --------------------------------------------------------------------------------
-
-def _same_value_fields(a: Reg, b: Reg) -> bool:
-    return (a.type == b.type and a.off == b.off and a.range == b.range and a.map is b.map
-            and a.mem_size == b.mem_size and a.subprogno == b.subprogno and a.var_off == b.var_off
-            and a.smin == b.smin and a.smax == b.smax and a.umin == b.umin and a.umax == b.umax
-            and a.s32_min == b.s32_min and a.s32_max == b.s32_max and a.u32_min == b.u32_min
-            and a.u32_max == b.u32_max)
-
-
-def _regs_exact(old: Reg, cur: Reg, idmap: _IdMap) -> bool:
-    return (_same_value_fields(old, cur) and idmap.check(old.id, cur.id)
-            and idmap.check(old.ref_obj_id, cur.ref_obj_id))
-
-
-def regsafe(env: Env, old: Reg, cur: Reg, idmap: _IdMap, exact: int) -> bool:
-    """Is every use ``old`` was safe for also safe with ``cur``?"""
-    if exact == EXACT:
-        return _regs_exact(old, cur, idmap)
-    if old.type == RegType.NOT_INIT and (exact == NOT_EXACT or cur.type == RegType.NOT_INIT):
-        return True
-    if old.type != cur.type:
-        return False
-    base = old.type & 0xFF
-    if base == RegType.SCALAR_VALUE:
-        if not old.precise and exact == NOT_EXACT and env.bpf_capable:
-            return True
-        if (old.id & BPF_ADD_CONST) != (cur.id & BPF_ADD_CONST):
-            return False
-        if old.id & BPF_ADD_CONST and old.off != cur.off:
-            return False
-        return (range_within(old, cur) and tnum_in(old.var_off, cur.var_off)
-                and idmap.check_scalar(old.id, cur.id))
-    if base in (RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.PTR_TO_BUF,
-                RegType.PTR_TO_TP_BUFFER):
-        return (old.off == cur.off and old.range == cur.range and old.map is cur.map
-                and old.mem_size == cur.mem_size and range_within(old, cur)
-                and tnum_in(old.var_off, cur.var_off) and idmap.check(old.id, cur.id)
-                and idmap.check(old.ref_obj_id, cur.ref_obj_id))
-    if base in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
-        if old.range < 0 or cur.range < 0:   # AT_PKT_END / BEYOND_PKT_END markers match only themselves
-            if old.range != cur.range:
-                return False
-        elif old.range > cur.range:
-            return False
-        if old.off != cur.off:
-            return False
-        if not idmap.check(old.id, cur.id):
-            return False
-        return range_within(old, cur) and tnum_in(old.var_off, cur.var_off)
-    if base == RegType.PTR_TO_STACK:
-        return _regs_exact(old, cur, idmap) and old.frameno == cur.frameno
-    if base == RegType.PTR_TO_ARENA:
-        return True
-    return _regs_exact(old, cur, idmap)
-
-
-_UNBOUND = Reg()
-_UNBOUND.mark_unknown()
-
-
-def _scalar_reg_for_stack(env: Env, slot: StackSlot) -> Reg | None:
-    if slot.is_spilled_scalar64:
-        return slot.spilled_ptr
-    if all(t == MISC or (t == INVALID and env.allow_uninit_stack) for t in slot.slot_type):
-        return _UNBOUND
-    return None
-
-
-_EMPTY = StackSlot()
-
-
-def stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: _IdMap, exact: int) -> bool:
-    cur_alloc = cur.allocated_stack
-    for spi, oslot in enumerate(old.stack):
-        cslot = cur.stack[spi] if spi < len(cur.stack) else None
-        ot = oslot.slot_type
-        for idx in range(8):
-            i = spi * 8 + idx
-            if exact != NOT_EXACT and (i >= cur_alloc or cslot is None or ot[idx] != cslot.slot_type[idx]):
-                return False
-            if ot[idx] == INVALID:
-                continue
-            if env.allow_uninit_stack and ot[idx] == MISC:
-                continue
-            if cslot is None:
-                return False
-            old_reg = _scalar_reg_for_stack(env, oslot)
-            cur_reg = _scalar_reg_for_stack(env, cslot)
-            if old_reg is not None and cur_reg is not None:
-                if not regsafe(env, old_reg, cur_reg, idmap, exact):
-                    return False
-                break
-            ct = cslot.slot_type
-            if ot[idx] == MISC and ct[idx] == 3:      # old misc, cur zero
-                continue
-            if ot[idx] != ct[idx]:
-                return False
-            if idx != 7:
-                continue
-            if ot[7] == SPILL and not regsafe(env, oslot.spilled_ptr, cslot.spilled_ptr, idmap, exact):
-                return False
-    return True
-
-
-def _frame_insn_idx(st: VerifierState, i: int) -> int:
-    return st.insn_idx if i == st.curframe else st.frames[i + 1].callsite
-
-
-def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -> bool:
-    if old.curframe != cur.curframe:
-        return False
-    idmap = _IdMap()
-    if len(old.refs) != len(cur.refs):
-        return False
-    for a, b in zip(old.refs, cur.refs, strict=True):
-        if not idmap.check(a.id, b.id):
-            return False
-    if old.speculative and not cur.speculative:
-        return False
-    if old.active_locks != cur.active_locks:
-        return False
-    for i, (fo, fc) in enumerate(zip(old.frames, cur.frames, strict=True)):
-        if fo.callsite != fc.callsite:
-            return False
-        if fo.callback_depth > fc.callback_depth:
-            return False
-        live = env.aux[_frame_insn_idx(old, i)].live_before
-        for r in range(11):
-            if live & (1 << r) and not regsafe(env, fo.regs[r], fc.regs[r], idmap, exact):
-                return False
-        if not stacksafe(env, fo, fc, idmap, exact):
-            return False
-    return True
-
-
 def _states_maybe_looping(old: VerifierState, cur: VerifierState) -> bool:
     if old.curframe != cur.curframe:
         return False
     fo, fc = old.frames[-1], cur.frames[-1]
-    return all(_same_value_fields(a, b) and a.id == b.id and a.ref_obj_id == b.ref_obj_id
+    return all(same_value_fields(a, b) and a.id == b.id and a.ref_obj_id == b.ref_obj_id
                for a, b in zip(fo.regs, fc.regs, strict=True))
 
 
@@ -243,7 +78,7 @@ def _clean_state(env: Env, st: VerifierState) -> None:
     assert live_stack is not None
     live_stack.query_init(st)
     for i, frame in enumerate(st.frames):
-        ip = _frame_insn_idx(st, i)
+        ip = frame_insn_idx(st, i)
         aux = env.aux[ip]
         live = aux.live_before
         for r in range(10):
@@ -270,7 +105,7 @@ def scc_callchain(env: Env, st: VerifierState) -> tuple[tuple[int, ...], int] | 
     loop, and that loop's SCC id; None when no frame does."""
     callsites: list[int] = []
     for i in range(st.curframe + 1):
-        pc = _frame_insn_idx(st, i)
+        pc = frame_insn_idx(st, i)
         scc = env.aux[pc].scc
         if scc:
             return tuple(callsites), scc
@@ -522,25 +357,25 @@ class Checker:
     def _scratch(self, insn: Instruction) -> None:
         """Which registers the instruction touched (for the log's state note; the checks record
         the stack slots in ``env.scratched_slots``)."""
-        cls = insn.opcode & 0x07
+        cls = insn.opcode & CLASS_MASK
         regs = 1 << insn.dst if insn.dst <= 10 else 0
         if cls in (InsnClass.JMP, InsnClass.JMP32):
-            op = insn.opcode & 0xF0
+            op = insn.opcode & OP_MASK
             if op == JmpOp.CALL:
                 regs = 0x3F
             elif op in (JmpOp.EXIT, JmpOp.JA, JmpOp.JCOND):
                 regs = 0
-            elif insn.opcode & 0x08 and insn.src <= 10:
+            elif insn.opcode & SOURCE_MASK and insn.src <= 10:
                 regs |= 1 << insn.src
         elif cls in (InsnClass.ALU, InsnClass.ALU64):
-            if insn.opcode & 0x08 and insn.opcode & 0xF0 != AluOp.END and insn.src <= 10:
+            if insn.opcode & SOURCE_MASK and insn.opcode & OP_MASK != AluOp.END and insn.src <= 10:
                 regs |= 1 << insn.src
         elif cls in (InsnClass.LDX, InsnClass.STX, InsnClass.ST):
             if cls != InsnClass.ST and insn.src <= 10:
                 regs |= 1 << insn.src
-            if cls == InsnClass.STX and insn.opcode & 0xE0 == Mode.ATOMIC and insn.imm == 0xF1:
+            if cls == InsnClass.STX and insn.opcode & MODE_MASK == Mode.ATOMIC and insn.imm == 0xF1:
                 regs |= 1
-        elif cls == InsnClass.LD and insn.opcode & 0xE0 in (Mode.ABS, Mode.IND):
+        elif cls == InsnClass.LD and insn.opcode & MODE_MASK in (Mode.ABS, Mode.IND):
             regs = 0x3F | (1 << 6)
         self.scratch_regs = regs if self.scratch_regs == -1 else self.scratch_regs | regs
         if self.scratch_slots is None:
@@ -605,7 +440,7 @@ class Checker:
                 self.print_insn(pc, insn)
             self.prev_insn_idx = pc
             aux[pc].seen = True
-            cls = insn.opcode & 0x07
+            cls = insn.opcode & CLASS_MASK
             live.reset_write_marks(st, pc)
             if level:
                 self._scratch(insn)
@@ -618,9 +453,13 @@ class Checker:
             elif cls == InsnClass.ST:
                 insns.do_st(env, st, insn)
             elif cls == InsnClass.LD:
-                mode = insn.opcode & 0xE0
+                mode = insn.opcode & MODE_MASK
                 if mode in (Mode.ABS, Mode.IND):
                     insns.do_ld_abs(env, st, insn)
+                    if st.curframe:   # a failed load returns 0 from the subprogram: a possible exit
+                        self._possible_exit(st, zero_r0=True)
+                        do_print_state = True
+                        continue
                 elif insn.opcode == LD_IMM64_OPCODE:
                     insns.do_ld_imm64(env, st, insn)
                     env.insn_idx += 1
@@ -628,18 +467,24 @@ class Checker:
                     raise env.error("invalid BPF_LD mode")
             else:
                 env.jmps_processed += 1
-                op = insn.opcode & 0xF0
+                op = insn.opcode & OP_MASK
                 if op == JmpOp.CALL:
                     self._call(insn)
+                    if (st.curframe and insn.src == PseudoCall.HELPER and insn.imm == BpfFunc.tail_call
+                            and self.st is st):
+                        # a tail call that succeeds leaves the subprogram (and may have changed the packet)
+                        self._possible_exit(st, zero_r0=False)
+                        do_print_state = True
+                        continue
                 elif op == JmpOp.JA:
-                    if (insn.opcode & 0x08 or insn.src or insn.dst
+                    if (insn.opcode & SOURCE_MASK or insn.src or insn.dst
                             or (cls == InsnClass.JMP and insn.imm) or (cls == InsnClass.JMP32 and insn.off)):
                         raise env.error("BPF_JA uses reserved fields")
                     env.insn_idx += (insn.off if cls == InsnClass.JMP else insn.imm) + 1
                     live.commit()
                     continue
                 elif op == JmpOp.EXIT:
-                    if insn.opcode & 0x08 or insn.imm or insn.src or insn.dst or cls == InsnClass.JMP32:
+                    if insn.opcode & SOURCE_MASK or insn.imm or insn.src or insn.dst or cls == InsnClass.JMP32:
                         raise env.error("BPF_EXIT uses reserved fields")
                     if st.curframe == 0:
                         calls.check_reference_leak(env, st, "BPF_EXIT instruction in main prog")
@@ -679,19 +524,19 @@ class Checker:
         pc = env.insn_idx
         dst, src, op, jmp32 = insns.check_cond_jmp(env, st, insn)
         flags = 0
-        if insn.opcode & 0x08 and src.type == RegType.PTR_TO_STACK:
+        if insn.opcode & SOURCE_MASK and src.type == RegType.PTR_TO_STACK:
             flags |= precision.INSN_F_SRC_REG_STACK
         if dst.type == RegType.PTR_TO_STACK:
             flags |= precision.INSN_F_DST_REG_STACK
         if flags:
             precision.push_history(env, st, flags=flags)
         pred = insns.is_branch_taken(dst, src, op, jmp32)
-        src_const = src if not insn.opcode & 0x08 else None
+        src_const = src if not insn.opcode & SOURCE_MASK else None
         regs = st.frames[-1].regs
         if pred >= 0:
             if regs[insn.dst].type == RegType.SCALAR_VALUE:
                 precision.mark_chain_precision(env, st, insn.dst)
-            if insn.opcode & 0x08 and regs[insn.src].type == RegType.SCALAR_VALUE:
+            if insn.opcode & SOURCE_MASK and regs[insn.src].type == RegType.SCALAR_VALUE:
                 precision.mark_chain_precision(env, st, insn.src)
         if pred == 1:
             self.print_insn_state()
@@ -701,7 +546,7 @@ class Checker:
             self.print_insn_state()
             return
         ids: list[int] = []
-        if insn.opcode & 0x08 and regs[insn.src].type == RegType.SCALAR_VALUE and regs[insn.src].id:
+        if insn.opcode & SOURCE_MASK and regs[insn.src].type == RegType.SCALAR_VALUE and regs[insn.src].id:
             ids.append(regs[insn.src].id)
         if regs[insn.dst].type == RegType.SCALAR_VALUE and regs[insn.dst].id:
             ids.append(regs[insn.dst].id)
@@ -721,15 +566,31 @@ class Checker:
         queued.may_goto_depth += 1
         env.insn_idx += insn.off + 1
 
+    def _possible_exit(self, st: VerifierState, *, zero_r0: bool) -> None:
+        """An instruction that may leave the current subprogram (LD_ABS/IND failing, a tail call
+        succeeding): the path that goes on is pushed, this one returns to the caller."""
+        env = self.env
+        self.push(st.copy(), env.insn_idx + 1, env.insn_idx)
+        r0 = st.frames[-1].regs[0]
+        if zero_r0:
+            r0.mark_known(0)
+        else:
+            transfer.clear_all_pkt_pointers(env, st)
+            r0.mark_unknown()
+        live = env.stack_live
+        assert live is not None
+        live.update(st)
+        env.insn_idx = calls.prepare_func_exit(env, st)
+
     def _call(self, insn: Instruction) -> None:
         env = self.env
         st = self.st
-        cls = insn.opcode & 0x07
-        if (insn.opcode & 0x08 or (insn.src != PseudoCall.KFUNC and insn.off != 0)
+        cls = insn.opcode & CLASS_MASK
+        if (insn.opcode & SOURCE_MASK or (insn.src != PseudoCall.KFUNC and insn.off != 0)
                 or insn.src not in (0, PseudoCall.CALL, PseudoCall.KFUNC) or insn.dst != 0
                 or cls == InsnClass.JMP32):
             raise env.error("BPF_CALL uses reserved fields")
-        if st.active_locks and not (insn.src == 0 and insn.imm == 94):
+        if st.active_locks and not (insn.src == PseudoCall.HELPER and insn.imm == BpfFunc.spin_unlock):
             raise env.error("function calls are not allowed while holding a lock")
         if insn.src == PseudoCall.CALL:
             target = env.insn_idx + insn.imm + 1
@@ -743,8 +604,7 @@ class Checker:
             env.insn_idx = nxt - 1
             return
         if insn.src == PseudoCall.KFUNC:
-            note = f"insn {env.insn_idx}: kernel function calls are not modelled (r0 is an unknown scalar)"
-            env.notes.append(note)
+            env.not_modelled(f"insn {env.insn_idx}: a call to a kernel function (kfunc)")
             regs = st.frames[-1].regs
             for i in range(6):
                 regs[i].mark_not_init()

@@ -6,7 +6,19 @@ and ``check_cond_jmp_op``.  Calls and exits are in :mod:`.calls`.
 
 from __future__ import annotations
 
-from bpfbuild.isa.fields import AluOp, InsnClass, JmpOp, Mode, PseudoLoad
+from bpfbuild.isa.fields import (
+    CLASS_MASK,
+    MODE_MASK,
+    OP_MASK,
+    SIZE_MASK,
+    SOURCE_MASK,
+    AluOp,
+    InsnClass,
+    JmpOp,
+    Mode,
+    PseudoLoad,
+    Size,
+)
 from bpfbuild.isa.instruction import Instruction
 from bpfbuild.verifier import bounds, precision, transfer
 from bpfbuild.verifier.bounds import s64
@@ -66,9 +78,9 @@ def _fake_const(imm: int) -> Reg:
 def do_alu(env: Env, st: VerifierState, insn: Instruction) -> None:
     regs = st.frames[-1].regs
     code = insn.opcode
-    op = code & 0xF0
-    alu64 = code & 0x07 == InsnClass.ALU64
-    is_x = bool(code & 0x08)
+    op = code & OP_MASK
+    alu64 = code & CLASS_MASK == InsnClass.ALU64
+    is_x = bool(code & SOURCE_MASK)
     if op in (AluOp.END, AluOp.NEG):
         if op == AluOp.NEG:
             if is_x or insn.src or insn.off or insn.imm:
@@ -341,7 +353,7 @@ def _save_aux_ptr_type(env: Env, pc: int, t: int) -> None:
 
 
 def do_ldx(env: Env, st: VerifierState, insn: Instruction) -> None:
-    is_ldsx = insn.opcode & 0xE0 == Mode.MEMSX
+    is_ldsx = insn.opcode & MODE_MASK == Mode.MEMSX
     src = check_reg_read(env, st, insn.src)
     check_reg_write(env, insn.dst)
     src_type = src.type
@@ -357,10 +369,10 @@ def do_ldx(env: Env, st: VerifierState, insn: Instruction) -> None:
 
 
 def do_stx(env: Env, st: VerifierState, insn: Instruction) -> None:
-    if insn.opcode & 0xE0 == Mode.ATOMIC:
+    if insn.opcode & MODE_MASK == Mode.ATOMIC:
         do_atomic(env, st, insn)
         return
-    if insn.opcode & 0xE0 != Mode.MEM or insn.imm != 0:
+    if insn.opcode & MODE_MASK != Mode.MEM or insn.imm != 0:
         raise env.error("BPF_STX uses reserved fields")
     value = check_reg_read(env, st, insn.src)
     ptr = check_reg_read(env, st, insn.dst)
@@ -385,7 +397,7 @@ def _stack_store(env: Env, st: VerifierState, insn: Instruction, ptr: Reg, size:
 
 
 def do_st(env: Env, st: VerifierState, insn: Instruction) -> None:
-    if insn.opcode & 0xE0 != Mode.MEM or insn.src != 0:
+    if insn.opcode & MODE_MASK != Mode.MEM or insn.src != 0:
         raise env.error("BPF_ST uses reserved fields")
     ptr = check_reg_read(env, st, insn.dst)
     ptr_type = ptr.type
@@ -403,9 +415,10 @@ _ATOMIC_OPS = (0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xA0, 0xA1, 0xE1, 0xF1)
 def do_atomic(env: Env, st: VerifierState, insn: Instruction) -> None:
     if insn.imm not in _ATOMIC_OPS:
         if insn.imm in (0x100, 0x110):
+            env.not_modelled(f"insn {env.insn_idx}: load-acquire and store-release")
             raise env.error("load-acquire and store-release are not modelled by this verifier")
         raise env.error(f"BPF_ATOMIC uses invalid atomic opcode {insn.imm & 0xFFFFFFFF:02x}")
-    if insn.opcode & 0x18 not in (0x00, 0x18):
+    if insn.opcode & SIZE_MASK not in (Size.W, Size.DW):
         raise env.error("invalid atomic operand size")
     regs = st.frames[-1].regs
     check_reg_read(env, st, insn.src)
@@ -476,8 +489,8 @@ def do_ld_abs(env: Env, st: VerifierState, insn: Instruction) -> None:
 
     if env.prog_type not in (ProgType.SOCKET_FILTER, ProgType.SCHED_CLS, ProgType.SCHED_ACT):
         raise env.error("BPF_LD_[ABS|IND] instructions not allowed for this program type")
-    mode = insn.opcode & 0xE0
-    if insn.dst != 0 or insn.off != 0 or insn.opcode & 0x18 == 0x18 or (mode == Mode.ABS and insn.src != 0):
+    mode = insn.opcode & MODE_MASK
+    if insn.dst != 0 or insn.off != 0 or insn.opcode & SIZE_MASK == Size.DW or (mode == Mode.ABS and insn.src != 0):
         raise env.error("BPF_LD_[ABS|IND] uses reserved fields")
     r6 = check_reg_read(env, st, 6)
     if st.refs:
@@ -550,9 +563,9 @@ def _is_init_pkt_pointer(reg: Reg, typ: int) -> bool:
 
 def _try_match_pkt_pointers(insn: Instruction, dst: Reg, src: Reg, this: VerifierState,
                             other: VerifierState) -> bool:
-    if not insn.opcode & 0x08 or insn.opcode & 0x07 == InsnClass.JMP32:
+    if not insn.opcode & SOURCE_MASK or insn.opcode & CLASS_MASK == InsnClass.JMP32:
         return False
-    op = insn.opcode & 0xF0
+    op = insn.opcode & OP_MASK
     P, PE, PM = RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_END, RegType.PTR_TO_PACKET_META
     dst_first = (dst.type == P and src.type == PE) or (dst.type == PM and _is_init_pkt_pointer(src, P))
     src_first = (dst.type == PE and src.type == P) or (_is_init_pkt_pointer(dst, P) and src.type == PM)
@@ -600,11 +613,11 @@ def _try_match_pkt_pointers(insn: Instruction, dst: Reg, src: Reg, this: Verifie
 def check_cond_jmp(env: Env, st: VerifierState, insn: Instruction) -> tuple[Reg, Reg, int, bool]:
     """The preconditions of a conditional jump; returns ``(dst, src, op, jmp32)`` (``src`` is a
     constant register for the immediate form)."""
-    op = insn.opcode & 0xF0
+    op = insn.opcode & OP_MASK
     if op == JmpOp.JA or op > JmpOp.JCOND:
         raise env.error(f"invalid BPF_JMP/JMP32 opcode {op:x}")
     dst = check_reg_read(env, st, insn.dst)
-    if insn.opcode & 0x08:
+    if insn.opcode & SOURCE_MASK:
         if insn.imm != 0:
             raise env.error("BPF_JMP/JMP32 uses reserved fields")
         src = check_reg_read(env, st, insn.src)
@@ -614,7 +627,7 @@ def check_cond_jmp(env: Env, st: VerifierState, insn: Instruction) -> tuple[Reg,
         if insn.src != 0:
             raise env.error("BPF_JMP/JMP32 uses reserved fields")
         src = _fake_const(insn.imm)
-    return dst, src, op, insn.opcode & 0x07 == InsnClass.JMP32
+    return dst, src, op, insn.opcode & CLASS_MASK == InsnClass.JMP32
 
 
 def refine_branches(env: Env, this: VerifierState, other: VerifierState, insn: Instruction, op: int,
@@ -624,7 +637,7 @@ def refine_branches(env: Env, this: VerifierState, other: VerifierState, insn: I
     regs = this.frames[-1].regs
     oregs = other.frames[-1].regs
     dst = regs[insn.dst]
-    is_x = bool(insn.opcode & 0x08)
+    is_x = bool(insn.opcode & SOURCE_MASK)
     if is_x:
         transfer.reg_set_min_max(oregs[insn.dst], oregs[insn.src], dst, regs[insn.src], op, jmp32)
     else:
@@ -663,7 +676,7 @@ def do_cond_jmp(env: Env, st: VerifierState, insn: Instruction) -> tuple[int, Re
     (always taken), 0 (never) or -1 (both ways: the caller forks and calls :func:`refine_branches`)."""
     dst, src, op, jmp32 = check_cond_jmp(env, st, insn)
     pred = is_branch_taken(dst, src, op, jmp32)
-    return pred, (src if not insn.opcode & 0x08 else None), op, jmp32
+    return pred, (src if not insn.opcode & SOURCE_MASK else None), op, jmp32
 
 
 __all__ += ["check_cond_jmp", "is_branch_taken", "refine_branches"]

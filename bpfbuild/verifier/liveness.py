@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bpfbuild.isa.fields import InsnClass, JmpOp
+from bpfbuild.isa.fields import CLASS_MASK, OP_MASK, InsnClass, JmpOp
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE
 
 if TYPE_CHECKING:
@@ -40,10 +40,10 @@ def insn_successors(env: Env, pc: int) -> tuple[int, ...]:
     insn = env.insns[pc]
     if insn is None:
         return (pc + 1,)
-    cls = insn.opcode & 0x07
+    cls = insn.opcode & CLASS_MASK
     if cls not in (InsnClass.JMP, InsnClass.JMP32):
         return (pc + (2 if insn.opcode == LD_IMM64_OPCODE else 1),)
-    op = insn.opcode & 0xF0
+    op = insn.opcode & OP_MASK
     if op == JmpOp.EXIT:
         return ()
     if op == JmpOp.CALL:

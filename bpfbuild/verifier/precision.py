@@ -15,7 +15,8 @@ registers a conditional jump keeps in sync.
 
 from __future__ import annotations
 
-from bpfbuild.isa.fields import InsnClass, JmpOp, Mode, PseudoCall
+from bpfbuild.abi.protos import is_sync_callback_helper
+from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, OP_MASK, SOURCE_MASK, InsnClass, JmpOp, Mode, PseudoCall
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import Env
 from bpfbuild.verifier.log import frame_str
@@ -27,12 +28,10 @@ __all__ = [
     "mark_chain_precision",
     "propagate_precision",
     "push_history",
-    "widen_imprecise_scalars",
 ]
 
 _ARGS = 0x3E          # r1-r5
 _NOTSUPP = -1
-_SYNC_CALLBACK = (164, 181, 201, 209)
 
 
 class Backtrack:
@@ -150,9 +149,9 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
     if insn is None:
         return 0
     code = insn.opcode
-    cls = code & 0x07
-    op = code & 0xF0
-    mode = code & 0xE0
+    cls = code & CLASS_MASK
+    op = code & OP_MASK
+    mode = code & MODE_MASK
     dreg, sreg = insn.dst, insn.src
     _sync_linked(bt, hist)
     if cls in (InsnClass.ALU, InsnClass.ALU64):
@@ -162,9 +161,9 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
             return 0
         if op == 0xB0:                  # MOV
             bt.clear_reg(dreg)
-            if code & 0x08 and sreg != 10:
+            if code & SOURCE_MASK and sreg != 10:
                 bt.set_reg(sreg)
-        elif code & 0x08 and sreg != 10:
+        elif code & SOURCE_MASK and sreg != 10:
             bt.set_reg(sreg)
     elif cls == InsnClass.LDX:
         if not bt.is_reg(dreg):
@@ -205,7 +204,7 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
                     bt.set_reg(r, bt.frame - 1)
             bt.frame -= 1
             return 0
-        if (op == JmpOp.CALL and insn.src == PseudoCall.HELPER and insn.imm in _SYNC_CALLBACK
+        if (op == JmpOp.CALL and insn.src == PseudoCall.HELPER and is_sync_callback_helper(insn.imm)
                 and idx != subseq_idx - 1):
             if bt.regs[bt.frame] & ~_ARGS or bt.stack[bt.frame]:
                 return _NOTSUPP
@@ -238,7 +237,7 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
             return 0
         elif op in (JmpOp.JA, JmpOp.JCOND):
             pass
-        elif code & 0x08:
+        elif code & SOURCE_MASK:
             if not bt.is_reg(dreg) and not bt.is_reg(sreg):
                 return 0
             flags = hist[4] if hist is not None else 0
@@ -392,27 +391,3 @@ def propagate_precision(env: Env, old: VerifierState, cur: VerifierState) -> boo
             if names:
                 env.verbose(f"frame {fr}: propagating {','.join(names)}\n")
     return mark_chain_precision(env, cur, -1, bt, last_idx=cur.insn_idx)
-
-
-def widen_imprecise_scalars(old: VerifierState, cur: VerifierState) -> None:
-    """Forget imprecise scalars that changed between two iterations of a callback loop, so the
-    iterations converge (``widen_imprecise_scalars``)."""
-    from bpfbuild.verifier.explore import _IdMap
-
-    idmap = _IdMap()
-    for fold, fcur in zip(old.frames, cur.frames, strict=False):
-        for rold, rcur in zip(fold.regs, fcur.regs, strict=True):
-            _maybe_widen(rold, rcur, idmap)
-        for sold, scur in zip(fold.stack, fcur.stack, strict=False):
-            if sold.is_spilled and scur.is_spilled:
-                _maybe_widen(sold.spilled_ptr, scur.spilled_ptr, idmap)
-
-
-def _maybe_widen(rold: Reg, rcur: Reg, idmap: object) -> None:
-    from bpfbuild.verifier.explore import _regs_exact
-
-    if rold.type != RegType.SCALAR_VALUE or rold.type != rcur.type:
-        return
-    if rold.precise or rcur.precise or _regs_exact(rold, rcur, idmap):  # type: ignore[arg-type]
-        return
-    rcur.mark_unknown()

@@ -74,7 +74,8 @@ class Report:
     ``processed_insns`` counts simulated instructions as the kernel's "processed N insns" does;
     ``log`` is the kernel-style log at the requested level (empty at level 0); ``notes`` name
     what this verifier could not model for this program (a helper without a prototype, a
-    kfunc...), so an acceptance there is weaker.
+    kfunc...).  With any note the :attr:`verdict` is ``unknown``: the kernel's answer may
+    differ either way, so ``accepted`` (and ``errors``) are only what the partial model found.
     """
 
     program: str
@@ -89,17 +90,40 @@ class Report:
     max_states_per_insn: int = 0
 
     @property
+    def unknown(self) -> bool:
+        """The program uses something not modelled (:attr:`notes`): no confident verdict."""
+        return bool(self.notes)
+
+    @property
+    def rejected(self) -> bool:
+        """A confident rejection (not :attr:`unknown`)."""
+        return not self.accepted and not self.notes
+
+    @property
     def verdict(self) -> str:
+        """``accepted``, ``rejected`` or ``unknown``."""
+        if self.notes:
+            return "unknown"
         return "accepted" if self.accepted else "rejected"
+
+    @property
+    def summary(self) -> str:
+        """The verdict as the summary lines print it: ``unknown (not modelled: ...)`` with the reasons."""
+        if self.notes:
+            return f"unknown (not modelled: {'; '.join(self.notes)})"
+        return self.verdict
 
     def as_dict(self, display: Callable[[str], str] | None = None) -> dict[str, object]:
         """This program's entry of ``bpfbuild verify --json`` (``display`` maps source paths)."""
         errors = []
-        for d in self.errors:
+        for d in (() if self.notes else self.errors):
             file = d.location.file if d.location is not None else ""
             errors.append(d.as_dict(display(file) if display is not None and file else None))
-        return {"name": self.program, "section": self.section, "verdict": self.verdict,
-                "processed_insns": self.processed_insns, "errors": errors}
+        out: dict[str, object] = {"name": self.program, "section": self.section, "verdict": self.verdict,
+                                  "processed_insns": self.processed_insns, "errors": errors}
+        if self.notes:
+            out["not_modelled"] = list(self.notes)
+        return out
 
 
 # (pattern, explanation, hint); the first match wins.

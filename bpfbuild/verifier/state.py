@@ -116,6 +116,7 @@ class MapInfo:
     flags: int = 0
     frozen: bool = False
     initial: bytes | None = None
+    inner: MapInfo | None = None   # map-in-map: the inner map template (``inner_map_meta``)
 
     @property
     def rdonly_prog(self) -> bool:
@@ -303,9 +304,20 @@ class Reg:
         return self.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
 
     def __repr__(self) -> str:
-        from bpfbuild.verifier.log import reg_str
-
-        return f"Reg({reg_str(self, 0)})"
+        """The fields a debugger needs; :func:`.log.reg_str` prints the kernel's form."""
+        out = [reg_type_str(self.type)]
+        if self.type == RegType.SCALAR_VALUE and not self.var_off.mask:
+            out.append(f"value={self.var_off.value}")
+        else:
+            if self.off:
+                out.append(f"off={self.off}")
+            out.append(f"var_off=({self.var_off.value:#x}; {self.var_off.mask:#x})")
+            out.append(f"s=[{self.smin}, {self.smax}] u=[{self.umin}, {self.umax}]")
+        if self.id:
+            out.append(f"id={self.id}")
+        if self.ref_obj_id:
+            out.append(f"ref_obj_id={self.ref_obj_id}")
+        return f"Reg({', '.join(out)})"
 
 
 class SlotType(enum.IntEnum):

@@ -8,6 +8,7 @@ compute the next state, the way the kernel's ``mark_reg_*``, ``save_register_sta
 from __future__ import annotations
 
 from bpfbuild.abi.ctx import RegKind
+from bpfbuild.abi.maptypes import MapType
 from bpfbuild.isa.fields import AluOp
 from bpfbuild.verifier import bounds
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, s32, s64
@@ -398,9 +399,9 @@ def mark_pkt_end(st: VerifierState, regno: int, range_open: bool) -> None:
 def _mark_ptr_not_null(reg: Reg) -> None:
     if reg.type & 0xFF == RegType.PTR_TO_MAP_VALUE:
         m = reg.map
-        if m is not None and m.map_type == 17:          # XSKMAP
+        if m is not None and m.map_type == MapType.XSKMAP:
             reg.type = RegType.PTR_TO_XDP_SOCK
-        elif m is not None and m.map_type in (15, 18):  # SOCKMAP, SOCKHASH
+        elif m is not None and m.map_type in (MapType.SOCKMAP, MapType.SOCKHASH):
             reg.type = RegType.PTR_TO_SOCKET
         else:
             reg.type = RegType.PTR_TO_MAP_VALUE

@@ -57,7 +57,7 @@ Importing this package reads no object and imports no pyelftools: :func:`load` d
 called.
 """
 
-from bpfbuild.errors import SpecError, VMError
+from bpfbuild.errors import NotEmulated, SpecError, VMError
 from bpfbuild.vm.api import EmulatedObject, Globals, Maps, TypedMap, load, make_context
 from bpfbuild.vm.context import (
     ArgsContext,
@@ -91,6 +91,7 @@ __all__ = [
     "Machine",
     "Map",
     "Maps",
+    "NotEmulated",
     "RawContext",
     "RunResult",
     "Session",

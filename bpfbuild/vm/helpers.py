@@ -16,13 +16,27 @@ from __future__ import annotations
 
 import errno
 import functools
+import ipaddress
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bpfbuild.abi.helpers import helper_id
 from bpfbuild.abi.maptypes import MapType
+from bpfbuild.errors import NotEmulated
 from bpfbuild.vm.context import SkbState, XdpState
-from bpfbuild.vm.maps import MapInMap, PerfEventArray, QueueMap, RingBuf
+from bpfbuild.vm.fib import best_route
+from bpfbuild.vm.kobjects import current_task
+from bpfbuild.vm.maps import (
+    CgroupArray,
+    HashMap,
+    MapInMap,
+    NotEmulatedMap,
+    PerfEventArray,
+    QueueMap,
+    RedirectArray,
+    RingBuf,
+    StackTraceMap,
+)
 from bpfbuild.vm.memory import Trap
 from bpfbuild.vm.printk import MAX_BPRINTF_VARARGS, bprintf
 
@@ -70,8 +84,8 @@ def _s64(v: int) -> int:
 
 def map_lookup_elem(rt: Runtime, map_ptr: int, key: int, *_: int) -> int:
     m = rt.map_at(map_ptr)
-    if isinstance(m, (QueueMap, RingBuf)):
-        return 0
+    if isinstance(m, (QueueMap, RingBuf, CgroupArray, StackTraceMap)):
+        return 0   # the verifier refuses these lookups
     return m.prog_lookup(rt.memory.read(key, m.key_size, "read of the key"), rt.session.cpu)
 
 
@@ -256,13 +270,19 @@ def get_current_cgroup_id(rt: Runtime, *_: int) -> int:
 
 
 def get_current_task(rt: Runtime, *_: int) -> int:
-    """The session's ``current_task`` address: what a program reads through it comes from
-    the session's ``kernel_memory`` (bpf_probe_read_kernel, CO-RE reads)."""
-    return rt.session.current_task
+    """The current task_struct: with ``task`` fields in the session, an object laid out by
+    the target BTF (:mod:`bpfbuild.vm.kobjects`); else the session's ``current_task``
+    address, whose bytes come from ``kernel_memory`` (bpf_probe_read_kernel, CO-RE reads)."""
+    s = rt.session
+    if s.task_fields is None:
+        return s.current_task
+    if s.task_object is None:
+        s.task_object = current_task(rt.memory, s.kernel_btf, s.task_fields)
+    return int(s.task_object)
 
 
 def get_current_task_btf(rt: Runtime, *_: int) -> int:
-    return rt.session.current_task
+    return get_current_task(rt)
 
 
 # --- probe_read ----------------------------------------------------------------------------
@@ -456,16 +476,27 @@ def redirect(rt: Runtime, ifindex: int, flags: int, *_: int) -> int:
 
 
 def redirect_map(rt: Runtime, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    """__bpf_xdp_redirect_map (net/core/filter.c): flags other than the two action bits and
+    the map type's own (DEVMAP/DEVMAP_HASH: BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS; CPUMAP,
+    XSKMAP: none) abort; an empty slot returns the action bits (XDP_ABORTED/DROP/PASS/TX)
+    unless broadcasting; else XDP_REDIRECT."""
     m = rt.map_at(map_ptr)
     _xdp(rt, "redirect_map")
-    if flags & ~(BPF_F_ACTION_MASK | BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS):
+    if isinstance(m, NotEmulatedMap):
+        raise NotEmulated(f"bpf_redirect_map into {m.type_name} map {m.name}")
+    own = BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS if m.type in (MapType.DEVMAP, MapType.DEVMAP_HASH) else 0
+    if flags & ~(BPF_F_ACTION_MASK | own):
         return XDP_ABORTED
-    key_bytes = (key & _M32).to_bytes(4, "little")
-    value = m.lookup(key_bytes) if m.key_size == 4 else None
-    present = value is not None and (not isinstance(value, bytes) or any(value))
+    index = key & _M32
+    if isinstance(m, RedirectArray):
+        present = index < m.max_entries and m.filled(index)
+    elif isinstance(m, HashMap):
+        present = m.lookup(index.to_bytes(4, "little")) is not None if m.key_size == 4 else False
+    else:
+        raise NotEmulated(f"bpf_redirect_map into a {m.type.name.lower()} map ({m.name})")
     if not present and not flags & BPF_F_BROADCAST:
         return flags & BPF_F_ACTION_MASK
-    rt.redirect = ("map", m.name, key & _M32)
+    rt.redirect = ("map", m.name, index)
     return XDP_REDIRECT
 
 
@@ -649,6 +680,204 @@ def csum_diff(rt: Runtime, frm: int, from_size: int, to: int, to_size: int, seed
     return _csum_from32to16(ret)
 
 
+# --- stacks ----------------------------------------------------------------------------------
+
+BPF_F_SKIP_FIELD_MASK = 0xFF
+BPF_F_USER_STACK = 1 << 8
+BPF_F_FAST_STACK_CMP = 1 << 9
+BPF_F_REUSE_STACKID = 1 << 10
+BPF_F_USER_BUILD_ID = 1 << 11
+#: kernel.perf_event_max_stack's default
+PERF_MAX_STACK_DEPTH = 127
+
+
+def _stack(rt: Runtime, flags: int) -> tuple[int, ...]:
+    s = rt.session
+    return s.user_stack if flags & BPF_F_USER_STACK else s.kernel_stack
+
+
+def get_stackid(rt: Runtime, ctx: int, map_ptr: int, flags: int, *_: int) -> int:
+    """bpf_get_stackid (kernel/bpf/stackmap.c): the stack from the session (``kernel_stack``
+    / ``user_stack``), ``skip`` frames dropped, at most value_size / 8 kept."""
+    m = rt.map_at(map_ptr)
+    if isinstance(m, NotEmulatedMap):
+        raise NotEmulated(f"{m.type_name} map {m.name}")
+    if not isinstance(m, StackTraceMap):
+        raise Trap(f"bpf_get_stackid: map {m.name} is not a stack trace map")
+    if flags & ~(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_FAST_STACK_CMP | BPF_F_REUSE_STACKID):
+        return -errno.EINVAL
+    if m.flags & (1 << 5):   # BPF_F_STACK_BUILD_ID
+        raise NotEmulated(f"build-id stack traces (map {m.name})")
+    skip = flags & BPF_F_SKIP_FIELD_MASK
+    depth = min(m.max_depth + skip, PERF_MAX_STACK_DEPTH)
+    trace = _stack(rt, flags)[:depth]
+    if len(trace) <= skip:
+        return -errno.EFAULT
+    return m.store(trace[skip:], fast_cmp=bool(flags & BPF_F_FAST_STACK_CMP),
+                   reuse=bool(flags & BPF_F_REUSE_STACKID))
+
+
+def get_stack(rt: Runtime, ctx: int, buf: int, size: int, flags: int, *_: int) -> int:
+    """bpf_get_stack: copy the stack's addresses into ``buf``, zero the rest; the number of
+    bytes copied (0 for an empty stack), or -EINVAL / -EFAULT with ``buf`` zeroed."""
+    size &= _M32
+    rt.memory.view(buf, size, write=True, what="write of the stack buffer")
+    err = 0
+    if flags & ~(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_USER_BUILD_ID):
+        err = -errno.EINVAL
+    elif flags & BPF_F_USER_BUILD_ID:
+        if not flags & BPF_F_USER_STACK:
+            err = -errno.EINVAL
+        else:
+            raise NotEmulated("bpf_get_stack with BPF_F_USER_BUILD_ID")
+    elif size % 8:
+        err = -errno.EINVAL
+    if err:
+        rt.memory.write(buf, bytes(size))
+        return err
+    skip = flags & BPF_F_SKIP_FIELD_MASK
+    num = size // 8
+    trace = _stack(rt, flags)[:min(num + skip, PERF_MAX_STACK_DEPTH)]
+    if len(trace) < skip:
+        rt.memory.write(buf, bytes(size))
+        return -errno.EFAULT
+    ips = trace[skip:skip + num]
+    data = b"".join(ip.to_bytes(8, "little") for ip in ips)
+    rt.memory.write(buf, data + bytes(size - len(data)))
+    return len(data)
+
+
+# --- ids, cookies, namespaces, cgroups -----------------------------------------------------------
+
+def get_ns_current_pid_tgid(rt: Runtime, dev: int, ino: int, nsdata: int, size: int, *_: int) -> int:
+    """bpf_get_ns_current_pid_tgid (kernel/bpf/helpers.c): ``struct bpf_pidns_info`` {pid,
+    tgid} in the namespace ``dev``/``ino`` when it is the current one, else -EINVAL and
+    zeroes."""
+    size &= _M32
+    s = rt.session
+    rt.memory.view(nsdata, size, write=True, what="write of the pid namespace info")
+    if size != 8 or (dev & _M64) != (dev & _M32) or (dev & _M32) != s.pidns_dev or             (ino & _M64) != s.pidns_ino:
+        rt.memory.write(nsdata, bytes(size))
+        return -errno.EINVAL
+    rt.memory.write(nsdata, (s.ns_pid & _M32).to_bytes(4, "little") + (s.ns_tgid & _M32).to_bytes(4, "little"))
+    return 0
+
+
+def get_func_ip(rt: Runtime, *_: int) -> int:
+    """The traced function's address (the session's ``func_ip``): fentry/fexit, kprobes."""
+    return rt.session.func_ip
+
+
+def get_socket_cookie(rt: Runtime, ctx: int, *_: int) -> int:
+    """The socket's cookie: for a packet, test_run's socket (the session's
+    ``socket_cookie``); for a socket pointer (tracing), 0 when it is NULL."""
+    if isinstance(rt.state, XdpState):
+        raise Trap("bpf_get_socket_cookie needs a socket buffer or a socket, not an XDP context")
+    return rt.session.socket_cookie if ctx else 0
+
+
+def _cgroup(rt: Runtime, map_ptr: int, index: int, name: str) -> int:
+    m = rt.map_at(map_ptr)
+    if isinstance(m, NotEmulatedMap):
+        raise NotEmulated(f"{m.type_name} map {m.name}")
+    if not isinstance(m, CgroupArray):
+        raise Trap(f"bpf_{name}: map {m.name} is not a cgroup array")
+    index &= _M32
+    if index >= m.max_entries:
+        return -errno.E2BIG
+    cgid = m.cgroup(index)
+    if cgid is None:
+        return -errno.EAGAIN
+    return int(cgid in rt.session.cgroup_ancestors)
+
+
+def skb_under_cgroup(rt: Runtime, ctx: int, map_ptr: int, index: int, *_: int) -> int:
+    """1 when the packet's socket (test_run's: in the session's cgroup) is in the cgroup at
+    ``index`` or below it; -E2BIG / -EAGAIN for a bad index / an empty slot."""
+    _skb(rt, "skb_under_cgroup")
+    return _cgroup(rt, map_ptr, index, "skb_under_cgroup")
+
+
+def current_task_under_cgroup(rt: Runtime, map_ptr: int, index: int, *_: int) -> int:
+    return _cgroup(rt, map_ptr, index, "current_task_under_cgroup")
+
+
+# --- fib lookup ---------------------------------------------------------------------------------
+
+AF_INET, AF_INET6 = 2, 10
+BPF_FIB_LOOKUP_DIRECT, BPF_FIB_LOOKUP_OUTPUT, BPF_FIB_LOOKUP_SKIP_NEIGH = 1, 2, 4
+BPF_FIB_LOOKUP_TBID, BPF_FIB_LOOKUP_SRC, BPF_FIB_LOOKUP_MARK = 8, 16, 32
+(BPF_FIB_LKUP_RET_SUCCESS, BPF_FIB_LKUP_RET_BLACKHOLE, BPF_FIB_LKUP_RET_UNREACHABLE, BPF_FIB_LKUP_RET_PROHIBIT,
+ BPF_FIB_LKUP_RET_NOT_FWDED, BPF_FIB_LKUP_RET_FWD_DISABLED, BPF_FIB_LKUP_RET_UNSUPP_LWT, BPF_FIB_LKUP_RET_NO_NEIGH,
+ BPF_FIB_LKUP_RET_FRAG_NEEDED, BPF_FIB_LKUP_RET_NO_SRC_ADDR) = range(10)
+#: sizeof(struct bpf_fib_lookup)
+FIB_PARAMS_SIZE = 64
+_FIB_FLAGS = (BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SKIP_NEIGH | BPF_FIB_LOOKUP_TBID
+              | BPF_FIB_LOOKUP_SRC | BPF_FIB_LOOKUP_MARK)
+_FIB_RET = {"blackhole": BPF_FIB_LKUP_RET_BLACKHOLE, "unreachable": BPF_FIB_LKUP_RET_UNREACHABLE,
+            "prohibit": BPF_FIB_LKUP_RET_PROHIBIT, "local": BPF_FIB_LKUP_RET_NOT_FWDED}
+
+
+def fib_lookup(rt: Runtime, ctx: int, params: int, plen: int, flags: int, *_: int) -> int:
+    """bpf_fib_lookup against the session's route table (``routes`` in the spec); the
+    outputs as net/core/filter.c writes them: ``ifindex``, ``rt_metric``, ``ipv*_dst``
+    (the gateway when there is one), ``smac``/``dmac``, ``mtu_result``, VLAN zeroed."""
+    s = rt.session
+    if s.routes is None:
+        raise NotEmulated("bpf_fib_lookup without a route table (give routes = [...] in the spec's world)")
+    plen &= _M32
+    if plen < FIB_PARAMS_SIZE or flags & ~_FIB_FLAGS:
+        return -errno.EINVAL
+    if flags & BPF_FIB_LOOKUP_TBID:
+        raise NotEmulated("bpf_fib_lookup in a given table (BPF_FIB_LOOKUP_TBID)")
+    p = bytearray(rt.memory.read(params, FIB_PARAMS_SIZE, "read of the lookup parameters"))
+    family = p[0]
+    if family == AF_INET:
+        dst: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv4Address(bytes(p[32:36]))
+    elif family == AF_INET6:
+        dst = ipaddress.IPv6Address(bytes(p[32:48]))
+    else:
+        return -errno.EAFNOSUPPORT
+    route = best_route(s.routes, dst)
+    if route is None:
+        return BPF_FIB_LKUP_RET_NOT_FWDED
+    if route.type != "unicast":
+        return _FIB_RET[route.type]
+    tot_len = int.from_bytes(p[6:8], "little")
+    check_mtu = isinstance(rt.state, XdpState) or tot_len != 0
+    mtu = route.mtu if check_mtu else 0
+    if check_mtu and tot_len > mtu:
+        p[6:8] = mtu.to_bytes(2, "little")                      # mtu_result (union with tot_len)
+        rt.memory.write(params, bytes(p))
+        return BPF_FIB_LKUP_RET_FRAG_NEEDED
+    p[12:16] = (route.metric & _M32).to_bytes(4, "little")      # rt_metric
+    p[8:12] = route.ifindex.to_bytes(4, "little")               # ifindex
+    if flags & BPF_FIB_LOOKUP_SRC:
+        if route.src is None:
+            rt.memory.write(params, bytes(p))
+            return BPF_FIB_LKUP_RET_NO_SRC_ADDR
+        if family == AF_INET:
+            p[16:20] = route.src.packed
+        else:
+            p[16:32] = route.src.packed
+    if route.gateway is not None:
+        if family == AF_INET:
+            p[32:36] = route.gateway.packed
+        else:
+            p[32:48] = route.gateway.packed
+    if not flags & BPF_FIB_LOOKUP_SKIP_NEIGH:
+        if route.dmac is None:
+            rt.memory.write(params, bytes(p))
+            return BPF_FIB_LKUP_RET_NO_NEIGH
+        p[52:58] = route.smac
+        p[58:64] = route.dmac
+    p[48:52] = bytes(4)                                         # h_vlan_proto, h_vlan_TCI
+    if mtu:
+        p[6:8] = mtu.to_bytes(2, "little")                      # mtu_result
+    rt.memory.write(params, bytes(p))
+    return BPF_FIB_LKUP_RET_SUCCESS
+
+
 # --- table -----------------------------------------------------------------------------------
 
 _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
@@ -665,6 +894,8 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     xdp_adjust_head, xdp_adjust_tail, xdp_adjust_meta, redirect, redirect_map,
     skb_load_bytes, skb_store_bytes, skb_pull_data, skb_change_head, l3_csum_replace, l4_csum_replace,
     csum_diff,
+    get_stack, get_stackid, get_ns_current_pid_tgid, get_func_ip, get_socket_cookie, skb_under_cgroup,
+    current_task_under_cgroup, fib_lookup,
 )
 
 

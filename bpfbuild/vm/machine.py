@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from bpfbuild.abi.helpers import helper_name
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.errors import DecodeError, VMError
+from bpfbuild.errors import DecodeError, NotEmulated, VMError
 from bpfbuild.isa.codec import decode
 from bpfbuild.isa.fields import InsnClass, Mode, PseudoLoad
 from bpfbuild.isa.instruction import Instruction
@@ -254,10 +254,10 @@ class Runtime:
 
 def _missing_helper(ident: int) -> Callable[..., int]:
     name = helper_name(ident)
-    message = f"{name}#{ident} is not emulated" if name else f"unknown helper #{ident} is not emulated"
+    what = f"helper {name}#{ident}" if name else f"unknown helper #{ident}"
 
     def missing(*_: int) -> int:
-        raise Trap(message)
+        raise NotEmulated(what)
 
     return missing
 
@@ -350,6 +350,12 @@ class Linkage:
 
     @staticmethod
     def trap(message: str) -> int:
+        # the translator's "... is/are not emulated" traps (kfunc calls, arena casts) are
+        # limits of the emulator, not faults of the program
+        for tail in (" are not emulated", " is not emulated"):
+            if tail in message:
+                head, _, rest = message.partition(tail)
+                raise NotEmulated(head + rest)
         raise Trap(message)
 
     def out_of_budget(self, pc: int) -> None:
@@ -374,11 +380,19 @@ class Linkage:
                     return Trap(f"offset {offset} is outside the {m.value_size}-byte value of map {m.name}")
                 return m.value_address(0) + offset
             case PseudoLoad.BTF_ID:
-                return Trap(f"ld_imm64 of a kernel variable (BTF id {imm}) is not emulated")
+                return NotEmulated(f"ld_imm64 of a kernel variable (BTF id {imm})")
         return Trap(f"ld_imm64 with pseudo source {src} is not emulated")
 
     def fault(self, exc: BaseException, regs: tuple[int, ...], entry: int) -> VMError:
         """Turn an exception raised in a translated frame into the VMError to report."""
+        if isinstance(exc, NotEmulated) and exc.pc is None:
+            tb = exc.__traceback__
+            pc = self.compiled.pc_of_line(tb.tb_lineno if tb is not None else -1)
+            if pc < 0:
+                return exc
+            located = NotEmulated(exc.what, pc=pc, location=self.source_location(pc))
+            located.__suppress_context__ = True
+            return located
         if isinstance(exc, VMError):
             return exc
         tb = exc.__traceback__

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from bpfbuild.abi.maptypes import MapFlag, MapType, UpdateFlag
-from bpfbuild.errors import VMError
+from bpfbuild.errors import NotEmulated, VMError
 from bpfbuild.vm.lru import Lru, LruNode
 from bpfbuild.vm.memory import Memory, RegionKind
 
@@ -37,17 +37,22 @@ MAX_VALUE_SIZE = 4 << 20
 
 __all__ = [
     "ArrayMap",
+    "CgroupArray",
     "HashMap",
     "LpmTrieMap",
     "Map",
     "MapInMap",
     "MapSpecLike",
+    "NotEmulatedMap",
     "PerfEventArray",
     "ProgArray",
     "QueueMap",
     "RingBuf",
+    "RedirectArray",
     "RingRecord",
+    "StackTraceMap",
     "create_map",
+    "jhash2",
 ]
 
 Key = bytes | int
@@ -96,7 +101,7 @@ class Map:
         self.max_entries = max_entries
         self.flags = flags
         self.nr_cpus = nr_cpus
-        self.readonly = readonly or bool(flags & MapFlag.RDONLY_PROG)
+        self.readonly = readonly or bool(flags & MapFlag.RDONLY_PROG) or map_type == MapType.DEVMAP_HASH
         #: the value holds a struct bpf_spin_lock (BTF tells; needed for BPF_F_LOCK updates)
         self.spin_lock = False
         self.ptr = memory.reserve(RegionKind.MAP, name)
@@ -844,6 +849,251 @@ class MapInMap(Map):
         return iter(list(self.inner))
 
 
+# --- redirect targets ----------------------------------------------------------------------
+
+class RedirectArray(Map):
+    """DEVMAP, CPUMAP and XSKMAP: an array whose slots are empty until user space fills them
+    (with an ifindex, a CPU's queue size, an AF_XDP socket's fd: here the value bytes).
+
+    As in the kernel (devmap.c, cpumap.c, xskmap.c), a program's lookup of an empty slot,
+    or of an index past the end, gives NULL; a filled slot of a DEVMAP / CPUMAP gives its
+    value, read-only (the kernel sets ``BPF_F_RDONLY_PROG`` on both); a filled XSKMAP slot
+    gives the socket (``struct xdp_sock``), which the emulator shows as a read-only zeroed
+    object.  ``bpf_redirect_map`` (see :mod:`bpfbuild.vm.helpers`) reads :meth:`filled`.
+    """
+
+    #: sizeof(struct xdp_sock) is the kernel's business: what a program may read of it is
+    #: nothing but its existence (the verifier only allows a NULL check)
+    XSK_OBJECT_SIZE = 8
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.readonly = True
+        self.slots: dict[int, tuple[bytes, int]] = {}
+
+    def filled(self, index: int) -> bool:
+        return (index & _M32) in self.slots
+
+    def prog_lookup(self, key: bytes, cpu: int) -> int:
+        slot = self.slots.get(int.from_bytes(key[:4], "little"))
+        return slot[1] if slot is not None else 0
+
+    def prog_delete(self, key: bytes) -> int:
+        index = int.from_bytes(key[:4], "little")
+        if index >= self.max_entries:
+            return -errno.EINVAL
+        self._drop(index)
+        return 0
+
+    def _drop(self, index: int) -> bool:
+        slot = self.slots.pop(index, None)
+        if slot is None:
+            return False
+        self.retired.append(slot[1])
+        return True
+
+    def lookup(self, key: Key) -> Any:
+        slot = self.slots.get(int.from_bytes(self._key(key), "little"))
+        return slot[0] if slot is not None else None
+
+    def update(self, key: Key, value: Any, flags: int = 0) -> None:
+        index = int.from_bytes(self._key(key), "little")
+        data = self._value(value)
+        if err := _check_flags(flags):
+            raise self._fail("update", err)
+        if index >= self.max_entries:
+            raise self._fail("update", -errno.E2BIG)
+        if flags & _NOEXIST and index in self.slots:
+            raise self._fail("update", -errno.EEXIST)
+        self._drop(index)
+        shown = bytearray(self.XSK_OBJECT_SIZE if self.type == MapType.XSKMAP else len(data))
+        if self.type != MapType.XSKMAP:
+            shown[:] = data
+        addr = self.memory.map(shown, RegionKind.MAP_VALUE, f"{self.name}[{index}]", writable=False)
+        self.slots[index] = (data, addr)
+
+    def delete(self, key: Key) -> None:
+        index = int.from_bytes(self._key(key), "little")
+        if index >= self.max_entries or not self._drop(index):
+            raise self._fail("delete", -errno.ENOENT if index < self.max_entries else -errno.EINVAL)
+
+    def keys(self) -> Iterator[bytes]:
+        return (i.to_bytes(4, "little") for i in sorted(self.slots))
+
+
+class CgroupArray(Map):
+    """CGROUP_ARRAY: user space stores cgroups (by fd in the kernel; here by cgroup id, the
+    value's 4 bytes) for ``bpf_skb_under_cgroup`` / ``bpf_current_task_under_cgroup``.
+    Programs cannot look it up (the verifier allows only those two helpers)."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.cgroups: dict[int, int] = {}
+
+    def cgroup(self, index: int) -> int | None:
+        return self.cgroups.get(index)
+
+    def prog_delete(self, key: bytes) -> int:
+        index = int.from_bytes(key[:4], "little")
+        if index >= self.max_entries:
+            return -errno.E2BIG
+        return 0 if self.cgroups.pop(index, None) is not None else -errno.ENOENT
+
+    def lookup(self, key: Key) -> Any:
+        cgid = self.cgroups.get(int.from_bytes(self._key(key), "little"))
+        return cgid.to_bytes(self.value_size, "little") if cgid is not None else None
+
+    def update(self, key: Key, value: Any, flags: int = 0) -> None:
+        index = int.from_bytes(self._key(key), "little")
+        if index >= self.max_entries:
+            raise self._fail("update", -errno.E2BIG)
+        self.cgroups[index] = int.from_bytes(self._value(value), "little")
+
+    def delete(self, key: Key) -> None:
+        if self.cgroups.pop(int.from_bytes(self._key(key), "little"), None) is None:
+            raise self._fail("delete", -errno.ENOENT)
+
+    def keys(self) -> Iterator[bytes]:
+        return (i.to_bytes(4, "little") for i in sorted(self.cgroups))
+
+
+# --- stack traces ----------------------------------------------------------------------------
+
+def _rol32(v: int, n: int) -> int:
+    return ((v << n) | (v >> (32 - n))) & _M32
+
+
+def jhash2(words: list[int], initval: int = 0) -> int:
+    """The kernel's ``jhash2`` (Bob Jenkins' lookup3 over 32-bit words), as stackmap.c
+    hashes a stack's instruction pointers."""
+    a = b = c = (0xDEADBEEF + (len(words) << 2) + initval) & _M32
+    i, n = 0, len(words)
+    while n > 3:
+        a = (a + words[i]) & _M32
+        b = (b + words[i + 1]) & _M32
+        c = (c + words[i + 2]) & _M32
+        a = (a - c) & _M32; a ^= _rol32(c, 4); c = (c + b) & _M32          # noqa: E702
+        b = (b - a) & _M32; b ^= _rol32(a, 6); a = (a + c) & _M32          # noqa: E702
+        c = (c - b) & _M32; c ^= _rol32(b, 8); b = (b + a) & _M32          # noqa: E702
+        a = (a - c) & _M32; a ^= _rol32(c, 16); c = (c + b) & _M32         # noqa: E702
+        b = (b - a) & _M32; b ^= _rol32(a, 19); a = (a + c) & _M32         # noqa: E702
+        c = (c - b) & _M32; c ^= _rol32(b, 4); b = (b + a) & _M32          # noqa: E702
+        i += 3
+        n -= 3
+    if n == 0:
+        return c
+    if n == 3:
+        c = (c + words[i + 2]) & _M32
+    if n >= 2:
+        b = (b + words[i + 1]) & _M32
+    a = (a + words[i]) & _M32
+    c ^= b; c = (c - _rol32(b, 14)) & _M32      # noqa: E702
+    a ^= c; a = (a - _rol32(c, 11)) & _M32      # noqa: E702
+    b ^= a; b = (b - _rol32(a, 25)) & _M32      # noqa: E702
+    c ^= b; c = (c - _rol32(b, 16)) & _M32      # noqa: E702
+    a ^= c; a = (a - _rol32(c, 4)) & _M32       # noqa: E702
+    b ^= a; b = (b - _rol32(a, 14)) & _M32      # noqa: E702
+    c ^= b; c = (c - _rol32(b, 24)) & _M32      # noqa: E702
+    return c
+
+
+class StackTraceMap(Map):
+    """STACK_TRACE: ``bpf_get_stackid`` stores a stack's instruction pointers in bucket
+    ``jhash2(ips) & (n_buckets - 1)`` (``n_buckets`` = ``max_entries`` rounded up to a power
+    of two) and returns that id; user space reads a bucket as ``value_size / 8`` u64s, the
+    unused ones zero.  Programs cannot look it up (only bpf_get_stackid takes it)."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.n_buckets = 1 << max(self.max_entries - 1, 0).bit_length()
+        self.buckets: dict[int, tuple[int, tuple[int, ...]]] = {}
+
+    @property
+    def max_depth(self) -> int:
+        """How many frames one bucket holds (value_size / 8)."""
+        return self.value_size // 8
+
+    def store(self, ips: tuple[int, ...], *, fast_cmp: bool, reuse: bool) -> int:
+        """The id for ``ips`` (already skipped and truncated), or -EEXIST (stackmap.c)."""
+        raw = b"".join(ip.to_bytes(8, "little") for ip in ips)
+        words = [int.from_bytes(raw[i:i + 4], "little") for i in range(0, len(raw), 4)]
+        hash_ = jhash2(words)
+        ident = hash_ & (self.n_buckets - 1)
+        bucket = self.buckets.get(ident)
+        if bucket is not None and bucket[0] == hash_ and fast_cmp:
+            return ident
+        if bucket is not None and bucket[1] == ips:
+            return ident
+        if bucket is not None and not reuse:
+            return -errno.EEXIST
+        self.buckets[ident] = (hash_, ips)
+        return ident
+
+    def prog_delete(self, key: bytes) -> int:
+        ident = int.from_bytes(key[:4], "little")
+        if ident >= self.n_buckets:
+            return -errno.EINVAL
+        return 0 if self.buckets.pop(ident, None) is not None else -errno.ENOENT
+
+    def lookup(self, key: Key) -> Any:
+        bucket = self.buckets.get(int.from_bytes(self._key(key), "little"))
+        if bucket is None:
+            return None
+        return b"".join(ip.to_bytes(8, "little") for ip in bucket[1]).ljust(self.value_size, b"\0")
+
+    def delete(self, key: Key) -> None:
+        if self.buckets.pop(int.from_bytes(self._key(key), "little"), None) is None:
+            raise self._fail("delete", -errno.ENOENT)
+
+    def keys(self) -> Iterator[bytes]:
+        return (i.to_bytes(4, "little") for i in sorted(self.buckets))
+
+
+# --- what the emulator lacks ------------------------------------------------------------------
+
+class NotEmulatedMap(Map):
+    """A map of a type the emulator does not model.  It exists (its programs load, its
+    pointer is valid), but the first use -- a helper, a seed, a read -- raises
+    :class:`~bpfbuild.errors.NotEmulated` naming it, so only what touches it stops."""
+
+    def __init__(self, memory: Memory, name: str, type_name: str, *args: Any, **kw: Any) -> None:
+        super().__init__(memory, name, MapType.UNSPEC, *args, **kw)
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<NotEmulatedMap {self.name!r} {self.type_name}>"
+
+    def _missing(self) -> NotEmulated:
+        return NotEmulated(f"{self.type_name} map {self.name}")
+
+    def prog_lookup(self, key: bytes, cpu: int) -> int:
+        raise self._missing()
+
+    def prog_update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+        raise self._missing()
+
+    def prog_delete(self, key: bytes) -> int:
+        raise self._missing()
+
+    def prog_push(self, value: bytes, flags: int) -> int:
+        raise self._missing()
+
+    def prog_pop(self, peek: bool) -> bytes | int:
+        raise self._missing()
+
+    def lookup(self, key: Key) -> Any:
+        raise self._missing()
+
+    def update(self, key: Key, value: Any, flags: int = 0) -> None:
+        raise self._missing()
+
+    def delete(self, key: Key) -> None:
+        raise self._missing()
+
+    def keys(self) -> Iterator[bytes]:
+        raise self._missing()
+
+
 # --- construction --------------------------------------------------------------------------
 
 _CLASSES: dict[MapType, type[Map]] = {
@@ -856,23 +1106,26 @@ _CLASSES: dict[MapType, type[Map]] = {
     MapType.PERF_EVENT_ARRAY: PerfEventArray,
     MapType.PROG_ARRAY: ProgArray,
     MapType.ARRAY_OF_MAPS: MapInMap, MapType.HASH_OF_MAPS: MapInMap,
-    # redirect targets: kept as plain arrays / hashes of their values (ifindex, queue size...)
-    # so bpf_redirect_map can tell a filled slot from an empty one
-    MapType.DEVMAP: ArrayMap, MapType.CPUMAP: ArrayMap, MapType.XSKMAP: ArrayMap,
+    MapType.DEVMAP: RedirectArray, MapType.CPUMAP: RedirectArray, MapType.XSKMAP: RedirectArray,
     MapType.DEVMAP_HASH: HashMap,
+    MapType.CGROUP_ARRAY: CgroupArray,
+    MapType.STACK_TRACE: StackTraceMap,
 }
 
 
 def create_map(memory: Memory, spec: MapSpecLike, *, nr_cpus: int = 1) -> Map:
-    """A map for ``spec`` in ``memory``; VMError for a map type the emulator lacks."""
+    """A map for ``spec`` in ``memory``.  A type the emulator lacks gives a
+    :class:`NotEmulatedMap`: the error comes when a program or a spec uses it."""
+    kw: dict[str, Any] = {"nr_cpus": nr_cpus, "readonly": bool(getattr(spec, "readonly", False))}
     try:
         map_type = MapType(spec.type)
     except ValueError:
-        raise VMError(f"map {spec.name}: unknown map type {int(spec.type)}") from None
-    cls = _CLASSES.get(map_type)
+        map_type = None
+    cls = _CLASSES.get(map_type) if map_type is not None else None
     if cls is None:
-        raise VMError(f"map {spec.name}: {map_type.name.lower()} maps are not emulated")
-    kw: dict[str, Any] = {"nr_cpus": nr_cpus, "readonly": bool(getattr(spec, "readonly", False))}
+        type_name = map_type.name.lower() if map_type is not None else f"type {int(spec.type)}"
+        return NotEmulatedMap(memory, spec.name, type_name, spec.key_size, spec.value_size, spec.max_entries,
+                              int(getattr(spec, "flags", 0)), **kw)
     if cls is ArrayMap:
         kw["initial"] = getattr(spec, "initial", None)
     return cls(memory, spec.name, map_type, spec.key_size, spec.value_size, spec.max_entries,

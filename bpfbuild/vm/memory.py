@@ -52,6 +52,7 @@ class RegionKind(enum.Enum):
     CODE = "code"
     MAP = "map"
     SCRATCH = "helper scratch"
+    KERNEL = "kernel object"
 
 
 @dataclass(slots=True, eq=False)

@@ -25,6 +25,21 @@ input                       used by
 ``kernel_memory``           bpf_probe_read_kernel*, %s of kernel pointers: {address: bytes}
 ``user_memory``             bpf_probe_read_user*: {address: bytes}
 ``kptr_restrict``           how %pK prints (0: hashed like %p, 1: raw, 2: zeros)
+``kernel_stack``,           bpf_get_stack / bpf_get_stackid: the current kernel / user stack's
+``user_stack``              return addresses, innermost first (default: empty)
+``func_ip``                 bpf_get_func_ip: the traced function's address
+``socket_cookie``           bpf_get_socket_cookie of the packet's / program's socket
+``pidns_dev``, ``pidns_ino``  bpf_get_ns_current_pid_tgid: the current pid namespace (default:
+                            the initial one, nsfs device 4, inode 0xEFFFFFFC)
+``ns_pid``, ``ns_tgid``     ... and the task's ids in it (default: pid, tgid)
+``cgroup_ancestors``        the cgroups the current one descends from (the root, id 1, always)
+``routes``                  bpf_fib_lookup's route table (:mod:`bpfbuild.vm.fib`); without it
+                            bpf_fib_lookup is not emulated
+``task``                    fields of the current task_struct (``pid``, ``comm``,
+                            ``real_parent.tgid``...) laid out by ``kernel_btf`` for
+                            bpf_get_current_task(_btf)
+``kernel_btf``              the target kernel's BTF (a ``bpfbuild.btf.Spec``, or a function
+                            that returns it when first needed)
 ==========================  =================================================================
 """
 
@@ -32,10 +47,12 @@ from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.errors import VMError
+from bpfbuild.vm.fib import parse_routes
 from bpfbuild.vm.maps import Map, MapSpecLike, create_map
 from bpfbuild.vm.memory import Memory
 
@@ -45,6 +62,8 @@ _M64 = (1 << 64) - 1
 #: where the emulated ``current`` task_struct lives by default (a direct-map kernel address;
 #: nothing is readable there unless ``kernel_memory`` puts bytes at it)
 DEFAULT_CURRENT_TASK = 0xFFFF888000A00000
+#: what bpf_get_func_ip answers by default (the start of x86-64 kernel text)
+DEFAULT_FUNC_IP = 0xFFFFFFFF81000000
 
 
 class _SimpleSpec:
@@ -102,7 +121,13 @@ class Session:
                  boot_offset_ns: int = 0, tai_offset_ns: int = 37_000_000_000, hz: int = 250,
                  cgroup_id: int = 1, kptr_restrict: int = 0, current_task: int = DEFAULT_CURRENT_TASK,
                  kernel_memory: Mapping[int, bytes] | None = None,
-                 user_memory: Mapping[int, bytes] | None = None) -> None:
+                 user_memory: Mapping[int, bytes] | None = None,
+                 kernel_stack: Sequence[int] = (), user_stack: Sequence[int] = (),
+                 func_ip: int = DEFAULT_FUNC_IP, socket_cookie: int = 1,
+                 pidns_dev: int = 4, pidns_ino: int = 0xEFFFFFFC, ns_pid: int | None = None,
+                 ns_tgid: int | None = None, cgroup_ancestors: Sequence[int] = (),
+                 routes: Sequence[Mapping[str, Any]] | None = None,
+                 task: Mapping[str, Any] | None = None, kernel_btf: Any = None) -> None:
         if not 0 <= cpu < nr_cpus:
             raise VMError(f"cpu {cpu} is not below nr_cpus {nr_cpus}")
         self.memory = Memory()
@@ -131,6 +156,20 @@ class Session:
         self.pointer_hash_key = repr(seed).encode()[:64]
         self.kernel_memory = _FakeMemory(kernel_memory)
         self.user_memory = _FakeMemory(user_memory)
+        self.kernel_stack = tuple(a & _M64 for a in kernel_stack)
+        self.user_stack = tuple(a & _M64 for a in user_stack)
+        self.func_ip = func_ip & _M64
+        self.socket_cookie = socket_cookie & _M64
+        self.pidns_dev = pidns_dev
+        self.pidns_ino = pidns_ino
+        self.ns_pid = self.pid if ns_pid is None else ns_pid
+        self.ns_tgid = self.tgid if ns_tgid is None else ns_tgid
+        self.cgroup_ancestors = frozenset({1, self.cgroup_id, *cgroup_ancestors})
+        self.routes = None if routes is None else parse_routes(routes)
+        self.task_fields = dict(task) if task is not None else None
+        self.kernel_btf = kernel_btf
+        #: the task object built from ``task_fields`` and ``kernel_btf`` (on first use)
+        self.task_object: Any = None
 
     def __repr__(self) -> str:
         return f"<Session maps={sorted(self.maps)} cpu={self.cpu}/{self.nr_cpus} pid={self.pid}>"

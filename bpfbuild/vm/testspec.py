@@ -23,6 +23,7 @@ from typing import Any
 
 from bpfbuild.errors import SpecError
 from bpfbuild.location import SourceLocation
+from bpfbuild.vm.fib import parse_routes
 from bpfbuild.vm.packet import build_packet, parse_hex
 
 __all__ = ["CaseSpec", "Expect", "RunSpec", "TestSpec", "load_spec", "parse_spec", "spec_path_for"]
@@ -40,7 +41,11 @@ _RUN_KEYS = _INPUT_KEYS | {"expect", "name"}
 _EXPECT_KEYS = {"retval", "printk", "globals", "maps", "packet", "ringbuf", "error"}
 _RUN_EXPECT_KEYS = {"retval", "printk", "packet", "error"}
 _WORLD_KEYS = {"pid", "tgid", "uid", "gid", "comm", "time_ns", "time_step_ns", "boot_offset_ns", "tai_offset_ns",
-               "hz", "cpu", "nr_cpus", "numa_node", "seed", "cgroup_id", "kptr_restrict", "current_task"}
+               "hz", "cpu", "nr_cpus", "numa_node", "seed", "cgroup_id", "kptr_restrict", "current_task",
+               "kernel_stack", "user_stack", "func_ip", "socket_cookie", "pidns_dev", "pidns_ino", "ns_pid",
+               "ns_tgid", "cgroup_ancestors", "routes", "task"}
+#: world keys that take a list of integers (addresses, ids)
+_WORLD_LISTS = {"kernel_stack", "user_stack", "cgroup_ancestors"}
 
 
 def spec_path_for(source: Path) -> Path:
@@ -267,9 +272,30 @@ class _Parser:
             if key == "comm":
                 if not isinstance(item, str):
                     raise self.fail(f"world.comm must be text, not {_show(item)}", *path, key)
+            elif key in _WORLD_LISTS:
+                if not isinstance(item, list):
+                    raise self.fail(f"world.{key} must be a list of integers, not {_show(item)}", *path, key)
+                for i, value in enumerate(item):
+                    self.integer(value, f"world.{key}[{i}]", *path, key)
+            elif key == "routes":
+                try:
+                    parse_routes(item)
+                except SpecError as exc:
+                    raise self.fail(f"world.{exc.message}", *path, key) from None
+            elif key == "task":
+                self.task(self.table(item, "world.task", *path, key), "world.task", *path, key)
             else:
                 self.integer(item, f"world.{key}", *path, key)
         return dict(table)
+
+    def task(self, table: Mapping[str, Any], what: str, *path: Any) -> None:
+        """Task fields: integers or text (``comm``), or tables of them for the structs a task
+        points to (``real_parent = { tgid = 1 }``)."""
+        for key, item in table.items():
+            if isinstance(item, dict):
+                self.task(item, f"{what}.{key}", *path, key)
+            elif not isinstance(item, str):
+                self.integer(item, f"{what}.{key}", *path, key)
 
     def case(self, index: int, raw: Any, program: str | None, world: Mapping[str, Any],
              kernel: bool | str) -> CaseSpec:

@@ -30,3 +30,46 @@ def built(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def objects(built) -> list[Path]:
     return sorted(built.glob("*.bpf.o"))
+
+
+DATA = Path(__file__).resolve().parent / "data"
+VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
+BPF_CFLAGS = ("-target", "bpf", "-g", "-O2", "-D__TARGET_ARCH_x86", "-I/usr/include/x86_64-linux-gnu")
+
+
+@pytest.fixture(scope="session")
+def vmlinux_h(tmp_path_factory) -> Path:
+    """build/vmlinux.h as `doit vmlinux` makes it: bpfbuild's own dump of the running kernel's BTF."""
+    if not os.access(VMLINUX_BTF, os.R_OK):
+        pytest.skip(f"{VMLINUX_BTF} not readable: no kernel BTF to generate vmlinux.h from")
+    from bpfbuild.skel.btfdump import write_vmlinux_header
+
+    out = tmp_path_factory.mktemp("vmlinux") / "vmlinux.h"
+    write_vmlinux_header(out, VMLINUX_BTF)
+    return out
+
+
+@pytest.fixture(scope="session")
+def compile_bpf(tmp_path_factory, request):
+    """compile_bpf(source or text, cc="clang") -> object path; skips when that compiler is missing."""
+    out_dir = tmp_path_factory.mktemp("objdata")
+    counter = iter(range(1_000_000))
+
+    def build(source: str | Path, cc: str = "clang", name: str | None = None) -> Path:
+        if shutil.which(cc) is None:
+            pytest.skip(f"{cc} not found")
+        if isinstance(source, str) and "\n" in source:
+            src = out_dir / f"{name or 'inline'}{next(counter)}.bpf.c"
+            src.write_text(source)
+        else:
+            src = DATA / source if not Path(source).is_absolute() else Path(source)
+        obj = out_dir / f"{(name or Path(src).name.removesuffix('.bpf.c'))}.{cc}.bpf.o"
+        includes = []
+        if '"vmlinux.h"' in Path(src).read_text():
+            includes.append(f"-I{request.getfixturevalue('vmlinux_h').parent}")
+        res = subprocess.run([cc, *BPF_CFLAGS, *includes, "-c", str(src), "-o", str(obj)],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr[-3000:]
+        return obj
+
+    return build

@@ -73,9 +73,15 @@ def compile_bpf(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Pa
         compiler = discover(cache_file=out_dir / ".toolchain.json")
     except BpfBuildError as exc:
         pytest.skip(f"no BPF compiler: {exc}")
-    includes = include_set(compiler, out_dir / "include")
+    includes = include_set(compiler, out_dir / "include",
+                           bundled=os.environ.get("BPFBUILD_HEADERS", "auto") == "bundled")
     if includes.libbpf != "system":
-        pytest.skip("needs libbpf's headers (bpf/bpf_helpers.h)")
+        # no libbpf headers: bpfbuild's own set, with generated helper declarations
+        from bpfbuild.tasks.headers import write_helper_defs
+
+        if includes.uapi_header is None:
+            pytest.skip("no linux/bpf.h for the compiler (neither the system's nor ziglang's)")
+        write_helper_defs(includes.uapi_header, out_dir / "include" / "bpf" / "bpf_helper_defs.h")
     cache: dict[Path, Path] = {}
 
     def build(source: Path) -> Path:

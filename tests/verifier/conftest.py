@@ -10,6 +10,12 @@ The labels are recorded from the kernel, never written by hand: ``test_corpus.py
 compares them with the running kernel, and with ``BPFBUILD_RELABEL=1`` rewrites them::
 
     BPFBUILD_RELABEL=1 python -m pytest tests/verifier -m kernel -k relabel
+
+Each label file names the kernel it was recorded on (``[kernel] release``, ``version``: ``uname -r``
+and ``uname -v``).  The processed-instruction count (and so the statistics line and the level-2
+log) drifts between kernel builds; it is compared exactly only on that kernel, and elsewhere a
+difference is reported as drift (:func:`processed_drift`), while verdict, message and line
+must still match.
 """
 
 from __future__ import annotations
@@ -52,6 +58,59 @@ def expect_path(src: Path) -> Path:
 def cflags_of(src: Path) -> list[str]:
     m = _CFLAGS_COMMENT.search(src.read_text())
     return m.group(1).split() if m else []
+
+
+_RECORDED_ON = re.compile(r"^# The kernel's verdict on .* \(Linux ([^)]+)\)", re.M)
+
+
+def recorded_kernel(src: Path) -> tuple[str | None, str | None]:
+    """(release, version) of the kernel ``src``'s labels were recorded on (older files name
+    only the release, in their first comment)."""
+    text = expect_path(src).read_text()
+    kernel = tomllib.loads(text).get("kernel", {})
+    if kernel:
+        return kernel.get("release"), kernel.get("version")
+    m = _RECORDED_ON.search(text)
+    return (m.group(1) if m else None), None
+
+
+def running_kernel() -> tuple[str, str]:
+    return platform.release(), platform.version()
+
+
+def recorded_here(src: Path) -> bool:
+    """Whether the running kernel is the one ``src``'s labels were recorded on."""
+    release, version = recorded_kernel(src)
+    here_release, here_version = running_kernel()
+    return release == here_release and (version is None or version == here_version)
+
+
+_DRIFT: dict[tuple[Path, Path], dict[str, tuple[int, int]]] = {}
+
+
+def processed_drift(src: Path, obj: Path) -> dict[str, tuple[int, int]]:
+    """Programs of ``src`` whose processed-instruction count on the running kernel differs from
+    the label recorded on another kernel build: name -> (label, running kernel).  Empty on the
+    recording kernel itself (there a difference is a failure, not drift)."""
+    key = (src, obj)
+    if key not in _DRIFT:
+        out: dict[str, tuple[int, int]] = {}
+        if not recorded_here(src):
+            labels = read_expect(src)
+            for name, label in kernel_labels(obj).items():
+                stored = labels.get(name, {}).get("processed_insns")
+                now = label.get("processed_insns")
+                if stored is not None and now is not None and stored != now:
+                    out[name] = (stored, now)
+        _DRIFT[key] = out
+    return _DRIFT[key]
+
+
+def drift_text(src: Path, drift: dict[str, tuple[int, int]]) -> str:
+    release, version = recorded_kernel(src)
+    here = " ".join(running_kernel())
+    return "; ".join(f"{name}: processed {stored} insns on Linux {release}{' ' + version if version else ''} "
+                     f"(label), {now} on Linux {here}" for name, (stored, now) in drift.items())
 
 
 def read_expect(src: Path) -> dict[str, dict[str, Any]]:
@@ -103,8 +162,10 @@ def kernel_labels(obj: Path) -> dict[str, dict[str, Any]]:
 
 
 def write_expect(src: Path, labels: dict[str, dict[str, Any]]) -> None:
-    lines = [f"# The kernel's verdict on {src.name} (Linux {platform.release()}), recorded by",
-             "# BPFBUILD_RELABEL=1 python -m pytest tests/verifier -m kernel -k relabel", ""]
+    release, version = running_kernel()
+    lines = [f"# The kernel's verdict on {src.name} (Linux {release}), recorded by",
+             "# BPFBUILD_RELABEL=1 python -m pytest tests/verifier -m kernel -k relabel", "",
+             "[kernel]", f"release = {json.dumps(release)}", f"version = {json.dumps(version)}", ""]
     for label in labels.values():
         lines.append("[[program]]")
         for key in ("name", "verdict", "message", "insn", "line", "processed_insns"):

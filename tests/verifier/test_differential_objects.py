@@ -84,11 +84,14 @@ def _mutant(draw: st.DrawFn, objects: list) -> tuple[str, bytes]:  # type: ignor
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(data=st.data())
-def test_mutated_objects_get_the_kernels_verdict(objects, corpus_lib, data):
+def test_mutated_objects_get_the_kernels_verdict(objects, corpus_lib, build_corpus, kernel_lacks, data):
     from bpfbuild.kernel import verdict
 
     name, mutant = data.draw(_mutant(objects))
     note(name)
+    if kernel_lacks(build_corpus(corpus_lib.CORPUS / name)):
+        event("the (simulated) kernel lacks a feature the object uses")
+        return
     try:
         spec = load_object(mutant, name="obj")
     except BpfBuildError:
@@ -103,5 +106,8 @@ def test_mutated_objects_get_the_kernels_verdict(objects, corpus_lib, data):
             continue   # a helper without a prototype: only its registers were checked
         if not kernel.accepted:
             assert ours.errors[0].message == corpus_lib.kernel_primary_message(kernel.log)
-        elif kernel.processed_insns:
-            assert ours.processed_insns == kernel.processed_insns
+        elif kernel.processed_insns and ours.processed_insns != kernel.processed_insns:
+            # exact only on the kernel build the corpus labels were recorded on; elsewhere drift
+            assert not corpus_lib.recorded_here(corpus_lib.CORPUS / name), (ours.processed_insns,
+                                                                            kernel.processed_insns)
+            event("processed count drifts with the kernel build (labels recorded on another)")

@@ -25,6 +25,13 @@ _PT_REGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", 
             "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss")
 
 
+# program types whose context the emulator does not build (it would run them on a generic
+# argument block, and their loads of sk_msg_md/bpf_sock_ops... fields would fault there)
+_NO_EMULATED_CTX = frozenset({ProgType.SK_MSG, ProgType.SOCK_OPS, ProgType.SK_LOOKUP, ProgType.SK_REUSEPORT,
+                              ProgType.FLOW_DISSECTOR, ProgType.CGROUP_SOCK, ProgType.CGROUP_SOCK_ADDR,
+                              ProgType.CGROUP_SOCKOPT})
+
+
 class _Accepted(list):
     def __repr__(self) -> str:  # keep hypothesis' falsifying examples short
         return f"<{len(self)} accepted programs>"
@@ -37,6 +44,8 @@ def accepted(build_corpus, corpus_lib, built_programs) -> list[tuple[Any, str]]:
     for obj in objects:
         spec = load_object_file(obj)
         for prog in spec.programs:
+            if prog.prog_type in _NO_EMULATED_CTX:
+                continue
             if verify(spec, prog).accepted:
                 out.append((spec, prog.name))
     assert len(out) >= 30
@@ -52,7 +61,12 @@ def test_accepted_programs_do_not_fault(accepted, data, packet, seed, args):
 
     spec, name = accepted[data.draw(st.integers(0, len(accepted) - 1), label="program")]
     note(f"program {name}")
-    obj = load(spec, session=Session(seed=seed))
+    try:
+        obj = load(spec, session=Session(seed=seed))
+    except VMError as exc:   # a map type (reuseport_sockarray...) or program type the emulator lacks
+        if "not emulated" in str(exc):
+            return
+        raise
     for m in spec.maps:
         raw = obj.session.map(m.name)
         if isinstance(raw, HashMap) and not m.is_global_data:
@@ -73,6 +87,6 @@ def test_accepted_programs_do_not_fault(accepted, data, packet, seed, args):
         else:
             obj.run(name, packet=packet, args=args)
     except VMError as exc:
-        if "is not emulated" in str(exc):
+        if "not emulated" in str(exc):
             return
         raise

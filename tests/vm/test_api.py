@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.btf.spec import Spec
 from bpfbuild.errors import SpecError, VMError
 from bpfbuild.obj.loader import load_object_file
 from bpfbuild.vm import SkbContext, build_packet, load, make_context, retval_text
@@ -85,7 +86,9 @@ def test_core_task_reads_kernel_memory_by_btf(program_objects: dict[str, Path]) 
     from bpfbuild.vm.typed import btf_type_named
 
     spec = load_object_file(program_objects["core_task"])
-    task = btf_type_named(spec.btf, "struct task_struct")
+    # kernel memory follows the BTF the CO-RE offsets were relocated against (else the object's own)
+    layout = Spec.from_file(spec.core.btf) if spec.core is not None and spec.core.btf else spec.btf
+    task = btf_type_named(layout, "struct task_struct")
     me, parent = 0xFFFF888000A00000, 0xFFFF888000B00000
     obj = load(spec, tgid=9, current_task=me,
                kernel_memory={me: task.encode({"tgid": 9, "real_parent": parent}), parent: task.encode({"tgid": 3})})

@@ -9,7 +9,7 @@ import pytest
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.isa import assemble
-from bpfbuild.vm import KprobeContext, Machine, RunResult, Session, SkbContext, VMError, XdpContext
+from bpfbuild.vm import KprobeContext, Machine, NotEmulated, RunResult, Session, SkbContext, VMError, XdpContext
 from bpfbuild.vm.context import Context
 from bpfbuild.vm.helpers import emulated_helpers
 from bpfbuild.vm.maps import Map
@@ -403,8 +403,9 @@ def test_skb_load_bytes_failure_zeroes_the_destination() -> None:
 
 
 def test_unemulated_helper_names_itself() -> None:
-    with pytest.raises(VMError, match=r"bpf_get_stack#67 is not emulated"):
-        run("call 67\nexit")
+    with pytest.raises(NotEmulated, match=r"not emulated: helper bpf_sk_lookup_tcp#84$") as info:
+        run("call 84\nexit")
+    assert info.value.what == "helper bpf_sk_lookup_tcp#84" and info.value.pc == 0
 
 
 def test_a_bad_pointer_to_a_helper_is_a_fault() -> None:

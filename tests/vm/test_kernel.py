@@ -330,7 +330,10 @@ class _LpmSpec:
                                               (20, 0, 0), (0, -8, 0), (0, -6, 0), (0, 4, 0),
                                               (-20, -16, 0), (0, 0, 10), (0, 0, -20), (0, 0, -60),
                                               (0, 0, 4000), (-200, -8, 3000)])
-def test_xdp_adjust_helpers_match_the_kernel(kernel: Kernel, head: int, meta: int, tail: int) -> None:
+def test_xdp_adjust_helpers_match_the_kernel(kernel: Kernel, kernel_probe, head: int, meta: int, tail: int) -> None:
+    for helper in ("xdp_adjust_head", "xdp_adjust_meta", "xdp_adjust_tail"):
+        if not kernel_probe.helper_allowed(helper, "XDP"):
+            pytest.skip(f"{kernel_probe.identity} does not offer bpf_{helper} to XDP programs (configuration)")
     text = f"""
     r6 = r1
     r1 = r6

@@ -7,7 +7,7 @@ import errno
 import pytest
 
 from bpfbuild.abi.maptypes import MapFlag, MapType
-from bpfbuild.vm import Session, VMError
+from bpfbuild.vm import NotEmulated, Session, VMError
 from bpfbuild.vm.maps import HashMap, LpmTrieMap, MapInMap, QueueMap, RingBuf
 from bpfbuild.vm.memory import Trap
 
@@ -204,9 +204,12 @@ def test_user_keys_and_values_are_checked() -> None:
         h.update(b"abc", "cd")
 
 
-def test_unemulated_map_types_are_refused() -> None:
-    with pytest.raises(VMError, match="stack_trace maps are not emulated"):
-        Session().new_map("st", MapType.STACK_TRACE, 4, 8, 1)
+def test_unemulated_map_types_load_and_fail_where_used() -> None:
+    m = Session().new_map("socks", MapType.SOCKMAP, 4, 4, 8)   # creating it is fine
+    with pytest.raises(NotEmulated, match="^not emulated: sockmap map socks$"):
+        m.lookup(0)
+    with pytest.raises(NotEmulated, match="sockmap map socks"):
+        m.prog_lookup(bytes(4), 0)
 
 
 def test_session_reuses_a_map_of_the_same_definition() -> None:

@@ -99,3 +99,38 @@ def test_generating_the_test_tasks_imports_no_emulator(project: Path) -> None:
     assert probe.stdout.strip() == f"{len(list(PROGRAMS.glob('*.bpf.c')))} []"
     res = doit(project, "list")
     assert res.returncode == 0 and "test " in res.stdout
+
+
+FULL_DODO = """\
+from bpfbuild.tasks import *  # noqa: F401,F403
+from bpfbuild.tasks import doit_config
+
+DOIT_CONFIG = doit_config()
+"""
+
+
+def test_what_the_emulator_lacks_is_a_warning_not_a_failure(tmp_path: Path, compile_bpf: object) -> None:
+    """A smoke run that meets a helper or map type the emulator lacks passes with a
+    "not emulated" warning in the test output and the summary; doit succeeds."""
+    root = tmp_path / "proj"
+    (root / "programs").mkdir(parents=True)
+    realworld = Path(__file__).resolve().parent / "realworld"
+    shutil.copy(realworld / "partly_emulated.bpf.c", root / "programs" / "partly_emulated.bpf.c")
+    shutil.copy(PROGRAMS / "hello.bpf.c", root / "programs" / "hello.bpf.c")
+    (root / "dodo.py").write_text(FULL_DODO)
+    (root / "pyproject.toml").write_text("[tool.bpfbuild]\n")
+    res = doit(root)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert ("build/partly_emulated.bpf.o: warning: not emulated: helper bpf_sk_redirect_map#52"
+            in res.stderr), res.stderr
+    assert "partly_emulated: no spec (smoke run passed: counter returned TC_ACT_OK (0); " \
+           "steer: not emulated: helper bpf_sk_redirect_map#52)" in res.stdout
+    row = next(line for line in res.stdout.splitlines() if line.startswith("partly_emulated "))
+    assert "no spec (not emulated)" in row
+    assert "partly_emulated: warning: not emulated: helper bpf_sk_redirect_map#52" in res.stdout
+    hello = next(line for line in res.stdout.splitlines() if line.startswith("hello "))
+    assert "not emulated" not in hello
+    report = json.loads((root / "build" / "report.json").read_text())
+    tests = {p["program"]: p["tests"] for p in report["programs"]}
+    assert tests["partly_emulated"]["not_emulated"] == ["helper bpf_sk_redirect_map#52"]
+    assert tests["hello"]["not_emulated"] == []

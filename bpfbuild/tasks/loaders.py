@@ -1,0 +1,201 @@
+"""``doit loader``: the user-space loaders beside the objects, linked with the system's libbpf.
+
+``loaders = ["loaders/*.c"]`` (or ``loader = "..."`` in a program's table) makes one task per
+loader, ``loader:<name>``, writing the executable ``build/<name>``.  It runs after the skeletons
+it includes (``#include "<prog>.skel.h"``; ``build/`` is on its include path), with
+``cc -g -O2 -Wall`` (``$CC`` if set), ``pkg-config --cflags --libs libbpf`` or, without
+pkg-config, ``-lbpf -lelf -lz``.  Rebuilt, like the objects, when the content of its source or of
+a header it includes (clang/gcc depfile, md5 per file) or its command changes.  Without
+libbpf's development files a loader task says so in one line and succeeds, so the rest of
+``doit`` still passes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from doit.exceptions import TaskFailed
+from doit.tools import config_changed
+
+from bpfbuild import __version__
+from bpfbuild.config import LoaderSource
+from bpfbuild.errors import BpfBuildError
+from bpfbuild.tasks.build import _digest, _remove, _snapshot, _stat_key
+from bpfbuild.tasks.project import current_project
+from bpfbuild.toolchain.depfile import parse_depfile
+
+__all__ = ["LIBBPF_MISSING", "libbpf_flags", "loader_argv", "task_loader"]
+
+LOADER_FLAGS = ("-g", "-O2", "-Wall")
+FALLBACK_LIBS = ("-lbpf", "-lelf", "-lz")
+LIBBPF_MISSING = ("libbpf's development files were not found (pkg-config libbpf, <bpf/libbpf.h>, -lbpf): "
+                  "install libbpf-dev (Debian/Ubuntu) or libbpf-devel; loader not built")
+_SKEL_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*[<"](?:[^">]*/)?([^/">]+)\.skel\.h[">]', re.MULTILINE)
+_MISSING = re.compile(r"bpf/(?:libbpf|bpf|btf|libbpf_common)\.h'?:? (?:[Nn]o such file|file not found)"
+                      r"|cannot find -l(?:bpf|elf|z)\b|library not found for -l(?:bpf|elf|z)\b")
+
+
+def _cmd_file(loader: LoaderSource) -> Path:
+    return loader.executable.with_name(f".{loader.name}.loader.cmd")
+
+
+def c_compiler(environ: dict[str, str] | None = None) -> list[str]:
+    """The user-space C compiler: ``$CC`` (may carry flags), else cc, gcc or clang on PATH."""
+    env = os.environ if environ is None else environ
+    if env.get("CC", "").strip():
+        return shlex.split(env["CC"])
+    for name in ("cc", "gcc", "clang"):
+        if shutil.which(name):
+            return [name]
+    return ["cc"]
+
+
+def libbpf_flags(cc: list[str]) -> tuple[list[str], list[str]] | None:
+    """(cflags, libs) for libbpf: pkg-config's answer, else the classic libs when the compiler
+    finds <bpf/libbpf.h>; None when libbpf's development files are missing."""
+    if shutil.which("pkg-config"):
+        try:
+            cflags = subprocess.run(["pkg-config", "--cflags", "libbpf"], capture_output=True, text=True,
+                                    timeout=30, check=False)
+            libs = subprocess.run(["pkg-config", "--libs", "libbpf"], capture_output=True, text=True,
+                                  timeout=30, check=False)
+        except (OSError, subprocess.SubprocessError):
+            cflags = libs = None   # type: ignore[assignment]
+        if cflags is not None and libs is not None and cflags.returncode == 0 and libs.returncode == 0:
+            return shlex.split(cflags.stdout), shlex.split(libs.stdout)
+    try:
+        res = subprocess.run([*cc, "-E", "-x", "c", "-", "-o", os.devnull], input="#include <bpf/libbpf.h>\n",
+                             capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if res.returncode != 0:
+        return None
+    return [], list(FALLBACK_LIBS)
+
+
+def loader_argv(cc: list[str], loader: LoaderSource, build_dir: Path, cflags: list[str], libs: list[str],
+                *, output: Path | None = None, depfile: Path | None = None) -> list[str]:
+    return [*cc, *LOADER_FLAGS, f"-I{build_dir}", *cflags, "-MD", "-MF", str(depfile or loader.depfile),
+            str(loader.source), "-o", str(output or loader.executable), *libs]
+
+
+def _read_record(loader: LoaderSource) -> dict[str, Any] | None:
+    try:
+        record = json.loads(_cmd_file(loader).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _changed(record: dict[str, Any] | None) -> list[str] | None:
+    if record is None or not isinstance(record.get("deps"), dict):
+        return None
+    changed = []
+    for path, old in record["deps"].items():
+        key = _stat_key(path)
+        if key is None or ([key[0], key[1]] != old[:2] and _digest(path) != old[2]):
+            changed.append(path)
+    return changed
+
+
+def loader_uptodate(loader: LoaderSource) -> bool:
+    return loader.executable.exists() and _changed(_read_record(loader)) == []
+
+
+def _reason(loader: LoaderSource) -> str:
+    if not loader.executable.exists():
+        return "no executable yet"
+    changed = _changed(_read_record(loader))
+    if changed is None:
+        return "no record of the last build"
+    return "changed: " + " ".join(changed) if changed else "flags changed"
+
+
+def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any]) -> TaskFailed | None:
+    """The action of ``loader:<name>``: compile and link, or one line saying libbpf is missing."""
+    cc = list(settings["cc"])
+    flags = libbpf_flags(cc)
+    if flags is None:
+        sys.stdout.write(f"{loader.source}: warning: {LIBBPF_MISSING}\n")
+        sys.stdout.flush()
+        _remove(loader.executable, _cmd_file(loader))
+        return None
+    sys.stdout.write(f"{loader.source}: compiling the loader ({_reason(loader)})\n")
+    sys.stdout.flush()
+    loader.executable.parent.mkdir(parents=True, exist_ok=True)
+    tmp_exe = loader.executable.with_name(loader.executable.name + ".tmp")
+    tmp_dep = loader.depfile.with_name(loader.depfile.name + ".tmp")
+    argv = loader_argv(cc, loader, Path(build_dir), [*flags[0], *settings["cflags"]], flags[1],
+                       output=tmp_exe, depfile=tmp_dep)
+    try:
+        res = subprocess.run(argv, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        return TaskFailed(f"{loader.source}: cannot run the C compiler {cc[0]}: {exc.strerror or exc}")
+    if res.returncode != 0 and _MISSING.search(res.stderr):
+        _remove(tmp_exe, tmp_dep, loader.executable, _cmd_file(loader))
+        sys.stdout.write(f"{loader.source}: warning: {LIBBPF_MISSING}\n")
+        return None
+    if res.stdout:
+        sys.stdout.write(res.stdout)
+    if res.stderr:
+        sys.stderr.write(res.stderr)     # the C compiler's diagnostics, unchanged
+        sys.stderr.flush()
+    if res.returncode != 0 or not tmp_exe.exists():
+        _remove(tmp_exe, tmp_dep, loader.executable, _cmd_file(loader))
+        return TaskFailed(f"{loader.source}: loader build failed (exit {res.returncode})")
+    try:
+        deps = list(parse_depfile(tmp_dep.read_text(), file=str(loader.depfile)))
+    except (OSError, BpfBuildError):
+        deps = [str(loader.source)]
+    os.replace(tmp_dep, loader.depfile)
+    os.replace(tmp_exe, loader.executable)
+    cmd = _cmd_file(loader)
+    tmp_cmd = cmd.with_name(cmd.name + ".tmp")
+    tmp_cmd.write_text(json.dumps({"argv": argv, "settings": settings, "deps": _snapshot(deps)}, indent=1) + "\n")
+    os.replace(tmp_cmd, cmd)
+    return None
+
+
+def _skeletons_included(loader: LoaderSource) -> list[str]:
+    try:
+        with open(loader.source, "rb") as fh:
+            return [m.decode("utf-8", "replace") for m in _SKEL_INCLUDE.findall(fh.read())]
+    except OSError:
+        return []
+
+
+def task_loader() -> Any:
+    """Build the user-space loaders (loaders = [...]) against the skeletons and the system's libbpf."""
+    project = current_project()
+    loaders = project.config.loader_sources()
+    if not loaders:
+        yield {"basename": "loader", "name": None, "doc": task_loader.__doc__, "actions": None}
+        return
+    programs = {p.name for p in project.config.programs()}
+    cc = c_compiler()
+    build_dir = str(project.config.build_dir)
+    for loader in loaders:
+        settings = {"cc": cc, "cflags": [], "bpfbuild": __version__}
+        skels = _skeletons_included(loader)
+        task_dep = [f"skel:{n}" for n in skels if n in programs]
+        if not task_dep or len(task_dep) < len(skels):
+            task_dep = ["skel"]   # an unknown or generated-elsewhere name: wait for every skeleton
+        yield {
+            "name": loader.name,
+            "doc": f"compile the loader {loader.source} -> {loader.executable} (libbpf)",
+            "actions": [(build_loader, [loader, build_dir, settings])],
+            "file_dep": [str(loader.source)],
+            "task_dep": task_dep,
+            "targets": [loader.executable, loader.depfile, _cmd_file(loader)],
+            "uptodate": [config_changed(settings), (loader_uptodate, [loader])],
+            "clean": True,
+            "verbosity": 2,
+        }

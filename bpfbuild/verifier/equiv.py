@@ -1,0 +1,212 @@
+"""State equivalence: when is a state already proven safe at least as general as the current one?
+
+The kernel's ``regsafe``, ``stacksafe``, ``states_equal`` (with ``check_ids``' consistent id
+renaming, :class:`IdMap`) and ``regs_exact``, used by pruning and loop detection
+(:mod:`.explore`), and ``widen_imprecise_scalars``, used when a callback loop's iterations are
+made to converge (:mod:`.calls`).  ``exact`` is one of ``NOT_EXACT`` (imprecise scalars match
+anything), ``EXACT`` (every field equal up to ids) and ``RANGE_WITHIN`` (every scalar's range
+must nest, as for states inside a loop).
+"""
+
+from __future__ import annotations
+
+from bpfbuild.verifier.bounds import range_within
+from bpfbuild.verifier.env import Env
+from bpfbuild.verifier.state import INVALID, MISC, SPILL, FuncState, Reg, RegType, StackSlot, VerifierState
+from bpfbuild.verifier.tnum import tnum_in
+from bpfbuild.verifier.transfer import BPF_ADD_CONST
+
+__all__ = ["EXACT", "NOT_EXACT", "RANGE_WITHIN", "IdMap", "frame_insn_idx", "regs_exact", "regsafe",
+           "same_value_fields", "stacksafe", "states_equal", "widen_imprecise_scalars"]
+
+NOT_EXACT, EXACT, RANGE_WITHIN = 0, 1, 2
+
+
+class IdMap:
+    """``check_ids``: a consistent renaming of ids between an old and the current state."""
+
+    __slots__ = ("cur", "old", "tmp")
+
+    def __init__(self) -> None:
+        self.old: dict[int, int] = {}
+        self.cur: dict[int, int] = {}
+        self.tmp = 1 << 40
+
+    def check(self, old_id: int, cur_id: int) -> bool:
+        if bool(old_id) != bool(cur_id):
+            return False
+        if not old_id:
+            return True
+        seen = self.old.get(old_id)
+        if seen is not None:
+            return seen == cur_id
+        if cur_id in self.cur:
+            return False
+        self.old[old_id] = cur_id
+        self.cur[cur_id] = old_id
+        return True
+
+    def check_scalar(self, old_id: int, cur_id: int) -> bool:
+        if not old_id:
+            self.tmp += 1
+            old_id = self.tmp
+        if not cur_id:
+            self.tmp += 1
+            cur_id = self.tmp
+        return self.check(old_id, cur_id)
+
+
+# ---- state equivalence --------------------------------------------------------------------------------
+
+def same_value_fields(a: Reg, b: Reg) -> bool:
+    return (a.type == b.type and a.off == b.off and a.range == b.range and a.map is b.map
+            and a.mem_size == b.mem_size and a.subprogno == b.subprogno and a.var_off == b.var_off
+            and a.smin == b.smin and a.smax == b.smax and a.umin == b.umin and a.umax == b.umax
+            and a.s32_min == b.s32_min and a.s32_max == b.s32_max and a.u32_min == b.u32_min
+            and a.u32_max == b.u32_max)
+
+
+def regs_exact(old: Reg, cur: Reg, idmap: IdMap) -> bool:
+    return (same_value_fields(old, cur) and idmap.check(old.id, cur.id)
+            and idmap.check(old.ref_obj_id, cur.ref_obj_id))
+
+
+def regsafe(env: Env, old: Reg, cur: Reg, idmap: IdMap, exact: int) -> bool:
+    """Is every use ``old`` was safe for also safe with ``cur``?"""
+    if exact == EXACT:
+        return regs_exact(old, cur, idmap)
+    if old.type == RegType.NOT_INIT and (exact == NOT_EXACT or cur.type == RegType.NOT_INIT):
+        return True
+    if old.type != cur.type:
+        return False
+    base = old.type & 0xFF
+    if base == RegType.SCALAR_VALUE:
+        if not old.precise and exact == NOT_EXACT and env.bpf_capable:
+            return True
+        if (old.id & BPF_ADD_CONST) != (cur.id & BPF_ADD_CONST):
+            return False
+        if old.id & BPF_ADD_CONST and old.off != cur.off:
+            return False
+        return (range_within(old, cur) and tnum_in(old.var_off, cur.var_off)
+                and idmap.check_scalar(old.id, cur.id))
+    if base in (RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.PTR_TO_BUF,
+                RegType.PTR_TO_TP_BUFFER):
+        return (old.off == cur.off and old.range == cur.range and old.map is cur.map
+                and old.mem_size == cur.mem_size and range_within(old, cur)
+                and tnum_in(old.var_off, cur.var_off) and idmap.check(old.id, cur.id)
+                and idmap.check(old.ref_obj_id, cur.ref_obj_id))
+    if base in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+        if old.range < 0 or cur.range < 0:   # AT_PKT_END / BEYOND_PKT_END markers match only themselves
+            if old.range != cur.range:
+                return False
+        elif old.range > cur.range:
+            return False
+        if old.off != cur.off:
+            return False
+        if not idmap.check(old.id, cur.id):
+            return False
+        return range_within(old, cur) and tnum_in(old.var_off, cur.var_off)
+    if base == RegType.PTR_TO_STACK:
+        return regs_exact(old, cur, idmap) and old.frameno == cur.frameno
+    if base == RegType.PTR_TO_ARENA:
+        return True
+    return regs_exact(old, cur, idmap)
+
+
+_UNBOUND = Reg()
+_UNBOUND.mark_unknown()
+
+
+def _scalar_reg_for_stack(env: Env, slot: StackSlot) -> Reg | None:
+    if slot.is_spilled_scalar64:
+        return slot.spilled_ptr
+    if all(t == MISC or (t == INVALID and env.allow_uninit_stack) for t in slot.slot_type):
+        return _UNBOUND
+    return None
+
+
+_EMPTY = StackSlot()
+
+
+def stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: IdMap, exact: int) -> bool:
+    cur_alloc = cur.allocated_stack
+    for spi, oslot in enumerate(old.stack):
+        cslot = cur.stack[spi] if spi < len(cur.stack) else None
+        ot = oslot.slot_type
+        for idx in range(8):
+            i = spi * 8 + idx
+            if exact != NOT_EXACT and (i >= cur_alloc or cslot is None or ot[idx] != cslot.slot_type[idx]):
+                return False
+            if ot[idx] == INVALID:
+                continue
+            if env.allow_uninit_stack and ot[idx] == MISC:
+                continue
+            if cslot is None:
+                return False
+            old_reg = _scalar_reg_for_stack(env, oslot)
+            cur_reg = _scalar_reg_for_stack(env, cslot)
+            if old_reg is not None and cur_reg is not None:
+                if not regsafe(env, old_reg, cur_reg, idmap, exact):
+                    return False
+                break
+            ct = cslot.slot_type
+            if ot[idx] == MISC and ct[idx] == 3:      # old misc, cur zero
+                continue
+            if ot[idx] != ct[idx]:
+                return False
+            if idx != 7:
+                continue
+            if ot[7] == SPILL and not regsafe(env, oslot.spilled_ptr, cslot.spilled_ptr, idmap, exact):
+                return False
+    return True
+
+
+def frame_insn_idx(st: VerifierState, i: int) -> int:
+    return st.insn_idx if i == st.curframe else st.frames[i + 1].callsite
+
+
+def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -> bool:
+    if old.curframe != cur.curframe:
+        return False
+    idmap = IdMap()
+    if len(old.refs) != len(cur.refs):
+        return False
+    for a, b in zip(old.refs, cur.refs, strict=True):
+        if not idmap.check(a.id, b.id):
+            return False
+    if old.speculative and not cur.speculative:
+        return False
+    if old.active_locks != cur.active_locks:
+        return False
+    for i, (fo, fc) in enumerate(zip(old.frames, cur.frames, strict=True)):
+        if fo.callsite != fc.callsite:
+            return False
+        if fo.callback_depth > fc.callback_depth:
+            return False
+        live = env.aux[frame_insn_idx(old, i)].live_before
+        for r in range(11):
+            if live & (1 << r) and not regsafe(env, fo.regs[r], fc.regs[r], idmap, exact):
+                return False
+        if not stacksafe(env, fo, fc, idmap, exact):
+            return False
+    return True
+
+
+def widen_imprecise_scalars(old: VerifierState, cur: VerifierState) -> None:
+    """Forget imprecise scalars that changed between two iterations of a callback loop, so the
+    iterations converge (``widen_imprecise_scalars``)."""
+    idmap = IdMap()
+    for fold, fcur in zip(old.frames, cur.frames, strict=False):
+        for rold, rcur in zip(fold.regs, fcur.regs, strict=True):
+            _maybe_widen(rold, rcur, idmap)
+        for sold, scur in zip(fold.stack, fcur.stack, strict=False):
+            if sold.is_spilled and scur.is_spilled:
+                _maybe_widen(sold.spilled_ptr, scur.spilled_ptr, idmap)
+
+
+def _maybe_widen(rold: Reg, rcur: Reg, idmap: IdMap) -> None:
+    if rold.type != RegType.SCALAR_VALUE or rold.type != rcur.type:
+        return
+    if rold.precise or rcur.precise or regs_exact(rold, rcur, idmap):
+        return
+    rcur.mark_unknown()

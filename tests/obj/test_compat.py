@@ -1,0 +1,228 @@
+"""Will it load on 5.15?  The features an object uses and those each target kernel lacks.
+
+``data/features.bpf.c`` uses a ring buffer (5.8), ``bpf_for_each_map_elem`` (5.13), ``bpf_loop``
+(5.17) and, built with ``-mcpu=v4``, sign-extending moves (cpu v4, 6.6).  It is compiled with a
+clang >= 18 (clang-19/-18 on PATH, else the ziglang package's) and bpfbuild's headers where
+libbpf's are absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bpfbuild.abi.kversions import KernelFeatures, helper_since, map_type_since, parse_version, prog_type_since
+from bpfbuild.obj.compat import check_object, features_of
+from bpfbuild.obj.loader import load_object_file
+
+DATA = Path(__file__).resolve().parent / "data"
+SOURCE = DATA / "features.bpf.c"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _compile(source: Path, out: Path, *, mcpu: str | None = None, prefer: tuple[str, ...] = ()) -> Path:
+    """Compile with the first of ``prefer`` on PATH (else zig, else what discovery picks), and
+    bpfbuild's bundled headers where libbpf's are absent."""
+    from bpfbuild.errors import BpfBuildError
+    from bpfbuild.tasks.headers import write_helper_defs
+    from bpfbuild.toolchain.discover import discover, include_set
+    from bpfbuild.toolchain.flags import compile_argv
+
+    env = dict(os.environ)
+    if prefer:
+        env["BPF_CLANG"] = next((c for c in prefer if shutil.which(c)), "zig")
+    try:
+        compiler = discover(env, cache_file=out.parent / ".toolchain.json")
+    except BpfBuildError as exc:
+        pytest.skip(f"no BPF compiler{' for -mcpu=' + mcpu if mcpu else ''}: {exc}")
+    includes = include_set(compiler, out.parent / "include", bundled=os.environ.get("BPFBUILD_HEADERS") == "bundled")
+    if includes.libbpf != "system" and includes.uapi_header:
+        write_helper_defs(includes.uapi_header, out.parent / "include" / "bpf" / "bpf_helper_defs.h")
+    argv = compile_argv(compiler, source, out, include_flags=includes.flags, mcpu=mcpu)
+    res = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=REPO)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def features_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """features.bpf.c with -mcpu=v4: clang-19/-18 on PATH, else the ziglang package's clang."""
+    out = tmp_path_factory.mktemp("compat")
+    return _compile(SOURCE, out / "features.bpf.o", mcpu="v4", prefer=("clang-19", "clang-18"))
+
+
+# what the object uses, and the release that added it
+USES = {"bpf_loop (helper 181)": "5.17", "bpf_for_each_map_elem (helper 164)": "5.13",
+        "bpf_ringbuf_reserve (helper 131)": "5.8", "bpf_ringbuf_submit (helper 132)": "5.8",
+        "RINGBUF map": "5.8", "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)": "6.6"}
+
+
+def test_the_object_uses_what_its_source_says(features_object: Path) -> None:
+    spec = load_object_file(features_object)
+    (prog,) = spec.programs
+    found = {f.title: f for f in features_of(spec, prog)}
+    for title, since in USES.items():
+        assert found[title].since == since, title
+    assert found["xdp programs"].since == "4.8" and found["ARRAY map"].since == "3.19"
+    assert found["bpf_loop (helper 181)"].location.line == 44       # bpf_loop(8, add_index, &c, 0);
+    assert found["cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)"].location.line == 26  # (__s8)index
+
+
+@pytest.mark.parametrize("version", ["5.4", "5.10", "5.15", "6.1", "6.6"])
+def test_verify_kernel_names_exactly_what_each_target_lacks(features_object: Path, version: str) -> None:
+    res = subprocess.run([sys.executable, "-m", "bpfbuild", "verify", str(features_object), "--kernel", version],
+                         capture_output=True, text=True, check=False, cwd=REPO)
+    lines = [ln for ln in res.stdout.splitlines() if ": error: " in ln]
+    expected = {title for title, since in USES.items() if parse_version(since) > parse_version(version)}
+    got = {}
+    for ln in lines:
+        m = re.fullmatch(r"tests/obj/data/features\.bpf\.c:(\d+):(\d+): error: (.+) needs Linux ([\d.]+); "
+                         rf"target {re.escape(version)} lacks it", ln)
+        assert m, ln
+        got[m.group(3)] = m.group(4)
+    assert set(got) == expected
+    assert all(got[title] == USES[title] for title in got)
+    assert res.returncode == (1 if expected else 0), res.stdout + res.stderr
+    assert f"target {version}: " in res.stdout
+
+
+def test_the_5_15_line_of_the_issue(features_object: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "bpfbuild", "verify", str(features_object), "--kernel", "5.15"],
+                         capture_output=True, text=True, check=False, cwd=REPO).stdout
+    assert "tests/obj/data/features.bpf.c:44:2: error: bpf_loop (helper 181) needs Linux 5.17; " \
+           "target 5.15 lacks it" in out.splitlines()
+
+
+def test_json_lists_lacks_per_target(features_object: Path) -> None:
+    res = subprocess.run([sys.executable, "-m", "bpfbuild", "verify", str(features_object), "--json",
+                          "--kernel", "5.10", "--kernel", "6.6"], capture_output=True, text=True, check=False,
+                         cwd=REPO)
+    doc = json.loads(res.stdout)
+    assert {d["feature"] for d in doc["targets"]["5.10"]} == \
+        {"bpf_loop (helper 181)", "bpf_for_each_map_elem (helper 164)",
+         "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)"}
+    assert doc["targets"]["6.6"] == []
+
+
+def test_a_saved_probe_is_a_target(features_object: Path, tmp_path: Path) -> None:
+    """A probe file (made on a fleet machine) lacking the ring buffer and bpf_loop."""
+    probe = {"format": "bpfbuild-probe/1", "kernel": {"release": "6.1.0-13-amd64", "version": "#1", "machine": "x86_64"},
+             "isa": "v3", "limits": {"bounded_loops": True, "more_than_4096_insns": True},
+             "prog_types": {"XDP": True}, "map_types": {"ARRAY": True, "RINGBUF": "EPERM"},
+             "helpers": {"XDP": ["for_each_map_elem", "ringbuf_reserve", "ringbuf_submit"]}, "kfuncs": []}
+    (tmp_path / "fleet-a.json").write_text(json.dumps(probe))
+    spec = load_object_file(features_object)
+    target = KernelFeatures.from_probe("fleet-a.json", probe)
+    got = {lack.feature.title: lack.reason for lack in check_object(spec, target)}
+    assert got == {
+        "bpf_loop (helper 181)": "target fleet-a.json (Linux 6.1.0-13-amd64) does not offer it to xdp programs",
+        "RINGBUF map": "target fleet-a.json (Linux 6.1.0-13-amd64) cannot create it (EPERM)",
+        "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)":
+            "needs Linux 6.6; target fleet-a.json (Linux 6.1.0-13-amd64) lacks it",
+    }
+    res = subprocess.run([sys.executable, "-m", "bpfbuild", "verify", str(features_object), "--kernel",
+                          str(tmp_path / "fleet-a.json")], capture_output=True, text=True, check=False, cwd=REPO)
+    assert res.returncode == 1 and res.stdout.count(": error: ") == 3
+
+
+def test_tables_cover_the_abi() -> None:
+    from bpfbuild.abi.helpers import helper_name
+    from bpfbuild.abi.maptypes import MapType
+    from bpfbuild.abi.progtypes import ProgType
+
+    assert all(helper_since(helper_name(i) or "") is not None for i in range(1, 212))
+    assert all(map_type_since(m.name) for m in MapType if m.value)
+    assert all(prog_type_since(p.name) for p in ProgType if p.value)
+    assert helper_since("bpf_loop") == (5, 17) and helper_since("ringbuf_output") == (5, 8)
+    assert map_type_since("RINGBUF") == (5, 8) and prog_type_since("SYSCALL") == (5, 15)
+
+
+@pytest.mark.kernel
+def test_running_agrees_with_loading_here(features_object: Path, kernel_probe) -> None:
+    """`running` finds nothing missing exactly when this kernel loads the object."""
+    from bpfbuild.kernel import verdict
+
+    target = KernelFeatures.from_probe("running", kernel_probe.to_json())
+    spec = load_object_file(features_object)
+    lacks = check_object(spec, target)
+    loaded = verdict(features_object, "features").accepted
+    if kernel_probe.note and lacks:
+        pytest.skip(f"simulated probe ({kernel_probe.note}) lacks: " + "; ".join(lack.message for lack in lacks))
+    assert loaded == (not lacks), [lack.message for lack in lacks]
+
+
+@pytest.mark.kernel
+def test_running_lacks_what_this_kernel_configures_out(kernel_probe, tmp_path: Path) -> None:
+    """A helper no program type of this kernel may call (configured out): `running` names it at
+    its line, and loading the program here fails on that helper."""
+    from bpfbuild.abi.helpers import helper_id
+    from bpfbuild.abi.protos import helper_prog_types
+    from bpfbuild.kernel import verdict
+
+    missing = sorted(set(kernel_probe.helper_ids) - kernel_probe.all_helpers())
+    usable = [(name, pt) for name in missing for pt in sorted(helper_prog_types(name), key=int)
+              if pt.name in kernel_probe.helpers and pt.name in ("SCHED_CLS", "XDP", "LWT_SEG6LOCAL", "KPROBE")]
+    if not usable:
+        pytest.skip(f"{kernel_probe.identity} offers every helper bpfbuild knows to some probed program type")
+    name, pt = usable[0]
+    section = {"SCHED_CLS": "tc", "XDP": "xdp", "LWT_SEG6LOCAL": "lwt_seg6local", "KPROBE": "kprobe/do_nanosleep"}[pt.name]
+    src = tmp_path / "missing.bpf.c"
+    src.write_text(f'#include <linux/bpf.h>\n#define SEC(x) __attribute__((section(x), used))\n'
+                   f'static long (*helper)(void *, long, long, long) = (void *){helper_id(name)};\n'
+                   f'SEC("{section}") int prog(void *ctx)\n{{\n\treturn helper(ctx, 0, 0, 0);\n}}\n'
+                   f'char LICENSE[] SEC("license") = "GPL";\n')
+    obj = _compile(src, tmp_path / "missing.bpf.o")
+    spec = load_object_file(obj)
+    lacks = check_object(spec, KernelFeatures.from_probe("running", kernel_probe.to_json()))
+    assert [(lack.feature.key, lack.feature.location.line) for lack in lacks] == [("bpf_" + name, 6)]
+    assert not verdict(obj, "prog").accepted
+
+
+def _program(text: str, section: str = "xdp") -> tuple[object, object]:
+    from types import SimpleNamespace
+
+    from bpfbuild.abi.progtypes import classify_section
+    from bpfbuild.isa.asm import assemble
+    from bpfbuild.obj.spec import Program
+
+    prog = Program("p", section, classify_section(section), assemble(text), "GPL")
+    return SimpleNamespace(maps=(), programs=(prog,)), prog
+
+
+@pytest.mark.parametrize(("text", "feature", "since"), [
+    ("r0 = 0\nr0 += 1\nif r0 < 4 goto -2\nexit", "bounded_loops", "5.3"),
+    ("r0 = 0\nif r0 < 4 goto +0\nexit", "jmp_lt", "4.14"),
+    ("w0 = 0\nif w0 > 4 goto +0\nexit", "jmp32", "5.1"),
+    ("r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = atomic_fetch_add((u64 *)(r2 + 0), r1)\nr0 = 0\nexit",
+     "atomics", "5.12"),
+    ("r0 = 7\nr0 s/= 2\nexit", "cpu_v4", "6.6"),
+])
+def test_instruction_features(text: str, feature: str, since: str) -> None:
+    spec, prog = _program(text)
+    found = {f.key: f for f in features_of(spec, prog)}   # type: ignore[arg-type]
+    assert found[feature].since == since
+    older = f"{since.split('.')[0]}.{int(since.split('.')[1]) - 1}" if since.split(".")[1] != "0" else "4.9"
+    lacks = [lack.feature.key for lack in check_object(spec, KernelFeatures.from_version(older))]  # type: ignore[arg-type]
+    assert feature in lacks
+    assert feature not in [lack.feature.key for lack in check_object(spec, KernelFeatures.from_version(since))]  # type: ignore[arg-type]
+
+
+def test_a_plain_atomic_add_is_not_a_5_12_feature() -> None:
+    spec, prog = _program("r1 = 1\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nlock *(u64 *)(r2 + 0) += r1\n"
+                          "r0 = 0\nexit")
+    assert "atomics" not in {f.key for f in features_of(spec, prog)}   # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["5.x", "latest", "5"])
+def test_a_bad_target_is_one_line_exit_2(features_object: Path, bad: str) -> None:
+    res = subprocess.run([sys.executable, "-m", "bpfbuild", "verify", str(features_object), "--kernel", bad],
+                         capture_output=True, text=True, check=False, cwd=REPO)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert repr(bad) in res.stderr

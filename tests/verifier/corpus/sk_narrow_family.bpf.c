@@ -1,0 +1,20 @@
+/* MISTAKE: a one-byte load from the middle of bpf_sock.family; only its first byte may be read narrowly. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+SEC("tc")
+int sk_narrow_family(struct __sk_buff *skb)
+{
+	struct bpf_sock_tuple tuple = {};
+	struct bpf_sock *sk;
+	int v;
+
+	sk = bpf_sk_lookup_tcp(skb, &tuple, sizeof(tuple.ipv4), BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	v = *((volatile __u8 *)&sk->family + 1);
+	bpf_sk_release(sk);
+	return v;
+}
+char LICENSE[] SEC("license") = "GPL";
