@@ -172,14 +172,23 @@ def _cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_unload(args: argparse.Namespace) -> int:
-    from pathlib import Path
+def _is_directory(path: str) -> bool:
+    """A real directory (not a symlink to one); any stat error: not one (unpin then says why)."""
+    import os
+    import stat
 
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _cmd_unload(args: argparse.Namespace) -> int:
     from bpfbuild.kernel.pins import remove_pins, unpin
 
     _require()
     for pin in args.pins:
-        if Path(pin).is_dir() and not Path(pin).is_symlink():
+        if _is_directory(pin):
             remove_pins(pin)
         else:
             unpin(pin)

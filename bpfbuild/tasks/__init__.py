@@ -94,9 +94,8 @@ def doit_config(root: Path | str = ".") -> dict[str, Any]:
     ``doit`` runs in one project run one after the other instead of over each other's files.
     """
     from bpfbuild.config import load_config
-    from bpfbuild.tasks.state import check_state_file, project_lock
-
     from bpfbuild.errors import BpfBuildError
+    from bpfbuild.tasks.state import check_state_file, project_lock
 
     try:
         build_dir = load_config(Path(root)).build_dir

@@ -311,10 +311,11 @@ def _reason(prog: ProgramSource, record: dict[str, Any]) -> str:
 
 
 def _remove(*paths: Path) -> None:
+    """Remove temporaries: one that is gone, or cannot go (a read-only build dir), is no error."""
     for p in paths:
         try:
             p.unlink()
-        except FileNotFoundError:
+        except OSError:
             pass
 
 

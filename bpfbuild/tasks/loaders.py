@@ -28,7 +28,16 @@ from doit.tools import config_changed
 from bpfbuild import __version__
 from bpfbuild.config import LoaderSource
 from bpfbuild.errors import BpfBuildError
-from bpfbuild.tasks.build import _digest, _remove, _snapshot, _stat_key
+from bpfbuild.tasks.build import (
+    _compile_start_ns,
+    _digest,
+    _post_compile_snapshot,
+    _remove,
+    _snapshot,
+    _stat_key,
+    _tmp_name,
+    _valid_dep,
+)
 from bpfbuild.tasks.project import current_project
 from bpfbuild.toolchain.depfile import parse_depfile
 
@@ -96,8 +105,9 @@ def _read_record(loader: LoaderSource) -> dict[str, Any] | None:
 
 
 def _changed(record: dict[str, Any] | None) -> list[str] | None:
-    if record is None or not isinstance(record.get("deps"), dict):
-        return None
+    deps = record.get("deps") if record is not None else None
+    if not isinstance(deps, dict) or not deps or not all(isinstance(k, str) and _valid_dep(v) for k, v in deps.items()):
+        return None   # no record, or one of the wrong shape: rebuild
     changed = []
     for path, old in record["deps"].items():
         key = _stat_key(path)
@@ -131,8 +141,12 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
     sys.stdout.write(f"{loader.source}: compiling the loader ({_reason(loader)})\n")
     sys.stdout.flush()
     loader.executable.parent.mkdir(parents=True, exist_ok=True)
-    tmp_exe = loader.executable.with_name(loader.executable.name + ".tmp")
-    tmp_dep = loader.depfile.with_name(loader.depfile.name + ".tmp")
+    tmp_exe = _tmp_name(loader.executable)
+    tmp_dep = _tmp_name(loader.depfile)
+    old = _read_record(loader)
+    old_deps = list(old["deps"]) if old is not None and isinstance(old.get("deps"), dict) else []
+    before = _snapshot(list(dict.fromkeys([str(loader.source), *old_deps])))   # digests before the compile
+    start_ns = _compile_start_ns()
     argv = loader_argv(cc, loader, Path(build_dir), [*flags[0], *settings["cflags"]], flags[1],
                        output=tmp_exe, depfile=tmp_dep)
     try:
@@ -158,8 +172,9 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
     os.replace(tmp_dep, loader.depfile)
     os.replace(tmp_exe, loader.executable)
     cmd = _cmd_file(loader)
-    tmp_cmd = cmd.with_name(cmd.name + ".tmp")
-    tmp_cmd.write_text(json.dumps({"argv": argv, "settings": settings, "deps": _snapshot(deps)}, indent=1) + "\n")
+    tmp_cmd = _tmp_name(cmd)
+    tmp_cmd.write_text(json.dumps({"argv": argv, "settings": settings,
+                                   "deps": _post_compile_snapshot(deps, before, start_ns)}, indent=1) + "\n")
     os.replace(tmp_cmd, cmd)
     return None
 

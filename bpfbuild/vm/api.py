@@ -33,6 +33,9 @@ from bpfbuild.vm.typed import Layout, ValueType, btf_type_named, value_type
 
 __all__ = ["EmulatedObject", "Globals", "Maps", "TypedMap", "load", "make_context"]
 
+#: Instructions all the runs of one ``repeat`` may execute together (each run has its own budget too).
+MAX_REPEAT_STEPS = 50_000_000
+
 PacketInput = bytes | bytearray | str | Mapping[str, Any] | Sequence[tuple[str, Any]]
 
 
@@ -391,10 +394,13 @@ class EmulatedObject:
         lines: list[str] = []
         steps = 0
         result: RunResult | None = None
-        for _ in range(repeat):
+        for done in range(repeat):
             result = self.machine.run(prog, context, budget=budget, trace=trace)
             lines.extend(result.printk)
             steps += result.steps
+            if steps > MAX_REPEAT_STEPS and done + 1 < repeat:   # a repeat is a test, not a hang
+                raise VMError(f"repeat = {repeat}: {done + 1} runs already executed {steps} instructions "
+                              f"(the limit for one repeated run is {MAX_REPEAT_STEPS})")
         assert result is not None
         return dataclasses.replace(result, printk=tuple(lines), steps=steps)
 

@@ -504,7 +504,7 @@ def make_state(memory: Memory, prog_type: ProgType | None, ctx: Context) -> Cont
                 raise Trap("a raw tracepoint has at most 12 arguments")
             data = b"".join((a & _M64).to_bytes(8, "little") for a in ctx.args)
             return PlainState(memory, data, "bpf_raw_tracepoint_args", writable=False,
-                              size=8 * max(len(ctx.args), 1))
+                              size=8 * (len(ctx.args) or 12))   # no args given: all 12 (MAX_BPF_FUNC_ARGS), zero
         case TracepointContext():
             return PlainState(memory, ctx.record, "tracepoint record", writable=False)
         case KprobeContext():

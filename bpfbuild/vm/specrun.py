@@ -445,6 +445,10 @@ class _CaseRunner:
             prog_type = self.obj.machine.programs[program].prog_type
             try:
                 result = self.obj.run(program, packet=run.packet, args=run.args, ctx=run.ctx, repeat=run.repeat)
+            except SpecError as exc:   # an input of the spec (a ctx field...): blame the spec, not the object
+                if getattr(exc, "location", None) is None and run.location is not None:
+                    raise SpecError(exc.message, location=run.location) from None
+                raise
             except VMError as exc:
                 self.last_error = exc
                 self.records.append(RunRecord(run, program, run.packet, None, exc))

@@ -43,7 +43,7 @@ class Outcome:
 
 
 def build_objects(out: Path, names: tuple[str, ...] = ("hello", "xdp_proto_count", "tc_port_filter",
-                                                        "exec_events", "core_task")) -> dict[str, bytes]:
+                                                        "exec_events", "core_task", "hello-func")) -> dict[str, bytes]:
     """Compile programs/<name>.bpf.c with the compiler bpfbuild discovers (missing ones skipped)."""
     from bpfbuild.toolchain.discover import discover, include_set
     from bpfbuild.toolchain.flags import compile_argv

@@ -117,3 +117,27 @@ def test_every_file_command_on_mutated_objects_never_tracebacks(real_objects, tm
             argv += ["--budget", "100000"]
         out = run_cli(argv)
         assert out.kind != "traceback", (command, out.detail)
+
+
+_READ_ONLY_COMMANDS = ["show", "dump", "maps", "verify", "skel", "btf", "run", "toolchain"]
+_TOKENS = ["FILE", "GARBAGE", "MISSING", "DIR", "--json", "--pretty", "--format", "raw", "c", "--lang", "python",
+           "--name", "x y", "-o", "OUT", "--ctx", "len=99999999999999999999", "--args", "1,2,x", "--packet", "zz",
+           "--repeat", "0", "100000000000", "--budget", "-1", "--set", "a=1", "--map", "m[1]=2", "--world",
+           "pid=1", "--trace", "--source", "dump", "hello", "-", "", "\x00", "--help"]
+
+
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(command=st.sampled_from(_READ_ONLY_COMMANDS), tokens=st.lists(st.sampled_from(_TOKENS), max_size=6))
+def test_cli_argv_of_every_reading_command_never_tracebacks(real_objects, tmp_path, command, tokens):
+    obj = tmp_path / "hello.bpf.o"
+    obj.write_bytes(real_objects["hello"])
+    junk = tmp_path / "junk.o"
+    junk.write_bytes(b"\x7fELF junk")
+    paths = {"FILE": str(obj), "GARBAGE": str(junk), "MISSING": str(tmp_path / "absent.o"), "DIR": str(tmp_path),
+             "OUT": str(tmp_path / "out.txt")}
+    argv = [command] + [paths.get(t, t) for t in tokens]
+    out = run_cli(argv)
+    assert out.kind != "traceback", (argv, out.detail)
+    if "GARBAGE" in tokens[:1] and out.kind == "ok" and command not in ("toolchain", "btf"):
+        pytest.fail(f"exit 0 on garbage: {argv}")

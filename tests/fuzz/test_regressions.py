@@ -178,3 +178,40 @@ def test_spec_parsing_is_linear():
     loc.find(("case", 0))
     assert len(loc._first) == len({e for e, _, _ in loc.entries})    # one dict, built once
     assert calls < 20 * 4000
+
+
+def test_a_ctx_error_is_blamed_at_the_spec_line(real_objects):
+    from bpfbuild.vm.specrun import run_spec
+
+    spec = parse_spec('program = "hello"\n\n[[case]]\nname = "bad ctx"\nctx = { nosuchfield = 3 }\n',
+                      "programs/hello.test.toml")
+    with pytest.raises(SpecError) as info:
+        run_spec(spec, load_object(real_objects["hello"], name="hello"))
+    assert str(info.value).startswith("programs/hello.test.toml:3:")
+    assert "nosuchfield" in str(info.value)
+
+
+def test_run_of_a_raw_tracepoint_without_args_gets_every_argument_zeroed(real_objects, tmp_path):
+    if "hello-func" not in real_objects:
+        pytest.skip("hello-func did not compile")
+    path = tmp_path / "hello-func.bpf.o"
+    path.write_bytes(real_objects["hello-func"])
+    out = run_cli(["run", str(path)])     # reads ctx->args[1] (the syscall number)
+    assert out.kind == "ok", out
+
+
+def test_run_of_a_tracepoint_without_ctx_gets_a_zeroed_record(real_objects, tmp_path):
+    path = tmp_path / "exec_events.bpf.o"
+    path.write_bytes(real_objects["exec_events"])
+    assert run_cli(["run", str(path)]).kind == "ok"
+
+
+def test_a_repeated_run_has_a_total_instruction_budget(real_objects, monkeypatch):
+    from bpfbuild.errors import VMError
+    from bpfbuild.vm import api
+
+    obj = api.load(load_object(real_objects["hello"], name="hello"))
+    assert obj.run("hello", packet="00" * 64, repeat=3).steps > 0
+    monkeypatch.setattr(api, "MAX_REPEAT_STEPS", 20)
+    with pytest.raises(VMError, match="repeat = 1000"):
+        obj.run("hello", packet="00" * 64, repeat=1000)

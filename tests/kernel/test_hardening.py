@@ -80,3 +80,39 @@ def test_load_refuses_a_malformed_object_before_libbpf(cli, objects, tmp_path, p
     os.mkfifo(fifo)
     code, _, err = cli("load", str(fifo), str(pin_dir / "y"))
     assert code != 0 and "not a regular file" in err
+
+
+@pytest.mark.parametrize("argv", [["prog", "show"], ["map", "show"], ["load", "OBJ", "/sys/fs/bpf/hardening_x"],
+                                  ["unload", "/sys/fs/bpf/hardening_x"], ["prog", "dump", "xlated", "id", "1"]])
+def test_kernel_commands_without_capabilities_give_one_line(objects, argv):
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv (util-linux) to drop capabilities")
+    argv = [str(objects["hello"]) if a == "OBJ" else a for a in argv]
+    res = subprocess.run(["setpriv", "--bounding-set=-all", "--inh-caps=-all", sys.executable, "-m", "bpfbuild",
+                          *argv], capture_output=True, text=True, env={**os.environ}, timeout=120, check=False)
+    assert res.returncode != 0
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert "CAP_BPF" in res.stderr
+
+
+BAD_PINS = ["{d}/p/below", "/tmp/not-bpffs-{n}/p", "{d}/with.dot", "{d}/" + "n" * 300, "{d}/missing/deeper/p",
+            "{d}", "/sys/fs/bpf", "{d}/../" + "x" * 5, "relative/p"]
+
+
+@pytest.mark.parametrize("pattern", BAD_PINS)
+def test_load_and_unload_at_bad_pin_paths_give_one_line_or_work(cli, objects, pin_dir, pattern):
+    code, _, err = cli("load", str(objects["hello"]), str(pin_dir / "p"))
+    assert code == 0, err
+    target = pattern.format(d=pin_dir, n=os.getpid())
+    for argv in (["load", str(objects["hello"]), target], ["unload", target]):
+        if argv[0] == "unload" and target in ("/sys/fs/bpf",):
+            continue   # covered above; never try to empty the bpffs root here
+        code, _, err = cli(*argv)
+        if code != 0:
+            assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (argv, err)
+    if pattern == "{d}/../" + "x" * 5 and Path(target).exists():
+        cli("unload", target)
