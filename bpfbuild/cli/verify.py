@@ -95,8 +95,8 @@ def _cmd(args: argparse.Namespace) -> int:
         if r.log:
             sys.stdout.write(r.log if r.log.endswith("\n") else r.log + "\n")
         for d in r.errors:
-            text = d.format(shown_path(d.location.file) if d.location else args.object, r.program)
-            print(text.replace(": error: ", ": warning: ", 1) if r.unknown else text)
+            print(d.format(shown_path(d.location.file) if d.location else args.object, r.program,
+                           severity="warning" if r.unknown else "error"))
         print(f"{args.object}: prog '{r.program}' ({r.section}): {r.summary} ({r.processed_insns} insns processed)")
         for note in r.notes:
             print(f"{args.object}: prog '{r.program}': not modelled: {note}", file=sys.stderr)

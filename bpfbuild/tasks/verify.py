@@ -88,9 +88,8 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
     rejected = False
     for r in reports:
         for d in r.errors:
-            text = d.format(_shown(prog, d.location.file, root) if d.location else obj_shown, r.program)
-            if mode == "warn" or r.unknown:
-                text = text.replace(": error: ", ": warning: ", 1)
+            text = d.format(_shown(prog, d.location.file, root) if d.location else obj_shown, r.program,
+                            severity="warning" if mode == "warn" or r.unknown else "error")
             sys.stdout.write(text + "\n")
         rejected |= r.rejected
         sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.summary} ({r.processed_insns} insns processed)\n")

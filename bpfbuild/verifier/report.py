@@ -36,8 +36,9 @@ class Diagnostic:
     source: str = ""
     insn_text: str = ""
 
-    def format(self, file: str | None = None, program: str = "") -> str:
-        """Compiler-style text: ``file:line:col: error: message``, the source line, notes
+    def format(self, file: str | None = None, program: str = "", *, severity: str = "error") -> str:
+        """Compiler-style text: ``file:line:col: error: message`` (``severity`` replaces
+        ``error``: a warning in warn mode or under an ``unknown`` verdict), the source line, notes
         (the program and instruction, the kernel's earlier lines), the explanation and hint.
 
         ``file`` replaces the location's file name (e.g. made relative to a project); without a
@@ -47,7 +48,7 @@ class Diagnostic:
             where = str(SourceLocation(file or self.location.file, self.location.line, self.location.column))
         else:
             where = file or "<program>"
-        lines = [f"{where}: error: {self.message}"]
+        lines = [f"{where}: {severity}: {self.message}"]
         if self.location is not None and self.source.strip():
             lines.append(f"{self.location.line:>6} | {self.source.rstrip()}")
         at = f"insn {self.insn}" + (f": {self.insn_text}" if self.insn_text else "")
