@@ -146,7 +146,7 @@ def _hint_for(header: str, vmlinux_source: str, machine: str) -> str | None:
     if header.startswith("bpf/") and header.endswith(".h"):
         return (f"<{header}> is one of libbpf's headers: install libbpf-dev (Debian/Ubuntu) or libbpf-devel; "
                 "without them bpfbuild uses its own smaller set (bpf_helpers.h, bpf_tracing.h, bpf_core_read.h, "
-                "bpf_endian.h)")
+                "bpf_endian.h, usdt.bpf.h)")
     if header.startswith("linux/"):
         return f"<{header}> comes from the kernel's UAPI headers: install linux-libc-dev (Debian/Ubuntu) or kernel-headers"
     return None

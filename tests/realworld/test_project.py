@@ -187,20 +187,17 @@ def test_libbpf_loads_what_bpfbuild_predicts(built, program):
 
 
 @needs_btf
-def test_bundled_headers_build_everything_but_usdt_which_gets_a_note(tmp_path):
+def test_bundled_headers_build_everything(tmp_path):
     """Without libbpf's headers (zig's clang and bpfbuild's own set) the tracing macros still work
-    (BPF_KSYSCALL, BPF_KPROBE, BPF_PROG, bitfield reads, tristate kconfig); the USDT program needs
-    libbpf's usdt.bpf.h, which the bundled set does not have: clang's error, then the note."""
+    (BPF_KSYSCALL, BPF_KPROBE, BPF_PROG, bitfield reads, tristate kconfig), and so does the USDT
+    program (bpfbuild's own usdt.bpf.h, laid out as libbpf's user space fills its maps)."""
     if disc._zig_executable() is None:
         pytest.skip("the ziglang package is not installed")
     root = _copy(tmp_path)
     res = _doit(root, "--continue", env={"BPF_CLANG": "zig", "BPFBUILD_HEADERS": "bundled"})
-    assert res.returncode != 0
-    failed = set(re.findall(r"^(\S+): compile failed", res.stdout + res.stderr, re.MULTILINE))
-    assert failed == {"tracing/usdtprobe.bpf.c"}
-    assert "tracing/usdtprobe.bpf.c:7:10: note: <bpf/usdt.bpf.h> is one of libbpf's headers" in res.stderr
+    assert res.returncode == 0, res.stdout + res.stderr
     built = {p.name[: -len(".bpf.o")] for p in (root / "build").glob("*.bpf.o")}
-    assert built == PROGRAMS - {"usdtprobe"}
-    for name in PROGRAMS - {"usdtprobe"}:
+    assert built == PROGRAMS
+    for name in PROGRAMS:
         verdict = json.loads((root / "build" / ".results" / f"{name}.verify.json").read_text())["verdict"]
         assert verdict in ("accepted", "unknown"), name
