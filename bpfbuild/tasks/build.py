@@ -208,10 +208,21 @@ _CLOCK_SLACK_NS = 20_000_000
 
 
 def _compile_start_ns() -> int:
-    """A time no later than the mtime of any write that happens after this call."""
+    """A time no later than the mtime of any write that happens after this call, and later than
+    the mtime of every write that happened before it.
+
+    File times come from the coarse clock, so a header written just before the compile (the
+    generated bpf_helper_defs.h, a vmlinux.h) can carry the very tick the compile starts in; we
+    wait for the next tick (a few ms at most) so that "modified after the compile started" is
+    never said of a file written before it."""
     if _COARSE_CLOCK is not None:
         try:
-            return time.clock_gettime_ns(_COARSE_CLOCK)
+            first = time.clock_gettime_ns(_COARSE_CLOCK)
+            now = first
+            while now == first:
+                time.sleep(0.0005)
+                now = time.clock_gettime_ns(_COARSE_CLOCK)
+            return now
         except OSError:
             pass
     return time.time_ns() - _CLOCK_SLACK_NS

@@ -117,7 +117,7 @@ def test_fib_lookup_without_routes_is_not_emulated(realworld: dict[str, Path]) -
 def test_bad_routes_are_spec_errors() -> None:
     from bpfbuild.errors import SpecError
 
-    with pytest.raises(SpecError, match=r"x.test.toml:2:1: error: world.routes\[0\].dst must be a prefix"):
+    with pytest.raises(SpecError, match=r"x.test.toml:2:1: world.routes\[0\].dst must be a prefix"):
         parse_spec('[world]\nroutes = [{ dst = "10.0.0.300/8" }]\n[[case]]\nname = "c"\n', path="x.test.toml")
 
 
@@ -189,7 +189,7 @@ def test_a_task_member_the_target_lacks_is_a_spec_error(realworld: dict[str, Pat
 
     spec = parse_spec('[[case]]\nname = "c"\nprogram = "on_exec"\nworld = { task = { pidd = 1 } }\n',
                       path="t.test.toml")
-    with pytest.raises(SpecError, match=r"^t.test.toml:4:1: error: world.task: struct task_struct: no member 'pidd'"):
+    with pytest.raises(SpecError, match=r"^t.test.toml:4:1: world.task: struct task_struct: no member 'pidd'"):
         run_spec(spec, load_object_file(realworld["task_fields"]))
 
 
