@@ -245,6 +245,10 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
                 env.not_modelled(f"insn {env.insn_idx}: the inner map of {meta.map.name} (no template)")
             r0.map = meta.map.inner
             r0.type = _T.CONST_PTR_TO_MAP | flags
+        case RetType.RET_PTR_TO_MAP_VALUE if (func_id == BpfFunc.map_lookup_elem and meta.map is not None
+                                              and meta.map.map_type in _SOCK_MAPS):
+            r0.mark_known_zero()          # a sockmap/sockhash lookup gives the socket (a reference)
+            r0.type = _T.PTR_TO_SOCKET | flags
         case RetType.RET_PTR_TO_MAP_VALUE:
             r0.mark_known_zero()
             r0.map = meta.map
