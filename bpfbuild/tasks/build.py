@@ -391,7 +391,7 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
     tmp_cmd = _tmp_name(cmd)
     record = {**record, "vmlinux": _vmlinux_in(deps, prog.object.parent)}
     try:
-        tmp_cmd.write_text(json.dumps({**record, "deps": _post_compile_snapshot(deps, before, start_ns),
+        tmp_cmd.write_text(json.dumps({**record, "deps": _post_compile_snapshot(deps, before, start_ns, prog.object.parent),
                                        **deps_error}, indent=1) + "\n")
         if tmp_dep.exists():
             os.replace(tmp_dep, prog.depfile)
@@ -480,17 +480,28 @@ def _pre_compile_snapshot(prog: ProgramSource) -> dict[str, list[Any]]:
     the compiler runs: what is recorded is at most as new as what the compiler read."""
     old = _read_record(prog)
     paths = [str(prog.source)] + (list(old["deps"]) if old is not None else [])
+    # headers bpfbuild generated before this compile (bundled helper defs, vmlinux.h) are known
+    # now, even on a first compile: snapshot them too, under each spelling a depfile may use
+    build = prog.object.parent
+    for gen in (build / "vmlinux.h", *(build / "include").rglob("*.h")):
+        if gen.is_file():
+            paths += [str(gen), os.path.relpath(gen), os.path.abspath(gen)]
     return _snapshot(list(dict.fromkeys(paths)))
 
 
-def _post_compile_snapshot(deps: list[str], before: dict[str, list[Any]], start_ns: int) -> dict[str, list[Any]]:
+def _post_compile_snapshot(deps: list[str], before: dict[str, list[Any]], start_ns: int,
+                           build_dir: Path | None = None) -> dict[str, list[Any]]:
     """The record of a compile's dependencies.
 
     A dependency snapshotted before the compile keeps that snapshot: an edit during the compile
     differs from it, so the next ``doit`` rebuilds.  A dependency first seen in this compile's
     depfile has no earlier snapshot; if it was modified after the compile started it is recorded
     as unknown (rebuilt next time) rather than as the content the compiler may not have read.
+    Headers inside ``build_dir`` are bpfbuild's own outputs (helper definitions, vmlinux.h,
+    skeletons), written by tasks doit runs before this one under the project lock: their content
+    now is what the compiler read.
     """
+    generated = os.path.abspath(build_dir) + os.sep if build_dir is not None else None
     out: dict[str, list[Any]] = {}
     for path in deps:
         snap = before.get(path)
@@ -498,7 +509,7 @@ def _post_compile_snapshot(deps: list[str], before: dict[str, list[Any]], start_
             out[path] = snap
             continue
         key = _stat_key(path)
-        if key is None or key[1] >= start_ns:
+        if key is None or (key[1] >= start_ns and not (generated and os.path.abspath(path).startswith(generated))):
             out[path] = [None, None, None]
         else:
             out[path] = [key[0], key[1], _digest(path)]

@@ -174,7 +174,7 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
     cmd = _cmd_file(loader)
     tmp_cmd = _tmp_name(cmd)
     tmp_cmd.write_text(json.dumps({"argv": argv, "settings": settings,
-                                   "deps": _post_compile_snapshot(deps, before, start_ns)}, indent=1) + "\n")
+                                   "deps": _post_compile_snapshot(deps, before, start_ns, Path(build_dir))}, indent=1) + "\n")
     os.replace(tmp_cmd, cmd)
     return None
 
