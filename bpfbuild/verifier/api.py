@@ -18,6 +18,7 @@ from bpfbuild.verifier.report import Diagnostic, Report, explain
 from bpfbuild.verifier.state import MapInfo
 
 if TYPE_CHECKING:
+    from bpfbuild.abi.target import Target
     from bpfbuild.obj.spec import ObjectSpec, Program
 
 __all__ = ["map_infos", "verify", "verify_insns"]
@@ -187,12 +188,13 @@ def _check_globals(env: Env) -> None:
 
 
 def verify(spec: ObjectSpec, prog: Program, *, unprivileged: bool = False, log_level: int = 0,
-           insn_limit: int | None = None, nr_cpu_ids: int = 0) -> Report:
+           insn_limit: int | None = None, nr_cpu_ids: int = 0, target: Target | None = None) -> Report:
     """Verify ``prog`` (an ``obj.Program`` of ``spec``, an ``obj.ObjectSpec``) as Linux 6.18 would.
 
     ``unprivileged`` selects the rules for a loader without CAP_BPF/CAP_PERFMON; ``log_level``
     1 or 2 fills :attr:`Report.log` like the kernel's verifier log; ``nr_cpu_ids`` is the
-    target's (0: this machine's).  Raises
+    target's (0: this machine's); ``target`` the kernel whose BTF types tracing contexts and
+    kfuncs (default: the one ``obj.loader.default_target`` gives, the running kernel).  Raises
     :class:`~bpfbuild.errors.BpfBuildError` only when the program cannot be verified at all (its
     section names no program type).
     """
@@ -210,6 +212,7 @@ def verify(spec: ObjectSpec, prog: Program, *, unprivileged: bool = False, log_l
                            "load only socket filters and cgroup skb programs)", pc=0)
         return Report(name, section, False, 0, (Diagnostic(0, None, err.message),), "", ())
     env = _make_env(spec, prog, prog_type, attach, options)
+    env.target = target
     slots = _slots_from_insns(prog.insns)
     return _run(env, slots, name, section, _main_arg_note(spec, prog) if log_level else "")
 

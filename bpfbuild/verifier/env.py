@@ -20,6 +20,8 @@ from bpfbuild.verifier.log import VerifierLog
 from bpfbuild.verifier.state import MapInfo, VerifierState
 
 if TYPE_CHECKING:
+    from bpfbuild.abi.target import Target
+    from bpfbuild.btf.spec import Spec
     from bpfbuild.verifier.liveness import StackLiveness
 
 __all__ = [
@@ -182,6 +184,9 @@ class Env:
     free_list: int = 0                        # evicted checkpoints not yet freed (they count in peak_states)
     scratched_slots: set[int] = field(default_factory=set)  # stack slots accessed since the last state print
     stack_live: StackLiveness | None = None  # liveness.StackLiveness, set up after the structural checks
+    #: the kernel the program is loaded into (abi.target.Target): its BTF types PTR_TO_BTF_ID
+    #: registers, tracing contexts and kfuncs.  None: obj.loader.default_target() on first use.
+    target: Target | None = None
 
     # --- privilege ------------------------------------------------------------------------------
 
@@ -251,6 +256,16 @@ class Env:
 
         i = bisect.bisect_right(self._linfo_pcs, pc) - 1
         return self.line_info[i] if i >= 0 else None
+
+    # --- the target kernel ----------------------------------------------------------------------
+
+    @property
+    def kernel_btf(self) -> Spec | None:
+        """The target kernel's vmlinux BTF (``btf_vmlinux``), or None where it has none readable."""
+        if self.target is None:
+            from bpfbuild.obj.loader import default_target
+            self.target = default_target()
+        return self.target.btf_or_none()
 
     # --- errors and log -------------------------------------------------------------------------
 

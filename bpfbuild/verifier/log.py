@@ -75,6 +75,14 @@ def _scalar_ranges(reg: Reg) -> list[str]:
 _ADD_CONST = 3 << 30   # BPF_ADD_CONST64 | BPF_ADD_CONST32
 
 
+def _btf_type_name(btf: object, type_id: int) -> str:
+    """``btf_type_name``: the name of a (BTF-typed) register's pointee, as the log prints it."""
+    try:
+        return getattr(btf.type(type_id), "name", "") or ""  # type: ignore[attr-defined]
+    except (LookupError, ValueError):
+        return ""
+
+
 def reg_str(reg: Reg, frameno: int) -> str:
     """One register as ``print_reg_state`` prints it (``frameno``: the frame it is printed in)."""
     t = reg.type
@@ -91,6 +99,8 @@ def reg_str(reg: Reg, frameno: int) -> str:
             v = reg.var_off.value
             v = v - (1 << 64) if v >> 63 else v
             return text + snum(v + reg.off)
+    if base == RegType.PTR_TO_BTF_ID and reg.btf is not None:
+        text += _btf_type_name(reg.btf, reg.btf_id)
     parts: list[str] = []
     if reg.id:
         ident = f"id={reg.id & ~_ADD_CONST}"

@@ -59,12 +59,24 @@ class RegType(enum.IntEnum):
 
 
 class RegFlag(enum.IntFlag):
-    """Type modifiers (``enum bpf_type_flag``) the verifier tracks here."""
+    """Type modifiers (``enum bpf_type_flag``) the verifier tracks here.
+
+    The bit values are ours (the kernel's differ and move between releases); the names and what
+    they mean are the kernel's.  ``MEM_RCU``/``PTR_UNTRUSTED``/``PTR_TRUSTED``/``MEM_ALLOC``/
+    ``MEM_PERCPU``/``NON_OWN_REF`` qualify ``PTR_TO_BTF_ID`` (see :attr:`Reg.btf_id`).
+    """
 
     PTR_MAYBE_NULL = 1 << 8
     MEM_RDONLY = 1 << 9
     MEM_RINGBUF = 1 << 10
     PTR_TRUSTED = 1 << 11
+    MEM_USER = 1 << 12
+    MEM_PERCPU = 1 << 13
+    MEM_RCU = 1 << 14
+    PTR_UNTRUSTED = 1 << 15
+    MEM_ALLOC = 1 << 16
+    NON_OWN_REF = 1 << 17
+    MEM_UNINIT = 1 << 18
 
 
 BASE_MASK = 0xFF
@@ -90,6 +102,14 @@ def reg_type_str(t: int) -> str:
         prefix += "rdonly_"
     if t & RegFlag.MEM_RINGBUF:
         prefix += "ringbuf_"
+    if t & RegFlag.MEM_USER:
+        prefix += "user_"
+    if t & RegFlag.MEM_PERCPU:
+        prefix += "percpu_"
+    if t & RegFlag.MEM_RCU:
+        prefix += "rcu_"
+    if t & RegFlag.PTR_UNTRUSTED:
+        prefix += "untrusted_"
     if t & RegFlag.PTR_TRUSTED:
         prefix += "trusted_"
     postfix = ""
@@ -136,6 +156,8 @@ class Reg:
     """``struct bpf_reg_state``: one register (or a spilled one on the stack)."""
 
     __slots__ = (
+        "btf",
+        "btf_id",
         "frameno",
         "id",
         "map",
@@ -177,6 +199,10 @@ class Reg:
         self.u32_min = 0
         self.u32_max = U32_MAX
         self.precise = False
+        # PTR_TO_BTF_ID (and MEM_ALLOC objects): the BTF (a btf.spec.Spec: the target kernel's or
+        # the object's own) and the id of the pointed-to type in it; None/0 otherwise.
+        self.btf: object | None = None
+        self.btf_id = 0
 
     def copy(self) -> Reg:
         r = Reg.__new__(Reg)
@@ -199,6 +225,8 @@ class Reg:
         r.u32_min = self.u32_min
         r.u32_max = self.u32_max
         r.precise = self.precise
+        r.btf = self.btf
+        r.btf_id = self.btf_id
         return r
 
     def assign(self, other: Reg) -> None:
@@ -222,6 +250,8 @@ class Reg:
         self.u32_min = other.u32_min
         self.u32_max = other.u32_max
         self.precise = other.precise
+        self.btf = other.btf
+        self.btf_id = other.btf_id
 
     # --- the kernel's mark_reg_* family ----------------------------------------------------------
 
@@ -234,6 +264,8 @@ class Reg:
         self.id = 0
         self.ref_obj_id = 0
         self.frameno = 0
+        self.btf = None
+        self.btf_id = 0
 
     def mark_known(self, imm: int) -> None:
         """``__mark_reg_known``: keep the type, clear offsets and ids, value ``imm``."""
