@@ -76,6 +76,32 @@ class BpfCC:
         return subprocess.run(self.argv(source, output, **kw), capture_output=True, text=True,  # type: ignore[arg-type]
                               check=False, timeout=600)
 
+    def clang_script(self) -> str:
+        """Shell lines that run this compiler as ``clang "$@"`` would (for ``BPF_CLANG`` wrapper
+        scripts in tests): clang itself, or zig's clang answering ``--version`` and
+        ``-print-targets`` as clang does, with ``-target bpf`` made zig's ``bpfel-freestanding``
+        and the kernel headers zig does not search by itself added."""
+        if self.kind == "clang":
+            return f'"{self.path}" "$@"'
+        from bpfbuild.toolchain.discover import include_set
+
+        zig_dirs = [f for f in include_set(self.compiler, Path("/nonexistent")).flags  # type: ignore[arg-type]
+                    if not f.startswith("-I")]
+        extra = " ".join(f'"{f}"' for f in zig_dirs)
+        return (
+            'case "$1" in\n'
+            f'  --version) "{self.path}" cc --version; exit $?;;\n'
+            '  -print-targets) echo "    bpf        - BPF (host endian)"; exit 0;;\n'
+            'esac\n'
+            'n=$#; prev=""\n'
+            'for a in "$@"; do\n'
+            '  [ "$prev" = "-target" ] && [ "$a" = bpf ] && a=bpfel-freestanding\n'
+            '  prev=$a; set -- "$@" "$a"\n'
+            'done\n'
+            'shift $n\n'
+            f'"{self.path}" cc -mcpu={self.compiler.default_mcpu or "v1"} {extra} "$@"'  # type: ignore[attr-defined]
+        )
+
     def compile(self, source: Path | str, output: Path | str, **kw: object) -> Path:
         """Compile or raise :class:`CompileFailed` with the compiler's message."""
         res = self.run(source, output, **kw)
