@@ -59,6 +59,10 @@ def helper_defs_model(header_text: str, source: str) -> dict[str, Any]:
     for doc in parse_helpers(header_text):
         ret = _ctype(doc.ret_type)
         params = [_join(_ctype(p.ctype), p.name) for p in doc.params] or ["void"]
+        if doc.other_prototypes and doc.params:
+            # documented once per context type (bpf_sk_assign, bpf_get_socket_cookie): the
+            # context is `void *ctx`, as in libbpf's declarations, so every program type may pass its own
+            params[0] = "void *ctx"
         for text in [ret, *params]:
             structs.update(_STRUCT.findall(text))
         summary = (doc.description.split(". ")[0].split("\n")[0].strip().rstrip(".") or doc.name)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -13,14 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from .test_build import needs_clang, objects
+from .test_build import objects
+
+# a compiler doit finds (clang, else zig's): skips with the reason where there is none
+needs_clang = pytest.mark.usefixtures("bpf_cc")
 
 WRAPPER = """#!/bin/sh
 # A compiler that edits the source while it "runs": before clang reads it (before) or after (after).
 mode=""
 case " $* " in *" -c "*) [ -f "{marker}" ] && mode=$(cat "{marker}") && rm -f "{marker}";; esac
 if [ "$mode" = before ]; then printf '\\n/* edited during the compile */\\n' >> "{source}"; fi
-"{clang}" "$@"
+{run}
 rc=$?
 if [ "$mode" = after ]; then printf '\\n/* edited during the compile */\\n' >> "{source}"; fi
 exit $rc
@@ -28,11 +30,12 @@ exit $rc
 
 
 def _wrapped(project, tmp_path: Path) -> tuple[dict[str, str], Path]:
-    clang = shutil.which("clang")
-    assert clang is not None
+    from tests.bpfcc import find
+
     marker = tmp_path / "edit-mode"
     wrapper = tmp_path / "clang-wrapper"
-    wrapper.write_text(WRAPPER.format(marker=marker, source=project.root / "programs" / "hello.bpf.c", clang=clang))
+    wrapper.write_text(WRAPPER.format(marker=marker, source=project.root / "programs" / "hello.bpf.c",
+                                       run=find().clang_script()))
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     return {"BPF_CLANG": str(wrapper)}, marker
 
