@@ -22,6 +22,7 @@ line when known, and the registers.
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import struct
 from collections.abc import Callable, Mapping, Sequence
@@ -112,10 +113,13 @@ class Runtime:
         self.writable = self.memory.writable
         self.budget = [budget]
         self.limit = budget
-        self.depth = 0
+        #: [frames active]: the call depth, shared with the translated code
+        self.depth_cell = [0]
         self.tail_calls = 0
         # one key per call depth; a frame's region is mapped while a call at that depth runs
+        # (a frameless function, whose frame lives in locals, only counts its depth)
         self.stack_keys = self.memory.new_keys(MAX_CALL_DEPTH)
+        self.stack_tops = tuple((key << REGION_SHIFT) + STACK_SIZE for key in self.stack_keys)
         self.frames_described = 0   # frames registered in memory.regions (for messages)
         self.code: dict[int, dict[int, Callable[..., int]]] = {}
         self._helpers: dict[int, Callable[..., int]] = {}
@@ -131,24 +135,35 @@ class Runtime:
 
     # --- frames ---------------------------------------------------------------------------
 
+    @property
+    def depth(self) -> int:
+        return self.depth_cell[0]
+
+    @staticmethod
+    def too_deep() -> None:
+        raise Trap(f"the call chain is too deep: more than {MAX_CALL_DEPTH} frames "
+                   "(bpf-to-bpf calls and callbacks)")
+
     def push_frame(self) -> int:
-        depth = self.depth
+        cell = self.depth_cell
+        depth = cell[0]
         if depth >= MAX_CALL_DEPTH:
-            raise Trap(f"the call chain is too deep: more than {MAX_CALL_DEPTH} frames "
-                       "(bpf-to-bpf calls and callbacks)")
-        self.depth = depth + 1
+            self.too_deep()
+        cell[0] = depth + 1
         key = self.stack_keys[depth]
         if depth >= self.frames_described:
             self.memory.regions[key] = Region(key, RegionKind.STACK, f"frame {depth}", bytearray(STACK_SIZE), True)
             self.frames_described = depth + 1
         self.readable[key] = self.writable[key] = bytearray(STACK_SIZE)
-        return (key << REGION_SHIFT) + STACK_SIZE
+        return self.stack_tops[depth]
 
     def pop_frame(self) -> None:
-        self.depth -= 1
-        key = self.stack_keys[self.depth]
-        del self.readable[key]
-        del self.writable[key]
+        cell = self.depth_cell
+        cell[0] -= 1
+        key = self.stack_keys[cell[0]]
+        # a frameless function's depth has no region (only a fault leaves one for this cleanup)
+        self.readable.pop(key, None)
+        self.writable.pop(key, None)
 
     def reset(self, budget: int) -> None:
         while self.depth:
@@ -319,6 +334,9 @@ class Link:
         self.budget = rt.budget
         self.push_frame = rt.push_frame
         self.pop_frame = rt.pop_frame
+        self.depth = rt.depth_cell
+        self.stack_tops = rt.stack_tops
+        self.too_deep = rt.too_deep
         self.callx = rt.callx
         self.tail_call = rt.tail_call
         self.ld_abs = rt.ld_abs
@@ -666,6 +684,21 @@ class Machine:
             rt.pop_frame()
 
 
+def _no_fields(_: Any) -> tuple[()]:
+    return ()
+
+
+def _no_call() -> None:
+    return None
+
+
+def _put_back(buf: bytearray, snap: bytes) -> None:
+    if len(buf) == len(snap):
+        memoryview(buf)[:] = snap   # in place, without bytearray's slice-assignment overhead
+    else:
+        buf[:] = snap
+
+
 class PreparedRun:
     """One program on one input, mapped once (see :meth:`Machine.prepare`).
 
@@ -685,7 +718,12 @@ class PreparedRun:
         self._mapped: list[int] = []
         self._bytes: list[tuple[bytearray, bytes]] = []
         self._fields: dict[str, Any] = {}
+        self._get_fields: Callable[[Any], Any] = _no_fields
+        self._field_values: Any = ()
+        self.runtime = machine.runtime
+        self.maps = machine.session.maps
         self.retval = 0
+        self._call: Callable[[], int | None] = _no_call
 
     def _setup(self) -> ContextState:
         if self.state is not None:
@@ -705,6 +743,8 @@ class PreparedRun:
                 fields[name] = value
         self._bytes = [(b, bytes(b)) for b in bufs.values()]
         self._fields = fields
+        self._get_fields = operator.attrgetter(*fields) if fields else _no_fields
+        self._field_values = self._get_fields(state)
         self.state = state
         return state
 
@@ -713,33 +753,63 @@ class PreparedRun:
         if state is None or state._mapped != self._mapped:
             return self._setup()
         for buf, snap in self._bytes:
-            buf[:] = snap
-        state.__dict__.update(self._fields)
+            if buf != snap:   # comparing is cheaper than copying, and most runs write nothing
+                _put_back(buf, snap)
+        if self._get_fields(state) != self._field_values:
+            state.__dict__.update(self._fields)
         return state
+
+    def _fast_call(self, state: ContextState) -> Callable[[], int | None]:
+        """One call on ``state`` as set up (None: the input was remapped: set it up again),
+        with everything it touches bound once (a prepared call costs little more than the
+        program itself)."""
+        rt = self.runtime
+        mapped, pairs, entry, limit = self._mapped, tuple(self._bytes), self.entry, self.budget
+        get_fields, values, fields = self._get_fields, self._field_values, self._fields
+        budget, depth, rings, maps = rt.budget, rt.depth_cell, rt.ring_records, self.maps
+        ctx_addr = state.ctx_addr
+
+        def call() -> int | None:
+            if state._mapped != mapped:
+                return None
+            for buf, snap in pairs:
+                if buf != snap:
+                    _put_back(buf, snap)
+            if get_fields(state) != values:
+                state.__dict__.update(fields)
+            budget[0] = rt.limit = limit
+            if rt.tail_calls:
+                rt.tail_calls = 0
+            if rt.lines:
+                rt.lines = []
+            if rt.redirect is not None:
+                rt.redirect = None
+            rt.state = state
+            try:
+                r0: int = entry(ctx_addr)
+            finally:
+                rt.state = None
+                if rings or depth[0]:
+                    for addr in list(rings):
+                        rings.pop(addr).commit(addr, True)
+                    while depth[0]:
+                        rt.pop_frame()
+                if maps:
+                    for m in maps.values():
+                        if m.retired:
+                            m.end_run()
+            return r0 & _M64
+
+        return call
 
     def __call__(self) -> int:
         """Run once more; r0 as an unsigned 64-bit number (a fault raises VMError)."""
-        machine = self.machine
-        rt = machine.runtime
-        state = self._restore()
-        rt.budget[0] = rt.limit = self.budget
-        rt.tail_calls = 0
-        rt.lines = []
-        rt.redirect = None
-        rt.state = state
-        try:
-            r0 = self.entry(state.ctx_addr)
-        finally:
-            rt.state = None
-            if rt.ring_records or rt.depth:
-                for addr in list(rt.ring_records):
-                    rt.ring_records.pop(addr).commit(addr, True)
-                while rt.depth:
-                    rt.pop_frame()
-            for m in machine.session.maps.values():
-                if m.retired:
-                    m.end_run()
-        self.retval = r0 = r0 & _M64
+        r0 = self._call()
+        if r0 is None:   # first call, or the last one remapped the input
+            self._call = self._fast_call(self._setup())
+            r0 = self._call()
+            assert r0 is not None
+        self.retval = r0
         return r0
 
     def result(self) -> RunResult:
