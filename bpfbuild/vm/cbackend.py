@@ -61,6 +61,7 @@ from bpfbuild.vm.compiler import (
     _slots,
     _valid_target,
     _writes_r10,
+    invalid_forms,
 )
 
 __all__ = ["CProgram", "CUnsupported", "c_compiler", "compile_c", "translate_c"]
@@ -541,6 +542,8 @@ class CCache:
             return self._items[insns]
         program: CProgram | None = None
         try:
+            if invalid_forms(insns):   # dead code the kernel accepts: the Python translation traps there
+                raise CUnsupported("invalid instruction forms")
             source = translate_c(insns)
         except CUnsupported:
             source = None

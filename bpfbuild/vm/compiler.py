@@ -37,7 +37,7 @@ from __future__ import annotations
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bpfbuild.isa.fields import (
@@ -57,8 +57,10 @@ from bpfbuild.isa.fields import (
     Size,
     Source,
 )
-from bpfbuild.isa.codec import decode
+from bpfbuild.errors import DecodeError
+from bpfbuild.isa.codec import decode, raw_slots
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
+from bpfbuild.isa.opcodes import opcode_table
 
 __all__ = [
     "MAX_CALL_DEPTH",
@@ -70,6 +72,8 @@ __all__ = [
     "ProgramLink",
     "TranslationCache",
     "compile_program",
+    "decode_program",
+    "invalid_forms",
     "translate",
 ]
 
@@ -224,6 +228,54 @@ def _slots(insns: Sequence[Instruction]) -> tuple[Instruction | None, ...]:
         out.append(insn)
         if insn.opcode == LD_IMM64_OPCODE:
             out.append(None)
+    return tuple(out)
+
+
+#: what the generator sees in place of an invalid instruction: an end of its block (which
+#: then faults with the reason): the kernel accepts such encodings in code no path reaches
+_INVALID = Instruction(InsnClass.JMP | JmpOp.EXIT)
+
+
+def _invalid_forms(slots: Sequence[Instruction | None]) -> dict[int, str]:
+    """pc -> why the instruction there is not a valid form."""
+    table = opcode_table()
+    out: dict[int, str] = {}
+    for pc, insn in enumerate(slots):
+        if insn is not None and table.lookup(insn.opcode, insn.dst, insn.src, insn.off, insn.imm) is None:
+            out[pc] = table.explain(insn.opcode, insn.dst, insn.src, insn.off, insn.imm) or "invalid instruction"
+    return out
+
+
+def invalid_forms(insns: Sequence[Instruction]) -> dict[int, str]:
+    """pc -> why the instruction there is not a valid form (see :func:`decode_program`)."""
+    return _invalid_forms(_slots(insns))
+
+
+def decode_program(code: bytes) -> tuple[Instruction, ...]:
+    """Decode ``code`` as the kernel loads it: an unknown opcode or a malformed ``ld_imm64``
+    anywhere is refused (DecodeError), as BPF_PROG_LOAD refuses them before verifying; a known
+    opcode whose other fields make no valid form is kept (the verifier only rejects it on a path
+    that reaches it, so such code is dead) and faults if executed."""
+    try:
+        return decode(code)
+    except DecodeError:
+        pass
+    slots = raw_slots(code)
+    table = opcode_table()
+    out: list[Instruction] = []
+    pc = 0
+    while pc < len(slots):
+        op, dst, src, off, imm = slots[pc]
+        if op == LD_IMM64_OPCODE or table.entry(op) is None:
+            try:
+                (insn,) = decode(code[8 * pc:8 * pc + (16 if op == LD_IMM64_OPCODE else 8)])
+            except DecodeError as exc:
+                raise DecodeError(exc.message, pc=pc + (exc.pc or 0)) from None
+            out.append(insn)
+            pc += insn.slots
+            continue
+        out.append(Instruction(op, dst, src, off, imm))
+        pc += 1
     return tuple(out)
 
 
@@ -581,6 +633,8 @@ def _atomic(insn: Instruction) -> list[str]:
 class _Uses:
     helpers: set[int]
     pseudo: dict[int, Instruction]
+    #: pc -> why the instruction there is not a valid form (it faults if executed)
+    invalid: dict[int, str] = field(default_factory=dict)
 
 
 def _helper_var(ident: int) -> str:
@@ -915,7 +969,9 @@ class _FuncGen:
             _body(em, ind, pc, insn, slots, self.uses)
             if em.trace:
                 em.emit(ind, f"TA({pc}, {_ALL_REGS})", pc)
-        if terminated:
+        if last_pc in self.uses.invalid:
+            em.emit(ind, f"TRAP({'invalid instruction: ' + self.uses.invalid[last_pc]!r})", last_pc)
+        elif terminated:
             self.terminator(ind, last_pc, last, depth)
         else:
             self.jump(ind, last_pc, last_pc + last.slots, depth)
@@ -962,9 +1018,12 @@ class _FuncGen:
 def _generate(insns: tuple[Instruction, ...], trace: bool = False,
               coverage: bool = False) -> tuple[str, list[int], list[int], tuple[Counter, ...]]:
     slots = _slots(insns)
+    invalid = _invalid_forms(slots)
+    if invalid:   # the generator sees an exit there, and the block ends with the fault
+        slots = tuple(_INVALID if pc in invalid else insn for pc, insn in enumerate(slots))
     entries = _entries(slots) if slots else []
     em = _Emitter()
-    uses = _Uses(set(), {})
+    uses = _Uses(set(), {}, invalid)
     counters = _Counters() if coverage else None
     body = _Emitter(trace)
     body.pcs = []
@@ -1032,10 +1091,11 @@ class TranslationCache:
         return compiled
 
     def get_bytes(self, code: bytes) -> CompiledProgram:
-        """The plain translation of encoded instructions (DecodeError if they are not)."""
+        """The plain translation of encoded instructions (DecodeError if the kernel would
+        refuse them before verifying: see :func:`decode_program`)."""
         compiled = self._bytes.get(code)
         if compiled is None:
-            compiled = self.get(decode(code))
+            compiled = self.get(decode_program(code))
             self._bytes[code] = compiled
             if len(self._bytes) > self.size:
                 self._bytes.popitem(last=False)

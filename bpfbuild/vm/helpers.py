@@ -29,6 +29,7 @@ from bpfbuild.vm.kobjects import current_task, running_kernel_btf
 from bpfbuild.vm.maps import (
     CgroupArray,
     HashMap,
+    LocalStorageMap,
     Map,
     MapInMap,
     NotEmulatedMap,
@@ -312,6 +313,14 @@ def get_current_cgroup_id(rt: Runtime, *_: int) -> int:
     return rt.session.cgroup_id
 
 
+def get_current_ancestor_cgroup_id(rt: Runtime, level: int, *_: int) -> int:
+    """cgroup_ancestor(): the id of the current cgroup's ancestor at ``level`` (0: the root;
+    the cgroup's own level gives its own id); 0 below it or for a negative level."""
+    level = _s32(level)
+    path = rt.session.cgroup_path
+    return path[level] if 0 <= level < len(path) else 0
+
+
 def get_current_task(rt: Runtime, *_: int) -> int:
     """The current task_struct: with ``task`` fields in the session, an object laid out by
     the target BTF (:mod:`bpfbuild.vm.kobjects`); else the session's ``current_task``
@@ -365,6 +374,28 @@ def _probe_str(rt: Runtime, dst: int, size: int, src: int, user: bool | None) ->
     text = text[: size - 1]
     rt.memory.write(dst, text + b"\0", "write of the destination")
     return len(text) + 1
+
+
+def copy_from_user(rt: Runtime, dst: int, size: int, user_ptr: int, *_: int) -> int:
+    """Sleepable programs' copy_from_user: 0, or -EFAULT with ``dst`` zeroed when any byte of
+    the user range is not there (the session's ``user_memory``)."""
+    size &= _M32
+    data = rt.read_user_bytes(user_ptr, size) if size else b""
+    if data is None:
+        rt.memory.write(dst, bytes(size), "write of the destination")
+        return -errno.EFAULT
+    rt.memory.write(dst, data, "write of the destination")
+    return 0
+
+
+def copy_from_user_task(rt: Runtime, dst: int, size: int, user_ptr: int, task: int, flags: int) -> int:
+    """access_process_vm() on ``task`` (every task sees the session's ``user_memory``): -EINVAL
+    for flags, 0 for size 0, else as copy_from_user."""
+    if flags:
+        return -errno.EINVAL
+    if not size & _M32:
+        return 0
+    return copy_from_user(rt, dst, size, user_ptr)
 
 
 def probe_read(rt: Runtime, dst: int, size: int, src: int, *_: int) -> int:
@@ -1043,6 +1074,71 @@ def fib_lookup(rt: Runtime, ctx: int, params: int, plen: int, flags: int, *_: in
     return BPF_FIB_LKUP_RET_SUCCESS
 
 
+# --- local storage ---------------------------------------------------------------------------
+
+BPF_LOCAL_STORAGE_GET_F_CREATE = 1
+
+
+def _storage_map(rt: Runtime, map_ptr: int, kind: MapType, name: str) -> LocalStorageMap:
+    m = rt.map_at(map_ptr)
+    if isinstance(m, NotEmulatedMap):
+        raise m._missing()
+    if not isinstance(m, LocalStorageMap) or m.type != kind:
+        raise Trap(f"{name}: map {m.name} is not a {kind.name.lower()} map")
+    return m
+
+
+def _storage_get(rt: Runtime, m: LocalStorageMap, owner: int, value: int, flags: int) -> int:
+    if flags & ~BPF_LOCAL_STORAGE_GET_F_CREATE or not owner:
+        return 0
+    addr = m.storage(owner)
+    if addr or not flags & BPF_LOCAL_STORAGE_GET_F_CREATE:
+        return addr
+    init = rt.memory.read(value, m.value_size, "read of the initial value") if value else None
+    return m.create(owner, init)
+
+
+def _storage_delete(m: LocalStorageMap, owner: int) -> int:
+    return m.remove(owner) if owner else -errno.EINVAL
+
+
+def sk_storage_get(rt: Runtime, map_ptr: int, sk: int, value: int, flags: int, *_: int) -> int:
+    """The socket's value (F_CREATE: made from ``value``, or zeros, when missing); NULL for
+    no socket, other flags, or no value without F_CREATE."""
+    return _storage_get(rt, _storage_map(rt, map_ptr, MapType.SK_STORAGE, "bpf_sk_storage_get"), sk, value, flags)
+
+
+def sk_storage_delete(rt: Runtime, map_ptr: int, sk: int, *_: int) -> int:
+    return _storage_delete(_storage_map(rt, map_ptr, MapType.SK_STORAGE, "bpf_sk_storage_delete"), sk)
+
+
+def task_storage_get(rt: Runtime, map_ptr: int, task: int, value: int, flags: int, *_: int) -> int:
+    return _storage_get(rt, _storage_map(rt, map_ptr, MapType.TASK_STORAGE, "bpf_task_storage_get"), task, value,
+                        flags)
+
+
+def task_storage_delete(rt: Runtime, map_ptr: int, task: int, *_: int) -> int:
+    return _storage_delete(_storage_map(rt, map_ptr, MapType.TASK_STORAGE, "bpf_task_storage_delete"), task)
+
+
+def cgrp_storage_get(rt: Runtime, map_ptr: int, cgroup: int, value: int, flags: int, *_: int) -> int:
+    return _storage_get(rt, _storage_map(rt, map_ptr, MapType.CGRP_STORAGE, "bpf_cgrp_storage_get"), cgroup, value,
+                        flags)
+
+
+def cgrp_storage_delete(rt: Runtime, map_ptr: int, cgroup: int, *_: int) -> int:
+    return _storage_delete(_storage_map(rt, map_ptr, MapType.CGRP_STORAGE, "bpf_cgrp_storage_delete"), cgroup)
+
+
+def inode_storage_get(rt: Runtime, map_ptr: int, inode: int, value: int, flags: int, *_: int) -> int:
+    return _storage_get(rt, _storage_map(rt, map_ptr, MapType.INODE_STORAGE, "bpf_inode_storage_get"), inode, value,
+                        flags)
+
+
+def inode_storage_delete(rt: Runtime, map_ptr: int, inode: int, *_: int) -> int:
+    return _storage_delete(_storage_map(rt, map_ptr, MapType.INODE_STORAGE, "bpf_inode_storage_delete"), inode)
+
+
 # --- table -----------------------------------------------------------------------------------
 
 _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
@@ -1062,6 +1158,9 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     get_stack, get_stackid, get_ns_current_pid_tgid, get_func_ip, get_socket_cookie, skb_under_cgroup,
     current_task_under_cgroup, fib_lookup, get_attach_cookie, skb_cgroup_id, get_task_stack, xdp_get_buff_len,
     xdp_load_bytes, xdp_store_bytes, strncmp, seq_printf, seq_write,
+    get_current_ancestor_cgroup_id, copy_from_user, copy_from_user_task,
+    sk_storage_get, sk_storage_delete, task_storage_get, task_storage_delete, cgrp_storage_get,
+    cgrp_storage_delete, inode_storage_get, inode_storage_delete,
 )
 
 

@@ -25,6 +25,7 @@ import functools
 import operator
 import os
 import struct
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -33,11 +34,11 @@ from typing import Any, Protocol
 from bpfbuild.abi.helpers import helper_name
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.errors import DecodeError, NotEmulated, VMError, no_such
-from bpfbuild.isa.codec import decode
-from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, Mode, PseudoLoad
+from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, JmpOp, Mode, PseudoLoad, Source
 from bpfbuild.isa.instruction import Instruction
 from bpfbuild.location import SourceLocation
-from bpfbuild.vm.compiler import MAX_CALL_DEPTH, STACK_SIZE, CompiledProgram, SHARED_CACHE, TranslationCache, compile_program
+from bpfbuild.vm.compiler import (MAX_CALL_DEPTH, SHARED_CACHE, STACK_SIZE, CompiledProgram, TranslationCache,
+                                  compile_program, decode_program)
 from bpfbuild.vm.context import Context, ContextState, MemState, context_for, make_state
 from bpfbuild.vm.helpers import helper_table
 from bpfbuild.vm.maps import MAX_TAIL_CALLS, ArrayMap, Map, MapInMap, ProgArray
@@ -286,6 +287,9 @@ def _missing_helper(ident: int) -> Callable[..., int]:
 
     return missing
 
+
+#: the instructions that can reach a helper (and so change the session)
+_CALL_OPCODES = frozenset((InsnClass.JMP | JmpOp.CALL, InsnClass.JMP | JmpOp.CALL | Source.X))
 
 _MEMORY_ERRORS = (KeyError, IndexError, TypeError, struct.error)
 
@@ -546,6 +550,7 @@ class Machine:
         self.cache = cache
         self.runtime.cache = cache
         self.programs: dict[str, LoadedProgram] = {}
+        self._kept: dict[tuple[Any, ...], PreparedRun] = {}
         #: load the coverage translations: each program's ``link.counters`` count executed
         #: blocks and both sides of every conditional jump (:mod:`bpfbuild.vm.coverage`)
         self.coverage = False
@@ -593,7 +598,7 @@ class Machine:
         into ``maps``.  Translation is cached, so loading the same code again is cheap."""
         if isinstance(insns, (bytes, bytearray, memoryview)):
             try:
-                insns = decode(bytes(insns))
+                insns = decode_program(bytes(insns))
             except DecodeError as exc:
                 raise VMError(f"program {name}: {exc.message}", pc=exc.pc) from None
         ptype = ProgType(prog_type) if prog_type is not None else None
@@ -636,6 +641,11 @@ class Machine:
             ctx = context_for(prog.prog_type, packet=packet, args=args)
         rt = self.runtime
         limit = self.budget if budget is None else budget
+        if trace is None:
+            prepared = self._prepared(prog, ctx, limit)
+            if prepared is not None:
+                prepared()
+                return prepared.result()
         rt.reset(limit)
         try:
             state = make_state(self.session.memory, prog.prog_type, ctx)
@@ -658,6 +668,23 @@ class Machine:
         finally:
             rt.tracer = None
             self._end_run(state)
+
+    #: inputs whose setup :meth:`run` keeps for the next run on an equal input
+    KEEP_PREPARED = 8
+
+    def _prepared(self, prog: LoadedProgram, ctx: Context, limit: int) -> PreparedRun | None:
+        """The kept setup of ``prog`` on ``ctx`` (made now if new; None: ``ctx`` cannot be a key).
+        A run on a kept setup sees exactly what a fresh one would (see :class:`PreparedRun`)."""
+        try:
+            key = (prog, ctx, limit)
+            prepared = self._kept.get(key)
+        except TypeError:   # an unhashable context
+            return None
+        if prepared is None:
+            prepared = self._kept[key] = PreparedRun(self, prog, ctx, limit)
+            if len(self._kept) > self.KEEP_PREPARED:
+                self._kept.pop(next(iter(self._kept))).close()
+        return prepared
 
     def prepare(self, program: str | LoadedProgram | None = None, ctx: Context | None = None, *,
                 packet: bytes | None = None, args: Sequence[int] | None = None,
@@ -838,26 +865,98 @@ def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET,
     r1 = the address of a writable copy of ``mem`` (0 when it is empty), r2 = ``len(mem)``,
     r10 = the top of a 512-byte stack.  Helpers are those of a default :class:`Session`
     (no maps).  Any fault, and bytes that are not valid instructions, raise VMError.
-    The translation is cached per ``code``, so repeated calls cost microseconds.
+    The translation and the run's setup (session, linked program) are cached per ``code``
+    and put back to their initial state before each call, so every call sees exactly what
+    a fresh session gives and repeated calls cost microseconds.
     ``backend="c"`` runs the C translation when it can be built (see vm.cbackend).
     """
+    code = bytes(code)
+    runner = _RUNNERS.get((code, backend)) if cache is None else None
+    if runner is None:
+        runner = _BytecodeRunner(code, cache, backend)
+        if cache is None:
+            _RUNNERS[(code, backend)] = runner
+            if len(_RUNNERS) > _RUNNERS_KEPT:
+                del _RUNNERS[next(iter(_RUNNERS))]
+    if not runner.lock.acquire(blocking=False):   # in use (another thread, or a re-entrant call)
+        runner = _BytecodeRunner(code, cache, backend)
+        runner.lock.acquire()
     try:
-        compiled = (cache or SHARED_CACHE).get_bytes(bytes(code))
-    except DecodeError as exc:
-        raise VMError(exc.message, pc=exc.pc) from None
-    session = Session()
-    rt = Runtime(session, budget)
-    link = Link(rt, compiled, "bytecode", (), None)
-    functions = compiled.factory(link)
-    entry = functions.get(0)
-    if entry is None:
-        raise VMError("empty program")
-    rt.code[link.code_base >> REGION_SHIFT] = functions
-    if backend == "c":
-        from bpfbuild.vm.cbackend import SHARED_C, CLink
-        native = SHARED_C.get(compiled.insns)
-        if native is not None and 0 in native.functions:
-            entry = CLink(native, link).entry(0)
-    state = MemState(session.memory, bytes(mem))
-    rt.state = state
-    return entry(state.ctx_addr, len(mem)) & _M64
+        return runner.run(bytes(mem), budget)
+    finally:
+        runner.lock.release()
+
+
+_RUNNERS_KEPT = 256
+#: run_bytecode's set-up runs by (code, backend), oldest first; each one is put back to its
+#: initial state before every call, so sharing them changes no result
+_RUNNERS: dict[tuple[bytes, str], _BytecodeRunner] = {}
+
+
+class _BytecodeRunner:
+    """One program's run_bytecode setup, reset before each call: the session's helper
+    inputs, the runtime, the input region (mapped at the same address every time)."""
+
+    def __init__(self, code: bytes, cache: TranslationCache | None, backend: str) -> None:
+        try:
+            compiled = (cache or SHARED_CACHE).get_bytes(code)
+        except DecodeError as exc:
+            raise VMError(exc.message, pc=exc.pc) from None
+        self.lock = threading.Lock()
+        self.session = session = Session()
+        self.rt = rt = Runtime(session, DEFAULT_BUDGET)
+        link = Link(rt, compiled, "bytecode", (), None)
+        functions = compiled.factory(link)
+        entry = functions.get(0)
+        if entry is None:
+            raise VMError("empty program")
+        rt.code[link.code_base >> REGION_SHIFT] = functions
+        if backend == "c":
+            from bpfbuild.vm.cbackend import SHARED_C, CLink
+            native = SHARED_C.get(compiled.insns)
+            if native is not None and 0 in native.functions:
+                entry = CLink(native, link).entry(0)
+        self.entry = entry
+        self.mem_key = session.memory.new_key()
+        # what a helper may change in the session (the clock, the random generator, printk
+        # and seq output...): put back before each call when the program calls helpers
+        self.helpers = any(insn.opcode in _CALL_OPCODES for insn in compiled.insns)
+        self.initial = dict(vars(session))
+        self.empty = {name: type(value) for name, value in self.initial.items()
+                      if isinstance(value, (list, dict, bytearray, set))}
+        if any(self.initial[name] for name in self.empty):   # pragma: no cover - Session starts empty
+            raise VMError("internal emulator error: a new session holds state")
+
+    def _reset_session(self) -> None:
+        fields = vars(self.session)
+        if fields.keys() != self.initial.keys():
+            for name in [n for n in fields if n not in self.initial]:
+                del fields[name]
+        for name, value in self.initial.items():
+            kind = self.empty.get(name)
+            if kind is None:
+                if fields.get(name, fields) is not value:
+                    fields[name] = value
+            elif fields.get(name):
+                fields[name] = kind()
+
+    def run(self, mem: bytes, budget: int) -> int:
+        rt = self.rt
+        rt.reset(budget)
+        if self.helpers:
+            self._reset_session()
+        if rt.frames_described:   # as in a fresh session, frames are described as first used
+            for key in rt.stack_keys:
+                rt.memory.regions.pop(key, None)
+            rt.frames_described = 0
+        state = MemState(self.session.memory, mem, key=self.mem_key)
+        rt.state = state
+        try:
+            return int(self.entry(state.ctx_addr, len(mem))) & _M64
+        finally:
+            rt.state = None
+            state.release()
+            while rt.depth_cell[0]:
+                rt.pop_frame()
+            for addr in list(rt.ring_records):
+                rt.ring_records.pop(addr).commit(addr, True)

@@ -39,6 +39,7 @@ __all__ = [
     "ArrayMap",
     "CgroupArray",
     "HashMap",
+    "LocalStorageMap",
     "LpmTrieMap",
     "Map",
     "MapInMap",
@@ -60,6 +61,7 @@ Value = bytes | bytearray | int
 
 _ANY, _NOEXIST, _EXIST, _F_LOCK = UpdateFlag.ANY, UpdateFlag.NOEXIST, UpdateFlag.EXIST, UpdateFlag.F_LOCK
 _M32 = (1 << 32) - 1
+_M64 = (1 << 64) - 1
 #: MAX_TAIL_CALL_CNT
 MAX_TAIL_CALLS = 33
 #: BPF_RINGBUF_HDR_SZ: every record is preceded by an 8-byte header.
@@ -1058,6 +1060,77 @@ class StackTraceMap(Map):
         return (i.to_bytes(4, "little") for i in sorted(self.buckets))
 
 
+# --- local storage: one value per socket, inode, task or cgroup --------------------------------
+
+class LocalStorageMap(Map):
+    """SK_STORAGE, INODE_STORAGE, TASK_STORAGE, CGRP_STORAGE (bpf_local_storage): each owner --
+    a socket, inode, task or cgroup, named here by the address a program holds for it -- carries
+    its own value, reached with ``bpf_<owner>_storage_get/delete``.  Programs cannot look these
+    maps up by key; the user side (``lookup``/``update``/``delete``/``keys``) takes the owner's
+    address where the kernel takes an fd."""
+
+    OWNERS = {MapType.SK_STORAGE: "socket", MapType.INODE_STORAGE: "inode",
+              MapType.TASK_STORAGE: "task", MapType.CGRP_STORAGE: "cgroup"}
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        #: owner address -> the address of its value
+        self._elems: dict[int, int] = {}
+
+    @property
+    def owner(self) -> str:
+        return self.OWNERS.get(self.type, "owner")
+
+    def storage(self, owner: int) -> int:
+        """The address of ``owner``'s value (0: it has none)."""
+        return self._elems.get(owner & _M64, 0)
+
+    def create(self, owner: int, init: bytes | None) -> int:
+        """bpf_local_storage_update(BPF_NOEXIST): a new value, ``init`` or zeros."""
+        owner &= _M64
+        data = bytearray(init if init is not None else bytes(self.value_size))
+        addr = self.memory.map(data, RegionKind.MAP_VALUE, f"{self.name}[{self.owner} {owner:#x}]",
+                               writable=not self.readonly)
+        self._elems[owner] = addr
+        return addr
+
+    def remove(self, owner: int) -> int:
+        """bpf_<owner>_storage_delete: 0, or -ENOENT when the owner has no value."""
+        addr = self._elems.pop(owner & _M64, None)
+        if addr is None:
+            return -errno.ENOENT
+        self.retired.append(addr)
+        return 0
+
+    # user side: keys are owner addresses
+    def _owner(self, key: Key) -> int:
+        return int.from_bytes(key, "little") if isinstance(key, (bytes, bytearray)) else int(key) & _M64
+
+    def lookup(self, key: Key) -> Any:
+        addr = self.storage(self._owner(key))
+        return bytes(self.memory.regions[addr >> 32].buf) if addr else None
+
+    def update(self, key: Key, value: Any, flags: int = 0) -> None:
+        owner, data = self._owner(key), self._value(value)
+        addr = self.storage(owner)
+        mode = flags & ~_F_LOCK
+        err = _check_flags(flags) or (-errno.EEXIST if addr and mode == _NOEXIST else 0) \
+            or (-errno.ENOENT if not addr and mode == _EXIST else 0)
+        if err:
+            raise self._fail("update", err)
+        if addr:
+            self.memory.regions[addr >> 32].buf[:] = data
+        else:
+            self.create(owner, data)
+
+    def delete(self, key: Key) -> None:
+        if err := self.remove(self._owner(key)):
+            raise self._fail("delete", err)
+
+    def keys(self) -> Iterator[bytes]:
+        return iter([owner.to_bytes(8, "little") for owner in self._elems])
+
+
 # --- what the emulator lacks ------------------------------------------------------------------
 
 class NotEmulatedMap(Map):
@@ -1119,6 +1192,8 @@ _CLASSES: dict[MapType, type[Map]] = {
     MapType.DEVMAP_HASH: HashMap,
     MapType.CGROUP_ARRAY: CgroupArray,
     MapType.STACK_TRACE: StackTraceMap,
+    MapType.SK_STORAGE: LocalStorageMap, MapType.INODE_STORAGE: LocalStorageMap,
+    MapType.TASK_STORAGE: LocalStorageMap, MapType.CGRP_STORAGE: LocalStorageMap,
 }
 
 
