@@ -37,6 +37,7 @@ from bpfbuild.vm.maps import (
     QueueMap,
     RedirectArray,
     RingBuf,
+    SockMap,
     StackTraceMap,
 )
 from bpfbuild.vm.memory import Memory, RegionKind, Trap
@@ -1139,6 +1140,74 @@ def inode_storage_delete(rt: Runtime, map_ptr: int, inode: int, *_: int) -> int:
     return _storage_delete(_storage_map(rt, map_ptr, MapType.INODE_STORAGE, "bpf_inode_storage_delete"), inode)
 
 
+# --- sockmap / sockhash ---------------------------------------------------------------------
+
+SK_DROP, SK_PASS = 0, 1
+#: the sock_ops callbacks in which bpf_sock_map_update / bpf_sock_hash_update may add the socket
+#: (sock_map_op_okay): BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB, _PASSIVE_ESTABLISHED_CB, _TCP_LISTEN_CB
+_SOCK_MAP_OPS = (4, 5, 11)
+
+
+def _sock_map(rt: Runtime, map_ptr: int, kind: MapType, name: str) -> SockMap:
+    m = rt.map_at(map_ptr)
+    if isinstance(m, NotEmulatedMap):
+        raise m._missing()
+    if not isinstance(m, SockMap) or m.type != kind:
+        raise Trap(f"{name}: map {m.name} is not a {kind.name.lower()}")
+    return m
+
+
+def _sock_redirect(rt: Runtime, m: SockMap, key: bytes, flags: int) -> int:
+    """bpf_sk_redirect_* / bpf_msg_redirect_*: SK_DROP for flags other than BPF_F_INGRESS or no
+    socket at ``key``; else the redirect is recorded and the verdict is SK_PASS."""
+    if flags & ~BPF_F_INGRESS:
+        return SK_DROP
+    cookie = m.sock(key)
+    if cookie is None:
+        return SK_DROP
+    rt.redirect = ("socket", cookie, flags & BPF_F_INGRESS)
+    return SK_PASS
+
+
+def sk_redirect_map(rt: Runtime, skb: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKMAP, "bpf_sk_redirect_map")
+    return _sock_redirect(rt, m, (key & _M32).to_bytes(4, "little"), flags)
+
+
+def msg_redirect_map(rt: Runtime, msg: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKMAP, "bpf_msg_redirect_map")
+    return _sock_redirect(rt, m, (key & _M32).to_bytes(4, "little"), flags)
+
+
+def sk_redirect_hash(rt: Runtime, skb: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKHASH, "bpf_sk_redirect_hash")
+    return _sock_redirect(rt, m, rt.memory.read(key, m.key_size, "read of the key"), flags)
+
+
+def msg_redirect_hash(rt: Runtime, msg: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKHASH, "bpf_msg_redirect_hash")
+    return _sock_redirect(rt, m, rt.memory.read(key, m.key_size, "read of the key"), flags)
+
+
+def _sock_ops_update(rt: Runtime, ops: int, m: SockMap, key: bytes, flags: int) -> int:
+    """Adds the program's socket (the session's ``socket_cookie``) in an established or listen
+    callback (the ``op`` field, the first u32 of ``struct bpf_sock_ops``); -EOPNOTSUPP in others."""
+    op = int.from_bytes(rt.memory.read(ops, 4, "read of bpf_sock_ops.op"), "little")
+    if op not in _SOCK_MAP_OPS:
+        return -errno.EOPNOTSUPP
+    return m.put(key, rt.session.socket_cookie, flags)
+
+
+def sock_map_update(rt: Runtime, ops: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKMAP, "bpf_sock_map_update")
+    return _sock_ops_update(rt, ops, m, rt.memory.read(key, 4, "read of the key"), flags)
+
+
+def sock_hash_update(rt: Runtime, ops: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKHASH, "bpf_sock_hash_update")
+    return _sock_ops_update(rt, ops, m, rt.memory.read(key, m.key_size, "read of the key"), flags)
+
+
 # --- table -----------------------------------------------------------------------------------
 
 _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
@@ -1161,6 +1230,7 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     get_current_ancestor_cgroup_id, copy_from_user, copy_from_user_task,
     sk_storage_get, sk_storage_delete, task_storage_get, task_storage_delete, cgrp_storage_get,
     cgrp_storage_delete, inode_storage_get, inode_storage_delete,
+    sk_redirect_map, msg_redirect_map, sk_redirect_hash, msg_redirect_hash, sock_map_update, sock_hash_update,
 )
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "QueueMap",
     "RedirectArray",
     "RingBuf",
+    "SockMap",
     "RingRecord",
     "StackTraceMap",
     "create_map",
@@ -1131,6 +1132,78 @@ class LocalStorageMap(Map):
         return iter([owner.to_bytes(8, "little") for owner in self._elems])
 
 
+# --- sockmap / sockhash: sockets, named by their cookies -------------------------------------
+
+class SockMap(Map):
+    """SOCKMAP (a u32 index below max_entries) and SOCKHASH (any key): each slot holds a socket,
+    here its cookie (what the kernel's user-side lookup of an 8-byte-value map returns; a spec
+    seeds ``maps.socks = { 0 = 7 }``: socket 7 at key 0).  Programs redirect to them
+    (``bpf_sk_redirect_*``, ``bpf_msg_redirect_*``) and sock_ops programs add the current socket
+    (``bpf_sock_map_update``, ``bpf_sock_hash_update``); a program's own lookup gives a socket
+    reference the emulator does not model."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.hash = self.type == MapType.SOCKHASH
+        self._socks: dict[bytes, int] = {}
+
+    def sock(self, key: bytes) -> int | None:
+        """The cookie of the socket at ``key`` (None: none)."""
+        return self._socks.get(bytes(key))
+
+    def put(self, key: bytes, cookie: int, flags: int) -> int:
+        """sock_map_update_common / sock_hash_update_common: 0 or the kernel's -errno."""
+        if flags > _EXIST:
+            return -errno.EINVAL
+        key = bytes(key)
+        if not self.hash and int.from_bytes(key[:4], "little") >= self.max_entries:
+            return -errno.E2BIG
+        old = key in self._socks
+        if old and flags == _NOEXIST:
+            return -errno.EEXIST
+        if not old and flags == _EXIST:
+            return -errno.ENOENT
+        if self.hash and not old and len(self._socks) >= self.max_entries:
+            return -errno.E2BIG
+        self._socks[key] = cookie & _M64
+        return 0
+
+    def prog_lookup(self, key: bytes, cpu: int) -> int:
+        raise NotEmulated(f"a program's lookup in {self.type.name.lower()} {self.name} (a socket reference)")
+
+    def prog_update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+        raise NotEmulated(f"a program's update of {self.type.name.lower()} {self.name} (a socket reference)")
+
+    def prog_delete(self, key: bytes) -> int:
+        """sock_map_delete_elem: -EINVAL for an index out of range or an empty slot;
+        sock_hash_delete_elem: -ENOENT for a missing key."""
+        key = bytes(key)
+        if not self.hash and int.from_bytes(key[:4], "little") >= self.max_entries:
+            return -errno.EINVAL
+        if self._socks.pop(key, None) is None:
+            return -errno.ENOENT if self.hash else -errno.EINVAL
+        return 0
+
+    # user side: values are socket cookies
+    def lookup(self, key: Key) -> Any:
+        if self.value_size != 8:
+            raise self._fail("lookup", -errno.ENOSPC)
+        cookie = self.sock(self._key(key))
+        return cookie.to_bytes(8, "little") if cookie is not None else None
+
+    def update(self, key: Key, value: Any, flags: int = 0) -> None:
+        cookie = int.from_bytes(self._value(value), "little") if not isinstance(value, int) else value
+        if err := self.put(self._key(key), cookie, flags):
+            raise self._fail("update", err)
+
+    def delete(self, key: Key) -> None:
+        if err := self.prog_delete(self._key(key)):
+            raise self._fail("delete", err)
+
+    def keys(self) -> Iterator[bytes]:
+        return iter(list(self._socks))
+
+
 # --- what the emulator lacks ------------------------------------------------------------------
 
 class NotEmulatedMap(Map):
@@ -1192,6 +1265,7 @@ _CLASSES: dict[MapType, type[Map]] = {
     MapType.DEVMAP_HASH: HashMap,
     MapType.CGROUP_ARRAY: CgroupArray,
     MapType.STACK_TRACE: StackTraceMap,
+    MapType.SOCKMAP: SockMap, MapType.SOCKHASH: SockMap,
     MapType.SK_STORAGE: LocalStorageMap, MapType.INODE_STORAGE: LocalStorageMap,
     MapType.TASK_STORAGE: LocalStorageMap, MapType.CGRP_STORAGE: LocalStorageMap,
 }

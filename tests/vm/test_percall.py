@@ -180,3 +180,13 @@ def test_a_recursion_without_stack_use_is_too_deep(backend: str) -> None:
                              "*(u64 *)(r10 - 8) = r1\nr0 = *(u64 *)(r10 - 8)\nr0 += 1\nexit"), name="nested")
     assert m.run(nested).retval == 42
     assert m.runtime.depth == 0
+
+
+def test_both_backends_report_the_caller_registers_of_a_call_too_deep() -> None:
+    texts = []
+    for backend in BACKENDS:
+        m = Machine(Session(), backend=backend)
+        with pytest.raises(VMError, match="too deep") as info:
+            m.run(m.load(assemble("call f\nexit\nf:\nr0 += 1\ncall f\nexit")))
+        texts.append(str(info.value))
+    assert "r0=0x1 " in texts[0] and texts[0] == texts[1]

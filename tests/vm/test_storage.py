@@ -140,3 +140,101 @@ def test_ancestor_cgroup_ids_count_from_the_root() -> None:
     m = Machine(session)
     got = [m.run(m.load(assemble(f"r1 = {level}\ncall {ident}\nexit"))).retval for level in (0, 1, 2, 3, 4, -1)]
     assert got == [1, 10, 20, 30, 0, 0]
+
+
+# --- sockmap / sockhash ------------------------------------------------------------------------
+
+def _sock_spec(map_type: MapType, key_size: int = 4, max_entries: int = 2) -> _Spec:
+    spec = _Spec("socks", map_type)
+    spec.key_size, spec.max_entries, spec.flags = key_size, max_entries, 0
+    return spec
+
+
+def _sock_ops(steps: list[tuple[str, int, int]], map_type: MapType) -> list[int]:
+    """Apply (op, key, flags) to an emulated map; the errno of each (0: success)."""
+    from bpfbuild.vm.maps import SockMap
+
+    m = Session().create_map(_sock_spec(map_type))
+    assert isinstance(m, SockMap)
+    out = []
+    for op, key, flags in steps:
+        k = key.to_bytes(4, "little")
+        out.append(-(m.put(k, 1000 + key, flags) if op == "update" else m.prog_delete(k)))
+    return out
+
+
+SOCK_STEPS = [("delete", 0, 0), ("update", 0, 1), ("update", 0, 1), ("update", 1, 2), ("update", 2, 0),
+              ("update", 0, 4), ("update", 1, 0), ("update", 3, 0), ("delete", 0, 0), ("delete", 0, 0),
+              ("delete", 5, 0)]
+
+
+@pytest.mark.parametrize("map_type", [MapType.SOCKMAP, MapType.SOCKHASH])
+def test_sockmap_updates_and_deletes_match_the_kernel(kernel: object, map_type: MapType) -> None:
+    import errno
+    import socket
+
+    from .conftest import Kernel
+
+    assert isinstance(kernel, Kernel)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        client.connect(listener.getsockname())
+        server, _ = listener.accept()
+        with server:
+            fd = kernel.map_create(int(map_type), 4, 8, 2)
+            got = []
+            for op, key, flags in SOCK_STEPS:
+                k = key.to_bytes(4, "little")
+                if op == "update":
+                    ret = kernel.map_update(fd, k, server.fileno().to_bytes(8, "little"), flags)
+                else:
+                    ret = kernel._elem(3, fd, k, None)   # BPF_MAP_DELETE_ELEM
+                got.append(-ret if ret < 0 else 0)
+    finally:
+        client.close()
+        listener.close()
+    ours = _sock_ops(SOCK_STEPS, map_type)
+    assert ours == got, [errno.errorcode.get(e, e) for e in got]
+
+
+def _redirect(helper: str, map_type: MapType, key: int, flags: int, seeded: dict[int, int]) -> tuple[int, object]:
+    session = Session()
+    socks = session.create_map(_sock_spec(map_type, key_size=4))
+    for k, cookie in seeded.items():
+        socks.update(k.to_bytes(4, "little"), cookie)
+    ident = helper_id(helper)
+    key_arg = f"r3 = {key}" if map_type == MapType.SOCKMAP else \
+        f"r3 = {key}\n*(u32 *)(r10 - 4) = r3\nr3 = r10\nr3 += -4"
+    m = Machine(session)
+    r = m.run(m.load(assemble(f"ld_pseudo r2, 1, 0\n{key_arg}\nr4 = {flags}\ncall {ident}\nexit"), maps=[socks]))
+    return r.retval, r.redirect
+
+
+@pytest.mark.parametrize("helper, map_type", [
+    ("bpf_sk_redirect_map", MapType.SOCKMAP), ("bpf_msg_redirect_map", MapType.SOCKMAP),
+    ("bpf_sk_redirect_hash", MapType.SOCKHASH), ("bpf_msg_redirect_hash", MapType.SOCKHASH)])
+def test_socket_redirects_pass_only_to_a_socket_that_is_there(helper: str, map_type: MapType) -> None:
+    assert _redirect(helper, map_type, 1, 1, {1: 77}) == (1, ("socket", 77, 1))     # SK_PASS, ingress
+    assert _redirect(helper, map_type, 1, 0, {1: 77}) == (1, ("socket", 77, 0))
+    assert _redirect(helper, map_type, 0, 0, {1: 77}) == (0, None)                  # SK_DROP: no socket
+    assert _redirect(helper, map_type, 1, 2, {1: 77}) == (0, None)                  # SK_DROP: bad flags
+
+
+@pytest.mark.parametrize("map_type, helper", [(MapType.SOCKMAP, "bpf_sock_map_update"),
+                                              (MapType.SOCKHASH, "bpf_sock_hash_update")])
+def test_sock_ops_adds_its_socket_in_established_callbacks_only(map_type: MapType, helper: str) -> None:
+    from bpfbuild.vm import RawContext
+
+    session = Session(socket_cookie=55)
+    socks = session.create_map(_sock_spec(map_type))
+    m = Machine(session)
+    prog = m.load(assemble(f"r2 = 1\n*(u32 *)(r10 - 4) = r2\nld_pseudo r2, 1, 0\nr3 = r10\nr3 += -4\nr4 = 0\n"
+                           f"call {helper_id(helper)}\nexit"), maps=[socks])
+    op = lambda n: RawContext(n.to_bytes(4, "little") + bytes(220))   # noqa: E731 - struct bpf_sock_ops
+    assert m.run(prog, op(3)).signed == -95                             # TCP_CONNECT_CB: -EOPNOTSUPP
+    assert socks.lookup((1).to_bytes(4, "little")) is None
+    assert m.run(prog, op(4)).signed == 0                               # ACTIVE_ESTABLISHED_CB
+    assert socks.lookup((1).to_bytes(4, "little")) == (55).to_bytes(8, "little")

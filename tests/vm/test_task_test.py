@@ -131,16 +131,16 @@ def test_what_the_emulator_lacks_is_a_warning_not_a_failure(tmp_path: Path, comp
     (root / "pyproject.toml").write_text("[tool.bpfbuild]\n")
     res = doit(root)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert ("build/partly_emulated.bpf.o: warning: not emulated: helper bpf_sk_redirect_map#52"
+    assert ("build/partly_emulated.bpf.o: warning: not emulated: helper bpf_sk_select_reuseport#82"
             in res.stderr), res.stderr
     assert "partly_emulated: no spec (smoke run passed: counter returned TC_ACT_OK (0); " \
-           "steer: not emulated: helper bpf_sk_redirect_map#52)" in res.stdout
+           "steer: not emulated: helper bpf_sk_select_reuseport#82)" in res.stdout
     row = next(line for line in res.stdout.splitlines() if line.startswith("partly_emulated "))
     assert "no spec (not emulated)" in row
-    assert "partly_emulated: warning: not emulated: helper bpf_sk_redirect_map#52" in res.stdout
+    assert "partly_emulated: warning: not emulated: helper bpf_sk_select_reuseport#82" in res.stdout
     hello = next(line for line in res.stdout.splitlines() if line.startswith("hello "))
     assert "not emulated" not in hello
     report = json.loads((root / "build" / "report.json").read_text())
     tests = {p["program"]: p["tests"] for p in report["programs"]}
-    assert tests["partly_emulated"]["not_emulated"] == ["helper bpf_sk_redirect_map#52"]
+    assert tests["partly_emulated"]["not_emulated"] == ["helper bpf_sk_select_reuseport#82"]
     assert tests["hello"]["not_emulated"] == []
