@@ -56,6 +56,7 @@ class Runtime(Protocol):
     state: ContextState | None
     redirect: tuple[Any, ...] | None
     ring_records: dict[int, Any]
+    cg_retval: int
 
     def code_at(self, ptr: int) -> Callable[..., int]: ...
     def map_at(self, ptr: int) -> Map: ...
@@ -1075,6 +1076,18 @@ def fib_lookup(rt: Runtime, ctx: int, params: int, plen: int, flags: int, *_: in
     return BPF_FIB_LKUP_RET_SUCCESS
 
 
+# --- cgroup programs' return value ------------------------------------------------------------
+
+def get_retval(rt: Runtime, *_: int) -> int:
+    """The bpf_cg_run_ctx's retval (0 when the run starts, as for most cgroup hooks)."""
+    return rt.cg_retval
+
+
+def set_retval(rt: Runtime, retval: int, *_: int) -> int:
+    rt.cg_retval = _s32(retval)
+    return 0
+
+
 # --- local storage ---------------------------------------------------------------------------
 
 BPF_LOCAL_STORAGE_GET_F_CREATE = 1
@@ -1230,6 +1243,7 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     get_current_ancestor_cgroup_id, copy_from_user, copy_from_user_task,
     sk_storage_get, sk_storage_delete, task_storage_get, task_storage_delete, cgrp_storage_get,
     cgrp_storage_delete, inode_storage_get, inode_storage_delete,
+    get_retval, set_retval,
     sk_redirect_map, msg_redirect_map, sk_redirect_hash, msg_redirect_hash, sock_map_update, sock_hash_update,
 )
 

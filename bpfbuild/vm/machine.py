@@ -128,6 +128,8 @@ class Runtime:
         self.cache: TranslationCache | None = None
         self.lines: list[str] = []
         self.redirect: tuple[Any, ...] | None = None
+        #: a cgroup program's run_ctx retval (bpf_get_retval / bpf_set_retval), 0 when a run starts
+        self.cg_retval = 0
         self.ring_records: dict[int, Any] = {}
         #: [pc, linkage] of the last ``exit`` executed (set by the translated code)
         self.last_exit: list[Any] = [None, None]
@@ -174,6 +176,7 @@ class Runtime:
         self.tail_calls = 0
         self.lines = []
         self.redirect = None
+        self.cg_retval = 0
         self.last_exit[0] = self.last_exit[1] = None
 
     # --- calls ----------------------------------------------------------------------------
@@ -811,6 +814,8 @@ class PreparedRun:
                 rt.lines = []
             if rt.redirect is not None:
                 rt.redirect = None
+            if rt.cg_retval:
+                rt.cg_retval = 0
             rt.state = state
             try:
                 r0: int = entry(ctx_addr)

@@ -238,3 +238,14 @@ def test_sock_ops_adds_its_socket_in_established_callbacks_only(map_type: MapTyp
     assert socks.lookup((1).to_bytes(4, "little")) is None
     assert m.run(prog, op(4)).signed == 0                               # ACTIVE_ESTABLISHED_CB
     assert socks.lookup((1).to_bytes(4, "little")) == (55).to_bytes(8, "little")
+
+
+@pytest.mark.parametrize("backend", ["python", "c"])
+def test_cgroup_retval_starts_at_zero_in_every_run(backend: str) -> None:
+    get, put = helper_id("bpf_get_retval"), helper_id("bpf_set_retval")
+    m = Machine(Session(), backend=backend)
+    prog = m.load(assemble(f"call {get}\nr6 = r0\nr1 = -1\ncall {put}\ncall {get}\nr0 += r6\nexit"))
+    assert [m.run(prog).signed for _ in range(2)] == [-1, -1]   # -1 set, read back; 0 before it
+    m2 = Machine(Session(), backend=backend)
+    ident = m2.load(assemble(f"r1 = 7\ncall {put}\nexit"))
+    assert m2.run(ident).retval == 0
