@@ -926,6 +926,7 @@ class _BytecodeRunner:
         # what a helper may change in the session (the clock, the random generator, printk
         # and seq output...): put back before each call when the program calls helpers
         self.helpers = any(insn.opcode in _CALL_OPCODES for insn in compiled.insns)
+        self.next_key = session.memory._next_key   # regions a helper maps later are dropped again
         self.initial = dict(vars(session))
         self.empty = {name: type(value) for name, value in self.initial.items()
                       if isinstance(value, (list, dict, bytearray, set))}
@@ -933,6 +934,11 @@ class _BytecodeRunner:
             raise VMError("internal emulator error: a new session holds state")
 
     def _reset_session(self) -> None:
+        memory = self.session.memory
+        if memory._next_key != self.next_key:
+            for key in [k for k in memory.regions if k >= self.next_key]:
+                memory.unmap(key << REGION_SHIFT)
+            memory._next_key = self.next_key
         fields = vars(self.session)
         if fields.keys() != self.initial.keys():
             for name in [n for n in fields if n not in self.initial]:
