@@ -249,10 +249,9 @@ class Probe:
 
 def load_probe(path: str | os.PathLike[str]) -> Probe:
     """A probe saved with ``bpfbuild probe --json > FILE``."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProbeError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    from bpfbuild.inputs import read_text_input
+
+    text = read_text_input(path, limit=64 << 20, error=ProbeError)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
