@@ -175,6 +175,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--out", type=Path, default=None, help="chunk results (default build/fuzz-SEED)")
     ap.add_argument("--only", default=None, help="comma-separated slots (show, coverage-spec, state-cmd, argv, kernel, ...)")
+    ap.add_argument("--reverse", action="store_true",
+                    help="do the chunks from the last one down (a second process on the same --out shares the work)")
+    ap.add_argument("--recheck", action="store_true",
+                    help="run again only the inputs the chunks recorded as failures (after a fix) and print them")
     args = ap.parse_args()
     out_dir = (args.out or Path("build") / f"fuzz-{args.seed}").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -184,8 +188,11 @@ def main() -> int:
     signal.signal(signal.SIGALRM, _alarm)
     if "kernel" in fuzzer.slots:
         fuzzer.pin_dir.mkdir(exist_ok=True)
+    if args.recheck:
+        return recheck(fuzzer, out_dir)
+    starts = list(range(0, args.count, CHUNK))
     try:
-        for start in range(0, args.count, CHUNK):
+        for start in reversed(starts) if args.reverse else starts:
             chunk = out_dir.resolve() / f"chunk-{start:07d}.json"
             if chunk.exists():
                 continue
@@ -205,6 +212,25 @@ def main() -> int:
     finally:
         fuzzer.cleanup()
     return summary(out_dir)
+
+
+def recheck(fuzzer: Fuzzer, out_dir: Path) -> int:
+    """The recorded failures, run again with the current code: how many still fail."""
+    signal.signal(signal.SIGALRM, _alarm)
+    still = 0
+    seen = 0
+    for chunk in sorted(out_dir.glob("chunk-*.json")):
+        data = json.loads(chunk.read_text())
+        if data["slots"] != fuzzer.slots:
+            raise SystemExit(f"{chunk}: recorded with other slots than this run's")
+        for f in data["failures"]:
+            seen += 1
+            slot, kind, argv = fuzzer.one(f["input"])
+            still += kind in BAD
+            print(f"input {f['input']} {slot}: was {f['kind']}, now {kind}")
+    print(f"recheck: {seen} recorded failures, {still} still failing")
+    fuzzer.cleanup()
+    return 1 if still else 0
 
 
 def summary(out_dir: Path) -> int:

@@ -658,7 +658,10 @@ def target_for(name: str, root: str | os.PathLike[str] = ".") -> Any:
         return KernelFeatures.from_probe("running", running_probe_json())
     if name.endswith(".json"):
         path = Path(name) if os.path.isabs(name) else Path(root) / name
-        return KernelFeatures.from_probe(name, load_probe(path).to_json())
+        try:
+            return KernelFeatures.from_probe(name, load_probe(path).to_json())
+        except TargetError as exc:   # a probe whose kernel.release is no version
+            raise ProbeError(f"malformed probe: {str(exc).removeprefix(name + ': ')}", file=str(path)) from None
     try:
         return KernelFeatures.from_version(name)
     except TargetError as exc:
