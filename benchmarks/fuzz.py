@@ -177,6 +177,7 @@ def main() -> int:
     ap.add_argument("--only", default=None, help="comma-separated slots (show, coverage-spec, state-cmd, argv, kernel, ...)")
     ap.add_argument("--reverse", action="store_true",
                     help="do the chunks from the last one down (a second process on the same --out shares the work)")
+    ap.add_argument("--start", type=int, default=0, help="begin at this input (a multiple of the chunk size)")
     ap.add_argument("--recheck", action="store_true",
                     help="run again only the inputs the chunks recorded as failures (after a fix) and print them")
     args = ap.parse_args()
@@ -190,7 +191,7 @@ def main() -> int:
         fuzzer.pin_dir.mkdir(exist_ok=True)
     if args.recheck:
         return recheck(fuzzer, out_dir)
-    starts = list(range(0, args.count, CHUNK))
+    starts = [s for s in range(0, args.count, CHUNK) if s >= args.start]
     try:
         for start in reversed(starts) if args.reverse else starts:
             chunk = out_dir.resolve() / f"chunk-{start:07d}.json"
