@@ -346,11 +346,26 @@ def argv_input(rng: random.Random) -> tuple[str, list[str]]:
 
 # --- kernel commands: load / show / unload in a forked child (libbpf runs in C: a crash is a signal) ---
 
+def _warm_up() -> None:
+    """Import the CLI, its commands and libbpf once in the parent: each child starts with them."""
+    import importlib
+
+    from bpfbuild.cli import _AREAS, build_parser
+
+    build_parser()
+    for area in _AREAS:
+        importlib.import_module(f"bpfbuild.cli.{area}")
+    for mod in ("bpfbuild.kernel", "bpfbuild.kernel.objects", "bpfbuild.kernel.info", "bpfbuild.kernel.pins",
+                "bpfbuild.obj.loader"):
+        importlib.import_module(mod)
+
+
 def run_forked(argv: list[str], timeout: float) -> Outcome:
     """``bpfbuild ARGV`` in a forked child: a signal (libbpf crashing) is ``crash``, past ``timeout`` ``hang``."""
     import signal
     import time
 
+    _warm_up()
     rfd, wfd = os.pipe()
     pid = os.fork()
     if pid == 0:   # pragma: no cover - the child
