@@ -367,15 +367,14 @@ def load_config(root: Path | str = ".") -> Config:
     """Read ``root/pyproject.toml`` (absent file or table: defaults)."""
     root = Path(root)
     path = root / "pyproject.toml"
+    from bpfbuild.inputs import read_text_input
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        data = {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=str(path)) from exc
+        data = tomllib.loads(read_text_input(path, error=ConfigError)) if os.path.exists(path) else {}
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", file=str(path)) from exc
-    table = data.get("tool", {}).get("bpfbuild", {})
+    tool = data.get("tool", {})
+    table = tool.get("bpfbuild", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         raise ConfigError("[tool.bpfbuild] must be a table", file=str(path))
     try:

@@ -254,12 +254,14 @@ def record_problem(prog: ProgramSource, record: Any) -> str | None:
 
 def _load_record(prog: ProgramSource) -> tuple[dict[str, Any] | None, str]:
     """The last compile's record, or None and why it is unusable."""
-    try:
-        text = _cmd_file(prog).read_text()
-    except FileNotFoundError:
+    from bpfbuild.inputs import read_text_input
+
+    if not _cmd_file(prog).exists():
         return None, "no record of the last compile"
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"record of the last compile unreadable: {getattr(exc, 'strerror', None) or exc}"
+    try:
+        text = read_text_input(_cmd_file(prog), limit=16 << 20)
+    except BpfBuildError as exc:
+        return None, f"record of the last compile unreadable: {exc.message.removeprefix('cannot read: ')}"
     try:
         record = json.loads(text)
     except ValueError:

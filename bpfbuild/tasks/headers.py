@@ -80,11 +80,11 @@ def write_helper_defs(uapi_header: str, output: Path) -> TaskFailed | None:
 
     from bpfbuild.skel.render import render
 
+    from bpfbuild.inputs import MAX_TEXT_BYTES, read_input
+
     try:
-        text = Path(uapi_header).read_text(encoding="utf-8", errors="replace")
+        text = read_input(uapi_header, limit=MAX_TEXT_BYTES).decode("utf-8", "replace")
         content = render("bpf_helper_defs.h.j2", **helper_defs_model(text, uapi_header))
-    except OSError as exc:
-        return TaskFailed(f"{uapi_header}: cannot read: {exc.strerror}")
     except BpfBuildError as exc:
         return TaskFailed(format_error(exc.with_file(uapi_header)))
     output.parent.mkdir(parents=True, exist_ok=True)

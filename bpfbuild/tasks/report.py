@@ -32,12 +32,59 @@ def write_result(build_dir: Path, program: str, stage: str, data: dict[str, Any]
     os.replace(tmp, path)
 
 
-def read_result(build_dir: Path, program: str, stage: str) -> dict[str, Any] | None:
+#: The shape of each key a stage records: a record that has another shape (edited by hand, a
+#: full disk, another version) is ignored as if absent: the stage runs again, nothing raises.
+_SHAPES: dict[str, Any] = {
+    "programs": [dict], "targets": {str: [dict]}, "passed": int, "failed": int, "not_emulated": [str],
+    "coverage": dict, "errors": [str], "not_modelled": [str],
+}
+
+
+def _has_shape(value: Any, shape: Any) -> bool:
+    if isinstance(shape, list):
+        return isinstance(value, list) and all(_has_shape(v, shape[0]) for v in value)
+    if isinstance(shape, dict):
+        (kt, vt), = shape.items()
+        return isinstance(value, dict) and all(isinstance(k, kt) and _has_shape(v, vt) for k, v in value.items())
+    return isinstance(value, shape) and not (shape is int and isinstance(value, bool))
+
+
+def _valid_record(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    if not all(_has_shape(data[k], shape) for k, shape in _SHAPES.items() if k in data and data[k] is not None):
+        return False
+    cov = data.get("coverage")
+    if cov is not None and not isinstance(cov.get("summary"), str):
+        return False
+    for p in data.get("programs", []):
+        if not all(p.get(k) is None or _has_shape(p[k], _SHAPES[k]) for k in ("errors", "not_modelled")):
+            return False
+        if not all(p.get(k) is None or isinstance(p[k], t) for k, t in (
+                ("processed_insns", int), ("insns", int), ("name", str), ("type", str), ("verdict", str))):
+            return False
+    return True
+
+
+def _read_small(path: Path) -> str | None:
+    """A record under build/ (bounded: a FIFO or a huge file there is skipped, not waited on)."""
+    from bpfbuild.errors import BpfBuildError
+    from bpfbuild.inputs import read_text_input
+
     try:
-        data = json.loads(_result_path(build_dir, program, stage).read_text())
-    except (OSError, ValueError):
+        return read_text_input(path, limit=64 << 20)
+    except BpfBuildError:
         return None
-    return data if isinstance(data, dict) else None
+
+
+def read_result(build_dir: Path, program: str, stage: str) -> dict[str, Any] | None:
+    """The record of a stage, or None when it is absent, unreadable or of another shape."""
+    text = _read_small(_result_path(build_dir, program, stage))
+    try:
+        data = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return data if _valid_record(data) else None
 
 
 def report_rows(project: Any) -> list[dict[str, Any]]:
@@ -124,10 +171,9 @@ def write_lcov(build_dir: Path, programs: list[str]) -> None:
     when no program has one)."""
     parts = []
     for name in programs:
-        try:
-            parts.append((build_dir / RESULTS_DIR / f"{name}.lcov").read_text())
-        except OSError:
-            continue
+        text = _read_small(build_dir / RESULTS_DIR / f"{name}.lcov")
+        if text is not None:
+            parts.append(text)
     out = build_dir / "coverage.lcov"
     if not parts:
         out.unlink(missing_ok=True)
