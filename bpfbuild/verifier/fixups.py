@@ -248,6 +248,29 @@ def _is_cond_jump(insn: Instruction) -> bool:
     return insn.cls == InsnClass.JMP and insn.jmp_op not in (JmpOp.JA, JmpOp.EXIT, JmpOp.CALL)
 
 
+def _paths_cut(img: _Image) -> bool:
+    """Whether our run stopped a path early (at something it does not model): a reached
+    instruction none of whose successors was reached.  The kernel's `seen` marks never leave
+    one (only exit ends a path), so ours would remove live code there."""
+    n = len(img.slots)
+
+    def seen(k: int) -> bool:
+        return 0 <= k < n and img.seen[k]
+
+    for i, insn in enumerate(img.slots):
+        if insn is None or not img.seen[i] or insn.is_exit:
+            continue
+        if insn.cls in (InsnClass.JMP, InsnClass.JMP32) and insn.jmp_op == JmpOp.JA:
+            ok = seen(insn.jump_target(i))
+        elif _is_cond_jump(insn):
+            ok = seen(i + 1) or seen(i + 1 + insn.off)
+        else:
+            ok = seen(i + insn.slots)
+        if not ok:
+            return True
+    return False
+
+
 def _dead_code(img: _Image) -> None:
     n = len(img.slots)
     for i, insn in enumerate(img.slots):
@@ -565,7 +588,7 @@ def xlated(spec: ObjectSpec, prog: Program, *, report: Report | None = None,
     if report is None or not report.aux:
         report = verify(spec, prog, target=target)
     notes: list[str] = []
-    if not report.accepted:
+    if report.rejected:
         return Xlated(prog, {}, ("the verifier rejects it: the kernel keeps no image",))
     if report.notes:
         notes.append("the verifier's run is partial (" + "; ".join(report.notes) + ")")
@@ -577,7 +600,12 @@ def xlated(spec: ObjectSpec, prog: Program, *, report: Report | None = None,
     if btf.spec is None:
         notes.append("no target BTF: kernel struct offsets unknown")
     img = _Image(prog, report.aux)
-    _dead_code(img)
+    if _paths_cut(img):
+        # something our verifier could not follow (a kfunc) ended a path: the `seen` marks after
+        # it are not the kernel's, and removing that code would remove live code
+        notes.append("dead code not removed (the verifier stopped a path at what it does not model)")
+    else:
+        _dead_code(img)
     _convert_ctx(img, prog.prog_type, btf, notes)
     _misc_fixups(img, spec.maps, btf, notes)
     names = {slot: name for slot, name in enumerate(img.names) if name is not None and img.slots[slot] is not None}
