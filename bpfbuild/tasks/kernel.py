@@ -60,6 +60,8 @@ def load_program(config_root: str, name: str) -> TaskFailed | None:
     pin_dir = pin_dir_for(config, prog)
     try:
         with KernelObject.open(prog.object) as obj:
+            if prog.prog_type is not None:     # [tool.bpfbuild.programs.<name>] type = "xdp"
+                obj.type_untyped(prog.prog_type, prog.attach)
             try:
                 obj.load()
             except BpfBuildError as exc:

@@ -197,3 +197,45 @@ def test_bundled_headers_build_everything(tmp_path):
     for name in PROGRAMS:
         verdict = json.loads((root / "build" / ".results" / f"{name}.verify.json").read_text())["verdict"]
         assert verdict in ("accepted", "unknown"), name
+
+
+@pytest.mark.kernel
+@needs_btf
+def test_load_applies_the_type_override_of_an_untyped_section(built, tmp_path):
+    """SEC("xdp_icmp_echo") is untyped for libbpf: `doit load` gives it the project's `type = "xdp"`
+    (bpf_program__set_type) and `bpfbuild load --type xdp` does the same for a bare object;
+    without the type the load fails in one line."""
+    if os.geteuid() != 0:
+        pytest.skip("loading programs needs root (CAP_BPF)")
+    from bpfbuild.kernel.info import open_pinned, prog_info
+    from bpfbuild.tasks.kernel import load_program, unload_program
+
+    obj = built / "build" / "lesson2-xdp_kern.bpf.o"
+    pins = f"/sys/fs/bpf/bpfbuild-typetest-{os.getpid()}"
+    root = tmp_path / "p"
+    shutil.copytree(built, root, ignore=shutil.ignore_patterns("*.o", "*.skel.h", ".doit*"))
+    shutil.copy(obj, root / "build" / obj.name)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[tool.bpfbuild]\n", f'[tool.bpfbuild]\npin_dir = "{pins}"\n', 1))
+
+    def pinned_type(path: str) -> str:
+        with open_pinned(path) as fd:
+            return prog_info(fd).type_name
+
+    try:
+        assert load_program(str(root), "lesson2-xdp_kern") is None
+        assert pinned_type(f"{pins}/lesson2-xdp_kern/xdp_icmp_echo_prog") == "xdp"
+        assert unload_program(str(root), "lesson2-xdp_kern") is None
+        assert not os.path.exists(f"{pins}/lesson2-xdp_kern")
+
+        cli = [sys.executable, "-m", "bpfbuild", "load", str(obj), f"{pins}-cli"]
+        res = subprocess.run(cli, capture_output=True, text=True, cwd=REPO)
+        assert res.returncode != 0 and "Traceback" not in res.stderr
+        res = subprocess.run([*cli, "--type", "xdp"], capture_output=True, text=True, cwd=REPO)
+        assert res.returncode == 0, res.stderr
+        assert pinned_type(f"{pins}-cli") == "xdp"
+    finally:
+        for leftover in (f"{pins}-cli", f"{pins}/lesson2-xdp_kern/xdp_icmp_echo_prog"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+        shutil.rmtree(pins, ignore_errors=True)
