@@ -230,9 +230,11 @@ def _compile_start_ns() -> int:
 
 def _valid_dep(value: Any) -> bool:
     """One recorded dependency: ``[size, mtime_ns, md5]`` (all None: force a rebuild)."""
-    return (isinstance(value, list) and len(value) == 3
-            and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value[:2])
-            and (value[2] is None or isinstance(value[2], str)))
+    if not isinstance(value, list) or len(value) != 3:
+        return False
+    size, mtime, digest = value      # ints, not bools (type(...) is int); checked per header on every run
+    return ((size is None or type(size) is int) and (mtime is None or type(mtime) is int)
+            and (digest is None or isinstance(digest, str)))
 
 
 def record_problem(prog: ProgramSource, record: Any) -> str | None:
@@ -283,8 +285,9 @@ def changed_deps(prog: ProgramSource, record: dict[str, Any] | None = None) -> l
     None: no usable record of the last compile -- none, or its depfile did not parse (then
     the headers are unknown, and the program is rebuilt until the depfile parses).
     """
+    # a record comes from _load_record, which checked its shape (record_problem) already
     record = _read_record(prog) if record is None else record
-    if record is None or record_problem(prog, record) is not None or record.get("deps_error"):
+    if record is None or record.get("deps_error"):
         return None
     changed = []
     for path, old in record["deps"].items():

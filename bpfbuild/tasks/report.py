@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 __all__ = ["read_result", "report_rows", "task_report", "write_lcov", "write_result"]
 
 RESULTS_DIR = ".results"
+#: the last summary and what it was made of (build/.results/report.cache.json)
+REPORT_CACHE = "report.cache.json"
 #: The stages the summary waits for (the default doit chain).
 STAGES = ["build", "verify", "test", "skel"]
 
@@ -131,7 +134,45 @@ def _cell_programs(row: dict[str, Any]) -> tuple[str, str, str]:
     return types, insns, ", ".join(verdicts)
 
 
+def _fingerprint(project: Any) -> list[Any]:
+    """What the summary is made of, by stat only: each program's result records, lcov, object
+    and skeleton (mtime and size), and the configured target kernels."""
+    build_dir = project.config.build_dir
+    out: list[Any] = [list(getattr(project.config, "target_kernels", ()))]
+    for prog in project.config.programs():
+        entry: list[Any] = [prog.name, str(prog.source)]
+        for path in (*(_result_path(build_dir, prog.name, stage) for stage in ("build", "verify", "test")),
+                     build_dir / RESULTS_DIR / f"{prog.name}.lcov", prog.object,
+                     build_dir / f"{prog.name}.skel.h"):
+            try:
+                st = os.stat(path)
+                entry.append([st.st_mtime_ns, st.st_size])
+            except OSError:
+                entry.append(None)
+        out.append(entry)
+    return out
+
+
+def _cached_text(build_dir: Path, fingerprint: list[Any]) -> str | None:
+    """The summary text the last run printed, when nothing it was made of has changed since
+    (and its report.json is still there): a no-op ``doit`` reads one file, not every record."""
+    try:
+        cache = json.loads((build_dir / RESULTS_DIR / REPORT_CACHE).read_text())
+        if cache.get("fingerprint") == fingerprint and (build_dir / "report.json").exists():
+            text = cache.get("text")
+            return text if isinstance(text, str) else None
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
 def print_report(project: Any) -> None:
+    build_dir = project.config.build_dir
+    fingerprint = _fingerprint(project)
+    text = _cached_text(build_dir, fingerprint)
+    if text is not None:
+        sys.stdout.write(text)
+        return
     rows = report_rows(project)
     targets = list(getattr(project.config, "target_kernels", ()))
     table = [("program", "type", "insns", "verifier (processed)", "tests", "coverage", "skeleton", *targets)]
@@ -152,18 +193,26 @@ def print_report(project: Any) -> None:
         table.append((r["program"], types, insns, verdict, tests, cov["summary"] if cov else "-",
                       "yes" if r["skeleton"] else "-", *cells))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines: list[str] = []
     for i, row in enumerate(table):
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
-            print("  ".join("-" * w for w in widths))
-    for line in warnings:
-        print(line)
-    write_lcov(project.config.build_dir, [r["program"] for r in rows])
-    out = project.config.build_dir / "report.json"
+            lines.append("  ".join("-" * w for w in widths))
+    lines.extend(warnings)
+    text = "".join(line + "\n" for line in lines)
+    sys.stdout.write(text)
+    write_lcov(build_dir, [r["program"] for r in rows])
+    out = build_dir / "report.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps({"programs": rows}, indent=2) + "\n")
     os.replace(tmp, out)
+    cache = build_dir / RESULTS_DIR / REPORT_CACHE
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"fingerprint": fingerprint, "text": text}))
+    except OSError:
+        pass
 
 
 def write_lcov(build_dir: Path, programs: list[str]) -> None:
