@@ -538,8 +538,20 @@ class CCache:
 
     def __init__(self) -> None:
         self._items: dict[tuple[Instruction, ...], CProgram | None] = {}
+        # the same tuple object again: found by identity, without hashing every instruction
+        self._same: dict[int, tuple[tuple[Instruction, ...], CProgram | None]] = {}
 
     def get(self, insns: tuple[Instruction, ...]) -> CProgram | None:
+        same = self._same.get(id(insns))
+        if same is not None and same[0] is insns:
+            return same[1]
+        program = self._get(insns)
+        if len(self._same) >= 256:
+            self._same.pop(next(iter(self._same)))
+        self._same[id(insns)] = (insns, program)
+        return program
+
+    def _get(self, insns: tuple[Instruction, ...]) -> CProgram | None:
         if insns in self._items:
             return self._items[insns]
         program: CProgram | None = None

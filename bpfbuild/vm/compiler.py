@@ -1077,8 +1077,22 @@ class TranslationCache:
         self.size = size
         self._items: OrderedDict[tuple[tuple[Instruction, ...], bool, bool], CompiledProgram] = OrderedDict()
         self._bytes: OrderedDict[bytes, CompiledProgram] = OrderedDict()
+        # the same tuple object asked for again (an object's program, per spec case): found by
+        # identity, without hashing every instruction (the entry keeps the tuple, so its id holds)
+        self._same: OrderedDict[tuple[int, bool, bool], tuple[tuple[Instruction, ...], CompiledProgram]] = \
+            OrderedDict()
 
     def get(self, insns: tuple[Instruction, ...], *, trace: bool = False, coverage: bool = False) -> CompiledProgram:
+        same = self._same.get((id(insns), trace, coverage))
+        if same is not None and same[0] is insns:
+            return same[1]
+        compiled = self._get(insns, trace, coverage)
+        self._same[(id(insns), trace, coverage)] = (insns, compiled)
+        if len(self._same) > self.size:
+            self._same.popitem(last=False)
+        return compiled
+
+    def _get(self, insns: tuple[Instruction, ...], trace: bool, coverage: bool) -> CompiledProgram:
         key = (insns, trace, coverage)
         compiled = self._items.get(key)
         if compiled is None:
