@@ -13,7 +13,10 @@ Every run may cache bytecode (as an installed package does), in a temporary PYTH
 even where PYTHONDONTWRITEBYTECODE is set: without it each run would recompile bpfbuild's
 sources and measure the compiler rather than the build.
 
-    python benchmarks/noop_build.py [--runs N]
+    python benchmarks/noop_build.py [--runs N] [--noop-only]
+
+--noop-only times just floor and noop, alternately (more runs in the same time: the machine's
+load moves both alike); the spread printed is the quartiles of the per-run noop/floor ratios.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ def timed(argv: list[str], cwd: Path, name: str = "") -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--noop-only", action="store_true", help="time only floor and noop, alternately")
     args = parser.parse_args()
     doit = [sys.executable, "-m", "doit"]
     with tempfile.TemporaryDirectory(prefix="bpfbuild-bench-") as tmp:
@@ -104,6 +108,8 @@ def main() -> int:
         for run in range(args.runs):
             results["floor"].append(timed(doit, root / "empty", "floor"))
             results["noop"].append(timed(doit, root, "noop"))
+            if args.noop_only:
+                continue
             with made[0].open("a") as fh:
                 fh.write(f"/* edit {run} */\n")
             results["edit1"].append(timed(doit, root))
@@ -116,13 +122,18 @@ def main() -> int:
     print(f"{N_PROGRAMS} programs, {args.runs} runs each, medians; ratios against `doit` on an empty dodo")
     for name, times in results.items():
         if not times:
-            print(f"  {name:11s} skipped (make or clang missing)")
+            print(f"  {name:11s} skipped" + (" (--noop-only)" if args.noop_only else " (make or clang missing)"))
             continue
         med = statistics.median(times)
         print(f"  {name:11s} {med * 1000:8.1f} ms   {med / floor:5.2f}x floor")
     ratio = statistics.median(results["noop"]) / floor
     cpu = statistics.median(CPU["noop"]) / statistics.median(CPU["floor"])
     print(f"  cpu: floor {statistics.median(CPU['floor']) * 1000:.1f} ms, noop {statistics.median(CPU['noop']) * 1000:.1f} ms")
+    pairs = sorted(n / f for n, f in zip(results["noop"], results["floor"]))
+    if len(pairs) >= 2:
+        q1, _, q3 = statistics.quantiles(pairs, n=4)
+        print(f"  per-run noop/floor: median {statistics.median(pairs):.2f}, quartiles {q1:.2f}-{q3:.2f}, "
+              f"range {pairs[0]:.2f}-{pairs[-1]:.2f}")
     print(f"no-op doit / floor = {ratio:.2f} wall, {cpu:.2f} cpu (target <= 1.3)")
     return 0
 

@@ -173,10 +173,15 @@ def xlated_listing(spec: ObjectSpec, prog: Program, *,
         if rec is not None and rec.pc == pc and (rec.location, rec.line_text) != last_line:
             src = rec
             last_line = (rec.location, rec.line_text)
+        raw = encode([insn], check=False)
+        if call_names and pc in call_names and insn.is_call:
+            text = f"call {call_names[pc]}#{insn.imm}"
+        elif insn.dst > 10 or insn.src > 10:
+            text = f".insn {raw.hex()}"   # the verifier's scratch register (r11): no text, as bpftool
+        else:
+            text = annotated_text(pc, insn, names)
         out.append(XlatedInsn(
-            pc=pc, opcode=insn.opcode, raw=encode([insn], check=False),
-            text=(f"call {call_names[pc]}#{insn.imm}" if call_names and pc in call_names and insn.is_call
-                  else annotated_text(pc, insn, names)),
+            pc=pc, opcode=insn.opcode, raw=raw, text=text,
             proto=program_signature(spec, prog, pc), src=src.line_text.strip() if src else None,
             file=src.location.file if src else None, line=src.location.line if src else None,
             column=src.location.column if src else None))

@@ -53,7 +53,6 @@ _REDIRECT_MAP = 51
 _FOR_EACH_MAP_ELEM = 164
 _MAP_LOOKUP_PERCPU = 195
 _LOOP = 181
-_MAP_OPS = {_MAP_LOOKUP: "lookup_elem", _MAP_UPDATE: "update_elem", _MAP_DELETE: "delete_elem"}
 #: helpers whose call the kernel replaces by code we do not reproduce (their presence is a note)
 _NOT_MODELLED = {_LOOP: "bpf_loop inlining", 170: "bpf_timer_set_callback", 183: "bpf_get_func_arg",
                  184: "bpf_get_func_ret", 185: "bpf_get_func_arg_cnt", 194: "bpf_kptr_xchg",
@@ -65,10 +64,16 @@ _PERCPU_OFF = -1       # BPF_MOV64_PERCPU_REG: mov with off = -1 (a per-CPU addr
 _JA0 = Instruction(InsnClass.JMP | JmpOp.JA)
 _MAY_GOTO0 = Instruction(InsnClass.JMP | JmpOp.JCOND)
 
-#: the kernel's functions behind a map's ops (``<prefix>_lookup_elem``...), by map type
-_OPS_PREFIX = {MapType.ARRAY: "array_map", MapType.PERCPU_ARRAY: "percpu_array_map", MapType.HASH: "htab_map",
-               MapType.LRU_HASH: "htab_lru_map", MapType.PERCPU_HASH: "htab_percpu_map",
-               MapType.LRU_PERCPU_HASH: "htab_lru_percpu_map"}
+#: the kernel's functions behind a map's ops (``map->ops->map_update_elem``...), by map type
+_OPS_NAMES = {
+    MapType.ARRAY: ("array_map_lookup_elem", "array_map_update_elem", "array_map_delete_elem"),
+    MapType.PERCPU_ARRAY: ("percpu_array_map_lookup_elem", "array_map_update_elem", "array_map_delete_elem"),
+    MapType.HASH: ("htab_map_lookup_elem", "htab_map_update_elem", "htab_map_delete_elem"),
+    MapType.LRU_HASH: ("htab_lru_map_lookup_elem", "htab_lru_map_update_elem", "htab_lru_map_delete_elem"),
+    MapType.PERCPU_HASH: ("htab_percpu_map_lookup_elem", "htab_percpu_map_update_elem", "htab_map_delete_elem"),
+    MapType.LRU_PERCPU_HASH: ("htab_lru_percpu_map_lookup_elem", "htab_lru_percpu_map_update_elem",
+                              "htab_lru_map_delete_elem"),
+}
 _HASHES = (MapType.HASH, MapType.LRU_HASH, MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH, MapType.HASH_OF_MAPS)
 
 _BPF_F_INNER_MAP = 1 << 12
@@ -350,8 +355,11 @@ _XDP_MD = {0: (("xdp_buff", "data"),), 4: (("xdp_buff", "data_end"),), 8: (("xdp
            16: (("xdp_buff", "rxq"), ("xdp_rxq_info", "queue_index")),
            20: (("xdp_buff", "txq"), ("xdp_txq_info", "dev"), ("net_device", "ifindex"))}
 #: struct __sk_buff fields read straight from struct sk_buff (bpf_convert_ctx_access)
-_SKB_PLAIN = {0: "len", 8: "mark", 24: "priority", 16: "protocol", 76: "data"}
+_SKB_PLAIN = {0: "len", 8: "mark", 16: "protocol", 32: "priority", 76: "data"}
 _SKB_DATA_META, _SKB_DATA_END = 140, 80
+#: program types without convert_ctx_access: their context loads stay as they are
+_CTX_AS_IS = (ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.RAW_TRACEPOINT, ProgType.RAW_TRACEPOINT_WRITABLE,
+              ProgType.TRACING, ProgType.LSM, ProgType.EXT, ProgType.SYSCALL)
 _SKB_TYPES = (ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.SOCKET_FILTER, ProgType.CGROUP_SKB,
               ProgType.LWT_IN, ProgType.LWT_OUT, ProgType.LWT_XMIT, ProgType.LWT_SEG6LOCAL, ProgType.SK_SKB)
 
@@ -362,8 +370,10 @@ def _convert_ctx(img: _Image, prog_type: ProgType | None, btf: _Btf, notes: list
         convert = lambda insn: _xdp_access(insn, btf)   # noqa: E731
     elif prog_type in _SKB_TYPES:
         convert = lambda insn: _skb_access(insn, btf)   # noqa: E731
-    else:
+    elif prog_type in _CTX_AS_IS:
         convert = None    # kprobe, tracepoints, tracing...: the context is read as it is
+    else:
+        convert = lambda insn: None   # noqa: E731  (a converter we do not model: noted per access)
     i = 0
     while i < len(img.slots):
         insn, aux = img.slots[i], img.aux[i]
@@ -559,14 +569,16 @@ def _helper(img: _Image, i: int, insn: Instruction, aux: Any, maps: Sequence[Any
             if gen is not None:
                 new, names = gen
                 return img.patch(i, new, names)
-        prefix = _OPS_PREFIX.get(MapType(m.type)) if m.type in MapType._value2member_map_ else None
-        if prefix is not None and func in _MAP_OPS:
-            img.names[i] = f"{prefix}_{_MAP_OPS[func]}"
+        ops = _OPS_NAMES.get(MapType(m.type)) if m.type in MapType._value2member_map_ else None
+        if ops is not None and func in (_MAP_LOOKUP, _MAP_UPDATE, _MAP_DELETE):
+            img.names[i] = ops[func - _MAP_LOOKUP]
         return 0
     if func == _JIFFIES64:
-        return img.patch(i, [Instruction.ld_imm64(0, 0), _ldx(Size.DW, 0, 0, 0)], {0: "jiffies"})
+        _note(notes, "the address of jiffies (kernel data: its value is not known offline)")
+        return img.patch(i, [Instruction.ld_imm64(0, 0), _ldx(Size.DW, 0, 0, 0)])
     if func == _GET_SMP_PROCESSOR_ID:
-        return img.patch(i, [_ins(InsnClass.ALU | AluOp.MOV | Source.K, 0),
+        _note(notes, "the per-CPU address of cpu_number (kernel data: its value is not known offline)")
+        return img.patch(i, [_ins(InsnClass.ALU64 | AluOp.MOV | Source.K, 0),
                              _ins(InsnClass.ALU64 | AluOp.MOV | Source.X, 0, 0, _PERCPU_OFF), _ldx(Size.W, 0, 0, 0)])
     return 0
 

@@ -15,6 +15,8 @@ from bpfbuild.isa.instruction import LD_IMM64_OPCODE
 from bpfbuild.obj.loader import load_object_file
 from bpfbuild.verifier.fixups import xlated
 
+from .conftest import DATA
+
 pytestmark = pytest.mark.kernel
 
 _CALL = InsnClass.JMP | JmpOp.CALL
@@ -49,21 +51,38 @@ def kernel_objects():
     return KernelObject
 
 
+def _check(obj, kernel_objects) -> int:
+    spec = load_object_file(obj)
+    with kernel_objects.open(obj) as kobj:
+        kobj.load()
+        for prog in spec.programs:
+            ours = xlated(spec, prog)
+            assert ours.notes == (), (obj.name, prog.name, ours.notes)
+            kprog = kobj.program(prog.name)
+            images = kprog.images()
+            what = f"{obj.name}:{prog.name}"
+            assert kprog.info().bytes_xlated == ours.bytes_xlated, what
+            assert comparable(images.xlated) == comparable(encode(ours.program.insns, check=False)), what
+            assert [li.insn for li in images.line_info] == [r.pc for r in ours.program.line_info], what
+            assert [fi.insn for fi in images.func_info] == [f.pc for f in ours.program.func_info], what
+    return len(spec.programs)
+
+
 def test_xlated_images_equal_the_kernels(objects, kernel_objects):
-    checked = 0
-    for obj in objects:
-        spec = load_object_file(obj)
-        with kernel_objects.open(obj) as kobj:
-            kobj.load()
-            for prog in spec.programs:
-                ours = xlated(spec, prog)
-                assert ours.notes == (), (obj.name, prog.name, ours.notes)
-                kprog = kobj.program(prog.name)
-                images = kprog.images()
-                what = f"{obj.name}:{prog.name}"
-                assert kprog.info().bytes_xlated == ours.bytes_xlated, what
-                assert comparable(images.xlated) == comparable(encode(ours.program.insns, check=False)), what
-                assert [li.insn for li in images.line_info] == [r.pc for r in ours.program.line_info], what
-                assert [fi.insn for fi in images.func_info] == [f.pc for f in ours.program.func_info], what
-                checked += 1
-    assert checked >= len(objects)
+    assert sum(_check(obj, kernel_objects) for obj in objects) >= len(objects)
+
+
+@pytest.mark.parametrize("cc", ["clang", "clang-19"])
+def test_every_rewrite_equals_the_kernels(compile_bpf, kernel_objects, cc):
+    """Each map type's inlined lookup, the ops called directly, xdp_md and __sk_buff fields,
+    div/mod guards (signed ones from clang 18's cpu v4)."""
+    obj = compile_bpf("fixups.bpf.c", cc=cc)
+    if cc != "clang":   # cpu v4 where the compiler has it
+        import subprocess
+
+        src = obj.with_suffix(".v4.o")
+        res = subprocess.run([cc, "-target", "bpf", "-mcpu=v4", "-g", "-O2", "-I/usr/include/x86_64-linux-gnu",
+                              "-c", str(DATA / "fixups.bpf.c"), "-o", str(src)], capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        obj = src
+    assert _check(obj, kernel_objects) == 2
