@@ -329,7 +329,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                 if backtrack_insn(env, i, subseq_idx, h, bt) == _NOTSUPP:
                     mark_all_scalars_precise(env, st)
                     return changed
-            if bt.empty():
+            if (not bt.regs[0] and not bt.stack[0]) if not bt.frame else bt.empty():   # bt.empty(), inlined
                 return changed
             subseq_idx = i
             if i == cur_st.first_insn_idx and (hist_end == 0 or (hist_end == 1 and hist[0][0] == i)):
