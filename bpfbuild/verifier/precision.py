@@ -146,9 +146,8 @@ def _sync_linked(bt: Backtrack, hist: tuple | None) -> None:  # type: ignore[typ
 
 
 # plain ints for the hot paths below (an IntEnum member lookup costs several times an int's)
-_ALU, _ALU64, _LDX, _STX, _ST = int(InsnClass.ALU), int(InsnClass.ALU64), int(InsnClass.LDX), int(InsnClass.STX), \
-    int(InsnClass.ST)
-_JMP, _JMP32, _LD = int(InsnClass.JMP), int(InsnClass.JMP32), int(InsnClass.LD)
+_ALU, _ALU64, _LD, _LDX = int(InsnClass.ALU), int(InsnClass.ALU64), int(InsnClass.LD), int(InsnClass.LDX)
+_ST, _STX, _JMP, _JMP32 = int(InsnClass.ST), int(InsnClass.STX), int(InsnClass.JMP), int(InsnClass.JMP32)
 _CALL, _EXIT, _JA, _JCOND = int(JmpOp.CALL), int(JmpOp.EXIT), int(JmpOp.JA), int(JmpOp.JCOND)
 _PSEUDO_CALL, _PSEUDO_HELPER, _PSEUDO_KFUNC = int(PseudoCall.CALL), int(PseudoCall.HELPER), int(PseudoCall.KFUNC)
 _IND, _ABS = int(Mode.IND), int(Mode.ABS)
