@@ -79,8 +79,10 @@ def _states_maybe_looping(old: VerifierState, cur: VerifierState) -> bool:
     if old.curframe != cur.curframe:
         return False
     fo, fc = old.frames[-1], cur.frames[-1]
-    return all(same_value_fields(a, b) and a.id == b.id and a.ref_obj_id == b.ref_obj_id
-               for a, b in zip(fo.regs, fc.regs, strict=True))
+    for a, b in zip(fo.regs, fc.regs, strict=True):
+        if not (same_value_fields(a, b) and a.id == b.id and a.ref_obj_id == b.ref_obj_id):
+            return False
+    return True
 
 
 def _clean_state(env: Env, st: VerifierState) -> None:

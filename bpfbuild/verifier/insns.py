@@ -81,8 +81,9 @@ def grow_stack(env: Env, st: VerifierState, reg: Reg, off: int, size: int) -> No
 
 
 def _fake_const(imm: int) -> Reg:
-    r = Reg()
-    r.mark_const(imm)
+    r = Reg()                       # a fresh register: no pointer fields, not precise
+    bounds.mark_known(r, imm)
+    r.type = RegType.SCALAR_VALUE
     return r
 
 

@@ -146,9 +146,8 @@ def _sync_linked(bt: Backtrack, hist: tuple | None) -> None:  # type: ignore[typ
 
 
 # plain ints for the hot paths below (an IntEnum member lookup costs several times an int's)
-_ALU, _ALU64, _LDX, _STX, _ST = int(InsnClass.ALU), int(InsnClass.ALU64), int(InsnClass.LDX), int(InsnClass.STX), \
-    int(InsnClass.ST)
-_JMP, _JMP32, _LD = int(InsnClass.JMP), int(InsnClass.JMP32), int(InsnClass.LD)
+_ALU, _ALU64, _LD, _LDX = int(InsnClass.ALU), int(InsnClass.ALU64), int(InsnClass.LD), int(InsnClass.LDX)
+_ST, _STX, _JMP, _JMP32 = int(InsnClass.ST), int(InsnClass.STX), int(InsnClass.JMP), int(InsnClass.JMP32)
 _CALL, _EXIT, _JA, _JCOND = int(JmpOp.CALL), int(JmpOp.EXIT), int(JmpOp.JA), int(JmpOp.JCOND)
 _PSEUDO_CALL, _PSEUDO_HELPER, _PSEUDO_KFUNC = int(PseudoCall.CALL), int(PseudoCall.HELPER), int(PseudoCall.KFUNC)
 _IND, _ABS = int(Mode.IND), int(Mode.ABS)
@@ -329,7 +328,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                 if backtrack_insn(env, i, subseq_idx, h, bt) == _NOTSUPP:
                     mark_all_scalars_precise(env, st)
                     return changed
-            if bt.empty():
+            if (not bt.regs[0] and not bt.stack[0]) if not bt.frame else bt.empty():   # bt.empty(), inlined
                 return changed
             subseq_idx = i
             if i == cur_st.first_insn_idx and (hist_end == 0 or (hist_end == 1 and hist[0][0] == i)):

@@ -246,6 +246,10 @@ def ptr_arith(env: Env, op: int, ptr: Reg, off: Reg, dst_is_ptr: bool) -> Reg:
     """``adjust_ptr_min_max_vals``' result of ``ptr op off`` (op: ADD or SUB), not yet checked."""
     dst = Reg()
     dst.assign(ptr)
+    if dst.range < 0 and ptr.is_pkt_pointer:
+        # AT_PKT_END / BEYOND_PKT_END describe the pointer at its old offset: the kernel drops them
+        # on any arithmetic (measured on 6.18: ``if r1 > pkt_end`` then ``r1 += 0`` gives r=0)
+        dst.range = 0
     known = not off.var_off.mask
     smin_val, smax_val, umin_val, umax_val = off.smin, off.smax, off.umin, off.umax
     smin_ptr, smax_ptr, umin_ptr, umax_ptr = ptr.smin, ptr.smax, ptr.umin, ptr.umax
