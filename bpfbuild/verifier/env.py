@@ -187,6 +187,10 @@ class Env:
     #: the kernel the program is loaded into (abi.target.Target): its BTF types PTR_TO_BTF_ID
     #: registers, tracing contexts and kfuncs.  None: obj.loader.default_target() on first use.
     target: Target | None = None
+    #: the BTF name of the attach target libbpf resolves (``btf_trace_<tp>``, a function,
+    #: ``bpf_lsm_<hook>``, ``bpf_iter_<name>``) and, once found, its btfid.AttachTarget
+    attach_btf_name: str | None = None
+    btf_attach: object | None = None
 
     # --- privilege ------------------------------------------------------------------------------
 
