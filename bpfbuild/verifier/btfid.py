@@ -50,6 +50,7 @@ __all__ = [
     "has_btf_ctx",
     "is_trusted_reg",
     "iter_only_helper",
+    "lsm_retval_range",
     "resolve_attach",
     "ret_btf_reg",
 ]
@@ -134,6 +135,10 @@ _UNTRUSTED_LSM_HOOKS = frozenset({
     "bpf_lsm_task_free",
 })
 
+#: ``bool_lsm_hooks`` (bpf_lsm.c): hooks returning 0 or 1
+_BOOL_LSM_HOOKS = frozenset({"bpf_lsm_audit_rule_known", "bpf_lsm_inode_xattr_skipcap"})
+MAX_ERRNO = 4095
+
 _KIND_STR = {
     Kind.VOID: "UNKNOWN", Kind.INT: "INT", Kind.PTR: "PTR", Kind.ARRAY: "ARRAY", Kind.STRUCT: "STRUCT",
     Kind.UNION: "UNION", Kind.ENUM: "ENUM", Kind.FWD: "FWD", Kind.TYPEDEF: "TYPEDEF",
@@ -156,6 +161,13 @@ class AttachTarget:
 
 
 # ---- BTF helpers ----------------------------------------------------------------------------------------
+
+def find(btf: Spec, name: str, kind: Kind) -> tuple[int, ...]:
+    """``btf_find_by_name_kind``: ids of the types called ``name`` of ``kind``.  Searches the
+    string table (``Spec.find_prefixed``) rather than building the full name index, which costs
+    seconds on a vmlinux BTF."""
+    return tuple(i for i in btf.find_prefixed(name, "___") if btf.kind_of(i) == kind and btf.name_of(i) == name)
+
 
 def _kind(btf: Spec, tid: int) -> Kind:
     return Kind.VOID if tid == 0 else btf.kind_of(tid)
@@ -214,7 +226,7 @@ def _load_error(env: Env, what: str) -> BpfBuildError:
 def _in_module(target: object, module: str, name: str) -> bool:
     try:
         mbtf = target.module_btf(module)  # type: ignore[attr-defined]
-        return mbtf is not None and bool(mbtf.find(name))
+        return mbtf is not None and bool(mbtf.find_prefixed(name, "___"))
     except (BpfBuildError, OSError, LookupError, ValueError):
         return False
 
@@ -236,7 +248,7 @@ def resolve_attach(env: Env) -> AttachTarget | None:
         env.not_modelled(f"the context of {name} (the target kernel has no BTF)")
         return None
     raw_tp = env.attach_type is AttachType.TRACE_RAW_TP
-    ids = btf.find(name, Kind.TYPEDEF if raw_tp else Kind.FUNC)
+    ids = find(btf, name, Kind.TYPEDEF if raw_tp else Kind.FUNC)
     if not ids:
         target = env.target
         if target is not None and any(_in_module(target, mod, name) for mod in target.module_btf_names):
@@ -328,8 +340,6 @@ def btf_ctx_access(env: Env, off: int, size: int, write: bool) -> Reg | None | s
     if arg == nr_args:
         at = env.attach_type
         if at in (AttachType.LSM_MAC, AttachType.LSM_CGROUP, AttachType.TRACE_FEXIT):
-            if at is AttachType.LSM_MAC:
-                env.not_modelled("the return value of an LSM hook in the context (is_retval range)")
             tid = proto.return_type
         elif at is AttachType.MODIFY_RETURN:
             tid = _skip_mods(btf, proto.return_type)
@@ -342,6 +352,10 @@ def btf_ctx_access(env: Env, off: int, size: int, write: bool) -> Reg | None | s
     tid = _skip_mods(btf, tid)
     k = _kind(btf, tid)
     if _is_small_int(btf, tid) or k in (Kind.ENUM, Kind.ENUM64, Kind.STRUCT, Kind.UNION):
+        if arg == nr_args and env.attach_type is AttachType.LSM_MAC:
+            rng = lsm_retval_range(env)     # info->is_retval: the hook's return range
+            if rng is not None:
+                return _s32_range_scalar(*rng)
         return None
     if k != Kind.PTR:
         return (f"func '{tname}' arg{arg} '{_name(btf, tid)}' has type {_kind_str(btf, tid)}. "
@@ -388,6 +402,29 @@ def btf_ctx_access(env: Env, off: int, size: int, write: bool) -> Reg | None | s
     return _btf_reg(env, btf, btf_id, t)
 
 
+def _s32_range_scalar(lo: int, hi: int) -> Reg:
+    """``mark_reg_unknown`` then ``__mark_reg_s32_range``."""
+    from bpfbuild.verifier.bounds import reg_bounds_sync
+
+    r = Reg()
+    r.mark_unknown()
+    r.s32_min, r.s32_max = max(r.s32_min, lo), min(r.s32_max, hi)
+    r.smin, r.smax = max(r.smin, lo), min(r.smax, hi)
+    reg_bounds_sync(r)
+    return r
+
+
+def lsm_retval_range(env: Env) -> tuple[int, int] | None:
+    """``bpf_lsm_get_retval_range``: [0, 1] for the boolean hooks, [-MAX_ERRNO, 0] for the
+    other int hooks, None for void hooks (or an unresolved target)."""
+    att = resolve_attach(env)
+    if att is None or not att.proto.return_type:
+        return None
+    if env.attach_btf_name in _BOOL_LSM_HOOKS:
+        return 0, 1
+    return -MAX_ERRNO, 0
+
+
 def _btf_reg(env: Env, btf: object, btf_id: int, t: int, *, null_id: bool = True) -> Reg:
     """A register holding a PTR_TO_BTF_ID (``mark_btf_ld_reg``); one that may be NULL gets an id
     (``null_id``) for its NULL check."""
@@ -407,7 +444,7 @@ def ret_btf_reg(env: Env, type_name: str, flags: int) -> Reg | None:
     if btf is None:
         env.not_modelled(f"a helper's {type_name} pointer (the target kernel has no BTF)")
         return None
-    ids = btf.find(type_name, Kind.STRUCT)
+    ids = find(btf, type_name, Kind.STRUCT)
     if not ids:
         env.not_modelled(f"a helper's {type_name} pointer (not in the target BTF)")
         return None
@@ -594,7 +631,7 @@ def is_trusted_reg(reg: Reg) -> bool:
 def _nested_is(btf: Spec, reg_btf_id: int, field_name: str, btf_id: int, suffix: str) -> bool:
     """``btf_nested_type_is_trusted``: ``<type><suffix>`` in the BTF lists the field with this type."""
     kind = _kind(btf, reg_btf_id)
-    safe = btf.find(_name(btf, reg_btf_id) + suffix, kind)
+    safe = find(btf, _name(btf, reg_btf_id) + suffix, kind)
     if not safe:
         return False
     st = btf.type(safe[0])
@@ -704,7 +741,7 @@ def check_btf_arg(env: Env, regno: int, reg: Reg, arg: object, base: object, fun
     if need is None or kb is None or reg.btf is not kb:
         env.not_modelled(f"the BTF type of helper argument R{regno}")
         return
-    ids = kb.find(need, Kind.STRUCT)
+    ids = find(kb, need, Kind.STRUCT)
     if not ids:
         env.not_modelled(f"the BTF type {need} of helper argument R{regno} (not in the target BTF)")
         return

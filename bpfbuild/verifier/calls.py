@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bpfbuild.abi.ctx import return_range
+from bpfbuild.abi.ctx import ReturnRange, return_range
 from bpfbuild.abi.maptypes import MapType, map_helper_allowed
-from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.abi.protos import (
     Arg,
     ArgType,
@@ -723,12 +723,17 @@ def check_return_code(env: Env, st: VerifierState) -> None:
     rng = return_range(env.prog_type, env.attach_type)
     if env.prog_type == ProgType.RAW_TRACEPOINT:
         rng = None
+    lsm = env.prog_type == ProgType.LSM and env.attach_type is AttachType.LSM_MAC
+    if lsm:
+        lsm_range = btfid.lsm_retval_range(env)   # checked on the low 32 bits (return_32bit)
+        rng = ReturnRange(*lsm_range) if lsm_range is not None else None
     if rng is None:
         return
     if r0.type != _T.SCALAR_VALUE:
         raise env.error(f"At program exit the register R0 is not a known value ({reg_type_str(r0.type)})")
     precision.mark_chain_precision(env, st, 0)
-    if not (rng.lo <= r0.smin and r0.smax <= rng.hi):
+    lo, hi = (r0.s32_min, r0.s32_max) if lsm else (r0.smin, r0.smax)
+    if not (rng.lo <= lo and hi <= rng.hi):
         raise env.error(_invalid_scalar(r0, rng.lo, rng.hi, "At program exit", "R0"))
 
 

@@ -111,7 +111,8 @@ def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> None
         case LoadKind.BTF:
             assert load.reg is not None
             dst.assign(load.reg)
-            return
+            if dst.type != RegType.SCALAR_VALUE:
+                return
         case LoadKind.NONE:
             return
     if size < 8 and dst.type == RegType.SCALAR_VALUE:

@@ -55,6 +55,18 @@ int lsm_file(__u64 *ctx)
 	return 0;
 }
 
+SEC("lsm/file_open")
+int lsm_bad_ret(__u64 *ctx)
+{
+	return 1;                 /* int hooks return 0 or -errno */
+}
+
+SEC("lsm/file_open")
+int lsm_prev_ret(__u64 *ctx)
+{
+	return ctx[1];            /* the previous program's verdict: within [-4095, 0] */
+}
+
 SEC("tp_btf/no_such_tracepoint_anywhere")
 int missing(__u64 *ctx)
 {
@@ -103,6 +115,13 @@ def test_lsm_hook_arguments_are_trusted(spec):
     report = verify(spec, spec.program("lsm_file"), log_level=2)
     assert report.verdict == "accepted", report.errors
     assert "trusted_ptr_file()" in report.log
+
+
+def test_lsm_int_hook_returns_zero_or_errno(spec):
+    report = verify(spec, spec.program("lsm_bad_ret"))
+    assert report.verdict == "rejected"
+    assert report.errors[0].message == "At program exit the register R0 has smin=1 smax=1 should have been in [-4095, 0]"
+    assert verify(spec, spec.program("lsm_prev_ret")).verdict == "accepted"
 
 
 def test_attach_target_missing_from_the_btf_is_the_loaders_error(spec):
