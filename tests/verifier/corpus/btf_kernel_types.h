@@ -36,6 +36,22 @@ struct file {
 	unsigned int f_flags;
 } __kernel_type;
 
+struct linux_binprm {
+	struct file *file;
+	int argc;
+} __kernel_type;
+
+struct vm_area_struct {
+	unsigned long vm_start;
+	unsigned long vm_end;
+} __kernel_type;
+
+struct bpf_iter__task_vma {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	struct vm_area_struct *vma;
+} __kernel_type;
+
 struct sock_common {
 	unsigned short skc_family;
 	unsigned short skc_num;
