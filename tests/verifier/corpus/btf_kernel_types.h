@@ -52,6 +52,15 @@ struct bpf_iter__task_vma {
 	struct vm_area_struct *vma;
 } __kernel_type;
 
+struct pt_regs {
+	unsigned long ip;
+	unsigned long sp;
+} __kernel_type;
+
+struct socket {
+	short type;
+} __kernel_type;
+
 struct sock_common {
 	unsigned short skc_family;
 	unsigned short skc_num;
