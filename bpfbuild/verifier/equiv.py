@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from bpfbuild.verifier.bounds import range_within
 from bpfbuild.verifier.env import Env
+from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.state import INVALID, MISC, SPILL, FuncState, Reg, RegType, StackSlot, VerifierState
 from bpfbuild.verifier.tnum import tnum_in
 from bpfbuild.verifier.transfer import BPF_ADD_CONST
+
+# plain-class views of the enums read per instruction (see .fastenum)
+RegType = members(RegType)
 
 __all__ = ["EXACT", "NOT_EXACT", "RANGE_WITHIN", "IdMap", "frame_insn_idx", "regs_exact", "regsafe",
            "same_value_fields", "stacksafe", "states_equal", "widen_imprecise_scalars"]

@@ -46,8 +46,19 @@ from bpfbuild.verifier.equiv import (
     same_value_fields,
     states_equal,
 )
+from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.log import frame_str
 from bpfbuild.verifier.state import INVALID, FuncState, RegType, VerifierState
+
+# plain-class views of the enums read per instruction (see .fastenum)
+AluOp, InsnClass, JmpOp, Mode, PseudoCall, RegType = (
+    members(AluOp),
+    members(InsnClass),
+    members(JmpOp),
+    members(Mode),
+    members(PseudoCall),
+    members(RegType),
+)
 
 __all__ = ["check_max_stack_depth", "do_check", "states_equal"]
 
