@@ -9,8 +9,6 @@ return-value slot gives, and the loader's error for an attach target the BTF lac
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from bpfbuild.abi.target import Target
@@ -78,7 +76,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 
 @pytest.fixture(scope="module")
-def spec(clang, tmp_path_factory):
+def spec(bpf_cc, tmp_path_factory):
     target = Target.running()
     btf = target.btf_or_none()
     if btf is None or not btf.find("do_unlinkat") or not btf.find("bpf_lsm_file_open"):
@@ -87,7 +85,8 @@ def spec(clang, tmp_path_factory):
     src = out / "t.bpf.c"
     src.write_text(SRC)
     obj = out / "t.bpf.o"
-    subprocess.run([clang, "-target", "bpf", "-g", "-O2", "-c", str(src), "-o", str(obj)], check=True)
+    res = bpf_cc.run(src, obj)
+    assert res.returncode == 0, res.stderr
     return load_object_file(obj)
 
 
