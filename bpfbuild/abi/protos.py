@@ -202,6 +202,7 @@ class Arg:
     base: ArgType
     flags: TypeFlag = _NO_FLAGS
     size: int | None = None
+    btf_type: str | None = None    # ARG_PTR_TO_BTF_ID: the kernel struct (``argN_btf_id``)
 
     @property
     def maybe_null(self) -> bool:
@@ -435,6 +436,24 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(158, "get_current_task_btf", Ret(RetType.RET_PTR_TO_BTF_ID, T.PTR_TRUSTED, None, "task_struct"),
            gpl=True),
         _p(160, "ktime_get_coarse_ns", RET_INTEGER),
+        _p(126, "seq_printf", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID, btf_type="seq_file"), ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE, ARG_PTR_TO_MEM_OR_NULL_RDONLY, ARG_CONST_SIZE_OR_ZERO, gpl=True),
+        _p(127, "seq_write", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID, btf_type="seq_file"), ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE_OR_ZERO, gpl=True),
+        *(_p(hid, "skc_to_" + sk, Ret(RetType.RET_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL, None, sk),
+             Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON))
+          for hid, sk in ((136, "tcp6_sock"), (137, "tcp_sock"), (138, "tcp_timewait_sock"),
+                          (139, "tcp_request_sock"), (140, "udp6_sock"), (178, "unix_sock"),
+                          (196, "mptcp_sock"))),
+        _p(162, "sock_from_file", Ret(RetType.RET_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL, None, "socket"),
+           Arg(A.ARG_PTR_TO_BTF_ID, btf_type="file")),
+        _p(175, "task_pt_regs", Ret(RetType.RET_PTR_TO_BTF_ID, btf_type="pt_regs"),
+           Arg(A.ARG_PTR_TO_BTF_ID, btf_type="task_struct"), gpl=True),
+        _p(141, "get_task_stack", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID, btf_type="task_struct"),
+           ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+        _p(156, "task_storage_get", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR,
+           Arg(A.ARG_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL, btf_type="task_struct"),
+           Arg(A.ARG_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL), ARG_ANYTHING),
         _p(164, "for_each_map_elem", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_PTR_TO_FUNC,
            ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING),
         _p(165, "snprintf", RET_INTEGER, Arg(A.ARG_PTR_TO_MEM, T.PTR_MAYBE_NULL | T.MEM_WRITE),

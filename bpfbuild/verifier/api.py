@@ -9,6 +9,7 @@ from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.codec import raw_slots
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
+from bpfbuild.verifier import btfid
 from bpfbuild.verifier.cfg import RawSlot, check_structure
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import Env, LineInfo, Options
@@ -213,6 +214,13 @@ def verify(spec: ObjectSpec, prog: Program, *, unprivileged: bool = False, log_l
         return Report(name, section, False, 0, (Diagnostic(0, None, err.message),), "", ())
     env = _make_env(spec, prog, prog_type, attach, options)
     env.target = target
+    if info is not None and info.needs_btf_target:
+        env.attach_btf_name = info.btf_target_name
+        if btfid.has_btf_ctx(env):
+            try:
+                btfid.resolve_attach(env)
+            except BpfBuildError as exc:
+                raise BpfBuildError(f"program {name}: section {section!r}: {exc.message}") from None
     slots = _slots_from_insns(prog.insns)
     return _run(env, slots, name, section, _main_arg_note(spec, prog) if log_level else "")
 

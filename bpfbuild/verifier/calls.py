@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bpfbuild.abi.ctx import return_range
+from bpfbuild.abi.ctx import ReturnRange, return_range
 from bpfbuild.abi.maptypes import MapType, map_helper_allowed
-from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.abi.protos import (
     Arg,
     ArgType,
@@ -25,7 +25,7 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import precision, transfer
+from bpfbuild.verifier import btfid, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
@@ -89,7 +89,7 @@ _COMPATIBLE: dict[ArgType, tuple[int, ...]] = {
                                             _T.PTR_TO_XDP_SOCK, _T.PTR_TO_BTF_ID,
                                             _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED),
     ArgType.ARG_PTR_TO_SOCKET: (_T.PTR_TO_SOCKET,),
-    ArgType.ARG_PTR_TO_BTF_ID: (_T.PTR_TO_BTF_ID, _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED),
+    ArgType.ARG_PTR_TO_BTF_ID: (_T.PTR_TO_BTF_ID, _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED, _T.PTR_TO_BTF_ID | _F.MEM_RCU),
     ArgType.ARG_PTR_TO_SPIN_LOCK: (_T.PTR_TO_MAP_VALUE,),
     ArgType.ARG_PTR_TO_RINGBUF_MEM: (_T.PTR_TO_MEM | _F.MEM_RINGBUF,),
     ArgType.ARG_PTR_TO_FUNC: (_T.PTR_TO_FUNC,),
@@ -106,7 +106,7 @@ _FIXED_OFF_OK = frozenset({
 })
 _NOT_MODELLED_ARGS = frozenset({
     ArgType.ARG_PTR_TO_SPIN_LOCK, ArgType.ARG_PTR_TO_TIMER, ArgType.ARG_KPTR_XCHG_DEST,
-    ArgType.ARG_PTR_TO_DYNPTR, ArgType.ARG_PTR_TO_BTF_ID, ArgType.ARG_PTR_TO_PERCPU_BTF_ID,
+    ArgType.ARG_PTR_TO_DYNPTR, ArgType.ARG_PTR_TO_PERCPU_BTF_ID,
     ArgType.ARG_PTR_TO_ARENA,
 })
 _ARRAYS = (MapType.ARRAY, MapType.PERCPU_ARRAY)
@@ -155,6 +155,8 @@ def _helper_proto(env: Env, func_id: int) -> FuncProto | None:
     if func_id < 0 or func_id > MAX_HELPER_ID:
         raise env.error(f"invalid func {name}#{func_id}")
     allowed = helper_allowed(func_id, env.prog_type, sleepable=True)
+    if allowed is False and btfid.iter_only_helper(env, func_id):
+        allowed = None
     if func_id == 0 or allowed is False or name == "unknown":
         raise env.error(f"program of this type cannot use helper {name}#{func_id}")
     if not env.bpf_capable:
@@ -272,6 +274,14 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         case RetType.RET_PTR_TO_TCP_SOCK:
             r0.mark_known_zero()
             r0.type = _T.PTR_TO_TCP_SOCK | flags
+        case RetType.RET_PTR_TO_BTF_ID if ret.btf_type is not None:
+            if TypeFlag.PTR_TRUSTED in ret.flags:
+                flags |= _F.PTR_TRUSTED
+            btf_r0 = btfid.ret_btf_reg(env, ret.btf_type, flags)
+            if btf_r0 is None:
+                r0.mark_unknown()
+            else:
+                r0.assign(btf_r0)
         case _:
             env.not_modelled(f"insn {env.insn_idx}: the return value of {name}")
             r0.mark_unknown()
@@ -349,7 +359,7 @@ def check_helper_args(env: Env, st: VerifierState, proto: FuncProto) -> CallMeta
     return meta
 
 
-def _check_reg_type(env: Env, regno: int, reg: Reg, arg: Arg, base: ArgType) -> None:
+def _check_reg_type(env: Env, regno: int, reg: Reg, arg: Arg, base: ArgType, func_id: int) -> None:
     t = reg.type
     if TypeFlag.MEM_RDONLY in arg.flags:
         t &= ~_F.MEM_RDONLY
@@ -359,6 +369,8 @@ def _check_reg_type(env: Env, regno: int, reg: Reg, arg: Arg, base: ArgType) -> 
     if compatible is None:
         raise env.error(f"verifier internal error: unsupported arg type {base.value}")
     if t in compatible:
+        if t & BASE_MASK == _T.PTR_TO_BTF_ID:
+            btfid.check_btf_arg(env, regno, reg, arg, base, func_id)
         return
     expected = ", ".join(reg_type_str(c) for c in compatible)
     raise env.error(f"R{regno} type={reg_type_str(reg.type)} expected={expected}")
@@ -379,7 +391,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
     if base == ArgType.ARG_PTR_TO_MAP_VALUE and meta.map is None:
         raise env.error("invalid map_ptr to access map->type")
     if not (reg.is_null and arg.maybe_null):
-        _check_reg_type(env, regno, reg, arg, base)
+        _check_reg_type(env, regno, reg, arg, base, proto.func_id)
         _check_func_arg_reg_off(env, reg, regno, arg)
     if arg.releases:
         if not reg.ref_obj_id and not reg.is_null:
@@ -717,12 +729,17 @@ def check_return_code(env: Env, st: VerifierState) -> None:
     rng = return_range(env.prog_type, env.attach_type)
     if env.prog_type == ProgType.RAW_TRACEPOINT:
         rng = None
+    lsm = env.prog_type == ProgType.LSM and env.attach_type is AttachType.LSM_MAC
+    if lsm:
+        lsm_range = btfid.lsm_retval_range(env)   # checked on the low 32 bits (return_32bit)
+        rng = ReturnRange(*lsm_range) if lsm_range is not None else None
     if rng is None:
         return
     if r0.type != _T.SCALAR_VALUE:
         raise env.error(f"At program exit the register R0 is not a known value ({reg_type_str(r0.type)})")
     precision.mark_chain_precision(env, st, 0)
-    if not (rng.lo <= r0.smin and r0.smax <= rng.hi):
+    lo, hi = (r0.s32_min, r0.s32_max) if lsm else (r0.smin, r0.smax)
+    if not (rng.lo <= lo and hi <= rng.hi):
         raise env.error(_invalid_scalar(r0, rng.lo, rng.hi, "At program exit", "R0"))
 
 

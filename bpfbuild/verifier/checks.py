@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from bpfbuild.abi.ctx import RegKind, sock_access_ok
 from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.verifier import btfid
 from bpfbuild.verifier.bounds import S64_MIN, s32, s64
 from bpfbuild.verifier.env import BPF_MAX_VAR_OFF, BPF_MAX_VAR_SIZ, MAX_BPF_STACK, Env
 from bpfbuild.verifier.state import (
@@ -61,6 +62,7 @@ class LoadKind(enum.Enum):
     ZERO = "constant zero"
     FILL = "spilled register"
     PTR = "pointer from ctx"
+    BTF = "BTF-typed kernel pointer"
     NONE = "nothing (store or no destination)"
 
 
@@ -542,12 +544,15 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
             raise env.error(f"R{regno} cannot write into {reg_type_str(t)}")
         if access is Access.WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into mem")
-        check_mem_region_access(env, regno, reg, off, size, reg.mem_size)
+        if not (t & RegFlag.MEM_RDONLY and t & RegFlag.PTR_UNTRUSTED):   # untrusted: probe loads, no bounds
+            check_mem_region_access(env, regno, reg, off, size, reg.mem_size)
         return _UNKNOWN if value_regno >= 0 and (access is Access.READ or t & RegFlag.MEM_RDONLY) else _NONE
     if t == RegType.PTR_TO_CTX:
         if access is Access.WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into ctx")
         check_ptr_off_reg(env, reg, regno)
+        if btfid.has_btf_ctx(env):
+            return _btf_ctx_load(env, off, size, access, want)
         kind = check_ctx_access(env, off, size, access, is_ldsx)
         if not want:
             return _NONE
@@ -591,7 +596,24 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
         return _UNKNOWN if want else _NONE
     if t == RegType.PTR_TO_ARENA:
         return _UNKNOWN if want else _NONE
+    if base == RegType.PTR_TO_BTF_ID and not t & RegFlag.PTR_MAYBE_NULL:
+        loaded = btfid.check_ptr_to_btf_access(env, regno, reg, off, size, access is Access.WRITE)
+        if not want:
+            return _NONE
+        return _UNKNOWN if loaded is None else Load(LoadKind.BTF, reg=loaded)
     raise env.error(f"R{regno} invalid mem access '{reg_type_str(t)}'")
+
+
+def _btf_ctx_load(env: Env, off: int, size: int, access: Access, want: bool) -> Load:
+    """A tracing context typed by the attach target's BTF (``btf_ctx_access``)."""
+    loaded = btfid.btf_ctx_access(env, off, size, access is Access.WRITE)
+    if isinstance(loaded, str):
+        env.verbose_linfo(env.insn_idx)
+        first = loaded + "\n" if loaded else ""
+        raise env.error(f"{first}invalid bpf_context access off={off} size={size}")
+    if not want:
+        return _NONE
+    return _UNKNOWN if loaded is None else Load(LoadKind.BTF, reg=loaded)
 
 
 def check_reg_sane_offset(env: Env, reg: Reg, ptr_type: int) -> None:

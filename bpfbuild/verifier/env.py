@@ -7,6 +7,7 @@ explored-states table, the id generator, the log.  Nothing is global.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -77,6 +78,26 @@ def host_nr_cpu_ids() -> int:
         return int(text.split(",")[-1].split("-")[-1]) + 1
     except (OSError, ValueError):
         return 8192
+
+
+def _vmlinux_key() -> tuple[str, int, int]:
+    from bpfbuild.abi.target import VMLINUX_BTF
+
+    try:
+        st = os.stat(VMLINUX_BTF)
+    except OSError:
+        return VMLINUX_BTF, 0, 0
+    return VMLINUX_BTF, st.st_mtime_ns, st.st_size
+
+
+@functools.lru_cache(maxsize=1)
+def _running_target(path: str, mtime_ns: int, size: int) -> Target:
+    """The running kernel as the default target, shared by the verifications of one process:
+    its vmlinux BTF (immutable while the file is unchanged, the key) takes seconds to decode,
+    and every program of every object would otherwise decode it again."""
+    from bpfbuild.obj.loader import default_target
+
+    return default_target()
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +210,10 @@ class Env:
     #: the kernel the program is loaded into (abi.target.Target): its BTF types PTR_TO_BTF_ID
     #: registers, tracing contexts and kfuncs.  None: obj.loader.default_target() on first use.
     target: Target | None = None
+    #: the BTF name of the attach target libbpf resolves (``btf_trace_<tp>``, a function,
+    #: ``bpf_lsm_<hook>``, ``bpf_iter_<name>``) and, once found, its btfid.AttachTarget
+    attach_btf_name: str | None = None
+    btf_attach: object | None = None
 
     # --- privilege ------------------------------------------------------------------------------
 
@@ -265,8 +290,7 @@ class Env:
     def kernel_btf(self) -> Spec | None:
         """The target kernel's vmlinux BTF (``btf_vmlinux``), or None where it has none readable."""
         if self.target is None:
-            from bpfbuild.obj.loader import default_target
-            self.target = default_target()
+            self.target = _running_target(*_vmlinux_key())
         return self.target.btf_or_none()
 
     # --- errors and log -------------------------------------------------------------------------

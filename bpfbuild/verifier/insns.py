@@ -20,7 +20,7 @@ from bpfbuild.isa.fields import (
     Size,
 )
 from bpfbuild.isa.instruction import Instruction
-from bpfbuild.verifier import bounds, precision, transfer
+from bpfbuild.verifier import bounds, btfid, precision, transfer
 from bpfbuild.verifier.bounds import s64
 from bpfbuild.verifier.checks import (
     Access,
@@ -355,7 +355,7 @@ _CTX_MISMATCH_OK = (RegType.PTR_TO_CTX, RegType.PTR_TO_SOCKET, RegType.PTR_TO_SO
                     RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_XDP_SOCK, RegType.PTR_TO_BTF_ID)
 
 
-def _save_aux_ptr_type(env: Env, pc: int, t: int) -> None:
+def _save_aux_ptr_type(env: Env, pc: int, t: int, allow_trust_mismatch: bool = False) -> None:
     """``save_aux_ptr_type``: a load/store rewritten for ctx must only ever see ctx."""
     aux = env.aux[pc]
     prev = aux.ptr_type
@@ -363,6 +363,9 @@ def _save_aux_ptr_type(env: Env, pc: int, t: int) -> None:
         aux.ptr_type = t
         return
     if prev != t and ((t & BASE_MASK) in _CTX_MISMATCH_OK or (prev & BASE_MASK) in _CTX_MISMATCH_OK):
+        if allow_trust_mismatch and t & BASE_MASK == prev & BASE_MASK == RegType.PTR_TO_BTF_ID:
+            aux.ptr_type = RegType.PTR_TO_BTF_ID | RegFlag.PTR_UNTRUSTED   # loads become PROBE_MEM
+            return
         raise env.error("same insn cannot be used with different pointers")
 
 
@@ -373,7 +376,7 @@ def do_ldx(env: Env, st: VerifierState, insn: Instruction) -> None:
     src_type = src.type
     size = insn.access_size
     load = check_mem_access(env, st, insn.src, insn.off, size, Access.READ, insn.dst, is_ldsx=is_ldsx)
-    _save_aux_ptr_type(env, env.insn_idx, src_type)
+    _save_aux_ptr_type(env, env.insn_idx, src_type, allow_trust_mismatch=True)
     if src.type == RegType.PTR_TO_STACK:
         grow_stack(env, st, src, insn.off + src.off, size)
     if load.spill_slot is not None:
@@ -548,9 +551,13 @@ def _reg_not_null(reg: Reg) -> bool:
     t = reg.type
     if t & RegFlag.PTR_MAYBE_NULL:
         return False
-    return t & BASE_MASK in (RegType.PTR_TO_SOCKET, RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_MAP_VALUE,
-                             RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_SOCK_COMMON, RegType.PTR_TO_MEM,
-                             RegType.CONST_PTR_TO_MAP)
+    base = t & BASE_MASK
+    if base == RegType.PTR_TO_BTF_ID:
+        return btfid.is_trusted_reg(reg)
+    if base == RegType.PTR_TO_MEM:
+        return not t & RegFlag.PTR_UNTRUSTED
+    return base in (RegType.PTR_TO_SOCKET, RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_MAP_VALUE,
+                    RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_SOCK_COMMON, RegType.CONST_PTR_TO_MAP)
 
 
 def _pkt_branch_taken(dst: Reg, src: Reg, op: int) -> int:

@@ -112,6 +112,11 @@ def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> None
             if t & RegFlag.PTR_MAYBE_NULL:
                 dst.id = env.new_id()
             return
+        case LoadKind.BTF:
+            assert load.reg is not None
+            dst.assign(load.reg)
+            if dst.type != RegType.SCALAR_VALUE:
+                return
         case LoadKind.NONE:
             return
     if size < 8 and dst.type == RegType.SCALAR_VALUE:

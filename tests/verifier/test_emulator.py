@@ -26,10 +26,12 @@ _PT_REGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", 
 
 
 # program types whose context the emulator does not build (it would run them on a generic
-# argument block, and their loads of sk_msg_md/bpf_sock_ops... fields would fault there)
+# argument block, and their loads of sk_msg_md/bpf_sock_ops... fields would fault there); tracing
+# and LSM contexts hold BTF-typed kernel objects (task_struct...) the emulator has none of, and
+# the kernel turns loads through them into fault-tolerant probe loads
 _NO_EMULATED_CTX = frozenset({ProgType.SK_MSG, ProgType.SOCK_OPS, ProgType.SK_LOOKUP, ProgType.SK_REUSEPORT,
                               ProgType.FLOW_DISSECTOR, ProgType.CGROUP_SOCK, ProgType.CGROUP_SOCK_ADDR,
-                              ProgType.CGROUP_SOCKOPT})
+                              ProgType.CGROUP_SOCKOPT, ProgType.TRACING, ProgType.LSM})
 
 
 class _Accepted(list):
