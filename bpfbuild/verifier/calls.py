@@ -696,6 +696,10 @@ def check_reference_leak(env: Env, st: VerifierState, prefix: str) -> None:
     if st.refs:
         lines = [f"Unreleased reference id={r.id} alloc_insn={r.insn_idx}" for r in st.refs]
         raise env.error("\n".join([*lines, f"{prefix} would lead to reference leak"]))
+    if st.active_rcu_lock:
+        raise env.error(f"{prefix} cannot be used inside bpf_rcu_read_lock-ed region")
+    if st.active_preempt_locks:
+        raise env.error(f"{prefix} cannot be used inside bpf_preempt_disable-ed region")
 
 
 def check_return_code(env: Env, st: VerifierState) -> None:
