@@ -175,6 +175,10 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         raise env.error("cannot call GPL-restricted function from non-GPL compatible program")
     if proto.might_sleep and not env.sleepable:
         raise env.error("helper call might sleep in a non-sleepable prog")
+    if proto.might_sleep and st.active_rcu_lock:
+        raise env.error(f"sleepable helper {name}#{func_id} in rcu_read_lock region")
+    if proto.might_sleep and st.active_preempt_locks:
+        raise env.error(f"sleepable helper {name}#{func_id} in non-preemptible region")
     meta = check_helper_args(env, st, proto)
     regs = st.frames[-1].regs
     # record_func_map
