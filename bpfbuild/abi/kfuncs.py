@@ -17,6 +17,11 @@ Facts gathered from the Linux 6.18 sources and written down as our own data:
   and sock_ops the cgroup hook; the lwt types one lwt hook.  ``btf_kfunc_id_set_contains``
   looks in the common hook first, then in the program type's.
 
+The first release that has each kfunc (:func:`kfunc_since`, for "kfunc X needs Linux N") is
+the version of the commit that added it, as the eBPF documentation project records it per kfunc
+(docs.ebpf.io, ``docs/linux/kfuncs/<name>.md``); a kfunc whose version is not recorded there
+has none here (no claim is made).
+
 A kfunc absent from this table is not modelled: the verifier answers ``unknown`` for a program
 that calls it rather than guessing its rules.
 """
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 
 from bpfbuild.abi.progtypes import ProgType
 
-__all__ = ["KF", "Hook", "Kfunc", "kfunc_allowed", "kfunc_info", "kfuncs", "prog_type_hook"]
+__all__ = ["KF", "Hook", "Kfunc", "kfunc_allowed", "kfunc_info", "kfunc_since", "kfuncs", "prog_type_hook"]
 
 
 class KF(enum.IntFlag):
@@ -254,3 +259,84 @@ def kfunc_allowed(name: str, prog_type: ProgType) -> bool | None:
         return True
     hook = prog_type_hook(prog_type)
     return hook is not None and hook in kf.hooks
+
+
+#: the first Linux release with each kfunc, by release
+_SINCE: dict[tuple[int, int], tuple[str, ...]] = {
+    (6, 1): (
+        "crash_kexec",
+    ),
+    (6, 2): (
+        "bpf_cast_to_kern_ctx", "bpf_cgroup_acquire", "bpf_cgroup_ancestor", "bpf_cgroup_release",
+        "bpf_list_pop_back", "bpf_list_pop_front", "bpf_obj_drop_impl", "bpf_obj_new_impl",
+        "bpf_rcu_read_lock", "bpf_rcu_read_unlock", "bpf_rdonly_cast", "bpf_task_acquire",
+        "bpf_task_from_pid", "bpf_task_release",
+    ),
+    (6, 3): (
+        "bpf_cpumask_acquire", "bpf_cpumask_and", "bpf_cpumask_clear", "bpf_cpumask_clear_cpu",
+        "bpf_cpumask_copy", "bpf_cpumask_create", "bpf_cpumask_empty", "bpf_cpumask_equal",
+        "bpf_cpumask_first", "bpf_cpumask_first_zero", "bpf_cpumask_full", "bpf_cpumask_intersects",
+        "bpf_cpumask_or", "bpf_cpumask_release", "bpf_cpumask_set_cpu", "bpf_cpumask_setall",
+        "bpf_cpumask_subset", "bpf_cpumask_test_and_clear_cpu", "bpf_cpumask_test_and_set_cpu",
+        "bpf_cpumask_test_cpu", "bpf_cpumask_xor", "bpf_rbtree_first", "bpf_rbtree_remove",
+    ),
+    (6, 4): (
+        "bpf_cgroup_from_id", "bpf_dynptr_slice", "bpf_dynptr_slice_rdwr", "bpf_iter_num_destroy",
+        "bpf_iter_num_new", "bpf_iter_num_next", "bpf_list_push_back_impl", "bpf_list_push_front_impl",
+        "bpf_rbtree_add_impl", "bpf_refcount_acquire_impl",
+    ),
+    (6, 5): (
+        "bpf_cpumask_any_and_distribute", "bpf_cpumask_any_distribute", "bpf_cpumask_first_and",
+        "bpf_dynptr_adjust", "bpf_dynptr_clone", "bpf_dynptr_is_null", "bpf_dynptr_size",
+        "bpf_task_under_cgroup",
+    ),
+    (6, 7): (
+        "bpf_iter_css_destroy", "bpf_iter_css_new", "bpf_iter_css_next", "bpf_iter_css_task_destroy",
+        "bpf_iter_css_task_new", "bpf_iter_css_task_next", "bpf_iter_task_destroy", "bpf_iter_task_new",
+        "bpf_iter_task_next", "bpf_iter_task_vma_destroy", "bpf_iter_task_vma_new", "bpf_iter_task_vma_next",
+        "bpf_percpu_obj_drop_impl", "bpf_percpu_obj_new_impl", "bpf_throw",
+    ),
+    (6, 8): (
+        "bpf_cpumask_weight", "bpf_task_get_cgroup1",
+    ),
+    (6, 10): (
+        "bpf_preempt_disable", "bpf_preempt_enable", "bpf_wq_init", "bpf_wq_set_callback_impl",
+        "bpf_wq_start",
+    ),
+    (6, 11): (
+        "bpf_iter_bits_destroy", "bpf_iter_bits_new", "bpf_iter_bits_next",
+    ),
+    (6, 12): (
+        "bpf_copy_from_user_str",
+    ),
+    (6, 13): (
+        "bpf_get_kmem_cache", "bpf_iter_kmem_cache_destroy", "bpf_iter_kmem_cache_new",
+        "bpf_iter_kmem_cache_next", "bpf_send_signal_task", "bpf_task_from_vpid",
+    ),
+    (6, 14): (
+        "bpf_local_irq_restore", "bpf_local_irq_save",
+    ),
+    (6, 15): (
+        "bpf_copy_from_user_task_str", "bpf_cpumask_populate", "bpf_dynptr_copy",
+    ),
+    (6, 16): (
+        "__bpf_trap", "bpf_copy_from_user_dynptr", "bpf_copy_from_user_str_dynptr",
+        "bpf_copy_from_user_task_dynptr", "bpf_copy_from_user_task_str_dynptr", "bpf_iter_dmabuf_destroy",
+        "bpf_iter_dmabuf_new", "bpf_iter_dmabuf_next", "bpf_list_back", "bpf_list_front",
+        "bpf_probe_read_kernel_dynptr", "bpf_probe_read_kernel_str_dynptr", "bpf_probe_read_user_dynptr",
+        "bpf_probe_read_user_str_dynptr", "bpf_rbtree_left", "bpf_rbtree_right", "bpf_rbtree_root",
+    ),
+    (6, 17): (
+        "bpf_cgroup_read_xattr",
+    ),
+}
+
+
+@functools.cache
+def _since_by_name() -> dict[str, tuple[int, int]]:
+    return {name: version for version, names in _SINCE.items() for name in names}
+
+
+def kfunc_since(name: str) -> tuple[int, int] | None:
+    """The first Linux release (major, minor) that has kfunc ``name``; None when not recorded."""
+    return _since_by_name().get(name)

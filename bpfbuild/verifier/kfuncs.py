@@ -225,12 +225,13 @@ def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> None:
         raise env.error(f"calling kernel function {name} is not allowed")
     meta = KfuncMeta(insn.imm, name, info, btf, proto)
     flags = info.flags
-    if flags & KF.ITER_NEXT or flags & KF.ITER_NEW or flags & KF.ITER_DESTROY:
-        if not name.startswith("bpf_iter_num_") and not name.startswith("bpf_iter_bits_"):
-            raise _NotModelled(f"iterator kernel function {name}")
+    if name == "bpf_iter_css_task_new":
+        raise _NotModelled(f"{name} (its program type allowlist)")
     sleepable = bool(flags & KF.SLEEPABLE)
     if sleepable and not env.sleepable:
         raise env.error(f"program must be sleepable to call sleepable kfunc {name}")
+    if flags & KF.RCU_PROTECTED and not _in_rcu_cs(env, st):
+        raise env.error(f"kernel func {name} requires RCU critical section protection")
     _check_kfunc_args(env, st, meta)
 
     rcu_lock = name == "bpf_rcu_read_lock"
@@ -431,12 +432,7 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
                 trusted = reg.type & ~BASE_MASK & _TRUSTED_MODIFIERS
                 raise env.error(f"arg#{i} is {reg_type_str(reg.type)} expected "
                                 f"{reg_type_str(base | trusted)} or socket")
-            if reg.btf is not btf or reg.off:
-                raise _NotModelled(f"argument {i} of {meta.name}: a pointer to another BTF type "
-                                   "(struct walk not modelled)")
-            if _skip_mods(btf, reg.btf_id)[0] != ref_id:
-                raise _NotModelled(f"argument {i} of {meta.name}: a pointer to another BTF type "
-                                   "(struct walk not modelled)")
+            _process_kf_arg_ptr_to_btf_id(env, meta, reg, i, ref_id, ref_t, ref_name)
         elif kind == "mem":
             try:
                 size = btf.size_of(ref_id)   # type: ignore[attr-defined]
@@ -467,6 +463,63 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
         i += 1
     if flags & KF.RELEASE and not meta.release_regno:
         raise env.error(f"release kernel function {meta.name} expects refcounted PTR_TO_BTF_ID")
+
+
+def _process_kf_arg_ptr_to_btf_id(env: Env, meta: KfuncMeta, reg: Reg, i: int, ref_id: int, ref_t: object,
+                                  ref_name: str) -> None:
+    """``process_kf_arg_ptr_to_btf_id``: the register points to the struct the parameter names,
+    or (unless the match must be strict) to a struct whose first member, at offset 0, is one."""
+    btf = meta.btf
+    if reg.btf is not btf or reg.off or reg.var_off.mask or reg.var_off.value:
+        raise _NotModelled(f"argument {i} of {meta.name}: a pointer into another BTF or at an offset "
+                           "(struct walk not modelled)")
+    strict = bool(meta.flags & KF.RELEASE and reg.ref_obj_id)
+    reg_id, reg_t = _skip_mods(btf, reg.btf_id)
+    if _struct_ids_match(btf, reg_id, ref_id, strict):
+        return
+    reg_name = getattr(reg_t, "name", "") or ""
+    if reg_name.lstrip("_") == ref_name.lstrip("_") or reg_name.endswith("___") or "___" in ref_name:
+        raise _NotModelled(f"argument {i} of {meta.name}: a projection or flavoured type")
+    raise env.error(f"kernel function {meta.name} args#{i} expected pointer to {_kind(ref_t)} {ref_name} "
+                    f"but R{i + 1} has a pointer to {_kind(reg_t)} {reg_name}")
+
+
+def _struct_ids_match(btf, type_id: int, need_id: int, strict: bool) -> bool:  # type: ignore[no-untyped-def]
+    """``btf_struct_ids_match`` at offset 0: the type itself, or (not strict) the struct that is
+    its first member, recursively (``btf_struct_walk`` finding a nested struct at offset 0)."""
+    from bpfbuild.btf.types import Struct, Union
+
+    if type_id == need_id:
+        return True
+    if strict:
+        return False
+    for _ in range(32):
+        t = btf.type(type_id)
+        if not isinstance(t, (Struct, Union)):
+            return False
+        nxt = None
+        for m in t.members:
+            if m.bit_offset:
+                break
+            if m.bitfield_size:
+                return False
+            mid, mt = _skip_mods(btf, m.type)
+            if _kind(mt) == "ARRAY":
+                raise _NotModelled("a struct walk into an array member")
+            try:
+                if btf.size_of(mid) == 0:
+                    continue
+            except BpfBuildError:
+                return False
+            if isinstance(mt, (Struct, Union)):
+                nxt = mid
+            break
+        if nxt is None:
+            return False
+        if nxt == need_id:
+            return True
+        type_id = nxt
+    return False
 
 
 def _arg_kind(env: Env, st: VerifierState, meta: KfuncMeta, i: int, pname: str, ref_t: object, ref_name: str,
