@@ -279,7 +279,9 @@ def main() -> int:
         t = cur[key]
         text = f"{label:<28} {t * 1e6:>12,.2f} us  {steps / t / 1e6:>9.2f} M insns/s"
         if kernel_s:
-            text += f"   vs kernel JIT {t / kernel_s:>8,.0f}x slower"
+            ratio = t / kernel_s
+            text += (f"   vs kernel JIT {ratio:>8,.0f}x slower" if ratio >= 1
+                     else f"   vs kernel JIT {1 / ratio:>8,.2f}x faster")
         if key in base:
             text += f"   vs previous emulator {base[key] / t:>5.2f}x faster ({base[key] * 1e6:,.2f} us)"
         print(text)

@@ -43,7 +43,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -363,22 +362,91 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
     )
 
 
+#: load_config's results in this process, by pyproject.toml path and its text
+_LOADED: dict[str, tuple[str | None, Config]] = {}
+#: the parsed [tool.bpfbuild] table of the last run, beside the default build dir
+TABLE_CACHE = "build/.pyproject.cache.json"
+
+
 def load_config(root: Path | str = ".") -> Config:
-    """Read ``root/pyproject.toml`` (absent file or table: defaults)."""
+    """Read ``root/pyproject.toml`` (absent file or table: defaults).
+
+    The file is parsed once per process while its text is unchanged, and a no-op ``doit`` does
+    not parse it at all: the table the last run parsed is kept, with the text it came from, in
+    ``build/.pyproject.cache.json`` (where the build dir is the default one)."""
     root = Path(root)
     path = root / "pyproject.toml"
+    from bpfbuild.inputs import read_text_input
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        data = {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", file=str(path)) from exc
-    table = data.get("tool", {}).get("bpfbuild", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[tool.bpfbuild] must be a table", file=str(path))
+        text: str | None = read_text_input(path, error=ConfigError)
+    except ConfigError:
+        if not os.path.lexists(path):
+            text = None
+        else:
+            raise
+    key = os.path.abspath(path)
+    hit = _LOADED.get(key)
+    if hit is not None and hit[0] == text:
+        return hit[1]
+    table = _cached_table(root, text)
+    cached = table is not None
+    if table is None:
+        table = _parse_table(path, text)
     try:
-        return config_from_table(root, table)
+        config = config_from_table(root, table)
     except ConfigError as exc:
         raise exc.with_file(str(path)) from None
+    _LOADED[key] = (text, config)
+    if not cached and text is not None:
+        _save_table(root, config, text, table)
+    return config
+
+
+def _parse_table(path: Path, text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", file=str(path)) from exc
+    tool = data.get("tool", {})
+    table = tool.get("bpfbuild", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.bpfbuild] must be a table", file=str(path))
+    return table
+
+
+def _cached_table(root: Path, text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    import json
+
+    try:
+        data = json.loads((root / TABLE_CACHE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("text") != text or not isinstance(data.get("table"), dict):
+        return None
+    return data["table"]
+
+
+def _save_table(root: Path, config: Config, text: str, table: dict[str, Any]) -> None:
+    """Keep the parsed table for the next run, only where the build dir is the default one
+    (the cache must be found before the configuration says where the build dir is)."""
+    import json
+
+    cache = root / TABLE_CACHE
+    if os.path.abspath(config.build_dir) != os.path.abspath(cache.parent) or not cache.parent.is_dir():
+        return
+    try:
+        data = json.dumps({"text": text, "table": table})
+        if json.loads(data)["table"] != table:
+            return   # TOML values JSON cannot hold (dates): parse each time
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        tmp.write_text(data)
+        os.replace(tmp, cache)
+    except (OSError, TypeError, ValueError):
+        pass

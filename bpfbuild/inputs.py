@@ -40,6 +40,8 @@ def read_input(path: str | os.PathLike[str], *, limit: int = MAX_INPUT_BYTES,
         if exc.errno == errno.ENXIO:   # a FIFO or socket with no peer
             raise error("cannot read: not a regular file", file=name) from None
         raise error(f"cannot read: {exc.strerror or exc}", file=name) from None
+    except ValueError:   # a NUL byte in the path (argv, a path inside a record)
+        raise error("cannot read: the path contains a NUL byte", file=name.replace("\0", "\\0")) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

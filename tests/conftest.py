@@ -145,3 +145,26 @@ def requires_kernel(request: pytest.FixtureRequest) -> None:
     reason = kernel_unavailable(request.config)
     if reason is not None:
         pytest.skip(f"kernel: {reason}")
+
+
+@pytest.fixture(scope="session")
+def bpf_cc() -> Any:
+    """The BPF C compiler ``doit`` would use (clang, else zig's) with bpfbuild's include set
+    (``tests/bpfcc.py``); skips with the reason where there is none."""
+    from tests.bpfcc import Unavailable, find
+
+    try:
+        return find()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def bpf_cc_v4() -> Any:
+    """A compiler that emits ``-mcpu=v4`` (clang >= 18: a clang-NN on PATH, else zig's)."""
+    from tests.bpfcc import Unavailable, find
+
+    try:
+        return find(min_major=18)
+    except Unavailable as exc:
+        pytest.skip(str(exc))

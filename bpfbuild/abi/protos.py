@@ -456,8 +456,31 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(195, "map_lookup_percpu_elem", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR,
            ARG_PTR_TO_MAP_KEY, ARG_ANYTHING, pkt=True),
         _p(208, "ktime_get_tai_ns", RET_INTEGER),
+        # scalar/ctx/memory prototypes of tracing and networking helpers public programs call
+        # (kernel/trace/bpf_trace.c, kernel/bpf/helpers.c, net/core/filter.c as of 6.18)
+        _p(18, "skb_vlan_push", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+        _p(19, "skb_vlan_pop", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(36, "probe_write_user", RET_INTEGER, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, gpl=True),
+        _p(37, "current_task_under_cgroup", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_ANYTHING),
+        _p(55, "perf_event_read_value", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,
+           ARG_CONST_SIZE, gpl=True),
+        _p(48, "set_hash", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING),
+        _p(56, "perf_prog_read_value", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE,
+           gpl=True),
+        _p(58, "override_return", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, gpl=True),
+        _p(79, "skb_cgroup_id", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(83, "skb_ancestor_cgroup_id", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING),
+        _p(120, "get_ns_current_pid_tgid", RET_INTEGER, ARG_ANYTHING, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,
+           ARG_CONST_SIZE),
+        _p(123, "get_current_ancestor_cgroup_id", RET_INTEGER, ARG_ANYTHING),
+        _p(135, "csum_level", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING),
+        _p(155, "redirect_peer", RET_INTEGER, ARG_ANYTHING, ARG_ANYTHING),
+        _p(174, "get_attach_cookie", RET_INTEGER, ARG_PTR_TO_CTX, proto="bpf_get_attach_cookie_proto_trace"),
+        _p(183, "get_func_arg", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_LONG_OUT),
+        _p(184, "get_func_ret", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_LONG_OUT),
+        _p(185, "get_func_arg_cnt", RET_INTEGER, ARG_PTR_TO_CTX),
     ]
-    return tuple(rows)
+    return tuple(sorted(rows, key=lambda p: p.func_id))
 
 
 @functools.cache

@@ -194,11 +194,12 @@ class Target:
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, btf_path: str | None = None) -> Target:
         """A saved probe (``bpfbuild probe --json``); a ConfigError naming the file if malformed."""
+        from bpfbuild.inputs import read_text_input
+
         path = os.fspath(path)
+        text = read_text_input(path, limit=64 << 20, error=ConfigError)
         try:
-            data = json.loads(Path(path).read_text())
-        except OSError as exc:
-            raise ConfigError(f"cannot read target: {exc.strerror or exc}", file=path) from exc
+            data = json.loads(text)
         except ValueError as exc:
             raise ConfigError(f"target is not JSON: {exc}", file=path) from exc
         if not isinstance(data, dict):

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    bad = next((a for a in (sys.argv[1:] if argv is None else argv) if "\0" in a), None)
+    if bad is not None:   # no path or name can hold one (os.* would raise ValueError)
+        parser.error("argument '" + bad.replace(chr(0), chr(92) + "0") + "' contains a NUL byte")
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

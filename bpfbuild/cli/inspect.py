@@ -183,7 +183,14 @@ def _dump(args: argparse.Namespace) -> int:
                 print(format_insn(insn))
         return 0
     if args.xlated:
-        print("\n\n".join(xlated_text(xlated_listing(spec, p)) for p in programs))
+        # as the kernel keeps it after a privileged load: the verifier's rewrites applied
+        from bpfbuild.verifier.fixups import xlated
+
+        texts = []
+        for p in programs:
+            x = xlated(spec, p, target=getattr(args, "resolved_target", None))
+            texts.append(xlated_text(xlated_listing(spec, x.program, call_names=x.call_names)))
+        print("\n\n".join(texts))
         return 0
     print(objdump_text(spec, source=args.source, program=args.program, file_label=args.object), end="")
     return 0

@@ -47,6 +47,10 @@ def register(sub: Any) -> None:
     p.add_argument("--all", metavar="DIR", dest="all_dir", help="pin every program as DIR/<name>")
     p.add_argument("--prog", metavar="NAME", help="the program to pin at PATH (default: the first)")
     p.add_argument("--pinmaps", metavar="DIR", help="also pin every map as DIR/<map name, '.' -> '_'>")
+    p.add_argument("--type", metavar="TYPE", dest="prog_type",
+                   help="program type for sections libbpf cannot type (a section name: xdp, tc, kprobe...; "
+                        "bpftool's 'type'); [tool.bpfbuild.programs.<name>] type in a project")
+    p.add_argument("--attach", metavar="TARGET", help="attach target with --type (a kprobe's function...)")
     p.add_argument("--log-level", type=int, default=0, metavar="N",
                    help="verifier log level (1 instructions, 2 states, 4 stats); printed to stderr")
     _json_flags(p)
@@ -141,6 +145,8 @@ def _cmd_load(args: argparse.Namespace) -> int:
         raise ConfigError("load: give PATH (pin the program) or --all DIR (pin every program), not both")
     _require()
     with KernelObject.open(args.object) as obj:
+        if args.prog_type is not None:
+            obj.type_untyped(args.prog_type, args.attach)
         targets = obj.programs.values() if args.all_dir else [obj.program(args.prog)]
         try:
             obj.load(log_level=args.log_level, programs=[p.name for p in targets] if not args.all_dir else None)

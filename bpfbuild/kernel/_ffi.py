@@ -277,6 +277,8 @@ _PROTOTYPES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "bpf_program__set_autoload": (c_int, (_P, c_bool)),
     "bpf_program__autoload": (c_bool, (_P,)),
     "bpf_program__type": (c_int, (_P,)),
+    "bpf_program__set_type": (c_int, (_P, c_int)),
+    "bpf_program__set_expected_attach_type": (c_int, (_P, c_int)),
     "bpf_program__fd": (c_int, (_P,)),
     "bpf_program__insn_cnt": (c_size_t, (_P,)),
     "bpf_program__set_log_level": (c_int, (_P, c_uint32)),

@@ -123,6 +123,15 @@ class Program:
         _ffi.check(_ffi.libbpf().bpf_program__set_autoload(self._p(), bool(value)),
                    f"prog '{self.name}': cannot change autoload after load")
 
+    def set_type(self, prog_type: int, expected_attach_type: int = 0) -> None:
+        """``bpf_program__set_type`` and ``set_expected_attach_type`` (before load): the type of
+        a program whose section libbpf cannot type."""
+        lib = _ffi.libbpf()
+        _ffi.check(lib.bpf_program__set_type(self._p(), int(prog_type)),
+                   f"prog '{self.name}': cannot set the program type after load")
+        _ffi.check(lib.bpf_program__set_expected_attach_type(self._p(), int(expected_attach_type)),
+                   f"prog '{self.name}': cannot set the expected attach type after load")
+
     @property
     def loaded(self) -> bool:
         return self._obj.loaded and _ffi.libbpf().bpf_program__fd(self._p()) >= 0
@@ -425,6 +434,20 @@ class KernelObject:
             offset, size = layout[var]
             data[offset:offset + size] = _encode_global(var, value, size)
         m.initial_value = bytes(data)
+
+    def type_untyped(self, prog_type: str, attach: str | None = None) -> list[str]:
+        """Give every program whose section libbpf cannot type (``bpf_program__type`` is 0) the
+        type of the section name ``prog_type`` (``xdp``, ``tc``, ``kprobe``...; ``attach`` its
+        target), as a ``[tool.bpfbuild.programs.<name>] type`` override says; returns their names."""
+        from bpfbuild.obj.overrides import section_info_for
+
+        done = []
+        for prog in self.programs.values():
+            if prog.type == 0:
+                info = section_info_for(prog.section, prog_type, attach)
+                prog.set_type(int(info.prog_type), info.expected_attach_type_value)
+                done.append(prog.name)
+        return done
 
     # --- loading ---
     def load(self, *, log_level: int = 0, log_size: int | None = None,

@@ -249,10 +249,9 @@ class Probe:
 
 def load_probe(path: str | os.PathLike[str]) -> Probe:
     """A probe saved with ``bpfbuild probe --json > FILE``."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProbeError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    from bpfbuild.inputs import read_text_input
+
+    text = read_text_input(path, limit=64 << 20, error=ProbeError)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -659,7 +658,10 @@ def target_for(name: str, root: str | os.PathLike[str] = ".") -> Any:
         return KernelFeatures.from_probe("running", running_probe_json())
     if name.endswith(".json"):
         path = Path(name) if os.path.isabs(name) else Path(root) / name
-        return KernelFeatures.from_probe(name, load_probe(path).to_json())
+        try:
+            return KernelFeatures.from_probe(name, load_probe(path).to_json())
+        except TargetError as exc:   # a probe whose kernel.release is no version
+            raise ProbeError(f"malformed probe: {str(exc).removeprefix(name + ': ')}", file=str(path)) from None
     try:
         return KernelFeatures.from_version(name)
     except TargetError as exc:

@@ -8,7 +8,7 @@ it: ``map[hello.bss][0]+0`` for a map value load, ``call bpf_trace_printk#6`` fo
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,7 +16,7 @@ from bpfbuild.abi.helpers import helper_name
 from bpfbuild.btf.types import Func
 from bpfbuild.errors import BpfBuildError
 from bpfbuild.isa.codec import encode, iter_insns, raw_slots
-from bpfbuild.isa.fields import InsnClass, JmpOp, PseudoCall, PseudoLoad
+from bpfbuild.isa.fields import AluOp, InsnClass, JmpOp, PseudoCall, PseudoLoad, Source
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.isa.listing import listing
 from bpfbuild.isa.syntax import format_insn
@@ -26,6 +26,7 @@ __all__ = ["Annotator", "ObjectAnnotator", "XlatedInsn", "annotated_text", "objd
            "xlated_json", "xlated_listing", "xlated_text"]
 
 _CALL = InsnClass.JMP | JmpOp.CALL
+_MOV64_X = InsnClass.ALU64 | AluOp.MOV | Source.X
 _PC_LINE = re.compile(r"^\s*(\d+):\t")
 
 
@@ -128,6 +129,8 @@ def annotated_text(pc: int, insn: Instruction, names: Annotator) -> str:
         name = names.helper(insn)
         if name is not None:
             return f"call {name}#{insn.imm}"
+    elif insn.opcode == _MOV64_X and insn.off == -1:
+        return f"r{insn.dst} = &(void __percpu *)(r{insn.src})"   # the verifier's per-CPU address move
     return format_insn(insn)
 
 
@@ -155,9 +158,12 @@ class ObjectAnnotator:
         return next((f.name for f in self.prog.func_info if f.pc == target), None)
 
 
-def xlated_listing(spec: ObjectSpec, prog: Program) -> list[XlatedInsn]:
+def xlated_listing(spec: ObjectSpec, prog: Program, *,
+                   call_names: Mapping[int, str] | None = None) -> list[XlatedInsn]:
     """Each instruction of a program as loaded (subprograms appended), with its function
-    header and the source line that starts at it."""
+    header and the source line that starts at it.  ``call_names``: by pc, the kernel function
+    a call calls instead of the helper its id names (the verifier's rewrites: give the program
+    and names of ``bpfbuild.verifier.fixups.xlated``)."""
     names = ObjectAnnotator(spec, prog)
     out: list[XlatedInsn] = []
     last_line = None
@@ -168,7 +174,9 @@ def xlated_listing(spec: ObjectSpec, prog: Program) -> list[XlatedInsn]:
             src = rec
             last_line = (rec.location, rec.line_text)
         out.append(XlatedInsn(
-            pc=pc, opcode=insn.opcode, text=annotated_text(pc, insn, names), raw=encode([insn], check=False),
+            pc=pc, opcode=insn.opcode, raw=encode([insn], check=False),
+            text=(f"call {call_names[pc]}#{insn.imm}" if call_names and pc in call_names and insn.is_call
+                  else annotated_text(pc, insn, names)),
             proto=program_signature(spec, prog, pc), src=src.line_text.strip() if src else None,
             file=src.location.file if src else None, line=src.location.line if src else None,
             column=src.location.column if src else None))

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from doit import create_after
+
 from bpfbuild.tasks import build as _build
 from bpfbuild.tasks import ide as _ide
 from bpfbuild.tasks import kernel as _kernel
@@ -43,6 +45,7 @@ def task_ide() -> Any:
     return _ide.task_ide()
 
 
+@create_after()   # generated only when asked for (`doit load[:x]`, `doit list`): never on a plain `doit`
 def task_load() -> Any:
     return _kernel.task_load()
 
@@ -63,6 +66,7 @@ def task_test() -> Any:
     return _test.task_test()
 
 
+@create_after()
 def task_unload() -> Any:
     return _kernel.task_unload()
 
@@ -95,7 +99,7 @@ def doit_config(root: Path | str = ".") -> dict[str, Any]:
     """
     from bpfbuild.config import load_config
     from bpfbuild.errors import BpfBuildError
-    from bpfbuild.tasks.state import check_state_file, project_lock
+    from bpfbuild.tasks.state import check_state_file, mark_state_file, project_lock
 
     try:
         build_dir = load_config(Path(root)).build_dir
@@ -105,9 +109,14 @@ def doit_config(root: Path | str = ".") -> dict[str, Any]:
     except OSError as exc:
         raise SystemExit(f"{exc.filename}: cannot create the build dir: {exc.strerror or exc}") from None
     dep_file = build_dir / ".doit.sqlite3"
-    if _running_doit():
+    running = _running_doit()
+    if running:
         project_lock(build_dir)
     check_state_file(dep_file)
+    if running:
+        import atexit
+
+        atexit.register(mark_state_file, dep_file)   # the DB as this run leaves it is known good
     return {
         "default_tasks": list(DEFAULT_TASKS),
         "dep_file": str(dep_file),

@@ -230,9 +230,11 @@ def _compile_start_ns() -> int:
 
 def _valid_dep(value: Any) -> bool:
     """One recorded dependency: ``[size, mtime_ns, md5]`` (all None: force a rebuild)."""
-    return (isinstance(value, list) and len(value) == 3
-            and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in value[:2])
-            and (value[2] is None or isinstance(value[2], str)))
+    if not isinstance(value, list) or len(value) != 3:
+        return False
+    size, mtime, digest = value      # ints, not bools (type(...) is int); checked per header on every run
+    return ((size is None or type(size) is int) and (mtime is None or type(mtime) is int)
+            and (digest is None or isinstance(digest, str)))
 
 
 def record_problem(prog: ProgramSource, record: Any) -> str | None:
@@ -254,12 +256,14 @@ def record_problem(prog: ProgramSource, record: Any) -> str | None:
 
 def _load_record(prog: ProgramSource) -> tuple[dict[str, Any] | None, str]:
     """The last compile's record, or None and why it is unusable."""
-    try:
-        text = _cmd_file(prog).read_text()
-    except FileNotFoundError:
+    from bpfbuild.inputs import read_text_input
+
+    if not _cmd_file(prog).exists():
         return None, "no record of the last compile"
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"record of the last compile unreadable: {getattr(exc, 'strerror', None) or exc}"
+    try:
+        text = read_text_input(_cmd_file(prog), limit=16 << 20)
+    except BpfBuildError as exc:
+        return None, f"record of the last compile unreadable: {exc.message.removeprefix('cannot read: ')}"
     try:
         record = json.loads(text)
     except ValueError:
@@ -281,8 +285,9 @@ def changed_deps(prog: ProgramSource, record: dict[str, Any] | None = None) -> l
     None: no usable record of the last compile -- none, or its depfile did not parse (then
     the headers are unknown, and the program is rebuilt until the depfile parses).
     """
+    # a record comes from _load_record, which checked its shape (record_problem) already
     record = _read_record(prog) if record is None else record
-    if record is None or record_problem(prog, record) is not None or record.get("deps_error"):
+    if record is None or record.get("deps_error"):
         return None
     changed = []
     for path, old in record["deps"].items():

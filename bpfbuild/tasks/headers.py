@@ -59,6 +59,10 @@ def helper_defs_model(header_text: str, source: str) -> dict[str, Any]:
     for doc in parse_helpers(header_text):
         ret = _ctype(doc.ret_type)
         params = [_join(_ctype(p.ctype), p.name) for p in doc.params] or ["void"]
+        if doc.other_prototypes and doc.params:
+            # documented once per context type (bpf_sk_assign, bpf_get_socket_cookie): the
+            # context is `void *ctx`, as in libbpf's declarations, so every program type may pass its own
+            params[0] = "void *ctx"
         for text in [ret, *params]:
             structs.update(_STRUCT.findall(text))
         summary = (doc.description.split(". ")[0].split("\n")[0].strip().rstrip(".") or doc.name)
@@ -76,11 +80,11 @@ def write_helper_defs(uapi_header: str, output: Path) -> TaskFailed | None:
 
     from bpfbuild.skel.render import render
 
+    from bpfbuild.inputs import MAX_TEXT_BYTES, read_input
+
     try:
-        text = Path(uapi_header).read_text(encoding="utf-8", errors="replace")
+        text = read_input(uapi_header, limit=MAX_TEXT_BYTES).decode("utf-8", "replace")
         content = render("bpf_helper_defs.h.j2", **helper_defs_model(text, uapi_header))
-    except OSError as exc:
-        return TaskFailed(f"{uapi_header}: cannot read: {exc.strerror}")
     except BpfBuildError as exc:
         return TaskFailed(format_error(exc.with_file(uapi_header)))
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -22,9 +22,10 @@ from bpfbuild.errors import BpfBuildError, format_error
 __all__ = ["load_program", "pin_dir_for", "task_load", "task_unload", "unload_program"]
 
 
-def pin_dir_for(config: Config, prog: ProgramSource) -> Path:
-    """Where ``doit load`` pins the programs of one object."""
-    return Path(config.bpffs_dir) / prog.name.replace(".", "_")
+def pin_dir_for(config: Config, prog: ProgramSource, bpffs: Path | None = None) -> Path:
+    """Where ``doit load`` pins the programs of one object (``bpffs``: config.bpffs_dir, when
+    the caller has it already: the project's name costs a realpath)."""
+    return (bpffs if bpffs is not None else Path(config.bpffs_dir)) / prog.name.replace(".", "_")
 
 
 def _source_for(prog: ProgramSource, file: str) -> str:
@@ -60,6 +61,8 @@ def load_program(config_root: str, name: str) -> TaskFailed | None:
     pin_dir = pin_dir_for(config, prog)
     try:
         with KernelObject.open(prog.object) as obj:
+            if prog.prog_type is not None:     # [tool.bpfbuild.programs.<name>] type = "xdp"
+                obj.type_untyped(prog.prog_type, prog.attach)
             try:
                 obj.load()
             except BpfBuildError as exc:
@@ -108,18 +111,33 @@ def unload_program(config_root: str, name: str) -> TaskFailed | None:
     return None
 
 
+def _unknown_requests(basename: str, programs: list[ProgramSource] | tuple[ProgramSource, ...]) -> Any:
+    """Tasks that fail for ``doit <basename>:<name>`` naming no program.  These generators are
+    delayed (created only when asked for), and doit runs nothing, successfully, for a delayed
+    task name its generator does not make: the user would not learn of the typo."""
+    known = {p.name for p in programs}
+    for arg in sys.argv[1:]:
+        base, sep, name = arg.partition(":")
+        if base == basename and sep and name and name not in known:
+            message = f"no program {name!r} (programs: {', '.join(sorted(known)) or 'none'})"
+            yield {"basename": basename, "name": name, "doc": message, "uptodate": [False],
+                   "actions": [(lambda m=message: TaskFailed(m), [])]}
+
+
 def task_load() -> Any:
     """Load every built program into the kernel and pin it (needs root)."""
     config = load_config(Path("."))
     programs = config.programs()
+    yield from _unknown_requests("load", programs)
     if not programs:
         yield {"basename": "load", "name": None, "doc": task_load.__doc__, "actions": None}
         return
+    bpffs = Path(config.bpffs_dir)
     for prog in programs:
         yield {
             "basename": "load",
             "name": prog.name,
-            "doc": f"load {prog.object} and pin it under {pin_dir_for(config, prog)}",
+            "doc": f"load {prog.object} and pin it under {pin_dir_for(config, prog, bpffs)}",
             "actions": [(load_program, [str(config.root), prog.name])],
             "file_dep": [prog.object],
             "uptodate": [False],
@@ -131,14 +149,16 @@ def task_unload() -> Any:
     """Remove the pins `doit load` made (the programs go when nothing else holds them)."""
     config = load_config(Path("."))
     programs = config.programs()
+    yield from _unknown_requests("unload", programs)
     if not programs:
         yield {"basename": "unload", "name": None, "doc": task_unload.__doc__, "actions": None}
         return
+    bpffs = Path(config.bpffs_dir)
     for prog in programs:
         yield {
             "basename": "unload",
             "name": prog.name,
-            "doc": f"remove the pins under {pin_dir_for(config, prog)}",
+            "doc": f"remove the pins under {pin_dir_for(config, prog, bpffs)}",
             "actions": [(unload_program, [str(config.root), prog.name])],
             "uptodate": [False],
             "verbosity": 2,

@@ -97,9 +97,12 @@ def loader_argv(cc: list[str], loader: LoaderSource, build_dir: Path, cflags: li
 
 
 def _read_record(loader: LoaderSource) -> dict[str, Any] | None:
+    from bpfbuild.errors import BpfBuildError
+    from bpfbuild.inputs import read_text_input
+
     try:
-        record = json.loads(_cmd_file(loader).read_text())
-    except (OSError, ValueError):
+        record = json.loads(read_text_input(_cmd_file(loader), limit=16 << 20))
+    except (BpfBuildError, ValueError):
         return None
     return record if isinstance(record, dict) else None
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 __all__ = ["read_result", "report_rows", "task_report", "write_lcov", "write_result"]
 
 RESULTS_DIR = ".results"
+#: the last summary and what it was made of (build/.results/report.cache.json)
+REPORT_CACHE = "report.cache.json"
 #: The stages the summary waits for (the default doit chain).
 STAGES = ["build", "verify", "test", "skel"]
 
@@ -32,12 +35,59 @@ def write_result(build_dir: Path, program: str, stage: str, data: dict[str, Any]
     os.replace(tmp, path)
 
 
-def read_result(build_dir: Path, program: str, stage: str) -> dict[str, Any] | None:
+#: The shape of each key a stage records: a record that has another shape (edited by hand, a
+#: full disk, another version) is ignored as if absent: the stage runs again, nothing raises.
+_SHAPES: dict[str, Any] = {
+    "programs": [dict], "targets": {str: [dict]}, "passed": int, "failed": int, "not_emulated": [str],
+    "coverage": dict, "errors": [str], "not_modelled": [str],
+}
+
+
+def _has_shape(value: Any, shape: Any) -> bool:
+    if isinstance(shape, list):
+        return isinstance(value, list) and all(_has_shape(v, shape[0]) for v in value)
+    if isinstance(shape, dict):
+        (kt, vt), = shape.items()
+        return isinstance(value, dict) and all(isinstance(k, kt) and _has_shape(v, vt) for k, v in value.items())
+    return isinstance(value, shape) and not (shape is int and isinstance(value, bool))
+
+
+def _valid_record(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    if not all(_has_shape(data[k], shape) for k, shape in _SHAPES.items() if k in data and data[k] is not None):
+        return False
+    cov = data.get("coverage")
+    if cov is not None and not isinstance(cov.get("summary"), str):
+        return False
+    for p in data.get("programs", []):
+        if not all(p.get(k) is None or _has_shape(p[k], _SHAPES[k]) for k in ("errors", "not_modelled")):
+            return False
+        if not all(p.get(k) is None or isinstance(p[k], t) for k, t in (
+                ("processed_insns", int), ("insns", int), ("name", str), ("type", str), ("verdict", str))):
+            return False
+    return True
+
+
+def _read_small(path: Path) -> str | None:
+    """A record under build/ (bounded: a FIFO or a huge file there is skipped, not waited on)."""
+    from bpfbuild.errors import BpfBuildError
+    from bpfbuild.inputs import read_text_input
+
     try:
-        data = json.loads(_result_path(build_dir, program, stage).read_text())
-    except (OSError, ValueError):
+        return read_text_input(path, limit=64 << 20)
+    except BpfBuildError:
         return None
-    return data if isinstance(data, dict) else None
+
+
+def read_result(build_dir: Path, program: str, stage: str) -> dict[str, Any] | None:
+    """The record of a stage, or None when it is absent, unreadable or of another shape."""
+    text = _read_small(_result_path(build_dir, program, stage))
+    try:
+        data = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    return data if _valid_record(data) else None
 
 
 def report_rows(project: Any) -> list[dict[str, Any]]:
@@ -84,7 +134,45 @@ def _cell_programs(row: dict[str, Any]) -> tuple[str, str, str]:
     return types, insns, ", ".join(verdicts)
 
 
+def _fingerprint(project: Any) -> list[Any]:
+    """What the summary is made of, by stat only: each program's result records, lcov, object
+    and skeleton (mtime and size), and the configured target kernels."""
+    build_dir = project.config.build_dir
+    out: list[Any] = [list(getattr(project.config, "target_kernels", ()))]
+    for prog in project.config.programs():
+        entry: list[Any] = [prog.name, str(prog.source)]
+        for path in (*(_result_path(build_dir, prog.name, stage) for stage in ("build", "verify", "test")),
+                     build_dir / RESULTS_DIR / f"{prog.name}.lcov", prog.object,
+                     build_dir / f"{prog.name}.skel.h"):
+            try:
+                st = os.stat(path)
+                entry.append([st.st_mtime_ns, st.st_size])
+            except OSError:
+                entry.append(None)
+        out.append(entry)
+    return out
+
+
+def _cached_text(build_dir: Path, fingerprint: list[Any]) -> str | None:
+    """The summary text the last run printed, when nothing it was made of has changed since
+    (and its report.json is still there): a no-op ``doit`` reads one file, not every record."""
+    try:
+        cache = json.loads((build_dir / RESULTS_DIR / REPORT_CACHE).read_text())
+        if cache.get("fingerprint") == fingerprint and (build_dir / "report.json").exists():
+            text = cache.get("text")
+            return text if isinstance(text, str) else None
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
 def print_report(project: Any) -> None:
+    build_dir = project.config.build_dir
+    fingerprint = _fingerprint(project)
+    text = _cached_text(build_dir, fingerprint)
+    if text is not None:
+        sys.stdout.write(text)
+        return
     rows = report_rows(project)
     targets = list(getattr(project.config, "target_kernels", ()))
     table = [("program", "type", "insns", "verifier (processed)", "tests", "coverage", "skeleton", *targets)]
@@ -105,18 +193,26 @@ def print_report(project: Any) -> None:
         table.append((r["program"], types, insns, verdict, tests, cov["summary"] if cov else "-",
                       "yes" if r["skeleton"] else "-", *cells))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines: list[str] = []
     for i, row in enumerate(table):
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
         if i == 0:
-            print("  ".join("-" * w for w in widths))
-    for line in warnings:
-        print(line)
-    write_lcov(project.config.build_dir, [r["program"] for r in rows])
-    out = project.config.build_dir / "report.json"
+            lines.append("  ".join("-" * w for w in widths))
+    lines.extend(warnings)
+    text = "".join(line + "\n" for line in lines)
+    sys.stdout.write(text)
+    write_lcov(build_dir, [r["program"] for r in rows])
+    out = build_dir / "report.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps({"programs": rows}, indent=2) + "\n")
     os.replace(tmp, out)
+    cache = build_dir / RESULTS_DIR / REPORT_CACHE
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"fingerprint": fingerprint, "text": text}))
+    except OSError:
+        pass
 
 
 def write_lcov(build_dir: Path, programs: list[str]) -> None:
@@ -124,10 +220,9 @@ def write_lcov(build_dir: Path, programs: list[str]) -> None:
     when no program has one)."""
     parts = []
     for name in programs:
-        try:
-            parts.append((build_dir / RESULTS_DIR / f"{name}.lcov").read_text())
-        except OSError:
-            continue
+        text = _read_small(build_dir / RESULTS_DIR / f"{name}.lcov")
+        if text is not None:
+            parts.append(text)
     out = build_dir / "coverage.lcov"
     if not parts:
         out.unlink(missing_ok=True)

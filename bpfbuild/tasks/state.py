@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["check_state_file", "project_lock"]
+__all__ = ["check_state_file", "mark_state_file", "project_lock"]
 
 #: Lock files this process holds (a second flock on a new descriptor would wait on ourselves).
 _HELD: dict[str, int] = {}
@@ -70,12 +70,37 @@ def _problem(path: Path) -> str | None:
     return None
 
 
+def _stamp(st: os.stat_result) -> str:
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".ok")
+
+
+def mark_state_file(path: Path) -> None:
+    """After a doit run: note that the DB as doit just left it needs no check on the next run
+    (doit wrote it in sqlite transactions; only a change by someone else calls for a check)."""
+    try:
+        _marker(path).write_text(_stamp(path.stat()))
+    except OSError:
+        pass
+
+
 def check_state_file(path: Path) -> None:
-    """Remove doit's DB at ``path`` (with one line) when it cannot be read back."""
+    """Remove doit's DB at ``path`` (with one line) when it cannot be read back.
+
+    The DB exactly as the last doit run left it (same inode, size and mtime as its marker,
+    :func:`mark_state_file`) is not read again: a no-op ``doit`` does not decode it twice."""
     try:
         st = path.stat()
     except OSError:
         return
+    try:
+        if _marker(path).read_text() == _stamp(st):
+            return
+    except OSError:
+        pass
     if not path.is_file():
         problem = "not a regular file"
     elif st.st_size == 0:

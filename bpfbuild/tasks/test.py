@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from doit.dependency import UptodateCalculator
 from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
@@ -137,6 +138,27 @@ def run_tests(prog: ProgramSource, spec: Path | None, root: Path, seed: int | No
     return TaskFailed(f"{label}: {what}")
 
 
+_SEED_PARAM = {"name": "seed", "long": "seed", "type": int, "default": None,
+               "help": "seed of every [[property]]'s inputs (default: each property's own)"}
+
+
+class _SeedUnchanged(UptodateCalculator):
+    """Up to date only for the seed of the last run: ``doit test:x --seed N`` (or ``doit test
+    --seed N``, the group's option passed on to each program's task) reruns an up-to-date task."""
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        task.init_options()
+        seed = task.options.get("seed")
+        group = (self.tasks_dict or {}).get(task.name.partition(":")[0])
+        if seed is None and group is not None and group is not task and group.options:
+            seed = task.options["seed"] = group.options.get("seed")
+        return bool(values.get("seed") == seed)
+
+
+def _record_seed(seed: int | None = None) -> dict[str, Any]:
+    return {"seed": seed}
+
+
 def task_test() -> Any:
     """Run each program's test spec (programs/<name>.test.toml) in the emulator; smoke-run the others."""
     project = current_project()
@@ -146,6 +168,7 @@ def task_test() -> Any:
         return
     root = project.config.root
     code = ";".join(f"{d.name}/{code_identity(str(d))}" for d in EMULATOR_CODE)
+    yield {"basename": "test", "name": None, "doc": task_test.__doc__, "params": [_SEED_PARAM]}
     for prog in programs:
         spec = spec_file(prog)
         has_spec = spec.exists()
@@ -153,12 +176,11 @@ def task_test() -> Any:
             "name": prog.name,
             "doc": (f"run {spec} against {prog.object} in the emulator" if has_spec
                     else f"smoke-run {prog.object} in the emulator (no spec: add {spec})"),
-            "actions": [(run_tests, [prog, spec if has_spec else None, root])],
-            "params": [{"name": "seed", "long": "seed", "type": int, "default": None,
-                        "help": "seed of every [[property]]'s inputs (default: each property's own)"}],
+            "actions": [(run_tests, [prog, spec if has_spec else None, root]), _record_seed],
+            "params": [_SEED_PARAM],
             "file_dep": [str(prog.object), *([str(spec)] if has_spec else [])],
             "uptodate": [config_changed({"bpfbuild": __version__, "spec": str(spec) if has_spec else None, "code": code,
-                                         **program_type_setting(prog)})],
+                                         **program_type_setting(prog)}), _SeedUnchanged()],
             "clean": [],
             "verbosity": 2,
         }

@@ -165,7 +165,7 @@ def _run(env: Env, slots: list[RawSlot], name: str, section: str, prologue: str 
                     f"{env.max_states_per_insn} total_states {env.total_states} peak_states {env.peak_states} "
                     "mark_read 0\n")
     return Report(name, section, error is None, env.insn_processed, diags, env.log.text(), tuple(env.notes),
-                  env.total_states, env.peak_states, env.max_states_per_insn)
+                  env.total_states, env.peak_states, env.max_states_per_insn, tuple(env.aux))
 
 
 def _check_globals(env: Env) -> None:

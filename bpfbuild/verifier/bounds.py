@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bpfbuild.isa.fields import AluOp, JmpOp
+from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.tnum import (
     TNUM_UNKNOWN,
     U32_MAX,
@@ -42,6 +43,9 @@ from bpfbuild.verifier.tnum import (
     tnum_with_subreg,
     tnum_xor,
 )
+
+# plain-class views of the enums read per instruction (see .fastenum)
+AluOp, JmpOp = members(AluOp), members(JmpOp)
 
 __all__ = [
     "S32_MAX",
@@ -150,22 +154,35 @@ def mark_32_unbounded(reg: Bounded) -> None:
 def _update_reg32_bounds(reg: Bounded) -> None:
     v = reg.var_off.value & U32_MAX
     m = reg.var_off.mask & U32_MAX
-    reg.s32_min = max(reg.s32_min, s32(v | (m & 0x80000000)))
-    reg.s32_max = min(reg.s32_max, s32(v | (m & 0x7FFFFFFF)))
-    reg.u32_min = max(reg.u32_min, v)
-    reg.u32_max = min(reg.u32_max, v | m)
+    lo = s32(v | (m & 0x80000000))
+    hi = s32(v | (m & 0x7FFFFFFF))
+    if lo > reg.s32_min:
+        reg.s32_min = lo
+    if hi < reg.s32_max:
+        reg.s32_max = hi
+    if v > reg.u32_min:
+        reg.u32_min = v
+    if v | m < reg.u32_max:
+        reg.u32_max = v | m
 
 
 def _update_reg64_bounds(reg: Bounded) -> None:
     v, m = reg.var_off
-    reg.smin = max(reg.smin, s64(v | (m & (1 << 63))))
-    reg.smax = min(reg.smax, s64(v | (m & S64_MAX)))
-    reg.umin = umin = max(reg.umin, v)
-    reg.umax = umax = min(reg.umax, v | m)
+    lo = s64(v | (m & (1 << 63)))
+    hi = s64(v | (m & S64_MAX))
+    if lo > reg.smin:
+        reg.smin = lo
+    if hi < reg.smax:
+        reg.smax = hi
+    umin, umax = reg.umin, reg.umax
+    if v > umin:
+        reg.umin = umin = v
+    tmax = v | m
+    if tmax < umax:
+        reg.umax = umax = tmax
     if not m and umin == v == umax:
         return
     # the u64 range and the tnum may meet in a single value (6.18 stable: tnum_step())
-    tmax = v | m
     nxt = tnum_step(reg.var_off, umin)
     umin_in = (umin & ~m) == v
     if umin_in and nxt > umax:
@@ -181,94 +198,136 @@ def update_reg_bounds(reg: Bounded) -> None:
     _update_reg64_bounds(reg)
 
 
-def _reg32_deduce_bounds(reg: Bounded) -> None:
-    umin, umax, smin, smax = reg.umin, reg.umax, reg.smin, reg.smax
-    if umin >> 32 == umax >> 32:
-        reg.u32_min = max(reg.u32_min, umin & U32_MAX)
-        reg.u32_max = min(reg.u32_max, umax & U32_MAX)
-        if s32(umin) <= s32(umax):
-            reg.s32_min = max(reg.s32_min, s32(umin))
-            reg.s32_max = min(reg.s32_max, s32(umax))
-    if smin >> 32 == smax >> 32:
-        if smin & U32_MAX <= smax & U32_MAX:
-            reg.u32_min = max(reg.u32_min, smin & U32_MAX)
-            reg.u32_max = min(reg.u32_max, smax & U32_MAX)
-        if s32(smin) <= s32(smax):
-            reg.s32_min = max(reg.s32_min, s32(smin))
-            reg.s32_max = min(reg.s32_max, s32(smax))
-    if ((umin >> 32) + 1) & U32_MAX == (umax >> 32) & U32_MAX and s32(umin) < 0 <= s32(umax):
-        reg.s32_min = max(reg.s32_min, s32(umin))
-        reg.s32_max = min(reg.s32_max, s32(umax))
-    if ((smin >> 32) + 1) & U32_MAX == (smax >> 32) & U32_MAX and s32(smin) < 0 <= s32(smax):
-        reg.s32_min = max(reg.s32_min, s32(smin))
-        reg.s32_max = min(reg.s32_max, s32(smax))
-    if s32(reg.u32_min) <= s32(reg.u32_max):
-        reg.s32_min = max(reg.s32_min, s32(reg.u32_min))
-        reg.s32_max = min(reg.s32_max, s32(reg.u32_max))
-    if reg.s32_min & U32_MAX <= reg.s32_max & U32_MAX:
-        reg.u32_min = max(reg.u32_min, reg.s32_min & U32_MAX)
-        reg.u32_max = min(reg.u32_max, reg.s32_max & U32_MAX)
-    elif reg.u32_max < reg.s32_min & U32_MAX:
-        # the s32 range crosses the sign boundary and the u32 range meets only its positive part
-        reg.s32_min = s32(reg.u32_min)
-        reg.u32_max = min(reg.u32_max, reg.s32_max & U32_MAX)
-    elif reg.s32_max & U32_MAX < reg.u32_min:
-        # ... or only its negative part
-        reg.s32_max = s32(reg.u32_max)
-        reg.u32_min = max(reg.u32_min, reg.s32_min & U32_MAX)
-
-
-def _reg64_deduce_bounds(reg: Bounded) -> None:
-    if s64(reg.umin) <= s64(reg.umax):
-        reg.smin = max(reg.smin, s64(reg.umin))
-        reg.smax = min(reg.smax, s64(reg.umax))
-    if reg.smin & U64_MAX <= reg.smax & U64_MAX:
-        reg.umin = max(reg.umin, reg.smin & U64_MAX)
-        reg.umax = min(reg.umax, reg.smax & U64_MAX)
-    elif reg.umax < reg.smin & U64_MAX:
-        # the s64 range crosses the sign boundary and the u64 range meets only its positive part
-        reg.smin = s64(reg.umin)
-        reg.umax = min(reg.umax, reg.smax & U64_MAX)
-    elif reg.smax & U64_MAX < reg.umin:
-        # ... or only its negative part
-        reg.smax = s64(reg.umax)
-        reg.umin = max(reg.umin, reg.smin & U64_MAX)
-
-
 _HI = U64_MAX ^ U32_MAX
 
 
-def _reg_deduce_mixed_bounds(reg: Bounded) -> None:
-    new_umin = (reg.umin & _HI) | reg.u32_min
-    new_umax = (reg.umax & _HI) | reg.u32_max
-    reg.umin = max(reg.umin, new_umin)
-    reg.umax = min(reg.umax, new_umax)
-    new_smin = s64((reg.smin & _HI) | reg.u32_min)
-    new_smax = s64((reg.smax & _HI) | reg.u32_max)
-    reg.smin = max(reg.smin, new_smin)
-    reg.smax = min(reg.smax, new_smax)
-    if reg.s32_min & U32_MAX <= reg.s32_max & U32_MAX:
-        lo, hi = reg.s32_min & U32_MAX, reg.s32_max & U32_MAX
-        new_umin = (reg.umin & _HI) | lo
-        new_umax = (reg.umax & _HI) | hi
-        reg.umin = max(reg.umin, new_umin)
-        reg.umax = min(reg.umax, new_umax)
-        new_smin = s64((reg.smin & _HI) | lo)
-        new_smax = s64((reg.smax & _HI) | hi)
-        reg.smin = max(reg.smin, new_smin)
-        reg.smax = min(reg.smax, new_smax)
-    if reg.s32_min >= 0 and reg.smin >= S32_MIN and reg.smax <= S32_MAX:
-        reg.smin = reg.s32_min
-        reg.smax = reg.s32_max
-        reg.umin = reg.s32_min
-        reg.umax = reg.s32_max
-        reg.var_off = tnum_intersect(reg.var_off, tnum_range(reg.smin & U64_MAX, reg.smax & U64_MAX))
-
-
 def _reg_deduce_bounds(reg: Bounded) -> None:
-    _reg32_deduce_bounds(reg)
-    _reg64_deduce_bounds(reg)
-    _reg_deduce_mixed_bounds(reg)
+    """``__reg32_deduce_bounds`` + ``__reg64_deduce_bounds`` + ``__reg_deduce_mixed_bounds``.
+
+    Computed on local copies of the eight ranges (``reg_bounds_sync`` runs after almost every
+    instruction); ``lo``/``hi`` are the candidate bounds of each kernel statement, and a range only
+    ever narrows: ``x = max(x, lo)`` is written ``if lo > x: x = lo``.
+    """
+    umin, umax, smin, smax = reg.umin, reg.umax, reg.smin, reg.smax
+    u32_min, u32_max, s32_min, s32_max = reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max
+
+    # __reg32_deduce_bounds: the 64-bit ranges within one 4 GiB block say something of the low half
+    if umin >> 32 == umax >> 32:
+        lo, hi = umin & U32_MAX, umax & U32_MAX
+        if lo > u32_min:
+            u32_min = lo
+        if hi < u32_max:
+            u32_max = hi
+        lo, hi = s32(umin), s32(umax)
+        if lo <= hi:
+            if lo > s32_min:
+                s32_min = lo
+            if hi < s32_max:
+                s32_max = hi
+    if smin >> 32 == smax >> 32:
+        lo, hi = smin & U32_MAX, smax & U32_MAX
+        if lo <= hi:
+            if lo > u32_min:
+                u32_min = lo
+            if hi < u32_max:
+                u32_max = hi
+        lo, hi = s32(smin), s32(smax)
+        if lo <= hi:
+            if lo > s32_min:
+                s32_min = lo
+            if hi < s32_max:
+                s32_max = hi
+    if ((umin >> 32) + 1) & U32_MAX == (umax >> 32) & U32_MAX:
+        lo, hi = s32(umin), s32(umax)
+        if lo < 0 <= hi:
+            if lo > s32_min:
+                s32_min = lo
+            if hi < s32_max:
+                s32_max = hi
+    if ((smin >> 32) + 1) & U32_MAX == (smax >> 32) & U32_MAX:
+        lo, hi = s32(smin), s32(smax)
+        if lo < 0 <= hi:
+            if lo > s32_min:
+                s32_min = lo
+            if hi < s32_max:
+                s32_max = hi
+    lo, hi = s32(u32_min), s32(u32_max)
+    if lo <= hi:
+        if lo > s32_min:
+            s32_min = lo
+        if hi < s32_max:
+            s32_max = hi
+    lo, hi = s32_min & U32_MAX, s32_max & U32_MAX
+    if lo <= hi:
+        if lo > u32_min:
+            u32_min = lo
+        if hi < u32_max:
+            u32_max = hi
+    elif u32_max < lo:
+        # the s32 range crosses the sign boundary and the u32 range meets only its positive part
+        s32_min = s32(u32_min)
+        if hi < u32_max:
+            u32_max = hi
+    elif hi < u32_min:
+        # ... or only its negative part
+        s32_max = s32(u32_max)
+        if lo > u32_min:
+            u32_min = lo
+
+    # __reg64_deduce_bounds
+    lo, hi = s64(umin), s64(umax)
+    if lo <= hi:
+        if lo > smin:
+            smin = lo
+        if hi < smax:
+            smax = hi
+    lo, hi = smin & U64_MAX, smax & U64_MAX
+    if lo <= hi:
+        if lo > umin:
+            umin = lo
+        if hi < umax:
+            umax = hi
+    elif umax < lo:
+        # the s64 range crosses the sign boundary and the u64 range meets only its positive part
+        smin = s64(umin)
+        if hi < umax:
+            umax = hi
+    elif hi < umin:
+        # ... or only its negative part
+        smax = s64(umax)
+        if lo > umin:
+            umin = lo
+
+    # __reg_deduce_mixed_bounds: the low half's ranges narrow the 64-bit ones
+    lo, hi = (umin & _HI) | u32_min, (umax & _HI) | u32_max
+    if lo > umin:
+        umin = lo
+    if hi < umax:
+        umax = hi
+    lo, hi = s64((smin & _HI) | u32_min), s64((smax & _HI) | u32_max)
+    if lo > smin:
+        smin = lo
+    if hi < smax:
+        smax = hi
+    lo32, hi32 = s32_min & U32_MAX, s32_max & U32_MAX
+    if lo32 <= hi32:
+        lo, hi = (umin & _HI) | lo32, (umax & _HI) | hi32
+        if lo > umin:
+            umin = lo
+        if hi < umax:
+            umax = hi
+        lo, hi = s64((smin & _HI) | lo32), s64((smax & _HI) | hi32)
+        if lo > smin:
+            smin = lo
+        if hi < smax:
+            smax = hi
+    if s32_min >= 0 and smin >= S32_MIN and smax <= S32_MAX:
+        smin = umin = s32_min
+        smax = umax = s32_max
+        reg.var_off = tnum_intersect(reg.var_off, tnum_range(smin & U64_MAX, smax & U64_MAX))
+
+    reg.umin, reg.umax, reg.smin, reg.smax = umin, umax, smin, smax
+    reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max = u32_min, u32_max, s32_min, s32_max
 
 
 def _reg_bound_offset(reg: Bounded) -> None:
@@ -278,6 +337,10 @@ def _reg_bound_offset(reg: Bounded) -> None:
 
 
 def reg_bounds_sync(reg: Bounded) -> None:
+    v, m = reg.var_off
+    if (not m and reg.umin == v == reg.umax and reg.u32_min == v & U32_MAX == reg.u32_max
+            and reg.smin == s64(v) == reg.smax and reg.s32_min == s32(v) == reg.s32_max):
+        return      # a known constant whose ranges say so already: every step below keeps it
     update_reg_bounds(reg)
     _reg_deduce_bounds(reg)
     _reg_deduce_bounds(reg)

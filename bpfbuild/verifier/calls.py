@@ -188,10 +188,16 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             raise env.error("kernel subsystem misconfigured verifier")
         if m.rdonly_prog and func_id in _RDONLY_FORBIDDEN:
             raise env.error("write into map forbidden")
+        aux = env.aux[env.insn_idx]
+        aux.map_index = m.index if aux.map_index in (None, m.index) else -1
     if func_id == BpfFunc.tail_call:
         key = regs[3]
+        aux = env.aux[env.insn_idx]
         if meta.map is not None and key.is_const and key.var_off.value < meta.map.max_entries:
             precision.mark_chain_precision(env, st, 3)
+            aux.map_key = key.var_off.value if aux.map_key in (None, key.var_off.value) else -1
+        else:
+            aux.map_key = -1
     # --- effects ---
     for regno, lo, hi, raw in meta.stack_writes:
         reg = regs[regno]

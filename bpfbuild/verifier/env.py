@@ -119,6 +119,8 @@ class Aux:
     scc: int = 0                  # its loop (strongly connected component), 0: none
     seen: bool = False
     ptr_type: int | None = None    # the pointer type a load/store used first (save_aux_ptr_type)
+    map_index: int | None = None   # a map helper call's map (map_ptr_state); -1: poisoned (several maps)
+    map_key: int | None = None     # a tail call's constant key (map_key_state); -1: poisoned
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bpfbuild.verifier.bounds import range_within
 from bpfbuild.verifier.env import Env
+from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.state import (
     INVALID,
     MISC,
@@ -25,6 +26,10 @@ from bpfbuild.verifier.state import (
 )
 from bpfbuild.verifier.tnum import tnum_in
 from bpfbuild.verifier.transfer import BPF_ADD_CONST
+
+# plain-class views of the enums read per instruction (see .fastenum)
+RegType = members(RegType)
+_STACK_ITER = int(SlotType.STACK_ITER)
 
 __all__ = ["EXACT", "NOT_EXACT", "RANGE_WITHIN", "IdMap", "frame_insn_idx", "regs_exact", "regsafe",
            "same_value_fields", "stacksafe", "states_equal", "widen_imprecise_scalars"]
@@ -168,7 +173,7 @@ def stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: IdMap, exact: int
                 continue
             if ot[7] == SPILL and not regsafe(env, oslot.spilled_ptr, cslot.spilled_ptr, idmap, exact):
                 return False
-            if ot[7] == SlotType.STACK_ITER:
+            if ot[7] == _STACK_ITER:
                 # the iterator's depth is not compared: it would keep the loop from converging
                 o, c = oslot.spilled_ptr, cslot.spilled_ptr
                 if (o.btf is not c.btf or o.btf_id != c.btf_id or o.iter_state != c.iter_state

@@ -46,8 +46,19 @@ from bpfbuild.verifier.equiv import (
     same_value_fields,
     states_equal,
 )
+from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.log import frame_str
 from bpfbuild.verifier.state import INVALID, FuncState, RegType, SlotType, VerifierState
+
+# plain-class views of the enums read per instruction (see .fastenum)
+AluOp, InsnClass, JmpOp, Mode, PseudoCall, RegType = (
+    members(AluOp),
+    members(InsnClass),
+    members(JmpOp),
+    members(Mode),
+    members(PseudoCall),
+    members(RegType),
+)
 
 __all__ = ["check_max_stack_depth", "do_check", "states_equal"]
 
@@ -72,6 +83,9 @@ def _states_maybe_looping(old: VerifierState, cur: VerifierState) -> bool:
                for a, b in zip(fo.regs, fc.regs, strict=True))
 
 
+_STACK_ITER = int(SlotType.STACK_ITER)
+
+
 def _iter_active(cur: VerifierState) -> bool:
     """Is the iterator R1 points to (the first argument of iter_next) still active?"""
     r1 = cur.frames[-1].regs[1]
@@ -86,7 +100,7 @@ def _iter_active_depths_differ(old: VerifierState, cur: VerifierState) -> bool:
     """``iter_active_depths_differ``: an active iterator is at another depth (another iteration)."""
     for fo, fc in zip(old.frames, cur.frames, strict=False):
         for so, sc in zip(fo.stack, fc.stack, strict=False):
-            if so.slot_type[7] != SlotType.STACK_ITER:
+            if so.slot_type[7] != _STACK_ITER:
                 continue
             a, b = so.spilled_ptr, sc.spilled_ptr
             if a.iter_state == kfuncs.ITER_ACTIVE and a.iter_depth != b.iter_depth:

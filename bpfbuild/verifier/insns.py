@@ -33,9 +33,22 @@ from bpfbuild.verifier.checks import (
 )
 from bpfbuild.verifier.disasm import _ALU as ALU_STRING
 from bpfbuild.verifier.env import MAX_BPF_STACK, Env
+from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.state import BASE_MASK, Reg, RegFlag, RegType, VerifierState, reg_type_str
 from bpfbuild.verifier.tnum import U32_MAX, tnum_str
 from bpfbuild.verifier.transfer import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64
+
+# plain-class views of the enums read per instruction (see .fastenum)
+AluOp, InsnClass, JmpOp, Mode, PseudoLoad, RegFlag, RegType, Size = (
+    members(AluOp),
+    members(InsnClass),
+    members(JmpOp),
+    members(Mode),
+    members(PseudoLoad),
+    members(RegFlag),
+    members(RegType),
+    members(Size),
+)
 
 __all__ = [
     "do_alu",

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bpfbuild.isa.fields import CLASS_MASK, OP_MASK, InsnClass, JmpOp
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
+from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.log import VerifierLog
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class Env(Protocol):
 
     def find_containing_subprog(self, pc: int) -> int: ...
     def verbose(self, text: str) -> None: ...
+
+# plain-class views of the enums read per instruction (see .fastenum)
+InsnClass, JmpOp = members(InsnClass), members(JmpOp)
 
 __all__ = ["StackLiveness", "insn_successors", "postorder"]
 

@@ -45,6 +45,8 @@ class Backtrack:
         self.stack = [0] * 8
 
     def empty(self) -> bool:
+        if not self.frame:
+            return not self.regs[0] and not self.stack[0]
         return not any(self.regs[: self.frame + 1]) and not any(self.stack[: self.frame + 1])
 
     def is_reg(self, r: int) -> bool:
@@ -143,6 +145,16 @@ def _sync_linked(bt: Backtrack, hist: tuple | None) -> None:  # type: ignore[typ
             bt.stack[fr] |= 1 << n
 
 
+# plain ints for the hot paths below (an IntEnum member lookup costs several times an int's)
+_ALU, _ALU64, _LDX, _STX, _ST = int(InsnClass.ALU), int(InsnClass.ALU64), int(InsnClass.LDX), int(InsnClass.STX), \
+    int(InsnClass.ST)
+_JMP, _JMP32, _LD = int(InsnClass.JMP), int(InsnClass.JMP32), int(InsnClass.LD)
+_CALL, _EXIT, _JA, _JCOND = int(JmpOp.CALL), int(JmpOp.EXIT), int(JmpOp.JA), int(JmpOp.JCOND)
+_PSEUDO_CALL, _PSEUDO_HELPER, _PSEUDO_KFUNC = int(PseudoCall.CALL), int(PseudoCall.HELPER), int(PseudoCall.KFUNC)
+_IND, _ABS = int(Mode.IND), int(Mode.ABS)
+_SCALAR = int(RegType.SCALAR_VALUE)
+
+
 def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: Backtrack) -> int:  # type: ignore[type-arg]
     """Move ``bt`` from after instruction ``idx`` to before it; ``_NOTSUPP`` when impossible."""
     insn = env.insns[idx]
@@ -151,30 +163,32 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
     code = insn.opcode
     cls = code & CLASS_MASK
     op = code & OP_MASK
-    mode = code & MODE_MASK
     dreg, sreg = insn.dst, insn.src
-    _sync_linked(bt, hist)
-    if cls in (InsnClass.ALU, InsnClass.ALU64):
-        if not bt.is_reg(dreg):
+    if hist is not None and hist[3]:
+        _sync_linked(bt, hist)
+    regs = bt.regs
+    frame = bt.frame
+    if cls == _ALU or cls == _ALU64:
+        if not regs[frame] >> dreg & 1:
             return 0
-        if op in (0xD0, 0x80):          # END, NEG
+        if op == 0xD0 or op == 0x80:    # END, NEG
             return 0
         if op == 0xB0:                  # MOV
-            bt.clear_reg(dreg)
+            regs[frame] &= ~(1 << dreg)
             if code & SOURCE_MASK and sreg != 10:
-                bt.set_reg(sreg)
+                regs[frame] |= 1 << sreg
         elif code & SOURCE_MASK and sreg != 10:
-            bt.set_reg(sreg)
-    elif cls == InsnClass.LDX:
-        if not bt.is_reg(dreg):
+            regs[frame] |= 1 << sreg
+    elif cls == _LDX:
+        if not regs[frame] >> dreg & 1:
             return 0
-        bt.clear_reg(dreg)
+        regs[frame] &= ~(1 << dreg)
         if hist is None or hist[2] is None:
             return 0
         fr, spi = hist[2]
         bt.set_slot(fr, spi)
-    elif cls in (InsnClass.STX, InsnClass.ST):
-        if bt.is_reg(dreg):
+    elif cls == _STX or cls == _ST:
+        if regs[frame] >> dreg & 1:
             return _NOTSUPP
         if hist is None or hist[2] is None:
             return 0
@@ -182,10 +196,10 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
         if not bt.is_slot(fr, spi):
             return 0
         bt.clear_slot(fr, spi)
-        if cls == InsnClass.STX:
+        if cls == _STX:
             bt.set_reg(sreg)
-    elif cls in (InsnClass.JMP, InsnClass.JMP32):
-        if op == JmpOp.CALL and insn.src == PseudoCall.CALL:
+    elif cls == _JMP or cls == _JMP32:
+        if op == _CALL and insn.src == _PSEUDO_CALL:
             sub = env.find_subprog(idx + insn.imm + 1)
             if sub < 0:
                 return _NOTSUPP
@@ -204,7 +218,7 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
                     bt.set_reg(r, bt.frame - 1)
             bt.frame -= 1
             return 0
-        if (op == JmpOp.CALL and insn.src == PseudoCall.HELPER and is_sync_callback_helper(insn.imm)
+        if (op == _CALL and insn.src == _PSEUDO_HELPER and is_sync_callback_helper(insn.imm)
                 and idx != subseq_idx - 1):
             if bt.regs[bt.frame] & ~_ARGS or bt.stack[bt.frame]:
                 return _NOTSUPP
@@ -214,13 +228,13 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
                 return _NOTSUPP
             bt.frame -= 1
             return 0
-        if op == JmpOp.CALL:
-            if insn.src == PseudoCall.KFUNC and insn.imm == 0:
+        if op == _CALL:
+            if insn.src == _PSEUDO_KFUNC and insn.imm == 0:
                 return _NOTSUPP
             bt.clear_reg(0)
             if bt.regs[bt.frame] & _ARGS:
                 return _NOTSUPP
-        elif op == JmpOp.EXIT:
+        elif op == _EXIT:
             if subseq_idx >= 0 and env.aux[subseq_idx].calls_callback:
                 for r in range(1, 6):
                     bt.clear_reg(r)
@@ -235,23 +249,25 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
             if r0_precise:
                 bt.set_reg(0)
             return 0
-        elif op in (JmpOp.JA, JmpOp.JCOND):
+        elif op == _JA or op == _JCOND:
             pass
         elif code & SOURCE_MASK:
-            if not bt.is_reg(dreg) and not bt.is_reg(sreg):
+            if not regs[frame] >> dreg & 1 and not regs[frame] >> sreg & 1:
                 return 0
             flags = hist[4] if hist is not None else 0
             if not flags & INSN_F_SRC_REG_STACK:
-                bt.set_reg(sreg)
+                regs[frame] |= 1 << sreg
             if not flags & INSN_F_DST_REG_STACK:
-                bt.set_reg(dreg)
-    elif cls == InsnClass.LD:
-        if not bt.is_reg(dreg):
+                regs[frame] |= 1 << dreg
+    elif cls == _LD:
+        if not regs[frame] >> dreg & 1:
             return 0
-        bt.clear_reg(dreg)
-        if mode in (Mode.IND, Mode.ABS):
+        regs[frame] &= ~(1 << dreg)
+        mode = code & MODE_MASK
+        if mode == _IND or mode == _ABS:
             return _NOTSUPP
-    _sync_linked(bt, hist)
+    if hist is not None and hist[3]:
+        _sync_linked(bt, hist)
     return 0
 
 
@@ -267,7 +283,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
     if bt is None:
         bt = Backtrack(st.curframe)
         reg = st.frames[-1].regs[regno]
-        if reg.type != RegType.SCALAR_VALUE:   # e.g. a pointer as bpf_loop()'s count
+        if reg.type != _SCALAR:   # e.g. a pointer as bpf_loop()'s count
             raise env.error("verifier bug: backtracking misuse")
         bt.set_reg(regno)
     if bt.empty():
@@ -279,6 +295,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
     subseq_idx = -1
     skip_first = True
     n = env.insn_cnt
+    insns = env.insns
     log2 = env.log.level >= 2
     while True:
         if log2:
@@ -290,7 +307,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                 for r in range(1, 6):
                     if bt.regs[0] & (1 << r):
                         bt.clear_reg(r, 0)
-                        if f0.regs[r].type == RegType.SCALAR_VALUE:
+                        if f0.regs[r].type == _SCALAR:
                             f0.regs[r].precise = True
                             changed = True
                 return changed
@@ -322,7 +339,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                 hist_end -= 1
             else:
                 i -= 1
-                if 0 <= i < n and env.insns[i] is None:   # the second slot of an ld_imm64
+                if 0 <= i < n and insns[i] is None:   # the second slot of an ld_imm64
                     i -= 1
             if i < 0 or i >= n:
                 mark_all_scalars_precise(env, st)
@@ -340,7 +357,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
             while mask >> r:
                 if mask & (1 << r):
                     reg = func.regs[r]
-                    if reg.type != RegType.SCALAR_VALUE or reg.precise:
+                    if reg.type != _SCALAR or reg.precise:
                         bt.clear_reg(r, fr)
                     else:
                         reg.precise = True

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from bpfbuild.location import SourceLocation
 
@@ -89,6 +90,9 @@ class Report:
     total_states: int = 0
     peak_states: int = 0
     max_states_per_insn: int = 0
+    #: per slot, what the run learnt for the rewrites after it (``seen``, a call's map...):
+    #: the verifier's ``insn_aux_data`` (verifier.fixups reads it)
+    aux: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def unknown(self) -> bool:

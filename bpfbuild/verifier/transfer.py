@@ -14,6 +14,7 @@ from bpfbuild.verifier import bounds
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, s32, s64
 from bpfbuild.verifier.checks import Load, LoadKind
 from bpfbuild.verifier.env import Env
+from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.state import (
     INVALID,
     MISC,
@@ -27,6 +28,9 @@ from bpfbuild.verifier.state import (
     VerifierState,
 )
 from bpfbuild.verifier.tnum import U64_MAX, tnum_add, tnum_sub
+
+# plain-class views of the enums read per instruction (see .fastenum)
+AluOp, RegFlag, RegType = members(AluOp), members(RegFlag), members(RegType)
 
 __all__ = [
     "BPF_ADD_CONST",

@@ -61,6 +61,7 @@ from bpfbuild.vm.compiler import (
     _slots,
     _valid_target,
     _writes_r10,
+    invalid_forms,
 )
 
 __all__ = ["CProgram", "CUnsupported", "c_compiler", "compile_c", "translate_c"]
@@ -339,9 +340,11 @@ class _CGen:
                         f"if (vm->status) {{ vm->fault_pc = {pc}; return 0; }} left = vm->left;")
             target = pc + 1 + insn.imm
             if _valid_target(self.slots, target):
-                return (f"vm->left = left; r0 = f{target}(vm, r1, r2, r3, r4, r5); "
+                # r0 takes the result only once the call returned: a callee that could not start
+                # (too deep) leaves the caller's registers as they were, as in Python
+                return (f"vm->left = left; t = f{target}(vm, r1, r2, r3, r4, r5); "
                         f"if (vm->status) {{ if (vm->fault_pc == -3) {{ vm->fault_pc = {pc}; SAVE(); }} "
-                        "return 0; } left = vm->left;")
+                        "return 0; } r0 = t; left = vm->left;")
             return f"TRAP({pc}, {self.trap('call to pc ' + str(target) + ': ' + _bad_target(self.slots, target))});"
         raise CUnsupported(f"instruction {insn.opcode:#04x}")
 
@@ -535,12 +538,26 @@ class CCache:
 
     def __init__(self) -> None:
         self._items: dict[tuple[Instruction, ...], CProgram | None] = {}
+        # the same tuple object again: found by identity, without hashing every instruction
+        self._same: dict[int, tuple[tuple[Instruction, ...], CProgram | None]] = {}
 
     def get(self, insns: tuple[Instruction, ...]) -> CProgram | None:
+        same = self._same.get(id(insns))
+        if same is not None and same[0] is insns:
+            return same[1]
+        program = self._get(insns)
+        if len(self._same) >= 256:
+            self._same.pop(next(iter(self._same)))
+        self._same[id(insns)] = (insns, program)
+        return program
+
+    def _get(self, insns: tuple[Instruction, ...]) -> CProgram | None:
         if insns in self._items:
             return self._items[insns]
         program: CProgram | None = None
         try:
+            if invalid_forms(insns):   # dead code the kernel accepts: the Python translation traps there
+                raise CUnsupported("invalid instruction forms")
             source = translate_c(insns)
         except CUnsupported:
             source = None
@@ -646,13 +663,13 @@ class CLink:
     def entry(self, e: int) -> Any:
         fn = self.program.functions[e]
         vm, ref, rt, link = self.vm, self.vm_ref, self.rt, self.link
+        memset, cache, cache_size = ctypes.memset, ctypes.addressof(vm.cache), ctypes.sizeof(vm.cache)
 
         def run(r1: int = 0, r2: int = 0, r3: int = 0, r4: int = 0, r5: int = 0) -> int:
             vm.left = rt.budget[0]
             vm.status = 0
             vm.last_exit = -2
-            for i in range(8):
-                vm.cache[i].key = 0
+            memset(cache, 0, cache_size)   # regions may have moved since the last call
             r0 = fn(ref, r1, r2, r3, r4, r5)
             rt.budget[0] = vm.left
             if vm.status:

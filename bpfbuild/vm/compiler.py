@@ -37,7 +37,7 @@ from __future__ import annotations
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bpfbuild.isa.fields import (
@@ -57,8 +57,10 @@ from bpfbuild.isa.fields import (
     Size,
     Source,
 )
-from bpfbuild.isa.codec import decode
+from bpfbuild.errors import DecodeError
+from bpfbuild.isa.codec import decode, raw_slots
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
+from bpfbuild.isa.opcodes import opcode_table
 
 __all__ = [
     "MAX_CALL_DEPTH",
@@ -70,6 +72,8 @@ __all__ = [
     "ProgramLink",
     "TranslationCache",
     "compile_program",
+    "decode_program",
+    "invalid_forms",
     "translate",
 ]
 
@@ -227,6 +231,54 @@ def _slots(insns: Sequence[Instruction]) -> tuple[Instruction | None, ...]:
     return tuple(out)
 
 
+#: what the generator sees in place of an invalid instruction: an end of its block (which
+#: then faults with the reason): the kernel accepts such encodings in code no path reaches
+_INVALID = Instruction(InsnClass.JMP | JmpOp.EXIT)
+
+
+def _invalid_forms(slots: Sequence[Instruction | None]) -> dict[int, str]:
+    """pc -> why the instruction there is not a valid form."""
+    table = opcode_table()
+    out: dict[int, str] = {}
+    for pc, insn in enumerate(slots):
+        if insn is not None and table.lookup(insn.opcode, insn.dst, insn.src, insn.off, insn.imm) is None:
+            out[pc] = table.explain(insn.opcode, insn.dst, insn.src, insn.off, insn.imm) or "invalid instruction"
+    return out
+
+
+def invalid_forms(insns: Sequence[Instruction]) -> dict[int, str]:
+    """pc -> why the instruction there is not a valid form (see :func:`decode_program`)."""
+    return _invalid_forms(_slots(insns))
+
+
+def decode_program(code: bytes) -> tuple[Instruction, ...]:
+    """Decode ``code`` as the kernel loads it: an unknown opcode or a malformed ``ld_imm64``
+    anywhere is refused (DecodeError), as BPF_PROG_LOAD refuses them before verifying; a known
+    opcode whose other fields make no valid form is kept (the verifier only rejects it on a path
+    that reaches it, so such code is dead) and faults if executed."""
+    try:
+        return decode(code)
+    except DecodeError:
+        pass
+    slots = raw_slots(code)
+    table = opcode_table()
+    out: list[Instruction] = []
+    pc = 0
+    while pc < len(slots):
+        op, dst, src, off, imm = slots[pc]
+        if op == LD_IMM64_OPCODE or table.entry(op) is None:
+            try:
+                (insn,) = decode(code[8 * pc:8 * pc + (16 if op == LD_IMM64_OPCODE else 8)])
+            except DecodeError as exc:
+                raise DecodeError(exc.message, pc=pc + (exc.pc or 0)) from None
+            out.append(insn)
+            pc += insn.slots
+            continue
+        out.append(Instruction(op, dst, src, off, imm))
+        pc += 1
+    return tuple(out)
+
+
 def _is_terminator(insn: Instruction) -> bool:
     cls = insn.opcode & CLASS_MASK
     if cls not in (InsnClass.JMP, InsnClass.JMP32):
@@ -327,6 +379,8 @@ class _Emitter:
         self.stack = False
         #: frame slots kept in locals ``s<offset>`` (see _promotable_slots)
         self.promoted: set[tuple[int, int]] | None = None
+        #: how a return leaves the frame: unmap it, or (a frameless function) restore the depth
+        self.pop = "POP()"
 
     def emit(self, indent: int, text: str, pc: int = -1) -> None:
         self.lines.append("    " * indent + text)
@@ -579,6 +633,8 @@ def _atomic(insn: Instruction) -> list[str]:
 class _Uses:
     helpers: set[int]
     pseudo: dict[int, Instruction]
+    #: pc -> why the instruction there is not a valid form (it faults if executed)
+    invalid: dict[int, str] = field(default_factory=dict)
 
 
 def _helper_var(ident: int) -> str:
@@ -625,7 +681,7 @@ def _body(em: _Emitter, ind: int, pc: int, insn: Instruction, slots: Sequence[In
         else:
             em.emit(ind, f"r0 = LDABS({size}, ((r{insn.src} + {insn.imm}) & 0xffffffff ^ {_S32:#x}) - {_S32:#x})",
                     pc)
-        em.emit(ind, f"if r0 is None: LX[0] = {pc}; LX[1] = L; B[0] = left; POP(); return 0", pc)
+        em.emit(ind, f"if r0 is None: LX[0] = {pc}; LX[1] = L; B[0] = left; {em.pop}; return 0", pc)
     elif insn.opcode == (InsnClass.JMP | JmpOp.CALL):
         if insn.src == PseudoCall.HELPER:
             uses.helpers.add(insn.imm)
@@ -652,6 +708,28 @@ def _writes_r10(insn: Instruction) -> bool:
         return insn.dst == 10
     if cls == InsnClass.STX and insn.opcode & MODE_MASK == Mode.ATOMIC:
         return insn.src == 10 and bool(insn.imm & ATOMIC_FETCH or insn.imm in (AtomicOp.XCHG, AtomicOp.CMPXCHG))
+    return False
+
+
+def _needs_frame(insns: Sequence[Instruction], promoted: set[tuple[int, int]]) -> bool:
+    """Whether a function whose promotable slots are ``promoted`` still needs its frame mapped:
+    r10 is used otherwise than as the base of a promoted slot's load or store."""
+    for insn in insns:
+        cls = insn.opcode & CLASS_MASK
+        if cls in (InsnClass.LDX, InsnClass.ST, InsnClass.STX):
+            if cls == InsnClass.STX and insn.src == 10:
+                return True
+            if (insn.src if cls == InsnClass.LDX else insn.dst) != 10:
+                continue
+            if cls != InsnClass.LDX and insn.opcode & MODE_MASK != Mode.MEM:
+                return True
+            n = Size(insn.opcode & SIZE_MASK).nbytes
+            if (STACK_SIZE + insn.off, n) not in promoted or not -STACK_SIZE <= insn.off <= -n:
+                return True
+        elif insn.dst == 10 or (insn.opcode & SOURCE_MASK == Source.X and insn.src == 10 and cls != InsnClass.LD):
+            return True
+        elif cls == InsnClass.LD and insn.src == 10:
+            return True
     return False
 
 
@@ -749,6 +827,10 @@ class _FuncGen:
         self.stack = not any(_writes_r10(slots[pc]) for pcs in self.blocks.values() for pc in pcs)  # type: ignore[arg-type]
         self.promoted = None if not self.stack or em.trace else _promotable_slots(
             [slots[pc] for pcs in self.blocks.values() for pc in pcs])  # type: ignore[misc]
+        #: no instruction needs the frame in memory (every frame access is a promoted slot):
+        #: the call counts its depth but maps no region (r10 still holds the frame's address)
+        self.frameless = self.promoted is not None and not _needs_frame(
+            [slots[pc] for pcs in self.blocks.values() for pc in pcs], self.promoted)  # type: ignore[misc]
         self.wanted: list[int] = [entry]
         self.queued = {entry}
         self.seen: set[int] = set()
@@ -768,8 +850,13 @@ class _FuncGen:
         em.emit(2, "r0 = r6 = r7 = r8 = r9 = a = t = m = o = 0")
         if self.promoted:
             em.emit(2, " = ".join(f"s{at}" for at, _ in sorted(self.promoted)) + " = 0")
-        em.emit(2, "r10 = PUSH(); left = B[0]" + ("; S = W[r10 >> 32]" if self.stack else "")
-                + (f"; mg = {MAY_GOTO_LOOPS}" if may_goto else ""))
+        if self.frameless:
+            em.emit(2, "dp = D[0]")
+            em.emit(2, f"if dp >= {MAX_CALL_DEPTH}: DEEP()")
+            em.emit(2, "D[0] = dp + 1; r10 = TOPS[dp]; left = B[0]" + (f"; mg = {MAY_GOTO_LOOPS}" if may_goto else ""))
+        else:
+            em.emit(2, "r10 = PUSH(); left = B[0]" + ("; S = W[r10 >> 32]" if self.stack else "")
+                    + (f"; mg = {MAY_GOTO_LOOPS}" if may_goto else ""))
         if em.trace:
             em.emit(2, f"TE({entry}, {_ALL_REGS})")
         em.emit(2, "try:")
@@ -813,6 +900,7 @@ class _FuncGen:
             self.em.pcs = []
             self.em.stack = self.stack
             self.em.promoted = self.promoted
+            self.em.pop = "D[0] = dp" if self.frameless else "POP()"
             self.leader, self.wrapped, self.looped = leader, wrapped, False
             mark, seen = self.emitted, set(self.seen)
             if wrapped:
@@ -881,7 +969,9 @@ class _FuncGen:
             _body(em, ind, pc, insn, slots, self.uses)
             if em.trace:
                 em.emit(ind, f"TA({pc}, {_ALL_REGS})", pc)
-        if terminated:
+        if last_pc in self.uses.invalid:
+            em.emit(ind, f"TRAP({'invalid instruction: ' + self.uses.invalid[last_pc]!r})", last_pc)
+        elif terminated:
             self.terminator(ind, last_pc, last, depth)
         else:
             self.jump(ind, last_pc, last_pc + last.slots, depth)
@@ -893,7 +983,7 @@ class _FuncGen:
         if em.trace:
             em.emit(ind, f"TB({pc}, {_ALL_REGS})", pc)
         if op == JmpOp.EXIT:
-            em.emit(ind, f"LX[0] = {pc}; LX[1] = L; B[0] = left; POP(); return r0", pc)
+            em.emit(ind, f"LX[0] = {pc}; LX[1] = L; B[0] = left; {em.pop}; return r0", pc)
         elif op == JmpOp.JA:
             self.jump(ind, pc, _jump_target(pc, insn), depth)
         elif op == JmpOp.JCOND:
@@ -904,7 +994,7 @@ class _FuncGen:
             self.jump(ind + 1, pc, _jump_target(pc, insn), depth)
         elif op == JmpOp.CALL:   # bpf_tail_call
             em.emit(ind, "B[0] = left; t = TAIL(r1, r2, r3)", pc)
-            em.emit(ind, "if t is not None: POP(); return t(r1)", pc)
+            em.emit(ind, f"if t is not None: {em.pop}; return t(r1)", pc)
             em.emit(ind, "left = B[0]", pc)
             self.jump(ind, pc, nxt, depth)
         else:
@@ -928,9 +1018,12 @@ class _FuncGen:
 def _generate(insns: tuple[Instruction, ...], trace: bool = False,
               coverage: bool = False) -> tuple[str, list[int], list[int], tuple[Counter, ...]]:
     slots = _slots(insns)
+    invalid = _invalid_forms(slots)
+    if invalid:   # the generator sees an exit there, and the block ends with the fault
+        slots = tuple(_INVALID if pc in invalid else insn for pc, insn in enumerate(slots))
     entries = _entries(slots) if slots else []
     em = _Emitter()
-    uses = _Uses(set(), {})
+    uses = _Uses(set(), {}, invalid)
     counters = _Counters() if coverage else None
     body = _Emitter(trace)
     body.pcs = []
@@ -940,6 +1033,7 @@ def _generate(insns: tuple[Instruction, ...], trace: bool = False,
     em.emit(1, "M = L.readable; W = L.writable; B = L.budget; PUSH = L.push_frame; POP = L.pop_frame")
     em.emit(1, "FAULT = L.fault; TRAP = L.trap; BUDGET = L.out_of_budget; CODE = L.code_base")
     em.emit(1, "CALLX = L.callx; TAIL = L.tail_call; LDABS = L.ld_abs; LX = L.last_exit")
+    em.emit(1, "D = L.depth; TOPS = L.stack_tops; DEEP = L.too_deep")
     if trace:
         em.emit(1, "TE = L.trace_entry; TA = L.trace_after; TB = L.trace_before; TC = L.trace_call")
     if coverage:
@@ -983,8 +1077,22 @@ class TranslationCache:
         self.size = size
         self._items: OrderedDict[tuple[tuple[Instruction, ...], bool, bool], CompiledProgram] = OrderedDict()
         self._bytes: OrderedDict[bytes, CompiledProgram] = OrderedDict()
+        # the same tuple object asked for again (an object's program, per spec case): found by
+        # identity, without hashing every instruction (the entry keeps the tuple, so its id holds)
+        self._same: OrderedDict[tuple[int, bool, bool], tuple[tuple[Instruction, ...], CompiledProgram]] = \
+            OrderedDict()
 
     def get(self, insns: tuple[Instruction, ...], *, trace: bool = False, coverage: bool = False) -> CompiledProgram:
+        same = self._same.get((id(insns), trace, coverage))
+        if same is not None and same[0] is insns:
+            return same[1]
+        compiled = self._get(insns, trace, coverage)
+        self._same[(id(insns), trace, coverage)] = (insns, compiled)
+        if len(self._same) > self.size:
+            self._same.popitem(last=False)
+        return compiled
+
+    def _get(self, insns: tuple[Instruction, ...], trace: bool, coverage: bool) -> CompiledProgram:
         key = (insns, trace, coverage)
         compiled = self._items.get(key)
         if compiled is None:
@@ -997,10 +1105,11 @@ class TranslationCache:
         return compiled
 
     def get_bytes(self, code: bytes) -> CompiledProgram:
-        """The plain translation of encoded instructions (DecodeError if they are not)."""
+        """The plain translation of encoded instructions (DecodeError if the kernel would
+        refuse them before verifying: see :func:`decode_program`)."""
         compiled = self._bytes.get(code)
         if compiled is None:
-            compiled = self.get(decode(code))
+            compiled = self.get(decode_program(code))
             self._bytes[code] = compiled
             if len(self._bytes) > self.size:
                 self._bytes.popitem(last=False)

@@ -209,8 +209,8 @@ class ContextState:
         self.ctx_addr = 0
         self._mapped: list[int] = []
 
-    def _map(self, buf: bytearray, kind: RegionKind, name: str, writable: bool) -> int:
-        addr = self.memory.map(buf, kind, name, writable=writable)
+    def _map(self, buf: bytearray, kind: RegionKind, name: str, writable: bool, key: int | None = None) -> int:
+        addr = self.memory.map(buf, kind, name, writable=writable, key=key)
         self._mapped.append(addr)
         return addr
 
@@ -257,10 +257,10 @@ class MemState(ContextState):
 
     kind = "input memory"
 
-    def __init__(self, memory: Memory, data: bytes) -> None:
+    def __init__(self, memory: Memory, data: bytes, *, key: int | None = None) -> None:
         super().__init__(memory)
         self.buf = bytearray(data)
-        self.ctx_addr = self._map(self.buf, RegionKind.MEM, "", True) if data else 0
+        self.ctx_addr = self._map(self.buf, RegionKind.MEM, "", True, key) if data else 0
 
     def ld_abs(self, size: int, offset: int) -> int | None:
         if offset < 0 or offset + size > len(self.buf):

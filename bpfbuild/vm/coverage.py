@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bpfbuild.vm.compiler import CompiledProgram
@@ -207,12 +206,16 @@ class CoverageReport:
         ``!`` never executed, blank: no code; a line whose jump never went one way gets
         ``# never taken`` / ``# never fell through`` after it.  ``read(path)`` gives a file's
         text (default: read it from disk; a missing file lists only the counted lines)."""
+        from bpfbuild.errors import BpfBuildError
+        from bpfbuild.inputs import MAX_TEXT_BYTES, read_input
+
         out: list[str] = []
         for path in sorted(self.files):
             fc = self.files[path]
-            try:
-                text = read(path) if read is not None else Path(path).read_text(encoding="utf-8", errors="replace")
-            except OSError:
+            try:   # the path comes from the object's line info: bounded, regular files only
+                text = read(path) if read is not None else \
+                    read_input(path, limit=MAX_TEXT_BYTES).decode("utf-8", "replace")
+            except (OSError, BpfBuildError):
                 text = None
             missed: dict[int, list[str]] = {}
             for b in fc.branches:

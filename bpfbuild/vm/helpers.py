@@ -29,6 +29,7 @@ from bpfbuild.vm.kobjects import current_task, running_kernel_btf
 from bpfbuild.vm.maps import (
     CgroupArray,
     HashMap,
+    LocalStorageMap,
     Map,
     MapInMap,
     NotEmulatedMap,
@@ -36,6 +37,7 @@ from bpfbuild.vm.maps import (
     QueueMap,
     RedirectArray,
     RingBuf,
+    SockMap,
     StackTraceMap,
 )
 from bpfbuild.vm.memory import Memory, RegionKind, Trap
@@ -54,6 +56,7 @@ class Runtime(Protocol):
     state: ContextState | None
     redirect: tuple[Any, ...] | None
     ring_records: dict[int, Any]
+    cg_retval: int
 
     def code_at(self, ptr: int) -> Callable[..., int]: ...
     def map_at(self, ptr: int) -> Map: ...
@@ -312,6 +315,14 @@ def get_current_cgroup_id(rt: Runtime, *_: int) -> int:
     return rt.session.cgroup_id
 
 
+def get_current_ancestor_cgroup_id(rt: Runtime, level: int, *_: int) -> int:
+    """cgroup_ancestor(): the id of the current cgroup's ancestor at ``level`` (0: the root;
+    the cgroup's own level gives its own id); 0 below it or for a negative level."""
+    level = _s32(level)
+    path = rt.session.cgroup_path
+    return path[level] if 0 <= level < len(path) else 0
+
+
 def get_current_task(rt: Runtime, *_: int) -> int:
     """The current task_struct: with ``task`` fields in the session, an object laid out by
     the target BTF (:mod:`bpfbuild.vm.kobjects`); else the session's ``current_task``
@@ -365,6 +376,28 @@ def _probe_str(rt: Runtime, dst: int, size: int, src: int, user: bool | None) ->
     text = text[: size - 1]
     rt.memory.write(dst, text + b"\0", "write of the destination")
     return len(text) + 1
+
+
+def copy_from_user(rt: Runtime, dst: int, size: int, user_ptr: int, *_: int) -> int:
+    """Sleepable programs' copy_from_user: 0, or -EFAULT with ``dst`` zeroed when any byte of
+    the user range is not there (the session's ``user_memory``)."""
+    size &= _M32
+    data = rt.read_user_bytes(user_ptr, size) if size else b""
+    if data is None:
+        rt.memory.write(dst, bytes(size), "write of the destination")
+        return -errno.EFAULT
+    rt.memory.write(dst, data, "write of the destination")
+    return 0
+
+
+def copy_from_user_task(rt: Runtime, dst: int, size: int, user_ptr: int, task: int, flags: int) -> int:
+    """access_process_vm() on ``task`` (every task sees the session's ``user_memory``): -EINVAL
+    for flags, 0 for size 0, else as copy_from_user."""
+    if flags:
+        return -errno.EINVAL
+    if not size & _M32:
+        return 0
+    return copy_from_user(rt, dst, size, user_ptr)
 
 
 def probe_read(rt: Runtime, dst: int, size: int, src: int, *_: int) -> int:
@@ -1043,6 +1076,151 @@ def fib_lookup(rt: Runtime, ctx: int, params: int, plen: int, flags: int, *_: in
     return BPF_FIB_LKUP_RET_SUCCESS
 
 
+# --- cgroup programs' return value ------------------------------------------------------------
+
+def get_retval(rt: Runtime, *_: int) -> int:
+    """The bpf_cg_run_ctx's retval (0 when the run starts, as for most cgroup hooks)."""
+    return rt.cg_retval
+
+
+def set_retval(rt: Runtime, retval: int, *_: int) -> int:
+    rt.cg_retval = _s32(retval)
+    return 0
+
+
+# --- local storage ---------------------------------------------------------------------------
+
+BPF_LOCAL_STORAGE_GET_F_CREATE = 1
+
+
+def _storage_map(rt: Runtime, map_ptr: int, kind: MapType, name: str) -> LocalStorageMap:
+    m = rt.map_at(map_ptr)
+    if isinstance(m, NotEmulatedMap):
+        raise m._missing()
+    if not isinstance(m, LocalStorageMap) or m.type != kind:
+        raise Trap(f"{name}: map {m.name} is not a {kind.name.lower()} map")
+    return m
+
+
+def _storage_get(rt: Runtime, m: LocalStorageMap, owner: int, value: int, flags: int) -> int:
+    if flags & ~BPF_LOCAL_STORAGE_GET_F_CREATE or not owner:
+        return 0
+    addr = m.storage(owner)
+    if addr or not flags & BPF_LOCAL_STORAGE_GET_F_CREATE:
+        return addr
+    init = rt.memory.read(value, m.value_size, "read of the initial value") if value else None
+    return m.create(owner, init)
+
+
+def _storage_delete(m: LocalStorageMap, owner: int) -> int:
+    return m.remove(owner) if owner else -errno.EINVAL
+
+
+def sk_storage_get(rt: Runtime, map_ptr: int, sk: int, value: int, flags: int, *_: int) -> int:
+    """The socket's value (F_CREATE: made from ``value``, or zeros, when missing); NULL for
+    no socket, other flags, or no value without F_CREATE."""
+    return _storage_get(rt, _storage_map(rt, map_ptr, MapType.SK_STORAGE, "bpf_sk_storage_get"), sk, value, flags)
+
+
+def sk_storage_delete(rt: Runtime, map_ptr: int, sk: int, *_: int) -> int:
+    return _storage_delete(_storage_map(rt, map_ptr, MapType.SK_STORAGE, "bpf_sk_storage_delete"), sk)
+
+
+def task_storage_get(rt: Runtime, map_ptr: int, task: int, value: int, flags: int, *_: int) -> int:
+    return _storage_get(rt, _storage_map(rt, map_ptr, MapType.TASK_STORAGE, "bpf_task_storage_get"), task, value,
+                        flags)
+
+
+def task_storage_delete(rt: Runtime, map_ptr: int, task: int, *_: int) -> int:
+    return _storage_delete(_storage_map(rt, map_ptr, MapType.TASK_STORAGE, "bpf_task_storage_delete"), task)
+
+
+def cgrp_storage_get(rt: Runtime, map_ptr: int, cgroup: int, value: int, flags: int, *_: int) -> int:
+    return _storage_get(rt, _storage_map(rt, map_ptr, MapType.CGRP_STORAGE, "bpf_cgrp_storage_get"), cgroup, value,
+                        flags)
+
+
+def cgrp_storage_delete(rt: Runtime, map_ptr: int, cgroup: int, *_: int) -> int:
+    return _storage_delete(_storage_map(rt, map_ptr, MapType.CGRP_STORAGE, "bpf_cgrp_storage_delete"), cgroup)
+
+
+def inode_storage_get(rt: Runtime, map_ptr: int, inode: int, value: int, flags: int, *_: int) -> int:
+    return _storage_get(rt, _storage_map(rt, map_ptr, MapType.INODE_STORAGE, "bpf_inode_storage_get"), inode, value,
+                        flags)
+
+
+def inode_storage_delete(rt: Runtime, map_ptr: int, inode: int, *_: int) -> int:
+    return _storage_delete(_storage_map(rt, map_ptr, MapType.INODE_STORAGE, "bpf_inode_storage_delete"), inode)
+
+
+# --- sockmap / sockhash ---------------------------------------------------------------------
+
+SK_DROP, SK_PASS = 0, 1
+#: the sock_ops callbacks in which bpf_sock_map_update / bpf_sock_hash_update may add the socket
+#: (sock_map_op_okay): BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB, _PASSIVE_ESTABLISHED_CB, _TCP_LISTEN_CB
+_SOCK_MAP_OPS = (4, 5, 11)
+
+
+def _sock_map(rt: Runtime, map_ptr: int, kind: MapType, name: str) -> SockMap:
+    m = rt.map_at(map_ptr)
+    if isinstance(m, NotEmulatedMap):
+        raise m._missing()
+    if not isinstance(m, SockMap) or m.type != kind:
+        raise Trap(f"{name}: map {m.name} is not a {kind.name.lower()}")
+    return m
+
+
+def _sock_redirect(rt: Runtime, m: SockMap, key: bytes, flags: int) -> int:
+    """bpf_sk_redirect_* / bpf_msg_redirect_*: SK_DROP for flags other than BPF_F_INGRESS or no
+    socket at ``key``; else the redirect is recorded and the verdict is SK_PASS."""
+    if flags & ~BPF_F_INGRESS:
+        return SK_DROP
+    cookie = m.sock(key)
+    if cookie is None:
+        return SK_DROP
+    rt.redirect = ("socket", cookie, flags & BPF_F_INGRESS)
+    return SK_PASS
+
+
+def sk_redirect_map(rt: Runtime, skb: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKMAP, "bpf_sk_redirect_map")
+    return _sock_redirect(rt, m, (key & _M32).to_bytes(4, "little"), flags)
+
+
+def msg_redirect_map(rt: Runtime, msg: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKMAP, "bpf_msg_redirect_map")
+    return _sock_redirect(rt, m, (key & _M32).to_bytes(4, "little"), flags)
+
+
+def sk_redirect_hash(rt: Runtime, skb: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKHASH, "bpf_sk_redirect_hash")
+    return _sock_redirect(rt, m, rt.memory.read(key, m.key_size, "read of the key"), flags)
+
+
+def msg_redirect_hash(rt: Runtime, msg: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKHASH, "bpf_msg_redirect_hash")
+    return _sock_redirect(rt, m, rt.memory.read(key, m.key_size, "read of the key"), flags)
+
+
+def _sock_ops_update(rt: Runtime, ops: int, m: SockMap, key: bytes, flags: int) -> int:
+    """Adds the program's socket (the session's ``socket_cookie``) in an established or listen
+    callback (the ``op`` field, the first u32 of ``struct bpf_sock_ops``); -EOPNOTSUPP in others."""
+    op = int.from_bytes(rt.memory.read(ops, 4, "read of bpf_sock_ops.op"), "little")
+    if op not in _SOCK_MAP_OPS:
+        return -errno.EOPNOTSUPP
+    return m.put(key, rt.session.socket_cookie, flags)
+
+
+def sock_map_update(rt: Runtime, ops: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKMAP, "bpf_sock_map_update")
+    return _sock_ops_update(rt, ops, m, rt.memory.read(key, 4, "read of the key"), flags)
+
+
+def sock_hash_update(rt: Runtime, ops: int, map_ptr: int, key: int, flags: int, *_: int) -> int:
+    m = _sock_map(rt, map_ptr, MapType.SOCKHASH, "bpf_sock_hash_update")
+    return _sock_ops_update(rt, ops, m, rt.memory.read(key, m.key_size, "read of the key"), flags)
+
+
 # --- table -----------------------------------------------------------------------------------
 
 _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
@@ -1062,6 +1240,11 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     get_stack, get_stackid, get_ns_current_pid_tgid, get_func_ip, get_socket_cookie, skb_under_cgroup,
     current_task_under_cgroup, fib_lookup, get_attach_cookie, skb_cgroup_id, get_task_stack, xdp_get_buff_len,
     xdp_load_bytes, xdp_store_bytes, strncmp, seq_printf, seq_write,
+    get_current_ancestor_cgroup_id, copy_from_user, copy_from_user_task,
+    sk_storage_get, sk_storage_delete, task_storage_get, task_storage_delete, cgrp_storage_get,
+    cgrp_storage_delete, inode_storage_get, inode_storage_delete,
+    get_retval, set_retval,
+    sk_redirect_map, msg_redirect_map, sk_redirect_hash, msg_redirect_hash, sock_map_update, sock_hash_update,
 )
 
 

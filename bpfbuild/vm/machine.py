@@ -22,8 +22,10 @@ line when known, and the registers.
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import struct
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -32,11 +34,11 @@ from typing import Any, Protocol
 from bpfbuild.abi.helpers import helper_name
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.errors import DecodeError, NotEmulated, VMError, no_such
-from bpfbuild.isa.codec import decode
-from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, Mode, PseudoLoad
+from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, JmpOp, Mode, PseudoLoad, Source
 from bpfbuild.isa.instruction import Instruction
 from bpfbuild.location import SourceLocation
-from bpfbuild.vm.compiler import MAX_CALL_DEPTH, STACK_SIZE, CompiledProgram, SHARED_CACHE, TranslationCache, compile_program
+from bpfbuild.vm.compiler import (MAX_CALL_DEPTH, SHARED_CACHE, STACK_SIZE, CompiledProgram, TranslationCache,
+                                  compile_program, decode_program)
 from bpfbuild.vm.context import Context, ContextState, MemState, context_for, make_state
 from bpfbuild.vm.helpers import helper_table
 from bpfbuild.vm.maps import MAX_TAIL_CALLS, ArrayMap, Map, MapInMap, ProgArray
@@ -112,10 +114,13 @@ class Runtime:
         self.writable = self.memory.writable
         self.budget = [budget]
         self.limit = budget
-        self.depth = 0
+        #: [frames active]: the call depth, shared with the translated code
+        self.depth_cell = [0]
         self.tail_calls = 0
         # one key per call depth; a frame's region is mapped while a call at that depth runs
+        # (a frameless function, whose frame lives in locals, only counts its depth)
         self.stack_keys = self.memory.new_keys(MAX_CALL_DEPTH)
+        self.stack_tops = tuple((key << REGION_SHIFT) + STACK_SIZE for key in self.stack_keys)
         self.frames_described = 0   # frames registered in memory.regions (for messages)
         self.code: dict[int, dict[int, Callable[..., int]]] = {}
         self._helpers: dict[int, Callable[..., int]] = {}
@@ -123,6 +128,8 @@ class Runtime:
         self.cache: TranslationCache | None = None
         self.lines: list[str] = []
         self.redirect: tuple[Any, ...] | None = None
+        #: a cgroup program's run_ctx retval (bpf_get_retval / bpf_set_retval), 0 when a run starts
+        self.cg_retval = 0
         self.ring_records: dict[int, Any] = {}
         #: [pc, linkage] of the last ``exit`` executed (set by the translated code)
         self.last_exit: list[Any] = [None, None]
@@ -131,24 +138,35 @@ class Runtime:
 
     # --- frames ---------------------------------------------------------------------------
 
+    @property
+    def depth(self) -> int:
+        return self.depth_cell[0]
+
+    @staticmethod
+    def too_deep() -> None:
+        raise Trap(f"the call chain is too deep: more than {MAX_CALL_DEPTH} frames "
+                   "(bpf-to-bpf calls and callbacks)")
+
     def push_frame(self) -> int:
-        depth = self.depth
+        cell = self.depth_cell
+        depth = cell[0]
         if depth >= MAX_CALL_DEPTH:
-            raise Trap(f"the call chain is too deep: more than {MAX_CALL_DEPTH} frames "
-                       "(bpf-to-bpf calls and callbacks)")
-        self.depth = depth + 1
+            self.too_deep()
+        cell[0] = depth + 1
         key = self.stack_keys[depth]
         if depth >= self.frames_described:
             self.memory.regions[key] = Region(key, RegionKind.STACK, f"frame {depth}", bytearray(STACK_SIZE), True)
             self.frames_described = depth + 1
         self.readable[key] = self.writable[key] = bytearray(STACK_SIZE)
-        return (key << REGION_SHIFT) + STACK_SIZE
+        return self.stack_tops[depth]
 
     def pop_frame(self) -> None:
-        self.depth -= 1
-        key = self.stack_keys[self.depth]
-        del self.readable[key]
-        del self.writable[key]
+        cell = self.depth_cell
+        cell[0] -= 1
+        key = self.stack_keys[cell[0]]
+        # a frameless function's depth has no region (only a fault leaves one for this cleanup)
+        self.readable.pop(key, None)
+        self.writable.pop(key, None)
 
     def reset(self, budget: int) -> None:
         while self.depth:
@@ -158,6 +176,7 @@ class Runtime:
         self.tail_calls = 0
         self.lines = []
         self.redirect = None
+        self.cg_retval = 0
         self.last_exit[0] = self.last_exit[1] = None
 
     # --- calls ----------------------------------------------------------------------------
@@ -272,6 +291,9 @@ def _missing_helper(ident: int) -> Callable[..., int]:
     return missing
 
 
+#: the instructions that can reach a helper (and so change the session)
+_CALL_OPCODES = frozenset((InsnClass.JMP | JmpOp.CALL, InsnClass.JMP | JmpOp.CALL | Source.X))
+
 _MEMORY_ERRORS = (KeyError, IndexError, TypeError, struct.error)
 
 
@@ -319,6 +341,9 @@ class Link:
         self.budget = rt.budget
         self.push_frame = rt.push_frame
         self.pop_frame = rt.pop_frame
+        self.depth = rt.depth_cell
+        self.stack_tops = rt.stack_tops
+        self.too_deep = rt.too_deep
         self.callx = rt.callx
         self.tail_call = rt.tail_call
         self.ld_abs = rt.ld_abs
@@ -528,6 +553,7 @@ class Machine:
         self.cache = cache
         self.runtime.cache = cache
         self.programs: dict[str, LoadedProgram] = {}
+        self._kept: dict[tuple[Any, ...], PreparedRun] = {}
         #: load the coverage translations: each program's ``link.counters`` count executed
         #: blocks and both sides of every conditional jump (:mod:`bpfbuild.vm.coverage`)
         self.coverage = False
@@ -575,7 +601,7 @@ class Machine:
         into ``maps``.  Translation is cached, so loading the same code again is cheap."""
         if isinstance(insns, (bytes, bytearray, memoryview)):
             try:
-                insns = decode(bytes(insns))
+                insns = decode_program(bytes(insns))
             except DecodeError as exc:
                 raise VMError(f"program {name}: {exc.message}", pc=exc.pc) from None
         ptype = ProgType(prog_type) if prog_type is not None else None
@@ -618,6 +644,11 @@ class Machine:
             ctx = context_for(prog.prog_type, packet=packet, args=args)
         rt = self.runtime
         limit = self.budget if budget is None else budget
+        if trace is None:
+            prepared = self._prepared(prog, ctx, limit)
+            if prepared is not None:
+                prepared()
+                return prepared.result()
         rt.reset(limit)
         try:
             state = make_state(self.session.memory, prog.prog_type, ctx)
@@ -640,6 +671,23 @@ class Machine:
         finally:
             rt.tracer = None
             self._end_run(state)
+
+    #: inputs whose setup :meth:`run` keeps for the next run on an equal input
+    KEEP_PREPARED = 8
+
+    def _prepared(self, prog: LoadedProgram, ctx: Context, limit: int) -> PreparedRun | None:
+        """The kept setup of ``prog`` on ``ctx`` (made now if new; None: ``ctx`` cannot be a key).
+        A run on a kept setup sees exactly what a fresh one would (see :class:`PreparedRun`)."""
+        try:
+            key = (prog, ctx, limit)
+            prepared = self._kept.get(key)
+        except TypeError:   # an unhashable context
+            return None
+        if prepared is None:
+            prepared = self._kept[key] = PreparedRun(self, prog, ctx, limit)
+            if len(self._kept) > self.KEEP_PREPARED:
+                self._kept.pop(next(iter(self._kept))).close()
+        return prepared
 
     def prepare(self, program: str | LoadedProgram | None = None, ctx: Context | None = None, *,
                 packet: bytes | None = None, args: Sequence[int] | None = None,
@@ -666,6 +714,21 @@ class Machine:
             rt.pop_frame()
 
 
+def _no_fields(_: Any) -> tuple[()]:
+    return ()
+
+
+def _no_call() -> None:
+    return None
+
+
+def _put_back(buf: bytearray, snap: bytes) -> None:
+    if len(buf) == len(snap):
+        memoryview(buf)[:] = snap   # in place, without bytearray's slice-assignment overhead
+    else:
+        buf[:] = snap
+
+
 class PreparedRun:
     """One program on one input, mapped once (see :meth:`Machine.prepare`).
 
@@ -685,7 +748,12 @@ class PreparedRun:
         self._mapped: list[int] = []
         self._bytes: list[tuple[bytearray, bytes]] = []
         self._fields: dict[str, Any] = {}
+        self._get_fields: Callable[[Any], Any] = _no_fields
+        self._field_values: Any = ()
+        self.runtime = machine.runtime
+        self.maps = machine.session.maps
         self.retval = 0
+        self._call: Callable[[], int | None] = _no_call
 
     def _setup(self) -> ContextState:
         if self.state is not None:
@@ -705,6 +773,8 @@ class PreparedRun:
                 fields[name] = value
         self._bytes = [(b, bytes(b)) for b in bufs.values()]
         self._fields = fields
+        self._get_fields = operator.attrgetter(*fields) if fields else _no_fields
+        self._field_values = self._get_fields(state)
         self.state = state
         return state
 
@@ -713,33 +783,65 @@ class PreparedRun:
         if state is None or state._mapped != self._mapped:
             return self._setup()
         for buf, snap in self._bytes:
-            buf[:] = snap
-        state.__dict__.update(self._fields)
+            if buf != snap:   # comparing is cheaper than copying, and most runs write nothing
+                _put_back(buf, snap)
+        if self._get_fields(state) != self._field_values:
+            state.__dict__.update(self._fields)
         return state
+
+    def _fast_call(self, state: ContextState) -> Callable[[], int | None]:
+        """One call on ``state`` as set up (None: the input was remapped: set it up again),
+        with everything it touches bound once (a prepared call costs little more than the
+        program itself)."""
+        rt = self.runtime
+        mapped, pairs, entry, limit = self._mapped, tuple(self._bytes), self.entry, self.budget
+        get_fields, values, fields = self._get_fields, self._field_values, self._fields
+        budget, depth, rings, maps = rt.budget, rt.depth_cell, rt.ring_records, self.maps
+        ctx_addr = state.ctx_addr
+
+        def call() -> int | None:
+            if state._mapped != mapped:
+                return None
+            for buf, snap in pairs:
+                if buf != snap:
+                    _put_back(buf, snap)
+            if get_fields(state) != values:
+                state.__dict__.update(fields)
+            budget[0] = rt.limit = limit
+            if rt.tail_calls:
+                rt.tail_calls = 0
+            if rt.lines:
+                rt.lines = []
+            if rt.redirect is not None:
+                rt.redirect = None
+            if rt.cg_retval:
+                rt.cg_retval = 0
+            rt.state = state
+            try:
+                r0: int = entry(ctx_addr)
+            finally:
+                rt.state = None
+                if rings or depth[0]:
+                    for addr in list(rings):
+                        rings.pop(addr).commit(addr, True)
+                    while depth[0]:
+                        rt.pop_frame()
+                if maps:
+                    for m in maps.values():
+                        if m.retired:
+                            m.end_run()
+            return r0 & _M64
+
+        return call
 
     def __call__(self) -> int:
         """Run once more; r0 as an unsigned 64-bit number (a fault raises VMError)."""
-        machine = self.machine
-        rt = machine.runtime
-        state = self._restore()
-        rt.budget[0] = rt.limit = self.budget
-        rt.tail_calls = 0
-        rt.lines = []
-        rt.redirect = None
-        rt.state = state
-        try:
-            r0 = self.entry(state.ctx_addr)
-        finally:
-            rt.state = None
-            if rt.ring_records or rt.depth:
-                for addr in list(rt.ring_records):
-                    rt.ring_records.pop(addr).commit(addr, True)
-                while rt.depth:
-                    rt.pop_frame()
-            for m in machine.session.maps.values():
-                if m.retired:
-                    m.end_run()
-        self.retval = r0 = r0 & _M64
+        r0 = self._call()
+        if r0 is None:   # first call, or the last one remapped the input
+            self._call = self._fast_call(self._setup())
+            r0 = self._call()
+            assert r0 is not None
+        self.retval = r0
         return r0
 
     def result(self) -> RunResult:
@@ -768,26 +870,104 @@ def run_bytecode(code: bytes, mem: bytes = b"", *, budget: int = DEFAULT_BUDGET,
     r1 = the address of a writable copy of ``mem`` (0 when it is empty), r2 = ``len(mem)``,
     r10 = the top of a 512-byte stack.  Helpers are those of a default :class:`Session`
     (no maps).  Any fault, and bytes that are not valid instructions, raise VMError.
-    The translation is cached per ``code``, so repeated calls cost microseconds.
+    The translation and the run's setup (session, linked program) are cached per ``code``
+    and put back to their initial state before each call, so every call sees exactly what
+    a fresh session gives and repeated calls cost microseconds.
     ``backend="c"`` runs the C translation when it can be built (see vm.cbackend).
     """
+    code = bytes(code)
+    runner = _RUNNERS.get((code, backend)) if cache is None else None
+    if runner is None:
+        runner = _BytecodeRunner(code, cache, backend)
+        if cache is None:
+            _RUNNERS[(code, backend)] = runner
+            if len(_RUNNERS) > _RUNNERS_KEPT:
+                del _RUNNERS[next(iter(_RUNNERS))]
+    if not runner.lock.acquire(blocking=False):   # in use (another thread, or a re-entrant call)
+        runner = _BytecodeRunner(code, cache, backend)
+        runner.lock.acquire()
     try:
-        compiled = (cache or SHARED_CACHE).get_bytes(bytes(code))
-    except DecodeError as exc:
-        raise VMError(exc.message, pc=exc.pc) from None
-    session = Session()
-    rt = Runtime(session, budget)
-    link = Link(rt, compiled, "bytecode", (), None)
-    functions = compiled.factory(link)
-    entry = functions.get(0)
-    if entry is None:
-        raise VMError("empty program")
-    rt.code[link.code_base >> REGION_SHIFT] = functions
-    if backend == "c":
-        from bpfbuild.vm.cbackend import SHARED_C, CLink
-        native = SHARED_C.get(compiled.insns)
-        if native is not None and 0 in native.functions:
-            entry = CLink(native, link).entry(0)
-    state = MemState(session.memory, bytes(mem))
-    rt.state = state
-    return entry(state.ctx_addr, len(mem)) & _M64
+        return runner.run(bytes(mem), budget)
+    finally:
+        runner.lock.release()
+
+
+_RUNNERS_KEPT = 256
+#: run_bytecode's set-up runs by (code, backend), oldest first; each one is put back to its
+#: initial state before every call, so sharing them changes no result
+_RUNNERS: dict[tuple[bytes, str], _BytecodeRunner] = {}
+
+
+class _BytecodeRunner:
+    """One program's run_bytecode setup, reset before each call: the session's helper
+    inputs, the runtime, the input region (mapped at the same address every time)."""
+
+    def __init__(self, code: bytes, cache: TranslationCache | None, backend: str) -> None:
+        try:
+            compiled = (cache or SHARED_CACHE).get_bytes(code)
+        except DecodeError as exc:
+            raise VMError(exc.message, pc=exc.pc) from None
+        self.lock = threading.Lock()
+        self.session = session = Session()
+        self.rt = rt = Runtime(session, DEFAULT_BUDGET)
+        link = Link(rt, compiled, "bytecode", (), None)
+        functions = compiled.factory(link)
+        entry = functions.get(0)
+        if entry is None:
+            raise VMError("empty program")
+        rt.code[link.code_base >> REGION_SHIFT] = functions
+        if backend == "c":
+            from bpfbuild.vm.cbackend import SHARED_C, CLink
+            native = SHARED_C.get(compiled.insns)
+            if native is not None and 0 in native.functions:
+                entry = CLink(native, link).entry(0)
+        self.entry = entry
+        self.mem_key = session.memory.new_key()
+        # what a helper may change in the session (the clock, the random generator, printk
+        # and seq output...): put back before each call when the program calls helpers
+        self.helpers = any(insn.opcode in _CALL_OPCODES for insn in compiled.insns)
+        self.next_key = session.memory._next_key   # regions a helper maps later are dropped again
+        self.initial = dict(vars(session))
+        self.empty = {name: type(value) for name, value in self.initial.items()
+                      if isinstance(value, (list, dict, bytearray, set))}
+        if any(self.initial[name] for name in self.empty):   # pragma: no cover - Session starts empty
+            raise VMError("internal emulator error: a new session holds state")
+
+    def _reset_session(self) -> None:
+        memory = self.session.memory
+        if memory._next_key != self.next_key:
+            for key in [k for k in memory.regions if k >= self.next_key]:
+                memory.unmap(key << REGION_SHIFT)
+            memory._next_key = self.next_key
+        fields = vars(self.session)
+        if fields.keys() != self.initial.keys():
+            for name in [n for n in fields if n not in self.initial]:
+                del fields[name]
+        for name, value in self.initial.items():
+            kind = self.empty.get(name)
+            if kind is None:
+                if fields.get(name, fields) is not value:
+                    fields[name] = value
+            elif fields.get(name):
+                fields[name] = kind()
+
+    def run(self, mem: bytes, budget: int) -> int:
+        rt = self.rt
+        rt.reset(budget)
+        if self.helpers:
+            self._reset_session()
+        if rt.frames_described:   # as in a fresh session, frames are described as first used
+            for key in rt.stack_keys:
+                rt.memory.regions.pop(key, None)
+            rt.frames_described = 0
+        state = MemState(self.session.memory, mem, key=self.mem_key)
+        rt.state = state
+        try:
+            return int(self.entry(state.ctx_addr, len(mem))) & _M64
+        finally:
+            rt.state = None
+            state.release()
+            while rt.depth_cell[0]:
+                rt.pop_frame()
+            for addr in list(rt.ring_records):
+                rt.ring_records.pop(addr).commit(addr, True)

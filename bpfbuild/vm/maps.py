@@ -39,6 +39,7 @@ __all__ = [
     "ArrayMap",
     "CgroupArray",
     "HashMap",
+    "LocalStorageMap",
     "LpmTrieMap",
     "Map",
     "MapInMap",
@@ -49,6 +50,7 @@ __all__ = [
     "QueueMap",
     "RedirectArray",
     "RingBuf",
+    "SockMap",
     "RingRecord",
     "StackTraceMap",
     "create_map",
@@ -60,6 +62,7 @@ Value = bytes | bytearray | int
 
 _ANY, _NOEXIST, _EXIST, _F_LOCK = UpdateFlag.ANY, UpdateFlag.NOEXIST, UpdateFlag.EXIST, UpdateFlag.F_LOCK
 _M32 = (1 << 32) - 1
+_M64 = (1 << 64) - 1
 #: MAX_TAIL_CALL_CNT
 MAX_TAIL_CALLS = 33
 #: BPF_RINGBUF_HDR_SZ: every record is preceded by an 8-byte header.
@@ -1058,6 +1061,149 @@ class StackTraceMap(Map):
         return (i.to_bytes(4, "little") for i in sorted(self.buckets))
 
 
+# --- local storage: one value per socket, inode, task or cgroup --------------------------------
+
+class LocalStorageMap(Map):
+    """SK_STORAGE, INODE_STORAGE, TASK_STORAGE, CGRP_STORAGE (bpf_local_storage): each owner --
+    a socket, inode, task or cgroup, named here by the address a program holds for it -- carries
+    its own value, reached with ``bpf_<owner>_storage_get/delete``.  Programs cannot look these
+    maps up by key; the user side (``lookup``/``update``/``delete``/``keys``) takes the owner's
+    address where the kernel takes an fd."""
+
+    OWNERS = {MapType.SK_STORAGE: "socket", MapType.INODE_STORAGE: "inode",
+              MapType.TASK_STORAGE: "task", MapType.CGRP_STORAGE: "cgroup"}
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        #: owner address -> the address of its value
+        self._elems: dict[int, int] = {}
+
+    @property
+    def owner(self) -> str:
+        return self.OWNERS.get(self.type, "owner")
+
+    def storage(self, owner: int) -> int:
+        """The address of ``owner``'s value (0: it has none)."""
+        return self._elems.get(owner & _M64, 0)
+
+    def create(self, owner: int, init: bytes | None) -> int:
+        """bpf_local_storage_update(BPF_NOEXIST): a new value, ``init`` or zeros."""
+        owner &= _M64
+        data = bytearray(init if init is not None else bytes(self.value_size))
+        addr = self.memory.map(data, RegionKind.MAP_VALUE, f"{self.name}[{self.owner} {owner:#x}]",
+                               writable=not self.readonly)
+        self._elems[owner] = addr
+        return addr
+
+    def remove(self, owner: int) -> int:
+        """bpf_<owner>_storage_delete: 0, or -ENOENT when the owner has no value."""
+        addr = self._elems.pop(owner & _M64, None)
+        if addr is None:
+            return -errno.ENOENT
+        self.retired.append(addr)
+        return 0
+
+    # user side: keys are owner addresses
+    def _owner(self, key: Key) -> int:
+        return int.from_bytes(key, "little") if isinstance(key, (bytes, bytearray)) else int(key) & _M64
+
+    def lookup(self, key: Key) -> Any:
+        addr = self.storage(self._owner(key))
+        return bytes(self.memory.regions[addr >> 32].buf) if addr else None
+
+    def update(self, key: Key, value: Any, flags: int = 0) -> None:
+        owner, data = self._owner(key), self._value(value)
+        addr = self.storage(owner)
+        mode = flags & ~_F_LOCK
+        err = _check_flags(flags) or (-errno.EEXIST if addr and mode == _NOEXIST else 0) \
+            or (-errno.ENOENT if not addr and mode == _EXIST else 0)
+        if err:
+            raise self._fail("update", err)
+        if addr:
+            self.memory.regions[addr >> 32].buf[:] = data
+        else:
+            self.create(owner, data)
+
+    def delete(self, key: Key) -> None:
+        if err := self.remove(self._owner(key)):
+            raise self._fail("delete", err)
+
+    def keys(self) -> Iterator[bytes]:
+        return iter([owner.to_bytes(8, "little") for owner in self._elems])
+
+
+# --- sockmap / sockhash: sockets, named by their cookies -------------------------------------
+
+class SockMap(Map):
+    """SOCKMAP (a u32 index below max_entries) and SOCKHASH (any key): each slot holds a socket,
+    here its cookie (what the kernel's user-side lookup of an 8-byte-value map returns; a spec
+    seeds ``maps.socks = { 0 = 7 }``: socket 7 at key 0).  Programs redirect to them
+    (``bpf_sk_redirect_*``, ``bpf_msg_redirect_*``) and sock_ops programs add the current socket
+    (``bpf_sock_map_update``, ``bpf_sock_hash_update``); a program's own lookup gives a socket
+    reference the emulator does not model."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.hash = self.type == MapType.SOCKHASH
+        self._socks: dict[bytes, int] = {}
+
+    def sock(self, key: bytes) -> int | None:
+        """The cookie of the socket at ``key`` (None: none)."""
+        return self._socks.get(bytes(key))
+
+    def put(self, key: bytes, cookie: int, flags: int) -> int:
+        """sock_map_update_common / sock_hash_update_common: 0 or the kernel's -errno."""
+        if flags > _EXIST:
+            return -errno.EINVAL
+        key = bytes(key)
+        if not self.hash and int.from_bytes(key[:4], "little") >= self.max_entries:
+            return -errno.E2BIG
+        old = key in self._socks
+        if old and flags == _NOEXIST:
+            return -errno.EEXIST
+        if not old and flags == _EXIST:
+            return -errno.ENOENT
+        if self.hash and not old and len(self._socks) >= self.max_entries:
+            return -errno.E2BIG
+        self._socks[key] = cookie & _M64
+        return 0
+
+    def prog_lookup(self, key: bytes, cpu: int) -> int:
+        raise NotEmulated(f"a program's lookup in {self.type.name.lower()} {self.name} (a socket reference)")
+
+    def prog_update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
+        raise NotEmulated(f"a program's update of {self.type.name.lower()} {self.name} (a socket reference)")
+
+    def prog_delete(self, key: bytes) -> int:
+        """sock_map_delete_elem: -EINVAL for an index out of range or an empty slot;
+        sock_hash_delete_elem: -ENOENT for a missing key."""
+        key = bytes(key)
+        if not self.hash and int.from_bytes(key[:4], "little") >= self.max_entries:
+            return -errno.EINVAL
+        if self._socks.pop(key, None) is None:
+            return -errno.ENOENT if self.hash else -errno.EINVAL
+        return 0
+
+    # user side: values are socket cookies
+    def lookup(self, key: Key) -> Any:
+        if self.value_size != 8:
+            raise self._fail("lookup", -errno.ENOSPC)
+        cookie = self.sock(self._key(key))
+        return cookie.to_bytes(8, "little") if cookie is not None else None
+
+    def update(self, key: Key, value: Any, flags: int = 0) -> None:
+        cookie = int.from_bytes(self._value(value), "little") if not isinstance(value, int) else value
+        if err := self.put(self._key(key), cookie, flags):
+            raise self._fail("update", err)
+
+    def delete(self, key: Key) -> None:
+        if err := self.prog_delete(self._key(key)):
+            raise self._fail("delete", err)
+
+    def keys(self) -> Iterator[bytes]:
+        return iter(list(self._socks))
+
+
 # --- what the emulator lacks ------------------------------------------------------------------
 
 class NotEmulatedMap(Map):
@@ -1119,6 +1265,9 @@ _CLASSES: dict[MapType, type[Map]] = {
     MapType.DEVMAP_HASH: HashMap,
     MapType.CGROUP_ARRAY: CgroupArray,
     MapType.STACK_TRACE: StackTraceMap,
+    MapType.SOCKMAP: SockMap, MapType.SOCKHASH: SockMap,
+    MapType.SK_STORAGE: LocalStorageMap, MapType.INODE_STORAGE: LocalStorageMap,
+    MapType.TASK_STORAGE: LocalStorageMap, MapType.CGRP_STORAGE: LocalStorageMap,
 }
 
 

@@ -33,7 +33,8 @@ input                       used by
 ``pidns_dev``, ``pidns_ino``  bpf_get_ns_current_pid_tgid: the current pid namespace (default:
                             the initial one, nsfs device 4, inode 0xEFFFFFFC)
 ``ns_pid``, ``ns_tgid``     ... and the task's ids in it (default: pid, tgid)
-``cgroup_ancestors``        the cgroups the current one descends from (the root, id 1, always)
+``cgroup_ancestors``        the cgroups the current one descends from (the root, id 1, always),
+                            from the root down (bpf_get_current_ancestor_cgroup_id's levels)
 ``routes``                  bpf_fib_lookup's route table (:mod:`bpfbuild.vm.fib`); without it
                             bpf_fib_lookup is not emulated
 ``task``                    fields of the current task_struct (``pid``, ``comm``,
@@ -169,6 +170,12 @@ class Session:
         self.ns_pid = self.pid if ns_pid is None else ns_pid
         self.ns_tgid = self.tgid if ns_tgid is None else ns_tgid
         self.cgroup_ancestors = frozenset({1, self.cgroup_id, *cgroup_ancestors})
+        #: the current cgroup's ancestors from the root (level 0) down to it
+        path = [1]
+        for cg in (*cgroup_ancestors, self.cgroup_id):
+            if cg not in path:
+                path.append(cg)
+        self.cgroup_path = tuple(path)
         self.routes = None if routes is None else parse_routes(routes)
         self.task_fields = dict(task) if task is not None else None
         self.kernel_btf = kernel_btf

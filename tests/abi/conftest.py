@@ -1,4 +1,4 @@
-"""Fixtures for the abi tests: the bpf.h copies on this machine, clang, and the running
+"""Fixtures for the abi tests: the bpf.h copies on this machine, a BPF C compiler, and the running
 kernel as an oracle (``kernel`` tests skip unless bpf(2) works here)."""
 
 from __future__ import annotations
@@ -50,11 +50,9 @@ def bpf() -> Bpf:
 
 
 @pytest.fixture(scope="session")
-def clang() -> str:
-    path = shutil.which("clang")
-    if path is None:
-        pytest.skip("clang is not installed")
-    return path
+def clang(bpf_cc) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The compiler doit would use (clang, else zig's) as an argv prefix with its BPF target."""
+    return (*bpf_cc.command, *bpf_cc.target_flags)
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,16 @@
-"""Fixtures for the BTF tests: the user's programs compiled by clang, and vmlinux BTF."""
+"""Fixtures for the BTF tests: the user's programs compiled by the compiler ``doit`` would use
+(``bpf_cc``: clang, else zig's), and vmlinux BTF."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 PROGRAMS = Path(__file__).resolve().parents[2] / "programs"
 VMLINUX = Path("/sys/kernel/btf/vmlinux")
-CFLAGS = ["-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-g", "-O2", "-c"]
 
 # A program with CO-RE relocations of several kinds (no kernel headers needed).
 CORE_SOURCE = r"""
@@ -62,27 +61,24 @@ def _sections(obj: Path) -> tuple[bytes, bytes]:
         return btf.data(), ext.data()
 
 
-def _compile(source: Path, out_dir: Path) -> Compiled:
-    obj = out_dir / (source.name.removesuffix(".c") + ".o")
-    subprocess.run(["clang", *CFLAGS, str(source), "-o", str(obj)], check=True, capture_output=True)
+def _compile(cc: Any, source: Path, out_dir: Path) -> Compiled:
+    obj = cc.compile(source, out_dir / (source.name.removesuffix(".c") + ".o"))
     btf, ext = _sections(obj)
     return Compiled(source.name.removesuffix(".bpf.c"), source, obj, btf, ext)
 
 
 @pytest.fixture(scope="session")
-def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Compiled]:
-    """Every programs/*.bpf.c compiled with clang -g -O2, plus a CO-RE sample (``core``)."""
-    if shutil.which("clang") is None:
-        pytest.skip("clang not installed")
+def compiled(bpf_cc: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Compiled]:
+    """Every programs/*.bpf.c compiled with -g -O2, plus a CO-RE sample (``core``)."""
     pytest.importorskip("elftools")
     out = tmp_path_factory.mktemp("btf-objs")
     result = {}
     for source in sorted(PROGRAMS.glob("*.bpf.c")):
-        item = _compile(source, out)
+        item = _compile(bpf_cc, source, out)
         result[item.name] = item
     core = out / "core.bpf.c"
     core.write_text(CORE_SOURCE)
-    result["core"] = _compile(core, out)
+    result["core"] = _compile(bpf_cc, core, out)
     return result
 
 

@@ -4,7 +4,6 @@ symbols out of clang's output) and a hypothesis strategy for valid instructions.
 
 from __future__ import annotations
 
-import platform
 import re
 import shutil
 import struct
@@ -12,6 +11,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
@@ -75,24 +75,14 @@ class BuiltObject:
     objdump: tuple[str, ...] | None
 
 
-def _clang_major(clang: str) -> int:
-    out = subprocess.run([clang, "--version"], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"clang version (\d+)", out)
-    return int(match.group(1)) if match else 0
-
-
-def _build(tmp: Path, clang: str, cpu: str | None, sources: list[Path]) -> list[BuiltObject]:
-    include = f"/usr/include/{platform.machine()}-linux-gnu"
-    major = _clang_major(clang)
-    objdump = objdump_for(major)
+def _build(tmp: Path, cc: Any, cpu: str | None, sources: list[Path]) -> list[BuiltObject]:
+    """Compile ``sources`` with ``cc`` (a ``bpf_cc``: the compiler doit would use, with its
+    include set) for ``cpu`` (None: the compiler's default)."""
+    objdump = objdump_for(cc.major)
     built = []
     for source in sources:
-        out = tmp / (source.name.removesuffix(".c") + ".o")
-        argv = [clang, "-target", "bpf", f"-I{include}", "-g", "-O2", "-c", str(source), "-o", str(out)]
-        if cpu:
-            argv.insert(3, f"-mcpu={cpu}")
-        subprocess.run(argv, check=True, capture_output=True)
-        built.append(BuiltObject(source.name, out, clang, major, objdump))
+        out = cc.compile(source, tmp / (source.name.removesuffix(".c") + ".o"), mcpu=cpu)
+        built.append(BuiltObject(source.name, out, cc.path, cc.major, objdump))
     return built
 
 
@@ -112,27 +102,19 @@ def _objdump_major(path: str) -> int:
 
 
 @pytest.fixture(scope="session")
-def clang_objects(tmp_path_factory: pytest.TempPathFactory) -> list[BuiltObject]:
-    """The user's programs (default cpu) and our test programs (-mcpu=v3), built by `clang`."""
-    clang = shutil.which("clang")
-    if clang is None:
-        pytest.skip("clang is not installed")
+def clang_objects(bpf_cc: Any, tmp_path_factory: pytest.TempPathFactory) -> list[BuiltObject]:
+    """The user's programs (default cpu) and our test programs (-mcpu=v3), built by the
+    compiler doit would use (clang, else zig's)."""
     tmp = tmp_path_factory.mktemp("clang")
     data = [p for p in sorted(DATA.glob("*.bpf.c")) if not p.name.endswith(".v4.bpf.c")]
-    return _build(tmp, clang, None, sorted(PROGRAMS.glob("*.bpf.c"))) + _build(tmp, clang, "v3", data)
+    return _build(tmp, bpf_cc, None, sorted(PROGRAMS.glob("*.bpf.c"))) + _build(tmp, bpf_cc, "v3", data)
 
 
 @pytest.fixture(scope="session")
-def clang_v4_objects(tmp_path_factory: pytest.TempPathFactory) -> list[BuiltObject]:
-    """Every program built for cpu v4 by a clang >= 18 (Debian's clang-19)."""
-    for name in ("clang-19", "clang-20", "clang-18"):
-        clang = shutil.which(name)
-        if clang:
-            break
-    else:
-        pytest.skip("no clang >= 18 for -mcpu=v4 (apt-get install clang-19 llvm-19)")
+def clang_v4_objects(bpf_cc_v4: Any, tmp_path_factory: pytest.TempPathFactory) -> list[BuiltObject]:
+    """Every program built for cpu v4 by a clang >= 18 (Debian's clang-19, else zig's)."""
     tmp = tmp_path_factory.mktemp("clang_v4")
-    return _build(tmp, clang, "v4", sorted(PROGRAMS.glob("*.bpf.c")) + sorted(DATA.glob("*.bpf.c")))
+    return _build(tmp, bpf_cc_v4, "v4", sorted(PROGRAMS.glob("*.bpf.c")) + sorted(DATA.glob("*.bpf.c")))
 
 
 def _instruction_for(form: Form, draw: st.DrawFn) -> Instruction:

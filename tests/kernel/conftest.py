@@ -1,7 +1,7 @@
 """Fixtures for the kernel bridge tests: objects compiled here, a per-test bpffs directory, tools.
 
-Objects are compiled with the system clang (``-target bpf -g -O2``) into a session tmp dir;
-tests needing them skip without clang.  ``pin_dir`` is a fresh /sys/fs/bpf subdirectory
+Objects are compiled (``-target bpf -g -O2``) by the compiler doit would use (``bpf_cc``: clang,
+else zig's) into a session tmp dir.  ``pin_dir`` is a fresh /sys/fs/bpf subdirectory
 removed with everything in it when the test ends, passed or failed (and leftovers of killed
 runs are swept first).
 """
@@ -9,11 +9,10 @@ runs are swept first).
 from __future__ import annotations
 
 import os
-import platform
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,27 +30,23 @@ SOURCES = {
 
 
 @pytest.fixture(scope="session")
-def clang() -> str:
-    path = shutil.which("clang")
-    if path is None:
-        pytest.skip("clang not found (needed to compile the test programs)")
-    return path
+def clang(bpf_cc: Any) -> str:
+    """The compiler doit will find (tests that run doit need one): its path."""
+    return str(bpf_cc.path)
 
 
-def compile_bpf(clang: str, source: Path, out: Path) -> Path:
-    argv = [clang, "-target", "bpf", f"-I/usr/include/{platform.machine()}-linux-gnu",
-            f"-I{source.parent}", "-g", "-O2", "-c", str(source), "-o", str(out)]
-    res = subprocess.run(argv, capture_output=True, text=True, check=False)
+def compile_bpf(cc: Any, source: Path, out: Path) -> Path:
+    res = cc.run(source, out, include_dirs=[source.parent])
     if res.returncode != 0:
         pytest.fail(f"cannot compile {source}:\n{res.stderr}")
     return out
 
 
 @pytest.fixture(scope="session")
-def objects(clang: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def objects(bpf_cc: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """hello, hello-func (the user's programs), maps and bad (tests/kernel/data) as .bpf.o files."""
     out = tmp_path_factory.mktemp("bpf-objects")
-    return {name: compile_bpf(clang, src, out / f"{name}.bpf.o") for name, src in SOURCES.items()}
+    return {name: compile_bpf(bpf_cc, src, out / f"{name}.bpf.o") for name, src in SOURCES.items()}
 
 
 @pytest.fixture

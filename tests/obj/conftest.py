@@ -34,7 +34,8 @@ def objects(built) -> list[Path]:
 
 DATA = Path(__file__).resolve().parent / "data"
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
-BPF_CFLAGS = ("-target", "bpf", "-g", "-O2", "-D__TARGET_ARCH_x86", "-I/usr/include/x86_64-linux-gnu")
+# compile_bpf(cc=...): the compiler doit would use, or one that knows cpu v4 and every CO-RE builtin
+COMPILERS = {"default": 0, "clang>=18": 18}
 
 
 @pytest.fixture(scope="session")
@@ -51,24 +52,32 @@ def vmlinux_h(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def compile_bpf(tmp_path_factory, request):
-    """compile_bpf(source or text, cc="clang") -> object path; skips when that compiler is missing."""
+    """compile_bpf(source or text, cc="default") -> object path.
+
+    ``cc="default"`` is the compiler doit would use (clang, else zig's); ``"clang>=18"`` a newer
+    one (clang-19 on PATH, else zig's).  Both with bpfbuild's include set (libbpf's headers or
+    its bundled ones); skips with the reason when there is no such compiler."""
+    from tests.bpfcc import Unavailable, find
+
     out_dir = tmp_path_factory.mktemp("objdata")
     counter = iter(range(1_000_000))
 
-    def build(source: str | Path, cc: str = "clang", name: str | None = None) -> Path:
-        if shutil.which(cc) is None:
-            pytest.skip(f"{cc} not found")
+    def build(source: str | Path, cc: str = "default", name: str | None = None) -> Path:
+        try:
+            compiler = find(min_major=COMPILERS[cc])
+        except Unavailable as exc:
+            pytest.skip(str(exc))
         if isinstance(source, str) and "\n" in source:
             src = out_dir / f"{name or 'inline'}{next(counter)}.bpf.c"
             src.write_text(source)
         else:
             src = DATA / source if not Path(source).is_absolute() else Path(source)
-        obj = out_dir / f"{(name or Path(src).name.removesuffix('.bpf.c'))}.{cc}.bpf.o"
+        tag = "v18" if COMPILERS[cc] else "cc"
+        obj = out_dir / f"{(name or Path(src).name.removesuffix('.bpf.c'))}.{tag}.bpf.o"
         includes = []
         if '"vmlinux.h"' in Path(src).read_text():
-            includes.append(f"-I{request.getfixturevalue('vmlinux_h').parent}")
-        res = subprocess.run([cc, *BPF_CFLAGS, *includes, "-c", str(src), "-o", str(obj)],
-                             capture_output=True, text=True)
+            includes.append(request.getfixturevalue('vmlinux_h').parent)
+        res = compiler.run(src, obj, include_dirs=includes, target_arch="x86")
         assert res.returncode == 0, res.stderr[-3000:]
         return obj
 

@@ -3,15 +3,13 @@
 ``data/features.bpf.c`` uses a ring buffer (5.8), ``bpf_for_each_map_elem`` (5.13), ``bpf_loop``
 (5.17) and, built with ``-mcpu=v4``, sign-extending moves (cpu v4, 6.6).  It is compiled with a
 clang >= 18 (clang-19/-18 on PATH, else the ziglang package's) and bpfbuild's headers where
-libbpf's are absent.
+libbpf's are absent (``bpf_cc_v4``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,35 +25,10 @@ SOURCE = DATA / "features.bpf.c"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _compile(source: Path, out: Path, *, mcpu: str | None = None, prefer: tuple[str, ...] = ()) -> Path:
-    """Compile with the first of ``prefer`` on PATH (else zig, else what discovery picks), and
-    bpfbuild's bundled headers where libbpf's are absent."""
-    from bpfbuild.errors import BpfBuildError
-    from bpfbuild.tasks.headers import write_helper_defs
-    from bpfbuild.toolchain.discover import discover, include_set
-    from bpfbuild.toolchain.flags import compile_argv
-
-    env = dict(os.environ)
-    if prefer:
-        env["BPF_CLANG"] = next((c for c in prefer if shutil.which(c)), "zig")
-    try:
-        compiler = discover(env, cache_file=out.parent / ".toolchain.json")
-    except BpfBuildError as exc:
-        pytest.skip(f"no BPF compiler{' for -mcpu=' + mcpu if mcpu else ''}: {exc}")
-    includes = include_set(compiler, out.parent / "include", bundled=os.environ.get("BPFBUILD_HEADERS") == "bundled")
-    if includes.libbpf != "system" and includes.uapi_header:
-        write_helper_defs(includes.uapi_header, out.parent / "include" / "bpf" / "bpf_helper_defs.h")
-    argv = compile_argv(compiler, source, out, include_flags=includes.flags, mcpu=mcpu)
-    res = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=REPO)
-    assert res.returncode == 0, res.stderr
-    return out
-
-
 @pytest.fixture(scope="module")
-def features_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """features.bpf.c with -mcpu=v4: clang-19/-18 on PATH, else the ziglang package's clang."""
-    out = tmp_path_factory.mktemp("compat")
-    return _compile(SOURCE, out / "features.bpf.o", mcpu="v4", prefer=("clang-19", "clang-18"))
+def features_object(bpf_cc_v4, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """features.bpf.c with -mcpu=v4: a clang >= 18 (clang-19 on PATH, else the ziglang package's)."""
+    return bpf_cc_v4.compile(SOURCE, tmp_path_factory.mktemp("compat") / "features.bpf.o", mcpu="v4")
 
 
 # what the object uses, and the release that added it
@@ -159,7 +132,7 @@ def test_running_agrees_with_loading_here(features_object: Path, kernel_probe) -
 
 
 @pytest.mark.kernel
-def test_running_lacks_what_this_kernel_configures_out(kernel_probe, tmp_path: Path) -> None:
+def test_running_lacks_what_this_kernel_configures_out(kernel_probe, bpf_cc, tmp_path: Path) -> None:
     """A helper no program type of this kernel may call (configured out): `running` names it at
     its line, and loading the program here fails on that helper."""
     from bpfbuild.abi.helpers import helper_id
@@ -178,7 +151,7 @@ def test_running_lacks_what_this_kernel_configures_out(kernel_probe, tmp_path: P
                    f'static long (*helper)(void *, long, long, long) = (void *){helper_id(name)};\n'
                    f'SEC("{section}") int prog(void *ctx)\n{{\n\treturn helper(ctx, 0, 0, 0);\n}}\n'
                    f'char LICENSE[] SEC("license") = "GPL";\n')
-    obj = _compile(src, tmp_path / "missing.bpf.o")
+    obj = bpf_cc.compile(src, tmp_path / "missing.bpf.o")
     spec = load_object_file(obj)
     lacks = check_object(spec, KernelFeatures.from_probe("running", kernel_probe.to_json()))
     assert [(lack.feature.key, lack.feature.location.line) for lack in lacks] == [("bpf_" + name, 6)]

@@ -34,9 +34,15 @@ class Project:
         return dict(COMPILING.findall(res.stdout))
 
 
-def _make_project(tmp_path: Path, env: dict[str, str] | None = None) -> Project:
+def _make_project(tmp_path: Path, env: dict[str, str] | None = None, only: tuple[str, ...] = ()) -> Project:
+    """A copy of programs/ (without test specs), or only the named programs' sources and headers."""
     root = tmp_path / "proj"
-    shutil.copytree(REPO / "programs", root / "programs", ignore=shutil.ignore_patterns("*.toml"))
+    if only:
+        (root / "programs").mkdir(parents=True)
+        for name in (*(f"{n}.bpf.c" for n in only), *(p.name for p in (REPO / "programs").glob("*.h"))):
+            shutil.copy2(REPO / "programs" / name, root / "programs" / name)
+    else:
+        shutil.copytree(REPO / "programs", root / "programs", ignore=shutil.ignore_patterns("*.toml"))
     shutil.copy(REPO / "dodo.py", root / "dodo.py")
     (root / "pyproject.toml").write_text("[tool.bpfbuild]\n")
     base = {k: v for k, v in os.environ.items() if k not in ("BPF_CLANG", "BPFBUILD_HEADERS")}
@@ -47,6 +53,13 @@ def _make_project(tmp_path: Path, env: dict[str, str] | None = None) -> Project:
 def project(tmp_path: Path) -> Project:
     """A project built with whatever compiler discovery picks on this machine."""
     return _make_project(tmp_path)
+
+
+@pytest.fixture
+def hello_project(tmp_path: Path) -> Project:
+    """A project of hello.bpf.c alone: for tests of one program's build records (a fraction of the
+    full project's compile time: no vmlinux.h, one compile)."""
+    return _make_project(tmp_path, only=("hello",))
 
 
 @pytest.fixture

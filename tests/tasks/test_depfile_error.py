@@ -3,21 +3,18 @@
 
 from __future__ import annotations
 
-import shutil
 import stat
 from pathlib import Path
 
 import pytest
 
-clang = shutil.which("clang")
 
-
-@pytest.mark.skipif(clang is None, reason="no clang on PATH")
-def test_an_unparsable_depfile_rebuilds_every_time_until_it_parses(make_project, tmp_path: Path) -> None:
+def test_an_unparsable_depfile_rebuilds_every_time_until_it_parses(make_project, bpf_cc, tmp_path: Path) -> None:
     # A compiler wrapper that writes a broken depfile while programs/BROKEN_DEPFILE exists.
     wrapper = tmp_path / "clang-wrapper"
     wrapper.write_text(f"""#!/bin/sh
-"{clang}" "$@" || exit $?
+{{ {bpf_cc.clang_script()}
+}} || exit $?
 [ -e programs/BROKEN_DEPFILE ] || exit 0
 while [ $# -gt 0 ]; do
   if [ "$1" = "-MF" ]; then echo "this line has no rule" > "$2"; fi

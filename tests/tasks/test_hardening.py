@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -13,14 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from .test_build import needs_clang, objects
+from .test_build import objects
+
+# a compiler doit finds (clang, else zig's): skips with the reason where there is none
+needs_clang = pytest.mark.usefixtures("bpf_cc")
 
 WRAPPER = """#!/bin/sh
 # A compiler that edits the source while it "runs": before clang reads it (before) or after (after).
 mode=""
 case " $* " in *" -c "*) [ -f "{marker}" ] && mode=$(cat "{marker}") && rm -f "{marker}";; esac
 if [ "$mode" = before ]; then printf '\\n/* edited during the compile */\\n' >> "{source}"; fi
-"{clang}" "$@"
+{run}
 rc=$?
 if [ "$mode" = after ]; then printf '\\n/* edited during the compile */\\n' >> "{source}"; fi
 exit $rc
@@ -28,46 +30,48 @@ exit $rc
 
 
 def _wrapped(project, tmp_path: Path) -> tuple[dict[str, str], Path]:
-    clang = shutil.which("clang")
-    assert clang is not None
+    from tests.bpfcc import find
+
     marker = tmp_path / "edit-mode"
     wrapper = tmp_path / "clang-wrapper"
-    wrapper.write_text(WRAPPER.format(marker=marker, source=project.root / "programs" / "hello.bpf.c", clang=clang))
+    wrapper.write_text(WRAPPER.format(marker=marker, source=project.root / "programs" / "hello.bpf.c",
+                                       run=find().clang_script()))
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     return {"BPF_CLANG": str(wrapper)}, marker
 
 
 @needs_clang
 @pytest.mark.parametrize("mode", ["before", "after"])
-def test_an_edit_during_the_compile_is_never_recorded_as_built(project, tmp_path, mode):
-    env, marker = _wrapped(project, tmp_path)
-    project.doit("build", env=env)
-    src = project.root / "programs" / "hello.bpf.c"
+def test_an_edit_during_the_compile_is_never_recorded_as_built(hello_project, tmp_path, mode):
+    env, marker = _wrapped(hello_project, tmp_path)
+    hello_project.doit("build", env=env)
+    src = hello_project.root / "programs" / "hello.bpf.c"
     src.write_text(src.read_text() + "\n/* next */\n")
     marker.write_text(mode)
-    assert set(project.compiled(project.doit("build", env=env))) == {"hello"}
+    assert set(hello_project.compiled(hello_project.doit("build", env=env))) == {"hello"}
     assert not marker.exists(), "the wrapper did not run"
     # the edit came after the digest was taken: the next run must compile the edited source
-    assert project.compiled(project.doit("build", env=env)) == {"hello": "changed: programs/hello.bpf.c"}
-    assert project.compiled(project.doit("build", env=env)) == {}
+    assert hello_project.compiled(hello_project.doit("build", env=env)) == {"hello": "changed: programs/hello.bpf.c"}
+    assert hello_project.compiled(hello_project.doit("build", env=env)) == {}
 
 
 @needs_clang
 @pytest.mark.parametrize("record", ['{"deps": {}}', '{"deps": []}', '[]', '{"deps": {"programs/hello.bpf.c": 3}}',
                                     '{"deps": {"programs/hello.bpf.c": [1, 2, 3]}}', 'null', '{', ''])
-def test_a_cmd_record_of_the_wrong_shape_forces_a_rebuild_with_a_reason(project, record):
-    project.doit("build")
-    cmd = project.root / "build" / ".hello.bpf.o.cmd"
+def test_a_cmd_record_of_the_wrong_shape_forces_a_rebuild_with_a_reason(hello_project, record):
+    hello_project.doit("build")
+    cmd = hello_project.root / "build" / ".hello.bpf.o.cmd"
     cmd.write_text(record)
-    res = project.doit("build")
-    reason = project.compiled(res)["hello"]
+    res = hello_project.doit("build")
+    reason = hello_project.compiled(res)["hello"]
     assert "record of the last compile" in reason
     assert "Traceback" not in res.stderr
-    assert project.compiled(project.doit("build")) == {}
+    assert hello_project.compiled(hello_project.doit("build")) == {}
 
 
 @needs_clang
-def test_a_header_edit_is_seen_after_a_record_lost_its_deps(project):
+def test_a_header_edit_is_seen_after_a_record_lost_its_deps(make_project, tmp_path):
+    project = make_project(tmp_path, only=("tc_port_filter",))
     project.doit("build")
     (project.root / "build" / ".tc_port_filter.bpf.o.cmd").write_text(json.dumps({"deps": {}}))
     project.doit("build")
@@ -77,30 +81,30 @@ def test_a_header_edit_is_seen_after_a_record_lost_its_deps(project):
 
 
 @needs_clang
-def test_a_failed_compile_removes_the_old_skeletons(project):
-    project.doit("build", "skel:hello")
-    header = project.root / "build" / "hello.skel.h"
-    module = project.root / "build" / "hello_skel.py"
+def test_a_failed_compile_removes_the_old_skeletons(hello_project):
+    hello_project.doit("build", "skel:hello")
+    header = hello_project.root / "build" / "hello.skel.h"
+    module = hello_project.root / "build" / "hello_skel.py"
     assert header.exists() and module.exists()
-    src = project.root / "programs" / "hello.bpf.c"
+    src = hello_project.root / "programs" / "hello.bpf.c"
     src.write_text(src.read_text() + "\nthis is not C;\n")
-    res = project.doit("build:hello", check=False)
+    res = hello_project.doit("build:hello", check=False)
     assert res.returncode != 0
-    for stale in (header, module, project.root / "build" / "hello.bpf.o"):
+    for stale in (header, module, hello_project.root / "build" / "hello.bpf.o"):
         assert not stale.exists(), stale
 
 
 @needs_clang
-def test_a_read_only_build_dir_fails_in_one_line(project):
+def test_a_read_only_build_dir_fails_in_one_line(hello_project):
     if os.geteuid() == 0:
         pytest.skip("root ignores directory permissions")
-    project.doit("build")
-    build = project.root / "build"
-    src = project.root / "programs" / "hello.bpf.c"
+    hello_project.doit("build")
+    build = hello_project.root / "build"
+    src = hello_project.root / "programs" / "hello.bpf.c"
     src.write_text(src.read_text() + "\n/* e */\n")
     build.chmod(0o555)
     try:
-        res = project.doit("build:hello", check=False)
+        res = hello_project.doit("build:hello", check=False)
     finally:
         build.chmod(0o755)
     assert res.returncode != 0 and "Traceback" not in res.stdout + res.stderr
@@ -109,15 +113,15 @@ def test_a_read_only_build_dir_fails_in_one_line(project):
 @needs_clang
 @pytest.mark.parametrize("content", [b"", b"{\"build:hello\": ", b"SQLite format 3\x00" + b"\xff" * 200,
                                      b"garbage" * 100])
-def test_a_corrupted_doit_db_is_reported_and_started_afresh(project, content):
-    project.doit("build")
-    db = project.root / "build" / ".doit.sqlite3"
+def test_a_corrupted_doit_db_is_reported_and_started_afresh(hello_project, content):
+    hello_project.doit("build")
+    db = hello_project.root / "build" / ".doit.sqlite3"
     db.write_bytes(content)
-    res = project.doit("build")
+    res = hello_project.doit("build")
     assert "Traceback" not in res.stderr
     if content:
-        assert f"{db.relative_to(project.root)}: corrupted doit state" in res.stderr
-    assert project.compiled(project.doit("build")) == {}
+        assert f"{db.relative_to(hello_project.root)}: corrupted doit state" in res.stderr
+    assert hello_project.compiled(hello_project.doit("build")) == {}
 
 
 @needs_clang

@@ -1,7 +1,8 @@
 """The verifier corpus: small C programs in ``corpus/`` with the kernel's verdict beside each.
 
-``corpus/NAME.bpf.c`` is built with ``clang -target bpf -I/usr/include/x86_64-linux-gnu -g -O2
--c`` (plus the flags of a ``cflags:`` comment in the file); ``corpus/NAME.expect`` (TOML) holds
+``corpus/NAME.bpf.c`` is built with ``-target bpf -g -O2 -c`` (plus the flags of a ``cflags:``
+comment in the file) by the compiler ``doit`` would use (``bpf_cc``: clang, else zig's, with
+libbpf's headers or bpfbuild's bundled set); ``corpus/NAME.expect`` (TOML) holds
 the running kernel's verdict on each of its programs: ``verdict``, and for a rejection the
 kernel's ``message`` (its primary error line), the failing ``insn`` and the source ``line``
 (absent where the kernel names no instruction), plus ``processed_insns``.
@@ -36,7 +37,6 @@ import pytest
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 REPO = HERE.parents[1]
-CFLAGS = ("-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-g", "-O2")
 
 _CFLAGS_COMMENT = re.compile(r"cflags:([^*\n]*)")
 # Lines the kernel prints after the error that are not the error (statistics, pruning dumps).
@@ -72,6 +72,20 @@ def recorded_kernel(src: Path) -> tuple[str | None, str | None]:
         return kernel.get("release"), kernel.get("version")
     m = _RECORDED_ON.search(text)
     return (m.group(1) if m else None), None
+
+
+def recorded_compiler(src: Path) -> str | None:
+    """The compiler (first line of its ``--version``) that built the object ``src``'s labels were
+    recorded from (``[compiler] version``)."""
+    return tomllib.loads(expect_path(src).read_text()).get("compiler", {}).get("version")
+
+
+def built_by_recorder(src: Path, cc: Any) -> bool:
+    """Whether ``cc`` (a ``bpf_cc``) is the compiler ``src``'s labels were recorded with: only
+    then are instruction indices and processed counts those of the same code.  Another compiler
+    (zig's clang on a machine with only Python) makes other code from the same source: verdict,
+    message and source line must still agree."""
+    return recorded_compiler(src) == cc.compiler.version
 
 
 def running_kernel() -> tuple[str, str]:
@@ -113,10 +127,36 @@ def drift_text(src: Path, drift: dict[str, tuple[int, int]]) -> str:
                      f"(label), {now} on Linux {here}" for name, (stored, now) in drift.items())
 
 
-def read_expect(src: Path) -> dict[str, dict[str, Any]]:
-    """The labels of ``src``: program name -> its label table."""
+def read_expect(src: Path, compiler: str | None = None) -> dict[str, dict[str, Any]]:
+    """The labels of ``src``: program name -> its label table.
+
+    With ``compiler`` (a version line other than the labels' own), a ``[[variant]]`` the kernel
+    gave for that compiler's code (``compiler``, ``name``, ``verdict``, ``message``, ``line``)
+    replaces the label of its program: the few programs whose verdict depends on the code the
+    compiler makes (recorded by the relabel test run with that compiler)."""
     data = tomllib.loads(expect_path(src).read_text())
-    return {p["name"]: p for p in data.get("program", [])}
+    labels = {p["name"]: p for p in data.get("program", [])}
+    for v in data.get("variant", []):
+        if compiler is not None and v.get("compiler") == compiler and v.get("name") in labels:
+            labels[v["name"]] = {k: val for k, val in v.items() if k != "compiler"}
+    return labels
+
+
+def write_variants(src: Path, compiler: str, variants: dict[str, dict[str, Any]]) -> None:
+    """Replace ``compiler``'s ``[[variant]]`` labels of ``src`` with ``variants`` (program ->
+    verdict, message, line the kernel gave for that compiler's code)."""
+    text = expect_path(src).read_text()
+    data = tomllib.loads(text)
+    keep = [v for v in data.get("variant", []) if v.get("compiler") != compiler]
+    head = text.split("\n[[variant]]\n", 1)[0].rstrip("\n") + "\n"
+    blocks = []
+    for v in keep + [{"compiler": compiler, **label} for label in variants.values()]:
+        lines = ["[[variant]]"]
+        for key in ("compiler", "name", "verdict", "message", "line"):
+            if key in v:
+                lines.append(f"{key} = {json.dumps(v[key]) if isinstance(v[key], str) else v[key]}")
+        blocks.append("\n".join(lines) + "\n")
+    expect_path(src).write_text("\n".join([head, *blocks]) if blocks else head)
 
 
 def kernel_primary_message(log: str) -> str | None:
@@ -161,11 +201,13 @@ def kernel_labels(obj: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def write_expect(src: Path, labels: dict[str, dict[str, Any]]) -> None:
+def write_expect(src: Path, labels: dict[str, dict[str, Any]], compiler: str) -> None:
+    """Store ``labels`` as recorded here, from an object ``compiler`` (its version line) built."""
     release, version = running_kernel()
     lines = [f"# The kernel's verdict on {src.name} (Linux {release}), recorded by",
              "# BPFBUILD_RELABEL=1 python -m pytest tests/verifier -m kernel -k relabel", "",
-             "[kernel]", f"release = {json.dumps(release)}", f"version = {json.dumps(version)}", ""]
+             "[kernel]", f"release = {json.dumps(release)}", f"version = {json.dumps(version)}", "",
+             "[compiler]", f"version = {json.dumps(compiler)}", ""]
     for label in labels.values():
         lines.append("[[program]]")
         for key in ("name", "verdict", "message", "insn", "line", "processed_insns"):
@@ -183,15 +225,7 @@ def corpus_lib() -> Any:
 
 
 @pytest.fixture(scope="session")
-def clang() -> str:
-    path = shutil.which("clang")
-    if path is None:
-        pytest.skip("clang is not installed (needed to build the verifier corpus)")
-    return path
-
-
-@pytest.fixture(scope="session")
-def build_corpus(clang: str, tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
+def build_corpus(bpf_cc: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
     """``build(src) -> object path``, each source compiled once per session."""
     out = tmp_path_factory.mktemp("corpus")
     cache: dict[Path, Path] = {}
@@ -199,8 +233,7 @@ def build_corpus(clang: str, tmp_path_factory: pytest.TempPathFactory) -> Callab
     def build(src: Path) -> Path:
         if src not in cache:
             obj = out / (src.name.removesuffix(".c") + ".o")
-            res = subprocess.run([clang, *CFLAGS, *cflags_of(src), "-c", str(src), "-o", str(obj)],
-                                 capture_output=True, text=True, check=False)
+            res = bpf_cc.run(src, obj, cflags=cflags_of(src))
             if res.returncode != 0:
                 pytest.fail(f"cannot compile {src.name}:\n{res.stderr}")
             cache[src] = obj

@@ -36,11 +36,11 @@ char LICENSE[] SEC("license") = "GPL";
 
 
 @pytest.fixture
-def tp_btf_object(clang, tmp_path):
+def tp_btf_object(bpf_cc, tmp_path):
     src = tmp_path / "tp.bpf.c"
     src.write_text(TP_BTF)
     obj = tmp_path / "tp.bpf.o"
-    subprocess.run([clang, "-target", "bpf", "-g", "-O2", "-c", str(src), "-o", str(obj)], check=True)
+    bpf_cc.compile(src, obj)
     return obj
 
 
@@ -103,14 +103,14 @@ char LICENSE[] SEC("license") = "GPL";
 
 
 @pytest.fixture
-def bad_register_object(clang, tmp_path):
+def bad_register_object(bpf_cc, tmp_path):
     """Two programs; the first's first instruction names r11 (patched in after compiling)."""
     from elftools.elf.elffile import ELFFile
 
     src = tmp_path / "two.bpf.c"
     src.write_text(TWO)
     obj = tmp_path / "two.bpf.o"
-    subprocess.run([clang, "-target", "bpf", "-g", "-O2", "-c", str(src), "-o", str(obj)], check=True)
+    bpf_cc.compile(src, obj)
     with open(obj, "rb") as fh:
         offset = ELFFile(fh).get_section_by_name("xdp")["sh_offset"]
     data = bytearray(obj.read_bytes())

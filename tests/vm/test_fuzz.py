@@ -47,7 +47,7 @@ def test_random_bytes_give_r0_or_vm_error(code: bytes, mem: bytes) -> None:
     assert 0 <= r0 < 1 << 64
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs, st.binary(max_size=64))
 def test_random_valid_programs_give_r0_or_vm_error(insns: list[Instruction], mem: bytes) -> None:
     try:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,19 +20,12 @@ TC_ACT_OK, TC_ACT_SHOT = 0, 2
 
 
 @pytest.fixture(scope="session")
-def objects(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """programs/*.bpf.c compiled with clang as the user's Makefile does."""
-    clang = shutil.which("clang")
-    if clang is None:
-        pytest.skip("clang is not installed")
+def objects(bpf_cc, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    """programs/*.bpf.c compiled as doit compiles them (``bpf_cc``: clang, else zig's)."""
     out = tmp_path_factory.mktemp("vmobj")
-    arch = subprocess.run(["uname", "-m"], capture_output=True, text=True, check=False).stdout.strip()
     for src in sorted((REPO / "programs").glob("*.bpf.c")):
         obj = out / src.name.replace(".bpf.c", ".bpf.o")
-        res = subprocess.run([clang, "-target", "bpf", f"-I/usr/include/{arch}-linux-gnu",
-                              f"-I{REPO / 'bpfbuild' / 'include'}", f"-I{REPO / 'programs'}", "-g", "-O2",
-                              "-c", str(src), "-o", str(obj)], capture_output=True, text=True,
-                             check=False)
+        res = bpf_cc.run(src, obj, include_dirs=[REPO / "programs"])
         if res.returncode:
             pytest.skip(f"cannot compile {src.name}: {res.stderr[-300:]}")
     return out

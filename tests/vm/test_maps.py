@@ -205,10 +205,10 @@ def test_user_keys_and_values_are_checked() -> None:
 
 
 def test_unemulated_map_types_load_and_fail_where_used() -> None:
-    m = Session().new_map("socks", MapType.SOCKMAP, 4, 4, 8)   # creating it is fine
-    with pytest.raises(NotEmulated, match="^not emulated: sockmap map socks$"):
+    m = Session().new_map("socks", MapType.REUSEPORT_SOCKARRAY, 4, 4, 8)   # creating it is fine
+    with pytest.raises(NotEmulated, match="^not emulated: reuseport_sockarray map socks$"):
         m.lookup(0)
-    with pytest.raises(NotEmulated, match="sockmap map socks"):
+    with pytest.raises(NotEmulated, match="reuseport_sockarray map socks"):
         m.prog_lookup(bytes(4), 0)
 
 

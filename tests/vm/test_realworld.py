@@ -62,7 +62,7 @@ def test_smoke_run_passes_or_names_what_is_missing(name: str, realworld: dict[st
     result = smoke_run(load_object_file(realworld[name]))
     assert result.ok, "\n".join(f.render(REPO) for f in result.failures)
     expected = {"fib_forward": ("bpf_fib_lookup without a route table",),
-                "partly_emulated": ("helper bpf_sk_redirect_map#52",)}.get(name, ())
+                "partly_emulated": ("helper bpf_sk_select_reuseport#82",)}.get(name, ())
     assert len(result.not_emulated) == len(expected)
     for missing, wanted in zip(result.not_emulated, expected, strict=True):
         assert missing.startswith(wanted)
@@ -71,11 +71,11 @@ def test_smoke_run_passes_or_names_what_is_missing(name: str, realworld: dict[st
 # --- not emulated -------------------------------------------------------------------------------
 
 def test_an_unemulated_map_fails_only_what_uses_it(realworld: dict[str, Path]) -> None:
-    obj = load(realworld["partly_emulated"])       # a SOCKMAP in the object: it still loads
+    obj = load(realworld["partly_emulated"])       # a REUSEPORT_SOCKARRAY in the object: it still loads
     assert obj.run("counter").retval == 0 and obj.globals.packets == 1
-    with pytest.raises(NotEmulated, match="sockmap map socks"):
+    with pytest.raises(NotEmulated, match="reuseport_sockarray map socks"):
         obj.maps.socks[0] = 1
-    with pytest.raises(NotEmulated, match=r"bpf_sk_redirect_map#52") as info:
+    with pytest.raises(NotEmulated, match=r"bpf_sk_select_reuseport#82") as info:
         obj.run("steer")
     assert info.value.pc is not None and info.value.location is not None   # where the program called it
     assert info.value.location.file.endswith("partly_emulated.bpf.c")
@@ -89,7 +89,7 @@ program = "steer"
 expect.retval = 0
 
 [[case]]
-name = "a seeded sockmap"
+name = "a seeded reuseport array"
 program = "counter"
 maps.socks = { 0 = 1 }
 
@@ -100,9 +100,9 @@ expect.globals = { packets = 1 }
 """, path="partly.test.toml")
     result = run_spec(spec, load_object_file(realworld["partly_emulated"]))
     steer, seeded, counting = result.cases
-    assert not steer.ok and steer.not_emulated == "helper bpf_sk_redirect_map#52"
-    assert steer.failures[0].message == "not emulated: helper bpf_sk_redirect_map#52"
-    assert not seeded.ok and seeded.failures[0].message == "not emulated: sockmap map socks"
+    assert not steer.ok and steer.not_emulated == "helper bpf_sk_select_reuseport#82"
+    assert steer.failures[0].message == "not emulated: helper bpf_sk_select_reuseport#82"
+    assert not seeded.ok and seeded.failures[0].message == "not emulated: reuseport_sockarray map socks"
     assert "partly.test.toml:7:1: error" in seeded.failures[0].render()
     assert counting.ok
     assert result.summary() == "2 of 3 cases FAILED"

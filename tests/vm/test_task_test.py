@@ -72,6 +72,15 @@ def test_doit_test(project: Path) -> None:
     assert "programs/hello.test.toml:" in res.stderr and "error: case 5: unknown key 'nmae'" in res.stderr
     spec.write_text(text)
 
+    # a seed given to the group reruns every up-to-date test with it; the same seed again does not
+    res = doit(project, "test", "--seed", "5")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "-- test:" not in res.stdout and "programs/xdp_proto_count.test.toml: " in res.stdout
+    res = doit(project, "test:xdp_proto_count", "--seed", "5")
+    assert res.returncode == 0 and "-- test:xdp_proto_count" in res.stdout
+    res = doit(project, "test:xdp_proto_count", "--seed", "6")
+    assert res.returncode == 0 and "-- test:xdp_proto_count" not in res.stdout, res.stdout
+
     # no spec: a smoke run, reported as such
     (project / "programs" / "xdp_proto_count.test.toml").unlink()
     res = doit(project, "test:xdp_proto_count")
@@ -96,7 +105,8 @@ def test_generating_the_test_tasks_imports_no_emulator(project: Path) -> None:
             "if n.startswith(('elftools', 'jinja2', 'bpfbuild.vm', 'bpfbuild.obj'))))")
     probe = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=False)
     assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.strip() == f"{len(list(PROGRAMS.glob('*.bpf.c')))} []"
+    # one task per program, and the group's (it takes `doit test --seed N`)
+    assert probe.stdout.strip() == f"{len(list(PROGRAMS.glob('*.bpf.c'))) + 1} []"
     res = doit(project, "list")
     assert res.returncode == 0 and "test " in res.stdout
 
@@ -121,16 +131,16 @@ def test_what_the_emulator_lacks_is_a_warning_not_a_failure(tmp_path: Path, comp
     (root / "pyproject.toml").write_text("[tool.bpfbuild]\n")
     res = doit(root)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert ("build/partly_emulated.bpf.o: warning: not emulated: helper bpf_sk_redirect_map#52"
+    assert ("build/partly_emulated.bpf.o: warning: not emulated: helper bpf_sk_select_reuseport#82"
             in res.stderr), res.stderr
     assert "partly_emulated: no spec (smoke run passed: counter returned TC_ACT_OK (0); " \
-           "steer: not emulated: helper bpf_sk_redirect_map#52)" in res.stdout
+           "steer: not emulated: helper bpf_sk_select_reuseport#82)" in res.stdout
     row = next(line for line in res.stdout.splitlines() if line.startswith("partly_emulated "))
     assert "no spec (not emulated)" in row
-    assert "partly_emulated: warning: not emulated: helper bpf_sk_redirect_map#52" in res.stdout
+    assert "partly_emulated: warning: not emulated: helper bpf_sk_select_reuseport#82" in res.stdout
     hello = next(line for line in res.stdout.splitlines() if line.startswith("hello "))
     assert "not emulated" not in hello
     report = json.loads((root / "build" / "report.json").read_text())
     tests = {p["program"]: p["tests"] for p in report["programs"]}
-    assert tests["partly_emulated"]["not_emulated"] == ["helper bpf_sk_redirect_map#52"]
+    assert tests["partly_emulated"]["not_emulated"] == ["helper bpf_sk_select_reuseport#82"]
     assert tests["hello"]["not_emulated"] == []

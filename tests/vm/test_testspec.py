@@ -142,7 +142,7 @@ def _toml(value: object) -> str:
     raise AssertionError(value)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.dictionaries(_keys, _tables, max_size=5), min_size=0, max_size=3), st.booleans())
 def test_random_specs_parse_or_raise_spec_error(cases: list[dict[str, object]], top_program: bool) -> None:
     text = ('program = "p"\n' if top_program else "")

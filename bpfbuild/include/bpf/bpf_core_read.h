@@ -6,6 +6,8 @@
  *   BPF_CORE_READ_INTO(&dst, src, a, b)
  *   bpf_core_read(dst, sz, src)   one relocatable read
  *   bpf_core_field_exists(x), bpf_core_field_size(x), bpf_core_type_exists(T)
+ *   bpf_core_enum_value_exists(enum E, V), bpf_core_enum_value(enum E, V)
+ *   bpf_core_type_matches(T), bpf_core_type_id_local(T), bpf_core_type_id_kernel(T)
  *   BPF_CORE_READ_BITFIELD_PROBED(src, field)   a bitfield's value, read with one probe
  *   BPF_CORE_READ_BITFIELD(src, field)          the same, reading memory directly (BTF pointers)
  */
@@ -26,12 +28,30 @@ enum bpf_type_info_kind {
 	BPF_TYPE_SIZE = 1,
 	BPF_TYPE_MATCHES = 2,
 };
+/* ... by __builtin_btf_type_id (this object's BTF id, or the target kernel's) ... */
+enum bpf_type_id_kind {
+	BPF_TYPE_ID_LOCAL = 0,
+	BPF_TYPE_ID_TARGET = 1,
+};
+/* ... and by __builtin_preserve_enum_value (the enumerator as `*(enum E *)V`). */
+enum bpf_enum_value_kind {
+	BPF_ENUMVAL_EXISTS = 0,
+	BPF_ENUMVAL_VALUE = 1,
+};
 
 #define bpf_core_field_exists(field) __builtin_preserve_field_info(field, BPF_FIELD_EXISTS)
 #define bpf_core_field_size(field) __builtin_preserve_field_info(field, BPF_FIELD_BYTE_SIZE)
 #define bpf_core_field_offset(field) __builtin_preserve_field_info(field, BPF_FIELD_BYTE_OFFSET)
 #define bpf_core_type_exists(type) __builtin_preserve_type_info(*(typeof(type) *)0, BPF_TYPE_EXISTS)
 #define bpf_core_type_size(type) __builtin_preserve_type_info(*(typeof(type) *)0, BPF_TYPE_SIZE)
+#define bpf_core_type_matches(type) __builtin_preserve_type_info(*(typeof(type) *)0, BPF_TYPE_MATCHES)
+#define bpf_core_type_id_local(type) __builtin_btf_type_id(*(typeof(type) *)0, BPF_TYPE_ID_LOCAL)
+#define bpf_core_type_id_kernel(type) __builtin_btf_type_id(*(typeof(type) *)0, BPF_TYPE_ID_TARGET)
+/* Whether the target kernel's enum has the enumerator, and its value there. */
+#define bpf_core_enum_value_exists(enum_type, enum_value) \
+	__builtin_preserve_enum_value(*(typeof(enum_type) *)enum_value, BPF_ENUMVAL_EXISTS)
+#define bpf_core_enum_value(enum_type, enum_value) \
+	__builtin_preserve_enum_value(*(typeof(enum_type) *)enum_value, BPF_ENUMVAL_VALUE)
 
 #define bpf_core_read(dst, sz, src) \
 	bpf_probe_read_kernel(dst, sz, (const void *)__builtin_preserve_access_index(src))

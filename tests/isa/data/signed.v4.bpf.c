@@ -21,6 +21,9 @@ int signed_ops(struct xdp_md *ctx)
 	out[1] = a % (b | 1);
 	out[2] = (int)c / ((int)a | 1);
 	out[3] = (int)c % 7;
+	/* clang 22 turns `% 7` into other forms: the instruction itself, whatever the compiler */
+	asm volatile("%[r] s%%= 7" : [r] "+w"(c));
+	out[3] += c;
 	out[4] = (long)(signed char)c + (long)(short)b + (long)(int)a;
 	out[5] = __builtin_bswap16((unsigned short)c) + __builtin_bswap32(c) + __builtin_bswap64(b);
 	out[6] = a / -3;

@@ -1,0 +1,69 @@
+"""The xlated image against the kernel: every programs/ program, loaded by libbpf, holds after
+verification the instructions ``bpfbuild.verifier.fixups.xlated`` computes offline (dead code
+removed, context fields converted, map lookups inlined...), with the source lines at the same
+instructions.  Only what a load decides is masked: map ids and helper addresses."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bpfbuild.isa.codec import encode, raw_slots
+from bpfbuild.isa.fields import InsnClass, JmpOp, PseudoLoad
+from bpfbuild.isa.instruction import LD_IMM64_OPCODE
+from bpfbuild.obj.loader import load_object_file
+from bpfbuild.verifier.fixups import xlated
+
+pytestmark = pytest.mark.kernel
+
+_CALL = InsnClass.JMP | JmpOp.CALL
+
+
+def comparable(image: bytes) -> list[tuple[int, ...]]:
+    """The slots of an image with what the load decides masked: a call's target (helper address,
+    subprogram index), a map load's map (id or object index; its value offset stays)."""
+    slots = raw_slots(image)
+    out: list[tuple[int, ...]] = []
+    i = 0
+    while i < len(slots):
+        code, dst, src, off, imm = slots[i]
+        if code == _CALL:
+            out.append((code, dst, src))
+        elif code == LD_IMM64_OPCODE and src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE) and i + 1 < len(slots):
+            out.append((code, dst, src, off))
+            out.append((0, 0, 0, 0, slots[i + 1][4]))
+            i += 1
+        else:
+            out.append((code, dst, src, off, imm))
+        i += 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def kernel_objects():
+    if os.geteuid() != 0:
+        pytest.skip("loading programs needs root (CAP_BPF)")
+    from bpfbuild.kernel.objects import KernelObject
+
+    return KernelObject
+
+
+def test_xlated_images_equal_the_kernels(objects, kernel_objects):
+    checked = 0
+    for obj in objects:
+        spec = load_object_file(obj)
+        with kernel_objects.open(obj) as kobj:
+            kobj.load()
+            for prog in spec.programs:
+                ours = xlated(spec, prog)
+                assert ours.notes == (), (obj.name, prog.name, ours.notes)
+                kprog = kobj.program(prog.name)
+                images = kprog.images()
+                what = f"{obj.name}:{prog.name}"
+                assert kprog.info().bytes_xlated == ours.bytes_xlated, what
+                assert comparable(images.xlated) == comparable(encode(ours.program.insns, check=False)), what
+                assert [li.insn for li in images.line_info] == [r.pc for r in ours.program.line_info], what
+                assert [fi.insn for fi in images.func_info] == [f.pc for f in ours.program.func_info], what
+                checked += 1
+    assert checked >= len(objects)
