@@ -335,4 +335,6 @@ class KernelFeatures:
             if kfuncs and name not in kfuncs:
                 return f"target {self.label} has no kfunc {name} (not in its BTF)"
             return None
-        return None   # which kfuncs a version has is not tabulated: only kfunc calls as such
+        from bpfbuild.abi.kfuncs import kfunc_since
+
+        return self._since(kfunc_since(name))

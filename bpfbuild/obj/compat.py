@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bpfbuild.abi.helpers import helper_name
+from bpfbuild.abi.kfuncs import kfunc_since
 from bpfbuild.abi.kversions import FEATURE_VERSIONS, KernelFeatures, helper_since, map_type_since, prog_type_since, \
     version_text
 from bpfbuild.abi.maptypes import MapType
@@ -31,8 +32,8 @@ _ATOMIC_ADD = 0x00
 class Feature:
     """One feature a program uses, first at ``pc``."""
 
-    kind: str              # "helper", "map_type", "prog_type", "insn"
-    key: str               # helper name, MapType name, ProgType name, or a FEATURE_VERSIONS key
+    kind: str              # "helper", "map_type", "prog_type", "kfunc", "insn"
+    key: str               # helper name, MapType name, ProgType name, kfunc name, or a FEATURE_VERSIONS key
     program: str
     pc: int | None
     location: SourceLocation | None
@@ -47,6 +48,8 @@ class Feature:
             return f"{self.key} map"
         if self.kind == "prog_type":
             return f"{self.key.lower()} programs"
+        if self.kind == "kfunc":
+            return f"kfunc {self.key}"
         return FEATURE_VERSIONS[self.key][1]
 
     @property
@@ -61,6 +64,8 @@ class Feature:
                 v = prog_type_since(self.key)
             case "insn":
                 v = FEATURE_VERSIONS[self.key][0]
+            case "kfunc":
+                v = kfunc_since(self.key)
             case _:
                 v = None
         return None if v is None else version_text(v)
@@ -110,6 +115,7 @@ def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
     if pt is not None:
         add("prog_type", pt.name, None)
     table = opcode_table()
+    kfunc_names = dict(prog.kfunc_calls)
     slots = 0
     for pc, insn in _pcs(prog):
         slots = pc + (2 if insn.opcode == 0x18 else 1)     # type: ignore[attr-defined]
@@ -124,6 +130,8 @@ def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
                 add("insn", "bpf2bpf_calls", pc)
             elif src == PseudoCall.KFUNC:
                 add("insn", "kfunc_calls", pc)
+                if pc in kfunc_names:
+                    add("kfunc", kfunc_names[pc], pc)
             continue
         if op == 0x18 and src in (PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
             add("insn", "global_data", pc)
@@ -172,6 +180,8 @@ def check_object(spec: ObjectSpec, target: KernelFeatures) -> list[Lack]:
                     reason = target.lacks_map_type(f.key)
                 case "prog_type":
                     reason = target.lacks_prog_type(f.key)
+                case "kfunc":
+                    reason = target.lacks_kfunc(f.key)
                 case _:
                     reason = target.lacks_feature(f.key)
             if reason is not None:

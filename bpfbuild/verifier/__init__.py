@@ -13,10 +13,12 @@ liveness, loops as SCCs), :mod:`.checks` (preconditions), :mod:`.transfer` (next
 :mod:`.insns` and :mod:`.calls` (per-instruction handlers), :mod:`.precision` (precision
 backtracking), :mod:`.liveness` (6.18's call-chain stack liveness), :mod:`.equiv` (state
 equivalence for pruning), :mod:`.explore` (paths, pruning, loop backedges), :mod:`.log` and
-:mod:`.disasm` (the kernel-style log), :mod:`.report`, :mod:`.api` (the entry points).
+:mod:`.disasm` (the kernel-style log), :mod:`.kfuncs` and :mod:`.kfunc_btf` (kernel function
+calls: prototypes from the target's BTF, flags from :mod:`bpfbuild.abi.kfuncs`, references, RCU
+and preemption sections, open-coded iterators), :mod:`.report`, :mod:`.api` (the entry points).
 
-What is not modelled (kfuncs, BTF-typed pointers of tracing contexts, some helpers' argument
-types...) is never guessed: the report's ``notes`` name it and its verdict is ``unknown``.
+What is not modelled (kfuncs outside the flag table, dynptrs, allocated objects, struct walks
+through BTF-typed pointers, some helpers' argument types...) is never guessed: the report's ``notes`` name it and its verdict is ``unknown``.
 
 The reference is Linux 6.18.44 as measured here, including its stable backports (tnum_step
 single-value bounds, signed multiplication bounds, wrapping add/sub, linked registers through

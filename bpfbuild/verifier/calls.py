@@ -177,6 +177,10 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         raise env.error("cannot call GPL-restricted function from non-GPL compatible program")
     if proto.might_sleep and not env.sleepable:
         raise env.error("helper call might sleep in a non-sleepable prog")
+    if proto.might_sleep and st.active_rcu_lock:
+        raise env.error(f"sleepable helper {name}#{func_id} in rcu_read_lock region")
+    if proto.might_sleep and st.active_preempt_locks:
+        raise env.error(f"sleepable helper {name}#{func_id} in non-preemptible region")
     meta = check_helper_args(env, st, proto)
     regs = st.frames[-1].regs
     # record_func_map
@@ -714,6 +718,10 @@ def check_reference_leak(env: Env, st: VerifierState, prefix: str) -> None:
     if st.refs:
         lines = [f"Unreleased reference id={r.id} alloc_insn={r.insn_idx}" for r in st.refs]
         raise env.error("\n".join([*lines, f"{prefix} would lead to reference leak"]))
+    if st.active_rcu_lock:
+        raise env.error(f"{prefix} cannot be used inside bpf_rcu_read_lock-ed region")
+    if st.active_preempt_locks:
+        raise env.error(f"{prefix} cannot be used inside bpf_preempt_disable-ed region")
 
 
 def check_return_code(env: Env, st: VerifierState) -> None:

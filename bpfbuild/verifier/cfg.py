@@ -35,6 +35,7 @@ from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.isa.opcodes import opcode_table
 from bpfbuild.verifier.env import Aux, Env, Subprog
 from bpfbuild.verifier.liveness import StackLiveness
+from bpfbuild.verifier.kfunc_btf import is_iter_next_call, kfunc_nargs
 
 __all__ = ["RawSlot", "check_structure"]
 
@@ -100,7 +101,8 @@ def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
             raise env.error("loading/calling other bpf or kernel functions are allowed for CAP_BPF "
                             "and CAP_SYS_ADMIN", i)
         if _is_kfunc_call(s):
-            env.not_modelled(f"insn {i}: a call to a kernel function (kfunc)")
+            if not env.gpl:
+                raise env.error("cannot call kernel function from non-GPL compatible program", i)
             continue
         target = i + s[4] + 1
         if target < 0 or target >= n:
@@ -270,6 +272,11 @@ def _check_cfg(env: Env) -> None:
         if op == JmpOp.CALL:
             if insn.src == PseudoCall.HELPER and is_async_callback_helper(insn.imm):
                 aux[t].prune_point = True
+            if insn.src == PseudoCall.KFUNC and is_iter_next_call(env, insn):
+                # checkpoints at iter_next() make open-coded iterator loops converge
+                aux[t].prune_point = True
+                aux[t].force_checkpoint = True
+                aux[t].iter_next = True
             if insn.src == PseudoCall.HELPER and is_sync_callback_helper(insn.imm):
                 aux[t].calls_callback = True
                 aux[t].force_checkpoint = True
@@ -321,6 +328,9 @@ def _call_params(env: Env, insn: Instruction) -> int:
     """``get_call_summary``: how many argument registers a helper call reads (5 when unknown)."""
     from bpfbuild.abi.protos import ArgType, func_proto, helper_allowed
 
+    if insn.src == PseudoCall.KFUNC:
+        nargs = kfunc_nargs(env, insn)
+        return 5 if nargs is None else nargs
     if insn.src != PseudoCall.HELPER or not 0 < insn.imm <= 211:
         return 5
     if helper_allowed(insn.imm, env.prog_type, sleepable=True) is False:

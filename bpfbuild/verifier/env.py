@@ -135,6 +135,7 @@ class Aux:
     jmp_point: bool = False
     force_checkpoint: bool = False
     calls_callback: bool = False
+    iter_next: bool = False       # a bpf_iter_*_next kfunc call (is_iter_next_insn)
     live_before: int = 0          # registers live before the instruction (bit i = r_i)
     scc: int = 0                  # its loop (strongly connected component), 0: none
     seen: bool = False

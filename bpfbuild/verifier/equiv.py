@@ -13,12 +13,23 @@ from __future__ import annotations
 from bpfbuild.verifier.bounds import range_within
 from bpfbuild.verifier.env import Env
 from bpfbuild.verifier.fastenum import members
-from bpfbuild.verifier.state import INVALID, MISC, SPILL, FuncState, Reg, RegType, StackSlot, VerifierState
+from bpfbuild.verifier.state import (
+    INVALID,
+    MISC,
+    SPILL,
+    FuncState,
+    Reg,
+    RegType,
+    SlotType,
+    StackSlot,
+    VerifierState,
+)
 from bpfbuild.verifier.tnum import tnum_in
 from bpfbuild.verifier.transfer import BPF_ADD_CONST
 
 # plain-class views of the enums read per instruction (see .fastenum)
 RegType = members(RegType)
+_STACK_ITER = int(SlotType.STACK_ITER)
 
 __all__ = ["EXACT", "NOT_EXACT", "RANGE_WITHIN", "IdMap", "frame_insn_idx", "regs_exact", "regsafe",
            "same_value_fields", "stacksafe", "states_equal", "widen_imprecise_scalars"]
@@ -162,6 +173,12 @@ def stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: IdMap, exact: int
                 continue
             if ot[7] == SPILL and not regsafe(env, oslot.spilled_ptr, cslot.spilled_ptr, idmap, exact):
                 return False
+            if ot[7] == _STACK_ITER:
+                # the iterator's depth is not compared: it would keep the loop from converging
+                o, c = oslot.spilled_ptr, cslot.spilled_ptr
+                if (o.btf is not c.btf or o.btf_id != c.btf_id or o.iter_state != c.iter_state
+                        or not idmap.check(o.ref_obj_id, c.ref_obj_id)):
+                    return False
     return True
 
 
@@ -181,6 +198,8 @@ def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -
     if old.speculative and not cur.speculative:
         return False
     if old.active_locks != cur.active_locks:
+        return False
+    if old.active_rcu_lock != cur.active_rcu_lock or old.active_preempt_locks != cur.active_preempt_locks:
         return False
     for i, (fo, fc) in enumerate(zip(old.frames, cur.frames, strict=True)):
         if fo.callsite != fc.callsite:

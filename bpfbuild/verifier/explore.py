@@ -28,7 +28,7 @@ from bpfbuild.isa.fields import (
     PseudoCall,
 )
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.verifier import calls, insns, precision, transfer
+from bpfbuild.verifier import calls, insns, kfuncs, precision, transfer
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import (
     BPF_COMPLEXITY_LIMIT_JMP_SEQ,
@@ -48,7 +48,7 @@ from bpfbuild.verifier.equiv import (
 )
 from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.log import frame_str
-from bpfbuild.verifier.state import INVALID, FuncState, RegType, VerifierState
+from bpfbuild.verifier.state import INVALID, FuncState, RegType, SlotType, VerifierState
 
 # plain-class views of the enums read per instruction (see .fastenum)
 AluOp, InsnClass, JmpOp, Mode, PseudoCall, RegType = (
@@ -83,6 +83,31 @@ def _states_maybe_looping(old: VerifierState, cur: VerifierState) -> bool:
         if not (same_value_fields(a, b) and a.id == b.id and a.ref_obj_id == b.ref_obj_id):
             return False
     return True
+
+
+_STACK_ITER = int(SlotType.STACK_ITER)
+
+
+def _iter_active(cur: VerifierState) -> bool:
+    """Is the iterator R1 points to (the first argument of iter_next) still active?"""
+    r1 = cur.frames[-1].regs[1]
+    frame = cur.frames[r1.frameno] if r1.frameno < len(cur.frames) else None
+    if frame is None or r1.type != RegType.PTR_TO_STACK or r1.var_off.mask:
+        return False
+    spi = (-(r1.off + r1.var_off.value) - 1) // 8
+    return 0 <= spi < len(frame.stack) and frame.stack[spi].spilled_ptr.iter_state == kfuncs.ITER_ACTIVE
+
+
+def _iter_active_depths_differ(old: VerifierState, cur: VerifierState) -> bool:
+    """``iter_active_depths_differ``: an active iterator is at another depth (another iteration)."""
+    for fo, fc in zip(old.frames, cur.frames, strict=False):
+        for so, sc in zip(fo.stack, fc.stack, strict=False):
+            if so.slot_type[7] != _STACK_ITER:
+                continue
+            a, b = so.spilled_ptr, sc.spilled_ptr
+            if a.iter_state == kfuncs.ITER_ACTIVE and a.iter_depth != b.iter_depth:
+                return True
+    return False
 
 
 def _clean_state(env: Env, st: VerifierState) -> None:
@@ -283,7 +308,12 @@ class Checker:
             hit = False
             loop = False
             if old.branches:
-                if aux.calls_callback:
+                if aux.iter_next:
+                    # an open-coded iterator loop: a state equal to one of an earlier iteration
+                    # whose iterator is still active is a loop that converged
+                    if states_equal(env, old, cur, RANGE_WITHIN) and _iter_active(cur):
+                        hit = loop = True
+                elif aux.calls_callback:
                     if states_equal(env, old, cur, RANGE_WITHIN):
                         hit = True
                 elif (aux.force_checkpoint and env.insns[pc] is not None
@@ -291,6 +321,7 @@ class Checker:
                     if old.may_goto_depth != cur.may_goto_depth and states_equal(env, old, cur, RANGE_WITHIN):
                         hit = loop = True
                 elif (_states_maybe_looping(old, cur) and states_equal(env, old, cur, EXACT)
+                      and not _iter_active_depths_differ(old, cur)
                       and old.may_goto_depth == cur.may_goto_depth
                       and old.callback_unroll_depth == cur.callback_unroll_depth):
                     env.verbose_linfo(pc)
@@ -617,11 +648,7 @@ class Checker:
             env.insn_idx = nxt - 1
             return
         if insn.src == PseudoCall.KFUNC:
-            env.not_modelled(f"insn {env.insn_idx}: a call to a kernel function (kfunc)")
-            regs = st.frames[-1].regs
-            for i in range(6):
-                regs[i].mark_not_init()
-            regs[0].mark_unknown()
+            kfuncs.check_kfunc_call(env, st, insn)
             return
         callback = calls.do_helper_call(env, st, insn.imm)
         if callback is not None:

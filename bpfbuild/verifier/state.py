@@ -160,6 +160,8 @@ class Reg:
         "btf_id",
         "frameno",
         "id",
+        "iter_depth",
+        "iter_state",
         "map",
         "mem_size",
         "off",
@@ -203,6 +205,10 @@ class Reg:
         # the object's own) and the id of the pointed-to type in it; None/0 otherwise.
         self.btf: object | None = None
         self.btf_id = 0
+        # an open-coded iterator's stack slot (STACK_ITER; ``struct bpf_reg_state.iter``): its
+        # state (ITER_ACTIVE/ITER_DRAINED) and how many iter_next forks led here
+        self.iter_state = 0
+        self.iter_depth = 0
 
     def copy(self) -> Reg:
         r = Reg.__new__(Reg)
@@ -227,6 +233,8 @@ class Reg:
         r.precise = self.precise
         r.btf = self.btf
         r.btf_id = self.btf_id
+        r.iter_state = self.iter_state
+        r.iter_depth = self.iter_depth
         return r
 
     def assign(self, other: Reg) -> None:
@@ -252,6 +260,8 @@ class Reg:
         self.precise = other.precise
         self.btf = other.btf
         self.btf_id = other.btf_id
+        self.iter_state = other.iter_state
+        self.iter_depth = other.iter_depth
 
     # --- the kernel's mark_reg_* family ----------------------------------------------------------
 
@@ -266,6 +276,8 @@ class Reg:
         self.frameno = 0
         self.btf = None
         self.btf_id = 0
+        self.iter_state = 0
+        self.iter_depth = 0
 
     def mark_known(self, imm: int) -> None:
         """``__mark_reg_known``: keep the type, clear offsets and ids, value ``imm``."""
@@ -463,6 +475,8 @@ class VerifierState:
 
     __slots__ = (
         "active_locks",
+        "active_preempt_locks",
+        "active_rcu_lock",
         "branches",
         "callback_unroll_depth",
         "dfs_depth",
@@ -491,6 +505,8 @@ class VerifierState:
         self.speculative = False
         self.dfs_depth = 0
         self.active_locks = 0
+        self.active_rcu_lock = False       # inside bpf_rcu_read_lock()
+        self.active_preempt_locks = 0      # bpf_preempt_disable() nesting
         self.equal_state: VerifierState | None = None   # a backedge: the checkpoint it was equal to
         #: instruction history since the last checkpoint (see bpfbuild.verifier.precision)
         self.hist: list[tuple[int, int, tuple[int, int] | None, tuple[tuple[int, int, bool], ...] | None, int]] = []
@@ -517,6 +533,8 @@ class VerifierState:
         s.speculative = self.speculative
         s.dfs_depth = self.dfs_depth
         s.active_locks = self.active_locks
+        s.active_rcu_lock = self.active_rcu_lock
+        s.active_preempt_locks = self.active_preempt_locks
         s.equal_state = self.equal_state
         s.hist = list(self.hist)
         return s

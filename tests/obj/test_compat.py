@@ -199,3 +199,22 @@ def test_a_bad_target_is_one_line_exit_2(features_object: Path, bad: str) -> Non
                          capture_output=True, text=True, check=False, cwd=REPO)
     assert res.returncode == 2 and "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert repr(bad) in res.stderr
+
+
+def test_a_kfunc_names_the_release_that_added_it() -> None:
+    """``bpf_iter_num_new`` came with Linux 6.4: a 6.1 target lacks it, 6.4 has it; the plain
+    'kfunc calls' feature (5.13) is reported apart."""
+    from dataclasses import replace
+
+    spec, prog = _program("call 1\nr0 = 0\nexit")
+    insns = list(prog.insns)   # type: ignore[attr-defined]
+    insns[0] = replace(insns[0], src=2, imm=77)
+    prog = replace(prog, insns=tuple(insns), kfunc_calls=((0, "bpf_iter_num_new"),))   # type: ignore[type-var]
+    spec.programs = (prog,)   # type: ignore[attr-defined]
+    found = {f.key: f for f in features_of(spec, prog)}   # type: ignore[arg-type]
+    assert found["bpf_iter_num_new"].since == "6.4"
+    lacks = {lack.feature.title: lack.reason for lack in check_object(spec, KernelFeatures.from_version("6.1"))}  # type: ignore[arg-type]
+    assert lacks == {"kfunc bpf_iter_num_new": "needs Linux 6.4; target 6.1 lacks it"}
+    assert "kfunc calls" in {lack.feature.title for lack in
+                             check_object(spec, KernelFeatures.from_version("5.10"))}  # type: ignore[arg-type]
+    assert not check_object(spec, KernelFeatures.from_version("6.4"))  # type: ignore[arg-type]

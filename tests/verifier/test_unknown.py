@@ -137,3 +137,24 @@ def test_invalid_instruction_as_the_kernel_says(bad_register_object, corpus_lib)
     labels = corpus_lib.kernel_labels(bad_register_object)
     assert labels["second"]["verdict"] == "accepted"
     assert labels["first"]["verdict"] == "rejected" and labels["first"]["message"] == "R11 is invalid"
+
+
+def test_kfunc_outside_the_table_is_unknown():
+    """A kfunc the target's BTF has but bpfbuild's flag table does not (a string kfunc, a
+    dynptr one): its rules are unknown, so is the verdict -- never a guess."""
+    from bpfbuild.btf.types import Func
+    from bpfbuild.obj.loader import default_target
+
+    btf = default_target().btf_or_none()
+    if btf is None:
+        pytest.skip("the default target has no readable BTF")
+    for name in ("bpf_strlen", "bpf_dynptr_size", "bpf_list_front"):
+        ids = btf.find(name, Func)
+        if not ids:
+            continue
+        insns = [Instruction(0x85, 0, 2, 0, ids[0]), *assemble("r0 = 0\nexit\n")]
+        report = verify_insns(insns, ProgType.SCHED_CLS)
+        assert report.verdict == "unknown", (name, report)
+        assert any(name in n for n in report.notes), report.notes
+        return
+    pytest.skip("the target's BTF has none of the sample kfuncs")
