@@ -28,7 +28,7 @@ from bpfbuild.isa.fields import (
     PseudoCall,
 )
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.verifier import calls, insns, precision, transfer
+from bpfbuild.verifier import calls, fields, insns, precision, transfer
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import (
     BPF_COMPLEXITY_LIMIT_JMP_SEQ,
@@ -487,6 +487,7 @@ class Checker:
                     if insn.opcode & SOURCE_MASK or insn.imm or insn.src or insn.dst or cls == InsnClass.JMP32:
                         raise env.error("BPF_EXIT uses reserved fields")
                     if st.curframe == 0:
+                        fields.lock_exit_error(env, st, "BPF_EXIT instruction in main prog")
                         calls.check_reference_leak(env, st, "BPF_EXIT instruction in main prog")
                     if st.curframe:
                         live.update(st)
@@ -590,8 +591,10 @@ class Checker:
                 or insn.src not in (0, PseudoCall.CALL, PseudoCall.KFUNC) or insn.dst != 0
                 or cls == InsnClass.JMP32):
             raise env.error("BPF_CALL uses reserved fields")
-        if st.active_locks and not (insn.src == PseudoCall.HELPER and insn.imm == BpfFunc.spin_unlock):
+        if st.active_locks and insn.src == PseudoCall.HELPER and insn.imm != BpfFunc.spin_unlock:
             raise env.error("function calls are not allowed while holding a lock")
+        if st.active_locks and insn.src == PseudoCall.KFUNC:   # kfunc_spin_allowed: the graph kfuncs
+            env.not_modelled(f"insn {env.insn_idx}: a kfunc call while holding a bpf_spin_lock")
         if insn.src == PseudoCall.CALL:
             target = env.insn_idx + insn.imm + 1
             depth = st.curframe
