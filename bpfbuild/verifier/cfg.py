@@ -488,7 +488,8 @@ def compute_scc(env: Env) -> dict[int, int]:
             if low[w] < pre[w]:
                 dfs.pop()
                 continue
-            assign = stack[-1] != w or w in succ
+            # two or more instructions, a self-loop, or a call that runs a callback (an implicit loop)
+            assign = stack[-1] != w or w in succ or env.aux[w].calls_callback
             while True:
                 t = stack.pop()
                 low[t] = not_on_stack

@@ -458,7 +458,7 @@ class Checker:
                     insns.do_ld_abs(env, st, insn)
                     if st.curframe:   # a failed load returns 0 from the subprogram: a possible exit
                         self._possible_exit(st, zero_r0=True)
-                        do_print_state = True
+                        do_print_state = False   # the kernel prints no "from X to Y" for this return
                         continue
                 elif insn.opcode == LD_IMM64_OPCODE:
                     insns.do_ld_imm64(env, st, insn)
@@ -474,7 +474,7 @@ class Checker:
                             and self.st is st):
                         # a tail call that succeeds leaves the subprogram (and may have changed the packet)
                         self._possible_exit(st, zero_r0=False)
-                        do_print_state = True
+                        do_print_state = False
                         continue
                 elif op == JmpOp.JA:
                     if (insn.opcode & SOURCE_MASK or insn.src or insn.dst

@@ -81,10 +81,6 @@ def _mutant(draw: st.DrawFn, objects: list) -> tuple[str, bytes]:  # type: ignor
 
 
 @pytest.mark.kernel
-@pytest.mark.xfail(strict=False, reason=(
-    "known disagreements on mutated objects (issue 12): the kernel reports reserved fields of an "
-    "instruction ('BPF_ALU uses reserved fields') before the combined stack size, we report the "
-    "stack size first; some mutants with reserved fields are accepted here and rejected there"))
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(data=st.data())
