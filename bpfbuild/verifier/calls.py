@@ -254,6 +254,8 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             r0.mark_known_zero()
             r0.map = meta.map
             r0.type = _T.PTR_TO_MAP_VALUE | flags
+            if not flags & _F.PTR_MAYBE_NULL and fields.keeps_id(r0):
+                r0.id = env.new_id()      # a value holding a lock: its id names the lock
         case RetType.RET_PTR_TO_MEM:
             r0.mark_known_zero()
             r0.type = _T.PTR_TO_MEM | flags

@@ -89,7 +89,8 @@ class Field:
 
     @property
     def name(self) -> str:
-        return self.kind.value
+        """``btf_field_type_name``: both referenced and untrusted kptrs are called "kptr"."""
+        return "kptr" if self.kind is FieldKind.KPTR_UNREF else self.kind.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +153,8 @@ def _walk(btf: object, type_id: int, base: int, out: list[Field], depth: int) ->
         tag = btf.type(ptr.type)
         if isinstance(tag, TypeTag) and tag.name in _KPTR_TAGS:
             pointee = btf.resolve(tag.type)
-            out.append(Field(_KPTR_TAGS[tag.name], base, 8, getattr(pointee, "name", "")))
+            if isinstance(pointee, Struct):   # a forward declaration is no kptr (the kernel ignores it)
+                out.append(Field(_KPTR_TAGS[tag.name], base, 8, pointee.name))
         return
     del raw
     t = btf.resolve(type_id)
