@@ -601,7 +601,7 @@ def _push_async_callback(env: Env, meta: CallMeta) -> VerifierState:
     frame.regs[3].id = env.new_id()
     frame.in_async_callback_fn = True
     frame.callback_ret_range = (0, 0)
-    cb.first_insn_idx = sp.start
+    cb.first_insn_idx = 0      # push_async_cb leaves it unset: the kernel's log says first_idx 0
     cb.insn_idx = sp.start
     return cb
 

@@ -678,3 +678,6 @@ def check_max_stack_depth(env: Env) -> None:
             walk(callee, frame + 1, depth, pc)
 
     walk(0, 0, 0, 0)
+    for i, sp in enumerate(subprogs):   # an async callback (a timer's) runs on a stack of its own
+        if i and sp.is_async_cb:
+            walk(i, 0, 0, sp.start)
