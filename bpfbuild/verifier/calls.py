@@ -324,9 +324,11 @@ def _unmodelled_helper(env: Env, st: VerifierState, func_id: int, name: str) -> 
     """A helper this table has no prototype for: its arguments must be set, the rest is assumed."""
     if not env.sleepable and helper_allowed(func_id, env.prog_type, sleepable=False) is False:
         raise env.error("helper call might sleep in a non-sleepable prog")
+    # noted first: without the prototype an earlier argument's type error (the kernel's first
+    # message) cannot be told from an unset register, so a rejection here is not confident
+    env.not_modelled(f"the arguments of {name} (no verifier prototype)")
     for i in range(1, unmodelled_helper_nargs(env.prog_type, func_id) + 1):
         check_reg_read(env, st, i)
-    env.not_modelled(f"the arguments of {name} (no verifier prototype)")
     regs = st.frames[-1].regs
     for i in range(6):
         regs[i].mark_not_init()
