@@ -90,13 +90,13 @@ _COMPATIBLE: dict[ArgType, tuple[int, ...]] = {
                                             _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED),
     ArgType.ARG_PTR_TO_SOCKET: (_T.PTR_TO_SOCKET,),
     ArgType.ARG_PTR_TO_BTF_ID: (_T.PTR_TO_BTF_ID, _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED),
-    ArgType.ARG_PTR_TO_SPIN_LOCK: (_T.PTR_TO_MAP_VALUE,),
+    ArgType.ARG_PTR_TO_SPIN_LOCK: (_T.PTR_TO_MAP_VALUE, _T.PTR_TO_BTF_ID | _F.MEM_ALLOC),
     ArgType.ARG_PTR_TO_RINGBUF_MEM: (_T.PTR_TO_MEM | _F.MEM_RINGBUF,),
     ArgType.ARG_PTR_TO_FUNC: (_T.PTR_TO_FUNC,),
     ArgType.ARG_PTR_TO_STACK: (_T.PTR_TO_STACK,),
     ArgType.ARG_PTR_TO_CONST_STR: (_T.PTR_TO_MAP_VALUE,),
     ArgType.ARG_PTR_TO_TIMER: (_T.PTR_TO_MAP_VALUE,),
-    ArgType.ARG_KPTR_XCHG_DEST: (_T.PTR_TO_MAP_VALUE,),
+    ArgType.ARG_KPTR_XCHG_DEST: (_T.PTR_TO_MAP_VALUE, _T.PTR_TO_BTF_ID | _F.MEM_ALLOC),
     ArgType.ARG_PTR_TO_DYNPTR: (_T.PTR_TO_STACK, _T.CONST_PTR_TO_DYNPTR),
 }
 _FIXED_OFF_OK = frozenset({
