@@ -472,6 +472,9 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(188, "xdp_get_buff_len", RET_INTEGER, ARG_PTR_TO_CTX),
         _p(189, "xdp_load_bytes", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,
            ARG_CONST_SIZE),
+        # bpf_kptr_xchg_proto: the pointee type comes from the destination field (BPF_PTR_POISON)
+        _p(194, "kptr_xchg", Ret(RetType.RET_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL), Arg(A.ARG_KPTR_XCHG_DEST),
+           Arg(A.ARG_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL | T.OBJ_RELEASE)),
         _p(195, "map_lookup_percpu_elem", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR,
            ARG_PTR_TO_MAP_KEY, ARG_ANYTHING, pkt=True),
         _p(208, "ktime_get_tai_ns", RET_INTEGER),

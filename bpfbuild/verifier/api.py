@@ -14,6 +14,7 @@ from bpfbuild.verifier.cfg import RawSlot, check_structure
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import Env, LineInfo, Options
 from bpfbuild.verifier.explore import check_max_stack_depth, do_check, initial_state
+from bpfbuild.verifier.fields import parse_record
 from bpfbuild.verifier.log import VerifierLog
 from bpfbuild.verifier.report import Diagnostic, Report, explain
 from bpfbuild.verifier.state import MapInfo
@@ -46,21 +47,25 @@ def _slots_from_bytes(code: bytes) -> list[RawSlot]:
     return raw_slots(code)
 
 
-def map_infos(maps: Sequence[object]) -> tuple[MapInfo, ...]:
-    """What the verifier needs of an object's maps (``obj.MapSpec`` records), in object order."""
-    return tuple(_map_info(i, m) for i, m in enumerate(maps))
+def map_infos(maps: Sequence[object], btf: object | None = None) -> tuple[MapInfo, ...]:
+    """What the verifier needs of an object's maps (``obj.MapSpec`` records), in object order;
+    ``btf`` (the object's) types their values and so gives their special fields."""
+    return tuple(_map_info(i, m, btf=btf) for i, m in enumerate(maps))
 
 
-def _map_info(index: int, m: object, *, inner_template: bool = False) -> MapInfo:
+def _map_info(index: int, m: object, *, inner_template: bool = False, btf: object | None = None) -> MapInfo:
     # the kernel's inner-map template (bpf_map_meta_alloc) copies no name: logs print no map=
     name = "" if inner_template else str(getattr(m, "name", ""))[:15]
     readonly = bool(getattr(m, "readonly", False))
     inner = getattr(m, "inner", None)
+    value_tid = int(getattr(m, "value_type_id", 0) or 0)
     return MapInfo(index, name, int(getattr(m, "type", 0)), int(getattr(m, "key_size", 0)),
                    int(getattr(m, "value_size", 0)), int(getattr(m, "max_entries", 0)),
                    int(getattr(m, "flags", 0)), frozen=readonly,
                    initial=getattr(m, "initial", None) if readonly else None,
-                   inner=_map_info(-1, inner, inner_template=True) if inner is not None else None)
+                   inner=_map_info(-1, inner, inner_template=True, btf=btf) if inner is not None else None,
+                   has_btf=bool(value_tid and btf is not None),
+                   record=parse_record(btf, value_tid) if value_tid and btf is not None else None)
 
 
 def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict[int, tuple[str, ...]], str]:
@@ -227,7 +232,7 @@ def verify(spec: ObjectSpec, prog: Program, *, unprivileged: bool = False, log_l
 
 def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: AttachType | None,
               options: Options) -> Env:
-    maps = map_infos(spec.maps)
+    maps = map_infos(spec.maps, spec.btf)
     line_info = tuple(LineInfo(r.pc, r.location, r.line_text) for r in prog.line_info)
     func_names = {fi.pc: fi.name for fi in prog.func_info}
     globals_, args, unreadable = _global_funcs(spec, prog)

@@ -25,7 +25,7 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import btfid, precision, transfer
+from bpfbuild.verifier import btfid, fields, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
@@ -90,13 +90,13 @@ _COMPATIBLE: dict[ArgType, tuple[int, ...]] = {
                                             _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED),
     ArgType.ARG_PTR_TO_SOCKET: (_T.PTR_TO_SOCKET,),
     ArgType.ARG_PTR_TO_BTF_ID: (_T.PTR_TO_BTF_ID, _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED, _T.PTR_TO_BTF_ID | _F.MEM_RCU),
-    ArgType.ARG_PTR_TO_SPIN_LOCK: (_T.PTR_TO_MAP_VALUE,),
+    ArgType.ARG_PTR_TO_SPIN_LOCK: (_T.PTR_TO_MAP_VALUE, _T.PTR_TO_BTF_ID | _F.MEM_ALLOC),
     ArgType.ARG_PTR_TO_RINGBUF_MEM: (_T.PTR_TO_MEM | _F.MEM_RINGBUF,),
     ArgType.ARG_PTR_TO_FUNC: (_T.PTR_TO_FUNC,),
     ArgType.ARG_PTR_TO_STACK: (_T.PTR_TO_STACK,),
     ArgType.ARG_PTR_TO_CONST_STR: (_T.PTR_TO_MAP_VALUE,),
     ArgType.ARG_PTR_TO_TIMER: (_T.PTR_TO_MAP_VALUE,),
-    ArgType.ARG_KPTR_XCHG_DEST: (_T.PTR_TO_MAP_VALUE,),
+    ArgType.ARG_KPTR_XCHG_DEST: (_T.PTR_TO_MAP_VALUE, _T.PTR_TO_BTF_ID | _F.MEM_ALLOC),
     ArgType.ARG_PTR_TO_DYNPTR: (_T.PTR_TO_STACK, _T.CONST_PTR_TO_DYNPTR),
 }
 _FIXED_OFF_OK = frozenset({
@@ -105,7 +105,6 @@ _FIXED_OFF_OK = frozenset({
     _T.PTR_TO_BUF | _F.MEM_RDONLY, _T.PTR_TO_ARENA, _T.SCALAR_VALUE,
 })
 _NOT_MODELLED_ARGS = frozenset({
-    ArgType.ARG_PTR_TO_SPIN_LOCK, ArgType.ARG_PTR_TO_TIMER, ArgType.ARG_KPTR_XCHG_DEST,
     ArgType.ARG_PTR_TO_DYNPTR, ArgType.ARG_PTR_TO_PERCPU_BTF_ID,
     ArgType.ARG_PTR_TO_ARENA,
 })
@@ -222,6 +221,8 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
                 raise env.error("get_local_storage() doesn't support non-zero flags")
         case BpfFunc.for_each_map_elem:
             callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
+        case BpfFunc.timer_set_callback:
+            callback = _push_async_callback(env, meta)
         case BpfFunc.loop:
             if regs[4].is_null:
                 precision.mark_chain_precision(env, st, 4)
@@ -265,6 +266,8 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             r0.mark_known_zero()
             r0.map = meta.map
             r0.type = _T.PTR_TO_MAP_VALUE | flags
+            if not flags & _F.PTR_MAYBE_NULL and fields.keeps_id(r0):
+                r0.id = env.new_id()      # a value holding a lock: its id names the lock
         case RetType.RET_PTR_TO_MEM:
             r0.mark_known_zero()
             r0.type = _T.PTR_TO_MEM | flags
@@ -341,9 +344,11 @@ def _unmodelled_helper(env: Env, st: VerifierState, func_id: int, name: str) -> 
     """A helper this table has no prototype for: its arguments must be set, the rest is assumed."""
     if not env.sleepable and helper_allowed(func_id, env.prog_type, sleepable=False) is False:
         raise env.error("helper call might sleep in a non-sleepable prog")
+    # noted first: without the prototype an earlier argument's type error (the kernel's first
+    # message) cannot be told from an unset register, so a rejection here is not confident
+    env.not_modelled(f"the arguments of {name} (no verifier prototype)")
     for i in range(1, unmodelled_helper_nargs(env.prog_type, func_id) + 1):
         check_reg_read(env, st, i)
-    env.not_modelled(f"the arguments of {name} (no verifier prototype)")
     regs = st.frames[-1].regs
     for i in range(6):
         regs[i].mark_not_init()
@@ -405,7 +410,21 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
         meta.ref_obj_id = reg.ref_obj_id
     match base:
         case ArgType.ARG_CONST_MAP_PTR:
+            if meta.map is not None and meta.map is not reg.map:
+                # bpf_timer_init: the timer's map (map_uid: 0 outside maps of maps)
+                raise env.error("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0")
             meta.map = reg.map
+        case ArgType.ARG_PTR_TO_SPIN_LOCK:
+            fields.process_spin_lock(env, st, regno, meta.func_id == BpfFunc.spin_lock)
+        case ArgType.ARG_PTR_TO_TIMER:
+            timer_map = fields.process_timer(env, st, regno)
+            if meta.map is not None:
+                raise env.error("verifier bug. Two map pointers in a timer helper")
+            meta.map = timer_map
+            if timer_map is not None and timer_map.inner is not None:
+                env.not_modelled(f"insn {env.insn_idx}: a timer in a map of maps (map_uid)")
+        case ArgType.ARG_KPTR_XCHG_DEST:
+            fields.process_kptr_xchg(env, st, regno)
         case ArgType.ARG_PTR_TO_MAP_KEY:
             if meta.map is None:
                 raise env.error("invalid map_ptr to access map->key")
@@ -518,6 +537,7 @@ def _check_helper_mem_access(env: Env, st: VerifierState, regno: int, size: int,
         assert reg.map is not None
         check_map_access_type(env, reg, reg.off, size, access)
         check_mem_region_access(env, regno, reg, reg.off, size, reg.map.value_size, zero_size_allowed)
+        fields.check_map_fields(env, regno, reg, reg.off, size, helper=True)
         return
     if base == _T.PTR_TO_MEM:
         if t & _F.MEM_RDONLY and access is Access.WRITE:
@@ -577,10 +597,37 @@ def _set_map_elem_callback_state(env: Env, caller: FuncState, callee: FuncState)
         r.mark_known_zero()
         r.type = typ
         r.map = m
+    callee.regs[3].id = env.new_id()      # the element's value gets an id of its own, as in the kernel
     callee.regs[4].assign(caller.regs[3])
     callee.regs[5].mark_not_init()
     callee.in_callback_fn = True
     callee.callback_ret_range = (0, 1)
+
+
+def _push_async_callback(env: Env, meta: CallMeta) -> VerifierState:
+    """``push_async_cb`` + ``set_timer_callback_state``: the timer callback is verified later
+    on a fresh stack (one frame, called from nowhere) with R1 the map, R2 its key, R3 its value;
+    it must return 0."""
+    subprog = meta.subprogno
+    if subprog < 0:
+        raise env.error("verifier internal error: callback without a function")
+    sp = env.subprogs[subprog]
+    sp.is_async_cb = True
+    cb = VerifierState()
+    frame = FuncState(0, -1, subprog)
+    cb.frames.append(frame)
+    m = meta.map
+    for regno, typ in ((1, _T.CONST_PTR_TO_MAP), (2, _T.PTR_TO_MAP_KEY), (3, _T.PTR_TO_MAP_VALUE)):
+        r = frame.regs[regno]
+        r.mark_known_zero()
+        r.type = typ
+        r.map = m
+    frame.regs[3].id = env.new_id()
+    frame.in_async_callback_fn = True
+    frame.callback_ret_range = (0, 0)
+    cb.first_insn_idx = 0      # push_async_cb leaves it unset: the kernel's log says first_idx 0
+    cb.insn_idx = sp.start
+    return cb
 
 
 def _push_callback(env: Env, st: VerifierState, meta: CallMeta, setup: object) -> VerifierState:
@@ -730,6 +777,14 @@ def check_return_code(env: Env, st: VerifierState) -> None:
     r0 = check_reg_read(env, st, 0)
     if is_pointer_value(env, r0):
         raise env.error("R0 leaks addr as return value")
+    if frame.in_async_callback_fn:
+        if r0.type != _T.SCALAR_VALUE:
+            raise env.error(f"At async callback return the register R0 is not a known value ({reg_type_str(r0.type)})")
+        precision.mark_chain_precision(env, st, 0)
+        lo, hi = frame.callback_ret_range
+        if not (lo <= r0.smin and r0.smax <= hi):
+            raise env.error(_invalid_scalar(r0, lo, hi, "At async callback return", "R0"))
+        return
     if frame.subprogno:
         if r0.type != _T.SCALAR_VALUE:
             raise env.error(f"At subprogram exit the register R0 is not a scalar value ({reg_type_str(r0.type)})")

@@ -34,6 +34,7 @@ from bpfbuild.isa.fields import (
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.isa.opcodes import opcode_table
 from bpfbuild.verifier.env import Aux, Env, Subprog
+from bpfbuild.verifier.fields import check_map_prog_compatibility
 from bpfbuild.verifier.liveness import StackLiveness
 from bpfbuild.verifier.kfunc_btf import is_iter_next_call, kfunc_nargs
 
@@ -192,6 +193,7 @@ def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
         raise env.error("unrecognized bpf_ld_imm64 insn", i)
     if not 0 <= imm < len(env.maps):
         raise env.error(f"fd {imm} is not pointing to valid bpf_map", i)
+    check_map_prog_compatibility(env, env.maps[imm], i)
     if src in (PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
         m = env.maps[imm]
         off = hi & 0xFFFFFFFF
@@ -496,7 +498,8 @@ def compute_scc(env: Env) -> dict[int, int]:
             if low[w] < pre[w]:
                 dfs.pop()
                 continue
-            assign = stack[-1] != w or w in succ
+            # two or more instructions, a self-loop, or a call that runs a callback (an implicit loop)
+            assign = stack[-1] != w or w in succ or env.aux[w].calls_callback
             while True:
                 t = stack.pop()
                 low[t] = not_on_stack

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bpfbuild.abi.ctx import RegKind, sock_access_ok
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.verifier import btfid
+from bpfbuild.verifier import btfid, fields
 from bpfbuild.verifier.bounds import S64_MIN, s32, s64
 from bpfbuild.verifier.env import BPF_MAX_VAR_OFF, BPF_MAX_VAR_SIZ, MAX_BPF_STACK, Env
 from bpfbuild.verifier.state import (
@@ -527,6 +527,9 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
         check_map_access_type(env, reg, off, size, access)
         assert reg.map is not None
         check_mem_region_access(env, regno, reg, off, size, reg.map.value_size)
+        kptr = fields.check_map_fields(env, regno, reg, off, size, helper=False)
+        if kptr is not None and fields.kptr_access(env, kptr, env.insns[env.insn_idx], value, value_regno):
+            return _UNKNOWN
         if not want:
             return _NONE
         m = reg.map
@@ -595,6 +598,9 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
             raise env.error(f"R{regno} invalid variable buffer offset: off={off}, var_off={tnum_str(reg.var_off)}")
         return _UNKNOWN if want else _NONE
     if t == RegType.PTR_TO_ARENA:
+        return _UNKNOWN if want else _NONE
+    if t == RegType.CONST_PTR_TO_MAP:
+        fields.check_ptr_to_map_access(env, reg, regno, off, size, access is Access.WRITE)
         return _UNKNOWN if want else _NONE
     if base == RegType.PTR_TO_BTF_ID and not t & RegFlag.PTR_MAYBE_NULL:
         loaded = btfid.check_ptr_to_btf_access(env, regno, reg, off, size, access is Access.WRITE)

@@ -28,7 +28,7 @@ from bpfbuild.isa.fields import (
     PseudoCall,
 )
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.verifier import calls, insns, kfuncs, precision, transfer
+from bpfbuild.verifier import calls, fields, insns, kfuncs, precision, transfer
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import (
     BPF_COMPLEXITY_LIMIT_JMP_SEQ,
@@ -502,7 +502,7 @@ class Checker:
                     insns.do_ld_abs(env, st, insn)
                     if st.curframe:   # a failed load returns 0 from the subprogram: a possible exit
                         self._possible_exit(st, zero_r0=True)
-                        do_print_state = True
+                        do_print_state = False   # the kernel prints no "from X to Y" for this return
                         continue
                 elif insn.opcode == LD_IMM64_OPCODE:
                     insns.do_ld_imm64(env, st, insn)
@@ -518,7 +518,7 @@ class Checker:
                             and self.st is st):
                         # a tail call that succeeds leaves the subprogram (and may have changed the packet)
                         self._possible_exit(st, zero_r0=False)
-                        do_print_state = True
+                        do_print_state = False
                         continue
                 elif op == JmpOp.JA:
                     if (insn.opcode & SOURCE_MASK or insn.src or insn.dst
@@ -531,6 +531,7 @@ class Checker:
                     if insn.opcode & SOURCE_MASK or insn.imm or insn.src or insn.dst or cls == InsnClass.JMP32:
                         raise env.error("BPF_EXIT uses reserved fields")
                     if st.curframe == 0:
+                        fields.lock_exit_error(env, st, "BPF_EXIT instruction in main prog")
                         calls.check_reference_leak(env, st, "BPF_EXIT instruction in main prog")
                     if st.curframe:
                         live.update(st)
@@ -634,8 +635,10 @@ class Checker:
                 or insn.src not in (0, PseudoCall.CALL, PseudoCall.KFUNC) or insn.dst != 0
                 or cls == InsnClass.JMP32):
             raise env.error("BPF_CALL uses reserved fields")
-        if st.active_locks and not (insn.src == PseudoCall.HELPER and insn.imm == BpfFunc.spin_unlock):
+        if st.active_locks and insn.src == PseudoCall.HELPER and insn.imm != BpfFunc.spin_unlock:
             raise env.error("function calls are not allowed while holding a lock")
+        if st.active_locks and insn.src == PseudoCall.KFUNC:   # kfunc_spin_allowed: the graph kfuncs
+            env.not_modelled(f"insn {env.insn_idx}: a kfunc call while holding a bpf_spin_lock")
         if insn.src == PseudoCall.CALL:
             target = env.insn_idx + insn.imm + 1
             depth = st.curframe
@@ -715,3 +718,6 @@ def check_max_stack_depth(env: Env) -> None:
             walk(callee, frame + 1, depth, pc)
 
     walk(0, 0, 0, 0)
+    for i, sp in enumerate(subprogs):   # an async callback (a timer's) runs on a stack of its own
+        if i and sp.is_async_cb:
+            walk(i, 0, 0, sp.start)

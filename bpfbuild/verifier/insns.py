@@ -34,6 +34,7 @@ from bpfbuild.verifier.checks import (
 from bpfbuild.verifier.disasm import _ALU as ALU_STRING
 from bpfbuild.verifier.env import MAX_BPF_STACK, Env
 from bpfbuild.verifier.fastenum import members
+from bpfbuild.verifier.fields import lock_exit_error
 from bpfbuild.verifier.state import BASE_MASK, Reg, RegFlag, RegType, VerifierState, reg_type_str
 from bpfbuild.verifier.tnum import U32_MAX, tnum_str
 from bpfbuild.verifier.transfer import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64
@@ -127,10 +128,10 @@ def do_alu(env: Env, st: VerifierState, insn: Instruction) -> None:
     if op > AluOp.END:
         raise env.error(f"invalid BPF_ALU opcode {op:x}")
     if is_x:
-        if insn.imm != 0 or insn.off > 1 or (insn.off == 1 and op not in (AluOp.MOD, AluOp.DIV)):
+        if insn.imm != 0 or insn.off not in (0, 1) or (insn.off == 1 and op not in (AluOp.MOD, AluOp.DIV)):
             raise env.error("BPF_ALU uses reserved fields")
         check_reg_read(env, st, insn.src)
-    elif insn.src != 0 or insn.off > 1 or (insn.off == 1 and op not in (AluOp.MOD, AluOp.DIV)):
+    elif insn.src != 0 or insn.off not in (0, 1) or (insn.off == 1 and op not in (AluOp.MOD, AluOp.DIV)):
         raise env.error("BPF_ALU uses reserved fields")
     check_reg_read(env, st, insn.dst)
     if op in (AluOp.MOD, AluOp.DIV) and not is_x and insn.imm == 0:
@@ -510,6 +511,7 @@ def do_ld_abs(env: Env, st: VerifierState, insn: Instruction) -> None:
     if insn.dst != 0 or insn.off != 0 or insn.opcode & SIZE_MASK == Size.DW or (mode == Mode.ABS and insn.src != 0):
         raise env.error("BPF_LD_[ABS|IND] uses reserved fields")
     r6 = check_reg_read(env, st, 6)
+    lock_exit_error(env, st, "BPF_LD_[ABS|IND]")
     if st.refs:
         lines = [f"Unreleased reference id={r.id} alloc_insn={r.insn_idx}" for r in st.refs]
         raise env.error("\n".join([*lines, "BPF_LD_[ABS|IND] would lead to reference leak"]))

@@ -159,8 +159,9 @@ def frame_str(vstate: VerifierState, frame: FuncState, regs: int | None = None,
             out.append(f" fp{off}={types[:j]}{reg_str(slot.spilled_ptr, frame.frameno)}")
         else:
             out.append(f" fp{off}={types}")
-    if vstate.refs:
-        out.append(" refs=" + ",".join(str(r.id) for r in vstate.refs))
+    ids = [r.id for r in vstate.refs] + [lk.id for lk in vstate.locks]   # held locks are references too
+    if ids and ids[0]:
+        out.append(" refs=" + ",".join(str(i) for i in ids if i))
     if frame.in_callback_fn:
         out.append(" cb")
     if frame.in_async_callback_fn:

@@ -137,6 +137,10 @@ class MapInfo:
     frozen: bool = False
     initial: bytes | None = None
     inner: MapInfo | None = None   # map-in-map: the inner map template (``inner_map_meta``)
+    #: ``map->btf`` set (the value has a BTF type) and ``map->record`` (a fields.Record: its
+    #: special fields -- bpf_spin_lock, bpf_timer, kptrs...), both from the object's BTF
+    has_btf: bool = False
+    record: object | None = None
 
     @property
     def rdonly_prog(self) -> bool:
@@ -486,6 +490,7 @@ class VerifierState:
         "hist",
         "insn_idx",
         "last_insn_idx",
+        "locks",
         "may_goto_depth",
         "parent",
         "refs",
@@ -507,6 +512,7 @@ class VerifierState:
         self.active_locks = 0
         self.active_rcu_lock = False       # inside bpf_rcu_read_lock()
         self.active_preempt_locks = 0      # bpf_preempt_disable() nesting
+        self.locks: tuple = ()      # held bpf_spin_locks (fields.LockState), len == active_locks
         self.equal_state: VerifierState | None = None   # a backedge: the checkpoint it was equal to
         #: instruction history since the last checkpoint (see bpfbuild.verifier.precision)
         self.hist: list[tuple[int, int, tuple[int, int] | None, tuple[tuple[int, int, bool], ...] | None, int]] = []
@@ -535,6 +541,7 @@ class VerifierState:
         s.active_locks = self.active_locks
         s.active_rcu_lock = self.active_rcu_lock
         s.active_preempt_locks = self.active_preempt_locks
+        s.locks = self.locks
         s.equal_state = self.equal_state
         s.hist = list(self.hist)
         return s

@@ -15,6 +15,7 @@ from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, s32, s64
 from bpfbuild.verifier.checks import Load, LoadKind
 from bpfbuild.verifier.env import Env
 from bpfbuild.verifier.fastenum import members
+from bpfbuild.verifier.fields import keeps_id
 from bpfbuild.verifier.state import (
     INVALID,
     MISC,
@@ -439,7 +440,8 @@ def mark_ptr_or_null_regs(st: VerifierState, regno: int, is_null: bool) -> None:
             reg.ref_obj_id = 0
             continue
         _mark_ptr_not_null(reg)
-        reg.id = 0
+        if not keeps_id(reg):
+            reg.id = 0
 
 
 def mark_ptr_not_null_reg(reg: Reg) -> None:

@@ -196,6 +196,8 @@ class Memory:
         if above is not None and off > OFFSET_MASK - (1 << 20) and (region is None or off > region.size + (1 << 20)):
             return f"{head}: {(1 << REGION_SHIFT) - off} bytes before the start of {above.describe()}"
         if region is not None:
+            if region.kind == RegionKind.MAP and not write:   # map->max_entries & co (the verifier allows them)
+                return f"{head}: it points to a {region.describe()} (reads of struct bpf_map fields are not emulated)"
             if region.kind in (RegionKind.CODE, RegionKind.MAP):
                 return f"{head}: it points to a {region.describe()}, which has no readable bytes"
             if key not in self.readable:

@@ -81,10 +81,6 @@ def _mutant(draw: st.DrawFn, objects: list) -> tuple[str, bytes]:  # type: ignor
 
 
 @pytest.mark.kernel
-@pytest.mark.xfail(strict=False, reason=(
-    "known disagreements on mutated objects (issue 12): the kernel reports reserved fields of an "
-    "instruction ('BPF_ALU uses reserved fields') before the combined stack size, we report the "
-    "stack size first; some mutants with reserved fields are accepted here and rejected there"))
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(data=st.data())
@@ -104,10 +100,11 @@ def test_mutated_objects_get_the_kernels_verdict(objects, corpus_lib, build_corp
     for prog in spec.programs:
         kernel = verdict(mutant, prog.name, log_level=1)
         ours = verify(spec, prog)
+        if ours.notes:   # verdict unknown (e.g. a helper without a prototype): no claim to compare
+            event("unknown")
+            continue
         assert ours.accepted == kernel.accepted, (ours.errors, kernel.log[-500:])
         event("accepted" if kernel.accepted else "rejected")
-        if ours.notes:
-            continue   # a helper without a prototype: only its registers were checked
         if not kernel.accepted:
             assert ours.errors[0].message == corpus_lib.kernel_primary_message(kernel.log)
         elif kernel.processed_insns and ours.processed_insns != kernel.processed_insns:

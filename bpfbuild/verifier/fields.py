@@ -1,0 +1,468 @@
+"""Special fields of map values (``struct btf_record``) and the rules that guard them.
+
+The kernel parses a map's value type once, when the map is created (``btf_parse_fields``), and
+keeps the offsets of the fields programs may not treat as plain memory: ``struct bpf_spin_lock``,
+``struct bpf_res_spin_lock``, ``struct bpf_timer``, ``struct bpf_wq``, kptrs (pointer members
+tagged ``kptr``, ``kptr_untrusted``, ``percpu_kptr``, ``uptr``), ``struct bpf_list_head``,
+``struct bpf_rb_root`` and ``struct bpf_refcount``.  :func:`parse_record` computes the same record
+from the object's BTF; the verifier consults it where the kernel does:
+
+* a map value access (``check_map_access``): no load/store may touch a field, kptrs only with
+  8-byte aligned loads/stores at their offset (:func:`check_map_fields`, :func:`kptr_access`);
+* ``bpf_spin_lock``/``bpf_spin_unlock`` (``process_spin_lock``), ``bpf_timer_*``
+  (``process_timer_func``), ``bpf_kptr_xchg`` (``process_kptr_func``);
+* a map referenced by a program of a type that may not use such fields
+  (``check_map_prog_compatibility``);
+* reads of ``struct bpf_map`` fields through a map pointer (``check_ptr_to_map_access``).
+
+Names and messages are the kernel's (kernel/bpf/btf.c, kernel/bpf/verifier.c, Linux 6.18).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bpfbuild.abi.maptypes import MapType
+from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, Mode
+from bpfbuild.verifier.state import MapInfo, Reg, RegType, VerifierState
+
+if TYPE_CHECKING:
+    from bpfbuild.isa.instruction import Instruction
+    from bpfbuild.verifier.env import Env
+
+__all__ = [
+    "Field",
+    "FieldKind",
+    "LockState",
+    "Record",
+    "check_map_fields",
+    "check_map_prog_compatibility",
+    "check_ptr_to_map_access",
+    "keeps_id",
+    "kptr_access",
+    "lock_exit_error",
+    "parse_record",
+    "process_kptr_xchg",
+    "process_spin_lock",
+    "process_timer",
+]
+
+
+class FieldKind(enum.Enum):
+    """``enum btf_field_type``; the value is ``btf_field_type_name``."""
+
+    SPIN_LOCK = "bpf_spin_lock"
+    RES_SPIN_LOCK = "bpf_res_spin_lock"
+    TIMER = "bpf_timer"
+    WORKQUEUE = "bpf_wq"
+    KPTR_UNREF = "kptr_untrusted"
+    KPTR_REF = "kptr"
+    KPTR_PERCPU = "percpu_kptr"
+    UPTR = "uptr"
+    LIST_HEAD = "bpf_list_head"
+    RB_ROOT = "bpf_rb_root"
+    REFCOUNT = "bpf_refcount"
+
+
+#: struct names btf_get_field_type recognises in a map value (map_check_btf's field mask)
+_STRUCT_FIELDS = {
+    "bpf_spin_lock": FieldKind.SPIN_LOCK, "bpf_res_spin_lock": FieldKind.RES_SPIN_LOCK,
+    "bpf_timer": FieldKind.TIMER, "bpf_wq": FieldKind.WORKQUEUE, "bpf_list_head": FieldKind.LIST_HEAD,
+    "bpf_rb_root": FieldKind.RB_ROOT, "bpf_refcount": FieldKind.REFCOUNT,
+}
+_KPTR_TAGS = {"kptr_untrusted": FieldKind.KPTR_UNREF, "kptr": FieldKind.KPTR_REF,
+              "percpu_kptr": FieldKind.KPTR_PERCPU, "uptr": FieldKind.UPTR}
+KPTRS = frozenset({FieldKind.KPTR_UNREF, FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU, FieldKind.UPTR})
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """``struct btf_field``: ``kind`` at ``offset``, ``size`` bytes; kptrs name their pointee."""
+
+    kind: FieldKind
+    offset: int
+    size: int
+    pointee: str = ""      # kptrs: the struct the pointer points to (looked up in the kernel's BTF)
+
+    @property
+    def name(self) -> str:
+        """``btf_field_type_name``: both referenced and untrusted kptrs are called "kptr"."""
+        return "kptr" if self.kind is FieldKind.KPTR_UNREF else self.kind.value
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """``struct btf_record``: the special fields of one value type, by offset."""
+
+    fields: tuple[Field, ...] = ()
+
+    def has(self, *kinds: FieldKind) -> bool:
+        return any(f.kind in kinds for f in self.fields)
+
+    def offset_of(self, kind: FieldKind) -> int:
+        """``rec->spin_lock_off`` & co: the field's offset, -22 (``-EINVAL``) when absent."""
+        for f in self.fields:
+            if f.kind is kind:
+                return f.offset
+        return -22
+
+    def find(self, offset: int, kinds: frozenset[FieldKind]) -> Field | None:
+        """``btf_record_find``: the field of one of ``kinds`` starting exactly at ``offset``."""
+        for f in self.fields:
+            if f.offset == offset and f.kind in kinds:
+                return f
+        return None
+
+
+EMPTY = Record()
+
+
+# ---- parsing (btf_parse_fields) ----------------------------------------------------------------
+
+def parse_record(btf: object, type_id: int) -> Record:
+    """The special fields of BTF type ``type_id`` (a map's value type, or a DATASEC of global
+    data), nested structs and arrays of them included.  Unreadable BTF gives an empty record."""
+    from bpfbuild.btf.types import Datasec
+
+    out: list[Field] = []
+    try:
+        t = btf.resolve(type_id)
+        if isinstance(t, Datasec):
+            for v in t.vars:
+                var = btf.type(v.type)
+                _walk(btf, getattr(var, "type", 0), v.offset, out, 0)
+        else:
+            _walk(btf, type_id, 0, out, 0)
+    except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
+        return EMPTY
+    return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
+
+
+def _walk(btf: object, type_id: int, base: int, out: list[Field], depth: int) -> None:
+    from bpfbuild.btf.types import Array, Pointer, Struct, TypeTag, Union
+
+    if depth > 32:
+        return
+    raw = btf.type(type_id)
+    # a pointer member whose pointee starts with a type tag: a kptr
+    if isinstance(btf.resolve(type_id), Pointer):
+        ptr = btf.resolve(type_id)
+        tag = btf.type(ptr.type)
+        if isinstance(tag, TypeTag) and tag.name in _KPTR_TAGS:
+            pointee = btf.resolve(tag.type)
+            if isinstance(pointee, Struct):   # a forward declaration is no kptr (the kernel ignores it)
+                out.append(Field(_KPTR_TAGS[tag.name], base, 8, pointee.name))
+        return
+    del raw
+    t = btf.resolve(type_id)
+    if isinstance(t, (Struct, Union)):
+        kind = _STRUCT_FIELDS.get(t.name) if isinstance(t, Struct) else None
+        if kind is not None:
+            out.append(Field(kind, base, t.size))
+            return
+        for m in t.members:
+            if m.bitfield_size:
+                continue
+            _walk(btf, m.type, base + m.byte_offset, out, depth + 1)
+    elif isinstance(t, Array):
+        elem = btf.resolve(t.type)
+        if not isinstance(elem, (Struct, Union, Pointer, Array)):
+            return
+        size = btf.size_of(t.type)
+        for i in range(min(t.nelems, 1024)):
+            _walk(btf, t.type, base + i * size, out, depth + 1)
+
+
+def record_of(m: MapInfo | None) -> Record:
+    rec = getattr(m, "record", None) if m is not None else None
+    return rec if isinstance(rec, Record) else EMPTY
+
+
+def keeps_id(reg: Reg) -> bool:
+    """``reg_may_point_to_spin_lock``: a map value pointer whose id names its lock (kept after
+    a NULL check so that lock and unlock can be matched)."""
+    return (reg.type & 0xFF == RegType.PTR_TO_MAP_VALUE
+            and record_of(reg.map).has(FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK))
+
+
+# ---- program type ------------------------------------------------------------------------------
+
+_TRACING = frozenset({ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.PERF_EVENT, ProgType.RAW_TRACEPOINT,
+                      ProgType.RAW_TRACEPOINT_WRITABLE})
+
+
+def check_map_prog_compatibility(env: Env, m: MapInfo, pc: int) -> None:
+    """``check_map_prog_compatibility`` (when an instruction refers to the map): program types
+    that cannot use the map's special fields."""
+    rec = record_of(m)
+    if not rec.fields:
+        return
+    pt = env.prog_type
+    tracing = pt in _TRACING
+    if rec.has(FieldKind.LIST_HEAD, FieldKind.RB_ROOT) and tracing:
+        raise env.error("tracing progs cannot use bpf_{list_head,rb_root} yet", pc)
+    if rec.has(FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK):
+        if pt == ProgType.SOCKET_FILTER:
+            raise env.error("socket filter progs cannot use bpf_spin_lock yet", pc)
+        if tracing:
+            raise env.error("tracing progs cannot use bpf_spin_lock yet", pc)
+    if rec.has(FieldKind.TIMER) and tracing:
+        raise env.error("tracing progs cannot use bpf_timer yet", pc)
+    if rec.has(FieldKind.WORKQUEUE) and tracing:
+        raise env.error("tracing progs cannot use bpf_wq yet", pc)
+
+
+# ---- map value accesses (check_map_access) ------------------------------------------------------
+
+def check_map_fields(env: Env, regno: int, reg: Reg, off: int, size: int, helper: bool) -> Field | None:
+    """The field part of ``check_map_access``: ``off`` includes ``reg.off``.  Returns the kptr
+    a direct access hits exactly (``btf_record_find``), if any."""
+    rec = record_of(reg.map)
+    if not rec.fields:
+        return None
+    for f in rec.fields:
+        p = f.offset
+        if reg.smin + off < p + f.size and p < reg.umax + off + size:
+            if f.kind in KPTRS:
+                if helper:
+                    raise env.error(f"{f.name} cannot be accessed indirectly by helper")
+                if reg.var_off.mask:
+                    raise env.error(f"{f.name} access cannot have variable offset")
+                at = off + reg.var_off.value
+                if p != at:
+                    raise env.error(f"{f.name} access misaligned expected={p} off={at & (2**64 - 1)}")
+                if size != 8:
+                    raise env.error(f"{f.name} access size must be BPF_DW")
+                continue
+            raise env.error(f"{f.name} cannot be accessed directly by load/store")
+    if reg.var_off.mask:
+        return None
+    return rec.find(off + reg.var_off.value, KPTRS)
+
+
+def kptr_access(env: Env, field: Field, insn: Instruction | None, value: Reg | None, value_regno: int) -> bool:
+    """``check_map_kptr_access`` for an instruction's load or store at a kptr field.  Returns
+    True for a load: its PTR_TO_BTF_ID result is not modelled here (a note is recorded and the
+    caller gives an unknown scalar)."""
+    if insn is None:
+        return False
+    cls = insn.opcode & CLASS_MASK
+    if insn.opcode & MODE_MASK != Mode.MEM:
+        raise env.error("kptr in map can only be accessed using BPF_MEM instruction mode")
+    if cls != InsnClass.LDX and field.kind in (FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU):
+        raise env.error("store to referenced kptr disallowed")
+    if cls != InsnClass.LDX and field.kind is FieldKind.UPTR:
+        raise env.error("store to uptr disallowed")
+    if cls == InsnClass.LDX:
+        env.not_modelled(f"insn {env.insn_idx}: a load of the {field.name} field at off={field.offset} "
+                         f"(a PTR_TO_BTF_ID to struct {field.pointee})")
+        return True
+    if cls == InsnClass.STX:
+        if value is not None and not value.is_null:
+            env.not_modelled(f"insn {env.insn_idx}: a store of R{value_regno} into the kptr field at "
+                             f"off={field.offset}")
+        return False
+    if cls == InsnClass.ST:
+        if insn.imm:
+            raise env.error(f"BPF_ST imm must be 0 when storing to kptr at off={field.offset}")
+        return False
+    raise env.error("kptr in map can only be accessed using BPF_LDX/BPF_STX/BPF_ST")
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class LockState:
+    """A held ``bpf_spin_lock`` (a REF_TYPE_LOCK reference state): the map value's id and map."""
+
+    id: int
+    map_index: int
+    insn_idx: int
+
+
+def _const_off(env: Env, reg: Reg, regno: int, what: str) -> int:
+    if reg.var_off.mask:
+        raise env.error(f"R{regno} doesn't have constant offset. {what} has to be at the constant offset")
+    return reg.var_off.value + reg.off
+
+
+def process_spin_lock(env: Env, st: VerifierState, regno: int, is_lock: bool) -> None:
+    """``process_spin_lock`` for ``bpf_spin_lock`` (``is_lock``) and ``bpf_spin_unlock``."""
+    reg = st.frames[-1].regs[regno]
+    m = reg.map
+    if reg.type != RegType.PTR_TO_MAP_VALUE or m is None:
+        env.not_modelled(f"insn {env.insn_idx}: a bpf_spin_lock in an allocated object")
+        return
+    off = _const_off(env, reg, regno, "bpf_spin_lock")
+    if not m.has_btf:
+        raise env.error(f"map '{m.name}' has to have BTF in order to use bpf_spin_lock")
+    rec = record_of(m)
+    if not rec.has(FieldKind.SPIN_LOCK):
+        raise env.error(f"map '{m.name}' has no valid bpf_spin_lock")
+    lock_off = rec.offset_of(FieldKind.SPIN_LOCK)
+    if lock_off != off:
+        raise env.error(f"off {off} doesn't point to 'struct bpf_spin_lock' that is at {lock_off}")
+    locks = st.locks
+    if is_lock:
+        if locks:
+            raise env.error("Locking two bpf_spin_locks are not allowed")
+        st.locks = (*locks, LockState(reg.id, m.index, env.insn_idx))
+        st.active_locks = len(st.locks)
+        return
+    if not locks:
+        raise env.error("bpf_spin_unlock without taking a lock")
+    held = locks[-1]
+    if held.id != reg.id or held.map_index != m.index:
+        raise env.error("bpf_spin_unlock of different lock")
+    st.locks = locks[:-1]
+    st.active_locks = len(st.locks)
+
+
+def lock_exit_error(env: Env, st: VerifierState, prefix: str) -> None:
+    """The lock part of ``check_resource_leak``: no lock may be held past ``prefix``."""
+    if st.active_locks:
+        raise env.error(f"{prefix} cannot be used inside bpf_spin_lock-ed region")
+
+
+def process_timer(env: Env, st: VerifierState, regno: int) -> MapInfo | None:
+    """``process_timer_func``: the argument points at the bpf_timer of its map value; returns
+    the map (``meta->map_ptr``)."""
+    reg = st.frames[-1].regs[regno]
+    m = reg.map
+    if m is None:
+        return None
+    off = _const_off(env, reg, regno, "bpf_timer")
+    if not m.has_btf:
+        raise env.error(f"map '{m.name}' has to have BTF in order to use bpf_timer")
+    rec = record_of(m)
+    if not rec.has(FieldKind.TIMER):
+        raise env.error(f"map '{m.name}' has no valid bpf_timer")
+    timer_off = rec.offset_of(FieldKind.TIMER)
+    if timer_off != off:
+        raise env.error(f"off {off} doesn't point to 'struct bpf_timer' that is at {timer_off}")
+    return m
+
+
+def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> None:
+    """``process_kptr_func``: the destination of ``bpf_kptr_xchg`` is a referenced kptr field."""
+    reg = st.frames[-1].regs[regno]
+    m = reg.map
+    if m is None:
+        env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg into an allocated object")
+        return
+    if not m.has_btf:
+        raise env.error(f"map '{m.name}' has to have BTF in order to use bpf_kptr_xchg")
+    if reg.var_off.mask:
+        raise env.error(f"R{regno} doesn't have constant offset. kptr has to be at the constant offset")
+    rec = record_of(m)
+    if not rec.has(FieldKind.KPTR_UNREF, FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU):
+        raise env.error(f"R{regno} has no valid kptr")
+    off = reg.off + reg.var_off.value
+    f = rec.find(off, frozenset({FieldKind.KPTR_UNREF, FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU}))
+    if f is None:
+        raise env.error(f"off={off} doesn't point to kptr")
+    if f.kind not in (FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU):
+        raise env.error(f"off={off} kptr isn't referenced kptr")
+    env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg of a struct {f.pointee} kptr")
+
+
+# ---- struct bpf_map through a map pointer (check_ptr_to_map_access) ------------------------------
+
+_T = MapType
+#: the struct each map type's ops name as map_btf_id (the kernel's struct embedding struct bpf_map)
+_MAP_STRUCT = {
+    _T.ARRAY: "bpf_array", _T.PERCPU_ARRAY: "bpf_array", _T.PROG_ARRAY: "bpf_array",
+    _T.PERF_EVENT_ARRAY: "bpf_array", _T.CGROUP_ARRAY: "bpf_array", _T.ARRAY_OF_MAPS: "bpf_array",
+    _T.HASH: "bpf_htab", _T.PERCPU_HASH: "bpf_htab", _T.LRU_HASH: "bpf_htab", _T.LRU_PERCPU_HASH: "bpf_htab",
+    _T.HASH_OF_MAPS: "bpf_htab", _T.RINGBUF: "bpf_ringbuf_map", _T.USER_RINGBUF: "bpf_ringbuf_map",
+    _T.STACK_TRACE: "bpf_stack_map", _T.LPM_TRIE: "lpm_trie", _T.QUEUE: "bpf_queue_stack",
+    _T.STACK: "bpf_queue_stack", _T.DEVMAP: "bpf_dtab", _T.DEVMAP_HASH: "bpf_dtab", _T.CPUMAP: "bpf_cpu_map",
+    _T.XSKMAP: "xsk_map", _T.SOCKMAP: "bpf_stab", _T.SOCKHASH: "bpf_shtab",
+    _T.REUSEPORT_SOCKARRAY: "reuseport_array", _T.SK_STORAGE: "bpf_local_storage_map",
+    _T.INODE_STORAGE: "bpf_local_storage_map", _T.TASK_STORAGE: "bpf_local_storage_map",
+    _T.CGRP_STORAGE: "bpf_local_storage_map", _T.CGROUP_STORAGE: "bpf_cgroup_storage_map",
+    _T.PERCPU_CGROUP_STORAGE: "bpf_cgroup_storage_map", _T.BLOOM_FILTER: "bpf_bloom_filter",
+    _T.STRUCT_OPS: "bpf_struct_ops_map",
+}
+
+
+def check_ptr_to_map_access(env: Env, reg: Reg, regno: int, off: int, size: int, write: bool) -> bool:
+    """``check_ptr_to_map_access``: a load through a map pointer reads the kernel's struct for
+    the map type (``off`` includes ``reg.off``).  Returns True when the loaded value is a
+    scalar; False when the walk is not modelled (a note is recorded)."""
+    m = reg.map
+    try:
+        name = _MAP_STRUCT.get(MapType(m.map_type)) if m is not None else None
+    except ValueError:
+        name = None
+    if name is None:
+        env.not_modelled(f"insn {env.insn_idx}: a read through a map pointer of map type "
+                         f"{m.map_type if m is not None else '?'}")
+        return False
+    if not env.allow_ptr_leaks:
+        raise env.error(f"'struct {name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN")
+    if off < 0:
+        raise env.error(f"R{regno} is {name} invalid negative access: off={off}")
+    if write:
+        raise env.error(f"only read from {name} is supported")
+    btf = env.kernel_btf
+    if btf is None:
+        env.not_modelled(f"insn {env.insn_idx}: struct {name} (the target kernel has no BTF)")
+        return False
+    from bpfbuild.btf.types import Struct
+
+    try:
+        ids = btf.find(name, Struct)
+        if not ids:
+            env.not_modelled(f"insn {env.insn_idx}: struct {name} (not in the target kernel's BTF)")
+            return False
+        what = _scalar_at(btf, ids[0], off, size)
+    except Exception:  # noqa: BLE001 - an unreadable kernel BTF: say so, never guess
+        what = "unreadable"
+    if what == "scalar":
+        return True
+    env.not_modelled(f"insn {env.insn_idx}: the {size}-byte read at off={off} of struct {name} ({what})")
+    return False
+
+
+def _scalar_at(btf: object, type_id: int, off: int, size: int) -> str:
+    """"scalar" when ``[off, off + size)`` lies inside one integer/enum member of the type
+    (``btf_struct_walk`` giving SCALAR_VALUE); otherwise what was found there."""
+    from bpfbuild.btf.types import Array, Enum, Enum64, Int, Pointer, Struct, Union
+
+    for _ in range(64):
+        t = btf.resolve(type_id)
+        if isinstance(t, (Int, Enum, Enum64)):
+            return "scalar" if off >= 0 and off + size <= t.size else "a read across members"
+        if isinstance(t, Pointer):
+            return "a pointer member"
+        if isinstance(t, Array):
+            esize = btf.size_of(t.type)
+            if esize <= 0 or off + size > esize * t.nelems:
+                return "a read past an array"
+            off %= esize
+            type_id = t.type
+            continue
+        if isinstance(t, (Struct, Union)):
+            if off + size > t.size:
+                return "a read past the struct"
+            for m in t.members:
+                if m.bitfield_size:
+                    continue
+                msize = btf.size_of(m.type)
+                mo = m.byte_offset
+                if mo <= off < mo + msize:
+                    if off + size > mo + msize:
+                        return "a read across members"
+                    off -= mo
+                    type_id = m.type
+                    break
+            else:
+                return "padding"
+            continue
+        return f"a {type(t).__name__.lower()} member"
+    return "a deep type"
+

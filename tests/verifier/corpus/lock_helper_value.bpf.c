@@ -1,0 +1,27 @@
+/* MISTAKE: a map value holding a bpf_spin_lock is handed to a helper as plain memory. */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+struct val { int cnt; struct bpf_spin_lock lock; __u64 sum; };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, struct val);
+} locked SEC(".maps");
+
+SEC("tc")
+int lock_helper_value(struct __sk_buff *skb)
+{
+	__u32 key = 0;
+	struct val *v = bpf_map_lookup_elem(&locked, &key);
+
+	if (!v)
+		return TC_ACT_OK;
+	bpf_skb_store_bytes(skb, 0, v, sizeof(*v), 0);
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "GPL";

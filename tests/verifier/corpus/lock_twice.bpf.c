@@ -1,0 +1,32 @@
+/* MISTAKE: a second bpf_spin_lock while the first is held (one lock at a time). */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+struct val { int cnt; struct bpf_spin_lock lock; __u64 sum; };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, struct val);
+} locked SEC(".maps");
+
+SEC("tc")
+int lock_twice(struct __sk_buff *skb)
+{
+	__u32 key = 0, key2 = 1;
+	struct val *v = bpf_map_lookup_elem(&locked, &key);
+	struct val *w = bpf_map_lookup_elem(&locked, &key2);
+
+	if (!v || !w)
+		return TC_ACT_OK;
+	bpf_spin_lock(&v->lock);
+	bpf_spin_lock(&w->lock);
+	v->cnt = w->cnt;
+	bpf_spin_unlock(&w->lock);
+	bpf_spin_unlock(&v->lock);
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "GPL";

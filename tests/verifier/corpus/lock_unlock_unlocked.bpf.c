@@ -1,0 +1,28 @@
+/* MISTAKE: bpf_spin_unlock of a lock the program never took. */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+struct val { int cnt; struct bpf_spin_lock lock; __u64 sum; };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, struct val);
+} locked SEC(".maps");
+
+SEC("tc")
+int lock_unlock_unlocked(struct __sk_buff *skb)
+{
+	__u32 key = 0;
+	struct val *v = bpf_map_lookup_elem(&locked, &key);
+
+	if (!v)
+		return TC_ACT_OK;
+	v->cnt++;
+	bpf_spin_unlock(&v->lock);
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,27 @@
+/* MISTAKE: the program writes a field of struct bpf_map (map pointers are read-only). */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+struct bpf_map {
+	__u32 key_size;
+	__u32 value_size;
+	__u32 max_entries;
+} __attribute__((preserve_access_index));
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 32);
+	__type(key, __u32);
+	__type(value, __u64);
+} slots SEC(".maps");
+
+SEC("tracepoint/syscalls/sys_enter_getpid")
+int mapfield_write(void *ctx)
+{
+	struct bpf_map *m = (struct bpf_map *)&slots;
+
+	m->max_entries = 1;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

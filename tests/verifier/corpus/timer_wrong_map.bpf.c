@@ -1,0 +1,35 @@
+/* MISTAKE: bpf_timer_init is given a map other than the one holding the timer. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define CLOCK_MONOTONIC 1
+
+struct elem { __u64 fired; struct bpf_timer t; };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct elem);
+} timers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct elem);
+} other SEC(".maps");
+
+SEC("tc")
+int timer_wrong_map(void *ctx)
+{
+	__u32 key = 0;
+	struct elem *e = bpf_map_lookup_elem(&timers, &key);
+
+	if (!e)
+		return 0;
+	bpf_timer_init(&e->t, &other, CLOCK_MONOTONIC);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
