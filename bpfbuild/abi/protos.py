@@ -324,6 +324,11 @@ _CHANGES_PKT_DATA = frozenset({
 _MIGHT_SLEEP = frozenset({"copy_from_user", "copy_from_user_task"})
 
 
+def _fixed_rdonly(size: int) -> Arg:
+    """ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY with ``argN_size`` = ``size``."""
+    return Arg(A.ARG_PTR_TO_MEM, T.MEM_FIXED_SIZE | T.MEM_RDONLY, size)
+
+
 def _p(func_id: int, short: str, ret: Ret, *args: Arg, gpl: bool = False, pkt: bool = False,
        proto: str | None = None) -> FuncProto:
     return FuncProto(func_id, "bpf_" + short, ret, args, gpl, pkt, short in _MIGHT_SLEEP,
@@ -337,6 +342,9 @@ def func_protos() -> tuple[FuncProto, ...]:
     # bpf_{tc,xdp,sock_addr}_sk_lookup_*_proto: ctx, tuple, tuple size, netns, flags
     ctx = Arg(A.ARG_PTR_TO_CTX)
     sk_lookup = (ctx, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING, ARG_ANYTHING)
+    # bpf_tcp_{check,gen}_syncookie_proto: socket, IP header, its size, TCP header, its size
+    syncookie = (Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE,
+                 ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE)
     rows = [
         _p(1, "map_lookup_elem", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY,
            pkt=True),
@@ -479,6 +487,94 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(183, "get_func_arg", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_LONG_OUT),
         _p(184, "get_func_ret", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_LONG_OUT),
         _p(185, "get_func_arg_cnt", RET_INTEGER, ARG_PTR_TO_CTX),
+        # one prototype in every program type that may call them (net/core/filter.c,
+        # kernel/bpf/cgroup.c, kernel/trace/bpf_trace.c, kernel/bpf/syscall.c as of 6.18)
+        _p(20, "skb_get_tunnel_key", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE,
+           ARG_ANYTHING),
+        _p(21, "skb_set_tunnel_key", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE,
+           ARG_ANYTHING),
+        _p(24, "get_route_realm", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(29, "skb_get_tunnel_opt", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE),
+        _p(30, "skb_set_tunnel_opt", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE),
+        _p(31, "skb_change_proto", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+        _p(32, "skb_change_type", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING),
+        _p(33, "skb_under_cgroup", RET_INTEGER, ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING),
+        _p(41, "set_hash_invalid", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(47, "get_socket_uid", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(63, "msg_pull_data", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING),
+        _p(64, "bind", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE),
+        _p(66, "skb_get_xfrm_state", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,
+           ARG_CONST_SIZE, ARG_ANYTHING),
+        # bpf_skb_load_bytes_relative_proto; sk_reuseport_load_bytes_relative_proto is the same
+        _p(68, "skb_load_bytes_relative", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,
+           ARG_CONST_SIZE, ARG_ANYTHING),
+        # bpf_skb_fib_lookup_proto; bpf_xdp_fib_lookup_proto is the same
+        _p(69, "fib_lookup", RET_INTEGER, ARG_PTR_TO_CTX, Arg(A.ARG_PTR_TO_MEM, T.MEM_WRITE), ARG_CONST_SIZE,
+           ARG_ANYTHING, gpl=True, proto="bpf_skb_fib_lookup_proto"),
+        # bpf_lwt_in_push_encap_proto; bpf_lwt_xmit_push_encap_proto is the same
+        _p(73, "lwt_push_encap", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE, proto="bpf_lwt_in_push_encap_proto"),
+        # seg6 helpers: the reference machine has no CONFIG_IPV6_SEG6_BPF (the kernel test skips them)
+        _p(74, "lwt_seg6_store_bytes", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE),
+        _p(75, "lwt_seg6_adjust_srh", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+        _p(76, "lwt_seg6_action", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE),
+        _p(90, "msg_push_data", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING),
+        _p(91, "msg_pop_data", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING),
+        _p(97, "skb_ecn_set_ce", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(100, "tcp_check_syncookie", RET_INTEGER, *syncookie, gpl=True, pkt=True),
+        _p(101, "sysctl_get_name", RET_INTEGER, ARG_PTR_TO_CTX, Arg(A.ARG_PTR_TO_MEM, T.MEM_WRITE),
+           ARG_CONST_SIZE, ARG_ANYTHING),
+        _p(102, "sysctl_get_current_value", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_UNINIT_MEM,
+           ARG_CONST_SIZE),
+        _p(103, "sysctl_get_new_value", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE),
+        _p(104, "sysctl_set_new_value", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE),
+        # "__cookie_v*_init_sequence() is GPL"
+        _p(110, "tcp_gen_syncookie", RET_INTEGER, *syncookie, gpl=True, pkt=True),
+        _p(119, "read_branch_records", RET_INTEGER, ARG_PTR_TO_CTX,
+           Arg(A.ARG_PTR_TO_MEM, T.PTR_MAYBE_NULL | T.MEM_WRITE), ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING,
+           gpl=True),
+        _p(128, "sk_cgroup_id", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON)),
+        _p(129, "sk_ancestor_cgroup_id", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), ARG_ANYTHING),
+        _p(142, "load_hdr_opt", RET_INTEGER, ARG_PTR_TO_CTX, Arg(A.ARG_PTR_TO_MEM, T.MEM_WRITE), ARG_CONST_SIZE,
+           ARG_ANYTHING, proto="bpf_sock_ops_load_hdr_opt_proto"),
+        _p(143, "store_hdr_opt", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE,
+           ARG_ANYTHING, proto="bpf_sock_ops_store_hdr_opt_proto"),
+        _p(144, "reserve_hdr_opt", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+           proto="bpf_sock_ops_reserve_hdr_opt_proto"),
+        _p(149, "snprintf_btf", RET_INTEGER, Arg(A.ARG_PTR_TO_MEM, T.MEM_WRITE), ARG_CONST_SIZE,
+           ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING),
+        _p(151, "skb_cgroup_classid", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(152, "redirect_neigh", RET_INTEGER, ARG_ANYTHING, ARG_PTR_TO_MEM_OR_NULL_RDONLY,
+           ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+        # bpf_skb_check_mtu_proto; bpf_xdp_check_mtu_proto is the same
+        _p(163, "check_mtu", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING,
+           Arg(A.ARG_PTR_TO_MEM, T.MEM_FIXED_SIZE | T.MEM_WRITE | T.MEM_ALIGNED, 4), ARG_ANYTHING,
+           ARG_ANYTHING, gpl=True, proto="bpf_skb_check_mtu_proto"),
+        _p(166, "sys_bpf", RET_INTEGER, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE),
+        _p(167, "btf_find_by_name_kind", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING,
+           ARG_ANYTHING),
+        _p(168, "sys_close", RET_INTEGER, ARG_ANYTHING),
+        # arg3 (flags) is not in the kernel's proto: ARG_DONTCARE, the verifier does not look at it
+        _p(176, "get_branch_snapshot", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
+           Arg(A.ARG_DONTCARE), gpl=True),
+        _p(179, "kallsyms_lookup_name", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO,
+           ARG_ANYTHING, ARG_PTR_TO_LONG_OUT),
+        _p(186, "get_retval", RET_INTEGER),
+        _p(187, "set_retval", RET_INTEGER, ARG_ANYTHING),
+        _p(190, "xdp_store_bytes", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE),
+        _p(192, "skb_set_tstamp", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+        # sizes: struct iphdr 20, struct ipv6hdr 40, struct tcphdr 20
+        _p(204, "tcp_raw_gen_syncookie_ipv4", RET_INTEGER, _fixed_rdonly(20), ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE_OR_ZERO, gpl=True, pkt=True),
+        _p(205, "tcp_raw_gen_syncookie_ipv6", RET_INTEGER, _fixed_rdonly(40), ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE_OR_ZERO, gpl=True, pkt=True),
+        _p(206, "tcp_raw_check_syncookie_ipv4", RET_INTEGER, _fixed_rdonly(20), _fixed_rdonly(20), gpl=True,
+           pkt=True),
+        _p(207, "tcp_raw_check_syncookie_ipv6", RET_INTEGER, _fixed_rdonly(40), _fixed_rdonly(20), gpl=True,
+           pkt=True),
     ]
     return tuple(sorted(rows, key=lambda p: p.func_id))
 
