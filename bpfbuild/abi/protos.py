@@ -44,6 +44,7 @@ __all__ = [
     "is_async_callback_helper",
     "is_sync_callback_helper",
     "prog_type_helpers",
+    "prog_type_protos",
 ]
 
 
@@ -341,7 +342,7 @@ def func_protos() -> tuple[FuncProto, ...]:
     probe = (ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)
     # bpf_{tc,xdp,sock_addr}_sk_lookup_*_proto: ctx, tuple, tuple size, netns, flags
     ctx = Arg(A.ARG_PTR_TO_CTX)
-    sk_lookup = (ctx, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING, ARG_ANYTHING)
+    sk_lookup = (ctx, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING, ARG_ANYTHING)
     # bpf_tcp_{check,gen}_syncookie_proto: socket, IP header, its size, TCP header, its size
     syncookie = (Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE,
                  ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE)
@@ -487,6 +488,15 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(183, "get_func_arg", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_LONG_OUT),
         _p(184, "get_func_ret", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_LONG_OUT),
         _p(185, "get_func_arg_cnt", RET_INTEGER, ARG_PTR_TO_CTX),
+        # helpers with another prototype in some program types (see _per_prog_type); these rows
+        # hold only where _generic_only_in says
+        _p(17, "get_cgroup_classid", RET_INTEGER, Arg(A.ARG_DONTCARE), proto="bpf_get_cgroup_classid_curr_proto"),
+        _p(46, "get_socket_cookie", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(107, "sk_storage_get", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON),
+           Arg(A.ARG_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL), ARG_ANYTHING),
+        _p(108, "sk_storage_delete", RET_INTEGER, ARG_CONST_MAP_PTR, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON)),
+        # every variant (bpf_get_netns_cookie{,_sock,_sock_addr,_sock_ops,_sk_msg,_sockopt}_proto) is this
+        _p(122, "get_netns_cookie", RET_INTEGER, Arg(A.ARG_PTR_TO_CTX, T.PTR_MAYBE_NULL)),
         # one prototype in every program type that may call them (net/core/filter.c,
         # kernel/bpf/cgroup.c, kernel/trace/bpf_trace.c, kernel/bpf/syscall.c as of 6.18)
         _p(20, "skb_get_tunnel_key", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE,
@@ -593,30 +603,112 @@ def _short(helper: str) -> str:
     return helper.removeprefix("bpf_")
 
 
+def _helper_id(helper: int | str) -> int | None:
+    if isinstance(helper, int):
+        return helper
+    proto = _by_name().get(_short(helper))
+    if proto is not None:
+        return proto.func_id
+    from bpfbuild.abi.helpers import helper_id
+
+    return helper_id(helper)
+
+
 def func_proto(helper: int | str, prog_type: ProgType | None = None) -> FuncProto | None:
     """The verifier prototype of a helper (by id or name); None if this table lacks it.
 
     ``prog_type``: some helpers have another prototype in some program types (bpf_sk_assign
-    in sk_lookup programs takes a socket that may be NULL).
+    in sk_lookup programs takes a socket that may be NULL; bpf_get_socket_cookie takes the
+    context in socket programs but a socket pointer in tracing ones).  Given a program type, the
+    answer is that type's prototype, or None where this table lacks it (never another type's).
+    Without one, the answer is the commonest prototype (None for helpers that have none).
     """
     if prog_type is not None:
-        key = helper if isinstance(helper, int) else _by_name().get(_short(helper))
-        special = _per_prog_type().get((prog_type, key if isinstance(key, int) else getattr(key, "func_id", -1)))
-        if special is not None:
-            return special
+        func_id = _helper_id(helper)
+        if func_id is None:
+            return None
+        key = (prog_type, func_id)
+        variants = _per_prog_type()
+        if key in variants:
+            return variants[key]
+        only = _generic_only_in().get(func_id)
+        if only is not None and prog_type not in only:
+            return None
     if isinstance(helper, int):
         return _by_id().get(helper)
     return _by_name().get(_short(helper))
 
 
+def prog_type_protos() -> tuple[tuple[ProgType, FuncProto], ...]:
+    """The program-type-specific prototypes: (program type, its prototype of the helper)."""
+    return tuple((pt, proto) for (pt, _), proto in sorted(_per_prog_type().items(),
+                                                          key=lambda kv: (kv[0][1], kv[0][0].value)))
+
+
+# program types whose get_func_proto hands out the same helper protos for these helpers
+_SK_FILTER_FAMILY = (ProgType.SOCKET_FILTER, ProgType.CGROUP_SKB, ProgType.SCHED_CLS, ProgType.SCHED_ACT,
+                     ProgType.SK_SKB)
+#: tracing_prog_func_proto users (LSM programs fall back to it too)
+_TRACING_FAMILY = (ProgType.TRACING, ProgType.SYSCALL, ProgType.LSM)
+#: tc_cls_act_func_proto and lwt_out_func_proto (which the other LWT types fall back to)
+_TC_LWT = (ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.LWT_IN, ProgType.LWT_OUT, ProgType.LWT_XMIT,
+           ProgType.LWT_SEG6LOCAL)
+
+
+@functools.cache
+def _generic_only_in() -> dict[int, frozenset[ProgType]]:
+    """Helpers whose :func:`func_protos` row is the kernel's prototype only in these program
+    types; elsewhere the answer is :func:`_per_prog_type`'s row or None.  EXT programs take
+    their target's prototypes, so no restricted row applies to them."""
+    sk_storage = frozenset({ProgType.CGROUP_SKB, ProgType.CGROUP_SOCKOPT, ProgType.SK_MSG,
+                            ProgType.CGROUP_SOCK_ADDR, ProgType.SOCK_OPS, ProgType.SCHED_CLS,
+                            ProgType.SCHED_ACT, ProgType.LSM})
+    return {
+        # bpf_get_cgroup_classid_curr_proto (bpf_base_func_proto): no argument
+        17: frozenset(ProgType) - set(_TC_LWT) - {ProgType.EXT},
+        # the context: bpf_get_socket_cookie{,_sock,_sock_addr,_sock_ops}_proto
+        46: frozenset({*_SK_FILTER_FAMILY, ProgType.CGROUP_SOCK, ProgType.CGROUP_SOCK_ADDR, ProgType.SOCK_OPS}),
+        # bpf_sk_storage_{get,delete}_proto: a socket (tracing programs: a BTF sock_common, not tabulated)
+        107: sk_storage,
+        108: sk_storage,
+        # bpf_xdp_get_buff_len_proto; tracing programs pass a BTF xdp_buff (not tabulated)
+        188: frozenset({ProgType.XDP}),
+    }
+
+
 @functools.cache
 def _per_prog_type() -> dict[tuple[ProgType, int], FuncProto]:
     ctx = Arg(A.ARG_PTR_TO_CTX)
-    return {
+    btf_sock = Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON)
+    out: dict[tuple[ProgType, int], FuncProto] = {
         # bpf_sk_lookup_assign_proto
         (ProgType.SK_LOOKUP, 124): _p(124, "sk_assign", RET_INTEGER, ctx, Arg(A.ARG_PTR_TO_SOCKET, T.PTR_MAYBE_NULL),
                                       ARG_ANYTHING, proto="bpf_sk_lookup_assign_proto"),
+        # perf_event programs: bpf_get_stackid_proto_pe is not GPL-only
+        (ProgType.PERF_EVENT, 27): _p(27, "get_stackid", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING,
+                                      proto="bpf_get_stackid_proto_pe"),
+        # bpf_sk_storage_get_cg_sock_proto: the context is the socket
+        (ProgType.CGROUP_SOCK, 107): _p(107, "sk_storage_get", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR, ctx,
+                                        Arg(A.ARG_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL), ARG_ANYTHING,
+                                        proto="bpf_sk_storage_get_cg_sock_proto"),
     }
+    for pt in _TC_LWT:
+        out[pt, 17] = _p(17, "get_cgroup_classid", RET_INTEGER, ctx)
+    # bpf_get_socket_ptr_cookie_proto: a socket pointer that may be NULL
+    for pt in (ProgType.SK_REUSEPORT, *_TRACING_FAMILY):
+        out[pt, 46] = _p(46, "get_socket_cookie", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON, T.PTR_MAYBE_NULL),
+                         proto="bpf_get_socket_ptr_cookie_proto")
+    # setsockopt/getsockopt: the context in sock_ops and sock_addr programs, the socket in sockopt ones
+    for pt, family in ((ProgType.SOCK_OPS, "sock_ops"), (ProgType.CGROUP_SOCK_ADDR, "sock_addr")):
+        out[pt, 49] = _p(49, "setsockopt", RET_INTEGER, ctx, ARG_ANYTHING, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY,
+                         ARG_CONST_SIZE, proto=f"bpf_{family}_setsockopt_proto")
+        out[pt, 57] = _p(57, "getsockopt", RET_INTEGER, ctx, ARG_ANYTHING, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,
+                         ARG_CONST_SIZE, proto=f"bpf_{family}_getsockopt_proto")
+    out[ProgType.CGROUP_SOCKOPT, 49] = _p(49, "setsockopt", RET_INTEGER, btf_sock, ARG_ANYTHING, ARG_ANYTHING,
+                                          ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, proto="bpf_sk_setsockopt_proto")
+    out[ProgType.CGROUP_SOCKOPT, 57] = _p(57, "getsockopt", RET_INTEGER, btf_sock, ARG_ANYTHING, ARG_ANYTHING,
+                                          ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, proto="bpf_sk_getsockopt_proto")
+    return out
 
 
 # ---- who may call what (measured on Linux 6.18, see the module docstring) -----------------------
