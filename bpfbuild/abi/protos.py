@@ -488,6 +488,36 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(183, "get_func_arg", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_LONG_OUT),
         _p(184, "get_func_ret", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_LONG_OUT),
         _p(185, "get_func_arg_cnt", RET_INTEGER, ARG_PTR_TO_CTX),
+        # bpf_skc_to_*_proto: a socket in, a BTF pointer to the wanted socket kind (or NULL) out
+        *(_p(func_id, f"skc_to_{kind}", Ret(RetType.RET_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL, None, kind),
+             Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON))
+          for func_id, kind in ((136, "tcp6_sock"), (137, "tcp_sock"), (138, "tcp_timewait_sock"),
+                                (139, "tcp_request_sock"), (140, "udp6_sock"), (178, "unix_sock"))),
+        _p(196, "skc_to_mptcp_sock", Ret(RetType.RET_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL, None, "mptcp_sock"),
+           Arg(A.ARG_PTR_TO_SOCK_COMMON)),
+        # might_sleep: sleepable programs only
+        _p(148, "copy_from_user", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+        # dynptr helpers (kernel/bpf/helpers.c, kernel/bpf/ringbuf.c); bpf_dynptr_data is left out
+        # (its returned memory's rules are not tabulated here)
+        _p(197, "dynptr_from_mem", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING,
+           Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_LOCAL | T.MEM_UNINIT | T.MEM_WRITE)),
+        _p(198, "ringbuf_reserve_dynptr", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING,
+           Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_RINGBUF | T.MEM_UNINIT | T.MEM_WRITE)),
+        _p(199, "ringbuf_submit_dynptr", RET_VOID, Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_RINGBUF | T.OBJ_RELEASE),
+           ARG_ANYTHING),
+        _p(200, "ringbuf_discard_dynptr", RET_VOID, Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_RINGBUF | T.OBJ_RELEASE),
+           ARG_ANYTHING),
+        _p(201, "dynptr_read", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
+           Arg(A.ARG_PTR_TO_DYNPTR, T.MEM_RDONLY), ARG_ANYTHING, ARG_ANYTHING),
+        _p(202, "dynptr_write", RET_INTEGER, Arg(A.ARG_PTR_TO_DYNPTR, T.MEM_RDONLY), ARG_ANYTHING,
+           ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+        # lirc_mode2 programs only (drivers/media/rc/bpf-lirc.c); that program type is not probed
+        # here, so the kernel test cannot load these
+        _p(77, "rc_repeat", RET_INTEGER, ARG_PTR_TO_CTX, gpl=True, proto="rc_repeat_proto"),
+        _p(78, "rc_keydown", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING, gpl=True,
+           proto="rc_keydown_proto"),
+        _p(92, "rc_pointer_rel", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, gpl=True,
+           proto="rc_pointer_rel_proto"),
         # helpers with another prototype in some program types (see _per_prog_type); these rows
         # hold only where _generic_only_in says
         _p(17, "get_cgroup_classid", RET_INTEGER, Arg(A.ARG_DONTCARE), proto="bpf_get_cgroup_classid_curr_proto"),
