@@ -7,6 +7,11 @@ here are our own.  Linux 6.12 removed ``ARG_PTR_TO_LONG``/``ARG_PTR_TO_INT`` (th
 ``ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED`` with a size) and made
 ``ARG_PTR_TO_UNINIT_MEM`` imply ``MEM_WRITE``; the table follows 6.18.
 
+Some helpers have another prototype in some program types (``bpf_get_socket_cookie`` takes the
+context in socket programs, a socket pointer in tracing ones; ``bpf_setsockopt`` the context in
+sock_ops programs, a socket in sockopt ones): :func:`func_proto` given a program type answers
+that type's prototype, or None where this table does not know it, never another type's.
+
 Which program types may call which helper (:func:`prog_type_helpers`) was measured on the
 reference machine's 6.18 kernel as root: for every program type that loads there, a program
 calling each helper id was loaded; "program of this type cannot use helper" means no.  Each type
@@ -735,10 +740,13 @@ def _per_prog_type() -> dict[tuple[ProgType, int], FuncProto]:
                          ARG_CONST_SIZE, proto=f"bpf_{family}_setsockopt_proto")
         out[pt, 57] = _p(57, "getsockopt", RET_INTEGER, ctx, ARG_ANYTHING, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,
                          ARG_CONST_SIZE, proto=f"bpf_{family}_getsockopt_proto")
-    out[ProgType.CGROUP_SOCKOPT, 49] = _p(49, "setsockopt", RET_INTEGER, btf_sock, ARG_ANYTHING, ARG_ANYTHING,
-                                          ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, proto="bpf_sk_setsockopt_proto")
-    out[ProgType.CGROUP_SOCKOPT, 57] = _p(57, "getsockopt", RET_INTEGER, btf_sock, ARG_ANYTHING, ARG_ANYTHING,
-                                          ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, proto="bpf_sk_getsockopt_proto")
+    # sockopt programs, tcp/unix socket iterators (tracing), lsm_cgroup and tcp congestion-control
+    # struct_ops programs: bpf_sk_{set,get}sockopt_proto (lsm: the bpf_unlocked_* ones, same types)
+    for pt in (ProgType.CGROUP_SOCKOPT, ProgType.TRACING, ProgType.LSM, ProgType.STRUCT_OPS):
+        out[pt, 49] = _p(49, "setsockopt", RET_INTEGER, btf_sock, ARG_ANYTHING, ARG_ANYTHING,
+                         ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, proto="bpf_sk_setsockopt_proto")
+        out[pt, 57] = _p(57, "getsockopt", RET_INTEGER, btf_sock, ARG_ANYTHING, ARG_ANYTHING,
+                         ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, proto="bpf_sk_getsockopt_proto")
     return out
 
 

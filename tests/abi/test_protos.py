@@ -238,7 +238,8 @@ def test_program_type_variants() -> None:
     assert cookie_tc.args[0].base is ArgType.ARG_PTR_TO_CTX
     assert cookie_trace.args[0].base is ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON and cookie_trace.args[0].maybe_null
     # no prototype rather than another program type's
-    assert func_proto("setsockopt", ProgType.LSM) is None and func_proto(49) is None
+    assert func_proto("setsockopt", ProgType.EXT) is None and func_proto(49) is None
+    assert func_proto("setsockopt", ProgType.LSM).args[0].base is ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON
     assert func_proto("bpf_setsockopt", ProgType.SOCK_OPS) is not None
     assert func_proto("bpf_sk_storage_get", ProgType.TRACING) is None
     assert func_proto("xdp_get_buff_len", ProgType.SYSCALL) is None
