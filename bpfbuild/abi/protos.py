@@ -349,6 +349,7 @@ def func_protos() -> tuple[FuncProto, ...]:
     ctx = Arg(A.ARG_PTR_TO_CTX)
     sk_lookup = (ctx, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING, ARG_ANYTHING)
     # bpf_tcp_{check,gen}_syncookie_proto: socket, IP header, its size, TCP header, its size
+    ringbuf_dynptr_release = Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_RINGBUF | T.OBJ_RELEASE)
     syncookie = (Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE,
                  ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE)
     rows = [
@@ -405,12 +406,14 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(85, "sk_lookup_udp", RET_PTR_TO_SOCKET_OR_NULL, *sk_lookup, pkt=True),
         _p(86, "sk_release", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON, T.OBJ_RELEASE)),
         _p(52, "sk_redirect_map", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING),
-        _p(53, "sock_map_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING, pkt=True),
+        _p(53, "sock_map_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING,
+           pkt=True),
         _p(59, "sock_ops_cb_flags_set", RET_INTEGER, ctx, ARG_ANYTHING),
         _p(60, "msg_redirect_map", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING),
         _p(61, "msg_apply_bytes", RET_INTEGER, ctx, ARG_ANYTHING),
         _p(62, "msg_cork_bytes", RET_INTEGER, ctx, ARG_ANYTHING),
-        _p(70, "sock_hash_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING, pkt=True),
+        _p(70, "sock_hash_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING,
+           pkt=True),
         _p(71, "msg_redirect_hash", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
         _p(72, "sk_redirect_hash", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
         _p(82, "sk_select_reuseport", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING,
@@ -509,10 +512,8 @@ def func_protos() -> tuple[FuncProto, ...]:
            Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_LOCAL | T.MEM_UNINIT | T.MEM_WRITE)),
         _p(198, "ringbuf_reserve_dynptr", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING,
            Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_RINGBUF | T.MEM_UNINIT | T.MEM_WRITE)),
-        _p(199, "ringbuf_submit_dynptr", RET_VOID, Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_RINGBUF | T.OBJ_RELEASE),
-           ARG_ANYTHING),
-        _p(200, "ringbuf_discard_dynptr", RET_VOID, Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_RINGBUF | T.OBJ_RELEASE),
-           ARG_ANYTHING),
+        _p(199, "ringbuf_submit_dynptr", RET_VOID, ringbuf_dynptr_release, ARG_ANYTHING),
+        _p(200, "ringbuf_discard_dynptr", RET_VOID, ringbuf_dynptr_release, ARG_ANYTHING),
         _p(201, "dynptr_read", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
            Arg(A.ARG_PTR_TO_DYNPTR, T.MEM_RDONLY), ARG_ANYTHING, ARG_ANYTHING),
         _p(202, "dynptr_write", RET_INTEGER, Arg(A.ARG_PTR_TO_DYNPTR, T.MEM_RDONLY), ARG_ANYTHING,
@@ -526,10 +527,11 @@ def func_protos() -> tuple[FuncProto, ...]:
            proto="rc_pointer_rel_proto"),
         # helpers with another prototype in some program types (see _per_prog_type); these rows
         # hold only where _generic_only_in says
-        _p(17, "get_cgroup_classid", RET_INTEGER, Arg(A.ARG_DONTCARE), proto="bpf_get_cgroup_classid_curr_proto"),
+        _p(17, "get_cgroup_classid", RET_INTEGER, Arg(A.ARG_DONTCARE),
+           proto="bpf_get_cgroup_classid_curr_proto"),
         _p(46, "get_socket_cookie", RET_INTEGER, ARG_PTR_TO_CTX),
-        _p(107, "sk_storage_get", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON),
-           Arg(A.ARG_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL), ARG_ANYTHING),
+        _p(107, "sk_storage_get", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR,
+           Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), Arg(A.ARG_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL), ARG_ANYTHING),
         _p(108, "sk_storage_delete", RET_INTEGER, ARG_CONST_MAP_PTR, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON)),
         # every variant (bpf_get_netns_cookie{,_sock,_sock_addr,_sock_ops,_sk_msg,_sockopt}_proto) is this
         _p(122, "get_netns_cookie", RET_INTEGER, Arg(A.ARG_PTR_TO_CTX, T.PTR_MAYBE_NULL)),
@@ -583,8 +585,8 @@ def func_protos() -> tuple[FuncProto, ...]:
            gpl=True),
         _p(128, "sk_cgroup_id", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON)),
         _p(129, "sk_ancestor_cgroup_id", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), ARG_ANYTHING),
-        _p(142, "load_hdr_opt", RET_INTEGER, ARG_PTR_TO_CTX, Arg(A.ARG_PTR_TO_MEM, T.MEM_WRITE), ARG_CONST_SIZE,
-           ARG_ANYTHING, proto="bpf_sock_ops_load_hdr_opt_proto"),
+        _p(142, "load_hdr_opt", RET_INTEGER, ARG_PTR_TO_CTX, Arg(A.ARG_PTR_TO_MEM, T.MEM_WRITE),
+           ARG_CONST_SIZE, ARG_ANYTHING, proto="bpf_sock_ops_load_hdr_opt_proto"),
         _p(143, "store_hdr_opt", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE,
            ARG_ANYTHING, proto="bpf_sock_ops_store_hdr_opt_proto"),
         _p(144, "reserve_hdr_opt", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
@@ -703,7 +705,8 @@ def _generic_only_in() -> dict[int, frozenset[ProgType]]:
         # bpf_get_cgroup_classid_curr_proto (bpf_base_func_proto): no argument
         17: frozenset(ProgType) - set(_TC_LWT) - {ProgType.EXT},
         # the context: bpf_get_socket_cookie{,_sock,_sock_addr,_sock_ops}_proto
-        46: frozenset({*_SK_FILTER_FAMILY, ProgType.CGROUP_SOCK, ProgType.CGROUP_SOCK_ADDR, ProgType.SOCK_OPS}),
+        46: frozenset({*_SK_FILTER_FAMILY, ProgType.CGROUP_SOCK, ProgType.CGROUP_SOCK_ADDR,
+                       ProgType.SOCK_OPS}),
         # bpf_sk_storage_{get,delete}_proto: a socket (tracing programs: a BTF sock_common, not tabulated)
         107: sk_storage,
         108: sk_storage,
@@ -724,22 +727,23 @@ def _per_prog_type() -> dict[tuple[ProgType, int], FuncProto]:
         (ProgType.PERF_EVENT, 27): _p(27, "get_stackid", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING,
                                       proto="bpf_get_stackid_proto_pe"),
         # bpf_sk_storage_get_cg_sock_proto: the context is the socket
-        (ProgType.CGROUP_SOCK, 107): _p(107, "sk_storage_get", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR, ctx,
-                                        Arg(A.ARG_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL), ARG_ANYTHING,
-                                        proto="bpf_sk_storage_get_cg_sock_proto"),
+        (ProgType.CGROUP_SOCK, 107): _p(107, "sk_storage_get", RET_PTR_TO_MAP_VALUE_OR_NULL,
+                                        ARG_CONST_MAP_PTR, ctx, Arg(A.ARG_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL),
+                                        ARG_ANYTHING, proto="bpf_sk_storage_get_cg_sock_proto"),
     }
     for pt in _TC_LWT:
         out[pt, 17] = _p(17, "get_cgroup_classid", RET_INTEGER, ctx)
     # bpf_get_socket_ptr_cookie_proto: a socket pointer that may be NULL
     for pt in (ProgType.SK_REUSEPORT, *_TRACING_FAMILY):
-        out[pt, 46] = _p(46, "get_socket_cookie", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON, T.PTR_MAYBE_NULL),
+        out[pt, 46] = _p(46, "get_socket_cookie", RET_INTEGER,
+                         Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON, T.PTR_MAYBE_NULL),
                          proto="bpf_get_socket_ptr_cookie_proto")
     # setsockopt/getsockopt: the context in sock_ops and sock_addr programs, the socket in sockopt ones
     for pt, family in ((ProgType.SOCK_OPS, "sock_ops"), (ProgType.CGROUP_SOCK_ADDR, "sock_addr")):
-        out[pt, 49] = _p(49, "setsockopt", RET_INTEGER, ctx, ARG_ANYTHING, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY,
-                         ARG_CONST_SIZE, proto=f"bpf_{family}_setsockopt_proto")
-        out[pt, 57] = _p(57, "getsockopt", RET_INTEGER, ctx, ARG_ANYTHING, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,
-                         ARG_CONST_SIZE, proto=f"bpf_{family}_getsockopt_proto")
+        out[pt, 49] = _p(49, "setsockopt", RET_INTEGER, ctx, ARG_ANYTHING, ARG_ANYTHING,
+                         ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, proto=f"bpf_{family}_setsockopt_proto")
+        out[pt, 57] = _p(57, "getsockopt", RET_INTEGER, ctx, ARG_ANYTHING, ARG_ANYTHING,
+                         ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, proto=f"bpf_{family}_getsockopt_proto")
     # sockopt programs, tcp/unix socket iterators (tracing), lsm_cgroup and tcp congestion-control
     # struct_ops programs: bpf_sk_{set,get}sockopt_proto (lsm: the bpf_unlocked_* ones, same types)
     for pt in (ProgType.CGROUP_SOCKOPT, ProgType.TRACING, ProgType.LSM, ProgType.STRUCT_OPS):

@@ -176,7 +176,8 @@ def _load_type(kernel_probe, proto: FuncProto) -> ProgType:
     _configured_out(kernel_probe, proto.name)
     types = sorted(t for t in helper_prog_types(proto.name) - {ProgType.TRACING}
                    if kernel_probe.helper_allowed(proto.name, t.name)
-                   and func_proto(proto.func_id, t) is proto and (t is ProgType.SYSCALL or not proto.might_sleep))
+                   and func_proto(proto.func_id, t) is proto
+                   and (t is ProgType.SYSCALL or not proto.might_sleep))
     if not types:
         pytest.skip(f"{kernel_probe.identity}: no program type probed here may call {proto.name}")
     return next((t for t in (ProgType.SOCKET_FILTER, ProgType.SCHED_CLS, ProgType.XDP) if t in types), types[0])
@@ -236,7 +237,8 @@ def test_program_type_variants() -> None:
     cookie_trace = func_proto("bpf_get_socket_cookie", ProgType.TRACING)
     assert cookie_tc and cookie_trace and cookie_tc is not cookie_trace
     assert cookie_tc.args[0].base is ArgType.ARG_PTR_TO_CTX
-    assert cookie_trace.args[0].base is ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON and cookie_trace.args[0].maybe_null
+    assert cookie_trace.args[0].base is ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON
+    assert cookie_trace.args[0].maybe_null
     # no prototype rather than another program type's
     assert func_proto("setsockopt", ProgType.EXT) is None and func_proto(49) is None
     assert func_proto("setsockopt", ProgType.LSM).args[0].base is ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON
@@ -252,8 +254,10 @@ _VARIANTS = list(prog_type_protos())
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize(("pt", "proto"), _VARIANTS, ids=[f"{pt.name.lower()}-{p.short_name}" for pt, p in _VARIANTS])
-def test_program_type_variants_match_the_kernel(bpf: Bpf, kernel_probe, pt: ProgType, proto: FuncProto) -> None:
+@pytest.mark.parametrize(("pt", "proto"), _VARIANTS,
+                         ids=[f"{pt.name.lower()}-{p.short_name}" for pt, p in _VARIANTS])
+def test_program_type_variants_match_the_kernel(bpf: Bpf, kernel_probe, pt: ProgType,
+                                                proto: FuncProto) -> None:
     """A program-type-specific prototype, loaded in its program type: argument types and gpl_only."""
     _configured_out(kernel_probe, proto.name)
     if pt.name not in kernel_probe.helpers or not kernel_probe.helper_allowed(proto.name, pt.name):
@@ -267,6 +271,7 @@ def test_program_type_variants_match_the_kernel(bpf: Bpf, kernel_probe, pt: Prog
     else:
         assert not ok and lines, log[-200:]
         expected = _EXPECTED.get(proto.args[first].base, "")
-        assert lines[0].startswith(f"R{first + 1} ") and expected in lines[0], (f"R{first + 1} {expected}", lines[0])
+        assert lines[0].startswith(f"R{first + 1} ") and expected in lines[0], \
+            (f"R{first + 1} {expected}", lines[0])
     _, log = _load_call(bpf, pt, proto.func_id, license="MIT")
     assert ("GPL-restricted" in log) == proto.gpl_only
