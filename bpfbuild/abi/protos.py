@@ -7,6 +7,11 @@ here are our own.  Linux 6.12 removed ``ARG_PTR_TO_LONG``/``ARG_PTR_TO_INT`` (th
 ``ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED`` with a size) and made
 ``ARG_PTR_TO_UNINIT_MEM`` imply ``MEM_WRITE``; the table follows 6.18.
 
+Some helpers have another prototype in some program types (``bpf_get_socket_cookie`` takes the
+context in socket programs, a socket pointer in tracing ones; ``bpf_setsockopt`` the context in
+sock_ops programs, a socket in sockopt ones): :func:`func_proto` given a program type answers
+that type's prototype, or None where this table does not know it, never another type's.
+
 Which program types may call which helper (:func:`prog_type_helpers`) was measured on the
 reference machine's 6.18 kernel as root: for every program type that loads there, a program
 calling each helper id was loaded; "program of this type cannot use helper" means no.  Each type
@@ -44,6 +49,7 @@ __all__ = [
     "is_async_callback_helper",
     "is_sync_callback_helper",
     "prog_type_helpers",
+    "prog_type_protos",
 ]
 
 
@@ -325,6 +331,11 @@ _CHANGES_PKT_DATA = frozenset({
 _MIGHT_SLEEP = frozenset({"copy_from_user", "copy_from_user_task"})
 
 
+def _fixed_rdonly(size: int) -> Arg:
+    """ARG_PTR_TO_FIXED_SIZE_MEM | MEM_RDONLY with ``argN_size`` = ``size``."""
+    return Arg(A.ARG_PTR_TO_MEM, T.MEM_FIXED_SIZE | T.MEM_RDONLY, size)
+
+
 def _p(func_id: int, short: str, ret: Ret, *args: Arg, gpl: bool = False, pkt: bool = False,
        proto: str | None = None) -> FuncProto:
     return FuncProto(func_id, "bpf_" + short, ret, args, gpl, pkt, short in _MIGHT_SLEEP,
@@ -337,7 +348,11 @@ def func_protos() -> tuple[FuncProto, ...]:
     probe = (ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING)
     # bpf_{tc,xdp,sock_addr}_sk_lookup_*_proto: ctx, tuple, tuple size, netns, flags
     ctx = Arg(A.ARG_PTR_TO_CTX)
-    sk_lookup = (ctx, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING, ARG_ANYTHING)
+    sk_lookup = (ctx, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING, ARG_ANYTHING)
+    # bpf_tcp_{check,gen}_syncookie_proto: socket, IP header, its size, TCP header, its size
+    ringbuf_dynptr_release = Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_RINGBUF | T.OBJ_RELEASE)
+    syncookie = (Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE,
+                 ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE)
     rows = [
         _p(1, "map_lookup_elem", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY,
            pkt=True),
@@ -392,15 +407,18 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(85, "sk_lookup_udp", RET_PTR_TO_SOCKET_OR_NULL, *sk_lookup, pkt=True),
         _p(86, "sk_release", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON, T.OBJ_RELEASE)),
         _p(52, "sk_redirect_map", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING),
-        _p(53, "sock_map_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(53, "sock_map_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING,
+           pkt=True),
         _p(59, "sock_ops_cb_flags_set", RET_INTEGER, ctx, ARG_ANYTHING),
         _p(60, "msg_redirect_map", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING),
         _p(61, "msg_apply_bytes", RET_INTEGER, ctx, ARG_ANYTHING),
         _p(62, "msg_cork_bytes", RET_INTEGER, ctx, ARG_ANYTHING),
-        _p(70, "sock_hash_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(70, "sock_hash_update", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING,
+           pkt=True),
         _p(71, "msg_redirect_hash", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
         _p(72, "sk_redirect_hash", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
-        _p(82, "sk_select_reuseport", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING),
+        _p(82, "sk_select_reuseport", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, ARG_ANYTHING,
+           proto="sk_select_reuseport_proto"),
         _p(87, "map_push_elem", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_VALUE, ARG_ANYTHING,
            pkt=True),
         _p(88, "map_pop_elem", RET_INTEGER, ARG_CONST_MAP_PTR,
@@ -501,6 +519,132 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(183, "get_func_arg", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_LONG_OUT),
         _p(184, "get_func_ret", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_LONG_OUT),
         _p(185, "get_func_arg_cnt", RET_INTEGER, ARG_PTR_TO_CTX),
+        # bpf_skc_to_*_proto: a socket in, a BTF pointer to the wanted socket kind (or NULL) out
+        *(_p(func_id, f"skc_to_{kind}", Ret(RetType.RET_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL, None, kind),
+             Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON))
+          for func_id, kind in ((136, "tcp6_sock"), (137, "tcp_sock"), (138, "tcp_timewait_sock"),
+                                (139, "tcp_request_sock"), (140, "udp6_sock"), (178, "unix_sock"))),
+        _p(196, "skc_to_mptcp_sock", Ret(RetType.RET_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL, None, "mptcp_sock"),
+           Arg(A.ARG_PTR_TO_SOCK_COMMON)),
+        # might_sleep: sleepable programs only
+        _p(148, "copy_from_user", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+        # dynptr helpers (kernel/bpf/helpers.c, kernel/bpf/ringbuf.c); bpf_dynptr_data is left out
+        # (its returned memory's rules are not tabulated here)
+        _p(197, "dynptr_from_mem", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING,
+           Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_LOCAL | T.MEM_UNINIT | T.MEM_WRITE)),
+        _p(198, "ringbuf_reserve_dynptr", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING,
+           Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_RINGBUF | T.MEM_UNINIT | T.MEM_WRITE)),
+        _p(199, "ringbuf_submit_dynptr", RET_VOID, ringbuf_dynptr_release, ARG_ANYTHING),
+        _p(200, "ringbuf_discard_dynptr", RET_VOID, ringbuf_dynptr_release, ARG_ANYTHING),
+        _p(201, "dynptr_read", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
+           Arg(A.ARG_PTR_TO_DYNPTR, T.MEM_RDONLY), ARG_ANYTHING, ARG_ANYTHING),
+        _p(202, "dynptr_write", RET_INTEGER, Arg(A.ARG_PTR_TO_DYNPTR, T.MEM_RDONLY), ARG_ANYTHING,
+           ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+        # lirc_mode2 programs only (drivers/media/rc/bpf-lirc.c); that program type is not probed
+        # here, so the kernel test cannot load these
+        _p(77, "rc_repeat", RET_INTEGER, ARG_PTR_TO_CTX, gpl=True, proto="rc_repeat_proto"),
+        _p(78, "rc_keydown", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING, gpl=True,
+           proto="rc_keydown_proto"),
+        _p(92, "rc_pointer_rel", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, gpl=True,
+           proto="rc_pointer_rel_proto"),
+        # helpers with another prototype in some program types (see _per_prog_type); these rows
+        # hold only where _generic_only_in says
+        _p(17, "get_cgroup_classid", RET_INTEGER, Arg(A.ARG_DONTCARE),
+           proto="bpf_get_cgroup_classid_curr_proto"),
+        _p(46, "get_socket_cookie", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(107, "sk_storage_get", RET_PTR_TO_MAP_VALUE_OR_NULL, ARG_CONST_MAP_PTR,
+           Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), Arg(A.ARG_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL), ARG_ANYTHING),
+        _p(108, "sk_storage_delete", RET_INTEGER, ARG_CONST_MAP_PTR, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON)),
+        # every variant (bpf_get_netns_cookie{,_sock,_sock_addr,_sock_ops,_sk_msg,_sockopt}_proto) is this
+        _p(122, "get_netns_cookie", RET_INTEGER, Arg(A.ARG_PTR_TO_CTX, T.PTR_MAYBE_NULL)),
+        # one prototype in every program type that may call them (net/core/filter.c,
+        # kernel/bpf/cgroup.c, kernel/trace/bpf_trace.c, kernel/bpf/syscall.c as of 6.18)
+        _p(20, "skb_get_tunnel_key", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE,
+           ARG_ANYTHING),
+        _p(21, "skb_set_tunnel_key", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE,
+           ARG_ANYTHING),
+        _p(24, "get_route_realm", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(29, "skb_get_tunnel_opt", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE),
+        _p(30, "skb_set_tunnel_opt", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE),
+        _p(31, "skb_change_proto", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+        _p(32, "skb_change_type", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING),
+        _p(33, "skb_under_cgroup", RET_INTEGER, ARG_PTR_TO_CTX, ARG_CONST_MAP_PTR, ARG_ANYTHING),
+        _p(41, "set_hash_invalid", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(47, "get_socket_uid", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(63, "msg_pull_data", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING),
+        _p(64, "bind", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE),
+        _p(66, "skb_get_xfrm_state", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,
+           ARG_CONST_SIZE, ARG_ANYTHING),
+        # bpf_skb_load_bytes_relative_proto; sk_reuseport_load_bytes_relative_proto is the same
+        _p(68, "skb_load_bytes_relative", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,
+           ARG_CONST_SIZE, ARG_ANYTHING),
+        # bpf_skb_fib_lookup_proto; bpf_xdp_fib_lookup_proto is the same
+        _p(69, "fib_lookup", RET_INTEGER, ARG_PTR_TO_CTX, Arg(A.ARG_PTR_TO_MEM, T.MEM_WRITE), ARG_CONST_SIZE,
+           ARG_ANYTHING, gpl=True, proto="bpf_skb_fib_lookup_proto"),
+        # bpf_lwt_in_push_encap_proto; bpf_lwt_xmit_push_encap_proto is the same
+        _p(73, "lwt_push_encap", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE, proto="bpf_lwt_in_push_encap_proto"),
+        # seg6 helpers: the reference machine has no CONFIG_IPV6_SEG6_BPF (the kernel test skips them)
+        _p(74, "lwt_seg6_store_bytes", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE),
+        _p(75, "lwt_seg6_adjust_srh", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+        _p(76, "lwt_seg6_action", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE),
+        _p(90, "msg_push_data", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING),
+        _p(91, "msg_pop_data", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING, ARG_ANYTHING),
+        _p(97, "skb_ecn_set_ce", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(100, "tcp_check_syncookie", RET_INTEGER, *syncookie, gpl=True, pkt=True),
+        _p(101, "sysctl_get_name", RET_INTEGER, ARG_PTR_TO_CTX, Arg(A.ARG_PTR_TO_MEM, T.MEM_WRITE),
+           ARG_CONST_SIZE, ARG_ANYTHING),
+        _p(102, "sysctl_get_current_value", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_UNINIT_MEM,
+           ARG_CONST_SIZE),
+        _p(103, "sysctl_get_new_value", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE),
+        _p(104, "sysctl_set_new_value", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE),
+        # "__cookie_v*_init_sequence() is GPL"
+        _p(110, "tcp_gen_syncookie", RET_INTEGER, *syncookie, gpl=True, pkt=True),
+        _p(119, "read_branch_records", RET_INTEGER, ARG_PTR_TO_CTX,
+           Arg(A.ARG_PTR_TO_MEM, T.PTR_MAYBE_NULL | T.MEM_WRITE), ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING,
+           gpl=True),
+        _p(128, "sk_cgroup_id", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON)),
+        _p(129, "sk_ancestor_cgroup_id", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON), ARG_ANYTHING),
+        _p(142, "load_hdr_opt", RET_INTEGER, ARG_PTR_TO_CTX, Arg(A.ARG_PTR_TO_MEM, T.MEM_WRITE),
+           ARG_CONST_SIZE, ARG_ANYTHING, proto="bpf_sock_ops_load_hdr_opt_proto"),
+        _p(143, "store_hdr_opt", RET_INTEGER, ARG_PTR_TO_CTX, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE,
+           ARG_ANYTHING, proto="bpf_sock_ops_store_hdr_opt_proto"),
+        _p(144, "reserve_hdr_opt", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING,
+           proto="bpf_sock_ops_reserve_hdr_opt_proto"),
+        _p(149, "snprintf_btf", RET_INTEGER, Arg(A.ARG_PTR_TO_MEM, T.MEM_WRITE), ARG_CONST_SIZE,
+           ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING),
+        _p(151, "skb_cgroup_classid", RET_INTEGER, ARG_PTR_TO_CTX),
+        _p(152, "redirect_neigh", RET_INTEGER, ARG_ANYTHING, ARG_PTR_TO_MEM_OR_NULL_RDONLY,
+           ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+        # bpf_skb_check_mtu_proto; bpf_xdp_check_mtu_proto is the same
+        _p(163, "check_mtu", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING,
+           Arg(A.ARG_PTR_TO_MEM, T.MEM_FIXED_SIZE | T.MEM_WRITE | T.MEM_ALIGNED, 4), ARG_ANYTHING,
+           ARG_ANYTHING, gpl=True, proto="bpf_skb_check_mtu_proto"),
+        _p(166, "sys_bpf", RET_INTEGER, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE),
+        _p(167, "btf_find_by_name_kind", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_ANYTHING,
+           ARG_ANYTHING),
+        _p(168, "sys_close", RET_INTEGER, ARG_ANYTHING),
+        # arg3 (flags) is not in the kernel's proto: ARG_DONTCARE, the verifier does not look at it
+        _p(176, "get_branch_snapshot", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO,
+           Arg(A.ARG_DONTCARE), gpl=True),
+        _p(179, "kallsyms_lookup_name", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO,
+           ARG_ANYTHING, ARG_PTR_TO_LONG_OUT),
+        _p(186, "get_retval", RET_INTEGER),
+        _p(187, "set_retval", RET_INTEGER, ARG_ANYTHING),
+        _p(190, "xdp_store_bytes", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE),
+        _p(192, "skb_set_tstamp", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_ANYTHING),
+        # sizes: struct iphdr 20, struct ipv6hdr 40, struct tcphdr 20
+        _p(204, "tcp_raw_gen_syncookie_ipv4", RET_INTEGER, _fixed_rdonly(20), ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE_OR_ZERO, gpl=True, pkt=True),
+        _p(205, "tcp_raw_gen_syncookie_ipv6", RET_INTEGER, _fixed_rdonly(40), ARG_PTR_TO_MEM_RDONLY,
+           ARG_CONST_SIZE_OR_ZERO, gpl=True, pkt=True),
+        _p(206, "tcp_raw_check_syncookie_ipv4", RET_INTEGER, _fixed_rdonly(20), _fixed_rdonly(20), gpl=True,
+           pkt=True),
+        _p(207, "tcp_raw_check_syncookie_ipv6", RET_INTEGER, _fixed_rdonly(40), _fixed_rdonly(20), gpl=True,
+           pkt=True),
     ]
     return tuple(sorted(rows, key=lambda p: p.func_id))
 
@@ -519,30 +663,117 @@ def _short(helper: str) -> str:
     return helper.removeprefix("bpf_")
 
 
+def _helper_id(helper: int | str) -> int | None:
+    if isinstance(helper, int):
+        return helper
+    proto = _by_name().get(_short(helper))
+    if proto is not None:
+        return proto.func_id
+    from bpfbuild.abi.helpers import helper_id
+
+    return helper_id(helper)
+
+
 def func_proto(helper: int | str, prog_type: ProgType | None = None) -> FuncProto | None:
     """The verifier prototype of a helper (by id or name); None if this table lacks it.
 
     ``prog_type``: some helpers have another prototype in some program types (bpf_sk_assign
-    in sk_lookup programs takes a socket that may be NULL).
+    in sk_lookup programs takes a socket that may be NULL; bpf_get_socket_cookie takes the
+    context in socket programs but a socket pointer in tracing ones).  Given a program type, the
+    answer is that type's prototype, or None where this table lacks it (never another type's).
+    Without one, the answer is the commonest prototype (None for helpers that have none).
     """
     if prog_type is not None:
-        key = helper if isinstance(helper, int) else _by_name().get(_short(helper))
-        special = _per_prog_type().get((prog_type, key if isinstance(key, int) else getattr(key, "func_id", -1)))
-        if special is not None:
-            return special
+        func_id = _helper_id(helper)
+        if func_id is None:
+            return None
+        key = (prog_type, func_id)
+        variants = _per_prog_type()
+        if key in variants:
+            return variants[key]
+        only = _generic_only_in().get(func_id)
+        if only is not None and prog_type not in only:
+            return None
     if isinstance(helper, int):
         return _by_id().get(helper)
     return _by_name().get(_short(helper))
 
 
+def prog_type_protos() -> tuple[tuple[ProgType, FuncProto], ...]:
+    """The program-type-specific prototypes: (program type, its prototype of the helper)."""
+    return tuple((pt, proto) for (pt, _), proto in sorted(_per_prog_type().items(),
+                                                          key=lambda kv: (kv[0][1], kv[0][0].value)))
+
+
+# program types whose get_func_proto hands out the same helper protos for these helpers
+_SK_FILTER_FAMILY = (ProgType.SOCKET_FILTER, ProgType.CGROUP_SKB, ProgType.SCHED_CLS, ProgType.SCHED_ACT,
+                     ProgType.SK_SKB)
+#: tracing_prog_func_proto users (LSM programs fall back to it too)
+_TRACING_FAMILY = (ProgType.TRACING, ProgType.SYSCALL, ProgType.LSM)
+#: tc_cls_act_func_proto and lwt_out_func_proto (which the other LWT types fall back to)
+_TC_LWT = (ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.LWT_IN, ProgType.LWT_OUT, ProgType.LWT_XMIT,
+           ProgType.LWT_SEG6LOCAL)
+
+
+@functools.cache
+def _generic_only_in() -> dict[int, frozenset[ProgType]]:
+    """Helpers whose :func:`func_protos` row is the kernel's prototype only in these program
+    types; elsewhere the answer is :func:`_per_prog_type`'s row or None.  EXT programs take
+    their target's prototypes, so no restricted row applies to them."""
+    sk_storage = frozenset({ProgType.CGROUP_SKB, ProgType.CGROUP_SOCKOPT, ProgType.SK_MSG,
+                            ProgType.CGROUP_SOCK_ADDR, ProgType.SOCK_OPS, ProgType.SCHED_CLS,
+                            ProgType.SCHED_ACT, ProgType.LSM})
+    return {
+        # bpf_get_cgroup_classid_curr_proto (bpf_base_func_proto): no argument
+        17: frozenset(ProgType) - set(_TC_LWT) - {ProgType.EXT},
+        # the context: bpf_get_socket_cookie{,_sock,_sock_addr,_sock_ops}_proto
+        46: frozenset({*_SK_FILTER_FAMILY, ProgType.CGROUP_SOCK, ProgType.CGROUP_SOCK_ADDR,
+                       ProgType.SOCK_OPS}),
+        # bpf_sk_storage_{get,delete}_proto: a socket (tracing programs: a BTF sock_common, not tabulated)
+        107: sk_storage,
+        108: sk_storage,
+        # bpf_xdp_get_buff_len_proto; tracing programs pass a BTF xdp_buff (not tabulated)
+        188: frozenset({ProgType.XDP}),
+    }
+
+
 @functools.cache
 def _per_prog_type() -> dict[tuple[ProgType, int], FuncProto]:
     ctx = Arg(A.ARG_PTR_TO_CTX)
-    return {
+    btf_sock = Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON)
+    out: dict[tuple[ProgType, int], FuncProto] = {
         # bpf_sk_lookup_assign_proto
         (ProgType.SK_LOOKUP, 124): _p(124, "sk_assign", RET_INTEGER, ctx, Arg(A.ARG_PTR_TO_SOCKET, T.PTR_MAYBE_NULL),
                                       ARG_ANYTHING, proto="bpf_sk_lookup_assign_proto"),
+        # perf_event programs: bpf_get_stackid_proto_pe is not GPL-only
+        (ProgType.PERF_EVENT, 27): _p(27, "get_stackid", RET_INTEGER, ctx, ARG_CONST_MAP_PTR, ARG_ANYTHING,
+                                      proto="bpf_get_stackid_proto_pe"),
+        # bpf_sk_storage_get_cg_sock_proto: the context is the socket
+        (ProgType.CGROUP_SOCK, 107): _p(107, "sk_storage_get", RET_PTR_TO_MAP_VALUE_OR_NULL,
+                                        ARG_CONST_MAP_PTR, ctx, Arg(A.ARG_PTR_TO_MAP_VALUE, T.PTR_MAYBE_NULL),
+                                        ARG_ANYTHING, proto="bpf_sk_storage_get_cg_sock_proto"),
     }
+    for pt in _TC_LWT:
+        out[pt, 17] = _p(17, "get_cgroup_classid", RET_INTEGER, ctx)
+    # bpf_get_socket_ptr_cookie_proto: a socket pointer that may be NULL
+    for pt in (ProgType.SK_REUSEPORT, *_TRACING_FAMILY):
+        out[pt, 46] = _p(46, "get_socket_cookie", RET_INTEGER,
+                         Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON, T.PTR_MAYBE_NULL),
+                         proto="bpf_get_socket_ptr_cookie_proto")
+    # setsockopt/getsockopt: the context in sock_ops and sock_addr programs, the socket in sockopt ones
+    for pt, family in ((ProgType.SOCK_OPS, "sock_ops"), (ProgType.CGROUP_SOCK_ADDR, "sock_addr")):
+        out[pt, 49] = _p(49, "setsockopt", RET_INTEGER, ctx, ARG_ANYTHING, ARG_ANYTHING,
+                         ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, proto=f"bpf_{family}_setsockopt_proto")
+        out[pt, 57] = _p(57, "getsockopt", RET_INTEGER, ctx, ARG_ANYTHING, ARG_ANYTHING,
+                         ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, proto=f"bpf_{family}_getsockopt_proto")
+    # sockopt programs, tcp/unix socket iterators (tracing), lsm_cgroup and tcp congestion-control
+    # struct_ops programs: bpf_sk_{set,get}sockopt_proto (lsm: the bpf_unlocked_* ones, same types)
+    for pt in (ProgType.CGROUP_SOCKOPT, ProgType.TRACING, ProgType.LSM, ProgType.STRUCT_OPS):
+        out[pt, 49] = _p(49, "setsockopt", RET_INTEGER, btf_sock, ARG_ANYTHING, ARG_ANYTHING,
+                         ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, proto="bpf_sk_setsockopt_proto")
+        out[pt, 57] = _p(57, "getsockopt", RET_INTEGER, btf_sock, ARG_ANYTHING, ARG_ANYTHING,
+                         ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, proto="bpf_sk_getsockopt_proto")
+    return out
 
 
 # ---- who may call what (measured on Linux 6.18, see the module docstring) -----------------------

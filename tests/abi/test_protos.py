@@ -18,6 +18,7 @@ from bpfbuild.abi.protos import (
     helper_allowed,
     helper_prog_types,
     prog_type_helpers,
+    prog_type_protos,
 )
 
 from .bpfsys import EXIT, SLEEPABLE, Bpf, call, mov
@@ -170,10 +171,13 @@ def test_who_may_call_what_matches_the_kernel(kernel_probe, ident: int, name: st
 
 
 def _load_type(kernel_probe, proto: FuncProto) -> ProgType:
-    """A program type both our table and the probed kernel let call ``proto``."""
+    """A program type both our table and the probed kernel let call ``proto``, in which
+    ``proto`` is the helper's prototype (a might-sleep helper: the sleepable SYSCALL type)."""
     _configured_out(kernel_probe, proto.name)
     types = sorted(t for t in helper_prog_types(proto.name) - {ProgType.TRACING}
-                   if kernel_probe.helper_allowed(proto.name, t.name))
+                   if kernel_probe.helper_allowed(proto.name, t.name)
+                   and func_proto(proto.func_id, t) is proto
+                   and (t is ProgType.SYSCALL or not proto.might_sleep))
     if not types:
         pytest.skip(f"{kernel_probe.identity}: no program type probed here may call {proto.name}")
     return next((t for t in (ProgType.SOCKET_FILTER, ProgType.SCHED_CLS, ProgType.XDP) if t in types), types[0])
@@ -182,7 +186,7 @@ def _load_type(kernel_probe, proto: FuncProto) -> ProgType:
 def _accepts_zero(proto: FuncProto, i: int) -> bool:
     arg = proto.args[i]
     if arg.base in (ArgType.ARG_ANYTHING, ArgType.ARG_CONST_SIZE_OR_ZERO,
-                    ArgType.ARG_CONST_ALLOC_SIZE_OR_ZERO):
+                    ArgType.ARG_CONST_ALLOC_SIZE_OR_ZERO, ArgType.ARG_DONTCARE):
         return True
     return arg.maybe_null
 
@@ -219,4 +223,55 @@ def test_argument_types_match_the_kernel(bpf: Bpf, kernel_probe, proto: FuncProt
 @pytest.mark.parametrize("proto", _PROTOS, ids=[p.name for p in _PROTOS])
 def test_gpl_only_matches_the_kernel(bpf: Bpf, kernel_probe, proto: FuncProto) -> None:
     _, log = _load_call(bpf, _load_type(kernel_probe, proto), proto.func_id, license="MIT")
+    assert ("GPL-restricted" in log) == proto.gpl_only
+
+
+def test_program_type_variants() -> None:
+    assert prog_type_protos()
+    for pt, proto in prog_type_protos():
+        assert func_proto(proto.func_id, pt) is func_proto(proto.name, pt) is proto
+        assert func_proto(proto.short_name, pt) is proto
+        sig = helper_signature(proto.func_id)
+        assert sig is not None and len(proto.args) == len([p for p in sig.params if p.ctype != "..."])
+    cookie_tc = func_proto("bpf_get_socket_cookie", ProgType.SCHED_CLS)
+    cookie_trace = func_proto("bpf_get_socket_cookie", ProgType.TRACING)
+    assert cookie_tc and cookie_trace and cookie_tc is not cookie_trace
+    assert cookie_tc.args[0].base is ArgType.ARG_PTR_TO_CTX
+    assert cookie_trace.args[0].base is ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON
+    assert cookie_trace.args[0].maybe_null
+    # no prototype rather than another program type's
+    assert func_proto("setsockopt", ProgType.EXT) is None and func_proto(49) is None
+    assert func_proto("setsockopt", ProgType.LSM).args[0].base is ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON
+    assert func_proto("bpf_setsockopt", ProgType.SOCK_OPS) is not None
+    assert func_proto("bpf_sk_storage_get", ProgType.TRACING) is None
+    assert func_proto("xdp_get_buff_len", ProgType.SYSCALL) is None
+    assert func_proto("xdp_get_buff_len", ProgType.XDP) is func_proto("xdp_get_buff_len")
+    assert func_proto("get_cgroup_classid", ProgType.SOCKET_FILTER) is func_proto(17)
+    assert func_proto("get_cgroup_classid", ProgType.EXT) is None
+
+
+_VARIANTS = list(prog_type_protos())
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize(("pt", "proto"), _VARIANTS,
+                         ids=[f"{pt.name.lower()}-{p.short_name}" for pt, p in _VARIANTS])
+def test_program_type_variants_match_the_kernel(bpf: Bpf, kernel_probe, pt: ProgType,
+                                                proto: FuncProto) -> None:
+    """A program-type-specific prototype, loaded in its program type: argument types and gpl_only."""
+    _configured_out(kernel_probe, proto.name)
+    if pt.name not in kernel_probe.helpers or not kernel_probe.helper_allowed(proto.name, pt.name):
+        pytest.skip(f"{kernel_probe.identity}: {pt.name.lower()} programs loaded as probed here cannot call "
+                    f"{proto.name}")
+    ok, log = _load_call(bpf, pt, proto.func_id)
+    first = next((i for i in range(len(proto.args)) if not _accepts_zero(proto, i)), None)
+    lines = [line for line in log.splitlines() if re.match(r"R\d ", line)]
+    if first is None:
+        assert ok, lines[:1] or log[-200:]
+    else:
+        assert not ok and lines, log[-200:]
+        expected = _EXPECTED.get(proto.args[first].base, "")
+        assert lines[0].startswith(f"R{first + 1} ") and expected in lines[0], \
+            (f"R{first + 1} {expected}", lines[0])
+    _, log = _load_call(bpf, pt, proto.func_id, license="MIT")
     assert ("GPL-restricted" in log) == proto.gpl_only
