@@ -458,11 +458,6 @@ def func_protos() -> tuple[FuncProto, ...]:
            ARG_CONST_SIZE, ARG_PTR_TO_MEM_OR_NULL_RDONLY, ARG_CONST_SIZE_OR_ZERO, gpl=True),
         _p(127, "seq_write", RET_INTEGER, Arg(A.ARG_PTR_TO_BTF_ID, btf_type="seq_file"), ARG_PTR_TO_MEM_RDONLY,
            ARG_CONST_SIZE_OR_ZERO, gpl=True),
-        *(_p(hid, "skc_to_" + sk, Ret(RetType.RET_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL, None, sk),
-             Arg(A.ARG_PTR_TO_BTF_ID_SOCK_COMMON))
-          for hid, sk in ((136, "tcp6_sock"), (137, "tcp_sock"), (138, "tcp_timewait_sock"),
-                          (139, "tcp_request_sock"), (140, "udp6_sock"), (178, "unix_sock"),
-                          (196, "mptcp_sock"))),
         _p(162, "sock_from_file", Ret(RetType.RET_PTR_TO_BTF_ID, T.PTR_MAYBE_NULL, None, "socket"),
            Arg(A.ARG_PTR_TO_BTF_ID, btf_type="file")),
         _p(175, "task_pt_regs", Ret(RetType.RET_PTR_TO_BTF_ID, btf_type="pt_regs"),
