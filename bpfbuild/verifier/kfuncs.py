@@ -173,17 +173,19 @@ def _stack_frame(st: VerifierState, reg: Reg) -> FuncState:
     return st.frames[reg.frameno]
 
 
-def _iter_spi(env: Env, reg: Reg, nr_slots: int, frame: FuncState) -> int:
+def _iter_spi(env: Env, reg: Reg, nr_slots: int, frame: FuncState, then: str) -> int:
     """``iter_get_spi``: the first slot of an iterator at a constant stack offset; -2 when it
-    lies beyond the allocated stack (ERANGE: fine for a new iterator)."""
+    lies beyond the allocated stack (ERANGE: fine for a new iterator).  A bad offset is the
+    kernel's two lines: the offset's, then the caller's ``then`` (``expected uninitialized
+    iter_num as arg #0``), the one users see last."""
     if reg.var_off.mask:
-        raise env.error("iter has to be at a constant offset")
+        raise env.error(f"iter has to be at a constant offset\n{then}")
     off = reg.off + _s64(reg.var_off.value)
     if off % 8:
-        raise env.error(f"cannot pass in iter at an offset={off}")
+        raise env.error(f"cannot pass in iter at an offset={off}\n{then}")
     spi = (-off - 1) // 8
     if spi + 1 < nr_slots:
-        raise env.error(f"cannot pass in iter at an offset={off}")
+        raise env.error(f"cannot pass in iter at an offset={off}\n{then}")
     if spi >= len(frame.stack):
         return -2
     return spi
@@ -612,8 +614,10 @@ def _process_iter_arg(env: Env, st: VerifierState, meta: KfuncMeta, regno: int, 
     btf_id = ref_t.id
     live = env.stack_live
     assert live is not None
+    uninit = f"expected uninitialized iter_{iter_type} as arg #{regno - 1}"
+    init = f"expected an initialized iter_{iter_type} as arg #{regno - 1}"
     if meta.flags & KF.ITER_NEW:
-        spi = _iter_spi(env, reg, nr_slots, frame)
+        spi = _iter_spi(env, reg, nr_slots, frame, uninit)
         if spi >= 0:
             for k in range(nr_slots):
                 if _ITER in frame.stack[spi - k].slot_type:
@@ -624,7 +628,7 @@ def _process_iter_arg(env: Env, st: VerifierState, meta: KfuncMeta, regno: int, 
             check_mem_access(env, st, regno, k * 8, 8, Access.WRITE, -1)
             grow_stack(env, st, reg, reg.off + k * 8, 8)
             transfer.stack_write(env, st, frame, reg, reg.off + k * 8, 8, None, None)
-        spi = _iter_spi(env, reg, nr_slots, frame)
+        spi = _iter_spi(env, reg, nr_slots, frame, uninit)
         rid = env.new_id()
         st.refs.append(RefState(rid, env.insn_idx))
         for k in range(nr_slots):
@@ -644,7 +648,7 @@ def _process_iter_arg(env: Env, st: VerifierState, meta: KfuncMeta, regno: int, 
             live.mark_write(frame.frameno, 1 << (spi - k))
             env.scratched_slots.add(spi - k)
         return
-    spi = _iter_spi(env, reg, nr_slots, frame)
+    spi = _iter_spi(env, reg, nr_slots, frame, init)
     bad = spi < 0
     for k in range(nr_slots if not bad else 0):
         slot = frame.stack[spi - k]
