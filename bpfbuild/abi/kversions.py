@@ -152,6 +152,7 @@ _HELPER_PROG_TYPES_BY_RELEASE = """
 5.0: sk_lookup_tcp sk_lookup_udp sk_release @ XDP
 5.0: sk_lookup_tcp sk_lookup_udp sk_release @ CGROUP_SOCK_ADDR
 5.8: sk_lookup_tcp sk_lookup_udp sk_release skc_lookup_tcp @ CGROUP_SKB
+5.10: sk_storage_get sk_storage_delete @ LSM
 5.11: sk_storage_get sk_storage_delete @ TRACING
 """
 

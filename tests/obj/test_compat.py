@@ -214,6 +214,9 @@ def test_base_helpers_reached_every_program_type_at_once() -> None:
     for name in ("ringbuf_reserve", "loop", "for_each_map_elem", "ktime_get_boot_ns"):
         assert {helper_since_for(name, p.name) for p in ProgType if p.value} == {helper_since(name)}
     assert helper_since_for("get_func_ip", "TRACING") == helper_since_for("get_func_ip", "KPROBE") == (5, 15)
+    # sk local storage: networking programs with the helper (5.2), LSM 5.10, fentry/fexit/tp_btf 5.11
+    assert [helper_since_for("bpf_sk_storage_get", t) for t in ("SCHED_CLS", "LSM", "TRACING")] == \
+        [(5, 2), (5, 10), (5, 11)]
 
 
 def test_a_kfunc_table_is_consulted_for_version_targets(monkeypatch: pytest.MonkeyPatch) -> None:
