@@ -146,6 +146,8 @@ def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
             continue
         if op == 0x18 and src in (PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
             add("insn", "global_data", pc)
+        if op == 0x18 and src == PseudoLoad.FUNC:     # a callback's address (bpf_loop, for_each, timers)
+            add("insn", "callbacks", pc)
         if cls in (InsnClass.JMP, InsnClass.JMP32) and op not in (0x85, 0x95):
             # a backward jump is a loop; `gotol` (JMP32 class, op JA) keeps its offset in imm
             if (imm if op == 0x06 else off) < 0:

@@ -1,7 +1,7 @@
 """Will it load on 5.15?  The features an object uses and those each target kernel lacks.
 
-``data/features.bpf.c`` uses a ring buffer (5.8), ``bpf_for_each_map_elem`` (5.13), ``bpf_loop``
-(5.17) and, built with ``-mcpu=v4``, sign-extending moves (cpu v4, 6.6).  It is compiled with a
+``data/features.bpf.c`` uses a ring buffer (5.8), ``bpf_for_each_map_elem`` (5.13) and its
+callback functions (5.13), ``bpf_loop`` (5.17) and, built with ``-mcpu=v4``, sign-extending moves (cpu v4, 6.6).  It is compiled with a
 clang >= 18 (clang-19/-18 on PATH, else the ziglang package's) and bpfbuild's headers where
 libbpf's are absent (``bpf_cc_v4``).
 """
@@ -34,7 +34,8 @@ def features_object(bpf_cc_v4, tmp_path_factory: pytest.TempPathFactory) -> Path
 # what the object uses, and the release that added it
 USES = {"bpf_loop (helper 181)": "5.17", "bpf_for_each_map_elem (helper 164)": "5.13",
         "bpf_ringbuf_reserve (helper 131)": "5.8", "bpf_ringbuf_submit (helper 132)": "5.8",
-        "RINGBUF map": "5.8", "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)": "6.6"}
+        "RINGBUF map": "5.8", "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)": "6.6",
+        "callback functions (ld_imm64 of a function)": "5.13"}
 
 
 def test_the_object_uses_what_its_source_says(features_object: Path) -> None:
@@ -80,7 +81,7 @@ def test_json_lists_lacks_per_target(features_object: Path) -> None:
     doc = json.loads(res.stdout)
     assert {d["feature"] for d in doc["targets"]["5.10"]} == \
         {"bpf_loop (helper 181)", "bpf_for_each_map_elem (helper 164)",
-         "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)"}
+         "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)", "callback functions (ld_imm64 of a function)"}
     assert doc["targets"]["6.6"] == []
 
 
