@@ -8,9 +8,15 @@ document lacks (skc_to_mptcp_sock, cgrp_storage map, arena map, netfilter progra
 instruction/verifier facts come from the kernel's own history (UAPI bpf.h and verifier.c,
 release by release).  The table is data, restated here per release; there is no generator.
 
-What is *not* by version: per-program-type helper availability changed in places over time;
-the program-type rules used for every target are today's (:mod:`bpfbuild.abi.protos`), and a
-probe target (``bpfbuild probe --json``) answers exactly for its kernel.  Stable and
+Per program type: whether a program type may call a helper at all is today's rule
+(:mod:`bpfbuild.abi.protos`); when a helper reached a program type later than it was added
+(``bpf_sk_lookup_tcp``: tc in 4.20, XDP and cgroup sock_addr in 5.0, cgroup skb in 5.8) is
+:data:`HELPER_PROG_TYPE_VERSIONS`, from the commits that added each ``*_func_proto`` case
+(net/core/filter.c, kernel/trace/bpf_trace.c).  Helpers of ``bpf_base_func_proto`` (ring buffer,
+``bpf_loop``, ``bpf_for_each_map_elem``, ``bpf_ktime_get_boot_ns``, timers) reached every
+program type in the release that added them; ``bpf_get_func_ip`` reached tracing (fentry/fexit)
+and kprobe programs in the same release (5.15).  A probe target (``bpfbuild probe --json``)
+answers exactly for its kernel.  Stable and
 distribution kernels backport features: a version target is mainline's promise, a probe file
 is the truth for one kernel build.
 """
@@ -23,8 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FEATURE_VERSIONS", "HELPER_VERSIONS", "KernelFeatures", "MAP_TYPE_VERSIONS", "PROG_TYPE_VERSIONS",
-           "TargetError", "helper_since", "map_type_since", "parse_version", "prog_type_since",
+__all__ = ["FEATURE_VERSIONS", "Version", "HELPER_PROG_TYPE_VERSIONS", "HELPER_VERSIONS", "KernelFeatures", "MAP_TYPE_VERSIONS", "PROG_TYPE_VERSIONS",
+           "TargetError", "helper_since", "helper_since_for", "map_type_since", "parse_version", "prog_type_since",
            "version_text"]
 
 Version = tuple[int, int]
@@ -136,8 +142,18 @@ _PROG_TYPES_BY_RELEASE = """
 5.6: STRUCT_OPS EXT
 5.7: LSM
 5.9: SK_LOOKUP
-5.15: SYSCALL
+5.14: SYSCALL
 6.4: NETFILTER
+"""
+
+# helpers offered to a program type in a later release than the helper itself:
+# "release: helper names @ PROG_TYPEs" (commit of the *_func_proto case that added them)
+_HELPER_PROG_TYPES_BY_RELEASE = """
+5.0: sk_lookup_tcp sk_lookup_udp sk_release @ XDP
+5.0: sk_lookup_tcp sk_lookup_udp sk_release @ CGROUP_SOCK_ADDR
+5.8: sk_lookup_tcp sk_lookup_udp sk_release skc_lookup_tcp @ CGROUP_SKB
+5.10: sk_storage_get sk_storage_delete @ LSM
+5.11: sk_storage_get sk_storage_delete @ TRACING
 """
 
 # instruction-set and verifier features: key -> (release, what the user reads)
@@ -193,6 +209,18 @@ def _helpers() -> dict[str, Version]:
 
 
 @functools.cache
+def _helper_prog_types() -> dict[tuple[str, str], Version]:
+    out: dict[tuple[str, str], Version] = {}
+    for line in _HELPER_PROG_TYPES_BY_RELEASE.strip().splitlines():
+        head, _, rest = line.partition(":")
+        names, _, types = rest.partition("@")
+        for name in names.split():
+            for prog_type in types.split():
+                out[name, prog_type] = parse_version(head)
+    return out
+
+
+@functools.cache
 def _map_types() -> dict[str, Version]:
     return _parse(_MAP_TYPES_BY_RELEASE)
 
@@ -205,6 +233,17 @@ def _prog_types() -> dict[str, Version]:
 def helper_since(name: str) -> Version | None:
     """The release that added helper ``name`` (with or without ``bpf_``)."""
     return _helpers().get(name.removeprefix("bpf_"))
+
+
+def helper_since_for(name: str, prog_type: str | None) -> Version | None:
+    """The release from which programs of ``prog_type`` may call helper ``name``: the helper's
+    own release, or the later one that offered it to that program type."""
+    bare = name.removeprefix("bpf_")
+    since = helper_since(bare)
+    later = _helper_prog_types().get((bare, prog_type.upper())) if prog_type else None
+    if later is not None and (since is None or later > since):
+        return later
+    return since
 
 
 def map_type_since(name: str) -> Version | None:
@@ -236,6 +275,7 @@ class _Lazy:
 
 
 HELPER_VERSIONS = _Lazy(_helpers)
+HELPER_PROG_TYPE_VERSIONS = _Lazy(_helper_prog_types)   # (helper, PROG_TYPE) -> release
 MAP_TYPE_VERSIONS = _Lazy(_map_types)
 PROG_TYPE_VERSIONS = _Lazy(_prog_types)
 
@@ -274,10 +314,18 @@ class KernelFeatures:
 
     # --- questions each return None (has it) or why not ------------------------------------
 
-    def _since(self, since: Version | None) -> str | None:
+    def _since(self, since: Version | None, prog_type: str | None = None) -> str | None:
         if since is None or self.version is None or since <= self.version:
             return None
-        return f"needs Linux {version_text(since)}; target {self.label} lacks it"
+        where = f" in {prog_type.lower()} programs" if prog_type else ""
+        return f"needs Linux {version_text(since)}{where}; target {self.label} lacks it"
+
+    def _helper_since(self, name: str, prog_type: str | None) -> str | None:
+        """``needs Linux X[ in T programs]``: the per-type release named only where it is later
+        than the helper's own."""
+        own = helper_since(name)
+        since = helper_since_for(name, prog_type)
+        return self._since(since, prog_type if since != own else None)
 
     def lacks_helper(self, name: str, prog_type: str | None) -> str | None:
         bare = name.removeprefix("bpf_")
@@ -286,14 +334,14 @@ class KernelFeatures:
             if prog_type is not None and prog_type in helpers:
                 if bare in helpers[prog_type]:
                     return None
-                since = helper_since(bare)
-                if since is not None and self.version is not None and since > self.version:
-                    return self._since(since)
+                by_version = self._helper_since(bare, prog_type)
+                if by_version is not None:
+                    return by_version
                 return f"target {self.label} does not offer it to {prog_type.lower()} programs"
             if any(bare in names for names in helpers.values()) or not helpers:
                 return None
             return f"target {self.label} offers it to no program type"
-        return self._since(helper_since(bare))
+        return self._helper_since(bare, prog_type)
 
     def lacks_map_type(self, name: str) -> str | None:
         if self.probe is not None:
@@ -329,12 +377,12 @@ class KernelFeatures:
                 return None if probed[key] else (self._since(since) or f"target {self.label} lacks it")
         return self._since(since)
 
-    def lacks_kfunc(self, name: str) -> str | None:
+    def lacks_kfunc(self, name: str, since: Version | None = None) -> str | None:
+        """A probe answers from its BTF; a version target from ``since`` (the kfunc's release, as
+        a kfunc table gives it: None, not tabulated, lacks nothing beyond kfunc calls as such)."""
         if self.probe is not None:
             kfuncs = self.probe.get("kfuncs")
             if kfuncs and name not in kfuncs:
                 return f"target {self.label} has no kfunc {name} (not in its BTF)"
             return None
-        from bpfbuild.abi.kfuncs import kfunc_since
-
-        return self._since(kfunc_since(name))
+        return self._since(since)

@@ -1,7 +1,9 @@
 """Will this object load on that kernel?  The features an object's programs use, and those a
 target kernel lacks, each at the source line that uses it.
 
-Features: the program type, each helper called (by id), each map type referenced, kfunc calls,
+Features: the program type, each helper called (by id; the release that offered it to the
+program's type), each map type referenced, kfunc calls (each strong kfunc by name: a probe target
+checks its BTF; a version target asks :func:`kfunc_since`, the seam for a kfunc version table),
 and instruction-level features (cpu v2 jumps, JMP32, atomics, cpu v4 instructions, bpf-to-bpf
 calls, callbacks, back-edges, more than 4,096 instructions, global data).  A target
 (:class:`bpfbuild.abi.kversions.KernelFeatures`) is a mainline version or a kernel probe.
@@ -13,19 +15,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bpfbuild.abi.helpers import helper_name
-from bpfbuild.abi.kfuncs import kfunc_since
-from bpfbuild.abi.kversions import FEATURE_VERSIONS, KernelFeatures, helper_since, map_type_since, prog_type_since, \
-    version_text
+from bpfbuild.abi.kversions import FEATURE_VERSIONS, KernelFeatures, Version, helper_since_for, map_type_since, \
+    prog_type_since, version_text
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.isa.fields import MODE_MASK, CpuVersion, InsnClass, PseudoCall, PseudoLoad
 from bpfbuild.isa.opcodes import opcode_table
 from bpfbuild.location import SourceLocation
 from bpfbuild.obj.spec import ObjectSpec, Program
 
-__all__ = ["Feature", "Lack", "check_object", "features_of"]
+__all__ = ["Feature", "Lack", "check_object", "features_of", "kfunc_since"]
 
 _ATOMIC_MODE = 0xC0
 _ATOMIC_ADD = 0x00
+
+
+def kfunc_since(name: str) -> Version | None:
+    """The mainline release that added kfunc ``name``, from ``bpfbuild.abi.kfuncs``'s table
+    (``kfunc_since(name)``) where that module provides one; None: not tabulated (a version
+    target then checks only that kfunc calls exist, 5.13)."""
+    try:
+        from bpfbuild.abi import kfuncs   # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    since = getattr(kfuncs, "kfunc_since", None)
+    return since(name) if callable(since) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +51,7 @@ class Feature:
     pc: int | None
     location: SourceLocation | None
     ident: int | None = None   # helper id
+    prog_type: str | None = None   # the program's type (ProgType name): helpers reached types at different releases
 
     @property
     def title(self) -> str:
@@ -57,15 +71,15 @@ class Feature:
         """The mainline release that added it (None: not tabulated)."""
         match self.kind:
             case "helper":
-                v = helper_since(self.key)
+                v = helper_since_for(self.key, self.prog_type)
+            case "kfunc":
+                v = kfunc_since(self.key)
             case "map_type":
                 v = map_type_since(self.key)
             case "prog_type":
                 v = prog_type_since(self.key)
             case "insn":
                 v = FEATURE_VERSIONS[self.key][0]
-            case "kfunc":
-                v = kfunc_since(self.key)
             case _:
                 v = None
         return None if v is None else version_text(v)
@@ -105,17 +119,16 @@ def _pcs(prog: Program) -> Iterator[tuple[int, object]]:
 def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
     """Every feature ``prog`` uses, each once (at its first use)."""
     seen: dict[tuple[str, str], Feature] = {}
+    pt = prog.prog_type
 
     def add(kind: str, key: str, pc: int | None, ident: int | None = None) -> None:
         if (kind, key) not in seen:
             loc = prog.source_location(pc) if pc is not None else None
-            seen[kind, key] = Feature(kind, key, prog.name, pc, loc, ident)
+            seen[kind, key] = Feature(kind, key, prog.name, pc, loc, ident, pt.name if pt is not None else None)
 
-    pt = prog.prog_type
     if pt is not None:
         add("prog_type", pt.name, None)
     table = opcode_table()
-    kfunc_names = dict(prog.kfunc_calls)
     slots = 0
     for pc, insn in _pcs(prog):
         slots = pc + (2 if insn.opcode == 0x18 else 1)     # type: ignore[attr-defined]
@@ -130,11 +143,11 @@ def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
                 add("insn", "bpf2bpf_calls", pc)
             elif src == PseudoCall.KFUNC:
                 add("insn", "kfunc_calls", pc)
-                if pc in kfunc_names:
-                    add("kfunc", kfunc_names[pc], pc)
             continue
         if op == 0x18 and src in (PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
             add("insn", "global_data", pc)
+        if op == 0x18 and src == PseudoLoad.FUNC:     # a callback's address (bpf_loop, for_each, timers)
+            add("insn", "callbacks", pc)
         if cls in (InsnClass.JMP, InsnClass.JMP32) and op not in (0x85, 0x95):
             # a backward jump is a loop; `gotol` (JMP32 class, op JA) keeps its offset in imm
             if (imm if op == 0x06 else off) < 0:
@@ -149,6 +162,10 @@ def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
                 add("insn", "cpu_v4", pc)
             elif form.cpu == CpuVersion.V2:
                 add("insn", "jmp_lt", pc)
+    weak = {e.name for e in spec.externs if e.is_func and e.weak}
+    for pc, name in prog.kfunc_calls:
+        if name not in weak:          # a __weak kfunc may be absent: the program checks bpf_ksym_exists()
+            add("kfunc", name, pc)
     if slots > 4096:
         add("insn", "insns_over_4096", None)
     for pc, index in prog.map_refs:
@@ -181,7 +198,7 @@ def check_object(spec: ObjectSpec, target: KernelFeatures) -> list[Lack]:
                 case "prog_type":
                     reason = target.lacks_prog_type(f.key)
                 case "kfunc":
-                    reason = target.lacks_kfunc(f.key)
+                    reason = target.lacks_kfunc(f.key, kfunc_since(f.key))
                 case _:
                     reason = target.lacks_feature(f.key)
             if reason is not None:

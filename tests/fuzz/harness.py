@@ -13,7 +13,6 @@ import contextlib
 import io
 import os
 import random
-import subprocess
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,18 +43,21 @@ class Outcome:
 
 def build_objects(out: Path, names: tuple[str, ...] = ("hello", "xdp_proto_count", "tc_port_filter",
                                                         "exec_events", "core_task", "hello-func")) -> dict[str, bytes]:
-    """Compile programs/<name>.bpf.c with the compiler bpfbuild discovers (missing ones skipped)."""
-    from bpfbuild.toolchain.discover import discover, include_set
-    from bpfbuild.toolchain.flags import compile_argv
+    """Compile programs/<name>.bpf.c with the compiler doit would use (``tests/bpfcc.py``: clang,
+    else zig's, with libbpf's headers or bpfbuild's own set); ones that do not compile are left out."""
+    from tests.bpfcc import Unavailable, find
 
-    compiler = discover(cache_file=out / ".toolchain.json")
-    includes = include_set(compiler, out / "include")
+    try:
+        cc = find()
+    except Unavailable as exc:
+        from bpfbuild.errors import BpfBuildError
+
+        raise BpfBuildError(str(exc)) from None
     objs = {}
     for name in names:
         src = PROGRAMS / f"{name}.bpf.c"
         obj = out / f"{name}.bpf.o"
-        argv = compile_argv(compiler, src, obj, include_flags=includes.flags, include_dirs=(str(PROGRAMS),))
-        if subprocess.run(argv, capture_output=True, check=False).returncode == 0:
+        if cc.run(src, obj, include_dirs=[PROGRAMS]).returncode == 0:
             objs[name] = obj.read_bytes()
     return objs
 

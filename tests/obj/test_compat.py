@@ -1,7 +1,7 @@
 """Will it load on 5.15?  The features an object uses and those each target kernel lacks.
 
-``data/features.bpf.c`` uses a ring buffer (5.8), ``bpf_for_each_map_elem`` (5.13), ``bpf_loop``
-(5.17) and, built with ``-mcpu=v4``, sign-extending moves (cpu v4, 6.6).  It is compiled with a
+``data/features.bpf.c`` uses a ring buffer (5.8), ``bpf_for_each_map_elem`` (5.13) and its
+callback functions (5.13), ``bpf_loop`` (5.17) and, built with ``-mcpu=v4``, sign-extending moves (cpu v4, 6.6).  It is compiled with a
 clang >= 18 (clang-19/-18 on PATH, else the ziglang package's) and bpfbuild's headers where
 libbpf's are absent (``bpf_cc_v4``).
 """
@@ -34,7 +34,8 @@ def features_object(bpf_cc_v4, tmp_path_factory: pytest.TempPathFactory) -> Path
 # what the object uses, and the release that added it
 USES = {"bpf_loop (helper 181)": "5.17", "bpf_for_each_map_elem (helper 164)": "5.13",
         "bpf_ringbuf_reserve (helper 131)": "5.8", "bpf_ringbuf_submit (helper 132)": "5.8",
-        "RINGBUF map": "5.8", "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)": "6.6"}
+        "RINGBUF map": "5.8", "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)": "6.6",
+        "callback functions (ld_imm64 of a function)": "5.13"}
 
 
 def test_the_object_uses_what_its_source_says(features_object: Path) -> None:
@@ -80,7 +81,7 @@ def test_json_lists_lacks_per_target(features_object: Path) -> None:
     doc = json.loads(res.stdout)
     assert {d["feature"] for d in doc["targets"]["5.10"]} == \
         {"bpf_loop (helper 181)", "bpf_for_each_map_elem (helper 164)",
-         "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)"}
+         "cpu v4 instructions (sdiv/smod, movsx, ldsx, bswap, gotol)", "callback functions (ld_imm64 of a function)"}
     assert doc["targets"]["6.6"] == []
 
 
@@ -114,7 +115,7 @@ def test_tables_cover_the_abi() -> None:
     assert all(map_type_since(m.name) for m in MapType if m.value)
     assert all(prog_type_since(p.name) for p in ProgType if p.value)
     assert helper_since("bpf_loop") == (5, 17) and helper_since("ringbuf_output") == (5, 8)
-    assert map_type_since("RINGBUF") == (5, 8) and prog_type_since("SYSCALL") == (5, 15)
+    assert map_type_since("RINGBUF") == (5, 8) and prog_type_since("SYSCALL") == (5, 14)
 
 
 @pytest.mark.kernel
@@ -166,7 +167,7 @@ def _program(text: str, section: str = "xdp") -> tuple[object, object]:
     from bpfbuild.obj.spec import Program
 
     prog = Program("p", section, classify_section(section), assemble(text), "GPL")
-    return SimpleNamespace(maps=(), programs=(prog,)), prog
+    return SimpleNamespace(maps=(), programs=(prog,), externs=()), prog
 
 
 @pytest.mark.parametrize(("text", "feature", "since"), [
@@ -185,6 +186,58 @@ def test_instruction_features(text: str, feature: str, since: str) -> None:
     lacks = [lack.feature.key for lack in check_object(spec, KernelFeatures.from_version(older))]  # type: ignore[arg-type]
     assert feature in lacks
     assert feature not in [lack.feature.key for lack in check_object(spec, KernelFeatures.from_version(since))]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("section", "since"), [("tc", "4.20"), ("xdp", "5.0"), ("cgroup/connect4", "5.0"),
+                                                ("cgroup_skb/ingress", "5.8")])
+def test_a_helper_reached_program_types_at_different_releases(section: str, since: str) -> None:
+    """bpf_sk_lookup_tcp (4.20, tc): XDP and cgroup sock_addr programs got it in 5.0, cgroup skb in 5.8."""
+    spec, prog = _program("r0 = 0\ncall 84\nr0 = 0\nexit", section)
+    (helper,) = [f for f in features_of(spec, prog) if f.kind == "helper"]   # type: ignore[arg-type]
+    assert helper.since == since
+    major, minor = map(int, since.split("."))
+    before = "4.19" if since == "4.20" else "4.20" if since == "5.0" else f"{major}.{minor - 1}"
+    (lack,) = [lack for lack in check_object(spec, KernelFeatures.from_version(before))   # type: ignore[arg-type]
+               if lack.feature.kind == "helper"]
+    in_type = "" if since == "4.20" else f" in {prog.prog_type.name.lower()} programs"   # type: ignore[attr-defined]
+    assert lack.message == f"bpf_sk_lookup_tcp (helper 84) needs Linux {since}{in_type}; target {before} lacks it"
+    assert not [lack for lack in check_object(spec, KernelFeatures.from_version(since))   # type: ignore[arg-type]
+                if lack.feature.kind == "helper"]
+
+
+def test_base_helpers_reached_every_program_type_at_once() -> None:
+    """The ring buffer, bpf_loop and bpf_for_each_map_elem came with bpf_base_func_proto: no
+    program type has a later release than the helper; bpf_get_func_ip came to fentry and kprobe
+    programs in one release."""
+    from bpfbuild.abi.kversions import helper_since_for
+    from bpfbuild.abi.progtypes import ProgType
+
+    for name in ("ringbuf_reserve", "loop", "for_each_map_elem", "ktime_get_boot_ns"):
+        assert {helper_since_for(name, p.name) for p in ProgType if p.value} == {helper_since(name)}
+    assert helper_since_for("get_func_ip", "TRACING") == helper_since_for("get_func_ip", "KPROBE") == (5, 15)
+    # sk local storage: networking programs with the helper (5.2), LSM 5.10, fentry/fexit/tp_btf 5.11
+    assert [helper_since_for("bpf_sk_storage_get", t) for t in ("SCHED_CLS", "LSM", "TRACING")] == \
+        [(5, 2), (5, 10), (5, 11)]
+
+
+def test_a_kfunc_table_is_consulted_for_version_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seam for a kfunc version table (bpfbuild.abi.kfuncs.kfunc_since): a strong kfunc call
+    is a feature of its own, and a version target lacks it before the table's release."""
+    import types
+
+    from bpfbuild.obj import compat
+
+    spec, prog = _program("r0 = 0\nexit")
+    object.__setattr__(prog, "kfunc_calls", ((0, "bpf_rcu_read_lock"),))
+    fake = types.ModuleType("bpfbuild.abi.kfuncs")
+    fake.kfunc_since = {"bpf_rcu_read_lock": (6, 2)}.get   # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bpfbuild.abi.kfuncs", fake)
+    import bpfbuild.abi
+    monkeypatch.setattr(bpfbuild.abi, "kfuncs", fake, raising=False)
+    assert compat.kfunc_since("bpf_rcu_read_lock") == (6, 2)
+    lacks = [lack.message for lack in check_object(spec, KernelFeatures.from_version("6.1"))]   # type: ignore[arg-type]
+    assert lacks == ["kfunc bpf_rcu_read_lock needs Linux 6.2; target 6.1 lacks it"]
+    assert not check_object(spec, KernelFeatures.from_version("6.2"))   # type: ignore[arg-type]
 
 
 def test_a_plain_atomic_add_is_not_a_5_12_feature() -> None:

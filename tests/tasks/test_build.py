@@ -20,7 +20,7 @@ def _have_clang() -> bool:
         return False
 
 
-needs_clang = pytest.mark.skipif(not _have_clang(), reason="no clang with the bpf target on PATH")
+needs_clang = pytest.mark.skipif(not _have_clang(), reason="the listing is clang 14's: needs Debian's clang on PATH")
 needs_zig = pytest.mark.skipif(disc._zig_executable() is None, reason="the ziglang package is not installed")
 
 PROGRAMS = {"hello", "hello-func", "xdp_proto_count", "tc_port_filter", "exec_events", "xdp_tail_call", "core_task"}

@@ -149,4 +149,15 @@ typeof(name(0)) name(unsigned long long *ctx)							\
 }												\
 static __always_inline typeof(name(0)) ____##name(unsigned long long *ctx, ##args)
 
+/* BPF_SEQ_PRINTF(seq, fmt, args...): bpf_seq_printf (iterator programs) with the arguments as an
+ * array of u64, the format string in .rodata; up to 12 arguments (bpf_helpers.h's u64 list). */
+#define BPF_SEQ_PRINTF(seq, fmt, ...)						\
+({										\
+	static const char ____seq_fmt[] = fmt;					\
+	unsigned long long ____seq_args[] = {					\
+		__bpfbuild_pick(__bpfbuild_u64s, __bpfbuild_printk_narg(fmt, ##__VA_ARGS__))(__VA_ARGS__) \
+	};									\
+	bpf_seq_printf(seq, ____seq_fmt, sizeof(____seq_fmt), ____seq_args, sizeof(____seq_args)); \
+})
+
 #endif /* BPFBUILD_BPF_TRACING_H */
