@@ -19,6 +19,8 @@ otherwise) and mutated real inputs (any exit status, never a traceback).  Each i
 10 s limit.  The input of number ``i`` depends only on ``(seed, i)``: the run is done in chunks
 of 1,000 whose counts are saved in ``--out`` (default ``build/fuzz-S``); running the same command
 again resumes after the last finished chunk, and the totals are printed from all chunks.
+Several processes may share one ``--out`` (``--start``, ``--reverse``): each chunk is claimed by
+one (``chunk-N.claim``; delete the claims a killed process left to have its chunks done again).
 Exit status 1 if any traceback, crash, hang or exit 0 on garbage was found.
 """
 
@@ -197,6 +199,10 @@ def main() -> int:
             chunk = out_dir.resolve() / f"chunk-{start:07d}.json"
             if chunk.exists():
                 continue
+            try:   # several processes share one run: each chunk is claimed by one of them
+                os.close(os.open(chunk.with_suffix(".claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                continue
             counts: Counter[str] = Counter()
             failures = []
             t0 = time.monotonic()
@@ -206,8 +212,10 @@ def main() -> int:
                 if kind in BAD:
                     failures.append({"input": i, "slot": slot, "kind": kind, "argv": argv})
                     print(f"--- input {i} {slot}: {kind}\n" + "\n".join(map(str, argv)), file=sys.stderr, flush=True)
-            chunk.write_text(json.dumps({"seed": args.seed, "slots": fuzzer.slots, "counts": counts,
+            chunk.with_suffix(".part").write_text(json.dumps({"seed": args.seed, "slots": fuzzer.slots, "counts": counts,
                                          "failures": failures, "seconds": time.monotonic() - t0}))
+            os.replace(chunk.with_suffix(".part"), chunk)
+            chunk.with_suffix(".claim").unlink()
             print(f"chunk {start}: {time.monotonic() - t0:.0f} s, "
                   f"{sum(v for k, v in counts.items() if k.split('|')[1] in BAD)} bad", flush=True)
     finally:
