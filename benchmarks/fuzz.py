@@ -93,8 +93,9 @@ class Fuzzer:
                     "prog_types": {"XDP": {"ok": True}}, "map_types": {"HASH": {"ok": True}},
                     "helpers": {"XDP": ["map_lookup_elem"]}, "kfuncs": [], "limits": {}, "sysctl": {}}
 
-    def one(self, i: int) -> tuple[str, str, list[str]]:
-        """Run input ``i``: (slot, outcome kind, argv shown for a failure)."""
+    def one(self, i: int, kept: bytes | None = None) -> tuple[str, str, list[str]]:
+        """Run input ``i``: (slot, outcome kind, argv shown for a failure).  ``kept``: the bytes a
+        failure kept (the compiled objects, hence the mutations, differ between checkouts)."""
         rng = random.Random(f"{self.seed}-{i}")
         slot = self.slots[i % len(self.slots)]
         is_garbage = (i // len(self.slots)) % 2 == 0
@@ -119,6 +120,8 @@ class Fuzzer:
             data = state_input(rng)
         else:
             data = b""
+        if kept is not None:
+            data = kept
         path = path.with_suffix({"spec": ".test.toml", "probe": ".json"}.get(
             TEXT_COMMANDS[name][1] if kind_of == "text" else "", ".bpf.o"))
         path.write_bytes(data)
@@ -234,9 +237,13 @@ def recheck(fuzzer: Fuzzer, out_dir: Path) -> int:
             raise SystemExit(f"{chunk}: recorded with other slots than this run's")
         for f in data["failures"]:
             seen += 1
-            slot, kind, argv = fuzzer.one(f["input"])
+            kept = next((a.split("(input kept as ", 1)[1].rstrip(")") for a in f["argv"]
+                         if isinstance(a, str) and a.startswith("(input kept as ")), None)
+            data = Path(kept).read_bytes() if kept and os.path.exists(kept) else None
+            slot, kind, argv = fuzzer.one(f["input"], data)
             still += kind in BAD
-            print(f"input {f['input']} {slot}: was {f['kind']}, now {kind}")
+            print(f"input {f['input']} {slot}: was {f['kind']}, now {kind}"
+                  + ("" if data is not None else " (input regenerated: not kept)"))
     print(f"recheck: {seen} recorded failures, {still} still failing")
     fuzzer.cleanup()
     return 1 if still else 0
