@@ -27,6 +27,7 @@ Exit status 1 if any traceback, crash, hang or exit 0 on garbage was found.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import random
@@ -71,6 +72,9 @@ class Fuzzer:
         self.specs = [p.read_text() for p in sorted(PROGRAMS.glob("*.test.toml"))]
         self.probe = self._probe()
         self.readers = state_readers()
+        for mod in ("bpfbuild.cli.coverage", "bpfbuild.vm", "bpfbuild.vm.specrun", "bpfbuild.verifier",
+                    "bpfbuild.skel.generate", "bpfbuild.kernel.probe"):
+            importlib.import_module(mod)   # not timed: a cold import under load is no hang of the input
         slots = [f"obj:{c}" for c in sorted(FILE_COMMANDS)] + [f"text:{c}" for c in sorted(TEXT_COMMANDS)]
         slots += [f"state:{c}" for c in sorted(self.readers)] + ["argv"]
         if os.geteuid() == 0 and Path("/sys/fs/bpf").is_dir():
