@@ -19,12 +19,15 @@ otherwise) and mutated real inputs (any exit status, never a traceback).  Each i
 10 s limit.  The input of number ``i`` depends only on ``(seed, i)``: the run is done in chunks
 of 1,000 whose counts are saved in ``--out`` (default ``build/fuzz-S``); running the same command
 again resumes after the last finished chunk, and the totals are printed from all chunks.
+Several processes may share one ``--out`` (``--start``, ``--reverse``): each chunk is claimed by
+one (``chunk-N.claim``; delete the claims a killed process left to have its chunks done again).
 Exit status 1 if any traceback, crash, hang or exit 0 on garbage was found.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import random
@@ -69,6 +72,9 @@ class Fuzzer:
         self.specs = [p.read_text() for p in sorted(PROGRAMS.glob("*.test.toml"))]
         self.probe = self._probe()
         self.readers = state_readers()
+        for mod in ("bpfbuild.cli.coverage", "bpfbuild.vm", "bpfbuild.vm.specrun", "bpfbuild.verifier",
+                    "bpfbuild.skel.generate", "bpfbuild.kernel.probe"):
+            importlib.import_module(mod)   # not timed: a cold import under load is no hang of the input
         slots = [f"obj:{c}" for c in sorted(FILE_COMMANDS)] + [f"text:{c}" for c in sorted(TEXT_COMMANDS)]
         slots += [f"state:{c}" for c in sorted(self.readers)] + ["argv"]
         if os.geteuid() == 0 and Path("/sys/fs/bpf").is_dir():
@@ -91,8 +97,9 @@ class Fuzzer:
                     "prog_types": {"XDP": {"ok": True}}, "map_types": {"HASH": {"ok": True}},
                     "helpers": {"XDP": ["map_lookup_elem"]}, "kfuncs": [], "limits": {}, "sysctl": {}}
 
-    def one(self, i: int) -> tuple[str, str, list[str]]:
-        """Run input ``i``: (slot, outcome kind, argv shown for a failure)."""
+    def one(self, i: int, kept: bytes | None = None) -> tuple[str, str, list[str]]:
+        """Run input ``i``: (slot, outcome kind, argv shown for a failure).  ``kept``: the bytes a
+        failure kept (the compiled objects, hence the mutations, differ between checkouts)."""
         rng = random.Random(f"{self.seed}-{i}")
         slot = self.slots[i % len(self.slots)]
         is_garbage = (i // len(self.slots)) % 2 == 0
@@ -117,6 +124,8 @@ class Fuzzer:
             data = state_input(rng)
         else:
             data = b""
+        if kept is not None:
+            data = kept
         path = path.with_suffix({"spec": ".test.toml", "probe": ".json"}.get(
             TEXT_COMMANDS[name][1] if kind_of == "text" else "", ".bpf.o"))
         path.write_bytes(data)
@@ -197,6 +206,10 @@ def main() -> int:
             chunk = out_dir.resolve() / f"chunk-{start:07d}.json"
             if chunk.exists():
                 continue
+            try:   # several processes share one run: each chunk is claimed by one of them
+                os.close(os.open(chunk.with_suffix(".claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            except FileExistsError:
+                continue
             counts: Counter[str] = Counter()
             failures = []
             t0 = time.monotonic()
@@ -206,8 +219,10 @@ def main() -> int:
                 if kind in BAD:
                     failures.append({"input": i, "slot": slot, "kind": kind, "argv": argv})
                     print(f"--- input {i} {slot}: {kind}\n" + "\n".join(map(str, argv)), file=sys.stderr, flush=True)
-            chunk.write_text(json.dumps({"seed": args.seed, "slots": fuzzer.slots, "counts": counts,
+            chunk.with_suffix(".part").write_text(json.dumps({"seed": args.seed, "slots": fuzzer.slots, "counts": counts,
                                          "failures": failures, "seconds": time.monotonic() - t0}))
+            os.replace(chunk.with_suffix(".part"), chunk)
+            chunk.with_suffix(".claim").unlink()
             print(f"chunk {start}: {time.monotonic() - t0:.0f} s, "
                   f"{sum(v for k, v in counts.items() if k.split('|')[1] in BAD)} bad", flush=True)
     finally:
@@ -226,9 +241,13 @@ def recheck(fuzzer: Fuzzer, out_dir: Path) -> int:
             raise SystemExit(f"{chunk}: recorded with other slots than this run's")
         for f in data["failures"]:
             seen += 1
-            slot, kind, argv = fuzzer.one(f["input"])
+            kept = next((a.split("(input kept as ", 1)[1].rstrip(")") for a in f["argv"]
+                         if isinstance(a, str) and a.startswith("(input kept as ")), None)
+            data = Path(kept).read_bytes() if kept and os.path.exists(kept) else None
+            slot, kind, argv = fuzzer.one(f["input"], data)
             still += kind in BAD
-            print(f"input {f['input']} {slot}: was {f['kind']}, now {kind}")
+            print(f"input {f['input']} {slot}: was {f['kind']}, now {kind}"
+                  + ("" if data is not None else " (input regenerated: not kept)"))
     print(f"recheck: {seen} recorded failures, {still} still failing")
     fuzzer.cleanup()
     return 1 if still else 0

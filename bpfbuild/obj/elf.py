@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from dataclasses import dataclass
 
 from bpfbuild.errors import ObjectError
@@ -117,9 +118,9 @@ def read_elf(data: bytes) -> ElfImage:
 
     try:
         return _read(ELFFile(io.BytesIO(data)))
-    except (ELFError, OverflowError, ValueError, KeyError, IndexError, struct.error) as exc:
+    except (ELFError, OverflowError, ValueError, KeyError, IndexError, struct.error, zlib.error) as exc:
         # What pyelftools raises on malformed input (its own errors; seeks and slices past the
-        # end; bad string tables).  Anything else -- a TypeError, an AttributeError -- is our
+        # end; bad string tables; an SHF_COMPRESSED section that does not inflate).  Anything else -- a TypeError, an AttributeError -- is our
         # bug and stays a traceback instead of being reported as a malformed file.
         text = str(exc).strip() or type(exc).__name__
         raise ObjectError(f"malformed ELF: {text}") from exc
@@ -159,6 +160,8 @@ def _read(elf: object) -> ElfImage:
         stype = sh["sh_type"]
         type_id = _section_type(stype)
         nobits = type_id == SHT_NOBITS
+        if int(sh["sh_flags"]) & 0x800 and not nobits and index != 0:   # SHF_COMPRESSED: never inflated
+            raise ObjectError("compressed sections (SHF_COMPRESSED) are not supported", section=sec.name)
         body = b"" if nobits or index == 0 else sec.data()
         if not nobits and index != 0 and len(body) != sh["sh_size"]:
             raise ObjectError("section data runs past the end of the file", section=sec.name)

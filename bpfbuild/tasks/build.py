@@ -99,10 +99,11 @@ def uses_vmlinux(prog: ProgramSource) -> bool:
             return bool(record["vmlinux"])
         if record["vmlinux"]:
             return True      # a header may include it: keep it until a compile says otherwise
+    from bpfbuild.inputs import MAX_TEXT_BYTES, read_input
+
     try:
-        with open(prog.source, "rb") as fh:
-            return _VMLINUX_INCLUDE.search(fh.read()) is not None
-    except OSError:
+        return _VMLINUX_INCLUDE.search(read_input(prog.source, limit=MAX_TEXT_BYTES)) is not None
+    except BpfBuildError:   # unreadable, a FIFO, too large: the compile says what is wrong
         return False
 
 

@@ -183,10 +183,13 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
 
 
 def _skeletons_included(loader: LoaderSource) -> list[str]:
+    from bpfbuild.errors import BpfBuildError
+    from bpfbuild.inputs import MAX_TEXT_BYTES, read_input
+
     try:
-        with open(loader.source, "rb") as fh:
-            return [m.decode("utf-8", "replace") for m in _SKEL_INCLUDE.findall(fh.read())]
-    except OSError:
+        return [m.decode("utf-8", "replace") for m in _SKEL_INCLUDE.findall(read_input(loader.source,
+                                                                                        limit=MAX_TEXT_BYTES))]
+    except BpfBuildError:   # unreadable, a FIFO, too large: the compile says what is wrong
         return []
 
 

@@ -651,6 +651,9 @@ def _bad_target(slots: Sequence[Instruction | None], target: int) -> str:
 
 def _body(em: _Emitter, ind: int, pc: int, insn: Instruction, slots: Sequence[Instruction | None],
           uses: _Uses) -> None:
+    if not (0 <= insn.dst < len(_REGS) and 0 <= insn.src < len(_REGS)):   # reached: r11..r15 do not exist
+        em.emit(ind, f"TRAP({f'invalid instruction at pc {pc}: register r{max(insn.dst, insn.src)}'!r})", pc)
+        return
     cls = insn.opcode & CLASS_MASK
     if cls in (InsnClass.ALU, InsnClass.ALU64):
         for text in _alu(insn):

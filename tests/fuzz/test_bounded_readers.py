@@ -171,3 +171,14 @@ def test_a_probe_whose_release_is_no_version_is_one_line(real_objects, tmp_path)
     out = run_cli(["verify", str(obj), "--kernel", str(probe)])
     assert out.kind == "error" and out.detail == f"{probe}: malformed probe: '[1]' is not a kernel version " \
         "(expected e.g. 5.15)", out
+
+
+def test_a_fifo_as_program_or_loader_source_is_not_waited_on(tmp_path):
+    from bpfbuild.tasks import build, loaders
+
+    fifo = tmp_path / "x.bpf.c"
+    os.mkfifo(fifo)
+    prog = SimpleNamespace(source=fifo, object=tmp_path / "x.bpf.o", name="x")
+    assert build.uses_vmlinux(prog) is False   # type: ignore[arg-type]
+    loader = SimpleNamespace(source=fifo, executable=tmp_path / "l", name="l")
+    assert loaders._skeletons_included(loader) == []   # type: ignore[arg-type]

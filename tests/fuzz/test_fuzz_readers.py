@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from bpfbuild.errors import BpfBuildError
 
-from .harness import FILE_COMMANDS, file_argv, garbage, mutate, run_cli, spec_text
+from .harness import (FILE_COMMANDS, PROGRAMS, TEXT_COMMANDS, argv_input, file_argv, garbage, mutate, probe_input,
+                      run_cli, run_reader, spec_input, spec_text, state_input, state_readers, text_argv)
 
 BUDGET = settings(max_examples=60, deadline=None, derandomize=True,
                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -141,3 +142,71 @@ def test_cli_argv_of_every_reading_command_never_tracebacks(real_objects, tmp_pa
     assert out.kind != "traceback", (argv, out.detail)
     if "GARBAGE" in tokens[:1] and out.kind == "ok" and command not in ("toolchain", "btf"):
         pytest.fail(f"exit 0 on garbage: {argv}")
+
+
+# --- text inputs beside a valid object: specs of `coverage`, saved probes (probe --from, verify --kernel) ---
+
+def _probe_base() -> dict:
+    from bpfbuild.kernel.probe import FORMAT
+
+    return {"format": FORMAT, "kernel": {"release": "6.1.0", "version": "#1", "machine": "x86_64"}, "isa": "v3",
+            "prog_types": {"XDP": True, "KPROBE": "EINVAL"}, "map_types": {"HASH": True},
+            "helpers": {"XDP": ["map_lookup_elem"]}, "helper_ids": {"map_lookup_elem": 1}, "kfuncs": ["bpf_x"],
+            "limits": {"processed_insns": 1000000}, "sysctl": {}, "kconfig": {"CONFIG_BPF": "y"}}
+
+
+@pytest.mark.parametrize("command", sorted(TEXT_COMMANDS))
+def test_every_text_input_command_on_garbage_fails_and_on_hostile_text_never_tracebacks(real_objects, tmp_path,
+                                                                                      command):
+    rng = random.Random(f"t-{command}")
+    obj = tmp_path / "hello.bpf.o"
+    obj.write_bytes(real_objects["hello"])
+    spec = tmp_path / "hello.test.toml"
+    spec.write_text((PROGRAMS / "hello.test.toml").read_text())
+    bases = [p.read_text() for p in sorted(PROGRAMS.glob("*.test.toml"))]
+    kind = TEXT_COMMANDS[command][1]
+    for i in range(6):
+        path = tmp_path / f"in{i}{'.json' if kind == 'probe' else '.test.toml' if kind == 'spec' else '.bpf.o'}"
+        is_garbage = i % 2 == 0
+        if is_garbage:
+            data = garbage(rng)
+        elif kind == "spec":
+            data = spec_input(rng, bases).encode()
+        elif kind == "probe":
+            data = probe_input(rng, _probe_base()).encode()
+        else:
+            data = mutate(real_objects["hello"], rng)
+        path.write_bytes(data)
+        out = run_cli(text_argv(command, path, tmp_path / "out", obj, spec))
+        assert out.kind != "traceback", (command, data[:300], out.detail)
+        if is_garbage:
+            assert out.kind == "error", (command, data[:300], out)
+
+
+@pytest.mark.parametrize("reader", ["state-cmd", "state-doit", "state-results", "state-toolchain"])
+def test_state_files_of_any_content_are_used_ignored_or_one_line(tmp_path, reader):
+    fn = state_readers()[reader]
+    rng = random.Random(f"s-{reader}")
+    for i in range(25):
+        path = tmp_path / f"state{i}"
+        path.write_bytes(state_input(rng))
+        out = run_reader(fn, path, tmp_path)
+        assert out.kind != "traceback", (reader, path.read_bytes()[:300], out.detail)
+
+
+def test_cli_argv_with_fifos_specs_probes_and_targets_never_tracebacks(real_objects, tmp_path):
+    import os
+
+    rng = random.Random("argv")
+    obj = tmp_path / "hello.bpf.o"
+    obj.write_bytes(real_objects["hello"])
+    (tmp_path / "junk.o").write_bytes(b"\x7fELF junk")
+    os.mkfifo(tmp_path / "fifo")
+    paths = {"FILE": str(obj), "GARBAGE": str(tmp_path / "junk.o"), "MISSING": str(tmp_path / "absent"),
+             "DIR": str(tmp_path), "FIFO": str(tmp_path / "fifo"), "OUT": str(tmp_path / "out"),
+             "SPEC": str(PROGRAMS / "hello.test.toml")}
+    for _ in range(25):
+        _, argv = argv_input(rng)
+        argv = [paths.get(t, t) for t in argv]
+        out = run_cli(argv)
+        assert out.kind != "traceback", (argv, out.detail)

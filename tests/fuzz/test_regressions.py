@@ -215,3 +215,31 @@ def test_a_repeated_run_has_a_total_instruction_budget(real_objects, monkeypatch
     monkeypatch.setattr(api, "MAX_REPEAT_STEPS", 20)
     with pytest.raises(VMError, match="repeat = 1000"):
         obj.run("hello", packet="00" * 64, repeat=1000)
+
+
+@pytest.mark.parametrize("section", [".BTF", "xdp"])
+def test_a_compressed_section_is_one_line_never_inflated(real_objects, section):
+    # fuzz input 38900 (seed 15): a flipped SHF_COMPRESSED flag gave a zlib.error traceback; a section
+    # that claims to inflate to 1 TiB must not be inflated at all
+    data = bytearray(real_objects["hello"])
+    at = _section_named(bytes(data), section)
+    flags, = struct.unpack_from("<Q", data, at + 8)
+    struct.pack_into("<Q", data, at + 8, flags | 0x800)
+    offset, = struct.unpack_from("<Q", data, at + 24)
+    struct.pack_into("<IIQQ", data, offset, 1, 0, 1 << 40, 1)   # Elf64_Chdr: ELFCOMPRESS_ZLIB, 1 TiB
+    with pytest.raises(ObjectError, match="SHF_COMPRESSED") as info:
+        load_object(bytes(data))
+    assert "\n" not in str(info.value)
+
+
+def test_a_reached_instruction_with_register_r15_is_one_fault_not_an_index_error(real_objects, tmp_path):
+    # fuzz input 63939 (seed 15): `bf ff ff ff ff 00 00 00` (mov r15, r15) in an object's program,
+    # reached, gave an IndexError in the emulator's translator
+    data = bytearray(real_objects["hello"])
+    at = _section_named(bytes(data), "xdp")
+    offset, = struct.unpack_from("<Q", data, at + 24)
+    data[offset + 5 * 8:offset + 6 * 8] = bytes.fromhex("bfffffffff000000")   # insn 5: r2 = 15
+    path = tmp_path / "hello.bpf.o"
+    path.write_bytes(bytes(data))
+    out = run_cli(["run", str(path)])
+    assert out.kind == "error" and "invalid instruction at pc 5: register r15" in out.detail, out
