@@ -65,6 +65,8 @@ DEFAULT_ATTACH: Mapping[str, str] = {
 }
 # Types loaded sleepable (their helpers include the sleepable ones).
 _SLEEPABLE_TYPES = frozenset({"SYSCALL"})
+# Other attach types a type that needs a target is tried with when the default one is refused.
+_MORE_ATTACH = {"TRACING": (23, 28)}   # BPF_TRACE_RAW_TP (tp_btf), BPF_TRACE_ITER
 # Types that cannot load without an attach target: their helper sets are not probed.
 _NEEDS_TARGET = frozenset({"TRACING", "EXT", "LSM", "STRUCT_OPS"})
 
@@ -354,9 +356,14 @@ def _probe_prog_types(sys_: _Sys, attach: Mapping[str, str]) -> dict[str, Availa
             continue
         flags = _SLEEPABLE if pt.name in _SLEEPABLE_TYPES else 0
         if pt.name in _NEEDS_TARGET:
-            # attach_btf_id 1 is never a valid target: a known type gets as far as saying so
-            ok, err, log = sys_.load(int(pt), code, _attach_value(pt.name, attach), attach_btf_id=1)
-            if ok or log.strip():   # it got as far as checking the (invalid) attach target
+            # attach_btf_id 1 is never a valid target: a known type gets as far as saying so.
+            # Tracing also through tp_btf and iterators: a kernel may refuse trampolines (fentry,
+            # EPERM before any log) and still load raw tracepoints and iterators.
+            for at in (_attach_value(pt.name, attach), *_MORE_ATTACH.get(pt.name, ())):
+                ok, err, log = sys_.load(int(pt), code, at, attach_btf_id=1)
+                if ok or log.strip():   # it got as far as checking the (invalid) attach target
+                    break
+            if ok or log.strip():
                 out[pt.name] = Availability(True)
                 continue
         else:
