@@ -39,7 +39,7 @@ def write_result(build_dir: Path, program: str, stage: str, data: dict[str, Any]
 #: full disk, another version) is ignored as if absent: the stage runs again, nothing raises.
 _SHAPES: dict[str, Any] = {
     "programs": [dict], "targets": {str: [dict]}, "passed": int, "failed": int, "not_emulated": [str],
-    "coverage": dict, "errors": [str], "not_modelled": [str],
+    "coverage": dict, "errors": [dict], "not_modelled": [str],
 }
 
 
@@ -55,12 +55,13 @@ def _has_shape(value: Any, shape: Any) -> bool:
 def _valid_record(data: Any) -> bool:
     if not isinstance(data, dict):
         return False
-    if not all(_has_shape(data[k], shape) for k, shape in _SHAPES.items() if k in data and data[k] is not None):
+    if not all(_has_shape(data[k], shape) for k, shape in _SHAPES.items()
+               if k in data and not (k == "coverage" and data[k] is None)):
         return False
     cov = data.get("coverage")
     if cov is not None and not isinstance(cov.get("summary"), str):
         return False
-    for p in data.get("programs", []):
+    for p in data.get("programs") or []:
         if not all(p.get(k) is None or _has_shape(p[k], _SHAPES[k]) for k in ("errors", "not_modelled")):
             return False
         if not all(p.get(k) is None or isinstance(p[k], t) for k, t in (

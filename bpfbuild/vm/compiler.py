@@ -622,7 +622,9 @@ def _atomic(insn: Instruction) -> list[str]:
             return [head + f"P{bits}(m, o, {s} & {mask}); {s} = t"]
         case AtomicOp.CMPXCHG:
             return [head + f"P{bits}(m, o, {s} & {mask}) if t == r0 & {mask} else None; r0 = t"]
-    symbol = {AtomicOp.ADD: "+", AtomicOp.OR: "|", AtomicOp.AND: "&", AtomicOp.XOR: "^"}[AtomicOp(op)]
+    symbol = {AtomicOp.ADD: "+", AtomicOp.OR: "|", AtomicOp.AND: "&", AtomicOp.XOR: "^"}.get(op)   # type: ignore[call-overload]
+    if symbol is None:   # reached: the kernel rejects any other atomic operation
+        return [f"TRAP({f'invalid instruction: atomic operation imm={insn.imm:#x}'!r})"]
     line = head + f"P{bits}(m, o, (t {symbol} {s}) & {mask})"
     if fetch:
         line += f"; {s} = t"

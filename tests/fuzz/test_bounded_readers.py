@@ -89,7 +89,8 @@ def test_a_result_record_of_another_shape_is_ignored_by_the_report(tmp_path, cap
 def test_a_result_record_of_the_right_shape_is_read(tmp_path):
     from bpfbuild.tasks.report import read_result, write_result
 
-    record = {"programs": [{"name": "p", "type": "xdp", "insns": 3, "verdict": "accepted", "processed_insns": 4}],
+    record = {"programs": [{"name": "p", "type": "xdp", "insns": 3, "verdict": "rejected", "processed_insns": 4,
+                            "errors": [{"message": "R1 invalid mem access", "line": 3}], "not_modelled": ["x"]}],
               "targets": {"t.json": [{"feature": "helper"}]}, "passed": 1, "failed": 0,
               "coverage": {"summary": "1/1"}, "not_emulated": []}
     write_result(tmp_path, "x", "verify", record)
@@ -182,3 +183,17 @@ def test_a_fifo_as_program_or_loader_source_is_not_waited_on(tmp_path):
     assert build.uses_vmlinux(prog) is False   # type: ignore[arg-type]
     loader = SimpleNamespace(source=fifo, executable=tmp_path / "l", name="l")
     assert loaders._skeletons_included(loader) == []   # type: ignore[arg-type]
+
+
+def test_a_result_record_whose_programs_are_null_is_ignored(tmp_path, capsys):
+    # fuzz input 63228 (seed 16): "programs": null gave a TypeError in the report
+    from bpfbuild.tasks.report import RESULTS_DIR, print_report, read_result
+
+    (tmp_path / RESULTS_DIR).mkdir()
+    for stage in ("build", "verify", "test"):
+        (tmp_path / RESULTS_DIR / f"x.{stage}.json").write_text('{"programs": null, "targets": null}')
+    assert read_result(tmp_path, "x", "build") is None
+    prog = SimpleNamespace(name="x", source=Path("x.bpf.c"), object=tmp_path / "x.bpf.o")
+    print_report(SimpleNamespace(config=SimpleNamespace(build_dir=tmp_path, programs=lambda: [prog],
+                                                        target_kernels=[])))
+    assert "x" in capsys.readouterr().out

@@ -243,3 +243,15 @@ def test_a_reached_instruction_with_register_r15_is_one_fault_not_an_index_error
     path.write_bytes(bytes(data))
     out = run_cli(["run", str(path)])
     assert out.kind == "error" and "invalid instruction at pc 5: register r15" in out.detail, out
+
+
+def test_a_reached_unknown_atomic_operation_is_one_fault_not_a_value_error(real_objects, tmp_path):
+    # fuzz input 75073 (seed 16): an atomic with imm=2 (no such operation), reached, gave a ValueError
+    data = bytearray(real_objects["hello"])
+    at = _section_named(bytes(data), "xdp")
+    offset, = struct.unpack_from("<Q", data, at + 24)
+    data[offset + 9 * 8:offset + 10 * 8] = bytes.fromhex("c316000002000000")   # insn 9: atomic u32, imm=2
+    path = tmp_path / "hello.bpf.o"
+    path.write_bytes(bytes(data))
+    out = run_cli(["run", str(path)])
+    assert out.kind == "error" and "invalid instruction: atomic operation imm=0x2" in out.detail, out
