@@ -6,7 +6,6 @@ import json
 import shutil
 import struct
 import subprocess
-import time
 from typing import Any
 
 import pytest
@@ -427,11 +426,9 @@ def test_vmlinux_matches_bpftool(vmlinux: Spec) -> None:
     _compare_with_bpftool(vmlinux, "/sys/kernel/btf/vmlinux")
 
 
-def test_vmlinux_indexes_fast_and_every_type_resolves(vmlinux_bytes: bytes) -> None:
-    start = time.perf_counter()
+def test_every_vmlinux_type_resolves(vmlinux_bytes: bytes) -> None:
+    """Every type of the kernel's BTF decodes, names and sizes (timing: benchmarks/btf_vmlinux.py)."""
     spec = Spec.from_bytes(vmlinux_bytes)
-    indexed = time.perf_counter() - start
-    assert indexed < 1.5, f"indexing vmlinux took {indexed:.2f}s"
     sized = 0
     for type_id in spec:
         t = spec.type(type_id)
@@ -443,8 +440,6 @@ def test_vmlinux_indexes_fast_and_every_type_resolves(vmlinux_bytes: bytes) -> N
             spec.size_of(type_id)
             spec.align_of(type_id)
             sized += 1
-    total = time.perf_counter() - start
-    assert total < 15, f"resolving every vmlinux type took {total:.2f}s"
     assert sized > 1000
     task = spec.type(spec.find_one("task_struct", Struct))
     assert isinstance(task, Struct) and "pid" in [m.name for m in task.members]
