@@ -457,7 +457,7 @@ def _compute_live_registers(env: Env) -> None:
             live = live_in[pc]
             mask = "".join(str(r) if live & (1 << r) else "." for r in range(10))
             prefix = f"{scc[pc]:3d} " if scc.get(pc) else "    "
-            env.verbose(f"{prefix}{pc:3d}: {mask} {insn_text(insns[pc], pc, env.maps)}\n")  # type: ignore[arg-type]
+            env.verbose(f"{prefix}{pc:3d}: {mask} {insn_text(insns[pc], pc, env.maps, env.kfunc_log_name)}\n")  # type: ignore[arg-type]
 
 
 def compute_scc(env: Env) -> dict[int, int]:

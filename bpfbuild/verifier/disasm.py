@@ -10,9 +10,9 @@ and we print by name (``map_ptr(counts)``, ``map_value(hello.bss)+4``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from bpfbuild.isa.fields import AluOp, PseudoLoad
+from bpfbuild.isa.fields import AluOp, InsnClass, JmpOp, PseudoCall, PseudoLoad
 from bpfbuild.isa.instruction import Instruction
 from bpfbuild.isa.syntax import format_log_insn
 from bpfbuild.verifier.state import MapInfo
@@ -38,8 +38,18 @@ def helper_log_name(func_id: int) -> str:
     return name or "unknown"
 
 
-def insn_text(insn: Instruction, pc: int = 0, maps: Sequence[MapInfo] = ()) -> str:
-    """One instruction in the log's syntax, without the ``pc:`` prefix."""
+_CALL = InsnClass.JMP | JmpOp.CALL
+
+
+def insn_text(insn: Instruction, pc: int = 0, maps: Sequence[MapInfo] = (),
+              kfunc: Callable[[Instruction], str | None] | None = None) -> str:
+    """One instruction in the log's syntax, without the ``pc:`` prefix.  ``kfunc(insn)`` names
+    a kfunc call as the verifier's ``disasm_kfunc_name`` does (``call bpf_task_acquire#1234``);
+    without a name it is ``call kernel-function#id``, as disasm.c prints it."""
+    if kfunc is not None and insn.opcode == _CALL and insn.src == PseudoCall.KFUNC:
+        name = kfunc(insn)
+        if name:
+            return f"({insn.opcode:02x}) call {name}#{insn.imm}"
     return format_log_insn(insn, helper=helper_log_name, ld64=lambda i: _imm64_text(i, maps))
 
 

@@ -294,6 +294,17 @@ class Env:
             self.target = _running_target(*_vmlinux_key())
         return self.target.btf_or_none()
 
+    def kfunc_log_name(self, insn: Instruction) -> str | None:
+        """``disasm_kfunc_name``: a vmlinux kfunc call's name in the target BTF (None: a module's
+        kfunc, or no BTF: the log then says ``kernel-function``)."""
+        btf = self.kernel_btf if insn.off == 0 else None
+        if btf is None:
+            return None
+        try:
+            return btf.name_of(insn.imm) or None
+        except (LookupError, ValueError):
+            return None
+
     # --- errors and log -------------------------------------------------------------------------
 
     def not_modelled(self, what: str) -> None:

@@ -433,7 +433,7 @@ class Checker:
         if self.scratch_regs:
             self.print_insn_state()
         env.verbose_linfo(pc)
-        text = f"{pc}: {insn_text(insn, pc, env.maps)}"
+        text = f"{pc}: {insn_text(insn, pc, env.maps, env.kfunc_log_name)}"
         log.write(text + "\n")
         log.prev_insn_pos = log.mark()
         log.prev_insn_len = len(text)

@@ -662,6 +662,8 @@ def _process_iter_arg(env: Env, st: VerifierState, meta: KfuncMeta, regno: int, 
     if bad:
         raise env.error(f"expected an initialized iter_{iter_type} as arg #{regno - 1}")
     live.mark_read(st, frame.frameno, env.insn_idx, ((1 << nr_slots) - 1) << (spi - nr_slots + 1))
+    for k in range(nr_slots):   # mark_stack_slot_obj_read scratches them: the log prints the iterator
+        env.scratched_slots.add(spi - k)
     meta.iter_frameno = reg.frameno
     meta.iter_spi = spi
     meta.ref_obj_id = frame.stack[spi].spilled_ptr.ref_obj_id

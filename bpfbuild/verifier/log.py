@@ -130,6 +130,10 @@ def reg_str(reg: Reg, frameno: int) -> str:
     return text + "(" + ",".join(parts) + ")"
 
 
+#: ``iter_state_str``: an open-coded iterator's state (verifier/kfuncs.py ITER_ACTIVE/ITER_DRAINED)
+_ITER_STATES = {1: "active", 2: "drained"}
+
+
 def _slot_types(slot_type: bytearray) -> str:
     return "".join(_SLOT_CHAR.get(SlotType(b), "?") for b in slot_type)
 
@@ -157,6 +161,13 @@ def frame_str(vstate: VerifierState, frame: FuncState, regs: int | None = None,
         if slot.slot_type[7] == SlotType.STACK_SPILL:
             j = next(j for j in range(8) if slot.slot_type[j] == SlotType.STACK_SPILL)
             out.append(f" fp{off}={types[:j]}{reg_str(slot.spilled_ptr, frame.frameno)}")
+        elif slot.slot_type[7] == SlotType.STACK_ITER:
+            sp = slot.spilled_ptr
+            if sp.ref_obj_id:   # only an iterator's main slot is printed
+                kind = _btf_type_name(sp.btf, sp.btf_id).removeprefix("bpf_iter_") if sp.btf is not None else ""
+                state = _ITER_STATES.get(getattr(sp, "iter_state", 0), "<invalid>")
+                out.append(f" fp{off}=iter_{kind}(ref_id={sp.ref_obj_id},state={state},"
+                           f"depth={getattr(sp, 'iter_depth', 0)})")
         else:
             out.append(f" fp{off}={types}")
     ids = [r.id for r in vstate.refs] + [lk.id for lk in vstate.locks]   # held locks are references too

@@ -324,7 +324,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                     insn = env.insns[i]
                     env.verbose(f"mark_precise: frame{bt.frame}: regs={_fmt_regs(bt.regs[bt.frame])} "
                                 f"stack={_fmt_stack(bt.stack[bt.frame])} before "
-                                f"{i}: {insn_text(insn, i, env.maps) if insn is not None else ''}\n")
+                                f"{i}: {insn_text(insn, i, env.maps, env.kfunc_log_name) if insn is not None else ''}\n")
                 if backtrack_insn(env, i, subseq_idx, h, bt) == _NOTSUPP:
                     mark_all_scalars_precise(env, st)
                     return changed

@@ -167,4 +167,7 @@ def _python_ok(skel) -> bool:
 #: Named types some test objects declare globals of (a loader defines them before the skeleton).
 _KNOWN_PRELUDES = {
     "kitchen.bpf.c": "struct pair { int a; long b; };\ntypedef unsigned int myu32;\nenum color { RED, GREEN };\n",
+    **{f"corpus/{name}.bpf.c": "#include <linux/bpf.h>\n"
+       "struct counter { __u64 packets; struct bpf_spin_lock lock; __u64 bytes; };\n"
+       for name in ("lock_global", "lock_global_direct")},
 }
