@@ -15,10 +15,21 @@ session.
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Property tests are deterministic by default: the same examples on every run, so CI cannot fail on a
+# lucky draw (a failure is then reproducible by anyone).  ``--hypothesis-profile=explore`` draws new
+# random examples (and benchmarks/fuzz.py runs the long randomised campaigns).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile("ci")
 
 _KERNEL_REASON = pytest.StashKey[str | None]()
 _PROBE = pytest.StashKey[Any]()
@@ -168,3 +179,59 @@ def bpf_cc_v4() -> Any:
         return find(min_major=18)
     except Unavailable as exc:
         pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def build_corpus(bpf_cc: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
+    """``build(src) -> object path``: a verifier-corpus source compiled once per test run with the
+    flags of its ``cflags:`` comment.  Under pytest-xdist the objects are shared by the workers
+    (one directory beside theirs, a lock per object), so no source is compiled twice."""
+    from tests.verifier.conftest import cflags_of
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        out = base.parent / "corpus-objects"
+        out.mkdir(exist_ok=True)
+    else:
+        out = tmp_path_factory.mktemp("corpus")
+    cache: dict[Path, Path] = {}
+
+    def build(src: Path) -> Path:
+        if src not in cache:
+            obj = out / (src.name.removesuffix(".c") + ".o")
+            with open(out / (obj.name + ".lock"), "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                failed = out / (obj.name + ".failed")
+                if failed.exists():
+                    pytest.fail(f"cannot compile {src.name}:\n{failed.read_text()}")
+                if not obj.exists():
+                    tmp = obj.with_name(obj.name + ".tmp")
+                    res = bpf_cc.run(src, tmp, cflags=cflags_of(src))
+                    if res.returncode != 0:
+                        failed.write_text(res.stderr)
+                        pytest.fail(f"cannot compile {src.name}:\n{res.stderr}")
+                    os.replace(tmp, obj)
+            cache[src] = obj
+        return cache[src]
+
+    return build
+
+
+# The longest test files (pytest-xdist sends a whole file to one worker: `--dist loadfile`), started
+# first so that no worker is left alone with one of them at the end of the run.
+_LONG_FILES = (
+    "verifier/test_log.py", "tasks/test_build.py", "verifier/test_corpus.py", "skel/test_hostile_names.py",
+    "verifier/test_differential_objects.py", "verifier/test_fuzz.py", "realworld/test_project.py",
+    "vm/test_task_test.py", "tasks/test_hardening.py", "tasks/test_targets.py",
+)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.path.as_posix()
+        for i, name in enumerate(_LONG_FILES):
+            if path.endswith("tests/" + name):
+                return i
+        return len(_LONG_FILES)
+
+    items.sort(key=rank)   # stable: the order inside a file, and of the other files, is kept

@@ -19,7 +19,7 @@ def test_a_kernel_without_a_helper_and_a_map_type_skips_with_the_reason(kernel_p
         pytest.skip(f"already simulated ({kernel_probe.note})")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BPFBUILD_TEST_PROBE")}
     res = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-n", "0",
          "--probe-without=helper:bpf_loop,map:RINGBUF",
          "tests/abi/test_maptypes.py::test_size_rules_against_the_kernel",
          "tests/abi/test_protos.py::test_who_may_call_what_matches_the_kernel",

@@ -107,24 +107,15 @@ CORPUS = DATA.parents[1] / "verifier" / "corpus"
 
 
 @pytest.fixture(scope="module")
-def corpus_objects(tmp_path_factory) -> dict[str, Path]:
-    """The verifier corpus compiled with the compiler bpfbuild discovers (programs it cannot build skipped)."""
-    from bpfbuild.toolchain.discover import discover, include_set
-    from bpfbuild.toolchain.flags import compile_argv
-
-    out = tmp_path_factory.mktemp("corpusobj")
-    try:
-        compiler = discover(cache_file=out / ".toolchain.json")
-    except BpfBuildError as exc:
-        pytest.skip(f"no BPF compiler: {exc}")
-    includes = include_set(compiler, out / "include")
+def corpus_objects(build_corpus) -> dict[str, Path]:
+    """The verifier corpus as the verifier tests compile it (shared objects; programs the compiler
+    here cannot build are left out)."""
     objs = {}
     for src in sorted(CORPUS.glob("*.bpf.c")):
-        obj = out / (src.name[:-2] + ".o")
-        res = subprocess.run(compile_argv(compiler, src, obj, include_flags=includes.flags),
-                             check=False, capture_output=True)
-        if res.returncode == 0:
-            objs["corpus/" + src.name] = obj
+        try:
+            objs["corpus/" + src.name] = build_corpus(src)
+        except pytest.fail.Exception:
+            continue
     return objs
 
 

@@ -225,24 +225,6 @@ def corpus_lib() -> Any:
 
 
 @pytest.fixture(scope="session")
-def build_corpus(bpf_cc: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
-    """``build(src) -> object path``, each source compiled once per session."""
-    out = tmp_path_factory.mktemp("corpus")
-    cache: dict[Path, Path] = {}
-
-    def build(src: Path) -> Path:
-        if src not in cache:
-            obj = out / (src.name.removesuffix(".c") + ".o")
-            res = bpf_cc.run(src, obj, cflags=cflags_of(src))
-            if res.returncode != 0:
-                pytest.fail(f"cannot compile {src.name}:\n{res.stderr}")
-            cache[src] = obj
-        return cache[src]
-
-    return build
-
-
-@pytest.fixture(scope="session")
 def built_programs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """programs/ built by doit in a copy of the project (clang if present, else zig)."""
     import os

@@ -7,6 +7,7 @@ patched into the ``ld_imm64`` instructions, while the emulator gets the same map
 
 from __future__ import annotations
 
+import os
 import random
 import struct
 from dataclasses import replace
@@ -595,6 +596,18 @@ def _possible_cpus() -> int:
 @pytest.mark.parametrize("map_type, flags", [(MapType.LRU_HASH, 0), (MapType.LRU_HASH, 2),
                                              (MapType.LRU_PERCPU_HASH, 0)])
 def test_lru_eviction_matches_the_kernel(kernel: Kernel, map_type: MapType, flags: int) -> None:
+    # The kernel's LRU keeps free lists per CPU: every test run must land on the CPU the emulator
+    # models (0), or a migration between runs (other test processes run beside this one) moves
+    # which element is evicted.
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    try:
+        _lru_eviction(kernel, map_type, flags)
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def _lru_eviction(kernel: Kernel, map_type: MapType, flags: int) -> None:
     cpus = _possible_cpus()
     for seed in range(12):
         rng = random.Random(seed)
