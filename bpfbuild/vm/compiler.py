@@ -186,6 +186,7 @@ class ProgramLink(Protocol):
     def push_frame(self) -> int: ...          # a new 512-byte frame; returns r10
     def pop_frame(self) -> None: ...
     def helper(self, ident: int) -> Callable[..., int]: ...   # (r1..r5) -> r0
+    def kfunc(self, pc: int, btf_id: int) -> Callable[..., int]: ...   # the call at pc: (r1..r5) -> r0
     def pseudo(self, pc: int, src: int, imm: int, imm_hi: int) -> int | BaseException: ...
     def callx(self, target: int, r1: int, r2: int, r3: int, r4: int, r5: int) -> int: ...
     def tail_call(self, ctx: int, map_ptr: int, index: int) -> Callable[..., int] | None: ...
@@ -635,6 +636,8 @@ def _atomic(insn: Instruction) -> list[str]:
 class _Uses:
     helpers: set[int]
     pseudo: dict[int, Instruction]
+    #: pc -> BTF id of every kfunc call
+    kfuncs: dict[int, int] = field(default_factory=dict)
     #: pc -> why the instruction there is not a valid form (it faults if executed)
     invalid: dict[int, str] = field(default_factory=dict)
 
@@ -698,8 +701,9 @@ def _body(em: _Emitter, ind: int, pc: int, insn: Instruction, slots: Sequence[In
                 em.emit(ind, f"B[0] = left; r0 = f{target}(r1, r2, r3, r4, r5); left = B[0]", pc)
             else:
                 em.emit(ind, f"TRAP({f'call to pc {target}: ' + _bad_target(slots, target)!r})", pc)
-        else:
-            em.emit(ind, f"TRAP('kfunc calls are not emulated (kfunc BTF id {insn.imm})')", pc)
+        else:   # a kfunc: the link binds the call site to the kfunc its extern names
+            uses.kfuncs[pc] = insn.imm
+            em.emit(ind, f"B[0] = left; r0 = k{pc}(r1, r2, r3, r4, r5) & 0xffffffffffffffff; left = B[0]", pc)
     elif insn.opcode == (InsnClass.JMP | JmpOp.CALL | Source.X):
         em.emit(ind, f"B[0] = left; r0 = CALLX(r{insn.dst}, r1, r2, r3, r4, r5); left = B[0]", pc)
     else:  # pragma: no cover - the codec only produces the forms above
@@ -1047,6 +1051,8 @@ def _generate(insns: tuple[Instruction, ...], trace: bool = False,
         em.emit(1, f"{_helper_var(helper)} = L.helper({helper})")
     for pc, insn in sorted(uses.pseudo.items()):
         em.emit(1, f"p{pc} = L.pseudo({pc}, {insn.src}, {insn.imm}, {insn.imm_hi})")
+    for pc, ident in sorted(uses.kfuncs.items()):
+        em.emit(1, f"k{pc} = L.kfunc({pc}, {ident})")
     em.lines.extend(body.lines)
     em.pcs.extend(body.pcs)
     em.emit(1, "return {" + ", ".join(f"{e}: f{e}" for e in entries) + "}")

@@ -41,6 +41,7 @@ from bpfbuild.vm.compiler import (MAX_CALL_DEPTH, SHARED_CACHE, STACK_SIZE, Comp
                                   compile_program, decode_program)
 from bpfbuild.vm.context import Context, ContextState, MemState, context_for, make_state
 from bpfbuild.vm.helpers import helper_table
+from bpfbuild.vm.kfuncs import kfunc_impl
 from bpfbuild.vm.maps import MAX_TAIL_CALLS, ArrayMap, Map, MapInMap, ProgArray
 from bpfbuild.vm.memory import OFFSET_MASK, REGION_SHIFT, Memory, Region, RegionKind, Trap
 from bpfbuild.vm.session import Session
@@ -324,8 +325,11 @@ class Link:
 
     def __init__(self, rt: Runtime, compiled: CompiledProgram, name: str, maps: Sequence[Map],
                  locate: Callable[[int], SourceLocation | None] | None,
-                 line_text: Callable[[int], str | None] | None = None) -> None:
+                 line_text: Callable[[int], str | None] | None = None,
+                 kfuncs: Mapping[int, str] | None = None) -> None:
         self.rt = rt
+        #: pc -> name of the kfunc called there (the object's externs)
+        self.kfunc_names = dict(kfuncs or {})
         #: coverage translations count here (see CompiledProgram.counters)
         self.counters = [0] * len(compiled.counters)
         #: pcs where runs of a coverage translation faulted (their block's rest did not run)
@@ -351,6 +355,17 @@ class Link:
 
     def helper(self, ident: int) -> Callable[..., int]:
         return self.rt.helper(ident)
+
+    def kfunc(self, pc: int, btf_id: int) -> Callable[..., int]:
+        name = self.kfunc_names.get(pc)
+        impl = kfunc_impl(name) if name is not None else None
+        if impl is None:
+            what = f"kfunc {name}" if name is not None else f"kfunc call (BTF id {btf_id}, no extern names it)"
+
+            def missing(*_: int) -> int:
+                raise NotEmulated(what)
+            return missing
+        return functools.partial(impl, self.rt)
 
     # trace hooks (only a traced translation calls them); what the tracer raises (a
     # closed pipe, Ctrl-C) passes through the program's fault handling unchanged
@@ -591,14 +606,17 @@ class Machine:
             return rec.line_text if rec is not None else None
 
         return self.load(program.insns, name=program.name, prog_type=program.prog_type, maps=maps,
-                         locate=program.source_location, line_text=line_text if line_at is not None else None)
+                         locate=program.source_location, line_text=line_text if line_at is not None else None,
+                         kfuncs=dict(getattr(program, "kfunc_calls", ())))
 
     def load(self, insns: Sequence[Instruction] | bytes, *, name: str = "prog",
              prog_type: ProgType | int | None = None, maps: Sequence[Map] = (),
              locate: Callable[[int], SourceLocation | None] | None = None,
-             line_text: Callable[[int], str | None] | None = None) -> LoadedProgram:
+             line_text: Callable[[int], str | None] | None = None,
+             kfuncs: Mapping[int, str] | None = None) -> LoadedProgram:
         """Load instructions (or their bytes) under ``name``; map references are indexes
-        into ``maps``.  Translation is cached, so loading the same code again is cheap."""
+        into ``maps``; ``kfuncs`` names the kfunc each kfunc call calls (pc -> name, as
+        ``Program.kfunc_calls``).  Translation is cached, so loading the same code again is cheap."""
         if isinstance(insns, (bytes, bytearray, memoryview)):
             try:
                 insns = decode_program(bytes(insns))
@@ -606,7 +624,7 @@ class Machine:
                 raise VMError(f"program {name}: {exc.message}", pc=exc.pc) from None
         ptype = ProgType(prog_type) if prog_type is not None else None
         compiled = compile_program(tuple(insns), coverage=self.coverage, cache=self.cache)
-        link = Link(self.runtime, compiled, name, maps, locate, line_text)
+        link = Link(self.runtime, compiled, name, maps, locate, line_text, kfuncs)
         functions = compiled.factory(link)
         self.runtime.code[link.code_base >> REGION_SHIFT] = functions
         loaded = LoadedProgram(name, ptype, tuple(insns), compiled, link, functions)
