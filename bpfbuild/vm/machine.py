@@ -534,7 +534,8 @@ class LoadedProgram:
         if self._traced is None:
             link = self.linkage
             compiled = compile_program(self.insns, trace=True, cache=link.rt.cache)
-            traced = Link(link.rt, compiled, self.name, link.maps, link.locate, link.line_text)
+            traced = Link(link.rt, compiled, self.name, link.maps, link.locate, link.line_text,
+                          link.kfunc_names)
             self._traced = compiled.factory(traced)
             link.rt.code[traced.code_base >> REGION_SHIFT] = self._traced
         fn = self._traced.get(0)

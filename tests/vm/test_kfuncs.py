@@ -105,3 +105,12 @@ def test_the_kernel_returns_the_same(iter_obj: Path, name: str, requires_kernel)
     finally:
         ko.close()
     assert got == EXPECTED[name] == load(iter_obj).run(name, packet=bytes(64)).retval & _U32
+
+
+def test_a_traced_run_calls_the_same_kfuncs(iter_obj: Path) -> None:
+    from bpfbuild.vm.trace import Trace
+
+    obj = load(iter_obj)
+    machine = obj.machine
+    traced = machine.run("sum_to_ten", packet=bytes(64), trace=Trace())
+    assert traced.retval & _U32 == EXPECTED["sum_to_ten"]
