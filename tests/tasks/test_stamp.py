@@ -159,12 +159,14 @@ def test_another_compiler_on_path_or_a_changed_compiler_is_seen(project, tmp_pat
 def test_another_argv_takes_the_normal_path_and_keeps_the_stamp(project):
     served, res = run(project, "list")
     assert not served and "build" in res.stdout
+    served, _ = run(project)
+    assert served           # `doit list` left the stamp of `doit` alone
     served, res = run(project, "build")
     assert not served and res.stdout == "-- build:hello\n"
     served, res = run(project, "build")
     assert served and res.stdout == "-- build:hello\n"
     served, _ = run(project)
-    assert not served      # `doit build` wrote the stamp of `doit build`
+    assert not served       # one stamp: `doit build` wrote its own
     served, _ = run(project)
     assert served
 
