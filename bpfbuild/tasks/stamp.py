@@ -39,7 +39,8 @@ from typing import Any
 
 from doit.reporter import ConsoleReporter   # loaded already: doit's run command imports it
 
-__all__ = ["STAMP_FILE", "NoStamp", "StampReporter", "build_stamp", "discard_stamp", "running_doit", "serve_noop", "stale_reason"]
+__all__ = ["STAMP_FILE", "NoStamp", "StampReporter", "build_stamp", "discard_stamp", "running_doit", "serve_noop",
+           "stale_reason"]
 
 #: Where the stamp lives, relative to the project root (only the default build dir has one: it
 #: must be found before the configuration is read).
@@ -108,7 +109,8 @@ def _runtime() -> list[Any]:
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k in _ENV_NAMES or k.startswith(_ENV_PREFIXES)}
+    return {k: v for k, v in os.environ.items()
+            if (k in _ENV_NAMES or k.startswith(_ENV_PREFIXES)) and k != "BPFBUILD_STAMP_DEBUG"}
 
 
 # --- the check, on every doit -------------------------------------------------------------------
@@ -168,18 +170,20 @@ def serve_noop(root: str = ".") -> None:
 # --- writing it, after a successful run ---------------------------------------------------------
 
 
-class StampReporter(ConsoleReporter):  # type: ignore[misc]
+class StampReporter(ConsoleReporter):
     """doit's console reporter, which also notes what each task looked like when doit was done
     with it, and writes the stamp at the end of a run without failures."""
 
     def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
         super().initialize(tasks, selected_tasks)
-        self.stamp_tasks = tasks
+        discard_stamp()   # this run may change anything: no stale stamp may outlive it
         self.stamp_selected = list(selected_tasks)
         self.stamp_events: list[tuple[Any, str, dict[str, Any]]] = []
         self.stamp_doubt = False
-        self.stamp_start = {p: _key(p) for p in _start_keys()}
-        discard_stamp()   # this run may change anything: no stale stamp may outlive it
+        try:
+            self.stamp_start = {p: _key(p) for p in _start_keys()}
+        except Exception:   # noqa: BLE001 -- no stamp, and doit goes on as ever
+            self.stamp_doubt = True
 
     def _note(self, task: Any, status: str) -> None:
         if hasattr(self, "stamp_events"):
@@ -374,11 +378,12 @@ def _summary_text() -> str | None:
 
 
 def _digest(path: str) -> str | None:
+    """The md5 a compile record keeps of a dependency (as build.py and doit's checker take it)."""
     import hashlib
 
     try:
         with open(path, "rb") as fh:
-            return hashlib.md5(fh.read(), usedforsecurity=False).hexdigest()
+            return hashlib.file_digest(fh, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
     except OSError:
         return None
 

@@ -95,8 +95,9 @@ def test_a_served_noop_imports_no_stage_verifier_emulator_or_parser(project):
         assert heavy not in imported, heavy
 
 
-def _change(root: Path, change: str) -> str:
+def _change(project: Project, change: str) -> str:
     """Make one kind of change; return what the normal path then prints."""
+    root = project.root
     if change == "source":
         src = root / "programs" / "hello.bpf.c"
         src.write_text(src.read_text() + "/* more */\n")
@@ -116,23 +117,20 @@ def _change(root: Path, change: str) -> str:
     if change == "object":
         (root / "build" / "hello.bpf.o").unlink()
         return "compiling (no object yet)"
+    if change == "doit forget":
+        project.doit("forget", "test:hello")
+        return ".  test:hello"
     raise AssertionError(change)
 
 
 def test_each_change_goes_down_the_normal_path_then_is_served_again(project):
-    for change in ("source", "header", "new spec", "spec", "pyproject", "object"):
-        expect = _change(project.root, change)
+    for change in ("source", "header", "new spec", "spec", "pyproject", "object", "doit forget"):
+        expect = _change(project, change)
         served, res = run(project)
         assert not served, change
         assert expect in res.stdout, (change, res.stdout)
         served, res = run(project)
         assert served, (change, res.stdout)
-
-
-def test_forget_goes_down_the_normal_path(project):
-    project.doit("forget", "test:hello")
-    served, res = run(project)
-    assert not served and ".  test:hello" in res.stdout
 
 
 def test_another_compiler_on_path_or_a_changed_compiler_is_seen(project, tmp_path):
@@ -174,6 +172,8 @@ def test_another_argv_takes_the_normal_path_and_keeps_the_stamp(project):
 def test_clean_then_a_failed_build_leaves_no_stamp(project):
     project.doit("clean")
     assert not (project.root / "build" / "hello.bpf.o").exists()
+    served, res = run(project)
+    assert not served and "compiling (no object yet)" in res.stdout
     src = project.root / "programs" / "hello.bpf.c"
     src.write_text(src.read_text() + "\nthis is not C;\n")
     served, res = run(project, check=False)
