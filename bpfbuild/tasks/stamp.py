@@ -80,7 +80,7 @@ def _tree(top: str, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
         folder = stack.pop()
         try:
             it = os.scandir(folder)
-        except OSError:
+        except (OSError, ValueError):
             out[folder] = None
             continue
         with it:
@@ -134,7 +134,7 @@ def stale_reason(stamp: Any, argv: list[str], root: str = ".") -> str | None:
         if _key(path) != key:
             return path
     for top, entries in trees.items():
-        if _tree(top, _BUILD_SKIP) != entries:
+        if not isinstance(entries, dict) or _tree(top, _BUILD_SKIP) != entries:
             return top
     return None
 

@@ -16,8 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bpfbuild.tasks.stamp import STAMP_FILE
+from bpfbuild.tasks.stamp import STAMP_FILE, stale_reason
 
 from .conftest import Project, _make_project
 
@@ -190,3 +192,20 @@ def test_an_unreadable_or_foreign_stamp_is_ignored(project):
         path.write_text(text)
         served, res = run(project)
         assert not served and res.stdout == first
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(stamp=st.fixed_dictionaries({"version": st.just(1), "output": st.text(max_size=4), "argv": st.just([]),
+                                    "files": _JSON, "trees": _JSON}) | _JSON)
+def test_any_json_as_a_stamp_is_an_answer_not_a_traceback(stamp):
+    from bpfbuild.tasks import stamp as module
+
+    if isinstance(stamp, dict) and "files" in stamp:   # past the argv, runtime and environment checks
+        stamp = {**stamp, "runtime": module._runtime(), "env": module._env()}
+    why = stale_reason(stamp, [], ".")
+    assert why is None or isinstance(why, str)
