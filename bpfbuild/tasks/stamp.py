@@ -1,9 +1,9 @@
 """The whole-project no-op stamp: a ``doit`` with nothing to do ends before doit loads a task.
 
-After a successful ``doit`` (bare, or naming only tasks), :class:`StampReporter` writes
-``build/.noop-stamp.json``: the stat keys (size, mtime_ns, inode) of everything that can change
-the outcome of the same command run again, and the exact text doit would print then.  What it
-records:
+After a successful ``doit`` (bare, or naming only tasks, with or without ``--continue`` as the
+editor tasks run it), :class:`StampReporter` writes ``build/.noop-stamp.json``: the stat keys
+(size, mtime_ns, inode) of everything that can change the outcome of the same command run
+again, and the exact text doit would print then.  What it records:
 
 * every ``file_dep`` and target of every task the run processed (sources, test specs, objects,
   skeletons, templates, the kernel BTF, ...), each as doit saw it when the task finished or was
@@ -296,9 +296,17 @@ def _include_probes() -> list[str]:
             os.path.join(root, "linux", "bpf.h"), f"{root}/{os.uname().machine}-linux-gnu"]
 
 
+#: Options that change nothing in a run with nothing to do (the editor tasks pass --continue).
+_NOOP_OPTIONS = frozenset({"-c", "--continue"})
+
+
 def _servable(argv: list[str], selected: list[str]) -> bool:
-    """Only a bare ``doit``, or one that names tasks and nothing else, is answered from a stamp."""
-    return argv == [] or (argv == selected and not any(a.startswith("-") or "=" in a for a in argv))
+    """A bare ``doit``, or one that names tasks (and maybe ``--continue``) and nothing else, is
+    answered from a stamp."""
+    names = [a for a in argv if a not in _NOOP_OPTIONS]
+    if any(a.startswith("-") or "=" in a for a in names):
+        return False
+    return names == [] or names == selected
 
 
 def _definition(task: Any) -> Any:

@@ -169,6 +169,10 @@ def test_another_argv_takes_the_normal_path_and_keeps_the_stamp(project):
     assert not served       # one stamp: `doit build` wrote its own
     served, _ = run(project)
     assert served
+    served, res = run(project, "--continue", "verify")   # as the editor's tasks run it
+    assert not served and res.stdout == "-- build:hello\n-- verify:hello\n"
+    served, res = run(project, "--continue", "verify")
+    assert served and res.stdout == "-- build:hello\n-- verify:hello\n"
 
 
 def test_clean_then_a_failed_build_leaves_no_stamp(project):
