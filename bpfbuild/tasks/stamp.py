@@ -359,6 +359,9 @@ def _next_status(task: Any) -> str:
 
 def _check_definitions(events: list[tuple[Any, str, dict[str, Any]]]) -> None:
     """Run the task generators again: the next doit must define the tasks this one ran."""
+    import contextlib
+    import io
+
     from doit.control import TaskControl
     from doit.loader import load_tasks
 
@@ -366,7 +369,11 @@ def _check_definitions(events: list[tuple[Any, str, dict[str, Any]]]) -> None:
     if dodo is None or os.path.abspath(getattr(dodo, "__file__", "")) != os.path.abspath("dodo.py"):
         raise NoStamp("the tasks do not come from ./dodo.py")
     namespace = {name: getattr(dodo, name) for name in dir(dodo)}
-    tasks = load_tasks(namespace, allow_delayed=True)
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+        tasks = load_tasks(namespace, allow_delayed=True)
+    if said.getvalue():   # printed on every run, before any task: not in the stamp's text
+        raise NoStamp(f"the task generators print: {said.getvalue()[:200]!r}")
     TaskControl.set_implicit_deps({}, tasks)    # as doit adds them to the tasks it runs
     again = {t.name: t for t in tasks}
     for task, _status, _deps in events:
