@@ -9,20 +9,30 @@ times, several runs each, medians:
 and prints each as a ratio against the floor measured in the same run (machines are shared and
 noisy; ratios drift less than seconds).  Target: noop <= 1.3x floor.
 
+Then the no-op stamp (build/.noop-stamp.json), on two projects: a copy of programs/ (with its
+test specs and configuration) and a generated 40-program project (copies of programs/ with
+their specs).  Each run edits one source, builds (not timed), then times, alternately:
+  floor   `doit` on the empty dodo.py
+  first   the first no-op `doit` after that build
+  steady  the no-op after that one
+and prints the median of each against the median floor (and the CPU-time ratios).
+
 Every run may cache bytecode (as an installed package does), in a temporary PYTHONPYCACHEPREFIX
 even where PYTHONDONTWRITEBYTECODE is set: without it each run would recompile bpfbuild's
 sources and measure the compiler rather than the build.
 
-    python benchmarks/noop_build.py [--runs N] [--noop-only]
+    python benchmarks/noop_build.py [--runs N] [--noop-only] [--stamp-only]
 
 --noop-only times just floor and noop, alternately (more runs in the same time: the machine's
-load moves both alike); the spread printed is the quartiles of the per-run noop/floor ratios.
+load moves both alike); the spread printed is the quartiles of the per-run noop/floor ratios.  --stamp-only: only the
+first/steady no-op section.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -57,10 +67,7 @@ def make_tree(root: Path) -> list[Path]:
         made.append(dst)
     shutil.copy(REPO / "dodo.py", root / "dodo.py")
     (root / "pyproject.toml").write_text("[tool.bpfbuild]\n")
-    empty = root / "empty"
-    empty.mkdir()
-    (empty / "dodo.py").write_text("DOIT_CONFIG = {'dep_file': '.doit.db', 'backend': 'json'}\n"
-                                   "def task_nothing():\n    return {'actions': None}\n")
+    _empty_dodo(root / "empty")
     # The Makefile works in its own copy of the programs folder, like the tutorial's (so its edits
     # never disturb doit's no-op runs).
     make_dir = root / "make"
@@ -68,6 +75,12 @@ def make_tree(root: Path) -> list[Path]:
     targets = " ".join(p.name[: -len(".bpf.c")] for p in made)
     (make_dir / "Makefile").write_text(MAKEFILE.format(targets=targets))
     return made
+
+
+def _empty_dodo(empty: Path) -> None:
+    empty.mkdir()
+    (empty / "dodo.py").write_text("DOIT_CONFIG = {'dep_file': '.doit.db', 'backend': 'json'}\n"
+                                   "def task_nothing():\n    return {'actions': None}\n")
 
 
 ENV: dict[str, str] = {}
@@ -88,12 +101,81 @@ def timed(argv: list[str], cwd: Path, name: str = "") -> float:
     return wall
 
 
+STAMP_PROJECT_PROGRAMS = 40
+
+
+def make_stamp_project(root: Path, copies: int | None) -> list[Path]:
+    """programs/ as it is (``copies`` None) or ``copies`` programs made of its sources and specs;
+    the repository's [tool.bpfbuild] table either way.  Returns the sources."""
+    programs = root / "programs"
+    programs.mkdir(parents=True)
+    for header in (REPO / "programs").glob("*.h"):
+        shutil.copy(header, programs / header.name)
+    sources = sorted((REPO / "programs").glob("*.bpf.c"))
+    made = []
+    for i in range(len(sources) if copies is None else copies):
+        src = sources[i % len(sources)]
+        stem = src.name[: -len(".bpf.c")]
+        name = stem if copies is None else f"p{i:02d}_{stem}"
+        shutil.copy(src, programs / f"{name}.bpf.c")
+        spec = src.with_name(f"{stem}.test.toml")
+        if spec.exists():
+            shutil.copy(spec, programs / f"{name}.test.toml")
+        made.append(programs / f"{name}.bpf.c")
+    shutil.copy(REPO / "dodo.py", root / "dodo.py")
+    # the repository's [tool.bpfbuild] tables (for the copies only the main one: the per-program
+    # tables name programs/ as they are, and the copies find vmlinux.h with no configuration)
+    tables = re.split(r"^(?=\[)", (REPO / "pyproject.toml").read_text(), flags=re.MULTILINE)
+    keep = ("[tool.bpfbuild]", "[tool.bpfbuild.") if copies is None else ("[tool.bpfbuild]",)
+    (root / "pyproject.toml").write_text("".join(t for t in tables if t.startswith(keep)))
+    return made
+
+
+def stamp_section(tmp: Path, doit: list[str], runs: int) -> None:
+    """First and steady no-op after a build, against the floor, on programs/ and on 40 programs."""
+    for label, copies in (("programs/", None), (f"{STAMP_PROJECT_PROGRAMS} programs", STAMP_PROJECT_PROGRAMS)):
+        root = tmp / f"stamp-{copies or 'programs'}"
+        made = make_stamp_project(root, copies)
+        subprocess.run(doit, cwd=root, check=True, stdout=subprocess.DEVNULL, env=ENV)
+        times: dict[str, list[float]] = {"floor": [], "first": [], "steady": []}
+        hits = 0
+        for run in range(runs):
+            with made[run % len(made)].open("a") as fh:
+                fh.write(f"/* stamp edit {run} */\n")
+            subprocess.run(doit, cwd=root, check=True, stdout=subprocess.DEVNULL, env=ENV)
+            hits += (root / "build" / ".noop-stamp.json").exists()
+            times["floor"].append(timed(doit, tmp / "empty", f"{label} floor"))
+            times["first"].append(timed(doit, root, f"{label} first"))
+            times["steady"].append(timed(doit, root, f"{label} steady"))
+        floor = statistics.median(times["floor"])
+        cpu_floor = statistics.median(CPU[f"{label} floor"])
+        print(f"{label}: {runs} runs (edit one source, build, then floor / first no-op / steady no-op); "
+              f"stamp written after {hits} of {runs} builds")
+        for name in ("floor", "first", "steady"):
+            med = statistics.median(times[name])
+            cpu = statistics.median(CPU[f"{label} {name}"])
+            print(f"  {name:7s} {med * 1000:8.1f} ms  {med / floor:5.2f}x floor   cpu {cpu * 1000:6.1f} ms  "
+                  f"{cpu / cpu_floor:5.2f}x")
+        print(f"  no-op / floor: first {statistics.median(times['first']) / floor:.2f}, "
+              f"steady {statistics.median(times['steady']) / floor:.2f} (target <= 1.3)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--noop-only", action="store_true", help="time only floor and noop, alternately")
+    parser.add_argument("--stamp-only", action="store_true", help="only the first/steady no-op section")
     args = parser.parse_args()
     doit = [sys.executable, "-m", "doit"]
+    if args.stamp_only:
+        with tempfile.TemporaryDirectory(prefix="bpfbuild-bench-") as tmp:
+            root = Path(tmp)
+            _empty_dodo(root / "empty")
+            ENV.update({k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+            ENV["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
+            subprocess.run(doit, cwd=root / "empty", check=True, stdout=subprocess.DEVNULL, env=ENV)
+            stamp_section(root, doit, args.runs)
+        return 0
     with tempfile.TemporaryDirectory(prefix="bpfbuild-bench-") as tmp:
         root = Path(tmp)
         made = make_tree(root)
@@ -135,6 +217,12 @@ def main() -> int:
         print(f"  per-run noop/floor: median {statistics.median(pairs):.2f}, quartiles {q1:.2f}-{q3:.2f}, "
               f"range {pairs[0]:.2f}-{pairs[-1]:.2f}")
     print(f"no-op doit / floor = {ratio:.2f} wall, {cpu:.2f} cpu (target <= 1.3)")
+    if not args.noop_only:
+        with tempfile.TemporaryDirectory(prefix="bpfbuild-bench-") as tmp:
+            _empty_dodo(Path(tmp) / "empty")
+            ENV["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+            subprocess.run(doit, cwd=Path(tmp) / "empty", check=True, stdout=subprocess.DEVNULL, env=ENV)
+            stamp_section(Path(tmp), doit, args.runs)
     return 0
 
 

@@ -9,9 +9,13 @@ tokenising a short function costs nothing where the long generators cost millise
 ``doit``, even one with nothing to do.
 """
 
+# ruff: noqa: E402  (the stamp check runs before the stage modules are imported)
 from __future__ import annotations
 
-import sys
+from bpfbuild.tasks.stamp import StampReporter, running_doit, serve_noop
+
+serve_noop()   # a no-op `doit` whose stamp holds ends here, before any task is loaded (stamp.py)
+
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +113,7 @@ def doit_config(root: Path | str = ".") -> dict[str, Any]:
     except OSError as exc:
         raise SystemExit(f"{exc.filename}: cannot create the build dir: {exc.strerror or exc}") from None
     dep_file = build_dir / ".doit.sqlite3"
-    running = _running_doit()
+    running = running_doit()
     if running:
         project_lock(build_dir)
     check_state_file(dep_file)
@@ -123,10 +127,6 @@ def doit_config(root: Path | str = ".") -> dict[str, Any]:
         "backend": "sqlite3",
         "verbosity": 2,
         "action_string_formatting": "new",
+        "reporter": StampReporter,   # doit's console output; writes build/.noop-stamp.json after a success
     }
 
-
-def _running_doit() -> bool:
-    """This process is ``doit`` (``python3 -m doit`` or the ``doit`` script), not a test importing a dodo."""
-    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
-    return argv0.name == "doit" or (argv0.name == "__main__.py" and argv0.parent.name == "doit")
