@@ -129,9 +129,9 @@ def task_verify() -> Any:
         yield {
             "name": prog.name,
             "doc": f"verify {prog.object} with bpfbuild's verifier",
-            "actions": [(verify_object, [prog, root, project.config.verify, targets])],
+            "actions": [(verify_object, [prog, root, project.config.verify_mode(prog.name), targets])],
             "file_dep": [str(prog.object), *probe_files],
-            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify, "code": code,
+            "uptodate": [config_changed({"bpfbuild": __version__, "mode": project.config.verify_mode(prog.name), "code": code,
                                          "targets": list(targets), "running": running,
                                          **program_type_setting(prog)})],
             "clean": [],
