@@ -760,9 +760,14 @@ def smoke_run(objspec: Any, *, budget: int | None = None) -> SpecResult:
         run = RunSpec(0, program.name, inputs.get("packet"), inputs.get("args"), None, 1, Expect(),
                       SourceLocation(getattr(objspec, "path", None) or "<object>", 0))
         absent = _absent_target(objspec, program) if typed is None else None
-        if absent is not None:
+        what = None
+        if program.prog_type is None:
+            what = (f"{program.name}'s program type (section '{getattr(program, 'section', '')}' names none: "
+                    "give it with the program's type setting)")
+        elif absent is not None:
             what = (f"{program.name}'s attach target {absent} (not in the target kernel's BTF: a loader "
                     "retargets it with bpf_program__set_attach_target)")
+        if what is not None:
             cases.append(CaseResult(program.name, (), (RunRecord(run, program.name, run.packet, None,
                                                                  NotEmulated(what)),), obj=obj, not_emulated=what))
             continue

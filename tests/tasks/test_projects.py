@@ -162,6 +162,7 @@ def project(tmp_path_factory):
         "helper.h": "int helper_answer(void);\n", "helpers/helper.c": helper,
         "unchecked.bpf.c": REJECTED,
         "placeholder.bpf.c": PLACEHOLDER,
+        "legacy.bpf.c": XDP.replace('SEC("xdp")', 'SEC("xdp_legacy")') % "legacy",
         "needs_lib.c": '#include <surely_not_installed_anywhere.h>\nint main(void) { return 0; }\n',
         "lesson1/hello.bpf.c": XDP % "hello", "lesson1/hello.c": _loader("hello"),
         "lesson2/hello.bpf.c": XDP % "hello", "lesson2/hello.c": _loader("hello"),
@@ -208,6 +209,17 @@ def test_a_placeholder_attach_target_is_unknown_with_a_note(project):
     # its typed arguments cannot be built: the smoke run says so instead of faulting
     assert ("placeholder.bpf.o: warning: not emulated: on_entry's attach target "
             "placeholder_target_the_loader_replaces (not in the target kernel's BTF") in res.stderr
+
+
+def test_an_untyped_section_is_unknown_and_not_run(project):
+    root, res = project
+    assert 'legacy.bpf.c: warning: section "xdp_legacy" has no program type libbpf recognises' in res.stdout
+    line = next(line for line in res.stdout.splitlines() if "prog 'legacy'" in line)
+    assert "unknown" in line and "bpf_program__set_type" in line
+    assert "legacy.bpf.o: warning: not emulated: legacy's program type (section 'xdp_legacy' names none" in res.stderr
+    report = json.loads((root / "build" / "report.json").read_text())
+    row = next(r for r in report["programs"] if r["program"] == "legacy")
+    assert [p["verdict"] for p in row["programs"]] == ["unknown"]
 
 
 def test_a_clashing_program_gets_its_skeleton_under_its_file_name_too(project):
