@@ -245,3 +245,16 @@ def test_loaders_link_the_shared_helpers_and_include_their_own_skeleton(project)
     assert [line.split(":")[0] for line in again.stdout.splitlines() if "compiling the loader" in line] == ["needs_lib.c"]
     (root / "helpers" / "helper.c").write_text('#include "../helper.h"\nint helper_answer(void) { return 7; }\n')
     assert "count.c: compiling the loader (changed: helpers/helper.c)" in _doit(root, "loader").stdout
+
+
+def test_the_glibc_stubs_note_is_at_the_projects_own_include_that_reaches_them():
+    from bpfbuild.tasks.build import missing_header_hints
+
+    stderr = ("In file included from lesson/tc_kern.c:11:\n"
+              "In file included from lesson/../common/parsing.h:27:\n"
+              "In file included from /usr/include/linux/icmp.h:23:\n"
+              "In file included from /usr/include/linux/if.h:28:\n"
+              "/usr/include/x86_64-linux-gnu/gnu/stubs.h:7:11: fatal error: 'gnu/stubs-32.h' file not found\n")
+    (note,) = missing_header_hints(stderr, machine="x86_64")
+    assert note.startswith("lesson/../common/parsing.h:27: note: 'gnu/stubs-32.h' is reached through this #include")
+    assert "install them (libc6-dev-i386 on Debian/Ubuntu" in note
