@@ -147,7 +147,8 @@ class Config:
     loaders: tuple[str, ...] = ()                # globs of loader sources
     compiler_launcher: tuple[str, ...] = ()      # argv put in front of the compiler
     arch: str | None = None                      # target_arch; None: the build machine's
-    program_extras: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()   # name -> type/attach/loader/verify
+    #: name -> its type/attach/loader/verify settings
+    program_extras: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     target_kernels: tuple[str, ...] = ()
     loader_extra_sources: tuple[str, ...] = ()   # globs compiled into every loader
     loader_libs: tuple[str, ...] = ()

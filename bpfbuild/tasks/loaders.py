@@ -59,7 +59,8 @@ _SKEL_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*[<"](?:[^">]*/)?([^/">]
 _MISSING = re.compile(r"bpf/(?:libbpf|bpf|btf|libbpf_common)\.h'?:? (?:[Nn]o such file|file not found)"
                       r"|cannot find -l(?:bpf|elf|z)\b|library not found for -l(?:bpf|elf|z)\b")
 #: a header or a library the loader needs that this machine does not have (gcc's and clang's words)
-_MISSING_DEP = re.compile(r"fatal error: '?(?P<header>[^':\n]+\.h)'?:? (?:[Nn]o such file or directory|file not found)"
+_MISSING_DEP = re.compile(r"fatal error: '?(?P<header>[^':\n]+\.h)'?:? "
+                          r"(?:[Nn]o such file or directory|file not found)"
                           r"|(?:cannot find|library not found for) (?P<lib>-l[\w.+-]+)")
 
 
@@ -173,7 +174,8 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
     old = _read_record(loader)
     old_deps = list(old["deps"]) if old is not None and isinstance(old.get("deps"), dict) else []
     extras = [str(p) for p in loader.extra_sources]
-    before = _snapshot(list(dict.fromkeys([str(loader.source), *extras, *old_deps])))   # digests before the compile
+    # digests before the compile
+    before = _snapshot(list(dict.fromkeys([str(loader.source), *extras, *old_deps])))
     start_ns = _compile_start_ns()
     argv = loader_argv(cc, loader, Path(build_dir), [*flags[0], *settings["cflags"]], flags[1],
                        output=tmp_exe, depfile=tmp_dep, skel_dirs=tuple(settings.get("skel_dirs", ())))
@@ -239,14 +241,16 @@ def _skeletons_included(loader: LoaderSource) -> list[str]:
         return []
 
 
-def _skeleton_program(name: str, loader: LoaderSource, programs: tuple[ProgramSource, ...]) -> ProgramSource | None:
+def _skeleton_program(name: str, loader: LoaderSource,
+                      programs: tuple[ProgramSource, ...]) -> ProgramSource | None:
     """The program whose skeleton ``#include "<name>.skel.h"`` means: the program of that name, else
     the one whose source has that file name in the loader's folder, else the only one anywhere."""
     for prog in programs:
         if prog.name == name:
             return prog
     same_stem = [prog for prog in programs if prog.stem == name]
-    here = [prog for prog in same_stem if os.path.normpath(prog.source.parent) == os.path.normpath(loader.source.parent)]
+    folder = os.path.normpath(loader.source.parent)
+    here = [prog for prog in same_stem if os.path.normpath(prog.source.parent) == folder]
     if len(here) == 1:
         return here[0]
     return same_stem[0] if len(same_stem) == 1 else None
