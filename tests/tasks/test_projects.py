@@ -17,20 +17,8 @@ import pytest
 from bpfbuild.config import config_from_table
 from bpfbuild.errors import ConfigError
 from bpfbuild.tasks.loaders import loader_argv, missing_dependency
+from tests.tasks.test_sources import XDP_COUNT, _project
 
-REPO = Path(__file__).resolve().parents[2]
-
-XDP = """#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-__u64 seen = 0;
-SEC("xdp")
-int %s(struct xdp_md *ctx)
-{
-	__sync_fetch_and_add(&seen, 1);
-	return XDP_PASS;
-}
-char LICENSE[] SEC("license") = "GPL";
-"""
 
 # reads past the end of the packet without a bounds check: the kernel rejects it
 REJECTED = """#include <linux/bpf.h>
@@ -77,17 +65,6 @@ int main(void)
 	return 0;
 }}
 """
-
-
-def _project(tmp_path: Path, files: dict[str, str], pyproject: str) -> Path:
-    root = tmp_path / "proj"
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    shutil.copy(REPO / "dodo.py", root / "dodo.py")
-    (root / "pyproject.toml").write_text(pyproject)
-    return root
 
 
 def _doit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -158,19 +135,19 @@ def project(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("projects")
     helper = '#include "../helper.h"\nint helper_answer(void) { return 42; }\n'
     files = {
-        "count.bpf.c": XDP % "count", "count.c": _loader("count", '#include "helper.h"'),
+        "count.bpf.c": XDP_COUNT % ("xdp", "count"), "count.c": _loader("count", '#include "helper.h"'),
         "helper.h": "int helper_answer(void);\n", "helpers/helper.c": helper,
         "unchecked.bpf.c": REJECTED,
         "placeholder.bpf.c": PLACEHOLDER,
-        "legacy.bpf.c": XDP.replace('SEC("xdp")', 'SEC("xdp_legacy")') % "legacy",
+        "legacy.bpf.c": XDP_COUNT % ("xdp_legacy", "legacy"),
         "needs_lib.c": '#include <surely_not_installed_anywhere.h>\nint main(void) { return 0; }\n',
-        "lesson1/hello.bpf.c": XDP % "hello", "lesson1/hello.c": _loader("hello"),
-        "lesson2/hello.bpf.c": XDP % "hello", "lesson2/hello.c": _loader("hello"),
+        "lesson1/hello.bpf.c": XDP_COUNT % ("xdp", "hello"), "lesson1/hello.c": _loader("hello"),
+        "lesson2/hello.bpf.c": XDP_COUNT % ("xdp", "hello"), "lesson2/hello.c": _loader("hello"),
     }
     pyproject = ('[tool.bpfbuild]\nsources = ["**/*.bpf.c"]\nloaders = ["**/*.c", "!**/*.bpf.c", "!helpers/**"]\n'
                  'loader_sources = ["helpers/*.c"]\nloader_libs = ["-lm"]\n'
                  '[tool.bpfbuild.programs.unchecked]\nverify = "warn"\n')
-    root = _project(tmp, files, pyproject)
+    root = _project(tmp, files, pyproject).root
     return root, _doit(root)
 
 
