@@ -145,7 +145,12 @@ def _changed(record: dict[str, Any] | None) -> list[str] | None:
 
 
 def loader_uptodate(loader: LoaderSource) -> bool:
-    return loader.executable.exists() and _changed(_read_record(loader)) == []
+    """Built and unchanged; or, where it needs what this machine lacks, not changed since that
+    was said (a no-op ``doit`` does not try again; ``doit forget loader:<name>`` does)."""
+    record = _read_record(loader)
+    if record is None or not (loader.executable.exists() or record.get("missing")):
+        return False
+    return _changed(record) == []
 
 
 def _reason(loader: LoaderSource) -> str:
@@ -191,8 +196,14 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
     if missing is not None and not _in_project(missing, Path(settings.get("root", "."))):
         _remove(tmp_exe, tmp_dep, loader.executable, _cmd_file(loader))
         sys.stdout.write(f"{loader.source}: warning: needs {missing}, which this machine does not have (install "
-                         "its development files, or add its folder to CFLAGS/loader_libs); loader not built\n")
+                         "its development files, or add its folder to CFLAGS/loader_libs); loader not built "
+                         f"(`doit forget loader:{loader.name}` tries again)\n")
         sys.stdout.flush()
+        cmd = _cmd_file(loader)
+        tmp_cmd = _tmp_name(cmd)
+        tmp_cmd.write_text(json.dumps({"argv": argv, "settings": settings, "missing": missing,
+                                       "deps": _snapshot(list(dict.fromkeys([str(loader.source), *extras])))}))
+        os.replace(tmp_cmd, cmd)
         return None
     if res.stdout:
         sys.stdout.write(res.stdout)
@@ -215,6 +226,10 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
                                    "deps": _post_compile_snapshot(deps, before, start_ns, Path(build_dir))}, indent=1) + "\n")
     os.replace(tmp_cmd, cmd)
     return None
+
+
+def _clean(loader: LoaderSource) -> None:
+    _remove(loader.executable, loader.depfile, _cmd_file(loader))
 
 
 def _in_project(missing: str, root: Path) -> bool:
@@ -283,8 +298,10 @@ def task_loader() -> Any:
             "actions": [(build_loader, [loader, build_dir, settings])],
             "file_dep": [str(loader.source), *(str(p) for p in loader.extra_sources)],
             "task_dep": task_dep,
-            "targets": [loader.executable, loader.depfile, _cmd_file(loader)],
+            # the record is the one target doit checks: a loader this machine cannot build has no
+            # executable, and must not be retried by every doit (loader_uptodate decides)
+            "targets": [_cmd_file(loader)],
             "uptodate": [config_changed(settings), (loader_uptodate, [loader])],
-            "clean": True,
+            "clean": [(_clean, [loader])],
             "verbosity": 2,
         }
