@@ -5,7 +5,10 @@ Keys (all optional)::
     [tool.bpfbuild]
     source_dir = "programs"          # where *.bpf.c live (sources defaults to ["<source_dir>/*.bpf.c"])
     sources = ["programs/*.bpf.c", "lessons/**/*_kern.c"]   # globs, relative to the project root
-    loaders = ["loaders/*.c"]        # user-space loaders, linked with the system's libbpf
+    loaders = ["*.c", "!*.bpf.c"]    # user-space loaders, linked with the system's libbpf
+                                     # ("!glob" leaves out what an earlier glob matched)
+    loader_sources = ["trace_helpers.c"]   # more C files compiled into every loader
+    loader_libs = ["-lelf", "-lz"]   # more link flags for every loader
     compiler_launcher = "ccache"     # put in front of the compiler (ccache, sccache, ...)
     target_arch = "x86"              # -D__TARGET_ARCH_<arch>; default: the build machine's
     build_dir = "build"              # objects, depfiles, generated headers, doit's database
@@ -29,6 +32,7 @@ Keys (all optional)::
                                      # `prog load ... type` names: xdp, tc, kprobe, cgroup/skb, ...)
     attach = "do_unlinkat"           # the attach target that goes with it (kprobe function, ...)
     loader = "user/hello_user.c"     # this program's user-space loader
+    verify = "warn"                  # this program's verifier rejection is a warning
 
 A program's name is its file name without ``.bpf.c`` (or ``.c``); when two sources share one,
 each is named by its path, as many parent folders as it takes (``lesson1/xdp_kern.c`` ->
@@ -55,9 +59,10 @@ SOURCE_SUFFIX = ".bpf.c"
 SPEC_SUFFIX = ".test.toml"
 _KEYS = {"source_dir", "build_dir", "cflags", "defines", "include_dirs", "mcpu", "pin_dir", "verify", "programs",
          "sources", "loaders", "compiler_launcher", "target_arch",
-         "target_kernels"}
+         "target_kernels", "loader_sources", "loader_libs"}
 _PROGRAM_KEYS = {"cflags", "defines", "include_dirs", "mcpu"}
-_PROGRAM_ONLY_KEYS = {"type", "attach", "loader"}
+_PROGRAM_ONLY_KEYS = {"type", "attach", "loader", "verify"}
+
 
 #: ``uname -m`` -> the ``__TARGET_ARCH_<arch>`` name bpf_tracing.h expects.
 _TARGET_ARCHES = {
@@ -116,12 +121,17 @@ class ProgramSource:
 
 @dataclass(frozen=True, slots=True)
 class LoaderSource:
-    """A user-space loader (C) built against the skeletons, and its outputs in the build dir."""
+    """A user-space loader (C) built against the skeletons, and its outputs in the build dir.
+
+    ``extra_sources`` are compiled and linked into it (``loader_sources``), ``libs`` are link
+    flags put after libbpf's (``loader_libs``)."""
 
     name: str
     source: Path
     executable: Path
     depfile: Path
+    extra_sources: tuple[Path, ...] = ()
+    libs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +147,11 @@ class Config:
     loaders: tuple[str, ...] = ()                # globs of loader sources
     compiler_launcher: tuple[str, ...] = ()      # argv put in front of the compiler
     arch: str | None = None                      # target_arch; None: the build machine's
-    program_extras: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()   # name -> type/attach/loader
+    #: name -> its type/attach/loader/verify settings
+    program_extras: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     target_kernels: tuple[str, ...] = ()
+    loader_extra_sources: tuple[str, ...] = ()   # globs compiled into every loader
+    loader_libs: tuple[str, ...] = ()
 
     @property
     def project_name(self) -> str:
@@ -172,6 +185,10 @@ class Config:
 
     def _extra(self, name: str, key: str) -> str | None:
         return dict(dict(self.program_extras).get(name, ())).get(key)
+
+    def verify_mode(self, name: str) -> str:
+        """``error`` or ``warn`` for one program: its own ``verify``, else the project's."""
+        return self._extra(name, "verify") or self.verify
 
     def program(self, source: Path, name: str | None = None) -> ProgramSource:
         stem = source_stem(source.name)
@@ -211,20 +228,42 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _glob(root: Path, patterns: tuple[str, ...]) -> list[Path]:
-    """Files matching any pattern, each once, in pattern order then name order."""
-    seen: dict[str, Path] = {}
-    for pattern in patterns:
+def _glob_one(root: Path, pattern: str) -> list[Path]:
+    try:
         if os.path.isabs(pattern):
             base, rel = Path(pattern).anchor, pattern.lstrip(os.sep)
-            matches = sorted(Path(base).glob(rel))
-        else:
-            matches = sorted(root.glob(pattern))
-        for m in matches:
+            return sorted(Path(base).glob(rel))
+        return sorted(root.glob(pattern))
+    except (ValueError, OSError) as exc:   # validated when read; a file system error says which glob
+        raise ConfigError(f"glob {pattern!r}: {exc}") from None
+
+
+def _glob(root: Path, patterns: tuple[str, ...]) -> list[Path]:
+    """Files matching any pattern, each once, in pattern order then name order, less those a
+    ``!pattern`` matches (the file itself or a folder above it: ``!vendor/**`` leaves out a tree)."""
+    seen: dict[str, Path] = {}
+    excluded: set[str] = set()
+    for pattern in patterns:
+        if pattern.startswith("!"):
+            excluded.update(os.path.normpath(m) for m in _glob_one(root, pattern[1:]))
+            continue
+        for m in _glob_one(root, pattern):
             if m.is_file():
                 key = os.path.normpath(m)
                 seen.setdefault(key, m)
-    return list(seen.values())
+    if not excluded:
+        return list(seen.values())
+    return [p for key, p in seen.items() if not _excluded(key, excluded)]
+
+
+def _excluded(path: str, excluded: set[str]) -> bool:
+    while True:
+        if path in excluded:
+            return True
+        parent = os.path.dirname(path)
+        if not parent or parent == path:
+            return False
+        path = parent
 
 
 def unique_names(paths: list[Path], root: Path) -> list[str]:
@@ -261,9 +300,27 @@ def _loaders(config: Config) -> tuple[LoaderSource, ...]:
             path = config.root / loader
             if all(os.path.normpath(path) != os.path.normpath(p) for p in paths):
                 paths.append(path)
+    common = _glob(config.root, config.loader_extra_sources) if config.loader_extra_sources else []
+    # a file given as an extra source is a part of every loader, never a loader of its own
+    shared = {os.path.normpath(p) for p in common}
+    paths = [p for p in paths if os.path.normpath(p) not in shared]
     names = unique_names(paths, config.root)
-    return tuple(sorted((LoaderSource(n, p, config.build_dir / n, config.build_dir / f"{n}.loader.d")
+    return tuple(sorted((LoaderSource(n, p, config.build_dir / n, config.build_dir / f"{n}.loader.d",
+                                      extra_sources=tuple(common), libs=config.loader_libs)
                          for p, n in zip(paths, names)), key=lambda loader: loader.name))
+
+
+def _check_globs(patterns: tuple[str, ...], where: str) -> None:
+    """One line for a glob pathlib refuses (``a**/b``) or an exclusion with nothing after the ``!``."""
+    for pattern in patterns:
+        body = pattern[1:] if pattern.startswith("!") else pattern
+        if not body:
+            raise ConfigError(f"{where}: {pattern!r} is not a glob")
+        for part in body.replace(os.sep, "/").split("/"):
+            if "**" in part and part != "**":
+                raise ConfigError(f"{where}: {pattern!r}: '**' must be a whole path component (\"src/**/*.c\")")
+    if patterns and all(p.startswith("!") for p in patterns):
+        raise ConfigError(f"{where} has only exclusions (\"!glob\"): name the files to take first")
 
 
 def _str_list(value: Any, where: str) -> tuple[str, ...]:
@@ -315,6 +372,10 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
     if "sources" in table and not sources:
         raise ConfigError(f"{where}.sources must name at least one glob")
     loaders = _str_list(table.get("loaders", []), f"{where}.loaders")
+    loader_sources = _str_list(table.get("loader_sources", []), f"{where}.loader_sources")
+    loader_libs = _str_list(table.get("loader_libs", []), f"{where}.loader_libs")
+    for key, globs in (("sources", sources), ("loaders", loaders), ("loader_sources", loader_sources)):
+        _check_globs(globs, f"{where}.{key}")
     launcher = table.get("compiler_launcher", [])
     if isinstance(launcher, str):
         launcher = launcher.split()
@@ -343,6 +404,8 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
             extra.append((key, sub[key]))
         if "attach" in sub and "type" not in sub:
             raise ConfigError(f"{where}.programs.{name}.attach needs a type (the program type it attaches as)")
+        if sub.get("verify", "error") not in ("error", "warn"):
+            raise ConfigError(f"{where}.programs.{name}.verify must be \"error\" or \"warn\"")
         if extra:
             extras.append((name, tuple(extra)))
     return Config(
@@ -359,6 +422,8 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
         arch=arch,
         program_extras=tuple(extras),
         target_kernels=targets,
+        loader_extra_sources=loader_sources,
+        loader_libs=loader_libs,
     )
 
 

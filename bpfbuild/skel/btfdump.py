@@ -135,11 +135,13 @@ def raw_dump(spec: Spec) -> str:
     return "".join(line + "\n" for line in raw_lines(spec))
 
 
-def c_dump(spec: Spec, *, source: str | None = None, guard: str | None = "__VMLINUX_H__") -> str:
-    """Every type of ``spec`` as a C header clang compiles (CO-RE ``preserve_access_index`` on records)."""
+def c_dump(spec: Spec, *, source: str | None = None, guard: str | None = "__VMLINUX_H__",
+           kfuncs: bool = True) -> str:
+    """Every type of ``spec`` as a C header clang compiles (CO-RE ``preserve_access_index`` on
+    records), with the kernel's kfuncs declared as bpftool declares them (``kfuncs``)."""
     from bpfbuild.btf.cdecl import dump_c_header
 
-    return dump_c_header(spec, guard=guard, source=source)
+    return dump_c_header(spec, guard=guard, source=source, kfuncs=kfuncs)
 
 
 def write_vmlinux_header(output: str | os.PathLike[str], source: str = VMLINUX_BTF) -> Path:

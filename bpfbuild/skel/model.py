@@ -20,6 +20,7 @@ from bpfbuild.btf.spec import Spec
 from bpfbuild.btf.types import (
     Array,
     Const,
+    Datasec,
     Enum,
     Enum64,
     Float,
@@ -136,6 +137,16 @@ class SkelProgram:
 
 
 @dataclass(frozen=True, slots=True)
+class StructOps:
+    """A struct_ops map (a variable in ``SEC(".struct_ops")`` / ``".struct_ops.link"``) and its
+    shadow type, as bpftool writes it: function pointer members as ``struct bpf_program *``,
+    scalars as themselves, everything else (arrays, structs, bitfields) padding."""
+
+    ident: str
+    members: tuple[str, ...]    # C declarations (without the ';')
+
+
+@dataclass(frozen=True, slots=True)
 class Skeleton:
     name: str                   # hello_bpf
     guard: str                  # __HELLO_BPF_SKEL_H__
@@ -144,6 +155,7 @@ class Skeleton:
     maps: tuple[SkelMap, ...]
     programs: tuple[SkelProgram, ...]
     datasecs: tuple[DataSection, ...]
+    struct_ops: tuple[StructOps, ...] = ()
 
     @property
     def elf_sha256(self) -> str:
@@ -332,6 +344,16 @@ def build_skeleton(spec: ObjectSpec, elf: bytes, *, name: str, source: str) -> S
         maps.append(SkelMap(ident=ident, name=map_name, section=m.section, type=m.type_name,
                             key_size=m.key_size, value_size=m.value_size, max_entries=m.max_entries,
                             datasec=ds, key=key, value=value, percpu=m.type in _PERCPU))
+    struct_ops = []
+    for ident, size, type_id in _struct_ops_vars(spec):
+        c_identifier(ident, "struct_ops map name")
+        if ident in idents:
+            raise SkelError(f"maps {idents[ident]!r} and {ident!r} have the same skeleton name {ident!r}")
+        idents[ident] = ident
+        maps.append(SkelMap(ident=ident, name=ident, section=".struct_ops", type="struct_ops", key_size=4,
+                            value_size=size, max_entries=1, datasec=None, key=raw_layout(4),
+                            value=raw_layout(size), percpu=False))
+        struct_ops.append(StructOps(ident, _shadow_members(spec.btf, type_id, size)))
     programs = tuple(_program(p) for p in spec.programs)
     seen: set[str] = set()
     for p in programs:
@@ -339,7 +361,83 @@ def build_skeleton(spec: ObjectSpec, elf: bytes, *, name: str, source: str) -> S
             raise SkelError(f"two programs are called {p.name!r}")
         seen.add(p.name)
     return Skeleton(name=name, guard=header_guard(name), source=source, elf=bytes(elf), maps=tuple(maps),
-                    programs=programs, datasecs=tuple(datasecs))
+                    programs=programs, datasecs=tuple(datasecs), struct_ops=tuple(struct_ops))
+
+
+def _struct_ops_vars(spec: ObjectSpec) -> list[tuple[str, int, int]]:
+    """(name, size, struct type id) of each struct_ops variable, in section then variable order:
+    libbpf makes each a map of that name after every other map."""
+    btf = spec.btf
+    if btf is None:
+        return []
+    out = []
+    for tid in btf:
+        t = btf.type(tid) if tid else None
+        if not isinstance(t, Datasec) or not (t.name == ".struct_ops" or t.name.startswith(".struct_ops.")):
+            continue
+        for vs in t.vars:
+            var = btf.type(vs.type)
+            if not isinstance(var, Var):
+                continue
+            type_id = _skip_mods_typedefs(btf, var.type)
+            if not isinstance(btf.type(type_id), Struct):
+                raise SkelError(f"struct_ops variable {var.name!r} is not a struct")
+            out.append((var.name, btf.size_of(type_id), type_id))
+    return out
+
+
+def _skip_mods_typedefs(btf: Spec, type_id: int) -> int:
+    for _ in range(64):
+        t = btf.type(type_id) if type_id else None
+        if not isinstance(t, (Const, Volatile, Restrict, Typedef, TypeTag)):
+            return type_id
+        type_id = t.type
+    raise BTFError(f"type [{type_id}]: modifiers loop")
+
+
+def _shadow_members(btf: Spec, type_id: int, size: int) -> tuple[str, ...]:
+    """bpftool's struct_ops shadow members (gen.c walk_st_ops_shadow_vars, as facts)."""
+    st = btf.type(type_id)
+    assert isinstance(st, Struct)
+    out: list[str] = []
+    next_offset = 0
+    for i, m in enumerate(st.members):
+        offset = m.bit_offset // 8
+        target = _skip_mods_typedefs(btf, m.type)
+        t = btf.type(target) if target else None
+        if m.bitfield_size or m.bit_offset % 8 or not m.name:
+            continue
+        if isinstance(t, (Int, Float, Enum, Enum64)):
+            decl = f"{_scalar_c_type(t)} {c_identifier(m.name, 'struct_ops member')}"
+            width = t.size
+        elif isinstance(t, Pointer) and _is_func_ptr(btf, t.type):
+            decl = f"struct bpf_program *{c_identifier(m.name, 'struct_ops member')}"
+            width = 8
+        else:
+            continue
+        if next_offset < offset:
+            out.append(f"char __padding_{i}[{offset - next_offset}]")
+        out.append(decl)
+        next_offset = offset + width
+    if next_offset < size:
+        out.append(f"char __padding_end[{size - next_offset}]")
+    return tuple(out)
+
+
+def _scalar_c_type(t: Int | Float | Enum | Enum64) -> str:
+    """A scalar as a loader can spell it without the program's typedefs and enums."""
+    if isinstance(t, Float):
+        return {4: "float", 8: "double"}.get(t.size, "long double")
+    if isinstance(t, Int) and t.is_bool:
+        return "_Bool"
+    signed = t.signed
+    base = {1: "char", 2: "short", 4: "int", 8: "long long"}.get(t.size, "long long")
+    return base if signed and t.size != 1 else ("signed char" if signed else f"unsigned {base}")
+
+
+def _is_func_ptr(btf: Spec, type_id: int) -> bool:
+    target = _skip_mods_typedefs(btf, type_id)
+    return bool(target) and isinstance(btf.type(target), FuncProto)
 
 
 #: Module-level names of the Python skeleton a class name must not take.

@@ -137,9 +137,10 @@ def _hint_for(header: str, vmlinux_source: str, machine: str) -> str | None:
                 "machine does not provide: build where the kernel has CONFIG_DEBUG_INFO_BTF, or declare the "
                 "kernel types the program reads yourself (CO-RE matches them by name)")
     if header in ("gnu/stubs-32.h", "gnu/stubs.h"):
-        return ("a user-space (glibc) header was included into BPF code: glibc picks its 32-bit stubs for "
-                "-target bpf; include kernel headers that do not pull in glibc (or vmlinux.h), or declare the "
-                "struct yourself (installing libc6-dev-i386 only hides the mistake)")
+        return ("a user-space (glibc) header was included into BPF code, and glibc picks its 32-bit stubs for "
+                "-target bpf: install them (libc6-dev-i386 on Debian/Ubuntu, glibc-devel.i686 on Fedora, as "
+                "XDP tutorials' setups do), or include only headers that do not pull in glibc (vmlinux.h) "
+                "and declare what else you need yourself")
     if header.startswith("asm/"):
         return (f"<{header}> comes from the kernel headers for this architecture "
                 f"(/usr/include/{machine}-linux-gnu/asm on Debian/Ubuntu, which bpfbuild adds when it exists): "
@@ -170,9 +171,10 @@ def missing_header_hints(stderr: str, *, vmlinux_source: str = "/sys/kernel/btf/
         if hint is None:
             continue
         loc = m.group("loc")
-        if chain:   # clang lists the chain outermost (the user's own file) first
+        if chain:   # clang lists the chain outermost first: the deepest of the project's own files
             hint = f"'{m.group('header')}' is reached through this #include: " + hint
-            loc = chain[0].group("loc")
+            own = [c.group("loc") for c in chain if not os.path.isabs(c.group("loc"))]
+            loc = own[-1] if own else chain[0].group("loc")
         notes.append(f"{loc}: note: {hint}")
     return notes
 

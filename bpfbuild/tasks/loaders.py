@@ -7,7 +7,14 @@ it includes (``#include "<prog>.skel.h"``; ``build/`` is on its include path), w
 pkg-config, ``-lbpf -lelf -lz``.  Rebuilt, like the objects, when the content of its source or of
 a header it includes (clang/gcc depfile, md5 per file) or its command changes.  Without
 libbpf's development files a loader task says so in one line and succeeds, so the rest of
-``doit`` still passes.
+``doit`` still passes; so does a loader that needs a header or library this machine lacks
+(``blazesym.h``, ``-lfoo``): it is named in one line and the loader is not built.
+
+``loader_sources`` (helpers such as trace_helpers.c) are compiled into every loader and
+``loader_libs`` (``-lelf -lz``) are linked after libbpf; both are tracked like the loader's own
+source.  Loader names that include a program's skeleton by its file name where two sources
+share one (``#include "hello.skel.h"`` next to ``chapter7/hello.bpf.c`` whose program is
+``chapter7-hello``) get that program's skeleton under its file name (``build/skel/<program>/``).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
 from bpfbuild import __version__
-from bpfbuild.config import LoaderSource
+from bpfbuild.config import LoaderSource, ProgramSource
 from bpfbuild.errors import BpfBuildError
 from bpfbuild.tasks.build import (
     _compile_start_ns,
@@ -39,6 +46,7 @@ from bpfbuild.tasks.build import (
     _valid_dep,
 )
 from bpfbuild.tasks.project import current_project
+from bpfbuild.tasks.skel import stem_skeleton_path
 from bpfbuild.toolchain.depfile import parse_depfile
 
 __all__ = ["LIBBPF_MISSING", "libbpf_flags", "loader_argv", "task_loader"]
@@ -50,6 +58,10 @@ LIBBPF_MISSING = ("libbpf's development files were not found (pkg-config libbpf,
 _SKEL_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*[<"](?:[^">]*/)?([^/">]+)\.skel\.h[">]', re.MULTILINE)
 _MISSING = re.compile(r"bpf/(?:libbpf|bpf|btf|libbpf_common)\.h'?:? (?:[Nn]o such file|file not found)"
                       r"|cannot find -l(?:bpf|elf|z)\b|library not found for -l(?:bpf|elf|z)\b")
+#: a header or a library the loader needs that this machine does not have (gcc's and clang's words)
+_MISSING_DEP = re.compile(r"fatal error: '?(?P<header>[^':\n]+\.h)'?:? "
+                          r"(?:[Nn]o such file or directory|file not found)"
+                          r"|(?:cannot find|library not found for) (?P<lib>-l[\w.+-]+)")
 
 
 def _cmd_file(loader: LoaderSource) -> Path:
@@ -91,9 +103,22 @@ def libbpf_flags(cc: list[str]) -> tuple[list[str], list[str]] | None:
 
 
 def loader_argv(cc: list[str], loader: LoaderSource, build_dir: Path, cflags: list[str], libs: list[str],
-                *, output: Path | None = None, depfile: Path | None = None) -> list[str]:
-    return [*cc, *LOADER_FLAGS, f"-I{build_dir}", *cflags, "-MD", "-MF", str(depfile or loader.depfile),
-            str(loader.source), "-o", str(output or loader.executable), *libs]
+                *, output: Path | None = None, depfile: Path | None = None,
+                skel_dirs: tuple[str, ...] = ()) -> list[str]:
+    """The compile-and-link command: ``loader_sources`` then the loader last (with several
+    sources gcc and clang write the last one's dependencies to -MF), libbpf's libs, then
+    ``loader_libs``."""
+    return [*cc, *LOADER_FLAGS, *(f"-I{d}" for d in skel_dirs), f"-I{build_dir}", *cflags,
+            "-MD", "-MF", str(depfile or loader.depfile), *(str(p) for p in loader.extra_sources),
+            str(loader.source), "-o", str(output or loader.executable), *libs, *loader.libs]
+
+
+def missing_dependency(stderr: str) -> str | None:
+    """The header or library a failed loader build names as missing, if that is why it failed."""
+    m = _MISSING_DEP.search(stderr)
+    if m is None:
+        return None
+    return f"<{m.group('header')}>" if m.group("header") else m.group("lib")
 
 
 def _read_record(loader: LoaderSource) -> dict[str, Any] | None:
@@ -120,7 +145,12 @@ def _changed(record: dict[str, Any] | None) -> list[str] | None:
 
 
 def loader_uptodate(loader: LoaderSource) -> bool:
-    return loader.executable.exists() and _changed(_read_record(loader)) == []
+    """Built and unchanged; or, where it needs what this machine lacks, not changed since that
+    was said (a no-op ``doit`` does not try again; ``doit forget loader:<name>`` does)."""
+    record = _read_record(loader)
+    if record is None or not (loader.executable.exists() or record.get("missing")):
+        return False
+    return _changed(record) == []
 
 
 def _reason(loader: LoaderSource) -> str:
@@ -148,10 +178,12 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
     tmp_dep = _tmp_name(loader.depfile)
     old = _read_record(loader)
     old_deps = list(old["deps"]) if old is not None and isinstance(old.get("deps"), dict) else []
-    before = _snapshot(list(dict.fromkeys([str(loader.source), *old_deps])))   # digests before the compile
+    extras = [str(p) for p in loader.extra_sources]
+    # digests before the compile
+    before = _snapshot(list(dict.fromkeys([str(loader.source), *extras, *old_deps])))
     start_ns = _compile_start_ns()
     argv = loader_argv(cc, loader, Path(build_dir), [*flags[0], *settings["cflags"]], flags[1],
-                       output=tmp_exe, depfile=tmp_dep)
+                       output=tmp_exe, depfile=tmp_dep, skel_dirs=tuple(settings.get("skel_dirs", ())))
     try:
         res = subprocess.run(argv, capture_output=True, text=True, check=False)
     except OSError as exc:
@@ -159,6 +191,19 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
     if res.returncode != 0 and _MISSING.search(res.stderr):
         _remove(tmp_exe, tmp_dep, loader.executable, _cmd_file(loader))
         sys.stdout.write(f"{loader.source}: warning: {LIBBPF_MISSING}\n")
+        return None
+    missing = missing_dependency(res.stderr) if res.returncode != 0 else None
+    if missing is not None and not _in_project(missing, Path(settings.get("root", "."))):
+        _remove(tmp_exe, tmp_dep, loader.executable, _cmd_file(loader))
+        sys.stdout.write(f"{loader.source}: warning: needs {missing}, which this machine does not have (install "
+                         "its development files, or add its folder to CFLAGS/loader_libs); loader not built "
+                         f"(`doit forget loader:{loader.name}` tries again)\n")
+        sys.stdout.flush()
+        cmd = _cmd_file(loader)
+        tmp_cmd = _tmp_name(cmd)
+        tmp_cmd.write_text(json.dumps({"argv": argv, "settings": settings, "missing": missing,
+                                       "deps": _snapshot(list(dict.fromkeys([str(loader.source), *extras])))}))
+        os.replace(tmp_cmd, cmd)
         return None
     if res.stdout:
         sys.stdout.write(res.stdout)
@@ -172,6 +217,7 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
         deps = list(parse_depfile(tmp_dep.read_text(), file=str(loader.depfile)))
     except (OSError, BpfBuildError):
         deps = [str(loader.source)]
+    deps = list(dict.fromkeys([*deps, *extras]))
     os.replace(tmp_dep, loader.depfile)
     os.replace(tmp_exe, loader.executable)
     cmd = _cmd_file(loader)
@@ -180,6 +226,23 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
                                    "deps": _post_compile_snapshot(deps, before, start_ns, Path(build_dir))}, indent=1) + "\n")
     os.replace(tmp_cmd, cmd)
     return None
+
+
+def _clean(loader: LoaderSource) -> None:
+    _remove(loader.executable, loader.depfile, _cmd_file(loader))
+
+
+def _in_project(missing: str, root: Path) -> bool:
+    """Is a header the compiler did not find a file of the project (a wrong include path, the
+    user's mistake to see) rather than a library this machine lacks?"""
+    if not missing.startswith("<"):
+        return False
+    name = os.path.basename(missing.strip("<>"))
+    for _dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if name in filenames:
+            return True
+    return False
 
 
 def _skeletons_included(loader: LoaderSource) -> list[str]:
@@ -193,6 +256,21 @@ def _skeletons_included(loader: LoaderSource) -> list[str]:
         return []
 
 
+def _skeleton_program(name: str, loader: LoaderSource,
+                      programs: tuple[ProgramSource, ...]) -> ProgramSource | None:
+    """The program whose skeleton ``#include "<name>.skel.h"`` means: the program of that name, else
+    the one whose source has that file name in the loader's folder, else the only one anywhere."""
+    for prog in programs:
+        if prog.name == name:
+            return prog
+    same_stem = [prog for prog in programs if prog.stem == name]
+    folder = os.path.normpath(loader.source.parent)
+    here = [prog for prog in same_stem if os.path.normpath(prog.source.parent) == folder]
+    if len(here) == 1:
+        return here[0]
+    return same_stem[0] if len(same_stem) == 1 else None
+
+
 def task_loader() -> Any:
     """Build the user-space loaders (loaders = [...]) against the skeletons and the system's libbpf."""
     project = current_project()
@@ -200,23 +278,30 @@ def task_loader() -> Any:
     if not loaders:
         yield {"basename": "loader", "name": None, "doc": task_loader.__doc__, "actions": None}
         return
-    programs = {p.name for p in project.config.programs()}
+    programs = project.config.programs()
     cc = c_compiler()
     build_dir = str(project.config.build_dir)
     for loader in loaders:
-        settings = {"cc": cc, "cflags": [], "bpfbuild": __version__}
         skels = _skeletons_included(loader)
-        task_dep = [f"skel:{n}" for n in skels if n in programs]
+        found = [_skeleton_program(n, loader, programs) for n in skels]
+        skel_dirs = sorted({str(header.parent) for prog in found
+                            if prog is not None and (header := stem_skeleton_path(prog)) is not None})
+        settings = {"cc": cc, "cflags": [], "bpfbuild": __version__, "root": str(project.config.root),
+                    "sources": [str(p) for p in loader.extra_sources], "libs": list(loader.libs),
+                    "skel_dirs": skel_dirs}
+        task_dep = [f"skel:{prog.name}" for prog in found if prog is not None]
         if not task_dep or len(task_dep) < len(skels):
             task_dep = ["skel"]   # an unknown or generated-elsewhere name: wait for every skeleton
         yield {
             "name": loader.name,
             "doc": f"compile the loader {loader.source} -> {loader.executable} (libbpf)",
             "actions": [(build_loader, [loader, build_dir, settings])],
-            "file_dep": [str(loader.source)],
+            "file_dep": [str(loader.source), *(str(p) for p in loader.extra_sources)],
             "task_dep": task_dep,
-            "targets": [loader.executable, loader.depfile, _cmd_file(loader)],
+            # the record is the one target doit checks: a loader this machine cannot build has no
+            # executable, and must not be retried by every doit (loader_uptodate decides)
+            "targets": [_cmd_file(loader)],
             "uptodate": [config_changed(settings), (loader_uptodate, [loader])],
-            "clean": True,
+            "clean": [(_clean, [loader])],
             "verbosity": 2,
         }

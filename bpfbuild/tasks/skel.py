@@ -24,7 +24,8 @@ from bpfbuild.config import ProgramSource
 from bpfbuild.errors import BpfBuildError, format_error
 from bpfbuild.tasks.project import current_project
 
-__all__ = ["python_skeleton_path", "skeleton_paths", "task_skel", "task_vmlinux", "write_skeletons"]
+__all__ = ["python_skeleton_path", "skeleton_paths", "stem_skeleton_path", "task_skel", "task_vmlinux",
+           "write_skeletons"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = (_PACKAGE / "skel" / "templates" / "skel.h.j2", _PACKAGE / "skel" / "templates" / "skel.py.j2")
@@ -43,6 +44,15 @@ def skeleton_paths(prog: ProgramSource) -> tuple[Path, Path]:
     return prog.object.with_name(f"{prog.name}.skel.h"), python_skeleton_path(prog)
 
 
+def stem_skeleton_path(prog: ProgramSource) -> Path | None:
+    """Where two sources share a file name, the program's C skeleton under the file's own name
+    (``build/skel/chapter7-hello/hello.skel.h``, ``struct hello_bpf``, as bpftool names it from
+    ``hello.bpf.o``), so a loader beside the source compiles unchanged; None otherwise."""
+    if not prog.stem or prog.stem == prog.name:
+        return None
+    return prog.object.parent / "skel" / prog.name / f"{prog.stem}.skel.h"
+
+
 def _write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
@@ -54,15 +64,20 @@ def write_skeletons(prog: ProgramSource) -> TaskFailed | None:
     from bpfbuild.skel.generate import c_header, python_module, skeleton_from_file
 
     header, module = skeleton_paths(prog)
+    by_stem = stem_skeleton_path(prog)
     try:
         skel = skeleton_from_file(prog.object)
         c_text = c_header(skel)
         py_text = python_module(skel)
+        stem_text = c_header(skeleton_from_file(prog.object, name=f"{prog.stem}_bpf")) if by_stem else None
     except BpfBuildError as exc:
         return TaskFailed(format_error(exc.with_file(str(prog.object))))
     try:
         _write(header, c_text)
         _write(module, py_text)
+        if by_stem is not None and stem_text is not None:
+            by_stem.parent.mkdir(parents=True, exist_ok=True)
+            _write(by_stem, stem_text)
     except OSError as exc:
         return TaskFailed(f"{header.parent}: cannot write skeletons: {exc.strerror or exc}")
     return None
@@ -77,12 +92,13 @@ def task_skel() -> Any:
         return
     for prog in programs:
         header, module = skeleton_paths(prog)
+        by_stem = stem_skeleton_path(prog)
         yield {
             "name": prog.name,
             "doc": f"skeletons of {prog.object}: {header.name}, {module.name}",
             "actions": [(write_skeletons, [prog])],
             "file_dep": [str(prog.object), *(str(t) for t in TEMPLATES)],
-            "targets": [str(header), str(module)],
+            "targets": [str(header), str(module), *([str(by_stem)] if by_stem else [])],
             "uptodate": [config_changed({"bpfbuild": __version__})],
             "clean": True,
         }

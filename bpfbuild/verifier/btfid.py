@@ -217,12 +217,6 @@ def has_btf_ctx(env: Env) -> bool:
         AttachType.MODIFY_RETURN, AttachType.TRACE_ITER)
 
 
-def _load_error(env: Env, what: str) -> BpfBuildError:
-    name = env.attach_btf_name or ""
-    return BpfBuildError(f"{what}: libbpf fails the load before verification (failed to find kernel BTF "
-                         f"type ID of '{name}': -ESRCH)")
-
-
 def _in_module(target: object, module: str, name: str) -> bool:
     try:
         mbtf = target.module_btf(module)  # type: ignore[attr-defined]
@@ -254,7 +248,12 @@ def resolve_attach(env: Env) -> AttachTarget | None:
         if target is not None and any(_in_module(target, mod, name) for mod in target.module_btf_names):
             env.not_modelled(f"the attach target {name} (in a module's BTF)")
             return None
-        raise _load_error(env, f"the target kernel's BTF has no {'typedef' if raw_tp else 'function'} '{name}'")
+        # a placeholder (SEC("fentry/dummy_fentry")) a loader retargets, or a function this kernel
+        # lacks: libbpf's load fails only if the loader does not retarget it, so no verdict here
+        env.not_modelled(f"the attach target {name}: the target kernel's BTF has no "
+                         f"{'typedef' if raw_tp else 'function'} '{name}' (libbpf fails the load with -ESRCH "
+                         "unless the loader retargets the program with bpf_program__set_attach_target)")
+        return None
     t = btf.type(ids[0])
     tname = name
     if raw_tp:

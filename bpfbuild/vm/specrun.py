@@ -716,6 +716,20 @@ def _typed_smoke_args(objspec: Any, program: Any, session: Session) -> tuple[int
     return args
 
 
+def _absent_target(objspec: Any, program: Any) -> str | None:
+    """The attach target of a BTF-typed program (fentry, fexit, lsm, tp_btf) that the target
+    BTF lacks: a placeholder the loader retargets (``SEC("fentry/dummy_fentry")``) or a function
+    this kernel does not have.  Its typed arguments cannot be built, so it is not run."""
+    section = getattr(program, "section", "")
+    if program.prog_type not in (ProgType.TRACING, ProgType.LSM) or "/" not in section \
+            or section.lstrip("?").startswith("iter"):
+        return None
+    btf = target_btf_of(objspec)
+    if btf is None or function_params(btf, section) is not None:
+        return None
+    return section.split("/", 1)[1]
+
+
 def _smoke_input(prog_type: ProgType | None) -> dict[str, Any]:
     match prog_type:
         case ProgType.XDP | ProgType.SOCKET_FILTER | ProgType.SCHED_CLS | ProgType.SCHED_ACT | \
@@ -745,6 +759,18 @@ def smoke_run(objspec: Any, *, budget: int | None = None) -> SpecResult:
             inputs["args"] = typed + tuple(inputs["args"][len(typed):])
         run = RunSpec(0, program.name, inputs.get("packet"), inputs.get("args"), None, 1, Expect(),
                       SourceLocation(getattr(objspec, "path", None) or "<object>", 0))
+        absent = _absent_target(objspec, program) if typed is None else None
+        what = None
+        if program.prog_type is None:
+            what = (f"{program.name}'s program type (section '{getattr(program, 'section', '')}' names none: "
+                    "give it with the program's type setting)")
+        elif absent is not None:
+            what = (f"{program.name}'s attach target {absent} (not in the target kernel's BTF: a loader "
+                    "retargets it with bpf_program__set_attach_target)")
+        if what is not None:
+            cases.append(CaseResult(program.name, (), (RunRecord(run, program.name, run.packet, None,
+                                                                 NotEmulated(what)),), obj=obj, not_emulated=what))
+            continue
         try:
             result = obj.run(program.name, packet=inputs.get("packet"), args=inputs.get("args"))
         except NotEmulated as exc:

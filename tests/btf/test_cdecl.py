@@ -464,3 +464,58 @@ def test_vmlinux_bitfields_survive_a_round_trip(vmlinux: Spec, vmlinux_header: s
     for tid in sorted(chosen):
         (mine,) = again.find(_c_name(vmlinux, tid), vmlinux.kind_of(tid))
         assert _layout_of(again, mine) == _layout_of(vmlinux, tid), vmlinux.name_of(tid)
+
+
+# -- kfunc declarations (a kernel's vmlinux.h, as bpftool writes it) ----------------------------
+
+
+def _kernel_like() -> tuple[Spec, dict[str, int]]:
+    w = BTFWriter()
+    i32 = w.int_("int", 4, 1)
+    task = w.struct("task_struct", 4, [("pid", i32, 0)])
+    ptask = w.ptr(task)
+    from_pid = w.func("bpf_task_from_pid", w.func_proto(ptask, [("pid", i32)]))
+    release = w.func("bpf_task_release", w.func_proto(0, [("p", ptask)]))
+    cast = w.func("bpf_cast_to_kern_ctx", w.func_proto(w.ptr(0), [("obj", w.ptr(0))]))
+    plain = w.func("schedule", w.func_proto(0, []))
+    for f in (from_pid, release, cast, from_pid):    # a function tagged twice is declared once
+        w.decl_tag("bpf_kfunc", f)
+    w.decl_tag("bpf_fastcall", cast)
+    w.decl_tag("bpf_kfunc", release, component_idx=0)  # a parameter's tag marks no kfunc
+    return Spec.from_bytes(w.to_bytes()), {"from_pid": from_pid, "release": release, "cast": cast, "plain": plain}
+
+
+def test_kfuncs_are_declared_weak_ksym_behind_bpftools_guard() -> None:
+    from bpfbuild.btf.cdecl import kfunc_ids
+
+    spec, ids = _kernel_like()
+    assert kfunc_ids(spec) == [ids["from_pid"], ids["release"], ids["cast"]]
+    text = dump_c_header(spec, kfuncs=True)
+    block = text[text.index("#ifndef BPF_NO_KFUNC_PROTOTYPES"):text.index("#endif /* BPF_NO_KFUNC_PROTOTYPES */")]
+    externs = [line for line in block.splitlines() if line.startswith("extern ")]
+    assert externs == ["extern struct task_struct *bpf_task_from_pid(int pid) __weak __ksym;",
+                       "extern void bpf_task_release(struct task_struct *p) __weak __ksym;",
+                       "extern void *bpf_cast_to_kern_ctx(void *obj) __weak __ksym __bpf_fastcall;"]
+    assert "schedule" not in block
+    assert "BPF_NO_KFUNC_PROTOTYPES" not in dump_c_header(spec)     # only where asked (a kernel's vmlinux.h)
+
+
+_KSYM = '__attribute__((section(".ksyms")))'
+
+
+@pytest.mark.parametrize("own, call, flags", [
+    ("", "1", ()),                                                              # the header's declaration
+    (f"extern struct task_struct *bpf_task_from_pid(int pid) {_KSYM};", "1", ()),  # redeclared the same
+    (f"extern struct task_struct *bpf_task_from_pid(long pid, int f) {_KSYM};", "1, 0",
+     ("-DBPF_NO_KFUNC_PROTOTYPES",)),                                           # its own, opted out
+])
+def test_programs_with_or_without_their_own_kfunc_declarations_compile(tmp_path: Path, own: str, call: str,
+                                                                       flags: tuple[str, ...]) -> None:
+    spec, _ = _kernel_like()
+    program = own + """
+__attribute__((section("tp_btf/x"), used)) int prog(void *ctx)
+{
+	return bpf_task_from_pid(%s) ? 1 : 0;
+}
+""" % call
+    assert _compile(tmp_path, dump_c_header(spec, kfuncs=True), program, *flags).exists()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import pytest
 
 from bpfbuild.abi.target import Target
-from bpfbuild.errors import BpfBuildError
 from bpfbuild.obj.loader import load_object_file
 from bpfbuild.verifier import verify
 
@@ -123,6 +122,10 @@ def test_lsm_int_hook_returns_zero_or_errno(spec):
     assert verify(spec, spec.program("lsm_prev_ret")).verdict == "accepted"
 
 
-def test_attach_target_missing_from_the_btf_is_the_loaders_error(spec):
-    with pytest.raises(BpfBuildError, match=r"btf_trace_no_such_tracepoint_anywhere.*before verification"):
-        verify(spec, spec.program("missing"))
+def test_attach_target_missing_from_the_btf_is_left_to_the_loader(spec):
+    # a placeholder a loader retargets (bpf_program__set_attach_target), or a function this
+    # kernel lacks: libbpf fails the load only if the loader does not retarget it
+    report = verify(spec, spec.program("missing"))
+    assert report.verdict == "unknown"
+    (note,) = report.notes
+    assert "btf_trace_no_such_tracepoint_anywhere" in note and "bpf_program__set_attach_target" in note
