@@ -34,6 +34,23 @@
 #define ___bpf_narg(...) ___bpf_nth(_, ##__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
 #endif
 
+/* __bpfbuild_each(f, args...): `, f(0, 1), f(1, 2), ...`, one f(index, position) per argument
+ * (nothing for none): how the program-writing macros build their call arguments. */
+#define __bpfbuild_seq0(f)
+#define __bpfbuild_seq1(f) , f(0, 1)
+#define __bpfbuild_seq2(f) __bpfbuild_seq1(f), f(1, 2)
+#define __bpfbuild_seq3(f) __bpfbuild_seq2(f), f(2, 3)
+#define __bpfbuild_seq4(f) __bpfbuild_seq3(f), f(3, 4)
+#define __bpfbuild_seq5(f) __bpfbuild_seq4(f), f(4, 5)
+#define __bpfbuild_seq6(f) __bpfbuild_seq5(f), f(5, 6)
+#define __bpfbuild_seq7(f) __bpfbuild_seq6(f), f(6, 7)
+#define __bpfbuild_seq8(f) __bpfbuild_seq7(f), f(7, 8)
+#define __bpfbuild_seq9(f) __bpfbuild_seq8(f), f(8, 9)
+#define __bpfbuild_seq10(f) __bpfbuild_seq9(f), f(9, 10)
+#define __bpfbuild_seq11(f) __bpfbuild_seq10(f), f(10, 11)
+#define __bpfbuild_seq12(f) __bpfbuild_seq11(f), f(11, 12)
+#define __bpfbuild_each(f, args...) ___bpf_apply(__bpfbuild_seq, ___bpf_narg(args))(f)
+
 /* --- sections and BTF-defined maps ----------------------------------------------------------- */
 
 /* Place a function or variable in an ELF section; the loader derives the program type from it. */

@@ -495,20 +495,8 @@ static __always_inline typeof(name(0))
 
 /* BPF_PROG: BTF-typed programs (tp_btf, fentry, fexit, lsm, struct_ops...) get one u64 per
  * argument: argument i is ctx[i]. */
-#define __bpfbuild_ctx0() ctx
-#define __bpfbuild_ctx1(x) __bpfbuild_ctx0(), ctx[0]
-#define __bpfbuild_ctx2(x, rest...) __bpfbuild_ctx1(rest), ctx[1]
-#define __bpfbuild_ctx3(x, rest...) __bpfbuild_ctx2(rest), ctx[2]
-#define __bpfbuild_ctx4(x, rest...) __bpfbuild_ctx3(rest), ctx[3]
-#define __bpfbuild_ctx5(x, rest...) __bpfbuild_ctx4(rest), ctx[4]
-#define __bpfbuild_ctx6(x, rest...) __bpfbuild_ctx5(rest), ctx[5]
-#define __bpfbuild_ctx7(x, rest...) __bpfbuild_ctx6(rest), ctx[6]
-#define __bpfbuild_ctx8(x, rest...) __bpfbuild_ctx7(rest), ctx[7]
-#define __bpfbuild_ctx9(x, rest...) __bpfbuild_ctx8(rest), ctx[8]
-#define __bpfbuild_ctx10(x, rest...) __bpfbuild_ctx9(rest), ctx[9]
-#define __bpfbuild_ctx11(x, rest...) __bpfbuild_ctx10(rest), ctx[10]
-#define __bpfbuild_ctx12(x, rest...) __bpfbuild_ctx11(rest), ctx[11]
-#define __bpfbuild_ctx_args(args...) ___bpf_apply(__bpfbuild_ctx, ___bpf_narg(args))(args)
+#define __bpfbuild_ctx_slot(i, n) ctx[i]
+#define __bpfbuild_ctx_args(args...) ctx __bpfbuild_each(__bpfbuild_ctx_slot, args)
 
 #define BPF_PROG(name, args...)								\
 	__bpfbuild_prog_head(name, unsigned long long *ctx, ##args)			\
@@ -618,16 +606,8 @@ static __always_inline typeof(name(0))							\
 ____##name(unsigned long long *ctx __bpfbuild_p2decls(args))
 
 /* BPF_KPROBE: argument i is PT_REGS_PARMi(ctx). */
-#define __bpfbuild_kp0() ctx
-#define __bpfbuild_kp1(x) __bpfbuild_kp0(), (unsigned long long)PT_REGS_PARM1(ctx)
-#define __bpfbuild_kp2(x, rest...) __bpfbuild_kp1(rest), (unsigned long long)PT_REGS_PARM2(ctx)
-#define __bpfbuild_kp3(x, rest...) __bpfbuild_kp2(rest), (unsigned long long)PT_REGS_PARM3(ctx)
-#define __bpfbuild_kp4(x, rest...) __bpfbuild_kp3(rest), (unsigned long long)PT_REGS_PARM4(ctx)
-#define __bpfbuild_kp5(x, rest...) __bpfbuild_kp4(rest), (unsigned long long)PT_REGS_PARM5(ctx)
-#define __bpfbuild_kp6(x, rest...) __bpfbuild_kp5(rest), (unsigned long long)PT_REGS_PARM6(ctx)
-#define __bpfbuild_kp7(x, rest...) __bpfbuild_kp6(rest), (unsigned long long)PT_REGS_PARM7(ctx)
-#define __bpfbuild_kp8(x, rest...) __bpfbuild_kp7(rest), (unsigned long long)PT_REGS_PARM8(ctx)
-#define __bpfbuild_kp_args(args...) ___bpf_apply(__bpfbuild_kp, ___bpf_narg(args))(args)
+#define __bpfbuild_kp_reg(i, n) (unsigned long long)PT_REGS_PARM##n(ctx)
+#define __bpfbuild_kp_args(args...) ctx __bpfbuild_each(__bpfbuild_kp_reg, args)
 
 #define BPF_KPROBE(name, args...)							\
 	__bpfbuild_prog_head(name, struct pt_regs *ctx, ##args)				\
@@ -635,9 +615,8 @@ ____##name(unsigned long long *ctx __bpfbuild_p2decls(args))
 	____##name(struct pt_regs *ctx, ##args)
 
 /* BPF_KRETPROBE: the one argument is the return value. */
-#define __bpfbuild_krp0() ctx
-#define __bpfbuild_krp1(x) __bpfbuild_krp0(), (unsigned long long)PT_REGS_RC(ctx)
-#define __bpfbuild_krp_args(args...) ___bpf_apply(__bpfbuild_krp, ___bpf_narg(args))(args)
+#define __bpfbuild_krp_reg(i, n) (unsigned long long)PT_REGS_RC(ctx)
+#define __bpfbuild_krp_args(args...) ctx __bpfbuild_each(__bpfbuild_krp_reg, args)
 
 #define BPF_KRETPROBE(name, args...)							\
 	__bpfbuild_prog_head(name, struct pt_regs *ctx, ##args)				\
@@ -647,25 +626,11 @@ ____##name(unsigned long long *ctx __bpfbuild_p2decls(args))
 /* BPF_KSYSCALL: with the kernel's syscall wrapper (LINUX_HAS_SYSCALL_WRAPPER, a __kconfig the
  * loader resolves) the probed function's first argument points to the user registers, read with
  * CO-RE probe reads; without it the syscall's registers are the probe's own. */
-#define __bpfbuild_sys0() ctx
-#define __bpfbuild_sys1(x) __bpfbuild_sys0(), (unsigned long long)PT_REGS_PARM1_SYSCALL(regs)
-#define __bpfbuild_sys2(x, rest...) __bpfbuild_sys1(rest), (unsigned long long)PT_REGS_PARM2_SYSCALL(regs)
-#define __bpfbuild_sys3(x, rest...) __bpfbuild_sys2(rest), (unsigned long long)PT_REGS_PARM3_SYSCALL(regs)
-#define __bpfbuild_sys4(x, rest...) __bpfbuild_sys3(rest), (unsigned long long)PT_REGS_PARM4_SYSCALL(regs)
-#define __bpfbuild_sys5(x, rest...) __bpfbuild_sys4(rest), (unsigned long long)PT_REGS_PARM5_SYSCALL(regs)
-#define __bpfbuild_sys6(x, rest...) __bpfbuild_sys5(rest), (unsigned long long)PT_REGS_PARM6_SYSCALL(regs)
-#define __bpfbuild_sys7(x, rest...) __bpfbuild_sys6(rest), (unsigned long long)PT_REGS_PARM7_SYSCALL(regs)
-#define __bpfbuild_sys_args(args...) ___bpf_apply(__bpfbuild_sys, ___bpf_narg(args))(args)
+#define __bpfbuild_sys_reg(i, n) (unsigned long long)PT_REGS_PARM##n##_SYSCALL(regs)
+#define __bpfbuild_sys_args(args...) ctx __bpfbuild_each(__bpfbuild_sys_reg, args)
 
-#define __bpfbuild_wrap0() ctx
-#define __bpfbuild_wrap1(x) __bpfbuild_wrap0(), (unsigned long long)PT_REGS_PARM1_CORE_SYSCALL(regs)
-#define __bpfbuild_wrap2(x, rest...) __bpfbuild_wrap1(rest), (unsigned long long)PT_REGS_PARM2_CORE_SYSCALL(regs)
-#define __bpfbuild_wrap3(x, rest...) __bpfbuild_wrap2(rest), (unsigned long long)PT_REGS_PARM3_CORE_SYSCALL(regs)
-#define __bpfbuild_wrap4(x, rest...) __bpfbuild_wrap3(rest), (unsigned long long)PT_REGS_PARM4_CORE_SYSCALL(regs)
-#define __bpfbuild_wrap5(x, rest...) __bpfbuild_wrap4(rest), (unsigned long long)PT_REGS_PARM5_CORE_SYSCALL(regs)
-#define __bpfbuild_wrap6(x, rest...) __bpfbuild_wrap5(rest), (unsigned long long)PT_REGS_PARM6_CORE_SYSCALL(regs)
-#define __bpfbuild_wrap7(x, rest...) __bpfbuild_wrap6(rest), (unsigned long long)PT_REGS_PARM7_CORE_SYSCALL(regs)
-#define __bpfbuild_wrap_args(args...) ___bpf_apply(__bpfbuild_wrap, ___bpf_narg(args))(args)
+#define __bpfbuild_wrap_reg(i, n) (unsigned long long)PT_REGS_PARM##n##_CORE_SYSCALL(regs)
+#define __bpfbuild_wrap_args(args...) ctx __bpfbuild_each(__bpfbuild_wrap_reg, args)
 
 #define BPF_KSYSCALL(name, args...)							\
 name(struct pt_regs *ctx);								\

@@ -198,30 +198,9 @@ long bpf_usdt_cookie(struct pt_regs *ctx)
 }
 
 /* BPF_USDT: argument i of the handler is bpf_usdt_arg(ctx, i) (0 when missing), cast to the
- * declared type by the call, as BPF_KPROBE does with registers.  Counting goes to 12 here, past
- * bpf_tracing.h's counter. */
-#define __bpfbuild_usdt_nargs(...) \
-	__bpfbuild_usdt_nargs_(_, ##__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define __bpfbuild_usdt_nargs_(_0, _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, N, ...) N
-#define __bpfbuild_usdt_cat(a, b) __bpfbuild_usdt_cat_(a, b)
-#define __bpfbuild_usdt_cat_(a, b) a ## b
-
-#define __bpfbuild_usdt_get(i) ({ long _x; bpf_usdt_arg(ctx, i, &_x); _x; })
-#define __bpfbuild_usdt0() ctx
-#define __bpfbuild_usdt1(a) __bpfbuild_usdt0(), __bpfbuild_usdt_get(0)
-#define __bpfbuild_usdt2(a, ...) __bpfbuild_usdt1(__VA_ARGS__), __bpfbuild_usdt_get(1)
-#define __bpfbuild_usdt3(a, ...) __bpfbuild_usdt2(__VA_ARGS__), __bpfbuild_usdt_get(2)
-#define __bpfbuild_usdt4(a, ...) __bpfbuild_usdt3(__VA_ARGS__), __bpfbuild_usdt_get(3)
-#define __bpfbuild_usdt5(a, ...) __bpfbuild_usdt4(__VA_ARGS__), __bpfbuild_usdt_get(4)
-#define __bpfbuild_usdt6(a, ...) __bpfbuild_usdt5(__VA_ARGS__), __bpfbuild_usdt_get(5)
-#define __bpfbuild_usdt7(a, ...) __bpfbuild_usdt6(__VA_ARGS__), __bpfbuild_usdt_get(6)
-#define __bpfbuild_usdt8(a, ...) __bpfbuild_usdt7(__VA_ARGS__), __bpfbuild_usdt_get(7)
-#define __bpfbuild_usdt9(a, ...) __bpfbuild_usdt8(__VA_ARGS__), __bpfbuild_usdt_get(8)
-#define __bpfbuild_usdt10(a, ...) __bpfbuild_usdt9(__VA_ARGS__), __bpfbuild_usdt_get(9)
-#define __bpfbuild_usdt11(a, ...) __bpfbuild_usdt10(__VA_ARGS__), __bpfbuild_usdt_get(10)
-#define __bpfbuild_usdt12(a, ...) __bpfbuild_usdt11(__VA_ARGS__), __bpfbuild_usdt_get(11)
-#define __bpfbuild_usdt_args(...) \
-	__bpfbuild_usdt_cat(__bpfbuild_usdt, __bpfbuild_usdt_nargs(__VA_ARGS__))(__VA_ARGS__)
+ * declared type by the call, as BPF_KPROBE does with registers; up to 12 arguments. */
+#define __bpfbuild_usdt_get(i, n) ({ long _x; bpf_usdt_arg(ctx, i, &_x); _x; })
+#define __bpfbuild_usdt_args(args...) ctx __bpfbuild_each(__bpfbuild_usdt_get, args)
 
 #define BPF_USDT(name, args...)									\
 name(struct pt_regs *ctx);									\
