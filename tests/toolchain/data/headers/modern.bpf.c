@@ -1,5 +1,5 @@
 /* Names added up to libbpf 1.5: open-coded loops, argument tags, uptr/kptr tags, ksym checks,
- * bitfield writes, bpf_core_cast, six kprobe arguments, uprobes. */
+ * bitfield writes, bpf_core_cast, six kprobe arguments, uprobes, a bpf_fastcall helper. */
 #include "types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -70,7 +70,9 @@ int BPF_KPROBE(six, long a, long b, long c, long d, long e, long f)
 {
 	struct task_struct *t = bpf_core_cast((void *)a, struct task_struct);
 
-	total = a + b + c + d + e + f + t->pid;
+	/* a bpf_fastcall helper: with clang >= 20, a, b and c stay in r1-r3 across it */
+	total = a + b + c + bpf_get_smp_processor_id();
+	total += d + e + f + t->pid;
 	return 0;
 }
 
