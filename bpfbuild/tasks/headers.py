@@ -35,6 +35,10 @@ _CONTEXT_TYPES = {
 }
 _INT_TYPES = {"u8": "__u8", "u16": "__u16", "u32": "__u32", "u64": "__u64",
               "s8": "__s8", "s16": "__s16", "s32": "__s32", "s64": "__s64", "size_t": "__u64"}
+# Helpers the kernel's verifier treats as bpf_fastcall (it inlines the call and the caller's
+# r1-r5 survive it), marked as libbpf marks them so clang >= 20 spills around them as it would
+# with libbpf's header.
+_FASTCALL = frozenset({"bpf_get_smp_processor_id"})
 _WORD = re.compile(r"\b(u8|u16|u32|u64|s8|s16|s32|s64|size_t)\b")
 _STRUCT = re.compile(r"\bstruct\s+(\w+)")
 
@@ -67,7 +71,7 @@ def helper_defs_model(header_text: str, source: str) -> dict[str, Any]:
             structs.update(_STRUCT.findall(text))
         summary = (doc.description.split(". ")[0].split("\n")[0].strip().rstrip(".") or doc.name)
         helpers.append({"id": doc.id, "name": doc.name, "ret": ret if ret.endswith("*") else ret + " ",
-                        "params": ", ".join(params), "summary": summary.replace("*/", "* /")})
+                        "params": ", ".join(params), "fastcall": doc.name in _FASTCALL, "summary": summary.replace("*/", "* /")})
     if not helpers:
         raise BpfBuildError("no helper list found (not a linux/bpf.h?)", file=source)
     return {"source": source, "helpers": helpers, "structs": sorted(structs)}

@@ -94,37 +94,33 @@ struct {
 } __bpf_usdt_ip_to_spec_id SEC(".maps") __weak;
 
 /* Filled in by the loader: whether bpf_get_attach_cookie() is available. */
-extern const _Bool LINUX_HAS_BPF_COOKIE __kconfig __weak;
+extern const _Bool LINUX_HAS_BPF_COOKIE __kconfig;
 
-/* The firing probe's spec id, or a negative errno. */
-static __always_inline int __bpfbuild_usdt_spec_id(struct pt_regs *ctx)
+/* The firing probe's spec id: its BPF cookie, or (kernels without cookies) the id the ip map
+ * holds for the probe's address; -ESRCH when there is none. */
+static __always_inline int __bpf_usdt_spec_id(struct pt_regs *ctx)
 {
-	if (LINUX_HAS_BPF_COOKIE)
-		return bpf_get_attach_cookie(ctx);
-	{
+	if (!LINUX_HAS_BPF_COOKIE) {
 		long ip = PT_REGS_IP(ctx);
-		__u32 *id = bpf_map_lookup_elem(&__bpf_usdt_ip_to_spec_id, &ip);
+		int *id = bpf_map_lookup_elem(&__bpf_usdt_ip_to_spec_id, &ip);
 
-		return id ? (int)*id : -ESRCH;
+		return id ? *id : -ESRCH;
 	}
-}
-
-/* The firing probe's spec, or NULL. */
-static __always_inline struct __bpf_usdt_spec *__bpfbuild_usdt_spec(struct pt_regs *ctx)
-{
-	int id = __bpfbuild_usdt_spec_id(ctx);
-
-	if (id < 0)
-		return (struct __bpf_usdt_spec *)0;
-	return bpf_map_lookup_elem(&__bpf_usdt_specs, &id);
+	return bpf_get_attach_cookie(ctx);
 }
 
 __weak __hidden
 int bpf_usdt_arg_cnt(struct pt_regs *ctx)
 {
-	struct __bpf_usdt_spec *spec = __bpfbuild_usdt_spec(ctx);
+	struct __bpf_usdt_spec *spec;
+	int id = __bpf_usdt_spec_id(ctx);
 
-	return spec ? spec->arg_cnt : -ESRCH;
+	if (id < 0)
+		return -ESRCH;
+	spec = bpf_map_lookup_elem(&__bpf_usdt_specs, &id);
+	if (!spec)
+		return -ESRCH;
+	return spec->arg_cnt;
 }
 
 __weak __hidden
@@ -132,81 +128,79 @@ int bpf_usdt_arg(struct pt_regs *ctx, __u64 arg_num, long *res)
 {
 	struct __bpf_usdt_spec *spec;
 	struct __bpf_usdt_arg_spec *arg;
-	unsigned long v = 0;
-	int err;
+	unsigned long v;
+	int err, id;
 
 	*res = 0;
-	spec = __bpfbuild_usdt_spec(ctx);
+	id = __bpf_usdt_spec_id(ctx);
+	if (id < 0)
+		return -ESRCH;
+	spec = bpf_map_lookup_elem(&__bpf_usdt_specs, &id);
 	if (!spec)
 		return -ESRCH;
-	if (arg_num >= BPF_USDT_MAX_ARG_CNT || arg_num >= (__u64)spec->arg_cnt)
+	if (arg_num >= BPF_USDT_MAX_ARG_CNT)
+		return -ENOENT;
+	/* keep the constant bound above as a separate check the verifier sees */
+	barrier_var(arg_num);
+	if (arg_num >= spec->arg_cnt)
 		return -ENOENT;
 	arg = &spec->args[arg_num];
 
-	if (arg->arg_type == BPF_USDT_ARG_CONST) {
+	switch (arg->arg_type) {
+	case BPF_USDT_ARG_CONST:
 		v = arg->val_off;
-	} else if (arg->arg_type == BPF_USDT_ARG_REG || arg->arg_type == BPF_USDT_ARG_REG_DEREF) {
-		/* The register's saved value, read from pt_regs at the offset libbpf recorded. */
-		err = bpf_probe_read_kernel(&v, sizeof(v), (char *)ctx + arg->reg_off);
+		break;
+	case BPF_USDT_ARG_REG:
+		/* the register's saved value, read from pt_regs at the offset libbpf recorded */
+		err = bpf_probe_read_kernel(&v, sizeof(v), (void *)ctx + arg->reg_off);
 		if (err)
 			return err;
-		if (arg->arg_type == BPF_USDT_ARG_REG_DEREF) {
-			/* Eight bytes of the traced process's memory at register + offset. */
-			err = bpf_probe_read_user(&v, sizeof(v), (void *)(v + arg->val_off));
-			if (err)
-				return err;
+		break;
+	case BPF_USDT_ARG_REG_DEREF:
+		/* eight bytes of the traced process's memory at register + offset */
+		err = bpf_probe_read_kernel(&v, sizeof(v), (void *)ctx + arg->reg_off);
+		if (err)
+			return err;
+		err = bpf_probe_read_user(&v, sizeof(v), (void *)v + arg->val_off);
+		if (err)
+			return err;
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-			/* A narrower argument sits in the high-order bytes of what was read. */
-			v >>= arg->arg_bitshift;
+		/* a narrower argument sits in the high-order bytes of what was read */
+		v >>= arg->arg_bitshift;
 #endif
-		}
-	} else {
+		break;
+	default:
 		return -EINVAL;
 	}
 
-	/* Keep the argument's own low-order bytes, widened (signed or not) to 64 bits. */
+	/* keep the argument's own low-order bytes, widened (signed or not) to 64 bits */
 	v <<= arg->arg_bitshift;
 	if (arg->arg_signed)
-		v = (unsigned long)((long)v >> arg->arg_bitshift);
+		v = ((long)v) >> arg->arg_bitshift;
 	else
-		v >>= arg->arg_bitshift;
-	*res = (long)v;
+		v = v >> arg->arg_bitshift;
+	*res = v;
 	return 0;
 }
 
 __weak __hidden
 long bpf_usdt_cookie(struct pt_regs *ctx)
 {
-	struct __bpf_usdt_spec *spec = __bpfbuild_usdt_spec(ctx);
+	struct __bpf_usdt_spec *spec;
+	int id = __bpf_usdt_spec_id(ctx);
 
-	return spec ? (long)spec->usdt_cookie : 0;
+	if (id < 0)
+		return 0;
+	spec = bpf_map_lookup_elem(&__bpf_usdt_specs, &id);
+	if (!spec)
+		return 0;
+	return spec->usdt_cookie;
 }
 
 /* BPF_USDT: argument i of the handler is bpf_usdt_arg(ctx, i) (0 when missing), cast to the
- * declared type by the call, as BPF_KPROBE does with registers.  Counting goes to 12 here, past
- * bpf_tracing.h's counter. */
-#define __bpfbuild_usdt_nargs(...) \
-	__bpfbuild_usdt_nargs_(_, ##__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define __bpfbuild_usdt_nargs_(_0, _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, N, ...) N
-#define __bpfbuild_usdt_cat(a, b) __bpfbuild_usdt_cat_(a, b)
-#define __bpfbuild_usdt_cat_(a, b) a ## b
-
-#define __bpfbuild_usdt_get(i) ({ long __v; bpf_usdt_arg(ctx, i, &__v); (void *)__v; })
-#define __bpfbuild_usdt0()
-#define __bpfbuild_usdt1(a) , __bpfbuild_usdt_get(0)
-#define __bpfbuild_usdt2(a, ...) __bpfbuild_usdt1(__VA_ARGS__), __bpfbuild_usdt_get(1)
-#define __bpfbuild_usdt3(a, ...) __bpfbuild_usdt2(__VA_ARGS__), __bpfbuild_usdt_get(2)
-#define __bpfbuild_usdt4(a, ...) __bpfbuild_usdt3(__VA_ARGS__), __bpfbuild_usdt_get(3)
-#define __bpfbuild_usdt5(a, ...) __bpfbuild_usdt4(__VA_ARGS__), __bpfbuild_usdt_get(4)
-#define __bpfbuild_usdt6(a, ...) __bpfbuild_usdt5(__VA_ARGS__), __bpfbuild_usdt_get(5)
-#define __bpfbuild_usdt7(a, ...) __bpfbuild_usdt6(__VA_ARGS__), __bpfbuild_usdt_get(6)
-#define __bpfbuild_usdt8(a, ...) __bpfbuild_usdt7(__VA_ARGS__), __bpfbuild_usdt_get(7)
-#define __bpfbuild_usdt9(a, ...) __bpfbuild_usdt8(__VA_ARGS__), __bpfbuild_usdt_get(8)
-#define __bpfbuild_usdt10(a, ...) __bpfbuild_usdt9(__VA_ARGS__), __bpfbuild_usdt_get(9)
-#define __bpfbuild_usdt11(a, ...) __bpfbuild_usdt10(__VA_ARGS__), __bpfbuild_usdt_get(10)
-#define __bpfbuild_usdt12(a, ...) __bpfbuild_usdt11(__VA_ARGS__), __bpfbuild_usdt_get(11)
-#define __bpfbuild_usdt_args(...) \
-	__bpfbuild_usdt_cat(__bpfbuild_usdt, __bpfbuild_usdt_nargs(__VA_ARGS__))(__VA_ARGS__)
+ * declared type by the call, as BPF_KPROBE does with registers; up to 12 arguments. */
+#define __bpfbuild_usdt_get(i, n) ({ long _x; bpf_usdt_arg(ctx, i, &_x); _x; })
+#define __bpfbuild_usdt_args(args...) ctx __bpfbuild_each(__bpfbuild_usdt_get, args)
 
 #define BPF_USDT(name, args...)									\
 name(struct pt_regs *ctx);									\
@@ -215,7 +209,7 @@ typeof(name(0)) name(struct pt_regs *ctx)							\
 {												\
 	_Pragma("GCC diagnostic push")								\
 	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")					\
-	return ____##name(ctx __bpfbuild_usdt_args(args));					\
+	return ____##name(__bpfbuild_usdt_args(args));					\
 	_Pragma("GCC diagnostic pop")								\
 }												\
 static __always_inline typeof(name(0)) ____##name(struct pt_regs *ctx, ##args)
