@@ -170,7 +170,7 @@ _PROG_TYPES_BY_RELEASE = """
 # CAP_PERFMON (copy_from_user, send_signal, task_storage_*, get_current_comm, ... row 6.16:
 # absent in 6.14, present in 6.17; 6.16 is the series' release).  Conditions inside a case
 # (attach type, capabilities, Kconfig) are not modelled: the row says the program type may call
-# it at all; pairs whose every attach type gets NULL are left out.  849 (helper, program type) pairs.
+# it at all; pairs whose every attach type gets NULL are left out.  848 (helper, program type) pairs.
 _HELPER_PROG_TYPES_BY_RELEASE = """
 4.14: get_current_uid_gid @ CGROUP_SOCK
 4.14: redirect @ XDP
@@ -225,7 +225,7 @@ _HELPER_PROG_TYPES_BY_RELEASE = """
 5.15: get_netns_cookie @ CGROUP_SOCKOPT SK_MSG SOCK_OPS
 5.15: getsockopt setsockopt @ CGROUP_SOCKOPT STRUCT_OPS
 5.15: spin_lock spin_unlock @ TRACE_PROBES SYSCALL TRACING
-5.19: get_attach_cookie @ LSM SYSCALL TRACING
+5.19: get_attach_cookie @ LSM TRACING
 6.0: get_local_storage get_retval getsockopt set_retval setsockopt @ LSM
 6.1: get_cgroup_classid get_current_ancestor_cgroup_id get_current_comm get_current_pid_tgid @ CGROUP_DEVICE
       CGROUP_SOCKOPT CGROUP_SYSCTL
