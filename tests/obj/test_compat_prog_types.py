@@ -4,7 +4,7 @@ holds a spin lock is reported for a kprobe program on every release.
 
 ``data/late_helpers.bpf.c`` calls bpf_get_socket_cookie from a cgroup sock program (5.7),
 bpf_get_netns_cookie from a tc program (6.13), and uses a map with a bpf_spin_lock from a kprobe
-program; it is compiled with bpfbuild's compiler (clang, else zig's) and headers.
+program and from a sleepable LSM program; it is compiled with bpfbuild's compiler (clang, else zig's) and headers.
 """
 
 from __future__ import annotations
@@ -76,12 +76,27 @@ def test_a_spin_lock_map_in_a_kprobe_program_lacks_on_every_release(late_object:
         [("bpf_spin_lock", "locks", _line("bpf_map_lookup_elem(&locks"))]
     for version in ("5.1", "6.18"):
         lacks = [lack.message for lack in check_object(spec, KernelFeatures.from_version(version))
-                 if lack.feature.kind == "map_field"]
+                 if lack.feature.kind == "map_field" and lack.feature.program == "kp_lock"]
         assert lacks == [f"bpf_spin_lock in map locks cannot be used by kprobe programs on any release "
                          f"(target {version})"]
-    # the other programs do not use the map: nothing to say about its lock there
-    assert all(lack.feature.program == "kp_lock" for lack in check_object(spec, KernelFeatures.from_version("4.19"))
-               if lack.feature.kind == "map_field")
+    # the programs that do not use the map: nothing to say about its lock there
+    assert {lack.feature.program for lack in check_object(spec, KernelFeatures.from_version("4.19"))
+            if lack.feature.kind == "map_field"} == {"kp_lock", "lock_sleepable"}
+
+
+def test_a_sleepable_program_holding_a_spin_lock(late_object: Path) -> None:
+    """bpf_spin_lock reached LSM programs in 5.11; sleepable ones may use a map with a lock from 6.6."""
+    spec = load_object_file(late_object)
+
+    def lacks(version: str) -> set[str]:
+        return {lack.message for lack in check_object(spec, KernelFeatures.from_version(version))
+                if lack.feature.program == "lock_sleepable" and lack.feature.kind in ("helper", "map_field")}
+
+    assert lacks("5.10") == {"bpf_spin_lock in map locks needs Linux 6.6 in sleepable programs; target 5.10 lacks it",
+                             "bpf_spin_lock (helper 93) needs Linux 5.11 in lsm programs; target 5.10 lacks it",
+                             "bpf_spin_unlock (helper 94) needs Linux 5.11 in lsm programs; target 5.10 lacks it"}
+    assert lacks("6.5") == {"bpf_spin_lock in map locks needs Linux 6.6 in sleepable programs; target 6.5 lacks it"}
+    assert lacks("6.6") == set()
 
 
 def _program(helper: str, section: str) -> tuple[object, object]:

@@ -1,7 +1,8 @@
 /* Helpers that reached program types late, and map fields some program types can never use:
  * bpf_get_socket_cookie in cgroup sock programs (5.7; the helper is 4.12), bpf_get_netns_cookie
  * in tc programs (6.13; the helper is 5.7), a spin lock in a map a kprobe program uses (the
- * kernel: "tracing progs cannot use bpf_spin_lock yet"). */
+ * kernel: "tracing progs cannot use bpf_spin_lock yet") and one a sleepable LSM program takes
+ * (bpf_spin_lock in LSM programs 5.11; sleepable programs may hold a lock from 6.6). */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -37,6 +38,20 @@ int kp_lock(void *ctx)
 
 	if (v)
 		v->hits = 1;
+	return 0;
+}
+
+SEC("lsm.s/file_open")
+int lock_sleepable(void *ctx)
+{
+	__u32 key = 0;
+	struct locked *v = bpf_map_lookup_elem(&locks, &key);
+
+	if (v) {
+		bpf_spin_lock(&v->lock);
+		v->hits++;
+		bpf_spin_unlock(&v->lock);
+	}
 	return 0;
 }
 
