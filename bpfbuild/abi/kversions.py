@@ -154,8 +154,8 @@ _PROG_TYPES_BY_RELEASE = """
 # kernel/bpf/helpers.c, cgroup.c, bpf_lsm.c, bpf_tcp_ca.c, nf_bpf_link.c, bpf-lirc.c, each
 # `case BPF_FUNC_x:` that returns a prototype, followed through the *_func_proto functions a
 # type's verifier ops delegate to), read in the public source trees of 37 releases (4.12, 4.14-4.17,
-# 4.19-5.0, 5.2-5.4, 5.6-5.12, 5.14, 5.15, 5.17, 5.19-6.5, 6.8-6.14, 6.17, 6.18); a row's release is
-# the first of those trees that offers the pair.  Cross-checked with isovalent/ebpf-docs
+# 4.19-5.0, 5.2-5.4, 5.6-5.12, 5.14, 5.15, 5.17, 5.19-6.5, 6.8-6.14, 6.17, 6.18; 5.14 and 5.17 at -rc5);
+# a row's release is the first of those trees that offers the pair.  Cross-checked with isovalent/ebpf-docs
 # (docs/linux/helper-function/*.md tag the later program types of a helper with the release and
 # commit: get_current_pid_tgid 6.10, get_netns_cookie in tc 6.13 and in socket filters/cgroup skb
 # 6.15, cgroup ids in networking programs 6.4, get/setsockopt 5.8/5.15/6.0, get_attach_cookie in
