@@ -10,12 +10,12 @@ release by release).  The table is data, restated here per release; there is no 
 
 Per program type: whether a program type may call a helper at all is today's rule
 (:mod:`bpfbuild.abi.protos`); when a helper reached a program type later than it was added
-(``bpf_sk_lookup_tcp``: tc in 4.20, XDP and cgroup sock_addr in 5.0, cgroup skb in 5.8) is
-:data:`HELPER_PROG_TYPE_VERSIONS`, from the commits that added each ``*_func_proto`` case
-(net/core/filter.c, kernel/trace/bpf_trace.c).  Helpers of ``bpf_base_func_proto`` (ring buffer,
-``bpf_loop``, ``bpf_for_each_map_elem``, ``bpf_ktime_get_boot_ns``, timers) reached every
-program type in the release that added them; ``bpf_get_func_ip`` reached tracing (fentry/fexit)
-and kprobe programs in the same release (5.15).  A probe target (``bpfbuild probe --json``)
+(``bpf_get_socket_cookie``: socket filters and tc 4.12, sock_ops and cgroup sock_addr 4.19,
+cgroup sock 5.7, fentry/LSM 5.12, sk_reuseport 5.14) is :data:`HELPER_PROG_TYPE_VERSIONS`, read
+from the kernel's sources release by release (the table's comment says how).  Which program
+types may use a map whose value holds a spin lock, timer, workqueue, list or rbtree, and since
+when, is :func:`map_field_since` (kprobe/tracepoint/perf_event/raw_tracepoint programs never
+could up to 6.18).  A probe target (``bpfbuild probe --json``)
 answers exactly for its kernel.  Stable and
 distribution kernels backport features: a version target is mainline's promise, a probe file
 is the truth for one kernel build.
@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FEATURE_VERSIONS", "Version", "HELPER_PROG_TYPE_VERSIONS", "HELPER_VERSIONS", "KernelFeatures", "MAP_TYPE_VERSIONS", "PROG_TYPE_VERSIONS",
-           "TargetError", "helper_since", "helper_since_for", "map_type_since", "parse_version", "prog_type_since",
-           "version_text"]
+__all__ = ["FEATURE_VERSIONS", "Version", "HELPER_PROG_TYPE_VERSIONS", "HELPER_VERSIONS", "KernelFeatures",
+           "MAP_TYPE_VERSIONS", "PROG_TYPE_VERSIONS", "TargetError", "helper_since", "helper_since_for",
+           "map_field_since", "map_type_since", "parse_version", "prog_type_since", "version_text"]
 
 Version = tuple[int, int]
 
@@ -146,15 +146,146 @@ _PROG_TYPES_BY_RELEASE = """
 6.4: NETFILTER
 """
 
-# helpers offered to a program type in a later release than the helper itself:
-# "release: helper names @ PROG_TYPEs" (commit of the *_func_proto case that added them)
+# Helpers offered to a program type in a later release than the helper itself (and than the
+# program type): "release: helper names @ PROG_TYPEs or groups of _PROG_TYPE_GROUPS".
+#
+# Source of the facts: the kernel's own sources, release by release: for each release the
+# program types' get_func_proto chains (net/core/filter.c, kernel/trace/bpf_trace.c,
+# kernel/bpf/helpers.c, cgroup.c, bpf_lsm.c, bpf_tcp_ca.c, nf_bpf_link.c, bpf-lirc.c, each
+# `case BPF_FUNC_x:` that returns a prototype, followed through the *_func_proto functions a
+# type's verifier ops delegate to), read in the public source trees of 37 releases (4.12, 4.14-4.17,
+# 4.19-5.0, 5.2-5.4, 5.6-5.12, 5.14, 5.15, 5.17, 5.19-6.5, 6.8-6.14, 6.17, 6.18; 5.14 and 5.17 at -rc5);
+# a row's release is the first of those trees that offers the pair.  Cross-checked with isovalent/ebpf-docs
+# (docs/linux/helper-function/*.md tag the later program types of a helper with the release and
+# commit: get_current_pid_tgid 6.10, get_netns_cookie in tc 6.13 and in socket filters/cgroup skb
+# 6.15, cgroup ids in networking programs 6.4, get/setsockopt 5.8/5.15/6.0, get_attach_cookie in
+# tracing 5.19, sk_storage in tracing 5.11).  84 of its 92 tagged pairs agree; of the other 8, two
+# are netfilter programs (the program type itself is 6.4) and six are cgroup device/sysctl/sockopt
+# programs, which the sources show calling get_current_pid_tgid and the cgroup ids from 6.1
+# (cgroup_current_func_proto) where ebpf-docs dates the networking change (6.4/6.10).  Where a release is
+# missing from the trees the pair arrived with the helper or the program type if either is new in
+# the gap; otherwise the gap's release is the dated commit's: bpf_redirect in XDP 4.14,
+# bpf_lwt_push_encap in lwt_xmit 5.1, task storage in tracing programs 5.13, get_netns_cookie 6.15
+# (ebpf-docs), and the tracing helpers bpf_base_func_proto offers every program type with
+# CAP_PERFMON (copy_from_user, send_signal, task_storage_*, get_current_comm, ... row 6.16:
+# absent in 6.14, present in 6.17; 6.16 is the series' release).  Conditions inside a case
+# (attach type, capabilities, Kconfig) are not modelled: the row says the program type may call
+# it at all; pairs whose every attach type gets NULL are left out.  848 (helper, program type) pairs.
 _HELPER_PROG_TYPES_BY_RELEASE = """
-5.0: sk_lookup_tcp sk_lookup_udp sk_release @ XDP
-5.0: sk_lookup_tcp sk_lookup_udp sk_release @ CGROUP_SOCK_ADDR
-5.8: sk_lookup_tcp sk_lookup_udp sk_release skc_lookup_tcp @ CGROUP_SKB
-5.10: sk_storage_get sk_storage_delete @ LSM
-5.11: sk_storage_get sk_storage_delete @ TRACING
+4.14: get_current_uid_gid @ CGROUP_SOCK
+4.14: redirect @ XDP
+4.16: csum_diff @ XDP
+4.19: get_socket_cookie @ CGROUP_SOCK_ADDR SOCK_OPS
+4.20: get_current_cgroup_id @ CGROUP_DEVICE
+5.0: perf_event_output @ SOCK_OPS
+5.0: sk_lookup_tcp sk_lookup_udp sk_release @ CGROUP_SOCK_ADDR XDP
+5.1: lwt_push_encap @ LWT_XMIT
+5.2: map_peek_elem map_pop_elem map_push_elem @ CGROUP_DEVICE KPROBE LIRC_MODE2 PERF_EVENT RAW_TRACEPOINT
+      TRACEPOINT
+5.3: sk_storage_delete sk_storage_get @ CGROUP_SOCK_ADDR SOCK_OPS
+5.3: skb_cgroup_id @ CGROUP_SKB
+5.3: tcp_sock @ SOCK_OPS
+5.4: perf_event_output @ CGROUP_SKB SK_SKB SOCKET_FILTER
+5.4: tcp_gen_syncookie @ TC XDP
+5.7: get_cgroup_classid get_current_ancestor_cgroup_id get_current_cgroup_id get_current_comm
+      get_current_pid_tgid perf_event_output @ CGROUP_SOCK CGROUP_SOCK_ADDR
+5.7: get_socket_cookie @ CGROUP_SOCK
+5.7: perf_event_read_value @ PERF_EVENT RAW_TRACEPOINT RAW_TRACEPOINT_WRITABLE TRACEPOINT TRACING
+5.7: read_branch_records @ PERF_EVENT
+5.7: sk_assign @ TC
+5.7: sk_storage_delete sk_storage_get @ STRUCT_OPS
+5.7: xdp_output @ TRACING
+5.8: csum_level @ TC LWT_XMIT
+5.8: get_cgroup_classid get_current_ancestor_cgroup_id get_current_cgroup_id get_current_pid_tgid
+      get_current_uid_gid sk_storage_delete sk_storage_get @ SK_MSG
+5.8: get_current_task probe_read_kernel probe_read_kernel_str probe_read_user probe_read_user_str @
+      NON_TRACING
+5.8: get_numa_node_id get_prandom_u32 get_smp_processor_id jiffies64 ktime_get_ns spin_lock spin_unlock
+      tail_call @ CGROUP_DEVICE CGROUP_SOCKOPT CGROUP_SYSCTL
+5.8: get_stack get_stackid skb_output xdp_output @ LSM
+5.8: getsockopt setsockopt @ CGROUP_SOCK_ADDR
+5.8: perf_event_output @ CGROUP_DEVICE CGROUP_SOCKOPT CGROUP_SYSCTL LSM SK_MSG
+5.8: seq_printf seq_write @ LSM TRACING
+5.8: sk_ancestor_cgroup_id sk_cgroup_id sk_lookup_tcp sk_lookup_udp sk_release skb_ancestor_cgroup_id
+      skc_lookup_tcp @ CGROUP_SKB
+5.8: skb_change_head @ TC
+5.9: jiffies64 @ TRACE_PROBES LSM TRACING
+5.9: sk_storage_get @ CGROUP_SOCK
+5.10: sk_storage_delete sk_storage_get @ LSM
+5.10: skb_adjust_room @ SK_SKB
+5.10: skc_to_tcp6_sock skc_to_tcp_request_sock skc_to_tcp_sock skc_to_tcp_timewait_sock skc_to_udp6_sock @
+      LWT TC CGROUP_SKB CGROUP_SOCK_ADDR FLOW_DISSECTOR SK_LOOKUP SK_MSG SK_SKB SOCKET_FILTER SOCK_OPS XDP
+5.11: sk_storage_delete sk_storage_get @ TRACING
+5.11: spin_lock spin_unlock @ LSM
+5.12: get_socket_cookie @ LSM TRACING
+5.13: task_storage_delete task_storage_get @ TRACE_PROBES TRACING
+5.14: get_current_ancestor_cgroup_id @ TRACE_PROBES LSM TRACING
+5.14: get_socket_cookie @ SK_REUSEPORT
+5.15: get_current_task_btf @ NON_TRACING
+5.15: get_netns_cookie @ CGROUP_SOCKOPT SK_MSG SOCK_OPS
+5.15: getsockopt setsockopt @ CGROUP_SOCKOPT STRUCT_OPS
+5.15: spin_lock spin_unlock @ TRACE_PROBES SYSCALL TRACING
+5.19: get_attach_cookie @ LSM TRACING
+6.0: get_local_storage get_retval getsockopt set_retval setsockopt @ LSM
+6.1: get_cgroup_classid get_current_ancestor_cgroup_id get_current_comm get_current_pid_tgid @ CGROUP_DEVICE
+      CGROUP_SOCKOPT CGROUP_SYSCTL
+6.1: get_retval set_retval @ CGROUP_SOCK CGROUP_SOCK_ADDR
+6.1: strtol strtoul @ TRACE_PROBES LWT TC CGROUP_DEVICE CGROUP_SKB CGROUP_SOCK CGROUP_SOCKOPT
+      CGROUP_SOCK_ADDR FLOW_DISSECTOR LSM SK_LOOKUP SK_MSG SK_REUSEPORT SK_SKB SOCKET_FILTER SOCK_OPS
+      STRUCT_OPS SYSCALL TRACING XDP
+6.4: get_current_ancestor_cgroup_id get_current_cgroup_id @ LWT TC CGROUP_SKB FLOW_DISSECTOR SK_LOOKUP
+      SK_REUSEPORT SK_SKB SOCKET_FILTER SOCK_OPS STRUCT_OPS XDP
+6.10: get_attach_cookie @ RAW_TRACEPOINT RAW_TRACEPOINT_WRITABLE
+6.10: get_current_pid_tgid @ LWT TC CGROUP_SKB FLOW_DISSECTOR NETFILTER SK_LOOKUP SK_REUSEPORT SK_SKB
+      SOCKET_FILTER SOCK_OPS STRUCT_OPS XDP
+6.10: get_ns_current_pid_tgid @ NON_TRACING
+6.12: current_task_under_cgroup @ CGROUP_DEVICE CGROUP_SOCK CGROUP_SOCKOPT CGROUP_SOCK_ADDR CGROUP_SYSCTL
+6.13: get_netns_cookie @ TC
+6.15: get_netns_cookie @ CGROUP_SKB SOCKET_FILTER
+6.16: copy_from_user copy_from_user_task find_vma get_branch_snapshot get_task_stack perf_event_read
+      perf_event_read_value send_signal send_signal_thread task_storage_delete task_storage_get @
+      NON_TRACING
+6.16: current_task_under_cgroup get_current_comm @ LWT TC CGROUP_SKB FLOW_DISSECTOR NETFILTER SK_LOOKUP
+      SK_MSG SK_REUSEPORT SK_SKB SOCKET_FILTER SOCK_OPS STRUCT_OPS XDP
+6.16: get_cgroup_classid @ TRACE_PROBES CGROUP_SKB FLOW_DISSECTOR LSM NETFILTER SK_LOOKUP SK_REUSEPORT
+      SK_SKB SOCKET_FILTER SOCK_OPS STRUCT_OPS SYSCALL TRACING XDP
+6.16: get_current_uid_gid @ LWT TC CGROUP_SKB FLOW_DISSECTOR NETFILTER SK_LOOKUP SK_REUSEPORT SK_SKB
+      SOCKET_FILTER SOCK_OPS STRUCT_OPS XDP
 """
+
+# groups of program types in the table above
+_PROG_TYPE_GROUPS: Mapping[str, tuple[str, ...]] = {
+    # is_tracing_prog_type() in kernel/bpf/verifier.c (RAW_TRACEPOINT_WRITABLE counted from 6.0)
+    "TRACE_PROBES": ("KPROBE", "TRACEPOINT", "PERF_EVENT", "RAW_TRACEPOINT", "RAW_TRACEPOINT_WRITABLE"),
+    # types whose helpers end in bpf_base_func_proto without the tracing set (networking, cgroup)
+    "NON_TRACING": ("SOCKET_FILTER", "SCHED_CLS", "SCHED_ACT", "XDP", "CGROUP_SKB", "CGROUP_SOCK",
+                    "CGROUP_SOCK_ADDR", "LWT_IN", "LWT_OUT", "LWT_XMIT", "LWT_SEG6LOCAL", "SOCK_OPS", "SK_SKB",
+                    "SK_MSG", "FLOW_DISSECTOR", "SK_REUSEPORT", "SK_LOOKUP", "CGROUP_DEVICE", "CGROUP_SYSCTL",
+                    "CGROUP_SOCKOPT", "STRUCT_OPS", "NETFILTER"),
+    "LWT": ("LWT_IN", "LWT_OUT", "LWT_XMIT", "LWT_SEG6LOCAL"),
+    "TC": ("SCHED_CLS", "SCHED_ACT"),
+}
+
+# Special fields of map values by program type: check_map_prog_compatibility in
+# kernel/bpf/verifier.c, read in the same trees.  field -> (release that added it, program types
+# that can never use it, or since when one may).  The kernel's messages: "tracing progs cannot use
+# bpf_spin_lock yet", "socket filter progs cannot use bpf_spin_lock yet", "sleepable progs cannot
+# use bpf_spin_lock yet" (5.11 to 6.5; gone in 6.8, the commit is 6.6's), "tracing progs cannot use
+# bpf_timer yet" (from 5.15, the release of timers), bpf_wq (6.10) and bpf_{list_head,rb_root}
+# (6.2/6.3) likewise; none of these was lifted up to 6.18.  "Tracing progs" are TRACE_PROBES
+# (RAW_TRACEPOINT_WRITABLE joined them in 6.0: before, it could use these fields).  Kptrs (5.19)
+# have no program-type rule.  fentry/fexit/tp_btf (TRACING) and LSM programs use them once they
+# may call the helpers: bpf_spin_lock in LSM 5.11, in TRACING 5.15 (table above).
+_MAP_FIELDS: Mapping[str, tuple[Version, tuple[str, ...]]] = {
+    "bpf_spin_lock": ((5, 1), ("SOCKET_FILTER", "TRACE_PROBES")),
+    "bpf_timer": ((5, 15), ("TRACE_PROBES",)),
+    "kptr": ((5, 19), ()),
+    "bpf_list_head": ((6, 2), ("TRACE_PROBES",)),
+    "bpf_rb_root": ((6, 3), ("TRACE_PROBES",)),
+    "bpf_wq": ((6, 10), ("TRACE_PROBES",)),
+}
+_SLEEPABLE_SPIN_LOCK: tuple[Version, Version] = ((5, 11), (6, 6))   # refused in sleepable programs
+_WRITABLE_IS_TRACING_SINCE: Version = (6, 0)
 
 # instruction-set and verifier features: key -> (release, what the user reads)
 FEATURE_VERSIONS: Mapping[str, tuple[Version, str]] = {
@@ -208,15 +339,34 @@ def _helpers() -> dict[str, Version]:
     return _parse(_HELPERS_BY_RELEASE)
 
 
+def _rows(table: str) -> Iterator[tuple[Version, str]]:
+    """``release: text`` rows, continuation lines (indented) joined to theirs."""
+    release: Version | None = None
+    text = ""
+    for line in table.strip().splitlines():
+        if line[:1].isspace():
+            text += " " + line.strip()
+            continue
+        if release is not None:
+            yield release, text
+        head, _, text = line.partition(":")
+        release = parse_version(head)
+    if release is not None:
+        yield release, text
+
+
+def _types(words: str) -> list[str]:
+    return [t for w in words.split() for t in _PROG_TYPE_GROUPS.get(w, (w,))]
+
+
 @functools.cache
 def _helper_prog_types() -> dict[tuple[str, str], Version]:
     out: dict[tuple[str, str], Version] = {}
-    for line in _HELPER_PROG_TYPES_BY_RELEASE.strip().splitlines():
-        head, _, rest = line.partition(":")
-        names, _, types = rest.partition("@")
+    for release, text in _rows(_HELPER_PROG_TYPES_BY_RELEASE):
+        names, _, types = text.partition("@")
         for name in names.split():
-            for prog_type in types.split():
-                out[name, prog_type] = parse_version(head)
+            for prog_type in _types(types):
+                out[name, prog_type] = release
     return out
 
 
@@ -244,6 +394,27 @@ def helper_since_for(name: str, prog_type: str | None) -> Version | None:
     if later is not None and (since is None or later > since):
         return later
     return since
+
+
+def map_field_since(field: str, prog_type: str | None = None, *, sleepable: bool = False,
+                    target: Version | None = None) -> tuple[Version | None, bool]:
+    """For a map value holding special field ``field`` (``bpf_spin_lock``, ``bpf_timer``, ``kptr``,
+    ``bpf_list_head``, ``bpf_rb_root``, ``bpf_wq``) referenced by a ``prog_type`` program: the
+    release from which the kernel accepts it (None: not tabulated), and whether ``prog_type``
+    can never use it (on ``target``, where the rule changed with releases)."""
+    row = _MAP_FIELDS.get(field)
+    if row is None:
+        return None, False
+    since, never = row
+    pt = (prog_type or "").upper()
+    refused = set(_types(" ".join(never)))
+    if pt == "RAW_TRACEPOINT_WRITABLE" and target is not None and target < _WRITABLE_IS_TRACING_SINCE:
+        refused.discard(pt)
+    if pt in refused:
+        return since, True
+    if field == "bpf_spin_lock" and sleepable:
+        since = max(since, _SLEEPABLE_SPIN_LOCK[1])
+    return since, False
 
 
 def map_type_since(name: str) -> Version | None:
@@ -353,6 +524,15 @@ class KernelFeatures:
                 return self._since(since)
             return f"target {self.label} cannot create it ({value})"
         return self._since(map_type_since(name))
+
+    def lacks_map_field(self, name: str, prog_type: str | None, *, sleepable: bool = False) -> str | None:
+        """A map value holding special field ``name`` in a ``prog_type`` program: from the
+        release (a probe: its kernel's), since no verifier rule can be probed without the map."""
+        since, never = map_field_since(name, prog_type, sleepable=sleepable, target=self.version)
+        if never and prog_type is not None:
+            return f"cannot be used by {prog_type.lower()} programs on any release (target {self.label})"
+        later = since is not None and since != map_field_since(name)[0]
+        return self._since(since, "SLEEPABLE" if later else None)
 
     def lacks_prog_type(self, name: str) -> str | None:
         if self.probe is not None:

@@ -2,10 +2,13 @@
 target kernel lacks, each at the source line that uses it.
 
 Features: the program type, each helper called (by id; the release that offered it to the
-program's type), each map type referenced, kfunc calls (each strong kfunc by name: a probe target
-checks its BTF; a version target asks :func:`kfunc_since`, the seam for a kfunc version table),
-and instruction-level features (cpu v2 jumps, JMP32, atomics, cpu v4 instructions, bpf-to-bpf
-calls, callbacks, back-edges, more than 4,096 instructions, global data).  A target
+program's type, :data:`bpfbuild.abi.kversions.HELPER_PROG_TYPE_VERSIONS`), each map type
+referenced, the special fields of the values of the maps it references (spin locks, timers,
+kptrs, lists, rbtrees, workqueues: when each came, and the program types that can never use
+them), kfunc calls (each strong kfunc by name: a probe target checks its BTF; a version target
+the release of :func:`bpfbuild.abi.kfuncs.kfunc_since`), and instruction-level features (cpu v2
+jumps, JMP32, atomics, cpu v4 instructions, bpf-to-bpf calls, callbacks, back-edges, more than
+4,096 instructions, global data).  A target
 (:class:`bpfbuild.abi.kversions.KernelFeatures`) is a mainline version or a kernel probe.
 """
 
@@ -15,43 +18,35 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bpfbuild.abi.helpers import helper_name
-from bpfbuild.abi.kversions import FEATURE_VERSIONS, KernelFeatures, Version, helper_since_for, map_type_since, \
-    prog_type_since, version_text
+from bpfbuild.abi.kfuncs import kfunc_since
+from bpfbuild.abi.kversions import FEATURE_VERSIONS, KernelFeatures, helper_since_for, map_field_since, \
+    map_type_since, prog_type_since, version_text
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.isa.fields import MODE_MASK, CpuVersion, InsnClass, PseudoCall, PseudoLoad
 from bpfbuild.isa.opcodes import opcode_table
 from bpfbuild.location import SourceLocation
 from bpfbuild.obj.spec import ObjectSpec, Program
 
-__all__ = ["Feature", "Lack", "check_object", "features_of", "kfunc_since"]
+__all__ = ["Feature", "Lack", "check_object", "features_of", "kfunc_since", "map_fields"]
 
 _ATOMIC_MODE = 0xC0
 _ATOMIC_ADD = 0x00
-
-
-def kfunc_since(name: str) -> Version | None:
-    """The mainline release that added kfunc ``name``, from ``bpfbuild.abi.kfuncs``'s table
-    (``kfunc_since(name)``) where that module provides one; None: not tabulated (a version
-    target then checks only that kfunc calls exist, 5.13)."""
-    try:
-        from bpfbuild.abi import kfuncs   # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    since = getattr(kfuncs, "kfunc_since", None)
-    return since(name) if callable(since) else None
 
 
 @dataclass(frozen=True, slots=True)
 class Feature:
     """One feature a program uses, first at ``pc``."""
 
-    kind: str              # "helper", "map_type", "prog_type", "kfunc", "insn"
-    key: str               # helper name, MapType name, ProgType name, kfunc name, or a FEATURE_VERSIONS key
+    kind: str              # "helper", "map_type", "map_field", "prog_type", "kfunc", "insn"
+    key: str               # helper name, MapType name, field (bpf_spin_lock...), ProgType name, kfunc name,
+                           # or a FEATURE_VERSIONS key
     program: str
     pc: int | None
     location: SourceLocation | None
     ident: int | None = None   # helper id
     prog_type: str | None = None   # the program's type (ProgType name): helpers reached types at different releases
+    sleepable: bool = False        # a sleepable program (spin locks came to those later)
+    map: str | None = None         # map_field: the map whose value holds the field
 
     @property
     def title(self) -> str:
@@ -60,6 +55,8 @@ class Feature:
             return f"{self.key} (helper {self.ident})"
         if self.kind == "map_type":
             return f"{self.key} map"
+        if self.kind == "map_field":
+            return f"{self.key} in map {self.map}"
         if self.kind == "prog_type":
             return f"{self.key.lower()} programs"
         if self.kind == "kfunc":
@@ -76,6 +73,8 @@ class Feature:
                 v = kfunc_since(self.key)
             case "map_type":
                 v = map_type_since(self.key)
+            case "map_field":
+                v = map_field_since(self.key, self.prog_type, sleepable=self.sleepable)[0]
             case "prog_type":
                 v = prog_type_since(self.key)
             case "insn":
@@ -116,15 +115,52 @@ def _pcs(prog: Program) -> Iterator[tuple[int, object]]:
         pc += 2 if insn.opcode == 0x18 else 1
 
 
+_FIELD_STRUCTS = frozenset({"bpf_spin_lock", "bpf_timer", "bpf_list_head", "bpf_rb_root", "bpf_wq"})
+_KPTR_TAGS = frozenset({"kptr", "kptr_untrusted"})
+
+
+def map_fields(btf: object, type_id: int) -> set[str]:
+    """The special fields (``bpf_spin_lock``, ``bpf_timer``, ``kptr``, ...) a map value of BTF type
+    ``type_id`` holds, nested structs, arrays and a global data section's variables included."""
+    from bpfbuild.btf.types import Array, Datasec, Pointer, Struct, TypeTag, Union
+
+    out: set[str] = set()
+    todo, seen = [type_id], set()
+    while todo:
+        tid = todo.pop()
+        if tid in seen or not tid or len(seen) > 4096:
+            continue
+        seen.add(tid)
+        try:
+            t = btf.resolve(tid)              # type: ignore[attr-defined]
+            if isinstance(t, Pointer):
+                tag = btf.type(t.type)        # type: ignore[attr-defined]
+                if isinstance(tag, TypeTag) and tag.name in _KPTR_TAGS:
+                    out.add("kptr")
+            elif isinstance(t, Struct) and t.name in _FIELD_STRUCTS:
+                out.add(t.name)
+            elif isinstance(t, (Struct, Union)):
+                todo += [m.type for m in t.members]
+            elif isinstance(t, Array):
+                todo.append(t.type)
+            elif isinstance(t, Datasec):
+                todo += [getattr(btf.type(v.type), "type", 0) for v in t.vars]   # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - unreadable BTF: the loader reports it, not this check
+            continue
+    return out
+
+
 def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
     """Every feature ``prog`` uses, each once (at its first use)."""
     seen: dict[tuple[str, str], Feature] = {}
     pt = prog.prog_type
+    sleepable = bool(getattr(prog.section_info, "sleepable", False))
 
-    def add(kind: str, key: str, pc: int | None, ident: int | None = None) -> None:
+    def add(kind: str, key: str, pc: int | None, ident: int | None = None, map_name: str | None = None) -> None:
         if (kind, key) not in seen:
             loc = prog.source_location(pc) if pc is not None else None
-            seen[kind, key] = Feature(kind, key, prog.name, pc, loc, ident, pt.name if pt is not None else None)
+            seen[kind, key] = Feature(kind, key, prog.name, pc, loc, ident, pt.name if pt is not None else None,
+                                      sleepable, map_name)
 
     if pt is not None:
         add("prog_type", pt.name, None)
@@ -176,6 +212,9 @@ def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
             except ValueError:
                 continue
             add("map_type", name, pc)
+            if spec.btf is not None and m.value_type_id:
+                for fld in sorted(map_fields(spec.btf, m.value_type_id)):
+                    add("map_field", fld, pc, map_name=m.name)
             if m.inner is not None:
                 try:
                     add("map_type", MapType(int(m.inner.type)).name, pc)
@@ -195,6 +234,8 @@ def check_object(spec: ObjectSpec, target: KernelFeatures) -> list[Lack]:
                     reason = target.lacks_helper(f.key, pt.name if pt is not None else None)
                 case "map_type":
                     reason = target.lacks_map_type(f.key)
+                case "map_field":
+                    reason = target.lacks_map_field(f.key, f.prog_type, sleepable=f.sleepable)
                 case "prog_type":
                     reason = target.lacks_prog_type(f.key)
                 case "kfunc":

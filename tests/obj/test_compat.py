@@ -220,21 +220,15 @@ def test_base_helpers_reached_every_program_type_at_once() -> None:
         [(5, 2), (5, 10), (5, 11)]
 
 
-def test_a_kfunc_table_is_consulted_for_version_targets(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The seam for a kfunc version table (bpfbuild.abi.kfuncs.kfunc_since): a strong kfunc call
-    is a feature of its own, and a version target lacks it before the table's release."""
-    import types
-
+def test_a_kfunc_table_is_consulted_for_version_targets() -> None:
+    """bpfbuild.abi.kfuncs' release table (imported by compat directly): a strong kfunc call is a
+    feature of its own, and a version target lacks it before the table's release."""
+    from bpfbuild.abi.kfuncs import kfunc_since
     from bpfbuild.obj import compat
 
     spec, prog = _program("r0 = 0\nexit")
     object.__setattr__(prog, "kfunc_calls", ((0, "bpf_rcu_read_lock"),))
-    fake = types.ModuleType("bpfbuild.abi.kfuncs")
-    fake.kfunc_since = {"bpf_rcu_read_lock": (6, 2)}.get   # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bpfbuild.abi.kfuncs", fake)
-    import bpfbuild.abi
-    monkeypatch.setattr(bpfbuild.abi, "kfuncs", fake, raising=False)
-    assert compat.kfunc_since("bpf_rcu_read_lock") == (6, 2)
+    assert compat.kfunc_since is kfunc_since and kfunc_since("bpf_rcu_read_lock") == (6, 2)
     lacks = [lack.message for lack in check_object(spec, KernelFeatures.from_version("6.1"))]   # type: ignore[arg-type]
     assert lacks == ["kfunc bpf_rcu_read_lock needs Linux 6.2; target 6.1 lacks it"]
     assert not check_object(spec, KernelFeatures.from_version("6.2"))   # type: ignore[arg-type]

@@ -1,14 +1,13 @@
 """Map value special fields (verifier/fields.py) that the corpus cannot reach.
 
 kptrs are pointer members tagged ``btf_type_tag("kptr")``/``("kptr_untrusted")``; clang 14 (the
-corpus compiler) drops type tags from BTF, so these programs are built with a newer clang when
-one is installed, and their verdicts compared with the running kernel's.
+corpus compiler) drops type tags from BTF, so these programs are built with a clang >= 15 (a
+clang-NN on PATH, else the ziglang package's: tests/bpfcc.py), and their verdicts compared with
+the running kernel's.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -52,23 +51,18 @@ SEC("tc") int hits_only(void *c) { GET; v->hits++; return 0; }
 char LICENSE[] SEC("license") = "GPL";
 """
 
-_NEWER_CLANG = ("clang-19", "clang-18", "clang-17", "clang-16", "clang-15")
-
-
 @pytest.fixture(scope="module")
 def kptr_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cc = next((c for c in _NEWER_CLANG if shutil.which(c)), None)
-    if cc is None:
-        pytest.skip("kptr fields need clang >= 15 (BTF type tags); none is installed")
+    from tests.bpfcc import Unavailable, find
+
+    try:
+        cc = find(min_major=15)       # BTF type tags: clang >= 15 (a clang-NN, else zig's)
+    except Unavailable as exc:
+        pytest.skip(str(exc))
     out = tmp_path_factory.mktemp("kptr")
     src = out / "kptr.bpf.c"
     src.write_text(_SOURCE)
-    obj = out / "kptr.bpf.o"
-    res = subprocess.run([cc, "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-g", "-O2", "-c", str(src),
-                          "-o", str(obj)], capture_output=True, text=True, check=False)
-    if res.returncode != 0:
-        pytest.skip(f"{cc} cannot build the kptr program: {res.stderr[-300:]}")
-    return obj
+    return cc.compile(src, out / "kptr.bpf.o")
 
 
 def test_kptr_fields_are_found_in_the_value_type(kptr_object):
