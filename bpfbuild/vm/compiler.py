@@ -636,10 +636,10 @@ def _atomic(insn: Instruction) -> list[str]:
 class _Uses:
     helpers: set[int]
     pseudo: dict[int, Instruction]
-    #: pc -> BTF id of every kfunc call
-    kfuncs: dict[int, int] = field(default_factory=dict)
     #: pc -> why the instruction there is not a valid form (it faults if executed)
     invalid: dict[int, str] = field(default_factory=dict)
+    #: pc -> BTF id of every kfunc call
+    kfuncs: dict[int, int] = field(default_factory=dict)
 
 
 def _helper_var(ident: int) -> str:
