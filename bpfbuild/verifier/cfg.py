@@ -389,6 +389,8 @@ def _use_def(env: Env, insn: Instruction) -> tuple[int, int]:
             if mode == Mode.ATOMIC:
                 if insn.imm == 0xF1:
                     return 1 | dst | src, 1
+                if insn.imm == 0x100:       # load-acquire: dst = *(src + off)
+                    return src, dst
                 return dst | src, (src if insn.imm & 1 else 0)
             return _ALL, 0
         case InsnClass.ALU | InsnClass.ALU64:

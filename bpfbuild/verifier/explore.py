@@ -45,6 +45,7 @@ from bpfbuild.verifier.equiv import (
     frame_insn_idx,
     same_value_fields,
     states_equal,
+    widen_imprecise_scalars,
 )
 from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.log import frame_str
@@ -604,11 +605,18 @@ class Checker:
 
     def _may_goto(self, insn: Instruction) -> None:
         env = self.env
-        if insn.src != 0 or insn.dst or insn.imm or insn.off == 0 or insn.opcode != InsnClass.JMP | JmpOp.JCOND:
-            raise env.error(f"invalid may_goto off {insn.off} imm {insn.imm}")
+        # ``may_goto +0`` is valid (both ways lead to the next instruction; the kernel drops it later)
+        if insn.src != 0 or insn.dst or insn.imm or insn.opcode != InsnClass.JMP | JmpOp.JCOND:
+            raise env.error(f"invalid may_goto imm {insn.imm}")
         pc = env.insn_idx
+        parent = self.st.parent
         queued = self.fork(pc + 1, pc)
         queued.may_goto_depth += 1
+        # the previous iteration's checkpoint here: imprecise scalars that changed since are
+        # forgotten in the state that goes on looping, so the loop converges
+        prev = calls._find_prev_entry(env, parent, pc) if parent is not None else None
+        if prev is not None:
+            widen_imprecise_scalars(prev, queued)
         env.insn_idx += insn.off + 1
 
     def _possible_exit(self, st: VerifierState, *, zero_r0: bool) -> None:
