@@ -114,7 +114,7 @@ def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
     for sp in env.subprogs:
         sp.name = env.func_names.get(sp.start, "")
         sp.is_global = sp.start in env.global_funcs and sp.start != 0
-        sp.args = env.global_args.get(sp.start, ())
+        sp.args = env.global_args.get(sp.start)
     if env.log.level >= 2:
         for i, sp in enumerate(env.subprogs):
             env.verbose(f"func#{i} @{sp.start}\n")

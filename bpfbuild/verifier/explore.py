@@ -28,7 +28,7 @@ from bpfbuild.isa.fields import (
     PseudoCall,
 )
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.verifier import calls, fields, insns, kfuncs, precision, transfer
+from bpfbuild.verifier import calls, fields, globalargs, insns, kfuncs, precision, transfer
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import (
     BPF_COMPLEXITY_LIMIT_JMP_SEQ,
@@ -688,13 +688,7 @@ def initial_state(env: Env, subprog: int) -> VerifierState:
         regs[1].mark_known_zero()
         regs[1].type = RegType.PTR_TO_CTX
         return st
-    for i, kind in enumerate(sp.args):
-        r = regs[i + 1]
-        if kind == "ctx":
-            r.mark_known_zero()
-            r.type = RegType.PTR_TO_CTX
-        else:
-            r.mark_unknown()
+    globalargs.init_args(env, sp, regs)
     return st
 
 
