@@ -235,7 +235,7 @@ def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: Atta
               gpl=prog.gpl_compatible, options=options,
               sleepable=bool(info.sleepable) if info is not None else False,
               line_info=line_info, func_names=func_names, global_funcs=globals_, global_args=args,
-              log=VerifierLog(options.log_level))
+              raw_map_loads=frozenset(prog.raw_map_loads), log=VerifierLog(options.log_level))
     if unreadable:
         env.not_modelled(unreadable)
     return env

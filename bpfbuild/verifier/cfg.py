@@ -191,6 +191,12 @@ def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
         raise env.error("unrecognized bpf_ld_imm64 insn", i)
     if src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_IDX) and hi != 0:
         raise env.error("unrecognized bpf_ld_imm64 insn", i)
+    if i in env.raw_map_loads and src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE):
+        # a hand-written fd number: the loader's stdin/stdout/stderr (or nothing) are no maps;
+        # what a higher number names depends on the loading process
+        if imm >= 3:
+            env.not_modelled(f"insn {i}: a map referenced by the raw fd number {imm}")
+        raise env.error(f"fd {imm} is not pointing to valid bpf_map", i)
     if not 0 <= imm < len(env.maps):
         raise env.error(f"fd {imm} is not pointing to valid bpf_map", i)
     check_map_prog_compatibility(env, env.maps[imm], i)

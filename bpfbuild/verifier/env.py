@@ -176,6 +176,7 @@ class Env:
     func_names: dict[int, str] = field(default_factory=dict)        # start pc -> name
     global_funcs: frozenset[int] = frozenset()                        # start pcs of global funcs
     global_args: dict[int, object] = field(default_factory=dict)  # their prototypes (globalargs.GlobalProto)
+    raw_map_loads: frozenset[int] = frozenset()   # map ld_imm64 without relocation: imm is a raw fd
     subprogs: list[Subprog] = field(default_factory=list)
     aux: list[Aux] = field(default_factory=list)
     log: VerifierLog = field(default_factory=lambda: VerifierLog(0))
