@@ -26,6 +26,7 @@ from bpfbuild.isa.fields import (
     JmpOp,
     Mode,
     PseudoCall,
+    PseudoLoad,
 )
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.verifier import calls, fields, globalargs, insns, kfuncs, precision, transfer
@@ -710,7 +711,9 @@ def check_max_stack_depth(env: Env) -> None:
             raise env.error(f"combined stack size of {frame + 1} calls is {depth}. Too large", callsite)
         for pc in range(sp.start, sp.end):
             insn = env.insns[pc]
-            if insn is None or not insn.is_subprog_call:
+            # a callback's address (ld_imm64 of a function) counts as a call from here
+            if insn is None or not (insn.is_subprog_call
+                                    or (insn.opcode == LD_IMM64_OPCODE and insn.src == PseudoLoad.FUNC)):
                 continue
             callee = env.find_subprog(pc + insn.imm + 1)
             if callee < 0 or subprogs[callee].is_async_cb:
