@@ -318,11 +318,15 @@ class Checker:
                 elif aux.calls_callback:
                     if states_equal(env, old, cur, RANGE_WITHIN):
                         hit = True
-                elif (aux.force_checkpoint and env.insns[pc] is not None
-                      and env.insns[pc].opcode == InsnClass.JMP | JmpOp.JCOND):  # type: ignore[union-attr]
-                    if old.may_goto_depth != cur.may_goto_depth and states_equal(env, old, cur, RANGE_WITHIN):
+                else:
+                    if (aux.force_checkpoint and env.insns[pc] is not None
+                            and env.insns[pc].opcode == InsnClass.JMP | JmpOp.JCOND  # type: ignore[union-attr]
+                            and old.may_goto_depth != cur.may_goto_depth
+                            and states_equal(env, old, cur, RANGE_WITHIN)):
                         hit = loop = True
-                elif (_states_maybe_looping(old, cur) and states_equal(env, old, cur, EXACT)
+                    # a may_goto that is no hit still gets the infinite-loop check (a may_goto to itself)
+                if (not hit and not aux.iter_next and not aux.calls_callback
+                        and _states_maybe_looping(old, cur) and states_equal(env, old, cur, EXACT)
                       and not _iter_active_depths_differ(old, cur)
                       and old.may_goto_depth == cur.may_goto_depth
                       and old.callback_unroll_depth == cur.callback_unroll_depth):
