@@ -677,7 +677,7 @@ def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
         if st.active_locks:
             raise env.error("global function calls are not allowed while holding a lock,\n"
                             "use static function instead")
-        globalargs.check_call_args(env, st, subprog)
+        globalargs.check_call_args(env, st, subprog, _global_reg_off, _global_mem)
         env.verbose(f"Func#{subprog} ('{sp.name}') is global and assumed valid.\n")
         if sp.changes_pkt_data:
             transfer.clear_all_pkt_pointers(env, st)
@@ -692,6 +692,23 @@ def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
     if env.log.level >= 1:
         env.verbose("caller:\n" + frame_str(st, caller) + "\ncallee:\n" + frame_str(st, st.frames[-1]) + "\n")
     return sp.start
+
+
+class _DontCare:
+    """``ARG_DONTCARE`` for ``check_func_arg_reg_off`` (no release)."""
+
+    releases = False
+
+
+def _global_reg_off(env: Env, reg: Reg, regno: int) -> None:
+    _check_func_arg_reg_off(env, reg, regno, _DontCare())  # type: ignore[arg-type]
+
+
+def _global_mem(env: Env, st: VerifierState, regno: int, size: int) -> None:
+    """``check_mem_reg`` of a global function's memory argument: readable and writable."""
+    meta = CallMeta(func_id=0)
+    _check_helper_mem_access(env, st, regno, size, Access.READ, True, meta, False)
+    _check_helper_mem_access(env, st, regno, size, Access.WRITE, True, meta, False)
 
 
 def prepare_func_exit(env: Env, st: VerifierState) -> int:

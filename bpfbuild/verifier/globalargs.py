@@ -21,13 +21,27 @@ Dynptr and arena arguments are not modelled here: a function taking one gives th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bpfbuild.abi.progtypes import AttachType, ProgType
-from bpfbuild.btf.types import Array, DeclTag, Enum, Enum64, Float, FuncProto, Fwd, Int, Kind, Pointer, Struct, Typedef, Union
+from bpfbuild.btf.types import (
+    Array,
+    DeclTag,
+    Enum,
+    Enum64,
+    Float,
+    FuncProto,
+    Fwd,
+    Int,
+    Kind,
+    Pointer,
+    Struct,
+    Typedef,
+    Union,
+)
 from bpfbuild.errors import BpfBuildError, ProgramError
-from bpfbuild.verifier.checks import Access
 from bpfbuild.verifier.state import BASE_MASK, Reg, RegFlag, RegType, VerifierState, reg_type_str
 
 if TYPE_CHECKING:
@@ -249,12 +263,6 @@ def _prepare(btf: Spec, func_id: int, name: str, prog_type: ProgType, attach: At
 
 # ---- the verifier's side: the callee's registers, the caller's arguments ---------------------------------
 
-class _DontCare:
-    """``ARG_DONTCARE`` for ``check_func_arg_reg_off`` (no release)."""
-
-    releases = False
-
-
 def init_args(env: Env, sp: Subprog, regs: list[Reg]) -> None:
     """``do_check_common`` for a global function: R1.. as its prototype types them."""
     proto = sp.args
@@ -324,8 +332,15 @@ def _struct_errors(env: Env, proto: GlobalProto) -> str:
     return ""
 
 
-def check_call_args(env: Env, st: VerifierState, subprog: int) -> None:
-    """``btf_check_func_arg_match``: the caller's R1.. fit the global function's prototype."""
+#: ``check_func_arg_reg_off`` (ARG_DONTCARE) of a register: (env, reg, regno) -> None
+RegOffCheck = Callable[["Env", Reg, int], None]
+#: ``check_mem_reg``'s helper-memory checks of ``size`` bytes at R``regno``, read then write
+MemCheck = Callable[["Env", VerifierState, int, int], None]
+
+
+def check_call_args(env: Env, st: VerifierState, subprog: int, reg_off: RegOffCheck, mem: MemCheck) -> None:
+    """``btf_check_func_arg_match``: the caller's R1.. fit the global function's prototype
+    (``reg_off`` and ``mem`` are the helper-argument checks of :mod:`.calls`)."""
     sp = env.subprogs[subprog]
     proto = sp.args
     if not isinstance(proto, GlobalProto):
@@ -340,7 +355,7 @@ def check_call_args(env: Env, st: VerifierState, subprog: int) -> None:
     else:
         try:
             for i, arg in enumerate(proto.args):
-                msg = _check_arg(env, st, i, arg, sp.name)
+                msg = _check_arg(env, st, i, arg, sp.name, reg_off, mem)
                 if msg:
                     lines.append(msg)
                     break
@@ -351,9 +366,8 @@ def check_call_args(env: Env, st: VerifierState, subprog: int) -> None:
         raise env.error("\n".join(lines))
 
 
-def _check_arg(env: Env, st: VerifierState, i: int, arg: GlobalArg, func: str) -> str:
-    from bpfbuild.verifier import calls
-
+def _check_arg(env: Env, st: VerifierState, i: int, arg: GlobalArg, func: str, reg_off: RegOffCheck,
+               mem: MemCheck) -> str:
     regno = i + 1
     reg = st.frames[-1].regs[regno]
     t = reg.type
@@ -362,14 +376,12 @@ def _check_arg(env: Env, st: VerifierState, i: int, arg: GlobalArg, func: str) -
     if arg.kind in ("untrusted", "untrusted_mem"):
         return ""                      # read-only through probe loads: anything goes
     if arg.kind == "ctx":
-        calls._check_func_arg_reg_off(env, reg, regno, _DontCare())  # type: ignore[arg-type]
+        reg_off(env, reg, regno)
         return "" if t == RegType.PTR_TO_CTX else f"arg#{i} expects pointer to ctx"
     if arg.kind == "mem":
-        calls._check_func_arg_reg_off(env, reg, regno, _DontCare())  # type: ignore[arg-type]
+        reg_off(env, reg, regno)
         if not reg.is_null:
-            meta = calls.CallMeta(func_id=0)
-            calls._check_helper_mem_access(env, st, regno, arg.mem_size, Access.READ, True, meta, False)
-            calls._check_helper_mem_access(env, st, regno, arg.mem_size, Access.WRITE, True, meta, False)
+            mem(env, st, regno, arg.mem_size)
         if not arg.nullable and t & RegFlag.PTR_MAYBE_NULL:
             return f"arg#{i} is expected to be non-NULL"
         return ""

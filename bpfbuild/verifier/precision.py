@@ -178,7 +178,7 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
                 regs[frame] |= 1 << sreg
         elif code & SOURCE_MASK and sreg != 10:
             regs[frame] |= 1 << sreg
-    elif cls == _LDX or (cls == _STX and insn.imm == _LOAD_ACQ and code & 0xE0 == _ATOMIC):
+    elif cls == _LDX or (cls == _STX and insn.imm == _LOAD_ACQ and code & MODE_MASK == _ATOMIC):
         if not regs[frame] >> dreg & 1:
             return 0
         regs[frame] &= ~(1 << dreg)
