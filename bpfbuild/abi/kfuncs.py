@@ -13,7 +13,8 @@ Facts gathered from the Linux 6.18 sources and written down as our own data:
   BPF_PROG_TYPE_UNSPEC: every program type);
 - kernel/bpf/cpumask.c: ``cpumask_kfunc_btf_ids`` (TRACING, STRUCT_OPS, SYSCALL);
 - kernel/bpf/btf.c: ``bpf_prog_type_to_kfunc_hook`` -- program types share hooks: tracepoint,
-  raw tracepoint, perf event and LSM programs use the tracing hook; every cgroup program type
+  perf event and LSM programs use the tracing hook (raw tracepoints have no hook: only the
+  common set; tp_btf programs are TRACING); every cgroup program type
   and sock_ops the cgroup hook; the lwt types one lwt hook.  ``btf_kfunc_id_set_contains``
   looks in the common hook first, then in the program type's.
 
@@ -79,7 +80,6 @@ _HOOK_OF = {
     ProgType.STRUCT_OPS: Hook.STRUCT_OPS,
     ProgType.TRACING: Hook.TRACING,
     ProgType.TRACEPOINT: Hook.TRACING,
-    ProgType.RAW_TRACEPOINT: Hook.TRACING,
     ProgType.PERF_EVENT: Hook.TRACING,
     ProgType.LSM: Hook.TRACING,
     ProgType.SYSCALL: Hook.SYSCALL,

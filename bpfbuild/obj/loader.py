@@ -490,6 +490,7 @@ class _Loader:
         line_info: list[LineRecord] = []
         func_info: list[FuncInfo] = []
         map_refs: list[tuple[int, int]] = []
+        raw_map_loads: list[int] = []
         kfunc_calls: list[tuple[int, str]] = []
         queue: list[_Func] = [entry]
         pending_calls: list[tuple[int, tuple[int, int]]] = []   # (index in out, target function key)
@@ -509,7 +510,10 @@ class _Loader:
                 reloc = relocs.get(off)
                 new, target = self._relocate(insn, reloc, fsec, fslot, f)
                 if new.opcode == LD_IMM64_OPCODE and new.src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE):
-                    map_refs.append((pc, new.imm))
+                    if reloc is None:
+                        raw_map_loads.append(pc)
+                    else:
+                        map_refs.append((pc, new.imm))
                 if reloc is not None and new.opcode == _CALL and new.src == PseudoCall.KFUNC:
                     kext = self.extern_by_symbol.get(reloc.symbol)  # type: ignore[attr-defined]
                     if kext is not None:
@@ -537,7 +541,7 @@ class _Loader:
                             for i in sorted({k[0] for k in placed}) if i in self.invalid)
         return Program(entry.name, sec.name, classify_section(sec.name), tuple(out), license,
                        tuple(sorted(line_info, key=lambda r: r.pc)), tuple(sorted(func_info, key=lambda r: r.pc)),
-                       tuple(map_refs), main_slots, tuple(kfunc_calls), invalid)
+                       tuple(map_refs), main_slots, tuple(kfunc_calls), invalid, tuple(raw_map_loads))
 
     def _relocate(self, insn: Instruction, reloc: object, sec: Section, slot: int,
                   f: _Func) -> tuple[Instruction, tuple[int, int] | None]:

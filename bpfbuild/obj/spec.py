@@ -192,6 +192,9 @@ class Program:
     main_slots: int = 0                          # slots of the entry function before appended subprograms
     kfunc_calls: tuple[tuple[int, str], ...] = ()   # (pc, extern name) of every kfunc call
     invalid: str = ""   # why its code does not decode ("" if it does): the kernel rejects it, not the object
+    #: pcs of map ld_imm64 written by hand (no relocation): their ``imm`` is a raw fd number
+    #: libbpf passes on as it is, not a map index
+    raw_map_loads: tuple[int, ...] = ()
 
     @property
     def prog_type(self) -> ProgType | None:

@@ -9,7 +9,7 @@ from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.codec import raw_slots
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.verifier import btfid
+from bpfbuild.verifier import btfid, globalargs
 from bpfbuild.verifier.cfg import RawSlot, check_structure
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import Env, LineInfo, Options
@@ -68,40 +68,34 @@ def _map_info(index: int, m: object, *, inner_template: bool = False, btf: objec
                    record=parse_record(btf, value_tid) if value_tid and btf is not None else None)
 
 
-def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict[int, tuple[str, ...]], str]:
-    """Start pcs of global (non-static) functions and their parameters' kinds from BTF, and why
-    the verdict cannot be trusted when a function's BTF could not be read ("" if it could): such
-    a function may be global, and verifying it as static would check the wrong contract."""
+def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict[int, object], str]:
+    """Start pcs of global (non-static) functions and their prototypes as the kernel types them
+    (:mod:`.globalargs`), and why the verdict cannot be trusted when a function's BTF could not
+    be read ("" if it could): such a function may be global, and verifying it as static would
+    check the wrong contract."""
     btf = spec.btf
     starts: set[int] = set()
-    args: dict[int, tuple[str, ...]] = {}
+    args: dict[int, object] = {}
     if btf is None:
         return frozenset(), {}, ""
-    from bpfbuild.btf.types import Func, FuncProto, Linkage, Pointer
+    from bpfbuild.btf.types import Func, Linkage
 
+    info = prog.section_info
+    attach = info.expected_attach_type if info is not None else None
     hidden = spec.hidden_funcs   # libbpf makes them static before the load
     for fi in prog.func_info:
         try:
             func = btf.type(fi.type_id)
-            if not isinstance(func, Func):
-                return frozenset(starts), args, f"func_info of {fi.name} (BTF type [{fi.type_id}] is not a function)"
-            if func.linkage != Linkage.GLOBAL or func.name in hidden:
-                continue
-            proto = btf.type(func.type)
-            kinds: list[str] = []
-            if isinstance(proto, FuncProto):
-                for p in proto.params:
-                    t = btf.resolve(p.type)
-                    if isinstance(t, Pointer):
-                        target = btf.resolve(t.type)
-                        name = getattr(target, "name", "")
-                        kinds.append("ctx" if name in _CTX_STRUCTS else "mem")
-                    else:
-                        kinds.append("scalar")
         except (BpfBuildError, KeyError, IndexError) as exc:
             return frozenset(starts), args, f"the BTF of function {fi.name} (unreadable: {exc})"
+        if not isinstance(func, Func):
+            return frozenset(starts), args, f"func_info of {fi.name} (BTF type [{fi.type_id}] is not a function)"
+        if func.linkage != Linkage.GLOBAL or func.name in hidden:
+            continue
+        assert prog.prog_type is not None
         starts.add(fi.pc)
-        args[fi.pc] = tuple(kinds)
+        args[fi.pc] = globalargs.prepare_func_args(btf, fi.type_id, func.name, prog.prog_type, attach,
+                                                   _CTX_STRUCTS)
     return frozenset(starts), args, ""
 
 
@@ -241,7 +235,7 @@ def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: Atta
               gpl=prog.gpl_compatible, options=options,
               sleepable=bool(info.sleepable) if info is not None else False,
               line_info=line_info, func_names=func_names, global_funcs=globals_, global_args=args,
-              log=VerifierLog(options.log_level))
+              raw_map_loads=frozenset(prog.raw_map_loads), log=VerifierLog(options.log_level))
     if unreadable:
         env.not_modelled(unreadable)
     return env

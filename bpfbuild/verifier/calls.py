@@ -25,7 +25,7 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import btfid, fields, precision, transfer
+from bpfbuild.verifier import btfid, fields, globalargs, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
@@ -399,6 +399,11 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
         raise env.error("helper access to the packet is not allowed")
     if base == ArgType.ARG_PTR_TO_MAP_VALUE and meta.map is None:
         raise env.error("invalid map_ptr to access map->type")
+    if base == ArgType.ARG_PTR_TO_MAP_VALUE and meta.map is not None and meta.map.map_type in _SOCK_MAPS:
+        # resolve_map_arg_type: a sockmap/sockhash value is a socket
+        if arg.flags or arg.maybe_null:
+            raise env.error("invalid arg_type for sockmap/sockhash")
+        base = ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON
     if not (reg.is_null and arg.maybe_null):
         _check_reg_type(env, regno, reg, arg, base, proto.func_id)
         _check_func_arg_reg_off(env, reg, regno, arg)
@@ -672,7 +677,7 @@ def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
         if st.active_locks:
             raise env.error("global function calls are not allowed while holding a lock,\n"
                             "use static function instead")
-        _check_global_args(env, subprog, caller)
+        globalargs.check_call_args(env, st, subprog, _global_reg_off, _global_mem)
         env.verbose(f"Func#{subprog} ('{sp.name}') is global and assumed valid.\n")
         if sp.changes_pkt_data:
             transfer.clear_all_pkt_pointers(env, st)
@@ -689,22 +694,21 @@ def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
     return sp.start
 
 
-def _check_global_args(env: Env, subprog: int, caller: FuncState) -> None:
-    """``btf_check_func_arg_match``: the registers fit the global function's BTF prototype."""
-    sp = env.subprogs[subprog]
-    lines: list[str] = []
-    for i, kind in enumerate(sp.args):
-        regno = i + 1
-        reg = caller.regs[regno]
-        if kind == "scalar" and reg.type != _T.SCALAR_VALUE:
-            lines.append(f"R{regno} is not a scalar")
-        elif kind == "ctx" and reg.type != _T.PTR_TO_CTX:
-            lines.append(f"arg#{i} expects pointer to ctx")
-        if lines:
-            break
-    if lines:
-        lines.append(f"Caller passes invalid args into func#{subprog} ('{sp.name}')")
-        raise env.error("\n".join(lines))
+class _DontCare:
+    """``ARG_DONTCARE`` for ``check_func_arg_reg_off`` (no release)."""
+
+    releases = False
+
+
+def _global_reg_off(env: Env, reg: Reg, regno: int) -> None:
+    _check_func_arg_reg_off(env, reg, regno, _DontCare())  # type: ignore[arg-type]
+
+
+def _global_mem(env: Env, st: VerifierState, regno: int, size: int) -> None:
+    """``check_mem_reg`` of a global function's memory argument: readable and writable."""
+    meta = CallMeta(func_id=0)
+    _check_helper_mem_access(env, st, regno, size, Access.READ, True, meta, False)
+    _check_helper_mem_access(env, st, regno, size, Access.WRITE, True, meta, False)
 
 
 def prepare_func_exit(env: Env, st: VerifierState) -> int:

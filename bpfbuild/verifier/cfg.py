@@ -114,7 +114,7 @@ def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
     for sp in env.subprogs:
         sp.name = env.func_names.get(sp.start, "")
         sp.is_global = sp.start in env.global_funcs and sp.start != 0
-        sp.args = env.global_args.get(sp.start, ())
+        sp.args = env.global_args.get(sp.start)
     if env.log.level >= 2:
         for i, sp in enumerate(env.subprogs):
             env.verbose(f"func#{i} @{sp.start}\n")
@@ -191,6 +191,12 @@ def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
         raise env.error("unrecognized bpf_ld_imm64 insn", i)
     if src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_IDX) and hi != 0:
         raise env.error("unrecognized bpf_ld_imm64 insn", i)
+    if i in env.raw_map_loads and src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE):
+        # a hand-written fd number: the loader's stdin/stdout/stderr (or nothing) are no maps;
+        # what a higher number names depends on the loading process
+        if imm >= 3:
+            env.not_modelled(f"insn {i}: a map referenced by the raw fd number {imm}")
+        raise env.error(f"fd {imm} is not pointing to valid bpf_map", i)
     if not 0 <= imm < len(env.maps):
         raise env.error(f"fd {imm} is not pointing to valid bpf_map", i)
     check_map_prog_compatibility(env, env.maps[imm], i)
@@ -389,6 +395,8 @@ def _use_def(env: Env, insn: Instruction) -> tuple[int, int]:
             if mode == Mode.ATOMIC:
                 if insn.imm == 0xF1:
                     return 1 | dst | src, 1
+                if insn.imm == 0x100:       # load-acquire: dst = *(src + off)
+                    return src, dst
                 return dst | src, (src if insn.imm & 1 else 0)
             return _ALL, 0
         case InsnClass.ALU | InsnClass.ALU64:

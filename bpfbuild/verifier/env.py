@@ -124,7 +124,7 @@ class Subprog:
     is_cb: bool = False
     is_async_cb: bool = False
     called: bool = False
-    args: tuple[str, ...] = ()      # global functions: "scalar", "ctx", "mem" per BTF parameter
+    args: object = None             # global functions: their typed prototype (globalargs.GlobalProto)
 
 
 @dataclass(slots=True)
@@ -175,7 +175,8 @@ class Env:
     line_info: tuple[LineInfo, ...] = ()
     func_names: dict[int, str] = field(default_factory=dict)        # start pc -> name
     global_funcs: frozenset[int] = frozenset()                        # start pcs of global funcs
-    global_args: dict[int, tuple[str, ...]] = field(default_factory=dict)  # their BTF parameter kinds
+    global_args: dict[int, object] = field(default_factory=dict)  # their prototypes (globalargs.GlobalProto)
+    raw_map_loads: frozenset[int] = frozenset()   # map ld_imm64 without relocation: imm is a raw fd
     subprogs: list[Subprog] = field(default_factory=list)
     aux: list[Aux] = field(default_factory=list)
     log: VerifierLog = field(default_factory=lambda: VerifierLog(0))

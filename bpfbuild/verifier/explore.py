@@ -26,9 +26,10 @@ from bpfbuild.isa.fields import (
     JmpOp,
     Mode,
     PseudoCall,
+    PseudoLoad,
 )
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.verifier import calls, fields, insns, kfuncs, precision, transfer
+from bpfbuild.verifier import calls, fields, globalargs, insns, kfuncs, precision, transfer
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import (
     BPF_COMPLEXITY_LIMIT_JMP_SEQ,
@@ -45,6 +46,7 @@ from bpfbuild.verifier.equiv import (
     frame_insn_idx,
     same_value_fields,
     states_equal,
+    widen_imprecise_scalars,
 )
 from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.log import frame_str
@@ -316,11 +318,15 @@ class Checker:
                 elif aux.calls_callback:
                     if states_equal(env, old, cur, RANGE_WITHIN):
                         hit = True
-                elif (aux.force_checkpoint and env.insns[pc] is not None
-                      and env.insns[pc].opcode == InsnClass.JMP | JmpOp.JCOND):  # type: ignore[union-attr]
-                    if old.may_goto_depth != cur.may_goto_depth and states_equal(env, old, cur, RANGE_WITHIN):
+                else:
+                    if (aux.force_checkpoint and env.insns[pc] is not None
+                            and env.insns[pc].opcode == InsnClass.JMP | JmpOp.JCOND  # type: ignore[union-attr]
+                            and old.may_goto_depth != cur.may_goto_depth
+                            and states_equal(env, old, cur, RANGE_WITHIN)):
                         hit = loop = True
-                elif (_states_maybe_looping(old, cur) and states_equal(env, old, cur, EXACT)
+                    # a may_goto that is no hit still gets the infinite-loop check (a may_goto to itself)
+                if (not hit and not aux.iter_next and not aux.calls_callback
+                        and _states_maybe_looping(old, cur) and states_equal(env, old, cur, EXACT)
                       and not _iter_active_depths_differ(old, cur)
                       and old.may_goto_depth == cur.may_goto_depth
                       and old.callback_unroll_depth == cur.callback_unroll_depth):
@@ -604,11 +610,18 @@ class Checker:
 
     def _may_goto(self, insn: Instruction) -> None:
         env = self.env
-        if insn.src != 0 or insn.dst or insn.imm or insn.off == 0 or insn.opcode != InsnClass.JMP | JmpOp.JCOND:
-            raise env.error(f"invalid may_goto off {insn.off} imm {insn.imm}")
+        # ``may_goto +0`` is valid (both ways lead to the next instruction; the kernel drops it later)
+        if insn.src != 0 or insn.dst or insn.imm or insn.opcode != InsnClass.JMP | JmpOp.JCOND:
+            raise env.error(f"invalid may_goto imm {insn.imm}")
         pc = env.insn_idx
+        parent = self.st.parent
         queued = self.fork(pc + 1, pc)
         queued.may_goto_depth += 1
+        # the previous iteration's checkpoint here: imprecise scalars that changed since are
+        # forgotten in the state that goes on looping, so the loop converges
+        prev = calls._find_prev_entry(env, parent, pc) if parent is not None else None
+        if prev is not None:
+            widen_imprecise_scalars(prev, queued)
         env.insn_idx += insn.off + 1
 
     def _possible_exit(self, st: VerifierState, *, zero_r0: bool) -> None:
@@ -680,13 +693,7 @@ def initial_state(env: Env, subprog: int) -> VerifierState:
         regs[1].mark_known_zero()
         regs[1].type = RegType.PTR_TO_CTX
         return st
-    for i, kind in enumerate(sp.args):
-        r = regs[i + 1]
-        if kind == "ctx":
-            r.mark_known_zero()
-            r.type = RegType.PTR_TO_CTX
-        else:
-            r.mark_unknown()
+    globalargs.init_args(env, sp, regs)
     return st
 
 
@@ -708,7 +715,9 @@ def check_max_stack_depth(env: Env) -> None:
             raise env.error(f"combined stack size of {frame + 1} calls is {depth}. Too large", callsite)
         for pc in range(sp.start, sp.end):
             insn = env.insns[pc]
-            if insn is None or not insn.is_subprog_call:
+            # a callback's address (ld_imm64 of a function) counts as a call from here
+            if insn is None or not (insn.is_subprog_call
+                                    or (insn.opcode == LD_IMM64_OPCODE and insn.src == PseudoLoad.FUNC)):
                 continue
             callee = env.find_subprog(pc + insn.imm + 1)
             if callee < 0 or subprogs[callee].is_async_cb:

@@ -370,14 +370,16 @@ def _save_aux_ptr_type(env: Env, pc: int, t: int, allow_trust_mismatch: bool = F
         raise env.error("same insn cannot be used with different pointers")
 
 
-def do_ldx(env: Env, st: VerifierState, insn: Instruction) -> None:
+def do_ldx(env: Env, st: VerifierState, insn: Instruction, *, atomic: bool = False) -> None:
+    """A load (``check_load_mem``); ``atomic``: a load-acquire (strict alignment, no trust mismatch)."""
     is_ldsx = insn.opcode & MODE_MASK == Mode.MEMSX
     src = check_reg_read(env, st, insn.src)
     check_reg_write(env, insn.dst)
     src_type = src.type
     size = insn.access_size
-    load = check_mem_access(env, st, insn.src, insn.off, size, Access.READ, insn.dst, is_ldsx=is_ldsx)
-    _save_aux_ptr_type(env, env.insn_idx, src_type, allow_trust_mismatch=True)
+    load = check_mem_access(env, st, insn.src, insn.off, size, Access.READ, insn.dst, is_ldsx=is_ldsx,
+                            strict_once=atomic)
+    _save_aux_ptr_type(env, env.insn_idx, src_type, allow_trust_mismatch=not atomic)
     if src.type == RegType.PTR_TO_STACK:
         grow_stack(env, st, src, insn.off + src.off, size)
     if load.spill_slot is not None:
@@ -386,17 +388,19 @@ def do_ldx(env: Env, st: VerifierState, insn: Instruction) -> None:
     _sanity(st.frames[-1].regs[insn.dst])
 
 
-def do_stx(env: Env, st: VerifierState, insn: Instruction) -> None:
-    if insn.opcode & MODE_MASK == Mode.ATOMIC:
-        do_atomic(env, st, insn)
-        return
-    if insn.opcode & MODE_MASK != Mode.MEM or insn.imm != 0:
-        raise env.error("BPF_STX uses reserved fields")
+def do_stx(env: Env, st: VerifierState, insn: Instruction, *, atomic: bool = False) -> None:
+    """A store from a register (``check_store_reg``); ``atomic``: a store-release (strict alignment)."""
+    if not atomic:
+        if insn.opcode & MODE_MASK == Mode.ATOMIC:
+            do_atomic(env, st, insn)
+            return
+        if insn.opcode & MODE_MASK != Mode.MEM or insn.imm != 0:
+            raise env.error("BPF_STX uses reserved fields")
     value = check_reg_read(env, st, insn.src)
     ptr = check_reg_read(env, st, insn.dst)
     ptr_type = ptr.type
     size = insn.access_size
-    check_mem_access(env, st, insn.dst, insn.off, size, Access.WRITE, insn.src)
+    check_mem_access(env, st, insn.dst, insn.off, size, Access.WRITE, insn.src, strict_once=atomic)
     _save_aux_ptr_type(env, env.insn_idx, ptr_type)
     if ptr.type == RegType.PTR_TO_STACK:
         grow_stack(env, st, ptr, insn.off + ptr.off, size)
@@ -428,13 +432,37 @@ def do_st(env: Env, st: VerifierState, insn: Instruction) -> None:
 
 
 _ATOMIC_OPS = (0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xA0, 0xA1, 0xE1, 0xF1)
+#: ``BPF_LOAD_ACQ`` and ``BPF_STORE_REL`` (``imm`` of ``STX | ATOMIC``, every size)
+LOAD_ACQ, STORE_REL = 0x100, 0x110
+#: what an atomic may not touch (``atomic_ptr_type_ok``; arenas are refused on this kernel's config)
+_ATOMIC_REFUSED = frozenset({RegType.PTR_TO_CTX, RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META,
+                             RegType.PTR_TO_FLOW_KEYS, RegType.PTR_TO_SOCKET, RegType.PTR_TO_SOCK_COMMON,
+                             RegType.PTR_TO_TCP_SOCK, RegType.PTR_TO_XDP_SOCK})
+
+
+def _load_acquire(env: Env, st: VerifierState, insn: Instruction) -> None:
+    # the load is checked first; the pointer's type after it (the load may overwrite it) decides
+    do_ldx(env, st, insn, atomic=True)
+    src = st.frames[-1].regs[insn.src]
+    if src.type in _ATOMIC_REFUSED:
+        raise env.error(f"BPF_ATOMIC loads from R{insn.src} {reg_type_str(src.type)} is not allowed")
+
+
+def _store_release(env: Env, st: VerifierState, insn: Instruction) -> None:
+    do_stx(env, st, insn, atomic=True)
+    dst = st.frames[-1].regs[insn.dst]
+    if dst.type in _ATOMIC_REFUSED:
+        raise env.error(f"BPF_ATOMIC stores into R{insn.dst} {reg_type_str(dst.type)} is not allowed")
 
 
 def do_atomic(env: Env, st: VerifierState, insn: Instruction) -> None:
     if insn.imm not in _ATOMIC_OPS:
-        if insn.imm in (0x100, 0x110):
-            env.not_modelled(f"insn {env.insn_idx}: load-acquire and store-release")
-            raise env.error("load-acquire and store-release are not modelled by this verifier")
+        if insn.imm == LOAD_ACQ:
+            _load_acquire(env, st, insn)
+            return
+        if insn.imm == STORE_REL:
+            _store_release(env, st, insn)
+            return
         raise env.error(f"BPF_ATOMIC uses invalid atomic opcode {insn.imm & 0xFFFFFFFF:02x}")
     if insn.opcode & SIZE_MASK not in (Size.W, Size.DW):
         raise env.error("invalid atomic operand size")

@@ -225,6 +225,9 @@ def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> None:
         raise _NotModelled(f"kfunc {name} (its flags are not in bpfbuild's table)")
     if not kfunc_allowed(name, env.prog_type):
         raise env.error(f"calling kernel function {name} is not allowed")
+    if name == "__bpf_trap":
+        # what clang emits for __builtin_trap(): the kernel refuses any reachable one
+        raise env.error("unexpected __bpf_trap() due to uninitialized variable?")
     meta = KfuncMeta(insn.imm, name, info, btf, proto)
     flags = info.flags
     if name == "bpf_iter_css_task_new":

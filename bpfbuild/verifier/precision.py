@@ -150,7 +150,7 @@ _ALU, _ALU64, _LD, _LDX = int(InsnClass.ALU), int(InsnClass.ALU64), int(InsnClas
 _ST, _STX, _JMP, _JMP32 = int(InsnClass.ST), int(InsnClass.STX), int(InsnClass.JMP), int(InsnClass.JMP32)
 _CALL, _EXIT, _JA, _JCOND = int(JmpOp.CALL), int(JmpOp.EXIT), int(JmpOp.JA), int(JmpOp.JCOND)
 _PSEUDO_CALL, _PSEUDO_HELPER, _PSEUDO_KFUNC = int(PseudoCall.CALL), int(PseudoCall.HELPER), int(PseudoCall.KFUNC)
-_IND, _ABS = int(Mode.IND), int(Mode.ABS)
+_IND, _ABS, _ATOMIC, _LOAD_ACQ = int(Mode.IND), int(Mode.ABS), int(Mode.ATOMIC), 0x100
 _SCALAR = int(RegType.SCALAR_VALUE)
 
 
@@ -178,7 +178,7 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
                 regs[frame] |= 1 << sreg
         elif code & SOURCE_MASK and sreg != 10:
             regs[frame] |= 1 << sreg
-    elif cls == _LDX:
+    elif cls == _LDX or (cls == _STX and insn.imm == _LOAD_ACQ and code & MODE_MASK == _ATOMIC):
         if not regs[frame] >> dreg & 1:
             return 0
         regs[frame] &= ~(1 << dreg)

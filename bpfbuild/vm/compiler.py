@@ -242,7 +242,10 @@ def _invalid_forms(slots: Sequence[Instruction | None]) -> dict[int, str]:
     table = opcode_table()
     out: dict[int, str] = {}
     for pc, insn in enumerate(slots):
-        if insn is not None and table.lookup(insn.opcode, insn.dst, insn.src, insn.off, insn.imm) is None:
+        if insn is not None and insn.is_atomic and insn.imm in (0x100, 0x110):
+            # BPF_LOAD_ACQ / BPF_STORE_REL: valid for the kernel, not in the emulator's table
+            out[pc] = "load-acquire and store-release are not emulated"
+        elif insn is not None and table.lookup(insn.opcode, insn.dst, insn.src, insn.off, insn.imm) is None:
             out[pc] = table.explain(insn.opcode, insn.dst, insn.src, insn.off, insn.imm) or "invalid instruction"
     return out
 
