@@ -649,10 +649,13 @@ def check_ptr_to_btf_access(env: Env, regno: int, reg: Reg, off: int, size: int,
     tname = _type_name(btf, reg.btf_id)
     if not env.allow_ptr_leaks:
         raise env.error(f"'struct {tname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN")
-    if btf is None or reg.type & _F.MEM_ALLOC or btf is not env.kernel_btf:
+    local = btf is not None and btf is not env.kernel_btf and reg.type & _F.MEM_ALLOC
+    if btf is None or (btf is not env.kernel_btf and not local):
         env.not_modelled(f"loads through a {tname or 'local'} object pointer (program BTF or allocated object)")
         return None
     assert btf is not None
+    if local:
+        return _local_object_access(env, regno, reg, tname, off, size)
     if not env.gpl:
         raise env.error(f"Cannot access kernel 'struct {tname}' from non-GPL compatible program")
     if off < 0:
@@ -710,6 +713,32 @@ def check_ptr_to_btf_access(env: Env, regno: int, reg: Reg, off: int, size: int,
     else:
         flag &= ~(_TRUSTED_MODIFIERS | _F.MEM_RCU)
     return _btf_reg(env, btf, btf_id, int(RegType.PTR_TO_BTF_ID) | int(flag))
+
+
+def _local_object_access(env: Env, regno: int, reg: Reg, tname: str, off: int, size: int) -> Reg | None:
+    """``check_ptr_to_btf_access`` on an object of the program's own struct from bpf_obj_new
+    (PTR_TO_BTF_ID | MEM_ALLOC): reads and writes of its scalar members."""
+    if off < 0:
+        raise env.error(f"R{regno} is ptr_{tname} invalid negative access: off={off}")
+    if reg.var_off.mask or reg.var_off.value:
+        raise env.error(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, var_off={tnum_str(reg.var_off)}")
+    if reg.type & _F.MEM_PERCPU:
+        raise env.error(f"R{regno} is ptr_{tname} access percpu memory: off={off}")
+    from bpfbuild.verifier.fields import alloc_fields
+
+    for name, foff, fsize in alloc_fields(reg.btf, reg.btf_id):
+        if off < foff + fsize and foff < off + size:
+            if name == "kptr":
+                env.not_modelled(f"insn {env.insn_idx}: an access to a kptr in the allocated struct {tname}")
+                return None
+            raise env.error(f"direct access to {name} is disallowed")
+    try:
+        ret, _btf_id, _flag, _name = _struct_access(reg.btf, reg.btf_id, off, size)  # type: ignore[arg-type]
+    except _WalkError as exc:
+        raise env.error(str(exc)) from None
+    if ret != RegType.SCALAR_VALUE:
+        env.not_modelled(f"insn {env.insn_idx}: a pointer member of the allocated struct {tname}")
+    return None
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------

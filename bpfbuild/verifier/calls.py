@@ -25,7 +25,8 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import btfid, fields, precision, transfer
+from bpfbuild.errors import ProgramError
+from bpfbuild.verifier import btfid, dynptr, fields, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
@@ -105,7 +106,7 @@ _FIXED_OFF_OK = frozenset({
     _T.PTR_TO_BUF | _F.MEM_RDONLY, _T.PTR_TO_ARENA, _T.SCALAR_VALUE,
 })
 _NOT_MODELLED_ARGS = frozenset({
-    ArgType.ARG_PTR_TO_DYNPTR, ArgType.ARG_PTR_TO_PERCPU_BTF_ID,
+    ArgType.ARG_PTR_TO_PERCPU_BTF_ID,
     ArgType.ARG_PTR_TO_ARENA,
 })
 _ARRAYS = (MapType.ARRAY, MapType.PERCPU_ARRAY)
@@ -143,6 +144,8 @@ class CallMeta:
     msize_max_value: int = 0
     subprogno: int = -1
     const_map_key: int = -1
+    dynptr_new: tuple[int, int] | None = None   # (regno, type): a MEM_UNINIT dynptr argument
+    dynptr_id: int = 0                          # bpf_dynptr_data: the dynptr its slice is of
     stack_writes: list[tuple[int, int, int, bool]] = field(default_factory=list)   # regno, min, max, raw
 
 
@@ -200,11 +203,15 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         else:
             aux.map_key = -1
     # --- effects ---
+    if meta.dynptr_new is not None:
+        dynptr.mark_stack_slots(env, st, *meta.dynptr_new)
     for regno, lo, hi, raw in meta.stack_writes:
         reg = regs[regno]
         transfer.stack_helper_write(env, st.frames[reg.frameno], lo, hi, raw)
         _grow_depth(env, st, reg, lo)
-    if meta.release_regno:
+    if meta.release_regno and proto.args[meta.release_regno - 1].base == ArgType.ARG_PTR_TO_DYNPTR:
+        dynptr.unmark_stack_slots(env, st, regs[meta.release_regno])
+    elif meta.release_regno:
         ok = False
         if meta.ref_obj_id:
             ok = transfer.release_reference(env, st, meta.ref_obj_id)
@@ -213,12 +220,21 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         if not ok:
             raise env.error(f"func {name}#{func_id} reference has not been acquired before")
     callback: VerifierState | None = None
+    changes_pkt = False
     match func_id:
         case BpfFunc.tail_call:
             check_reference_leak(env, st, "tail_call")
         case BpfFunc.get_local_storage:
             if not regs[2].is_null:
                 raise env.error("get_local_storage() doesn't support non-zero flags")
+        case BpfFunc.dynptr_from_mem:
+            if regs[1].type != _T.PTR_TO_MAP_VALUE:
+                raise env.error(f"Unsupported reg type {reg_type_str(regs[1].type)} for bpf_dynptr_from_mem data")
+        case BpfFunc.dynptr_data:
+            _dtype, meta.dynptr_id, meta.ref_obj_id = dynptr.dynptr_info(st, regs[1])
+        case BpfFunc.dynptr_write:
+            # writing into an skb makes every packet pointer (and packet slice) invalid
+            changes_pkt = dynptr.dynptr_info(st, regs[1])[0] in (dynptr.SKB, dynptr.SKB_META)
         case BpfFunc.for_each_map_elem:
             callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
         case BpfFunc.timer_set_callback:
@@ -294,7 +310,9 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             r0.mark_unknown()
     if r0.type & _F.PTR_MAYBE_NULL:
         r0.id = env.new_id()
-    if func_id in _PTR_CAST:
+    if func_id == BpfFunc.dynptr_data:
+        r0.dynptr_id = meta.dynptr_id
+    if func_id in _PTR_CAST or func_id == BpfFunc.dynptr_data:
         r0.ref_obj_id = meta.ref_obj_id
     elif func_id in _ACQUIRE or (func_id == BpfFunc.map_lookup_elem and meta.map is not None
                                and meta.map.map_type in _SOCK_MAPS):
@@ -306,7 +324,7 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
     if meta.map is not None and not map_helper_allowed(meta.map.map_type, name, env.prog_type,
                                                          env.attach_type):
         raise env.error(f"cannot pass map_type {meta.map.map_type} into func {name}#{func_id}")
-    if proto.changes_pkt_data:
+    if proto.changes_pkt_data or changes_pkt:
         transfer.clear_all_pkt_pointers(env, st)
     return callback
 
@@ -374,6 +392,8 @@ def _check_reg_type(env: Env, regno: int, reg: Reg, arg: Arg, base: ArgType, fun
         t &= ~_F.MEM_RDONLY
     if TypeFlag.PTR_MAYBE_NULL in arg.flags:
         t &= ~_F.PTR_MAYBE_NULL
+    if base == ArgType.ARG_PTR_TO_MEM:
+        t &= ~(_F.DYNPTR_TYPED | _F.DYNPTR_PKT)
     compatible = _COMPATIBLE.get(base)
     if compatible is None:
         raise env.error(f"verifier internal error: unsupported arg type {base.value}")
@@ -403,7 +423,9 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
         _check_reg_type(env, regno, reg, arg, base, proto.func_id)
         _check_func_arg_reg_off(env, reg, regno, arg)
     if arg.releases:
-        if not reg.ref_obj_id and not reg.is_null:
+        if base == ArgType.ARG_PTR_TO_DYNPTR:
+            dynptr.unacquired(env, st, reg, regno)
+        elif not reg.ref_obj_id and not reg.is_null:
             raise env.error(f"R{regno} must be referenced when passed to release function")
         meta.release_regno = regno
     if reg.ref_obj_id and base != ArgType.ARG_KPTR_XCHG_DEST:
@@ -464,8 +486,25 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             precision.mark_chain_precision(env, st, regno)
         case ArgType.ARG_PTR_TO_CONST_STR:
             _check_reg_const_str(env, regno, reg)
+        case ArgType.ARG_PTR_TO_DYNPTR:
+            _check_dynptr_arg(env, st, regno, reg, arg, meta)
         case _ if base in _NOT_MODELLED_ARGS:
             env.not_modelled(f"{base.value} arguments ({helper_log_name(meta.func_id)})")
+
+
+_DYNPTR_TYPES = ((TypeFlag.DYNPTR_TYPE_LOCAL, dynptr.LOCAL), (TypeFlag.DYNPTR_TYPE_RINGBUF, dynptr.RINGBUF),
+                 (TypeFlag.DYNPTR_TYPE_SKB, dynptr.SKB), (TypeFlag.DYNPTR_TYPE_XDP, dynptr.XDP))
+
+
+def _check_dynptr_arg(env: Env, st: VerifierState, regno: int, reg: Reg, arg: Arg, meta: CallMeta) -> None:
+    """``process_dynptr_func`` for a helper argument: a new dynptr is built after the checks."""
+    want = next((d for flag, d in _DYNPTR_TYPES if flag in arg.flags), 0)
+    if TypeFlag.MEM_UNINIT in arg.flags:
+        dynptr.check_uninit(env, st, reg)
+        meta.dynptr_new = (regno, want)
+        return
+    dynptr.check_init(env, st, reg, regno - 1, want, TypeFlag.MEM_RDONLY not in arg.flags)
+    dynptr.mark_read(env, st, reg)
 
 
 def _constant_map_key(env: Env, st: VerifierState, key: Reg, key_size: int) -> int:
@@ -506,7 +545,7 @@ def _constant_map_key(env: Env, st: VerifierState, key: Reg, key_size: int) -> i
 
 
 def _check_func_arg_reg_off(env: Env, reg: Reg, regno: int, arg: Arg) -> None:
-    if arg.releases:
+    if arg.releases and not (arg.base == ArgType.ARG_PTR_TO_DYNPTR and reg.type == _T.PTR_TO_STACK):
         if reg.off:
             raise env.error(f"R{regno} must have zero offset when passed to release func or trusted arg to kfunc")
         check_ptr_off_reg(env, reg, regno)
@@ -672,7 +711,7 @@ def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
         if st.active_locks:
             raise env.error("global function calls are not allowed while holding a lock,\n"
                             "use static function instead")
-        _check_global_args(env, subprog, caller)
+        _check_global_args(env, st, subprog, caller)
         env.verbose(f"Func#{subprog} ('{sp.name}') is global and assumed valid.\n")
         if sp.changes_pkt_data:
             transfer.clear_all_pkt_pointers(env, st)
@@ -689,14 +728,24 @@ def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
     return sp.start
 
 
-def _check_global_args(env: Env, subprog: int, caller: FuncState) -> None:
+def _check_global_args(env: Env, st: VerifierState, subprog: int, caller: FuncState) -> None:
     """``btf_check_func_arg_match``: the registers fit the global function's BTF prototype."""
     sp = env.subprogs[subprog]
     lines: list[str] = []
     for i, kind in enumerate(sp.args):
         regno = i + 1
         reg = caller.regs[regno]
-        if kind == "scalar" and reg.type != _T.SCALAR_VALUE:
+        if kind == "dynptr":
+            try:   # ARG_PTR_TO_DYNPTR | MEM_RDONLY: process_dynptr_func
+                if reg.type == _T.CONST_PTR_TO_DYNPTR:
+                    check_ptr_off_reg(env, reg, regno)
+                elif reg.type != _T.PTR_TO_STACK:
+                    raise env.error(f"arg#{i} expected pointer to stack or const struct bpf_dynptr")
+                dynptr.check_init(env, st, reg, i, 0, False)
+                dynptr.mark_read(env, st, reg)
+            except ProgramError as exc:
+                lines.append(exc.message)
+        elif kind == "scalar" and reg.type != _T.SCALAR_VALUE:
             lines.append(f"R{regno} is not a scalar")
         elif kind == "ctx" and reg.type != _T.PTR_TO_CTX:
             lines.append(f"arg#{i} expects pointer to ctx")

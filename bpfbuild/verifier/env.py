@@ -124,7 +124,7 @@ class Subprog:
     is_cb: bool = False
     is_async_cb: bool = False
     called: bool = False
-    args: tuple[str, ...] = ()      # global functions: "scalar", "ctx", "mem" per BTF parameter
+    args: tuple[str, ...] = ()      # global functions: "scalar", "ctx", "dynptr", "mem" per BTF parameter
 
 
 @dataclass(slots=True)
@@ -215,6 +215,8 @@ class Env:
     #: ``bpf_lsm_<hook>``, ``bpf_iter_<name>``) and, once found, its btfid.AttachTarget
     attach_btf_name: str | None = None
     btf_attach: object | None = None
+    #: the program's own BTF (``prog->aux->btf``: the object's), whose structs bpf_obj_new allocates
+    prog_btf: Spec | None = None
 
     # --- privilege ------------------------------------------------------------------------------
 

@@ -685,6 +685,12 @@ def initial_state(env: Env, subprog: int) -> VerifierState:
         if kind == "ctx":
             r.mark_known_zero()
             r.type = RegType.PTR_TO_CTX
+        elif kind == "dynptr":   # a read-only local dynptr (mark_dynptr_cb_reg)
+            r.mark_known_zero()
+            r.type = RegType.CONST_PTR_TO_DYNPTR
+            r.id = env.new_id()
+            r.dynptr_type = 1
+            r.dynptr_first = True
         else:
             r.mark_unknown()
     return st

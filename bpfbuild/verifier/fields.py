@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, Mode
-from bpfbuild.verifier.state import MapInfo, Reg, RegType, VerifierState
+from bpfbuild.verifier.state import MapInfo, Reg, RegFlag, RegType, VerifierState
 
 if TYPE_CHECKING:
     from bpfbuild.isa.instruction import Instruction
@@ -43,8 +43,11 @@ __all__ = [
     "check_ptr_to_map_access",
     "keeps_id",
     "kptr_access",
+    "kptr_load",
+    "alloc_fields",
     "lock_exit_error",
     "parse_record",
+    "parse_var_record",
     "process_kptr_xchg",
     "process_spin_lock",
     "process_timer",
@@ -136,6 +139,18 @@ def parse_record(btf: object, type_id: int) -> Record:
                 _walk(btf, getattr(var, "type", 0), v.offset, out, 0)
         else:
             _walk(btf, type_id, 0, out, 0)
+    except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
+        return EMPTY
+    return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
+
+
+def parse_var_record(btf: object, variables: tuple[tuple[int, int], ...]) -> Record:
+    """The special fields of global data from its variables: (BTF type id, offset), offsets as
+    the ELF symbols give them (a DATASEC's own offsets may be 0, as libbpf knows and fixes)."""
+    out: list[Field] = []
+    try:
+        for type_id, offset in variables:
+            _walk(btf, type_id, offset, out, 0)
     except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
         return EMPTY
     return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
@@ -257,8 +272,6 @@ def kptr_access(env: Env, field: Field, insn: Instruction | None, value: Reg | N
     if cls != InsnClass.LDX and field.kind is FieldKind.UPTR:
         raise env.error("store to uptr disallowed")
     if cls == InsnClass.LDX:
-        env.not_modelled(f"insn {env.insn_idx}: a load of the {field.name} field at off={field.offset} "
-                         f"(a PTR_TO_BTF_ID to struct {field.pointee})")
         return True
     if cls == InsnClass.STX:
         if value is not None and not value.is_null:
@@ -270,6 +283,73 @@ def kptr_access(env: Env, field: Field, insn: Instruction | None, value: Reg | N
             raise env.error(f"BPF_ST imm must be 0 when storing to kptr at off={field.offset}")
         return False
     raise env.error("kptr in map can only be accessed using BPF_LDX/BPF_STX/BPF_ST")
+
+
+#: the structs an allocated object (bpf_obj_new) may hold as special fields, by their
+#: ``btf_field_type_name`` (btf_parse_struct_metas' field mask; kptrs are found by their tags)
+_ALLOC_STRUCTS = frozenset({"bpf_spin_lock", "bpf_res_spin_lock", "bpf_list_head", "bpf_list_node", "bpf_rb_root",
+                            "bpf_rb_node", "bpf_refcount", "bpf_timer", "bpf_wq", "bpf_task_work"})
+
+
+def alloc_fields(btf: object, type_id: int) -> tuple[tuple[str, int, int], ...]:
+    """The special fields of a program struct an allocated object has (``btf_find_struct_meta``'s
+    record): (type name, offset, size), kptrs named "kptr", nested structs and arrays included."""
+    from bpfbuild.btf.types import Array, Pointer, Struct, TypeTag, Union
+
+    out: list[tuple[str, int, int]] = []
+
+    def walk(tid: int, base: int, depth: int) -> None:
+        if depth > 16:
+            return
+        t = btf.resolve(tid)  # type: ignore[attr-defined]
+        if isinstance(t, Pointer):
+            tag = btf.type(t.type)  # type: ignore[attr-defined]
+            if isinstance(tag, TypeTag) and tag.name in _KPTR_TAGS:
+                out.append(("kptr", base, 8))
+        elif isinstance(t, Struct) and t.name in _ALLOC_STRUCTS:
+            out.append((t.name, base, t.size))
+        elif isinstance(t, (Struct, Union)):
+            for m in t.members:
+                if not m.bitfield_size:
+                    walk(m.type, base + m.byte_offset, depth + 1)
+        elif isinstance(t, Array) and isinstance(btf.resolve(t.type), (Struct, Union, Pointer)):  # type: ignore[attr-defined]
+            size = btf.size_of(t.type)  # type: ignore[attr-defined]
+            for i in range(min(t.nelems, 64)):
+                walk(t.type, base + i * size, depth + 1)
+
+    try:
+        walk(type_id, 0, 0)
+    except Exception:  # noqa: BLE001 - malformed BTF: no fields found
+        return ()
+    return tuple(out)
+
+
+#: ``rcu_protected_types``: kernel structs whose referenced kptrs load as RCU pointers
+_RCU_PROTECTED = frozenset({"prog_test_ref_kfunc", "cgroup", "bpf_cpumask", "task_struct", "bpf_crypto_ctx"})
+
+
+def kptr_load(env: Env, st: VerifierState, field: Field) -> Reg | None:
+    """The register a load of a kptr field gives (``mark_btf_ld_reg`` with ``btf_ld_kptr_type``):
+    a maybe-NULL PTR_TO_BTF_ID of the pointee, RCU-protected inside an RCU section for the kinds
+    the kernel frees after a grace period, untrusted otherwise.  None (an unknown scalar, with a
+    note) for a kptr to one of the program's own structs."""
+    from bpfbuild.btf.types import Kind
+    from bpfbuild.verifier import btfid
+
+    kb = env.kernel_btf
+    ids = btfid.find(kb, field.pointee, Kind.STRUCT) if kb is not None and field.pointee else ()
+    if not ids:
+        env.not_modelled(f"insn {env.insn_idx}: a load of the {field.name} field at off={field.offset} "
+                         f"(a kptr to the program's struct {field.pointee})")
+        return None
+    rcu_safe = field.kind is FieldKind.KPTR_PERCPU or (field.kind is FieldKind.KPTR_REF
+                                                        and field.pointee in _RCU_PROTECTED)
+    flag = RegFlag.PTR_MAYBE_NULL
+    if rcu_safe and (st.active_rcu_lock or st.active_locks or not env.sleepable):
+        flag |= RegFlag.MEM_RCU | (RegFlag.MEM_PERCPU if field.kind is FieldKind.KPTR_PERCPU else 0)
+    else:
+        flag |= RegFlag.PTR_UNTRUSTED
+    return btfid._btf_reg(env, kb, ids[0], RegType.PTR_TO_BTF_ID | flag)
 
 
 # ---- helpers ------------------------------------------------------------------------------------

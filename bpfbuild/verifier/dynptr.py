@@ -1,0 +1,238 @@
+"""Dynamic pointers (``struct bpf_dynptr``) as the Linux 6.18 verifier tracks them.
+
+A dynptr lives in two stack slots (16 bytes, ``BPF_DYNPTR_NR_SLOTS``) marked ``STACK_DYNPTR``;
+the spilled-register records of the two slots carry its type (local memory, ring buffer, skb,
+xdp), which slot is the first, an id naming the dynptr (its slices point back to it with
+``dynptr_id``) and, for a ring-buffer dynptr, the reference it holds (``ref_obj_id``), which
+``bpf_ringbuf_submit_dynptr``/``bpf_ringbuf_discard_dynptr`` release.
+
+The steps follow kernel/bpf/verifier.c: ``dynptr_get_spi`` (a constant, slot-aligned stack
+offset), ``process_dynptr_func`` (an argument that creates a dynptr must point at 16 bytes of
+stack holding no referenced dynptr; one that uses it must point at an initialized dynptr of the
+expected type), ``mark_stack_slots_dynptr`` / ``unmark_stack_slots_dynptr`` and
+``destroy_if_dynptr_stack_slot`` (a store into a dynptr's slots destroys an unreferenced dynptr
+and its slices, and is refused for a referenced one).  Helpers (:mod:`.calls`) and kfuncs
+(:mod:`.kfuncs`) both call in here.
+"""
+
+from __future__ import annotations
+
+from bpfbuild.verifier.env import Env
+from bpfbuild.verifier.state import DYNPTR_TYPE_NAMES, FuncState, Reg, RegFlag, RegType, SlotType, VerifierState
+
+__all__ = [
+    "LOCAL",
+    "RINGBUF",
+    "SKB",
+    "SKB_META",
+    "XDP",
+    "check_init",
+    "check_uninit",
+    "destroy_if_dynptr_stack_slot",
+    "dynptr_info",
+    "get_spi",
+    "invalidate_slices",
+    "mark_read",
+    "mark_stack_slots",
+    "type_str",
+    "unacquired",
+    "unmark_stack_slots",
+]
+
+# enum bpf_dynptr_type (0 is BPF_DYNPTR_TYPE_INVALID)
+LOCAL, RINGBUF, SKB, XDP, SKB_META = 1, 2, 3, 4, 5
+NR_SLOTS = 2
+_DYNPTR = SlotType.STACK_DYNPTR
+_ERANGE = -2
+_T = RegType
+_F = RegFlag
+
+
+def type_str(dtype: int) -> str:
+    """``dynptr_type_str``."""
+    return DYNPTR_TYPE_NAMES.get(dtype, "<invalid>")
+
+
+def _refcounted(dtype: int) -> bool:
+    """``dynptr_type_refcounted``: only a ring-buffer record must be released."""
+    return dtype == RINGBUF
+
+
+def _s64(x: int) -> int:
+    x &= (1 << 64) - 1
+    return x - (1 << 64) if x >> 63 else x
+
+
+def get_spi(env: Env, st: VerifierState, reg: Reg, then: str | None) -> int:
+    """``dynptr_get_spi``: the dynptr's first (higher) slot.  A bad offset is the kernel's line
+    and then the caller's ``then`` (None: the caller stops at the offset's own line); -2 when
+    the slots lie beyond the allocated stack (``-ERANGE``, no message)."""
+    tail = f"\n{then}" if then else ""
+    if reg.var_off.mask:
+        raise env.error(f"dynptr has to be at a constant offset{tail}")
+    off = reg.off + _s64(reg.var_off.value)
+    if off % 8:
+        raise env.error(f"cannot pass in dynptr at an offset={off}{tail}")
+    spi = (-off - 1) // 8
+    if spi + 1 < NR_SLOTS:
+        raise env.error(f"cannot pass in dynptr at an offset={off}{tail}")
+    if spi >= len(st.frames[reg.frameno].stack):
+        return _ERANGE
+    return spi
+
+
+def dynptr_info(st: VerifierState, reg: Reg) -> tuple[int, int, int]:
+    """(type, id, ref_obj_id) of the initialized dynptr ``reg`` points to (``dynptr_get_type``,
+    ``dynptr_id``, ``dynptr_ref_obj_id``)."""
+    if reg.type == _T.CONST_PTR_TO_DYNPTR:
+        return reg.dynptr_type, reg.id, reg.ref_obj_id
+    off = reg.off + _s64(reg.var_off.value)
+    sp = st.frames[reg.frameno].stack[(-off - 1) // 8].spilled_ptr
+    return sp.dynptr_type, sp.id, sp.ref_obj_id
+
+
+def check_uninit(env: Env, st: VerifierState, reg: Reg) -> None:
+    """``is_dynptr_reg_valid_uninit``: memory where a new dynptr may be built."""
+    msg = "Dynptr has to be an uninitialized dynptr"
+    if reg.type == _T.CONST_PTR_TO_DYNPTR:
+        raise env.error(msg)
+    get_spi(env, st, reg, msg)
+
+
+def check_init(env: Env, st: VerifierState, reg: Reg, argno: int, want: int, mutates: bool) -> None:
+    """``process_dynptr_func`` for an argument that uses an initialized dynptr: ``want`` is the
+    type the argument asks for (0: any); ``mutates``: the function changes the dynptr."""
+    if reg.type == _T.CONST_PTR_TO_DYNPTR:
+        if mutates:
+            raise env.error("cannot pass pointer to const bpf_dynptr, the helper mutates it")
+        if want and reg.dynptr_type != want:
+            raise env.error(f"Expected a dynptr of type {type_str(want)} as arg #{argno}")
+        return
+    init = f"Expected an initialized dynptr as arg #{argno}"
+    spi = get_spi(env, st, reg, init)
+    frame = st.frames[reg.frameno]
+    if spi < 0 or not frame.stack[spi].spilled_ptr.dynptr_first \
+            or any(t != _DYNPTR for t in frame.stack[spi].slot_type) \
+            or any(t != _DYNPTR for t in frame.stack[spi - 1].slot_type):
+        raise env.error(init)
+    if want and frame.stack[spi].spilled_ptr.dynptr_type != want:
+        raise env.error(f"Expected a dynptr of type {type_str(want)} as arg #{argno}")
+
+
+def mark_read(env: Env, st: VerifierState, reg: Reg) -> None:
+    """``mark_dynptr_read``: the dynptr's two slots are read here."""
+    if reg.type == _T.CONST_PTR_TO_DYNPTR:
+        return
+    spi = get_spi(env, st, reg, None)
+    live = env.stack_live
+    assert live is not None
+    live.mark_read(st, reg.frameno, env.insn_idx, 3 << (spi - 1))
+    env.scratched_slots.update((spi, spi - 1))
+
+
+def unacquired(env: Env, st: VerifierState, reg: Reg, regno: int) -> None:
+    """The release check of ``check_func_arg``: only a dynptr on the stack holding a reference
+    can be released."""
+    if reg.type != _T.PTR_TO_STACK:
+        raise env.error("cannot release unowned const bpf_dynptr")
+    msg = f"arg {regno} is an unacquired reference"
+    spi = get_spi(env, st, reg, msg)
+    if spi < 0 or not st.frames[reg.frameno].stack[spi].spilled_ptr.ref_obj_id:
+        raise env.error(msg)
+
+
+def destroy_if_dynptr_stack_slot(env: Env, st: VerifierState, frame: FuncState, spi: int) -> None:
+    """A store touches slot ``spi``: an unreferenced dynptr there is destroyed (with its slices);
+    a referenced one cannot be overwritten."""
+    if spi >= len(frame.stack) or frame.stack[spi].slot_type[0] != _DYNPTR:
+        return
+    if not frame.stack[spi].spilled_ptr.dynptr_first:
+        spi += 1
+    first = frame.stack[spi].spilled_ptr
+    if _refcounted(first.dynptr_type):
+        raise env.error("cannot overwrite referenced dynptr")
+    env.scratched_slots.update((spi, spi - 1))
+    invalidate_slices(env, st, first.id)
+    _clear(env, frame, spi)
+
+
+def invalidate_slices(env: Env, st: VerifierState, dynptr_id: int) -> None:
+    """Slices of the dynptr ``dynptr_id`` become invalid: those of exactly PTR_TO_MEM (maybe
+    NULL), as the kernel compares (bpf_dynptr_data's; a kfunc's slice carries its dynptr type
+    flag and is left alone)."""
+    from bpfbuild.verifier.transfer import mark_reg_invalid
+
+    for reg in st.all_regs():
+        if reg.type in (_T.PTR_TO_MEM, _T.PTR_TO_MEM | _F.PTR_MAYBE_NULL) and reg.dynptr_id == dynptr_id:
+            mark_reg_invalid(env, reg)
+
+
+def _clear(env: Env, frame: FuncState, spi: int) -> None:
+    live = env.stack_live
+    for k in (spi, spi - 1):
+        slot = frame.stack[k]
+        for j in range(8):
+            slot.slot_type[j] = SlotType.STACK_INVALID
+        slot.spilled_ptr.mark_not_init()
+        if live is not None:
+            live.mark_write(frame.frameno, 1 << k)
+
+
+def mark_stack_slots(env: Env, st: VerifierState, regno: int, dtype: int, clone_ref_obj_id: int = 0) -> None:
+    """``process_dynptr_func`` for ``MEM_UNINIT``: the 16 bytes at R[regno] are written, then
+    become a new dynptr of type ``dtype`` (``mark_stack_slots_dynptr``)."""
+    from bpfbuild.verifier.checks import Access, check_mem_access
+    from bpfbuild.verifier.insns import grow_stack
+    from bpfbuild.verifier.state import RefState
+    from bpfbuild.verifier.transfer import stack_write
+
+    reg = st.frames[-1].regs[regno]
+    frame = st.frames[reg.frameno]
+    for k in range(NR_SLOTS):
+        check_mem_access(env, st, regno, k * 8, 8, Access.WRITE, -1)
+        grow_stack(env, st, reg, reg.off + k * 8, 8)
+        stack_write(env, st, frame, reg, reg.off + k * 8, 8, None, None)
+    spi = get_spi(env, st, reg, None)
+    destroy_if_dynptr_stack_slot(env, st, frame, spi)
+    destroy_if_dynptr_stack_slot(env, st, frame, spi - 1)
+    did = env.new_id()
+    for k, first in ((spi, True), (spi - 1, False)):
+        slot = frame.stack[k]
+        for j in range(8):
+            slot.slot_type[j] = _DYNPTR
+        sp = slot.spilled_ptr
+        sp.mark_known_zero()
+        sp.type = _T.CONST_PTR_TO_DYNPTR
+        sp.id = did
+        sp.dynptr_type = dtype
+        sp.dynptr_first = first
+    if _refcounted(dtype):
+        rid = clone_ref_obj_id
+        if not rid:
+            rid = env.new_id()
+            st.refs.append(RefState(rid, env.insn_idx))
+        frame.stack[spi].spilled_ptr.ref_obj_id = rid
+        frame.stack[spi - 1].spilled_ptr.ref_obj_id = rid
+    live = env.stack_live
+    assert live is not None
+    live.mark_write(frame.frameno, 3 << (spi - 1))
+    env.scratched_slots.update((spi, spi - 1))
+
+
+def unmark_stack_slots(env: Env, st: VerifierState, reg: Reg) -> None:
+    """``unmark_stack_slots_dynptr``: a release helper consumed the dynptr at ``reg``; a ring
+    buffer's reference goes (with the slices holding it) and so do its clones."""
+    from bpfbuild.verifier.transfer import release_reference
+
+    frame = st.frames[reg.frameno]
+    spi = get_spi(env, st, reg, None)
+    sp = frame.stack[spi].spilled_ptr
+    if not _refcounted(sp.dynptr_type):
+        _clear(env, frame, spi)
+        return
+    rid = sp.ref_obj_id
+    release_reference(env, st, rid)
+    for k in range(1, len(frame.stack)):
+        other = frame.stack[k].spilled_ptr
+        if other.ref_obj_id == rid and frame.stack[k].slot_type[0] == _DYNPTR and other.dynptr_first:
+            _clear(env, frame, k)
