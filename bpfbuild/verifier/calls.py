@@ -146,6 +146,7 @@ class CallMeta:
     const_map_key: int = -1
     dynptr_new: tuple[int, int] | None = None   # (regno, type): a MEM_UNINIT dynptr argument
     dynptr_id: int = 0                          # bpf_dynptr_data: the dynptr its slice is of
+    kptr_field: tuple | None = None             # bpf_kptr_xchg: (field, BTF, pointee id) of its destination
     stack_writes: list[tuple[int, int, int, bool]] = field(default_factory=list)   # regno, min, max, raw
 
 
@@ -297,6 +298,12 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         case RetType.RET_PTR_TO_TCP_SOCK:
             r0.mark_known_zero()
             r0.type = _T.PTR_TO_TCP_SOCK | flags
+        case RetType.RET_PTR_TO_BTF_ID if func_id == BpfFunc.kptr_xchg and meta.kptr_field is not None:
+            _field, kbtf, kid = meta.kptr_field
+            r0.mark_known_zero()
+            r0.type = _T.PTR_TO_BTF_ID | flags
+            r0.btf = kbtf
+            r0.btf_id = kid
         case RetType.RET_PTR_TO_BTF_ID if ret.btf_type is not None:
             if TypeFlag.PTR_TRUSTED in ret.flags:
                 flags |= _F.PTR_TRUSTED
@@ -419,7 +426,14 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
         raise env.error("helper access to the packet is not allowed")
     if base == ArgType.ARG_PTR_TO_MAP_VALUE and meta.map is None:
         raise env.error("invalid map_ptr to access map->type")
-    if not (reg.is_null and arg.maybe_null):
+    if proto.func_id == BpfFunc.kptr_xchg and regno == 2 and not (reg.is_null and arg.maybe_null):
+        if meta.kptr_field is None:   # the destination is not modelled (a note says so)
+            pass
+        elif reg.type & _F.PTR_MAYBE_NULL and reg.type & BASE_MASK == _T.PTR_TO_BTF_ID:
+            raise env.error(f"Possibly NULL pointer passed to helper arg{regno}")
+        else:
+            fields.kptr_match_type(env, meta.kptr_field, reg, regno)
+    elif not (reg.is_null and arg.maybe_null):
         _check_reg_type(env, regno, reg, arg, base, proto.func_id)
         _check_func_arg_reg_off(env, reg, regno, arg)
     if arg.releases:
@@ -446,7 +460,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             if timer_map is not None and timer_map.inner is not None:
                 env.not_modelled(f"insn {env.insn_idx}: a timer in a map of maps (map_uid)")
         case ArgType.ARG_KPTR_XCHG_DEST:
-            fields.process_kptr_xchg(env, st, regno)
+            meta.kptr_field = fields.process_kptr_xchg(env, st, regno)
         case ArgType.ARG_PTR_TO_MAP_KEY:
             if meta.map is None:
                 raise env.error("invalid map_ptr to access map->key")

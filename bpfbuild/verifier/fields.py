@@ -44,6 +44,7 @@ __all__ = [
     "keeps_id",
     "kptr_access",
     "kptr_load",
+    "kptr_match_type",
     "alloc_fields",
     "lock_exit_error",
     "parse_record",
@@ -426,13 +427,15 @@ def process_timer(env: Env, st: VerifierState, regno: int) -> MapInfo | None:
     return m
 
 
-def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> None:
-    """``process_kptr_func``: the destination of ``bpf_kptr_xchg`` is a referenced kptr field."""
+def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> tuple[Field, object, int] | None:
+    """``process_kptr_func``: the destination of ``bpf_kptr_xchg`` is a referenced kptr field.
+    Returns (field, BTF, id of its pointee) for a kptr to a kernel struct; None (with a note)
+    for one to the program's own struct (a local kptr, not modelled)."""
     reg = st.frames[-1].regs[regno]
     m = reg.map
     if m is None:
         env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg into an allocated object")
-        return
+        return None
     if not m.has_btf:
         raise env.error(f"map '{m.name}' has to have BTF in order to use bpf_kptr_xchg")
     if reg.var_off.mask:
@@ -446,7 +449,40 @@ def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> None:
         raise env.error(f"off={off} doesn't point to kptr")
     if f.kind not in (FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU):
         raise env.error(f"off={off} kptr isn't referenced kptr")
-    env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg of a struct {f.pointee} kptr")
+    from bpfbuild.btf.types import Kind
+    from bpfbuild.verifier import btfid
+
+    kb = env.kernel_btf
+    ids = btfid.find(kb, f.pointee, Kind.STRUCT) if kb is not None and f.pointee else ()
+    if not ids or f.kind is not FieldKind.KPTR_REF:
+        env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg of a struct {f.pointee} kptr (the program's "
+                         "own struct or per-CPU)")
+        return None
+    return f, kb, ids[0]
+
+
+def kptr_match_type(env: Env, kptr: tuple[Field, object, int], reg: Reg, regno: int) -> None:
+    """``map_kptr_match_type``: the object given to bpf_kptr_xchg is of the kptr's struct."""
+    from bpfbuild.verifier import btfid
+    from bpfbuild.verifier.checks import check_ptr_off_reg
+    from bpfbuild.verifier.state import BASE_MASK, reg_type_str
+
+    field, kb, kid = kptr
+    perm = RegFlag.PTR_MAYBE_NULL | RegFlag.PTR_TRUSTED | RegFlag.MEM_RCU
+    targ = btfid._type_name(kb, kid)
+    reg_name = ""
+    if reg.type & BASE_MASK == RegType.PTR_TO_BTF_ID and not reg.type & ~BASE_MASK & ~perm:
+        if reg.btf is not kb:
+            env.not_modelled(f"insn {env.insn_idx}: a kptr of another BTF given to bpf_kptr_xchg")
+            return
+        reg_name = btfid._type_name(kb, reg.btf_id)
+        check_ptr_off_reg(env, reg, regno, fixed_off_ok=True)
+        if btfid.btf_struct_ids_match(kb, reg.btf_id, reg.off, kb, kid, True):  # type: ignore[arg-type]
+            return
+    elif reg.type & BASE_MASK == RegType.PTR_TO_BTF_ID:
+        reg_name = btfid._type_name(reg.btf, reg.btf_id)
+    raise env.error(f"invalid kptr access, R{regno} type={reg_type_str(reg.type)}{reg_name} "
+                    f"expected={reg_type_str(RegType.PTR_TO_BTF_ID)}{targ}")
 
 
 # ---- struct bpf_map through a map pointer (check_ptr_to_map_access) ------------------------------

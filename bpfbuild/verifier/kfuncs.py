@@ -724,7 +724,7 @@ def _cast_to_kern_ctx_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
 
 def _rdonly_cast_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
     """bpf_rdonly_cast: the object seen as the kernel type ``btf_id__k``, untrusted (probe reads)."""
-    from bpfbuild.btf.types import Struct, Void
+    from bpfbuild.btf.types import Struct, Union, Void
 
     value = meta.const_value
     try:
@@ -732,7 +732,7 @@ def _rdonly_cast_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
     except (BpfBuildError, KeyError, IndexError):
         raise env.error(f"Unknown type ID {_s64(value)} passed to kfunc bpf_rdonly_cast") from None
     r0.mark_known_zero()
-    if isinstance(t, Struct):
+    if isinstance(t, (Struct, Union)):   # btf_type_is_struct: a union too
         r0.type = _T.PTR_TO_BTF_ID | _F.PTR_UNTRUSTED
         r0.btf = meta.btf
         r0.btf_id = value
