@@ -79,7 +79,8 @@ def same_value_fields(a: Reg, b: Reg) -> bool:
             and a.mem_size == b.mem_size and a.subprogno == b.subprogno and a.var_off == b.var_off
             and a.smin == b.smin and a.smax == b.smax and a.umin == b.umin and a.umax == b.umax
             and a.s32_min == b.s32_min and a.s32_max == b.s32_max and a.u32_min == b.u32_min
-            and a.u32_max == b.u32_max and a.btf_id == b.btf_id and a.btf is b.btf)
+            and a.u32_max == b.u32_max and a.btf_id == b.btf_id and a.btf is b.btf
+            and a.dynptr_id == b.dynptr_id)
 
 
 def regs_exact(old: Reg, cur: Reg, idmap: IdMap) -> bool:

@@ -705,9 +705,9 @@ def _obj_new_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
     r0.btf_id = value
 
 
-#: special fields of allocated objects whose rules (locks held across list and rbtree calls,
-#: timers) are not modelled: bpf_obj_new of such a struct gives ``unknown``
-_UNMODELLED_ALLOC_FIELDS = frozenset({"bpf_spin_lock", "bpf_res_spin_lock", "bpf_timer", "bpf_wq", "bpf_task_work"})
+#: special fields of allocated objects whose rules are not modelled: bpf_obj_new of such a
+#: struct gives ``unknown`` (a bpf_spin_lock is fine: locking one records its own note)
+_UNMODELLED_ALLOC_FIELDS = frozenset({"bpf_res_spin_lock", "bpf_timer", "bpf_wq", "bpf_task_work"})
 
 
 def _cast_to_kern_ctx_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
