@@ -34,6 +34,7 @@ __all__ = [
     "invalidate_slices",
     "mark_read",
     "mark_stack_slots",
+    "stack_slot_obj_spi",
     "type_str",
     "unacquired",
     "unmark_stack_slots",
@@ -63,22 +64,26 @@ def _s64(x: int) -> int:
     return x - (1 << 64) if x >> 63 else x
 
 
-def get_spi(env: Env, st: VerifierState, reg: Reg, then: str | None) -> int:
-    """``dynptr_get_spi``: the dynptr's first (higher) slot.  A bad offset is the kernel's line
-    and then the caller's ``then`` (None: the caller stops at the offset's own line); -2 when
-    the slots lie beyond the allocated stack (``-ERANGE``, no message)."""
+def stack_slot_obj_spi(env: Env, reg: Reg, frame: FuncState, kind: str, nr_slots: int, then: str | None) -> int:
+    """``stack_slot_obj_get_spi``: the first (higher) slot of a ``kind`` object (dynptr, iter)
+    of ``nr_slots`` slots at a constant, slot-aligned stack offset.  A bad offset is the
+    kernel's line and then the caller's ``then`` (None: the caller stops at the offset's own
+    line); -2 when the slots lie beyond the allocated stack (``-ERANGE``, no message)."""
     tail = f"\n{then}" if then else ""
     if reg.var_off.mask:
-        raise env.error(f"dynptr has to be at a constant offset{tail}")
+        raise env.error(f"{kind} has to be at a constant offset{tail}")
     off = reg.off + _s64(reg.var_off.value)
-    if off % 8:
-        raise env.error(f"cannot pass in dynptr at an offset={off}{tail}")
     spi = (-off - 1) // 8
-    if spi + 1 < NR_SLOTS:
-        raise env.error(f"cannot pass in dynptr at an offset={off}{tail}")
-    if spi >= len(st.frames[reg.frameno].stack):
+    if off % 8 or spi + 1 < nr_slots:
+        raise env.error(f"cannot pass in {kind} at an offset={off}{tail}")
+    if spi >= len(frame.stack):
         return _ERANGE
     return spi
+
+
+def get_spi(env: Env, st: VerifierState, reg: Reg, then: str | None) -> int:
+    """``dynptr_get_spi``: the dynptr's first slot (see :func:`stack_slot_obj_spi`)."""
+    return stack_slot_obj_spi(env, reg, st.frames[reg.frameno], "dynptr", NR_SLOTS, then)
 
 
 def dynptr_info(st: VerifierState, reg: Reg) -> tuple[int, int, int]:

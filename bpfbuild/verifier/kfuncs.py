@@ -189,17 +189,7 @@ def _iter_spi(env: Env, reg: Reg, nr_slots: int, frame: FuncState, then: str) ->
     lies beyond the allocated stack (ERANGE: fine for a new iterator).  A bad offset is the
     kernel's two lines: the offset's, then the caller's ``then`` (``expected uninitialized
     iter_num as arg #0``), the one users see last."""
-    if reg.var_off.mask:
-        raise env.error(f"iter has to be at a constant offset\n{then}")
-    off = reg.off + _s64(reg.var_off.value)
-    if off % 8:
-        raise env.error(f"cannot pass in iter at an offset={off}\n{then}")
-    spi = (-off - 1) // 8
-    if spi + 1 < nr_slots:
-        raise env.error(f"cannot pass in iter at an offset={off}\n{then}")
-    if spi >= len(frame.stack):
-        return -2
-    return spi
+    return dynptr.stack_slot_obj_spi(env, reg, frame, "iter", nr_slots, then)
 
 
 def _s64(x: int) -> int:

@@ -1,6 +1,5 @@
 /* MISTAKE: bpf_dynptr_from_mem over stack memory (only map values are accepted). */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
+#include "dp_common.h"
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int dp_from_stack_memory(void *ctx)

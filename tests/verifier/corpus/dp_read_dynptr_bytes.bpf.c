@@ -1,13 +1,5 @@
 /* MISTAKE: the program loads the bytes of a dynptr's stack slots. */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64[8]);
-} scratch SEC(".maps");
+#include "dp_common.h"
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int dp_read_dynptr_bytes(void *ctx)

@@ -1,11 +1,5 @@
 /* MISTAKE: a second reserve into the slots of a ring-buffer dynptr not yet released. */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);
-} events SEC(".maps");
+#include "dp_common.h"
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int dp_reserve_twice(void *ctx)

@@ -1,11 +1,5 @@
 /* MISTAKE: the ring-buffer dynptr is reserved but never submitted nor discarded. */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);
-} events SEC(".maps");
+#include "dp_common.h"
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int dp_ringbuf_leak(void *ctx)

@@ -1,11 +1,5 @@
 /* MISTAKE: an 8-byte slice is written at offset 8. */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);
-} events SEC(".maps");
+#include "dp_common.h"
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int dp_slice_beyond_size(void *ctx)

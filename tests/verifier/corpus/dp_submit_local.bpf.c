@@ -1,13 +1,5 @@
 /* MISTAKE: a local (map value) dynptr passed to bpf_ringbuf_submit_dynptr. */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64[8]);
-} scratch SEC(".maps");
+#include "dp_common.h"
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int dp_submit_local(void *ctx)

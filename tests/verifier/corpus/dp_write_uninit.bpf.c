@@ -1,6 +1,5 @@
 /* MISTAKE: bpf_dynptr_write on a dynptr no helper initialized. */
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
+#include "dp_common.h"
 
 SEC("tracepoint/syscalls/sys_enter_getpid")
 int dp_write_uninit(void *ctx)
