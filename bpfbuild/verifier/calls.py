@@ -427,6 +427,9 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
     if base == ArgType.ARG_PTR_TO_MAP_VALUE and meta.map is None:
         raise env.error("invalid map_ptr to access map->type")
     if proto.func_id == BpfFunc.kptr_xchg and regno == 2 and not (reg.is_null and arg.maybe_null):
+        t = reg.type & ~_F.PTR_MAYBE_NULL
+        if not t & _F.MEM_ALLOC and t not in _COMPATIBLE[ArgType.ARG_PTR_TO_BTF_ID]:
+            _check_reg_type(env, regno, reg, arg, base, proto.func_id)   # the kernel's type error
         if meta.kptr_field is None:   # the destination is not modelled (a note says so)
             pass
         elif reg.type & _F.PTR_MAYBE_NULL and reg.type & BASE_MASK == _T.PTR_TO_BTF_ID:
