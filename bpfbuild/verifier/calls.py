@@ -32,6 +32,7 @@ from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
     Access,
     check_map_access_type,
+    check_mem_access,
     check_mem_region_access,
     check_mem_size_reg,
     check_packet_access,
@@ -54,6 +55,7 @@ from bpfbuild.verifier.state import (
     Reg,
     RegFlag,
     RegType,
+    SlotType,
     VerifierState,
     reg_type_str,
 )
@@ -205,13 +207,13 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             aux.map_key = -1
     # --- effects ---
     if meta.dynptr_new is not None:
-        dynptr.mark_stack_slots(env, st, *meta.dynptr_new)
+        mark_dynptr_stack_slots(env, st, *meta.dynptr_new)
     for regno, lo, hi, raw in meta.stack_writes:
         reg = regs[regno]
         transfer.stack_helper_write(env, st.frames[reg.frameno], lo, hi, raw)
         _grow_depth(env, st, reg, lo)
     if meta.release_regno and proto.args[meta.release_regno - 1].base == ArgType.ARG_PTR_TO_DYNPTR:
-        dynptr.unmark_stack_slots(env, st, regs[meta.release_regno])
+        unmark_dynptr_stack_slots(env, st, regs[meta.release_regno])
     elif meta.release_regno:
         ok = False
         if meta.ref_obj_id:
@@ -435,7 +437,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
         elif reg.type & _F.PTR_MAYBE_NULL and reg.type & BASE_MASK == _T.PTR_TO_BTF_ID:
             raise env.error(f"Possibly NULL pointer passed to helper arg{regno}")
         else:
-            fields.kptr_match_type(env, meta.kptr_field, reg, regno)
+            _kptr_match_type(env, meta.kptr_field, reg, regno)
     elif not (reg.is_null and arg.maybe_null):
         _check_reg_type(env, regno, reg, arg, base, proto.func_id)
         _check_func_arg_reg_off(env, reg, regno, arg)
@@ -522,6 +524,83 @@ def _check_dynptr_arg(env: Env, st: VerifierState, regno: int, reg: Reg, arg: Ar
         return
     dynptr.check_init(env, st, reg, regno - 1, want, TypeFlag.MEM_RDONLY not in arg.flags)
     dynptr.mark_read(env, st, reg)
+
+
+# ---- dynptrs on the stack: built and released (helpers and kfuncs) ------------------------------------
+
+def mark_dynptr_stack_slots(env: Env, st: VerifierState, regno: int, dtype: int, clone_ref_obj_id: int = 0) -> None:
+    """``process_dynptr_func`` for ``MEM_UNINIT``: the 16 bytes at R[regno] are written, then
+    become a new dynptr of type ``dtype`` (``mark_stack_slots_dynptr``)."""
+    from bpfbuild.verifier.insns import grow_stack
+
+    reg = st.frames[-1].regs[regno]
+    frame = st.frames[reg.frameno]
+    for k in range(dynptr.NR_SLOTS):
+        check_mem_access(env, st, regno, k * 8, 8, Access.WRITE, -1)
+        grow_stack(env, st, reg, reg.off + k * 8, 8)
+        transfer.stack_write(env, st, frame, reg, reg.off + k * 8, 8, None, None)
+    spi = dynptr.get_spi(env, st, reg, None)
+    dynptr.destroy_if_dynptr_stack_slot(env, st, frame, spi)
+    dynptr.destroy_if_dynptr_stack_slot(env, st, frame, spi - 1)
+    did = env.new_id()
+    for k, first in ((spi, True), (spi - 1, False)):
+        slot = frame.stack[k]
+        for j in range(8):
+            slot.slot_type[j] = SlotType.STACK_DYNPTR
+        sp = slot.spilled_ptr
+        sp.mark_known_zero()
+        sp.type = _T.CONST_PTR_TO_DYNPTR
+        sp.id = did
+        sp.dynptr_type = dtype
+        sp.dynptr_first = first
+    if dynptr.refcounted(dtype):
+        rid = clone_ref_obj_id
+        if not rid:
+            rid = env.new_id()
+            st.refs.append(RefState(rid, env.insn_idx))
+        frame.stack[spi].spilled_ptr.ref_obj_id = rid
+        frame.stack[spi - 1].spilled_ptr.ref_obj_id = rid
+    live = env.stack_live
+    assert live is not None
+    live.mark_write(frame.frameno, 3 << (spi - 1))
+    env.scratched_slots.update((spi, spi - 1))
+
+
+def unmark_dynptr_stack_slots(env: Env, st: VerifierState, reg: Reg) -> None:
+    """``unmark_stack_slots_dynptr``: a release helper consumed the dynptr at ``reg``; a ring
+    buffer's reference goes (with the slices holding it) and so do its clones."""
+    frame = st.frames[reg.frameno]
+    spi = dynptr.get_spi(env, st, reg, None)
+    sp = frame.stack[spi].spilled_ptr
+    if not dynptr.refcounted(sp.dynptr_type):
+        dynptr.clear(env, frame, spi)
+        return
+    rid = sp.ref_obj_id
+    transfer.release_reference(env, st, rid)
+    for k in range(1, len(frame.stack)):
+        other = frame.stack[k].spilled_ptr
+        if other.ref_obj_id == rid and frame.stack[k].slot_type[0] == SlotType.STACK_DYNPTR and other.dynptr_first:
+            dynptr.clear(env, frame, k)
+
+
+def _kptr_match_type(env: Env, kptr: tuple, reg: Reg, regno: int) -> None:
+    """``map_kptr_match_type``: the object given to bpf_kptr_xchg is of the kptr's struct."""
+    field, kb, kid = kptr
+    perm = _F.PTR_MAYBE_NULL | _F.PTR_TRUSTED | _F.MEM_RCU
+    targ = btfid._type_name(kb, kid)
+    reg_name = ""
+    if reg.type & BASE_MASK == _T.PTR_TO_BTF_ID and not reg.type & ~BASE_MASK & ~perm:
+        if reg.btf is not kb:
+            env.not_modelled(f"insn {env.insn_idx}: a kptr of another BTF given to bpf_kptr_xchg")
+            return
+        reg_name = btfid._type_name(kb, reg.btf_id)
+        check_ptr_off_reg(env, reg, regno, fixed_off_ok=True)
+        if btfid.btf_struct_ids_match(kb, reg.btf_id, reg.off, kb, kid, True):  # type: ignore[arg-type]
+            return
+    elif reg.type & BASE_MASK == _T.PTR_TO_BTF_ID:
+        reg_name = btfid._type_name(reg.btf, reg.btf_id)
+    raise env.error(f"invalid kptr access, R{regno} type={reg_type_str(reg.type)}{reg_name} "
+                    f"expected={reg_type_str(_T.PTR_TO_BTF_ID)}{targ}")
 
 
 def _constant_map_key(env: Env, st: VerifierState, key: Reg, key_size: int) -> int:

@@ -28,16 +28,16 @@ __all__ = [
     "XDP",
     "check_init",
     "check_uninit",
+    "clear",
+    "refcounted",
     "destroy_if_dynptr_stack_slot",
     "dynptr_info",
     "get_spi",
     "invalidate_slices",
     "mark_read",
-    "mark_stack_slots",
     "stack_slot_obj_spi",
     "type_str",
     "unacquired",
-    "unmark_stack_slots",
 ]
 
 # enum bpf_dynptr_type (0 is BPF_DYNPTR_TYPE_INVALID)
@@ -54,7 +54,7 @@ def type_str(dtype: int) -> str:
     return DYNPTR_TYPE_NAMES.get(dtype, "<invalid>")
 
 
-def _refcounted(dtype: int) -> bool:
+def refcounted(dtype: int) -> bool:
     """``dynptr_type_refcounted``: only a ring-buffer record must be released."""
     return dtype == RINGBUF
 
@@ -154,25 +154,26 @@ def destroy_if_dynptr_stack_slot(env: Env, st: VerifierState, frame: FuncState, 
     if not frame.stack[spi].spilled_ptr.dynptr_first:
         spi += 1
     first = frame.stack[spi].spilled_ptr
-    if _refcounted(first.dynptr_type):
+    if refcounted(first.dynptr_type):
         raise env.error("cannot overwrite referenced dynptr")
     env.scratched_slots.update((spi, spi - 1))
     invalidate_slices(env, st, first.id)
-    _clear(env, frame, spi)
+    clear(env, frame, spi)
 
 
 def invalidate_slices(env: Env, st: VerifierState, dynptr_id: int) -> None:
     """Slices of the dynptr ``dynptr_id`` become invalid: those of exactly PTR_TO_MEM (maybe
     NULL), as the kernel compares (bpf_dynptr_data's; a kfunc's slice carries its dynptr type
     flag and is left alone)."""
-    from bpfbuild.verifier.transfer import mark_reg_invalid
-
     for reg in st.all_regs():
         if reg.type in (_T.PTR_TO_MEM, _T.PTR_TO_MEM | _F.PTR_MAYBE_NULL) and reg.dynptr_id == dynptr_id:
-            mark_reg_invalid(env, reg)
+            if env.allow_ptr_leaks:   # mark_reg_invalid
+                reg.mark_unknown()
+            else:
+                reg.mark_not_init()
 
 
-def _clear(env: Env, frame: FuncState, spi: int) -> None:
+def clear(env: Env, frame: FuncState, spi: int) -> None:
     live = env.stack_live
     for k in (spi, spi - 1):
         slot = frame.stack[k]
@@ -181,63 +182,3 @@ def _clear(env: Env, frame: FuncState, spi: int) -> None:
         slot.spilled_ptr.mark_not_init()
         if live is not None:
             live.mark_write(frame.frameno, 1 << k)
-
-
-def mark_stack_slots(env: Env, st: VerifierState, regno: int, dtype: int, clone_ref_obj_id: int = 0) -> None:
-    """``process_dynptr_func`` for ``MEM_UNINIT``: the 16 bytes at R[regno] are written, then
-    become a new dynptr of type ``dtype`` (``mark_stack_slots_dynptr``)."""
-    from bpfbuild.verifier.checks import Access, check_mem_access
-    from bpfbuild.verifier.insns import grow_stack
-    from bpfbuild.verifier.state import RefState
-    from bpfbuild.verifier.transfer import stack_write
-
-    reg = st.frames[-1].regs[regno]
-    frame = st.frames[reg.frameno]
-    for k in range(NR_SLOTS):
-        check_mem_access(env, st, regno, k * 8, 8, Access.WRITE, -1)
-        grow_stack(env, st, reg, reg.off + k * 8, 8)
-        stack_write(env, st, frame, reg, reg.off + k * 8, 8, None, None)
-    spi = get_spi(env, st, reg, None)
-    destroy_if_dynptr_stack_slot(env, st, frame, spi)
-    destroy_if_dynptr_stack_slot(env, st, frame, spi - 1)
-    did = env.new_id()
-    for k, first in ((spi, True), (spi - 1, False)):
-        slot = frame.stack[k]
-        for j in range(8):
-            slot.slot_type[j] = _DYNPTR
-        sp = slot.spilled_ptr
-        sp.mark_known_zero()
-        sp.type = _T.CONST_PTR_TO_DYNPTR
-        sp.id = did
-        sp.dynptr_type = dtype
-        sp.dynptr_first = first
-    if _refcounted(dtype):
-        rid = clone_ref_obj_id
-        if not rid:
-            rid = env.new_id()
-            st.refs.append(RefState(rid, env.insn_idx))
-        frame.stack[spi].spilled_ptr.ref_obj_id = rid
-        frame.stack[spi - 1].spilled_ptr.ref_obj_id = rid
-    live = env.stack_live
-    assert live is not None
-    live.mark_write(frame.frameno, 3 << (spi - 1))
-    env.scratched_slots.update((spi, spi - 1))
-
-
-def unmark_stack_slots(env: Env, st: VerifierState, reg: Reg) -> None:
-    """``unmark_stack_slots_dynptr``: a release helper consumed the dynptr at ``reg``; a ring
-    buffer's reference goes (with the slices holding it) and so do its clones."""
-    from bpfbuild.verifier.transfer import release_reference
-
-    frame = st.frames[reg.frameno]
-    spi = get_spi(env, st, reg, None)
-    sp = frame.stack[spi].spilled_ptr
-    if not _refcounted(sp.dynptr_type):
-        _clear(env, frame, spi)
-        return
-    rid = sp.ref_obj_id
-    release_reference(env, st, rid)
-    for k in range(1, len(frame.stack)):
-        other = frame.stack[k].spilled_ptr
-        if other.ref_obj_id == rid and frame.stack[k].slot_type[0] == _DYNPTR and other.dynptr_first:
-            _clear(env, frame, k)

@@ -44,8 +44,6 @@ __all__ = [
     "keeps_id",
     "kptr_access",
     "kptr_load",
-    "kptr_match_type",
-    "alloc_fields",
     "lock_exit_error",
     "parse_record",
     "parse_var_record",
@@ -286,45 +284,6 @@ def kptr_access(env: Env, field: Field, insn: Instruction | None, value: Reg | N
     raise env.error("kptr in map can only be accessed using BPF_LDX/BPF_STX/BPF_ST")
 
 
-#: the structs an allocated object (bpf_obj_new) may hold as special fields, by their
-#: ``btf_field_type_name`` (btf_parse_struct_metas' field mask; kptrs are found by their tags)
-_ALLOC_STRUCTS = frozenset({"bpf_spin_lock", "bpf_res_spin_lock", "bpf_list_head", "bpf_list_node", "bpf_rb_root",
-                            "bpf_rb_node", "bpf_refcount", "bpf_timer", "bpf_wq", "bpf_task_work"})
-
-
-def alloc_fields(btf: object, type_id: int) -> tuple[tuple[str, int, int], ...]:
-    """The special fields of a program struct an allocated object has (``btf_find_struct_meta``'s
-    record): (type name, offset, size), kptrs named "kptr", nested structs and arrays included."""
-    from bpfbuild.btf.types import Array, Pointer, Struct, TypeTag, Union
-
-    out: list[tuple[str, int, int]] = []
-
-    def walk(tid: int, base: int, depth: int) -> None:
-        if depth > 16:
-            return
-        t = btf.resolve(tid)  # type: ignore[attr-defined]
-        if isinstance(t, Pointer):
-            tag = btf.type(t.type)  # type: ignore[attr-defined]
-            if isinstance(tag, TypeTag) and tag.name in _KPTR_TAGS:
-                out.append(("kptr", base, 8))
-        elif isinstance(t, Struct) and t.name in _ALLOC_STRUCTS:
-            out.append((t.name, base, t.size))
-        elif isinstance(t, (Struct, Union)):
-            for m in t.members:
-                if not m.bitfield_size:
-                    walk(m.type, base + m.byte_offset, depth + 1)
-        elif isinstance(t, Array) and isinstance(btf.resolve(t.type), (Struct, Union, Pointer)):  # type: ignore[attr-defined]
-            size = btf.size_of(t.type)  # type: ignore[attr-defined]
-            for i in range(min(t.nelems, 64)):
-                walk(t.type, base + i * size, depth + 1)
-
-    try:
-        walk(type_id, 0, 0)
-    except Exception:  # noqa: BLE001 - malformed BTF: no fields found
-        return ()
-    return tuple(out)
-
-
 #: ``rcu_protected_types``: kernel structs whose referenced kptrs load as RCU pointers
 _RCU_PROTECTED = frozenset({"prog_test_ref_kfunc", "cgroup", "bpf_cpumask", "task_struct", "bpf_crypto_ctx"})
 
@@ -459,30 +418,6 @@ def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> tuple[Field, o
                          "own struct or per-CPU)")
         return None
     return f, kb, ids[0]
-
-
-def kptr_match_type(env: Env, kptr: tuple[Field, object, int], reg: Reg, regno: int) -> None:
-    """``map_kptr_match_type``: the object given to bpf_kptr_xchg is of the kptr's struct."""
-    from bpfbuild.verifier import btfid
-    from bpfbuild.verifier.checks import check_ptr_off_reg
-    from bpfbuild.verifier.state import BASE_MASK, reg_type_str
-
-    field, kb, kid = kptr
-    perm = RegFlag.PTR_MAYBE_NULL | RegFlag.PTR_TRUSTED | RegFlag.MEM_RCU
-    targ = btfid._type_name(kb, kid)
-    reg_name = ""
-    if reg.type & BASE_MASK == RegType.PTR_TO_BTF_ID and not reg.type & ~BASE_MASK & ~perm:
-        if reg.btf is not kb:
-            env.not_modelled(f"insn {env.insn_idx}: a kptr of another BTF given to bpf_kptr_xchg")
-            return
-        reg_name = btfid._type_name(kb, reg.btf_id)
-        check_ptr_off_reg(env, reg, regno, fixed_off_ok=True)
-        if btfid.btf_struct_ids_match(kb, reg.btf_id, reg.off, kb, kid, True):  # type: ignore[arg-type]
-            return
-    elif reg.type & BASE_MASK == RegType.PTR_TO_BTF_ID:
-        reg_name = btfid._type_name(reg.btf, reg.btf_id)
-    raise env.error(f"invalid kptr access, R{regno} type={reg_type_str(reg.type)}{reg_name} "
-                    f"expected={reg_type_str(RegType.PTR_TO_BTF_ID)}{targ}")
 
 
 # ---- struct bpf_map through a map pointer (check_ptr_to_map_access) ------------------------------

@@ -662,7 +662,7 @@ _PERCPU_MAX_SIZE = 512
 def _obj_new_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
     """bpf_obj_new / bpf_percpu_obj_new: an object of the program's own struct type, allocated."""
     from bpfbuild.btf.types import Struct
-    from bpfbuild.verifier.fields import alloc_fields
+    from bpfbuild.verifier.btfid import alloc_fields
 
     value = meta.const_value
     if value != value & 0xFFFFFFFF:
@@ -761,7 +761,9 @@ def _process_dynptr_arg(env: Env, st: VerifierState, meta: KfuncMeta, regno: int
         dynptr.check_uninit(env, st, reg)
         if not want:
             raise _NotModelled(f"a new dynptr of no known type ({meta.name})")
-        dynptr.mark_stack_slots(env, st, regno, want, clone_ref)
+        from bpfbuild.verifier.calls import mark_dynptr_stack_slots
+
+        mark_dynptr_stack_slots(env, st, regno, want, clone_ref)
         return
     dynptr.check_init(env, st, reg, regno - 1, want, False)
     dynptr.mark_read(env, st, reg)
