@@ -182,10 +182,30 @@ def bpf_cc_v4() -> Any:
 
 
 @pytest.fixture(scope="session")
-def build_corpus(bpf_cc: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
+def corpus_cc(bpf_cc: Any) -> Callable[[Path], Any]:
+    """``cc(src)``: the compiler a verifier-corpus source is built with -- ``bpf_cc``, or for a
+    source that says ``needs: clang >= N`` a clang that new (zig's counts; skips where there is none)."""
+    from tests.bpfcc import Unavailable, find
+    from tests.verifier.conftest import needs_clang
+
+    def cc(src: Path) -> Any:
+        need = needs_clang(src)
+        if need <= bpf_cc.major:
+            return bpf_cc
+        try:
+            return find(min_major=need)
+        except Unavailable as exc:
+            pytest.skip(f"{src.name}: {exc}")
+
+    return cc
+
+
+@pytest.fixture(scope="session")
+def build_corpus(corpus_cc: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
     """``build(src) -> object path``: a verifier-corpus source compiled once per test run with the
-    flags of its ``cflags:`` comment.  Under pytest-xdist the objects are shared by the workers
-    (one directory beside theirs, a lock per object), so no source is compiled twice."""
+    flags of its ``cflags:`` comment (by :func:`corpus_cc`'s compiler).  Under pytest-xdist the
+    objects are shared by the workers (one directory beside theirs, a lock per object), so no
+    source is compiled twice."""
     from tests.verifier.conftest import cflags_of
 
     base = tmp_path_factory.getbasetemp()
@@ -198,6 +218,7 @@ def build_corpus(bpf_cc: Any, tmp_path_factory: pytest.TempPathFactory) -> Calla
 
     def build(src: Path) -> Path:
         if src not in cache:
+            cc = corpus_cc(src)
             obj = out / (src.name.removesuffix(".c") + ".o")
             with open(out / (obj.name + ".lock"), "w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
@@ -206,7 +227,7 @@ def build_corpus(bpf_cc: Any, tmp_path_factory: pytest.TempPathFactory) -> Calla
                     pytest.fail(f"cannot compile {src.name}:\n{failed.read_text()}")
                 if not obj.exists():
                     tmp = obj.with_name(obj.name + ".tmp")
-                    res = bpf_cc.run(src, tmp, cflags=cflags_of(src))
+                    res = cc.run(src, tmp, cflags=cflags_of(src))
                     if res.returncode != 0:
                         failed.write_text(res.stderr)
                         pytest.fail(f"cannot compile {src.name}:\n{res.stderr}")

@@ -227,6 +227,19 @@ _SETS: tuple[tuple[str, str, frozenset[Hook], tuple[tuple[str, KF], ...]], ...] 
             "test_and_clear_cpu", "setall", "clear", "and", "or", "xor", "equal", "intersects", "subset",
             "empty", "full", "copy", "any_distribute", "any_and_distribute", "weight", "populate")),
     )),
+    # net/core/filter.c bpf_kfunc_init: the skb set for every skb program type (cgroup_skb puts
+    # it in the cgroup hook, which all cgroup types share) and tracing; skb_meta for tc; xdp
+    ("bpf_kfunc_check_set_skb", "net/core/filter.c",
+     frozenset({Hook.TC, Hook.SCHED_ACT, Hook.SK_SKB, Hook.SOCKET_FILTER, Hook.CGROUP, Hook.LWT, Hook.NETFILTER,
+                Hook.TRACING}), (
+        ("bpf_dynptr_from_skb", _T),
+    )),
+    ("bpf_kfunc_check_set_skb_meta", "net/core/filter.c", frozenset({Hook.TC, Hook.SCHED_ACT}), (
+        ("bpf_dynptr_from_skb_meta", _T),
+    )),
+    ("bpf_kfunc_check_set_xdp", "net/core/filter.c", frozenset({Hook.XDP}), (
+        ("bpf_dynptr_from_xdp", _0),
+    )),
 )
 
 
@@ -281,7 +294,7 @@ _SINCE: dict[tuple[int, int], tuple[str, ...]] = {
         "bpf_cpumask_test_cpu", "bpf_cpumask_xor", "bpf_rbtree_first", "bpf_rbtree_remove",
     ),
     (6, 4): (
-        "bpf_cgroup_from_id", "bpf_dynptr_slice", "bpf_dynptr_slice_rdwr", "bpf_iter_num_destroy",
+        "bpf_cgroup_from_id", "bpf_dynptr_from_skb", "bpf_dynptr_from_xdp", "bpf_dynptr_slice", "bpf_dynptr_slice_rdwr", "bpf_iter_num_destroy",
         "bpf_iter_num_new", "bpf_iter_num_next", "bpf_list_push_back_impl", "bpf_list_push_front_impl",
         "bpf_rbtree_add_impl", "bpf_refcount_acquire_impl",
     ),

@@ -99,6 +99,9 @@ class BpfFunc(enum.IntEnum):
     map_lookup_percpu_elem = 195
     find_vma = 180
     user_ringbuf_drain = 209
+    dynptr_from_mem = 197
+    dynptr_write = 202
+    dynptr_data = 203
 
 
 #: ``is_sync_callback_calling_function``: helpers that call their callback before returning
@@ -523,8 +526,7 @@ def func_protos() -> tuple[FuncProto, ...]:
            Arg(A.ARG_PTR_TO_SOCK_COMMON)),
         # might_sleep: sleepable programs only
         _p(148, "copy_from_user", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
-        # dynptr helpers (kernel/bpf/helpers.c, kernel/bpf/ringbuf.c); bpf_dynptr_data is left out
-        # (its returned memory's rules are not tabulated here)
+        # dynptr helpers (kernel/bpf/helpers.c, kernel/bpf/ringbuf.c)
         _p(197, "dynptr_from_mem", RET_INTEGER, ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING,
            Arg(A.ARG_PTR_TO_DYNPTR, T.DYNPTR_TYPE_LOCAL | T.MEM_UNINIT | T.MEM_WRITE)),
         _p(198, "ringbuf_reserve_dynptr", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_ANYTHING, ARG_ANYTHING,
@@ -535,6 +537,8 @@ def func_protos() -> tuple[FuncProto, ...]:
            Arg(A.ARG_PTR_TO_DYNPTR, T.MEM_RDONLY), ARG_ANYTHING, ARG_ANYTHING),
         _p(202, "dynptr_write", RET_INTEGER, Arg(A.ARG_PTR_TO_DYNPTR, T.MEM_RDONLY), ARG_ANYTHING,
            ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+        _p(203, "dynptr_data", Ret(RetType.RET_PTR_TO_MEM, T.PTR_MAYBE_NULL, 3), Arg(A.ARG_PTR_TO_DYNPTR, T.MEM_RDONLY),
+           ARG_ANYTHING, Arg(A.ARG_CONST_ALLOC_SIZE_OR_ZERO)),
         # lirc_mode2 programs only (drivers/media/rc/bpf-lirc.c); that program type is not probed
         # here, so the kernel test cannot load these
         _p(77, "rc_repeat", RET_INTEGER, ARG_PTR_TO_CTX, gpl=True, proto="rc_repeat_proto"),

@@ -14,7 +14,7 @@ from bpfbuild.verifier.cfg import RawSlot, check_structure
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import Env, LineInfo, Options
 from bpfbuild.verifier.explore import check_max_stack_depth, do_check, initial_state
-from bpfbuild.verifier.fields import parse_record
+from bpfbuild.verifier.fields import parse_record, parse_var_record
 from bpfbuild.verifier.log import VerifierLog
 from bpfbuild.verifier.report import Diagnostic, Report, explain
 from bpfbuild.verifier.state import MapInfo
@@ -59,13 +59,17 @@ def _map_info(index: int, m: object, *, inner_template: bool = False, btf: objec
     readonly = bool(getattr(m, "readonly", False))
     inner = getattr(m, "inner", None)
     value_tid = int(getattr(m, "value_type_id", 0) or 0)
+    variables = tuple((v.type_id, v.offset) for v in getattr(m, "variables", ()) if v.type_id)
+    record = None
+    if value_tid and btf is not None:
+        record = parse_var_record(btf, variables) if variables else parse_record(btf, value_tid)
     return MapInfo(index, name, int(getattr(m, "type", 0)), int(getattr(m, "key_size", 0)),
                    int(getattr(m, "value_size", 0)), int(getattr(m, "max_entries", 0)),
                    int(getattr(m, "flags", 0)), frozen=readonly,
                    initial=getattr(m, "initial", None) if readonly else None,
                    inner=_map_info(-1, inner, inner_template=True, btf=btf) if inner is not None else None,
                    has_btf=bool(value_tid and btf is not None),
-                   record=parse_record(btf, value_tid) if value_tid and btf is not None else None)
+                   record=record)
 
 
 def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict[int, object], str]:
@@ -236,6 +240,7 @@ def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: Atta
               sleepable=bool(info.sleepable) if info is not None else False,
               line_info=line_info, func_names=func_names, global_funcs=globals_, global_args=args,
               raw_map_loads=frozenset(prog.raw_map_loads), log=VerifierLog(options.log_level))
+    env.prog_btf = spec.btf
     if unreadable:
         env.not_modelled(unreadable)
     return env

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AttachTarget",
+    "alloc_fields",
     "btf_ctx_access",
     "btf_struct_ids_match",
     "check_btf_arg",
@@ -648,10 +649,13 @@ def check_ptr_to_btf_access(env: Env, regno: int, reg: Reg, off: int, size: int,
     tname = _type_name(btf, reg.btf_id)
     if not env.allow_ptr_leaks:
         raise env.error(f"'struct {tname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN")
-    if btf is None or reg.type & _F.MEM_ALLOC or btf is not env.kernel_btf:
+    local = btf is not None and btf is not env.kernel_btf and reg.type & _F.MEM_ALLOC
+    if btf is None or (btf is not env.kernel_btf and not local):
         env.not_modelled(f"loads through a {tname or 'local'} object pointer (program BTF or allocated object)")
         return None
     assert btf is not None
+    if local:
+        return _local_object_access(env, regno, reg, tname, off, size)
     if not env.gpl:
         raise env.error(f"Cannot access kernel 'struct {tname}' from non-GPL compatible program")
     if off < 0:
@@ -709,6 +713,69 @@ def check_ptr_to_btf_access(env: Env, regno: int, reg: Reg, off: int, size: int,
     else:
         flag &= ~(_TRUSTED_MODIFIERS | _F.MEM_RCU)
     return _btf_reg(env, btf, btf_id, int(RegType.PTR_TO_BTF_ID) | int(flag))
+
+
+def _local_object_access(env: Env, regno: int, reg: Reg, tname: str, off: int, size: int) -> Reg | None:
+    """``check_ptr_to_btf_access`` on an object of the program's own struct from bpf_obj_new
+    (PTR_TO_BTF_ID | MEM_ALLOC): reads and writes of its scalar members."""
+    if off < 0:
+        raise env.error(f"R{regno} is ptr_{tname} invalid negative access: off={off}")
+    if reg.var_off.mask or reg.var_off.value:
+        raise env.error(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, var_off={tnum_str(reg.var_off)}")
+    if reg.type & _F.MEM_PERCPU:
+        raise env.error(f"R{regno} is ptr_{tname} access percpu memory: off={off}")
+    for name, foff, fsize in alloc_fields(reg.btf, reg.btf_id):
+        if off < foff + fsize and foff < off + size:
+            if name == "kptr":
+                env.not_modelled(f"insn {env.insn_idx}: an access to a kptr in the allocated struct {tname}")
+                return None
+            raise env.error(f"direct access to {name} is disallowed")
+    try:
+        ret, _btf_id, _flag, _name = _struct_access(reg.btf, reg.btf_id, off, size)  # type: ignore[arg-type]
+    except _WalkError as exc:
+        raise env.error(str(exc)) from None
+    if ret != RegType.SCALAR_VALUE:
+        env.not_modelled(f"insn {env.insn_idx}: a pointer member of the allocated struct {tname}")
+    return None
+
+
+#: the structs an allocated object (bpf_obj_new) may hold as special fields, by their
+#: ``btf_field_type_name`` (btf_parse_struct_metas' field mask; kptrs are found by their tags)
+_ALLOC_STRUCTS = frozenset({"bpf_spin_lock", "bpf_res_spin_lock", "bpf_list_head", "bpf_list_node", "bpf_rb_root",
+                            "bpf_rb_node", "bpf_refcount", "bpf_timer", "bpf_wq", "bpf_task_work"})
+
+
+def alloc_fields(btf: object, type_id: int) -> tuple[tuple[str, int, int], ...]:
+    """The special fields of a program struct an allocated object has (``btf_find_struct_meta``'s
+    record): (type name, offset, size), kptrs named "kptr", nested structs and arrays included."""
+    from bpfbuild.btf.types import Array, Pointer, Struct, TypeTag, Union
+
+    out: list[tuple[str, int, int]] = []
+
+    def walk(tid: int, base: int, depth: int) -> None:
+        if depth > 16:
+            return
+        t = btf.resolve(tid)  # type: ignore[attr-defined]
+        if isinstance(t, Pointer):
+            tag = btf.type(t.type)  # type: ignore[attr-defined]
+            if isinstance(tag, TypeTag) and tag.name in ("kptr_untrusted", "kptr", "percpu_kptr", "uptr"):
+                out.append(("kptr", base, 8))
+        elif isinstance(t, Struct) and t.name in _ALLOC_STRUCTS:
+            out.append((t.name, base, t.size))
+        elif isinstance(t, (Struct, Union)):
+            for m in t.members:
+                if not m.bitfield_size:
+                    walk(m.type, base + m.byte_offset, depth + 1)
+        elif isinstance(t, Array) and isinstance(btf.resolve(t.type), (Struct, Union, Pointer)):  # type: ignore[attr-defined]
+            size = btf.size_of(t.type)  # type: ignore[attr-defined]
+            for i in range(min(t.nelems, 64)):
+                walk(t.type, base + i * size, depth + 1)
+
+    try:
+        walk(type_id, 0, 0)
+    except Exception:  # noqa: BLE001 - malformed BTF: no fields found
+        return ()
+    return tuple(out)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------

@@ -25,12 +25,13 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import btfid, fields, globalargs, precision, transfer
+from bpfbuild.verifier import btfid, dynptr, fields, globalargs, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
     Access,
     check_map_access_type,
+    check_mem_access,
     check_mem_region_access,
     check_mem_size_reg,
     check_packet_access,
@@ -53,6 +54,7 @@ from bpfbuild.verifier.state import (
     Reg,
     RegFlag,
     RegType,
+    SlotType,
     VerifierState,
     reg_type_str,
 )
@@ -105,7 +107,7 @@ _FIXED_OFF_OK = frozenset({
     _T.PTR_TO_BUF | _F.MEM_RDONLY, _T.PTR_TO_ARENA, _T.SCALAR_VALUE,
 })
 _NOT_MODELLED_ARGS = frozenset({
-    ArgType.ARG_PTR_TO_DYNPTR, ArgType.ARG_PTR_TO_PERCPU_BTF_ID,
+    ArgType.ARG_PTR_TO_PERCPU_BTF_ID,
     ArgType.ARG_PTR_TO_ARENA,
 })
 _ARRAYS = (MapType.ARRAY, MapType.PERCPU_ARRAY)
@@ -143,6 +145,9 @@ class CallMeta:
     msize_max_value: int = 0
     subprogno: int = -1
     const_map_key: int = -1
+    dynptr_new: tuple[int, int] | None = None   # (regno, type): a MEM_UNINIT dynptr argument
+    dynptr_id: int = 0                          # bpf_dynptr_data: the dynptr its slice is of
+    kptr_field: tuple | None = None             # bpf_kptr_xchg: (field, BTF, pointee id) of its destination
     stack_writes: list[tuple[int, int, int, bool]] = field(default_factory=list)   # regno, min, max, raw
 
 
@@ -200,11 +205,15 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         else:
             aux.map_key = -1
     # --- effects ---
+    if meta.dynptr_new is not None:
+        mark_dynptr_stack_slots(env, st, *meta.dynptr_new)
     for regno, lo, hi, raw in meta.stack_writes:
         reg = regs[regno]
         transfer.stack_helper_write(env, st.frames[reg.frameno], lo, hi, raw)
         _grow_depth(env, st, reg, lo)
-    if meta.release_regno:
+    if meta.release_regno and proto.args[meta.release_regno - 1].base == ArgType.ARG_PTR_TO_DYNPTR:
+        unmark_dynptr_stack_slots(env, st, regs[meta.release_regno])
+    elif meta.release_regno:
         ok = False
         if meta.ref_obj_id:
             ok = transfer.release_reference(env, st, meta.ref_obj_id)
@@ -213,12 +222,21 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         if not ok:
             raise env.error(f"func {name}#{func_id} reference has not been acquired before")
     callback: VerifierState | None = None
+    changes_pkt = False
     match func_id:
         case BpfFunc.tail_call:
             check_reference_leak(env, st, "tail_call")
         case BpfFunc.get_local_storage:
             if not regs[2].is_null:
                 raise env.error("get_local_storage() doesn't support non-zero flags")
+        case BpfFunc.dynptr_from_mem:
+            if regs[1].type != _T.PTR_TO_MAP_VALUE:
+                raise env.error(f"Unsupported reg type {reg_type_str(regs[1].type)} for bpf_dynptr_from_mem data")
+        case BpfFunc.dynptr_data:
+            _dtype, meta.dynptr_id, meta.ref_obj_id = dynptr.dynptr_info(st, regs[1])
+        case BpfFunc.dynptr_write:
+            # writing into an skb makes every packet pointer (and packet slice) invalid
+            changes_pkt = dynptr.dynptr_info(st, regs[1])[0] in (dynptr.SKB, dynptr.SKB_META)
         case BpfFunc.for_each_map_elem:
             callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
         case BpfFunc.timer_set_callback:
@@ -281,6 +299,12 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         case RetType.RET_PTR_TO_TCP_SOCK:
             r0.mark_known_zero()
             r0.type = _T.PTR_TO_TCP_SOCK | flags
+        case RetType.RET_PTR_TO_BTF_ID if func_id == BpfFunc.kptr_xchg and meta.kptr_field is not None:
+            _field, kbtf, kid = meta.kptr_field
+            r0.mark_known_zero()
+            r0.type = _T.PTR_TO_BTF_ID | flags
+            r0.btf = kbtf
+            r0.btf_id = kid
         case RetType.RET_PTR_TO_BTF_ID if ret.btf_type is not None:
             if TypeFlag.PTR_TRUSTED in ret.flags:
                 flags |= _F.PTR_TRUSTED
@@ -294,7 +318,9 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             r0.mark_unknown()
     if r0.type & _F.PTR_MAYBE_NULL:
         r0.id = env.new_id()
-    if func_id in _PTR_CAST:
+    if func_id == BpfFunc.dynptr_data:
+        r0.dynptr_id = meta.dynptr_id
+    if func_id in _PTR_CAST or func_id == BpfFunc.dynptr_data:
         r0.ref_obj_id = meta.ref_obj_id
     elif func_id in _ACQUIRE or (func_id == BpfFunc.map_lookup_elem and meta.map is not None
                                and meta.map.map_type in _SOCK_MAPS):
@@ -306,7 +332,7 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
     if meta.map is not None and not map_helper_allowed(meta.map.map_type, name, env.prog_type,
                                                          env.attach_type):
         raise env.error(f"cannot pass map_type {meta.map.map_type} into func {name}#{func_id}")
-    if proto.changes_pkt_data:
+    if proto.changes_pkt_data or changes_pkt:
         transfer.clear_all_pkt_pointers(env, st)
     return callback
 
@@ -374,6 +400,8 @@ def _check_reg_type(env: Env, regno: int, reg: Reg, arg: Arg, base: ArgType, fun
         t &= ~_F.MEM_RDONLY
     if TypeFlag.PTR_MAYBE_NULL in arg.flags:
         t &= ~_F.PTR_MAYBE_NULL
+    if base == ArgType.ARG_PTR_TO_MEM:
+        t &= ~(_F.DYNPTR_TYPED | _F.DYNPTR_PKT)
     compatible = _COMPATIBLE.get(base)
     if compatible is None:
         raise env.error(f"verifier internal error: unsupported arg type {base.value}")
@@ -404,11 +432,23 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
         if arg.flags or arg.maybe_null:
             raise env.error("invalid arg_type for sockmap/sockhash")
         base = ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON
-    if not (reg.is_null and arg.maybe_null):
+    if proto.func_id == BpfFunc.kptr_xchg and regno == 2 and not (reg.is_null and arg.maybe_null):
+        t = reg.type & ~_F.PTR_MAYBE_NULL
+        if not t & _F.MEM_ALLOC and t not in _COMPATIBLE[ArgType.ARG_PTR_TO_BTF_ID]:
+            _check_reg_type(env, regno, reg, arg, base, proto.func_id)   # the kernel's type error
+        if meta.kptr_field is None:   # the destination is not modelled (a note says so)
+            pass
+        elif reg.type & _F.PTR_MAYBE_NULL and reg.type & BASE_MASK == _T.PTR_TO_BTF_ID:
+            raise env.error(f"Possibly NULL pointer passed to helper arg{regno}")
+        else:
+            _kptr_match_type(env, meta.kptr_field, reg, regno)
+    elif not (reg.is_null and arg.maybe_null):
         _check_reg_type(env, regno, reg, arg, base, proto.func_id)
         _check_func_arg_reg_off(env, reg, regno, arg)
     if arg.releases:
-        if not reg.ref_obj_id and not reg.is_null:
+        if base == ArgType.ARG_PTR_TO_DYNPTR:
+            dynptr.unacquired(env, st, reg, regno)
+        elif not reg.ref_obj_id and not reg.is_null:
             raise env.error(f"R{regno} must be referenced when passed to release function")
         meta.release_regno = regno
     if reg.ref_obj_id and base != ArgType.ARG_KPTR_XCHG_DEST:
@@ -429,7 +469,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             if timer_map is not None and timer_map.inner is not None:
                 env.not_modelled(f"insn {env.insn_idx}: a timer in a map of maps (map_uid)")
         case ArgType.ARG_KPTR_XCHG_DEST:
-            fields.process_kptr_xchg(env, st, regno)
+            meta.kptr_field = fields.process_kptr_xchg(env, st, regno)
         case ArgType.ARG_PTR_TO_MAP_KEY:
             if meta.map is None:
                 raise env.error("invalid map_ptr to access map->key")
@@ -469,8 +509,102 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             precision.mark_chain_precision(env, st, regno)
         case ArgType.ARG_PTR_TO_CONST_STR:
             _check_reg_const_str(env, regno, reg)
+        case ArgType.ARG_PTR_TO_DYNPTR:
+            _check_dynptr_arg(env, st, regno, reg, arg, meta)
         case _ if base in _NOT_MODELLED_ARGS:
             env.not_modelled(f"{base.value} arguments ({helper_log_name(meta.func_id)})")
+
+
+_DYNPTR_TYPES = ((TypeFlag.DYNPTR_TYPE_LOCAL, dynptr.LOCAL), (TypeFlag.DYNPTR_TYPE_RINGBUF, dynptr.RINGBUF),
+                 (TypeFlag.DYNPTR_TYPE_SKB, dynptr.SKB), (TypeFlag.DYNPTR_TYPE_XDP, dynptr.XDP))
+
+
+def _check_dynptr_arg(env: Env, st: VerifierState, regno: int, reg: Reg, arg: Arg, meta: CallMeta) -> None:
+    """``process_dynptr_func`` for a helper argument: a new dynptr is built after the checks."""
+    want = next((d for flag, d in _DYNPTR_TYPES if flag in arg.flags), 0)
+    if TypeFlag.MEM_UNINIT in arg.flags:
+        dynptr.check_uninit(env, st, reg)
+        meta.dynptr_new = (regno, want)
+        return
+    dynptr.check_init(env, st, reg, regno - 1, want, TypeFlag.MEM_RDONLY not in arg.flags)
+    dynptr.mark_read(env, st, reg)
+
+
+# ---- dynptrs on the stack: built and released (helpers and kfuncs) ------------------------------------
+
+def mark_dynptr_stack_slots(env: Env, st: VerifierState, regno: int, dtype: int, clone_ref_obj_id: int = 0) -> None:
+    """``process_dynptr_func`` for ``MEM_UNINIT``: the 16 bytes at R[regno] are written, then
+    become a new dynptr of type ``dtype`` (``mark_stack_slots_dynptr``)."""
+    from bpfbuild.verifier.insns import grow_stack
+
+    reg = st.frames[-1].regs[regno]
+    frame = st.frames[reg.frameno]
+    for k in range(dynptr.NR_SLOTS):
+        check_mem_access(env, st, regno, k * 8, 8, Access.WRITE, -1)
+        grow_stack(env, st, reg, reg.off + k * 8, 8)
+        transfer.stack_write(env, st, frame, reg, reg.off + k * 8, 8, None, None)
+    spi = dynptr.get_spi(env, st, reg, None)
+    dynptr.destroy_if_dynptr_stack_slot(env, st, frame, spi)
+    dynptr.destroy_if_dynptr_stack_slot(env, st, frame, spi - 1)
+    did = env.new_id()
+    for k, first in ((spi, True), (spi - 1, False)):
+        slot = frame.stack[k]
+        for j in range(8):
+            slot.slot_type[j] = SlotType.STACK_DYNPTR
+        sp = slot.spilled_ptr
+        sp.mark_known_zero()
+        sp.type = _T.CONST_PTR_TO_DYNPTR
+        sp.id = did
+        sp.dynptr_type = dtype
+        sp.dynptr_first = first
+    if dynptr.refcounted(dtype):
+        rid = clone_ref_obj_id
+        if not rid:
+            rid = env.new_id()
+            st.refs.append(RefState(rid, env.insn_idx))
+        frame.stack[spi].spilled_ptr.ref_obj_id = rid
+        frame.stack[spi - 1].spilled_ptr.ref_obj_id = rid
+    live = env.stack_live
+    assert live is not None
+    live.mark_write(frame.frameno, 3 << (spi - 1))
+    env.scratched_slots.update((spi, spi - 1))
+
+
+def unmark_dynptr_stack_slots(env: Env, st: VerifierState, reg: Reg) -> None:
+    """``unmark_stack_slots_dynptr``: a release helper consumed the dynptr at ``reg``; a ring
+    buffer's reference goes (with the slices holding it) and so do its clones."""
+    frame = st.frames[reg.frameno]
+    spi = dynptr.get_spi(env, st, reg, None)
+    sp = frame.stack[spi].spilled_ptr
+    if not dynptr.refcounted(sp.dynptr_type):
+        dynptr.clear(env, frame, spi)
+        return
+    rid = sp.ref_obj_id
+    transfer.release_reference(env, st, rid)
+    for k in range(1, len(frame.stack)):
+        other = frame.stack[k].spilled_ptr
+        if other.ref_obj_id == rid and frame.stack[k].slot_type[0] == SlotType.STACK_DYNPTR and other.dynptr_first:
+            dynptr.clear(env, frame, k)
+
+
+def _kptr_match_type(env: Env, kptr: tuple, reg: Reg, regno: int) -> None:
+    """``map_kptr_match_type``: the object given to bpf_kptr_xchg is of the kptr's struct."""
+    field, kb, kid = kptr
+    perm = _F.PTR_MAYBE_NULL | _F.PTR_TRUSTED | _F.MEM_RCU
+    targ = btfid._type_name(kb, kid)
+    reg_name = ""
+    if reg.type & BASE_MASK == _T.PTR_TO_BTF_ID and not reg.type & ~BASE_MASK & ~perm:
+        if reg.btf is not kb:
+            env.not_modelled(f"insn {env.insn_idx}: a kptr of another BTF given to bpf_kptr_xchg")
+            return
+        reg_name = btfid._type_name(kb, reg.btf_id)
+        check_ptr_off_reg(env, reg, regno, fixed_off_ok=True)
+        if btfid.btf_struct_ids_match(kb, reg.btf_id, reg.off, kb, kid, True):  # type: ignore[arg-type]
+            return
+    elif reg.type & BASE_MASK == _T.PTR_TO_BTF_ID:
+        reg_name = btfid._type_name(reg.btf, reg.btf_id)
+    raise env.error(f"invalid kptr access, R{regno} type={reg_type_str(reg.type)}{reg_name} "
+                    f"expected={reg_type_str(_T.PTR_TO_BTF_ID)}{targ}")
 
 
 def _constant_map_key(env: Env, st: VerifierState, key: Reg, key_size: int) -> int:
@@ -511,7 +645,7 @@ def _constant_map_key(env: Env, st: VerifierState, key: Reg, key_size: int) -> i
 
 
 def _check_func_arg_reg_off(env: Env, reg: Reg, regno: int, arg: Arg) -> None:
-    if arg.releases:
+    if arg.releases and not (arg.base == ArgType.ARG_PTR_TO_DYNPTR and reg.type == _T.PTR_TO_STACK):
         if reg.off:
             raise env.error(f"R{regno} must have zero offset when passed to release func or trusted arg to kfunc")
         check_ptr_off_reg(env, reg, regno)

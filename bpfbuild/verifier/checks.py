@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bpfbuild.abi.ctx import RegKind, sock_access_ok
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.verifier import btfid, fields
+from bpfbuild.verifier import btfid, dynptr, fields
 from bpfbuild.verifier.bounds import S64_MIN, s32, s64
 from bpfbuild.verifier.env import BPF_MAX_VAR_OFF, BPF_MAX_VAR_SIZ, MAX_BPF_STACK, Env
 from bpfbuild.verifier.state import (
@@ -30,6 +30,7 @@ from bpfbuild.verifier.state import (
     Reg,
     RegFlag,
     RegType,
+    SlotType,
     VerifierState,
     reg_type_str,
 )
@@ -408,6 +409,8 @@ def check_stack_write(env: Env, st: VerifierState, regno: int, reg: Reg, off: in
         if (not env.allow_ptr_leaks and spi < len(frame.stack) and frame.stack[spi].is_spilled
                 and not frame.stack[spi].is_spilled_scalar and size != 8):
             raise env.error("attempt to corrupt spilled pointer on stack")
+        if spi < len(frame.stack) and frame.stack[spi].slot_type[0] == SlotType.STACK_DYNPTR:
+            dynptr.destroy_if_dynptr_stack_slot(env, st, frame, spi)
         if value is not None and value.type != RegType.SCALAR_VALUE and _is_spillable(value.type):
             if size != 8:
                 env.verbose_linfo(env.insn_idx)
@@ -421,6 +424,10 @@ def check_stack_write(env: Env, st: VerifierState, regno: int, reg: Reg, off: in
         return
     min_off = reg.smin + off
     max_off = reg.smax + off + size
+    for i in range(min_off, max_off):
+        spi = _slot_index(frame, i)[0]
+        if spi < len(frame.stack) and frame.stack[spi].slot_type[0] == SlotType.STACK_DYNPTR:
+            dynptr.destroy_if_dynptr_stack_slot(env, st, frame, spi)
     for i in range(min_off, max_off):
         spi, idx = _slot_index(frame, i)
         env.scratched_slots.add(spi)
@@ -468,6 +475,10 @@ def check_stack_range_initialized(env: Env, st: VerifierState, regno: int, reg: 
         min_off = reg.smin + off
         max_off = reg.smax + off
     if raw:
+        for i in range(min_off, max_off + access_size):   # no helper may write over a dynptr
+            spi, idx = _slot_index(frame, i)
+            if spi < len(frame.stack) and frame.stack[spi].slot_type[idx] == SlotType.STACK_DYNPTR:
+                raise env.error(f"potential write to dynptr at off={i} disallowed")
         return min_off, max_off + access_size
     for i in range(min_off, max_off + access_size):
         spi, idx = _slot_index(frame, i)
@@ -529,7 +540,10 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
         check_mem_region_access(env, regno, reg, off, size, reg.map.value_size)
         kptr = fields.check_map_fields(env, regno, reg, off, size, helper=False)
         if kptr is not None and fields.kptr_access(env, kptr, env.insns[env.insn_idx], value, value_regno):
-            return _UNKNOWN
+            loaded = fields.kptr_load(env, st, kptr)
+            if loaded is None:
+                return _UNKNOWN
+            return Load(LoadKind.BTF, reg=loaded) if want else _NONE
         if not want:
             return _NONE
         m = reg.map

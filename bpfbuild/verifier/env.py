@@ -216,6 +216,8 @@ class Env:
     #: ``bpf_lsm_<hook>``, ``bpf_iter_<name>``) and, once found, its btfid.AttachTarget
     attach_btf_name: str | None = None
     btf_attach: object | None = None
+    #: the program's own BTF (``prog->aux->btf``: the object's), whose structs bpf_obj_new allocates
+    prog_btf: Spec | None = None
 
     # --- privilege ------------------------------------------------------------------------------
 

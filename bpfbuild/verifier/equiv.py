@@ -30,6 +30,7 @@ from bpfbuild.verifier.transfer import BPF_ADD_CONST
 # plain-class views of the enums read per instruction (see .fastenum)
 RegType = members(RegType)
 _STACK_ITER = int(SlotType.STACK_ITER)
+_STACK_DYNPTR = int(SlotType.STACK_DYNPTR)
 
 __all__ = ["EXACT", "NOT_EXACT", "RANGE_WITHIN", "IdMap", "frame_insn_idx", "regs_exact", "regsafe",
            "same_value_fields", "stacksafe", "states_equal", "widen_imprecise_scalars"]
@@ -78,7 +79,8 @@ def same_value_fields(a: Reg, b: Reg) -> bool:
             and a.mem_size == b.mem_size and a.subprogno == b.subprogno and a.var_off == b.var_off
             and a.smin == b.smin and a.smax == b.smax and a.umin == b.umin and a.umax == b.umax
             and a.s32_min == b.s32_min and a.s32_max == b.s32_max and a.u32_min == b.u32_min
-            and a.u32_max == b.u32_max and a.btf_id == b.btf_id and a.btf is b.btf)
+            and a.u32_max == b.u32_max and a.btf_id == b.btf_id and a.btf is b.btf
+            and a.dynptr_id == b.dynptr_id)
 
 
 def regs_exact(old: Reg, cur: Reg, idmap: IdMap) -> bool:
@@ -173,6 +175,11 @@ def stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: IdMap, exact: int
                 continue
             if ot[7] == SPILL and not regsafe(env, oslot.spilled_ptr, cslot.spilled_ptr, idmap, exact):
                 return False
+            if ot[7] == _STACK_DYNPTR:
+                o, c = oslot.spilled_ptr, cslot.spilled_ptr
+                if (o.dynptr_type != c.dynptr_type or o.dynptr_first != c.dynptr_first
+                        or not idmap.check(o.ref_obj_id, c.ref_obj_id)):
+                    return False
             if ot[7] == _STACK_ITER:
                 # the iterator's depth is not compared: it would keep the loop from converging
                 o, c = oslot.spilled_ptr, cslot.spilled_ptr

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, Mode
-from bpfbuild.verifier.state import MapInfo, Reg, RegType, VerifierState
+from bpfbuild.verifier.state import MapInfo, Reg, RegFlag, RegType, VerifierState
 
 if TYPE_CHECKING:
     from bpfbuild.isa.instruction import Instruction
@@ -43,8 +43,10 @@ __all__ = [
     "check_ptr_to_map_access",
     "keeps_id",
     "kptr_access",
+    "kptr_load",
     "lock_exit_error",
     "parse_record",
+    "parse_var_record",
     "process_kptr_xchg",
     "process_spin_lock",
     "process_timer",
@@ -136,6 +138,18 @@ def parse_record(btf: object, type_id: int) -> Record:
                 _walk(btf, getattr(var, "type", 0), v.offset, out, 0)
         else:
             _walk(btf, type_id, 0, out, 0)
+    except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
+        return EMPTY
+    return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
+
+
+def parse_var_record(btf: object, variables: tuple[tuple[int, int], ...]) -> Record:
+    """The special fields of global data from its variables: (BTF type id, offset), offsets as
+    the ELF symbols give them (a DATASEC's own offsets may be 0, as libbpf knows and fixes)."""
+    out: list[Field] = []
+    try:
+        for type_id, offset in variables:
+            _walk(btf, type_id, offset, out, 0)
     except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
         return EMPTY
     return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
@@ -257,8 +271,6 @@ def kptr_access(env: Env, field: Field, insn: Instruction | None, value: Reg | N
     if cls != InsnClass.LDX and field.kind is FieldKind.UPTR:
         raise env.error("store to uptr disallowed")
     if cls == InsnClass.LDX:
-        env.not_modelled(f"insn {env.insn_idx}: a load of the {field.name} field at off={field.offset} "
-                         f"(a PTR_TO_BTF_ID to struct {field.pointee})")
         return True
     if cls == InsnClass.STX:
         if value is not None and not value.is_null:
@@ -270,6 +282,34 @@ def kptr_access(env: Env, field: Field, insn: Instruction | None, value: Reg | N
             raise env.error(f"BPF_ST imm must be 0 when storing to kptr at off={field.offset}")
         return False
     raise env.error("kptr in map can only be accessed using BPF_LDX/BPF_STX/BPF_ST")
+
+
+#: ``rcu_protected_types``: kernel structs whose referenced kptrs load as RCU pointers
+_RCU_PROTECTED = frozenset({"prog_test_ref_kfunc", "cgroup", "bpf_cpumask", "task_struct", "bpf_crypto_ctx"})
+
+
+def kptr_load(env: Env, st: VerifierState, field: Field) -> Reg | None:
+    """The register a load of a kptr field gives (``mark_btf_ld_reg`` with ``btf_ld_kptr_type``):
+    a maybe-NULL PTR_TO_BTF_ID of the pointee, RCU-protected inside an RCU section for the kinds
+    the kernel frees after a grace period, untrusted otherwise.  None (an unknown scalar, with a
+    note) for a kptr to one of the program's own structs."""
+    from bpfbuild.btf.types import Kind
+    from bpfbuild.verifier import btfid
+
+    kb = env.kernel_btf
+    ids = btfid.find(kb, field.pointee, Kind.STRUCT) if kb is not None and field.pointee else ()
+    if not ids:
+        env.not_modelled(f"insn {env.insn_idx}: a load of the {field.name} field at off={field.offset} "
+                         f"(a kptr to the program's struct {field.pointee})")
+        return None
+    rcu_safe = field.kind is FieldKind.KPTR_PERCPU or (field.kind is FieldKind.KPTR_REF
+                                                        and field.pointee in _RCU_PROTECTED)
+    flag = RegFlag.PTR_MAYBE_NULL
+    if rcu_safe and (st.active_rcu_lock or st.active_locks or not env.sleepable):
+        flag |= RegFlag.MEM_RCU | (RegFlag.MEM_PERCPU if field.kind is FieldKind.KPTR_PERCPU else 0)
+    else:
+        flag |= RegFlag.PTR_UNTRUSTED
+    return btfid._btf_reg(env, kb, ids[0], RegType.PTR_TO_BTF_ID | flag)
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -346,13 +386,15 @@ def process_timer(env: Env, st: VerifierState, regno: int) -> MapInfo | None:
     return m
 
 
-def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> None:
-    """``process_kptr_func``: the destination of ``bpf_kptr_xchg`` is a referenced kptr field."""
+def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> tuple[Field, object, int] | None:
+    """``process_kptr_func``: the destination of ``bpf_kptr_xchg`` is a referenced kptr field.
+    Returns (field, BTF, id of its pointee) for a kptr to a kernel struct; None (with a note)
+    for one to the program's own struct (a local kptr, not modelled)."""
     reg = st.frames[-1].regs[regno]
     m = reg.map
     if m is None:
         env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg into an allocated object")
-        return
+        return None
     if not m.has_btf:
         raise env.error(f"map '{m.name}' has to have BTF in order to use bpf_kptr_xchg")
     if reg.var_off.mask:
@@ -366,7 +408,16 @@ def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> None:
         raise env.error(f"off={off} doesn't point to kptr")
     if f.kind not in (FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU):
         raise env.error(f"off={off} kptr isn't referenced kptr")
-    env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg of a struct {f.pointee} kptr")
+    from bpfbuild.btf.types import Kind
+    from bpfbuild.verifier import btfid
+
+    kb = env.kernel_btf
+    ids = btfid.find(kb, f.pointee, Kind.STRUCT) if kb is not None and f.pointee else ()
+    if not ids or f.kind is not FieldKind.KPTR_REF:
+        env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg of a struct {f.pointee} kptr (the program's "
+                         "own struct or per-CPU)")
+        return None
+    return f, kb, ids[0]
 
 
 # ---- struct bpf_map through a map pointer (check_ptr_to_map_access) ------------------------------

@@ -42,6 +42,8 @@ from bpfbuild.btf.types import (
     Union,
 )
 from bpfbuild.errors import BpfBuildError, ProgramError
+from bpfbuild.verifier import dynptr
+from bpfbuild.verifier.checks import check_ptr_off_reg
 from bpfbuild.verifier.state import BASE_MASK, Reg, RegFlag, RegType, VerifierState, reg_type_str
 
 if TYPE_CHECKING:
@@ -75,8 +77,8 @@ _CANONICAL_CTX = {
 @dataclass(frozen=True, slots=True)
 class GlobalArg:
     """One parameter: ``kind`` is ``scalar``, ``ctx``, ``mem`` (``mem_size`` bytes, ``nullable``),
-    ``trusted`` / ``untrusted`` (a kernel struct ``struct``; trusted may be ``nullable``) or
-    ``untrusted_mem`` (read-only, unsized)."""
+    ``trusted`` / ``untrusted`` (a kernel struct ``struct``; trusted may be ``nullable``),
+    ``untrusted_mem`` (read-only, unsized) or ``dynptr`` (a read-only ``struct bpf_dynptr *``)."""
 
     kind: str
     nullable: bool = False
@@ -228,7 +230,8 @@ def _prepare(btf: Spec, func_id: int, name: str, prog_type: ProgType, attach: At
         if isinstance(target, Struct) and target_name == "bpf_dynptr":
             if tags:
                 return GlobalProto(error=f"arg#{i} has invalid combination of tags")
-            return GlobalProto(unknown=f"the dynptr parameter of global function {name}()")
+            args.append(GlobalArg("dynptr"))
+            continue
         if "trusted" in tags:
             if "nonnull" in tags:
                 return GlobalProto(error=f"arg#{i} has invalid combination of tags")
@@ -280,6 +283,11 @@ def init_args(env: Env, sp: Subprog, regs: list[Reg]) -> None:
         r.mark_known_zero()
         if arg.kind == "ctx":
             r.type = RegType.PTR_TO_CTX
+        elif arg.kind == "dynptr":   # a read-only local dynptr (mark_dynptr_cb_reg)
+            r.type = RegType.CONST_PTR_TO_DYNPTR
+            r.id = env.new_id()
+            r.dynptr_type = 1
+            r.dynptr_first = True
         elif arg.kind in ("mem", "untrusted_mem"):
             r.type = RegType.PTR_TO_MEM
             if arg.kind == "untrusted_mem":
@@ -378,6 +386,14 @@ def _check_arg(env: Env, st: VerifierState, i: int, arg: GlobalArg, func: str, r
     if arg.kind == "ctx":
         reg_off(env, reg, regno)
         return "" if t == RegType.PTR_TO_CTX else f"arg#{i} expects pointer to ctx"
+    if arg.kind == "dynptr":   # ARG_PTR_TO_DYNPTR | MEM_RDONLY: process_dynptr_func
+        if t == RegType.CONST_PTR_TO_DYNPTR:
+            check_ptr_off_reg(env, reg, regno)
+        elif t != RegType.PTR_TO_STACK:
+            return f"arg#{i} expected pointer to stack or const struct bpf_dynptr"
+        dynptr.check_init(env, st, reg, i, 0, False)
+        dynptr.mark_read(env, st, reg)
+        return ""
     if arg.kind == "mem":
         reg_off(env, reg, regno)
         if not reg.is_null:

@@ -29,11 +29,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bpfbuild.abi.ctx import ctx_spec
 from bpfbuild.abi.kfuncs import KF, Kfunc, kfunc_allowed, kfunc_info
+from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.btf.types import Kind
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.instruction import Instruction
-from bpfbuild.verifier import precision, transfer
-from bpfbuild.verifier.checks import Access, check_mem_access, check_mem_size_reg, check_ptr_off_reg
+from bpfbuild.verifier import btfid, dynptr, precision, transfer
+from bpfbuild.verifier.checks import (
+    Access,
+    check_mem_access,
+    check_mem_size_reg,
+    check_ptr_off_reg,
+    may_access_direct_pkt_data,
+)
 from bpfbuild.verifier.env import Env
 from bpfbuild.verifier.equiv import widen_imprecise_scalars
 from bpfbuild.verifier.kfunc_btf import btf_func
@@ -67,7 +76,7 @@ _SPECIAL_STRUCTS = frozenset({
     "bpf_res_spin_lock", "bpf_refcount",
 })
 _SPECIAL_SUFFIXES = ("__str", "__map", "__alloc", "__refcounted_kptr", "__irq_flag", "__uninit", "__prog",
-                     "__aux", "__opt", "__iter")
+                     "__aux", "__iter")
 #: the context structs of program types (btf_is_prog_ctx_type's user-visible names)
 _CTX_STRUCTS = frozenset({
     "xdp_md", "__sk_buff", "pt_regs", "bpf_raw_tracepoint_args", "bpf_perf_event_data", "bpf_sock_addr",
@@ -93,6 +102,8 @@ class KfuncMeta:
     iter_frameno: int = -1
     iter_spi: int = -1
     iter_rcu: bool = False
+    const_value: int = 0      # meta->arg_constant.value (a ``__k``/``__szk`` argument)
+    dynptr: tuple[int, int, int] | None = None   # meta->initialized_dynptr: (type, id, ref_obj_id)
 
     @property
     def flags(self) -> KF:
@@ -178,17 +189,7 @@ def _iter_spi(env: Env, reg: Reg, nr_slots: int, frame: FuncState, then: str) ->
     lies beyond the allocated stack (ERANGE: fine for a new iterator).  A bad offset is the
     kernel's two lines: the offset's, then the caller's ``then`` (``expected uninitialized
     iter_num as arg #0``), the one users see last."""
-    if reg.var_off.mask:
-        raise env.error(f"iter has to be at a constant offset\n{then}")
-    off = reg.off + _s64(reg.var_off.value)
-    if off % 8:
-        raise env.error(f"cannot pass in iter at an offset={off}\n{then}")
-    spi = (-off - 1) // 8
-    if spi + 1 < nr_slots:
-        raise env.error(f"cannot pass in iter at an offset={off}\n{then}")
-    if spi >= len(frame.stack):
-        return -2
-    return spi
+    return dynptr.stack_slot_obj_spi(env, reg, frame, "iter", nr_slots, then)
 
 
 def _s64(x: int) -> int:
@@ -232,6 +233,10 @@ def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> None:
     flags = info.flags
     if name == "bpf_iter_css_task_new":
         raise _NotModelled(f"{name} (its program type allowlist)")
+    if name == "bpf_dynptr_slice_rdwr":
+        # some 6.18 builds refuse it outright ("bpf_dynptr_slice_rdwr() is not allowed"); which
+        # kernels do is not probed
+        raise _NotModelled(f"{name} (refused by some kernel builds)")
     sleepable = bool(flags & KF.SLEEPABLE)
     if sleepable and not env.sleepable:
         raise env.error(f"program must be sleepable to call sleepable kfunc {name}")
@@ -300,7 +305,8 @@ def _set_return(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
     ret_id = meta.proto.return_type   # type: ignore[attr-defined]
     _rid, t = _skip_mods(btf, ret_id) if ret_id else (0, Void())
     flags = meta.flags
-    if flags & KF.ACQUIRE and not (isinstance(t, Pointer) and isinstance(_skip_mods(btf, t.type)[1], Struct)):
+    if flags & KF.ACQUIRE and not (isinstance(t, Pointer) and isinstance(_skip_mods(btf, t.type)[1], Struct)) \
+            and meta.name not in ("bpf_obj_new_impl", "bpf_percpu_obj_new_impl", "bpf_refcount_acquire_impl"):
         raise env.error("acquire kernel function does not return PTR_TO_BTF_ID")
     if _is_scalar(t):
         r0.mark_unknown()
@@ -310,10 +316,14 @@ def _set_return(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
     if not isinstance(t, Pointer):
         raise _NotModelled(f"the return type of {meta.name}")
     ptr_id, ptr_type = _skip_mods(btf, t.type) if t.type else (0, Void())
-    if isinstance(ptr_type, Void):
+    if meta.name in ("bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"):
+        _set_slice_return(env, r0, meta)
+    elif meta.name in _SPECIAL_RETURNS:
+        _SPECIAL_RETURNS[meta.name](env, r0, meta)
+    elif isinstance(ptr_type, Void):
         r0.mark_unknown()            # 'void *' is a scalar to the program
         return
-    if not isinstance(ptr_type, Struct):
+    elif not isinstance(ptr_type, Struct):
         if not meta.r0_size:
             try:
                 meta.r0_size = btf.size_of(ptr_id)   # type: ignore[attr-defined]
@@ -331,8 +341,7 @@ def _set_return(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
         if flags & KF.RCU_PROTECTED:
             r0.type |= _F.MEM_RCU
     else:
-        if meta.name in ("bpf_obj_new_impl", "bpf_percpu_obj_new_impl", "bpf_refcount_acquire_impl",
-                         "bpf_rdonly_cast", "bpf_cast_to_kern_ctx"):
+        if meta.name == "bpf_refcount_acquire_impl":
             raise _NotModelled(f"the return value of {meta.name}")
         r0.mark_known_zero()
         r0.type = _T.PTR_TO_BTF_ID
@@ -385,6 +394,7 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
                     raise env.error(f"R{regno} must be a known constant")
                 precision.mark_chain_precision(env, st, regno)
                 const_found = True
+                meta.const_value = reg.var_off.value
             elif pname == "rdonly_buf_size":
                 meta.r0_rdonly = True
                 ret_buf = True
@@ -402,7 +412,8 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
         if not isinstance(t, Pointer):
             raise env.error(f"Unrecognized arg#{i} type {_kind(t)}")
         nullable = _suffix(pname, "__nullable")
-        if (reg.is_null or reg.type & _F.PTR_MAYBE_NULL) and not nullable:
+        if (flags & (KF.TRUSTED_ARGS | KF.RCU | KF.RELEASE) and (reg.is_null or reg.type & _F.PTR_MAYBE_NULL)
+                and not nullable):
             raise env.error(f"Possibly NULL pointer passed to trusted arg{i}")
         if reg.ref_obj_id:
             if flags & KF.RELEASE and meta.ref_obj_id:
@@ -417,7 +428,7 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
         if kind == "null":
             i += 1
             continue
-        if kind == "btf_id" and flags & (KF.TRUSTED_ARGS | KF.RCU):
+        if kind in ("btf_id", "alloc") and flags & (KF.TRUSTED_ARGS | KF.RCU | KF.RELEASE):
             if not _is_trusted_reg(reg):
                 if not flags & KF.RCU:
                     raise env.error(f"R{regno} must be referenced or trusted")
@@ -429,6 +440,10 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
                 raise env.error(f"arg#{i} expected pointer to ctx, but got {reg_type_str(reg.type)}")
         elif kind == "iter":
             _process_iter_arg(env, st, meta, regno, ref_t)
+        elif kind == "alloc":
+            _process_alloc_arg(env, meta, reg, i)
+        elif kind == "dynptr":
+            _process_dynptr_arg(env, st, meta, regno, _suffix(pname, "__uninit"))
         elif kind == "btf_id":
             base = reg.type & BASE_MASK
             if base != _T.PTR_TO_BTF_ID or (reg.type & _UNSAFE_MODIFIERS and not reg.type & _F.MEM_RCU):
@@ -447,7 +462,7 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
                 _check_mem(env, st, regno, size)
         elif kind == "mem_size":
             size_reg = regs[regno + 1]
-            if not (reg.is_null and nullable):
+            if not (reg.is_null and (nullable or _suffix(pname, "__opt"))):
                 try:
                     if size_reg.type != _T.SCALAR_VALUE:
                         raise env.error(f"R{regno + 1} is not a scalar")
@@ -464,6 +479,7 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
                 if size_reg.var_off.mask:
                     raise env.error(f"R{regno + 1} must be a known constant")
                 const_found = True
+                meta.const_value = size_reg.var_off.value
             i += 1
         i += 1
     if flags & KF.RELEASE and not meta.release_regno:
@@ -534,11 +550,21 @@ def _arg_kind(env: Env, st: VerifierState, meta: KfuncMeta, i: int, pname: str, 
 
     btf = meta.btf
     if meta.name == "bpf_cast_to_kern_ctx":
-        raise _NotModelled("bpf_cast_to_kern_ctx")
+        return "ctx"
     if isinstance(ref_t, Struct) and ref_name in _CTX_STRUCTS:
+        own = ctx_spec(env.prog_type, env.attach_type)
+        if own is not None and own.layout.name != ref_name:
+            # btf_is_prog_ctx_type is false: what the kernel makes of another type's context
+            # struct is not modelled
+            raise _NotModelled(f"argument {i} of {meta.name}: struct {ref_name}, the context of another "
+                               "program type")
         return "ctx"
     if nullable and reg.is_null:
         return "null"
+    if _suffix(pname, "__alloc"):
+        return "alloc"
+    if isinstance(ref_t, Struct) and ref_name == "bpf_dynptr":
+        return "dynptr"
     if isinstance(ref_t, Struct) and ref_name in _SPECIAL_STRUCTS:
         raise _NotModelled(f"argument {i} of {meta.name} (struct {ref_name})")
     if any(_suffix(pname, s) for s in _SPECIAL_SUFFIXES):
@@ -591,13 +617,178 @@ def _check_arg_reg_off(env: Env, reg: Reg, regno: int, release: bool) -> None:
 
 def _check_mem(env: Env, st: VerifierState, regno: int, size: int) -> None:
     """``check_mem_reg``/``check_kfunc_mem_size_reg``: ``size`` bytes readable at R[regno]."""
-    from bpfbuild.verifier.calls import CallMeta, _check_helper_mem_access
+    from bpfbuild.verifier.calls import CallMeta, _check_helper_mem_access, _grow_depth
 
     reg = st.frames[-1].regs[regno]
     meta = CallMeta(0)
-    if reg.type & BASE_MASK == _T.PTR_TO_STACK:
-        raise _NotModelled("stack memory passed to a kernel function")
-    _check_helper_mem_access(env, st, regno, size, Access.READ, True, meta, False)
+    saved = reg.copy() if reg.type & _F.PTR_MAYBE_NULL else None
+    if saved is not None:
+        transfer.mark_ptr_not_null_reg(reg)
+    try:   # the kfunc may read and write the memory
+        _check_helper_mem_access(env, st, regno, size, Access.READ, True, meta, False)
+        _check_helper_mem_access(env, st, regno, size, Access.WRITE, True, meta, False)
+    finally:
+        if saved is not None:
+            reg.assign(saved)
+    for _regno, lo, hi, raw in meta.stack_writes:
+        transfer.stack_helper_write(env, st.frames[reg.frameno], lo, hi, raw)
+        _grow_depth(env, st, reg, lo)
+
+
+# ---- allocated objects and casts ------------------------------------------------------------------------
+
+def _process_alloc_arg(env: Env, meta: KfuncMeta, reg: Reg, i: int) -> None:
+    """``KF_ARG_PTR_TO_ALLOC_BTF_ID``: bpf_obj_drop's object from bpf_obj_new (and the per-CPU pair)."""
+    if reg.type == _T.PTR_TO_BTF_ID | _F.MEM_ALLOC:
+        if meta.name != "bpf_obj_drop_impl":
+            raise env.error(f"arg#{i} expected for bpf_obj_drop_impl()")
+    elif reg.type == _T.PTR_TO_BTF_ID | _F.MEM_ALLOC | _F.MEM_PERCPU:
+        if meta.name != "bpf_percpu_obj_drop_impl":
+            raise env.error(f"arg#{i} expected for bpf_percpu_obj_drop_impl()")
+    else:
+        raise env.error(f"arg#{i} expected pointer to allocated object")
+    if not reg.ref_obj_id:
+        raise env.error("allocated object must be referenced")
+
+
+#: the kernel's own context struct of a program type (``bpf_ctx_convert``: the kern side), for
+#: bpf_cast_to_kern_ctx; program types not listed give ``unknown``
+_KERN_CTX = {
+    ProgType.SCHED_CLS: "sk_buff", ProgType.SCHED_ACT: "sk_buff", ProgType.SOCKET_FILTER: "sk_buff",
+    ProgType.CGROUP_SKB: "sk_buff", ProgType.SK_SKB: "sk_buff", ProgType.LWT_IN: "sk_buff",
+    ProgType.LWT_OUT: "sk_buff", ProgType.LWT_XMIT: "sk_buff", ProgType.XDP: "xdp_buff",
+}
+#: BPF_GLOBAL_PERCPU_MA_MAX_SIZE
+_PERCPU_MAX_SIZE = 512
+
+
+def _obj_new_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
+    """bpf_obj_new / bpf_percpu_obj_new: an object of the program's own struct type, allocated."""
+    from bpfbuild.btf.types import Struct
+    from bpfbuild.verifier.btfid import alloc_fields
+
+    value = meta.const_value
+    if value != value & 0xFFFFFFFF:
+        raise env.error("local type ID argument must be in range [0, U32_MAX]")
+    btf = env.prog_btf
+    if btf is None:
+        raise env.error("bpf_obj_new/bpf_percpu_obj_new requires prog BTF")
+    try:
+        t = btf.type(value)   # type: ignore[attr-defined]
+    except (BpfBuildError, KeyError, IndexError):
+        t = None
+    if not isinstance(t, Struct):
+        raise env.error("bpf_obj_new/bpf_percpu_obj_new type ID argument must be of a struct")
+    special = alloc_fields(btf, value)
+    percpu = meta.name == "bpf_percpu_obj_new_impl"
+    if percpu:
+        if t.size > _PERCPU_MAX_SIZE:
+            raise env.error(f"bpf_percpu_obj_new type size ({t.size}) is greater than {_PERCPU_MAX_SIZE}")
+        if special:
+            raise env.error("bpf_percpu_obj_new type ID argument must not contain special fields")
+        if not _is_scalar_struct(btf, t):
+            raise env.error("bpf_percpu_obj_new type ID argument must be of a struct of scalars")
+    else:
+        locks = {name for name, _off, _size in special} & _UNMODELLED_ALLOC_FIELDS
+        if locks:
+            raise _NotModelled(f"an allocated struct {t.name} holding {', '.join(sorted(locks))}")
+    r0.mark_known_zero()
+    r0.type = _T.PTR_TO_BTF_ID | _F.MEM_ALLOC | (_F.MEM_PERCPU if percpu else 0)
+    r0.btf = btf
+    r0.btf_id = value
+
+
+#: special fields of allocated objects whose rules are not modelled: bpf_obj_new of such a
+#: struct gives ``unknown`` (a bpf_spin_lock is fine: locking one records its own note)
+_UNMODELLED_ALLOC_FIELDS = frozenset({"bpf_res_spin_lock", "bpf_timer", "bpf_wq", "bpf_task_work"})
+
+
+def _cast_to_kern_ctx_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
+    """bpf_cast_to_kern_ctx: the kernel's own context struct of the program type, trusted."""
+    kernel_ctx = _KERN_CTX.get(env.prog_type)
+    ids = btfid.find(meta.btf, kernel_ctx, Kind.STRUCT) if kernel_ctx else ()  # type: ignore[arg-type]
+    if not ids:
+        raise _NotModelled(f"bpf_cast_to_kern_ctx in a {env.prog_type.name.lower()} program")
+    r0.mark_known_zero()
+    r0.type = _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED
+    r0.btf = meta.btf
+    r0.btf_id = ids[0]
+
+
+def _rdonly_cast_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
+    """bpf_rdonly_cast: the object seen as the kernel type ``btf_id__k``, untrusted (probe reads)."""
+    from bpfbuild.btf.types import Struct, Union, Void
+
+    value = meta.const_value
+    try:
+        t = meta.btf.type(value) if value else Void()  # type: ignore[attr-defined]
+    except (BpfBuildError, KeyError, IndexError):
+        raise env.error(f"Unknown type ID {_s64(value)} passed to kfunc bpf_rdonly_cast") from None
+    r0.mark_known_zero()
+    if isinstance(t, (Struct, Union)):   # btf_type_is_struct: a union too
+        r0.type = _T.PTR_TO_BTF_ID | _F.PTR_UNTRUSTED
+        r0.btf = meta.btf
+        r0.btf_id = value
+    elif isinstance(t, Void):
+        r0.type = _T.PTR_TO_MEM | _F.MEM_RDONLY | _F.PTR_UNTRUSTED
+        r0.mem_size = 0
+    else:
+        raise env.error("kfunc bpf_rdonly_cast type ID argument must be of a struct or void")
+
+
+_SPECIAL_RETURNS = {
+    "bpf_obj_new_impl": _obj_new_return,
+    "bpf_percpu_obj_new_impl": _obj_new_return,
+    "bpf_cast_to_kern_ctx": _cast_to_kern_ctx_return,
+    "bpf_rdonly_cast": _rdonly_cast_return,
+}
+
+
+# ---- dynptrs -------------------------------------------------------------------------------------------
+
+_DYNPTR_FROM = {"bpf_dynptr_from_skb": dynptr.SKB, "bpf_dynptr_from_xdp": dynptr.XDP,
+                "bpf_dynptr_from_skb_meta": dynptr.SKB_META}
+
+
+def _process_dynptr_arg(env: Env, st: VerifierState, meta: KfuncMeta, regno: int, uninit: bool) -> None:
+    """``KF_ARG_PTR_TO_DYNPTR``: ``process_dynptr_func`` with the type the kfunc implies (a new
+    skb/xdp dynptr, a clone of the dynptr seen before it)."""
+    reg = st.frames[-1].regs[regno]
+    if reg.type not in (_T.PTR_TO_STACK, _T.CONST_PTR_TO_DYNPTR):
+        raise env.error(f"arg#{regno - 1} expected pointer to stack or const struct bpf_dynptr")
+    want = _DYNPTR_FROM.get(meta.name, 0)
+    clone_ref = 0
+    if meta.name == "bpf_dynptr_clone" and uninit and meta.dynptr is not None:
+        want, _id, clone_ref = meta.dynptr
+    if uninit:
+        dynptr.check_uninit(env, st, reg)
+        if not want:
+            raise _NotModelled(f"a new dynptr of no known type ({meta.name})")
+        from bpfbuild.verifier.calls import mark_dynptr_stack_slots
+
+        mark_dynptr_stack_slots(env, st, regno, want, clone_ref)
+        return
+    dynptr.check_init(env, st, reg, regno - 1, want, False)
+    dynptr.mark_read(env, st, reg)
+    meta.dynptr = dynptr.dynptr_info(st, reg)
+
+
+def _set_slice_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
+    """bpf_dynptr_slice(_rdwr): r0 is ``buffer__szk`` bytes of the dynptr's memory, tagged with
+    its dynptr (and read-only for bpf_dynptr_slice)."""
+    if meta.dynptr is None:
+        raise _NotModelled(f"the return value of {meta.name}")
+    dtype, did, _ref = meta.dynptr
+    r0.mark_known_zero()
+    r0.mem_size = meta.const_value
+    r0.type = _T.PTR_TO_MEM | _F.DYNPTR_TYPED
+    if dtype in (dynptr.SKB, dynptr.XDP, dynptr.SKB_META):
+        r0.type |= _F.DYNPTR_PKT
+    if meta.name == "bpf_dynptr_slice":
+        r0.type |= _F.MEM_RDONLY
+    elif not may_access_direct_pkt_data(env, Access.WRITE):
+        raise env.error("the prog does not allow writes to packet data")
+    r0.dynptr_id = did
 
 
 # ---- iterators ------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bpfbuild.verifier.bounds import S32_MAX, S32_MIN, S64_MAX, S64_MIN
 from bpfbuild.verifier.state import (
+    DYNPTR_TYPE_NAMES,
     FuncState,
     Reg,
     RegType,
@@ -161,6 +162,13 @@ def frame_str(vstate: VerifierState, frame: FuncState, regs: int | None = None,
         if slot.slot_type[7] == SlotType.STACK_SPILL:
             j = next(j for j in range(8) if slot.slot_type[j] == SlotType.STACK_SPILL)
             out.append(f" fp{off}={types[:j]}{reg_str(slot.spilled_ptr, frame.frameno)}")
+        elif slot.slot_type[7] == SlotType.STACK_DYNPTR:
+            sp = slot.spilled_ptr
+            if sp.dynptr_first:   # printed once, at its first (higher) slot
+                # the kernel's dynptr_id shares its bytes with dynptr.first_slot: it reads 1 here
+                ids = ",".join(f"{k}={v}" for k, v in (("id", sp.id), ("ref_id", sp.ref_obj_id),
+                                                        ("dynptr_id", 1)) if v)
+                out.append(f" fp{off}=dynptr_{DYNPTR_TYPE_NAMES.get(sp.dynptr_type, '<invalid>')}({ids})")
         elif slot.slot_type[7] == SlotType.STACK_ITER:
             sp = slot.spilled_ptr
             if sp.ref_obj_id:   # only an iterator's main slot is printed

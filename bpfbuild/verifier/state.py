@@ -18,6 +18,7 @@ from bpfbuild.verifier.tnum import TNUM_UNKNOWN, U32_MAX, U64_MAX, Tnum
 
 __all__ = [
     "BASE_MASK",
+    "DYNPTR_TYPE_NAMES",
     "FuncState",
     "MapInfo",
     "RefState",
@@ -77,6 +78,11 @@ class RegFlag(enum.IntFlag):
     MEM_ALLOC = 1 << 16
     NON_OWN_REF = 1 << 17
     MEM_UNINIT = 1 << 18
+    #: a kfunc's dynptr slice carries its dynptr's ``DYNPTR_TYPE_*`` flag (not printed; helper
+    #: arguments of memory ignore it); ``DYNPTR_PKT`` for a packet's (skb, xdp, skb_meta), which
+    #: packet-changing helpers invalidate (``reg_is_dynptr_slice_pkt``)
+    DYNPTR_TYPED = 1 << 19
+    DYNPTR_PKT = 1 << 20
 
 
 BASE_MASK = 0xFF
@@ -162,6 +168,7 @@ class Reg:
     __slots__ = (
         "btf",
         "btf_id",
+        "dynptr_id",
         "frameno",
         "id",
         "iter_depth",
@@ -213,6 +220,26 @@ class Reg:
         # state (ITER_ACTIVE/ITER_DRAINED) and how many iter_next forks led here
         self.iter_state = 0
         self.iter_depth = 0
+        # a dynptr slice (PTR_TO_MEM from bpf_dynptr_data/slice): the id of its dynptr
+        self.dynptr_id = 0
+
+    # ``reg->dynptr`` (a STACK_DYNPTR slot: its type and whether it is the first of its two
+    # slots) shares the kernel's union with ``reg->iter``: the same two fields hold either
+    @property
+    def dynptr_type(self) -> int:
+        return self.iter_state
+
+    @dynptr_type.setter
+    def dynptr_type(self, value: int) -> None:
+        self.iter_state = value
+
+    @property
+    def dynptr_first(self) -> bool:
+        return bool(self.iter_depth)
+
+    @dynptr_first.setter
+    def dynptr_first(self, value: bool) -> None:
+        self.iter_depth = int(value)
 
     def copy(self) -> Reg:
         r = Reg.__new__(Reg)
@@ -239,6 +266,7 @@ class Reg:
         r.btf_id = self.btf_id
         r.iter_state = self.iter_state
         r.iter_depth = self.iter_depth
+        r.dynptr_id = self.dynptr_id
         return r
 
     def assign(self, other: Reg) -> None:
@@ -266,6 +294,7 @@ class Reg:
         self.btf_id = other.btf_id
         self.iter_state = other.iter_state
         self.iter_depth = other.iter_depth
+        self.dynptr_id = other.dynptr_id
 
     # --- the kernel's mark_reg_* family ----------------------------------------------------------
 
@@ -282,6 +311,7 @@ class Reg:
         self.btf_id = 0
         self.iter_state = 0
         self.iter_depth = 0
+        self.dynptr_id = 0
 
     def mark_known(self, imm: int) -> None:
         """``__mark_reg_known``: keep the type, clear offsets and ids, value ``imm``."""
@@ -378,6 +408,9 @@ class SlotType(enum.IntEnum):
     STACK_DYNPTR = 4
     STACK_ITER = 5
 
+
+#: ``enum bpf_dynptr_type`` as ``dynptr_type_str`` names it (0 is BPF_DYNPTR_TYPE_INVALID)
+DYNPTR_TYPE_NAMES = {1: "local", 2: "ringbuf", 3: "skb", 4: "xdp", 5: "skb_meta"}
 
 INVALID, SPILL, MISC, ZERO = (SlotType.STACK_INVALID, SlotType.STACK_SPILL, SlotType.STACK_MISC,
                               SlotType.STACK_ZERO)

@@ -450,7 +450,7 @@ def mark_ptr_not_null_reg(reg: Reg) -> None:
 
 def clear_all_pkt_pointers(env: Env, st: VerifierState) -> None:
     for reg in st.all_regs():
-        if reg.is_pkt_pointer_any:
+        if reg.is_pkt_pointer_any or reg.type & RegFlag.DYNPTR_PKT:   # packet slices of dynptrs too
             mark_reg_invalid(env, reg)
 
 

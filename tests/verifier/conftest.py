@@ -39,6 +39,9 @@ CORPUS = HERE / "corpus"
 REPO = HERE.parents[1]
 
 _CFLAGS_COMMENT = re.compile(r"cflags:([^*\n]*)")
+# "needs: clang >= 18" in a source: a feature older compilers drop (kptr type tags in map values);
+# it is built by a clang of that major or newer (a clang-NN on PATH, else zig's)
+_NEEDS_CLANG = re.compile(r"needs: clang >= (\d+)")
 # Lines the kernel prints after the error that are not the error (statistics, pruning dumps).
 _TRAILER = re.compile(r"^(processed \d+ insns|verification time|stack depth|cur state:|old state:|"
                       r"Func#\d+ |Validating |func#\d+ @)")
@@ -53,6 +56,12 @@ def corpus_sources() -> list[Path]:
 
 def expect_path(src: Path) -> Path:
     return src.with_name(src.name.removesuffix(".bpf.c") + ".expect")
+
+
+def needs_clang(src: Path) -> int:
+    """The least clang major ``src`` must be built with (0: any)."""
+    m = _NEEDS_CLANG.search(src.read_text())
+    return int(m.group(1)) if m else 0
 
 
 def cflags_of(src: Path) -> list[str]:

@@ -32,10 +32,11 @@ def test_every_rejected_program_names_its_mistake(corpus_lib):
 
 
 @pytest.mark.parametrize("src", SOURCES, ids=_ids(SOURCES))
-def test_agrees_with_kernel_label(src, build_corpus, corpus_lib, bpf_cc):
+def test_agrees_with_kernel_label(src, build_corpus, corpus_lib, corpus_cc):
     """Our verdict on the object is the kernel's label.  Instruction indices and processed
     counts are compared where the labels' compiler built the object (another compiler's code
     differs: verdict, message and source line must still agree)."""
+    bpf_cc = corpus_cc(src)
     same_code = corpus_lib.built_by_recorder(src, bpf_cc)
     labels = corpus_lib.read_expect(src, None if same_code else bpf_cc.compiler.version)
     spec = load_object_file(build_corpus(src))
@@ -61,11 +62,12 @@ def test_agrees_with_kernel_label(src, build_corpus, corpus_lib, bpf_cc):
 
 @pytest.mark.kernel
 @pytest.mark.parametrize("src", SOURCES, ids=_ids(SOURCES))
-def test_relabel_from_kernel(src, build_corpus, corpus_lib, kernel_lacks, bpf_cc):
+def test_relabel_from_kernel(src, build_corpus, corpus_lib, kernel_lacks, corpus_cc):
     """The stored labels are what the running kernel says (BPFBUILD_RELABEL=1 rewrites them).
 
     Processed-instruction counts are compared exactly on the kernel build the labels were
     recorded on; on another build a different count is drift, reported as a skip naming both."""
+    bpf_cc = corpus_cc(src)
     obj = build_corpus(src)
     kernel_lacks.skip(obj)
     labels = corpus_lib.kernel_labels(obj)
