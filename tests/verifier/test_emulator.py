@@ -91,4 +91,11 @@ def test_accepted_programs_do_not_fault(accepted, data, packet, seed, args):
     except VMError as exc:
         if "not emulated" in str(exc):
             return
+        if "step budget" in str(exc) and _has_may_goto(spec, name):
+            return   # a loop bounded only by may_goto runs BPF_MAX_LOOPS times: more than the default budget
         raise
+
+
+def _has_may_goto(spec, name: str) -> bool:
+    prog = next(p for p in spec.programs if p.name == name)
+    return any(insn is not None and insn.opcode == 0xE5 for insn in prog.insns)   # JMP | JCOND (may_goto)
