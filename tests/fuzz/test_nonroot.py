@@ -94,6 +94,9 @@ def _as_user(user: str, workdir: str, argv: list[str]) -> subprocess.CompletedPr
 
 
 def test_an_unprivileged_user_gets_one_line_from_every_kernel_command(unprivileged_user, real_objects):
+    hidden = _hidden_from_others(str(REPO / "bpfbuild" / "__init__.py"))
+    if hidden is not None:
+        pytest.skip(f"the checkout is under {hidden}, which other users cannot enter")
     work = tempfile.mkdtemp(prefix="bpfbuild-nonroot-")
     try:
         os.chmod(work, 0o755)

@@ -156,23 +156,29 @@ def test_another_compiler_on_path_or_a_changed_compiler_is_seen(project, tmp_pat
     assert not served
 
 
+def _ran(res) -> str:
+    """The task lines of a run, without the bundled-headers task (it runs only where the machine
+    has no libbpf headers)."""
+    return "".join(line for line in res.stdout.splitlines(keepends=True) if line != "-- headers\n")
+
+
 def test_another_argv_takes_the_normal_path_and_keeps_the_stamp(project):
     served, res = run(project, "list")
     assert not served and "build" in res.stdout
     served, _ = run(project)
     assert served           # `doit list` left the stamp of `doit` alone
     served, res = run(project, "build")
-    assert not served and res.stdout == "-- build:hello\n"
+    assert not served and _ran(res) == "-- build:hello\n"
     served, res = run(project, "build")
-    assert served and res.stdout == "-- build:hello\n"
+    assert served and _ran(res) == "-- build:hello\n"
     served, _ = run(project)
     assert not served       # one stamp: `doit build` wrote its own
     served, _ = run(project)
     assert served
     served, res = run(project, "--continue", "verify")   # as the editor's tasks run it
-    assert not served and res.stdout == "-- build:hello\n-- verify:hello\n"
+    assert not served and _ran(res) == "-- build:hello\n-- verify:hello\n"
     served, res = run(project, "--continue", "verify")
-    assert served and res.stdout == "-- build:hello\n-- verify:hello\n"
+    assert served and _ran(res) == "-- build:hello\n-- verify:hello\n"
 
 
 def test_clean_then_a_failed_build_leaves_no_stamp(project):
