@@ -21,7 +21,8 @@ from pathlib import Path
 
 from bpfbuild.errors import ToolchainError
 
-__all__ = ["Compiler", "CompilerKind", "IncludeSet", "discover", "include_set", "INSTALL_HINT"]
+__all__ = ["BUNDLED_LIBBPF_API", "INSTALL_HINT", "Compiler", "CompilerKind", "IncludeSet", "discover", "include_set",
+           "libbpf_headers_version"]
 
 INSTALL_HINT = (
     "no BPF-capable C compiler found: install clang (Debian: apt-get install clang) "
@@ -69,18 +70,44 @@ def _zig_arch() -> str:
             "s390x": "s390x", "riscv64": "riscv"}.get(machine, machine)
 
 
+#: the libbpf release whose BPF-side API bpfbuild's own header set provides
+BUNDLED_LIBBPF_API = (1, 5)
+
+_VERSION_LINE = re.compile(r"^#define\s+LIBBPF_(MAJOR|MINOR)_VERSION\s+(\d+)", re.M)
+
+
+def libbpf_headers_version(system_root: str = "/usr/include") -> tuple[int, int]:
+    """The release of the system's libbpf headers (``bpf/libbpf_version.h``; (0, 0) where it
+    cannot be read: older than any release that has the file).  The system's BPF-side headers
+    are used only when they are at least :data:`BUNDLED_LIBBPF_API`: an older libbpf-dev (1.1 in
+    Debian 12) lacks macros real programs use (``BPF_UPROBE``, ``bpf_ksym_exists``...), which
+    bpfbuild's own set has."""
+    try:
+        with open(os.path.join(system_root, "bpf", "libbpf_version.h"), encoding="utf-8", errors="replace") as fh:
+            text = fh.read(1 << 16)
+    except OSError:
+        return (0, 0)
+    found = dict(_VERSION_LINE.findall(text))
+    try:
+        return (int(found["MAJOR"]), int(found["MINOR"]))
+    except (KeyError, ValueError):
+        return (0, 0)
+
+
 def package_include_dir() -> Path:
     """bpfbuild's own header set (written by us; used when libbpf's headers are absent)."""
     return Path(__file__).resolve().parent.parent / "include"
 
 
 def include_set(compiler: Compiler, generated_dir: Path, *, bundled: bool = False,
-                system_root: str = "/usr/include") -> IncludeSet:
+                system_root: str = "/usr/include", min_libbpf: tuple[int, int] = BUNDLED_LIBBPF_API) -> IncludeSet:
     """Include flags: the arch dir (as the classic Makefile adds), then the libbpf headers.
 
     ``generated_dir`` is where our generated ``bpf/bpf_helper_defs.h`` lives (build/include).
     ``bundled`` ignores the system's libbpf headers (and, with zig, the system's kernel headers):
-    exactly what a machine with only Python gets.
+    exactly what a machine with only Python gets.  The system's libbpf headers are used only
+    when they are release ``min_libbpf`` or newer (default: the API of bpfbuild's own set, so an
+    older libbpf-dev never hides a macro that set has).
     """
     flags: list[str] = []
     arch_dir = f"{system_root}/{os.uname().machine}-linux-gnu"
@@ -104,7 +131,8 @@ def include_set(compiler: Compiler, generated_dir: Path, *, bundled: bool = Fals
         flags += ["-idirafter", str(zig_inc / f"{_zig_arch()}-linux-any"),
                   "-idirafter", str(zig_inc / "any-linux-any")]
         uapi = str(zig_inc / "any-linux-any" / "linux" / "bpf.h")
-    if searches_system and not bundled and os.path.exists(os.path.join(system_root, "bpf", "bpf_helpers.h")):
+    if searches_system and not bundled and os.path.exists(os.path.join(system_root, "bpf", "bpf_helpers.h")) \
+            and libbpf_headers_version(system_root) >= min_libbpf:
         return IncludeSet(tuple(flags), uapi, "system")
     flags = [f"-I{generated_dir}", f"-I{package_include_dir()}", *flags]
     return IncludeSet(tuple(flags), uapi, "bpfbuild")

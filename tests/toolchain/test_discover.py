@@ -117,3 +117,23 @@ def test_compile_argv_is_the_makefile_command_plus_settings():
     assert argv == ["/usr/bin/clang", "-target", "bpf", "-g", "-O2", "-mcpu=v3", "-DN=3", "-Iinc",
                     "-I/usr/include/x86_64-linux-gnu", "-Wall", "-MD", "-MF", "build/a.d",
                     "-c", "programs/a.bpf.c", "-o", "build/a.bpf.o"]
+
+
+@pytest.mark.skipif(not HAVE_ZIG, reason="the ziglang package is not installed")
+@pytest.mark.parametrize("release, chosen", [((1, 1), "bpfbuild"), ((1, 5), "system"), ((1, 6), "system"),
+                                             (None, "bpfbuild")])
+def test_the_systems_libbpf_headers_only_when_as_new_as_ours(tmp_path, release, chosen):
+    """An older libbpf-dev (Debian 12 has 1.1) lacks macros that real programs use and bpfbuild's own
+    set has (BPF_UPROBE, bpf_ksym_exists...): its headers are used only from the bundled API's release."""
+    root = tmp_path / "usr-include"
+    (root / "bpf").mkdir(parents=True)
+    (root / "linux").mkdir()
+    (root / "linux" / "bpf.h").write_text("/* uapi */\n")
+    (root / "bpf" / "bpf_helpers.h").write_text("/* libbpf */\n")
+    if release is not None:
+        (root / "bpf" / "libbpf_version.h").write_text(
+            f"#define LIBBPF_MAJOR_VERSION {release[0]}\n#define LIBBPF_MINOR_VERSION {release[1]}\n")
+    c = discover({"PATH": str(tmp_path), "BPF_CLANG": "zig"})
+    inc = include_set(c, tmp_path / "gen", system_root=str(root))
+    assert inc.libbpf == chosen
+    assert include_set(c, tmp_path / "gen", system_root=str(root), min_libbpf=(0, 0)).libbpf == "system"

@@ -90,7 +90,7 @@ def _compile(compiler: Compiler, out: Path, *, bundled: bool, defines=()) -> Obj
     """PROGRAM built as `doit` builds it: the include set, then (bundled) a generated helper header."""
     out.mkdir(parents=True, exist_ok=True)
     gen = out / "include"
-    includes = include_set(compiler, gen, bundled=bundled)
+    includes = include_set(compiler, gen, bundled=bundled, min_libbpf=(0, 0))   # libbpf's own, of any release
     if bundled:
         assert includes.libbpf == "bpfbuild"
         assert includes.uapi_header and os.path.exists(includes.uapi_header)
