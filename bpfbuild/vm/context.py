@@ -375,6 +375,11 @@ class XdpState(ContextState):
         return self.end - self.data
 
 
+#: skb program types that may write the packet (verifier.c: may_access_direct_pkt_data)
+_SKB_WRITERS = frozenset((ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.LWT_XMIT, ProgType.SK_SKB,
+                          ProgType.SK_MSG))
+
+
 class SkbState(ContextState):
     """A ``struct __sk_buff``: the packet (linear), ``skb->data`` at the network header for
     socket filters and at the Ethernet header for TC, fields as test_run fills them."""
@@ -388,6 +393,9 @@ class SkbState(ContextState):
         self.off = {f.name: f.offset for f in layout.fields}
         self.l2 = prog_type in _L2_TYPES or prog_type is None
         self.direct = prog_type not in (ProgType.SOCKET_FILTER,)
+        #: the verifier's may_access_direct_pkt_data(BPF_WRITE): bpf_dynptr_from_skb makes a
+        #: read-only dynptr in program types that may not write the packet
+        self.packet_writable = prog_type in _SKB_WRITERS or prog_type is None
         self.frame = bytearray(ctx.packet)
         self.data_off = 0 if self.l2 else min(ETH_HLEN, len(self.frame))
         buf = CtxBuffer(layout.size)

@@ -24,6 +24,7 @@ from bpfbuild.abi.helpers import helper_id
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.errors import NotEmulated
 from bpfbuild.vm.context import ContextState, SkbState, XdpState
+from bpfbuild.vm.dynptr import DYNPTR_HELPERS
 from bpfbuild.vm.fib import best_route
 from bpfbuild.vm.kobjects import current_task, running_kernel_btf
 from bpfbuild.vm.maps import (
@@ -1245,6 +1246,7 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     cgrp_storage_delete, inode_storage_get, inode_storage_delete,
     get_retval, set_retval,
     sk_redirect_map, msg_redirect_map, sk_redirect_hash, msg_redirect_hash, sock_map_update, sock_hash_update,
+    *DYNPTR_HELPERS,
 )
 
 
