@@ -203,6 +203,8 @@ class ContextState:
     """
 
     kind = "ctx"
+    #: the running program's expected attach type (``bpf_attach_type``; None: not known)
+    attach_type: int | None = None
 
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
@@ -500,8 +502,17 @@ class SkbState(ContextState):
         raise Trap("bpf_xdp_adjust_head needs an XDP context")
 
 
-def make_state(memory: Memory, prog_type: ProgType | None, ctx: Context) -> ContextState:
-    """Map ``ctx`` into ``memory`` for a run of a program of ``prog_type``."""
+def make_state(memory: Memory, prog_type: ProgType | None, ctx: Context,
+               attach_type: int | None = None) -> ContextState:
+    """Map ``ctx`` into ``memory`` for a run of a program of ``prog_type`` (and
+    ``attach_type``, which some helpers read: fexit's return value, cgroup storage keys)."""
+    state = _make_state(memory, prog_type, ctx)
+    if attach_type is not None:
+        state.attach_type = attach_type
+    return state
+
+
+def _make_state(memory: Memory, prog_type: ProgType | None, ctx: Context) -> ContextState:
     match ctx:
         case XdpContext():
             return XdpState(memory, ctx)

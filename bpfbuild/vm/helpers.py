@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from bpfbuild.abi.helpers import helper_id
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.errors import NotEmulated
+from bpfbuild.vm.cgroup import CGROUP_HELPERS
 from bpfbuild.vm.context import ContextState, SkbState, XdpState
 from bpfbuild.vm.dynptr import DYNPTR_HELPERS
 from bpfbuild.vm.fib import best_route
@@ -44,6 +45,8 @@ from bpfbuild.vm.maps import (
 from bpfbuild.vm.memory import Memory, RegionKind, Trap
 from bpfbuild.vm.printk import MAX_BPRINTF_VARARGS, bprintf
 from bpfbuild.vm.session import Session
+from bpfbuild.vm.timers import TIMER_HELPERS
+from bpfbuild.vm.tracing import TRACING_HELPERS
 
 __all__ = ["HelperFn", "Runtime", "emulated_helpers", "helper_table"]
 
@@ -1246,7 +1249,7 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     cgrp_storage_delete, inode_storage_get, inode_storage_delete,
     get_retval, set_retval,
     sk_redirect_map, msg_redirect_map, sk_redirect_hash, msg_redirect_hash, sock_map_update, sock_hash_update,
-    *DYNPTR_HELPERS,
+    *DYNPTR_HELPERS, *TRACING_HELPERS, *TIMER_HELPERS, *CGROUP_HELPERS,
 )
 
 

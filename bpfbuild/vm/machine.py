@@ -45,6 +45,7 @@ from bpfbuild.vm.kfuncs import kfunc_impl
 from bpfbuild.vm.maps import MAX_TAIL_CALLS, ArrayMap, Map, MapInMap, ProgArray
 from bpfbuild.vm.memory import OFFSET_MASK, REGION_SHIFT, Memory, Region, RegionKind, Trap
 from bpfbuild.vm.session import Session
+from bpfbuild.vm.timers import fire_timers
 
 __all__ = ["DEFAULT_BUDGET", "Link", "LoadedProgram", "Machine", "PreparedRun", "ProgramLike", "RunResult",
            "Runtime", "Tracer", "default_helpers", "run_bytecode"]
@@ -514,6 +515,8 @@ class LoadedProgram:
     _traced: dict[int, Callable[..., int]] | None = None
     #: the C backend's entry (None: the program runs on the Python translation)
     native: Callable[..., int] | None = None
+    #: the expected attach type its section gives (``bpf_attach_type``; None: unknown)
+    attach_type: int | None = None
 
     @property
     def backend(self) -> str:
@@ -606,18 +609,22 @@ class Machine:
             rec = line_at(pc) if line_at is not None else None
             return rec.line_text if rec is not None else None
 
+        info = getattr(program, "section_info", None)
+        eat = info.expected_attach_type if info is not None else None
         return self.load(program.insns, name=program.name, prog_type=program.prog_type, maps=maps,
                          locate=program.source_location, line_text=line_text if line_at is not None else None,
-                         kfuncs=dict(getattr(program, "kfunc_calls", ())))
+                         kfuncs=dict(getattr(program, "kfunc_calls", ())),
+                         attach_type=int(eat) if eat is not None else None)
 
     def load(self, insns: Sequence[Instruction] | bytes, *, name: str = "prog",
              prog_type: ProgType | int | None = None, maps: Sequence[Map] = (),
              locate: Callable[[int], SourceLocation | None] | None = None,
              line_text: Callable[[int], str | None] | None = None,
-             kfuncs: Mapping[int, str] | None = None) -> LoadedProgram:
+             kfuncs: Mapping[int, str] | None = None, attach_type: int | None = None) -> LoadedProgram:
         """Load instructions (or their bytes) under ``name``; map references are indexes
         into ``maps``; ``kfuncs`` names the kfunc each kfunc call calls (pc -> name, as
-        ``Program.kfunc_calls``).  Translation is cached, so loading the same code again is cheap."""
+        ``Program.kfunc_calls``); ``attach_type`` is its expected attach type (fexit programs
+        read their function's return value, cgroup storage is per attach type).  Translation is cached, so loading the same code again is cheap."""
         if isinstance(insns, (bytes, bytearray, memoryview)):
             try:
                 insns = decode_program(bytes(insns))
@@ -628,7 +635,7 @@ class Machine:
         link = Link(self.runtime, compiled, name, maps, locate, line_text, kfuncs)
         functions = compiled.factory(link)
         self.runtime.code[link.code_base >> REGION_SHIFT] = functions
-        loaded = LoadedProgram(name, ptype, tuple(insns), compiled, link, functions)
+        loaded = LoadedProgram(name, ptype, tuple(insns), compiled, link, functions, attach_type=attach_type)
         if self.backend == "c" and not self.coverage and insns:
             from bpfbuild.vm.cbackend import SHARED_C, CLink
             native = SHARED_C.get(tuple(insns))
@@ -670,7 +677,7 @@ class Machine:
                 return prepared.result()
         rt.reset(limit)
         try:
-            state = make_state(self.session.memory, prog.prog_type, ctx)
+            state = make_state(self.session.memory, prog.prog_type, ctx, prog.attach_type)
         except Trap as exc:
             raise VMError(f"program {prog.name}: bad context: {exc.message}") from None
         rt.state = state
@@ -719,10 +726,15 @@ class Machine:
             ctx = context_for(prog.prog_type, packet=packet, args=args)
         return PreparedRun(self, prog, ctx, self.budget if budget is None else budget)
 
-    def _end_run(self, state: ContextState) -> None:
+    def fire_timers(self, until_ns: int | None = None) -> int:
+        """Run the callbacks of the session's pending ``bpf_timer``s that are due by
+        ``until_ns`` (default: all), in order of expiry (see :mod:`bpfbuild.vm.timers`); how
+        many ran.  The session's clock moves to each timer's expiry."""
         rt = self.runtime
-        state.release()
-        rt.state = None
+        return fire_timers(rt, lambda: rt.reset(self.budget), self._end_callbacks, until_ns)
+
+    def _end_callbacks(self) -> None:
+        rt = self.runtime
         for addr in list(rt.ring_records):   # records a faulting run left reserved: discard them
             rb = rt.ring_records.pop(addr)
             rb.commit(addr, True)
@@ -731,6 +743,12 @@ class Machine:
                 m.end_run()
         while rt.depth:
             rt.pop_frame()
+
+    def _end_run(self, state: ContextState) -> None:
+        rt = self.runtime
+        state.release()
+        rt.state = None
+        self._end_callbacks()
 
 
 def _no_fields(_: Any) -> tuple[()]:
@@ -778,7 +796,8 @@ class PreparedRun:
         if self.state is not None:
             self.state.release()
         try:
-            state = make_state(self.machine.session.memory, self.prog.prog_type, self.ctx)
+            state = make_state(self.machine.session.memory, self.prog.prog_type, self.ctx,
+                               self.prog.attach_type)
         except Trap as exc:
             raise VMError(f"program {self.prog.name}: bad context: {exc.message}") from None
         regions = self.machine.session.memory.regions

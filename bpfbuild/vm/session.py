@@ -40,6 +40,11 @@ input                       used by
 ``task``                    fields of the current task_struct (``pid``, ``comm``,
                             ``real_parent.tgid``...) laid out by ``kernel_btf`` for
                             bpf_get_current_task(_btf)
+``func_args``               bpf_get_func_arg / _arg_cnt / _ret: the traced function's argument
+                            count (default: the context's words, less the return value's)
+``paths``                   bpf_d_path: {address of a struct path: its text}
+``socket_family``,          bpf_setsockopt / bpf_getsockopt: the program's socket (default
+``socket_protocol``         AF_INET 2, TCP 6)
 ``kernel_btf``              the target kernel's BTF (a ``bpfbuild.btf.Spec``, or a function
                             that returns it when first needed)
 ==========================  =================================================================
@@ -130,7 +135,9 @@ class Session:
                  ns_tgid: int | None = None, cgroup_ancestors: Sequence[int] = (),
                  routes: Sequence[Mapping[str, Any]] | None = None,
                  task: Mapping[str, Any] | None = None, kernel_btf: Any = None,
-                 attach_cookie: int = 0) -> None:
+                 attach_cookie: int = 0, func_args: int | None = None,
+                 paths: Mapping[int | str, str] | None = None, socket_family: int = 2,
+                 socket_protocol: int = 6) -> None:
         if not 0 <= cpu < nr_cpus:
             raise VMError(f"cpu {cpu} is not below nr_cpus {nr_cpus}")
         self.memory = Memory()
@@ -182,6 +189,20 @@ class Session:
         self.attach_cookie = attach_cookie & _M64
         #: the task object built from ``task_fields`` and ``kernel_btf`` (on first use)
         self.task_object: Any = None
+        #: the traced function's argument count (bpf_get_func_arg*; None: the context's words)
+        self.func_args = func_args
+        #: bpf_d_path's answers: the address of a ``struct path`` -> its text
+        self.paths = {(int(k, 0) if isinstance(k, str) else k) & _M64: v for k, v in (paths or {}).items()}
+        #: what programs did outside their maps, in order (signals sent, overridden returns,
+        #: timers started): one dict per effect, ``{"effect": "signal", "sig": 9, ...}``
+        self.effects: list[dict[str, Any]] = []
+        #: the bpf_timer states, by the timer's address (see :mod:`bpfbuild.vm.timers`)
+        self.timers: dict[int, Any] = {}
+        #: the program's socket (bpf_setsockopt / bpf_getsockopt): its family, protocol and
+        #: the options set on it, {(level, optname): value bytes}
+        self.socket_family = socket_family
+        self.socket_protocol = socket_protocol
+        self.sockopts: dict[tuple[int, int], bytes] = {}
 
     def __repr__(self) -> str:
         return f"<Session maps={sorted(self.maps)} cpu={self.cpu}/{self.nr_cpus} pid={self.pid}>"

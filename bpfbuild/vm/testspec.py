@@ -45,7 +45,8 @@ _RUN_EXPECT_KEYS = {"retval", "printk", "packet", "error"}
 _WORLD_KEYS = {"pid", "tgid", "uid", "gid", "comm", "time_ns", "time_step_ns", "boot_offset_ns", "tai_offset_ns",
                "hz", "cpu", "nr_cpus", "numa_node", "seed", "cgroup_id", "kptr_restrict", "current_task",
                "kernel_stack", "user_stack", "func_ip", "socket_cookie", "pidns_dev", "pidns_ino", "ns_pid",
-               "ns_tgid", "cgroup_ancestors", "routes", "task", "attach_cookie"}
+               "ns_tgid", "cgroup_ancestors", "routes", "task", "attach_cookie",
+               "func_args", "paths", "socket_family", "socket_protocol"}
 #: world keys that take a list of integers (addresses, ids)
 _WORLD_LISTS = {"kernel_stack", "user_stack", "cgroup_ancestors"}
 
@@ -302,6 +303,14 @@ class _Parser:
                     parse_routes(item)
                 except SpecError as exc:
                     raise self.fail(f"world.{exc.message}", *path, key) from None
+            elif key == "paths":
+                for addr, text in self.table(item, "world.paths", *path, key).items():
+                    try:
+                        int(addr, 0)
+                    except ValueError:
+                        raise self.fail(f"world.paths: {addr!r} is not an address", *path, key) from None
+                    if not isinstance(text, str):
+                        raise self.fail(f"world.paths.{addr} must be text, not {_show(text)}", *path, key)
             elif key == "task":
                 self.task(self.table(item, "world.task", *path, key), "world.task", *path, key)
             else:
