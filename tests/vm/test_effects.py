@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.errors import NotEmulated
 from bpfbuild.isa import assemble
-from bpfbuild.vm import Machine, Session
+from bpfbuild.vm import Machine, Session, load
 
 FENTRY, FEXIT = int(AttachType.TRACE_FENTRY), int(AttachType.TRACE_FEXIT)
 
@@ -353,3 +354,56 @@ def test_getsockopt_zeroes_the_buffer_on_error_and_sock_ops_late_callbacks_canno
     late = _sockopt("bpf_setsockopt", 6, 1, 1) + "\nexit"
     prog = m.load(assemble(late), name="late", prog_type=ProgType.SOCK_OPS, attach_type=3)
     assert m.run(prog, args=[16]).signed == -errno.EOPNOTSUPP        # op 16: past WRITE_HDR_OPT_CB
+
+
+# --- the same programs in the kernel -------------------------------------------------------------
+
+EFFECTS = Path(__file__).resolve().parent / "effects" / "effects.bpf.c"
+#: timer_codes: each helper's errno at its own bits (see effects.bpf.c)
+TIMER_CODES = (errno.EBUSY << 6 | errno.EINVAL << 12 | 1 << 20 | errno.EINVAL << 22
+               | errno.EINVAL << 27)
+
+
+@pytest.fixture(scope="module")
+def effects_obj(compile_bpf) -> Path:
+    return compile_bpf(EFFECTS)
+
+
+def test_timer_helpers_return_the_kernels_codes(effects_obj: Path) -> None:
+    obj = load(effects_obj)
+    assert obj.run("timer_codes", packet=bytes(64)).retval & 0xFFFFFFFF == TIMER_CODES
+    assert obj.machine.fire_timers() == 0          # cancelled: nothing pending
+
+
+def test_cgroup_storage_counts_across_runs(effects_obj: Path) -> None:
+    obj = load(effects_obj)
+    assert [obj.run("count_egress", packet=bytes(64)).retval for _ in range(3)] == [0, 0, 1]
+
+
+def _kernel_run(obj_path: Path, name: str, repeat: int) -> int:
+    from bpfbuild.errors import KernelError
+    from bpfbuild.kernel import KernelObject
+
+    ko = KernelObject.open(str(obj_path))
+    try:
+        for prog in ("timer_codes", "count_egress"):
+            ko.program(prog).autoload = prog == name
+        try:
+            ko.load()
+        except KernelError as exc:
+            pytest.skip(f"this kernel refuses {name}: {exc}")
+        return ko.program(name).test_run(bytes(64), repeat=repeat).retval
+    finally:
+        ko.close()
+
+
+@pytest.mark.kernel
+def test_the_kernel_gives_the_same_timer_codes(effects_obj: Path, requires_kernel) -> None:
+    assert _kernel_run(effects_obj, "timer_codes", 1) == TIMER_CODES
+
+
+@pytest.mark.kernel
+def test_the_kernel_keeps_cgroup_storage_across_repetitions(effects_obj: Path, requires_kernel) -> None:
+    # test_run allocates the storage once for all repetitions: the third packet sees 3
+    assert _kernel_run(effects_obj, "count_egress", 3) == 1
+    assert _kernel_run(effects_obj, "count_egress", 1) == 0
