@@ -407,3 +407,27 @@ def test_the_kernel_keeps_cgroup_storage_across_repetitions(effects_obj: Path, r
     # test_run allocates the storage once for all repetitions: the third packet sees 3
     assert _kernel_run(effects_obj, "count_egress", 3) == 1
     assert _kernel_run(effects_obj, "count_egress", 1) == 0
+
+
+# --- the same through a test spec -----------------------------------------------------------------
+
+def test_a_spec_sets_func_args_and_paths_checks_effects_and_fires_timers(compile_bpf) -> None:
+    from bpfbuild.obj.loader import load_object_file
+    from bpfbuild.vm import load_spec, run_spec
+
+    obj = compile_bpf(EFFECTS.parent / "tracer.bpf.c")
+    result = run_spec(load_spec(EFFECTS.parent / "tracer.test.toml"), load_object_file(obj))
+    assert result.ok, "\n".join(f.render() for f in result.failures)
+
+
+def test_a_spec_reports_a_missing_effect(compile_bpf, tmp_path: Path) -> None:
+    from bpfbuild.obj.loader import load_object_file
+    from bpfbuild.vm import load_spec, run_spec
+
+    obj = compile_bpf(EFFECTS.parent / "tracer.bpf.c")
+    spec = (EFFECTS.parent / "tracer.test.toml").read_text().replace("args = [3, 0xffff888000100000, -2]",
+                                                                    "args = [3, 0xffff888000100000, 0]")
+    (tmp_path / "tracer.test.toml").write_text(spec)
+    result = run_spec(load_spec(tmp_path / "tracer.test.toml"), load_object_file(obj))
+    messages = [f.render() for f in result.failures]
+    assert any("effects: expected 1, got 0" in m for m in messages), messages
