@@ -30,7 +30,7 @@ from bpfbuild.vm.maps import CgroupStorageMap
 from bpfbuild.vm.memory import Trap
 
 if TYPE_CHECKING:
-    from bpfbuild.vm.helpers import Runtime
+    from bpfbuild.vm.runtime import Runtime
 
 __all__ = ["CGROUP_HELPERS"]
 

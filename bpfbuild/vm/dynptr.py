@@ -33,7 +33,7 @@ from bpfbuild.vm.maps import RingBuf
 from bpfbuild.vm.memory import Trap
 
 if TYPE_CHECKING:
-    from bpfbuild.vm.helpers import Runtime
+    from bpfbuild.vm.runtime import Runtime
 
 __all__ = ["DYNPTR_HELPERS", "DYNPTR_KFUNCS"]
 

@@ -18,13 +18,12 @@ import errno
 import functools
 import ipaddress
 from collections.abc import Callable
-from typing import Any, Protocol
 
 from bpfbuild.abi.helpers import helper_id
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.errors import NotEmulated
 from bpfbuild.vm.cgroup import CGROUP_HELPERS
-from bpfbuild.vm.context import ContextState, SkbState, XdpState
+from bpfbuild.vm.context import SkbState, XdpState
 from bpfbuild.vm.dynptr import DYNPTR_HELPERS
 from bpfbuild.vm.fib import best_route
 from bpfbuild.vm.kobjects import current_task, running_kernel_btf
@@ -32,7 +31,6 @@ from bpfbuild.vm.maps import (
     CgroupArray,
     HashMap,
     LocalStorageMap,
-    Map,
     MapInMap,
     NotEmulatedMap,
     PerfEventArray,
@@ -42,34 +40,14 @@ from bpfbuild.vm.maps import (
     SockMap,
     StackTraceMap,
 )
-from bpfbuild.vm.memory import Memory, RegionKind, Trap
+from bpfbuild.vm.memory import RegionKind, Trap
 from bpfbuild.vm.printk import MAX_BPRINTF_VARARGS, bprintf
-from bpfbuild.vm.session import Session
+from bpfbuild.vm.runtime import Runtime
 from bpfbuild.vm.timers import TIMER_HELPERS
 from bpfbuild.vm.tracing import TRACING_HELPERS
 
 __all__ = ["HelperFn", "Runtime", "emulated_helpers", "helper_table"]
 
-
-class Runtime(Protocol):
-    """What a helper may use of the machine that runs it (:class:`bpfbuild.vm.machine.Runtime`
-    provides it); a Protocol, so that helpers never import the machine that calls them."""
-
-    session: Session
-    memory: Memory
-    state: ContextState | None
-    redirect: tuple[Any, ...] | None
-    ring_records: dict[int, Any]
-    cg_retval: int
-
-    def code_at(self, ptr: int) -> Callable[..., int]: ...
-    def map_at(self, ptr: int) -> Map: ...
-    def printk(self, text: bytes) -> None: ...
-    def read_kernel_bytes(self, addr: int, size: int) -> bytes | None: ...
-    def read_kernel_string(self, addr: int, limit: int) -> bytes | None: ...
-    def read_string(self, addr: int, limit: int, kind: str = "s") -> bytes | None: ...
-    def read_user_bytes(self, addr: int, size: int) -> bytes | None: ...
-    def read_user_string(self, addr: int, limit: int) -> bytes | None: ...
 
 HelperFn = Callable[..., int]
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from bpfbuild.vm.dynptr import DYNPTR_KFUNCS
 
 if TYPE_CHECKING:
-    from bpfbuild.vm.helpers import Runtime
+    from bpfbuild.vm.runtime import Runtime
 
 __all__ = ["BPF_MAX_LOOPS", "KFUNCS", "kfunc_impl"]
 

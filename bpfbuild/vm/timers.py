@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from bpfbuild.vm.memory import RegionKind, Trap
 
 if TYPE_CHECKING:
-    from bpfbuild.vm.helpers import Runtime
+    from bpfbuild.vm.runtime import Runtime
 
 __all__ = ["TIMER_HELPERS", "Timer", "fire_timers"]
 

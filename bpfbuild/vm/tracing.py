@@ -28,7 +28,7 @@ from bpfbuild.errors import NotEmulated
 from bpfbuild.vm.memory import Trap
 
 if TYPE_CHECKING:
-    from bpfbuild.vm.helpers import Runtime
+    from bpfbuild.vm.runtime import Runtime
 
 __all__ = ["TRACING_HELPERS"]
 

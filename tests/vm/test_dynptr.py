@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bpfbuild.errors import KernelError
 from bpfbuild.isa import assemble
 from bpfbuild.vm import load
 from bpfbuild.vm.machine import Machine
+
+from .kernelrun import kernel_retval
 
 HERE = Path(__file__).resolve().parent / "dynptr"
 _U32 = 0xFFFFFFFF
@@ -65,40 +66,29 @@ def test_a_tc_program_writes_through_its_skb_dynptr_and_a_socket_filter_cannot(d
     assert obj.run("socket_skb_dynptr", packet=PACKET).packet == bytes(14) + PACKET[14:]
 
 
-def _dynptr_machine(text: str, kfuncs: dict[str, str] | None = None) -> tuple[Machine, object]:
-    insns = assemble(text)
-    calls = [pc for pc, insn in enumerate(insns) if insn is not None and insn.opcode == 0x85 and insn.src == 2]
-    names = dict(zip(calls, list(kfuncs or {}), strict=True)) if kfuncs is not None else {}
-    machine = Machine()
-    return machine, machine.load(insns, prog_type=6, kfuncs=names)
-
-
-def test_the_dynptr_on_the_stack_holds_the_kernels_size_type_and_offset_words() -> None:
-    # bpf_dynptr_from_mem(&stack[-32], 8, 0, &stack[-16]); return the size word
-    text = """
+def _from_mem(size: int, tail: str) -> tuple[Machine, object]:
+    """bpf_dynptr_from_mem(&stack[-32], size, 0, &stack[-16]), then ``tail``."""
+    text = f"""
         r1 = r10
         r1 += -32
-        r2 = 8
+        r2 = {size}
         r3 = 0
         r4 = r10
         r4 += -16
         call 197
-        r0 = *(u32 *)(r10 - 8)
-        exit
+        {tail}
     """
-    machine, prog = _dynptr_machine(text)
+    machine = Machine()
+    return machine, machine.load(assemble(text), prog_type=6)
+
+
+def test_the_dynptr_on_the_stack_holds_the_kernels_size_type_and_offset_words() -> None:
+    machine, prog = _from_mem(8, "r0 = *(u32 *)(r10 - 8)\nexit")          # the size word
     assert machine.run(prog, packet=PACKET).retval == 8 | 1 << 28     # size 8, BPF_DYNPTR_TYPE_LOCAL
 
 
 def test_from_mem_refuses_sizes_past_16_mib_with_a_null_dynptr() -> None:
-    text = """
-        r1 = r10
-        r1 += -32
-        r2 = 0x1000000
-        r3 = 0
-        r4 = r10
-        r4 += -16
-        call 197
+    machine, prog = _from_mem(0x1000000, """
         r6 = *(u64 *)(r10 - 16)
         r7 = *(u64 *)(r10 - 8)
         r6 |= r7
@@ -107,26 +97,12 @@ def test_from_mem_refuses_sizes_past_16_mib_with_a_null_dynptr() -> None:
     bad:
         r0 = 1
         exit
-    """
-    machine, prog = _dynptr_machine(text)
+    """)
     assert machine.run(prog, packet=PACKET).signed == -errno.E2BIG
 
 
 @pytest.mark.kernel
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_the_kernel_returns_the_same(dynptr_obj: Path, name: str, requires_kernel) -> None:
-    from bpfbuild.kernel import KernelObject
-
-    ko = KernelObject.open(str(dynptr_obj))
-    try:
-        for prog in EXPECTED:
-            ko.program(prog).autoload = prog == name
-        try:
-            ko.load()
-        except KernelError as exc:
-            pytest.skip(f"this kernel refuses {name}: {exc}")
-        res = ko.program(name).test_run(PACKET)
-    finally:
-        ko.close()
-    emulated = load(dynptr_obj).run(name, packet=PACKET)
-    assert res.retval == EXPECTED[name] == emulated.retval & _U32
+    got = kernel_retval(dynptr_obj, name, PACKET)
+    assert got == EXPECTED[name] == load(dynptr_obj).run(name, packet=PACKET).retval & _U32

@@ -17,6 +17,8 @@ from bpfbuild.errors import NotEmulated
 from bpfbuild.isa import assemble
 from bpfbuild.vm import Machine, Session, load
 
+from .kernelrun import kernel_retval
+
 FENTRY, FEXIT = int(AttachType.TRACE_FENTRY), int(AttachType.TRACE_FEXIT)
 
 
@@ -145,19 +147,24 @@ class _MapSpec:
         self.max_entries, self.flags, self.initial, self.readonly, self.inner = max_entries, 0, None, False, None
 
 
+#: r6 = the timer of element 0 of map 0 (its value: { u64 fired; struct bpf_timer t; })
+TIMER_OF_ELEMENT_0 = f"""
+    r1 = 0
+    *(u32 *)(r10 - 4) = r1
+    ld_pseudo r1, 1, 0
+    r2 = r10
+    r2 += -4
+    call {_h("bpf_map_lookup_elem")}
+    if r0 == 0 goto out
+    r6 = r0
+    r6 += 8
+"""
+
+
 def _timer_prog(start_flags: int = 0, init_flags: int = 1) -> str:
     """An array of { u64 fired; struct bpf_timer t; }: init, set the callback, start in 1000 ns;
     r0 = init | set << 8 | start << 16 (each 0 or a small errno)  ; the callback counts."""
-    return f"""
-        r1 = 0
-        *(u32 *)(r10 - 4) = r1
-        ld_pseudo r1, 1, 0
-        r2 = r10
-        r2 += -4
-        call {_h("bpf_map_lookup_elem")}
-        if r0 == 0 goto out
-        r6 = r0
-        r6 += 8
+    return TIMER_OF_ELEMENT_0 + f"""
         r1 = r6
         ld_pseudo r2, 1, 0
         r3 = {init_flags}
@@ -241,16 +248,7 @@ def test_timer_errors() -> None:
 def test_cancel_reports_a_pending_timer_and_drops_its_callback() -> None:
     m, prog = _timer_machine()
     m.run(prog, packet=bytes(14))
-    cancel = f"""
-        r1 = 0
-        *(u32 *)(r10 - 4) = r1
-        ld_pseudo r1, 1, 0
-        r2 = r10
-        r2 += -4
-        call {_h("bpf_map_lookup_elem")}
-        if r0 == 0 goto out
-        r6 = r0
-        r6 += 8
+    cancel = TIMER_OF_ELEMENT_0 + f"""
         r1 = r6
         call {_h("bpf_timer_cancel")}
         r7 = r0
@@ -380,33 +378,16 @@ def test_cgroup_storage_counts_across_runs(effects_obj: Path) -> None:
     assert [obj.run("count_egress", packet=bytes(64)).retval for _ in range(3)] == [0, 0, 1]
 
 
-def _kernel_run(obj_path: Path, name: str, repeat: int) -> int:
-    from bpfbuild.errors import KernelError
-    from bpfbuild.kernel import KernelObject
-
-    ko = KernelObject.open(str(obj_path))
-    try:
-        for prog in ("timer_codes", "count_egress"):
-            ko.program(prog).autoload = prog == name
-        try:
-            ko.load()
-        except KernelError as exc:
-            pytest.skip(f"this kernel refuses {name}: {exc}")
-        return ko.program(name).test_run(bytes(64), repeat=repeat).retval
-    finally:
-        ko.close()
-
-
 @pytest.mark.kernel
 def test_the_kernel_gives_the_same_timer_codes(effects_obj: Path, requires_kernel) -> None:
-    assert _kernel_run(effects_obj, "timer_codes", 1) == TIMER_CODES
+    assert kernel_retval(effects_obj, "timer_codes", bytes(64)) == TIMER_CODES
 
 
 @pytest.mark.kernel
 def test_the_kernel_keeps_cgroup_storage_across_repetitions(effects_obj: Path, requires_kernel) -> None:
     # test_run allocates the storage once for all repetitions: the third packet sees 3
-    assert _kernel_run(effects_obj, "count_egress", 3) == 1
-    assert _kernel_run(effects_obj, "count_egress", 1) == 0
+    assert kernel_retval(effects_obj, "count_egress", bytes(64), repeat=3) == 1
+    assert kernel_retval(effects_obj, "count_egress", bytes(64)) == 0
 
 
 # --- the same through a test spec -----------------------------------------------------------------
