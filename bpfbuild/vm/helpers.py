@@ -43,6 +43,7 @@ from bpfbuild.vm.maps import (
 from bpfbuild.vm.memory import RegionKind, Trap
 from bpfbuild.vm.printk import MAX_BPRINTF_VARARGS, bprintf
 from bpfbuild.vm.runtime import Runtime
+from bpfbuild.vm.sockets import SOCKET_HELPERS
 from bpfbuild.vm.timers import TIMER_HELPERS
 from bpfbuild.vm.tracing import TRACING_HELPERS
 
@@ -1227,7 +1228,7 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     cgrp_storage_delete, inode_storage_get, inode_storage_delete,
     get_retval, set_retval,
     sk_redirect_map, msg_redirect_map, sk_redirect_hash, msg_redirect_hash, sock_map_update, sock_hash_update,
-    *DYNPTR_HELPERS, *TRACING_HELPERS, *TIMER_HELPERS, *CGROUP_HELPERS,
+    *DYNPTR_HELPERS, *TRACING_HELPERS, *TIMER_HELPERS, *CGROUP_HELPERS, *SOCKET_HELPERS,
 )
 
 

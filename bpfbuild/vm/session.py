@@ -43,6 +43,8 @@ input                       used by
 ``func_args``               bpf_get_func_arg / _arg_cnt / _ret: the traced function's argument
                             count (default: the context's words, less the return value's)
 ``paths``                   bpf_d_path: {address of a struct path: its text}
+``sockets``                 bpf_sk_lookup_tcp / _udp, bpf_skc_lookup_tcp: the sockets there are
+                            (:mod:`bpfbuild.vm.sockets`)
 ``socket_family``,          bpf_setsockopt / bpf_getsockopt: the program's socket (default
 ``socket_protocol``         AF_INET 2, TCP 6)
 ``kernel_btf``              the target kernel's BTF (a ``bpfbuild.btf.Spec``, or a function
@@ -62,6 +64,7 @@ from bpfbuild.errors import VMError, no_such
 from bpfbuild.vm.fib import parse_routes
 from bpfbuild.vm.maps import Map, MapSpecLike, create_map
 from bpfbuild.vm.memory import Memory
+from bpfbuild.vm.sockets import parse_sockets
 
 __all__ = ["DEFAULT_CURRENT_TASK", "Session"]
 
@@ -137,7 +140,7 @@ class Session:
                  task: Mapping[str, Any] | None = None, kernel_btf: Any = None,
                  attach_cookie: int = 0, func_args: int | None = None,
                  paths: Mapping[int | str, str] | None = None, socket_family: int = 2,
-                 socket_protocol: int = 6) -> None:
+                 socket_protocol: int = 6, sockets: Sequence[Mapping[str, Any]] | None = None) -> None:
         if not 0 <= cpu < nr_cpus:
             raise VMError(f"cpu {cpu} is not below nr_cpus {nr_cpus}")
         self.memory = Memory()
@@ -203,6 +206,10 @@ class Session:
         self.socket_family = socket_family
         self.socket_protocol = socket_protocol
         self.sockopts: dict[tuple[int, int], bytes] = {}
+        #: the sockets bpf_sk_lookup_* find (:mod:`bpfbuild.vm.sockets`), and the address of
+        #: each one's struct bpf_sock once a lookup returned it
+        self.sockets = parse_sockets(sockets) if sockets is not None else ()
+        self.socket_objects: dict[int, int] = {}
 
     def __repr__(self) -> str:
         return f"<Session maps={sorted(self.maps)} cpu={self.cpu}/{self.nr_cpus} pid={self.pid}>"

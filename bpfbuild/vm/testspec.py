@@ -24,6 +24,7 @@ from typing import Any
 from bpfbuild.errors import SpecError
 from bpfbuild.location import SourceLocation
 from bpfbuild.vm.fib import parse_routes
+from bpfbuild.vm.sockets import parse_sockets
 from bpfbuild.vm.packet import build_packet, parse_hex
 from bpfbuild.vm.propspec import check_expr, parse_property
 
@@ -46,7 +47,7 @@ _WORLD_KEYS = {"pid", "tgid", "uid", "gid", "comm", "time_ns", "time_step_ns", "
                "hz", "cpu", "nr_cpus", "numa_node", "seed", "cgroup_id", "kptr_restrict", "current_task",
                "kernel_stack", "user_stack", "func_ip", "socket_cookie", "pidns_dev", "pidns_ino", "ns_pid",
                "ns_tgid", "cgroup_ancestors", "routes", "task", "attach_cookie",
-               "func_args", "paths", "socket_family", "socket_protocol"}
+               "func_args", "paths", "socket_family", "socket_protocol", "sockets"}
 #: world keys that take a list of integers (addresses, ids)
 _WORLD_LISTS = {"kernel_stack", "user_stack", "cgroup_ancestors"}
 
@@ -308,6 +309,11 @@ class _Parser:
             elif key == "routes":
                 try:
                     parse_routes(item)
+                except SpecError as exc:
+                    raise self.fail(f"world.{exc.message}", *path, key) from None
+            elif key == "sockets":
+                try:
+                    parse_sockets(item)
                 except SpecError as exc:
                     raise self.fail(f"world.{exc.message}", *path, key) from None
             elif key == "paths":

@@ -412,3 +412,66 @@ def test_a_spec_reports_a_missing_effect(compile_bpf, tmp_path: Path) -> None:
     result = run_spec(load_spec(tmp_path / "tracer.test.toml"), load_object_file(obj))
     messages = [f.render() for f in result.failures]
     assert any("effects: expected 1, got 0" in m for m in messages), messages
+
+
+# --- socket lookups --------------------------------------------------------------------------------
+
+SKLOOKUP = EFFECTS.parent / "sklookup.bpf.c"
+TCP_LISTEN, TCP_CLOSE = 10, 7
+
+
+@pytest.fixture(scope="module")
+def sklookup_obj(compile_bpf) -> Path:
+    return compile_bpf(SKLOOKUP)
+
+
+def _emulated_lookup(obj_path: Path, name: str, port: int, sockets: list) -> int:
+    obj = load(obj_path, sockets=sockets)
+    obj.globals.port = port
+    return obj.run(name, packet=bytes(64)).retval
+
+
+def test_a_tcp_lookup_finds_the_listener_then_the_established_socket(sklookup_obj: Path) -> None:
+    listener = {"protocol": "tcp", "src": "0.0.0.0", "sport": 8080}
+    assert _emulated_lookup(sklookup_obj, "find_tcp", 8080, [listener]) == 8080 | TCP_LISTEN << 16 | 6 << 24
+    conn = {"protocol": "tcp", "src": "127.0.0.1", "sport": 8080, "dst": "127.0.0.1", "dport": 40000}
+    assert _emulated_lookup(sklookup_obj, "find_tcp", 8080, [listener, conn]) == 8080 | 1 << 16 | 6 << 24
+    assert _emulated_lookup(sklookup_obj, "find_tcp", 8081, [listener, conn]) == 0
+    assert _emulated_lookup(sklookup_obj, "find_udp", 8080, [listener]) == 0
+
+
+def test_a_udp_lookup_finds_a_bound_socket_and_a_bad_tuple_size_finds_nothing(sklookup_obj: Path) -> None:
+    bound = {"protocol": "udp", "src": "127.0.0.1", "sport": 5353}
+    assert _emulated_lookup(sklookup_obj, "find_udp", 5353, [bound]) == 5353 | TCP_CLOSE << 16 | 17 << 24
+    assert _emulated_lookup(sklookup_obj, "bad_size", 5353, [bound]) == 7
+
+
+def test_the_spec_rejects_a_bad_socket_table() -> None:
+    from bpfbuild.errors import SpecError
+    from bpfbuild.vm.sockets import parse_sockets
+
+    with pytest.raises(SpecError, match=r"sockets\[0\].sport"):
+        parse_sockets([{"protocol": "tcp", "src": "10.0.0.1", "sport": 70000}])
+    with pytest.raises(SpecError, match="protocol"):
+        parse_sockets([{"protocol": "sctp", "src": "10.0.0.1", "sport": 1}])
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("name, kind", [("find_tcp", "tcp"), ("find_udp", "udp"), ("bad_size", "tcp")])
+def test_the_kernel_finds_the_same_sockets(sklookup_obj: Path, name: str, kind: str, requires_kernel) -> None:
+    import socket
+
+    from bpfbuild.kernel.hooks import test_run
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        if kind == "tcp":
+            sock.listen(1)
+        port = sock.getsockname()[1]
+        got = test_run(sklookup_obj, name, packet=bytes(64), rodata={"port": port}).retval
+    finally:
+        sock.close()
+    world = [{"protocol": kind, "src": "127.0.0.1", "sport": port}]
+    assert got == _emulated_lookup(sklookup_obj, name, port, world)
+    assert got != 0
