@@ -110,6 +110,18 @@ class _FakeMemory:
             return None
         return blob[off:off + size]
 
+    def write(self, addr: int, data: bytes) -> bool:
+        """Store ``data`` inside one range (False, nothing written: not all of it is there)."""
+        i = bisect.bisect_right(self.starts, addr) - 1
+        if i < 0:
+            return False
+        off = addr - self.starts[i]
+        blob = self.blobs[i]
+        if off + len(data) > len(blob):
+            return False
+        self.blobs[i] = blob[:off] + bytes(data) + blob[off + len(data):]
+        return True
+
     def read_cstr(self, addr: int, limit: int) -> bytes | None:
         i = bisect.bisect_right(self.starts, addr) - 1
         if i < 0:

@@ -11,6 +11,8 @@
   when the current task is init (tgid 1), ``-EINVAL`` for a signal above 64.
 * ``bpf_override_return``: recorded as ``{"effect": "override_return", "rc": rc}``, and the
   kprobe's ``pt_regs->ax`` holds ``rc`` after the run, as the kernel sets it.
+* ``bpf_probe_write_user``: writes into the session's ``user_memory`` (``-EFAULT`` unless every
+  byte is there) and records ``{"effect": "probe_write_user", "addr": ..., "size": ...}``.
 * ``bpf_d_path``: the text the session's ``paths`` gives the ``struct path`` at that address,
   copied NUL-terminated (its length with the NUL), ``-ENAMETOOLONG`` when it does not fit;
   ``-EFAULT`` for an address that is no memory; a path the session does not name is not
@@ -133,6 +135,20 @@ def d_path(rt: Runtime, path: int, buf: int, sz: int, *_: int) -> int:
     return len(data)
 
 
+def probe_write_user(rt: Runtime, dst: int, src: int, size: int, *_: int) -> int:
+    """copy_to_user_nofault() into the session's ``user_memory``: 0, or -EFAULT (nothing
+    written) unless every byte lies in one of its ranges; -EPERM for a kernel thread (pid 0)."""
+    s = rt.session
+    if s.pid == 0:
+        return -errno.EPERM
+    size &= _M32
+    data = rt.memory.read(src, size, "read of the source")
+    if size and not s.user_memory.write(dst & _M64, data):
+        return -errno.EFAULT
+    s.effects.append({"effect": "probe_write_user", "addr": dst & _M64, "size": size})
+    return 0
+
+
 #: helper implementations (named as the helpers without ``bpf_``)
 TRACING_HELPERS = (get_func_arg, get_func_ret, get_func_arg_cnt, send_signal, send_signal_thread,
-                   override_return, d_path)
+                   override_return, d_path, probe_write_user)

@@ -108,6 +108,27 @@ def test_override_return_sets_ax_and_is_recorded() -> None:
     assert res.ctx is not None and struct.unpack_from("<q", res.ctx, 80)[0] == -12   # pt_regs->ax
 
 
+def test_probe_write_user_writes_user_memory_and_is_recorded() -> None:
+    text = f"""
+        r2 = 0x41424344
+        *(u32 *)(r10 - 4) = r2
+        r1 = {{addr}} ll
+        r2 = r10
+        r2 += -4
+        r3 = 4
+        call {_h("bpf_probe_write_user")}
+        exit
+    """
+    session = Session(user_memory={0x7FFF0000: bytes(8)})
+    rv, m = _run(text.format(addr=0x7FFF0002), session=session, args=[0])
+    assert rv == 0
+    assert session.user_memory.read(0x7FFF0000, 8) == b"\0\0DCBA\0\0"
+    assert session.effects == [{"effect": "probe_write_user", "addr": 0x7FFF0002, "size": 4}]
+    session = Session(user_memory={0x7FFF0000: bytes(8)})
+    assert _run(text.format(addr=0x7FFF0006), session=session, args=[0])[0] == -errno.EFAULT   # runs past it
+    assert session.user_memory.read(0x7FFF0000, 8) == bytes(8) and session.effects == []
+
+
 D_PATH = f"""
     r1 = *(u64 *)(r1 + 0)
     r2 = r10
