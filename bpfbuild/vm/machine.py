@@ -87,6 +87,9 @@ class RunResult:
     ctx: bytes | None = None
     meta: bytes | None = None
     redirect: tuple[Any, ...] | None = None
+    #: what the run did outside its maps (signals, overridden returns, timers started...):
+    #: this run's share of the session's ``effects``
+    effects: tuple[dict[str, Any], ...] = ()
     #: the program and pc of the ``exit`` that ended the run (after tail calls: the last
     #: program's), and that instruction's source line when the object has line info
     exit_program: str | None = None
@@ -132,6 +135,8 @@ class Runtime:
         self.redirect: tuple[Any, ...] | None = None
         #: a cgroup program's run_ctx retval (bpf_get_retval / bpf_set_retval), 0 when a run starts
         self.cg_retval = 0
+        #: this run's effects (also appended to the session's)
+        self.effects: list[dict[str, Any]] = []
         self.ring_records: dict[int, Any] = {}
         #: [pc, linkage] of the last ``exit`` executed (set by the translated code)
         self.last_exit: list[Any] = [None, None]
@@ -179,6 +184,7 @@ class Runtime:
         self.lines = []
         self.redirect = None
         self.cg_retval = 0
+        self.effects = []
         self.last_exit[0] = self.last_exit[1] = None
 
     # --- calls ----------------------------------------------------------------------------
@@ -234,6 +240,11 @@ class Runtime:
         if m is None:
             raise Trap(f"{ptr:#x} is not a map")
         return m
+
+    def effect(self, record: dict[str, Any]) -> None:
+        """Record what a helper did outside the program's maps (a signal sent...)."""
+        self.effects.append(record)
+        self.session.effects.append(record)
 
     def printk(self, text: bytes) -> None:
         line = text.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
@@ -692,7 +703,8 @@ class Machine:
             location = exit_link.source_location(exit_pc) if exit_link is not None else None
             return RunResult(retval=r0 & _M64, printk=tuple(rt.lines), steps=limit - rt.budget[0],
                              packet=state.packet_out(), ctx=state.ctx_out(), meta=state.meta_out(),
-                             redirect=rt.redirect, exit_program=exit_link.name if exit_link else None,
+                             redirect=rt.redirect, effects=tuple(rt.effects),
+                             exit_program=exit_link.name if exit_link else None,
                              exit_pc=exit_pc, exit_location=location)
         finally:
             rt.tracer = None
@@ -854,6 +866,8 @@ class PreparedRun:
                 rt.redirect = None
             if rt.cg_retval:
                 rt.cg_retval = 0
+            if rt.effects:
+                rt.effects = []
             rt.state = state
             try:
                 r0: int = entry(ctx_addr)
@@ -890,8 +904,8 @@ class PreparedRun:
         exit_pc, exit_link = rt.last_exit
         return RunResult(retval=self.retval, printk=tuple(rt.lines), steps=self.budget - rt.budget[0],
                          packet=state.packet_out(), ctx=state.ctx_out(), meta=state.meta_out(),
-                         redirect=rt.redirect, exit_program=exit_link.name if exit_link else None,
-                         exit_pc=exit_pc,
+                         redirect=rt.redirect, effects=tuple(rt.effects),
+                         exit_program=exit_link.name if exit_link else None, exit_pc=exit_pc,
                          exit_location=exit_link.source_location(exit_pc) if exit_link is not None else None)
 
     def close(self) -> None:

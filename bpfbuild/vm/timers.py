@@ -83,7 +83,7 @@ def timer_start(rt: Runtime, timer: int, nsecs: int, flags: int, *_: int) -> int
     nsecs &= _M64
     t.pending = True
     t.expires = nsecs if flags & BPF_F_TIMER_ABS else rt.session.time_ns + nsecs
-    rt.session.effects.append({"effect": "timer_start", "nsecs": nsecs, "flags": flags & _M32,
+    rt.effect({"effect": "timer_start", "nsecs": nsecs, "flags": flags & _M32,
                                "expires": t.expires})
     return 0
 

@@ -93,7 +93,7 @@ def _signal(rt: Runtime, sig: int, scope: str) -> int:
         return -errno.EPERM
     if sig > _NSIG:
         return -errno.EINVAL
-    s.effects.append({"effect": "signal", "sig": sig, "scope": scope,
+    rt.effect({"effect": "signal", "sig": sig, "scope": scope,
                       "pid": s.pid if scope == "thread" else s.tgid})
     return 0
 
@@ -114,7 +114,7 @@ def override_return(rt: Runtime, regs: int, rc: int, *_: int) -> int:
     region = rt.memory.region_of(regs)
     if region is not None and len(region.buf) >= _RAX + 8 and regs & 0xFFFFFFFF == 0:
         region.buf[_RAX:_RAX + 8] = _U64.pack(rc)     # regs_set_return_value()
-    rt.session.effects.append({"effect": "override_return", "rc": rc - (1 << 64) if rc >> 63 else rc})
+    rt.effect({"effect": "override_return", "rc": rc - (1 << 64) if rc >> 63 else rc})
     return 0
 
 
@@ -145,7 +145,7 @@ def probe_write_user(rt: Runtime, dst: int, src: int, size: int, *_: int) -> int
     data = rt.memory.read(src, size, "read of the source")
     if size and not s.user_memory.write(dst & _M64, data):
         return -errno.EFAULT
-    s.effects.append({"effect": "probe_write_user", "addr": dst & _M64, "size": size})
+    rt.effect({"effect": "probe_write_user", "addr": dst & _M64, "size": size})
     return 0
 
 

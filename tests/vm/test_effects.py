@@ -98,6 +98,17 @@ def test_send_signal_is_recorded_and_refused_for_init_and_bad_signals() -> None:
     assert rv == -errno.EINVAL and m.session.effects == []
 
 
+def test_each_run_reports_its_own_effects_and_the_session_keeps_them_all() -> None:
+    m = Machine(Session(pid=7))
+    prog = m.load(assemble(f"r1 = 9\ncall {_h('bpf_send_signal')}\nexit"), prog_type=ProgType.TRACING,
+                  attach_type=FENTRY)
+    quiet = m.load(assemble("r0 = 0\nexit"), name="quiet", prog_type=ProgType.TRACING, attach_type=FENTRY)
+    first = m.run(prog, args=[0])
+    assert len(first.effects) == 1 and m.run(prog, args=[0]).effects == first.effects
+    assert m.run(quiet, args=[0]).effects == ()
+    assert len(m.session.effects) == 2
+
+
 def test_override_return_sets_ax_and_is_recorded() -> None:
     text = f"r2 = -12\ncall {_h('bpf_override_return')}\nexit"
     m = Machine()
@@ -105,6 +116,7 @@ def test_override_return_sets_ax_and_is_recorded() -> None:
     res = m.run(prog, args=[1, 2])
     assert res.retval == 0
     assert m.session.effects == [{"effect": "override_return", "rc": -12}]
+    assert res.effects == ({"effect": "override_return", "rc": -12},)
     assert res.ctx is not None and struct.unpack_from("<q", res.ctx, 80)[0] == -12   # pt_regs->ax
 
 
