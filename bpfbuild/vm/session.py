@@ -64,7 +64,7 @@ from bpfbuild.errors import VMError, no_such
 from bpfbuild.vm.fib import parse_routes
 from bpfbuild.vm.maps import Map, MapSpecLike, create_map
 from bpfbuild.vm.memory import Memory
-from bpfbuild.vm.sockets import parse_sockets
+from bpfbuild.vm.socktable import parse_sockets
 
 __all__ = ["DEFAULT_CURRENT_TASK", "Session"]
 

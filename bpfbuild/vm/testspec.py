@@ -24,7 +24,7 @@ from typing import Any
 from bpfbuild.errors import SpecError
 from bpfbuild.location import SourceLocation
 from bpfbuild.vm.fib import parse_routes
-from bpfbuild.vm.sockets import parse_sockets
+from bpfbuild.vm.socktable import parse_sockets
 from bpfbuild.vm.packet import build_packet, parse_hex
 from bpfbuild.vm.propspec import check_expr, parse_property
 

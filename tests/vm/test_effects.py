@@ -481,7 +481,7 @@ def test_a_udp_lookup_finds_a_bound_socket_and_a_bad_tuple_size_finds_nothing(sk
 
 def test_the_spec_rejects_a_bad_socket_table() -> None:
     from bpfbuild.errors import SpecError
-    from bpfbuild.vm.sockets import parse_sockets
+    from bpfbuild.vm.socktable import parse_sockets
 
     with pytest.raises(SpecError, match=r"sockets\[0\].sport"):
         parse_sockets([{"protocol": "tcp", "src": "10.0.0.1", "sport": 70000}])
