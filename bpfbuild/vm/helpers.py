@@ -141,6 +141,15 @@ def map_peek_elem(rt: Runtime, map_ptr: int, value: int, *_: int) -> int:
     return _pop(rt, map_ptr, value, True)
 
 
+def kptr_xchg(rt: Runtime, dst: int, ptr: int, *_: int) -> int:
+    """xchg() of the 8-byte kptr field at ``dst`` (in a map value or an allocated object): the
+    old pointer, ``ptr`` stored (the emulator keeps no reference counts)."""
+    view = rt.memory.view(dst, 8, write=True, what="exchange of the kptr")
+    old = int.from_bytes(view, "little")
+    view[:] = (ptr & _M64).to_bytes(8, "little")
+    return old
+
+
 def spin_lock(rt: Runtime, lock: int, *_: int) -> int:
     view = rt.memory.view(lock, 4, write=True, what="access of the spin lock")
     view[:] = (1).to_bytes(4, "little")
@@ -1208,7 +1217,7 @@ def sock_hash_update(rt: Runtime, ops: int, map_ptr: int, key: int, flags: int, 
 
 _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     map_lookup_elem, map_update_elem, map_delete_elem, map_lookup_percpu_elem, map_push_elem,
-    map_pop_elem, map_peek_elem, spin_lock, spin_unlock,
+    map_pop_elem, map_peek_elem, spin_lock, spin_unlock, kptr_xchg,
     trace_printk, trace_vprintk, snprintf,
     ktime_get_ns, ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns, jiffies64, get_prandom_u32,
     get_smp_processor_id, get_numa_node_id, get_current_pid_tgid, get_current_uid_gid,

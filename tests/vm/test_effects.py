@@ -508,3 +508,22 @@ def test_the_kernel_finds_the_same_sockets(sklookup_obj: Path, name: str, kind: 
     world = [{"protocol": kind, "src": "127.0.0.1", "sport": port}]
     assert got == _emulated_lookup(sklookup_obj, name, port, world)
     assert got != 0
+
+
+# --- kptrs -------------------------------------------------------------------------------------
+
+def test_kptr_xchg_stores_the_new_pointer_and_returns_the_old() -> None:
+    # an 8-byte "map value" on the stack holds 0x1111; swap in 0x2222, return old | new << 32
+    text = f"""
+        r1 = 0x1111
+        *(u64 *)(r10 - 8) = r1
+        r1 = r10
+        r1 += -8
+        r2 = 0x2222
+        call {_h("bpf_kptr_xchg")}
+        r1 = *(u64 *)(r10 - 8)
+        r1 <<= 32
+        r0 |= r1
+        exit
+    """
+    assert _run(text, prog_type=ProgType.XDP, attach_type=None, packet=bytes(14))[0] == 0x1111 | 0x2222 << 32
