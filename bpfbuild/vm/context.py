@@ -203,6 +203,8 @@ class ContextState:
     """
 
     kind = "ctx"
+    #: the running program's expected attach type (``bpf_attach_type``; None: not known)
+    attach_type: int | None = None
 
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
@@ -375,6 +377,11 @@ class XdpState(ContextState):
         return self.end - self.data
 
 
+#: skb program types that may write the packet (verifier.c: may_access_direct_pkt_data)
+_SKB_WRITERS = frozenset((ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.LWT_XMIT, ProgType.SK_SKB,
+                          ProgType.SK_MSG))
+
+
 class SkbState(ContextState):
     """A ``struct __sk_buff``: the packet (linear), ``skb->data`` at the network header for
     socket filters and at the Ethernet header for TC, fields as test_run fills them."""
@@ -388,6 +395,9 @@ class SkbState(ContextState):
         self.off = {f.name: f.offset for f in layout.fields}
         self.l2 = prog_type in _L2_TYPES or prog_type is None
         self.direct = prog_type not in (ProgType.SOCKET_FILTER,)
+        #: the verifier's may_access_direct_pkt_data(BPF_WRITE): bpf_dynptr_from_skb makes a
+        #: read-only dynptr in program types that may not write the packet
+        self.packet_writable = prog_type in _SKB_WRITERS or prog_type is None
         self.frame = bytearray(ctx.packet)
         self.data_off = 0 if self.l2 else min(ETH_HLEN, len(self.frame))
         buf = CtxBuffer(layout.size)
@@ -492,8 +502,17 @@ class SkbState(ContextState):
         raise Trap("bpf_xdp_adjust_head needs an XDP context")
 
 
-def make_state(memory: Memory, prog_type: ProgType | None, ctx: Context) -> ContextState:
-    """Map ``ctx`` into ``memory`` for a run of a program of ``prog_type``."""
+def make_state(memory: Memory, prog_type: ProgType | None, ctx: Context,
+               attach_type: int | None = None) -> ContextState:
+    """Map ``ctx`` into ``memory`` for a run of a program of ``prog_type`` (and
+    ``attach_type``, which some helpers read: fexit's return value, cgroup storage keys)."""
+    state = _make_state(memory, prog_type, ctx)
+    if attach_type is not None:
+        state.attach_type = attach_type
+    return state
+
+
+def _make_state(memory: Memory, prog_type: ProgType | None, ctx: Context) -> ContextState:
     match ctx:
         case XdpContext():
             return XdpState(memory, ctx)

@@ -18,19 +18,19 @@ import errno
 import functools
 import ipaddress
 from collections.abc import Callable
-from typing import Any, Protocol
 
 from bpfbuild.abi.helpers import helper_id
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.errors import NotEmulated
-from bpfbuild.vm.context import ContextState, SkbState, XdpState
+from bpfbuild.vm.cgroup import CGROUP_HELPERS
+from bpfbuild.vm.context import SkbState, XdpState
+from bpfbuild.vm.dynptr import DYNPTR_HELPERS
 from bpfbuild.vm.fib import best_route
 from bpfbuild.vm.kobjects import current_task, running_kernel_btf
 from bpfbuild.vm.maps import (
     CgroupArray,
     HashMap,
     LocalStorageMap,
-    Map,
     MapInMap,
     NotEmulatedMap,
     PerfEventArray,
@@ -40,32 +40,15 @@ from bpfbuild.vm.maps import (
     SockMap,
     StackTraceMap,
 )
-from bpfbuild.vm.memory import Memory, RegionKind, Trap
+from bpfbuild.vm.memory import RegionKind, Trap
 from bpfbuild.vm.printk import MAX_BPRINTF_VARARGS, bprintf
-from bpfbuild.vm.session import Session
+from bpfbuild.vm.runtime import Runtime
+from bpfbuild.vm.sockets import SOCKET_HELPERS
+from bpfbuild.vm.timers import TIMER_HELPERS
+from bpfbuild.vm.tracing import TRACING_HELPERS
 
 __all__ = ["HelperFn", "Runtime", "emulated_helpers", "helper_table"]
 
-
-class Runtime(Protocol):
-    """What a helper may use of the machine that runs it (:class:`bpfbuild.vm.machine.Runtime`
-    provides it); a Protocol, so that helpers never import the machine that calls them."""
-
-    session: Session
-    memory: Memory
-    state: ContextState | None
-    redirect: tuple[Any, ...] | None
-    ring_records: dict[int, Any]
-    cg_retval: int
-
-    def code_at(self, ptr: int) -> Callable[..., int]: ...
-    def map_at(self, ptr: int) -> Map: ...
-    def printk(self, text: bytes) -> None: ...
-    def read_kernel_bytes(self, addr: int, size: int) -> bytes | None: ...
-    def read_kernel_string(self, addr: int, limit: int) -> bytes | None: ...
-    def read_string(self, addr: int, limit: int, kind: str = "s") -> bytes | None: ...
-    def read_user_bytes(self, addr: int, size: int) -> bytes | None: ...
-    def read_user_string(self, addr: int, limit: int) -> bytes | None: ...
 
 HelperFn = Callable[..., int]
 
@@ -156,6 +139,15 @@ def map_pop_elem(rt: Runtime, map_ptr: int, value: int, *_: int) -> int:
 
 def map_peek_elem(rt: Runtime, map_ptr: int, value: int, *_: int) -> int:
     return _pop(rt, map_ptr, value, True)
+
+
+def kptr_xchg(rt: Runtime, dst: int, ptr: int, *_: int) -> int:
+    """xchg() of the 8-byte kptr field at ``dst`` (in a map value or an allocated object): the
+    old pointer, ``ptr`` stored (the emulator keeps no reference counts)."""
+    view = rt.memory.view(dst, 8, write=True, what="exchange of the kptr")
+    old = int.from_bytes(view, "little")
+    view[:] = (ptr & _M64).to_bytes(8, "little")
+    return old
 
 
 def spin_lock(rt: Runtime, lock: int, *_: int) -> int:
@@ -1225,7 +1217,7 @@ def sock_hash_update(rt: Runtime, ops: int, map_ptr: int, key: int, flags: int, 
 
 _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     map_lookup_elem, map_update_elem, map_delete_elem, map_lookup_percpu_elem, map_push_elem,
-    map_pop_elem, map_peek_elem, spin_lock, spin_unlock,
+    map_pop_elem, map_peek_elem, spin_lock, spin_unlock, kptr_xchg,
     trace_printk, trace_vprintk, snprintf,
     ktime_get_ns, ktime_get_boot_ns, ktime_get_coarse_ns, ktime_get_tai_ns, jiffies64, get_prandom_u32,
     get_smp_processor_id, get_numa_node_id, get_current_pid_tgid, get_current_uid_gid,
@@ -1245,6 +1237,7 @@ _IMPLEMENTATIONS: tuple[HelperFn, ...] = (
     cgrp_storage_delete, inode_storage_get, inode_storage_delete,
     get_retval, set_retval,
     sk_redirect_map, msg_redirect_map, sk_redirect_hash, msg_redirect_hash, sock_map_update, sock_hash_update,
+    *DYNPTR_HELPERS, *TRACING_HELPERS, *TIMER_HELPERS, *CGROUP_HELPERS, *SOCKET_HELPERS,
 )
 
 

@@ -16,7 +16,10 @@ What is modelled:
   ``bpf_preempt_disable`` / ``_enable`` (no effect on a run);
 * reference counting of the emulated task and cgroup: ``bpf_task_acquire`` / ``bpf_cgroup_acquire``
   return their argument, the releases do nothing (the emulator's objects live for the run);
-* ``bpf_rdonly_cast`` returns its pointer (the cast only changes what the verifier allows).
+* ``bpf_rdonly_cast`` returns its pointer (the cast only changes what the verifier allows);
+* dynptrs: ``bpf_dynptr_from_skb`` / ``_from_xdp``, ``_slice`` / ``_slice_rdwr``, ``_adjust``,
+  ``_is_null``, ``_is_rdonly``, ``_size``, ``_clone``, ``_copy``, ``_memset``
+  (:mod:`bpfbuild.vm.dynptr`).
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bpfbuild.vm.dynptr import DYNPTR_KFUNCS
+
 if TYPE_CHECKING:
-    from bpfbuild.vm.helpers import Runtime
+    from bpfbuild.vm.runtime import Runtime
 
 __all__ = ["BPF_MAX_LOOPS", "KFUNCS", "kfunc_impl"]
 
@@ -92,6 +97,7 @@ KFUNCS: dict[str, Callable[..., int]] = {
     "bpf_cgroup_acquire": _first_argument,
     "bpf_cgroup_release": _nothing,
     "bpf_rdonly_cast": _first_argument,
+    **DYNPTR_KFUNCS,
 }
 
 

@@ -45,6 +45,7 @@ from bpfbuild.vm.kfuncs import kfunc_impl
 from bpfbuild.vm.maps import MAX_TAIL_CALLS, ArrayMap, Map, MapInMap, ProgArray
 from bpfbuild.vm.memory import OFFSET_MASK, REGION_SHIFT, Memory, Region, RegionKind, Trap
 from bpfbuild.vm.session import Session
+from bpfbuild.vm.timers import fire_timers
 
 __all__ = ["DEFAULT_BUDGET", "Link", "LoadedProgram", "Machine", "PreparedRun", "ProgramLike", "RunResult",
            "Runtime", "Tracer", "default_helpers", "run_bytecode"]
@@ -86,6 +87,9 @@ class RunResult:
     ctx: bytes | None = None
     meta: bytes | None = None
     redirect: tuple[Any, ...] | None = None
+    #: what the run did outside its maps (signals, overridden returns, timers started...):
+    #: this run's share of the session's ``effects``
+    effects: tuple[dict[str, Any], ...] = ()
     #: the program and pc of the ``exit`` that ended the run (after tail calls: the last
     #: program's), and that instruction's source line when the object has line info
     exit_program: str | None = None
@@ -131,6 +135,8 @@ class Runtime:
         self.redirect: tuple[Any, ...] | None = None
         #: a cgroup program's run_ctx retval (bpf_get_retval / bpf_set_retval), 0 when a run starts
         self.cg_retval = 0
+        #: this run's effects (also appended to the session's)
+        self.effects: list[dict[str, Any]] = []
         self.ring_records: dict[int, Any] = {}
         #: [pc, linkage] of the last ``exit`` executed (set by the translated code)
         self.last_exit: list[Any] = [None, None]
@@ -178,6 +184,7 @@ class Runtime:
         self.lines = []
         self.redirect = None
         self.cg_retval = 0
+        self.effects = []
         self.last_exit[0] = self.last_exit[1] = None
 
     # --- calls ----------------------------------------------------------------------------
@@ -233,6 +240,11 @@ class Runtime:
         if m is None:
             raise Trap(f"{ptr:#x} is not a map")
         return m
+
+    def effect(self, record: dict[str, Any]) -> None:
+        """Record what a helper did outside the program's maps (a signal sent...)."""
+        self.effects.append(record)
+        self.session.effects.append(record)
 
     def printk(self, text: bytes) -> None:
         line = text.split(b"\0", 1)[0].decode("utf-8", "backslashreplace")
@@ -514,6 +526,8 @@ class LoadedProgram:
     _traced: dict[int, Callable[..., int]] | None = None
     #: the C backend's entry (None: the program runs on the Python translation)
     native: Callable[..., int] | None = None
+    #: the expected attach type its section gives (``bpf_attach_type``; None: unknown)
+    attach_type: int | None = None
 
     @property
     def backend(self) -> str:
@@ -606,18 +620,22 @@ class Machine:
             rec = line_at(pc) if line_at is not None else None
             return rec.line_text if rec is not None else None
 
+        info = getattr(program, "section_info", None)
+        eat = info.expected_attach_type if info is not None else None
         return self.load(program.insns, name=program.name, prog_type=program.prog_type, maps=maps,
                          locate=program.source_location, line_text=line_text if line_at is not None else None,
-                         kfuncs=dict(getattr(program, "kfunc_calls", ())))
+                         kfuncs=dict(getattr(program, "kfunc_calls", ())),
+                         attach_type=int(eat) if eat is not None else None)
 
     def load(self, insns: Sequence[Instruction] | bytes, *, name: str = "prog",
              prog_type: ProgType | int | None = None, maps: Sequence[Map] = (),
              locate: Callable[[int], SourceLocation | None] | None = None,
              line_text: Callable[[int], str | None] | None = None,
-             kfuncs: Mapping[int, str] | None = None) -> LoadedProgram:
+             kfuncs: Mapping[int, str] | None = None, attach_type: int | None = None) -> LoadedProgram:
         """Load instructions (or their bytes) under ``name``; map references are indexes
         into ``maps``; ``kfuncs`` names the kfunc each kfunc call calls (pc -> name, as
-        ``Program.kfunc_calls``).  Translation is cached, so loading the same code again is cheap."""
+        ``Program.kfunc_calls``); ``attach_type`` is its expected attach type (fexit programs
+        read their function's return value, cgroup storage is per attach type).  Translation is cached, so loading the same code again is cheap."""
         if isinstance(insns, (bytes, bytearray, memoryview)):
             try:
                 insns = decode_program(bytes(insns))
@@ -628,7 +646,7 @@ class Machine:
         link = Link(self.runtime, compiled, name, maps, locate, line_text, kfuncs)
         functions = compiled.factory(link)
         self.runtime.code[link.code_base >> REGION_SHIFT] = functions
-        loaded = LoadedProgram(name, ptype, tuple(insns), compiled, link, functions)
+        loaded = LoadedProgram(name, ptype, tuple(insns), compiled, link, functions, attach_type=attach_type)
         if self.backend == "c" and not self.coverage and insns:
             from bpfbuild.vm.cbackend import SHARED_C, CLink
             native = SHARED_C.get(tuple(insns))
@@ -670,7 +688,7 @@ class Machine:
                 return prepared.result()
         rt.reset(limit)
         try:
-            state = make_state(self.session.memory, prog.prog_type, ctx)
+            state = make_state(self.session.memory, prog.prog_type, ctx, prog.attach_type)
         except Trap as exc:
             raise VMError(f"program {prog.name}: bad context: {exc.message}") from None
         rt.state = state
@@ -685,7 +703,8 @@ class Machine:
             location = exit_link.source_location(exit_pc) if exit_link is not None else None
             return RunResult(retval=r0 & _M64, printk=tuple(rt.lines), steps=limit - rt.budget[0],
                              packet=state.packet_out(), ctx=state.ctx_out(), meta=state.meta_out(),
-                             redirect=rt.redirect, exit_program=exit_link.name if exit_link else None,
+                             redirect=rt.redirect, effects=tuple(rt.effects),
+                             exit_program=exit_link.name if exit_link else None,
                              exit_pc=exit_pc, exit_location=location)
         finally:
             rt.tracer = None
@@ -719,10 +738,15 @@ class Machine:
             ctx = context_for(prog.prog_type, packet=packet, args=args)
         return PreparedRun(self, prog, ctx, self.budget if budget is None else budget)
 
-    def _end_run(self, state: ContextState) -> None:
+    def fire_timers(self, until_ns: int | None = None) -> int:
+        """Run the callbacks of the session's pending ``bpf_timer``s that are due by
+        ``until_ns`` (default: all), in order of expiry (see :mod:`bpfbuild.vm.timers`); how
+        many ran.  The session's clock moves to each timer's expiry."""
         rt = self.runtime
-        state.release()
-        rt.state = None
+        return fire_timers(rt, lambda: rt.reset(self.budget), self._end_callbacks, until_ns)
+
+    def _end_callbacks(self) -> None:
+        rt = self.runtime
         for addr in list(rt.ring_records):   # records a faulting run left reserved: discard them
             rb = rt.ring_records.pop(addr)
             rb.commit(addr, True)
@@ -731,6 +755,12 @@ class Machine:
                 m.end_run()
         while rt.depth:
             rt.pop_frame()
+
+    def _end_run(self, state: ContextState) -> None:
+        rt = self.runtime
+        state.release()
+        rt.state = None
+        self._end_callbacks()
 
 
 def _no_fields(_: Any) -> tuple[()]:
@@ -778,7 +808,8 @@ class PreparedRun:
         if self.state is not None:
             self.state.release()
         try:
-            state = make_state(self.machine.session.memory, self.prog.prog_type, self.ctx)
+            state = make_state(self.machine.session.memory, self.prog.prog_type, self.ctx,
+                               self.prog.attach_type)
         except Trap as exc:
             raise VMError(f"program {self.prog.name}: bad context: {exc.message}") from None
         regions = self.machine.session.memory.regions
@@ -835,6 +866,8 @@ class PreparedRun:
                 rt.redirect = None
             if rt.cg_retval:
                 rt.cg_retval = 0
+            if rt.effects:
+                rt.effects = []
             rt.state = state
             try:
                 r0: int = entry(ctx_addr)
@@ -871,8 +904,8 @@ class PreparedRun:
         exit_pc, exit_link = rt.last_exit
         return RunResult(retval=self.retval, printk=tuple(rt.lines), steps=self.budget - rt.budget[0],
                          packet=state.packet_out(), ctx=state.ctx_out(), meta=state.meta_out(),
-                         redirect=rt.redirect, exit_program=exit_link.name if exit_link else None,
-                         exit_pc=exit_pc,
+                         redirect=rt.redirect, effects=tuple(rt.effects),
+                         exit_program=exit_link.name if exit_link else None, exit_pc=exit_pc,
                          exit_location=exit_link.source_location(exit_pc) if exit_link is not None else None)
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ MAX_VALUE_SIZE = 4 << 20
 __all__ = [
     "ArrayMap",
     "CgroupArray",
+    "CgroupStorageMap",
     "HashMap",
     "LocalStorageMap",
     "LpmTrieMap",
@@ -1249,6 +1250,30 @@ class NotEmulatedMap(Map):
         raise self._missing()
 
 
+class CgroupStorageMap(HashMap):
+    """CGROUP_STORAGE and PERCPU_CGROUP_STORAGE: one value per cgroup and attach type (key
+    ``struct bpf_cgroup_storage_key { u64 cgroup_inode_id; u32 attach_type; }``, or a plain
+    u64 cgroup id shared by every attach type).  The kernel makes a cgroup's storage, zeroed,
+    when a program is attached there; the emulator makes it at the first
+    ``bpf_get_local_storage`` of a run in that cgroup (or when a spec seeds it)."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.per_cpu = self.type == MapType.PERCPU_CGROUP_STORAGE
+        self.max_entries = 1 << 16    # max_entries is 0 in the definition: one per attachment
+
+    def storage(self, cgroup_id: int, attach_type: int, cpu: int) -> int:
+        """The address of the (cgroup, attach type) storage, made zeroed if missing."""
+        key = (cgroup_id & ((1 << 64) - 1)).to_bytes(8, "little")
+        if self.key_size > 8:
+            key = (key + (attach_type & 0xFFFFFFFF).to_bytes(4, "little")).ljust(self.key_size, b"\0")
+        addr = self.prog_lookup(key, cpu)
+        if not addr:
+            self.prog_update(key, bytes(self.value_size), 0, cpu)
+            addr = self.prog_lookup(key, cpu)
+        return addr
+
+
 # --- construction --------------------------------------------------------------------------
 
 _CLASSES: dict[MapType, type[Map]] = {
@@ -1268,6 +1293,7 @@ _CLASSES: dict[MapType, type[Map]] = {
     MapType.SOCKMAP: SockMap, MapType.SOCKHASH: SockMap,
     MapType.SK_STORAGE: LocalStorageMap, MapType.INODE_STORAGE: LocalStorageMap,
     MapType.TASK_STORAGE: LocalStorageMap, MapType.CGRP_STORAGE: LocalStorageMap,
+    MapType.CGROUP_STORAGE: CgroupStorageMap, MapType.PERCPU_CGROUP_STORAGE: CgroupStorageMap,
 }
 
 

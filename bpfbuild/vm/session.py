@@ -40,6 +40,13 @@ input                       used by
 ``task``                    fields of the current task_struct (``pid``, ``comm``,
                             ``real_parent.tgid``...) laid out by ``kernel_btf`` for
                             bpf_get_current_task(_btf)
+``func_args``               bpf_get_func_arg / _arg_cnt / _ret: the traced function's argument
+                            count (default: the context's words, less the return value's)
+``paths``                   bpf_d_path: {address of a struct path: its text}
+``sockets``                 bpf_sk_lookup_tcp / _udp, bpf_skc_lookup_tcp: the sockets there are
+                            (:mod:`bpfbuild.vm.sockets`)
+``socket_family``,          bpf_setsockopt / bpf_getsockopt: the program's socket (default
+``socket_protocol``         AF_INET 2, TCP 6)
 ``kernel_btf``              the target kernel's BTF (a ``bpfbuild.btf.Spec``, or a function
                             that returns it when first needed)
 ==========================  =================================================================
@@ -57,6 +64,7 @@ from bpfbuild.errors import VMError, no_such
 from bpfbuild.vm.fib import parse_routes
 from bpfbuild.vm.maps import Map, MapSpecLike, create_map
 from bpfbuild.vm.memory import Memory
+from bpfbuild.vm.socktable import parse_sockets
 
 __all__ = ["DEFAULT_CURRENT_TASK", "Session"]
 
@@ -102,6 +110,18 @@ class _FakeMemory:
             return None
         return blob[off:off + size]
 
+    def write(self, addr: int, data: bytes) -> bool:
+        """Store ``data`` inside one range (False, nothing written: not all of it is there)."""
+        i = bisect.bisect_right(self.starts, addr) - 1
+        if i < 0:
+            return False
+        off = addr - self.starts[i]
+        blob = self.blobs[i]
+        if off + len(data) > len(blob):
+            return False
+        self.blobs[i] = blob[:off] + bytes(data) + blob[off + len(data):]
+        return True
+
     def read_cstr(self, addr: int, limit: int) -> bytes | None:
         i = bisect.bisect_right(self.starts, addr) - 1
         if i < 0:
@@ -130,7 +150,9 @@ class Session:
                  ns_tgid: int | None = None, cgroup_ancestors: Sequence[int] = (),
                  routes: Sequence[Mapping[str, Any]] | None = None,
                  task: Mapping[str, Any] | None = None, kernel_btf: Any = None,
-                 attach_cookie: int = 0) -> None:
+                 attach_cookie: int = 0, func_args: int | None = None,
+                 paths: Mapping[int | str, str] | None = None, socket_family: int = 2,
+                 socket_protocol: int = 6, sockets: Sequence[Mapping[str, Any]] | None = None) -> None:
         if not 0 <= cpu < nr_cpus:
             raise VMError(f"cpu {cpu} is not below nr_cpus {nr_cpus}")
         self.memory = Memory()
@@ -182,6 +204,24 @@ class Session:
         self.attach_cookie = attach_cookie & _M64
         #: the task object built from ``task_fields`` and ``kernel_btf`` (on first use)
         self.task_object: Any = None
+        #: the traced function's argument count (bpf_get_func_arg*; None: the context's words)
+        self.func_args = func_args
+        #: bpf_d_path's answers: the address of a ``struct path`` -> its text
+        self.paths = {(int(k, 0) if isinstance(k, str) else k) & _M64: v for k, v in (paths or {}).items()}
+        #: what programs did outside their maps, in order (signals sent, overridden returns,
+        #: timers started): one dict per effect, ``{"effect": "signal", "sig": 9, ...}``
+        self.effects: list[dict[str, Any]] = []
+        #: the bpf_timer states, by the timer's address (see :mod:`bpfbuild.vm.timers`)
+        self.timers: dict[int, Any] = {}
+        #: the program's socket (bpf_setsockopt / bpf_getsockopt): its family, protocol and
+        #: the options set on it, {(level, optname): value bytes}
+        self.socket_family = socket_family
+        self.socket_protocol = socket_protocol
+        self.sockopts: dict[tuple[int, int], bytes] = {}
+        #: the sockets bpf_sk_lookup_* find (:mod:`bpfbuild.vm.sockets`), and the address of
+        #: each one's struct bpf_sock once a lookup returned it
+        self.sockets = parse_sockets(sockets) if sockets is not None else ()
+        self.socket_objects: dict[int, int] = {}
 
     def __repr__(self) -> str:
         return f"<Session maps={sorted(self.maps)} cpu={self.cpu}/{self.nr_cpus} pid={self.pid}>"

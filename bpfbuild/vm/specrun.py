@@ -441,6 +441,10 @@ class _CaseRunner:
             self.before = snapshot(self.obj)
         expect = case.expect
         for run in case.runs:
+            if run.wait is not None:
+                if (stop := self.wait(run)) is not None:
+                    return stop
+                continue
             program = self.program_for(run)
             prog_type = self.obj.machine.programs[program].prog_type
             try:
@@ -481,6 +485,27 @@ class _CaseRunner:
                 self.fail(run.expect.where.get("error"), "the run did not fault",
                           f"a fault mentioning \"{run.expect.error}\"", f"returned {retval_text(result, prog_type)}")
         return self.finish(stop=False)
+
+    def wait(self, run: RunSpec) -> CaseResult | None:
+        """A run that lets time pass: the callbacks of the timers that come due run (a fault
+        in one ends the case, as a faulting run does)."""
+        session = self.obj.machine.session
+        until = None if run.wait is True else session.time_ns + int(run.wait or 0)
+        seen = len(session.printk)
+        try:
+            self.obj.machine.fire_timers(until)
+        except VMError as exc:
+            self.last_error = exc
+            what = f"not emulated: {exc.what}" if isinstance(exc, NotEmulated) else f"a timer callback faulted: {exc}"
+            if isinstance(exc, NotEmulated):
+                self.not_emulated = exc.what
+            self.fail(run.location, what, "callbacks that return", str(exc))
+            return self.finish(stop=True)
+        finally:
+            self.lines.extend(session.printk[seen:])   # the callbacks' lines
+        if until is not None and session.time_ns < until:
+            session.time_ns = until
+        return None
 
     def check_retval(self, expect: Expect, result: RunResult, prog_type: ProgType | None) -> None:
         assert expect.retval is not None
@@ -529,6 +554,8 @@ class _CaseRunner:
                 last = self.records[-1]
                 if last.result is not None:
                     self.check_packet(last.run, expect, last.result)
+        if not stop and expect.effects is not None and self.obj is not None:
+            self.check_effects(expect)
         if not stop or self.fault_expected:
             try:
                 self.check_state(expect)
@@ -542,12 +569,27 @@ class _CaseRunner:
         return CaseResult(self.case.name, tuple(self.failures), tuple(self.records), tuple(self.lines),
                           self.case, self.obj, self.not_emulated)
 
+    def check_effects(self, expect: Expect) -> None:
+        assert expect.effects is not None and self.obj is not None
+        got = self.obj.machine.session.effects
+        shown = "\n".join(str(e) for e in got) or "(none)"
+        wanted = "\n".join(str(e) for e in expect.effects) or "(none)"
+        at = expect.where.get("effects")
+        if len(got) != len(expect.effects):
+            self.fail(at, f"effects: expected {len(expect.effects)}, got {len(got)}", wanted, shown)
+            return
+        for i, (want, have) in enumerate(zip(expect.effects, got, strict=True)):
+            if any(have.get(k) != v for k, v in want.items()):
+                self.fail(at, f"effects: effect {i + 1} differs", wanted, shown)
+                return
+
     def check_hold(self, expect: Expect) -> None:
         last = self.records[-1] if self.records else None
         result = last.result if last is not None else None
         prog_type = self.obj.machine.programs[last.program].prog_type if last is not None else None
         after = snapshot(self.obj)
         env = {**_retval_names(prog_type), "printk": list(self.lines), "globals": after.globals, "maps": after.maps,
+               "effects": list(self.obj.machine.session.effects),
                "before": self.before,
                "retval": None if result is None else (result.retval32 if result.retval >> 32 in (0, _M32)
                                                       else result.retval),

@@ -24,6 +24,7 @@ from typing import Any
 from bpfbuild.errors import SpecError
 from bpfbuild.location import SourceLocation
 from bpfbuild.vm.fib import parse_routes
+from bpfbuild.vm.socktable import parse_sockets
 from bpfbuild.vm.packet import build_packet, parse_hex
 from bpfbuild.vm.propspec import check_expr, parse_property
 
@@ -39,13 +40,14 @@ U64_MAX = (1 << 64) - 1
 S64_MIN = -(1 << 63)
 _INPUT_KEYS = {"program", "packet", "args", "ctx", "repeat"}
 _CASE_KEYS = _INPUT_KEYS | {"name", "globals", "maps", "world", "kernel_memory", "kernel", "expect", "run", "budget"}
-_RUN_KEYS = _INPUT_KEYS | {"expect", "name"}
-_EXPECT_KEYS = {"retval", "printk", "globals", "maps", "packet", "ringbuf", "error", "hold"}
+_RUN_KEYS = _INPUT_KEYS | {"expect", "name", "wait"}
+_EXPECT_KEYS = {"retval", "printk", "globals", "maps", "packet", "ringbuf", "error", "hold", "effects"}
 _RUN_EXPECT_KEYS = {"retval", "printk", "packet", "error"}
 _WORLD_KEYS = {"pid", "tgid", "uid", "gid", "comm", "time_ns", "time_step_ns", "boot_offset_ns", "tai_offset_ns",
                "hz", "cpu", "nr_cpus", "numa_node", "seed", "cgroup_id", "kptr_restrict", "current_task",
                "kernel_stack", "user_stack", "func_ip", "socket_cookie", "pidns_dev", "pidns_ino", "ns_pid",
-               "ns_tgid", "cgroup_ancestors", "routes", "task", "attach_cookie"}
+               "ns_tgid", "cgroup_ancestors", "routes", "task", "attach_cookie",
+               "func_args", "paths", "socket_family", "socket_protocol", "sockets"}
 #: world keys that take a list of integers (addresses, ids)
 _WORLD_LISTS = {"kernel_stack", "user_stack", "cgroup_ancestors"}
 
@@ -77,11 +79,15 @@ class Expect:
     where: Mapping[str, SourceLocation] = field(default_factory=dict)
     #: expressions that must be true after the runs (see :mod:`bpfbuild.vm.properties`)
     hold: tuple[str, ...] = ()
+    #: the session's effects after the runs, in order (signals, overridden returns, timers
+    #: started): each table names the fields it checks; None: not checked
+    effects: tuple[Mapping[str, Any], ...] | None = None
 
     @property
     def empty(self) -> bool:
         return (self.retval is None and self.printk is None and not self.globals and not self.maps
-                and self.packet is None and not self.ringbuf and self.error is None and not self.hold)
+                and self.packet is None and not self.ringbuf and self.error is None and not self.hold
+                and self.effects is None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +103,9 @@ class RunSpec:
     expect: Expect
     location: SourceLocation
     name: str | None = None
+    #: not a run of a program: let this many ns pass (True: until no timer is pending),
+    #: running the callbacks of the bpf_timers that come due
+    wait: bool | int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -302,6 +311,19 @@ class _Parser:
                     parse_routes(item)
                 except SpecError as exc:
                     raise self.fail(f"world.{exc.message}", *path, key) from None
+            elif key == "sockets":
+                try:
+                    parse_sockets(item)
+                except SpecError as exc:
+                    raise self.fail(f"world.{exc.message}", *path, key) from None
+            elif key == "paths":
+                for addr, text in self.table(item, "world.paths", *path, key).items():
+                    try:
+                        int(addr, 0)
+                    except ValueError:
+                        raise self.fail(f"world.paths: {addr!r} is not an address", *path, key) from None
+                    if not isinstance(text, str):
+                        raise self.fail(f"world.paths.{addr} must be text, not {_show(text)}", *path, key)
             elif key == "task":
                 self.task(self.table(item, "world.task", *path, key), "world.task", *path, key)
             else:
@@ -395,8 +417,16 @@ class _Parser:
         name = table.get("name")
         if name is not None and not isinstance(name, str):
             raise self.fail("a run's name must be text", *at, "name")
+        wait = table.get("wait")
+        if wait is not None:
+            if wait is not True:
+                wait = self.integer(wait, "wait (nanoseconds, or true: until no timer is pending)", *at, "wait",
+                                    low=0)
+            others = sorted(set(table) & (_INPUT_KEYS | {"expect"}))
+            if others:
+                raise self.fail(f"a run that waits runs no program: drop {', '.join(others)}", *at, others[0])
         return RunSpec(index, values["program"], values["packet"], values["args"], values["ctx"],
-                       values["repeat"], expect, self.at(*at), name)
+                       values["repeat"], expect, self.at(*at), name, wait)
 
     def expect(self, raw: Any, allowed: set[str], *at: Any) -> Expect:
         table = self.table(raw, "expect", *at)
@@ -437,7 +467,14 @@ class _Parser:
             raise self.fail("expect.hold must be a list of expressions", *at, "hold")
         if hold:
             hold = [check_expr(self, h, "expect.hold", *at, "hold") for h in hold]
-        return Expect(retval, printk, sub["globals"], sub["maps"], packet, sub["ringbuf"], error, where, tuple(hold))
+        effects = table.get("effects")
+        if effects is not None:
+            if not isinstance(effects, list) or not all(isinstance(e, Mapping) for e in effects):
+                raise self.fail("expect.effects must be a list of tables such as { effect = \"signal\", sig = 9 }",
+                                *at, "effects")
+            effects = tuple(dict(e) for e in effects)
+        return Expect(retval, printk, sub["globals"], sub["maps"], packet, sub["ringbuf"], error, where, tuple(hold),
+                      effects)
 
     def records(self, value: Any, *at: Any) -> None:
         if isinstance(value, list):

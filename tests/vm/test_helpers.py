@@ -403,9 +403,9 @@ def test_skb_load_bytes_failure_zeroes_the_destination() -> None:
 
 
 def test_unemulated_helper_names_itself() -> None:
-    with pytest.raises(NotEmulated, match=r"not emulated: helper bpf_sk_lookup_tcp#84$") as info:
-        run("call 84\nexit")
-    assert info.value.what == "helper bpf_sk_lookup_tcp#84" and info.value.pc == 0
+    with pytest.raises(NotEmulated, match=r"not emulated: helper bpf_tcp_sock#96$") as info:
+        run("call 96\nexit")
+    assert info.value.what == "helper bpf_tcp_sock#96" and info.value.pc == 0
 
 
 def test_a_bad_pointer_to_a_helper_is_a_fault() -> None:
