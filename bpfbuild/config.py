@@ -7,8 +7,10 @@ Keys (all optional)::
     sources = ["programs/*.bpf.c", "lessons/**/*_kern.c"]   # globs, relative to the project root
     loaders = ["*.c", "!*.bpf.c"]    # user-space loaders, linked with the system's libbpf
                                      # ("!glob" leaves out what an earlier glob matched)
-    loader_sources = ["trace_helpers.c"]   # more C files compiled into every loader
+    loader_sources = ["trace_helpers.c"]   # more C files compiled into every loader (where they lie
+                                     # in several folders: into the loaders at or below their folder)
     loader_libs = ["-lelf", "-lz"]   # more link flags for every loader
+    loader_cflags = ["-Iinclude"]    # more compile flags for every loader (include dirs, defines)
     compiler_launcher = "ccache"     # put in front of the compiler (ccache, sccache, ...)
     target_arch = "x86"              # -D__TARGET_ARCH_<arch>; default: the build machine's
     build_dir = "build"              # objects, depfiles, generated headers, doit's database
@@ -59,7 +61,7 @@ SOURCE_SUFFIX = ".bpf.c"
 SPEC_SUFFIX = ".test.toml"
 _KEYS = {"source_dir", "build_dir", "cflags", "defines", "include_dirs", "mcpu", "pin_dir", "verify", "programs",
          "sources", "loaders", "compiler_launcher", "target_arch",
-         "target_kernels", "loader_sources", "loader_libs"}
+         "target_kernels", "loader_sources", "loader_libs", "loader_cflags"}
 _PROGRAM_KEYS = {"cflags", "defines", "include_dirs", "mcpu"}
 _PROGRAM_ONLY_KEYS = {"type", "attach", "loader", "verify"}
 
@@ -124,7 +126,7 @@ class LoaderSource:
     """A user-space loader (C) built against the skeletons, and its outputs in the build dir.
 
     ``extra_sources`` are compiled and linked into it (``loader_sources``), ``libs`` are link
-    flags put after libbpf's (``loader_libs``)."""
+    flags put after libbpf's (``loader_libs``), ``cflags`` go before the sources (``loader_cflags``)."""
 
     name: str
     source: Path
@@ -132,6 +134,7 @@ class LoaderSource:
     depfile: Path
     extra_sources: tuple[Path, ...] = ()
     libs: tuple[str, ...] = ()
+    cflags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,7 @@ class Config:
     target_kernels: tuple[str, ...] = ()
     loader_extra_sources: tuple[str, ...] = ()   # globs compiled into every loader
     loader_libs: tuple[str, ...] = ()
+    loader_cflags: tuple[str, ...] = ()
 
     @property
     def project_name(self) -> str:
@@ -306,8 +310,29 @@ def _loaders(config: Config) -> tuple[LoaderSource, ...]:
     paths = [p for p in paths if os.path.normpath(p) not in shared]
     names = unique_names(paths, config.root)
     return tuple(sorted((LoaderSource(n, p, config.build_dir / n, config.build_dir / f"{n}.loader.d",
-                                      extra_sources=tuple(common), libs=config.loader_libs)
+                                      extra_sources=_extras_for(p, common), libs=config.loader_libs,
+                                      cflags=config.loader_cflags)
                          for p, n in zip(paths, names)), key=lambda loader: loader.name))
+
+
+def _extras_for(loader: Path, common: list[Path]) -> tuple[Path, ...]:
+    """The ``loader_sources`` compiled into one loader: all of them when they lie in one folder
+    (helpers beside the tools, or in a folder of their own); where they lie in several (each
+    tutorial lesson with its own trace_helpers.c), those of the nearest folder at or above the
+    loader's, or none."""
+    by_folder: dict[str, list[Path]] = {}
+    for p in common:
+        by_folder.setdefault(os.path.normpath(p.parent), []).append(p)
+    if len(by_folder) <= 1:
+        return tuple(common)
+    folder = os.path.normpath(loader.parent)
+    while True:
+        if folder in by_folder:
+            return tuple(by_folder[folder])
+        parent = os.path.dirname(folder) or ("." if folder not in (".", os.sep) else folder)
+        if parent == folder:
+            return ()
+        folder = parent
 
 
 def _check_globs(patterns: tuple[str, ...], where: str) -> None:
@@ -374,6 +399,7 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
     loaders = _str_list(table.get("loaders", []), f"{where}.loaders")
     loader_sources = _str_list(table.get("loader_sources", []), f"{where}.loader_sources")
     loader_libs = _str_list(table.get("loader_libs", []), f"{where}.loader_libs")
+    loader_cflags = _str_list(table.get("loader_cflags", []), f"{where}.loader_cflags")
     for key, globs in (("sources", sources), ("loaders", loaders), ("loader_sources", loader_sources)):
         _check_globs(globs, f"{where}.{key}")
     launcher = table.get("compiler_launcher", [])
@@ -424,6 +450,7 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
         target_kernels=targets,
         loader_extra_sources=loader_sources,
         loader_libs=loader_libs,
+        loader_cflags=loader_cflags,
     )
 
 

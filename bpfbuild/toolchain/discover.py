@@ -22,7 +22,7 @@ from pathlib import Path
 from bpfbuild.errors import ToolchainError
 
 __all__ = ["BUNDLED_LIBBPF_API", "INSTALL_HINT", "Compiler", "CompilerKind", "IncludeSet", "discover", "fallback_include_dir",
-           "include_set", "libbpf_headers_version"]
+           "include_set", "libbpf_headers_version", "versioned_clangs"]
 
 INSTALL_HINT = (
     "no BPF-capable C compiler found: install clang (Debian: apt-get install clang) "
@@ -275,6 +275,11 @@ def _clang(exe: str, info: dict[str, object], reason: str) -> Compiler:
 def _zig(exe: str, info: dict[str, object], reason: str) -> Compiler:
     return Compiler(CompilerKind.ZIG, (exe, "cc"), exe, str(info["version"]), reason,
                     "bpfel-freestanding", "v1")
+
+
+def versioned_clangs(path_env: str | None) -> list[str]:
+    """The ``clang-NN`` executables on PATH, newest first (one per version)."""
+    return _versioned_clangs(path_env)
 
 
 def _versioned_clangs(path_env: str | None) -> list[str]:
