@@ -243,7 +243,8 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
         sys.stdout.write(f"{loader.source}: warning: {LIBBPF_MISSING}\n")
         return None
     missing = missing_dependency(res.stderr) if res.returncode != 0 else None
-    if missing is not None and not _in_project(missing, Path(settings.get("root", "."))):
+    if missing is not None and not missing.endswith(".skel.h>") \
+            and not _in_project(missing, Path(settings.get("root", "."))):
         _remove(tmp_exe, tmp_dep, loader.executable, _cmd_file(loader))
         sys.stdout.write(f"{loader.source}: warning: needs {missing}, which this machine does not have (install "
                          "its development files, or add its folder to loader_cflags/loader_libs); loader not built "
@@ -312,24 +313,26 @@ def _in_project(missing: str, root: Path) -> bool:
 
 
 def _skeletons_included(loader: LoaderSource) -> list[str]:
-    """The skeleton names the loader includes: in its source, or in a header of its own folder
-    that the source includes with quotes (one level: ``#include "common.h"`` that includes
-    ``x.skel.h``)."""
+    """The skeleton names the loader includes: in its source and its ``loader_sources`` (a tool
+    whose parts each include a skeleton), or in a header of their folder that one of them
+    includes with quotes (one level: ``#include "common.h"`` that includes ``x.skel.h``)."""
     from bpfbuild.errors import BpfBuildError
     from bpfbuild.inputs import MAX_TEXT_BYTES, read_input
 
-    try:
-        text = read_input(loader.source, limit=MAX_TEXT_BYTES)
-    except BpfBuildError:   # unreadable, a FIFO, too large: the compile says what is wrong
-        return []
-    found = _SKEL_INCLUDE.findall(text)
-    for header in dict.fromkeys(_LOCAL_INCLUDE.findall(text)):
-        path = loader.source.parent / header.decode("utf-8", "replace")
-        if path.suffix == ".h" and path.is_file():
-            try:
-                found += _SKEL_INCLUDE.findall(read_input(path, limit=MAX_TEXT_BYTES))
-            except BpfBuildError:
-                continue
+    found: list[bytes] = []
+    for source in (loader.source, *loader.extra_sources):
+        try:
+            text = read_input(source, limit=MAX_TEXT_BYTES)
+        except BpfBuildError:   # unreadable, a FIFO, too large: the compile says what is wrong
+            continue
+        found += _SKEL_INCLUDE.findall(text)
+        for header in dict.fromkeys(_LOCAL_INCLUDE.findall(text)):
+            path = source.parent / header.decode("utf-8", "replace")
+            if path.suffix == ".h" and path.is_file():
+                try:
+                    found += _SKEL_INCLUDE.findall(read_input(path, limit=MAX_TEXT_BYTES))
+                except BpfBuildError:
+                    continue
     return list(dict.fromkeys(m.decode("utf-8", "replace") for m in found))
 
 

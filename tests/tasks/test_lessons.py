@@ -240,3 +240,16 @@ def test_a_failed_core_relocation_is_explained_after_the_kernels_message(lessons
     error = next(i for i, line in enumerate(lines) if "invalid func unknown#195896080" in line)
     note = next(line for line in lines[error:] if "libbpf's mark for a CO-RE relocation" in line)
     assert note.startswith("4-core/core.bpf.c:") and "bpfbuild_user_data" in note and VMLINUX_BTF in note
+
+
+def test_a_tool_whose_parts_include_the_skeletons_waits_for_them(tmp_path):
+    from bpfbuild.config import LoaderSource
+    from bpfbuild.tasks.loaders import _skeletons_included
+
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "bench.c").write_text('#include "bench.h"\nint main(void) { return 0; }\n')
+    (tmp_path / "bench" / "bench.h").write_text('#include "xdp_redirect.skel.h"\n')
+    (tmp_path / "bench" / "basic.c").write_text('#include "xdp_basic.skel.h"\n')
+    loader = LoaderSource("bench", tmp_path / "bench" / "bench.c", tmp_path / "build" / "bench",
+                          tmp_path / "build" / "bench.loader.d", extra_sources=(tmp_path / "bench" / "basic.c",))
+    assert _skeletons_included(loader) == ["xdp_redirect", "xdp_basic"]
