@@ -18,21 +18,9 @@ from bpfbuild.config import config_from_table
 from bpfbuild.tasks.build import backend_error_hint
 from bpfbuild.tasks.loaders import loader_argv, newer_libbpf_api
 from bpfbuild.tasks.skel import skeleton_ident
+from tests.tasks.test_sources import XDP_COUNT, _project
 
-REPO = Path(__file__).resolve().parents[2]
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
-
-XDP = """#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-__u64 packets = 0;
-SEC("xdp")
-int %s(struct xdp_md *ctx)
-{
-	__sync_fetch_and_add(&packets, 1);
-	return XDP_PASS;
-}
-char LICENSE[] SEC("license") = "GPL";
-"""
 
 # a kfunc no kernel has: libbpf fails the load with "not found in kernel or module BTFs"
 MISSING_KFUNC = """#include <linux/bpf.h>
@@ -80,16 +68,6 @@ int count(struct xdp_md *ctx)
 }
 char LICENSE[] SEC("license") = "GPL";
 """
-
-
-def _project(root: Path, files: dict[str, str], pyproject: str) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    shutil.copy(REPO / "dodo.py", root / "dodo.py")
-    (root / "pyproject.toml").write_text(pyproject)
-    return root
 
 
 def _doit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -175,15 +153,15 @@ def test_an_older_clangs_backend_error_names_a_newer_clang_on_path(tmp_path):
 @pytest.fixture(scope="module")
 def lessons(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     root = _project(tmp_path_factory.mktemp("lessons"), {
-        "1-hello/xdp.bpf.c": XDP % "hello",
-        "2-count/xdp.bpf.c": XDP % "count",
+        "1-hello/xdp.bpf.c": XDP_COUNT % ("xdp", "hello"),
+        "2-count/xdp.bpf.c": XDP_COUNT % ("xdp", "count"),
         "2-count/xdp.c": '#include "xdp.skel.h"\nint main(void) { struct xdp_bpf *s = 0; return s != 0; }\n',
         "3-kfunc/kfunc.bpf.c": MISSING_KFUNC,
         "4-core/core.bpf.c": CORE_LOCAL,
         "5-bloom/bloom.bpf.c": ULONG_MAP,
         "tools/victim.c": "int main(void) { return 0; }\n",
     }, '[tool.bpfbuild]\nsources = ["*/*.bpf.c"]\nloaders = ["*/*.c", "!**/*.bpf.c"]\n'
-       '[tool.bpfbuild.programs.core]\nverify = "warn"\n')
+       '[tool.bpfbuild.programs.core]\nverify = "warn"\n').root
     return root, _doit(root, "--continue")
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bpfbuild.errors import ToolchainError
 from bpfbuild.toolchain.depfile import parse_depfile
-from bpfbuild.toolchain.discover import discover, fallback_include_dir, include_set
+from bpfbuild.toolchain.discover import fallback_include_dir, include_set
 from bpfbuild.toolchain.flags import compile_argv
+from tests.bpfcc import Unavailable, compiler_of_kind
 
 SOURCE = """\
 #include <linux/bpf.h>
@@ -38,16 +38,10 @@ char LICENSE[] __attribute__((section("license"), used)) = "GPL";
 
 
 def _compiler(kind: str, tmp: Path):  # noqa: ANN202 - a Compiler
-    env = dict(os.environ)
-    if kind == "zig":
-        env["BPF_CLANG"] = "zig"
     try:
-        compiler = discover(env, cache_file=tmp / "toolchain.json")
-    except ToolchainError as exc:
-        pytest.skip(f"no {kind} compiler: {exc}")
-    if compiler.kind.value != kind:
-        pytest.skip(f"no {kind} compiler here (discovery found {compiler.kind.value})")
-    return compiler
+        return compiler_of_kind(kind, tmp)
+    except Unavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.mark.parametrize(("kind", "bundled"), [("clang", False), ("zig", True), ("zig", False)])
