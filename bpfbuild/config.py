@@ -12,6 +12,7 @@ Keys (all optional)::
     loader_libs = ["-lelf", "-lz"]   # more link flags for every loader
     loader_cflags = ["-Iinclude"]    # more compile flags for every loader (include dirs, defines)
     compiler_launcher = "ccache"     # put in front of the compiler (ccache, sccache, ...)
+    compiler = "clang-19"            # the BPF compiler, as $BPF_CLANG names it (which wins when set)
     target_arch = "x86"              # -D__TARGET_ARCH_<arch>; default: the build machine's
     build_dir = "build"              # objects, depfiles, generated headers, doit's database
     cflags = ["-Wall"]               # extra compiler flags for every program
@@ -49,6 +50,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +63,7 @@ SOURCE_SUFFIX = ".bpf.c"
 SPEC_SUFFIX = ".test.toml"
 _KEYS = {"source_dir", "build_dir", "cflags", "defines", "include_dirs", "mcpu", "pin_dir", "verify", "programs",
          "sources", "loaders", "compiler_launcher", "target_arch",
-         "target_kernels", "loader_sources", "loader_libs", "loader_cflags"}
+         "target_kernels", "loader_sources", "loader_libs", "loader_cflags", "compiler"}
 _PROGRAM_KEYS = {"cflags", "defines", "include_dirs", "mcpu"}
 _PROGRAM_ONLY_KEYS = {"type", "attach", "loader", "verify"}
 
@@ -149,6 +151,7 @@ class Config:
     sources: tuple[str, ...] = ()                # globs; empty: <source_dir>/*.bpf.c
     loaders: tuple[str, ...] = ()                # globs of loader sources
     compiler_launcher: tuple[str, ...] = ()      # argv put in front of the compiler
+    compiler: str | None = None                  # the BPF compiler ($BPF_CLANG's syntax); None: discovered
     arch: str | None = None                      # target_arch; None: the build machine's
     #: name -> its type/attach/loader/verify settings
     program_extras: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
@@ -164,6 +167,14 @@ class Config:
     @property
     def bpffs_dir(self) -> str:
         return self.pin_dir or f"/sys/fs/bpf/{self.project_name}"
+
+    def compiler_environ(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment compiler discovery reads: ``compiler`` as ``$BPF_CLANG`` unless that is
+        set (the environment wins, as for every tool that reads CC)."""
+        env = dict(os.environ if environ is None else environ)
+        if self.compiler and not env.get("BPF_CLANG", "").strip():
+            env["BPF_CLANG"] = self.compiler
+        return env
 
     def settings_for(self, name: str) -> ProgramConfig:
         """The effective settings of a program: defaults, then its override appended/replacing."""
@@ -387,7 +398,7 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
     """Build a Config from the ``[tool.bpfbuild]`` table (already parsed)."""
     where = "[tool.bpfbuild]"
     defaults = _program_config(table, where)
-    for key in ("source_dir", "build_dir", "pin_dir", "verify", "target_arch"):
+    for key in ("source_dir", "build_dir", "pin_dir", "verify", "target_arch", "compiler"):
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{where}.{key} must be a string")
     arch = table.get("target_arch")
@@ -451,6 +462,7 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
         loader_extra_sources=loader_sources,
         loader_libs=loader_libs,
         loader_cflags=loader_cflags,
+        compiler=table.get("compiler") or None,
     )
 
 

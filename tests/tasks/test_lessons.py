@@ -101,6 +101,13 @@ def test_each_lesson_links_its_own_helpers_and_a_single_helpers_folder_serves_ev
     assert all([p.name for p in lo.extra_sources] == ["h.c"] for lo in cfg.loader_sources())
 
 
+def test_the_compiler_setting_chooses_the_compiler_unless_bpf_clang_is_set(tmp_path):
+    cfg = config_from_table(tmp_path, {"compiler": "clang-19"})
+    assert cfg.compiler_environ({"PATH": "/bin"})["BPF_CLANG"] == "clang-19"
+    assert cfg.compiler_environ({"BPF_CLANG": "zig"})["BPF_CLANG"] == "zig"
+    assert "BPF_CLANG" not in config_from_table(tmp_path, {}).compiler_environ({"PATH": "/bin"})
+
+
 def test_loader_cflags_reach_the_loader_compile(tmp_path):
     (tmp_path / "scx").mkdir()
     (tmp_path / "scx" / "scx.c").write_text("int main(void) { return 0; }\n")
@@ -141,7 +148,12 @@ def test_an_older_clangs_backend_error_names_a_newer_clang_on_path(tmp_path):
               "clang: error: clang frontend command failed with exit code 70\n")
     (note,) = backend_error_hint(stderr, "hid/x.bpf.c", [str(tmp_path / "clang-14"), "-c"], str(tmp_path))
     assert note.startswith("hid/x.bpf.c: note: clang-14's BPF code generator cannot compile this program")
-    assert "BPF_CLANG=clang-19" in note
+    assert 'compiler = "clang-19"' in note
+    (note,) = backend_error_hint("xdp.bpf.c:78:7: error: use of undeclared identifier 'bool'\n", "xdp.bpf.c",
+                                 [str(tmp_path / "clang-14"), "-std=gnu2x", "-c"], str(tmp_path))
+    assert "-std=gnu2x bool is a keyword from clang 15 on" in note and 'compiler = "clang-19"' in note
+    assert backend_error_hint("xdp.bpf.c:78:7: error: use of undeclared identifier 'bool'\n", "xdp.bpf.c",
+                              [str(tmp_path / "clang-14"), "-c"], str(tmp_path)) == []
     (note,) = backend_error_hint(stderr, "x.bpf.c", [str(tmp_path / "clang-19")], str(tmp_path))
     assert "18 or later" in note
     assert backend_error_hint("x.bpf.c:1:1: error: use of undeclared identifier 'y'\n", "x.bpf.c", ["clang"],
