@@ -36,6 +36,7 @@ Keys (all optional)::
     attach = "do_unlinkat"           # the attach target that goes with it (kprobe function, ...)
     loader = "user/hello_user.c"     # this program's user-space loader
     verify = "warn"                  # this program's verifier rejection is a warning
+    skeleton = "scx_simple"          # the skeleton's name (bpftool gen skeleton ... name scx_simple)
 
 A program's name is its file name without ``.bpf.c`` (or ``.c``); when two sources share one,
 each is named by its path, as many parent folders as it takes (``lesson1/xdp_kern.c`` ->
@@ -65,7 +66,7 @@ _KEYS = {"source_dir", "build_dir", "cflags", "defines", "include_dirs", "mcpu",
          "sources", "loaders", "compiler_launcher", "target_arch",
          "target_kernels", "loader_sources", "loader_libs", "loader_cflags", "compiler"}
 _PROGRAM_KEYS = {"cflags", "defines", "include_dirs", "mcpu"}
-_PROGRAM_ONLY_KEYS = {"type", "attach", "loader", "verify"}
+_PROGRAM_ONLY_KEYS = {"type", "attach", "loader", "verify", "skeleton"}
 
 
 #: ``uname -m`` -> the ``__TARGET_ARCH_<arch>`` name bpf_tracing.h expects.
@@ -116,6 +117,7 @@ class ProgramSource:
     stem: str = ""
     prog_type: str | None = None
     attach: str | None = None
+    skeleton: str | None = None     # the C skeleton's name (bpftool's ``name``); None: derived
 
     @property
     def spec(self) -> Path:
@@ -217,6 +219,7 @@ class Config:
             stem=stem,
             prog_type=self._extra(name, "type"),
             attach=self._extra(name, "attach"),
+            skeleton=self._extra(name, "skeleton"),
         )
 
     def programs(self) -> tuple[ProgramSource, ...]:
@@ -441,6 +444,8 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
             extra.append((key, sub[key]))
         if "attach" in sub and "type" not in sub:
             raise ConfigError(f"{where}.programs.{name}.attach needs a type (the program type it attaches as)")
+        if "skeleton" in sub and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", str(sub["skeleton"])):
+            raise ConfigError(f"{where}.programs.{name}.skeleton must be a C identifier (bpftool's name)")
         if sub.get("verify", "error") not in ("error", "warn"):
             raise ConfigError(f"{where}.programs.{name}.verify must be \"error\" or \"warn\"")
         if extra:

@@ -77,10 +77,11 @@ def write_skeletons(prog: ProgramSource) -> TaskFailed | None:
     header, module = skeleton_paths(prog)
     by_stem = stem_skeleton_path(prog)
     try:
-        skel = skeleton_from_file(prog.object, name=skeleton_ident(prog.name))
+        skel = skeleton_from_file(prog.object, name=prog.skeleton or skeleton_ident(prog.name))
         c_text = c_header(skel)
         py_text = python_module(skel)
-        stem_text = c_header(skeleton_from_file(prog.object, name=skeleton_ident(prog.stem))) if by_stem else None
+        stem_name = prog.skeleton or skeleton_ident(prog.stem)
+        stem_text = c_header(skeleton_from_file(prog.object, name=stem_name)) if by_stem else None
     except BpfBuildError as exc:
         return TaskFailed(format_error(exc.with_file(str(prog.object))))
     try:
@@ -110,7 +111,7 @@ def task_skel() -> Any:
             "actions": [(write_skeletons, [prog])],
             "file_dep": [str(prog.object), *(str(t) for t in TEMPLATES)],
             "targets": [str(header), str(module), *([str(by_stem)] if by_stem else [])],
-            "uptodate": [config_changed({"bpfbuild": __version__})],
+            "uptodate": [config_changed({"bpfbuild": __version__, "name": prog.skeleton})],
             "clean": True,
         }
 

@@ -173,7 +173,8 @@ def lessons(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.
         "5-bloom/bloom.bpf.c": ULONG_MAP,
         "tools/victim.c": "int main(void) { return 0; }\n",
     }, '[tool.bpfbuild]\nsources = ["*/*.bpf.c"]\nloaders = ["*/*.c", "!**/*.bpf.c"]\n'
-       '[tool.bpfbuild.programs.core]\nverify = "warn"\n').root
+       '[tool.bpfbuild.programs.core]\nverify = "warn"\n'
+       '[tool.bpfbuild.programs.bloom]\nskeleton = "bloomy"\n').root
     return root, _doit(root, "--continue")
 
 
@@ -212,6 +213,15 @@ def test_a_map_extra_given_with_ulong_is_read_as_libbpf_reads_it(lessons):
     (bloom,) = [m for m in spec.maps if m.name == "bloom"]
     assert bloom.map_extra == 5
     assert "taskid:verify:bloom" not in res.stdout + res.stderr
+
+
+def test_a_skeleton_named_as_bpftool_gen_skeleton_name_would(lessons, tmp_path):
+    root, res = lessons
+    assert "struct bloomy {" in (root / "build" / "bloom.skel.h").read_text()
+    from bpfbuild.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="skeleton must be a C identifier"):
+        config_from_table(tmp_path, {"programs": {"x": {"skeleton": "scx-simple"}}})
 
 
 def test_a_loader_including_no_skeleton_waits_for_none(lessons):
