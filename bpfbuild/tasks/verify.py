@@ -136,8 +136,8 @@ def _poison_note(spec: Any, file: str, location: Any) -> str:
     where = f"{file}:{location.line}" if location is not None else file
     btf = spec.core.btf if spec.core is not None and spec.core.btf else "the target BTF"
     return (f"{where}: note: this call is libbpf's mark for a CO-RE relocation it could not resolve against {btf} "
-            f"({what}): the program reads a type or field that BTF lacks, and libbpf's load fails the same way "
-            "(give the loader a BTF that has it, e.g. bpf_object_open_opts.btf_custom_path)")
+            f"({what}): the program reads a type or field that BTF lacks (a kernel without that feature, or a "
+            "user-space type whose BTF its loader must pass in btf_custom_path); libbpf's load fails the same way")
 
 
 def _untyped(prog: ProgramSource, program: Any) -> Any:
