@@ -7,9 +7,12 @@ Keys (all optional)::
     sources = ["programs/*.bpf.c", "lessons/**/*_kern.c"]   # globs, relative to the project root
     loaders = ["*.c", "!*.bpf.c"]    # user-space loaders, linked with the system's libbpf
                                      # ("!glob" leaves out what an earlier glob matched)
-    loader_sources = ["trace_helpers.c"]   # more C files compiled into every loader
+    loader_sources = ["trace_helpers.c"]   # more C files compiled into every loader (where they lie
+                                     # in several folders: into the loaders at or below their folder)
     loader_libs = ["-lelf", "-lz"]   # more link flags for every loader
+    loader_cflags = ["-Iinclude"]    # more compile flags for every loader (include dirs, defines)
     compiler_launcher = "ccache"     # put in front of the compiler (ccache, sccache, ...)
+    compiler = "clang-19"            # the BPF compiler, as $BPF_CLANG names it (which wins when set)
     target_arch = "x86"              # -D__TARGET_ARCH_<arch>; default: the build machine's
     build_dir = "build"              # objects, depfiles, generated headers, doit's database
     cflags = ["-Wall"]               # extra compiler flags for every program
@@ -33,6 +36,7 @@ Keys (all optional)::
     attach = "do_unlinkat"           # the attach target that goes with it (kprobe function, ...)
     loader = "user/hello_user.c"     # this program's user-space loader
     verify = "warn"                  # this program's verifier rejection is a warning
+    skeleton = "scx_simple"          # the skeleton's name (bpftool gen skeleton ... name scx_simple)
 
 A program's name is its file name without ``.bpf.c`` (or ``.c``); when two sources share one,
 each is named by its path, as many parent folders as it takes (``lesson1/xdp_kern.c`` ->
@@ -47,6 +51,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,9 +64,9 @@ SOURCE_SUFFIX = ".bpf.c"
 SPEC_SUFFIX = ".test.toml"
 _KEYS = {"source_dir", "build_dir", "cflags", "defines", "include_dirs", "mcpu", "pin_dir", "verify", "programs",
          "sources", "loaders", "compiler_launcher", "target_arch",
-         "target_kernels", "loader_sources", "loader_libs"}
+         "target_kernels", "loader_sources", "loader_libs", "loader_cflags", "compiler"}
 _PROGRAM_KEYS = {"cflags", "defines", "include_dirs", "mcpu"}
-_PROGRAM_ONLY_KEYS = {"type", "attach", "loader", "verify"}
+_PROGRAM_ONLY_KEYS = {"type", "attach", "loader", "verify", "skeleton"}
 
 
 #: ``uname -m`` -> the ``__TARGET_ARCH_<arch>`` name bpf_tracing.h expects.
@@ -112,6 +117,7 @@ class ProgramSource:
     stem: str = ""
     prog_type: str | None = None
     attach: str | None = None
+    skeleton: str | None = None     # the C skeleton's name (bpftool's ``name``); None: derived
 
     @property
     def spec(self) -> Path:
@@ -124,7 +130,7 @@ class LoaderSource:
     """A user-space loader (C) built against the skeletons, and its outputs in the build dir.
 
     ``extra_sources`` are compiled and linked into it (``loader_sources``), ``libs`` are link
-    flags put after libbpf's (``loader_libs``)."""
+    flags put after libbpf's (``loader_libs``), ``cflags`` go before the sources (``loader_cflags``)."""
 
     name: str
     source: Path
@@ -132,6 +138,7 @@ class LoaderSource:
     depfile: Path
     extra_sources: tuple[Path, ...] = ()
     libs: tuple[str, ...] = ()
+    cflags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,12 +153,14 @@ class Config:
     sources: tuple[str, ...] = ()                # globs; empty: <source_dir>/*.bpf.c
     loaders: tuple[str, ...] = ()                # globs of loader sources
     compiler_launcher: tuple[str, ...] = ()      # argv put in front of the compiler
+    compiler: str | None = None                  # the BPF compiler ($BPF_CLANG's syntax); None: discovered
     arch: str | None = None                      # target_arch; None: the build machine's
     #: name -> its type/attach/loader/verify settings
     program_extras: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     target_kernels: tuple[str, ...] = ()
     loader_extra_sources: tuple[str, ...] = ()   # globs compiled into every loader
     loader_libs: tuple[str, ...] = ()
+    loader_cflags: tuple[str, ...] = ()
 
     @property
     def project_name(self) -> str:
@@ -160,6 +169,14 @@ class Config:
     @property
     def bpffs_dir(self) -> str:
         return self.pin_dir or f"/sys/fs/bpf/{self.project_name}"
+
+    def compiler_environ(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment compiler discovery reads: ``compiler`` as ``$BPF_CLANG`` unless that is
+        set (the environment wins, as for every tool that reads CC)."""
+        env = dict(os.environ if environ is None else environ)
+        if self.compiler and not env.get("BPF_CLANG", "").strip():
+            env["BPF_CLANG"] = self.compiler
+        return env
 
     def settings_for(self, name: str) -> ProgramConfig:
         """The effective settings of a program: defaults, then its override appended/replacing."""
@@ -202,6 +219,7 @@ class Config:
             stem=stem,
             prog_type=self._extra(name, "type"),
             attach=self._extra(name, "attach"),
+            skeleton=self._extra(name, "skeleton"),
         )
 
     def programs(self) -> tuple[ProgramSource, ...]:
@@ -306,8 +324,29 @@ def _loaders(config: Config) -> tuple[LoaderSource, ...]:
     paths = [p for p in paths if os.path.normpath(p) not in shared]
     names = unique_names(paths, config.root)
     return tuple(sorted((LoaderSource(n, p, config.build_dir / n, config.build_dir / f"{n}.loader.d",
-                                      extra_sources=tuple(common), libs=config.loader_libs)
+                                      extra_sources=_extras_for(p, common), libs=config.loader_libs,
+                                      cflags=config.loader_cflags)
                          for p, n in zip(paths, names)), key=lambda loader: loader.name))
+
+
+def _extras_for(loader: Path, common: list[Path]) -> tuple[Path, ...]:
+    """The ``loader_sources`` compiled into one loader: all of them when they lie in one folder
+    (helpers beside the tools, or in a folder of their own); where they lie in several (each
+    tutorial lesson with its own trace_helpers.c), those of the nearest folder at or above the
+    loader's, or none."""
+    by_folder: dict[str, list[Path]] = {}
+    for p in common:
+        by_folder.setdefault(os.path.normpath(p.parent), []).append(p)
+    if len(by_folder) <= 1:
+        return tuple(common)
+    folder = os.path.normpath(loader.parent)
+    while True:
+        if folder in by_folder:
+            return tuple(by_folder[folder])
+        parent = os.path.dirname(folder) or ("." if folder not in (".", os.sep) else folder)
+        if parent == folder:
+            return ()
+        folder = parent
 
 
 def _check_globs(patterns: tuple[str, ...], where: str) -> None:
@@ -362,7 +401,7 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
     """Build a Config from the ``[tool.bpfbuild]`` table (already parsed)."""
     where = "[tool.bpfbuild]"
     defaults = _program_config(table, where)
-    for key in ("source_dir", "build_dir", "pin_dir", "verify", "target_arch"):
+    for key in ("source_dir", "build_dir", "pin_dir", "verify", "target_arch", "compiler"):
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{where}.{key} must be a string")
     arch = table.get("target_arch")
@@ -374,6 +413,7 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
     loaders = _str_list(table.get("loaders", []), f"{where}.loaders")
     loader_sources = _str_list(table.get("loader_sources", []), f"{where}.loader_sources")
     loader_libs = _str_list(table.get("loader_libs", []), f"{where}.loader_libs")
+    loader_cflags = _str_list(table.get("loader_cflags", []), f"{where}.loader_cflags")
     for key, globs in (("sources", sources), ("loaders", loaders), ("loader_sources", loader_sources)):
         _check_globs(globs, f"{where}.{key}")
     launcher = table.get("compiler_launcher", [])
@@ -404,6 +444,8 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
             extra.append((key, sub[key]))
         if "attach" in sub and "type" not in sub:
             raise ConfigError(f"{where}.programs.{name}.attach needs a type (the program type it attaches as)")
+        if "skeleton" in sub and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", str(sub["skeleton"])):
+            raise ConfigError(f"{where}.programs.{name}.skeleton must be a C identifier (bpftool's name)")
         if sub.get("verify", "error") not in ("error", "warn"):
             raise ConfigError(f"{where}.programs.{name}.verify must be \"error\" or \"warn\"")
         if extra:
@@ -424,6 +466,8 @@ def config_from_table(root: Path, table: dict[str, Any]) -> Config:
         target_kernels=targets,
         loader_extra_sources=loader_sources,
         loader_libs=loader_libs,
+        loader_cflags=loader_cflags,
+        compiler=table.get("compiler") or None,
     )
 
 

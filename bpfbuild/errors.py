@@ -48,6 +48,7 @@ __all__ = [
     "ProgramError",
     "SkelError",
     "SpecError",
+    "TargetMismatch",
     "ToolchainError",
     "VMError",
     "format_error",
@@ -177,6 +178,11 @@ class ObjectError(BpfBuildError):
 
 class BTFError(ObjectError):
     """Corrupt or unsupported BTF / BTF.ext data."""
+
+
+class TargetMismatch(ObjectError):
+    """A sound object the target kernel cannot take: a strong extern (kfunc, ksym, Kconfig) the
+    target lacks or declares otherwise.  libbpf fails the load there; another kernel may take it."""
 
 
 class ProgramError(BpfBuildError):

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BpfCC", "CompileFailed", "Unavailable", "find", "unavailable"]
+__all__ = ["BpfCC", "CompileFailed", "Unavailable", "compiler_of_kind", "find", "unavailable"]
 
 
 class Unavailable(Exception):
@@ -191,3 +191,21 @@ def unavailable(min_major: int = 0) -> str | None:
     except Unavailable as exc:
         return str(exc)
     return None
+
+
+def compiler_of_kind(kind: str, cache_dir: Path) -> object:
+    """bpfbuild's discovery of a compiler of one kind ("clang", or "zig" for the ziglang package's
+    clang); :class:`Unavailable` with the reason where this machine has none of that kind."""
+    from bpfbuild.errors import ToolchainError
+    from bpfbuild.toolchain.discover import discover
+
+    env = dict(os.environ)
+    if kind == "zig":
+        env["BPF_CLANG"] = "zig"
+    try:
+        compiler = discover(env, cache_file=cache_dir / "toolchain.json")
+    except ToolchainError as exc:
+        raise Unavailable(f"no {kind} compiler: {exc}") from None
+    if compiler.kind.value != kind:
+        raise Unavailable(f"no {kind} compiler here (discovery found {compiler.kind.value})")
+    return compiler

@@ -27,7 +27,7 @@ def _cmd(args: argparse.Namespace) -> int:
 
     root = Path(args.project)
     config = load_config(root)
-    compiler = discover(cache_file=config.build_dir / ".toolchain.json")
+    compiler = discover(config.compiler_environ(), cache_file=config.build_dir / ".toolchain.json")
     bundled = os.environ.get("BPFBUILD_HEADERS", "auto") == "bundled"
     includes = include_set(compiler, config.build_dir / "include", bundled=bundled)
     s = config.defaults

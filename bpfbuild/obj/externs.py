@@ -30,7 +30,7 @@ from bpfbuild.abi.target import Target
 from bpfbuild.btf.compat import essential_name, skip_mods, types_are_compat
 from bpfbuild.btf.spec import Spec
 from bpfbuild.btf.types import Array, Datasec, Enum, Enum64, Func, Int, Kind, Linkage, Var
-from bpfbuild.errors import BpfBuildError, ObjectError
+from bpfbuild.errors import BpfBuildError, ObjectError, TargetMismatch
 from bpfbuild.obj.elf import SHN_UNDEF, Symbol
 from bpfbuild.obj.spec import Extern, ExternKind
 
@@ -285,7 +285,7 @@ def _unresolved(d: ExternDecl, why: str, *, known_missing: bool, message: str) -
         return replace(_base(d), value=0 if d.kind is ExternKind.KCONFIG or not d.local_type else None,
                        source=f"__weak default ({why})")
     if known_missing:
-        raise _err(message)
+        raise TargetMismatch(message, section=".BTF")
     return replace(_base(d), value=0 if d.kind is ExternKind.KCONFIG or not d.local_type else None,
                    source=f"unresolved ({why})")
 
@@ -359,8 +359,9 @@ def _resolve_typed_ksym(d: ExternDecl, btf: Spec | None, target: Target) -> Exte
     assert isinstance(var, Var)
     targ_type = skip_mods(tbtf, var.type)[0]
     if types_are_compat(btf, d.local_type, tbtf, targ_type) <= 0:
-        raise _err(f"extern (var ksym) '{d.name}': incompatible types, expected [{d.local_type}] "
-                   f"{btf.name_of(d.local_type)}, but kernel has [{targ_type}] {tbtf.name_of(targ_type)}")
+        raise TargetMismatch(f"extern (var ksym) '{d.name}': incompatible types, expected [{d.local_type}] "
+                   f"{btf.name_of(d.local_type)}, but kernel has [{targ_type}] {tbtf.name_of(targ_type)}",
+                             section=".BTF")
     return replace(_base(d), target_btf_id=vid, source=f"target BTF{' (' + module + ')' if module else ''}",
                    resolved=True, btf_module=module)
 

@@ -20,7 +20,7 @@ from bpfbuild.abi.progtypes import classify_section
 from bpfbuild.abi.target import Target
 from bpfbuild.btf.ext import Ext
 from bpfbuild.btf.spec import Spec
-from bpfbuild.btf.types import Array, Datasec, Func, Kind, Linkage, Pointer, Struct, Var
+from bpfbuild.btf.types import Array, Datasec, Enum, Enum64, Func, Kind, Linkage, Pointer, Struct, Var
 from bpfbuild.errors import BpfBuildError, ObjectError
 from bpfbuild.isa.codec import decode
 from bpfbuild.isa.fields import InsnClass, JmpOp, PseudoCall, PseudoLoad
@@ -92,6 +92,20 @@ def load_object(data: bytes, *, name: str = "obj", target: Target | None = None)
 #: The largest array-map value the kernel allocates (KMALLOC_MAX_SIZE on x86-64 and arm64: 4 MiB);
 #: a global-data section beyond it cannot be loaded, and its bytes are not allocated from a header.
 MAX_DATA_SECTION = 4 << 20
+
+
+def _ulong_value(t: Enum | Enum64, map_name: str) -> int:
+    """A map attribute declared with ``__ulong(name, value)`` (a one-value enum, 64-bit where the
+    value needs it: how bpf_helpers.h spells ``map_extra`` of 64 bits, e.g. an arena's address),
+    read as libbpf's get_map_field_long reads it (a 32-bit enum's value sign-extended)."""
+    if len(t.values) != 1:
+        raise ObjectError(f"map {map_name}: map_extra: invalid __ulong (an enum of one value)", section=".maps")
+    value = t.values[0].value
+    if isinstance(t, Enum):
+        value &= 0xFFFF_FFFF
+        if value & 0x8000_0000:
+            value -= 1 << 32
+    return value & 0xFFFF_FFFF_FFFF_FFFF
 
 
 def _is_data_section(name: str) -> bool:
@@ -367,6 +381,8 @@ class _Loader:
                     if roff >= base and (roff - base) % 8 == 0 and not inner:
                         sym = self._symbol(reloc.symbol, ".maps")  # type: ignore[attr-defined]
                         values.append(((roff - base) // 8, sym.name))
+            elif m.name == "map_extra" and isinstance(mt, (Enum, Enum64)):
+                fields[m.name] = _ulong_value(mt, name)
             else:
                 if not isinstance(mt, Pointer):
                     raise ObjectError(f"map {name}: {m.name} must be declared with __uint", section=".maps")

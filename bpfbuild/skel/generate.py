@@ -15,6 +15,7 @@ import enum
 import os
 from pathlib import Path
 
+from bpfbuild.abi.target import Target
 from bpfbuild.errors import BpfBuildError, ObjectError
 from bpfbuild.obj.loader import load_object, object_name
 from bpfbuild.skel.model import Skeleton, build_skeleton, check_python_names, python_class_name
@@ -32,10 +33,16 @@ class Lang(enum.Enum):
 
 
 def skeleton_from_bytes(data: bytes, *, path: str, name: str | None = None) -> Skeleton:
-    """The skeleton model of an object's bytes; ``path`` names it (and derives the default name)."""
+    """The skeleton model of an object's bytes; ``path`` names it (and derives the default name).
+
+    A skeleton is a function of the object alone, as ``bpftool gen skeleton`` opens the object
+    without loading it: externs (``__ksym``, ``__kconfig``) and CO-RE relocations are resolved by
+    libbpf when the loader loads it.  So the object is read against the default target (nothing
+    of this machine's kernel): a kfunc this kernel lacks, or declares otherwise, does not stop the
+    skeleton (the verifier reports it against the target)."""
     skel_name = skeleton_name(path, name)
     try:
-        spec = load_object(data, name=object_name(path))
+        spec = load_object(data, name=object_name(path), target=Target.default())
         return build_skeleton(spec, data, name=skel_name, source=os.path.basename(path))
     except BpfBuildError as exc:
         raise exc.with_file(path) from None

@@ -154,6 +154,38 @@ def _hint_for(header: str, vmlinux_source: str, machine: str) -> str | None:
     return None
 
 
+_BACKEND_ERROR = re.compile(r"error in backend|Cannot select: |unsupported signed division", re.IGNORECASE)
+_CLANG_MAJOR = re.compile(r"clang version (\d+)")
+
+
+def backend_error_hint(stderr: str, source: str, argv: list[str], path_env: str | None = None) -> list[str]:
+    """One ``note:`` after clang's "error in backend" (an older clang's BPF code generator cannot
+    lower something the program does, such as a signed division), or after ``bool`` unknown under
+    ``-std=gnu2x`` (a keyword from clang 15): the source is fine for a newer clang; name the
+    newest clang-NN on PATH that is newer than the one used, if any."""
+    c23 = any(a in ("-std=gnu2x", "-std=c2x", "-std=gnu23", "-std=c23") for a in argv)
+    c23_bool = c23 and re.search(r"(undeclared identifier|unknown type name) 'bool'", stderr) is not None
+    if not _BACKEND_ERROR.search(stderr) and not c23_bool:
+        return []
+    from bpfbuild.toolchain.discover import versioned_clangs
+
+    used = os.path.basename(argv[0]) if argv else "clang"
+    newer = [c for c in versioned_clangs(path_env if path_env is not None else os.environ.get("PATH"))
+             if os.path.realpath(c) != os.path.realpath(argv[0] if argv else "")]
+    current = re.search(r"clang-(\d+)$", os.path.realpath(argv[0])) if argv else None
+    if current is not None:
+        newer = [c for c in newer if int(re.search(r"(\d+)$", c).group(1)) > int(current.group(1))]  # type: ignore[union-attr]
+    fix = (f"build with a newer one: compiler = \"{os.path.basename(newer[0])}\" in [tool.bpfbuild] (on PATH), "
+           "or $BPF_CLANG" if newer
+           else "build with a newer clang (18 or later lowers what older ones cannot): compiler = \"/path/to/clang\" "
+                "in [tool.bpfbuild], or $BPF_CLANG")
+    if c23_bool:
+        return [f"{source}: note: under {next(a for a in argv if a.startswith('-std='))} bool is a keyword from "
+                f"clang 15 on, and {used} is older; {fix}"]
+    return [f"{source}: note: {used}'s BPF code generator cannot compile this program (its error, not the "
+            f"program's); {fix}"]
+
+
 def missing_header_hints(stderr: str, *, vmlinux_source: str = "/sys/kernel/btf/vmlinux",
                          machine: str | None = None) -> list[str]:
     """One ``file:line:col: note: ...`` line per well-known missing header in clang's output.
@@ -377,6 +409,8 @@ def compile_program(prog: ProgramSource, argv: list[str], record: dict[str, Any]
     if res.stderr:
         sys.stderr.write(res.stderr)   # clang's diagnostics, unchanged (file:line:col: error: ...)
         notes = missing_header_hints(res.stderr, vmlinux_source=build.get("vmlinux_btf", "/sys/kernel/btf/vmlinux"))
+        if res.returncode != 0:
+            notes += backend_error_hint(res.stderr, str(prog.source), argv)
         if notes:
             sys.stderr.write("\n".join(notes) + "\n")
         sys.stderr.flush()

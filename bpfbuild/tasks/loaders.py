@@ -11,7 +11,8 @@ libbpf's development files a loader task says so in one line and succeeds, so th
 (``blazesym.h``, ``-lfoo``): it is named in one line and the loader is not built.
 
 ``loader_sources`` (helpers such as trace_helpers.c) are compiled into every loader and
-``loader_libs`` (``-lelf -lz``) are linked after libbpf; both are tracked like the loader's own
+``loader_libs`` (``-lelf -lz``) are linked after libbpf, ``loader_cflags`` (``-Iinclude``) come
+before the sources; all are tracked like the loader's own
 source.  Loader names that include a program's skeleton by its file name where two sources
 share one (``#include "hello.skel.h"`` next to ``chapter7/hello.bpf.c`` whose program is
 ``chapter7-hello``) get that program's skeleton under its file name (``build/skel/<program>/``).
@@ -49,13 +50,14 @@ from bpfbuild.tasks.project import current_project
 from bpfbuild.tasks.skel import stem_skeleton_path
 from bpfbuild.toolchain.depfile import parse_depfile
 
-__all__ = ["LIBBPF_MISSING", "libbpf_flags", "loader_argv", "task_loader"]
+__all__ = ["LIBBPF_MISSING", "libbpf_flags", "loader_argv", "newer_libbpf_api", "task_loader"]
 
 LOADER_FLAGS = ("-g", "-O2", "-Wall")
 FALLBACK_LIBS = ("-lbpf", "-lelf", "-lz")
 LIBBPF_MISSING = ("libbpf's development files were not found (pkg-config libbpf, <bpf/libbpf.h>, -lbpf): "
                   "install libbpf-dev (Debian/Ubuntu) or libbpf-devel; loader not built")
 _SKEL_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*[<"](?:[^">]*/)?([^/">]+)\.skel\.h[">]', re.MULTILINE)
+_LOCAL_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*"([^"/]+\.h)"', re.MULTILINE)
 _MISSING = re.compile(r"bpf/(?:libbpf|bpf|btf|libbpf_common)\.h'?:? (?:[Nn]o such file|file not found)"
                       r"|cannot find -l(?:bpf|elf|z)\b|library not found for -l(?:bpf|elf|z)\b")
 #: a header or a library the loader needs that this machine does not have (gcc's and clang's words)
@@ -111,6 +113,54 @@ def loader_argv(cc: list[str], loader: LoaderSource, build_dir: Path, cflags: li
     return [*cc, *LOADER_FLAGS, *(f"-I{d}" for d in skel_dirs), f"-I{build_dir}", *cflags,
             "-MD", "-MF", str(depfile or loader.depfile), *(str(p) for p in loader.extra_sources),
             str(loader.source), "-o", str(output or loader.executable), *libs, *loader.libs]
+
+
+#: names a failed loader build complains about, in gcc's and clang's words (quotes: ‘’ or '')
+_Q = "[‘'`]"
+_E = "[’']"
+_UNKNOWN_NAME = re.compile(
+    rf"implicit declaration of function {_Q}(?P<a>\w+){_E}"
+    rf"|{_Q}(?P<b>\w+){_E} undeclared|use of undeclared identifier {_Q}(?P<c>\w+){_E}"
+    rf"|{_Q}(?P<d>(?:struct|enum|union) \w+){_E} has no member named {_Q}(?P<e>\w+){_E}"
+    rf"|no member named {_Q}(?P<f>\w+){_E} in {_Q}(?P<g>(?:struct|enum|union) \w+){_E}"
+    rf"|incomplete type {_Q}(?P<h>(?:struct|enum|union) \w+){_E}"
+    rf"|undefined reference to {_Q}(?P<i>\w+){_E}")
+_ERROR_LINE = re.compile(r"^(?P<file>[^\n:]+):\d+(?::\d+)?: (?:fatal )?error: ", re.MULTILINE)
+#: libbpf's API and the kernel UAPI names that come with it
+_LIBBPF_NAME = re.compile(r"^(?:(?:struct|enum|union) )?(?:bpf_|btf_|libbpf_|ring_buffer|user_ring_buffer|perf_buffer"
+                          r"|BPF_|BTF_|LIBBPF_|XDP_)")
+
+
+def newer_libbpf_api(stderr: str) -> list[str] | None:
+    """The libbpf names a failed loader build did not find, when they are the only reason it
+    failed (every error is in the loader's own files, none in a skeleton bpfbuild wrote, and
+    every unknown name is libbpf's): the loader was written for a newer libbpf than this
+    machine's.  None when anything else failed."""
+    names: list[str] = []
+    for m in _UNKNOWN_NAME.finditer(stderr):
+        groups = {k: v for k, v in m.groupdict().items() if v}
+        if "d" in groups or "g" in groups:
+            struct = groups.get("d") or groups["g"]
+            names.append(struct)
+            continue
+        names.append(next(iter(groups.values())))
+    if not names or not all(_LIBBPF_NAME.match(n) for n in names):
+        return None
+    if any(m.group("file").endswith(".skel.h") for m in _ERROR_LINE.finditer(stderr)):
+        return None
+    return list(dict.fromkeys(names))
+
+
+def _libbpf_release(cflags: list[str]) -> str:
+    """The installed libbpf's release as its headers say (``1.1``), or "" where unreadable."""
+    from bpfbuild.toolchain.discover import libbpf_headers_version
+
+    roots = [f[2:] for f in cflags if f.startswith("-I")] + ["/usr/include", "/usr/local/include"]
+    for root in roots:
+        version = libbpf_headers_version(root)
+        if version != (0, 0):
+            return f"{version[0]}.{version[1]}"
+    return ""
 
 
 def missing_dependency(stderr: str) -> str | None:
@@ -193,15 +243,32 @@ def build_loader(loader: LoaderSource, build_dir: str, settings: dict[str, Any])
         sys.stdout.write(f"{loader.source}: warning: {LIBBPF_MISSING}\n")
         return None
     missing = missing_dependency(res.stderr) if res.returncode != 0 else None
-    if missing is not None and not _in_project(missing, Path(settings.get("root", "."))):
+    if missing is not None and not missing.endswith(".skel.h>") \
+            and not _in_project(missing, Path(settings.get("root", "."))):
         _remove(tmp_exe, tmp_dep, loader.executable, _cmd_file(loader))
         sys.stdout.write(f"{loader.source}: warning: needs {missing}, which this machine does not have (install "
-                         "its development files, or add its folder to CFLAGS/loader_libs); loader not built "
+                         "its development files, or add its folder to loader_cflags/loader_libs); loader not built "
                          f"(`doit forget loader:{loader.name}` tries again)\n")
         sys.stdout.flush()
         cmd = _cmd_file(loader)
         tmp_cmd = _tmp_name(cmd)
         tmp_cmd.write_text(json.dumps({"argv": argv, "settings": settings, "missing": missing,
+                                       "deps": _snapshot(list(dict.fromkeys([str(loader.source), *extras])))}))
+        os.replace(tmp_cmd, cmd)
+        return None
+    newer = newer_libbpf_api(res.stderr) if res.returncode != 0 else None
+    if newer is not None:
+        _remove(tmp_exe, tmp_dep, loader.executable, _cmd_file(loader))
+        release = _libbpf_release(flags[0])
+        shown = ", ".join(newer[:4]) + (", ..." if len(newer) > 4 else "")
+        sys.stdout.write(f"{loader.source}: warning: uses libbpf API this machine's libbpf"
+                         f"{' ' + release if release else ''} lacks ({shown}): it was written for a newer "
+                         "libbpf-dev; loader not built "
+                         f"(`doit forget loader:{loader.name}` tries again)\n")
+        sys.stdout.flush()
+        cmd = _cmd_file(loader)
+        tmp_cmd = _tmp_name(cmd)
+        tmp_cmd.write_text(json.dumps({"argv": argv, "settings": settings, "missing": f"libbpf API: {shown}",
                                        "deps": _snapshot(list(dict.fromkeys([str(loader.source), *extras])))}))
         os.replace(tmp_cmd, cmd)
         return None
@@ -246,14 +313,27 @@ def _in_project(missing: str, root: Path) -> bool:
 
 
 def _skeletons_included(loader: LoaderSource) -> list[str]:
+    """The skeleton names the loader includes: in its source and its ``loader_sources`` (a tool
+    whose parts each include a skeleton), or in a header of their folder that one of them
+    includes with quotes (one level: ``#include "common.h"`` that includes ``x.skel.h``)."""
     from bpfbuild.errors import BpfBuildError
     from bpfbuild.inputs import MAX_TEXT_BYTES, read_input
 
-    try:
-        return [m.decode("utf-8", "replace") for m in _SKEL_INCLUDE.findall(read_input(loader.source,
-                                                                                        limit=MAX_TEXT_BYTES))]
-    except BpfBuildError:   # unreadable, a FIFO, too large: the compile says what is wrong
-        return []
+    found: list[bytes] = []
+    for source in (loader.source, *loader.extra_sources):
+        try:
+            text = read_input(source, limit=MAX_TEXT_BYTES)
+        except BpfBuildError:   # unreadable, a FIFO, too large: the compile says what is wrong
+            continue
+        found += _SKEL_INCLUDE.findall(text)
+        for header in dict.fromkeys(_LOCAL_INCLUDE.findall(text)):
+            path = source.parent / header.decode("utf-8", "replace")
+            if path.suffix == ".h" and path.is_file():
+                try:
+                    found += _SKEL_INCLUDE.findall(read_input(path, limit=MAX_TEXT_BYTES))
+                except BpfBuildError:
+                    continue
+    return list(dict.fromkeys(m.decode("utf-8", "replace") for m in found))
 
 
 def _skeleton_program(name: str, loader: LoaderSource,
@@ -286,12 +366,15 @@ def task_loader() -> Any:
         found = [_skeleton_program(n, loader, programs) for n in skels]
         skel_dirs = sorted({str(header.parent) for prog in found
                             if prog is not None and (header := stem_skeleton_path(prog)) is not None})
-        settings = {"cc": cc, "cflags": [], "bpfbuild": __version__, "root": str(project.config.root),
+        settings = {"cc": cc, "cflags": list(loader.cflags), "bpfbuild": __version__,
+                    "root": str(project.config.root),
                     "sources": [str(p) for p in loader.extra_sources], "libs": list(loader.libs),
                     "skel_dirs": skel_dirs}
         task_dep = [f"skel:{prog.name}" for prog in found if prog is not None]
-        if not task_dep or len(task_dep) < len(skels):
+        if len(task_dep) < len(skels):
             task_dep = ["skel"]   # an unknown or generated-elsewhere name: wait for every skeleton
+        # (a loader that includes no skeleton, a test program or a tool beside the lessons, waits
+        # for none: a program whose skeleton fails does not fail it)
         yield {
             "name": loader.name,
             "doc": f"compile the loader {loader.source} -> {loader.executable} (libbpf)",

@@ -38,7 +38,7 @@ class Project:
 def load_project(root: Path) -> Project:
     config = load_config(root)
     try:
-        compiler = discover(cache_file=config.build_dir / ".toolchain.json")
+        compiler = discover(config.compiler_environ(), cache_file=config.build_dir / ".toolchain.json")
     except BpfBuildError as exc:
         return Project(config, None, str(exc), None)
     bundled = os.environ.get("BPFBUILD_HEADERS", "auto") == "bundled"

@@ -24,8 +24,8 @@ from bpfbuild.config import ProgramSource
 from bpfbuild.errors import BpfBuildError, format_error
 from bpfbuild.tasks.project import current_project
 
-__all__ = ["python_skeleton_path", "skeleton_paths", "stem_skeleton_path", "task_skel", "task_vmlinux",
-           "write_skeletons"]
+__all__ = ["python_skeleton_path", "skeleton_ident", "skeleton_paths", "stem_skeleton_path", "task_skel",
+           "task_vmlinux", "write_skeletons"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = (_PACKAGE / "skel" / "templates" / "skel.h.j2", _PACKAGE / "skel" / "templates" / "skel.py.j2")
@@ -53,6 +53,17 @@ def stem_skeleton_path(prog: ProgramSource) -> Path | None:
     return prog.object.parent / "skel" / prog.name / f"{prog.stem}.skel.h"
 
 
+def skeleton_ident(name: str) -> str:
+    """The C skeleton's name for ``<name>.bpf.o``: bpftool's derivation (``hello-func`` ->
+    ``hello_func_bpf``), with ``_`` in front where that starts with a digit, as a name bpfbuild
+    made from the path of clashing sources may (``38-btf-uprobe/uprobe.bpf.c`` ->
+    ``38-btf-uprobe-uprobe`` -> ``struct _38_btf_uprobe_uprobe_bpf``)."""
+    from bpfbuild.skel.names import MAX_NAME_LEN, sanitize
+
+    derived = sanitize(f"{name}.bpf.o"[:MAX_NAME_LEN].removesuffix(".o"))
+    return f"_{derived}"[:MAX_NAME_LEN] if derived[:1].isdigit() else derived
+
+
 def _write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
@@ -66,10 +77,11 @@ def write_skeletons(prog: ProgramSource) -> TaskFailed | None:
     header, module = skeleton_paths(prog)
     by_stem = stem_skeleton_path(prog)
     try:
-        skel = skeleton_from_file(prog.object)
+        skel = skeleton_from_file(prog.object, name=prog.skeleton or skeleton_ident(prog.name))
         c_text = c_header(skel)
         py_text = python_module(skel)
-        stem_text = c_header(skeleton_from_file(prog.object, name=f"{prog.stem}_bpf")) if by_stem else None
+        stem_name = prog.skeleton or skeleton_ident(prog.stem)
+        stem_text = c_header(skeleton_from_file(prog.object, name=stem_name)) if by_stem else None
     except BpfBuildError as exc:
         return TaskFailed(format_error(exc.with_file(str(prog.object))))
     try:
@@ -99,7 +111,7 @@ def task_skel() -> Any:
             "actions": [(write_skeletons, [prog])],
             "file_dep": [str(prog.object), *(str(t) for t in TEMPLATES)],
             "targets": [str(header), str(module), *([str(by_stem)] if by_stem else [])],
-            "uptodate": [config_changed({"bpfbuild": __version__})],
+            "uptodate": [config_changed({"bpfbuild": __version__, "name": prog.skeleton})],
             "clean": True,
         }
 

@@ -25,7 +25,7 @@ from doit.tools import config_changed
 
 from bpfbuild import __version__
 from bpfbuild.config import ProgramSource
-from bpfbuild.errors import BpfBuildError, format_error
+from bpfbuild.errors import BpfBuildError, TargetMismatch, format_error
 from bpfbuild.location import shown_path
 from bpfbuild.tasks.build import program_type_setting
 from bpfbuild.tasks.project import code_identity, current_project
@@ -42,6 +42,13 @@ EMULATOR_CODE = tuple(Path(__file__).resolve().parent.parent / d for d in ("isa"
 def spec_file(prog: ProgramSource) -> Path:
     """``programs/hello.bpf.c`` -> ``programs/hello.test.toml`` (the same rule as the emulator's)."""
     return prog.spec
+
+
+def _failed(prog: ProgramSource, root: Path, shown_spec: str | None, message: str) -> TaskFailed:
+    write_result(prog.object.parent, prog.name, "test", {"passed": 0, "failed": 1,
+                                                         "spec": shown_spec or False, "error": message})
+    sys.stderr.write(message + "\n")
+    return TaskFailed(message)
 
 
 def run_tests(prog: ProgramSource, spec: Path | None, root: Path, seed: int | None = None) -> TaskFailed | None:
@@ -72,12 +79,17 @@ def run_tests(prog: ProgramSource, spec: Path | None, root: Path, seed: int | No
                 properties = [run_property(p, objspec, test_spec, seed=seed) for p in test_spec.properties]
         else:
             result = smoke_run(objspec)
+    except TargetMismatch as exc:
+        if spec is not None:   # a spec's cases need the program: they cannot run here
+            return _failed(prog, root, shown_spec, format_error(exc.with_file(str(prog.object)), root=str(root)))
+        what = f"{exc.message} (this kernel cannot load the object)"
+        write_result(build_dir, prog.name, "test", {"passed": 0, "failed": 0, "spec": False, "cases": [],
+                                                    "not_emulated": [what]})
+        sys.stderr.write(f"{shown_path(prog.object, root)}: warning: not emulated: {what}\n")
+        sys.stderr.flush()
+        return None
     except BpfBuildError as exc:
-        message = format_error(exc.with_file(str(prog.object)), root=str(root))
-        write_result(build_dir, prog.name, "test", {"passed": 0, "failed": 1,
-                                                    "spec": shown_spec or False, "error": message})
-        sys.stderr.write(message + "\n")
-        return TaskFailed(message)
+        return _failed(prog, root, shown_spec, format_error(exc.with_file(str(prog.object)), root=str(root)))
     passed = sum(c.ok for c in result.cases)
     failed = len(result.cases) - passed
     record: dict[str, Any] = {

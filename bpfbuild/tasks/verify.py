@@ -71,7 +71,7 @@ def _check_targets(spec: Any, prog: ProgramSource, root: str, mode: str,
 
 def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str, ...] = ()) -> TaskFailed | None:
     """The action of ``verify:<prog>``."""
-    from bpfbuild.errors import BpfBuildError, format_error
+    from bpfbuild.errors import BpfBuildError, TargetMismatch, format_error
     from bpfbuild.tasks.build import load_program_object
     from bpfbuild.tasks.report import write_result
     from bpfbuild.verifier import verify
@@ -80,6 +80,15 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
     try:
         spec = load_program_object(prog)
         reports = [verify(spec, p) if p.prog_type is not None else _untyped(prog, p) for p in spec.programs]
+    except TargetMismatch as exc:
+        # the object is sound; this kernel cannot take it (another may): no verdict, not a failure
+        message = (f"{obj_shown}: warning: {exc.message}: this kernel cannot load the object (libbpf fails the "
+                   "same way); not verified")
+        write_result(prog.object.parent, prog.name, "verify", {"programs": [], "verdict": "unknown",
+                                                               "note": message})
+        sys.stdout.write(message + "\n")
+        sys.stdout.flush()
+        return None
     except BpfBuildError as exc:
         message = format_error(exc.with_file(str(prog.object)), root=root)
         write_result(prog.object.parent, prog.name, "verify", {"programs": [], "error": message})
@@ -91,6 +100,9 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
             text = d.format(_shown(prog, d.location.file, root) if d.location else obj_shown, r.program,
                             severity="warning" if mode == "warn" or r.unknown else "error")
             sys.stdout.write(text + "\n")
+            if _POISON in d.message:
+                sys.stdout.write(_poison_note(spec, d.location and _shown(prog, d.location.file, root) or obj_shown,
+                                              d.location) + "\n")
         rejected |= r.rejected
         sys.stdout.write(f"{obj_shown}: prog '{r.program}': {r.summary} ({r.processed_insns} insns processed)\n")
     try:
@@ -110,6 +122,22 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
         names = ", ".join(n for n, found in lacks.items() if found)
         return TaskFailed(f"{_shown(prog, str(prog.source), root)}: uses features target {names} lacks")
     return None
+
+
+#: how the kernel names the call libbpf writes over an instruction whose CO-RE relocation failed
+_POISON = "unknown#195896080"
+
+
+def _poison_note(spec: Any, file: str, location: Any) -> str:
+    """One ``note:`` line after a rejection of libbpf's poisoned call: which relocations failed,
+    against which BTF (the program reads types the target does not have: the user's to fix)."""
+    failed = [r for r in (spec.core.results if spec.core is not None else ()) if r.poisoned]
+    what = ", ".join(dict.fromkeys(f"{r.kind} of {r.type_name} ({r.access})" for r in failed[:8])) or "?"
+    where = f"{file}:{location.line}" if location is not None else file
+    btf = spec.core.btf if spec.core is not None and spec.core.btf else "the target BTF"
+    return (f"{where}: note: this call is libbpf's mark for a CO-RE relocation it could not resolve against {btf} "
+            f"({what}): the program reads a type or field that BTF lacks (a kernel without that feature, or a "
+            "user-space type whose BTF its loader must pass in btf_custom_path); libbpf's load fails the same way")
 
 
 def _untyped(prog: ProgramSource, program: Any) -> Any:

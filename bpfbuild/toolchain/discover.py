@@ -21,8 +21,8 @@ from pathlib import Path
 
 from bpfbuild.errors import ToolchainError
 
-__all__ = ["BUNDLED_LIBBPF_API", "INSTALL_HINT", "Compiler", "CompilerKind", "IncludeSet", "discover", "include_set",
-           "libbpf_headers_version"]
+__all__ = ["BUNDLED_LIBBPF_API", "INSTALL_HINT", "Compiler", "CompilerKind", "IncludeSet", "discover", "fallback_include_dir",
+           "include_set", "libbpf_headers_version", "versioned_clangs"]
 
 INSTALL_HINT = (
     "no BPF-capable C compiler found: install clang (Debian: apt-get install clang) "
@@ -99,6 +99,13 @@ def package_include_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "include"
 
 
+def fallback_include_dir() -> Path:
+    """Headers searched only after every system directory (``-idirafter``): they fill what a
+    machine without the 32-bit glibc development files lacks (``gnu/stubs-32.h``, which glibc's
+    headers include under ``-target bpf``) and never shadow a file the system has."""
+    return Path(__file__).resolve().parent.parent / "include-fallback"
+
+
 def include_set(compiler: Compiler, generated_dir: Path, *, bundled: bool = False,
                 system_root: str = "/usr/include", min_libbpf: tuple[int, int] = BUNDLED_LIBBPF_API) -> IncludeSet:
     """Include flags: the arch dir (as the classic Makefile adds), then the libbpf headers.
@@ -107,7 +114,8 @@ def include_set(compiler: Compiler, generated_dir: Path, *, bundled: bool = Fals
     ``bundled`` ignores the system's libbpf headers (and, with zig, the system's kernel headers):
     exactly what a machine with only Python gets.  The system's libbpf headers are used only
     when they are release ``min_libbpf`` or newer (default: the API of bpfbuild's own set, so an
-    older libbpf-dev never hides a macro that set has).
+    older libbpf-dev never hides a macro that set has).  :func:`fallback_include_dir` comes last
+    of all, after the system's directories.
     """
     flags: list[str] = []
     arch_dir = f"{system_root}/{os.uname().machine}-linux-gnu"
@@ -128,9 +136,14 @@ def include_set(compiler: Compiler, generated_dir: Path, *, bundled: bool = Fals
         searches_system = True
     else:
         zig_inc = Path(compiler.path).parent / "lib" / "libc" / "include"
+        # the kernel's UAPI headers, then glibc's (a BPF program may include <sys/socket.h>
+        # or <netinet/in.h> for their constants, as the system's clang would find them)
         flags += ["-idirafter", str(zig_inc / f"{_zig_arch()}-linux-any"),
-                  "-idirafter", str(zig_inc / "any-linux-any")]
+                  "-idirafter", str(zig_inc / "any-linux-any"),
+                  "-idirafter", str(zig_inc / f"{_zig_arch()}-linux-gnu"),
+                  "-idirafter", str(zig_inc / "generic-glibc")]
         uapi = str(zig_inc / "any-linux-any" / "linux" / "bpf.h")
+    flags += ["-idirafter", str(fallback_include_dir())]
     if searches_system and not bundled and os.path.exists(os.path.join(system_root, "bpf", "bpf_helpers.h")) \
             and libbpf_headers_version(system_root) >= min_libbpf:
         return IncludeSet(tuple(flags), uapi, "system")
@@ -262,6 +275,11 @@ def _clang(exe: str, info: dict[str, object], reason: str) -> Compiler:
 def _zig(exe: str, info: dict[str, object], reason: str) -> Compiler:
     return Compiler(CompilerKind.ZIG, (exe, "cc"), exe, str(info["version"]), reason,
                     "bpfel-freestanding", "v1")
+
+
+def versioned_clangs(path_env: str | None) -> list[str]:
+    """The ``clang-NN`` executables on PATH, newest first (one per version)."""
+    return _versioned_clangs(path_env)
 
 
 def _versioned_clangs(path_env: str | None) -> list[str]:

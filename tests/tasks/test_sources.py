@@ -135,16 +135,23 @@ def test_missing_header_notes_follow_clangs_errors_at_the_users_include():
     assert "BTF" in direct[0] and "/usr/include/aarch64-linux-gnu" in direct[1] and "libbpf-dev" in direct[2]
 
 
-def test_a_glibc_header_in_bpf_code_gets_clangs_error_then_a_note(tmp_path):
+def test_a_glibc_header_in_bpf_code_builds_and_a_missing_header_gets_clangs_error_then_a_note(tmp_path):
+    # <linux/icmp.h> reaches glibc's <gnu/stubs.h>, which wants <gnu/stubs-32.h> under -target bpf:
+    # bpfbuild's fallback fills it where libc6-dev-i386 is not installed
     proj = _project(tmp_path, {"programs/icmp.bpf.c": "#include <linux/bpf.h>\n#include <linux/icmp.h>\n"
-                               + XDP_COUNT % ("xdp", "icmp")})
-    res = proj.doit(check=False)
+                               + XDP_COUNT % ("xdp", "icmp"),
+                               "programs/arch.h": "#include <asm/bpfbuild_no_such_header.h>\n",
+                               "programs/other.bpf.c": '#include "arch.h"\n' + XDP_COUNT % ("xdp", "other")})
+    res = proj.doit("--continue", check=False)
     assert res.returncode != 0
+    assert (tmp_path / "proj" / "build" / "icmp.bpf.o").is_file(), res.stderr
     lines = res.stderr.splitlines()
-    error = next(i for i, line in enumerate(lines) if "fatal error: 'gnu/stubs-32.h' file not found" in line)
-    assert lines[error].startswith("/usr/include/")            # clang's own line, unchanged
-    note = next(line for line in lines if ": note: " in line and "stubs-32.h" in line)
-    assert note.startswith("programs/icmp.bpf.c:2: note: ")
+    assert not any("stubs-32.h" in line for line in lines), res.stderr
+    error = next(i for i, line in enumerate(lines)
+                 if "fatal error: 'asm/bpfbuild_no_such_header.h' file not found" in line)
+    assert lines[error].startswith("programs/arch.h:1:10: ")    # clang's own line, unchanged
+    note = next(line for line in lines if ": note: " in line and "bpfbuild_no_such_header.h" in line)
+    assert note.startswith("programs/other.bpf.c:1: note: ")
     assert lines.index(note) > error
 
 

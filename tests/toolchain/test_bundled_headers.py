@@ -25,12 +25,12 @@ import pytest
 from bpfbuild.btf.ext import CoreReloKind, Ext
 from bpfbuild.btf.spec import Spec
 from bpfbuild.btf.types import DeclTag
-from bpfbuild.errors import ToolchainError
 from bpfbuild.isa.codec import decode, iter_insns
 from bpfbuild.obj.elf import ElfImage, read_elf
 from bpfbuild.tasks.headers import write_helper_defs
-from bpfbuild.toolchain.discover import Compiler, discover, include_set, package_include_dir
+from bpfbuild.toolchain.discover import Compiler, include_set, package_include_dir
 from bpfbuild.toolchain.flags import compile_argv
+from tests.bpfcc import Unavailable, compiler_of_kind
 
 DATA = Path(__file__).parent / "data" / "headers"
 SHF_ALLOC = 0x2
@@ -71,15 +71,10 @@ def _major(compiler: Compiler) -> int:
 
 
 def _toolchain(kind: str, tmp: Path) -> Toolchain:
-    env = dict(os.environ)
-    if kind == "zig":
-        env["BPF_CLANG"] = "zig"
     try:
-        compiler = discover(env, cache_file=tmp / "toolchain.json")
-    except ToolchainError as exc:
-        pytest.skip(f"no {kind} compiler: {exc}")
-    if compiler.kind.value != kind:
-        pytest.skip(f"no {kind} compiler here (discovery found {compiler.kind.value})")
+        compiler = compiler_of_kind(kind, tmp)
+    except Unavailable as exc:
+        pytest.skip(str(exc))
     gen = tmp / "include"
     includes = include_set(compiler, gen, bundled=True)
     assert includes.libbpf == "bpfbuild"
