@@ -95,10 +95,8 @@ class Lack:
 
     @property
     def message(self) -> str:
-        reason = self.reason
-        if self.feature.kind == "prog_type" and reason.startswith("needs "):
-            reason = "need " + reason[len("needs "):]     # "lsm programs need Linux 5.7"
-        return f"{self.feature.title} {reason}"
+        """The feature, then why the target lacks it: ``lsm programs need Linux 5.7; target 5.4 lacks it``."""
+        return f"{self.feature.title} {self.reason}"
 
     def line(self, fallback_file: str | None = None) -> str:
         """``programs/x.bpf.c:42:9: error: bpf_loop (helper 181) needs Linux 5.17; target 5.15 lacks it``."""
