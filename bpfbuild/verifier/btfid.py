@@ -658,14 +658,7 @@ def check_ptr_to_btf_access(env: Env, regno: int, reg: Reg, off: int, size: int,
         return _local_object_access(env, regno, reg, tname, off, size)
     if not env.gpl:
         raise env.error(f"Cannot access kernel 'struct {tname}' from non-GPL compatible program")
-    if off < 0:
-        raise env.error(f"R{regno} is ptr_{tname} invalid negative access: off={off}")
-    if reg.var_off.mask or reg.var_off.value:
-        raise env.error(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, var_off={tnum_str(reg.var_off)}")
-    if reg.type & _F.MEM_USER:
-        raise env.error(f"R{regno} is ptr_{tname} access user memory: off={off}")
-    if reg.type & _F.MEM_PERCPU:
-        raise env.error(f"R{regno} is ptr_{tname} access percpu memory: off={off}")
+    _check_btf_ptr_off(env, regno, reg, tname, off)
     if write:
         if env.prog_type in (ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP, ProgType.STRUCT_OPS):
             env.not_modelled(f"writes into kernel 'struct {tname}' ({env.prog_type.name.lower()} btf_struct_access)")
@@ -715,15 +708,23 @@ def check_ptr_to_btf_access(env: Env, regno: int, reg: Reg, off: int, size: int,
     return _btf_reg(env, btf, btf_id, int(RegType.PTR_TO_BTF_ID) | int(flag))
 
 
-def _local_object_access(env: Env, regno: int, reg: Reg, tname: str, off: int, size: int) -> Reg | None:
-    """``check_ptr_to_btf_access`` on an object of the program's own struct from bpf_obj_new
-    (PTR_TO_BTF_ID | MEM_ALLOC): reads and writes of its scalar members."""
+def _check_btf_ptr_off(env: Env, regno: int, reg: Reg, tname: str, off: int) -> None:
+    """The checks ``check_ptr_to_btf_access`` makes of every access, kernel or allocated object:
+    a constant, non-negative offset into memory that is neither user nor per-CPU."""
     if off < 0:
         raise env.error(f"R{regno} is ptr_{tname} invalid negative access: off={off}")
     if reg.var_off.mask or reg.var_off.value:
         raise env.error(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, var_off={tnum_str(reg.var_off)}")
+    if reg.type & _F.MEM_USER:
+        raise env.error(f"R{regno} is ptr_{tname} access user memory: off={off}")
     if reg.type & _F.MEM_PERCPU:
         raise env.error(f"R{regno} is ptr_{tname} access percpu memory: off={off}")
+
+
+def _local_object_access(env: Env, regno: int, reg: Reg, tname: str, off: int, size: int) -> Reg | None:
+    """``check_ptr_to_btf_access`` on an object of the program's own struct from bpf_obj_new
+    (PTR_TO_BTF_ID | MEM_ALLOC): reads and writes of its scalar members."""
+    _check_btf_ptr_off(env, regno, reg, tname, off)
     for name, foff, fsize in alloc_fields(reg.btf, reg.btf_id):
         if off < foff + fsize and foff < off + size:
             if name == "kptr":
