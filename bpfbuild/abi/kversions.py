@@ -485,11 +485,15 @@ class KernelFeatures:
 
     # --- questions each return None (has it) or why not ------------------------------------
 
-    def _since(self, since: Version | None, prog_type: str | None = None) -> str | None:
+    def _since(self, since: Version | None, prog_type: str | None = None, *,
+               plural: bool = False) -> str | None:
+        """``needs Linux X[ in T programs]; target Y lacks it``, the verb agreeing with the
+        subject the caller's message puts first: ``need`` after a plural one ("lsm programs")."""
         if since is None or self.version is None or since <= self.version:
             return None
         where = f" in {prog_type.lower()} programs" if prog_type else ""
-        return f"needs Linux {version_text(since)}{where}; target {self.label} lacks it"
+        verb = "need" if plural else "needs"
+        return f"{verb} Linux {version_text(since)}{where}; target {self.label} lacks it"
 
     def _helper_since(self, name: str, prog_type: str | None) -> str | None:
         """``needs Linux X[ in T programs]``: the per-type release named only where it is later
@@ -535,15 +539,16 @@ class KernelFeatures:
         return self._since(since, "SLEEPABLE" if later else None)
 
     def lacks_prog_type(self, name: str) -> str | None:
+        """Programs of type ``name``: the reason follows a plural subject ("lsm programs need ...")."""
         if self.probe is not None:
             value = self.probe.get("prog_types", {}).get(name)
             if value is True or value is None:
                 return None
             since = prog_type_since(name)
             if since is not None and self.version is not None and since > self.version:
-                return self._since(since)
+                return self._since(since, plural=True)
             return f"target {self.label} cannot load it ({value})"
-        return self._since(prog_type_since(name))
+        return self._since(prog_type_since(name), plural=True)
 
     def lacks_feature(self, key: str) -> str | None:
         since, _ = FEATURE_VERSIONS[key]

@@ -795,6 +795,23 @@ _COMMON = """
     cgrp_storage_delete
 """
 
+#: tc classifiers and actions share one get_func_proto (tc_cls_act_func_proto)
+_TC_CLS_ACT = """
+    skb_store_bytes l3_csum_replace l4_csum_replace clone_redirect skb_vlan_push skb_vlan_pop
+    skb_get_tunnel_key skb_set_tunnel_key redirect get_route_realm perf_event_output
+    skb_load_bytes csum_diff skb_get_tunnel_opt skb_set_tunnel_opt skb_change_proto
+    skb_change_type skb_under_cgroup get_hash_recalc skb_change_tail skb_pull_data csum_update
+    set_hash_invalid skb_change_head get_socket_cookie get_socket_uid set_hash skb_adjust_room
+    skb_get_xfrm_state skb_load_bytes_relative fib_lookup skb_cgroup_id skb_ancestor_cgroup_id
+    sk_lookup_tcp sk_lookup_udp sk_release sk_fullsock tcp_sock skb_ecn_set_ce get_listener_sock
+    skc_lookup_tcp tcp_check_syncookie sk_storage_get sk_storage_delete tcp_gen_syncookie
+    get_netns_cookie sk_assign csum_level skc_to_tcp6_sock skc_to_tcp_sock
+    skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock skb_cgroup_classid
+    redirect_neigh redirect_peer ktime_get_coarse_ns check_mtu skc_to_unix_sock skb_set_tstamp
+    skc_to_mptcp_sock tcp_raw_gen_syncookie_ipv4 tcp_raw_gen_syncookie_ipv6
+    tcp_raw_check_syncookie_ipv4 tcp_raw_check_syncookie_ipv6
+"""
+
 #: the rest of each program type's get_func_proto, beyond _COMMON
 _EXTRA: dict[str, str] = {
     "SOCKET_FILTER": """
@@ -807,36 +824,8 @@ _EXTRA: dict[str, str] = {
         probe_read perf_event_output get_stackid probe_read_str get_stack get_func_ip
         get_attach_cookie
     """,
-    "SCHED_CLS": """
-        skb_store_bytes l3_csum_replace l4_csum_replace clone_redirect skb_vlan_push skb_vlan_pop
-        skb_get_tunnel_key skb_set_tunnel_key redirect get_route_realm perf_event_output
-        skb_load_bytes csum_diff skb_get_tunnel_opt skb_set_tunnel_opt skb_change_proto
-        skb_change_type skb_under_cgroup get_hash_recalc skb_change_tail skb_pull_data csum_update
-        set_hash_invalid skb_change_head get_socket_cookie get_socket_uid set_hash skb_adjust_room
-        skb_get_xfrm_state skb_load_bytes_relative fib_lookup skb_cgroup_id skb_ancestor_cgroup_id
-        sk_lookup_tcp sk_lookup_udp sk_release sk_fullsock tcp_sock skb_ecn_set_ce get_listener_sock
-        skc_lookup_tcp tcp_check_syncookie sk_storage_get sk_storage_delete tcp_gen_syncookie
-        get_netns_cookie sk_assign csum_level skc_to_tcp6_sock skc_to_tcp_sock
-        skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock skb_cgroup_classid
-        redirect_neigh redirect_peer ktime_get_coarse_ns check_mtu skc_to_unix_sock skb_set_tstamp
-        skc_to_mptcp_sock tcp_raw_gen_syncookie_ipv4 tcp_raw_gen_syncookie_ipv6
-        tcp_raw_check_syncookie_ipv4 tcp_raw_check_syncookie_ipv6
-    """,
-    "SCHED_ACT": """
-        skb_store_bytes l3_csum_replace l4_csum_replace clone_redirect skb_vlan_push skb_vlan_pop
-        skb_get_tunnel_key skb_set_tunnel_key redirect get_route_realm perf_event_output
-        skb_load_bytes csum_diff skb_get_tunnel_opt skb_set_tunnel_opt skb_change_proto
-        skb_change_type skb_under_cgroup get_hash_recalc skb_change_tail skb_pull_data csum_update
-        set_hash_invalid skb_change_head get_socket_cookie get_socket_uid set_hash skb_adjust_room
-        skb_get_xfrm_state skb_load_bytes_relative fib_lookup skb_cgroup_id skb_ancestor_cgroup_id
-        sk_lookup_tcp sk_lookup_udp sk_release sk_fullsock tcp_sock skb_ecn_set_ce get_listener_sock
-        skc_lookup_tcp tcp_check_syncookie sk_storage_get sk_storage_delete tcp_gen_syncookie
-        get_netns_cookie sk_assign csum_level skc_to_tcp6_sock skc_to_tcp_sock
-        skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock skb_cgroup_classid
-        redirect_neigh redirect_peer ktime_get_coarse_ns check_mtu skc_to_unix_sock skb_set_tstamp
-        skc_to_mptcp_sock tcp_raw_gen_syncookie_ipv4 tcp_raw_gen_syncookie_ipv6
-        tcp_raw_check_syncookie_ipv4 tcp_raw_check_syncookie_ipv6
-    """,
+    "SCHED_CLS": _TC_CLS_ACT,
+    "SCHED_ACT": _TC_CLS_ACT,
     "TRACEPOINT": """
         probe_read perf_event_output get_stackid probe_read_str get_stack get_func_ip
         get_attach_cookie

@@ -77,22 +77,29 @@ class Header:
         return self.hdr_len + self.str_off
 
 
-def parse_header(data: bytes) -> Header:
-    """Check and return the ``.BTF`` header: magic, version, flags, section bounds."""
-    order = byte_order(data, BTF_SECTION)
+def _preamble(data: bytes, section: str, min_len: int) -> tuple[ByteOrder, str, int]:
+    """The start both headers share (``.BTF`` and ``.BTF.ext``): magic (the byte order),
+    version, flags and a header length of at least ``min_len`` within ``data``.  Returns the
+    byte order, its struct prefix and the header length."""
+    order = byte_order(data, section)
     if len(data) < 8:
-        raise BTFError("truncated header", section=BTF_SECTION, offset=0)
+        raise BTFError("truncated header", section=section, offset=0)
     prefix = "<" if order == "little" else ">"
     _magic, version, flags, hdr_len = struct.unpack_from(prefix + "HBBI", data, 0)
     if version != BTF_VERSION:
-        raise BTFError(f"unsupported version {version}", section=BTF_SECTION, offset=2)
+        raise BTFError(f"unsupported version {version}", section=section, offset=2)
     if flags:
-        raise BTFError(f"unsupported flags {flags:#x}", section=BTF_SECTION, offset=3)
-    if hdr_len < _HEADER_SIZE:
-        raise BTFError(f"header length {hdr_len} < {_HEADER_SIZE}", section=BTF_SECTION, offset=4)
+        raise BTFError(f"unsupported flags {flags:#x}", section=section, offset=3)
+    if hdr_len < min_len:
+        raise BTFError(f"header length {hdr_len} < {min_len}", section=section, offset=4)
     if hdr_len > len(data):
-        raise BTFError(f"header length {hdr_len} past the end ({len(data)} bytes)",
-                       section=BTF_SECTION, offset=4)
+        raise BTFError(f"header length {hdr_len} past the end ({len(data)} bytes)", section=section, offset=4)
+    return order, prefix, hdr_len
+
+
+def parse_header(data: bytes) -> Header:
+    """Check and return the ``.BTF`` header: magic, version, flags, section bounds."""
+    order, prefix, hdr_len = _preamble(data, BTF_SECTION, _HEADER_SIZE)
     if any(data[_HEADER_SIZE:hdr_len]):
         raise BTFError("unknown non-zero header fields", section=BTF_SECTION, offset=_HEADER_SIZE)
     type_off, type_len, str_off, str_len = struct.unpack_from(prefix + "4I", data, 8)
@@ -276,20 +283,8 @@ class ExtBlock:
 
 
 def parse_ext_header(data: bytes) -> ExtHeader:
-    order = byte_order(data, EXT_SECTION)
-    if len(data) < 8:
-        raise BTFError("truncated header", section=EXT_SECTION, offset=0)
-    prefix = "<" if order == "little" else ">"
-    _magic, version, flags, hdr_len = struct.unpack_from(prefix + "HBBI", data, 0)
-    if version != BTF_VERSION:
-        raise BTFError(f"unsupported version {version}", section=EXT_SECTION, offset=2)
-    if flags:
-        raise BTFError(f"unsupported flags {flags:#x}", section=EXT_SECTION, offset=3)
-    if hdr_len < _EXT_HEADER_MIN:
-        raise BTFError(f"header length {hdr_len} < {_EXT_HEADER_MIN}", section=EXT_SECTION, offset=4)
-    if hdr_len > len(data):
-        raise BTFError(f"header length {hdr_len} past the end ({len(data)} bytes)",
-                       section=EXT_SECTION, offset=4)
+    """Check and return the ``.BTF.ext`` header: magic, version, flags, the bounds of its parts."""
+    order, prefix, hdr_len = _preamble(data, EXT_SECTION, _EXT_HEADER_MIN)
     fi_off, fi_len, li_off, li_len = struct.unpack_from(prefix + "4I", data, 8)
     cr_off = cr_len = 0
     if hdr_len >= _EXT_HEADER_CORE:

@@ -205,16 +205,19 @@ def _cmd_unload(args: argparse.Namespace) -> int:
 
 # --- prog ------------------------------------------------------------------------------------
 
+def _every_fd(kind: Any) -> list[Fd]:
+    """An fd of every object of ``kind`` (an ``ObjKind``) the kernel has (one gone since it was
+    listed is skipped)."""
+    from bpfbuild.kernel.info import ids, open_by_id
+
+    return [fd for obj_id in ids(kind) if (fd := open_by_id(kind, obj_id)) is not None]
+
+
 def _prog_fds(selector: list[str]) -> list[Fd]:
-    from bpfbuild.kernel.info import ObjKind, find_progs, ids, open_by_id
+    from bpfbuild.kernel.info import ObjKind, find_progs
 
     if not selector:
-        fds = []
-        for prog_id in ids(ObjKind.PROG):
-            fd = open_by_id(ObjKind.PROG, prog_id)
-            if fd is not None:
-                fds.append(fd)
-        return fds
+        return _every_fd(ObjKind.PROG)
     how, value = _selector(selector, _SELECT_PROG)
     return find_progs(how, value)
 
@@ -291,15 +294,10 @@ def _cmd_prog_dump(args: argparse.Namespace) -> int:
 # --- map -------------------------------------------------------------------------------------
 
 def _map_fds(selector: list[str]) -> list[Fd]:
-    from bpfbuild.kernel.info import ObjKind, find_maps, ids, open_by_id
+    from bpfbuild.kernel.info import ObjKind, find_maps
 
     if not selector:
-        fds = []
-        for map_id in ids(ObjKind.MAP):
-            fd = open_by_id(ObjKind.MAP, map_id)
-            if fd is not None:
-                fds.append(fd)
-        return fds
+        return _every_fd(ObjKind.MAP)
     how, value = _selector(selector, _SELECT_MAP)
     return find_maps(how, value)
 

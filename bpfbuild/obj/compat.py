@@ -22,6 +22,7 @@ from bpfbuild.abi.kfuncs import kfunc_since
 from bpfbuild.abi.kversions import FEATURE_VERSIONS, KernelFeatures, helper_since_for, map_field_since, \
     map_type_since, prog_type_since, version_text
 from bpfbuild.abi.maptypes import MapType
+from bpfbuild.btf.record import parse_record
 from bpfbuild.isa.fields import MODE_MASK, CpuVersion, InsnClass, PseudoCall, PseudoLoad
 from bpfbuild.isa.opcodes import opcode_table
 from bpfbuild.location import SourceLocation
@@ -94,10 +95,8 @@ class Lack:
 
     @property
     def message(self) -> str:
-        reason = self.reason
-        if self.feature.kind == "prog_type" and reason.startswith("needs "):
-            reason = "need " + reason[len("needs "):]     # "lsm programs need Linux 5.7"
-        return f"{self.feature.title} {reason}"
+        """The feature, then why the target lacks it: ``lsm programs need Linux 5.7; target 5.4 lacks it``."""
+        return f"{self.feature.title} {self.reason}"
 
     def line(self, fallback_file: str | None = None) -> str:
         """``programs/x.bpf.c:42:9: error: bpf_loop (helper 181) needs Linux 5.17; target 5.15 lacks it``."""
@@ -118,39 +117,12 @@ def _pcs(prog: Program) -> Iterator[tuple[int, object]]:
         pc += 2 if insn.opcode == 0x18 else 1
 
 
-_FIELD_STRUCTS = frozenset({"bpf_spin_lock", "bpf_timer", "bpf_list_head", "bpf_rb_root", "bpf_wq"})
-_KPTR_TAGS = frozenset({"kptr", "kptr_untrusted"})
-
-
 def map_fields(btf: object, type_id: int) -> set[str]:
     """The special fields (``bpf_spin_lock``, ``bpf_timer``, ``kptr``, ...) a map value of BTF type
-    ``type_id`` holds, nested structs, arrays and a global data section's variables included."""
-    from bpfbuild.btf.types import Array, Datasec, Pointer, Struct, TypeTag, Union
-
-    out: set[str] = set()
-    todo, seen = [type_id], set()
-    while todo:
-        tid = todo.pop()
-        if tid in seen or not tid or len(seen) > 4096:
-            continue
-        seen.add(tid)
-        try:
-            t = btf.resolve(tid)              # type: ignore[attr-defined]
-            if isinstance(t, Pointer):
-                tag = btf.type(t.type)        # type: ignore[attr-defined]
-                if isinstance(tag, TypeTag) and tag.name in _KPTR_TAGS:
-                    out.add("kptr")
-            elif isinstance(t, Struct) and t.name in _FIELD_STRUCTS:
-                out.add(t.name)
-            elif isinstance(t, (Struct, Union)):
-                todo += [m.type for m in t.members]
-            elif isinstance(t, Array):
-                todo.append(t.type)
-            elif isinstance(t, Datasec):
-                todo += [getattr(btf.type(v.type), "type", 0) for v in t.vars]   # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - unreadable BTF: the loader reports it, not this check
-            continue
-    return out
+    ``type_id`` holds, nested structs, arrays and a global data section's variables included:
+    those whose release :func:`~bpfbuild.abi.kversions.map_field_since` tabulates."""
+    return {f.name for f in parse_record(btf, type_id).fields    # type: ignore[arg-type]
+            if map_field_since(f.name)[0] is not None}
 
 
 def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
@@ -207,6 +179,7 @@ def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
             add("kfunc", name, pc)
     if slots > 4096:
         add("insn", "insns_over_4096", None)
+    walked: set[int] = set()
     for pc, index in prog.map_refs:
         if 0 <= index < len(spec.maps):
             m = spec.maps[index]
@@ -215,7 +188,8 @@ def features_of(spec: ObjectSpec, prog: Program) -> list[Feature]:
             except ValueError:
                 continue
             add("map_type", name, pc)
-            if spec.btf is not None and m.value_type_id:
+            if spec.btf is not None and m.value_type_id and index not in walked:
+                walked.add(index)       # a map's fields are added at its first reference
                 for fld in sorted(map_fields(spec.btf, m.value_type_id)):
                     add("map_field", fld, pc, map_name=m.name)
             if m.inner is not None:

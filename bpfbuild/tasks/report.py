@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["read_result", "report_rows", "task_report", "write_lcov", "write_result"]
+__all__ = ["cached_summary", "read_result", "report_rows", "summary_fingerprint", "task_report", "write_lcov",
+           "write_result"]
 
 RESULTS_DIR = ".results"
 #: the last summary and what it was made of (build/.results/report.cache.json)
@@ -135,9 +136,10 @@ def _cell_programs(row: dict[str, Any]) -> tuple[str, str, str]:
     return types, insns, ", ".join(verdicts)
 
 
-def _fingerprint(project: Any) -> list[Any]:
+def summary_fingerprint(project: Any) -> list[Any]:
     """What the summary is made of, by stat only: each program's result records, lcov, object
-    and skeleton (mtime and size), and the configured target kernels."""
+    and skeleton (mtime and size), and the configured target kernels.  JSON-able; equal
+    fingerprints mean the summary text has not changed."""
     build_dir = project.config.build_dir
     out: list[Any] = [list(getattr(project.config, "target_kernels", ()))]
     for prog in project.config.programs():
@@ -154,9 +156,14 @@ def _fingerprint(project: Any) -> list[Any]:
     return out
 
 
-def _cached_text(build_dir: Path, fingerprint: list[Any]) -> str | None:
+def cached_summary(project: Any, fingerprint: list[Any] | None = None) -> str | None:
     """The summary text the last run printed, when nothing it was made of has changed since
-    (and its report.json is still there): a no-op ``doit`` reads one file, not every record."""
+    (and its report.json is still there), else None: a no-op ``doit`` reads one file, not every
+    record.  ``fingerprint`` is :func:`summary_fingerprint` of ``project``, when the caller has
+    it already; the no-op stamp (tasks/stamp.py) asks this for the text the next run prints."""
+    build_dir = project.config.build_dir
+    if fingerprint is None:
+        fingerprint = summary_fingerprint(project)
     try:
         cache = json.loads((build_dir / RESULTS_DIR / REPORT_CACHE).read_text())
         if cache.get("fingerprint") == fingerprint and (build_dir / "report.json").exists():
@@ -169,8 +176,8 @@ def _cached_text(build_dir: Path, fingerprint: list[Any]) -> str | None:
 
 def print_report(project: Any) -> None:
     build_dir = project.config.build_dir
-    fingerprint = _fingerprint(project)
-    text = _cached_text(build_dir, fingerprint)
+    fingerprint = summary_fingerprint(project)
+    text = cached_summary(project, fingerprint)
     if text is not None:
         sys.stdout.write(text)
         return

@@ -385,11 +385,10 @@ def _check_definitions(events: list[tuple[Any, str, dict[str, Any]]]) -> None:
 def _summary_text() -> str | None:
     """What ``report`` prints on the next run: the summary it keeps with what it was made of
     (the report module's own cache check, so the text is the one it would print)."""
-    from bpfbuild.tasks import report
     from bpfbuild.tasks.project import current_project
+    from bpfbuild.tasks.report import cached_summary
 
-    project = current_project()
-    return report._cached_text(project.config.build_dir, report._fingerprint(project))  # noqa: SLF001
+    return cached_summary(current_project())
 
 
 def _digest(path: str) -> str | None:

@@ -658,14 +658,7 @@ def check_ptr_to_btf_access(env: Env, regno: int, reg: Reg, off: int, size: int,
         return _local_object_access(env, regno, reg, tname, off, size)
     if not env.gpl:
         raise env.error(f"Cannot access kernel 'struct {tname}' from non-GPL compatible program")
-    if off < 0:
-        raise env.error(f"R{regno} is ptr_{tname} invalid negative access: off={off}")
-    if reg.var_off.mask or reg.var_off.value:
-        raise env.error(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, var_off={tnum_str(reg.var_off)}")
-    if reg.type & _F.MEM_USER:
-        raise env.error(f"R{regno} is ptr_{tname} access user memory: off={off}")
-    if reg.type & _F.MEM_PERCPU:
-        raise env.error(f"R{regno} is ptr_{tname} access percpu memory: off={off}")
+    _check_btf_ptr_off(env, regno, reg, tname, off)
     if write:
         if env.prog_type in (ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP, ProgType.STRUCT_OPS):
             env.not_modelled(f"writes into kernel 'struct {tname}' ({env.prog_type.name.lower()} btf_struct_access)")
@@ -715,15 +708,23 @@ def check_ptr_to_btf_access(env: Env, regno: int, reg: Reg, off: int, size: int,
     return _btf_reg(env, btf, btf_id, int(RegType.PTR_TO_BTF_ID) | int(flag))
 
 
-def _local_object_access(env: Env, regno: int, reg: Reg, tname: str, off: int, size: int) -> Reg | None:
-    """``check_ptr_to_btf_access`` on an object of the program's own struct from bpf_obj_new
-    (PTR_TO_BTF_ID | MEM_ALLOC): reads and writes of its scalar members."""
+def _check_btf_ptr_off(env: Env, regno: int, reg: Reg, tname: str, off: int) -> None:
+    """The checks ``check_ptr_to_btf_access`` makes of every access, kernel or allocated object:
+    a constant, non-negative offset into memory that is neither user nor per-CPU."""
     if off < 0:
         raise env.error(f"R{regno} is ptr_{tname} invalid negative access: off={off}")
     if reg.var_off.mask or reg.var_off.value:
         raise env.error(f"R{regno} is ptr_{tname} invalid variable offset: off={off}, var_off={tnum_str(reg.var_off)}")
+    if reg.type & _F.MEM_USER:
+        raise env.error(f"R{regno} is ptr_{tname} access user memory: off={off}")
     if reg.type & _F.MEM_PERCPU:
         raise env.error(f"R{regno} is ptr_{tname} access percpu memory: off={off}")
+
+
+def _local_object_access(env: Env, regno: int, reg: Reg, tname: str, off: int, size: int) -> Reg | None:
+    """``check_ptr_to_btf_access`` on an object of the program's own struct from bpf_obj_new
+    (PTR_TO_BTF_ID | MEM_ALLOC): reads and writes of its scalar members."""
+    _check_btf_ptr_off(env, regno, reg, tname, off)
     for name, foff, fsize in alloc_fields(reg.btf, reg.btf_id):
         if off < foff + fsize and foff < off + size:
             if name == "kptr":
@@ -739,43 +740,13 @@ def _local_object_access(env: Env, regno: int, reg: Reg, tname: str, off: int, s
     return None
 
 
-#: the structs an allocated object (bpf_obj_new) may hold as special fields, by their
-#: ``btf_field_type_name`` (btf_parse_struct_metas' field mask; kptrs are found by their tags)
-_ALLOC_STRUCTS = frozenset({"bpf_spin_lock", "bpf_res_spin_lock", "bpf_list_head", "bpf_list_node", "bpf_rb_root",
-                            "bpf_rb_node", "bpf_refcount", "bpf_timer", "bpf_wq", "bpf_task_work"})
-
-
 def alloc_fields(btf: object, type_id: int) -> tuple[tuple[str, int, int], ...]:
     """The special fields of a program struct an allocated object has (``btf_find_struct_meta``'s
     record): (type name, offset, size), kptrs named "kptr", nested structs and arrays included."""
-    from bpfbuild.btf.types import Array, Pointer, Struct, TypeTag, Union
+    from bpfbuild.btf.record import ALLOC_STRUCTS, KPTRS, parse_record
 
-    out: list[tuple[str, int, int]] = []
-
-    def walk(tid: int, base: int, depth: int) -> None:
-        if depth > 16:
-            return
-        t = btf.resolve(tid)  # type: ignore[attr-defined]
-        if isinstance(t, Pointer):
-            tag = btf.type(t.type)  # type: ignore[attr-defined]
-            if isinstance(tag, TypeTag) and tag.name in ("kptr_untrusted", "kptr", "percpu_kptr", "uptr"):
-                out.append(("kptr", base, 8))
-        elif isinstance(t, Struct) and t.name in _ALLOC_STRUCTS:
-            out.append((t.name, base, t.size))
-        elif isinstance(t, (Struct, Union)):
-            for m in t.members:
-                if not m.bitfield_size:
-                    walk(m.type, base + m.byte_offset, depth + 1)
-        elif isinstance(t, Array) and isinstance(btf.resolve(t.type), (Struct, Union, Pointer)):  # type: ignore[attr-defined]
-            size = btf.size_of(t.type)  # type: ignore[attr-defined]
-            for i in range(min(t.nelems, 64)):
-                walk(t.type, base + i * size, depth + 1)
-
-    try:
-        walk(type_id, 0, 0)
-    except Exception:  # noqa: BLE001 - malformed BTF: no fields found
-        return ()
-    return tuple(out)
+    return tuple(("kptr" if f.kind in KPTRS else f.name, f.offset, f.size)
+                 for f in parse_record(btf, type_id, ALLOC_STRUCTS).fields)  # type: ignore[arg-type]
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------

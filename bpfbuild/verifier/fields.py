@@ -4,8 +4,9 @@ The kernel parses a map's value type once, when the map is created (``btf_parse_
 keeps the offsets of the fields programs may not treat as plain memory: ``struct bpf_spin_lock``,
 ``struct bpf_res_spin_lock``, ``struct bpf_timer``, ``struct bpf_wq``, kptrs (pointer members
 tagged ``kptr``, ``kptr_untrusted``, ``percpu_kptr``, ``uptr``), ``struct bpf_list_head``,
-``struct bpf_rb_root`` and ``struct bpf_refcount``.  :func:`parse_record` computes the same record
-from the object's BTF; the verifier consults it where the kernel does:
+``struct bpf_rb_root`` and ``struct bpf_refcount``.  :func:`~bpfbuild.btf.record.parse_record`
+(the one walk of special fields, shared with obj/compat.py) computes the same record from the
+object's BTF; the verifier consults it where the kernel does:
 
 * a map value access (``check_map_access``): no load/store may touch a field, kptrs only with
   8-byte aligned loads/stores at their offset (:func:`check_map_fields`, :func:`kptr_access`);
@@ -20,12 +21,12 @@ Names and messages are the kernel's (kernel/bpf/btf.c, kernel/bpf/verifier.c, Li
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.btf.record import EMPTY, KPTRS, Field, FieldKind, Record, parse_record, parse_var_record
 from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, Mode
 from bpfbuild.verifier.state import MapInfo, Reg, RegFlag, RegType, VerifierState
 
@@ -51,143 +52,6 @@ __all__ = [
     "process_spin_lock",
     "process_timer",
 ]
-
-
-class FieldKind(enum.Enum):
-    """``enum btf_field_type``; the value is ``btf_field_type_name``."""
-
-    SPIN_LOCK = "bpf_spin_lock"
-    RES_SPIN_LOCK = "bpf_res_spin_lock"
-    TIMER = "bpf_timer"
-    WORKQUEUE = "bpf_wq"
-    KPTR_UNREF = "kptr_untrusted"
-    KPTR_REF = "kptr"
-    KPTR_PERCPU = "percpu_kptr"
-    UPTR = "uptr"
-    LIST_HEAD = "bpf_list_head"
-    RB_ROOT = "bpf_rb_root"
-    REFCOUNT = "bpf_refcount"
-
-
-#: struct names btf_get_field_type recognises in a map value (map_check_btf's field mask)
-_STRUCT_FIELDS = {
-    "bpf_spin_lock": FieldKind.SPIN_LOCK, "bpf_res_spin_lock": FieldKind.RES_SPIN_LOCK,
-    "bpf_timer": FieldKind.TIMER, "bpf_wq": FieldKind.WORKQUEUE, "bpf_list_head": FieldKind.LIST_HEAD,
-    "bpf_rb_root": FieldKind.RB_ROOT, "bpf_refcount": FieldKind.REFCOUNT,
-}
-_KPTR_TAGS = {"kptr_untrusted": FieldKind.KPTR_UNREF, "kptr": FieldKind.KPTR_REF,
-              "percpu_kptr": FieldKind.KPTR_PERCPU, "uptr": FieldKind.UPTR}
-KPTRS = frozenset({FieldKind.KPTR_UNREF, FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU, FieldKind.UPTR})
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """``struct btf_field``: ``kind`` at ``offset``, ``size`` bytes; kptrs name their pointee."""
-
-    kind: FieldKind
-    offset: int
-    size: int
-    pointee: str = ""      # kptrs: the struct the pointer points to (looked up in the kernel's BTF)
-
-    @property
-    def name(self) -> str:
-        """``btf_field_type_name``: both referenced and untrusted kptrs are called "kptr"."""
-        return "kptr" if self.kind is FieldKind.KPTR_UNREF else self.kind.value
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """``struct btf_record``: the special fields of one value type, by offset."""
-
-    fields: tuple[Field, ...] = ()
-
-    def has(self, *kinds: FieldKind) -> bool:
-        return any(f.kind in kinds for f in self.fields)
-
-    def offset_of(self, kind: FieldKind) -> int:
-        """``rec->spin_lock_off`` & co: the field's offset, -22 (``-EINVAL``) when absent."""
-        for f in self.fields:
-            if f.kind is kind:
-                return f.offset
-        return -22
-
-    def find(self, offset: int, kinds: frozenset[FieldKind]) -> Field | None:
-        """``btf_record_find``: the field of one of ``kinds`` starting exactly at ``offset``."""
-        for f in self.fields:
-            if f.offset == offset and f.kind in kinds:
-                return f
-        return None
-
-
-EMPTY = Record()
-
-
-# ---- parsing (btf_parse_fields) ----------------------------------------------------------------
-
-def parse_record(btf: object, type_id: int) -> Record:
-    """The special fields of BTF type ``type_id`` (a map's value type, or a DATASEC of global
-    data), nested structs and arrays of them included.  Unreadable BTF gives an empty record."""
-    from bpfbuild.btf.types import Datasec
-
-    out: list[Field] = []
-    try:
-        t = btf.resolve(type_id)
-        if isinstance(t, Datasec):
-            for v in t.vars:
-                var = btf.type(v.type)
-                _walk(btf, getattr(var, "type", 0), v.offset, out, 0)
-        else:
-            _walk(btf, type_id, 0, out, 0)
-    except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
-        return EMPTY
-    return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
-
-
-def parse_var_record(btf: object, variables: tuple[tuple[int, int], ...]) -> Record:
-    """The special fields of global data from its variables: (BTF type id, offset), offsets as
-    the ELF symbols give them (a DATASEC's own offsets may be 0, as libbpf knows and fixes)."""
-    out: list[Field] = []
-    try:
-        for type_id, offset in variables:
-            _walk(btf, type_id, offset, out, 0)
-    except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
-        return EMPTY
-    return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
-
-
-def _walk(btf: object, type_id: int, base: int, out: list[Field], depth: int) -> None:
-    from bpfbuild.btf.types import Array, Pointer, Struct, TypeTag, Union
-
-    if depth > 32:
-        return
-    raw = btf.type(type_id)
-    # a pointer member whose pointee starts with a type tag: a kptr
-    if isinstance(btf.resolve(type_id), Pointer):
-        ptr = btf.resolve(type_id)
-        tag = btf.type(ptr.type)
-        if isinstance(tag, TypeTag) and tag.name in _KPTR_TAGS:
-            pointee = btf.resolve(tag.type)
-            if isinstance(pointee, Struct):   # a forward declaration is no kptr (the kernel ignores it)
-                out.append(Field(_KPTR_TAGS[tag.name], base, 8, pointee.name))
-        return
-    del raw
-    t = btf.resolve(type_id)
-    if isinstance(t, (Struct, Union)):
-        kind = _STRUCT_FIELDS.get(t.name) if isinstance(t, Struct) else None
-        if kind is not None:
-            out.append(Field(kind, base, t.size))
-            return
-        for m in t.members:
-            if m.bitfield_size:
-                continue
-            _walk(btf, m.type, base + m.byte_offset, out, depth + 1)
-    elif isinstance(t, Array):
-        elem = btf.resolve(t.type)
-        if not isinstance(elem, (Struct, Union, Pointer, Array)):
-            return
-        size = btf.size_of(t.type)
-        for i in range(min(t.nelems, 1024)):
-            _walk(btf, t.type, base + i * size, out, depth + 1)
 
 
 def record_of(m: MapInfo | None) -> Record:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from bpfbuild.abi.ctx import MAX_BPF_FUNC_ARGS, PERF_MAX_TRACE_SIZE
 from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.errors import VMError
+from bpfbuild.isa.fields import InsnClass, JmpOp
 from bpfbuild.obj.loader import load_object_file
 from bpfbuild.verifier import verify
 
@@ -96,6 +97,9 @@ def test_accepted_programs_do_not_fault(accepted, data, packet, seed, args):
         raise
 
 
+_MAY_GOTO = InsnClass.JMP | JmpOp.JCOND
+
+
 def _has_may_goto(spec, name: str) -> bool:
     prog = next(p for p in spec.programs if p.name == name)
-    return any(insn is not None and insn.opcode == 0xE5 for insn in prog.insns)   # JMP | JCOND (may_goto)
+    return any(insn is not None and insn.opcode == _MAY_GOTO for insn in prog.insns)

@@ -1,0 +1,178 @@
+"""Special fields of a BTF type (the kernel's ``struct btf_record``), found by one walk.
+
+The kernel parses a type's special fields with ``btf_parse_fields`` (kernel/bpf/btf.c): when a
+map is created (its value type, or a global data section's variables) and when a program's BTF
+is loaded (``btf_parse_struct_metas``: the structs ``bpf_obj_new`` may allocate).  A special
+field is a struct the kernel knows by name (``struct bpf_spin_lock``, ``bpf_timer``,
+``bpf_list_head``, ``bpf_refcount``...) or a pointer whose pointee starts with a ``kptr``,
+``kptr_untrusted``, ``percpu_kptr`` or ``uptr`` type tag; nested structs and arrays of them are
+walked.  Which structs count is the caller's mask (the kernel's ``field_mask``):
+:data:`MAP_VALUE_STRUCTS` for map values, :data:`ALLOC_STRUCTS` for allocated objects; a struct
+outside the mask is walked like any other.
+
+:func:`parse_record` and :func:`parse_var_record` are the only walk: the verifier
+(verifier/fields.py for map values, verifier/btfid.py for allocated objects) and the
+compatibility check (obj/compat.py: which fields a map value holds) read the :class:`Record`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bpfbuild.btf.types import Array, Datasec, Pointer, Struct, TypeTag, Union
+
+if TYPE_CHECKING:
+    from bpfbuild.btf.spec import Spec
+
+__all__ = ["ALLOC_STRUCTS", "EMPTY", "KPTRS", "MAP_VALUE_STRUCTS", "Field", "FieldKind", "Record",
+           "parse_record", "parse_var_record"]
+
+
+class FieldKind(enum.Enum):
+    """``enum btf_field_type``; the value is the struct's name or the kptr's tag."""
+
+    SPIN_LOCK = "bpf_spin_lock"
+    RES_SPIN_LOCK = "bpf_res_spin_lock"
+    TIMER = "bpf_timer"
+    WORKQUEUE = "bpf_wq"
+    TASK_WORK = "bpf_task_work"
+    KPTR_UNREF = "kptr_untrusted"
+    KPTR_REF = "kptr"
+    KPTR_PERCPU = "percpu_kptr"
+    UPTR = "uptr"
+    LIST_HEAD = "bpf_list_head"
+    LIST_NODE = "bpf_list_node"
+    RB_ROOT = "bpf_rb_root"
+    RB_NODE = "bpf_rb_node"
+    REFCOUNT = "bpf_refcount"
+
+
+KPTRS = frozenset({FieldKind.KPTR_UNREF, FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU, FieldKind.UPTR})
+_KPTR_TAGS = {k.value: k for k in KPTRS}
+_STRUCTS = {k.value: k for k in FieldKind if k not in KPTRS}
+
+#: the structs a map value's record holds (map_check_btf's field mask; Linux 6.18's also has
+#: bpf_task_work)
+MAP_VALUE_STRUCTS = frozenset({FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK, FieldKind.TIMER,
+                               FieldKind.WORKQUEUE, FieldKind.LIST_HEAD, FieldKind.RB_ROOT,
+                               FieldKind.REFCOUNT})
+#: the structs an allocated object's record holds (btf_parse_struct_metas' field mask, which in
+#: Linux 6.18 lacks bpf_timer, bpf_wq and bpf_task_work)
+ALLOC_STRUCTS = frozenset(k for k in FieldKind if k not in KPTRS)
+
+#: nesting walked (the kernel's MAX_RESOLVE_DEPTH) and elements of one array walked
+_MAX_DEPTH = 32
+_MAX_ELEMS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """``struct btf_field``: ``kind`` at ``offset``, ``size`` bytes; kptrs name their pointee."""
+
+    kind: FieldKind
+    offset: int
+    size: int
+    pointee: str = ""      # kptrs: the struct the pointer points to (looked up in the kernel's BTF)
+
+    @property
+    def name(self) -> str:
+        """``btf_field_type_name``: both referenced and untrusted kptrs are called "kptr"."""
+        return "kptr" if self.kind is FieldKind.KPTR_UNREF else self.kind.value
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """``struct btf_record``: the special fields of one type, by offset."""
+
+    fields: tuple[Field, ...] = ()
+
+    def has(self, *kinds: FieldKind) -> bool:
+        return any(f.kind in kinds for f in self.fields)
+
+    def offset_of(self, kind: FieldKind) -> int:
+        """``rec->spin_lock_off`` & co: the field's offset, -22 (``-EINVAL``) when absent."""
+        for f in self.fields:
+            if f.kind is kind:
+                return f.offset
+        return -22
+
+    def find(self, offset: int, kinds: frozenset[FieldKind]) -> Field | None:
+        """``btf_record_find``: the field of one of ``kinds`` starting exactly at ``offset``."""
+        for f in self.fields:
+            if f.offset == offset and f.kind in kinds:
+                return f
+        return None
+
+
+EMPTY = Record()
+
+
+def parse_record(btf: Spec, type_id: int, structs: frozenset[FieldKind] = MAP_VALUE_STRUCTS) -> Record:
+    """The special fields of BTF type ``type_id`` (a map's value type, a DATASEC of global data,
+    or with ``structs=ALLOC_STRUCTS`` an allocated object's struct), nested structs and arrays of
+    them included.  Unreadable BTF gives an empty record."""
+    out: list[Field] = []
+    try:
+        t = btf.resolve(type_id)
+        if isinstance(t, Datasec):
+            for v in t.vars:
+                var = btf.type(v.type)
+                _walk(btf, getattr(var, "type", 0), v.offset, structs, out, 0)
+        else:
+            _walk(btf, type_id, 0, structs, out, 0)
+    except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
+        return EMPTY
+    return _record(out)
+
+
+def parse_var_record(btf: Spec, variables: tuple[tuple[int, int], ...],
+                     structs: frozenset[FieldKind] = MAP_VALUE_STRUCTS) -> Record:
+    """The special fields of global data from its variables: (BTF type id, offset), offsets as
+    the ELF symbols give them (a DATASEC's own offsets may be 0, as libbpf knows and fixes)."""
+    out: list[Field] = []
+    try:
+        for type_id, offset in variables:
+            _walk(btf, type_id, offset, structs, out, 0)
+    except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
+        return EMPTY
+    return _record(out)
+
+
+def _record(out: list[Field]) -> Record:
+    return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
+
+
+def _walk(btf: Spec, type_id: int, base: int, structs: frozenset[FieldKind], out: list[Field],
+          depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        return
+    t = btf.resolve(type_id)
+    if isinstance(t, Pointer):
+        # a pointer whose pointee starts with a type tag: a kptr
+        tag = btf.type(t.type)
+        if isinstance(tag, TypeTag) and tag.name in _KPTR_TAGS:
+            pointee = btf.resolve(tag.type)
+            if isinstance(pointee, Struct):   # a forward declaration is no kptr (the kernel ignores it)
+                out.append(Field(_KPTR_TAGS[tag.name], base, 8, pointee.name))
+        return
+    if isinstance(t, (Struct, Union)):
+        kind = _STRUCTS.get(t.name) if isinstance(t, Struct) else None
+        if kind is not None and kind in structs:
+            out.append(Field(kind, base, t.size))
+            return
+        for m in t.members:
+            if not m.bitfield_size:
+                _walk(btf, m.type, base + m.byte_offset, structs, out, depth + 1)
+    elif isinstance(t, Array):
+        if not isinstance(btf.resolve(t.type), (Struct, Union, Pointer, Array)):
+            return
+        size = btf.size_of(t.type)
+        count = min(t.nelems, _MAX_ELEMS)
+        if count:
+            # every element holds the fields of the first, one element size further on
+            first: list[Field] = []
+            _walk(btf, t.type, 0, structs, first, depth + 1)
+            out += [Field(f.kind, base + i * size + f.offset, f.size, f.pointee)
+                    for i in range(count) for f in first]
