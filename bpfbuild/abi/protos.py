@@ -22,6 +22,13 @@ STRUCT_OPS and LIRC_MODE2 are not tabulated (None).  Which base helpers need CAP
 CAP_PERFMON was measured the same way with capabilities dropped; the unprivileged group is the
 kernel's long-standing first group of ``bpf_base_func_proto`` (unprivileged BPF is disabled on
 the reference machine, so that split is from the source, not measured).
+
+The reference kernel runs locked down in integrity mode (CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY)
+and without CONFIG_BPF_KPROBE_OVERRIDE, so it refused ``bpf_probe_write_user`` and
+``bpf_override_return`` everywhere.  The table is upstream's: those two are in the sets of the
+program types whose get_func_proto offers them (kernel/trace/bpf_trace.c), and a target kernel
+takes away what its lockdown level or configuration takes away (:func:`target_denied`): given a
+``target``, :func:`helper_allowed` and :func:`prog_type_helpers` answer for that kernel.
 """
 
 from __future__ import annotations
@@ -29,8 +36,12 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bpfbuild.abi.progtypes import ProgType
+
+if TYPE_CHECKING:
+    from bpfbuild.abi.target import Target
 
 __all__ = [
     "Arg",
@@ -49,6 +60,7 @@ __all__ = [
     "is_async_callback_helper",
     "is_sync_callback_helper",
     "prog_type_helpers",
+    "target_denied",
     "prog_type_protos",
 ]
 
@@ -821,13 +833,13 @@ _EXTRA: dict[str, str] = {
         skc_to_mptcp_sock
     """,
     "KPROBE": """
-        probe_read perf_event_output get_stackid probe_read_str get_stack get_func_ip
+        override_return probe_write_user probe_read perf_event_output get_stackid probe_read_str get_stack get_func_ip
         get_attach_cookie
     """,
     "SCHED_CLS": _TC_CLS_ACT,
     "SCHED_ACT": _TC_CLS_ACT,
     "TRACEPOINT": """
-        probe_read perf_event_output get_stackid probe_read_str get_stack get_func_ip
+        probe_write_user probe_read perf_event_output get_stackid probe_read_str get_stack get_func_ip
         get_attach_cookie
     """,
     "XDP": """
@@ -840,7 +852,7 @@ _EXTRA: dict[str, str] = {
         tcp_raw_check_syncookie_ipv6
     """,
     "PERF_EVENT": """
-        probe_read perf_event_output get_stackid probe_read_str perf_prog_read_value get_stack
+        probe_write_user probe_read perf_event_output get_stackid probe_read_str perf_prog_read_value get_stack
         read_branch_records get_func_ip get_attach_cookie
     """,
     "CGROUP_SKB": """
@@ -900,7 +912,7 @@ _EXTRA: dict[str, str] = {
         skc_to_mptcp_sock
     """,
     "RAW_TRACEPOINT": """
-        probe_read perf_event_output get_stackid probe_read_str get_stack get_func_ip
+        probe_write_user probe_read perf_event_output get_stackid probe_read_str get_stack get_func_ip
         get_attach_cookie
     """,
     "CGROUP_SOCK_ADDR": """
@@ -930,7 +942,7 @@ _EXTRA: dict[str, str] = {
         sysctl_get_new_value sysctl_set_new_value ktime_get_coarse_ns get_retval set_retval
     """,
     "RAW_TRACEPOINT_WRITABLE": """
-        probe_read perf_event_output get_stackid probe_read_str get_stack get_func_ip
+        probe_write_user probe_read perf_event_output get_stackid probe_read_str get_stack get_func_ip
         get_attach_cookie
     """,
     "CGROUP_SOCKOPT": """
@@ -943,7 +955,7 @@ _EXTRA: dict[str, str] = {
         skc_to_unix_sock skc_to_mptcp_sock
     """,
     "SYSCALL": """
-        probe_read perf_event_output get_stackid probe_read_str get_socket_cookie get_stack
+        probe_write_user probe_read perf_event_output get_stackid probe_read_str get_socket_cookie get_stack
         sk_storage_get sk_storage_delete skb_output xdp_output skc_to_tcp6_sock skc_to_tcp_sock
         skc_to_tcp_timewait_sock skc_to_tcp_request_sock skc_to_udp6_sock d_path sock_from_file
         sys_bpf btf_find_by_name_kind sys_close get_func_ip skc_to_unix_sock kallsyms_lookup_name
@@ -984,22 +996,54 @@ def _prog_sets() -> dict[ProgType, frozenset[str]]:
     return out
 
 
-def prog_type_helpers(prog_type: ProgType) -> frozenset[str] | None:
-    """Names (without ``bpf_``) of the helpers ``prog_type``'s get_func_proto offers as root.
+#: helpers security_locked_down() refuses, and the lockdown level from which it does
+#: (LOCKDOWN_BPF_WRITE_USER sits below LOCKDOWN_INTEGRITY_MAX, LOCKDOWN_BPF_READ_KERNEL below
+#: LOCKDOWN_CONFIDENTIALITY_MAX in include/linux/security.h)
+_LOCKDOWN_DENIES = {
+    "probe_write_user": "integrity",
+    "probe_read": "confidentiality", "probe_read_str": "confidentiality",
+    "probe_read_kernel": "confidentiality", "probe_read_kernel_str": "confidentiality",
+}
+_LOCKDOWN_ORDER = ("none", "integrity", "confidentiality")
+#: helpers offered only when the kernel is built with an option (#ifdef in the func_proto)
+_CONFIG_GATED = {"override_return": "CONFIG_BPF_KPROBE_OVERRIDE"}
+
+
+def target_denied(target: Target | None) -> frozenset[str]:
+    """Helpers (without ``bpf_``) that ``target``'s kernel refuses although upstream offers them:
+    its lockdown level takes some away, a missing build option others.  An unknown configuration
+    (no Kconfig readable) takes nothing away; None (no target) is upstream itself."""
+    if target is None:
+        return frozenset()
+    level = _LOCKDOWN_ORDER.index(target.lockdown)
+    out = {h for h, at in _LOCKDOWN_DENIES.items() if level >= _LOCKDOWN_ORDER.index(at)}
+    if len(target.kconfig):
+        out |= {h for h, option in _CONFIG_GATED.items() if option not in target.kconfig}
+    return frozenset(out)
+
+
+def prog_type_helpers(prog_type: ProgType, target: Target | None = None) -> frozenset[str] | None:
+    """Names (without ``bpf_``) of the helpers ``prog_type``'s get_func_proto offers as root
+    (upstream's, or ``target``'s kernel's: see :func:`target_denied`).
 
     None for program types not tabulated (LSM, EXT, STRUCT_OPS, LIRC_MODE2, UNSPEC).
     Helpers that might sleep are included; see :func:`helper_allowed`.
     """
-    return _prog_sets().get(prog_type)
+    helpers = _prog_sets().get(prog_type)
+    if helpers is None or target is None:
+        return helpers
+    return helpers - target_denied(target)
 
 
-def helper_allowed(helper: int | str, prog_type: ProgType, *, sleepable: bool = False) -> bool | None:
-    """Whether a root-loaded program of ``prog_type`` may call ``helper`` (id or name).
+def helper_allowed(helper: int | str, prog_type: ProgType, *, sleepable: bool = False,
+                   target: Target | None = None) -> bool | None:
+    """Whether a root-loaded program of ``prog_type`` may call ``helper`` (id or name), upstream
+    or on ``target``'s kernel.
 
     None where the program type is not tabulated.  A helper that might sleep needs a
     sleepable program.
     """
-    helpers = prog_type_helpers(prog_type)
+    helpers = prog_type_helpers(prog_type, target)
     if helpers is None:
         return None
     if isinstance(helper, int):
@@ -1016,7 +1060,7 @@ def helper_allowed(helper: int | str, prog_type: ProgType, *, sleepable: bool = 
 
 
 def helper_prog_types(helper: int | str) -> frozenset[ProgType]:
-    """The tabulated program types that may call ``helper`` (sleepable where it must be)."""
+    """The tabulated program types that may call ``helper`` upstream (sleepable where it must be)."""
     return frozenset(pt for pt in _prog_sets() if helper_allowed(helper, pt, sleepable=True))
 
 

@@ -48,6 +48,8 @@ DEFAULT_VERSION = (6, 1, 0)
 VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
 KALLSYMS = "/proc/kallsyms"
 PROC_CONFIG = "/proc/config.gz"
+LOCKDOWN = "/sys/kernel/security/lockdown"   # "none [integrity] confidentiality"
+PROC_CMDLINE = "/proc/cmdline"
 UBUNTU_VERSION_SIGNATURE = "/proc/version_signature"
 
 # uname -m -> the kernel's arch directory name (what __TARGET_ARCH_<arch> and bpf_tracing.h use)
@@ -272,6 +274,33 @@ class Target:
     def kconfig_source(self) -> str:
         src = getattr(self.kconfig, "source", "")
         return src if isinstance(src, str) else ""
+
+    @functools.cached_property
+    def lockdown(self) -> str:
+        """The kernel's lockdown level: ``none``, ``integrity`` or ``confidentiality`` (some BPF
+        helpers are refused from integrity, others from confidentiality).  The running kernel's
+        securityfs file says it; else its ``lockdown=`` boot parameter; else the level its Kconfig
+        forces (CONFIG_LOCK_DOWN_KERNEL_FORCE_*, with the lockdown LSM built in); else ``none``."""
+        levels = ("none", "integrity", "confidentiality")
+        if self.name == "running":
+            try:
+                text = Path(LOCKDOWN).read_text()
+                chosen = text[text.index("[") + 1:text.index("]")]
+                if chosen in levels:
+                    return chosen
+            except (OSError, ValueError):
+                pass
+            try:
+                for word in Path(PROC_CMDLINE).read_text().split():
+                    if word.startswith("lockdown=") and word[9:] in levels:
+                        return word[9:]
+            except OSError:
+                pass
+        if self.kconfig.get("CONFIG_SECURITY_LOCKDOWN_LSM") == "y":
+            for level in ("confidentiality", "integrity"):
+                if self.kconfig.get(f"CONFIG_LOCK_DOWN_KERNEL_FORCE_{level.upper()}") == "y":
+                    return level
+        return "none"
 
     @functools.cached_property
     def btf(self) -> Spec | None:

@@ -249,8 +249,9 @@ def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: Atta
 def verify_insns(code: bytes | Sequence[Instruction], prog_type: ProgType | int, *,
                  attach_type: AttachType | None = None, maps: Sequence[object] = (), license: str = "GPL",
                  unprivileged: bool = False, log_level: int = 0, insn_limit: int | None = None,
-                 name: str = "prog", test_state_freq: bool = False) -> Report:
-    """Verify bare bytecode (bytes of 8-byte slots, or instructions) of ``prog_type``.
+                 name: str = "prog", test_state_freq: bool = False, target: Target | None = None) -> Report:
+    """Verify bare bytecode (bytes of 8-byte slots, or instructions) of ``prog_type`` (for
+    ``target``'s kernel; default: the running one).
 
     ``maps`` are ``MapSpec``-like records; ``ld_imm64`` map references use their index as the fd.
     Any bytes are accepted: malformed programs are rejected with the kernel's message.
@@ -264,4 +265,5 @@ def verify_insns(code: bytes | Sequence[Instruction], prog_type: ProgType | int,
                       insn_limit=insn_limit or Options().insn_limit, test_state_freq=test_state_freq)
     env = Env(insns=[], prog_type=ProgType(prog_type), attach_type=attach_type, maps=map_infos(maps),
               gpl=is_gpl_compatible(license), options=options, log=VerifierLog(log_level))
+    env.target = target
     return _run(env, slots, name, "")

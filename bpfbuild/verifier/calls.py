@@ -158,7 +158,7 @@ def _helper_proto(env: Env, func_id: int) -> FuncProto | None:
     name = helper_log_name(func_id)
     if func_id < 0 or func_id > MAX_HELPER_ID:
         raise env.error(f"invalid func {name}#{func_id}")
-    allowed = helper_allowed(func_id, env.prog_type, sleepable=True)
+    allowed = helper_allowed(func_id, env.prog_type, sleepable=True, target=env.kernel)
     if allowed is False and btfid.iter_only_helper(env, func_id):
         allowed = None
     if func_id == 0 or allowed is False or name == "unknown":

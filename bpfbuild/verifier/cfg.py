@@ -341,7 +341,7 @@ def _call_params(env: Env, insn: Instruction) -> int:
         return 5 if nargs is None else nargs
     if insn.src != PseudoCall.HELPER or not 0 < insn.imm <= 211:
         return 5
-    if helper_allowed(insn.imm, env.prog_type, sleepable=True) is False:
+    if helper_allowed(insn.imm, env.prog_type, sleepable=True, target=env.kernel) is False:
         return 5
     proto = func_proto(insn.imm, env.prog_type)
     if proto is None:

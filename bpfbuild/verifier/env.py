@@ -291,11 +291,16 @@ class Env:
     # --- the target kernel ----------------------------------------------------------------------
 
     @property
-    def kernel_btf(self) -> Spec | None:
-        """The target kernel's vmlinux BTF (``btf_vmlinux``), or None where it has none readable."""
+    def kernel(self) -> Target:
+        """The target kernel (the running one unless the caller chose another)."""
         if self.target is None:
             self.target = _running_target(*_vmlinux_key())
-        return self.target.btf_or_none()
+        return self.target
+
+    @property
+    def kernel_btf(self) -> Spec | None:
+        """The target kernel's vmlinux BTF (``btf_vmlinux``), or None where it has none readable."""
+        return self.kernel.btf_or_none()
 
     def kfunc_log_name(self, insn: Instruction) -> str | None:
         """``disasm_kfunc_name``: a vmlinux kfunc call's name in the target BTF (None: a module's

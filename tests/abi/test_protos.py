@@ -19,7 +19,10 @@ from bpfbuild.abi.protos import (
     helper_prog_types,
     prog_type_helpers,
     prog_type_protos,
+    target_denied,
 )
+
+from bpfbuild.abi.target import Kconfig, Target
 
 from .bpfsys import EXIT, SLEEPABLE, Bpf, call, mov
 
@@ -138,7 +141,10 @@ _ALL_HELPERS = [(ident, name) for ident in range(1, 212) if (name := helper_name
 
 def _configured_out(kernel_probe, name: str) -> None:
     """Skip a helper no program type of this kernel may call although upstream offers it to a
-    program type probed here: the kernel differs from upstream by configuration."""
+    program type probed here: the kernel differs from upstream by configuration (unless the
+    table knows why: lockdown and build options, target_denied)."""
+    if name.removeprefix("bpf_") in target_denied(Target.running()):
+        return
     upstream = {pt.name for pt in helper_prog_types(name)} & set(kernel_probe.helpers)
     if upstream and not kernel_probe.helper_known(name):
         pytest.skip(f"{kernel_probe.identity} offers {name} to no program type (upstream: "
@@ -163,7 +169,7 @@ def test_who_may_call_what_matches_the_kernel(kernel_probe, ident: int, name: st
         pt = ProgType[pt_name]
         if pt is ProgType.TRACING or prog_type_helpers(pt) is None:
             continue
-        ours = name.removeprefix("bpf_") in (prog_type_helpers(pt) or ())
+        ours = name.removeprefix("bpf_") in (prog_type_helpers(pt, Target.running()) or ())
         kernel_says = name.removeprefix("bpf_") in allowed
         if kernel_says != ours:
             wrong.append((pt.name, kernel_says))
@@ -275,3 +281,29 @@ def test_program_type_variants_match_the_kernel(bpf: Bpf, kernel_probe, pt: Prog
             (f"R{first + 1} {expected}", lines[0])
     _, log = _load_call(bpf, pt, proto.func_id, license="MIT")
     assert ("GPL-restricted" in log) == proto.gpl_only
+
+
+def _kernel(kconfig: dict[str, str]) -> Target:
+    return Target("6.18", None, (6, 18, 0), "x86", Kconfig(kconfig))
+
+
+def test_a_locked_down_or_differently_built_kernel_takes_helpers_away() -> None:
+    """Upstream offers bpf_probe_write_user to tracing programs and bpf_override_return to
+    kprobes; lockdown (integrity and up) and a kernel built without CONFIG_BPF_KPROBE_OVERRIDE
+    take them away, confidentiality also the kernel-memory reads."""
+    assert helper_allowed("probe_write_user", ProgType.KPROBE) is True
+    assert helper_allowed("probe_write_user", ProgType.TRACEPOINT, target=_kernel({})) is True
+    assert helper_allowed("override_return", ProgType.KPROBE, target=_kernel({})) is True   # config unknown
+    assert helper_allowed("probe_write_user", ProgType.XDP) is False
+    forced = {"CONFIG_SECURITY_LOCKDOWN_LSM": "y", "CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY": "y"}
+    integrity = _kernel(forced)
+    assert integrity.lockdown == "integrity"
+    assert helper_allowed("probe_write_user", ProgType.KPROBE, target=integrity) is False
+    assert helper_allowed("probe_read_kernel", ProgType.KPROBE, target=integrity) is True
+    assert helper_allowed("override_return", ProgType.KPROBE, target=integrity) is False   # option absent
+    secret = _kernel({"CONFIG_SECURITY_LOCKDOWN_LSM": "y", "CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY": "y",
+                      "CONFIG_BPF_KPROBE_OVERRIDE": "y"})
+    assert secret.lockdown == "confidentiality"
+    assert not {"probe_read_kernel", "probe_read", "probe_write_user"} & prog_type_helpers(ProgType.KPROBE, secret)
+    assert helper_allowed("override_return", ProgType.KPROBE, target=secret) is True
+    assert _kernel({"CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY": "y"}).lockdown == "none"   # no lockdown LSM
