@@ -118,11 +118,12 @@ def _u32(x: int) -> int:
 def mark_known(reg: Bounded, imm: int) -> None:
     """``___mark_reg_known``: the register holds exactly ``imm`` (taken modulo 2**64)."""
     v = imm & U64_MAX
+    lo = v & U32_MAX
     reg.var_off = tnum_const(v)
-    reg.smin = reg.smax = s64(v)
+    reg.smin = reg.smax = v - (1 << 64) if v >> 63 else v          # s64(v), inlined: a hot path
     reg.umin = reg.umax = v
-    reg.s32_min = reg.s32_max = s32(v)
-    reg.u32_min = reg.u32_max = v & U32_MAX
+    reg.s32_min = reg.s32_max = lo - (1 << 32) if lo >> 31 else lo  # s32(v)
+    reg.u32_min = reg.u32_max = lo
 
 
 def mark_known32(reg: Bounded, imm: int) -> None:
