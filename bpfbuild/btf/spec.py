@@ -83,6 +83,7 @@ class Spec:
         "_first_id",
         "_names",
         "_name_offs",
+        "_prefixed",
         "_strcache",
         "_strings",
         "_types",
@@ -99,6 +100,7 @@ class Spec:
         self._cache: list[Type | None] = [None] * len(types.offsets)
         self._names: dict[str, list[int]] | None = None
         self._name_offs: dict[int, list[int]] | None = None
+        self._prefixed: dict[tuple[str, str], tuple[int, ...]] = {}
         self._align: dict[int, int] = {}
         self._strcache = strings.cache
         self.byteorder = byteorder
@@ -424,8 +426,16 @@ class Spec:
         """Ids named ``name`` or ``name + sep + anything`` (CO-RE flavours: ``sep`` = "___").
 
         Searches the string bytes and the types' name offsets: cheap on a vmlinux BTF, where
-        building the full name index decodes every name.
+        building the full name index decodes every name.  Answers are kept: the verifier asks
+        for the same kernel types (``task_struct``...) program after program, and one search
+        scans the whole string table.
         """
+        known = self._prefixed.get((name, sep))
+        if known is None:
+            known = self._prefixed[name, sep] = self._find_prefixed(name, sep)
+        return known
+
+    def _find_prefixed(self, name: str, sep: str) -> tuple[int, ...]:
         found = self._base.find_prefixed(name, sep) if self._base is not None else ()
         offs = self._strings.offsets_named(name, sep)
         if not offs:

@@ -36,8 +36,10 @@ from bpfbuild.verifier.tnum import (
     tnum_mul,
     tnum_or,
     tnum_range,
+    tnum_range_bits,
     tnum_rshift,
     tnum_step,
+    tnum_step_bits,
     tnum_sub,
     tnum_subreg,
     tnum_with_subreg,
@@ -116,11 +118,12 @@ def _u32(x: int) -> int:
 def mark_known(reg: Bounded, imm: int) -> None:
     """``___mark_reg_known``: the register holds exactly ``imm`` (taken modulo 2**64)."""
     v = imm & U64_MAX
+    lo = v & U32_MAX
     reg.var_off = tnum_const(v)
-    reg.smin = reg.smax = s64(v)
+    reg.smin = reg.smax = v - (1 << 64) if v >> 63 else v          # s64(v), inlined: a hot path
     reg.umin = reg.umax = v
-    reg.s32_min = reg.s32_max = s32(v)
-    reg.u32_min = reg.u32_max = v & U32_MAX
+    reg.s32_min = reg.s32_max = lo - (1 << 32) if lo >> 31 else lo  # s32(v)
+    reg.u32_min = reg.u32_max = lo
 
 
 def mark_known32(reg: Bounded, imm: int) -> None:
@@ -198,18 +201,79 @@ def update_reg_bounds(reg: Bounded) -> None:
     _update_reg64_bounds(reg)
 
 
+# ---- synchronisation (the steps) ------------------------------------------------------------------------------
+#
+# reg_bounds_sync runs after almost every instruction, so its steps work on a plain tuple of the
+# register's ten numbers -- (tnum value, tnum mask, umin, umax, smin, smax, u32_min, u32_max,
+# s32_min, s32_max) -- rather than on the register's attributes and Tnum records; the register is
+# read once and written once.  Each step is the kernel function it names, statement by statement.
+
+_B32 = 1 << 32
+_B64 = 1 << 64
 _HI = U64_MAX ^ U32_MAX
 
 
-def _reg_deduce_bounds(reg: Bounded) -> None:
-    """``__reg32_deduce_bounds`` + ``__reg64_deduce_bounds`` + ``__reg_deduce_mixed_bounds``.
+def _known(x: int) -> tuple[int, ...]:
+    """``___mark_reg_known`` of ``x`` (an unsigned 64-bit value) as a sync tuple."""
+    lo = x & U32_MAX
+    sx = x - _B64 if x >> 63 else x
+    s32x = lo - _B32 if lo >> 31 else lo
+    return (x, 0, x, x, sx, sx, lo, lo, s32x, s32x)
 
-    Computed on local copies of the eight ranges (``reg_bounds_sync`` runs after almost every
-    instruction); ``lo``/``hi`` are the candidate bounds of each kernel statement, and a range only
-    ever narrows: ``x = max(x, lo)`` is written ``if lo > x: x = lo``.
+
+def _update_bounds(s: tuple[int, ...]) -> tuple[int, ...]:
+    """``__update_reg_bounds``: narrow the ranges to what the tnum allows (32-bit half first)."""
+    v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max = s
+    # __update_reg32_bounds
+    v32, m32 = v & U32_MAX, m & U32_MAX
+    lo = v32 | (m32 & 0x80000000)
+    hi = v32 | (m32 & 0x7FFFFFFF)
+    lo = lo - _B32 if lo >> 31 else lo
+    hi = hi - _B32 if hi >> 31 else hi
+    if lo > s32_min:
+        s32_min = lo
+    if hi < s32_max:
+        s32_max = hi
+    if v32 > u32_min:
+        u32_min = v32
+    if v32 | m32 < u32_max:
+        u32_max = v32 | m32
+    # __update_reg64_bounds
+    lo = v | (m & (1 << 63))
+    hi = v | (m & S64_MAX)
+    lo = lo - _B64 if lo >> 63 else lo
+    hi = hi - _B64 if hi >> 63 else hi
+    if lo > smin:
+        smin = lo
+    if hi < smax:
+        smax = hi
+    if v > umin:
+        umin = v
+    tmax = v | m
+    if tmax < umax:
+        umax = tmax
+    if m or umin != v or umax != v:
+        # the u64 range and the tnum may meet in a single value (6.18 stable: tnum_step())
+        nxt = tnum_step_bits(v, m, umin)
+        umin_in = (umin & ~m) == v
+        if umin_in and nxt > umax:
+            return _known(umin)
+        if not umin_in and nxt == tmax:
+            return _known(tmax)
+        if not umin_in and nxt <= umax and tnum_step_bits(v, m, nxt) > umax:
+            return _known(nxt)
+    return (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
+
+
+def _deduce_bounds(s: tuple[int, ...]) -> tuple[int, ...]:
+    """``__reg_deduce_bounds``: ``__reg32_deduce_bounds`` + ``__reg64_deduce_bounds`` +
+    ``__reg_deduce_mixed_bounds``.
+
+    ``lo``/``hi`` are the candidate bounds of each kernel statement, and a range only ever
+    narrows: ``x = max(x, lo)`` is written ``if lo > x: x = lo``.  ``S32(x)`` of the kernel is
+    spelled out: ``x - 2**32 if x >> 31 else x`` on the low 32 bits.
     """
-    umin, umax, smin, smax = reg.umin, reg.umax, reg.smin, reg.smax
-    u32_min, u32_max, s32_min, s32_max = reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max
+    v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max = s
 
     # __reg32_deduce_bounds: the 64-bit ranges within one 4 GiB block say something of the low half
     if umin >> 32 == umax >> 32:
@@ -218,7 +282,8 @@ def _reg_deduce_bounds(reg: Bounded) -> None:
             u32_min = lo
         if hi < u32_max:
             u32_max = hi
-        lo, hi = s32(umin), s32(umax)
+        lo = lo - _B32 if lo >> 31 else lo
+        hi = hi - _B32 if hi >> 31 else hi
         if lo <= hi:
             if lo > s32_min:
                 s32_min = lo
@@ -231,27 +296,34 @@ def _reg_deduce_bounds(reg: Bounded) -> None:
                 u32_min = lo
             if hi < u32_max:
                 u32_max = hi
-        lo, hi = s32(smin), s32(smax)
+        lo = lo - _B32 if lo >> 31 else lo
+        hi = hi - _B32 if hi >> 31 else hi
         if lo <= hi:
             if lo > s32_min:
                 s32_min = lo
             if hi < s32_max:
                 s32_max = hi
     if ((umin >> 32) + 1) & U32_MAX == (umax >> 32) & U32_MAX:
-        lo, hi = s32(umin), s32(umax)
+        lo, hi = umin & U32_MAX, umax & U32_MAX
+        lo = lo - _B32 if lo >> 31 else lo
+        hi = hi - _B32 if hi >> 31 else hi
         if lo < 0 <= hi:
             if lo > s32_min:
                 s32_min = lo
             if hi < s32_max:
                 s32_max = hi
     if ((smin >> 32) + 1) & U32_MAX == (smax >> 32) & U32_MAX:
-        lo, hi = s32(smin), s32(smax)
+        lo, hi = smin & U32_MAX, smax & U32_MAX
+        lo = lo - _B32 if lo >> 31 else lo
+        hi = hi - _B32 if hi >> 31 else hi
         if lo < 0 <= hi:
             if lo > s32_min:
                 s32_min = lo
             if hi < s32_max:
                 s32_max = hi
-    lo, hi = s32(u32_min), s32(u32_max)
+    lo, hi = u32_min & U32_MAX, u32_max & U32_MAX
+    lo = lo - _B32 if lo >> 31 else lo
+    hi = hi - _B32 if hi >> 31 else hi
     if lo <= hi:
         if lo > s32_min:
             s32_min = lo
@@ -275,7 +347,9 @@ def _reg_deduce_bounds(reg: Bounded) -> None:
             u32_min = lo
 
     # __reg64_deduce_bounds
-    lo, hi = s64(umin), s64(umax)
+    lo, hi = umin & U64_MAX, umax & U64_MAX
+    lo = lo - _B64 if lo >> 63 else lo
+    hi = hi - _B64 if hi >> 63 else hi
     if lo <= hi:
         if lo > smin:
             smin = lo
@@ -304,7 +378,9 @@ def _reg_deduce_bounds(reg: Bounded) -> None:
         umin = lo
     if hi < umax:
         umax = hi
-    lo, hi = s64((smin & _HI) | u32_min), s64((smax & _HI) | u32_max)
+    lo, hi = ((smin & _HI) | u32_min) & U64_MAX, ((smax & _HI) | u32_max) & U64_MAX
+    lo = lo - _B64 if lo >> 63 else lo
+    hi = hi - _B64 if hi >> 63 else hi
     if lo > smin:
         smin = lo
     if hi < smax:
@@ -316,7 +392,9 @@ def _reg_deduce_bounds(reg: Bounded) -> None:
             umin = lo
         if hi < umax:
             umax = hi
-        lo, hi = s64((smin & _HI) | lo32), s64((smax & _HI) | hi32)
+        lo, hi = (smin & _HI) | lo32, (smax & _HI) | hi32
+        lo = lo - _B64 if lo >> 63 else lo
+        hi = hi - _B64 if hi >> 63 else hi
         if lo > smin:
             smin = lo
         if hi < smax:
@@ -324,29 +402,59 @@ def _reg_deduce_bounds(reg: Bounded) -> None:
     if s32_min >= 0 and smin >= S32_MIN and smax <= S32_MAX:
         smin = umin = s32_min
         smax = umax = s32_max
-        reg.var_off = tnum_intersect(reg.var_off, tnum_range(smin & U64_MAX, smax & U64_MAX))
+        # var_off = tnum_intersect(var_off, tnum_range(smin, smax))
+        rv, rm = tnum_range_bits(smin & U64_MAX, smax & U64_MAX)
+        v |= rv
+        m &= rm
+        v &= ~m
+    return (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
 
-    reg.umin, reg.umax, reg.smin, reg.smax = umin, umax, smin, smax
-    reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max = u32_min, u32_max, s32_min, s32_max
 
-
-def _reg_bound_offset(reg: Bounded) -> None:
-    var64 = tnum_intersect(reg.var_off, tnum_range(reg.umin, reg.umax))
-    var32 = tnum_intersect(tnum_subreg(var64), tnum_range(reg.u32_min, reg.u32_max))
-    reg.var_off = tnum_or(tnum_clear_subreg(var64), var32)
+def _bound_offset(s: tuple[int, ...]) -> tuple[int, ...]:
+    """``__reg_bound_offset``: the tnum learns from the u64 range, its low half from the u32 one."""
+    v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max = s
+    # var64 = tnum_intersect(var_off, tnum_range(umin, umax))
+    rv, rm = tnum_range_bits(umin, umax)
+    v |= rv
+    m &= rm
+    v &= ~m
+    # var32 = tnum_intersect(tnum_subreg(var64), tnum_range(u32_min, u32_max))
+    rv, rm = tnum_range_bits(u32_min, u32_max)
+    m32 = m & rm & U32_MAX
+    v32 = ((v & U32_MAX) | rv) & ~m32
+    # var_off = tnum_or(tnum_clear_subreg(var64), var32): the halves do not overlap
+    return ((v & _HI) | v32, (m & _HI) | m32, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
 
 
 def reg_bounds_sync(reg: Bounded) -> None:
-    v, m = reg.var_off
-    if (not m and reg.umin == v == reg.umax and reg.u32_min == v & U32_MAX == reg.u32_max
-            and reg.smin == s64(v) == reg.smax and reg.s32_min == s32(v) == reg.s32_max):
-        return      # a known constant whose ranges say so already: every step below keeps it
-    update_reg_bounds(reg)
-    _reg_deduce_bounds(reg)
-    _reg_deduce_bounds(reg)
-    _reg_bound_offset(reg)
-    update_reg_bounds(reg)
+    """``reg_bounds_sync``: ``__update_reg_bounds``, ``__reg_deduce_bounds`` twice,
+    ``__reg_bound_offset`` and ``__update_reg_bounds`` again.
 
+    Two shortcuts give the kernel's result with less work: a second deduction round after one
+    that changed nothing would change nothing either (each step is a function of the ten
+    numbers alone); and ``__update_reg_bounds`` is idempotent (its clamps are, and its tnum_step
+    test sees the same state again), so it need not run again when nothing moved since.
+    """
+    var_off = reg.var_off
+    v, m = var_off
+    umin, umax, smin, smax = reg.umin, reg.umax, reg.smin, reg.smax
+    u32_min, u32_max, s32_min, s32_max = reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max
+    if not m and umin == v == umax and u32_min == v & U32_MAX == u32_max and smin == smax == s64(v) \
+            and s32_min == s32_max == s32(v):
+        return      # a known constant whose ranges say so already: every step below keeps it
+    s0 = (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
+    s1 = _update_bounds(s0)
+    s2 = _deduce_bounds(s1)
+    if s2 != s1:
+        s2 = _deduce_bounds(s2)
+    s3 = _bound_offset(s2)
+    if s3 != s1:
+        s3 = _update_bounds(s3)
+    if s3 == s0:
+        return
+    v2, m2, reg.umin, reg.umax, reg.smin, reg.smax, reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max = s3
+    if v2 != v or m2 != m:
+        reg.var_off = Tnum(v2, m2)
 
 def bounds_sane(reg: Bounded) -> bool:
     """``reg_bounds_sanity_check``: False when the ranges contradict each other or the tnum."""

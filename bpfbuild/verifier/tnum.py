@@ -33,8 +33,10 @@ __all__ = [
     "tnum_neg",
     "tnum_or",
     "tnum_range",
+    "tnum_range_bits",
     "tnum_rshift",
     "tnum_step",
+    "tnum_step_bits",
     "tnum_str",
     "tnum_sub",
     "tnum_subreg",
@@ -83,6 +85,15 @@ def tnum_range(lo: int, hi: int) -> Tnum:
         return TNUM_UNKNOWN
     delta = (1 << bits) - 1
     return Tnum(lo & ~delta & U64_MAX, delta)
+
+
+def tnum_range_bits(lo: int, hi: int) -> tuple[int, int]:
+    """:func:`tnum_range` as a plain ``(value, mask)`` pair (for code that works on the numbers)."""
+    bits = ((lo ^ hi) & U64_MAX).bit_length()
+    if bits > 63:
+        return 0, U64_MAX
+    delta = (1 << bits) - 1
+    return lo & ~delta & U64_MAX, delta
 
 
 def tnum_lshift(a: Tnum, shift: int) -> Tnum:
@@ -189,7 +200,11 @@ def tnum_bswap(a: Tnum, bits: int) -> Tnum:
 def tnum_step(t: Tnum, z: int) -> int:
     """The smallest member of ``t`` greater than ``z`` (``tmax`` when there is none; the
     smallest member when ``z`` is below it)."""
-    v, m = t
+    return tnum_step_bits(t.value, t.mask, z)
+
+
+def tnum_step_bits(v: int, m: int, z: int) -> int:
+    """:func:`tnum_step` of the tnum ``(v, m)``."""
     tmax = v | m
     if z >= tmax:
         return tmax
