@@ -380,7 +380,9 @@ class Checker:
         cur.parent = new
         cur.first_insn_idx = pc
         cur.dfs_depth = new.dfs_depth + 1
+        new.bt_memo = cur.bt_memo    # the checkpoint keeps the history, and so what walks through it gave
         cur.hist = []
+        cur.bt_memo = None
         entries.insert(0, StateEntry(new))
         return False
 
