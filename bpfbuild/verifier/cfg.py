@@ -85,9 +85,12 @@ def check_structure(env: Env, slots: Sequence[RawSlot]) -> None:
     _check_subprogs(env, slots)
     _resolve(env, slots)
     env.aux = [Aux() for _ in range(len(slots))]
-    _check_cfg(env)
-    for pc, scc in compute_scc(env).items():
-        env.aux[pc].scc = scc
+    loops = _check_cfg(env)
+    # without a back-edge the graph has no cycle, so only an instruction that runs a callback
+    # (an implicit loop) can be a strongly connected component
+    if loops or any(a.calls_callback for a in env.aux):
+        for pc, scc in compute_scc(env).items():
+            env.aux[pc].scc = scc
     _compute_live_registers(env)
     env.stack_live = StackLiveness(env)
 
@@ -96,6 +99,8 @@ def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
     n = len(slots)
     starts = {0}
     for i, s in enumerate(slots):
+        if s[0] != _CALL and s[0] != LD_IMM64_OPCODE:     # neither a call nor a function's address
+            continue
         if not (_is_pseudo_call(s) or _is_pseudo_func(s) or _is_kfunc_call(s)):
             continue
         if not env.bpf_capable:
@@ -219,13 +224,15 @@ _FALLTHROUGH = 1
 _BRANCH = 2
 
 
-def _check_cfg(env: Env) -> None:
+def _check_cfg(env: Env) -> bool:
+    """``check_cfg``; returns whether the depth-first walk met a back-edge (a loop)."""
     insns = env.insns
     n = len(insns)
     aux = env.aux
     state = [0] * n
     stack = [0]
     state[0] = _DISCOVERED
+    back_edges = []
 
     def push(t: int, w: int, e: int) -> int:
         """1 = keep exploring, 0 = done with this edge."""
@@ -245,6 +252,7 @@ def _check_cfg(env: Env) -> None:
             return 1
         if state[w] & 0xF0 == _DISCOVERED:
             if env.bpf_capable:
+                back_edges.append(t)
                 return 0
             raise env.error(f"back-edge from insn {t} to {w}", t)
         state[t] = _DISCOVERED | e
@@ -324,6 +332,7 @@ def _check_cfg(env: Env) -> None:
             i += 2
             continue
         i += 1
+    return bool(back_edges)
 
 
 # ---- liveness ---------------------------------------------------------------------------------
@@ -441,6 +450,9 @@ def _compute_live_registers(env: Env) -> None:
     pcs = [pc for pc in range(n) if insns[pc] is not None]
     ud = {pc: _use_def(env, insns[pc]) for pc in pcs}  # type: ignore[arg-type]
     succ = {pc: [s for s in _successors(env, pc, insns[pc]) if 0 <= s < n] for pc in pcs}  # type: ignore[arg-type]
+    # when every edge leads forward, one pass from the last instruction back sees each
+    # successor final already: that pass reaches the fixpoint, a second one would change nothing
+    forward = all(s > pc for pc in pcs for s in succ[pc])
     live_in = [0] * n
     changed = True
     while changed:
@@ -453,7 +465,7 @@ def _compute_live_registers(env: Env) -> None:
             new = use | (out & ~d)
             if new != live_in[pc]:
                 live_in[pc] = new
-                changed = True
+                changed = not forward
     for pc in pcs:
         env.aux[pc].live_before = live_in[pc]
     if env.log.level >= 2:

@@ -75,9 +75,10 @@ class IdMap:
 # ---- state equivalence --------------------------------------------------------------------------------
 
 def same_value_fields(a: Reg, b: Reg) -> bool:
-    return (a.type == b.type and a.off == b.off and a.range == b.range and a.map is b.map
-            and a.mem_size == b.mem_size and a.subprogno == b.subprogno and a.var_off == b.var_off
-            and a.smin == b.smin and a.smax == b.smax and a.umin == b.umin and a.umax == b.umax
+    # the plain ints that differ most often first: a loop's states differ in a counter's bounds
+    return (a.smin == b.smin and a.umax == b.umax and a.type == b.type and a.off == b.off
+            and a.range == b.range and a.map is b.map and a.mem_size == b.mem_size
+            and a.subprogno == b.subprogno and a.var_off == b.var_off and a.smax == b.smax and a.umin == b.umin
             and a.s32_min == b.s32_min and a.s32_max == b.s32_max and a.u32_min == b.u32_min
             and a.u32_max == b.u32_max and a.btf_id == b.btf_id and a.btf is b.btf
             and a.dynptr_id == b.dynptr_id)

@@ -78,10 +78,9 @@ class _Pending:
 
 
 def _states_maybe_looping(old: VerifierState, cur: VerifierState) -> bool:
-    if old.curframe != cur.curframe:
+    if len(old.frames) != len(cur.frames):     # curframe differs
         return False
-    fo, fc = old.frames[-1], cur.frames[-1]
-    for a, b in zip(fo.regs, fc.regs, strict=True):
+    for a, b in zip(old.frames[-1].regs, cur.frames[-1].regs, strict=True):
         if not (same_value_fields(a, b) and a.id == b.id and a.ref_obj_id == b.ref_obj_id):
             return False
     return True
@@ -380,7 +379,9 @@ class Checker:
         cur.parent = new
         cur.first_insn_idx = pc
         cur.dfs_depth = new.dfs_depth + 1
+        new.bt_memo = cur.bt_memo    # the checkpoint keeps the history, and so what walks through it gave
         cur.hist = []
+        cur.bt_memo = None
         entries.insert(0, StateEntry(new))
         return False
 
@@ -471,7 +472,8 @@ class Checker:
                 raise env.error(f"BPF program is too large. Processed {env.insn_processed} insn")
             st = self.st
             st.last_insn_idx = env.prev_insn_idx
-            if aux[pc].prune_point and self.is_state_visited(pc):
+            a = aux[pc]
+            if a.prune_point and self.is_state_visited(pc):
                 if level:
                     if do_print_state:
                         env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}: safe\n")
@@ -481,7 +483,7 @@ class Checker:
                     return
                 do_print_state = True
                 continue
-            if aux[pc].jmp_point:
+            if a.jmp_point:
                 precision.push_history(env, st)
             if level >= 2 and do_print_state:
                 env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}:{frame_str(st, st.frames[-1])}\n")
@@ -489,7 +491,7 @@ class Checker:
             if level:
                 self.print_insn(pc, insn)
             self.prev_insn_idx = pc
-            aux[pc].seen = True
+            a.seen = True
             cls = insn.opcode & CLASS_MASK
             live.reset_write_marks(st, pc)
             if level:

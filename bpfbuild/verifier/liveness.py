@@ -126,6 +126,7 @@ class _Instance:
         "must_write",
         "must_write_set",
         "n",
+        "settled",
         "sp_starts",
         "start",
         "subprog",
@@ -145,6 +146,9 @@ class _Instance:
         self.acc: list[list[int] | None] = [None] * frames
         self.live: list[list[int] | None] = [None] * frames
         self.must_write_set = [False] * n
+        #: instructions whose must-write set is empty in every frame: an intersection only
+        #: shrinks, so committing there can change nothing any more
+        self.settled = [False] * n
         self.updated = False
         self.dropped = False
 
@@ -166,8 +170,9 @@ class StackLiveness:
         self.instances: dict[tuple[int, ...], _Instance] = {}
         self.cur: _Instance | None = None
         self.write_acc = [0] * _MAX_FRAMES
+        self.write_any = False     # a mark_write since the last reset
         self.write_idx = 0
-        self.order = postorder(env)
+        self._order: list[list[int]] | None = None
         self.succ: dict[int, tuple[int, ...]] = {}
         self.q_instances: list[_Instance] = []
         self.q_insn = 0
@@ -221,16 +226,27 @@ class StackLiveness:
 
     def reset_write_marks(self, st: VerifierState, pc: int) -> None:
         """``bpf_reset_stack_write_marks``: start collecting the writes of instruction ``pc``."""
-        self._reset(self._ensure_cur(st), pc)
+        if self.cur is None:
+            self.cur = self.lookup(st, st.curframe)
+        self.write_idx = pc
+        if self.write_any:
+            self._clear_writes()
 
     def _reset(self, inst: _Instance, pc: int) -> None:
         self.write_idx = pc
-        for i in range(inst.curframe + 1):
-            self.write_acc[i] = 0
+        if self.write_any:
+            self._clear_writes()
+
+    def _clear_writes(self) -> None:
+        # every frame, not only the instance's: _commit reads the instance's frames only, and
+        # the deeper entries are zero for the next instance that reads them either way
+        self.write_acc = [0] * _MAX_FRAMES
+        self.write_any = False
 
     def mark_write(self, frame: int, mask: int) -> None:
         """``bpf_mark_stack_write``: the current instruction overwrites these whole slots."""
         self.write_acc[frame] |= mask
+        self.write_any = True
 
     def commit(self) -> None:
         """``bpf_commit_stack_write_marks``: the instruction completed; intersect its writes."""
@@ -240,7 +256,14 @@ class StackLiveness:
         if inst is None:
             return
         idx = self.write_idx - inst.start
+        self.write_idx = 0
+        if inst.settled[idx]:
+            return
         seen = inst.must_write_set[idx]
+        inst.must_write_set[idx] = True
+        if not seen and not self.write_any:
+            return
+        zero = seen
         for frame in range(inst.curframe + 1):
             mask = self.write_acc[frame]
             if mask == 0 and not seen:
@@ -256,8 +279,9 @@ class StackLiveness:
                 inst.updated = True
             if old & ~mask:
                 inst.dropped = True
-        inst.must_write_set[idx] = True
-        self.write_idx = 0
+            if mask:
+                zero = False
+        inst.settled[idx] = zero
 
     # --- propagation ---------------------------------------------------------------------------
 
@@ -271,6 +295,13 @@ class StackLiveness:
                 self._update_instance(inst)
                 inst.updated = False
                 inst.dropped = False
+
+    @property
+    def order(self) -> list[list[int]]:
+        """Each function's post-order, computed when a first instance is brought up to date."""
+        if self._order is None:
+            self._order = postorder(self.env)
+        return self._order
 
     def _successors(self, pc: int) -> tuple[int, ...]:
         s = self.succ.get(pc)

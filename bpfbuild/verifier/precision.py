@@ -270,6 +270,94 @@ def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: 
     return 0
 
 
+#: outcomes of walking one state's history (:func:`_walk_segment`)
+_EXPLAINED = 0      # bt became empty: every precise value is explained
+_FALLBACK = 1       # backtracking is not supported here: mark everything precise
+_REACHED_START = 2  # walked back to the state's first instruction: continue in its parent
+
+
+def _walk_segment(env: Env, cur_st: VerifierState, last_idx: int, subseq_idx: int, skip_first: bool,
+                  bt: Backtrack, log2: bool) -> int:
+    """Backtrack ``bt`` through the instructions ``cur_st`` processed, from ``last_idx`` back to
+    its first instruction (the inner loop of ``__mark_chain_precision``).
+
+    Below log level 2 the walk is remembered (``cur_st.bt_memo``) at each history entry it
+    passes: where it stood (instruction, history position, ``subseq_idx``) and what ``bt``
+    held there decide the rest of the walk, as it reads only the history before that position,
+    the instructions and their static aux data.  History entries never change once a newer
+    one follows them or their instruction is over (:func:`push_history` merges only into an
+    entry pushed by the same instruction; a new checkpoint gives the state a new history and an
+    empty memo), so a remembered outcome and ``bt`` are
+    exactly what walking again would give.  A bounded loop backtracks its counter through
+    every iteration since the last checkpoint at each iteration, as the kernel does (its log
+    at level 2 prints each step); here the part walked before costs one lookup.
+    """
+    hist = cur_st.hist
+    hist_end = len(hist)
+    n = env.insn_cnt
+    insns = env.insns
+    first = cur_st.first_insn_idx
+    memo: dict | None = None   # type: ignore[type-arg]
+    # the entries a remembered walk may read: all of a checkpoint's; the current state's newest
+    # one only when it was not pushed during this instruction (a push merges into an entry of
+    # the same instruction only: the next instruction appends a new one)
+    stable = hist_end - 1 if skip_first and env.hist_step == env.insn_processed else hist_end
+    seen: list[tuple[int, ...]] = []
+    at_entry = not skip_first
+    if not log2:
+        memo = cur_st.bt_memo
+        if memo is None:
+            memo = cur_st.bt_memo = {}
+    i = last_idx
+    outcome = _REACHED_START
+    while True:
+        if at_entry and memo is not None and hist_end <= stable:
+            key = (i, hist_end, subseq_idx, bt.frame, *bt.regs, *bt.stack)
+            got = memo.get(key)
+            if got is not None:
+                outcome, bt.frame, regs, stack = got
+                bt.regs[:] = regs
+                bt.stack[:] = stack
+                break
+            seen.append(key)
+        at_entry = False
+        if skip_first:
+            skip_first = False
+        else:
+            h = hist[hist_end - 1] if hist_end and hist[hist_end - 1][0] == i else None
+            if log2:
+                insn = insns[i]
+                env.verbose(f"mark_precise: frame{bt.frame}: regs={_fmt_regs(bt.regs[bt.frame])} "
+                            f"stack={_fmt_stack(bt.stack[bt.frame])} before "
+                            f"{i}: {insn_text(insn, i, env.maps, env.kfunc_log_name) if insn is not None else ''}\n")
+            if backtrack_insn(env, i, subseq_idx, h, bt) == _NOTSUPP:
+                outcome = _FALLBACK
+                break
+        if (not bt.regs[0] and not bt.stack[0]) if not bt.frame else bt.empty():   # bt.empty(), inlined
+            outcome = _EXPLAINED
+            break
+        subseq_idx = i
+        if i == first and (hist_end == 0 or (hist_end == 1 and hist[0][0] == i)):
+            break
+        if hist_end and hist[hist_end - 1][0] == i:
+            i = hist[hist_end - 1][1]
+            hist_end -= 1
+            at_entry = True
+        else:
+            i -= 1
+            if 0 <= i < n and insns[i] is None:   # the second slot of an ld_imm64
+                i -= 1
+        if i < 0 or i >= n:
+            outcome = _FALLBACK
+            break
+    if seen:
+        assert memo is not None
+        result = (outcome, bt.frame, tuple(bt.regs), tuple(bt.stack))
+        for key in seen:
+            memo[key] = result
+    return outcome
+
+
 def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backtrack | None = None,
                          last_idx: int | None = None) -> bool:
     """Make the current value of ``regno`` (or everything in ``bt``) precise along the path.
@@ -292,9 +380,6 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
     first_idx = st.first_insn_idx
     last_idx = env.insn_idx if last_idx is None else last_idx
     subseq_idx = -1
-    skip_first = True
-    n = env.insn_cnt
-    insns = env.insns
     log2 = env.log.level >= 2
     while True:
         if log2:
@@ -312,37 +397,12 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                 return changed
             mark_all_scalars_precise(env, st)
             return changed
-        hist = cur_st.hist
-        hist_end = len(hist)
-        i = last_idx
-        while True:
-            if skip_first:
-                skip_first = False
-            else:
-                h = hist[hist_end - 1] if hist_end and hist[hist_end - 1][0] == i else None
-                if log2:
-                    insn = env.insns[i]
-                    env.verbose(f"mark_precise: frame{bt.frame}: regs={_fmt_regs(bt.regs[bt.frame])} "
-                                f"stack={_fmt_stack(bt.stack[bt.frame])} before "
-                                f"{i}: {insn_text(insn, i, env.maps, env.kfunc_log_name) if insn is not None else ''}\n")
-                if backtrack_insn(env, i, subseq_idx, h, bt) == _NOTSUPP:
-                    mark_all_scalars_precise(env, st)
-                    return changed
-            if (not bt.regs[0] and not bt.stack[0]) if not bt.frame else bt.empty():   # bt.empty(), inlined
-                return changed
-            subseq_idx = i
-            if i == cur_st.first_insn_idx and (hist_end == 0 or (hist_end == 1 and hist[0][0] == i)):
-                break
-            if hist_end and hist[hist_end - 1][0] == i:
-                i = hist[hist_end - 1][1]
-                hist_end -= 1
-            else:
-                i -= 1
-                if 0 <= i < n and insns[i] is None:   # the second slot of an ld_imm64
-                    i -= 1
-            if i < 0 or i >= n:
-                mark_all_scalars_precise(env, st)
-                return changed
+        outcome = _walk_segment(env, cur_st, last_idx, subseq_idx, cur_st is st, bt, log2)
+        if outcome == _EXPLAINED:
+            return changed
+        if outcome == _FALLBACK:
+            mark_all_scalars_precise(env, st)
+            return changed
         parent = cur_st.parent
         if parent is None:
             break

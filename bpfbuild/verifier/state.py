@@ -515,6 +515,7 @@ class VerifierState:
         "active_preempt_locks",
         "active_rcu_lock",
         "branches",
+        "bt_memo",
         "callback_unroll_depth",
         "dfs_depth",
         "equal_state",
@@ -549,6 +550,9 @@ class VerifierState:
         self.equal_state: VerifierState | None = None   # a backedge: the checkpoint it was equal to
         #: instruction history since the last checkpoint (see bpfbuild.verifier.precision)
         self.hist: list[tuple[int, int, tuple[int, int] | None, tuple[tuple[int, int, bool], ...] | None, int]] = []
+        #: backtracking outcomes through ``hist`` once this state is a checkpoint (see
+        #: bpfbuild.verifier.precision); a copy starts without
+        self.bt_memo: dict | None = None   # type: ignore[type-arg]
 
     @property
     def curframe(self) -> int:
@@ -577,6 +581,7 @@ class VerifierState:
         s.locks = self.locks
         s.equal_state = self.equal_state
         s.hist = list(self.hist)
+        s.bt_memo = None
         return s
 
     def all_regs(self) -> list[Reg]:
