@@ -25,7 +25,7 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import btfid, dynptr, fields, globalargs, precision, transfer
+from bpfbuild.verifier import btfid, dynptr, fields, globalargs, graph, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
@@ -460,7 +460,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
                 raise env.error("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0")
             meta.map = reg.map
         case ArgType.ARG_PTR_TO_SPIN_LOCK:
-            fields.process_spin_lock(env, st, regno, meta.func_id == BpfFunc.spin_lock)
+            graph.process_spin_lock(env, st, regno, meta.func_id == BpfFunc.spin_lock)
         case ArgType.ARG_PTR_TO_TIMER:
             timer_map = fields.process_timer(env, st, regno)
             if meta.map is not None:

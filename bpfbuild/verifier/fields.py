@@ -38,9 +38,11 @@ __all__ = [
     "FieldKind",
     "LockState",
     "Record",
+    "alloc_has_lock",
     "check_map_fields",
     "check_map_prog_compatibility",
     "check_ptr_to_map_access",
+    "has_struct_meta",
     "keeps_id",
     "kptr_access",
     "kptr_load",
@@ -67,6 +69,8 @@ class FieldKind(enum.Enum):
     LIST_HEAD = "bpf_list_head"
     RB_ROOT = "bpf_rb_root"
     REFCOUNT = "bpf_refcount"
+    LIST_NODE = "bpf_list_node"
+    RB_NODE = "bpf_rb_node"
 
 
 #: struct names btf_get_field_type recognises in a map value (map_check_btf's field mask)
@@ -74,7 +78,11 @@ _STRUCT_FIELDS = {
     "bpf_spin_lock": FieldKind.SPIN_LOCK, "bpf_res_spin_lock": FieldKind.RES_SPIN_LOCK,
     "bpf_timer": FieldKind.TIMER, "bpf_wq": FieldKind.WORKQUEUE, "bpf_list_head": FieldKind.LIST_HEAD,
     "bpf_rb_root": FieldKind.RB_ROOT, "bpf_refcount": FieldKind.REFCOUNT,
+    "bpf_list_node": FieldKind.LIST_NODE, "bpf_rb_node": FieldKind.RB_NODE,
 }
+#: the struct fields a map value may hold (map_check_btf's mask: no graph nodes)
+MAP_KINDS = frozenset({FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK, FieldKind.TIMER, FieldKind.WORKQUEUE,
+                       FieldKind.LIST_HEAD, FieldKind.RB_ROOT, FieldKind.REFCOUNT})
 _KPTR_TAGS = {"kptr_untrusted": FieldKind.KPTR_UNREF, "kptr": FieldKind.KPTR_REF,
               "percpu_kptr": FieldKind.KPTR_PERCPU, "uptr": FieldKind.UPTR}
 KPTRS = frozenset({FieldKind.KPTR_UNREF, FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU, FieldKind.UPTR})
@@ -88,6 +96,10 @@ class Field:
     offset: int
     size: int
     pointee: str = ""      # kptrs: the struct the pointer points to (looked up in the kernel's BTF)
+    #: graph roots (bpf_list_head, bpf_rb_root): ``graph_root.value_btf_id`` and ``node_offset``
+    #: from the ``contains:<struct>:<node>`` decl tag; -1: a tag the kernel would refuse
+    value_type: int = 0
+    node_offset: int = 0
 
     @property
     def name(self) -> str:
@@ -124,9 +136,10 @@ EMPTY = Record()
 
 # ---- parsing (btf_parse_fields) ----------------------------------------------------------------
 
-def parse_record(btf: object, type_id: int) -> Record:
+def parse_record(btf: object, type_id: int, kinds: frozenset[FieldKind] = MAP_KINDS) -> Record:
     """The special fields of BTF type ``type_id`` (a map's value type, or a DATASEC of global
-    data), nested structs and arrays of them included.  Unreadable BTF gives an empty record."""
+    data), nested structs and arrays of them included.  Unreadable BTF gives an empty record.
+    ``kinds``: the struct fields looked for (``btf_parse_fields``' mask; kptrs always)."""
     from bpfbuild.btf.types import Datasec
 
     out: list[Field] = []
@@ -135,27 +148,81 @@ def parse_record(btf: object, type_id: int) -> Record:
         if isinstance(t, Datasec):
             for v in t.vars:
                 var = btf.type(v.type)
-                _walk(btf, getattr(var, "type", 0), v.offset, out, 0)
+                _walk(btf, getattr(var, "type", 0), v.offset, out, 0, kinds, (v.type, -1))
         else:
-            _walk(btf, type_id, 0, out, 0)
+            _walk(btf, type_id, 0, out, 0, kinds)
     except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
         return EMPTY
-    return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
+    return _record(out)
 
 
-def parse_var_record(btf: object, variables: tuple[tuple[int, int], ...]) -> Record:
-    """The special fields of global data from its variables: (BTF type id, offset), offsets as
-    the ELF symbols give them (a DATASEC's own offsets may be 0, as libbpf knows and fixes)."""
+def _record(out: list[Field]) -> Record:
+    """``btf_parse_fields``' result: a record the kernel fails to parse (a ``contains:`` tag
+    naming no struct or node, a graph root without a lock) is no record at all -- the map is
+    created without special fields."""
+    if not out:
+        return EMPTY
+    kinds = {f.kind for f in out}
+    if any(f.value_type < 0 for f in out):
+        return EMPTY
+    if kinds & {FieldKind.LIST_HEAD, FieldKind.RB_ROOT} and not kinds & {FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK}:
+        return EMPTY
+    return Record(tuple(sorted(out, key=lambda f: f.offset)))
+
+
+def parse_var_record(btf: object, variables: tuple[tuple, ...]) -> Record:
+    """The special fields of global data from its variables: (BTF type id, offset[, name]),
+    offsets as the ELF symbols give them (a DATASEC's own offsets may be 0, as libbpf knows and
+    fixes); the name finds the VAR whose ``contains:`` tag types a graph root."""
+    from bpfbuild.btf.types import Kind
+
     out: list[Field] = []
     try:
-        for type_id, offset in variables:
-            _walk(btf, type_id, offset, out, 0)
+        for type_id, offset, *name in variables:
+            var_ids = btf.find(name[0], Kind.VAR) if name else ()
+            _walk(btf, type_id, offset, out, 0, MAP_KINDS, (var_ids[0], -1) if len(var_ids) == 1 else None)
     except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
         return EMPTY
-    return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
+    return _record(out)
 
 
-def _walk(btf: object, type_id: int, base: int, out: list[Field], depth: int) -> None:
+def _contains_tag(btf: object, target: tuple[int, int] | None) -> str | None:
+    """The value of the ``contains:`` decl tag on a member (struct id, member index) or a
+    variable (VAR id, -1); None when there is none or more than one (the kernel refuses both)."""
+    from bpfbuild.btf.types import DeclTag
+
+    if target is None:
+        return None
+    found = [t.name for t in btf.types()
+             if isinstance(t, DeclTag) and (t.type, t.component_idx) == target and t.name.startswith("contains:")]
+    return found[0].removeprefix("contains:") if len(found) == 1 else None
+
+
+def _graph_root(btf: object, kind: FieldKind, base: int, size: int, target: tuple[int, int] | None) -> Field:
+    """``btf_find_graph_root`` + ``btf_parse_graph_root``: the value struct and its node's offset."""
+    from bpfbuild.btf.types import Kind, Struct
+
+    bad = Field(kind, base, size, value_type=-1)
+    tag = _contains_tag(btf, target)
+    if tag is None or ":" not in tag:
+        return bad
+    value_name, node_name = tag.split(":", 1)
+    ids = btf.find(value_name, Kind.STRUCT)
+    if not ids or not node_name:
+        return bad
+    vt = btf.type(ids[0])
+    node_type = "bpf_list_node" if kind is FieldKind.LIST_HEAD else "bpf_rb_node"
+    hits = [m for m in vt.members if m.name == node_name]
+    if len(hits) != 1:
+        return bad
+    n = btf.type(hits[0].type)
+    if not isinstance(n, Struct) or n.name != node_type or hits[0].bit_offset % 64:
+        return bad
+    return Field(kind, base, size, value_type=ids[0], node_offset=hits[0].bit_offset // 8)
+
+
+def _walk(btf: object, type_id: int, base: int, out: list[Field], depth: int,
+          kinds: frozenset[FieldKind] = MAP_KINDS, target: tuple[int, int] | None = None) -> None:
     from bpfbuild.btf.types import Array, Pointer, Struct, TypeTag, Union
 
     if depth > 32:
@@ -175,19 +242,23 @@ def _walk(btf: object, type_id: int, base: int, out: list[Field], depth: int) ->
     if isinstance(t, (Struct, Union)):
         kind = _STRUCT_FIELDS.get(t.name) if isinstance(t, Struct) else None
         if kind is not None:
-            out.append(Field(kind, base, t.size))
+            if kind in kinds:
+                if kind in (FieldKind.LIST_HEAD, FieldKind.RB_ROOT):
+                    out.append(_graph_root(btf, kind, base, t.size, target))
+                else:
+                    out.append(Field(kind, base, t.size))
             return
-        for m in t.members:
+        for idx, m in enumerate(t.members):
             if m.bitfield_size:
                 continue
-            _walk(btf, m.type, base + m.byte_offset, out, depth + 1)
+            _walk(btf, m.type, base + m.byte_offset, out, depth + 1, kinds, (t.id, idx))
     elif isinstance(t, Array):
         elem = btf.resolve(t.type)
         if not isinstance(elem, (Struct, Union, Pointer, Array)):
             return
         size = btf.size_of(t.type)
         for i in range(min(t.nelems, 1024)):
-            _walk(btf, t.type, base + i * size, out, depth + 1)
+            _walk(btf, t.type, base + i * size, out, depth + 1, kinds, target)
 
 
 def record_of(m: MapInfo | None) -> Record:
@@ -195,9 +266,51 @@ def record_of(m: MapInfo | None) -> Record:
     return rec if isinstance(rec, Record) else EMPTY
 
 
+#: btf_parse_struct_metas: the structs that give a program struct a record, and its field mask
+_ALLOC_OBJ_FIELDS = ("bpf_spin_lock", "bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_refcount")
+_META_KPTR_TAGS = ("kptr", "kptr_untrusted", "percpu_kptr")
+
+
+def has_struct_meta(btf: object, type_id: int) -> bool:
+    """``btf_find_struct_meta`` finds a record: a direct member is one of the special structs
+    (by type id, as ``btf_id_set_contains`` compares) or a pointer to a kptr-tagged type."""
+    from bpfbuild.btf.types import Kind, Pointer, Struct, TypeTag
+
+    t = btf.type(type_id)  # type: ignore[attr-defined]
+    if not isinstance(t, Struct):
+        return False
+    special = set()
+    for name in _ALLOC_OBJ_FIELDS:
+        ids = btf.find(name, Kind.STRUCT)  # type: ignore[attr-defined]
+        if ids:
+            special.add(ids[0])
+    for m in t.members:
+        if m.type in special:
+            return True
+        mt = btf.type(m.type)  # type: ignore[attr-defined]
+        if isinstance(mt, Pointer) and mt.type:
+            tag = btf.type(mt.type)  # type: ignore[attr-defined]
+            if isinstance(tag, TypeTag) and tag.name in _META_KPTR_TAGS:
+                return True
+    return False
+
+
+def alloc_has_lock(btf: object, type_id: int) -> bool:
+    """``reg_may_point_to_spin_lock`` for an allocated object (no decl tags are needed)."""
+    try:
+        if not has_struct_meta(btf, type_id):
+            return False
+        rec = parse_record(btf, type_id, frozenset({FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK}))
+    except Exception:  # noqa: BLE001 - malformed BTF: no lock
+        return False
+    return bool(rec.fields)
+
+
 def keeps_id(reg: Reg) -> bool:
     """``reg_may_point_to_spin_lock``: a map value pointer whose id names its lock (kept after
     a NULL check so that lock and unlock can be matched)."""
+    if reg.type & 0xFF == RegType.PTR_TO_BTF_ID and reg.type & RegFlag.MEM_ALLOC and reg.btf is not None:
+        return alloc_has_lock(reg.btf, reg.btf_id)
     return (reg.type & 0xFF == RegType.PTR_TO_MAP_VALUE
             and record_of(reg.map).has(FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK))
 
