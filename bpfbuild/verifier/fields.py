@@ -526,6 +526,11 @@ def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> tuple[Field, o
 
     kb = env.kernel_btf
     ids = btfid.find(kb, f.pointee, Kind.STRUCT) if kb is not None and f.pointee else ()
+    pb = env.prog_btf
+    local = btfid.find(pb, f.pointee, Kind.STRUCT) if kb is not None and pb is not None and f.pointee else ()
+    if not ids and f.kind is FieldKind.KPTR_REF and len(local) == 1:
+        # btf_parse_kptr: a struct only the program's BTF has is an object from bpf_obj_new
+        return f, pb, local[0]
     if not ids or f.kind is not FieldKind.KPTR_REF:
         env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg of a struct {f.pointee} kptr (the program's "
                          "own struct or per-CPU)")
