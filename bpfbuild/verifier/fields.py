@@ -46,6 +46,7 @@ __all__ = [
     "keeps_id",
     "kptr_access",
     "kptr_load",
+    "lock_state",
     "lock_exit_error",
     "parse_record",
     "parse_var_record",
@@ -458,17 +459,23 @@ def process_spin_lock(env: Env, st: VerifierState, regno: int, is_lock: bool) ->
     lock_off = rec.offset_of(FieldKind.SPIN_LOCK)
     if lock_off != off:
         raise env.error(f"off {off} doesn't point to 'struct bpf_spin_lock' that is at {lock_off}")
+    lock_state(env, st, reg.id, m.index, is_lock)
+
+
+def lock_state(env: Env, st: VerifierState, lock_id: int, ptr: int, is_lock: bool) -> None:
+    """``acquire_lock_state``/``release_lock_state`` for the lock of (``lock_id``, ``ptr``):
+    ``ptr`` is the map's index, or graph.ALLOC_LOCK for an allocated object's."""
     locks = st.locks
     if is_lock:
         if locks:
             raise env.error("Locking two bpf_spin_locks are not allowed")
-        st.locks = (*locks, LockState(reg.id, m.index, env.insn_idx))
+        st.locks = (*locks, LockState(lock_id, ptr, env.insn_idx))
         st.active_locks = len(st.locks)
         return
     if not locks:
         raise env.error("bpf_spin_unlock without taking a lock")
     held = locks[-1]
-    if held.id != reg.id or held.map_index != m.index:
+    if held.id != lock_id or held.map_index != ptr:
         raise env.error("bpf_spin_unlock of different lock")
     st.locks = locks[:-1]
     st.active_locks = len(st.locks)

@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING
 from bpfbuild.verifier.fields import (
     Field,
     FieldKind,
-    LockState,
     Record,
     alloc_has_lock,
     has_struct_meta,
+    lock_state,
     parse_record,
     record_of,
 )
@@ -246,21 +246,9 @@ def process_alloc_lock(env: Env, st: VerifierState, reg: Reg, regno: int, is_loc
     off = reg.var_off.value + reg.off
     if lock_off != off:
         raise env.error(f"off {off} doesn't point to 'struct bpf_spin_lock' that is at {lock_off}")
-    locks = st.locks
-    if is_lock:
-        if locks:
-            raise env.error("Locking two bpf_spin_locks are not allowed")
-        st.locks = (*locks, LockState(reg.id, ALLOC_LOCK, env.insn_idx))
-        st.active_locks = len(st.locks)
-        return
-    if not locks:
-        raise env.error("bpf_spin_unlock without taking a lock")
-    held = locks[-1]
-    if held.id != reg.id or held.map_index != ALLOC_LOCK:
-        raise env.error("bpf_spin_unlock of different lock")
-    st.locks = locks[:-1]
-    st.active_locks = len(st.locks)
-    invalidate_non_owning_refs(env, st)
+    lock_state(env, st, reg.id, ALLOC_LOCK, is_lock)
+    if not is_lock:
+        invalidate_non_owning_refs(env, st)
 
 
 # ---- owning and non-owning references -----------------------------------------------------------

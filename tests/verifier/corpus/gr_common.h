@@ -85,6 +85,17 @@ struct taskq {
 		__type(value, struct value_type);		\
 	} name SEC(".maps")
 
+/* in a program over ARRAY_OF(jobq, queues): q, the first queue, and j, a new job (or return 0) */
+#define QUEUE_AND_NEW_JOB(q, j)					\
+	struct jobq *q = elem(&queues, 0);			\
+	struct job *j;						\
+								\
+	if (!q)							\
+		return 0;					\
+	j = new_obj(struct job);				\
+	if (!j)							\
+		return 0
+
 static __always_inline void *elem(void *map, __u32 i)
 {
 	return bpf_map_lookup_elem(map, &i);

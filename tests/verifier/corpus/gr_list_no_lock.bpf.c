@@ -6,14 +6,8 @@ ARRAY_OF(jobq, queues);
 SEC("tc")
 int gr_list_no_lock(void *ctx)
 {
-	struct jobq *q = elem(&queues, 0);
-	struct job *j;
+	QUEUE_AND_NEW_JOB(q, j);
 
-	if (!q)
-		return 0;
-	j = new_obj(struct job);
-	if (!j)
-		return 0;
 	push_back(&q->jobs, &j->link);
 	return 0;
 }

@@ -6,14 +6,8 @@ ARRAY_OF(jobq, queues);
 SEC("tc")
 int gr_list_push_twice(void *ctx)
 {
-	struct jobq *q = elem(&queues, 0);
-	struct job *j;
+	QUEUE_AND_NEW_JOB(q, j);
 
-	if (!q)
-		return 0;
-	j = new_obj(struct job);
-	if (!j)
-		return 0;
 	bpf_spin_lock(&q->lock);
 	push_front(&q->jobs, &j->link);
 	push_back(&q->jobs, &j->link);
