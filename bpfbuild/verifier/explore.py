@@ -317,7 +317,7 @@ class Checker:
                         hit = loop = True
                 elif aux.calls_callback:
                     if states_equal(env, old, cur, RANGE_WITHIN):
-                        hit = True
+                        hit = loop = True     # a callback's return to its call site is a loop
                 else:
                     if (aux.force_checkpoint and env.insns[pc] is not None
                             and env.insns[pc].opcode == InsnClass.JMP | JmpOp.JCOND  # type: ignore[union-attr]
