@@ -18,16 +18,16 @@ compatibility check (obj/compat.py: which fields a map value holds) read the :cl
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from bpfbuild.btf.types import Array, Datasec, Pointer, Struct, TypeTag, Union
+from bpfbuild.btf.types import Array, Datasec, DeclTag, Kind, Pointer, Struct, TypeTag, Union
 
 if TYPE_CHECKING:
     from bpfbuild.btf.spec import Spec
 
 __all__ = ["ALLOC_STRUCTS", "EMPTY", "KPTRS", "MAP_VALUE_STRUCTS", "Field", "FieldKind", "Record",
-           "parse_record", "parse_var_record"]
+           "parse_record", "parse_var_record", "walk_fields"]
 
 
 class FieldKind(enum.Enum):
@@ -75,6 +75,10 @@ class Field:
     offset: int
     size: int
     pointee: str = ""      # kptrs: the struct the pointer points to (looked up in the kernel's BTF)
+    #: graph roots (bpf_list_head, bpf_rb_root): ``graph_root.value_btf_id`` and ``node_offset``
+    #: from the ``contains:<struct>:<node>`` decl tag; -1: a tag the kernel would refuse
+    value_type: int = 0
+    node_offset: int = 0
 
     @property
     def name(self) -> str:
@@ -113,39 +117,87 @@ def parse_record(btf: Spec, type_id: int, structs: frozenset[FieldKind] = MAP_VA
     """The special fields of BTF type ``type_id`` (a map's value type, a DATASEC of global data,
     or with ``structs=ALLOC_STRUCTS`` an allocated object's struct), nested structs and arrays of
     them included.  Unreadable BTF gives an empty record."""
-    out: list[Field] = []
     try:
-        t = btf.resolve(type_id)
-        if isinstance(t, Datasec):
-            for v in t.vars:
-                var = btf.type(v.type)
-                _walk(btf, getattr(var, "type", 0), v.offset, structs, out, 0)
-        else:
-            _walk(btf, type_id, 0, structs, out, 0)
+        return _record(walk_fields(btf, type_id, structs))
     except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
         return EMPTY
-    return _record(out)
 
 
-def parse_var_record(btf: Spec, variables: tuple[tuple[int, int], ...],
+def walk_fields(btf: Spec, type_id: int, structs: frozenset[FieldKind] = MAP_VALUE_STRUCTS) -> list[Field]:
+    """The fields :func:`parse_record` finds, before the kernel's checks of the whole record
+    (a graph root whose ``contains:`` tag is bad has ``value_type`` -1).  Raises on malformed BTF."""
+    out: list[Field] = []
+    t = btf.resolve(type_id)
+    if isinstance(t, Datasec):
+        for v in t.vars:
+            var = btf.type(v.type)
+            _walk(btf, getattr(var, "type", 0), v.offset, structs, out, 0, (v.type, -1))
+    else:
+        _walk(btf, type_id, 0, structs, out, 0)
+    return out
+
+
+def parse_var_record(btf: Spec, variables: tuple[tuple, ...],
                      structs: frozenset[FieldKind] = MAP_VALUE_STRUCTS) -> Record:
-    """The special fields of global data from its variables: (BTF type id, offset), offsets as
-    the ELF symbols give them (a DATASEC's own offsets may be 0, as libbpf knows and fixes)."""
+    """The special fields of global data from its variables: (BTF type id, offset[, name]),
+    offsets as the ELF symbols give them (a DATASEC's own offsets may be 0, as libbpf knows and
+    fixes); the name finds the VAR whose ``contains:`` tag types a graph root."""
     out: list[Field] = []
     try:
-        for type_id, offset in variables:
-            _walk(btf, type_id, offset, structs, out, 0)
+        for type_id, offset, *name in variables:
+            var_ids = btf.find(name[0], Kind.VAR) if name else ()
+            _walk(btf, type_id, offset, structs, out, 0, (var_ids[0], -1) if len(var_ids) == 1 else None)
     except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
         return EMPTY
     return _record(out)
 
 
 def _record(out: list[Field]) -> Record:
-    return Record(tuple(sorted(out, key=lambda f: f.offset))) if out else EMPTY
+    """``btf_parse_fields``' result: a record the kernel fails to parse (a ``contains:`` tag
+    naming no struct or node, a graph root without a lock) is no record at all -- the map is
+    created without special fields."""
+    if not out or any(f.value_type < 0 for f in out):
+        return EMPTY
+    kinds = {f.kind for f in out}
+    if kinds & {FieldKind.LIST_HEAD, FieldKind.RB_ROOT} and not kinds & {FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK}:
+        return EMPTY
+    return Record(tuple(sorted(out, key=lambda f: f.offset)))
+
+
+def _contains_tag(btf: Spec, target: tuple[int, int] | None) -> str | None:
+    """The value of the ``contains:`` decl tag on a member (struct id, member index) or a
+    variable (VAR id, -1); None when there is none or more than one (the kernel refuses both)."""
+    if target is None:
+        return None
+    found = [t.name for t in btf.types()
+             if isinstance(t, DeclTag) and (t.type, t.component_idx) == target and t.name.startswith("contains:")]
+    return found[0].removeprefix("contains:") if len(found) == 1 else None
+
+
+def _graph_root(btf: Spec, kind: FieldKind, base: int, size: int, target: tuple[int, int] | None) -> Field:
+    """``btf_find_graph_root`` + ``btf_parse_graph_root``: the value struct and its node's offset."""
+    bad = Field(kind, base, size, value_type=-1)
+    tag = _contains_tag(btf, target)
+    if tag is None or ":" not in tag:
+        return bad
+    value_name, node_name = tag.split(":", 1)
+    ids = btf.find(value_name, Kind.STRUCT)
+    if not ids or not node_name:
+        return bad
+    hits = [m for m in btf.type(ids[0]).members if m.name == node_name]
+    if len(hits) != 1:
+        return bad
+    node = btf.type(hits[0].type)
+    node_type = "bpf_list_node" if kind is FieldKind.LIST_HEAD else "bpf_rb_node"
+    if not isinstance(node, Struct) or node.name != node_type or hits[0].bit_offset % 64:
+        return bad
+    return Field(kind, base, size, value_type=ids[0], node_offset=hits[0].bit_offset // 8)
 
 
 def _walk(btf: Spec, type_id: int, base: int, structs: frozenset[FieldKind], out: list[Field],
-          depth: int) -> None:
+          depth: int, target: tuple[int, int] | None = None) -> None:
+    """Append the fields of ``type_id`` at ``base``; ``target`` is where a ``contains:`` tag
+    for it would be (the member or variable being walked)."""
     if depth > _MAX_DEPTH:
         return
     t = btf.resolve(type_id)
@@ -160,11 +212,14 @@ def _walk(btf: Spec, type_id: int, base: int, structs: frozenset[FieldKind], out
     if isinstance(t, (Struct, Union)):
         kind = _STRUCTS.get(t.name) if isinstance(t, Struct) else None
         if kind is not None and kind in structs:
-            out.append(Field(kind, base, t.size))
+            if kind in (FieldKind.LIST_HEAD, FieldKind.RB_ROOT):
+                out.append(_graph_root(btf, kind, base, t.size, target))
+            else:
+                out.append(Field(kind, base, t.size))
             return
-        for m in t.members:
+        for idx, m in enumerate(t.members):
             if not m.bitfield_size:
-                _walk(btf, m.type, base + m.byte_offset, structs, out, depth + 1)
+                _walk(btf, m.type, base + m.byte_offset, structs, out, depth + 1, (t.id, idx))
     elif isinstance(t, Array):
         if not isinstance(btf.resolve(t.type), (Struct, Union, Pointer, Array)):
             return
@@ -173,6 +228,5 @@ def _walk(btf: Spec, type_id: int, base: int, structs: frozenset[FieldKind], out
         if count:
             # every element holds the fields of the first, one element size further on
             first: list[Field] = []
-            _walk(btf, t.type, 0, structs, first, depth + 1)
-            out += [Field(f.kind, base + i * size + f.offset, f.size, f.pointee)
-                    for i in range(count) for f in first]
+            _walk(btf, t.type, 0, structs, first, depth + 1, target)
+            out += [replace(f, offset=base + i * size + f.offset) for i in range(count) for f in first]

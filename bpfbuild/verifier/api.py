@@ -9,7 +9,7 @@ from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.codec import raw_slots
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.verifier import btfid, globalargs
+from bpfbuild.verifier import btfid, globalargs, graph
 from bpfbuild.verifier.cfg import RawSlot, check_structure
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import Env, LineInfo, Options
@@ -59,7 +59,7 @@ def _map_info(index: int, m: object, *, inner_template: bool = False, btf: objec
     readonly = bool(getattr(m, "readonly", False))
     inner = getattr(m, "inner", None)
     value_tid = int(getattr(m, "value_type_id", 0) or 0)
-    variables = tuple((v.type_id, v.offset) for v in getattr(m, "variables", ()) if v.type_id)
+    variables = tuple((v.type_id, v.offset, v.name) for v in getattr(m, "variables", ()) if v.type_id)
     record = None
     if value_tid and btf is not None:
         record = parse_var_record(btf, variables) if variables else parse_record(btf, value_tid)
@@ -241,6 +241,9 @@ def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: Atta
               line_info=line_info, func_names=func_names, global_funcs=globals_, global_args=args,
               raw_map_loads=frozenset(prog.raw_map_loads), log=VerifierLog(options.log_level))
     env.prog_btf = spec.btf
+    refused = graph.prog_btf_refused(spec.btf) if spec.btf is not None else ""
+    if refused:
+        env.not_modelled(refused)
     if unreadable:
         env.not_modelled(unreadable)
     return env

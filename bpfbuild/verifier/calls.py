@@ -25,7 +25,7 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import btfid, dynptr, fields, globalargs, precision, transfer
+from bpfbuild.verifier import btfid, dynptr, fields, globalargs, graph, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
@@ -302,7 +302,7 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         case RetType.RET_PTR_TO_BTF_ID if func_id == BpfFunc.kptr_xchg and meta.kptr_field is not None:
             _field, kbtf, kid = meta.kptr_field
             r0.mark_known_zero()
-            r0.type = _T.PTR_TO_BTF_ID | flags
+            r0.type = _T.PTR_TO_BTF_ID | flags | (_F.MEM_ALLOC if kbtf is not env.kernel_btf else 0)
             r0.btf = kbtf
             r0.btf_id = kid
         case RetType.RET_PTR_TO_BTF_ID if ret.btf_type is not None:
@@ -460,7 +460,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
                 raise env.error("timer pointer in R1 map_uid=0 doesn't match map pointer in R2 map_uid=0")
             meta.map = reg.map
         case ArgType.ARG_PTR_TO_SPIN_LOCK:
-            fields.process_spin_lock(env, st, regno, meta.func_id == BpfFunc.spin_lock)
+            graph.process_spin_lock(env, st, regno, meta.func_id == BpfFunc.spin_lock)
         case ArgType.ARG_PTR_TO_TIMER:
             timer_map = fields.process_timer(env, st, regno)
             if meta.map is not None:
@@ -590,10 +590,13 @@ def unmark_dynptr_stack_slots(env: Env, st: VerifierState, reg: Reg) -> None:
 def _kptr_match_type(env: Env, kptr: tuple, reg: Reg, regno: int) -> None:
     """``map_kptr_match_type``: the object given to bpf_kptr_xchg is of the kptr's struct."""
     field, kb, kid = kptr
-    perm = _F.PTR_MAYBE_NULL | _F.PTR_TRUSTED | _F.MEM_RCU
+    local = kb is not env.kernel_btf      # a kptr to the program's own struct (bpf_obj_new)
+    perm = _F.PTR_MAYBE_NULL | (_F.MEM_ALLOC if local else _F.PTR_TRUSTED | _F.MEM_RCU)
     targ = btfid._type_name(kb, kid)
     reg_name = ""
-    if reg.type & BASE_MASK == _T.PTR_TO_BTF_ID and not reg.type & ~BASE_MASK & ~perm:
+    if reg.type & BASE_MASK == _T.PTR_TO_BTF_ID and local != (reg.btf is not env.kernel_btf):
+        reg_name = btfid._type_name(reg.btf, reg.btf_id)
+    elif reg.type & BASE_MASK == _T.PTR_TO_BTF_ID and not reg.type & ~BASE_MASK & ~perm:
         if reg.btf is not kb:
             env.not_modelled(f"insn {env.insn_idx}: a kptr of another BTF given to bpf_kptr_xchg")
             return

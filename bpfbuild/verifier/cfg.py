@@ -36,7 +36,7 @@ from bpfbuild.isa.opcodes import opcode_table
 from bpfbuild.verifier.env import Aux, Env, Subprog
 from bpfbuild.verifier.fields import check_map_prog_compatibility
 from bpfbuild.verifier.liveness import StackLiveness
-from bpfbuild.verifier.kfunc_btf import is_iter_next_call, kfunc_nargs
+from bpfbuild.verifier.kfunc_btf import is_iter_next_call, is_sync_callback_kfunc, kfunc_nargs
 
 __all__ = ["RawSlot", "check_structure"]
 
@@ -293,7 +293,8 @@ def _check_cfg(env: Env) -> bool:
                 aux[t].prune_point = True
                 aux[t].force_checkpoint = True
                 aux[t].iter_next = True
-            if insn.src == PseudoCall.HELPER and is_sync_callback_helper(insn.imm):
+            if ((insn.src == PseudoCall.HELPER and is_sync_callback_helper(insn.imm))
+                    or (insn.src == PseudoCall.KFUNC and is_sync_callback_kfunc(env, insn))):
                 aux[t].calls_callback = True
                 aux[t].force_checkpoint = True
                 aux[t].prune_point = True

@@ -218,6 +218,8 @@ class Env:
     btf_attach: object | None = None
     #: the program's own BTF (``prog->aux->btf``: the object's), whose structs bpf_obj_new allocates
     prog_btf: Spec | None = None
+    #: graph.alloc_record's cache: (id of a BTF, struct id) -> (that BTF, its record or None)
+    graph_cache: dict = field(default_factory=dict)
 
     # --- privilege ------------------------------------------------------------------------------
 

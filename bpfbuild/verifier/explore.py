@@ -29,7 +29,7 @@ from bpfbuild.isa.fields import (
     PseudoLoad,
 )
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
-from bpfbuild.verifier import calls, fields, globalargs, insns, kfuncs, precision, transfer
+from bpfbuild.verifier import calls, fields, globalargs, graph, insns, kfuncs, precision, transfer
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import (
     BPF_COMPLEXITY_LIMIT_JMP_SEQ,
@@ -316,7 +316,7 @@ class Checker:
                         hit = loop = True
                 elif aux.calls_callback:
                     if states_equal(env, old, cur, RANGE_WITHIN):
-                        hit = True
+                        hit = loop = True     # a callback's return to its call site is a loop
                 else:
                     if (aux.force_checkpoint and env.insns[pc] is not None
                             and env.insns[pc].opcode == InsnClass.JMP | JmpOp.JCOND  # type: ignore[union-attr]
@@ -653,7 +653,7 @@ class Checker:
         if st.active_locks and insn.src == PseudoCall.HELPER and insn.imm != BpfFunc.spin_unlock:
             raise env.error("function calls are not allowed while holding a lock")
         if st.active_locks and insn.src == PseudoCall.KFUNC:   # kfunc_spin_allowed: the graph kfuncs
-            env.not_modelled(f"insn {env.insn_idx}: a kfunc call while holding a bpf_spin_lock")
+            graph.check_lock_call(env, st, env.kfunc_log_name(insn) if insn.off == 0 else "")
         if insn.src == PseudoCall.CALL:
             target = env.insn_idx + insn.imm + 1
             depth = st.curframe
@@ -666,9 +666,9 @@ class Checker:
             env.insn_idx = nxt - 1
             return
         if insn.src == PseudoCall.KFUNC:
-            kfuncs.check_kfunc_call(env, st, insn)
-            return
-        callback = calls.do_helper_call(env, st, insn.imm)
+            callback = kfuncs.check_kfunc_call(env, st, insn)
+        else:
+            callback = calls.do_helper_call(env, st, insn.imm)
         if callback is not None:
             self.push(callback, callback.insn_idx, env.insn_idx)
             self.scratch_regs = 0x7FF          # setting up the callee's frame marks the state scratched

@@ -39,12 +39,15 @@ __all__ = [
     "FieldKind",
     "LockState",
     "Record",
+    "alloc_has_lock",
     "check_map_fields",
     "check_map_prog_compatibility",
     "check_ptr_to_map_access",
+    "has_struct_meta",
     "keeps_id",
     "kptr_access",
     "kptr_load",
+    "lock_state",
     "lock_exit_error",
     "parse_record",
     "parse_var_record",
@@ -59,9 +62,51 @@ def record_of(m: MapInfo | None) -> Record:
     return rec if isinstance(rec, Record) else EMPTY
 
 
+#: btf_parse_struct_metas: the structs that give a program struct a record, and its field mask
+_ALLOC_OBJ_FIELDS = ("bpf_spin_lock", "bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_refcount")
+_META_KPTR_TAGS = ("kptr", "kptr_untrusted", "percpu_kptr")
+
+
+def has_struct_meta(btf: object, type_id: int) -> bool:
+    """``btf_find_struct_meta`` finds a record: a direct member is one of the special structs
+    (by type id, as ``btf_id_set_contains`` compares) or a pointer to a kptr-tagged type."""
+    from bpfbuild.btf.types import Kind, Pointer, Struct, TypeTag
+
+    t = btf.type(type_id)  # type: ignore[attr-defined]
+    if not isinstance(t, Struct):
+        return False
+    special = set()
+    for name in _ALLOC_OBJ_FIELDS:
+        ids = btf.find(name, Kind.STRUCT)  # type: ignore[attr-defined]
+        if ids:
+            special.add(ids[0])
+    for m in t.members:
+        if m.type in special:
+            return True
+        mt = btf.type(m.type)  # type: ignore[attr-defined]
+        if isinstance(mt, Pointer) and mt.type:
+            tag = btf.type(mt.type)  # type: ignore[attr-defined]
+            if isinstance(tag, TypeTag) and tag.name in _META_KPTR_TAGS:
+                return True
+    return False
+
+
+def alloc_has_lock(btf: object, type_id: int) -> bool:
+    """``reg_may_point_to_spin_lock`` for an allocated object (no decl tags are needed)."""
+    try:
+        if not has_struct_meta(btf, type_id):
+            return False
+        rec = parse_record(btf, type_id, frozenset({FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK}))
+    except Exception:  # noqa: BLE001 - malformed BTF: no lock
+        return False
+    return bool(rec.fields)
+
+
 def keeps_id(reg: Reg) -> bool:
     """``reg_may_point_to_spin_lock``: a map value pointer whose id names its lock (kept after
     a NULL check so that lock and unlock can be matched)."""
+    if reg.type & 0xFF == RegType.PTR_TO_BTF_ID and reg.type & RegFlag.MEM_ALLOC and reg.btf is not None:
+        return alloc_has_lock(reg.btf, reg.btf_id)
     return (reg.type & 0xFF == RegType.PTR_TO_MAP_VALUE
             and record_of(reg.map).has(FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK))
 
@@ -209,17 +254,23 @@ def process_spin_lock(env: Env, st: VerifierState, regno: int, is_lock: bool) ->
     lock_off = rec.offset_of(FieldKind.SPIN_LOCK)
     if lock_off != off:
         raise env.error(f"off {off} doesn't point to 'struct bpf_spin_lock' that is at {lock_off}")
+    lock_state(env, st, reg.id, m.index, is_lock)
+
+
+def lock_state(env: Env, st: VerifierState, lock_id: int, ptr: int, is_lock: bool) -> None:
+    """``acquire_lock_state``/``release_lock_state`` for the lock of (``lock_id``, ``ptr``):
+    ``ptr`` is the map's index, or graph.ALLOC_LOCK for an allocated object's."""
     locks = st.locks
     if is_lock:
         if locks:
             raise env.error("Locking two bpf_spin_locks are not allowed")
-        st.locks = (*locks, LockState(reg.id, m.index, env.insn_idx))
+        st.locks = (*locks, LockState(lock_id, ptr, env.insn_idx))
         st.active_locks = len(st.locks)
         return
     if not locks:
         raise env.error("bpf_spin_unlock without taking a lock")
     held = locks[-1]
-    if held.id != reg.id or held.map_index != m.index:
+    if held.id != lock_id or held.map_index != ptr:
         raise env.error("bpf_spin_unlock of different lock")
     st.locks = locks[:-1]
     st.active_locks = len(st.locks)
@@ -277,6 +328,11 @@ def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> tuple[Field, o
 
     kb = env.kernel_btf
     ids = btfid.find(kb, f.pointee, Kind.STRUCT) if kb is not None and f.pointee else ()
+    pb = env.prog_btf
+    local = btfid.find(pb, f.pointee, Kind.STRUCT) if kb is not None and pb is not None and f.pointee else ()
+    if not ids and f.kind is FieldKind.KPTR_REF and len(local) == 1:
+        # btf_parse_kptr: a struct only the program's BTF has is an object from bpf_obj_new
+        return f, pb, local[0]
     if not ids or f.kind is not FieldKind.KPTR_REF:
         env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg of a struct {f.pointee} kptr (the program's "
                          "own struct or per-CPU)")

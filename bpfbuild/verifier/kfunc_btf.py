@@ -11,7 +11,7 @@ from bpfbuild.errors import BpfBuildError
 from bpfbuild.isa.instruction import Instruction
 from bpfbuild.verifier.env import Env
 
-__all__ = ["btf_func", "is_iter_next_call", "kfunc_nargs"]
+__all__ = ["btf_func", "is_iter_next_call", "is_sync_callback_kfunc", "kfunc_nargs"]
 
 
 def btf_func(env: Env, insn: Instruction) -> tuple[object, object, str] | None:
@@ -42,6 +42,12 @@ def is_iter_next_call(env: Env, insn: Instruction) -> bool:
         return False
     info = kfunc_info(found[2])
     return info is not None and bool(info.flags & KF.ITER_NEXT) and kfunc_allowed(info.name, env.prog_type) is True
+
+
+def is_sync_callback_kfunc(env: Env, insn: Instruction) -> bool:
+    """``is_sync_callback_calling_kfunc``: bpf_rbtree_add's ``less`` is called during the call."""
+    found = btf_func(env, insn)
+    return found is not None and found[2] == "bpf_rbtree_add_impl"
 
 
 def kfunc_nargs(env: Env, insn: Instruction) -> int | None:

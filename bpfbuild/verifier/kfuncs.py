@@ -35,7 +35,7 @@ from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.btf.types import Kind
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.instruction import Instruction
-from bpfbuild.verifier import btfid, dynptr, precision, transfer
+from bpfbuild.verifier import btfid, dynptr, graph, precision, transfer
 from bpfbuild.verifier.checks import (
     Access,
     check_mem_access,
@@ -84,6 +84,12 @@ _CTX_STRUCTS = frozenset({
     "bpf_cgroup_dev_ctx", "bpf_sysctl", "bpf_nf_ctx", "user_pt_regs",
 })
 _SCALAR_KINDS = ("INT", "ENUM", "ENUM64")
+#: the argument kinds :func:`bpfbuild.verifier.graph.process_graph_arg` checks
+_GRAPH_KINDS = frozenset({"list_head", "list_node", "rb_root", "rb_node", "refcounted_kptr", "callback"})
+#: check_func_arg_reg_off: the PTR_TO_BTF_ID types that may carry a fixed offset
+_FIXED_OFF_OK = frozenset({_T.PTR_TO_BTF_ID, _T.PTR_TO_BTF_ID | _F.MEM_ALLOC, _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED,
+                           _T.PTR_TO_BTF_ID | _F.MEM_RCU, _T.PTR_TO_BTF_ID | _F.MEM_ALLOC | _F.NON_OWN_REF,
+                           _T.PTR_TO_BTF_ID | _F.MEM_ALLOC | _F.NON_OWN_REF | _F.MEM_RCU})
 
 
 @dataclass(slots=True)
@@ -104,6 +110,12 @@ class KfuncMeta:
     iter_rcu: bool = False
     const_value: int = 0      # meta->arg_constant.value (a ``__k``/``__szk`` argument)
     dynptr: tuple[int, int, int] | None = None   # meta->initialized_dynptr: (type, id, ref_obj_id)
+    subprogno: int = -1       # a callback argument's function (bpf_rbtree_add's less)
+    graph_field: object = None   # meta->arg_{list_head,rbtree_root}.field (a fields.Field)
+    graph_btf: object = None     # ... and the BTF its value type is in
+    arg_btf: object = None       # meta->arg_btf / arg_btf_id: a node's or refcounted object's type
+    arg_btf_id: int = 0
+    arg_owning_ref: bool = False
 
     @property
     def flags(self) -> KF:
@@ -199,20 +211,22 @@ def _s64(x: int) -> int:
 
 # ---- the call -------------------------------------------------------------------------------------------
 
-def check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> None:
+def check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> VerifierState | None:
     """``check_kfunc_call`` for the current instruction; a kfunc or argument kind this verifier
-    does not model makes the verdict ``unknown`` (r0-r5 then become what any call leaves)."""
+    does not model makes the verdict ``unknown`` (r0-r5 then become what any call leaves).
+    Returns the state of a callback to explore (bpf_rbtree_add's ``less``), if any."""
     try:
-        _check_kfunc_call(env, st, insn)
-    except _NotModelled as exc:
+        return _check_kfunc_call(env, st, insn)
+    except (_NotModelled, graph.GraphNotModelled) as exc:
         env.not_modelled(f"insn {env.insn_idx}: {exc}")
         regs = st.frames[-1].regs
         for i in range(6):
             regs[i].mark_not_init()
         regs[0].mark_unknown()
+        return None
 
 
-def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> None:
+def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> VerifierState | None:
     if insn.imm == 0:
         raise _NotModelled("a call to an unresolved (weak) kfunc")
     if insn.off != 0:
@@ -243,12 +257,19 @@ def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> None:
     if flags & KF.RCU_PROTECTED and not _in_rcu_cs(env, st):
         raise env.error(f"kernel func {name} requires RCU critical section protection")
     _check_kfunc_args(env, st, meta)
+    callback = None
+    if name == "bpf_rbtree_add_impl":
+        from bpfbuild.verifier.calls import _push_callback
+
+        callback = _push_callback(env, st, meta, graph.set_rbtree_add_callback_state)  # type: ignore[arg-type]
 
     rcu_lock = name == "bpf_rcu_read_lock"
     rcu_unlock = name == "bpf_rcu_read_unlock"
     preempt_disable = name == "bpf_preempt_disable"
     preempt_enable = name == "bpf_preempt_enable"
     if st.active_rcu_lock:
+        if (rcu_lock or rcu_unlock) and graph.in_rbtree_lock_required_cb(env, st):
+            raise env.error("Calling bpf_rcu_read_{lock,unlock} in unnecessary rbtree callback")
         if rcu_lock:
             raise env.error(f"nested rcu read lock (kernel function {name})")
         if rcu_unlock:
@@ -281,11 +302,13 @@ def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> None:
         reg = regs[meta.release_regno]
         if not transfer.release_reference(env, st, reg.ref_obj_id):
             raise env.error(f"kfunc {name}#{meta.func_id} reference has not been acquired before")
+    graph.after_args(env, st, meta)
     for i in range(6):
         regs[i].mark_not_init()
     _set_return(env, st, meta)
     if flags & KF.ITER_NEXT:
         _process_iter_next_call(env, st, meta)
+    return callback
 
 
 def _regs_and_spills(frame: FuncState) -> list[Reg]:
@@ -316,7 +339,10 @@ def _set_return(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
     if not isinstance(t, Pointer):
         raise _NotModelled(f"the return type of {meta.name}")
     ptr_id, ptr_type = _skip_mods(btf, t.type) if t.type else (0, Void())
-    if meta.name in ("bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"):
+    ptr_name = getattr(ptr_type, "name", "") or ""
+    if graph.set_graph_return(env, st, meta, r0, ptr_name):
+        pass
+    elif meta.name in ("bpf_dynptr_slice", "bpf_dynptr_slice_rdwr"):
         _set_slice_return(env, r0, meta)
     elif meta.name in _SPECIAL_RETURNS:
         _SPECIAL_RETURNS[meta.name](env, r0, meta)
@@ -341,23 +367,23 @@ def _set_return(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
         if flags & KF.RCU_PROTECTED:
             r0.type |= _F.MEM_RCU
     else:
-        if meta.name == "bpf_refcount_acquire_impl":
-            raise _NotModelled(f"the return value of {meta.name}")
         r0.mark_known_zero()
         r0.type = _T.PTR_TO_BTF_ID
         r0.btf = btf
         r0.btf_id = ptr_id
         if flags & KF.ITER_NEXT:
             r0.type |= _F.MEM_RCU if meta.iter_rcu else _F.PTR_TRUSTED
-    if flags & KF.RET_NULL:
+    ret_null = bool(flags & KF.RET_NULL) and not (meta.name == "bpf_refcount_acquire_impl" and meta.arg_owning_ref)
+    if ret_null:
         r0.type |= _F.PTR_MAYBE_NULL
         r0.id = env.new_id()
     if flags & KF.ACQUIRE:
         rid = env.new_id()
         st.refs.append(RefState(rid, env.insn_idx))
-        if flags & KF.RET_NULL:
+        if ret_null:
             r0.id = rid
         r0.ref_obj_id = rid
+    graph.finish_return(env, st, meta, r0, ptr_name, bool(flags & KF.ACQUIRE))
 
 
 # ---- arguments ------------------------------------------------------------------------------------------
@@ -412,8 +438,10 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
         if not isinstance(t, Pointer):
             raise env.error(f"Unrecognized arg#{i} type {_kind(t)}")
         nullable = _suffix(pname, "__nullable")
-        if (flags & (KF.TRUSTED_ARGS | KF.RCU | KF.RELEASE) and (reg.is_null or reg.type & _F.PTR_MAYBE_NULL)
-                and not nullable):
+        # the running 6.18 kernel refuses a maybe-NULL node for bpf_rbtree_add as for a trusted
+        # argument (the 6.18 sources give the graph kfuncs no KF_TRUSTED_ARGS): graph.NULL_CHECKED
+        if ((flags & (KF.TRUSTED_ARGS | KF.RCU | KF.RELEASE) or meta.name in graph.NULL_CHECKED)
+                and (reg.is_null or reg.type & _F.PTR_MAYBE_NULL) and not nullable):
             raise env.error(f"Possibly NULL pointer passed to trusted arg{i}")
         if reg.ref_obj_id:
             if flags & KF.RELEASE and meta.ref_obj_id:
@@ -444,6 +472,8 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
             _process_alloc_arg(env, meta, reg, i)
         elif kind == "dynptr":
             _process_dynptr_arg(env, st, meta, regno, _suffix(pname, "__uninit"))
+        elif kind in _GRAPH_KINDS:
+            graph.process_graph_arg(env, st, meta, kind, reg, regno, i)
         elif kind == "btf_id":
             base = reg.type & BASE_MASK
             if base != _T.PTR_TO_BTF_ID or (reg.type & _UNSAFE_MODIFIERS and not reg.type & _F.MEM_RCU):
@@ -563,8 +593,12 @@ def _arg_kind(env: Env, st: VerifierState, meta: KfuncMeta, i: int, pname: str, 
         return "null"
     if _suffix(pname, "__alloc"):
         return "alloc"
+    if _suffix(pname, "__refcounted_kptr"):
+        return "refcounted_kptr"
     if isinstance(ref_t, Struct) and ref_name == "bpf_dynptr":
         return "dynptr"
+    if isinstance(ref_t, Struct) and ref_name in graph.GRAPH_ARG_KINDS:
+        return graph.GRAPH_ARG_KINDS[ref_name]
     if isinstance(ref_t, Struct) and ref_name in _SPECIAL_STRUCTS:
         raise _NotModelled(f"argument {i} of {meta.name} (struct {ref_name})")
     if any(_suffix(pname, s) for s in _SPECIAL_SUFFIXES):
@@ -579,6 +613,8 @@ def _arg_kind(env: Env, st: VerifierState, meta: KfuncMeta, i: int, pname: str, 
                             "is not supported")
         return "btf_id"
     if isinstance(ref_t, FuncProto):
+        if graph.is_callback_kfunc(meta.name):
+            return "callback"
         raise _NotModelled(f"argument {i} of {meta.name} (a callback)")
     params = meta.proto.params   # type: ignore[attr-defined]
     mem_size = False
@@ -608,8 +644,7 @@ def _check_arg_reg_off(env: Env, reg: Reg, regno: int, release: bool) -> None:
     if t in (_T.PTR_TO_MEM, _T.PTR_TO_MEM | _F.MEM_RDONLY, _T.PTR_TO_MEM | _F.MEM_RINGBUF, _T.PTR_TO_BUF,
              _T.PTR_TO_BUF | _F.MEM_RDONLY):
         return
-    if base == _T.PTR_TO_BTF_ID and not t & ~(BASE_MASK | _F.MEM_ALLOC | _F.PTR_TRUSTED | _F.MEM_RCU
-                                              | _F.NON_OWN_REF):
+    if t in _FIXED_OFF_OK:
         check_ptr_off_reg(env, reg, regno, fixed_off_ok=True)
         return
     check_ptr_off_reg(env, reg, regno)

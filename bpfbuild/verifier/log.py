@@ -14,6 +14,7 @@ from bpfbuild.verifier.state import (
     DYNPTR_TYPE_NAMES,
     FuncState,
     Reg,
+    RegFlag,
     RegType,
     SlotType,
     VerifierState,
@@ -110,6 +111,8 @@ def reg_str(reg: Reg, frameno: int) -> str:
         parts.append(ident)
     if reg.ref_obj_id:
         parts.append(f"ref_obj_id={reg.ref_obj_id}")
+    if base == RegType.PTR_TO_BTF_ID and t & RegFlag.MEM_ALLOC and t & RegFlag.NON_OWN_REF:
+        parts.append("non_own_ref")
     if base in (RegType.CONST_PTR_TO_MAP, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY) and reg.map:
         if reg.map.name:
             parts.append(f"map={reg.map.name}")
@@ -178,7 +181,9 @@ def frame_str(vstate: VerifierState, frame: FuncState, regs: int | None = None,
                            f"depth={getattr(sp, 'iter_depth', 0)})")
         else:
             out.append(f" fp{off}={types}")
-    ids = [r.id for r in vstate.refs] + [lk.id for lk in vstate.locks]   # held locks are references too
+    # held locks are references too, in the order they were taken
+    ids = [r.id for _i, r in sorted([(r.insn_idx, r) for r in vstate.refs] + [(lk.insn_idx, lk) for lk in vstate.locks],
+                                    key=lambda e: e[0])]
     if ids and ids[0]:
         out.append(" refs=" + ",".join(str(i) for i in ids if i))
     if frame.in_callback_fn:

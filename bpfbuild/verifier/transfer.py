@@ -432,7 +432,8 @@ def mark_ptr_or_null_regs(st: VerifierState, regno: int, is_null: bool) -> None:
     for reg in st.all_regs():
         if not reg.type & RegFlag.PTR_MAYBE_NULL or reg.id != rid:
             continue
-        if reg.smin or reg.smax or reg.var_off.mask or reg.var_off.value or reg.off:
+        if (reg.smin or reg.smax or reg.var_off.mask or reg.var_off.value
+                or (reg.off and not reg.type & RegFlag.MEM_ALLOC)):   # a node's offset is fine
             continue
         if is_null:
             reg.type = RegType.SCALAR_VALUE
