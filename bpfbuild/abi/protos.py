@@ -496,6 +496,8 @@ def func_protos() -> tuple[FuncProto, ...]:
            ARG_PTR_TO_MEM_OR_NULL_RDONLY, ARG_CONST_SIZE_OR_ZERO, gpl=True),
         _p(181, "loop", RET_INTEGER, ARG_ANYTHING, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL,
            ARG_ANYTHING),
+        _p(209, "user_ringbuf_drain", RET_INTEGER, ARG_CONST_MAP_PTR, ARG_PTR_TO_FUNC,
+           ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING),
         _p(182, "strncmp", RET_INTEGER, ARG_PTR_TO_MEM_RDONLY, ARG_CONST_SIZE, ARG_PTR_TO_CONST_STR),
         _p(188, "xdp_get_buff_len", RET_INTEGER, ARG_PTR_TO_CTX),
         _p(189, "xdp_load_bytes", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_UNINIT_MEM,

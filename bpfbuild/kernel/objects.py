@@ -49,7 +49,9 @@ MAX_LOG_SIZE = (1 << 30) - 1        # the kernel's limit (UINT_MAX >> 2)
 GlobalValue = int | bool | bytes | str
 
 _FAILED_PROG = re.compile(r"prog '([^']+)': (?:BPF program load failed|failed to load)")
-_INSN_LINE = re.compile(r"^(\d+): \([0-9a-f]{2}\)")
+# an instruction the verifier printed, or one libbpf's log fixup rewrote (a poisoned CO-RE
+# relocation, map reference or kfunc call: "12: <invalid CO-RE relocation>")
+_INSN_LINE = re.compile(r"^(\d+): (?:\([0-9a-f]{2}\)|<invalid (?:CO-RE relocation|BPF map reference|kfunc call)>$)")
 _INSN_WORD = re.compile(r"\binsn (\d+)\b")
 _STATS = re.compile(r"^(processed \d+ insns|verification time|stack depth|max_states_per_insn)")
 

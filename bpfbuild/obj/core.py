@@ -243,6 +243,39 @@ def spec_match(lspec: CoreSpec, targ: Spec, targ_id: int) -> tuple[int, CoreSpec
     return 1, tspec
 
 
+_KIND_STR = {CoreReloKind.FIELD_BYTE_OFFSET: "byte_off", CoreReloKind.FIELD_BYTE_SIZE: "byte_sz",
+             CoreReloKind.FIELD_EXISTS: "field_exists", CoreReloKind.FIELD_SIGNED: "signed",
+             CoreReloKind.FIELD_LSHIFT_U64: "lshift_u64", CoreReloKind.FIELD_RSHIFT_U64: "rshift_u64",
+             CoreReloKind.TYPE_ID_LOCAL: "local_type_id", CoreReloKind.TYPE_ID_TARGET: "target_type_id",
+             CoreReloKind.TYPE_EXISTS: "type_exists", CoreReloKind.TYPE_MATCHES: "type_matches",
+             CoreReloKind.TYPE_SIZE: "type_size", CoreReloKind.ENUMVAL_EXISTS: "enumval_exists",
+             CoreReloKind.ENUMVAL_VALUE: "enumval_value"}
+
+
+def format_spec(spec: CoreSpec) -> str:
+    """A local spec as libbpf prints it (``bpf_core_format_spec``), e.g.
+    ``<byte_off> [17] struct data.a (0:0 @ offset 0)``: libbpf's log names a poisoned relocation so."""
+    t = spec.btf.type(spec.root_type_id)
+    kind = "void" if t is None else t.kind.name.lower()
+    out = f"<{_KIND_STR.get(spec.kind, 'unknown')}> [{spec.root_type_id}] {kind} {getattr(t, 'name', '') or '<anon>'}"
+    if spec.kind.is_type:
+        return out
+    if spec.kind.is_enumval:
+        _, et = skip_mods(spec.btf, spec.root_type_id)
+        if spec.raw and is_any_enum(et):
+            v = et.values[spec.raw[0]]  # type: ignore[union-attr]
+            out += f"::{v.name} = {v.value}"
+        return out
+    for i, acc in enumerate(spec.acc):
+        if acc.name:
+            out += f".{acc.name}"
+        elif i > 0 or acc.idx > 0:
+            out += f"[{acc.idx}]"
+    raw = ":".join(str(x) for x in spec.raw)
+    byte, bit = divmod(spec.bit_offset, 8)
+    return out + f" ({raw} @ offset {byte}.{bit})" if bit else out + f" ({raw} @ offset {byte})"
+
+
 # --- values -------------------------------------------------------------------------------------------
 
 
@@ -513,8 +546,14 @@ def apply_core(img: ElfImage, local: Spec, ext: Ext, target: Target,
                 raise _err(sec_name, relo.slot, f"[{relo.type_id}] {lt.name or '(anon)'} + {relo.access} "
                            f"({relo.kind.label}): {exc}") from None
             replaced[i] = new
+            described = ""
+            if res.poison:
+                try:
+                    described = format_spec(parse_local_spec(local, relo))
+                except (ValueError, BpfBuildError, KeyError, IndexError):
+                    described = ""
             results.append(CoreResult(sec_name, relo.slot, relo.kind.label, lt.name, relo.access, res.orig,
-                                      res.new, res.poison, tid))
+                                      res.new, res.poison, tid, described))
         out: list[Instruction] = []
         for i, insn in enumerate(insns):
             out.extend(replaced.get(i, (insn,)))

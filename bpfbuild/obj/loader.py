@@ -137,6 +137,7 @@ class _Loader:
         self.data_map: dict[int, int] = {}                    # data section idx -> map index
         self.decoded: dict[int, tuple[tuple[Instruction, ...], list[int]]] = {}
         self.invalid: dict[int, str] = {}   # section index -> why its code does not decode
+        self.poisoned: dict[tuple[str, int], str] = {}   # (section, slot) -> poisoned CO-RE relocation
 
     # --- top level ---------------------------------------------------------------------------
 
@@ -212,6 +213,7 @@ class _Loader:
                 slots.append(pc)
                 pc += insn.slots
             self.decoded[index] = (insns, slots)
+        self.poisoned = {(r.section, r.slot): r.spec_text for r in report.results if r.poisoned and r.spec_text}
         return report
 
     def _code_sections(self) -> tuple[CodeSection, ...]:
@@ -508,6 +510,7 @@ class _Loader:
         map_refs: list[tuple[int, int]] = []
         raw_map_loads: list[int] = []
         kfunc_calls: list[tuple[int, str]] = []
+        core_poisoned: list[tuple[int, str]] = []
         queue: list[_Func] = [entry]
         pending_calls: list[tuple[int, tuple[int, int]]] = []   # (index in out, target function key)
         pc = 0
@@ -534,6 +537,8 @@ class _Loader:
                     kext = self.extern_by_symbol.get(reloc.symbol)  # type: ignore[attr-defined]
                     if kext is not None:
                         kfunc_calls.append((pc, kext.name))
+                if self.poisoned and (fsec.name, fslot) in self.poisoned:
+                    core_poisoned.append((pc, self.poisoned[fsec.name, fslot]))
                 if target is not None:
                     pending_calls.append((len(out), target))
                     tf = self.funcs.get(target)
@@ -557,7 +562,8 @@ class _Loader:
                             for i in sorted({k[0] for k in placed}) if i in self.invalid)
         return Program(entry.name, sec.name, classify_section(sec.name), tuple(out), license,
                        tuple(sorted(line_info, key=lambda r: r.pc)), tuple(sorted(func_info, key=lambda r: r.pc)),
-                       tuple(map_refs), main_slots, tuple(kfunc_calls), invalid, tuple(raw_map_loads))
+                       tuple(map_refs), main_slots, tuple(kfunc_calls), invalid, tuple(raw_map_loads),
+                       tuple(core_poisoned))
 
     def _relocate(self, insn: Instruction, reloc: object, sec: Section, slot: int,
                   f: _Func) -> tuple[Instruction, tuple[int, int] | None]:

@@ -113,6 +113,7 @@ class CoreResult:
     new: int
     poisoned: bool = False
     target_type_id: int = 0
+    spec_text: str = ""   # poisoned: the local spec as libbpf's log names it (``<byte_off> [17] struct s.f (0:0 @ offset 0)``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,9 @@ class Program:
     #: pcs of map ld_imm64 written by hand (no relocation): their ``imm`` is a raw fd number
     #: libbpf passes on as it is, not a map index
     raw_map_loads: tuple[int, ...] = ()
+    #: (pc, spec text) of instructions poisoned by an unresolvable CO-RE relocation: libbpf rewrites
+    #: the verifier's "invalid func unknown#195896080" there into the relocation's description
+    core_poisoned: tuple[tuple[int, str], ...] = ()
 
     @property
     def prog_type(self) -> ProgType | None:

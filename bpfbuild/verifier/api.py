@@ -133,7 +133,12 @@ def _main_arg_note(spec: ObjectSpec, prog: Program) -> str:
     return ""
 
 
-def _run(env: Env, slots: list[RawSlot], name: str, section: str, prologue: str = "") -> Report:
+#: the call libbpf writes over an instruction whose CO-RE relocation cannot be resolved
+_CORE_POISON = "invalid func unknown#195896080"
+
+
+def _run(env: Env, slots: list[RawSlot], name: str, section: str, prologue: str = "",
+         core_poisoned: dict[int, str] | None = None) -> Report:
     error: ProgramError | None = None
     try:
         if not slots:
@@ -152,6 +157,9 @@ def _run(env: Env, slots: list[RawSlot], name: str, section: str, prologue: str 
     diags: tuple[Diagnostic, ...] = ()
     if error is not None:
         lines = error.message.split("\n")
+        if core_poisoned and lines[-1] == _CORE_POISON and error.pc in core_poisoned:
+            # libbpf's fixup_log_failed_core_relo: the log names the relocation, not the call
+            lines[-1] = f"failed to resolve CO-RE relocation {core_poisoned[error.pc]}"
         env.verbose("".join(line + "\n" for line in lines))
         for line in env.error_tail:
             env.verbose(line + "\n")
@@ -225,7 +233,8 @@ def verify(spec: ObjectSpec, prog: Program, *, unprivileged: bool = False, log_l
             except BpfBuildError as exc:
                 raise BpfBuildError(f"program {name}: section {section!r}: {exc.message}") from None
     slots = _slots_from_insns(prog.insns)
-    return _run(env, slots, name, section, _main_arg_note(spec, prog) if log_level else "")
+    return _run(env, slots, name, section, _main_arg_note(spec, prog) if log_level else "",
+                dict(prog.core_poisoned))
 
 
 def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: AttachType | None,

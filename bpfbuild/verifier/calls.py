@@ -239,6 +239,8 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             changes_pkt = dynptr.dynptr_info(st, regs[1])[0] in (dynptr.SKB, dynptr.SKB_META)
         case BpfFunc.for_each_map_elem:
             callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
+        case BpfFunc.user_ringbuf_drain:
+            callback = _push_callback(env, st, meta, _set_user_ringbuf_callback_state)
         case BpfFunc.timer_set_callback:
             callback = _push_async_callback(env, meta)
         case BpfFunc.loop:
@@ -742,6 +744,23 @@ def _set_map_elem_callback_state(env: Env, caller: FuncState, callee: FuncState)
     callee.regs[3].id = env.new_id()      # the element's value gets an id of its own, as in the kernel
     callee.regs[4].assign(caller.regs[3])
     callee.regs[5].mark_not_init()
+    callee.in_callback_fn = True
+    callee.callback_ret_range = (0, 1)
+
+
+def _set_user_ringbuf_callback_state(env: Env, caller: FuncState, callee: FuncState) -> None:
+    """``set_user_ringbuf_callback_state``: R1 a read-only local dynptr over the sample
+    (``mark_dynptr_cb_reg``), R2 the caller's context argument."""
+    callee.regs[0].mark_not_init()
+    r1 = callee.regs[1]
+    r1.mark_known_zero()
+    r1.type = _T.CONST_PTR_TO_DYNPTR
+    r1.id = env.new_id()
+    r1.dynptr_type = dynptr.LOCAL
+    r1.dynptr_first = True
+    callee.regs[2].assign(caller.regs[3])
+    for i in (3, 4, 5):
+        callee.regs[i].mark_not_init()
     callee.in_callback_fn = True
     callee.callback_ret_range = (0, 1)
 

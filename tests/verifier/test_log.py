@@ -30,9 +30,15 @@ _KNOWN_LEVEL2 = {
     "global_args.bpf.c", "may_goto_bad.bpf.c", "sockmap_update_bad.bpf.c",
 }
 # Level-1 logs not reproduced yet (same programs, same reasons)
+# added with the public-projects agreement work: verdict, error and line agree, the log text does
+# not yet (libbpf's rewritten '<invalid CO-RE relocation>' line; the user ring buffer callback's lines)
+_KNOWN_PUBLIC = {
+    "pv_core_unresolved_field.bpf.c", "pv_user_ringbuf_bad_return.bpf.c", "pv_user_ringbuf_drain.bpf.c",
+}
+_KNOWN_LEVEL2 |= _KNOWN_PUBLIC
 _KNOWN_LEVEL1 = {
     "atomic_acq_rel_bad.bpf.c", "callback_stack_depth.bpf.c", "callback_stack_ok.bpf.c", "may_goto_bad.bpf.c",
-    "sockmap_update_bad.bpf.c",
+    "sockmap_update_bad.bpf.c", *_KNOWN_PUBLIC,
 }
 
 
