@@ -100,7 +100,7 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
             text = d.format(_shown(prog, d.location.file, root) if d.location else obj_shown, r.program,
                             severity="warning" if mode == "warn" or r.unknown else "error")
             sys.stdout.write(text + "\n")
-            if _POISON in d.message:
+            if _POISON in d.message or d.message.startswith(_POISON_LIBBPF):
                 sys.stdout.write(_poison_note(spec, d.location and _shown(prog, d.location.file, root) or obj_shown,
                                               d.location) + "\n")
         rejected |= r.rejected
@@ -126,6 +126,8 @@ def verify_object(prog: ProgramSource, root: str, mode: str, kernels: tuple[str,
 
 #: how the kernel names the call libbpf writes over an instruction whose CO-RE relocation failed
 _POISON = "unknown#195896080"
+#: and how libbpf rewrites that message in the log it shows (the verifier reports it so)
+_POISON_LIBBPF = "failed to resolve CO-RE relocation"
 
 
 def _poison_note(spec: Any, file: str, location: Any) -> str:

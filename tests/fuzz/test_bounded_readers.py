@@ -181,7 +181,7 @@ def test_a_fifo_as_program_or_loader_source_is_not_waited_on(tmp_path):
     os.mkfifo(fifo)
     prog = SimpleNamespace(source=fifo, object=tmp_path / "x.bpf.o", name="x")
     assert build.uses_vmlinux(prog) is False   # type: ignore[arg-type]
-    loader = SimpleNamespace(source=fifo, executable=tmp_path / "l", name="l")
+    loader = SimpleNamespace(source=fifo, executable=tmp_path / "l", name="l", extra_sources=())
     assert loaders._skeletons_included(loader) == []   # type: ignore[arg-type]
 
 

@@ -237,7 +237,7 @@ def test_a_failed_core_relocation_is_explained_after_the_kernels_message(lessons
     if not os.access(VMLINUX_BTF, os.R_OK):
         pytest.skip(f"no {VMLINUX_BTF}: CO-RE relocations are left as compiled")
     lines = res.stdout.splitlines()
-    error = next(i for i, line in enumerate(lines) if "invalid func unknown#195896080" in line)
+    error = next(i for i, line in enumerate(lines) if "failed to resolve CO-RE relocation <byte_off>" in line)
     note = next(line for line in lines[error:] if "libbpf's mark for a CO-RE relocation" in line)
     assert note.startswith("4-core/core.bpf.c:") and "bpfbuild_user_data" in note and VMLINUX_BTF in note
 
