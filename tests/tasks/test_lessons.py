@@ -226,7 +226,7 @@ def test_a_skeleton_named_as_bpftool_gen_skeleton_name_would(lessons, tmp_path):
 
 def test_a_loader_including_no_skeleton_waits_for_none(lessons):
     root, res = lessons
-    listing = _doit(root, "info", "loader:victim")
+    listing = _doit(root, "info", "--no-status", "loader:victim")
     assert listing.returncode == 0, listing.stderr
     assert "task_dep" not in listing.stdout or "skel" not in listing.stdout.split("task_dep", 1)[1].split("\n")[0]
     assert "UnmetDependency - taskid:loader:victim" not in res.stdout + res.stderr
