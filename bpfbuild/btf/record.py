@@ -21,7 +21,7 @@ import enum
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from bpfbuild.btf.types import Array, Datasec, DeclTag, Kind, Pointer, Struct, TypeTag, Union
+from bpfbuild.btf.types import Array, Datasec, Kind, Pointer, Struct, TypeTag, Union
 
 if TYPE_CHECKING:
     from bpfbuild.btf.spec import Spec
@@ -169,8 +169,7 @@ def _contains_tag(btf: Spec, target: tuple[int, int] | None) -> str | None:
     variable (VAR id, -1); None when there is none or more than one (the kernel refuses both)."""
     if target is None:
         return None
-    found = [t.name for t in btf.types()
-             if isinstance(t, DeclTag) and (t.type, t.component_idx) == target and t.name.startswith("contains:")]
+    found = [tag for tag in btf.decl_tags(*target) if tag.startswith("contains:")]
     return found[0].removeprefix("contains:") if len(found) == 1 else None
 
 

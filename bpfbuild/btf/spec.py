@@ -80,6 +80,7 @@ class Spec:
         "_base",
         "_cache",
         "_count",
+        "_decl_tags",
         "_first_id",
         "_names",
         "_name_offs",
@@ -101,6 +102,7 @@ class Spec:
         self._names: dict[str, list[int]] | None = None
         self._name_offs: dict[int, list[int]] | None = None
         self._prefixed: dict[tuple[str, str], tuple[int, ...]] = {}
+        self._decl_tags: dict[tuple[int, int], tuple[str, ...]] | None = None
         self._align: dict[int, int] = {}
         self._strcache = strings.cache
         self.byteorder = byteorder
@@ -421,6 +423,17 @@ class Spec:
         if want is not None:
             own = [i for i in own if self.kind_of(i) == want]
         return (*found, *own)
+
+    def decl_tags(self, type_id: int, component_idx: int = -1) -> tuple[str, ...]:
+        """The names of the DECL_TAGs on ``type_id`` (``component_idx``: a member or parameter,
+        -1 the declaration itself), in id order; the index is built on the first call."""
+        if self._decl_tags is None:
+            index: dict[tuple[int, int], list[str]] = {}
+            for t in self.types():
+                if isinstance(t, DeclTag):
+                    index.setdefault((t.type, t.component_idx), []).append(t.name)
+            self._decl_tags = {k: tuple(v) for k, v in index.items()}
+        return self._decl_tags.get((type_id, component_idx), ())
 
     def find_prefixed(self, name: str, sep: str) -> tuple[int, ...]:
         """Ids named ``name`` or ``name + sep + anything`` (CO-RE flavours: ``sep`` = "___").
