@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bpfbuild.errors import SpecError
+from bpfbuild.vm.specvalues import IpAddress, address, entries, integer
 
 __all__ = ["ROUTE_KEYS", "ROUTE_TYPES", "Route", "best_route", "parse_routes"]
 
@@ -30,7 +31,6 @@ ROUTE_TYPES = ("unicast", "blackhole", "unreachable", "prohibit", "local")
 ROUTE_KEYS = frozenset({"dst", "ifindex", "gateway", "smac", "dmac", "mtu", "metric", "type", "src"})
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,31 +60,10 @@ def _mac(value: Any, what: str) -> bytes:
     return data
 
 
-def _int(value: Any, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SpecError(f"{what} must be an integer in {low}..{high}, not {value!r}")
-    return value
-
-
-def _address(value: Any, what: str) -> IpAddress:
-    try:
-        return ipaddress.ip_address(value)
-    except ValueError:
-        raise SpecError(f"{what} must be an IPv4 or IPv6 address, not {value!r}") from None
-
-
 def parse_routes(routes: Sequence[Mapping[str, Any]]) -> tuple[Route, ...]:
     """Routes from their spec form; SpecError naming the first bad entry."""
-    if isinstance(routes, (str, bytes)) or not isinstance(routes, Sequence):
-        raise SpecError(f"routes must be a list of {{ dst = \"10.0.0.0/8\", ifindex = 2, ... }}, not {routes!r}")
     out = []
-    for i, raw in enumerate(routes):
-        what = f"routes[{i}]"
-        if not isinstance(raw, Mapping):
-            raise SpecError(f"{what} must be a table like {{ dst = \"10.0.0.0/8\", ifindex = 2 }}, not {raw!r}")
-        unknown = sorted(set(raw) - ROUTE_KEYS)
-        if unknown:
-            raise SpecError(f"{what}: unknown key {unknown[0]!r} (keys: {', '.join(sorted(ROUTE_KEYS))})")
+    for what, raw in entries(routes, "routes", '{ dst = "10.0.0.0/8", ifindex = 2 }', ROUTE_KEYS):
         if "dst" not in raw:
             raise SpecError(f"{what} needs dst = \"<prefix>\" (\"0.0.0.0/0\" for a default route)")
         try:
@@ -94,19 +73,19 @@ def parse_routes(routes: Sequence[Mapping[str, Any]]) -> tuple[Route, ...]:
         kind = raw.get("type", "unicast")
         if kind not in ROUTE_TYPES:
             raise SpecError(f"{what}.type must be one of {', '.join(ROUTE_TYPES)}, not {kind!r}")
-        gateway = _address(raw["gateway"], f"{what}.gateway") if "gateway" in raw else None
-        src = _address(raw["src"], f"{what}.src") if "src" in raw else None
+        gateway = address(raw["gateway"], f"{what}.gateway") if "gateway" in raw else None
+        src = address(raw["src"], f"{what}.src") if "src" in raw else None
         for addr, name in ((gateway, "gateway"), (src, "src")):
             if addr is not None and addr.version != dst.version:
                 raise SpecError(f"{what}.{name} is IPv{addr.version}, but dst is IPv{dst.version}")
         out.append(Route(
             dst=dst,
-            ifindex=_int(raw.get("ifindex", 1), f"{what}.ifindex", 1, 0x7FFFFFFF),
+            ifindex=integer(raw.get("ifindex", 1), f"{what}.ifindex", 1, 0x7FFFFFFF),
             gateway=gateway,
             smac=_mac(raw["smac"], f"{what}.smac") if "smac" in raw else bytes(6),
             dmac=_mac(raw["dmac"], f"{what}.dmac") if "dmac" in raw else None,
-            mtu=_int(raw.get("mtu", 1500), f"{what}.mtu", 68, 0xFFFF),
-            metric=_int(raw.get("metric", 0), f"{what}.metric", 0, 0xFFFFFFFF),
+            mtu=integer(raw.get("mtu", 1500), f"{what}.mtu", 68, 0xFFFF),
+            metric=integer(raw.get("metric", 0), f"{what}.metric", 0, 0xFFFFFFFF),
             type=kind,
             src=src,
         ))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bpfbuild.errors import SpecError
+from bpfbuild.vm.specvalues import IpAddress, address, entries
 
 __all__ = ["SOCKET_KEYS", "Sock", "find_socket", "parse_sockets", "sock_tuple"]
 
@@ -21,7 +22,6 @@ _PROTOCOLS = {"tcp": 6, "udp": 17}
 _STATES = {"established": 1, "syn_sent": 2, "syn_recv": 3, "fin_wait1": 4, "fin_wait2": 5, "time_wait": 6,
            "close": 7, "close_wait": 8, "last_ack": 9, "listen": 10, "closing": 11}
 TCP_ESTABLISHED, TCP_CLOSE, TCP_LISTEN = 1, 7, 10
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 #: struct bpf_sock (UAPI): what a program reads through the pointer a lookup returns
 _BPF_SOCK_SIZE = 80
 
@@ -70,33 +70,18 @@ def _port(raw: Any, what: str) -> int:
     return raw
 
 
-def _address(raw: Any, what: str) -> IpAddress:
-    try:
-        return ipaddress.ip_address(raw)
-    except ValueError:
-        raise SpecError(f"{what} must be an IPv4 or IPv6 address, not {raw!r}") from None
-
-
 def parse_sockets(sockets: Sequence[Mapping[str, Any]]) -> tuple[Sock, ...]:
     """Sockets from their spec form; SpecError naming the first bad entry."""
-    if isinstance(sockets, (str, bytes)) or not isinstance(sockets, Sequence):
-        raise SpecError(f"sockets must be a list of {{ protocol = \"tcp\", src = \"10.0.0.2\", sport = 80 }}, "
-                        f"not {sockets!r}")
     out = []
-    for i, raw in enumerate(sockets):
-        what = f"sockets[{i}]"
-        if not isinstance(raw, Mapping):
-            raise SpecError(f"{what} must be a table like {{ protocol = \"tcp\", src = \"10.0.0.2\", sport = 80 }}")
-        unknown = sorted(set(raw) - SOCKET_KEYS)
-        if unknown:
-            raise SpecError(f"{what}: unknown key {unknown[0]!r} (keys: {', '.join(sorted(SOCKET_KEYS))})")
+    for what, raw in entries(sockets, "sockets", '{ protocol = "tcp", src = "10.0.0.2", sport = 80 }',
+                             SOCKET_KEYS):
         protocol = _PROTOCOLS.get(str(raw.get("protocol", "tcp")).lower())
         if protocol is None:
             raise SpecError(f"{what}.protocol must be \"tcp\" or \"udp\", not {raw.get('protocol')!r}")
         if "src" not in raw or "sport" not in raw:
             raise SpecError(f"{what} needs its local address and port: src = \"10.0.0.2\", sport = 80")
-        src = _address(raw["src"], f"{what}.src")
-        dst = _address(raw["dst"], f"{what}.dst") if "dst" in raw else None
+        src = address(raw["src"], f"{what}.src")
+        dst = address(raw["dst"], f"{what}.dst") if "dst" in raw else None
         if dst is not None and dst.version != src.version:
             raise SpecError(f"{what}: src and dst must both be IPv4 or both IPv6")
         default = (TCP_ESTABLISHED if dst is not None else TCP_LISTEN) if protocol == 6 else \
