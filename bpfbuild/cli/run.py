@@ -2,9 +2,9 @@
 
 ``run`` loads an object into the emulator, sets globals and the world, runs one program
 (``--repeat`` times) on a packet (hex, or layers as a TOML inline table) or arguments, and
-prints the ``bpf_printk`` lines, the return value by name and what changed in the globals and
-maps; ``--trace`` prints every executed instruction with its source line and the registers it
-changed; ``--json`` prints all of it as one JSON object.  A fault prints the emulator's error
+prints the ``bpf_printk`` lines, the return value by name, what changed in the globals and maps,
+and the effects outside them (signals sent, returns overridden, timers started); ``--trace``
+prints every executed instruction with its source line and the registers it changed; ``--json`` prints all of it as one JSON object.  A fault prints the emulator's error
 (instruction, source line, registers) and exits 1.
 
 ``conformance-plugin`` speaks the plugin protocol of the bpf_conformance suite
@@ -286,6 +286,7 @@ def _run(args: argparse.Namespace) -> int:
             "maps_changed": {name: {str(k): _jsonable([old, new]) for k, old, new in items}
                              for name, items in changed_maps.items() if items},
             "records": records,
+            "effects": _jsonable(list(result.effects)),
             "exit": _relative(result.exit_location, root),
             "trace": steps if args.trace else None,
         }, indent=2))
@@ -306,9 +307,17 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  {map_name}: {len(hexes)} record{'s' if len(hexes) != 1 else ''}")
             for h in hexes[:10]:
                 print(f"    {h}")
+    for effect in result.effects:
+        print(f"  {_effect_text(effect)}")
     if result.packet is not None and packet is not None:
         print(f"  packet out: {describe_packet(result.packet)}")
     return 0
+
+
+def _effect_text(effect: dict[str, Any]) -> str:
+    """One effect as a line: ``signal: sig=9 scope=process pid=1000``."""
+    rest = " ".join(f"{k}={_text(v)}" for k, v in effect.items() if k != "effect")
+    return f"{effect.get('effect', 'effect')}: {rest}" if rest else str(effect.get("effect", "effect"))
 
 
 def _relative(location: Any, root: str) -> str | None:

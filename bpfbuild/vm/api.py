@@ -380,7 +380,7 @@ class EmulatedObject:
         ``packet``: bytes, hex text, or layers (``{"eth": {}, "ipv4": {}, "udp": {"dport": 9}}``,
         see :mod:`bpfbuild.vm.packet`); ``args``: a raw tracepoint's / kprobe's arguments;
         ``ctx``: a context record, or a dict of context fields to set.  Returns the last run's
-        result, with the printk lines and step counts of all runs.
+        result, with the printk lines, effects and step counts of all runs.
         """
         if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
             raise SpecError(f"repeat must be a positive integer, not {repeat!r}")
@@ -392,17 +392,19 @@ class EmulatedObject:
                 raise SpecError("give either a context record or packet/args, not both")
             context = ctx
         lines: list[str] = []
+        effects: list[dict[str, Any]] = []
         steps = 0
         result: RunResult | None = None
         for done in range(repeat):
             result = self.machine.run(prog, context, budget=budget, trace=trace)
             lines.extend(result.printk)
+            effects.extend(result.effects)
             steps += result.steps
             if steps > MAX_REPEAT_STEPS and done + 1 < repeat:   # a repeat is a test, not a hang
                 raise VMError(f"repeat = {repeat}: {done + 1} runs already executed {steps} instructions "
                               f"(the limit for one repeated run is {MAX_REPEAT_STEPS})")
         assert result is not None
-        return dataclasses.replace(result, printk=tuple(lines), steps=steps)
+        return dataclasses.replace(result, printk=tuple(lines), effects=tuple(effects), steps=steps)
 
     def __repr__(self) -> str:
         return f"<EmulatedObject {self.spec.name}: programs={list(self.programs)} maps={list(self.maps)}>"

@@ -113,3 +113,17 @@ def test_the_command_line(program_objects: dict[str, Path]) -> None:
     res = subprocess.run([sys.executable, "-m", "bpfbuild", "run", str(program_objects["hello"]), "--repeat", "3"],
                          capture_output=True, text=True, check=False, cwd=REPO)
     assert res.returncode == 0 and res.stdout.startswith("Hello World 0\nHello World 1\nHello World 2\n")
+
+
+def test_run_prints_the_effects_outside_the_program(compile_bpf, capsys: pytest.CaptureFixture[str]) -> None:
+    obj = compile_bpf(Path(__file__).resolve().parent / "effects" / "tracer.bpf.c")
+    argv = [str(obj), "unlink_exit", "--args", "3,0xffff888000100000,-2",
+            "--world", 'paths={"0xffff888000100000"="/tmp/x"}']
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and err == ""
+    assert out.splitlines()[-1] == '  signal: sig=9 scope="process" pid=4242'
+    code, out, _ = run(capsys, *argv, "--json", "--repeat", "2")     # one signal per run
+    assert code == 0
+    assert json.loads(out)["effects"] == [{"effect": "signal", "sig": 9, "scope": "process", "pid": 4242}] * 2
+    code, out, _ = run(capsys, str(obj), "unlink_exit", "--args", "3,0,0")   # unlink succeeded: no signal
+    assert code == 0 and "signal" not in out
