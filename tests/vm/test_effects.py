@@ -299,6 +299,52 @@ def test_cancel_reports_a_pending_timer_and_drops_its_callback() -> None:
     assert m.fire_timers() == 0
 
 
+def _update_element_0(session: Session, m: Machine, *, delete: bool = False) -> int:
+    """A program's update (or delete) of element 0 of the timers map: r0 = the helper's result."""
+    call = (f"call {_h('bpf_map_delete_elem')}" if delete else f"""r3 = r10
+        r3 += -32
+        r4 = 0
+        call {_h('bpf_map_update_elem')}""")
+    text = f"""
+        r1 = 0
+        *(u32 *)(r10 - 4) = r1
+        *(u64 *)(r10 - 32) = r1
+        *(u64 *)(r10 - 24) = r1
+        *(u64 *)(r10 - 16) = r1
+        ld_pseudo r1, 1, 0
+        r2 = r10
+        r2 += -4
+        {call}
+        exit
+    """
+    prog = m.load(assemble(text), name="del" if delete else "upd", prog_type=ProgType.XDP,
+                  maps=[session.maps["timers"]])
+    return m.run(prog, packet=bytes(14)).signed
+
+
+def test_a_programs_update_of_the_element_frees_its_timer() -> None:
+    # array_map_update_elem -> bpf_obj_free_fields: the pending timer is cancelled and freed
+    m, prog = _timer_machine()
+    m.run(prog, packet=bytes(14))
+    assert _update_element_0(m.session, m) == 0
+    assert m.fire_timers() == 0
+    assert m.run(prog, packet=bytes(14)).retval == 0     # init again works (no -EBUSY): it was freed
+    assert m.fire_timers() == 1
+
+
+def test_deleting_a_hash_element_frees_its_timer() -> None:
+    session = Session()
+    timers = session.create_map(_MapSpec("timers", MapType.HASH, 4, 24, 2))
+    m = Machine(session)
+    prog = m.load(_with_callback(_timer_prog()), prog_type=ProgType.XDP, maps=[timers])
+    timers.update(0, bytes(24))
+    assert m.run(prog, packet=bytes(14)).retval == 0
+    assert _update_element_0(session, m, delete=True) == 0
+    assert session.timers == {}
+    assert m.fire_timers() == 0
+    assert _update_element_0(session, m, delete=True) == -errno.ENOENT
+
+
 # --- cgroup storage and socket options -----------------------------------------------------------
 
 STORAGE = f"""
