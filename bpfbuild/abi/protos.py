@@ -1017,11 +1017,24 @@ def target_denied(target: Target | None) -> frozenset[str]:
     (no Kconfig readable) takes nothing away; None (no target) is upstream itself."""
     if target is None:
         return frozenset()
-    level = _LOCKDOWN_ORDER.index(target.lockdown)
-    out = {h for h, at in _LOCKDOWN_DENIES.items() if level >= _LOCKDOWN_ORDER.index(at)}
-    if len(target.kconfig):
-        out |= {h for h, option in _CONFIG_GATED.items() if option not in target.kconfig}
-    return frozenset(out)
+    cache = _target_cache(target)
+    denied = cache.get(None)
+    if denied is None:
+        level = _LOCKDOWN_ORDER.index(target.lockdown)
+        out = {h for h, at in _LOCKDOWN_DENIES.items() if level >= _LOCKDOWN_ORDER.index(at)}
+        if len(target.kconfig):
+            out |= {h for h, option in _CONFIG_GATED.items() if option not in target.kconfig}
+        denied = cache[None] = frozenset(out)
+    return denied
+
+
+def _target_cache(target: Target) -> dict[ProgType | None, frozenset[str]]:
+    """Per-target answers (None: the denied set; a program type: its helpers there), kept on the
+    target (a frozen dataclass whose facts do not change) like its cached properties."""
+    cache = target.__dict__.get("_helper_sets")
+    if cache is None:
+        cache = target.__dict__["_helper_sets"] = {}
+    return cache  # type: ignore[no-any-return]
 
 
 def prog_type_helpers(prog_type: ProgType, target: Target | None = None) -> frozenset[str] | None:
@@ -1034,7 +1047,11 @@ def prog_type_helpers(prog_type: ProgType, target: Target | None = None) -> froz
     helpers = _prog_sets().get(prog_type)
     if helpers is None or target is None:
         return helpers
-    return helpers - target_denied(target)
+    cache = _target_cache(target)
+    offered = cache.get(prog_type)
+    if offered is None:
+        offered = cache[prog_type] = helpers - target_denied(target)
+    return offered
 
 
 def helper_allowed(helper: int | str, prog_type: ProgType, *, sleepable: bool = False,
