@@ -1,0 +1,115 @@
+"""The known-operand shortcut of the ALU transfer (bpfbuild.verifier.fastalu) gives exactly the
+state of the general path (adjust_scalar, reg_bounds_sync, the sanity check) whenever it applies,
+and applies to every pair of known operands."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bpfbuild.isa.fields import AluOp
+from bpfbuild.verifier.bounds import adjust_scalar, bounds_sane, mark_known, mark_unbounded, reg_bounds_sync, s32, s64
+from bpfbuild.verifier.fastalu import alu_const, const_operand
+from bpfbuild.verifier.state import Reg
+from bpfbuild.verifier.tnum import Tnum
+
+M64 = (1 << 64) - 1
+M32 = (1 << 32) - 1
+FIELDS = ("var_off", "smin", "smax", "umin", "umax", "s32_min", "s32_max", "u32_min", "u32_max")
+OPS = [AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.OR, AluOp.AND, AluOp.LSH, AluOp.RSH, AluOp.XOR, AluOp.ARSH,
+       AluOp.DIV, AluOp.MOD]
+SHIFTS = (AluOp.LSH, AluOp.RSH, AluOp.ARSH)
+
+_vals = st.one_of(st.integers(0, M64), st.integers(0, 70), st.integers(M64 - 70, M64), st.integers(0, M32),
+                  st.sampled_from([0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 1 << 32, 1 << 63, (1 << 63) - 1]))
+
+
+def reg_of(*values: int) -> Reg:
+    """The register the kernel holds for these values (bounds and tnum synced)."""
+    r = Reg()
+    r.mark_unknown()
+    mask = 0
+    for v in values:
+        mask |= v ^ values[0]
+    r.var_off = Tnum(values[0] & ~mask & M64, mask)
+    r.umin, r.umax = min(values), max(values)
+    r.smin, r.smax = min(map(s64, values)), max(map(s64, values))
+    r.u32_min, r.u32_max = min(v & M32 for v in values), max(v & M32 for v in values)
+    r.s32_min, r.s32_max = min(s32(v) for v in values), max(s32(v) for v in values)
+    reg_bounds_sync(r)
+    return r
+
+
+# a register: a known value, or values sharing their low half (known for ALU32 only), or any two
+_regs = st.one_of(
+    _vals.map(reg_of),
+    st.tuples(_vals, st.integers(0, M32)).map(lambda t: reg_of(t[0], (t[1] << 32 | t[0]) & M64)),
+    st.tuples(_vals, _vals).map(lambda t: reg_of(*t)),
+)
+
+
+def state(r: Reg) -> tuple[object, ...]:
+    return tuple(getattr(r, f) for f in FIELDS)
+
+
+def general(op: int, alu32: bool, dst: Reg, src: Reg) -> Reg:
+    r = dst.copy()
+    if not adjust_scalar(op, alu32, r, src):
+        r.mark_unknown()
+    elif not bounds_sane(r):
+        mark_unbounded(r)
+    return r
+
+
+def shortcut(op: int, alu32: bool, dst: Reg, src: Reg) -> Reg | None:
+    """What insns.do_alu does with a scalar operand: None where it takes the general path."""
+    sv = const_operand(src, alu32)
+    if sv is None or op in (AluOp.DIV, AluOp.MOD) or (op in SHIFTS and src.umax >= (32 if alu32 else 64)):
+        return None
+    r = dst.copy()
+    return r if alu_const(op, alu32, r, sv) else None
+
+
+@settings(max_examples=1000, derandomize=True, deadline=None)
+@given(st.sampled_from(OPS), st.booleans(), _regs, _regs)
+def test_shortcut_is_the_general_path(op, alu32, dst, src):
+    before = state(dst)
+    fast = shortcut(op, alu32, dst, src)
+    assert state(dst) == before
+    if fast is not None:
+        assert state(fast) == state(general(op, alu32, dst, src))
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.sampled_from(OPS[:9]), st.booleans(), _vals, _vals)
+def test_shortcut_applies_to_known_operands(op, alu32, x, y):
+    if op in SHIFTS:
+        y %= 32 if alu32 else 64
+    dst, src = reg_of(x), reg_of(y)
+    fast = shortcut(op, alu32, dst, src)
+    assert fast is not None
+    assert state(fast) == state(general(op, alu32, dst, src))
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.sampled_from(OPS[:9]), st.booleans(), _vals, st.integers(-(1 << 31), (1 << 31) - 1))
+def test_immediate_operand(op, alu32, x, imm):
+    """The BPF_K form: the operand is the kernel's fake register, ``__mark_reg_known(imm)``."""
+    if op in SHIFTS:
+        imm %= 32 if alu32 else 64
+    src = Reg()
+    mark_known(src, imm)
+    dst = reg_of(x)
+    r = dst.copy()
+    assert alu_const(op, alu32, r, imm & (M32 if alu32 else M64))
+    assert state(r) == state(general(op, alu32, dst, src))
+
+
+@pytest.mark.parametrize("alu32", [False, True])
+def test_a_register_with_contradicting_ranges_is_not_known(alu32):
+    r = reg_of(5)
+    r.s32_max = 6
+    r.smax = 6
+    assert const_operand(r, alu32) is None
+    assert not alu_const(AluOp.ADD, alu32, r, 1)
