@@ -95,6 +95,9 @@ class Bounded(Protocol):
     u32_max: int
 
 
+_TNUM_ZERO = Tnum(0, 0)
+
+
 def s64(x: int) -> int:
     x &= U64_MAX
     return x - (1 << 64) if x >> 63 else x
@@ -119,7 +122,7 @@ def mark_known(reg: Bounded, imm: int) -> None:
     """``___mark_reg_known``: the register holds exactly ``imm`` (taken modulo 2**64)."""
     v = imm & U64_MAX
     lo = v & U32_MAX
-    reg.var_off = tnum_const(v)
+    reg.var_off = Tnum(v, 0) if v else _TNUM_ZERO                  # tnum_const(v)
     reg.smin = reg.smax = v - (1 << 64) if v >> 63 else v          # s64(v), inlined: a hot path
     reg.umin = reg.umax = v
     reg.s32_min = reg.s32_max = lo - (1 << 32) if lo >> 31 else lo  # s32(v)
@@ -458,14 +461,23 @@ def reg_bounds_sync(reg: Bounded) -> None:
 
 def bounds_sane(reg: Bounded) -> bool:
     """``reg_bounds_sanity_check``: False when the ranges contradict each other or the tnum."""
-    if reg.umin > reg.umax or reg.smin > reg.smax or reg.u32_min > reg.u32_max or reg.s32_min > reg.s32_max:
+    umin, umax, smin, smax = reg.umin, reg.umax, reg.smin, reg.smax
+    u32_min, u32_max, s32_min, s32_max = reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max
+    if umin > umax or smin > smax or u32_min > u32_max or s32_min > s32_max:
         return False
     v, m = reg.var_off
-    if not m and (reg.umin != v or reg.umax != v or reg.smin != s64(v) or reg.smax != s64(v)):
-        return False
+    if not m:
+        if umin != v or umax != v:
+            return False
+        sv = v - _B64 if v >> 63 else v                 # s64(v)
+        if smin != sv or smax != sv:
+            return False
     if not m & U32_MAX:
         v32 = v & U32_MAX
-        if reg.u32_min != v32 or reg.u32_max != v32 or reg.s32_min != s32(v32) or reg.s32_max != s32(v32):
+        if u32_min != v32 or u32_max != v32:
+            return False
+        sv = v32 - _B32 if v32 >> 31 else v32           # s32(v)
+        if s32_min != sv or s32_max != sv:
             return False
     return True
 

@@ -14,11 +14,11 @@ compares the two paths on random operands.
 
 from __future__ import annotations
 
-from bpfbuild.isa.fields import AluOp
+from bpfbuild.isa.fields import AluOp, JmpOp
 from bpfbuild.verifier.bounds import Bounded
 from bpfbuild.verifier.tnum import U32_MAX, U64_MAX, Tnum
 
-__all__ = ["alu_const", "const_operand"]
+__all__ = ["alu_const", "branch_const", "const_operand"]
 
 _B32 = 1 << 32
 _B64 = 1 << 64
@@ -97,3 +97,27 @@ def alu_const(op: int, alu32: bool, dst: Bounded, sv: int) -> bool:
     dst.u32_min = dst.u32_max = lo
     dst.s32_min = dst.s32_max = lo - _B32 if lo >> 31 else lo
     return True
+
+
+_UNSIGNED = {int(JmpOp.JEQ): int.__eq__, int(JmpOp.JNE): int.__ne__, int(JmpOp.JGT): int.__gt__,
+             int(JmpOp.JGE): int.__ge__, int(JmpOp.JLT): int.__lt__, int(JmpOp.JLE): int.__le__,
+             int(JmpOp.JSET): lambda a, b: bool(a & b)}
+_SIGNED = {int(JmpOp.JSGT): int.__gt__, int(JmpOp.JSGE): int.__ge__, int(JmpOp.JSLT): int.__lt__,
+           int(JmpOp.JSLE): int.__le__}
+
+
+def branch_const(op: int, jmp32: bool, v1: int, v2: int) -> int:
+    """``is_scalar_branch_taken`` for two known operands (:func:`const_operand` values): the
+    comparison itself, 1 (taken) or 0; -1 for an opcode that is no comparison."""
+    cmp = _UNSIGNED.get(op)
+    if cmp is None:
+        cmp = _SIGNED.get(op)
+        if cmp is None:
+            return -1
+        if jmp32:
+            v1 = v1 - _B32 if v1 >> 31 else v1
+            v2 = v2 - _B32 if v2 >> 31 else v2
+        else:
+            v1 = v1 - _B64 if v1 >> 63 else v1
+            v2 = v2 - _B64 if v2 >> 63 else v2
+    return 1 if cmp(v1, v2) else 0

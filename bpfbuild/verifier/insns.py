@@ -39,6 +39,9 @@ from bpfbuild.verifier.state import BASE_MASK, Reg, RegFlag, RegType, VerifierSt
 from bpfbuild.verifier.tnum import U32_MAX, U64_MAX, tnum_str
 from bpfbuild.verifier.transfer import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64
 
+#: bytes accessed per size field of a load or store (``insn.access_size`` without the enum call)
+_NBYTES = {int(m): m.nbytes for m in Size}
+
 # plain-class views of the enums read per instruction (see .fastenum)
 AluOp, InsnClass, JmpOp, Mode, PseudoLoad, RegFlag, RegType, Size = (
     members(AluOp),
@@ -85,10 +88,13 @@ _B64 = 1 << 64
 
 def grow_stack(env: Env, st: VerifierState, reg: Reg, off: int, size: int) -> None:
     """``grow_stack_state`` after an access through a stack pointer (and the function's depth)."""
-    frame = st.frames[reg.frameno]
-    min_off = s64(reg.var_off.value) + off if not reg.var_off.mask else reg.smin + off
-    need = -min_off
+    v, m = reg.var_off
+    if m:
+        need = -(reg.smin + off)
+    else:
+        need = -((v - _B64 if v >> 63 else v) + off)
     if need > 0:
+        frame = st.frames[reg.frameno]
         frame.grow_stack(need)
         sp = env.subprogs[frame.subprogno]
         sp.stack_depth = max(sp.stack_depth, (need + 7) // 8 * 8)
@@ -178,7 +184,7 @@ def _do_binary(env: Env, st: VerifierState, insn: Instruction, op: int, alu64: b
 
 def _sanity(reg: Reg) -> None:
     """``reg_bounds_sanity_check``: contradictory bounds are reset (the kernel logs a warning)."""
-    if reg.type == RegType.SCALAR_VALUE and not bounds.bounds_sane(reg):
+    if reg.type == _SCALAR and not bounds.bounds_sane(reg):
         bounds.mark_unbounded(reg)
 
 
@@ -431,7 +437,7 @@ def do_ldx(env: Env, st: VerifierState, insn: Instruction, *, atomic: bool = Fal
     src = check_reg_read(env, st, insn.src)
     check_reg_write(env, insn.dst)
     src_type = src.type
-    size = insn.access_size
+    size = _NBYTES[insn.opcode & SIZE_MASK]
     load = check_mem_access(env, st, insn.src, insn.off, size, Access.READ, insn.dst, is_ldsx=is_ldsx,
                             strict_once=atomic)
     _save_aux_ptr_type(env, env.insn_idx, src_type, allow_trust_mismatch=not atomic)
@@ -454,7 +460,7 @@ def do_stx(env: Env, st: VerifierState, insn: Instruction, *, atomic: bool = Fal
     value = check_reg_read(env, st, insn.src)
     ptr = check_reg_read(env, st, insn.dst)
     ptr_type = ptr.type
-    size = insn.access_size
+    size = _NBYTES[insn.opcode & SIZE_MASK]
     check_mem_access(env, st, insn.dst, insn.off, size, Access.WRITE, insn.src, strict_once=atomic)
     _save_aux_ptr_type(env, env.insn_idx, ptr_type)
     if ptr.type == RegType.PTR_TO_STACK:
@@ -478,7 +484,7 @@ def do_st(env: Env, st: VerifierState, insn: Instruction) -> None:
         raise env.error("BPF_ST uses reserved fields")
     ptr = check_reg_read(env, st, insn.dst)
     ptr_type = ptr.type
-    size = insn.access_size
+    size = _NBYTES[insn.opcode & SIZE_MASK]
     check_mem_access(env, st, insn.dst, insn.off, size, Access.WRITE, -1)
     _save_aux_ptr_type(env, env.insn_idx, ptr_type)
     if ptr.type == RegType.PTR_TO_STACK:
@@ -539,7 +545,7 @@ def do_atomic(env: Env, st: VerifierState, insn: Instruction) -> None:
         load_reg = 0 if insn.imm == 0xF1 else insn.src
         check_reg_write(env, load_reg)
         regs[load_reg].mark_unknown()
-    size = insn.access_size
+    size = _NBYTES[insn.opcode & SIZE_MASK]
     check_mem_access(env, st, insn.dst, insn.off, size, Access.READ, -1, strict_once=True)
     if load_reg >= 0:
         load = check_mem_access(env, st, insn.dst, insn.off, size, Access.READ, load_reg, strict_once=True)
@@ -616,6 +622,13 @@ def do_ld_abs(env: Env, st: VerifierState, insn: Instruction) -> None:
 # ---- conditional jumps --------------------------------------------------------------------------------------
 
 def is_branch_taken(r1: Reg, r2: Reg, op: int, jmp32: bool) -> int:
+    if r1.type == _SCALAR and r2.type == _SCALAR:
+        v1 = fastalu.const_operand(r1, jmp32)
+        if v1 is not None:
+            v2 = fastalu.const_operand(r2, jmp32)
+            if v2 is not None:
+                return fastalu.branch_const(op, jmp32, v1, v2)
+        return bounds.is_scalar_branch_taken(r1, r2, op, jmp32)
     if r1.is_pkt_pointer_any and r2.is_pkt_pointer_any and not jmp32:
         return _pkt_branch_taken(r1, r2, op)
     if r1.type != RegType.SCALAR_VALUE or r2.type != RegType.SCALAR_VALUE:

@@ -1,6 +1,6 @@
-"""The known-operand shortcut of the ALU transfer (bpfbuild.verifier.fastalu) gives exactly the
-state of the general path (adjust_scalar, reg_bounds_sync, the sanity check) whenever it applies,
-and applies to every pair of known operands."""
+"""The known-operand shortcuts of bpfbuild.verifier.fastalu give exactly what the general path
+gives whenever they apply, and apply to every pair of known operands: the ALU transfer's state
+(adjust_scalar, reg_bounds_sync, the sanity check) and the answer of is_scalar_branch_taken."""
 
 from __future__ import annotations
 
@@ -8,9 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpfbuild.isa.fields import AluOp
-from bpfbuild.verifier.bounds import adjust_scalar, bounds_sane, mark_known, mark_unbounded, reg_bounds_sync, s32, s64
-from bpfbuild.verifier.fastalu import alu_const, const_operand
+from bpfbuild.isa.fields import AluOp, JmpOp
+from bpfbuild.verifier.bounds import (
+    adjust_scalar,
+    bounds_sane,
+    is_scalar_branch_taken,
+    mark_known,
+    mark_unbounded,
+    reg_bounds_sync,
+    s32,
+    s64,
+)
+from bpfbuild.verifier.fastalu import alu_const, branch_const, const_operand
 from bpfbuild.verifier.state import Reg
 from bpfbuild.verifier.tnum import Tnum
 
@@ -113,3 +122,23 @@ def test_a_register_with_contradicting_ranges_is_not_known(alu32):
     r.smax = 6
     assert const_operand(r, alu32) is None
     assert not alu_const(AluOp.ADD, alu32, r, 1)
+
+
+JMPS = [JmpOp.JEQ, JmpOp.JNE, JmpOp.JGT, JmpOp.JGE, JmpOp.JLT, JmpOp.JLE, JmpOp.JSET, JmpOp.JSGT, JmpOp.JSGE,
+        JmpOp.JSLT, JmpOp.JSLE]
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.sampled_from(JMPS), st.booleans(), _regs, _regs)
+def test_known_comparison_is_the_general_one(op, jmp32, r1, r2):
+    v1, v2 = const_operand(r1, jmp32), const_operand(r2, jmp32)
+    if v1 is not None and v2 is not None:
+        assert branch_const(op, jmp32, v1, v2) == is_scalar_branch_taken(r1, r2, op, jmp32)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.sampled_from(JMPS), st.booleans(), _vals, _vals)
+def test_comparison_of_known_values(op, jmp32, x, y):
+    r1, r2 = reg_of(x), reg_of(y)
+    v1, v2 = const_operand(r1, jmp32), const_operand(r2, jmp32)
+    assert branch_const(op, jmp32, v1, v2) == is_scalar_branch_taken(r1, r2, op, jmp32) != -1
