@@ -23,6 +23,7 @@ __all__ = ["alu_const", "branch_const", "const_operand"]
 _B32 = 1 << 32
 _B64 = 1 << 64
 _ZERO = Tnum(0, 0)
+_new = tuple.__new__     # _new(Tnum, (v, m)): Tnum(v, m) without NamedTuple.__new__ (see .tnum)
 
 _ADD, _SUB, _MUL, _OR, _AND, _LSH, _RSH, _XOR, _ARSH = (
     int(AluOp.ADD), int(AluOp.SUB), int(AluOp.MUL), int(AluOp.OR), int(AluOp.AND), int(AluOp.LSH),
@@ -90,7 +91,7 @@ def alu_const(op: int, alu32: bool, dst: Bounded, sv: int) -> bool:
     else:
         return False
     # ___mark_reg_known(dst, r)
-    dst.var_off = Tnum(r, 0) if r else _ZERO
+    dst.var_off = _new(Tnum, (r, 0)) if r else _ZERO
     dst.umin = dst.umax = r
     dst.smin = dst.smax = r - _B64 if r >> 63 else r
     lo = r & U32_MAX

@@ -200,11 +200,17 @@ def _do_mov(env: Env, st: VerifierState, insn: Instruction, regs: list[Reg], alu
             raise env.error("addr_space_cast insn can only be used in a program that has an associated arena")
         elif insn.off not in (0, 8, 16, 32) or insn.imm:
             raise env.error("BPF_MOV uses reserved fields")
-        check_reg_read(env, st, insn.src)
+        regno = insn.src                    # check_reg_read, inlined
+        if regno > 10:
+            raise env.error(f"R{regno} is invalid")
+        if regs[regno].type == _NOT_INIT:
+            raise env.error(f"R{regno} !read_ok")
     elif insn.src != 0 or insn.off != 0:
         raise env.error("BPF_MOV uses reserved fields")
-    check_reg_write(env, insn.dst)
-    dst = regs[insn.dst]
+    regno = insn.dst                        # check_reg_write, inlined
+    if regno >= 10:
+        raise env.error(f"R{regno} is invalid" if regno > 10 else "frame pointer is read only")
+    dst = regs[regno]
     if not is_x:
         dst.mark_unknown()
         dst.mark_const(insn.imm if alu64 else insn.imm & U32_MAX)
@@ -289,7 +295,10 @@ def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op:
         # the known value, exactly what adjust_scalar and reg_bounds_sync give (tests/verifier/test_fastalu.py)
         dst_umax = dst.umax
         if fastalu.alu_const(op, not alu64, dst, sv):
-            _link_add_const(env, insn, op, alu64, is_x, dst, sv, dst_umax)
+            if dst.id:
+                _link_add_const(env, insn, op, alu64, is_x, dst, sv, dst_umax)
+            else:
+                dst.off = 0
             return False
     src_val = regs[insn.src].copy() if is_x else _fake_const(insn.imm)
     dst_umax = dst.umax

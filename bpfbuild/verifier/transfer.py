@@ -250,8 +250,7 @@ def stack_helper_write(env: Env, frame: FuncState, min_off: int, max_off: int, r
 
 def ptr_arith(env: Env, op: int, ptr: Reg, off: Reg, dst_is_ptr: bool) -> Reg:
     """``adjust_ptr_min_max_vals``' result of ``ptr op off`` (op: ADD or SUB), not yet checked."""
-    dst = Reg()
-    dst.assign(ptr)
+    dst = ptr.copy()
     if dst.range < 0 and ptr.is_pkt_pointer:
         # AT_PKT_END / BEYOND_PKT_END describe the pointer at its old offset: the kernel drops them
         # on any arithmetic (measured on 6.18: ``if r1 > pkt_end`` then ``r1 += 0`` gives r=0)
