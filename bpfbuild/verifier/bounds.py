@@ -449,7 +449,8 @@ def reg_bounds_sync(reg: Bounded) -> None:
         sv = v - _B64 if v >> 63 else v
         lo = v & U32_MAX
         s32v = lo - _B32 if lo >> 31 else lo
-        if umin <= v <= umax and smin <= sv <= smax and u32_min <= lo <= u32_max and s32_min <= s32v <= s32_max:
+        if (umin <= v <= umax and smin <= sv <= smax and u32_min <= lo <= u32_max
+                and s32_min <= s32v <= s32_max):
             # a known constant whose ranges hold it: every step after the first keeps its state
             reg.umin = reg.umax = v
             reg.smin = reg.smax = sv

@@ -75,8 +75,8 @@ _ARITH_OK = frozenset({
 
 # plain ints for the ALU handlers' tests (an int compares faster than an enum member)
 _ADD, _SUB = int(AluOp.ADD), int(AluOp.SUB)
-_BINARY = frozenset(int(o) for o in (AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.OR, AluOp.AND, AluOp.LSH,
-                                     AluOp.RSH, AluOp.MOD, AluOp.XOR, AluOp.ARSH))
+_BINARY = frozenset(int(o) for o in (AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.OR, AluOp.AND,
+                                     AluOp.LSH, AluOp.RSH, AluOp.MOD, AluOp.XOR, AluOp.ARSH))
 _DIVMOD = frozenset({int(AluOp.DIV), int(AluOp.MOD)})
 _SHIFTS = frozenset({int(AluOp.LSH), int(AluOp.RSH), int(AluOp.ARSH)})
 _AND_OR = frozenset({int(AluOp.AND), int(AluOp.OR)})
@@ -292,7 +292,8 @@ def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op:
         sv = insn.imm & (U64_MAX if alu64 else U32_MAX)
     if sv is not None and op not in _DIVMOD and (op not in _AND_OR or dst.smin != -1 or dst.smax != 0):
         # both operands known (maybe_fork_scalars cannot fork: dst is not [-1, 0]): the result is
-        # the known value, exactly what adjust_scalar and reg_bounds_sync give (tests/verifier/test_fastalu.py)
+        # the known value, exactly what adjust_scalar and reg_bounds_sync give
+        # (tests/verifier/test_fastalu.py)
         dst_umax = dst.umax
         if fastalu.alu_const(op, not alu64, dst, sv):
             if dst.id:
@@ -323,7 +324,8 @@ def _link_add_const(env: Env, insn: Instruction, op: int, alu64: bool, is_x: boo
         off = val & U32_MAX
         if off >> 31:
             off -= 1 << 32
-        keep = (alu64 and -_B31 <= (val - _B64 if val >> 63 else val) < _B31) or (not alu64 and dst_umax <= U32_MAX)
+        sval = val - _B64 if val >> 63 else val
+        keep = (alu64 and -_B31 <= sval < _B31) or (not alu64 and dst_umax <= U32_MAX)
         if keep and op == _SUB:
             keep = off != -_B31
             off = -off

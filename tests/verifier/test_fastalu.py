@@ -162,8 +162,9 @@ def test_sync_of_a_known_tnum(v, edges, wide):
     reg_bounds_sync gives what its steps give."""
     r = reg_of(v)
     lo32, s32v = v & M32, s32(v)
-    for i, (name, lo, hi, val) in enumerate((("umin", 0, M64, v), ("smin", -(1 << 63), (1 << 63) - 1, s64(v)),
-                                             ("u32_min", 0, M32, lo32), ("s32_min", -(1 << 31), (1 << 31) - 1, s32v))):
+    fields = (("umin", 0, M64, v), ("smin", -(1 << 63), (1 << 63) - 1, s64(v)),
+              ("u32_min", 0, M32, lo32), ("s32_min", -(1 << 31), (1 << 31) - 1, s32v))
+    for i, (name, lo, hi, val) in enumerate(fields):
         if wide >> (2 * i) & 1:
             setattr(r, name, max(lo, min(val, lo + edges[2 * i] % (hi - lo + 1))))
         if wide >> (2 * i + 1) & 1:
