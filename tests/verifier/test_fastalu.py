@@ -4,22 +4,15 @@ gives whenever they apply, and apply to every pair of known operands: the ALU tr
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpfbuild.isa.fields import AluOp, JmpOp
 from bpfbuild.verifier import bounds
-from bpfbuild.verifier.bounds import (
-    adjust_scalar,
-    bounds_sane,
-    is_scalar_branch_taken,
-    mark_known,
-    mark_unbounded,
-    reg_bounds_sync,
-    s32,
-    s64,
-)
 from bpfbuild.verifier.fastalu import alu_const, branch_const, const_operand
 from bpfbuild.verifier.state import Reg
 from bpfbuild.verifier.tnum import Tnum
@@ -35,19 +28,20 @@ _vals = st.one_of(st.integers(0, M64), st.integers(0, 70), st.integers(M64 - 70,
                   st.sampled_from([0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 1 << 32, 1 << 63, (1 << 63) - 1]))
 
 
+#: how each pair of ranges sees a 64-bit value
+VIEWS = (("u", lambda x: x), ("s", bounds.s64), ("u32_", lambda x: x & M32), ("s32_", bounds.s32))
+
+
 def reg_of(*values: int) -> Reg:
     """The register the kernel holds for these values (bounds and tnum synced)."""
+    unknown = reduce(operator.or_, (v ^ values[0] for v in values))   # the bits the values disagree on
     r = Reg()
     r.mark_unknown()
-    mask = 0
-    for v in values:
-        mask |= v ^ values[0]
-    r.var_off = Tnum(values[0] & ~mask & M64, mask)
-    r.umin, r.umax = min(values), max(values)
-    r.smin, r.smax = min(map(s64, values)), max(map(s64, values))
-    r.u32_min, r.u32_max = min(v & M32 for v in values), max(v & M32 for v in values)
-    r.s32_min, r.s32_max = min(s32(v) for v in values), max(s32(v) for v in values)
-    reg_bounds_sync(r)
+    r.var_off = Tnum(values[0] & ~unknown & M64, unknown)
+    for prefix, view in VIEWS:
+        setattr(r, prefix + "min", min(map(view, values)))
+        setattr(r, prefix + "max", max(map(view, values)))
+    bounds.reg_bounds_sync(r)
     return r
 
 
@@ -65,10 +59,10 @@ def state(r: Reg) -> tuple[object, ...]:
 
 def general(op: int, alu32: bool, dst: Reg, src: Reg) -> Reg:
     r = dst.copy()
-    if not adjust_scalar(op, alu32, r, src):
+    if not bounds.adjust_scalar(op, alu32, r, src):
         r.mark_unknown()
-    elif not bounds_sane(r):
-        mark_unbounded(r)
+    elif not bounds.bounds_sane(r):
+        bounds.mark_unbounded(r)
     return r
 
 
@@ -109,7 +103,7 @@ def test_immediate_operand(op, alu32, x, imm):
     if op in SHIFTS:
         imm %= 32 if alu32 else 64
     src = Reg()
-    mark_known(src, imm)
+    bounds.mark_known(src, imm)
     dst = reg_of(x)
     r = dst.copy()
     assert alu_const(op, alu32, r, imm & (M32 if alu32 else M64))
@@ -134,7 +128,7 @@ JMPS = [JmpOp.JEQ, JmpOp.JNE, JmpOp.JGT, JmpOp.JGE, JmpOp.JLT, JmpOp.JLE, JmpOp.
 def test_known_comparison_is_the_general_one(op, jmp32, r1, r2):
     v1, v2 = const_operand(r1, jmp32), const_operand(r2, jmp32)
     if v1 is not None and v2 is not None:
-        assert branch_const(op, jmp32, v1, v2) == is_scalar_branch_taken(r1, r2, op, jmp32)
+        assert branch_const(op, jmp32, v1, v2) == bounds.is_scalar_branch_taken(r1, r2, op, jmp32)
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)
@@ -142,7 +136,7 @@ def test_known_comparison_is_the_general_one(op, jmp32, r1, r2):
 def test_comparison_of_known_values(op, jmp32, x, y):
     r1, r2 = reg_of(x), reg_of(y)
     v1, v2 = const_operand(r1, jmp32), const_operand(r2, jmp32)
-    assert branch_const(op, jmp32, v1, v2) == is_scalar_branch_taken(r1, r2, op, jmp32) != -1
+    assert branch_const(op, jmp32, v1, v2) == bounds.is_scalar_branch_taken(r1, r2, op, jmp32) != -1
 
 
 def full_sync(r: Reg) -> None:
@@ -161,8 +155,8 @@ def test_sync_of_a_known_tnum(v, edges, wide):
     """A known tnum with ranges that hold its value, some of them wide: the shortcut of
     reg_bounds_sync gives what its steps give."""
     r = reg_of(v)
-    lo32, s32v = v & M32, s32(v)
-    fields = (("umin", 0, M64, v), ("smin", -(1 << 63), (1 << 63) - 1, s64(v)),
+    lo32, s32v = v & M32, bounds.s32(v)
+    fields = (("umin", 0, M64, v), ("smin", -(1 << 63), (1 << 63) - 1, bounds.s64(v)),
               ("u32_min", 0, M32, lo32), ("s32_min", -(1 << 31), (1 << 31) - 1, s32v))
     for i, (name, lo, hi, val) in enumerate(fields):
         if wide >> (2 * i) & 1:
@@ -170,6 +164,6 @@ def test_sync_of_a_known_tnum(v, edges, wide):
         if wide >> (2 * i + 1) & 1:
             setattr(r, name.replace("min", "max"), min(hi, max(val, hi - edges[2 * i + 1] % (hi - lo + 1))))
     fast, slow = r.copy(), r.copy()
-    reg_bounds_sync(fast)
+    bounds.reg_bounds_sync(fast)
     full_sync(slow)
     assert state(fast) == state(slow)
