@@ -95,6 +95,10 @@ class Bounded(Protocol):
     u32_max: int
 
 
+_TNUM_ZERO = Tnum(0, 0)
+_new = tuple.__new__     # _new(Tnum, (v, m)): Tnum(v, m) without NamedTuple.__new__ (see .tnum)
+
+
 def s64(x: int) -> int:
     x &= U64_MAX
     return x - (1 << 64) if x >> 63 else x
@@ -119,7 +123,7 @@ def mark_known(reg: Bounded, imm: int) -> None:
     """``___mark_reg_known``: the register holds exactly ``imm`` (taken modulo 2**64)."""
     v = imm & U64_MAX
     lo = v & U32_MAX
-    reg.var_off = tnum_const(v)
+    reg.var_off = _new(Tnum, (v, 0)) if v else _TNUM_ZERO           # tnum_const(v)
     reg.smin = reg.smax = v - (1 << 64) if v >> 63 else v          # s64(v), inlined: a hot path
     reg.umin = reg.umax = v
     reg.s32_min = reg.s32_max = lo - (1 << 32) if lo >> 31 else lo  # s32(v)
@@ -430,18 +434,29 @@ def reg_bounds_sync(reg: Bounded) -> None:
     """``reg_bounds_sync``: ``__update_reg_bounds``, ``__reg_deduce_bounds`` twice,
     ``__reg_bound_offset`` and ``__update_reg_bounds`` again.
 
-    Two shortcuts give the kernel's result with less work: a second deduction round after one
-    that changed nothing would change nothing either (each step is a function of the ten
-    numbers alone); and ``__update_reg_bounds`` is idempotent (its clamps are, and its tnum_step
-    test sees the same state again), so it need not run again when nothing moved since.
+    Three shortcuts give the kernel's result with less work: a known tnum whose ranges hold its
+    value makes the register that known value (the first ``__update_reg_bounds`` narrows every
+    range to it; tests/verifier/test_fastalu.py); a second deduction round after one that
+    changed nothing would change nothing either (each step is a function of the ten numbers
+    alone); and ``__update_reg_bounds`` is idempotent (its clamps are, and its tnum_step test
+    sees the same state again), so it need not run again when nothing moved since.
     """
     var_off = reg.var_off
     v, m = var_off
     umin, umax, smin, smax = reg.umin, reg.umax, reg.smin, reg.smax
     u32_min, u32_max, s32_min, s32_max = reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max
-    if not m and umin == v == umax and u32_min == v & U32_MAX == u32_max and smin == smax == s64(v) \
-            and s32_min == s32_max == s32(v):
-        return      # a known constant whose ranges say so already: every step below keeps it
+    if not m:
+        sv = v - _B64 if v >> 63 else v
+        lo = v & U32_MAX
+        s32v = lo - _B32 if lo >> 31 else lo
+        if (umin <= v <= umax and smin <= sv <= smax and u32_min <= lo <= u32_max
+                and s32_min <= s32v <= s32_max):
+            # a known constant whose ranges hold it: every step after the first keeps its state
+            reg.umin = reg.umax = v
+            reg.smin = reg.smax = sv
+            reg.u32_min = reg.u32_max = lo
+            reg.s32_min = reg.s32_max = s32v
+            return
     s0 = (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
     s1 = _update_bounds(s0)
     s2 = _deduce_bounds(s1)
@@ -454,18 +469,27 @@ def reg_bounds_sync(reg: Bounded) -> None:
         return
     v2, m2, reg.umin, reg.umax, reg.smin, reg.smax, reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max = s3
     if v2 != v or m2 != m:
-        reg.var_off = Tnum(v2, m2)
+        reg.var_off = _new(Tnum, (v2, m2))
 
 def bounds_sane(reg: Bounded) -> bool:
     """``reg_bounds_sanity_check``: False when the ranges contradict each other or the tnum."""
-    if reg.umin > reg.umax or reg.smin > reg.smax or reg.u32_min > reg.u32_max or reg.s32_min > reg.s32_max:
+    umin, umax, smin, smax = reg.umin, reg.umax, reg.smin, reg.smax
+    u32_min, u32_max, s32_min, s32_max = reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max
+    if umin > umax or smin > smax or u32_min > u32_max or s32_min > s32_max:
         return False
     v, m = reg.var_off
-    if not m and (reg.umin != v or reg.umax != v or reg.smin != s64(v) or reg.smax != s64(v)):
-        return False
+    if not m:
+        if umin != v or umax != v:
+            return False
+        sv = v - _B64 if v >> 63 else v                 # s64(v)
+        if smin != sv or smax != sv:
+            return False
     if not m & U32_MAX:
         v32 = v & U32_MAX
-        if reg.u32_min != v32 or reg.u32_max != v32 or reg.s32_min != s32(v32) or reg.s32_max != s32(v32):
+        if u32_min != v32 or u32_max != v32:
+            return False
+        sv = v32 - _B32 if v32 >> 31 else v32           # s32(v)
+        if s32_min != sv or s32_max != sv:
             return False
     return True
 

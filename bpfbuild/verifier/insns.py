@@ -20,7 +20,7 @@ from bpfbuild.isa.fields import (
     Size,
 )
 from bpfbuild.isa.instruction import Instruction
-from bpfbuild.verifier import bounds, btfid, precision, transfer
+from bpfbuild.verifier import bounds, btfid, fastalu, precision, transfer
 from bpfbuild.verifier.bounds import s64
 from bpfbuild.verifier.checks import (
     Access,
@@ -36,8 +36,11 @@ from bpfbuild.verifier.env import MAX_BPF_STACK, Env
 from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.fields import lock_exit_error
 from bpfbuild.verifier.state import BASE_MASK, Reg, RegFlag, RegType, VerifierState, reg_type_str
-from bpfbuild.verifier.tnum import U32_MAX, tnum_str
+from bpfbuild.verifier.tnum import U32_MAX, U64_MAX, tnum_str
 from bpfbuild.verifier.transfer import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64
+
+#: bytes accessed per size field of a load or store (``insn.access_size`` without the enum call)
+_NBYTES = {int(m): m.nbytes for m in Size}
 
 # plain-class views of the enums read per instruction (see .fastenum)
 AluOp, InsnClass, JmpOp, Mode, PseudoLoad, RegFlag, RegType, Size = (
@@ -70,12 +73,28 @@ _ARITH_OK = frozenset({
 })
 
 
+# plain ints for the ALU handlers' tests (an int compares faster than an enum member)
+_ADD, _SUB = int(AluOp.ADD), int(AluOp.SUB)
+_BINARY = frozenset(int(o) for o in (AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.OR, AluOp.AND,
+                                     AluOp.LSH, AluOp.RSH, AluOp.MOD, AluOp.XOR, AluOp.ARSH))
+_DIVMOD = frozenset({int(AluOp.DIV), int(AluOp.MOD)})
+_SHIFTS = frozenset({int(AluOp.LSH), int(AluOp.RSH), int(AluOp.ARSH)})
+_AND_OR = frozenset({int(AluOp.AND), int(AluOp.OR)})
+_ALU64 = int(InsnClass.ALU64)
+_NOT_INIT, _SCALAR, _ARENA = int(RegType.NOT_INIT), int(RegType.SCALAR_VALUE), int(RegType.PTR_TO_ARENA)
+_B31 = 1 << 31
+_B64 = 1 << 64
+
+
 def grow_stack(env: Env, st: VerifierState, reg: Reg, off: int, size: int) -> None:
     """``grow_stack_state`` after an access through a stack pointer (and the function's depth)."""
-    frame = st.frames[reg.frameno]
-    min_off = s64(reg.var_off.value) + off if not reg.var_off.mask else reg.smin + off
-    need = -min_off
+    v, m = reg.var_off
+    if m:
+        need = -(reg.smin + off)
+    else:
+        need = -((v - _B64 if v >> 63 else v) + off)
     if need > 0:
+        frame = st.frames[reg.frameno]
         frame.grow_stack(need)
         sp = env.subprogs[frame.subprogno]
         sp.stack_depth = max(sp.stack_depth, (need + 7) // 8 * 8)
@@ -91,9 +110,12 @@ def _fake_const(imm: int) -> Reg:
 # ---- ALU ------------------------------------------------------------------------------------------------
 
 def do_alu(env: Env, st: VerifierState, insn: Instruction) -> None:
-    regs = st.frames[-1].regs
     code = insn.opcode
     op = code & OP_MASK
+    if op in _BINARY:
+        _do_binary(env, st, insn, op, code & CLASS_MASK == _ALU64, bool(code & SOURCE_MASK))
+        return
+    regs = st.frames[-1].regs
     alu64 = code & CLASS_MASK == InsnClass.ALU64
     is_x = bool(code & SOURCE_MASK)
     if op in (AluOp.END, AluOp.NEG):
@@ -122,34 +144,52 @@ def do_alu(env: Env, st: VerifierState, insn: Instruction) -> None:
         _sanity(dst)
         return
     if op == AluOp.MOV:
-        _do_mov(env, st, insn, regs, alu64, is_x)
-        _sanity(regs[insn.dst])
+        if _do_mov(env, st, insn, regs, alu64, is_x):
+            _sanity(regs[insn.dst])
         return
-    if op > AluOp.END:
-        raise env.error(f"invalid BPF_ALU opcode {op:x}")
+    raise env.error(f"invalid BPF_ALU opcode {op:x}")
+
+
+def _do_binary(env: Env, st: VerifierState, insn: Instruction, op: int, alu64: bool, is_x: bool) -> None:
+    """The two-operand operations: ADD SUB MUL DIV OR AND LSH RSH MOD XOR ARSH."""
+    regs = st.frames[-1].regs
+    off = insn.off
     if is_x:
-        if insn.imm != 0 or insn.off not in (0, 1) or (insn.off == 1 and op not in (AluOp.MOD, AluOp.DIV)):
+        if insn.imm or (off and (off != 1 or op not in _DIVMOD)):
             raise env.error("BPF_ALU uses reserved fields")
-        check_reg_read(env, st, insn.src)
-    elif insn.src != 0 or insn.off not in (0, 1) or (insn.off == 1 and op not in (AluOp.MOD, AluOp.DIV)):
+        regno = insn.src                    # check_reg_read, inlined (as for dst below)
+        if regno > 10:
+            raise env.error(f"R{regno} is invalid")
+        if regs[regno].type == _NOT_INIT:
+            raise env.error(f"R{regno} !read_ok")
+    elif insn.src or (off and (off != 1 or op not in _DIVMOD)):
         raise env.error("BPF_ALU uses reserved fields")
-    check_reg_read(env, st, insn.dst)
-    if op in (AluOp.MOD, AluOp.DIV) and not is_x and insn.imm == 0:
-        raise env.error("div by zero")
-    if op in (AluOp.LSH, AluOp.RSH, AluOp.ARSH) and not is_x and not 0 <= insn.imm < (64 if alu64 else 32):
-        raise env.error(f"invalid shift {insn.imm}")
-    check_reg_write(env, insn.dst)
-    _adjust_reg_min_max_vals(env, st, insn, op, alu64, is_x)
-    _sanity(regs[insn.dst])
+    regno = insn.dst
+    if regno > 10:
+        raise env.error(f"R{regno} is invalid")
+    dst = regs[regno]
+    if dst.type == _NOT_INIT:
+        raise env.error(f"R{regno} !read_ok")
+    if not is_x:
+        imm = insn.imm
+        if imm == 0 and op in _DIVMOD:
+            raise env.error("div by zero")
+        if op in _SHIFTS and not 0 <= imm < (64 if alu64 else 32):
+            raise env.error(f"invalid shift {imm}")
+    if regno == 10:                         # check_reg_write (regno <= 10 here)
+        raise env.error("frame pointer is read only")
+    if _adjust_reg_min_max_vals(env, st, insn, op, alu64, is_x, regs, dst):
+        _sanity(regs[regno])
 
 
 def _sanity(reg: Reg) -> None:
     """``reg_bounds_sanity_check``: contradictory bounds are reset (the kernel logs a warning)."""
-    if reg.type == RegType.SCALAR_VALUE and not bounds.bounds_sane(reg):
+    if reg.type == _SCALAR and not bounds.bounds_sane(reg):
         bounds.mark_unbounded(reg)
 
 
-def _do_mov(env: Env, st: VerifierState, insn: Instruction, regs: list[Reg], alu64: bool, is_x: bool) -> None:
+def _do_mov(env: Env, st: VerifierState, insn: Instruction, regs: list[Reg], alu64: bool, is_x: bool) -> bool:
+    """BPF_MOV; True when the result needs the sanity check (a known constant does not)."""
     if is_x:
         if not alu64:
             if insn.off not in (0, 8, 16) or insn.imm:
@@ -160,21 +200,27 @@ def _do_mov(env: Env, st: VerifierState, insn: Instruction, regs: list[Reg], alu
             raise env.error("addr_space_cast insn can only be used in a program that has an associated arena")
         elif insn.off not in (0, 8, 16, 32) or insn.imm:
             raise env.error("BPF_MOV uses reserved fields")
-        check_reg_read(env, st, insn.src)
+        regno = insn.src                    # check_reg_read, inlined
+        if regno > 10:
+            raise env.error(f"R{regno} is invalid")
+        if regs[regno].type == _NOT_INIT:
+            raise env.error(f"R{regno} !read_ok")
     elif insn.src != 0 or insn.off != 0:
         raise env.error("BPF_MOV uses reserved fields")
-    check_reg_write(env, insn.dst)
-    dst = regs[insn.dst]
+    regno = insn.dst                        # check_reg_write, inlined
+    if regno >= 10:
+        raise env.error(f"R{regno} is invalid" if regno > 10 else "frame pointer is read only")
+    dst = regs[regno]
     if not is_x:
         dst.mark_unknown()
         dst.mark_const(insn.imm if alu64 else insn.imm & U32_MAX)
-        return
+        return False
     src = regs[insn.src]
     if alu64:
         if insn.off == 0:
             transfer.assign_scalar_id_before_mov(env, src)
             dst.assign(src)
-            return
+            return True
         if is_pointer_value(env, src):
             raise env.error(f"R{insn.src} sign-extension part of pointer")
         if src.type == RegType.SCALAR_VALUE:
@@ -187,7 +233,7 @@ def _do_mov(env: Env, st: VerifierState, insn: Instruction, regs: list[Reg], alu
             bounds.coerce_reg_to_size_sx(dst, insn.off >> 3)
         else:
             dst.mark_unknown()
-        return
+        return True
     if is_pointer_value(env, src):
         raise env.error(f"R{insn.src} partial copy of pointer")
     if src.type == RegType.SCALAR_VALUE:
@@ -210,52 +256,78 @@ def _do_mov(env: Env, st: VerifierState, insn: Instruction, regs: list[Reg], alu
         dst.mark_unknown()
     bounds.zext_32_to_64(dst)
     bounds.reg_bounds_sync(dst)
+    return True
 
 
 def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op: int, alu64: bool,
-                             is_x: bool) -> None:
-    regs = st.frames[-1].regs
-    dst = regs[insn.dst]
-    if dst.type == RegType.PTR_TO_ARENA:
-        return
-    ptr = dst if dst.type != RegType.SCALAR_VALUE else None
+                             is_x: bool, regs: list[Reg], dst: Reg) -> bool:
+    """``adjust_reg_min_max_vals``; True when the result needs the sanity check."""
+    dtype = dst.type
+    if dtype == _ARENA:
+        return True
     if is_x:
         src = regs[insn.src]
-        if src.type != RegType.SCALAR_VALUE:
-            if dst.type != RegType.SCALAR_VALUE:
+        if src.type != _SCALAR:
+            if dtype != _SCALAR:
                 if op == AluOp.SUB and env.allow_ptr_leaks:
                     dst.mark_unknown()
-                    return
+                    return True
                 raise env.error(f"R{insn.dst} pointer {ALU_STRING[op]} pointer prohibited")
             precision.mark_chain_precision(env, st, insn.dst)
             _adjust_ptr(env, st, insn, op, alu64, ptr=src, off=dst, off_is_dst=True)
-            return
-        if ptr is not None:
+            return True
+        if dtype != _SCALAR:
             precision.mark_chain_precision(env, st, insn.src)
             _adjust_ptr(env, st, insn, op, alu64, ptr=dst, off=src, off_is_dst=False)
-            return
+            return True
         if dst.precise:
             precision.mark_chain_precision(env, st, insn.src)
-        src_val = src.copy()
+        sv = fastalu.const_operand(src, not alu64)
+        if sv is not None and op in _SHIFTS and src.umax >= (64 if alu64 else 32):
+            sv = None       # is_safe_to_compute_dst_reg_range: the result is unknown (slow path)
     else:
-        src_val = _fake_const(insn.imm)
-        if ptr is not None:
-            _adjust_ptr(env, st, insn, op, alu64, ptr=dst, off=src_val, off_is_dst=False)
-            return
+        if dtype != _SCALAR:
+            _adjust_ptr(env, st, insn, op, alu64, ptr=dst, off=_fake_const(insn.imm), off_is_dst=False)
+            return True
+        sv = insn.imm & (U64_MAX if alu64 else U32_MAX)
+    if sv is not None and op not in _DIVMOD and (op not in _AND_OR or dst.smin != -1 or dst.smax != 0):
+        # both operands known (maybe_fork_scalars cannot fork: dst is not [-1, 0]): the result is
+        # the known value, exactly what adjust_scalar and reg_bounds_sync give
+        # (tests/verifier/test_fastalu.py)
+        dst_umax = dst.umax
+        if fastalu.alu_const(op, not alu64, dst, sv):
+            if dst.id:
+                _link_add_const(env, insn, op, alu64, is_x, dst, sv, dst_umax)
+            else:
+                dst.off = 0
+            return False
+    src_val = regs[insn.src].copy() if is_x else _fake_const(insn.imm)
     dst_umax = dst.umax
-    if op in (AluOp.AND, AluOp.OR) and not src_val.var_off.mask:
+    if op in _AND_OR and not src_val.var_off.mask:
         _maybe_fork_scalars(env, insn, dst)
     if not bounds.adjust_scalar(op, not alu64, dst, src_val):
         dst.mark_unknown()
-        return
-    # rX += K / rX -= K keeps the link to the registers rX was copied from, with a delta
-    if (env.bpf_capable and op in (AluOp.ADD, AluOp.SUB) and dst.id and bounds.is_const(src_val, not alu64)
-            and not (is_x and insn.src == insn.dst)):
-        val = bounds.const_value(src_val, not alu64)
-        off = bounds.s32(val)
-        keep = (alu64 and bounds.S32_MIN <= bounds.s64(val) <= bounds.S32_MAX) or (not alu64 and dst_umax <= U32_MAX)
-        if keep and op == AluOp.SUB:
-            keep = off != bounds.S32_MIN
+        return True
+    if bounds.is_const(src_val, not alu64):
+        _link_add_const(env, insn, op, alu64, is_x, dst, bounds.const_value(src_val, not alu64), dst_umax)
+    else:
+        dst.id = 0
+        dst.off = 0
+    return True
+
+
+def _link_add_const(env: Env, insn: Instruction, op: int, alu64: bool, is_x: bool, dst: Reg, val: int,
+                    dst_umax: int) -> None:
+    """rX += K / rX -= K keeps the link to the registers rX was copied from, with a delta
+    (``val``: the known operand, in the operation's width)."""
+    if env.bpf_capable and (op == _ADD or op == _SUB) and dst.id and not (is_x and insn.src == insn.dst):
+        off = val & U32_MAX
+        if off >> 31:
+            off -= 1 << 32
+        sval = val - _B64 if val >> 63 else val
+        keep = (alu64 and -_B31 <= sval < _B31) or (not alu64 and dst_umax <= U32_MAX)
+        if keep and op == _SUB:
+            keep = off != -_B31
             off = -off
         if keep and not dst.id & BPF_ADD_CONST:
             dst.id |= BPF_ADD_CONST64 if alu64 else BPF_ADD_CONST32
@@ -376,7 +448,7 @@ def do_ldx(env: Env, st: VerifierState, insn: Instruction, *, atomic: bool = Fal
     src = check_reg_read(env, st, insn.src)
     check_reg_write(env, insn.dst)
     src_type = src.type
-    size = insn.access_size
+    size = _NBYTES[insn.opcode & SIZE_MASK]
     load = check_mem_access(env, st, insn.src, insn.off, size, Access.READ, insn.dst, is_ldsx=is_ldsx,
                             strict_once=atomic)
     _save_aux_ptr_type(env, env.insn_idx, src_type, allow_trust_mismatch=not atomic)
@@ -399,7 +471,7 @@ def do_stx(env: Env, st: VerifierState, insn: Instruction, *, atomic: bool = Fal
     value = check_reg_read(env, st, insn.src)
     ptr = check_reg_read(env, st, insn.dst)
     ptr_type = ptr.type
-    size = insn.access_size
+    size = _NBYTES[insn.opcode & SIZE_MASK]
     check_mem_access(env, st, insn.dst, insn.off, size, Access.WRITE, insn.src, strict_once=atomic)
     _save_aux_ptr_type(env, env.insn_idx, ptr_type)
     if ptr.type == RegType.PTR_TO_STACK:
@@ -423,7 +495,7 @@ def do_st(env: Env, st: VerifierState, insn: Instruction) -> None:
         raise env.error("BPF_ST uses reserved fields")
     ptr = check_reg_read(env, st, insn.dst)
     ptr_type = ptr.type
-    size = insn.access_size
+    size = _NBYTES[insn.opcode & SIZE_MASK]
     check_mem_access(env, st, insn.dst, insn.off, size, Access.WRITE, -1)
     _save_aux_ptr_type(env, env.insn_idx, ptr_type)
     if ptr.type == RegType.PTR_TO_STACK:
@@ -484,7 +556,7 @@ def do_atomic(env: Env, st: VerifierState, insn: Instruction) -> None:
         load_reg = 0 if insn.imm == 0xF1 else insn.src
         check_reg_write(env, load_reg)
         regs[load_reg].mark_unknown()
-    size = insn.access_size
+    size = _NBYTES[insn.opcode & SIZE_MASK]
     check_mem_access(env, st, insn.dst, insn.off, size, Access.READ, -1, strict_once=True)
     if load_reg >= 0:
         load = check_mem_access(env, st, insn.dst, insn.off, size, Access.READ, load_reg, strict_once=True)
@@ -561,6 +633,13 @@ def do_ld_abs(env: Env, st: VerifierState, insn: Instruction) -> None:
 # ---- conditional jumps --------------------------------------------------------------------------------------
 
 def is_branch_taken(r1: Reg, r2: Reg, op: int, jmp32: bool) -> int:
+    if r1.type == _SCALAR and r2.type == _SCALAR:
+        v1 = fastalu.const_operand(r1, jmp32)
+        if v1 is not None:
+            v2 = fastalu.const_operand(r2, jmp32)
+            if v2 is not None:
+                return fastalu.branch_const(op, jmp32, v1, v2)
+        return bounds.is_scalar_branch_taken(r1, r2, op, jmp32)
     if r1.is_pkt_pointer_any and r2.is_pkt_pointer_any and not jmp32:
         return _pkt_branch_taken(r1, r2, op)
     if r1.type != RegType.SCALAR_VALUE or r2.type != RegType.SCALAR_VALUE:

@@ -31,7 +31,7 @@ from bpfbuild.verifier.state import (
 from bpfbuild.verifier.tnum import U64_MAX, tnum_add, tnum_sub
 
 # plain-class views of the enums read per instruction (see .fastenum)
-AluOp, RegFlag, RegType = members(AluOp), members(RegFlag), members(RegType)
+AluOp, LoadKind, RegFlag, RegType = members(AluOp), members(LoadKind), members(RegFlag), members(RegType)
 
 __all__ = [
     "BPF_ADD_CONST",
@@ -129,28 +129,24 @@ def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> None
 
 # ---- stack ---------------------------------------------------------------------------------------------
 
-def _reg_width(reg: Reg) -> int:
-    return reg.umax.bit_length()
-
-
-def _mark_stack_slot_misc(stype: bytearray, i: int) -> None:
-    if stype[i] in (ZERO, INVALID):
-        return
-    stype[i] = MISC
-
-
 def _scrub(stype: bytearray) -> None:
     for j in range(8):
         if stype[j] != INVALID:
             stype[j] = MISC
 
 
+#: ``slot_type`` bytes of a spill of 0..8 bytes (the top ``size`` bytes of the slot)
+_SPILLS = [bytes([SPILL]) * n for n in range(9)]
+_INVALID_OR_ZERO = (int(INVALID), int(ZERO))
+
+
 def _save_register_state(slot: StackSlot, reg: Reg, size: int) -> None:
     slot.spilled_ptr.assign(reg)
-    for i in range(8, 8 - size, -1):
-        slot.slot_type[i - 1] = SPILL
-    for i in range(8 - size, 0, -1):
-        _mark_stack_slot_misc(slot.slot_type, i - 1)
+    stype = slot.slot_type
+    stype[8 - size:] = _SPILLS[size]
+    for i in range(8 - size):           # _mark_stack_slot_misc of the bytes below
+        if stype[i] not in _INVALID_OR_ZERO:
+            stype[i] = MISC
 
 
 def stack_write(env: Env, st: VerifierState, frame: FuncState, ptr: Reg, off: int, size: int,
@@ -161,8 +157,9 @@ def stack_write(env: Env, st: VerifierState, frame: FuncState, ptr: Reg, off: in
     Returns ``(spilled, zero_used)``: whether a register was spilled (recorded for precision
     backtracking) and whether the zero-ness of the stored register now matters.
     """
-    if not ptr.var_off.mask:
-        off += s64(ptr.var_off.value)
+    v, m = ptr.var_off
+    if not m:
+        off += v - (1 << 64) if v >> 63 else v          # s64(v)
         frame.grow_stack(-off)
         return _stack_write_fixed(env, frame, off, size, value, imm)
     min_off = ptr.smin + off
@@ -195,7 +192,7 @@ def _stack_write_fixed(env: Env, frame: FuncState, off: int, size: int, value: R
     spi = slot_no // 8
     stack = frame.stack[spi]
     if value is not None and off % 8 == 0 and value.type == RegType.SCALAR_VALUE and env.bpf_capable:
-        fits = _reg_width(value) <= 8 * size
+        fits = value.umax.bit_length() <= 8 * size      # _reg_width
         if fits:
             assign_scalar_id_before_mov(env, value)
         _save_register_state(stack, value, size)
@@ -250,8 +247,7 @@ def stack_helper_write(env: Env, frame: FuncState, min_off: int, max_off: int, r
 
 def ptr_arith(env: Env, op: int, ptr: Reg, off: Reg, dst_is_ptr: bool) -> Reg:
     """``adjust_ptr_min_max_vals``' result of ``ptr op off`` (op: ADD or SUB), not yet checked."""
-    dst = Reg()
-    dst.assign(ptr)
+    dst = ptr.copy()
     if dst.range < 0 and ptr.is_pkt_pointer:
         # AT_PKT_END / BEYOND_PKT_END describe the pointer at its old offset: the kernel drops them
         # on any arithmetic (measured on 6.18: ``if r1 > pkt_end`` then ``r1 += 0`` gives r=0)

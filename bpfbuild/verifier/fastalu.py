@@ -1,0 +1,124 @@
+"""Shortcuts of the scalar ALU transfer for operands whose values are known.
+
+When both operands of ``dst op= src`` are known constants (in the operation's width), the
+kernel's ``adjust_scalar_min_max_vals`` ends with a constant tnum, and ``reg_bounds_sync``
+then narrows every range to that one value: the result is ``___mark_reg_known`` of the value
+computed directly.  :func:`alu_const` gives that state without the general path's work (the
+ranges of each operation, the tnum operation, the synchronisation, the sanity check).
+
+"Known" means more than a constant tnum here: the register's ranges must say so too (as
+``reg_bounds_sync`` leaves a known register), so that the general path's ranges contain the
+value and the synchronisation cannot meet a contradiction.  tests/verifier/test_fastalu.py
+compares the two paths on random operands.
+"""
+
+from __future__ import annotations
+
+from bpfbuild.isa.fields import AluOp, JmpOp
+from bpfbuild.verifier.bounds import Bounded
+from bpfbuild.verifier.tnum import U32_MAX, U64_MAX, Tnum
+
+__all__ = ["alu_const", "branch_const", "const_operand"]
+
+_B32 = 1 << 32
+_B64 = 1 << 64
+_ZERO = Tnum(0, 0)
+_new = tuple.__new__     # _new(Tnum, (v, m)): Tnum(v, m) without NamedTuple.__new__ (see .tnum)
+
+_ADD, _SUB, _MUL, _OR, _AND, _LSH, _RSH, _XOR, _ARSH = (
+    int(AluOp.ADD), int(AluOp.SUB), int(AluOp.MUL), int(AluOp.OR), int(AluOp.AND), int(AluOp.LSH),
+    int(AluOp.RSH), int(AluOp.XOR), int(AluOp.ARSH))
+
+
+def const_operand(reg: Bounded, alu32: bool) -> int | None:
+    """The value of ``reg`` (unsigned, the low 32 bits for ``alu32``) when its tnum and ranges
+    all say it is that one value; None otherwise."""
+    v, m = reg.var_off
+    if alu32:
+        if m & U32_MAX:
+            return None
+        v &= U32_MAX
+        if reg.u32_min != v or reg.u32_max != v:
+            return None
+        s = v - _B32 if v >> 31 else v
+        if reg.s32_min != s or reg.s32_max != s:
+            return None
+        return v
+    if m or reg.umin != v or reg.umax != v:
+        return None
+    s = v - _B64 if v >> 63 else v
+    if reg.smin != s or reg.smax != s:
+        return None
+    lo = v & U32_MAX
+    if reg.u32_min != lo or reg.u32_max != lo:
+        return None
+    s = lo - _B32 if lo >> 31 else lo
+    if reg.s32_min != s or reg.s32_max != s:
+        return None
+    return v
+
+
+def alu_const(op: int, alu32: bool, dst: Bounded, sv: int) -> bool:
+    """``dst op= sv`` for a known ``dst`` (:func:`const_operand`) and a known operand ``sv``
+    (unsigned, in the width; a shift's amount below the width): ``dst`` becomes the known
+    result (zero-extended for ``alu32``).  False (``dst`` untouched) when ``dst`` is not known
+    or ``op`` is not ADD SUB MUL OR AND LSH RSH XOR ARSH."""
+    dv = const_operand(dst, alu32)
+    if dv is None:
+        return False
+    mask = U32_MAX if alu32 else U64_MAX
+    if op == _ADD:
+        r = (dv + sv) & mask
+    elif op == _AND:
+        r = dv & sv
+    elif op == _SUB:
+        r = (dv - sv) & mask
+    elif op == _OR:
+        r = dv | sv
+    elif op == _LSH:
+        r = (dv << sv) & mask
+    elif op == _RSH:
+        r = dv >> sv
+    elif op == _XOR:
+        r = dv ^ sv
+    elif op == _MUL:
+        r = (dv * sv) & mask
+    elif op == _ARSH:
+        if alu32:
+            r = ((dv - _B32 if dv >> 31 else dv) >> sv) & mask
+        else:
+            r = ((dv - _B64 if dv >> 63 else dv) >> sv) & mask
+    else:
+        return False
+    # ___mark_reg_known(dst, r)
+    dst.var_off = _new(Tnum, (r, 0)) if r else _ZERO
+    dst.umin = dst.umax = r
+    dst.smin = dst.smax = r - _B64 if r >> 63 else r
+    lo = r & U32_MAX
+    dst.u32_min = dst.u32_max = lo
+    dst.s32_min = dst.s32_max = lo - _B32 if lo >> 31 else lo
+    return True
+
+
+_UNSIGNED = {int(JmpOp.JEQ): int.__eq__, int(JmpOp.JNE): int.__ne__, int(JmpOp.JGT): int.__gt__,
+             int(JmpOp.JGE): int.__ge__, int(JmpOp.JLT): int.__lt__, int(JmpOp.JLE): int.__le__,
+             int(JmpOp.JSET): lambda a, b: bool(a & b)}
+_SIGNED = {int(JmpOp.JSGT): int.__gt__, int(JmpOp.JSGE): int.__ge__, int(JmpOp.JSLT): int.__lt__,
+           int(JmpOp.JSLE): int.__le__}
+
+
+def branch_const(op: int, jmp32: bool, v1: int, v2: int) -> int:
+    """``is_scalar_branch_taken`` for two known operands (:func:`const_operand` values): the
+    comparison itself, 1 (taken) or 0; -1 for an opcode that is no comparison."""
+    cmp = _UNSIGNED.get(op)
+    if cmp is None:
+        cmp = _SIGNED.get(op)
+        if cmp is None:
+            return -1
+        if jmp32:
+            v1 = v1 - _B32 if v1 >> 31 else v1
+            v2 = v2 - _B32 if v2 >> 31 else v2
+        else:
+            v1 = v1 - _B64 if v1 >> 63 else v1
+            v2 = v2 - _B64 if v2 >> 63 else v2
+    return 1 if cmp(v1, v2) else 0
