@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -76,7 +77,7 @@ def _map_info(index: int, m: object, *, inner_template: bool = False, btf: objec
     variables = tuple((v.type_id, v.offset, v.name) for v in getattr(m, "variables", ()) if v.type_id)
     record = None
     if value_tid and btf is not None:
-        record = parse_var_record(btf, variables) if variables else parse_record(btf, value_tid)
+        record = _value_record(btf, value_tid, variables)
     return MapInfo(index, name, int(getattr(m, "type", 0)), int(getattr(m, "key_size", 0)),
                    int(getattr(m, "value_size", 0)), int(getattr(m, "max_entries", 0)),
                    int(getattr(m, "flags", 0)), frozen=readonly,
@@ -84,6 +85,18 @@ def _map_info(index: int, m: object, *, inner_template: bool = False, btf: objec
                    inner=_map_info(-1, inner, inner_template=True, btf=btf) if inner is not None else None,
                    has_btf=bool(value_tid and btf is not None),
                    record=record)
+
+
+def _value_record(btf: object, value_tid: int, variables: tuple[tuple[int, int, str], ...]) -> object:
+    """The special fields of a map's value (of its variables, for global data): a pure function
+    of the object's BTF, kept with it for the object's other programs."""
+    def parse() -> object:
+        return parse_var_record(btf, variables) if variables else parse_record(btf, value_tid)  # type: ignore[arg-type]
+
+    derived = getattr(btf, "derived", None)
+    if derived is None:
+        return parse()
+    return derived(("map value record", value_tid, variables), parse)
 
 
 def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict[int, object], str]:
@@ -112,8 +125,9 @@ def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict
             continue
         assert prog.prog_type is not None
         starts.add(fi.pc)
-        args[fi.pc] = globalargs.prepare_func_args(btf, fi.type_id, func.name, prog.prog_type, attach,
-                                                   _CTX_STRUCTS)
+        args[fi.pc] = btf.derived(("global func args", fi.type_id, func.name, prog.prog_type, attach),
+                                  functools.partial(globalargs.prepare_func_args, btf, fi.type_id, func.name,
+                                                    prog.prog_type, attach, _CTX_STRUCTS))
     return frozenset(starts), args, ""
 
 
@@ -263,7 +277,9 @@ def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: Atta
               line_records=prog.line_info, func_names=func_names, global_funcs=globals_, global_args=args,
               raw_map_loads=frozenset(prog.raw_map_loads), log=VerifierLog(options.log_level))
     env.prog_btf = spec.btf
-    refused = graph.prog_btf_refused(spec.btf) if spec.btf is not None else ""
+    btf = spec.btf
+    refused = btf.derived(("prog btf refused",), functools.partial(graph.prog_btf_refused, btf)) \
+        if btf is not None else ""
     if refused:
         env.not_modelled(refused)
     if unreadable:
