@@ -389,7 +389,16 @@ def _check_cfg(env: Env) -> tuple[bool, bool]:
         else:
             kind = kinds[insn.opcode]
             if kind == _V_PLAIN:
-                r = push(t, t + 1, _FALLTHROUGH)
+                # push(t, t + 1, _FALLTHROUGH), inline: most instructions take this way twice
+                if state[t] >= _DISCOVERED | _FALLTHROUGH:
+                    r = 0
+                elif t + 1 < n and state[t + 1] == 0:
+                    state[t] = _DISCOVERED | _FALLTHROUGH
+                    state[t + 1] = _DISCOVERED
+                    stack.append(t + 1)
+                    continue
+                else:
+                    r = push(t, t + 1, _FALLTHROUGH)
             elif kind == _V_COND:
                 a = aux[t]
                 a.prune_point = True
@@ -405,7 +414,9 @@ def _check_cfg(env: Env) -> tuple[bool, bool]:
                 r = 0
             elif kind == _V_CALL:
                 src = insn.src
-                if src == _PSEUDO_HELPER:
+                if state[t] != _DISCOVERED:
+                    pass    # visited before: its marks are set (kfuncs are looked up in the BTF once)
+                elif src == _PSEUDO_HELPER:
                     if is_async_callback_helper(insn.imm):
                         aux[t].prune_point = True
                     if is_sync_callback_helper(insn.imm):
@@ -657,6 +668,7 @@ def compute_scc(env: Env) -> dict[int, int]:
     out: dict[int, int] = {}
     next_pre = 1
     next_scc = 1
+    succs: list[list[int] | None] = [None] * n   # each instruction's, once: it is asked again per child
     for i in range(n):
         if pre[i] or env.insns[i] is None:
             continue
@@ -667,7 +679,9 @@ def compute_scc(env: Env) -> dict[int, int]:
                 low[w] = pre[w] = next_pre
                 next_pre += 1
                 stack.append(w)
-            succ = [s for s in insn_successors(env, w) if 0 <= s < n]
+            succ = succs[w]
+            if succ is None:
+                succ = succs[w] = [s for s in insn_successors(env, w) if 0 <= s < n]
             descended = False
             for s in succ:
                 if pre[s]:
