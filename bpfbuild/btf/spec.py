@@ -9,9 +9,9 @@ type ids and string offsets.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 from bpfbuild.btf import wire
 from bpfbuild.btf.types import (
@@ -51,6 +51,7 @@ __all__ = ["POINTER_SIZE", "Spec"]
 
 #: Size and alignment of a pointer on BPF (and on the 64-bit kernels whose BTF we read).
 POINTER_SIZE = 8
+_T = TypeVar("_T")
 
 _VOID = Void()
 _QUALIFIERS = (Kind.TYPEDEF, Kind.CONST, Kind.VOLATILE, Kind.RESTRICT, Kind.TYPE_TAG)
@@ -81,6 +82,7 @@ class Spec:
         "_cache",
         "_count",
         "_decl_tags",
+        "_derived",
         "_first_id",
         "_names",
         "_name_offs",
@@ -104,6 +106,7 @@ class Spec:
         self._prefixed: dict[tuple[str, str], tuple[int, ...]] = {}
         self._decl_tags: dict[tuple[int, int], tuple[str, ...]] | None = None
         self._align: dict[int, int] = {}
+        self._derived: dict[Hashable, object] = {}
         self._strcache = strings.cache
         self.byteorder = byteorder
 
@@ -434,6 +437,15 @@ class Spec:
                     index.setdefault((t.type, t.component_idx), []).append(t.name)
             self._decl_tags = {k: tuple(v) for k, v in index.items()}
         return self._decl_tags.get((type_id, component_idx), ())
+
+    def derived(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """A value computed from these types alone (``key`` names it, with its inputs), kept
+        with them: e.g. a map value's special fields, which every program of an object needs."""
+        memo = self._derived
+        if key in memo:
+            return memo[key]  # type: ignore[return-value]
+        value = memo[key] = compute()
+        return value
 
     def find_prefixed(self, name: str, sep: str) -> tuple[int, ...]:
         """Ids named ``name`` or ``name + sep + anything`` (CO-RE flavours: ``sep`` = "___").

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.verifier import btfid, globalargs, graph
 from bpfbuild.verifier.cfg import RawSlot, check_structure
 from bpfbuild.verifier.disasm import insn_text
-from bpfbuild.verifier.env import Env, LineInfo, Options
+from bpfbuild.verifier.env import Env, Options
 from bpfbuild.verifier.explore import check_max_stack_depth, do_check, initial_state
 from bpfbuild.verifier.fields import parse_record, parse_var_record
 from bpfbuild.verifier.log import VerifierLog
@@ -32,13 +33,27 @@ _CTX_STRUCTS = frozenset({
 })
 
 
-def _slots_from_insns(insns: Sequence[Instruction]) -> list[RawSlot]:
+def _decode_insns(insns: Sequence[Instruction]) -> tuple[list[RawSlot], list[Instruction | None] | None]:
+    """The slots of ``insns`` and, by slot, the instructions the structural checks would build
+    from them (these very ones; None when one of them differs: an imm_hi outside an ld_imm64)."""
     out: list[RawSlot] = []
+    append = out.append
+    by_slot: list[Instruction | None] | None = []
+    ld64 = LD_IMM64_OPCODE
     for insn in insns:
-        out.append((insn.opcode, insn.dst, insn.src, insn.off, insn.imm))
-        if insn.opcode == LD_IMM64_OPCODE:
-            out.append((0, 0, 0, 0, insn.imm_hi))
-    return out
+        code = insn.opcode
+        append((code, insn.dst, insn.src, insn.off, insn.imm))
+        if code == ld64:
+            append((0, 0, 0, 0, insn.imm_hi))
+            if by_slot is not None:
+                by_slot.append(insn)
+                by_slot.append(None)
+        elif by_slot is not None:
+            if insn.imm_hi:
+                by_slot = None
+            else:
+                by_slot.append(insn)
+    return out, by_slot
 
 
 def _slots_from_bytes(code: bytes) -> list[RawSlot]:
@@ -62,7 +77,7 @@ def _map_info(index: int, m: object, *, inner_template: bool = False, btf: objec
     variables = tuple((v.type_id, v.offset, v.name) for v in getattr(m, "variables", ()) if v.type_id)
     record = None
     if value_tid and btf is not None:
-        record = parse_var_record(btf, variables) if variables else parse_record(btf, value_tid)
+        record = _value_record(btf, value_tid, variables)
     return MapInfo(index, name, int(getattr(m, "type", 0)), int(getattr(m, "key_size", 0)),
                    int(getattr(m, "value_size", 0)), int(getattr(m, "max_entries", 0)),
                    int(getattr(m, "flags", 0)), frozen=readonly,
@@ -70,6 +85,18 @@ def _map_info(index: int, m: object, *, inner_template: bool = False, btf: objec
                    inner=_map_info(-1, inner, inner_template=True, btf=btf) if inner is not None else None,
                    has_btf=bool(value_tid and btf is not None),
                    record=record)
+
+
+def _value_record(btf: object, value_tid: int, variables: tuple[tuple[int, int, str], ...]) -> object:
+    """The special fields of a map's value (of its variables, for global data): a pure function
+    of the object's BTF, kept with it for the object's other programs."""
+    def parse() -> object:
+        return parse_var_record(btf, variables) if variables else parse_record(btf, value_tid)  # type: ignore[arg-type]
+
+    derived = getattr(btf, "derived", None)
+    if derived is None:
+        return parse()
+    return derived(("map value record", value_tid, variables), parse)
 
 
 def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict[int, object], str]:
@@ -98,8 +125,9 @@ def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict
             continue
         assert prog.prog_type is not None
         starts.add(fi.pc)
-        args[fi.pc] = globalargs.prepare_func_args(btf, fi.type_id, func.name, prog.prog_type, attach,
-                                                   _CTX_STRUCTS)
+        args[fi.pc] = btf.derived(("global func args", fi.type_id, func.name, prog.prog_type, attach),
+                                  functools.partial(globalargs.prepare_func_args, btf, fi.type_id, func.name,
+                                                    prog.prog_type, attach, _CTX_STRUCTS))
     return frozenset(starts), args, ""
 
 
@@ -138,12 +166,12 @@ _CORE_POISON = "invalid func unknown#195896080"
 
 
 def _run(env: Env, slots: list[RawSlot], name: str, section: str, prologue: str = "",
-         core_poisoned: dict[int, str] | None = None) -> Report:
+         core_poisoned: dict[int, str] | None = None, decoded: list[Instruction | None] | None = None) -> Report:
     error: ProgramError | None = None
     try:
         if not slots:
             raise env.error("empty program", 0)
-        check_structure(env, slots)
+        check_structure(env, slots, decoded)
         env.verbose(prologue)
         do_check(env, initial_state(env, 0), 0)
         if env.log.level == 1:
@@ -232,25 +260,26 @@ def verify(spec: ObjectSpec, prog: Program, *, unprivileged: bool = False, log_l
                 btfid.resolve_attach(env)
             except BpfBuildError as exc:
                 raise BpfBuildError(f"program {name}: section {section!r}: {exc.message}") from None
-    slots = _slots_from_insns(prog.insns)
+    slots, decoded = _decode_insns(prog.insns)
     return _run(env, slots, name, section, _main_arg_note(spec, prog) if log_level else "",
-                dict(prog.core_poisoned))
+                dict(prog.core_poisoned), decoded)
 
 
 def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: AttachType | None,
               options: Options) -> Env:
     maps = map_infos(spec.maps, spec.btf)
-    line_info = tuple(LineInfo(r.pc, r.location, r.line_text) for r in prog.line_info)
     func_names = {fi.pc: fi.name for fi in prog.func_info}
     globals_, args, unreadable = _global_funcs(spec, prog)
     info = prog.section_info
     env = Env(insns=[], prog_type=prog_type, attach_type=attach, maps=maps,
               gpl=prog.gpl_compatible, options=options,
               sleepable=bool(info.sleepable) if info is not None else False,
-              line_info=line_info, func_names=func_names, global_funcs=globals_, global_args=args,
+              line_records=prog.line_info, func_names=func_names, global_funcs=globals_, global_args=args,
               raw_map_loads=frozenset(prog.raw_map_loads), log=VerifierLog(options.log_level))
     env.prog_btf = spec.btf
-    refused = graph.prog_btf_refused(spec.btf) if spec.btf is not None else ""
+    btf = spec.btf
+    refused = btf.derived(("prog btf refused",), functools.partial(graph.prog_btf_refused, btf)) \
+        if btf is not None else ""
     if refused:
         env.not_modelled(refused)
     if unreadable:
@@ -271,11 +300,14 @@ def verify_insns(code: bytes | Sequence[Instruction], prog_type: ProgType | int,
     """
     from bpfbuild.obj.spec import is_gpl_compatible
 
-    slots = (_slots_from_bytes(bytes(code)) if isinstance(code, (bytes, bytearray, memoryview))
-             else _slots_from_insns(code))
+    decoded = None
+    if isinstance(code, (bytes, bytearray, memoryview)):
+        slots = _slots_from_bytes(bytes(code))
+    else:
+        slots, decoded = _decode_insns(code)
     options = Options(privileged=not unprivileged, log_level=log_level,
                       insn_limit=insn_limit or Options().insn_limit, test_state_freq=test_state_freq)
     env = Env(insns=[], prog_type=ProgType(prog_type), attach_type=attach_type, maps=map_infos(maps),
               gpl=is_gpl_compatible(license), options=options, log=VerifierLog(log_level))
     env.target = target
-    return _run(env, slots, name, "")
+    return _run(env, slots, name, "", decoded=decoded)

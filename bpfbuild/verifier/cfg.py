@@ -14,7 +14,7 @@ slot (``None`` for the second slot of an ``ld_imm64``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
@@ -42,11 +42,23 @@ __all__ = ["RawSlot", "check_structure"]
 
 RawSlot = tuple[int, int, int, int, int]   # code, dst, src, off, imm
 
-_CALL = InsnClass.JMP | JmpOp.CALL
-_EXIT = InsnClass.JMP | JmpOp.EXIT
-_JA = InsnClass.JMP | JmpOp.JA
-_JA32 = InsnClass.JMP32 | JmpOp.JA
-_JCOND = InsnClass.JMP | JmpOp.JCOND
+# plain ints for the per-slot loops: reading an IntEnum member off its class is slow on 3.11
+_CALL = int(InsnClass.JMP | JmpOp.CALL)
+_EXIT = int(InsnClass.JMP | JmpOp.EXIT)
+_JA = int(InsnClass.JMP | JmpOp.JA)
+_JA32 = int(InsnClass.JMP32 | JmpOp.JA)
+_JCOND = int(InsnClass.JMP | JmpOp.JCOND)
+_LD_IMM64 = int(LD_IMM64_OPCODE)
+_CLS_LDX = int(InsnClass.LDX)
+_JMP_CLASSES = (int(InsnClass.JMP), int(InsnClass.JMP32))
+_MODE_MEM = int(Mode.MEM)
+_MODE_MEMSX = int(Mode.MEMSX)
+_PSEUDO_HELPER = int(PseudoCall.HELPER)
+_PSEUDO_CALL = int(PseudoCall.CALL)
+_PSEUDO_KFUNC = int(PseudoCall.KFUNC)
+_PSEUDO_FUNC = int(PseudoLoad.FUNC)
+_PSEUDO_IMM64 = int(PseudoLoad.IMM64)
+_TAIL_CALL = int(BpfFunc.tail_call)
 
 
 @functools.cache
@@ -76,19 +88,22 @@ def _jmp_offset(s: RawSlot) -> int:
     return s[4] if s[0] == _JA32 else s[3]
 
 
-def check_structure(env: Env, slots: Sequence[RawSlot]) -> None:
+def check_structure(env: Env, slots: Sequence[RawSlot],
+                    decoded: Sequence[Instruction | None] | None = None) -> None:
     """Run every structural check; fills ``env.insns``, ``env.subprogs``, ``env.aux``.
 
+    ``decoded`` (optional) holds, by slot, instructions equal to what the slots make (``None``
+    on second slots): they are used as they are instead of being built again.
     Raises :class:`~bpfbuild.errors.ProgramError` with the kernel's message on the first failure.
     """
     _add_subprogs(env, slots)
     _check_subprogs(env, slots)
-    _resolve(env, slots)
+    _resolve(env, slots, decoded)
     env.aux = [Aux() for _ in range(len(slots))]
-    loops = _check_cfg(env)
+    loops, callbacks = _check_cfg(env)
     # without a back-edge the graph has no cycle, so only an instruction that runs a callback
     # (an implicit loop) can be a strongly connected component
-    if loops or any(a.calls_callback for a in env.aux):
+    if loops or callbacks:
         for pc, scc in compute_scc(env).items():
             env.aux[pc].scc = scc
     _compute_live_registers(env)
@@ -98,15 +113,22 @@ def check_structure(env: Env, slots: Sequence[RawSlot]) -> None:
 def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
     n = len(slots)
     starts = {0}
+    call = _CALL
+    ld64 = _LD_IMM64
     for i, s in enumerate(slots):
-        if s[0] != _CALL and s[0] != LD_IMM64_OPCODE:     # neither a call nor a function's address
-            continue
-        if not (_is_pseudo_call(s) or _is_pseudo_func(s) or _is_kfunc_call(s)):
+        code = s[0]
+        if code == call:
+            kfunc = s[2] == _PSEUDO_KFUNC
+            if not kfunc and s[2] != _PSEUDO_CALL:
+                continue
+        elif code == ld64 and s[2] == _PSEUDO_FUNC:
+            kfunc = False
+        else:
             continue
         if not env.bpf_capable:
             raise env.error("loading/calling other bpf or kernel functions are allowed for CAP_BPF "
                             "and CAP_SYS_ADMIN", i)
-        if _is_kfunc_call(s):
+        if kfunc:
             if not env.gpl:
                 raise env.error("cannot call kernel function from non-GPL compatible program", i)
             continue
@@ -116,40 +138,92 @@ def _add_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
         starts.add(target)
     ordered = sorted(starts)
     env.subprogs = [Subprog(start, end) for start, end in zip(ordered, [*ordered[1:], n], strict=True)]
+    names = env.func_names
+    global_funcs = env.global_funcs
+    global_args = env.global_args
     for sp in env.subprogs:
-        sp.name = env.func_names.get(sp.start, "")
-        sp.is_global = sp.start in env.global_funcs and sp.start != 0
-        sp.args = env.global_args.get(sp.start)
+        start = sp.start
+        sp.name = names.get(start, "")
+        sp.is_global = start in global_funcs and start != 0
+        sp.args = global_args.get(start)
     if env.log.level >= 2:
         for i, sp in enumerate(env.subprogs):
             env.verbose(f"func#{i} @{sp.start}\n")
 
 
+#: what check_subprogs looks at in an opcode byte (derived from the field enums)
+_F_CALL = 1      # a call (helpers, functions, kfuncs)
+_F_LD_ABS = 2    # a legacy packet load
+_F_JUMP = 4      # a jump that has a target (neither a call nor an exit)
+
+
+def _slot_flags(code: int) -> int:
+    cls = code & CLASS_MASK
+    if code == _CALL:
+        return _F_CALL
+    if cls == InsnClass.LD and code & MODE_MASK in (Mode.ABS, Mode.IND):
+        return _F_LD_ABS
+    if cls in (InsnClass.JMP, InsnClass.JMP32) and code & OP_MASK not in (JmpOp.CALL, JmpOp.EXIT):
+        return _F_JUMP
+    return 0
+
+
+class _ByOpcode(dict):  # type: ignore[type-arg]
+    """A fact of every opcode byte, computed once; a value outside a byte (only bytecode given
+    as hand-made instructions has one) is computed when asked."""
+
+    def __init__(self, fact: Callable[[int], object]) -> None:
+        super().__init__((code, fact(code)) for code in range(256))
+        self.fact = fact
+
+    def __missing__(self, code: int) -> object:
+        return self.fact(code)
+
+
+_SLOT_FLAGS = _ByOpcode(_slot_flags)
+
+
+@functools.cache
+def _helper_changes_pkt_data(func_id: int, prog_type: ProgType) -> bool:
+    """A helper call that may move packet data (a tail call counts: the callee may)."""
+    if func_id == _TAIL_CALL:
+        return True
+    proto = func_proto(func_id, prog_type)
+    return proto is not None and proto.changes_pkt_data
+
+
 def _check_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
     calls: list[tuple[int, int]] = []   # (caller subprog, callee start)
+    flags = _SLOT_FLAGS
+    prog_type = env.prog_type
     for n, sp in enumerate(env.subprogs):
-        for i in range(sp.start, sp.end):
-            code = slots[i][0]
-            if code == _CALL and slots[i][2] == PseudoCall.HELPER:
-                if slots[i][4] == BpfFunc.tail_call:
-                    sp.has_tail_call = True
-                    sp.changes_pkt_data = True
-                else:
-                    proto = func_proto(slots[i][4], env.prog_type)
-                    if proto is not None and proto.changes_pkt_data:
+        start = sp.start
+        end = sp.end
+        for i in range(start, end):
+            code, _, src, off, imm = slots[i]
+            f = flags[code]
+            if not f:
+                continue
+            if f == _F_CALL:
+                if src == _PSEUDO_HELPER:
+                    if imm == _TAIL_CALL:
+                        sp.has_tail_call = True
                         sp.changes_pkt_data = True
-            elif code == _CALL and slots[i][2] == PseudoCall.CALL:
-                calls.append((n, i + slots[i][4] + 1))
-            cls = code & CLASS_MASK
-            if cls == InsnClass.LD and code & MODE_MASK in (Mode.ABS, Mode.IND):
+                    elif _helper_changes_pkt_data(imm, prog_type):
+                        sp.changes_pkt_data = True
+                elif src == _PSEUDO_CALL:
+                    calls.append((n, i + imm + 1))
+            elif f == _F_LD_ABS:
                 sp.has_ld_abs = True
-            if cls in (InsnClass.JMP, InsnClass.JMP32) and code & OP_MASK not in (JmpOp.CALL, JmpOp.EXIT):
-                off = i + _jmp_offset(slots[i]) + 1
-                if off < sp.start or off >= sp.end:
-                    raise env.error(f"jump out of range from insn {i} to {off}", i)
-            if i == sp.end - 1 and code not in (_EXIT, _JA32, _JA):
-                raise env.error("last insn is not an exit or jmp", i)
+            else:
+                t = i + (imm if code == _JA32 else off) + 1
+                if t < start or t >= end:
+                    raise env.error(f"jump out of range from insn {i} to {t}", i)
+        if slots[end - 1][0] not in (_EXIT, _JA32, _JA):
+            raise env.error("last insn is not an exit or jmp", end - 1)
     # a caller's packet pointers die when any function it calls may change packet data
+    if not calls:
+        return
     starts = {sp.start: n for n, sp in enumerate(env.subprogs)}
     changed = True
     while changed:
@@ -161,29 +235,34 @@ def _check_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
                 env.subprogs[caller].changes_pkt_data = changed = True
 
 
-def _resolve(env: Env, slots: Sequence[RawSlot]) -> None:
+def _resolve(env: Env, slots: Sequence[RawSlot], decoded: Sequence[Instruction | None] | None = None) -> None:
     """``resolve_pseudo_ldimm64`` + the opcode sanity check; builds ``env.insns``."""
     known = _known_opcodes()
     n = len(slots)
     insns: list[Instruction | None] = []
+    append = insns.append
+    ld64 = _LD_IMM64
+    ldx = _CLS_LDX
+    mem = _MODE_MEM
+    memsx = _MODE_MEMSX
     i = 0
     while i < n:
         code, dst, src, off, imm = slots[i]
-        if code & CLASS_MASK == InsnClass.LDX and (code & MODE_MASK not in (Mode.MEM, Mode.MEMSX) or imm != 0):
+        if code & CLASS_MASK == ldx and (code & MODE_MASK not in (mem, memsx) or imm != 0):
             raise env.error("BPF_LDX uses reserved fields", i)
-        if code == LD_IMM64_OPCODE:
+        if code == ld64:
             if i == n - 1 or any(slots[i + 1][:4]):
                 raise env.error("invalid bpf_ld_imm64 insn", i)
             hi = slots[i + 1][4]
-            if src != PseudoLoad.IMM64 and src != PseudoLoad.FUNC:
+            if src != _PSEUDO_IMM64 and src != _PSEUDO_FUNC:
                 _check_map_load(env, i, src, imm, hi)
-            insns.append(Instruction(code, dst, src, off, imm, hi))
-            insns.append(None)
+            append(decoded[i] if decoded is not None else Instruction(code, dst, src, off, imm, hi))
+            append(None)
             i += 2
             continue
         if code not in known:
             raise env.error(f"unknown opcode {code:02x}", i)
-        insns.append(Instruction(code, dst, src, off, imm))
+        append(decoded[i] if decoded is not None else Instruction(code, dst, src, off, imm))
         i += 1
     env.insns = insns
 
@@ -223,9 +302,36 @@ _EXPLORED = 0x20
 _FALLTHROUGH = 1
 _BRANCH = 2
 
+#: how check_cfg visits an instruction, by opcode byte
+_V_PLAIN = 0     # falls through to the next slot
+_V_LD64 = 1      # ld_imm64: falls through two slots (or, loading a function's address, visits it)
+_V_EXIT = 2
+_V_CALL = 3
+_V_JA = 4        # an unconditional jump
+_V_COND = 5      # a conditional jump (and may_goto)
 
-def _check_cfg(env: Env) -> bool:
-    """``check_cfg``; returns whether the depth-first walk met a back-edge (a loop)."""
+
+def _visit_kind(code: int) -> int:
+    if code == LD_IMM64_OPCODE:
+        return _V_LD64
+    if code & CLASS_MASK not in (InsnClass.JMP, InsnClass.JMP32):
+        return _V_PLAIN
+    op = code & OP_MASK
+    if op == JmpOp.EXIT:
+        return _V_EXIT
+    if op == JmpOp.CALL:
+        return _V_CALL
+    if op == JmpOp.JA:
+        return _V_JA
+    return _V_COND
+
+
+_VISIT_KIND = _ByOpcode(_visit_kind)
+
+
+def _check_cfg(env: Env) -> tuple[bool, bool]:
+    """``check_cfg``; returns whether the depth-first walk met a back-edge (a loop) and whether
+    an instruction calls a callback."""
     insns = env.insns
     n = len(insns)
     aux = env.aux
@@ -233,107 +339,128 @@ def _check_cfg(env: Env) -> bool:
     stack = [0]
     state[0] = _DISCOVERED
     back_edges = []
+    callbacks = False
+    kinds = _VISIT_KIND
+    capable = env.bpf_capable
 
     def push(t: int, w: int, e: int) -> int:
         """1 = keep exploring, 0 = done with this edge."""
-        if e == _FALLTHROUGH and state[t] >= _DISCOVERED | _FALLTHROUGH:
-            return 0
-        if e == _BRANCH and state[t] >= _DISCOVERED | _BRANCH:
+        if state[t] >= _DISCOVERED | e:     # this edge (fall-through 1, branch 2) was taken already
             return 0
         if w < 0 or w >= n:
             raise env.error(f"jump out of range from insn {t} to {w}", t)
         if e == _BRANCH:
-            aux[w].prune_point = True
-            aux[w].jmp_point = True
-        if state[w] == 0:
+            a = aux[w]
+            a.prune_point = True
+            a.jmp_point = True
+        sw = state[w]
+        if sw == 0:
             state[t] = _DISCOVERED | e
             state[w] = _DISCOVERED
             stack.append(w)
             return 1
-        if state[w] & 0xF0 == _DISCOVERED:
-            if env.bpf_capable:
+        if sw & 0xF0 == _DISCOVERED:
+            if capable:
                 back_edges.append(t)
                 return 0
             raise env.error(f"back-edge from insn {t} to {w}", t)
         state[t] = _DISCOVERED | e
         return 0
 
-    def visit_call(t: int, size: int, visit_callee: bool) -> int:
+    def visit_call(t: int, size: int, callee: int | None) -> int:
         r = push(t, t + size, _FALLTHROUGH)
         if r:
             return r
         if t + size < n:
-            aux[t + size].prune_point = True
-            aux[t + size].jmp_point = True
-        if visit_callee:
+            a = aux[t + size]
+            a.prune_point = True
+            a.jmp_point = True
+        if callee is not None:
             aux[t].prune_point = True
-            insn = insns[t]
-            assert insn is not None
-            return push(t, t + insn.imm + 1, _BRANCH)
+            return push(t, callee, _BRANCH)
         return 0
-
-    def visit(t: int) -> int:
-        insn = insns[t]
-        if insn is None:  # a jump into the second slot of an ld_imm64: its opcode 0 falls through
-            return push(t, t + 1, _FALLTHROUGH)
-        code = insn.opcode
-        if code == LD_IMM64_OPCODE and insn.src == PseudoLoad.FUNC:
-            return visit_call(t, 2, True)
-        cls = code & CLASS_MASK
-        if cls not in (InsnClass.JMP, InsnClass.JMP32):
-            return push(t, t + insn.slots, _FALLTHROUGH)
-        op = code & OP_MASK
-        if op == JmpOp.EXIT:
-            return 0
-        if op == JmpOp.CALL:
-            if insn.src == PseudoCall.HELPER and is_async_callback_helper(insn.imm):
-                aux[t].prune_point = True
-            if insn.src == PseudoCall.KFUNC and is_iter_next_call(env, insn):
-                # checkpoints at iter_next() make open-coded iterator loops converge
-                aux[t].prune_point = True
-                aux[t].force_checkpoint = True
-                aux[t].iter_next = True
-            if ((insn.src == PseudoCall.HELPER and is_sync_callback_helper(insn.imm))
-                    or (insn.src == PseudoCall.KFUNC and is_sync_callback_kfunc(env, insn))):
-                aux[t].calls_callback = True
-                aux[t].force_checkpoint = True
-                aux[t].prune_point = True
-                aux[t].jmp_point = True
-            return visit_call(t, 1, insn.src == PseudoCall.CALL)
-        if op == JmpOp.JA:
-            off = insn.imm if cls == InsnClass.JMP32 else insn.off
-            r = push(t, t + off + 1, _FALLTHROUGH)
-            if r:
-                return r
-            aux[t + off + 1].prune_point = True
-            aux[t + off + 1].jmp_point = True
-            return 0
-        aux[t].prune_point = True
-        if code == _JCOND:
-            aux[t].force_checkpoint = True
-        r = push(t, t + 1, _FALLTHROUGH)
-        if r:
-            return r
-        return push(t, t + insn.off + 1, _BRANCH)
 
     while stack:
         t = stack[-1]
-        r = visit(t)
+        insn = insns[t]
+        if insn is None:  # a jump into the second slot of an ld_imm64: its opcode 0 falls through
+            r = push(t, t + 1, _FALLTHROUGH)
+        else:
+            kind = kinds[insn.opcode]
+            if kind == _V_PLAIN:
+                # push(t, t + 1, _FALLTHROUGH), inline: most instructions take this way twice
+                if state[t] >= _DISCOVERED | _FALLTHROUGH:
+                    r = 0
+                elif t + 1 < n and state[t + 1] == 0:
+                    state[t] = _DISCOVERED | _FALLTHROUGH
+                    state[t + 1] = _DISCOVERED
+                    stack.append(t + 1)
+                    continue
+                else:
+                    r = push(t, t + 1, _FALLTHROUGH)
+            elif kind == _V_COND:
+                a = aux[t]
+                a.prune_point = True
+                if insn.opcode == _JCOND:
+                    a.force_checkpoint = True
+                r = push(t, t + 1, _FALLTHROUGH) or push(t, t + insn.off + 1, _BRANCH)
+            elif kind == _V_LD64:
+                if insn.src == _PSEUDO_FUNC:
+                    r = visit_call(t, 2, t + insn.imm + 1)
+                else:
+                    r = push(t, t + 2, _FALLTHROUGH)
+            elif kind == _V_EXIT:
+                r = 0
+            elif kind == _V_CALL:
+                src = insn.src
+                if state[t] != _DISCOVERED:
+                    pass    # visited before: its marks are set (kfuncs are looked up in the BTF once)
+                elif src == _PSEUDO_HELPER:
+                    if is_async_callback_helper(insn.imm):
+                        aux[t].prune_point = True
+                    if is_sync_callback_helper(insn.imm):
+                        _mark_callback(aux[t])
+                        callbacks = True
+                elif src == _PSEUDO_KFUNC:
+                    if is_iter_next_call(env, insn):
+                        # checkpoints at iter_next() make open-coded iterator loops converge
+                        a = aux[t]
+                        a.prune_point = True
+                        a.force_checkpoint = True
+                        a.iter_next = True
+                    if is_sync_callback_kfunc(env, insn):
+                        _mark_callback(aux[t])
+                        callbacks = True
+                r = visit_call(t, 1, t + insn.imm + 1 if src == _PSEUDO_CALL else None)
+            else:   # _V_JA
+                w = t + (insn.imm if insn.opcode & CLASS_MASK == _JMP_CLASSES[1] else insn.off) + 1
+                r = push(t, w, _FALLTHROUGH)
+                if not r:
+                    a = aux[w]
+                    a.prune_point = True
+                    a.jmp_point = True
         if r == 0:
             state[t] = _EXPLORED
             stack.pop()
     i = 0
     while i < n:
-        insn = insns[i]
         if state[i] != _EXPLORED:
             raise env.error(f"unreachable insn {i}", i)
-        if insn is not None and insn.opcode == LD_IMM64_OPCODE:
+        insn = insns[i]
+        if insn is not None and insn.opcode == _LD_IMM64:
             if state[i + 1] != 0:
                 raise env.error(f"jump into the middle of ldimm64 insn {i}", i)
             i += 2
             continue
         i += 1
-    return bool(back_edges)
+    return bool(back_edges), callbacks
+
+
+def _mark_callback(a: Aux) -> None:
+    a.calls_callback = True
+    a.force_checkpoint = True
+    a.prune_point = True
+    a.jmp_point = True
 
 
 # ---- liveness ---------------------------------------------------------------------------------
@@ -342,26 +469,33 @@ _ALL = 0xFFFF
 _CALLER_SAVED = 0x3F
 
 
-def _call_params(env: Env, insn: Instruction) -> int:
-    """``get_call_summary``: how many argument registers a helper call reads (5 when unknown)."""
-    from bpfbuild.abi.protos import ArgType, func_proto, helper_allowed
+@functools.lru_cache(maxsize=256)
+def _helper_nargs(func_id: int, prog_type: ProgType, target: object) -> int:
+    """``get_call_summary`` of a helper call (5 when unknown): a pure function of the helper,
+    the program type and the target kernel (``abi.target.Target``, frozen)."""
+    from bpfbuild.abi.protos import ArgType, helper_allowed
 
-    if insn.src == PseudoCall.KFUNC:
-        nargs = kfunc_nargs(env, insn)
-        return 5 if nargs is None else nargs
-    if insn.src != PseudoCall.HELPER or not 0 < insn.imm <= 211:
+    if helper_allowed(func_id, prog_type, sleepable=True, target=target) is False:  # type: ignore[arg-type]
         return 5
-    if helper_allowed(insn.imm, env.prog_type, sleepable=True, target=env.kernel) is False:
-        return 5
-    proto = func_proto(insn.imm, env.prog_type)
+    proto = func_proto(func_id, prog_type)
     if proto is None:
-        return unmodelled_helper_nargs(env.prog_type, insn.imm)
+        return unmodelled_helper_nargs(prog_type, func_id)
     n = 0
     for arg in proto.args:
         if arg.base == ArgType.ARG_DONTCARE:
             break
         n += 1
     return n
+
+
+def _call_params(env: Env, insn: Instruction) -> int:
+    """``get_call_summary``: how many argument registers a helper call reads (5 when unknown)."""
+    if insn.src == PseudoCall.KFUNC:
+        nargs = kfunc_nargs(env, insn)
+        return 5 if nargs is None else nargs
+    if insn.src != PseudoCall.HELPER or not 0 < insn.imm <= 211:
+        return 5
+    return _helper_nargs(insn.imm, env.prog_type, env.kernel)
 
 
 #: tc and lwt: bpf_get_cgroup_classid(skb)
@@ -429,31 +563,69 @@ def _use_def(env: Env, insn: Instruction) -> tuple[int, int]:
                     return (dst if not code & SOURCE_MASK else dst | src), 0
 
 
-def _successors(env: Env, pc: int, insn: Instruction) -> tuple[int, ...]:
-    code = insn.opcode
+def _use_def_sel(code: int) -> tuple[int, int] | None:
+    """Which registers ``code`` reads and writes, as indexes into ``(none, dst, src, dst|src,
+    all, r0)`` -- read off :func:`_use_def` -- or None where they depend on more than the
+    opcode (atomics: on imm; calls: on the function called)."""
     cls = code & CLASS_MASK
-    if cls in (InsnClass.JMP, InsnClass.JMP32):
-        op = code & OP_MASK
-        if op == JmpOp.EXIT:
-            return ()
-        if op == JmpOp.CALL:
-            return (pc + 1,)
-        if op == JmpOp.JA:
-            return (pc + 1 + (insn.imm if cls == InsnClass.JMP32 else insn.off),)
-        return (pc + 1, pc + 1 + insn.off)
-    return (pc + insn.slots,)
+    if cls == InsnClass.STX and code & MODE_MASK == Mode.ATOMIC:
+        return None
+    if cls in (InsnClass.JMP, InsnClass.JMP32) and code & OP_MASK == JmpOp.CALL:
+        return None
+    d, s = 1 << 1, 1 << 2
+    masks = (0, d, s, d | s, _ALL, 1)
+    use, written = _use_def(None, Instruction(code, 1, 2))  # type: ignore[arg-type]
+    return masks.index(use), masks.index(written)
+
+
+_USE_DEF_SEL = _ByOpcode(_use_def_sel)
 
 
 def _compute_live_registers(env: Env) -> None:
     """Backward fixpoint of ``live_in = use | (live_out & ~def)`` over the whole program."""
     insns = env.insns
     n = len(insns)
-    pcs = [pc for pc in range(n) if insns[pc] is not None]
-    ud = {pc: _use_def(env, insns[pc]) for pc in pcs}  # type: ignore[arg-type]
-    succ = {pc: [s for s in _successors(env, pc, insns[pc]) if 0 <= s < n] for pc in pcs}  # type: ignore[arg-type]
+    sels = _USE_DEF_SEL
+    kinds = _VISIT_KIND
+    pcs: list[int] = []
+    uses = [0] * n
+    defs = [0] * n
+    succ: list[tuple[int, ...]] = [()] * n
     # when every edge leads forward, one pass from the last instruction back sees each
     # successor final already: that pass reaches the fixpoint, a second one would change nothing
-    forward = all(s > pc for pc in pcs for s in succ[pc])
+    forward = True
+    for pc, insn in enumerate(insns):
+        if insn is None:
+            continue
+        pcs.append(pc)
+        code = insn.opcode
+        sel = sels[code]
+        if sel is None:
+            uses[pc], defs[pc] = _use_def(env, insn)
+        else:
+            dst = insn.dst
+            src = insn.src
+            dm = 1 << dst if dst < 16 else 0
+            sm = 1 << src if src < 16 else 0
+            masks = (0, dm, sm, dm | sm, _ALL, 1)
+            uses[pc] = masks[sel[0]]
+            defs[pc] = masks[sel[1]]
+        kind = kinds[code]
+        if kind == _V_PLAIN or kind == _V_CALL:
+            if pc + 1 < n:
+                succ[pc] = (pc + 1,)
+        elif kind == _V_LD64:
+            if pc + 2 < n:
+                succ[pc] = (pc + 2,)
+        elif kind == _V_EXIT:
+            pass
+        else:
+            w = pc + 1 + (insn.imm if kind == _V_JA and code & CLASS_MASK == _JMP_CLASSES[1] else insn.off)
+            ws = (w,) if kind == _V_JA else (pc + 1, w)
+            ws = tuple(s for s in ws if 0 <= s < n)
+            succ[pc] = ws
+            if forward and any(s <= pc for s in ws):
+                forward = False
     live_in = [0] * n
     changed = True
     while changed:
@@ -462,13 +634,13 @@ def _compute_live_registers(env: Env) -> None:
             out = 0
             for s in succ[pc]:
                 out |= live_in[s]
-            use, d = ud[pc]
-            new = use | (out & ~d)
+            new = uses[pc] | (out & ~defs[pc])
             if new != live_in[pc]:
                 live_in[pc] = new
                 changed = not forward
+    aux = env.aux
     for pc in pcs:
-        env.aux[pc].live_before = live_in[pc]
+        aux[pc].live_before = live_in[pc]
     if env.log.level >= 2:
         from bpfbuild.verifier.disasm import insn_text
 
@@ -495,6 +667,7 @@ def compute_scc(env: Env) -> dict[int, int]:
     out: dict[int, int] = {}
     next_pre = 1
     next_scc = 1
+    succs: list[list[int] | None] = [None] * n   # each instruction's, once: it is asked again per child
     for i in range(n):
         if pre[i] or env.insns[i] is None:
             continue
@@ -505,7 +678,9 @@ def compute_scc(env: Env) -> dict[int, int]:
                 low[w] = pre[w] = next_pre
                 next_pre += 1
                 stack.append(w)
-            succ = [s for s in insn_successors(env, w) if 0 <= s < n]
+            succ = succs[w]
+            if succ is None:
+                succ = succs[w] = [s for s in insn_successors(env, w) if 0 <= s < n]
             descended = False
             for s in succ:
                 if pre[s]:

@@ -173,6 +173,9 @@ class Env:
     options: Options
     sleepable: bool = False
     line_info: tuple[LineInfo, ...] = ()
+    #: the program's line records (``obj.LineRecord``: pc, location, line_text), made into
+    #: :attr:`line_info` when a line is first asked for (a log, an error), not on every run
+    line_records: tuple[object, ...] = ()
     func_names: dict[int, str] = field(default_factory=dict)        # start pc -> name
     global_funcs: frozenset[int] = frozenset()                        # start pcs of global funcs
     global_args: dict[int, object] = field(default_factory=dict)  # their prototypes (globalargs.GlobalProto)
@@ -282,7 +285,10 @@ class Env:
 
     def line_at(self, pc: int) -> LineInfo | None:
         if not self.line_info:
-            return None
+            if not self.line_records:
+                return None
+            self.line_info = tuple(LineInfo(r.pc, r.location, r.line_text)  # type: ignore[attr-defined]
+                                   for r in self.line_records)
         if not self._linfo_pcs:
             self._linfo_pcs = [li.pc for li in self.line_info]
         import bisect

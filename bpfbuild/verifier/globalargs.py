@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.btf.types import (
     Array,
-    DeclTag,
     Enum,
     Enum64,
     Float,
@@ -166,11 +165,12 @@ def _ctx_ok(btf: Spec, ptr: Pointer, prog_type: ProgType, attach: AttachType | N
     return isinstance(t, Struct) and name == canonical
 
 
-def _arg_tags(btf: Spec, func_id: int) -> dict[int, list[str]]:
+def _arg_tags(btf: Spec, func_id: int, nparams: int) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
-    for t in btf.types():       # a program's BTF: small
-        if isinstance(t, DeclTag) and t.type == func_id and t.name.startswith("arg:"):
-            out.setdefault(t.component_idx, []).append(t.name[4:])
+    for i in range(nparams):
+        tags = [name[4:] for name in btf.decl_tags(func_id, i) if name.startswith("arg:")]
+        if tags:
+            out[i] = tags
     return out
 
 
@@ -197,7 +197,7 @@ def _prepare(btf: Spec, func_id: int, name: str, prog_type: ProgType, attach: At
     _, ret = _skip_mods(btf, proto.return_type)
     if not isinstance(ret, (Int, Enum, Enum64)):
         return GlobalProto(error=f"Global function {name}() doesn't return scalar. Only those are supported.")
-    tags_of = _arg_tags(btf, func_id)
+    tags_of = _arg_tags(btf, func_id, len(params))
     args: list[GlobalArg] = []
     for i, p in enumerate(params):
         tags = set()
