@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bpfbuild.btf.compat import skip_mods
+from bpfbuild.btf.spec import Spec
 from bpfbuild.btf.types import Datasec, Func, Kind, Struct, Union, Var
 from bpfbuild.errors import BpfBuildError
 from bpfbuild.isa.instruction import Instruction
@@ -89,10 +90,10 @@ def btf_var(env: Env, imm: int) -> BtfVar | str:
     return BtfVar(RegType.PTR_TO_MEM | RegFlag.MEM_RDONLY, mem_size=size)
 
 
-def _is_percpu(btf: object, vid: int) -> bool:
+def _is_percpu(btf: Spec, vid: int) -> bool:
     """``find_btf_percpu_datasec`` and a search of its variables for ``vid``."""
-    for ds_id in btf.find(PERCPU_DATASEC, Kind.DATASEC):  # type: ignore[attr-defined]
-        ds = btf.type(ds_id)  # type: ignore[attr-defined]
+    for ds_id in btf.find(PERCPU_DATASEC, Kind.DATASEC):
+        ds = btf.type(ds_id)
         assert isinstance(ds, Datasec)
         return any(v.type == vid for v in ds.vars)
     return False
