@@ -215,6 +215,9 @@ _SETS: tuple[tuple[str, str, frozenset[Hook], tuple[tuple[str, KF], ...]], ...] 
         ("bpf_iter_dmabuf_next", _INEXT | _N | _S),
         ("bpf_iter_dmabuf_destroy", _IDEL | _S),
         ("__bpf_trap", _0),
+        *((f"bpf_{op}", _0) for op in (      # read-only string kfuncs: their pointers are __ign
+            "strcmp", "strcasecmp", "strchr", "strchrnul", "strnchr", "strrchr", "strlen", "strnlen", "strspn",
+            "strcspn", "strstr", "strnstr")),
         ("bpf_cgroup_read_xattr", _U),
     )),
     ("cpumask_kfunc_btf_ids", "kernel/bpf/cpumask.c",

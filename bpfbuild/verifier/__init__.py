@@ -15,7 +15,8 @@ backtracking), :mod:`.liveness` (6.18's call-chain stack liveness), :mod:`.equiv
 equivalence for pruning), :mod:`.explore` (paths, pruning, loop backedges), :mod:`.log` and
 :mod:`.disasm` (the kernel-style log), :mod:`.kfuncs` and :mod:`.kfunc_btf` (kernel function
 calls: prototypes from the target's BTF, flags from :mod:`bpfbuild.abi.kfuncs`, references, RCU
-and preemption sections, open-coded iterators), :mod:`.report`, :mod:`.api` (the entry points).
+and preemption sections, open-coded iterators), :mod:`.ksym` (``ld_imm64`` of a kernel symbol by
+its BTF id: typed ``__ksym`` variables, a kfunc's address), :mod:`.report`, :mod:`.api` (the entry points).
 
 What is not modelled (kfuncs outside the flag table, dynptrs, allocated objects, struct walks
 through BTF-typed pointers, some helpers' argument types...) is never guessed: the report's ``notes`` name it and its verdict is ``unknown``.

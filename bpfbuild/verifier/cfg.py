@@ -37,6 +37,7 @@ from bpfbuild.verifier.env import Aux, Env, Subprog
 from bpfbuild.verifier.fields import check_map_prog_compatibility
 from bpfbuild.verifier.liveness import StackLiveness
 from bpfbuild.verifier.kfunc_btf import is_iter_next_call, is_sync_callback_kfunc, kfunc_nargs
+from bpfbuild.verifier.ksym import check_pseudo_btf_id
 
 __all__ = ["RawSlot", "check_structure"]
 
@@ -269,7 +270,7 @@ def _resolve(env: Env, slots: Sequence[RawSlot], decoded: Sequence[Instruction |
 
 def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
     if src == PseudoLoad.BTF_ID:
-        env.not_modelled(f"insn {i}: ld_imm64 of a kernel BTF symbol (ksym)")
+        check_pseudo_btf_id(env, i, imm, hi)
         return
     if src not in (PseudoLoad.MAP_FD, PseudoLoad.MAP_IDX, PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
         raise env.error("unrecognized bpf_ld_imm64 insn", i)

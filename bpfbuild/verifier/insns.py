@@ -35,6 +35,7 @@ from bpfbuild.verifier.disasm import _ALU as ALU_STRING
 from bpfbuild.verifier.env import MAX_BPF_STACK, Env
 from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.fields import lock_exit_error
+from bpfbuild.verifier.ksym import mark_btf_var
 from bpfbuild.verifier.state import BASE_MASK, Reg, RegFlag, RegType, VerifierState, reg_type_str
 from bpfbuild.verifier.tnum import U32_MAX, U64_MAX, tnum_str
 from bpfbuild.verifier.transfer import BPF_ADD_CONST, BPF_ADD_CONST32, BPF_ADD_CONST64
@@ -591,7 +592,7 @@ def do_ld_imm64(env: Env, st: VerifierState, insn: Instruction) -> None:
         dst.subprogno = subprogno
         return
     if insn.src == PseudoLoad.BTF_ID:
-        dst.mark_unknown()
+        mark_btf_var(env, dst, insn)
         return
     m = env.maps[insn.imm]
     dst.map = m
