@@ -591,7 +591,12 @@ class Checker:
                     continue
                 else:
                     self._cond_jmp(insn)
-            commit()
+            inst = live.cur     # live.commit(), its first exit inlined
+            if inst is not None:
+                if inst.settled[live.write_idx - inst.start]:
+                    live.write_idx = 0
+                else:
+                    live._commit(inst)
             env.insn_idx += 1
 
     def _finish_path(self) -> bool:
