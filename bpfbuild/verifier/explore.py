@@ -520,7 +520,7 @@ class Checker:
                 self.print_insn(pc, insn)
             self.prev_insn_idx = pc
             a.seen = True
-            cls = insn.opcode & 0x07
+            cls = insn.opcode & CLASS_MASK
             # live.reset_write_marks(st, pc), inlined
             if live.cur is None:
                 live.cur = live.lookup(st, len(st.frames) - 1)

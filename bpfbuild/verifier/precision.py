@@ -338,11 +338,11 @@ def _walk_segment(env: Env, cur_st: VerifierState, last_idx: int, subseq_idx: in
             # destination is not being explained, or a conditional jump against an immediate,
             # leave bt as it is (when the history links no registers)
             code = insn.opcode if insn is not None else 0
-            cls = code & 7
+            cls = code & CLASS_MASK
             if not ((h is None or not h[3]) and (
                     ((cls == _ALU64 or cls == _ALU or cls == _LDX) and not regs[bt.frame] >> insn.dst & 1)
-                    or ((cls == _JMP or cls == _JMP32) and not code & 0x08
-                        and (code & 0xF0) not in _JMP_SPECIAL))):
+                    or ((cls == _JMP or cls == _JMP32) and not code & SOURCE_MASK
+                        and (code & OP_MASK) not in _JMP_SPECIAL))):
                 if backtrack_insn(env, i, subseq_idx, h, bt) == _NOTSUPP:
                     outcome = _FALLBACK
                     break
