@@ -47,6 +47,7 @@ _CALLX = InsnClass.JMP | JmpOp.CALL | Source.X
 _EXIT = InsnClass.JMP | JmpOp.EXIT | Source.K
 _GOTOL = InsnClass.JMP32 | JmpOp.JA | Source.K
 _JUMP_CLASSES = (InsnClass.JMP, InsnClass.JMP32)
+_ACCESS_BYTES = (4, 2, 1, 8)    # by the size field (bits 3-4): W, H, B, DW
 _NOT_JUMPS = (JmpOp.CALL, JmpOp.EXIT)
 
 
@@ -117,7 +118,7 @@ class Instruction:
     @property
     def access_size(self) -> int:
         """Bytes a load or store accesses (1, 2, 4 or 8)."""
-        return Size(self.opcode & SIZE_MASK).nbytes
+        return _ACCESS_BYTES[self.opcode >> 3 & 3]   # Size(self.opcode & SIZE_MASK).nbytes, without the enum call
 
     @property
     def form(self) -> Form | None:

@@ -21,6 +21,7 @@ from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.verifier import btfid, dynptr, fields
 from bpfbuild.verifier.bounds import S64_MIN, s32, s64
 from bpfbuild.verifier.env import BPF_MAX_VAR_OFF, BPF_MAX_VAR_SIZ, MAX_BPF_STACK, Env
+from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.state import (
     BASE_MASK,
     MISC,
@@ -84,6 +85,12 @@ class Load:
     spill_slot: tuple[int, int] | None = None   # (frameno, spi) of a register fill
 
 
+# plain-class views of the enums read per instruction (see .fastenum); Access and LoadKind stay
+# the real enums for the modules that import them from here
+RegType, RegFlag, SlotType = members(RegType), members(RegFlag), members(SlotType)
+_READ, _WRITE = Access.READ, Access.WRITE
+_FILL, _CONST, _BTF, _PTR = LoadKind.FILL, LoadKind.CONST, LoadKind.BTF, LoadKind.PTR
+
 _UNKNOWN = Load(LoadKind.UNKNOWN)
 _NONE = Load(LoadKind.NONE)
 _ZERO = Load(LoadKind.ZERO)
@@ -146,9 +153,11 @@ def check_ptr_alignment(env: Env, reg: Reg, off: int, size: int, strict_once: bo
     strict = strict_once or t == RegType.PTR_TO_STACK
     if not strict or size == 1:
         return
+    if not reg.var_off.mask and not (reg.var_off.value + reg.off + off) & (size - 1):
+        return      # a constant offset, aligned (tnum_is_aligned of the constant sum, inlined)
     reg_off = tnum_add(reg.var_off, tnum_const((reg.off + off) & ((1 << 64) - 1)))
     if not tnum_is_aligned(reg_off, size):
-        desc = _ALIGN_DESC.get(RegType(t & BASE_MASK), "") if t & BASE_MASK == t else ""
+        desc = _ALIGN_DESC.get(t & BASE_MASK, "") if t & BASE_MASK == t else ""
         raise env.error(f"misaligned {desc}access off {tnum_str(reg.var_off)}+{reg.off}+{off} size {size}")
 
 
@@ -215,7 +224,7 @@ def may_access_direct_pkt_data(env: Env, access: Access, pkt_access: bool | None
     """``may_access_direct_pkt_data``; ``pkt_access`` is the helper's flag when a helper asks."""
     pt = env.prog_type
     if pt in _PKT_READ_ONLY:
-        if access is Access.WRITE:
+        if access is _WRITE:
             return False
         return pkt_access if pkt_access is not None else True
     if pt in _PKT_READ_WRITE:
@@ -238,11 +247,11 @@ def check_ctx_access(env: Env, off: int, size: int, access: Access, is_ldsx: boo
     if spec is None:
         env.not_modelled(f"the context of program type {env.prog_type.name.lower()} (its loads give scalars)")
         return RegKind.SCALAR_VALUE
-    fa = spec.check(off, size, access is Access.WRITE)
+    fa = spec.check(off, size, access is _WRITE)
     if fa is None:
         env.verbose_linfo(env.insn_idx)
         raise env.error(f"invalid bpf_context access off={off} size={size}")
-    if access is Access.READ:
+    if access is _READ:
         kind = spec.load_kind(off, size)
         if kind is not None:
             if kind is not RegKind.SCALAR_VALUE and is_ldsx:
@@ -255,9 +264,9 @@ def check_ctx_access(env: Env, off: int, size: int, access: Access, is_ldsx: boo
 def check_map_access_type(env: Env, reg: Reg, off: int, size: int, access: Access) -> None:
     m = reg.map
     assert m is not None
-    if access is Access.WRITE and m.rdonly_prog:
+    if access is _WRITE and m.rdonly_prog:
         raise env.error(f"write into map forbidden, value_size={m.value_size} off={off} size={size}")
-    if access is Access.READ and m.wronly_prog:
+    if access is _READ and m.wronly_prog:
         raise env.error(f"read from map forbidden, value_size={m.value_size} off={off} size={size}")
 
 
@@ -267,22 +276,21 @@ def check_stack_access_within_bounds(env: Env, st: VerifierState, regno: int, re
                                      size: int, helper: bool, access: Access) -> int:
     """Returns the lowest offset touched (the stack must grow to ``-min_off``).  Helpers'
     accesses are worded by their direction, like the instruction's own (Linux 6.12+)."""
-    extra = " read from" if access is Access.READ else " write to"
     if not reg.var_off.mask:
         min_off = s64(reg.var_off.value) + off
         max_off = min_off + size
     else:
         if reg.smax >= BPF_MAX_VAR_OFF or reg.smin <= -BPF_MAX_VAR_OFF:
+            extra = " read from" if access is _READ else " write to"
             raise env.error(f"invalid unbounded variable-offset{extra} stack R{regno}")
         min_off = reg.smin + off
         max_off = reg.smax + off + size
-    frame = reg_frame(st, reg)
-    if access is Access.WRITE or env.allow_uninit_stack:
+    if access is _WRITE or env.options.privileged:     # env.allow_uninit_stack
         min_valid = -MAX_BPF_STACK
     else:
-        min_valid = -frame.allocated_stack
-    err = min_off < min_valid or min_off > -1 or max_off > 0 or size < 0
-    if err:
+        min_valid = -len(st.frames[reg.frameno].stack) * 8
+    if min_off < min_valid or min_off > -1 or max_off > 0 or size < 0:
+        extra = " read from" if access is _READ else " write to"
         if not reg.var_off.mask:
             raise env.error(f"invalid{extra} stack R{regno} off={off} size={size}")
         raise env.error(f"invalid variable-offset{extra} stack R{regno} var_off={tnum_str(reg.var_off)} "
@@ -307,7 +315,9 @@ def check_stack_read_fixed_off(env: Env, st: VerifierState, frame: FuncState, of
     slot = -off - 1
     spi = slot // 8
     env.scratched_slots.add(spi)
-    _mark_read(env, st, frame, spi)
+    live = env.stack_live
+    assert live is not None
+    live._mark_read(live.cur or live._ensure_cur(st), frame.frameno, env.insn_idx, 1 << spi)   # _mark_read()
     if spi >= len(frame.stack):
         # never written: all STACK_INVALID (allowed only with allow_uninit_stack, bounds checked)
         if not env.allow_uninit_stack:
@@ -330,7 +340,7 @@ def check_stack_read_fixed_off(env: Env, st: VerifierState, frame: FuncState, of
             if not want_value:
                 return _NONE
             if size <= spill_size and _narrow_access_ok(off, size, spill_size):
-                return Load(LoadKind.FILL, reg=reg.copy(), narrow_fill=_reg_width(reg) > size * 8,
+                return Load(_FILL, reg=reg.copy(), narrow_fill=_reg_width(reg) > size * 8,
                             spill_slot=slot_id)
             spill_cnt = zero_cnt = 0
             for i in range(size):
@@ -351,7 +361,7 @@ def check_stack_read_fixed_off(env: Env, st: VerifierState, frame: FuncState, of
                 return _ZERO
             return _UNKNOWN
         if want_value:
-            return Load(LoadKind.FILL, reg=reg.copy(), spill_slot=(frame.frameno, spi))
+            return Load(_FILL, reg=reg.copy(), spill_slot=(frame.frameno, spi))
         if is_pointer_value(env, reg):
             raise env.error(f"leaking pointer from stack off {off}")
         return Load(LoadKind.NONE, spill_slot=(frame.frameno, spi))
@@ -387,7 +397,7 @@ def check_stack_read(env: Env, st: VerifierState, regno: int, reg: Reg, off: int
     if not reg.var_off.mask:
         return check_stack_read_fixed_off(env, st, frame, off + s64(reg.var_off.value), size, want_value)
     check_stack_range_initialized(env, st, regno, reg, off, size, False, helper=False, raw=False,
-                                  access=Access.READ)
+                                  access=_READ)
     min_off = reg.smin + off
     max_off = reg.smax + off + size
     for i in range(min_off, max_off):
@@ -503,7 +513,7 @@ def check_stack_range_initialized(env: Env, st: VerifierState, regno: int, reg: 
                             f"{access_size}")
         raise env.error(f"invalid{extra} read from stack R{regno} var_off {tnum_str(reg.var_off)}+"
                         f"{i - min_off} size {access_size}")
-    if helper and access is Access.WRITE:
+    if helper and access is _WRITE:
         return min_off, max_off + access_size
     return None
 
@@ -524,16 +534,22 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
     off += reg.off
     value = regs[value_regno] if value_regno >= 0 else None
     t = reg.type
+    if t == RegType.PTR_TO_STACK:     # the most frequent region first (the types below exclude it)
+        check_stack_access_within_bounds(env, st, regno, reg, off, size, False, access)
+        if access is _READ:
+            return check_stack_read(env, st, regno, reg, off, size, value_regno >= 0)
+        check_stack_write(env, st, regno, reg, off, size, value)
+        return _NONE
     base = t & BASE_MASK
-    want = access is Access.READ and value_regno >= 0
+    want = access is _READ and value_regno >= 0
     if t == RegType.PTR_TO_MAP_KEY:
-        if access is Access.WRITE:
+        if access is _WRITE:
             raise env.error(f"write to change key R{regno} not allowed")
         assert reg.map is not None
         check_mem_region_access(env, regno, reg, off, size, reg.map.key_size)
         return _UNKNOWN if value_regno >= 0 else _NONE
     if t == RegType.PTR_TO_MAP_VALUE:
-        if access is Access.WRITE and value is not None and is_pointer_value(env, value):
+        if access is _WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into map")
         check_map_access_type(env, reg, off, size, access)
         assert reg.map is not None
@@ -543,7 +559,7 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
             loaded = fields.kptr_load(env, st, kptr)
             if loaded is None:
                 return _UNKNOWN
-            return Load(LoadKind.BTF, reg=loaded) if want else _NONE
+            return Load(_BTF, reg=loaded) if want else _NONE
         if not want:
             return _NONE
         m = reg.map
@@ -552,20 +568,20 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
             data = m.initial[map_off:map_off + size]
             if len(data) == size:
                 v = int.from_bytes(data, "little", signed=is_ldsx and size < 8)
-                return Load(LoadKind.CONST, value=v & ((1 << 64) - 1))
+                return Load(_CONST, value=v & ((1 << 64) - 1))
         return _UNKNOWN
     if base == RegType.PTR_TO_MEM:
         if t & RegFlag.PTR_MAYBE_NULL:
             raise env.error(f"R{regno} invalid mem access '{reg_type_str(t)}'")
-        if access is Access.WRITE and t & RegFlag.MEM_RDONLY:
+        if access is _WRITE and t & RegFlag.MEM_RDONLY:
             raise env.error(f"R{regno} cannot write into {reg_type_str(t)}")
-        if access is Access.WRITE and value is not None and is_pointer_value(env, value):
+        if access is _WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into mem")
         if not (t & RegFlag.MEM_RDONLY and t & RegFlag.PTR_UNTRUSTED):   # untrusted: probe loads, no bounds
             check_mem_region_access(env, regno, reg, off, size, reg.mem_size)
-        return _UNKNOWN if value_regno >= 0 and (access is Access.READ or t & RegFlag.MEM_RDONLY) else _NONE
+        return _UNKNOWN if value_regno >= 0 and (access is _READ or t & RegFlag.MEM_RDONLY) else _NONE
     if t == RegType.PTR_TO_CTX:
-        if access is Access.WRITE and value is not None and is_pointer_value(env, value):
+        if access is _WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into ctx")
         check_ptr_off_reg(env, reg, regno)
         if btfid.has_btf_ctx(env):
@@ -575,29 +591,23 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
             return _NONE
         if kind is RegKind.SCALAR_VALUE:
             return _UNKNOWN
-        return Load(LoadKind.PTR, ptr_kind=kind)
-    if t == RegType.PTR_TO_STACK:
-        check_stack_access_within_bounds(env, st, regno, reg, off, size, False, access)
-        if access is Access.READ:
-            return check_stack_read(env, st, regno, reg, off, size, value_regno >= 0)
-        check_stack_write(env, st, regno, reg, off, size, value)
-        return _NONE
+        return Load(_PTR, ptr_kind=kind)
     if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
-        if access is Access.WRITE and not may_access_direct_pkt_data(env, access):
+        if access is _WRITE and not may_access_direct_pkt_data(env, access):
             raise env.error("cannot write into packet")
-        if access is Access.WRITE and value is not None and is_pointer_value(env, value):
+        if access is _WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into packet")
         check_packet_access(env, regno, reg, off, size)
         return _UNKNOWN if want else _NONE
     if t == RegType.PTR_TO_FLOW_KEYS:
-        if access is Access.WRITE and value is not None and is_pointer_value(env, value):
+        if access is _WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into flow keys")
         if size < 0 or off < 0 or off + size > 56:
             raise env.error(f"invalid access to flow keys off={off} size={size}")
         return _UNKNOWN if want else _NONE
     if t in (RegType.PTR_TO_SOCKET, RegType.PTR_TO_SOCK_COMMON, RegType.PTR_TO_TCP_SOCK,
              RegType.PTR_TO_XDP_SOCK):
-        if access is Access.WRITE:
+        if access is _WRITE:
             raise env.error(f"R{regno} cannot write into {reg_type_str(t)}")
         if reg.smin < 0:
             raise env.error(f"R{regno} min value is negative, either use unsigned index or do a if (index >=0) "
@@ -614,26 +624,26 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
     if t == RegType.PTR_TO_ARENA:
         return _UNKNOWN if want else _NONE
     if t == RegType.CONST_PTR_TO_MAP:
-        fields.check_ptr_to_map_access(env, reg, regno, off, size, access is Access.WRITE)
+        fields.check_ptr_to_map_access(env, reg, regno, off, size, access is _WRITE)
         return _UNKNOWN if want else _NONE
     if base == RegType.PTR_TO_BTF_ID and not t & RegFlag.PTR_MAYBE_NULL:
-        loaded = btfid.check_ptr_to_btf_access(env, regno, reg, off, size, access is Access.WRITE)
+        loaded = btfid.check_ptr_to_btf_access(env, regno, reg, off, size, access is _WRITE)
         if not want:
             return _NONE
-        return _UNKNOWN if loaded is None else Load(LoadKind.BTF, reg=loaded)
+        return _UNKNOWN if loaded is None else Load(_BTF, reg=loaded)
     raise env.error(f"R{regno} invalid mem access '{reg_type_str(t)}'")
 
 
 def _btf_ctx_load(env: Env, off: int, size: int, access: Access, want: bool) -> Load:
     """A tracing context typed by the attach target's BTF (``btf_ctx_access``)."""
-    loaded = btfid.btf_ctx_access(env, off, size, access is Access.WRITE)
+    loaded = btfid.btf_ctx_access(env, off, size, access is _WRITE)
     if isinstance(loaded, str):
         env.verbose_linfo(env.insn_idx)
         first = loaded + "\n" if loaded else ""
         raise env.error(f"{first}invalid bpf_context access off={off} size={size}")
     if not want:
         return _NONE
-    return _UNKNOWN if loaded is None else Load(LoadKind.BTF, reg=loaded)
+    return _UNKNOWN if loaded is None else Load(_BTF, reg=loaded)
 
 
 def check_reg_sane_offset(env: Env, reg: Reg, ptr_type: int) -> None:

@@ -65,6 +65,8 @@ AluOp, InsnClass, JmpOp, Mode, PseudoCall, RegType = (
 __all__ = ["check_max_stack_depth", "do_check", "states_equal"]
 
 BPF_COMPLEXITY_LIMIT_STATES = 64
+_ALU, _ALU64, _LDX, _STX, _ST, _LD = (int(InsnClass.ALU), int(InsnClass.ALU64), int(InsnClass.LDX),
+                                      int(InsnClass.STX), int(InsnClass.ST), int(InsnClass.LD))
 
 
 class _Pending:
@@ -81,6 +83,9 @@ def _states_maybe_looping(old: VerifierState, cur: VerifierState) -> bool:
     if len(old.frames) != len(cur.frames):     # curframe differs
         return False
     for a, b in zip(old.frames[-1].regs, cur.frames[-1].regs, strict=True):
+        # the bounds a loop's counter or accumulator changes first, without a call
+        if a.smin != b.smin or a.umax != b.umax or a.var_off != b.var_off:
+            return False
         if not (same_value_fields(a, b) and a.id == b.id and a.ref_obj_id == b.ref_obj_id):
             return False
     return True
@@ -142,13 +147,17 @@ def _update_peak_states(env: Env) -> None:
 def scc_callchain(env: Env, st: VerifierState) -> tuple[tuple[int, ...], int] | None:
     """``compute_scc_callchain``: the call sites down to the outermost frame that stands in a
     loop, and that loop's SCC id; None when no frame does."""
+    frames = st.frames
+    if len(frames) == 1:      # the common case: one frame, its instruction's SCC
+        scc = env.aux[st.insn_idx].scc
+        return ((), scc) if scc else None
     callsites: list[int] = []
-    for i in range(st.curframe + 1):
+    for i in range(len(frames)):
         pc = frame_insn_idx(st, i)
         scc = env.aux[pc].scc
         if scc:
             return tuple(callsites), scc
-        if i < st.curframe:
+        if i < len(frames) - 1:
             callsites.append(pc)
     return None
 
@@ -171,6 +180,8 @@ def maybe_enter_scc(env: Env, st: VerifierState) -> None:
 
 def maybe_exit_scc(env: Env, st: VerifierState) -> None:
     """Every path from the loop's entry is explored: propagate precision over its backedges."""
+    if not env.scc_visits:    # no loop entered yet
+        return
     chain = scc_callchain(env, st)
     if chain is None:
         return
@@ -197,6 +208,8 @@ def add_scc_backedge(env: Env, st: VerifierState, backedge: VerifierState) -> No
 
 def incomplete_read_marks(env: Env, st: VerifierState) -> bool:
     """Is ``st`` in a loop whose backedges have not been propagated yet?"""
+    if not env.num_backedges:    # the sum of every visit's backedges: none has any
+        return False
     chain = scc_callchain(env, st)
     if chain is None:
         return False
@@ -292,7 +305,11 @@ class Checker:
         force_new = env.options.test_state_freq or aux.force_checkpoint or len(cur.hist) > 40
         add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
                                 and env.insn_processed - env.prev_insn_processed >= 8)
-        entries = env.explored_bucket(pc, cur.frames[-1].callsite)
+        # env.explored_bucket(pc, callsite), inlined
+        key = ((pc ^ cur.frames[-1].callsite) & 0xFFFFFFFF) % (len(env.insns) or 1)
+        entries = env.explored.get(key)
+        if entries is None:
+            entries = env.explored[key] = []
         cur.insn_idx = pc
         for e in entries:
             old = e.state
@@ -324,7 +341,11 @@ class Checker:
                             and states_equal(env, old, cur, RANGE_WITHIN)):
                         hit = loop = True
                     # a may_goto that is no hit still gets the infinite-loop check (a may_goto to itself)
+                r0_old, r0_cur = old.frames[-1].regs[0], cur.frames[-1].regs[0]
                 if (not hit and not aux.iter_next and not aux.calls_callback
+                        # _states_maybe_looping's most frequent no (r0 differs), without the call
+                        and r0_old.smin == r0_cur.smin and r0_old.umax == r0_cur.umax
+                        and r0_old.var_off == r0_cur.var_off
                         and _states_maybe_looping(old, cur) and states_equal(env, old, cur, EXACT)
                       and not _iter_active_depths_differ(old, cur)
                       and old.may_goto_depth == cur.may_goto_depth
@@ -373,14 +394,16 @@ class Checker:
         env.prev_insn_processed = env.insn_processed
         if env.bpf_capable:
             precision.mark_all_scalars_imprecise(cur)
+        hist = cur.hist
+        cur.hist = []                # the checkpoint keeps the history (moved, not copied) ...
         new = cur.copy()
+        new.hist = hist
         new.insn_idx = pc
         maybe_enter_scc(env, new)
         cur.parent = new
         cur.first_insn_idx = pc
         cur.dfs_depth = new.dfs_depth + 1
-        new.bt_memo = cur.bt_memo    # the checkpoint keeps the history, and so what walks through it gave
-        cur.hist = []
+        new.bt_memo = cur.bt_memo    # ... and so what walks through it gave
         cur.bt_memo = None
         entries.insert(0, StateEntry(new))
         return False
@@ -460,18 +483,23 @@ class Checker:
         live = env.stack_live
         assert live is not None
         live.reset_callchain()
+        commit = live.commit
+        push_history = precision.push_history
+        do_alu, do_ldx, do_stx = insns.do_alu, insns.do_ldx, insns.do_stx
+        ALU, ALU64, LDX, STX, ST, LD = (_ALU, _ALU64, _LDX, _STX, _ST, _LD)
         while True:
-            env.prev_insn_idx = self.prev_insn_idx
+            prev = env.prev_insn_idx = self.prev_insn_idx
             pc = env.insn_idx
-            if pc >= n or pc < 0 or insns_tab[pc] is None:
+            if pc >= n or pc < 0:
                 raise env.error(f"invalid insn idx {pc} insn_cnt {n}")
             insn = insns_tab[pc]
-            assert insn is not None
-            env.insn_processed += 1
-            if env.insn_processed > limit:
-                raise env.error(f"BPF program is too large. Processed {env.insn_processed} insn")
+            if insn is None:
+                raise env.error(f"invalid insn idx {pc} insn_cnt {n}")
+            processed = env.insn_processed = env.insn_processed + 1
+            if processed > limit:
+                raise env.error(f"BPF program is too large. Processed {processed} insn")
             st = self.st
-            st.last_insn_idx = env.prev_insn_idx
+            st.last_insn_idx = prev
             a = aux[pc]
             if a.prune_point and self.is_state_visited(pc):
                 if level:
@@ -484,27 +512,32 @@ class Checker:
                 do_print_state = True
                 continue
             if a.jmp_point:
-                precision.push_history(env, st)
-            if level >= 2 and do_print_state:
-                env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}:{frame_str(st, st.frames[-1])}\n")
-                do_print_state = False
+                push_history(env, st)
             if level:
+                if level >= 2 and do_print_state:
+                    env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}:{frame_str(st, st.frames[-1])}\n")
+                    do_print_state = False
                 self.print_insn(pc, insn)
             self.prev_insn_idx = pc
             a.seen = True
             cls = insn.opcode & CLASS_MASK
-            live.reset_write_marks(st, pc)
+            # live.reset_write_marks(st, pc), inlined
+            if live.cur is None:
+                live.cur = live.lookup(st, len(st.frames) - 1)
+            live.write_idx = pc
+            if live.write_any:
+                live._clear_writes()
             if level:
                 self._scratch(insn)
-            if cls in (InsnClass.ALU, InsnClass.ALU64):
-                insns.do_alu(env, st, insn)
-            elif cls == InsnClass.LDX:
-                insns.do_ldx(env, st, insn)
-            elif cls == InsnClass.STX:
-                insns.do_stx(env, st, insn)
-            elif cls == InsnClass.ST:
+            if cls == ALU64 or cls == ALU:
+                do_alu(env, st, insn)
+            elif cls == LDX:
+                do_ldx(env, st, insn)
+            elif cls == STX:
+                do_stx(env, st, insn)
+            elif cls == ST:
                 insns.do_st(env, st, insn)
-            elif cls == InsnClass.LD:
+            elif cls == LD:
                 mode = insn.opcode & MODE_MASK
                 if mode in (Mode.ABS, Mode.IND):
                     insns.do_ld_abs(env, st, insn)
@@ -533,7 +566,7 @@ class Checker:
                             or (cls == InsnClass.JMP and insn.imm) or (cls == InsnClass.JMP32 and insn.off)):
                         raise env.error("BPF_JA uses reserved fields")
                     env.insn_idx += (insn.off if cls == InsnClass.JMP else insn.imm) + 1
-                    live.commit()
+                    commit()
                     continue
                 elif op == JmpOp.EXIT:
                     if insn.opcode & SOURCE_MASK or insn.imm or insn.src or insn.dst or cls == InsnClass.JMP32:
@@ -558,7 +591,12 @@ class Checker:
                     continue
                 else:
                     self._cond_jmp(insn)
-            live.commit()
+            inst = live.cur     # live.commit(), its first exit inlined
+            if inst is not None:
+                if inst.settled[live.write_idx - inst.start]:
+                    live.write_idx = 0
+                else:
+                    live._commit(inst)
             env.insn_idx += 1
 
     def _finish_path(self) -> bool:

@@ -193,6 +193,10 @@ class StackLiveness:
         """``lookup_instance``: the instance of ``st``'s call chain up to frame ``frameno``."""
         subprogs = self.env.subprogs
         frames = st.frames
+        if not frameno:     # the outermost frame: its function's start is the whole key
+            inst = self.instances.get((subprogs[frames[0].subprogno].start,))
+            if inst is not None:
+                return inst
         sp_starts = tuple(subprogs[frames[i].subprogno].start for i in range(frameno + 1))
         key = tuple(frames[i + 1].callsite for i in range(frameno)) + (sp_starts[-1],)
         return self._lookup_key(key, sp_starts)
@@ -250,7 +254,13 @@ class StackLiveness:
 
     def commit(self) -> None:
         """``bpf_commit_stack_write_marks``: the instruction completed; intersect its writes."""
-        self._commit(self.cur)
+        inst = self.cur
+        if inst is None:
+            return
+        if inst.settled[self.write_idx - inst.start]:     # _commit's first exit, without the call
+            self.write_idx = 0
+            return
+        self._commit(inst)
 
     def _commit(self, inst: _Instance | None) -> None:
         if inst is None:

@@ -152,6 +152,7 @@ _CALL, _EXIT, _JA, _JCOND = int(JmpOp.CALL), int(JmpOp.EXIT), int(JmpOp.JA), int
 _PSEUDO_CALL, _PSEUDO_HELPER, _PSEUDO_KFUNC = int(PseudoCall.CALL), int(PseudoCall.HELPER), int(PseudoCall.KFUNC)
 _IND, _ABS, _ATOMIC, _LOAD_ACQ = int(Mode.IND), int(Mode.ABS), int(Mode.ATOMIC), 0x100
 _SCALAR = int(RegType.SCALAR_VALUE)
+_JMP_SPECIAL = (_CALL, _EXIT, _JA, _JCOND)
 
 
 def backtrack_insn(env: Env, idx: int, subseq_idx: int, hist: tuple | None, bt: Backtrack) -> int:  # type: ignore[type-arg]
@@ -310,37 +311,49 @@ def _walk_segment(env: Env, cur_st: VerifierState, last_idx: int, subseq_idx: in
             memo = cur_st.bt_memo = {}
     i = last_idx
     outcome = _REACHED_START
+    regs = bt.regs       # bt's lists are updated in place (backtrack_insn, a memo's answer)
+    stack = bt.stack
     while True:
+        # the history entry of instruction i, if it has one (where the walk goes next)
+        h = hist[hist_end - 1] if hist_end and hist[hist_end - 1][0] == i else None
         if at_entry and memo is not None and hist_end <= stable:
-            key = (i, hist_end, subseq_idx, bt.frame, *bt.regs, *bt.stack)
+            key = (i, hist_end, subseq_idx, bt.frame, *regs, *stack)
             got = memo.get(key)
             if got is not None:
-                outcome, bt.frame, regs, stack = got
-                bt.regs[:] = regs
-                bt.stack[:] = stack
+                outcome, bt.frame, got_regs, got_stack = got
+                regs[:] = got_regs
+                stack[:] = got_stack
                 break
             seen.append(key)
         at_entry = False
         if skip_first:
             skip_first = False
         else:
-            h = hist[hist_end - 1] if hist_end and hist[hist_end - 1][0] == i else None
+            insn = insns[i]
             if log2:
-                insn = insns[i]
-                env.verbose(f"mark_precise: frame{bt.frame}: regs={_fmt_regs(bt.regs[bt.frame])} "
-                            f"stack={_fmt_stack(bt.stack[bt.frame])} before "
+                env.verbose(f"mark_precise: frame{bt.frame}: regs={_fmt_regs(regs[bt.frame])} "
+                            f"stack={_fmt_stack(stack[bt.frame])} before "
                             f"{i}: {insn_text(insn, i, env.maps, env.kfunc_log_name) if insn is not None else ''}\n")
-            if backtrack_insn(env, i, subseq_idx, h, bt) == _NOTSUPP:
-                outcome = _FALLBACK
-                break
-        if (not bt.regs[0] and not bt.stack[0]) if not bt.frame else bt.empty():   # bt.empty(), inlined
+            # backtrack_insn's first exit without the call: an ALU op or a plain load whose
+            # destination is not being explained, or a conditional jump against an immediate,
+            # leave bt as it is (when the history links no registers)
+            code = insn.opcode if insn is not None else 0
+            cls = code & CLASS_MASK
+            if not ((h is None or not h[3]) and (
+                    ((cls == _ALU64 or cls == _ALU or cls == _LDX) and not regs[bt.frame] >> insn.dst & 1)
+                    or ((cls == _JMP or cls == _JMP32) and not code & SOURCE_MASK
+                        and (code & OP_MASK) not in _JMP_SPECIAL))):
+                if backtrack_insn(env, i, subseq_idx, h, bt) == _NOTSUPP:
+                    outcome = _FALLBACK
+                    break
+        if (not regs[0] and not stack[0]) if not bt.frame else bt.empty():   # bt.empty(), inlined
             outcome = _EXPLAINED
             break
         subseq_idx = i
         if i == first and (hist_end == 0 or (hist_end == 1 and hist[0][0] == i)):
             break
-        if hist_end and hist[hist_end - 1][0] == i:
-            i = hist[hist_end - 1][1]
+        if h is not None:
+            i = h[1]
             hist_end -= 1
             at_entry = True
         else:
@@ -368,7 +381,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
     if not env.bpf_capable:
         return False
     if bt is None:
-        bt = Backtrack(st.curframe)
+        bt = Backtrack(len(st.frames) - 1)
         reg = st.frames[-1].regs[regno]
         if reg.type != _SCALAR:   # e.g. a pointer as bpf_loop()'s count
             raise env.error("verifier bug: backtracking misuse")
@@ -452,7 +465,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
 
 def propagate_precision(env: Env, old: VerifierState, cur: VerifierState) -> bool:
     """After pruning ``cur`` against ``old``: what was precise in ``old`` is precise on this path."""
-    bt = Backtrack(old.curframe)
+    bt = Backtrack(len(old.frames) - 1)
     for fr, frame in enumerate(old.frames):
         for r, reg in enumerate(frame.regs[:10]):
             if reg.type == RegType.SCALAR_VALUE and reg.precise:

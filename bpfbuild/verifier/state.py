@@ -242,7 +242,7 @@ class Reg:
         self.iter_depth = int(value)
 
     def copy(self) -> Reg:
-        r = Reg.__new__(Reg)
+        r = _new(Reg)
         r.type = self.type
         r.off = self.off
         r.range = self.range
@@ -398,6 +398,10 @@ class Reg:
         return f"Reg({', '.join(out)})"
 
 
+_new = object.__new__     # what Reg.__new__(Reg) calls, without the lookup
+_reg_copy = Reg.copy
+
+
 class SlotType(enum.IntEnum):
     """What one byte of a stack slot holds (``enum bpf_stack_slot_type``)."""
 
@@ -427,7 +431,7 @@ class StackSlot:
         self.slot_type = bytearray(8)
 
     def copy(self) -> StackSlot:
-        s = StackSlot.__new__(StackSlot)
+        s = _new(StackSlot)
         s.spilled_ptr = self.spilled_ptr.copy()
         s.slot_type = bytearray(self.slot_type)
         return s
@@ -443,6 +447,9 @@ class StackSlot:
     @property
     def is_spilled_scalar64(self) -> bool:
         return self.is_spilled_scalar and all(t == SPILL for t in self.slot_type)
+
+
+_slot_copy = StackSlot.copy
 
 
 @dataclass(slots=True)
@@ -484,9 +491,9 @@ class FuncState:
         fp.frameno = frameno
 
     def copy(self) -> FuncState:
-        f = FuncState.__new__(FuncState)
-        f.regs = [r.copy() for r in self.regs]
-        f.stack = [s.copy() for s in self.stack]
+        f = _new(FuncState)
+        f.regs = list(map(_reg_copy, self.regs))
+        f.stack = list(map(_slot_copy, self.stack))
         f.frameno = self.frameno
         f.callsite = self.callsite
         f.subprogno = self.subprogno
@@ -563,9 +570,9 @@ class VerifierState:
         return self.frames[-1]
 
     def copy(self) -> VerifierState:
-        s = VerifierState.__new__(VerifierState)
+        s = _new(VerifierState)
         s.frames = [f.copy() for f in self.frames]
-        s.refs = [RefState(r.id, r.insn_idx) for r in self.refs]
+        s.refs = [RefState(r.id, r.insn_idx) for r in self.refs] if self.refs else []
         s.parent = self.parent
         s.branches = self.branches
         s.insn_idx = self.insn_idx
