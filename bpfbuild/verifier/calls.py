@@ -25,7 +25,7 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import btfid, dynptr, fields, globalargs, graph, precision, transfer
+from bpfbuild.verifier import btfid, dynptr, fastcall, fields, globalargs, graph, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
@@ -211,6 +211,8 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         reg = regs[regno]
         transfer.stack_helper_write(env, st.frames[reg.frameno], lo, hi, raw)
         _grow_depth(env, st, reg, lo)
+        if raw:   # the kernel's byte writes in raw mode (check_mem_access) reach the fastcall check
+            fastcall.check_stack_contract(env, st.frames[reg.frameno].subprogno, lo)
     if meta.release_regno and proto.args[meta.release_regno - 1].base == ArgType.ARG_PTR_TO_DYNPTR:
         unmark_dynptr_stack_slots(env, st, regs[meta.release_regno])
     elif meta.release_regno:

@@ -20,7 +20,7 @@ from bpfbuild.isa.fields import (
     Size,
 )
 from bpfbuild.isa.instruction import Instruction
-from bpfbuild.verifier import bounds, btfid, precision, transfer
+from bpfbuild.verifier import bounds, btfid, fastcall, precision, transfer
 from bpfbuild.verifier.bounds import s64
 from bpfbuild.verifier.checks import (
     Access,
@@ -74,6 +74,7 @@ def grow_stack(env: Env, st: VerifierState, reg: Reg, off: int, size: int) -> No
     """``grow_stack_state`` after an access through a stack pointer (and the function's depth)."""
     frame = st.frames[reg.frameno]
     min_off = s64(reg.var_off.value) + off if not reg.var_off.mask else reg.smin + off
+    fastcall.check_stack_contract(env, frame.subprogno, min_off)
     need = -min_off
     if need > 0:
         frame.grow_stack(need)
