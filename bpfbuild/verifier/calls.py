@@ -473,7 +473,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             if timer_map is not None and timer_map.inner is not None:
                 env.not_modelled(f"insn {env.insn_idx}: a timer in a map of maps (map_uid)")
         case ArgType.ARG_KPTR_XCHG_DEST:
-            meta.kptr_field = fields.process_kptr_xchg(env, st, regno)
+            meta.kptr_field = fields.process_kptr_xchg(env, st, regno, graph.reg_btf_record(env, reg))
         case ArgType.ARG_PTR_TO_MAP_KEY:
             if meta.map is None:
                 raise env.error("invalid map_ptr to access map->key")
