@@ -99,7 +99,7 @@ def alloc_has_lock(btf: object, type_id: int) -> bool:
         rec = parse_record(btf, type_id, frozenset({FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK}))
     except Exception:  # noqa: BLE001 - malformed BTF: no lock
         return False
-    return bool(rec.fields)
+    return rec.has(FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK)   # (the record holds its kptrs too)
 
 
 def keeps_id(reg: Reg) -> bool:
