@@ -12,6 +12,7 @@ Facts gathered from the Linux 6.18 sources and written down as our own data:
   STRUCT_OPS, SYSCALL and CGROUP_SKB) and ``common_btf_ids`` (registered for
   BPF_PROG_TYPE_UNSPEC: every program type);
 - kernel/bpf/cpumask.c: ``cpumask_kfunc_btf_ids`` (TRACING, STRUCT_OPS, SYSCALL);
+- kernel/bpf/rqspinlock.c: ``rqspinlock_kfunc_ids`` (BPF_PROG_TYPE_UNSPEC: every program type);
 - kernel/bpf/btf.c: ``bpf_prog_type_to_kfunc_hook`` -- program types share hooks: tracepoint,
   perf event and LSM programs use the tracing hook (raw tracepoints have no hook: only the
   common set; tp_btf programs are TRACING); every cgroup program type
@@ -219,6 +220,12 @@ _SETS: tuple[tuple[str, str, frozenset[Hook], tuple[tuple[str, KF], ...]], ...] 
             "strcmp", "strcasecmp", "strchr", "strchrnul", "strnchr", "strrchr", "strlen", "strnlen", "strspn",
             "strcspn", "strstr", "strnstr")),
         ("bpf_cgroup_read_xattr", _U),
+    )),
+    ("rqspinlock_kfunc_ids", "kernel/bpf/rqspinlock.c", frozenset({Hook.COMMON}), (
+        ("bpf_res_spin_lock", _N),
+        ("bpf_res_spin_unlock", _0),
+        ("bpf_res_spin_lock_irqsave", _N),
+        ("bpf_res_spin_unlock_irqrestore", _0),
     )),
     ("cpumask_kfunc_btf_ids", "kernel/bpf/cpumask.c",
      frozenset({Hook.TRACING, Hook.STRUCT_OPS, Hook.SYSCALL}), (

@@ -755,6 +755,7 @@ def alloc_fields(btf: object, type_id: int) -> tuple[tuple[str, int, int], ...]:
 _ITER_HELPERS = frozenset({126, 127, 128})
 _SK_RELEASE = 86
 _SPIN_LOCK, _SPIN_UNLOCK = 93, 94
+_KPTR_XCHG = 194
 
 
 def iter_only_helper(env: Env, func_id: int) -> bool:
@@ -769,8 +770,8 @@ def check_btf_arg(env: Env, regno: int, reg: Reg, arg: object, base: object, fun
     from bpfbuild.abi.protos import Arg, ArgType
 
     assert isinstance(arg, Arg)
-    if reg.type == RegType.PTR_TO_BTF_ID | _F.MEM_ALLOC and func_id in (_SPIN_LOCK, _SPIN_UNLOCK):
-        return      # the lock in an allocated object: process_spin_lock checks it
+    if reg.type & _F.MEM_ALLOC and func_id in (_SPIN_LOCK, _SPIN_UNLOCK, _KPTR_XCHG):
+        return      # the lock in an allocated object, a kptr's: process_spin_lock / process_kptr_func
     if reg.type & (_F.MEM_ALLOC | _F.MEM_PERCPU):
         env.not_modelled(f"{reg.type & _F.MEM_ALLOC and 'allocated' or 'per-CPU'} objects passed to helpers")
         return

@@ -25,7 +25,7 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import btfid, dynptr, fields, globalargs, graph, precision, transfer
+from bpfbuild.verifier import btfid, dynptr, fastcall, fields, globalargs, graph, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
@@ -211,6 +211,8 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         reg = regs[regno]
         transfer.stack_helper_write(env, st.frames[reg.frameno], lo, hi, raw)
         _grow_depth(env, st, reg, lo)
+        if raw:   # the kernel's byte writes in raw mode (check_mem_access) reach the fastcall check
+            fastcall.check_stack_contract(env, st.frames[reg.frameno].subprogno, lo)
     if meta.release_regno and proto.args[meta.release_regno - 1].base == ArgType.ARG_PTR_TO_DYNPTR:
         unmark_dynptr_stack_slots(env, st, regs[meta.release_regno])
     elif meta.release_regno:
@@ -471,7 +473,7 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             if timer_map is not None and timer_map.inner is not None:
                 env.not_modelled(f"insn {env.insn_idx}: a timer in a map of maps (map_uid)")
         case ArgType.ARG_KPTR_XCHG_DEST:
-            meta.kptr_field = fields.process_kptr_xchg(env, st, regno)
+            meta.kptr_field = fields.process_kptr_xchg(env, st, regno, graph.reg_btf_record(env, reg))
         case ArgType.ARG_PTR_TO_MAP_KEY:
             if meta.map is None:
                 raise env.error("invalid map_ptr to access map->key")

@@ -33,6 +33,7 @@ from bpfbuild.isa.fields import (
 )
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.isa.opcodes import opcode_table
+from bpfbuild.verifier import funcinfo
 from bpfbuild.verifier.env import Aux, Env, Subprog
 from bpfbuild.verifier.fields import check_map_prog_compatibility
 from bpfbuild.verifier.liveness import StackLiveness
@@ -99,6 +100,7 @@ def check_structure(env: Env, slots: Sequence[RawSlot],
     """
     _add_subprogs(env, slots)
     _check_subprogs(env, slots)
+    funcinfo.check_func_returns(env)   # check_btf_info: tail calls and LD_ABS need an int return
     _resolve(env, slots, decoded)
     env.aux = [Aux() for _ in range(len(slots))]
     loops, callbacks = _check_cfg(env)

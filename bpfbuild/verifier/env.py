@@ -223,6 +223,8 @@ class Env:
     prog_btf: Spec | None = None
     #: graph.alloc_record's cache: (id of a BTF, struct id) -> (that BTF, its record or None)
     graph_cache: dict = field(default_factory=dict)
+    #: fastcall.Fastcall: the bpf_fastcall spill/fill patterns, found on the first stack access
+    fastcall: object | None = None
 
     # --- privilege ------------------------------------------------------------------------------
 

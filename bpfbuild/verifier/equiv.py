@@ -215,7 +215,7 @@ def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -
     if old.active_rcu_lock != cur.active_rcu_lock or old.active_preempt_locks != cur.active_preempt_locks:
         return False
     for lo, lc in zip(old.locks, cur.locks, strict=True):   # refsafe: the same lock, ids mapped alike
-        if lo.map_index != lc.map_index or not idmap.check(lo.id, lc.id):
+        if lo.map_index != lc.map_index or lo.kind != lc.kind or not idmap.check(lo.id, lc.id):
             return False
     fast = exact == NOT_EXACT and env.options.privileged     # env.bpf_capable
     for i, (fo, fc) in enumerate(zip(old.frames, cur.frames, strict=True)):

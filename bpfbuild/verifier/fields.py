@@ -99,7 +99,7 @@ def alloc_has_lock(btf: object, type_id: int) -> bool:
         rec = parse_record(btf, type_id, frozenset({FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK}))
     except Exception:  # noqa: BLE001 - malformed BTF: no lock
         return False
-    return bool(rec.fields)
+    return rec.has(FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK)   # (the record holds its kptrs too)
 
 
 def keeps_id(reg: Reg) -> bool:
@@ -208,9 +208,7 @@ def kptr_load(env: Env, st: VerifierState, field: Field) -> Reg | None:
     kb = env.kernel_btf
     ids = btfid.find(kb, field.pointee, Kind.STRUCT) if kb is not None and field.pointee else ()
     if not ids:
-        env.not_modelled(f"insn {env.insn_idx}: a load of the {field.name} field at off={field.offset} "
-                         f"(a kptr to the program's struct {field.pointee})")
-        return None
+        return _local_kptr_load(env, st, field)
     rcu_safe = field.kind is FieldKind.KPTR_PERCPU or (field.kind is FieldKind.KPTR_REF
                                                         and field.pointee in _RCU_PROTECTED)
     flag = RegFlag.PTR_MAYBE_NULL
@@ -221,15 +219,51 @@ def kptr_load(env: Env, st: VerifierState, field: Field) -> Reg | None:
     return btfid._btf_reg(env, kb, ids[0], RegType.PTR_TO_BTF_ID | flag)
 
 
+_GRAPH_NODES = frozenset({FieldKind.LIST_NODE, FieldKind.RB_NODE})
+
+
+def _local_kptr_load(env: Env, st: VerifierState, field: Field) -> Reg | None:
+    """``btf_ld_kptr_type`` for a kptr to one of the program's own structs (``btf_parse_kptr``
+    found no kernel struct of that name: a ``bpf_obj_new`` object, which ``rcu_protected_object``
+    always is): inside an RCU section a referenced kptr gives an allocated, RCU-protected
+    pointer, non-owning where the struct is a list or rbtree node; outside one (a sleepable
+    program) an untrusted one."""
+    from bpfbuild.btf.types import Kind
+    from bpfbuild.verifier import btfid
+
+    pb = env.prog_btf
+    ids = btfid.find(pb, field.pointee, Kind.STRUCT) if pb is not None and field.pointee else ()
+    if not ids:
+        env.not_modelled(f"insn {env.insn_idx}: a load of the {field.name} field at off={field.offset} "
+                         f"(a kptr to struct {field.pointee}, in no BTF)")
+        return None
+    rec = parse_record(pb, ids[0], _GRAPH_NODES) if has_struct_meta(pb, ids[0]) else None   # kptr_pointee_btf_record
+    rcu_safe = field.kind in (FieldKind.KPTR_PERCPU, FieldKind.KPTR_REF)
+    flag = RegFlag.PTR_MAYBE_NULL
+    if rcu_safe and (st.active_rcu_lock or st.active_locks or not env.sleepable):
+        flag |= RegFlag.MEM_RCU | (RegFlag.MEM_PERCPU if field.kind is FieldKind.KPTR_PERCPU else RegFlag.MEM_ALLOC)
+        if rec is not None and rec.has(FieldKind.LIST_NODE, FieldKind.RB_NODE):
+            flag |= RegFlag.NON_OWN_REF
+    else:
+        flag |= RegFlag.PTR_UNTRUSTED
+    return btfid._btf_reg(env, pb, ids[0], RegType.PTR_TO_BTF_ID | flag)
+
+
 # ---- helpers ------------------------------------------------------------------------------------
+
+#: ``LockState.kind``: REF_TYPE_LOCK (a bpf_spin_lock), REF_TYPE_RES_LOCK (a bpf_res_spin_lock)
+LOCK, RES_LOCK = 0, 1
+
 
 @dataclass(frozen=True, slots=True)
 class LockState:
-    """A held ``bpf_spin_lock`` (a REF_TYPE_LOCK reference state): the map value's id and map."""
+    """A held ``bpf_spin_lock`` or ``bpf_res_spin_lock`` (a REF_TYPE_LOCK / REF_TYPE_RES_LOCK
+    reference state): the map value's (or object's) id and map."""
 
     id: int
     map_index: int
     insn_idx: int
+    kind: int = LOCK
 
 
 def _const_off(env: Env, reg: Reg, regno: int, what: str) -> int:
@@ -257,22 +291,30 @@ def process_spin_lock(env: Env, st: VerifierState, regno: int, is_lock: bool) ->
     lock_state(env, st, reg.id, m.index, is_lock)
 
 
-def lock_state(env: Env, st: VerifierState, lock_id: int, ptr: int, is_lock: bool) -> None:
-    """``acquire_lock_state``/``release_lock_state`` for the lock of (``lock_id``, ``ptr``):
-    ``ptr`` is the map's index, or graph.ALLOC_LOCK for an allocated object's."""
+def lock_state(env: Env, st: VerifierState, lock_id: int, ptr: int, is_lock: bool, kind: int = LOCK) -> None:
+    """``process_spin_lock``'s ``acquire_lock_state``/``release_lock_state`` for the lock of
+    (``lock_id``, ``ptr``): ``ptr`` is the map's index, or graph.ALLOC_LOCK for an allocated
+    object's.  Resilient locks (``kind`` RES_LOCK) nest, but not twice the same one; any lock is
+    released last taken, first released."""
     locks = st.locks
+    what = "bpf_res_spin" if kind == RES_LOCK else "bpf_spin"
     if is_lock:
-        if locks:
+        if kind == LOCK and locks:
             raise env.error("Locking two bpf_spin_locks are not allowed")
-        st.locks = (*locks, LockState(lock_id, ptr, env.insn_idx))
+        if kind == RES_LOCK and any(lk.kind == RES_LOCK and lk.id == lock_id and lk.map_index == ptr
+                                    for lk in locks):
+            raise env.error("Acquiring the same lock again, AA deadlock detected")
+        st.locks = (*locks, LockState(lock_id, ptr, env.insn_idx, kind))
         st.active_locks = len(st.locks)
         return
     if not locks:
-        raise env.error("bpf_spin_unlock without taking a lock")
-    held = locks[-1]
-    if held.id != lock_id or held.map_index != ptr:
-        raise env.error("bpf_spin_unlock of different lock")
-    st.locks = locks[:-1]
+        raise env.error(f"{what}_unlock without taking a lock")
+    i = next((i for i, lk in enumerate(locks) if lk.kind == kind and lk.id == lock_id and lk.map_index == ptr), -1)
+    if i < 0:
+        raise env.error(f"{what}_unlock of different lock")
+    if locks[-1].id != lock_id or locks[-1].map_index != ptr:    # active_lock_id / active_lock_ptr
+        raise env.error(f"{what}_unlock cannot be out of order")
+    st.locks = locks[:i] + locks[i + 1:]
     st.active_locks = len(st.locks)
 
 
@@ -301,20 +343,25 @@ def process_timer(env: Env, st: VerifierState, regno: int) -> MapInfo | None:
     return m
 
 
-def process_kptr_xchg(env: Env, st: VerifierState, regno: int) -> tuple[Field, object, int] | None:
-    """``process_kptr_func``: the destination of ``bpf_kptr_xchg`` is a referenced kptr field.
-    Returns (field, BTF, id of its pointee) for a kptr to a kernel struct; None (with a note)
-    for one to the program's own struct (a local kptr, not modelled)."""
+def process_kptr_xchg(env: Env, st: VerifierState, regno: int,
+                      alloc_rec: Record | None = None) -> tuple[Field, object, int] | None:
+    """``process_kptr_func``: the destination of ``bpf_kptr_xchg`` is a referenced kptr field of a
+    map value or of an allocated object (``alloc_rec``: its record, graph.reg_btf_record).
+    Returns (field, BTF, id of its pointee); None (with a note) for a per-CPU kptr or one whose
+    struct is in no BTF."""
     reg = st.frames[-1].regs[regno]
     m = reg.map
-    if m is None:
+    if reg.type == RegType.PTR_TO_BTF_ID | RegFlag.MEM_ALLOC:
+        rec = alloc_rec or EMPTY   # a kptr in an object of the program's struct
+    elif m is None:
         env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg into an allocated object")
         return None
-    if not m.has_btf:
+    elif not m.has_btf:
         raise env.error(f"map '{m.name}' has to have BTF in order to use bpf_kptr_xchg")
+    else:
+        rec = record_of(m)
     if reg.var_off.mask:
         raise env.error(f"R{regno} doesn't have constant offset. kptr has to be at the constant offset")
-    rec = record_of(m)
     if not rec.has(FieldKind.KPTR_UNREF, FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU):
         raise env.error(f"R{regno} has no valid kptr")
     off = reg.off + reg.var_off.value

@@ -94,7 +94,8 @@ ALLOC_LOCK = -2
 #: btf_parse_struct_metas' field mask
 _GRAPH_STRUCTS = ("bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node")
 _ALLOC_KINDS = frozenset({FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK, FieldKind.LIST_HEAD, FieldKind.LIST_NODE,
-                          FieldKind.RB_ROOT, FieldKind.RB_NODE, FieldKind.REFCOUNT})
+                          FieldKind.RB_ROOT, FieldKind.RB_NODE, FieldKind.REFCOUNT, FieldKind.KPTR_UNREF,
+                          FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU})
 
 
 class GraphNotModelled(Exception):
@@ -102,6 +103,12 @@ class GraphNotModelled(Exception):
 
 
 # ---- records ----------------------------------------------------------------------------------
+
+def _nodes_lack_refcount(kinds: set[FieldKind]) -> bool:
+    """``btf_parse_fields``: a struct that can be both a list node and an rbtree node needs a
+    ``bpf_refcount`` (else its record, and the program's BTF, is refused)."""
+    return {FieldKind.LIST_NODE, FieldKind.RB_NODE} <= kinds and FieldKind.REFCOUNT not in kinds
+
 
 def alloc_record(env: Env, btf: object, type_id: int) -> Record | None:
     """The record of an allocated object of the program's struct ``type_id`` (None: none)."""
@@ -112,8 +119,7 @@ def alloc_record(env: Env, btf: object, type_id: int) -> Record | None:
         try:
             if has_struct_meta(btf, type_id):
                 rec = parse_record(btf, type_id, _ALLOC_KINDS)
-                if not rec.fields or (rec.has(FieldKind.LIST_NODE) and rec.has(FieldKind.RB_NODE)
-                                      and not rec.has(FieldKind.REFCOUNT)):
+                if not rec.fields or _nodes_lack_refcount({f.kind for f in rec.fields}):
                     # btf_parse_struct_metas fails: the kernel refuses the program's BTF
                     env.not_modelled(f"the special fields of struct {_type_name(btf, type_id)} (a BTF the "
                                      "kernel refuses)")
@@ -142,7 +148,7 @@ def prog_btf_refused(btf: object) -> str:
             if (any(f.value_type < 0 for f in out)
                     or (kinds & {FieldKind.LIST_HEAD, FieldKind.RB_ROOT}
                         and not kinds & {FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK})
-                    or {FieldKind.LIST_NODE, FieldKind.RB_NODE} <= kinds and FieldKind.REFCOUNT not in kinds):
+                    or _nodes_lack_refcount(kinds)):
                 return (f"the program's BTF, which the kernel refuses (struct {t.name}: a graph field it "
                         "cannot parse, e.g. a contains: tag naming a struct the BTF lacks)")
     except Exception:  # noqa: BLE001 - unreadable BTF is the loader's business
@@ -392,12 +398,28 @@ def _graph_node_arg(env: Env, meta: object, reg: Reg, regno: int, head: FieldKin
 
 # ---- effects and the return value ---------------------------------------------------------------
 
+#: the kfuncs whose call remembers its object's struct (``insn_aux->kptr_struct_meta``)
+_STRUCT_META_KFUNCS = frozenset({"bpf_obj_drop_impl", "bpf_percpu_obj_drop_impl", "bpf_refcount_acquire_impl"})
+
+
+def _one_type_per_call(env: Env, btf: object, btf_id: int, name: str) -> None:
+    """One call instruction of these kfuncs given objects of two structs (a static function
+    holding the call, inlined or not): Linux 6.18.44 refuses it ("same call cannot be used with
+    different types"), the 6.18.35 sources keep the last struct's meta; not modelled."""
+    key = ("kptr_struct_meta", env.insn_idx)
+    seen = env.graph_cache.setdefault(key, (btf, btf_id))
+    if seen[0] is not btf or seen[1] != btf_id:
+        env.not_modelled(f"insn {env.insn_idx}: {name} called with objects of two struct types (kernels differ)")
+
+
 def after_args(env: Env, st: VerifierState, meta: object) -> None:
     """What ``check_kfunc_call`` does after a release: a pushed/added node's owning reference
     becomes non-owning and its reference state is dropped."""
     from bpfbuild.verifier import transfer
 
     name = meta.name  # type: ignore[attr-defined]
+    if name in _STRUCT_META_KFUNCS:
+        _one_type_per_call(env, meta.arg_btf, meta.arg_btf_id, name)  # type: ignore[attr-defined]
     if name not in ("bpf_list_push_front_impl", "bpf_list_push_back_impl", "bpf_rbtree_add_impl"):
         return
     ref = st.frames[-1].regs[2].ref_obj_id

@@ -20,7 +20,7 @@ from bpfbuild.isa.fields import (
     Size,
 )
 from bpfbuild.isa.instruction import Instruction
-from bpfbuild.verifier import bounds, btfid, fastalu, precision, transfer
+from bpfbuild.verifier import bounds, btfid, fastalu, fastcall, precision, transfer
 from bpfbuild.verifier.bounds import s64
 from bpfbuild.verifier.checks import (
     Access,
@@ -90,12 +90,11 @@ _B64 = 1 << 64
 def grow_stack(env: Env, st: VerifierState, reg: Reg, off: int, size: int) -> None:
     """``grow_stack_state`` after an access through a stack pointer (and the function's depth)."""
     v, m = reg.var_off
-    if m:
-        need = -(reg.smin + off)
-    else:
-        need = -((v - _B64 if v >> 63 else v) + off)
+    min_off = reg.smin + off if m else (v - _B64 if v >> 63 else v) + off
+    frame = st.frames[reg.frameno]
+    fastcall.check_stack_contract(env, frame.subprogno, min_off)
+    need = -min_off
     if need > 0:
-        frame = st.frames[reg.frameno]
         frame.grow_stack(need)
         sp = env.subprogs[frame.subprogno]
         sp.stack_depth = max(sp.stack_depth, (need + 7) // 8 * 8)

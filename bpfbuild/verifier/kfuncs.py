@@ -35,7 +35,7 @@ from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.btf.types import Kind
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.instruction import Instruction
-from bpfbuild.verifier import btfid, dynptr, graph, precision, transfer
+from bpfbuild.verifier import btfid, dynptr, graph, precision, reslock, transfer
 from bpfbuild.verifier.checks import (
     Access,
     check_mem_access,
@@ -73,7 +73,7 @@ _UNSAFE_MODIFIERS = _F.PTR_UNTRUSTED | _F.MEM_USER | _F.MEM_PERCPU   # (MEM_PERC
 #: pointee struct names the kernel gives special argument kinds this verifier does not model
 _SPECIAL_STRUCTS = frozenset({
     "bpf_dynptr", "bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_wq", "bpf_task_work",
-    "bpf_res_spin_lock", "bpf_refcount",
+    "bpf_refcount",
 })
 _SPECIAL_SUFFIXES = ("__str", "__map", "__alloc", "__refcounted_kptr", "__irq_flag", "__uninit", "__prog",
                      "__aux", "__iter")
@@ -181,11 +181,14 @@ def _suffix(name: str, suffix: str) -> bool:
 # ---- registers ------------------------------------------------------------------------------------------
 
 def _is_trusted_reg(reg: Reg) -> bool:
+    """``is_trusted_reg``: referenced, or only trusted modifiers (any other flag, MEM_RCU
+    included, is unsafe: ``bpf_type_has_unsafe_modifiers``)."""
     if reg.ref_obj_id:
         return True
+    unsafe = reg.type & ~BASE_MASK & ~_TRUSTED_MODIFIERS
     if reg.type & BASE_MASK in (_T.PTR_TO_SOCKET, _T.PTR_TO_SOCK_COMMON, _T.PTR_TO_TCP_SOCK):
-        return not reg.type & _UNSAFE_MODIFIERS
-    return bool(reg.type & _TRUSTED_MODIFIERS) and not reg.type & _UNSAFE_MODIFIERS
+        return not unsafe
+    return bool(reg.type & _TRUSTED_MODIFIERS) and not unsafe
 
 
 def _in_rcu_cs(env: Env, st: VerifierState) -> bool:
@@ -245,6 +248,8 @@ def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> Verifie
         raise env.error("unexpected __bpf_trap() due to uninitialized variable?")
     meta = KfuncMeta(insn.imm, name, info, btf, proto)
     flags = info.flags
+    if name in reslock.LOCK_KFUNCS:
+        reslock.fork_failed_lock(env, st)
     if name == "bpf_iter_css_task_new":
         raise _NotModelled(f"{name} (its program type allowlist)")
     if name == "bpf_dynptr_slice_rdwr":
@@ -333,6 +338,8 @@ def _set_return(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
         raise env.error("acquire kernel function does not return PTR_TO_BTF_ID")
     if _is_scalar(t):
         r0.mark_unknown()
+        if meta.name in reslock.LOCK_KFUNCS and btf is env.kernel_btf:   # the lock is held: it returned 0
+            r0.mark_const(0)
         return
     if isinstance(t, Void):
         return
@@ -474,6 +481,8 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
             _process_dynptr_arg(env, st, meta, regno, _suffix(pname, "__uninit"))
         elif kind in _GRAPH_KINDS:
             graph.process_graph_arg(env, st, meta, kind, reg, regno, i)
+        elif kind == "res_spin_lock":
+            reslock.process_res_lock_arg(env, st, meta.name, reg, regno, i)
         elif kind == "btf_id":
             base = reg.type & BASE_MASK
             if base != _T.PTR_TO_BTF_ID or (reg.type & _UNSAFE_MODIFIERS and not reg.type & _F.MEM_RCU):
@@ -599,6 +608,8 @@ def _arg_kind(env: Env, st: VerifierState, meta: KfuncMeta, i: int, pname: str, 
         return "dynptr"
     if isinstance(ref_t, Struct) and ref_name in graph.GRAPH_ARG_KINDS:
         return graph.GRAPH_ARG_KINDS[ref_name]
+    if isinstance(ref_t, Struct) and ref_name == "bpf_res_spin_lock" and not _suffix(pname, "__irq_flag"):
+        return "res_spin_lock"
     if isinstance(ref_t, Struct) and ref_name in _SPECIAL_STRUCTS:
         raise _NotModelled(f"argument {i} of {meta.name} (struct {ref_name})")
     if any(_suffix(pname, s) for s in _SPECIAL_SUFFIXES):
@@ -684,6 +695,7 @@ def _process_alloc_arg(env: Env, meta: KfuncMeta, reg: Reg, i: int) -> None:
         raise env.error(f"arg#{i} expected pointer to allocated object")
     if not reg.ref_obj_id:
         raise env.error("allocated object must be referenced")
+    meta.arg_btf, meta.arg_btf_id = reg.btf, reg.btf_id
 
 
 #: the kernel's own context struct of a program type (``bpf_ctx_convert``: the kern side), for
@@ -735,7 +747,7 @@ def _obj_new_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
 
 #: special fields of allocated objects whose rules are not modelled: bpf_obj_new of such a
 #: struct gives ``unknown`` (a bpf_spin_lock is fine: locking one records its own note)
-_UNMODELLED_ALLOC_FIELDS = frozenset({"bpf_res_spin_lock", "bpf_timer", "bpf_wq", "bpf_task_work"})
+_UNMODELLED_ALLOC_FIELDS = frozenset({"bpf_timer", "bpf_wq", "bpf_task_work"})
 
 
 def _cast_to_kern_ctx_return(env: Env, r0: Reg, meta: KfuncMeta) -> None:
