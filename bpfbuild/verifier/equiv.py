@@ -19,6 +19,7 @@ from bpfbuild.verifier.state import (
     INVALID,
     MISC,
     SPILL,
+    ZERO,
     FuncState,
     Reg,
     RegType,
@@ -91,16 +92,24 @@ def regs_exact(old: Reg, cur: Reg, idmap: IdMap) -> bool:
             and idmap.check(old.ref_obj_id, cur.ref_obj_id))
 
 
+_NOT_INIT, _SCALAR = int(RegType.NOT_INIT), int(RegType.SCALAR_VALUE)
+_STACK, _ARENA = int(RegType.PTR_TO_STACK), int(RegType.PTR_TO_ARENA)
+_MEM_LIKE = frozenset(int(t) for t in (RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM,
+                                       RegType.PTR_TO_BUF, RegType.PTR_TO_TP_BUFFER))
+_PKT = frozenset({int(RegType.PTR_TO_PACKET), int(RegType.PTR_TO_PACKET_META)})
+
+
 def regsafe(env: Env, old: Reg, cur: Reg, idmap: IdMap, exact: int) -> bool:
     """Is every use ``old`` was safe for also safe with ``cur``?"""
     if exact == EXACT:
         return regs_exact(old, cur, idmap)
-    if old.type == RegType.NOT_INIT and (exact == NOT_EXACT or cur.type == RegType.NOT_INIT):
+    otype = old.type
+    if otype == _NOT_INIT and (exact == NOT_EXACT or cur.type == _NOT_INIT):
         return True
-    if old.type != cur.type:
+    if otype != cur.type:
         return False
-    base = old.type & 0xFF
-    if base == RegType.SCALAR_VALUE:
+    base = otype & 0xFF
+    if base == _SCALAR:
         if not old.precise and exact == NOT_EXACT and env.bpf_capable:
             return True
         if (old.id & BPF_ADD_CONST) != (cur.id & BPF_ADD_CONST):
@@ -109,13 +118,12 @@ def regsafe(env: Env, old: Reg, cur: Reg, idmap: IdMap, exact: int) -> bool:
             return False
         return (range_within(old, cur) and tnum_in(old.var_off, cur.var_off)
                 and idmap.check_scalar(old.id, cur.id))
-    if base in (RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM, RegType.PTR_TO_BUF,
-                RegType.PTR_TO_TP_BUFFER):
+    if base in _MEM_LIKE:
         return (old.off == cur.off and old.range == cur.range and old.map is cur.map
                 and old.mem_size == cur.mem_size and range_within(old, cur)
                 and tnum_in(old.var_off, cur.var_off) and idmap.check(old.id, cur.id)
                 and idmap.check(old.ref_obj_id, cur.ref_obj_id))
-    if base in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
+    if base in _PKT:
         if old.range < 0 or cur.range < 0:   # AT_PKT_END / BEYOND_PKT_END markers match only themselves
             if old.range != cur.range:
                 return False
@@ -126,9 +134,9 @@ def regsafe(env: Env, old: Reg, cur: Reg, idmap: IdMap, exact: int) -> bool:
         if not idmap.check(old.id, cur.id):
             return False
         return range_within(old, cur) and tnum_in(old.var_off, cur.var_off)
-    if base == RegType.PTR_TO_STACK:
+    if base == _STACK:
         return regs_exact(old, cur, idmap) and old.frameno == cur.frameno
-    if base == RegType.PTR_TO_ARENA:
+    if base == _ARENA:
         return True
     return regs_exact(old, cur, idmap)
 
@@ -147,50 +155,68 @@ def _scalar_reg_for_stack(env: Env, slot: StackSlot) -> Reg | None:
 
 _EMPTY = StackSlot()
 _ALL_INVALID = bytes(8)
+_ALL_MISC = bytes([MISC]) * 8
+_ALL_ZERO = bytes([ZERO]) * 8
+_ALL_SPILL = bytes([SPILL]) * 8
 
 
 def stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: IdMap, exact: int) -> bool:
     cur_alloc = cur.allocated_stack
+    uninit_ok = env.allow_uninit_stack
+    cstack = cur.stack
+    ncur = len(cstack)
     for spi, oslot in enumerate(old.stack):
         ot = oslot.slot_type
-        if ot == _ALL_INVALID and exact == NOT_EXACT:    # every byte's first test: continue
+        cslot = cstack[spi] if spi < ncur else None
+        if exact == NOT_EXACT and ot == _ALL_INVALID:     # every byte's first test: continue
             continue
-        cslot = cur.stack[spi] if spi < len(cur.stack) else None
-        for idx in range(8):
-            i = spi * 8 + idx
-            if exact != NOT_EXACT and (i >= cur_alloc or cslot is None or ot[idx] != cslot.slot_type[idx]):
-                return False
-            if ot[idx] == INVALID:
+        if cslot is not None and ot == cslot.slot_type:
+            # the same invalid, zeroed (or, where uninitialised reads are allowed, misc) bytes:
+            # each byte passes its tests and no register is compared
+            if ot == _ALL_INVALID or ot == _ALL_ZERO or (uninit_ok and ot == _ALL_MISC):
                 continue
-            if env.allow_uninit_stack and ot[idx] == MISC:
+            if ot == _ALL_SPILL:    # a whole spilled register each: the byte loop compares them once
+                if not regsafe(env, oslot.spilled_ptr, cslot.spilled_ptr, idmap, exact):
+                    return False
+                continue
+        both_scalar = None     # whether both slots hold scalars: the same answer for each byte
+        for idx in range(8):
+            o = ot[idx]
+            if exact != NOT_EXACT and (spi * 8 + idx >= cur_alloc or cslot is None or o != cslot.slot_type[idx]):
+                return False
+            if o == INVALID:
+                continue
+            if uninit_ok and o == MISC:
                 continue
             if cslot is None:
                 return False
-            old_reg = _scalar_reg_for_stack(env, oslot)
-            cur_reg = _scalar_reg_for_stack(env, cslot)
-            if old_reg is not None and cur_reg is not None:
-                if not regsafe(env, old_reg, cur_reg, idmap, exact):
-                    return False
-                break
+            if both_scalar is None:
+                old_reg = _scalar_reg_for_stack(env, oslot)
+                cur_reg = _scalar_reg_for_stack(env, cslot)
+                both_scalar = old_reg is not None and cur_reg is not None
+                if both_scalar:
+                    if not regsafe(env, old_reg, cur_reg, idmap, exact):   # type: ignore[arg-type]
+                        return False
+                    break
             ct = cslot.slot_type
-            if ot[idx] == MISC and ct[idx] == 3:      # old misc, cur zero
+            if o == MISC and ct[idx] == 3:      # old misc, cur zero
                 continue
-            if ot[idx] != ct[idx]:
+            if o != ct[idx]:
                 return False
             if idx != 7:
                 continue
-            if ot[7] == SPILL and not regsafe(env, oslot.spilled_ptr, cslot.spilled_ptr, idmap, exact):
+            if o == SPILL and not regsafe(env, oslot.spilled_ptr, cslot.spilled_ptr, idmap, exact):
                 return False
-            if ot[7] == _STACK_DYNPTR:
-                o, c = oslot.spilled_ptr, cslot.spilled_ptr
-                if (o.dynptr_type != c.dynptr_type or o.dynptr_first != c.dynptr_first
-                        or not idmap.check(o.ref_obj_id, c.ref_obj_id)):
+            if o == _STACK_DYNPTR:
+                op, cp = oslot.spilled_ptr, cslot.spilled_ptr
+                if (op.dynptr_type != cp.dynptr_type or op.dynptr_first != cp.dynptr_first
+                        or not idmap.check(op.ref_obj_id, cp.ref_obj_id)):
                     return False
-            if ot[7] == _STACK_ITER:
+            if o == _STACK_ITER:
                 # the iterator's depth is not compared: it would keep the loop from converging
-                o, c = oslot.spilled_ptr, cslot.spilled_ptr
-                if (o.btf is not c.btf or o.btf_id != c.btf_id or o.iter_state != c.iter_state
-                        or not idmap.check(o.ref_obj_id, c.ref_obj_id)):
+                op, cp = oslot.spilled_ptr, cslot.spilled_ptr
+                if (op.btf is not cp.btf or op.btf_id != cp.btf_id or op.iter_state != cp.iter_state
+                        or not idmap.check(op.ref_obj_id, cp.ref_obj_id)):
                     return False
     return True
 
