@@ -447,6 +447,10 @@ class Spec:
         value = memo[key] = compute()
         return value
 
+    def forget_derived(self) -> None:
+        """Drop what :meth:`derived` kept (a benchmark times each program as its object's first)."""
+        self._derived.clear()
+
     def find_prefixed(self, name: str, sep: str) -> tuple[int, ...]:
         """Ids named ``name`` or ``name + sep + anything`` (CO-RE flavours: ``sep`` = "___").
 
