@@ -100,7 +100,7 @@ def report_rows(project: Any) -> list[dict[str, Any]]:
         verify = read_result(build_dir, prog.name, "verify") or {}
         verdicts = {p.get("name"): p for p in verify.get("programs", [])}
         programs = [{**p, **{k: v for k, v in verdicts.get(p.get("name"), {}).items()
-                             if k in ("verdict", "processed_insns", "errors", "not_modelled")}}
+                             if k in ("verdict", "processed_insns", "errors", "not_modelled", "target")}}
                     for p in build.get("programs", [])]
         test = read_result(build_dir, prog.name, "test") or {}
         built = prog.object.exists()
@@ -130,6 +130,8 @@ def _cell_programs(row: dict[str, Any]) -> tuple[str, str, str]:
         v = p.get("verdict", "-")
         if v == "unknown" and p.get("not_modelled"):
             v += f" (not modelled: {'; '.join(p['not_modelled'])})"
+        elif v == "unknown" and isinstance(p.get("target"), str):
+            v += f" (this kernel: {p['target']})"
         if p.get("processed_insns") is not None:
             v += f" ({p['processed_insns']})"
         verdicts.append(v)
