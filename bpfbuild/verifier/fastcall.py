@@ -160,7 +160,7 @@ def mark_patterns(env: Env) -> Fastcall:
     env.fastcall = fc
     insns = env.insns
     for s, sp in enumerate(env.subprogs):
-        end = env.subprogs[s + 1].start if s + 1 < len(env.subprogs) else len(insns)
+        end = sp.end
         lowest = 0
         for pc in range(sp.start, end):
             insn = insns[pc]
@@ -182,7 +182,7 @@ def check_stack_contract(env: Env, subprog: int, off: int) -> None:
         return
     fc.stack_off[subprog] = _S16_MIN
     sp = env.subprogs[subprog]
-    end = env.subprogs[subprog + 1].start if subprog + 1 < len(env.subprogs) else len(env.insns)
+    end = sp.end
     fc.pattern.difference_update(range(sp.start, end))
     for pc in [pc for pc in fc.spills if sp.start <= pc < end]:
         del fc.spills[pc]
@@ -193,7 +193,7 @@ def remove_spills_fills(env: Env) -> None:
     pairs go and every pattern surrounds an inlined call needs only the stack above them."""
     fc = mark_patterns(env)
     for s, sp in enumerate(env.subprogs):
-        end = env.subprogs[s + 1].start if s + 1 < len(env.subprogs) else len(env.insns)
+        end = sp.end
         modified = any(sp.start <= pc < end for pc in fc.spills)
         if modified and not fc.keep_stack[s]:
             sp.stack_depth = -fc.stack_off[s]

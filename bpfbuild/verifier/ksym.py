@@ -33,6 +33,7 @@ from bpfbuild.btf.spec import Spec
 from bpfbuild.btf.types import Datasec, Func, Kind, Struct, Union, Var
 from bpfbuild.errors import BpfBuildError
 from bpfbuild.isa.instruction import Instruction
+from bpfbuild.verifier.bounds import s32
 from bpfbuild.verifier.env import Env
 from bpfbuild.verifier.state import Reg, RegFlag, RegType
 
@@ -54,11 +55,6 @@ class BtfVar:
     mem_size: int = 0
 
 
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
-
-
 def btf_var(env: Env, imm: int) -> BtfVar | str:
     """``__check_pseudo_btf_id`` against the target's vmlinux BTF: the register's type, or the
     kernel's message where the load is refused."""
@@ -67,10 +63,10 @@ def btf_var(env: Env, imm: int) -> BtfVar | str:
         return "kernel is missing BTF, make sure CONFIG_DEBUG_INFO_BTF=y is specified in Kconfig."
     vid = imm & 0xFFFFFFFF
     if vid >= len(btf):
-        return f"ldimm64 insn specifies invalid btf_id {_s32(vid)}."
+        return f"ldimm64 insn specifies invalid btf_id {s32(vid)}."
     t = btf.type(vid)
     if not isinstance(t, Var | Func):
-        return f"pseudo btf_id {_s32(vid)} in ldimm64 isn't KIND_VAR or KIND_FUNC"
+        return f"pseudo btf_id {s32(vid)} in ldimm64 isn't KIND_VAR or KIND_FUNC"
     target = env.kernel
     if target.has_kallsyms and target.ksym(t.name) is None:
         return f"ldimm64 failed to find the address for kernel symbol '{t.name}'."
@@ -101,7 +97,7 @@ def _is_percpu(btf: Spec, vid: int) -> bool:
 
 def check_pseudo_btf_id(env: Env, i: int, imm: int, hi: int) -> None:
     """``check_pseudo_btf_id`` for the ``ld_imm64`` at slot ``i`` (``hi``: its second slot's imm)."""
-    fd = _s32(hi)
+    fd = s32(hi)
     if fd != 0:
         if 0 < fd < _STDIO_FDS or fd < 0:
             raise env.error("invalid module BTF object FD specified.", i)
