@@ -224,8 +224,15 @@ class VerifierLog:
     def rewind(self, pos: int) -> None:
         if not self.level or pos >= self._len:
             return
-        text = "".join(self._parts)[:pos]
-        self._parts = [text]
+        # from the end: the "; state" note rewinds one character after every instruction, so
+        # joining the whole log each time would make a level-2 log quadratic in its length
+        parts = self._parts
+        end = self._len
+        while parts and end - len(parts[-1]) >= pos:
+            end -= len(parts.pop())
+        if end > pos:
+            last = parts.pop()
+            parts.append(last[:len(last) - (end - pos)])
         self._len = pos
 
     def text(self) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bpfbuild.obj.loader import load_object_file
 from bpfbuild.verifier import verify
@@ -106,3 +108,22 @@ def test_logs_equal_the_kernels(level, build_corpus, corpus_lib, kernel_lacks):
         pytest.skip(f"{same} logs equal this kernel's; {len(drifted)} drift from Linux {release} (the labels' "
                     f"kernel) to Linux {' '.join(corpus_lib.running_kernel())}, verdicts and errors agree: "
                     + "; ".join(drifted))
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet="ab;\n", max_size=6), st.integers(min_value=0, max_value=40)),
+                max_size=40))
+def test_rewind_keeps_the_text_before_the_mark(steps):
+    """``rewind`` (the "; state" note after every instruction at level 2, a popped path at
+    level 1) leaves exactly the text before the position, however the log was written."""
+    from bpfbuild.verifier.log import VerifierLog
+
+    log, model = VerifierLog(2), ""
+    for step in steps:
+        if isinstance(step, str):
+            log.write(step)
+            model += step
+        else:
+            log.rewind(step)
+            model = model[:step]
+        assert log.text() == model and log.mark() == len(model)
