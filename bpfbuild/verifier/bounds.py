@@ -434,9 +434,10 @@ def reg_bounds_sync(reg: Bounded) -> None:
     """``reg_bounds_sync``: ``__update_reg_bounds``, ``__reg_deduce_bounds`` twice,
     ``__reg_bound_offset`` and ``__update_reg_bounds`` again.
 
-    Three shortcuts give the kernel's result with less work: a known tnum whose ranges hold its
+    Four shortcuts give the kernel's result with less work: a known tnum whose ranges hold its
     value makes the register that known value (the first ``__update_reg_bounds`` narrows every
-    range to it; tests/verifier/test_fastalu.py); a second deduction round after one that
+    range to it; tests/verifier/test_fastalu.py); a tnum within 31 bits with consistent ranges
+    skips the deduction (see below; tests/verifier/test_fastsync.py); a second deduction round after one that
     changed nothing would change nothing either (each step is a function of the ten numbers
     alone); and ``__update_reg_bounds`` is idempotent (its clamps are, and its tnum_step test
     sees the same state again), so it need not run again when nothing moved since.
@@ -459,17 +460,39 @@ def reg_bounds_sync(reg: Bounded) -> None:
             return
     s0 = (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
     s1 = _update_bounds(s0)
+    v1, m1, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max = s1
+    if m1 and v1 | m1 <= S32_MAX and umin <= umax and smin <= smax and u32_min <= u32_max \
+            and s32_min <= s32_max:
+        # a tnum within 31 bits: the first __update_reg_bounds put every range inside [0, S32_MAX],
+        # where signed and unsigned, 32 and 64 bits agree.  Each range being non-empty, and so
+        # their intersection, __reg_deduce_bounds narrows all four to that intersection and the
+        # tnum to its tnum_range (its second round and __reg_bound_offset change nothing more):
+        # only the last __update_reg_bounds is left (tests/verifier/test_fastsync.py)
+        lo = max(umin, smin, u32_min, s32_min)
+        hi = min(umax, smax, u32_max, s32_max)
+        if lo <= hi:
+            rv, rm = tnum_range_bits(lo, hi)
+            m1 &= rm
+            s3 = _update_bounds(((v1 | rv) & ~m1, m1, lo, hi, lo, hi, lo, hi, lo, hi))
+            if s3 != s0:
+                _store(reg, s3, v, m)
+            return
     s2 = _deduce_bounds(s1)
     if s2 != s1:
         s2 = _deduce_bounds(s2)
     s3 = _bound_offset(s2)
     if s3 != s1:
         s3 = _update_bounds(s3)
-    if s3 == s0:
-        return
-    v2, m2, reg.umin, reg.umax, reg.smin, reg.smax, reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max = s3
+    if s3 != s0:
+        _store(reg, s3, v, m)
+
+
+def _store(reg: Bounded, s: tuple[int, ...], v: int, m: int) -> None:
+    """Write a sync tuple into ``reg``, whose tnum was ``(v, m)``."""
+    v2, m2, reg.umin, reg.umax, reg.smin, reg.smax, reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max = s
     if v2 != v or m2 != m:
         reg.var_off = _new(Tnum, (v2, m2))
+
 
 def bounds_sane(reg: Bounded) -> bool:
     """``reg_bounds_sanity_check``: False when the ranges contradict each other or the tnum."""
