@@ -55,6 +55,7 @@ __all__ = [
     "S64_MAX",
     "S64_MIN",
     "Bounded",
+    "Known",
     "adjust_scalar",
     "bounds_sane",
     "coerce_reg_to_size",
@@ -918,8 +919,8 @@ def adjust_scalar(op: int, alu32: bool, dst: Bounded, src: Bounded) -> bool:
     return True
 
 
-class _Const:
-    """A throw-away bounded value (the kernel's fake_reg)."""
+class Known:
+    """A throw-away bounded value holding ``value`` (the kernel's fake_reg)."""
 
     __slots__ = ("s32_max", "s32_min", "smax", "smin", "u32_max", "u32_min", "umax", "umin", "var_off")
     var_off: Tnum
@@ -938,8 +939,8 @@ class _Const:
 
 def negate(dst: Bounded, alu32: bool) -> None:
     """``dst = -dst`` (BPF_NEG): computed as ``0 - dst``."""
-    old = _Const(0)
-    for name in _Const.__slots__:
+    old = Known(0)
+    for name in Known.__slots__:
         setattr(old, name, getattr(dst, name))
     mark_known(dst, 0)
     _sub32(dst, old)
@@ -966,7 +967,7 @@ def scalar_byte_swap(dst: Bounded, bits: int, swap: bool) -> None:
 
 def add_const(dst: Bounded, delta: int) -> None:
     """``reg += delta`` on the bounds (as sync_linked_regs applies a known offset)."""
-    c = _Const(delta)
+    c = Known(delta)
     _add32(dst, c)
     _add64(dst, c)
     dst.var_off = tnum_add(dst.var_off, c.var_off)
