@@ -728,14 +728,15 @@ def _and32(dst: Bounded, src: Bounded) -> None:
     _bitop32_signed_from_unsigned(dst)
 
 
-def _and64(dst: Bounded, src: Bounded) -> None:
+def _and64(dst: Bounded, src: Bounded, update: bool) -> None:
     if not src.var_off.mask and not dst.var_off.mask:
         mark_known(dst, dst.var_off.value)
         return
     dst.umin = dst.var_off.value
     dst.umax = min(dst.umax, src.umax)
     _bitop64_signed_from_unsigned(dst)
-    update_reg_bounds(dst)
+    if update:
+        update_reg_bounds(dst)
 
 
 def _or32(dst: Bounded, src: Bounded) -> None:
@@ -748,14 +749,15 @@ def _or32(dst: Bounded, src: Bounded) -> None:
     _bitop32_signed_from_unsigned(dst)
 
 
-def _or64(dst: Bounded, src: Bounded) -> None:
+def _or64(dst: Bounded, src: Bounded, update: bool) -> None:
     if not src.var_off.mask and not dst.var_off.mask:
         mark_known(dst, dst.var_off.value)
         return
     dst.umin = max(dst.umin, src.umin)
     dst.umax = dst.var_off.value | dst.var_off.mask
     _bitop64_signed_from_unsigned(dst)
-    update_reg_bounds(dst)
+    if update:
+        update_reg_bounds(dst)
 
 
 def _xor32(dst: Bounded, src: Bounded) -> None:
@@ -768,14 +770,15 @@ def _xor32(dst: Bounded, src: Bounded) -> None:
     _bitop32_signed_from_unsigned(dst)
 
 
-def _xor64(dst: Bounded, src: Bounded) -> None:
+def _xor64(dst: Bounded, src: Bounded, update: bool) -> None:
     if not src.var_off.mask and not dst.var_off.mask:
         mark_known(dst, dst.var_off.value)
         return
     dst.umin = dst.var_off.value
     dst.umax = dst.var_off.value | dst.var_off.mask
     _bitop64_signed_from_unsigned(dst)
-    update_reg_bounds(dst)
+    if update:
+        update_reg_bounds(dst)
 
 
 def _lsh32_bounds(dst: Bounded, umin_val: int, umax_val: int) -> None:
@@ -811,11 +814,11 @@ def _lsh64_bounds(dst: Bounded, umin_val: int, umax_val: int) -> None:
 
 
 def _lsh64(dst: Bounded, src: Bounded) -> None:
+    """``scalar_min_max_lsh`` but its final ``__update_reg_bounds`` (see :func:`adjust_scalar`)."""
     umax_val, umin_val = src.umax, src.umin
     _lsh64_bounds(dst, umin_val, umax_val)
     _lsh32_bounds(dst, umin_val, umax_val)
     dst.var_off = tnum_lshift(dst.var_off, umin_val)
-    update_reg_bounds(dst)
 
 
 def _rsh32(dst: Bounded, src: Bounded) -> None:
@@ -830,13 +833,13 @@ def _rsh32(dst: Bounded, src: Bounded) -> None:
 
 
 def _rsh64(dst: Bounded, src: Bounded) -> None:
+    """``scalar_min_max_rsh`` but its final ``__update_reg_bounds`` (see :func:`adjust_scalar`)."""
     umax_val, umin_val = src.umax, src.umin
     dst.smin, dst.smax = S64_MIN, S64_MAX
     dst.var_off = tnum_rshift(dst.var_off, umin_val)
     dst.umin >>= umax_val
     dst.umax >>= umin_val
     mark_32_unbounded(dst)
-    update_reg_bounds(dst)
 
 
 def _arsh32(dst: Bounded, src: Bounded) -> None:
@@ -850,13 +853,13 @@ def _arsh32(dst: Bounded, src: Bounded) -> None:
 
 
 def _arsh64(dst: Bounded, src: Bounded) -> None:
+    """``scalar_min_max_arsh`` but its final ``__update_reg_bounds`` (see :func:`adjust_scalar`)."""
     shift = src.umin
     dst.smin >>= shift
     dst.smax >>= shift
     dst.var_off = tnum_arshift(dst.var_off, shift, 64)
     dst.umin, dst.umax = 0, U64_MAX
     mark_32_unbounded(dst)
-    update_reg_bounds(dst)
 
 
 def _src_is_const(src: Bounded, alu32: bool) -> bool:
@@ -866,11 +869,15 @@ def _src_is_const(src: Bounded, alu32: bool) -> bool:
     return not src.var_off.mask and src.smin == src.smax and src.umin == src.umax
 
 
+_ALWAYS_SAFE = frozenset(int(o) for o in (AluOp.ADD, AluOp.SUB, AluOp.AND, AluOp.XOR, AluOp.OR, AluOp.MUL))
+_SHIFT_OPS = frozenset(int(o) for o in (AluOp.LSH, AluOp.RSH, AluOp.ARSH))
+
+
 def safe_to_compute(op: int, src: Bounded, alu32: bool) -> bool:
     """``is_safe_to_compute_dst_reg_range``: can the bounds of ``dst op src`` be computed?"""
-    if op in (AluOp.ADD, AluOp.SUB, AluOp.AND, AluOp.XOR, AluOp.OR, AluOp.MUL):
+    if op in _ALWAYS_SAFE:
         return True
-    if op in (AluOp.LSH, AluOp.RSH, AluOp.ARSH):
+    if op in _SHIFT_OPS:
         return _src_is_const(src, alu32) and src.umax < (32 if alu32 else 64)
     return False
 
@@ -879,6 +886,11 @@ def adjust_scalar(op: int, alu32: bool, dst: Bounded, src: Bounded) -> bool:
     """``adjust_scalar_min_max_vals`` for two scalars (``src`` is not modified).
 
     Returns False when the result is unknown (the caller marks ``dst`` unknown).
+
+    The 64-bit operations end with ``__update_reg_bounds``; for ALU64 the ``reg_bounds_sync``
+    that follows starts with it again, and it is idempotent, so they leave it to the sync
+    (tests/verifier/test_fastsync.py checks that sync of an updated register is the sync of the
+    register).  For ALU32 the zero extension comes between them: there it runs.
     """
     if not safe_to_compute(op, src, alu32):
         return False
@@ -898,15 +910,15 @@ def adjust_scalar(op: int, alu32: bool, dst: Bounded, src: Bounded) -> bool:
         case AluOp.AND:
             dst.var_off = tnum_and(dst.var_off, src.var_off)
             _and32(dst, src)
-            _and64(dst, src)
+            _and64(dst, src, alu32)
         case AluOp.OR:
             dst.var_off = tnum_or(dst.var_off, src.var_off)
             _or32(dst, src)
-            _or64(dst, src)
+            _or64(dst, src, alu32)
         case AluOp.XOR:
             dst.var_off = tnum_xor(dst.var_off, src.var_off)
             _xor32(dst, src)
-            _xor64(dst, src)
+            _xor64(dst, src, alu32)
         case AluOp.LSH:
             (_lsh32 if alu32 else _lsh64)(dst, src)
         case AluOp.RSH:

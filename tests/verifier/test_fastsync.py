@@ -104,3 +104,14 @@ def test_narrow_unknown_load_table(size):
     transfer.apply_load(None, got, Load(LoadKind.UNKNOWN), size, False)  # type: ignore[arg-type]
     assert [getattr(got, f) for f in FIELDS] == [getattr(expect, f) for f in FIELDS]
     assert got.id == 0 and got.type == expect.type and not got.precise
+
+
+@settings(max_examples=1500, derandomize=True, deadline=None)
+@given(_states)
+def test_sync_after_update_is_the_sync(s):
+    """__update_reg_bounds right before reg_bounds_sync changes nothing (adjust_scalar's ALU64
+    operations leave it out)."""
+    r = reg_with(s)
+    bounds.update_reg_bounds(r)
+    bounds.reg_bounds_sync(r)
+    assert numbers(r) == kernel_sync(s)
