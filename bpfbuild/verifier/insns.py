@@ -214,8 +214,7 @@ def _do_mov(env: Env, st: VerifierState, insn: Instruction, regs: list[Reg], alu
         raise env.error(f"R{regno} is invalid" if regno > 10 else "frame pointer is read only")
     dst = regs[regno]
     if not is_x:
-        dst.mark_unknown()
-        dst.mark_const(insn.imm if alu64 else insn.imm & U32_MAX)
+        dst.mark_const(insn.imm if alu64 else insn.imm & U32_MAX)   # sets every field mark_unknown would
         return False
     src = regs[insn.src]
     if alu64:
@@ -615,10 +614,10 @@ def do_ld_imm64(env: Env, st: VerifierState, insn: Instruction) -> None:
         raise env.error("BPF_LD_IMM64 uses reserved fields")
     check_reg_write(env, insn.dst)
     dst = st.frames[-1].regs[insn.dst]
-    dst.mark_unknown()
     if insn.src == PseudoLoad.IMM64:
-        dst.mark_const(insn.imm64)
+        dst.mark_const(insn.imm64)      # sets every field mark_unknown would
         return
+    dst.mark_unknown()
     dst.mark_known_zero()
     if insn.src == PseudoLoad.FUNC:
         target = env.insn_idx + insn.imm + 1
