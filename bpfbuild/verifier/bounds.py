@@ -468,13 +468,30 @@ def reg_bounds_sync(reg: Bounded) -> None:
         # where signed and unsigned, 32 and 64 bits agree.  Each range being non-empty, and so
         # their intersection, __reg_deduce_bounds narrows all four to that intersection and the
         # tnum to its tnum_range (its second round and __reg_bound_offset change nothing more):
-        # only the last __update_reg_bounds is left (tests/verifier/test_fastsync.py)
+        # only the last __update_reg_bounds is left (tests/verifier/test_fastsync.py).  The tnum
+        # still within 31 bits, that one narrows the four equal ranges alike to the tnum's
+        # [value, value | mask], then tries tnum_step as _update_bounds does.
         lo = max(umin, smin, u32_min, s32_min)
         hi = min(umax, smax, u32_max, s32_max)
         if lo <= hi:
             rv, rm = tnum_range_bits(lo, hi)
             m1 &= rm
-            s3 = _update_bounds(((v1 | rv) & ~m1, m1, lo, hi, lo, hi, lo, hi, lo, hi))
+            v1 = (v1 | rv) & ~m1
+            tmax = v1 | m1
+            if v1 > lo:
+                lo = v1
+            if tmax < hi:
+                hi = tmax
+            s3 = (v1, m1, lo, hi, lo, hi, lo, hi, lo, hi)
+            if m1 or lo != v1 or hi != v1:
+                nxt = tnum_step_bits(v1, m1, lo)
+                umin_in = (lo & ~m1) == v1
+                if umin_in and nxt > hi:
+                    s3 = _known(lo)
+                elif not umin_in and nxt == tmax:
+                    s3 = _known(tmax)
+                elif not umin_in and nxt <= hi and tnum_step_bits(v1, m1, nxt) > hi:
+                    s3 = _known(nxt)
             if s3 != s0:
                 _store(reg, s3, v, m)
             return
