@@ -437,9 +437,9 @@ def reg_bounds_sync(reg: Bounded) -> None:
 
     Four shortcuts give the kernel's result with less work: a known tnum whose ranges hold its
     value makes the register that known value (the first ``__update_reg_bounds`` narrows every
-    range to it; tests/verifier/test_fastalu.py); a tnum within 31 bits with consistent ranges
-    skips the deduction (see below; tests/verifier/test_fastsync.py); a second deduction round after one that
-    changed nothing would change nothing either (each step is a function of the ten numbers
+    range to it; tests/verifier/test_fastalu.py); a tnum within 31 bits whose ranges meet it
+    needs no deduction (below; tests/verifier/test_fastsync.py); a second deduction round after
+    one that changed nothing would change nothing either (each step is a function of the ten numbers
     alone); and ``__update_reg_bounds`` is idempotent (its clamps are, and its tnum_step test
     sees the same state again), so it need not run again when nothing moved since.
     """
@@ -460,41 +460,68 @@ def reg_bounds_sync(reg: Bounded) -> None:
             reg.s32_min = reg.s32_max = s32v
             return
     s0 = (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
-    s1 = _update_bounds(s0)
-    v1, m1, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max = s1
-    if m1 and v1 | m1 <= S32_MAX and umin <= umax and smin <= smax and u32_min <= u32_max \
-            and s32_min <= s32_max:
-        # a tnum within 31 bits: the first __update_reg_bounds put every range inside [0, S32_MAX],
-        # where signed and unsigned, 32 and 64 bits agree.  Each range being non-empty, and so
-        # their intersection, __reg_deduce_bounds narrows all four to that intersection and the
-        # tnum to its tnum_range (its second round and __reg_bound_offset change nothing more):
-        # only the last __update_reg_bounds is left (tests/verifier/test_fastsync.py).  The tnum
-        # still within 31 bits, that one narrows the four equal ranges alike to the tnum's
-        # [value, value | mask], then tries tnum_step as _update_bounds does.
-        lo = max(umin, smin, u32_min, s32_min)
-        hi = min(umax, smax, u32_max, s32_max)
-        if lo <= hi:
-            rv, rm = tnum_range_bits(lo, hi)
-            m1 &= rm
-            v1 = (v1 | rv) & ~m1
-            tmax = v1 | m1
-            if v1 > lo:
-                lo = v1
-            if tmax < hi:
-                hi = tmax
-            s3 = (v1, m1, lo, hi, lo, hi, lo, hi, lo, hi)
-            if m1 or lo != v1 or hi != v1:
-                nxt = tnum_step_bits(v1, m1, lo)
-                umin_in = (lo & ~m1) == v1
-                if umin_in and nxt > hi:
-                    s3 = _known(lo)
-                elif not umin_in and nxt == tmax:
-                    s3 = _known(tmax)
-                elif not umin_in and nxt <= hi and tnum_step_bits(v1, m1, nxt) > hi:
-                    s3 = _known(nxt)
-            if s3 != s0:
-                _store(reg, s3, v, m)
-            return
+    tmax = v | m
+    if not m or tmax > S32_MAX:
+        s1 = _update_bounds(s0)
+    else:
+        # a tnum within 31 bits: signed and unsigned, 32 and 64 bits see it alike, as [v, tmax],
+        # and __update_reg_bounds narrows every range to that (then tries tnum_step)
+        if v > umin:
+            umin = v
+        if tmax < umax:
+            umax = tmax
+        if v > smin:
+            smin = v
+        if tmax < smax:
+            smax = tmax
+        if v > u32_min:
+            u32_min = v
+        if tmax < u32_max:
+            u32_max = tmax
+        if v > s32_min:
+            s32_min = v
+        if tmax < s32_max:
+            s32_max = tmax
+        nxt = tnum_step_bits(v, m, umin)
+        umin_in = (umin & ~m) == v
+        if umin_in and nxt > umax:
+            s1 = _known(umin)
+        elif not umin_in and nxt == tmax:
+            s1 = _known(tmax)
+        elif not umin_in and nxt <= umax and tnum_step_bits(v, m, nxt) > umax:
+            s1 = _known(nxt)
+        else:
+            lo = max(umin, smin, u32_min, s32_min)
+            hi = min(umax, smax, u32_max, s32_max)
+            if (lo <= hi and umin <= umax and smin <= smax and u32_min <= u32_max
+                    and s32_min <= s32_max):
+                # every range (so all of them) inside [0, S32_MAX] and not empty: __reg_deduce_bounds
+                # narrows all four to their intersection and the tnum to its tnum_range (its
+                # second round and __reg_bound_offset change nothing more); the last
+                # __update_reg_bounds narrows the four alike to the tnum again
+                # (tests/verifier/test_fastsync.py)
+                rv, rm = tnum_range_bits(lo, hi)
+                m1 = m & rm
+                v1 = (v | rv) & ~m1
+                tmax = v1 | m1
+                if v1 > lo:
+                    lo = v1
+                if tmax < hi:
+                    hi = tmax
+                s3 = (v1, m1, lo, hi, lo, hi, lo, hi, lo, hi)
+                if m1 or lo != v1 or hi != v1:
+                    nxt = tnum_step_bits(v1, m1, lo)
+                    umin_in = (lo & ~m1) == v1
+                    if umin_in and nxt > hi:
+                        s3 = _known(lo)
+                    elif not umin_in and nxt == tmax:
+                        s3 = _known(tmax)
+                    elif not umin_in and nxt <= hi and tnum_step_bits(v1, m1, nxt) > hi:
+                        s3 = _known(nxt)
+                if s3 != s0:
+                    _store(reg, s3, v, m)
+                return
+            s1 = (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
     s2 = _deduce_bounds(s1)
     if s2 != s1:
         s2 = _deduce_bounds(s2)
