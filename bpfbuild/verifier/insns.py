@@ -87,6 +87,9 @@ _B31 = 1 << 31
 _B32 = 1 << 32
 _B64 = 1 << 64
 _MAYBE_NULL, _STACK = int(RegFlag.PTR_MAYBE_NULL), int(RegType.PTR_TO_STACK)
+#: Reg.is_pkt_pointer_any, as a set of the types
+_PKT_ANY = frozenset(int(t) for t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META,
+                                      RegType.PTR_TO_PACKET_END))
 
 
 def grow_stack(env: Env, st: VerifierState, reg: Reg, off: int, size: int) -> None:
@@ -679,7 +682,7 @@ def is_branch_taken(r1: Reg, r2: Reg, op: int, jmp32: bool) -> int:
             if v2 is not None:
                 return fastalu.branch_const(op, jmp32, v1, v2)
         return bounds.is_scalar_branch_taken(r1, r2, op, jmp32)
-    if r1.is_pkt_pointer_any and r2.is_pkt_pointer_any and not jmp32:
+    if r1.type in _PKT_ANY and r2.type in _PKT_ANY and not jmp32:
         return _pkt_branch_taken(r1, r2, op)
     if r1.type != RegType.SCALAR_VALUE or r2.type != RegType.SCALAR_VALUE:
         if not bounds.is_const(r2, jmp32) or r2.type != RegType.SCALAR_VALUE:
@@ -794,7 +797,7 @@ def check_cond_jmp(env: Env, st: VerifierState, insn: Instruction) -> tuple[Reg,
         if insn.imm != 0:
             raise env.error("BPF_JMP/JMP32 uses reserved fields")
         src = check_reg_read(env, st, insn.src)
-        if not (dst.is_pkt_pointer_any and src.is_pkt_pointer_any) and is_pointer_value(env, src):
+        if not (dst.type in _PKT_ANY and src.type in _PKT_ANY) and is_pointer_value(env, src):
             raise env.error(f"R{insn.src} pointer comparison prohibited")
     else:
         if insn.src != 0:
