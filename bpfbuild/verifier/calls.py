@@ -75,6 +75,8 @@ MAX_ERRNO = 4095
 # plain-class views of the enums read per call (see .fastenum)
 _T = members(RegType)
 _F = members(RegFlag)
+ArgType, BpfFunc, MapType, RetType, TypeFlag = (members(ArgType), members(BpfFunc), members(MapType),
+                                                members(RetType), members(TypeFlag))
 _MAYBE_NULL, _RINGBUF = int(RegFlag.PTR_MAYBE_NULL), int(RegFlag.MEM_RINGBUF)
 _RDONLY = int(RegFlag.MEM_RDONLY)
 _MEM_TYPES = (_T.PTR_TO_STACK, _T.PTR_TO_PACKET, _T.PTR_TO_PACKET_META, _T.PTR_TO_MAP_KEY,
