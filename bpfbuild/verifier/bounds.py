@@ -226,6 +226,22 @@ def _known(x: int) -> tuple[int, ...]:
     return (x, 0, x, x, sx, sx, lo, lo, s32x, s32x)
 
 
+def _step_known(v: int, m: int, umin: int, umax: int) -> tuple[int, ...] | None:
+    """The end of ``__update_reg64_bounds`` (6.18 stable: ``tnum_step()``): when the u64 range
+    ``[umin, umax]`` and the tnum ``(v, m)`` meet in a single value, that known value as a sync
+    tuple; None otherwise."""
+    tmax = v | m
+    nxt = tnum_step_bits(v, m, umin)
+    umin_in = (umin & ~m) == v
+    if umin_in and nxt > umax:
+        return _known(umin)
+    if not umin_in and nxt == tmax:
+        return _known(tmax)
+    if not umin_in and nxt <= umax and tnum_step_bits(v, m, nxt) > umax:
+        return _known(nxt)
+    return None
+
+
 def _update_bounds(s: tuple[int, ...]) -> tuple[int, ...]:
     """``__update_reg_bounds``: narrow the ranges to what the tnum allows (32-bit half first)."""
     v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max = s
@@ -258,15 +274,10 @@ def _update_bounds(s: tuple[int, ...]) -> tuple[int, ...]:
     if tmax < umax:
         umax = tmax
     if m or umin != v or umax != v:
-        # the u64 range and the tnum may meet in a single value (6.18 stable: tnum_step())
-        nxt = tnum_step_bits(v, m, umin)
-        umin_in = (umin & ~m) == v
-        if umin_in and nxt > umax:
-            return _known(umin)
-        if not umin_in and nxt == tmax:
-            return _known(tmax)
-        if not umin_in and nxt <= umax and tnum_step_bits(v, m, nxt) > umax:
-            return _known(nxt)
+        # the u64 range and the tnum may meet in a single value
+        known = _step_known(v, m, umin, umax)
+        if known is not None:
+            return known
     return (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
 
 
@@ -466,30 +477,12 @@ def reg_bounds_sync(reg: Bounded) -> None:
     else:
         # a tnum within 31 bits: signed and unsigned, 32 and 64 bits see it alike, as [v, tmax],
         # and __update_reg_bounds narrows every range to that (then tries tnum_step)
-        if v > umin:
-            umin = v
-        if tmax < umax:
-            umax = tmax
-        if v > smin:
-            smin = v
-        if tmax < smax:
-            smax = tmax
-        if v > u32_min:
-            u32_min = v
-        if tmax < u32_max:
-            u32_max = tmax
-        if v > s32_min:
-            s32_min = v
-        if tmax < s32_max:
-            s32_max = tmax
-        nxt = tnum_step_bits(v, m, umin)
-        umin_in = (umin & ~m) == v
-        if umin_in and nxt > umax:
-            s1 = _known(umin)
-        elif not umin_in and nxt == tmax:
-            s1 = _known(tmax)
-        elif not umin_in and nxt <= umax and tnum_step_bits(v, m, nxt) > umax:
-            s1 = _known(nxt)
+        umin, smin, u32_min, s32_min = max(umin, v), max(smin, v), max(u32_min, v), max(s32_min, v)
+        umax, smax = min(umax, tmax), min(smax, tmax)
+        u32_max, s32_max = min(u32_max, tmax), min(s32_max, tmax)
+        known = _step_known(v, m, umin, umax)
+        if known is not None:
+            s1 = known
         else:
             lo = max(umin, smin, u32_min, s32_min)
             hi = min(umax, smax, u32_max, s32_max)
@@ -508,16 +501,9 @@ def reg_bounds_sync(reg: Bounded) -> None:
                     lo = v1
                 if tmax < hi:
                     hi = tmax
-                s3 = (v1, m1, lo, hi, lo, hi, lo, hi, lo, hi)
-                if m1 or lo != v1 or hi != v1:
-                    nxt = tnum_step_bits(v1, m1, lo)
-                    umin_in = (lo & ~m1) == v1
-                    if umin_in and nxt > hi:
-                        s3 = _known(lo)
-                    elif not umin_in and nxt == tmax:
-                        s3 = _known(tmax)
-                    elif not umin_in and nxt <= hi and tnum_step_bits(v1, m1, nxt) > hi:
-                        s3 = _known(nxt)
+                s3 = _step_known(v1, m1, lo, hi) if m1 or lo != v1 or hi != v1 else None
+                if s3 is None:
+                    s3 = (v1, m1, lo, hi, lo, hi, lo, hi, lo, hi)
                 if s3 != s0:
                     _store(reg, s3, v, m)
                 return
