@@ -231,8 +231,10 @@ def _step_known(v: int, m: int, umin: int, umax: int) -> tuple[int, ...] | None:
     ``[umin, umax]`` and the tnum ``(v, m)`` meet in a single value, that known value as a sync
     tuple; None otherwise."""
     tmax = v | m
-    nxt = tnum_step_bits(v, m, umin)
     umin_in = (umin & ~m) == v
+    if umin_in and umax >= tmax:
+        return None             # tnum_step(umin) <= tmax <= umax: nothing below applies
+    nxt = tnum_step_bits(v, m, umin)
     if umin_in and nxt > umax:
         return _known(umin)
     if not umin_in and nxt == tmax:
