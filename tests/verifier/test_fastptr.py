@@ -80,7 +80,7 @@ def shortcut(env, state, insn, op, alu64, dst, imm):
     return insns._ptr_add_imm(env, op, alu64, dst, imm)
 
 
-@settings(max_examples=1000, derandomize=True, deadline=None)
+@settings(max_examples=600, derandomize=True, deadline=None)
 @given(pointers(), st.sampled_from([AluOp.ADD, AluOp.ADD, AluOp.SUB, AluOp.MUL]), _mostly,
        st.one_of(_near, _near, _near, _big.filter(lambda x: x < 1 << 31)), _mostly)
 def test_ptr_add_imm_is_the_general_path(ptr, op, alu64, imm, privileged):

@@ -60,7 +60,7 @@ _states = st.tuples(
 ).map(lambda t: (*t[0], *t[1], *t[2], *t[3], *t[4]))
 
 
-@settings(max_examples=1200, derandomize=True, deadline=None)
+@settings(max_examples=600, derandomize=True, deadline=None)
 @given(_states)
 def test_reg_bounds_sync_is_the_kernel_sequence(s):
     r = reg_with(s)
@@ -83,7 +83,7 @@ def test_consistent_small_values(t, a, b):
 _small = st.tuples(st.integers(0, 0x1FFFF), st.integers(0, 0x1FFFF))
 
 
-@settings(max_examples=800, derandomize=True, deadline=None)
+@settings(max_examples=500, derandomize=True, deadline=None)
 @given(_tnum(17), _small, _small, _small, _small)
 def test_small_ranges(t, u, s64_, u32, s32_):
     """Four unrelated ranges of small numbers (maybe empty, maybe disjoint) around a small tnum."""
@@ -106,7 +106,7 @@ def test_narrow_unknown_load_table(size):
     assert got.id == 0 and got.type == expect.type and not got.precise
 
 
-@settings(max_examples=500, derandomize=True, deadline=None)
+@settings(max_examples=300, derandomize=True, deadline=None)
 @given(_states)
 def test_sync_after_update_is_the_sync(s):
     """__update_reg_bounds right before reg_bounds_sync changes nothing (adjust_scalar's ALU64
