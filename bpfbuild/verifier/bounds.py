@@ -55,6 +55,7 @@ __all__ = [
     "S64_MAX",
     "S64_MIN",
     "Bounded",
+    "Known",
     "adjust_scalar",
     "bounds_sane",
     "coerce_reg_to_size",
@@ -225,6 +226,24 @@ def _known(x: int) -> tuple[int, ...]:
     return (x, 0, x, x, sx, sx, lo, lo, s32x, s32x)
 
 
+def _step_known(v: int, m: int, umin: int, umax: int) -> tuple[int, ...] | None:
+    """The end of ``__update_reg64_bounds`` (6.18 stable: ``tnum_step()``): when the u64 range
+    ``[umin, umax]`` and the tnum ``(v, m)`` meet in a single value, that known value as a sync
+    tuple; None otherwise."""
+    tmax = v | m
+    umin_in = (umin & ~m) == v
+    if umin_in and umax >= tmax:
+        return None             # tnum_step(umin) <= tmax <= umax: nothing below applies
+    nxt = tnum_step_bits(v, m, umin)
+    if umin_in and nxt > umax:
+        return _known(umin)
+    if not umin_in and nxt == tmax:
+        return _known(tmax)
+    if not umin_in and nxt <= umax and tnum_step_bits(v, m, nxt) > umax:
+        return _known(nxt)
+    return None
+
+
 def _update_bounds(s: tuple[int, ...]) -> tuple[int, ...]:
     """``__update_reg_bounds``: narrow the ranges to what the tnum allows (32-bit half first)."""
     v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max = s
@@ -257,15 +276,10 @@ def _update_bounds(s: tuple[int, ...]) -> tuple[int, ...]:
     if tmax < umax:
         umax = tmax
     if m or umin != v or umax != v:
-        # the u64 range and the tnum may meet in a single value (6.18 stable: tnum_step())
-        nxt = tnum_step_bits(v, m, umin)
-        umin_in = (umin & ~m) == v
-        if umin_in and nxt > umax:
-            return _known(umin)
-        if not umin_in and nxt == tmax:
-            return _known(tmax)
-        if not umin_in and nxt <= umax and tnum_step_bits(v, m, nxt) > umax:
-            return _known(nxt)
+        # the u64 range and the tnum may meet in a single value
+        known = _step_known(v, m, umin, umax)
+        if known is not None:
+            return known
     return (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
 
 
@@ -434,10 +448,11 @@ def reg_bounds_sync(reg: Bounded) -> None:
     """``reg_bounds_sync``: ``__update_reg_bounds``, ``__reg_deduce_bounds`` twice,
     ``__reg_bound_offset`` and ``__update_reg_bounds`` again.
 
-    Three shortcuts give the kernel's result with less work: a known tnum whose ranges hold its
+    Four shortcuts give the kernel's result with less work: a known tnum whose ranges hold its
     value makes the register that known value (the first ``__update_reg_bounds`` narrows every
-    range to it; tests/verifier/test_fastalu.py); a second deduction round after one that
-    changed nothing would change nothing either (each step is a function of the ten numbers
+    range to it; tests/verifier/test_fastalu.py); a tnum within 31 bits whose ranges meet it
+    needs no deduction (below; tests/verifier/test_fastsync.py); a second deduction round after
+    one that changed nothing would change nothing either (each step is a function of the ten numbers
     alone); and ``__update_reg_bounds`` is idempotent (its clamps are, and its tnum_step test
     sees the same state again), so it need not run again when nothing moved since.
     """
@@ -458,18 +473,59 @@ def reg_bounds_sync(reg: Bounded) -> None:
             reg.s32_min = reg.s32_max = s32v
             return
     s0 = (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
-    s1 = _update_bounds(s0)
+    tmax = v | m
+    if not m or tmax > S32_MAX:
+        s1 = _update_bounds(s0)
+    else:
+        # a tnum within 31 bits: signed and unsigned, 32 and 64 bits see it alike, as [v, tmax],
+        # and __update_reg_bounds narrows every range to that (then tries tnum_step)
+        umin, smin, u32_min, s32_min = max(umin, v), max(smin, v), max(u32_min, v), max(s32_min, v)
+        umax, smax = min(umax, tmax), min(smax, tmax)
+        u32_max, s32_max = min(u32_max, tmax), min(s32_max, tmax)
+        known = _step_known(v, m, umin, umax)
+        if known is not None:
+            s1 = known
+        else:
+            lo = max(umin, smin, u32_min, s32_min)
+            hi = min(umax, smax, u32_max, s32_max)
+            if (lo <= hi and umin <= umax and smin <= smax and u32_min <= u32_max
+                    and s32_min <= s32_max):
+                # every range (so all of them) inside [0, S32_MAX] and not empty: __reg_deduce_bounds
+                # narrows all four to their intersection and the tnum to its tnum_range (its
+                # second round and __reg_bound_offset change nothing more); the last
+                # __update_reg_bounds narrows the four alike to the tnum again
+                # (tests/verifier/test_fastsync.py)
+                rv, rm = tnum_range_bits(lo, hi)
+                m1 = m & rm
+                v1 = (v | rv) & ~m1
+                tmax = v1 | m1
+                if v1 > lo:
+                    lo = v1
+                if tmax < hi:
+                    hi = tmax
+                s3 = _step_known(v1, m1, lo, hi) if m1 or lo != v1 or hi != v1 else None
+                if s3 is None:
+                    s3 = (v1, m1, lo, hi, lo, hi, lo, hi, lo, hi)
+                if s3 != s0:
+                    _store(reg, s3, v, m)
+                return
+            s1 = (v, m, umin, umax, smin, smax, u32_min, u32_max, s32_min, s32_max)
     s2 = _deduce_bounds(s1)
     if s2 != s1:
         s2 = _deduce_bounds(s2)
     s3 = _bound_offset(s2)
     if s3 != s1:
         s3 = _update_bounds(s3)
-    if s3 == s0:
-        return
-    v2, m2, reg.umin, reg.umax, reg.smin, reg.smax, reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max = s3
+    if s3 != s0:
+        _store(reg, s3, v, m)
+
+
+def _store(reg: Bounded, s: tuple[int, ...], v: int, m: int) -> None:
+    """Write a sync tuple into ``reg``, whose tnum was ``(v, m)``."""
+    v2, m2, reg.umin, reg.umax, reg.smin, reg.smax, reg.u32_min, reg.u32_max, reg.s32_min, reg.s32_max = s
     if v2 != v or m2 != m:
         reg.var_off = _new(Tnum, (v2, m2))
+
 
 def bounds_sane(reg: Bounded) -> bool:
     """``reg_bounds_sanity_check``: False when the ranges contradict each other or the tnum."""
@@ -704,14 +760,15 @@ def _and32(dst: Bounded, src: Bounded) -> None:
     _bitop32_signed_from_unsigned(dst)
 
 
-def _and64(dst: Bounded, src: Bounded) -> None:
+def _and64(dst: Bounded, src: Bounded, update: bool) -> None:
     if not src.var_off.mask and not dst.var_off.mask:
         mark_known(dst, dst.var_off.value)
         return
     dst.umin = dst.var_off.value
     dst.umax = min(dst.umax, src.umax)
     _bitop64_signed_from_unsigned(dst)
-    update_reg_bounds(dst)
+    if update:
+        update_reg_bounds(dst)
 
 
 def _or32(dst: Bounded, src: Bounded) -> None:
@@ -724,14 +781,15 @@ def _or32(dst: Bounded, src: Bounded) -> None:
     _bitop32_signed_from_unsigned(dst)
 
 
-def _or64(dst: Bounded, src: Bounded) -> None:
+def _or64(dst: Bounded, src: Bounded, update: bool) -> None:
     if not src.var_off.mask and not dst.var_off.mask:
         mark_known(dst, dst.var_off.value)
         return
     dst.umin = max(dst.umin, src.umin)
     dst.umax = dst.var_off.value | dst.var_off.mask
     _bitop64_signed_from_unsigned(dst)
-    update_reg_bounds(dst)
+    if update:
+        update_reg_bounds(dst)
 
 
 def _xor32(dst: Bounded, src: Bounded) -> None:
@@ -744,14 +802,15 @@ def _xor32(dst: Bounded, src: Bounded) -> None:
     _bitop32_signed_from_unsigned(dst)
 
 
-def _xor64(dst: Bounded, src: Bounded) -> None:
+def _xor64(dst: Bounded, src: Bounded, update: bool) -> None:
     if not src.var_off.mask and not dst.var_off.mask:
         mark_known(dst, dst.var_off.value)
         return
     dst.umin = dst.var_off.value
     dst.umax = dst.var_off.value | dst.var_off.mask
     _bitop64_signed_from_unsigned(dst)
-    update_reg_bounds(dst)
+    if update:
+        update_reg_bounds(dst)
 
 
 def _lsh32_bounds(dst: Bounded, umin_val: int, umax_val: int) -> None:
@@ -787,11 +846,11 @@ def _lsh64_bounds(dst: Bounded, umin_val: int, umax_val: int) -> None:
 
 
 def _lsh64(dst: Bounded, src: Bounded) -> None:
+    """``scalar_min_max_lsh`` but its final ``__update_reg_bounds`` (see :func:`adjust_scalar`)."""
     umax_val, umin_val = src.umax, src.umin
     _lsh64_bounds(dst, umin_val, umax_val)
     _lsh32_bounds(dst, umin_val, umax_val)
     dst.var_off = tnum_lshift(dst.var_off, umin_val)
-    update_reg_bounds(dst)
 
 
 def _rsh32(dst: Bounded, src: Bounded) -> None:
@@ -806,13 +865,13 @@ def _rsh32(dst: Bounded, src: Bounded) -> None:
 
 
 def _rsh64(dst: Bounded, src: Bounded) -> None:
+    """``scalar_min_max_rsh`` but its final ``__update_reg_bounds`` (see :func:`adjust_scalar`)."""
     umax_val, umin_val = src.umax, src.umin
     dst.smin, dst.smax = S64_MIN, S64_MAX
     dst.var_off = tnum_rshift(dst.var_off, umin_val)
     dst.umin >>= umax_val
     dst.umax >>= umin_val
     mark_32_unbounded(dst)
-    update_reg_bounds(dst)
 
 
 def _arsh32(dst: Bounded, src: Bounded) -> None:
@@ -826,13 +885,13 @@ def _arsh32(dst: Bounded, src: Bounded) -> None:
 
 
 def _arsh64(dst: Bounded, src: Bounded) -> None:
+    """``scalar_min_max_arsh`` but its final ``__update_reg_bounds`` (see :func:`adjust_scalar`)."""
     shift = src.umin
     dst.smin >>= shift
     dst.smax >>= shift
     dst.var_off = tnum_arshift(dst.var_off, shift, 64)
     dst.umin, dst.umax = 0, U64_MAX
     mark_32_unbounded(dst)
-    update_reg_bounds(dst)
 
 
 def _src_is_const(src: Bounded, alu32: bool) -> bool:
@@ -842,11 +901,15 @@ def _src_is_const(src: Bounded, alu32: bool) -> bool:
     return not src.var_off.mask and src.smin == src.smax and src.umin == src.umax
 
 
+_ALWAYS_SAFE = frozenset(int(o) for o in (AluOp.ADD, AluOp.SUB, AluOp.AND, AluOp.XOR, AluOp.OR, AluOp.MUL))
+_SHIFT_OPS = frozenset(int(o) for o in (AluOp.LSH, AluOp.RSH, AluOp.ARSH))
+
+
 def safe_to_compute(op: int, src: Bounded, alu32: bool) -> bool:
     """``is_safe_to_compute_dst_reg_range``: can the bounds of ``dst op src`` be computed?"""
-    if op in (AluOp.ADD, AluOp.SUB, AluOp.AND, AluOp.XOR, AluOp.OR, AluOp.MUL):
+    if op in _ALWAYS_SAFE:
         return True
-    if op in (AluOp.LSH, AluOp.RSH, AluOp.ARSH):
+    if op in _SHIFT_OPS:
         return _src_is_const(src, alu32) and src.umax < (32 if alu32 else 64)
     return False
 
@@ -855,6 +918,11 @@ def adjust_scalar(op: int, alu32: bool, dst: Bounded, src: Bounded) -> bool:
     """``adjust_scalar_min_max_vals`` for two scalars (``src`` is not modified).
 
     Returns False when the result is unknown (the caller marks ``dst`` unknown).
+
+    The 64-bit operations end with ``__update_reg_bounds``; for ALU64 the ``reg_bounds_sync``
+    that follows starts with it again, and it is idempotent, so they leave it to the sync
+    (tests/verifier/test_fastsync.py checks that sync of an updated register is the sync of the
+    register).  For ALU32 the zero extension comes between them: there it runs.
     """
     if not safe_to_compute(op, src, alu32):
         return False
@@ -874,15 +942,15 @@ def adjust_scalar(op: int, alu32: bool, dst: Bounded, src: Bounded) -> bool:
         case AluOp.AND:
             dst.var_off = tnum_and(dst.var_off, src.var_off)
             _and32(dst, src)
-            _and64(dst, src)
+            _and64(dst, src, alu32)
         case AluOp.OR:
             dst.var_off = tnum_or(dst.var_off, src.var_off)
             _or32(dst, src)
-            _or64(dst, src)
+            _or64(dst, src, alu32)
         case AluOp.XOR:
             dst.var_off = tnum_xor(dst.var_off, src.var_off)
             _xor32(dst, src)
-            _xor64(dst, src)
+            _xor64(dst, src, alu32)
         case AluOp.LSH:
             (_lsh32 if alu32 else _lsh64)(dst, src)
         case AluOp.RSH:
@@ -895,8 +963,8 @@ def adjust_scalar(op: int, alu32: bool, dst: Bounded, src: Bounded) -> bool:
     return True
 
 
-class _Const:
-    """A throw-away bounded value (the kernel's fake_reg)."""
+class Known:
+    """A throw-away bounded value holding ``value`` (the kernel's fake_reg)."""
 
     __slots__ = ("s32_max", "s32_min", "smax", "smin", "u32_max", "u32_min", "umax", "umin", "var_off")
     var_off: Tnum
@@ -915,8 +983,8 @@ class _Const:
 
 def negate(dst: Bounded, alu32: bool) -> None:
     """``dst = -dst`` (BPF_NEG): computed as ``0 - dst``."""
-    old = _Const(0)
-    for name in _Const.__slots__:
+    old = Known(0)
+    for name in Known.__slots__:
         setattr(old, name, getattr(dst, name))
     mark_known(dst, 0)
     _sub32(dst, old)
@@ -943,7 +1011,7 @@ def scalar_byte_swap(dst: Bounded, bits: int, swap: bool) -> None:
 
 def add_const(dst: Bounded, delta: int) -> None:
     """``reg += delta`` on the bounds (as sync_linked_regs applies a known offset)."""
-    c = _Const(delta)
+    c = Known(delta)
     _add32(dst, c)
     _add64(dst, c)
     dst.var_off = tnum_add(dst.var_off, c.var_off)

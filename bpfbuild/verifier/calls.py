@@ -45,6 +45,7 @@ from bpfbuild.verifier.checks import (
 from bpfbuild.verifier.disasm import helper_log_name
 from bpfbuild.verifier.env import MAX_CALL_FRAMES, Env
 from bpfbuild.verifier.equiv import widen_imprecise_scalars
+from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.log import frame_str
 from bpfbuild.verifier.state import (
     BASE_MASK,
@@ -71,8 +72,13 @@ __all__ = [
 MAX_HELPER_ID = 211        # bpf_cgrp_storage_delete; __BPF_FUNC_MAX_ID is 212 in Linux 6.18
 MAX_ERRNO = 4095
 
-_T = RegType
-_F = RegFlag
+# plain-class views of the enums read per call (see .fastenum)
+_T = members(RegType)
+_F = members(RegFlag)
+ArgType, BpfFunc, MapType, RetType, TypeFlag = (members(ArgType), members(BpfFunc), members(MapType),
+                                                members(RetType), members(TypeFlag))
+_MAYBE_NULL, _RINGBUF = int(RegFlag.PTR_MAYBE_NULL), int(RegFlag.MEM_RINGBUF)
+_RDONLY = int(RegFlag.MEM_RDONLY)
 _MEM_TYPES = (_T.PTR_TO_STACK, _T.PTR_TO_PACKET, _T.PTR_TO_PACKET_META, _T.PTR_TO_MAP_KEY,
               _T.PTR_TO_MAP_VALUE, _T.PTR_TO_MEM, _T.PTR_TO_MEM | _F.MEM_RINGBUF, _T.PTR_TO_BUF,
               _T.PTR_TO_BTF_ID | _F.PTR_TRUSTED)
@@ -153,9 +159,9 @@ class CallMeta:
 
 # ---- helpers ------------------------------------------------------------------------------------------
 
-def _helper_proto(env: Env, func_id: int) -> FuncProto | None:
-    """The prototype the program type offers; raises the kernel's error when there is none."""
-    name = helper_log_name(func_id)
+def _helper_proto(env: Env, func_id: int, name: str) -> FuncProto | None:
+    """The prototype the program type offers (``name``: the helper's log name); raises the
+    kernel's error when there is none."""
     if func_id < 0 or func_id > MAX_HELPER_ID:
         raise env.error(f"invalid func {name}#{func_id}")
     allowed = helper_allowed(func_id, env.prog_type, sleepable=True, target=env.kernel)
@@ -173,7 +179,7 @@ def _helper_proto(env: Env, func_id: int) -> FuncProto | None:
 def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState | None:
     """``check_helper_call``; returns the state of a callback to explore (bpf_loop...), if any."""
     name = helper_log_name(func_id)
-    proto = _helper_proto(env, func_id)
+    proto = _helper_proto(env, func_id, name)
     if proto is None:
         _unmodelled_helper(env, st, func_id, name)
         return None
@@ -260,15 +266,15 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         regs[i].mark_not_init()
     r0 = regs[0]
     ret = proto.ret
-    flags = 0
+    flags = 0                               # RegFlag bits, as a plain int (an int | Flag is slow)
     if ret.maybe_null and not (func_id == BpfFunc.map_lookup_elem and meta.map is not None
                                and meta.map.map_type in _ARRAYS
                                and 0 <= meta.const_map_key < meta.map.max_entries):
-        flags |= _F.PTR_MAYBE_NULL
+        flags |= _MAYBE_NULL
     if TypeFlag.MEM_RINGBUF in ret.flags:
-        flags |= _F.MEM_RINGBUF
+        flags |= _RINGBUF
     if TypeFlag.MEM_RDONLY in ret.flags:
-        flags |= _F.MEM_RDONLY
+        flags |= _RDONLY
     match ret.base:
         case RetType.RET_INTEGER:
             r0.mark_unknown()
@@ -398,15 +404,25 @@ def check_helper_args(env: Env, st: VerifierState, proto: FuncProto) -> CallMeta
     return meta
 
 
+# the bits _check_reg_type tests and clears, as plain ints (Flag operations are Python calls)
+_TF_RDONLY, _TF_MAYBE_NULL = TypeFlag.MEM_RDONLY.value, TypeFlag.PTR_MAYBE_NULL.value
+_NOT_RDONLY, _NOT_MAYBE_NULL = ~int(RegFlag.MEM_RDONLY), ~int(RegFlag.PTR_MAYBE_NULL)
+_NOT_DYNPTR = ~int(RegFlag.DYNPTR_TYPED | RegFlag.DYNPTR_PKT)
+_ARG_PTR_TO_MEM = ArgType.ARG_PTR_TO_MEM
+#: _COMPATIBLE by the argument type's name (hashing an Enum member is a Python-level call)
+_COMPATIBLE_BY_NAME = {k.name: v for k, v in _COMPATIBLE.items()}
+
+
 def _check_reg_type(env: Env, regno: int, reg: Reg, arg: Arg, base: ArgType, func_id: int) -> None:
     t = reg.type
-    if TypeFlag.MEM_RDONLY in arg.flags:
-        t &= ~_F.MEM_RDONLY
-    if TypeFlag.PTR_MAYBE_NULL in arg.flags:
-        t &= ~_F.PTR_MAYBE_NULL
-    if base == ArgType.ARG_PTR_TO_MEM:
-        t &= ~(_F.DYNPTR_TYPED | _F.DYNPTR_PKT)
-    compatible = _COMPATIBLE.get(base)
+    flags = arg.flags._value_          # (.value is a property: slower)
+    if flags & _TF_RDONLY:
+        t &= _NOT_RDONLY
+    if flags & _TF_MAYBE_NULL:
+        t &= _NOT_MAYBE_NULL
+    if base is _ARG_PTR_TO_MEM:
+        t &= _NOT_DYNPTR
+    compatible = _COMPATIBLE_BY_NAME.get(base._name_)
     if compatible is None:
         raise env.error(f"verifier internal error: unsupported arg type {base.value}")
     if t in compatible:

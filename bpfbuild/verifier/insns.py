@@ -32,7 +32,7 @@ from bpfbuild.verifier.checks import (
     is_pointer_value,
 )
 from bpfbuild.verifier.disasm import _ALU as ALU_STRING
-from bpfbuild.verifier.env import MAX_BPF_STACK, Env
+from bpfbuild.verifier.env import BPF_MAX_VAR_OFF, MAX_BPF_STACK, Env
 from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.fields import lock_exit_error
 from bpfbuild.verifier.ksym import mark_btf_var
@@ -84,7 +84,12 @@ _AND_OR = frozenset({int(AluOp.AND), int(AluOp.OR)})
 _ALU64 = int(InsnClass.ALU64)
 _NOT_INIT, _SCALAR, _ARENA = int(RegType.NOT_INIT), int(RegType.SCALAR_VALUE), int(RegType.PTR_TO_ARENA)
 _B31 = 1 << 31
+_B32 = 1 << 32
 _B64 = 1 << 64
+_MAYBE_NULL, _STACK = int(RegFlag.PTR_MAYBE_NULL), int(RegType.PTR_TO_STACK)
+#: Reg.is_pkt_pointer_any, as a set of the types
+_PKT_ANY = frozenset(int(t) for t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META,
+                                      RegType.PTR_TO_PACKET_END))
 
 
 def grow_stack(env: Env, st: VerifierState, reg: Reg, off: int, size: int) -> None:
@@ -212,8 +217,7 @@ def _do_mov(env: Env, st: VerifierState, insn: Instruction, regs: list[Reg], alu
         raise env.error(f"R{regno} is invalid" if regno > 10 else "frame pointer is read only")
     dst = regs[regno]
     if not is_x:
-        dst.mark_unknown()
-        dst.mark_const(insn.imm if alu64 else insn.imm & U32_MAX)
+        dst.mark_const(insn.imm if alu64 else insn.imm & U32_MAX)   # sets every field mark_unknown would
         return False
     src = regs[insn.src]
     if alu64:
@@ -287,7 +291,8 @@ def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op:
             sv = None       # is_safe_to_compute_dst_reg_range: the result is unknown (slow path)
     else:
         if dtype != _SCALAR:
-            _adjust_ptr(env, st, insn, op, alu64, ptr=dst, off=_fake_const(insn.imm), off_is_dst=False)
+            if not _ptr_add_imm(env, op, alu64, dst, insn.imm):
+                _adjust_ptr(env, st, insn, op, alu64, ptr=dst, off=_fake_const(insn.imm), off_is_dst=False)
             return True
         sv = insn.imm & (U64_MAX if alu64 else U32_MAX)
     if sv is not None and op not in _DIVMOD and (op not in _AND_OR or dst.smin != -1 or dst.smax != 0):
@@ -301,7 +306,11 @@ def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op:
             else:
                 dst.off = 0
             return False
-    src_val = regs[insn.src].copy() if is_x else _fake_const(insn.imm)
+    # the operand as adjust_scalar reads it (a copy when it is dst itself, which adjust_scalar changes)
+    if is_x:
+        src_val = regs[insn.src] if insn.src != insn.dst else dst.copy()
+    else:
+        src_val = bounds.Known(insn.imm)
     dst_umax = dst.umax
     if op in _AND_OR and not src_val.var_off.mask:
         _maybe_fork_scalars(env, insn, dst)
@@ -358,6 +367,39 @@ def _maybe_fork_scalars(env: Env, insn: Instruction, dst: Reg) -> None:
     else:
         other.mark_known(0)
         dst.mark_known(-1)
+
+
+_MAX_OFF = BPF_MAX_VAR_OFF
+
+
+def _ptr_add_imm(env: Env, op: int, alu64: bool, dst: Reg, imm: int) -> bool:
+    """``ptr += K`` / ``ptr -= K`` on a pointer at a known offset whose bounds say so, when the
+    program is privileged and nothing is out of the ordinary: what :func:`_adjust_ptr` does then
+    (its checks all pass, ``ptr_arith`` moves the fixed offset, ``reg_bounds_sync`` makes the
+    32-bit bounds the value's).  False (``dst`` untouched) in every other case.
+    tests/verifier/test_fastptr.py compares the two."""
+    if not alu64 or (op != _ADD and op != _SUB) or not env.bypass_spec_v1:
+        return False
+    t = dst.type
+    if t & _MAYBE_NULL or t & BASE_MASK not in _ARITH_OK or (op == _SUB and t == _STACK) or dst.range < 0:
+        return False
+    v, m = dst.var_off
+    if m:
+        return False
+    sv = v - _B64 if v >> 63 else v
+    if dst.umin != v or dst.umax != v or dst.smin != sv or dst.smax != sv:
+        return False
+    off = dst.off
+    new = off + imm if op == _ADD else off - imm
+    # check_reg_sane_offset of the constant, the pointer and the result
+    if not (-_MAX_OFF < imm < _MAX_OFF and -_MAX_OFF < sv < _MAX_OFF and -_MAX_OFF < off < _MAX_OFF
+            and -_MAX_OFF < new < _MAX_OFF):
+        return False
+    dst.off = new
+    lo = v & U32_MAX
+    dst.u32_min = dst.u32_max = lo
+    dst.s32_min = dst.s32_max = lo - _B32 if lo >> 31 else lo
+    return True
 
 
 def _adjust_ptr(env: Env, st: VerifierState, insn: Instruction, op: int, alu64: bool, *, ptr: Reg, off: Reg,
@@ -575,10 +617,10 @@ def do_ld_imm64(env: Env, st: VerifierState, insn: Instruction) -> None:
         raise env.error("BPF_LD_IMM64 uses reserved fields")
     check_reg_write(env, insn.dst)
     dst = st.frames[-1].regs[insn.dst]
-    dst.mark_unknown()
     if insn.src == PseudoLoad.IMM64:
-        dst.mark_const(insn.imm64)
+        dst.mark_const(insn.imm64)      # sets every field mark_unknown would
         return
+    dst.mark_unknown()
     dst.mark_known_zero()
     if insn.src == PseudoLoad.FUNC:
         target = env.insn_idx + insn.imm + 1
@@ -640,7 +682,7 @@ def is_branch_taken(r1: Reg, r2: Reg, op: int, jmp32: bool) -> int:
             if v2 is not None:
                 return fastalu.branch_const(op, jmp32, v1, v2)
         return bounds.is_scalar_branch_taken(r1, r2, op, jmp32)
-    if r1.is_pkt_pointer_any and r2.is_pkt_pointer_any and not jmp32:
+    if r1.type in _PKT_ANY and r2.type in _PKT_ANY and not jmp32:
         return _pkt_branch_taken(r1, r2, op)
     if r1.type != RegType.SCALAR_VALUE or r2.type != RegType.SCALAR_VALUE:
         if not bounds.is_const(r2, jmp32) or r2.type != RegType.SCALAR_VALUE:
@@ -755,7 +797,7 @@ def check_cond_jmp(env: Env, st: VerifierState, insn: Instruction) -> tuple[Reg,
         if insn.imm != 0:
             raise env.error("BPF_JMP/JMP32 uses reserved fields")
         src = check_reg_read(env, st, insn.src)
-        if not (dst.is_pkt_pointer_any and src.is_pkt_pointer_any) and is_pointer_value(env, src):
+        if not (dst.type in _PKT_ANY and src.type in _PKT_ANY) and is_pointer_value(env, src):
             raise env.error(f"R{insn.src} pointer comparison prohibited")
     else:
         if insn.src != 0:

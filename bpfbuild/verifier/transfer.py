@@ -28,7 +28,7 @@ from bpfbuild.verifier.state import (
     StackSlot,
     VerifierState,
 )
-from bpfbuild.verifier.tnum import U64_MAX, tnum_add, tnum_sub
+from bpfbuild.verifier.tnum import U64_MAX, Tnum, tnum_add, tnum_sub
 
 # plain-class views of the enums read per instruction (see .fastenum)
 AluOp, LoadKind, RegFlag, RegType = members(AluOp), members(LoadKind), members(RegFlag), members(RegType)
@@ -90,11 +90,31 @@ def assign_scalar_id_before_mov(env: Env, src: Reg) -> None:
 
 # ---- loads ---------------------------------------------------------------------------------------------
 
+def _narrow_unknown(size: int) -> tuple[Tnum, int, int, int, int, int, int, int, int]:
+    """The bounds of an unknown scalar zero-extended from ``size`` bytes: what
+    ``coerce_reg_to_size`` (with its ``reg_bounds_sync``) makes of ``mark_reg_unknown``, computed
+    once by that general path."""
+    r = Reg()
+    r.mark_unknown()
+    bounds.coerce_reg_to_size(r, size)
+    assert bounds.bounds_sane(r)
+    return (r.var_off, r.umin, r.umax, r.smin, r.smax, r.u32_min, r.u32_max, r.s32_min, r.s32_max)
+
+
+#: :func:`_narrow_unknown` of the load sizes below 8
+NARROW_UNKNOWN = {n: _narrow_unknown(n) for n in (1, 2, 4)}
+
+
 def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> None:
     """The destination of a checked load (then the zero/sign extension of narrow loads)."""
     match load.kind:
         case LoadKind.UNKNOWN:
             dst.mark_unknown()
+            if size < 8 and not is_ldsx:
+                # the zero extension of an unknown value: a table (the same numbers, see above)
+                (dst.var_off, dst.umin, dst.umax, dst.smin, dst.smax, dst.u32_min, dst.u32_max, dst.s32_min,
+                 dst.s32_max) = NARROW_UNKNOWN[size]
+                return
         case LoadKind.ZERO:
             dst.mark_const(0)
         case LoadKind.CONST:
