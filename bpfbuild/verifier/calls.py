@@ -219,7 +219,9 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         unmark_dynptr_stack_slots(env, st, regs[meta.release_regno])
     elif meta.release_regno:
         ok = False
-        if meta.ref_obj_id:
+        if meta.ref_obj_id and func_id == BpfFunc.kptr_xchg:
+            ok = percpu.release_xchg_reference(env, st, meta.ref_obj_id)
+        elif meta.ref_obj_id:
             ok = transfer.release_reference(env, st, meta.ref_obj_id)
         elif regs[meta.release_regno].is_null:
             ok = True

@@ -8,6 +8,9 @@ types it (kernel/bpf/verifier.c: ``check_reg_type`` with ``percpu_btf_ptr_types`
 * An RCU one is an object of the program's own struct from ``bpf_percpu_obj_new``: the result is
   that CPU's object, ``PTR_TO_BTF_ID | MEM_ALLOC | MEM_RCU`` (never NULL, even from
   bpf_per_cpu_ptr); its type must be a struct ("Helper has invalid btf/btf_id in R1").
+* ``bpf_kptr_xchg`` stashing such an object (from ``bpf_percpu_obj_new``) in a map value releases
+  its reference; inside an RCU section the registers that held it stay usable as RCU per-CPU
+  pointers (``PTR_TO_BTF_ID | MEM_PERCPU | MEM_RCU``), elsewhere they are invalid.
 * Otherwise a struct gives ``PTR_TO_BTF_ID`` (maybe NULL from bpf_per_cpu_ptr), anything else
   read-only memory of the type's size (``PTR_TO_MEM | MEM_RDONLY``; "unable to resolve the size of
   type 'X': -22" where it has none).
@@ -19,9 +22,10 @@ from bpfbuild.btf.compat import skip_mods
 from bpfbuild.btf.types import Kind, Struct, Union
 from bpfbuild.errors import BpfBuildError
 from bpfbuild.verifier.env import Env
-from bpfbuild.verifier.state import Reg, RegFlag, RegType
+from bpfbuild.verifier.state import Reg, RegFlag, RegType, VerifierState
+from bpfbuild.verifier.transfer import mark_reg_invalid
 
-__all__ = ["ARG_TYPES", "check_arg", "check_call", "helper_return"]
+__all__ = ["ARG_TYPES", "check_arg", "check_call", "helper_return", "release_xchg_reference"]
 
 _EINVAL = 22
 #: ``percpu_btf_ptr_types``
@@ -71,3 +75,20 @@ def helper_return(env: Env, src: Reg, ret_flags: int) -> Reg:
     r0.btf = btf
     r0.btf_id = src.btf_id
     return r0
+
+
+def release_xchg_reference(env: Env, st: VerifierState, ref_obj_id: int) -> bool:
+    """``check_helper_call``'s release of bpf_kptr_xchg's object (False: no such reference)."""
+    if not any(r.id == ref_obj_id for r in st.refs):
+        return False
+    st.refs = [r for r in st.refs if r.id != ref_obj_id]
+    in_rcu = st.active_rcu_lock or bool(st.active_locks) or not env.sleepable
+    for reg in st.all_regs():
+        if reg.ref_obj_id != ref_obj_id:
+            continue
+        if in_rcu and reg.type & RegFlag.MEM_ALLOC and reg.type & RegFlag.MEM_PERCPU:
+            reg.ref_obj_id = 0
+            reg.type = (reg.type & ~RegFlag.MEM_ALLOC) | RegFlag.MEM_RCU
+        else:
+            mark_reg_invalid(env, reg)
+    return True
