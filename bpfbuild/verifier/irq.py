@@ -130,7 +130,7 @@ def subprog_might_sleep(env: Env, subprog: int) -> bool:
         return bool(memo[key])
     memo[key] = False          # recursion is refused elsewhere; a cycle must not loop here
     from bpfbuild.abi.kfuncs import KF, kfunc_allowed, kfunc_info
-    from bpfbuild.abi.protos import func_proto
+    from bpfbuild.abi.protos import func_proto, helper_allowed
     from bpfbuild.verifier.kfunc_btf import btf_func
 
     sp = env.subprogs[subprog]
@@ -141,8 +141,9 @@ def subprog_might_sleep(env: Env, subprog: int) -> bool:
             continue
         if insn.opcode == 0x85:   # call
             if insn.src == 0:
-                proto = func_proto(insn.imm, env.prog_type)
-                found = proto is not None and proto.might_sleep
+                proto = func_proto(insn.imm, env.prog_type)   # get_helper_proto: offered to this type
+                found = (proto is not None and proto.might_sleep
+                         and helper_allowed(insn.imm, env.prog_type, sleepable=True, target=env.kernel) is not False)
             elif insn.src == 2:
                 f = btf_func(env, insn)
                 info = kfunc_info(f[2]) if f is not None else None

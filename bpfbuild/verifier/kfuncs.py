@@ -11,7 +11,9 @@ it are :mod:`bpfbuild.abi.kfuncs`.  The steps follow the kernel's order:
    constants, ``__ign``, pointers that may be NULL only with ``__nullable``, the program's
    context, memory (and ``__sz`` size pairs), PTR_TO_BTF_ID with the trusted/RCU rules of
    ``KF_TRUSTED_ARGS``/``KF_RCU``, and open-coded iterators on the stack (STACK_ITER slots);
-3. ``bpf_rcu_read_lock``/``unlock`` and ``bpf_preempt_disable``/``enable`` sections;
+3. ``bpf_rcu_read_lock``/``unlock`` and ``bpf_preempt_disable``/``enable`` sections, no
+   sleepable kfunc with IRQs disabled (IRQ flag arguments: :mod:`bpfbuild.verifier.irq`), then
+   ``KF_RCU_PROTECTED`` kfuncs only in an RCU section;
 4. a release kfunc drops its reference; r0-r5 are clobbered; r0 gets the BTF return type (a
    scalar, read-only memory for pointers to scalars, PTR_TO_BTF_ID otherwise), maybe NULL with
    ``KF_RET_NULL``, a new reference with ``KF_ACQUIRE``;
