@@ -39,4 +39,16 @@ struct {
 	if (!g)							\
 		return 0
 
+/* a and b, elements 0 and 1 of guarded_map, both locked with the interrupt state saved in fa
+ * and fb (or return 0 with nothing held) */
+#define LOCK_BOTH(a, fa, b, fb)					\
+	GUARDED(a, 0);						\
+	GUARDED(b, 1);						\
+	if (bpf_res_spin_lock_irqsave(&a->lock, &fa))		\
+		return 0;					\
+	if (bpf_res_spin_lock_irqsave(&b->lock, &fb)) {		\
+		bpf_res_spin_unlock_irqrestore(&a->lock, &fa);	\
+		return 0;					\
+	}
+
 #endif

@@ -50,4 +50,29 @@ struct {
 	if (!h)							\
 		return 0
 
+/* s, this CPU's copy of the stashed statistics (or return 0 where none is stashed) */
+#define THIS_CPU_STATS(s)					\
+	struct stats percpu_kptr *p_##s;			\
+	struct stats *s;					\
+								\
+	HOLDER(h_##s);						\
+	p_##s = h_##s->pc;					\
+	if (!p_##s)						\
+		return 0;					\
+	s = bpf_this_cpu_ptr(p_##s)
+
+/* p, a new per-CPU object stashed in h's kptr (the one it replaces is freed), or return 0 where
+ * none could be allocated */
+#define STASH_NEW(h, p)						\
+	do {							\
+		struct stats percpu_kptr *old_;			\
+								\
+		p = percpu_new(struct stats);			\
+		if (!p)						\
+			return 0;				\
+		old_ = bpf_kptr_xchg(&(h)->pc, p);		\
+		if (old_)					\
+			percpu_drop(old_);			\
+	} while (0)
+
 #endif

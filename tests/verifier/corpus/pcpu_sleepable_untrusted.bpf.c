@@ -6,14 +6,7 @@
 SEC("syscall")
 int pcpu_sleepable_untrusted(void *ctx)
 {
-	struct stats percpu_kptr *p;
-	struct stats *s;
-
-	HOLDER(h);
-	p = h->pc;
-	if (!p)
-		return 0;
-	s = bpf_this_cpu_ptr(p);
+	THIS_CPU_STATS(s);
 	return s->packets;
 }
 

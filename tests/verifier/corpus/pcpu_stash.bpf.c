@@ -8,12 +8,7 @@ int pcpu_stash(struct __sk_buff *skb)
 	struct stats percpu_kptr *p;
 
 	HOLDER(h);
-	p = percpu_new(struct stats);
-	if (!p)
-		return 0;
-	p = bpf_kptr_xchg(&h->pc, p);
-	if (p)
-		percpu_drop(p);
+	STASH_NEW(h, p);
 	return 0;
 }
 

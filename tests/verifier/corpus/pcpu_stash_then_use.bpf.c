@@ -6,19 +6,13 @@
 SEC("tc")
 int pcpu_stash_then_use(struct __sk_buff *skb)
 {
-	struct stats percpu_kptr *p, *old;
+	struct stats percpu_kptr *p;
 	struct stats *s;
 
 	HOLDER(h);
 	p = h->pc;
-	if (!p) {
-		p = percpu_new(struct stats);
-		if (!p)
-			return 0;
-		old = bpf_kptr_xchg(&h->pc, p);
-		if (old)
-			percpu_drop(old);
-	}
+	if (!p)
+		STASH_NEW(h, p);
 	s = bpf_this_cpu_ptr(p);
 	s->packets++;
 	return 0;

@@ -6,16 +6,11 @@
 SEC("syscall")
 int pcpu_stash_then_use_sleepable(void *ctx)
 {
-	struct stats percpu_kptr *p, *old;
+	struct stats percpu_kptr *p;
 	struct stats *s;
 
 	HOLDER(h);
-	p = percpu_new(struct stats);
-	if (!p)
-		return 0;
-	old = bpf_kptr_xchg(&h->pc, p);
-	if (old)
-		percpu_drop(old);
+	STASH_NEW(h, p);
 	s = bpf_this_cpu_ptr(p);
 	return s->packets;
 }

@@ -5,14 +5,7 @@
 SEC("tc")
 int pcpu_this_cpu(struct __sk_buff *skb)
 {
-	struct stats percpu_kptr *p;
-	struct stats *s;
-
-	HOLDER(h);
-	p = h->pc;
-	if (!p)
-		return 0;
-	s = bpf_this_cpu_ptr(p);
+	THIS_CPU_STATS(s);
 	s->packets++;
 	s->bytes += skb->len;
 	return 0;
