@@ -103,6 +103,8 @@ class BpfFunc(enum.IntEnum):
     skc_to_unix_sock = 178
     skc_to_mptcp_sock = 196
     get_task_stack = 141
+    per_cpu_ptr = 153
+    this_cpu_ptr = 154
     for_each_map_elem = 164
     snprintf = 165
     timer_set_callback = 170
@@ -631,6 +633,9 @@ def func_protos() -> tuple[FuncProto, ...]:
         _p(151, "skb_cgroup_classid", RET_INTEGER, ARG_PTR_TO_CTX),
         _p(152, "redirect_neigh", RET_INTEGER, ARG_ANYTHING, ARG_PTR_TO_MEM_OR_NULL_RDONLY,
            ARG_CONST_SIZE_OR_ZERO, ARG_ANYTHING),
+        _p(153, "per_cpu_ptr", Ret(RetType.RET_PTR_TO_MEM_OR_BTF_ID, T.PTR_MAYBE_NULL | T.MEM_RDONLY),
+           Arg(A.ARG_PTR_TO_PERCPU_BTF_ID), ARG_ANYTHING),
+        _p(154, "this_cpu_ptr", Ret(RetType.RET_PTR_TO_MEM_OR_BTF_ID, T.MEM_RDONLY), Arg(A.ARG_PTR_TO_PERCPU_BTF_ID)),
         # bpf_skb_check_mtu_proto; bpf_xdp_check_mtu_proto is the same
         _p(163, "check_mtu", RET_INTEGER, ARG_PTR_TO_CTX, ARG_ANYTHING,
            Arg(A.ARG_PTR_TO_MEM, T.MEM_FIXED_SIZE | T.MEM_WRITE | T.MEM_ALIGNED, 4), ARG_ANYTHING,

@@ -25,7 +25,7 @@ from bpfbuild.abi.protos import (
     func_proto,
     helper_allowed,
 )
-from bpfbuild.verifier import btfid, dynptr, fastcall, fields, globalargs, graph, precision, transfer
+from bpfbuild.verifier import btfid, dynptr, fastcall, fields, globalargs, graph, irq, percpu, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
 from bpfbuild.verifier.cfg import unmodelled_helper_nargs
 from bpfbuild.verifier.checks import (
@@ -106,6 +106,7 @@ _COMPATIBLE: dict[ArgType, tuple[int, ...]] = {
     ArgType.ARG_PTR_TO_TIMER: (_T.PTR_TO_MAP_VALUE,),
     ArgType.ARG_KPTR_XCHG_DEST: (_T.PTR_TO_MAP_VALUE, _T.PTR_TO_BTF_ID | _F.MEM_ALLOC),
     ArgType.ARG_PTR_TO_DYNPTR: (_T.PTR_TO_STACK, _T.CONST_PTR_TO_DYNPTR),
+    ArgType.ARG_PTR_TO_PERCPU_BTF_ID: percpu.ARG_TYPES,
 }
 _FIXED_OFF_OK = frozenset({
     _T.PTR_TO_STACK, _T.PTR_TO_PACKET, _T.PTR_TO_PACKET_META, _T.PTR_TO_MAP_KEY, _T.PTR_TO_MAP_VALUE,
@@ -113,7 +114,6 @@ _FIXED_OFF_OK = frozenset({
     _T.PTR_TO_BUF | _F.MEM_RDONLY, _T.PTR_TO_ARENA, _T.SCALAR_VALUE,
 })
 _NOT_MODELLED_ARGS = frozenset({
-    ArgType.ARG_PTR_TO_PERCPU_BTF_ID,
     ArgType.ARG_PTR_TO_ARENA,
 })
 _ARRAYS = (MapType.ARRAY, MapType.PERCPU_ARRAY)
@@ -191,6 +191,8 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         raise env.error(f"sleepable helper {name}#{func_id} in rcu_read_lock region")
     if proto.might_sleep and st.active_preempt_locks:
         raise env.error(f"sleepable helper {name}#{func_id} in non-preemptible region")
+    if proto.might_sleep and st.irqs:
+        raise env.error(f"sleepable helper {name}#{func_id} in IRQ-disabled region")
     meta = check_helper_args(env, st, proto)
     regs = st.frames[-1].regs
     # record_func_map
@@ -223,7 +225,9 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         unmark_dynptr_stack_slots(env, st, regs[meta.release_regno])
     elif meta.release_regno:
         ok = False
-        if meta.ref_obj_id:
+        if meta.ref_obj_id and func_id == BpfFunc.kptr_xchg:
+            ok = percpu.release_xchg_reference(env, st, meta.ref_obj_id)
+        elif meta.ref_obj_id:
             ok = transfer.release_reference(env, st, meta.ref_obj_id)
         elif regs[meta.release_regno].is_null:
             ok = True
@@ -231,7 +235,10 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             raise env.error(f"func {name}#{func_id} reference has not been acquired before")
     callback: VerifierState | None = None
     changes_pkt = False
+    percpu_src: Reg | None = None
     match func_id:
+        case BpfFunc.per_cpu_ptr | BpfFunc.this_cpu_ptr:
+            percpu_src = percpu.check_call(env, regs[1])
         case BpfFunc.tail_call:
             check_reference_leak(env, st, "tail_call")
         case BpfFunc.get_local_storage:
@@ -309,10 +316,14 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         case RetType.RET_PTR_TO_TCP_SOCK:
             r0.mark_known_zero()
             r0.type = _T.PTR_TO_TCP_SOCK | flags
+        case RetType.RET_PTR_TO_MEM_OR_BTF_ID if percpu_src is not None:
+            r0.assign(percpu.helper_return(env, percpu_src, flags))
         case RetType.RET_PTR_TO_BTF_ID if func_id == BpfFunc.kptr_xchg and meta.kptr_field is not None:
             _field, kbtf, kid = meta.kptr_field
             r0.mark_known_zero()
             r0.type = _T.PTR_TO_BTF_ID | flags | (_F.MEM_ALLOC if kbtf is not env.kernel_btf else 0)
+            if kbtf is not env.kernel_btf and _field.kind is fields.FieldKind.KPTR_PERCPU:
+                r0.type |= _F.MEM_PERCPU
             r0.btf = kbtf
             r0.btf_id = kid
         case RetType.RET_PTR_TO_BTF_ID if ret.btf_type is not None:
@@ -426,7 +437,7 @@ def _check_reg_type(env: Env, regno: int, reg: Reg, arg: Arg, base: ArgType, fun
     if compatible is None:
         raise env.error(f"verifier internal error: unsupported arg type {base.value}")
     if t in compatible:
-        if t & BASE_MASK == _T.PTR_TO_BTF_ID:
+        if t & BASE_MASK == _T.PTR_TO_BTF_ID and base != ArgType.ARG_PTR_TO_PERCPU_BTF_ID:
             btfid.check_btf_arg(env, regno, reg, arg, base, func_id)
         return
     expected = ", ".join(reg_type_str(c) for c in compatible)
@@ -531,6 +542,8 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             _check_reg_const_str(env, regno, reg)
         case ArgType.ARG_PTR_TO_DYNPTR:
             _check_dynptr_arg(env, st, regno, reg, arg, meta)
+        case ArgType.ARG_PTR_TO_PERCPU_BTF_ID:
+            percpu.check_arg(env, regno, reg)
         case _ if base in _NOT_MODELLED_ARGS:
             env.not_modelled(f"{base.value} arguments ({helper_log_name(meta.func_id)})")
 
@@ -612,6 +625,8 @@ def _kptr_match_type(env: Env, kptr: tuple, reg: Reg, regno: int) -> None:
     field, kb, kid = kptr
     local = kb is not env.kernel_btf      # a kptr to the program's own struct (bpf_obj_new)
     perm = _F.PTR_MAYBE_NULL | (_F.MEM_ALLOC if local else _F.PTR_TRUSTED | _F.MEM_RCU)
+    if local and field.kind is fields.FieldKind.KPTR_PERCPU:
+        perm |= _F.MEM_PERCPU
     targ = btfid._type_name(kb, kid)
     reg_name = ""
     if reg.type & BASE_MASK == _T.PTR_TO_BTF_ID and local != (reg.btf is not env.kernel_btf):
@@ -851,6 +866,11 @@ def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
         if st.active_locks:
             raise env.error("global function calls are not allowed while holding a lock,\n"
                             "use static function instead")
+        if ((st.active_rcu_lock or st.active_preempt_locks or st.irqs or not env.sleepable)
+                and irq.subprog_might_sleep(env, subprog)):
+            raise env.error("global functions that may sleep are not allowed in non-sleepable context,\n"
+                            "i.e., in a RCU/IRQ/preempt-disabled section, or in\n"
+                            "a non-sleepable BPF program context")
         globalargs.check_call_args(env, st, subprog, _global_reg_off, _global_mem)
         env.verbose(f"Func#{subprog} ('{sp.name}') is global and assumed valid.\n")
         if sp.changes_pkt_data:
@@ -943,6 +963,7 @@ def check_reference_leak(env: Env, st: VerifierState, prefix: str) -> None:
     if st.refs:
         lines = [f"Unreleased reference id={r.id} alloc_insn={r.insn_idx}" for r in st.refs]
         raise env.error("\n".join([*lines, f"{prefix} would lead to reference leak"]))
+    irq.exit_error(env, st, prefix)
     if st.active_rcu_lock:
         raise env.error(f"{prefix} cannot be used inside bpf_rcu_read_lock-ed region")
     if st.active_preempt_locks:

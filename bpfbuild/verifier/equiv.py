@@ -34,6 +34,7 @@ from bpfbuild.verifier.transfer import BPF_ADD_CONST
 RegType = members(RegType)
 _STACK_ITER = int(SlotType.STACK_ITER)
 _STACK_DYNPTR = int(SlotType.STACK_DYNPTR)
+_STACK_IRQ_FLAG = int(SlotType.STACK_IRQ_FLAG)
 
 __all__ = ["EXACT", "NOT_EXACT", "RANGE_WITHIN", "IdMap", "frame_insn_idx", "regs_exact", "regsafe",
            "same_value_fields", "stacksafe", "states_equal", "widen_imprecise_scalars"]
@@ -218,6 +219,10 @@ def stacksafe(env: Env, old: FuncState, cur: FuncState, idmap: IdMap, exact: int
                 if (op.btf is not cp.btf or op.btf_id != cp.btf_id or op.iter_state != cp.iter_state
                         or not idmap.check(op.ref_obj_id, cp.ref_obj_id)):
                     return False
+            if o == _STACK_IRQ_FLAG:   # the same save (ids mapped alike) by the same kfunc family
+                op, cp = oslot.spilled_ptr, cslot.spilled_ptr
+                if op.iter_state != cp.iter_state or not idmap.check(op.ref_obj_id, cp.ref_obj_id):
+                    return False
     return True
 
 
@@ -242,6 +247,11 @@ def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -
         return False
     for lo, lc in zip(old.locks, cur.locks, strict=True):   # refsafe: the same lock, ids mapped alike
         if lo.map_index != lc.map_index or lo.kind != lc.kind or not idmap.check(lo.id, lc.id):
+            return False
+    if len(old.irqs) != len(cur.irqs):   # refsafe: REF_TYPE_IRQ references (active_irq_id the last)
+        return False
+    for io, ic in zip(old.irqs, cur.irqs, strict=True):
+        if not idmap.check(io.id, ic.id):
             return False
     fast = exact == NOT_EXACT and env.options.privileged     # env.bpf_capable
     for i, (fo, fc) in enumerate(zip(old.frames, cur.frames, strict=True)):

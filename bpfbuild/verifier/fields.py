@@ -251,8 +251,9 @@ def _local_kptr_load(env: Env, st: VerifierState, field: Field) -> Reg | None:
 
 # ---- helpers ------------------------------------------------------------------------------------
 
-#: ``LockState.kind``: REF_TYPE_LOCK (a bpf_spin_lock), REF_TYPE_RES_LOCK (a bpf_res_spin_lock)
-LOCK, RES_LOCK = 0, 1
+#: ``LockState.kind``: REF_TYPE_LOCK (a bpf_spin_lock), REF_TYPE_RES_LOCK (a bpf_res_spin_lock),
+#: REF_TYPE_RES_LOCK_IRQ (one taken by bpf_res_spin_lock_irqsave)
+LOCK, RES_LOCK, RES_LOCK_IRQ = 0, 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,12 +298,12 @@ def lock_state(env: Env, st: VerifierState, lock_id: int, ptr: int, is_lock: boo
     object's.  Resilient locks (``kind`` RES_LOCK) nest, but not twice the same one; any lock is
     released last taken, first released."""
     locks = st.locks
-    what = "bpf_res_spin" if kind == RES_LOCK else "bpf_spin"
+    what = "bpf_spin" if kind == LOCK else "bpf_res_spin"
     if is_lock:
         if kind == LOCK and locks:
             raise env.error("Locking two bpf_spin_locks are not allowed")
-        if kind == RES_LOCK and any(lk.kind == RES_LOCK and lk.id == lock_id and lk.map_index == ptr
-                                    for lk in locks):
+        if kind != LOCK and any(lk.kind != LOCK and lk.id == lock_id and lk.map_index == ptr
+                                for lk in locks):
             raise env.error("Acquiring the same lock again, AA deadlock detected")
         st.locks = (*locks, LockState(lock_id, ptr, env.insn_idx, kind))
         st.active_locks = len(st.locks)
@@ -377,8 +378,9 @@ def process_kptr_xchg(env: Env, st: VerifierState, regno: int,
     ids = btfid.find(kb, f.pointee, Kind.STRUCT) if kb is not None and f.pointee else ()
     pb = env.prog_btf
     local = btfid.find(pb, f.pointee, Kind.STRUCT) if kb is not None and pb is not None and f.pointee else ()
-    if not ids and f.kind is FieldKind.KPTR_REF and len(local) == 1:
+    if not ids and f.kind in (FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU) and len(local) == 1:
         # btf_parse_kptr: a struct only the program's BTF has is an object from bpf_obj_new
+        # (bpf_percpu_obj_new for a per-CPU kptr)
         return f, pb, local[0]
     if not ids or f.kind is not FieldKind.KPTR_REF:
         env.not_modelled(f"insn {env.insn_idx}: bpf_kptr_xchg of a struct {f.pointee} kptr (the program's "

@@ -657,6 +657,8 @@ def do_ld_abs(env: Env, st: VerifierState, insn: Instruction) -> None:
     if st.refs:
         lines = [f"Unreleased reference id={r.id} alloc_insn={r.insn_idx}" for r in st.refs]
         raise env.error("\n".join([*lines, "BPF_LD_[ABS|IND] would lead to reference leak"]))
+    if st.irqs:
+        raise env.error("BPF_LD_[ABS|IND] cannot be used inside bpf_local_irq_save-ed region")
     if st.active_rcu_lock:
         raise env.error("BPF_LD_[ABS|IND] cannot be used inside bpf_rcu_read_lock-ed region")
     if st.active_preempt_locks:

@@ -11,7 +11,9 @@ it are :mod:`bpfbuild.abi.kfuncs`.  The steps follow the kernel's order:
    constants, ``__ign``, pointers that may be NULL only with ``__nullable``, the program's
    context, memory (and ``__sz`` size pairs), PTR_TO_BTF_ID with the trusted/RCU rules of
    ``KF_TRUSTED_ARGS``/``KF_RCU``, and open-coded iterators on the stack (STACK_ITER slots);
-3. ``bpf_rcu_read_lock``/``unlock`` and ``bpf_preempt_disable``/``enable`` sections;
+3. ``bpf_rcu_read_lock``/``unlock`` and ``bpf_preempt_disable``/``enable`` sections, no
+   sleepable kfunc with IRQs disabled (IRQ flag arguments: :mod:`bpfbuild.verifier.irq`), then
+   ``KF_RCU_PROTECTED`` kfuncs only in an RCU section;
 4. a release kfunc drops its reference; r0-r5 are clobbered; r0 gets the BTF return type (a
    scalar, read-only memory for pointers to scalars, PTR_TO_BTF_ID otherwise), maybe NULL with
    ``KF_RET_NULL``, a new reference with ``KF_ACQUIRE``;
@@ -35,7 +37,7 @@ from bpfbuild.abi.progtypes import ProgType
 from bpfbuild.btf.types import Kind
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.instruction import Instruction
-from bpfbuild.verifier import btfid, dynptr, graph, precision, reslock, transfer
+from bpfbuild.verifier import btfid, dynptr, graph, irq, precision, reslock, transfer
 from bpfbuild.verifier.checks import (
     Access,
     check_mem_access,
@@ -75,7 +77,7 @@ _SPECIAL_STRUCTS = frozenset({
     "bpf_dynptr", "bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node", "bpf_wq", "bpf_task_work",
     "bpf_refcount",
 })
-_SPECIAL_SUFFIXES = ("__str", "__map", "__alloc", "__refcounted_kptr", "__irq_flag", "__uninit", "__prog",
+_SPECIAL_SUFFIXES = ("__str", "__map", "__alloc", "__refcounted_kptr", "__uninit", "__prog",
                      "__aux", "__iter")
 #: the context structs of program types (btf_is_prog_ctx_type's user-visible names)
 _CTX_STRUCTS = frozenset({
@@ -259,8 +261,6 @@ def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> Verifie
     sleepable = bool(flags & KF.SLEEPABLE)
     if sleepable and not env.sleepable:
         raise env.error(f"program must be sleepable to call sleepable kfunc {name}")
-    if flags & KF.RCU_PROTECTED and not _in_rcu_cs(env, st):
-        raise env.error(f"kernel func {name} requires RCU critical section protection")
     _check_kfunc_args(env, st, meta)
     callback = None
     if name == "bpf_rbtree_add_impl":
@@ -301,6 +301,10 @@ def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> Verifie
         st.active_preempt_locks += 1
     elif preempt_enable:
         raise env.error(f"unmatched attempt to enable preemption (kernel function {name})")
+    if st.irqs and sleepable:
+        raise env.error(f"kernel func {name} is sleepable within IRQ-disabled region")
+    if flags & KF.RCU_PROTECTED and not _in_rcu_cs(env, st):
+        raise env.error(f"kernel func {name} requires RCU critical section protection")
 
     regs = st.frames[-1].regs
     if meta.release_regno:
@@ -483,6 +487,8 @@ def _check_kfunc_args(env: Env, st: VerifierState, meta: KfuncMeta) -> None:
             graph.process_graph_arg(env, st, meta, kind, reg, regno, i)
         elif kind == "res_spin_lock":
             reslock.process_res_lock_arg(env, st, meta.name, reg, regno, i)
+        elif kind == "irq_flag":
+            irq.process_irq_flag(env, st, meta.name, regno)
         elif kind == "btf_id":
             base = reg.type & BASE_MASK
             if base != _T.PTR_TO_BTF_ID or (reg.type & _UNSAFE_MODIFIERS and not reg.type & _F.MEM_RCU):
@@ -608,7 +614,11 @@ def _arg_kind(env: Env, st: VerifierState, meta: KfuncMeta, i: int, pname: str, 
         return "dynptr"
     if isinstance(ref_t, Struct) and ref_name in graph.GRAPH_ARG_KINDS:
         return graph.GRAPH_ARG_KINDS[ref_name]
-    if isinstance(ref_t, Struct) and ref_name == "bpf_res_spin_lock" and not _suffix(pname, "__irq_flag"):
+    if _suffix(pname, "__irq_flag"):
+        if meta.name not in irq.IRQ_KFUNCS:
+            raise _NotModelled(f"argument {i} of {meta.name} ({pname})")
+        return "irq_flag"
+    if isinstance(ref_t, Struct) and ref_name == "bpf_res_spin_lock":
         return "res_spin_lock"
     if isinstance(ref_t, Struct) and ref_name in _SPECIAL_STRUCTS:
         raise _NotModelled(f"argument {i} of {meta.name} (struct {ref_name})")

@@ -25,7 +25,8 @@ from bpfbuild.verifier.tnum import U32_MAX, U64_MAX, tnum_str
 __all__ = ["VerifierLog", "frame_str", "reg_str", "snum", "unum"]
 
 _SLOT_CHAR = {SlotType.STACK_INVALID: "?", SlotType.STACK_SPILL: "r", SlotType.STACK_MISC: "m",
-              SlotType.STACK_ZERO: "0", SlotType.STACK_DYNPTR: "d", SlotType.STACK_ITER: "i"}
+              SlotType.STACK_ZERO: "0", SlotType.STACK_DYNPTR: "d", SlotType.STACK_ITER: "i",
+              SlotType.STACK_IRQ_FLAG: "f"}
 
 
 def unum(n: int) -> str:
@@ -182,7 +183,7 @@ def frame_str(vstate: VerifierState, frame: FuncState, regs: int | None = None,
         else:
             out.append(f" fp{off}={types}")
     # held locks are references too, in the order they were taken
-    ids = [r.id for _i, r in sorted([(r.insn_idx, r) for r in vstate.refs] + [(lk.insn_idx, lk) for lk in vstate.locks],
+    ids = [r.id for _i, r in sorted([(r.insn_idx, r) for r in (*vstate.refs, *vstate.locks, *vstate.irqs)],
                                     key=lambda e: e[0])]
     if ids and ids[0]:
         out.append(" refs=" + ",".join(str(i) for i in ids if i))

@@ -14,8 +14,9 @@ root beside it).  Linux 6.18's rules (kernel/bpf/verifier.c: ``check_kfunc_call`
   of the struct's ``bpf_res_spin_lock``;
 - unlocking turns the non-owning references into scalars, as ``bpf_spin_unlock`` does.
 
-The ``_irqsave``/``_irqrestore`` variants also take an IRQ flag on the stack, which this
-verifier does not model (their calls give ``unknown``).
+The ``_irqsave``/``_irqrestore`` variants hold their lock as a REF_TYPE_RES_LOCK_IRQ (a plain
+``bpf_res_spin_unlock`` does not release it, nor the reverse) and also save or restore an IRQ
+flag on the stack (:mod:`bpfbuild.verifier.irq`).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def process_res_lock_arg(env: Env, st: VerifierState, name: str, reg: Reg, regno
     is_lock = name in LOCK_KFUNCS
     ptr = graph.lock_ptr(reg)
     assert ptr is not None
-    fields.lock_state(env, st, reg.id, ptr, is_lock, fields.RES_LOCK)
+    kind = fields.RES_LOCK_IRQ if name.endswith(("_irqsave", "_irqrestore")) else fields.RES_LOCK
+    fields.lock_state(env, st, reg.id, ptr, is_lock, kind)
     if not is_lock:
         graph.invalidate_non_owning_refs(env, st)

@@ -411,6 +411,7 @@ class SlotType(enum.IntEnum):
     STACK_ZERO = 3
     STACK_DYNPTR = 4
     STACK_ITER = 5
+    STACK_IRQ_FLAG = 6
 
 
 #: ``enum bpf_dynptr_type`` as ``dynptr_type_str`` names it (0 is BPF_DYNPTR_TYPE_INVALID)
@@ -530,6 +531,7 @@ class VerifierState:
         "frames",
         "hist",
         "insn_idx",
+        "irqs",
         "last_insn_idx",
         "locks",
         "may_goto_depth",
@@ -554,6 +556,7 @@ class VerifierState:
         self.active_rcu_lock = False       # inside bpf_rcu_read_lock()
         self.active_preempt_locks = 0      # bpf_preempt_disable() nesting
         self.locks: tuple = ()      # held bpf_spin_locks (fields.LockState), len == active_locks
+        self.irqs: tuple = ()       # REF_TYPE_IRQ references, oldest first (irq.IrqRef)
         self.equal_state: VerifierState | None = None   # a backedge: the checkpoint it was equal to
         #: instruction history since the last checkpoint (see bpfbuild.verifier.precision)
         self.hist: list[tuple[int, int, tuple[int, int] | None, tuple[tuple[int, int, bool], ...] | None, int]] = []
@@ -586,6 +589,7 @@ class VerifierState:
         s.active_rcu_lock = self.active_rcu_lock
         s.active_preempt_locks = self.active_preempt_locks
         s.locks = self.locks
+        s.irqs = self.irqs
         s.equal_state = self.equal_state
         s.hist = list(self.hist)
         s.bt_memo = None

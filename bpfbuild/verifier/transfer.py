@@ -229,7 +229,7 @@ def _stack_write_fixed(env: Env, frame: FuncState, off: int, size: int, value: R
         return True, False
     stack.spilled_ptr.type = RegType.NOT_INIT
     stype = stack.slot_type
-    if stype[7] in (SPILL, 4, 5):   # spill, dynptr, iter
+    if stype[7] in (SPILL, 4, 5, 6):   # spill, dynptr, iter, irq flag
         _scrub(stype)
     t = MISC
     zero_used = False
@@ -252,7 +252,7 @@ def stack_helper_write(env: Env, frame: FuncState, min_off: int, max_off: int, r
         if raw:
             env.scratched_slots.add(spi)
             stack.spilled_ptr.type = RegType.NOT_INIT
-            if stype[7] in (SPILL, 4, 5):
+            if stype[7] in (SPILL, 4, 5, 6):
                 _scrub(stype)
             stype[idx] = MISC
             continue

@@ -51,6 +51,18 @@ SEC("tracepoint/sched/sched_switch") int array_var_write(void *ctx) { *(volatile
 SEC("tracepoint/sched/sched_switch") int percpu_struct(void *ctx) { return runqueues.cpu; }
 SEC("tracepoint/sched/sched_switch") int percpu_int(void *ctx) { return cpu_number; }
 SEC("tracepoint/sched/sched_switch") int no_address(void *ctx) { return not_exported; }
+SEC("tracepoint/sched/sched_switch") int this_cpu_struct(void *ctx)
+{ const struct rq *rq = bpf_this_cpu_ptr(&runqueues); return rq->cpu; }
+SEC("tracepoint/sched/sched_switch") int this_cpu_int(void *ctx)
+{ const int *n = bpf_this_cpu_ptr(&cpu_number); return *n; }
+SEC("tracepoint/sched/sched_switch") int this_cpu_int_write(void *ctx)
+{ volatile int *n = (volatile int *)bpf_this_cpu_ptr(&cpu_number); *n = 1; return 0; }
+SEC("tracepoint/sched/sched_switch") int per_cpu_checked(void *ctx)
+{ const struct rq *rq = bpf_per_cpu_ptr(&runqueues, 1); return rq ? rq->cpu : 0; }
+SEC("tracepoint/sched/sched_switch") int per_cpu_unchecked(void *ctx)
+{ const struct rq *rq = bpf_per_cpu_ptr(&runqueues, 1); return rq->cpu; }
+SEC("tracepoint/sched/sched_switch") int this_cpu_not_percpu(void *ctx)
+{ const struct rq *rq = bpf_this_cpu_ptr(&global_rq); return rq->cpu; }
 char LICENSE[] SEC("license") = "GPL";
 """
 
@@ -113,3 +125,20 @@ def test_invalid_ids_and_fds(kernel):
     assert first_error(n + 5) == f"ldimm64 insn specifies invalid btf_id {n + 5}."
     assert first_error(0) == "pseudo btf_id 0 in ldimm64 isn't KIND_VAR or KIND_FUNC"
     assert first_error(1, hi=2) == "invalid module BTF object FD specified."
+
+
+@pytest.mark.parametrize("name", ["this_cpu_struct", "this_cpu_int", "per_cpu_checked"])
+def test_cpu_copy_of_percpu_variable(kernel, name):
+    """bpf_this_cpu_ptr/bpf_per_cpu_ptr give one CPU's copy: a struct as a BTF pointer, an int as
+    read-only memory of its size (per_cpu_ptr's may be NULL)."""
+    r = _report(kernel, name)
+    assert r.verdict == "accepted", (r.errors, r.notes)
+
+
+def test_cpu_copy_misuse_is_refused(kernel):
+    (e,) = _report(kernel, "this_cpu_int_write").errors
+    assert "cannot write into rdonly_mem" in e.message
+    (e,) = _report(kernel, "per_cpu_unchecked").errors
+    assert e.message == "R0 invalid mem access 'ptr_or_null_'"
+    (e,) = _report(kernel, "this_cpu_not_percpu").errors
+    assert e.message == "R1 type=ptr_ expected=percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_"
