@@ -258,8 +258,10 @@ class Checker:
         self.start = start
         self.scratch_regs = -1
         self.scratch_slots: set[int] | None = None
-        self.cleaned: set[int] = set()
-        self.evicted: set[int] = set()
+        # checkpoints cleaned (the kernel's ``cleaned``) and evicted ones not yet freed
+        # (``in_free_list``), by id; each dict holds its states so that no id is reused
+        self.cleaned: dict[int, VerifierState] = {}
+        self.evicted: dict[int, VerifierState] = {}
         self.unsafe_reg: dict[int, int] = {}    # per prune point: see is_state_visited
         env.fork = self.fork
 
@@ -302,7 +304,7 @@ class Checker:
                 break
             maybe_exit_scc(env, st)
             if id(st) in self.evicted and not incomplete_read_marks(env, st):
-                self.evicted.discard(id(st))
+                del self.evicted[id(st)]
                 env.free_list -= 1
             st = st.parent
 
@@ -326,7 +328,7 @@ class Checker:
             if (not old.branches and old.insn_idx == pc and id(old) not in self.cleaned
                     and old.same_callsites(cur) and not incomplete_read_marks(env, old)):
                 _clean_state(env, old)
-                self.cleaned.add(id(old))
+                self.cleaned[id(old)] = old
         states_cnt = 0
         for e in list(entries):
             states_cnt += 1
@@ -398,10 +400,11 @@ class Checker:
             n = 64 if aux.force_checkpoint and old.branches > 0 else 3
             if e.miss_cnt > e.hit_cnt * n + n:
                 entries.remove(e)
+                self.cleaned.pop(id(old), None)     # never looked at again
                 env.explored_size -= 1
                 if old.branches or incomplete_read_marks(env, old):
                     env.free_list += 1       # freed when its last branch ends
-                    self.evicted.add(id(old))
+                    self.evicted[id(old)] = old
         env.max_states_per_insn = max(env.max_states_per_insn, states_cnt)
         if not env.bpf_capable and states_cnt > BPF_COMPLEXITY_LIMIT_STATES:
             return False
