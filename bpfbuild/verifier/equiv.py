@@ -36,8 +36,8 @@ _STACK_ITER = int(SlotType.STACK_ITER)
 _STACK_DYNPTR = int(SlotType.STACK_DYNPTR)
 _STACK_IRQ_FLAG = int(SlotType.STACK_IRQ_FLAG)
 
-__all__ = ["EXACT", "NOT_EXACT", "RANGE_WITHIN", "IdMap", "frame_insn_idx", "regs_exact", "regsafe",
-           "same_value_fields", "stacksafe", "states_equal", "widen_imprecise_scalars"]
+__all__ = ["EXACT", "NOT_EXACT", "RANGE_WITHIN", "IdMap", "first_unsafe_reg", "frame_insn_idx", "reg_unsafe",
+           "regs_exact", "regsafe", "same_value_fields", "stacksafe", "states_equal", "widen_imprecise_scalars"]
 
 NOT_EXACT, EXACT, RANGE_WITHIN = 0, 1, 2
 
@@ -142,6 +142,24 @@ def regsafe(env: Env, old: Reg, cur: Reg, idmap: IdMap, exact: int) -> bool:
     return regs_exact(old, cur, idmap)
 
 
+def reg_unsafe(env: Env, old: Reg, cur: Reg, exact: int) -> bool:
+    """``regsafe`` says no whatever ids the rest of the state maps: then so does
+    ``states_equal`` for a live register (a fresh :class:`IdMap` holds fewer pairs to
+    contradict)."""
+    return not regsafe(env, old, cur, IdMap(), exact)
+
+
+def first_unsafe_reg(env: Env, old: VerifierState, cur: VerifierState, exact: int) -> int:
+    """The first register live in ``old``'s innermost frame that :func:`reg_unsafe` finds, or -1."""
+    if len(old.frames) != len(cur.frames):
+        return -1
+    oregs, cregs = old.frames[-1].regs, cur.frames[-1].regs
+    for r in _live_regs(env.aux[old.insn_idx].live_before):
+        if reg_unsafe(env, oregs[r], cregs[r], exact):
+            return r
+    return -1
+
+
 _UNBOUND = Reg()
 _UNBOUND.mark_unknown()
 
@@ -231,35 +249,45 @@ def frame_insn_idx(st: VerifierState, i: int) -> int:
 
 
 def states_equal(env: Env, old: VerifierState, cur: VerifierState, exact: int) -> bool:
-    if len(old.frames) != len(cur.frames):    # curframe
+    """``states_equal``: is ``old`` at least as general as ``cur`` (every check pure, so the
+    cheapest and most often failing come first)?"""
+    ofr, cfr = old.frames, cur.frames
+    last = len(ofr) - 1
+    if last != len(cfr) - 1:    # curframe
         return False
-    idmap = IdMap()
-    if len(old.refs) != len(cur.refs):
-        return False
-    for a, b in zip(old.refs, cur.refs, strict=True):
-        if not idmap.check(a.id, b.id):
-            return False
     if old.speculative and not cur.speculative:
         return False
-    if old.active_locks != cur.active_locks:
+    if (old.active_locks != cur.active_locks or old.active_rcu_lock != cur.active_rcu_lock
+            or old.active_preempt_locks != cur.active_preempt_locks):
         return False
-    if old.active_rcu_lock != cur.active_rcu_lock or old.active_preempt_locks != cur.active_preempt_locks:
+    orefs, crefs = old.refs, cur.refs
+    if len(orefs) != len(crefs):
         return False
-    for lo, lc in zip(old.locks, cur.locks, strict=True):   # refsafe: the same lock, ids mapped alike
-        if lo.map_index != lc.map_index or lo.kind != lc.kind or not idmap.check(lo.id, lc.id):
+    idmap = IdMap()
+    if orefs:
+        for a, b in zip(orefs, crefs):
+            if not idmap.check(a.id, b.id):
+                return False
+    if old.locks:     # refsafe: the same lock, ids mapped alike (as many as active_locks each)
+        for lo, lc in zip(old.locks, cur.locks):
+            if lo.map_index != lc.map_index or lo.kind != lc.kind or not idmap.check(lo.id, lc.id):
+                return False
+    if old.irqs or cur.irqs:   # refsafe: REF_TYPE_IRQ references (active_irq_id the last)
+        if len(old.irqs) != len(cur.irqs):
             return False
-    if len(old.irqs) != len(cur.irqs):   # refsafe: REF_TYPE_IRQ references (active_irq_id the last)
-        return False
-    for io, ic in zip(old.irqs, cur.irqs, strict=True):
-        if not idmap.check(io.id, ic.id):
-            return False
+        for io, ic in zip(old.irqs, cur.irqs):
+            if not idmap.check(io.id, ic.id):
+                return False
     fast = exact == NOT_EXACT and env.options.privileged     # env.bpf_capable
-    for i, (fo, fc) in enumerate(zip(old.frames, cur.frames, strict=True)):
+    aux = env.aux
+    for i in range(last + 1):
+        fo, fc = ofr[i], cfr[i]
         if fo.callsite != fc.callsite:
             return False
         if fo.callback_depth > fc.callback_depth:
             return False
-        live = env.aux[frame_insn_idx(old, i)].live_before
+        # frame_insn_idx(old, i), inlined
+        live = aux[old.insn_idx if i == last else ofr[i + 1].callsite].live_before
         oregs, cregs = fo.regs, fc.regs
         for r in _live_regs(live):
             o = oregs[r]

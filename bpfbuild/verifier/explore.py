@@ -15,6 +15,8 @@ of an old state matches any scalar, so the processed-instruction counts equal th
 
 from __future__ import annotations
 
+import gc
+
 from bpfbuild.abi.protos import BpfFunc
 from bpfbuild.isa.fields import (
     CLASS_MASK,
@@ -43,14 +45,16 @@ from bpfbuild.verifier.equiv import (
     EXACT,
     NOT_EXACT,
     RANGE_WITHIN,
+    first_unsafe_reg,
     frame_insn_idx,
+    reg_unsafe,
     same_value_fields,
     states_equal,
     widen_imprecise_scalars,
 )
 from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.log import frame_str
-from bpfbuild.verifier.state import INVALID, FuncState, RegType, SlotType, VerifierState
+from bpfbuild.verifier.state import FuncState, RegType, SlotType, VerifierState
 
 # plain-class views of the enums read per instruction (see .fastenum)
 AluOp, InsnClass, JmpOp, Mode, PseudoCall, RegType = (
@@ -121,18 +125,23 @@ def _clean_state(env: Env, st: VerifierState) -> None:
     live_stack = env.stack_live
     assert live_stack is not None
     live_stack.query_init(st)
+    aux = env.aux
+    last = len(st.frames) - 1
     for i, frame in enumerate(st.frames):
-        ip = frame_insn_idx(st, i)
-        aux = env.aux[ip]
-        live = aux.live_before
+        live = aux[st.insn_idx if i == last else st.frames[i + 1].callsite].live_before  # frame_insn_idx
+        regs = frame.regs
         for r in range(10):
-            if not live & (1 << r):
-                frame.regs[r].mark_not_init()
-        for spi, slot in enumerate(frame.stack):
-            if not live_stack.slot_alive(frame.frameno, spi):
-                slot.spilled_ptr.mark_not_init()
-                for j in range(8):
-                    slot.slot_type[j] = INVALID
+            if not live >> r & 1:
+                regs[r].mark_not_init()
+        if frame.stack:
+            alive = live_stack.alive_mask(frame.frameno)     # slot_alive of slots 0-63 at once
+            for spi, slot in enumerate(frame.stack):
+                if spi < 64 and not alive >> spi & 1:
+                    slot.spilled_ptr.mark_not_init()
+                    slot.slot_type[:] = _ALL_INVALID
+
+
+_ALL_INVALID = bytes(8)
 
 
 # ---- loops: strongly connected components and their backedges --------------------------------------
@@ -249,8 +258,11 @@ class Checker:
         self.start = start
         self.scratch_regs = -1
         self.scratch_slots: set[int] | None = None
-        self.cleaned: set[int] = set()
-        self.evicted: set[int] = set()
+        # checkpoints cleaned (the kernel's ``cleaned``) and evicted ones not yet freed
+        # (``in_free_list``), by id; each dict holds its states so that no id is reused
+        self.cleaned: dict[int, VerifierState] = {}
+        self.evicted: dict[int, VerifierState] = {}
+        self.unsafe_reg: dict[int, int] = {}    # per prune point: see is_state_visited
         env.fork = self.fork
 
     # --- branching -----------------------------------------------------------------------------
@@ -292,7 +304,7 @@ class Checker:
                 break
             maybe_exit_scc(env, st)
             if id(st) in self.evicted and not incomplete_read_marks(env, st):
-                self.evicted.discard(id(st))
+                del self.evicted[id(st)]
                 env.free_list -= 1
             st = st.parent
 
@@ -316,7 +328,7 @@ class Checker:
             if (not old.branches and old.insn_idx == pc and id(old) not in self.cleaned
                     and old.same_callsites(cur) and not incomplete_read_marks(env, old)):
                 _clean_state(env, old)
-                self.cleaned.add(id(old))
+                self.cleaned[id(old)] = old
         states_cnt = 0
         for e in list(entries):
             states_cnt += 1
@@ -361,7 +373,17 @@ class Checker:
                 # a checkpoint inside a loop whose paths are not all explored yet has incomplete
                 # precision marks: compare every scalar's range (RANGE_WITHIN) and remember the hit
                 loop = incomplete_read_marks(env, old)
-                hit = states_equal(env, old, cur, RANGE_WITHIN if loop else NOT_EXACT)
+                exact = RANGE_WITHIN if loop else NOT_EXACT
+                # the register that kept the last checkpoint here from matching most often
+                # keeps the next ones from matching too: asking it first spares the whole walk
+                r = self.unsafe_reg.get(pc, -1)
+                if r >= 0 and len(old.frames) == len(cur.frames) and reg_unsafe(
+                        env, old.frames[-1].regs[r], cur.frames[-1].regs[r], exact):
+                    hit = False
+                else:
+                    hit = states_equal(env, old, cur, exact)
+                    if not hit:
+                        self.unsafe_reg[pc] = first_unsafe_reg(env, old, cur, exact)
             if hit:
                 e.hit_cnt += 1
                 if aux.jmp_point:
@@ -378,10 +400,11 @@ class Checker:
             n = 64 if aux.force_checkpoint and old.branches > 0 else 3
             if e.miss_cnt > e.hit_cnt * n + n:
                 entries.remove(e)
+                self.cleaned.pop(id(old), None)     # never looked at again
                 env.explored_size -= 1
                 if old.branches or incomplete_read_marks(env, old):
                     env.free_list += 1       # freed when its last branch ends
-                    self.evicted.add(id(old))
+                    self.evicted[id(old)] = old
         env.max_states_per_insn = max(env.max_states_per_insn, states_cnt)
         if not env.bpf_capable and states_cnt > BPF_COMPLEXITY_LIMIT_STATES:
             return False
@@ -718,7 +741,18 @@ def do_check(env: Env, state: VerifierState, start: int) -> None:
     env.scc_visits.clear()      # per do_check_common(), like the kernel's free_states()
     env.num_backedges = 0
     env.free_list = 0
-    Checker(env, state, start).run()
+    # The states form no reference cycles (parents, frames, registers point one way), so
+    # reference counting frees them; the cycle collector would only walk the ever-growing set
+    # of checkpoints again and again (a quarter of a large program's time).  It is paused for
+    # the walk and resumed as it was.
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
+    try:
+        Checker(env, state, start).run()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def initial_state(env: Env, subprog: int) -> VerifierState:

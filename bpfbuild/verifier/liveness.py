@@ -75,22 +75,22 @@ def insn_successors(env: Env, pc: int) -> tuple[int, ...]:
 def postorder(env: Env) -> list[list[int]]:
     """``compute_postorder``: per function, its instructions in DFS post-order."""
     out: list[list[int]] = []
-    state: dict[int, int] = {}
+    state = [0] * (len(env.insns) + 1)     # 1: discovered, 3: done (a fall-through may reach n)
     for sp in env.subprogs:
         order: list[int] = []
         stack = [sp.start]
+        state[sp.start] |= 1
         while stack:
             top = stack[-1]
-            state[top] = state.get(top, 0) | 1
             if state[top] & 2:
                 order.append(top)
                 stack.pop()
                 continue
             for s in insn_successors(env, top):
-                if not state.get(s):
+                if not state[s]:
                     stack.append(s)
                     state[s] = 1
-            state[top] |= 2
+            state[top] = 3
         out.append(order)
     return out
 
@@ -174,6 +174,8 @@ class StackLiveness:
         self.write_idx = 0
         self._order: list[list[int]] | None = None
         self.succ: dict[int, tuple[int, ...]] = {}
+        self.plans: dict[int, tuple[list[tuple[int, int, int]], bool]] = {}
+        self.outermost: dict[int, _Instance] = {}   # subprogno -> the instance of key (start,)
         self.q_instances: list[_Instance] = []
         self.q_insn = 0
 
@@ -194,9 +196,11 @@ class StackLiveness:
         subprogs = self.env.subprogs
         frames = st.frames
         if not frameno:     # the outermost frame: its function's start is the whole key
-            inst = self.instances.get((subprogs[frames[0].subprogno].start,))
-            if inst is not None:
-                return inst
+            inst = self.outermost.get(frames[0].subprogno)
+            if inst is None:
+                start = subprogs[frames[0].subprogno].start
+                inst = self.outermost[frames[0].subprogno] = self._lookup_key((start,), (start,))
+            return inst
         sp_starts = tuple(subprogs[frames[i].subprogno].start for i in range(frameno + 1))
         key = tuple(frames[i + 1].callsite for i in range(frameno)) + (sp_starts[-1],)
         return self._lookup_key(key, sp_starts)
@@ -319,14 +323,42 @@ class StackLiveness:
             s = self.succ[pc] = insn_successors(self.env, pc)
         return s
 
+    def _plan(self, subprog: int) -> tuple[list[tuple[int, int, int]], bool]:
+        """A function's post-order as (insn, successor, second successor or -1) offsets from its
+        start (exits, which have no successor, left out), and whether it has no loop (no edge
+        to an instruction that is not earlier in post-order)."""
+        plan = self.plans.get(subprog)
+        if plan is None:
+            order = self.order[subprog]
+            start = self.env.subprogs[subprog].start
+            pos = {pc: k for k, pc in enumerate(order)}
+            steps: list[tuple[int, int, int]] = []
+            acyclic = True
+            successors = self._successors
+            for k, pc in enumerate(order):
+                succ = successors(pc)
+                if not succ:
+                    continue
+                a = succ[0]
+                b = succ[1] if len(succ) > 1 else -1
+                if pos.get(a, -1) >= k or (b >= 0 and pos.get(b, -1) >= k):
+                    acyclic = False
+                steps.append((pc - start, a - start, b - start if b >= 0 else -1))
+            plan = self.plans[subprog] = (steps, acyclic)
+        return plan
+
     def _update_instance(self, inst: _Instance) -> None:
+        """``update_instance``: the fixed point of ``live_before`` and ``must_write_acc``, by
+        rounds over the function in post-order until nothing changes.  In a function without
+        loops every successor comes before its instruction in post-order, so the first round
+        reaches the fixed point and a second one would change (and log) nothing: it is only
+        counted."""
         if inst.dropped:
             for acc in inst.acc:
                 if acc is not None:
                     acc[:] = [0] * inst.n
-        order = self.order[inst.subprog]
+        steps, acyclic = self._plan(inst.subprog)
         start = inst.start
-        succs = [(pc - start, tuple(s - start for s in self._successors(pc))) for pc in order]
         log2 = self.env.log.level >= 2
         aux = self.env.aux
         chain = "(" + ",".join(str(c) for c in inst.key) + ")"
@@ -343,14 +375,13 @@ class StackLiveness:
                 acc = inst.acc[frame]
                 live = inst.live[frame]
                 assert must_write is not None and acc is not None and live is not None
-                for i, succ in succs:
-                    if not succ:
-                        continue
-                    after = 0
-                    wacc = _ALL
-                    for j in succ:
-                        after |= live[j]
-                        wacc &= acc[j]
+                for i, j, k in steps:
+                    if k < 0:
+                        after = live[j]
+                        wacc = acc[j]
+                    else:
+                        after = live[j] | live[k]
+                        wacc = acc[j] & acc[k]
                     mw = must_write[i]
                     wacc |= mw
                     before = (after & ~mw) | may_read[i]
@@ -361,6 +392,9 @@ class StackLiveness:
                         changed = True
                         live[i] = before
                         acc[i] = wacc
+            if changed and acyclic:
+                iterations += 1
+                break
         if log2:
             self.env.verbose(f"{chain} live stack update done in {iterations} iterations\n")
         if inst.curframe > 0:
@@ -388,6 +422,23 @@ class StackLiveness:
         """``bpf_live_stack_query_init``: the next :meth:`slot_alive` calls are about ``st``."""
         self.q_instances = [self.lookup(st, f) for f in range(st.curframe + 1)]
         self.q_insn = st.insn_idx
+
+    def alive_mask(self, frameno: int) -> int:
+        """The stack slots 0-63 of frame ``frameno`` :meth:`slot_alive` says may still be read,
+        as a bit mask (bit ``spi``)."""
+        instances = self.q_instances
+        inner = instances[-1]
+        live = inner.live[frameno]
+        mask = live[self.q_insn - inner.start] if live is not None else 0
+        aux = self.env.aux
+        for i in range(frameno, len(instances) - 1):
+            callsite = inner.key[i]
+            pc = callsite if aux[callsite].calls_callback else callsite + 1
+            inst = instances[i]
+            live = inst.live[frameno]
+            if live is not None:
+                mask |= live[pc - inst.start]
+        return mask
 
     @staticmethod
     def _live_before(inst: _Instance, pc: int, frame: int, spi: int) -> bool:

@@ -20,7 +20,7 @@ from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, OP_MASK, SOURCE_MASK, Ins
 from bpfbuild.verifier.disasm import insn_text
 from bpfbuild.verifier.env import Env
 from bpfbuild.verifier.log import frame_str
-from bpfbuild.verifier.state import Reg, RegType, VerifierState
+from bpfbuild.verifier.state import RegType, SlotType, VerifierState
 
 __all__ = [
     "Backtrack",
@@ -90,11 +90,12 @@ def push_history(env: Env, st: VerifierState, stack: tuple[int, int] | None = No
 def mark_all_scalars_imprecise(st: VerifierState) -> None:
     for frame in st.frames:
         for reg in frame.regs:
-            if reg.type == RegType.SCALAR_VALUE:
+            if reg.precise and reg.type == _SCALAR:
                 reg.precise = False
         for slot in frame.stack:
-            if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE:
-                slot.spilled_ptr.precise = False
+            reg = slot.spilled_ptr
+            if reg.precise and slot.slot_type[7] == _SPILL and reg.type == _SCALAR:
+                reg.precise = False
 
 
 def mark_all_scalars_precise(env: Env, st: VerifierState) -> None:
@@ -152,6 +153,7 @@ _CALL, _EXIT, _JA, _JCOND = int(JmpOp.CALL), int(JmpOp.EXIT), int(JmpOp.JA), int
 _PSEUDO_CALL, _PSEUDO_HELPER, _PSEUDO_KFUNC = int(PseudoCall.CALL), int(PseudoCall.HELPER), int(PseudoCall.KFUNC)
 _IND, _ABS, _ATOMIC, _LOAD_ACQ = int(Mode.IND), int(Mode.ABS), int(Mode.ATOMIC), 0x100
 _SCALAR = int(RegType.SCALAR_VALUE)
+_SPILL = int(SlotType.STACK_SPILL)
 _JMP_SPECIAL = (_CALL, _EXIT, _JA, _JCOND)
 
 
@@ -465,15 +467,24 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
 
 def propagate_precision(env: Env, old: VerifierState, cur: VerifierState) -> bool:
     """After pruning ``cur`` against ``old``: what was precise in ``old`` is precise on this path."""
-    bt = Backtrack(len(old.frames) - 1)
+    bt: Backtrack | None = None
     for fr, frame in enumerate(old.frames):
-        for r, reg in enumerate(frame.regs[:10]):
-            if reg.type == RegType.SCALAR_VALUE and reg.precise:
-                bt.set_reg(r, fr)
+        regs = frame.regs
+        for r in range(10):
+            reg = regs[r]
+            if reg.precise and reg.type == _SCALAR:
+                if bt is None:
+                    bt = Backtrack(len(old.frames) - 1)
+                bt.regs[fr] |= 1 << r
         for spi, slot in enumerate(frame.stack):
-            if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE and slot.spilled_ptr.precise:
-                bt.set_slot(fr, spi)
-    if env.log.level >= 2 and not bt.empty():
+            reg = slot.spilled_ptr
+            if reg.precise and slot.slot_type[7] == _SPILL and reg.type == _SCALAR:
+                if bt is None:
+                    bt = Backtrack(len(old.frames) - 1)
+                bt.stack[fr] |= 1 << spi
+    if bt is None:   # nothing precise: nothing to log or to mark
+        return False
+    if env.log.level >= 2:
         for fr in range(old.curframe, -1, -1):
             names = [f"r{r}" for r in range(10) if bt.regs[fr] & (1 << r)]
             names += [f"fp{-(s + 1) * 8}" for s in range(64) if bt.stack[fr] & (1 << s)]
