@@ -206,10 +206,11 @@ def _check_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
         start = sp.start
         end = sp.end
         for i in range(start, end):
-            code, _, src, off, imm = slots[i]
-            f = flags[code]
+            s = slots[i]
+            f = flags[s[0]]
             if not f:
                 continue
+            code, _, src, off, imm = s
             if f == _F_CALL:
                 if src == _PSEUDO_HELPER:
                     if imm == _TAIL_CALL:
@@ -729,22 +730,35 @@ def _use_def_sel(code: int) -> tuple[int, int] | None:
 _USE_DEF_SEL = _ByOpcode(_use_def_sel)
 
 
-#: (registers read, registers written) by ``opcode << 8 | dst << 4 | src``, for the opcodes whose
-#: answer depends on nothing else (:func:`_use_def_sel`): filled as instructions are met
-_USE_DEF_MEMO: dict[int, tuple[int, int] | None] = {}
+#: ``opcode << 8 | dst << 4 | src`` -> (registers read, registers written, how check_cfg visits it):
+#: filled as instructions are met; None for what depends on more (atomics on imm, calls on the
+#: function called: :func:`_use_def` answers for each)
+_USE_DEF_MEMO: dict[int, tuple[int | None, int, int]] = {}
 
 
-def _use_def_memo(env: Env, insn: Instruction, key: int) -> tuple[int, int]:
-    """:func:`_use_def` of ``insn``, kept under ``key`` when the opcode and registers decide it."""
-    sel = _USE_DEF_SEL[insn.opcode]
-    if sel is None:
-        _USE_DEF_MEMO[key] = None
-        return _use_def(env, insn)
-    dm = 1 << insn.dst
-    sm = 1 << insn.src
-    masks = (0, dm, sm, dm | sm, _ALL, 1)
-    ud = _USE_DEF_MEMO[key] = (masks[sel[0]], masks[sel[1]])
-    return ud
+def _use_def_kind(env: Env, insn: Instruction) -> tuple[int, int, int]:
+    """(registers read, registers written, visit kind) of ``insn``, from the memo when its opcode
+    and registers decide them."""
+    dst = insn.dst
+    src = insn.src
+    code = insn.opcode
+    if not 0 <= dst | src < 16:
+        return (*_use_def(env, insn), _VISIT_KIND[code])
+    key = code << 8 | dst << 4 | src
+    known = _USE_DEF_MEMO.get(key)
+    if known is None:
+        sel = _USE_DEF_SEL[code]
+        if sel is None:
+            known = (None, 0, _VISIT_KIND[code])
+        else:
+            dm = 1 << dst
+            sm = 1 << src
+            masks = (0, dm, sm, dm | sm, _ALL, 1)
+            known = (masks[sel[0]], masks[sel[1]], _VISIT_KIND[code])
+        _USE_DEF_MEMO[key] = known
+    if known[0] is None:
+        return (*_use_def(env, insn), known[2])
+    return known  # type: ignore[return-value]
 
 
 def _compute_live_registers(env: Env) -> None:
@@ -756,9 +770,6 @@ def _compute_live_registers(env: Env) -> None:
     insns = env.insns
     n = len(insns)
     memo = _USE_DEF_MEMO
-    kinds = _VISIT_KIND.bytes
-    uses = [0] * n
-    defs = [0] * n
     live_in = [0] * n
     backward = False
     plain = _V_PLAIN
@@ -771,20 +782,12 @@ def _compute_live_registers(env: Env) -> None:
         insn = insns[pc]
         if insn is None:
             continue
-        code = insn.opcode
         dst = insn.dst
         src = insn.src
-        if 0 <= dst | src < 16:
-            key = code << 8 | dst << 4 | src
-            ud = memo.get(key)
-            if ud is None:
-                ud = _use_def(env, insn) if key in memo else _use_def_memo(env, insn, key)
-        else:
-            ud = _use_def(env, insn)
-        use, df = ud
-        uses[pc] = use
-        defs[pc] = df
-        kind = kinds[code]
+        known = memo.get(insn.opcode << 8 | dst << 4 | src) if 0 <= dst | src < 16 else None
+        if known is None or known[0] is None:
+            known = _use_def_kind(env, insn)
+        use, df, kind = known
         if kind == plain or kind == call:
             out = live_in[pc + 1] if pc + 1 < n else 0
         elif kind == ld64:
@@ -792,15 +795,15 @@ def _compute_live_registers(env: Env) -> None:
         elif kind == exit_:
             out = 0
         else:
-            w = pc + 1 + (insn.imm if kind == ja and code & CLASS_MASK == jmp32 else insn.off)
+            w = pc + 1 + (insn.imm if kind == ja and insn.opcode & CLASS_MASK == jmp32 else insn.off)
             if w <= pc:
                 backward = True
             out = live_in[w] if 0 <= w < n else 0
             if kind != ja and pc + 1 < n:
                 out |= live_in[pc + 1]
-        live_in[pc] = use | (out & ~df)
+        live_in[pc] = use | (out & ~df)  # type: ignore[operator]
     if backward:
-        _live_fixpoint(insns, uses, defs, live_in)
+        _live_fixpoint(env, live_in)
     pcs = [pc for pc in range(n) if insns[pc] is not None]
     aux = env.aux
     for pc in pcs:
@@ -817,17 +820,19 @@ def _compute_live_registers(env: Env) -> None:
             env.verbose(f"{prefix}{pc:3d}: {mask} {insn_text(insns[pc], pc, env.maps, env.kfunc_log_name)}\n")  # type: ignore[arg-type]
 
 
-def _live_fixpoint(insns: list[Instruction | None], uses: list[int], defs: list[int], live_in: list[int]) -> None:
+def _live_fixpoint(env: Env, live_in: list[int]) -> None:
     """More backward passes of :func:`_compute_live_registers` until nothing changes (a program
     with a backward edge); ``live_in`` holds the first pass's answer, below the fixpoint."""
+    insns = env.insns
     n = len(insns)
-    kinds = _VISIT_KIND
     jmp32 = _JMP_CLASSES[1]
+    uses = [0] * n
+    defs = [0] * n
     succ: list[tuple[int, ...]] = [()] * n
     for pc, insn in enumerate(insns):
         if insn is None:
             continue
-        kind = kinds[insn.opcode]
+        uses[pc], defs[pc], kind = _use_def_kind(env, insn)  # type: ignore[assignment]
         if kind == _V_PLAIN or kind == _V_CALL:
             ws: tuple[int, ...] = (pc + 1,)
         elif kind == _V_LD64:
