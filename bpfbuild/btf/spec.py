@@ -420,9 +420,12 @@ class Spec:
 
         ``kind`` is a :class:`Kind` or a model class such as ``Struct``.
         """
-        want = _kind_filter(kind)
+        want = kind if kind is None or type(kind) is Kind else _kind_filter(kind)
         found = self._base.find(name, want) if self._base is not None else ()
-        own = self._name_index().get(name, ())
+        names = self._names
+        own = (self._name_index() if names is None else names).get(name, ())
+        if not own:
+            return found
         if want is not None:
             own = [i for i in own if self.kind_of(i) == want]
         return (*found, *own)

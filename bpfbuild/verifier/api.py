@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from bpfbuild.abi.progtypes import AttachType, ProgType
+from bpfbuild.btf.types import Func, Linkage
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.codec import raw_slots
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.verifier import btfid, globalargs, graph
 from bpfbuild.verifier.cfg import RawSlot, check_structure
 from bpfbuild.verifier.disasm import insn_text
-from bpfbuild.verifier.env import Env, Options
+from bpfbuild.verifier.env import BPF_COMPLEXITY_LIMIT_INSNS, Env, Options
 from bpfbuild.verifier.explore import check_max_stack_depth, do_check, initial_state
 from bpfbuild.verifier.fields import parse_record, parse_var_record
 from bpfbuild.verifier.log import VerifierLog
@@ -68,6 +69,38 @@ def map_infos(maps: Sequence[object], btf: object | None = None) -> tuple[MapInf
     return tuple(_map_info(i, m, btf=btf) for i, m in enumerate(maps))
 
 
+class _ObjectMaps(Sequence[MapInfo]):
+    """:func:`map_infos` of an object's maps for one verification, each made when the program
+    first refers to it (an ``ld_imm64`` of the map, by its index): a map the program does not
+    use costs nothing, its value's BTF is not walked."""
+
+    __slots__ = ("_btf", "_made", "_specs")
+
+    def __init__(self, specs: Sequence[object], btf: object | None) -> None:
+        self._specs = specs
+        self._btf = btf
+        self._made: list[MapInfo | None] = [None] * len(specs)
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    @overload
+    def __getitem__(self, index: int) -> MapInfo: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[MapInfo]: ...
+
+    def __getitem__(self, index: int | slice) -> MapInfo | Sequence[MapInfo]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(len(self._made))[index])
+        made = self._made[index]
+        if made is None:
+            if index < 0:
+                index += len(self._made)
+            made = self._made[index] = _map_info(index, self._specs[index], btf=self._btf)
+        return made
+
+
 def _map_info(index: int, m: object, *, inner_template: bool = False, btf: object | None = None) -> MapInfo:
     # the kernel's inner-map template (bpf_map_meta_alloc) copies no name: logs print no map=
     name = "" if inner_template else str(getattr(m, "name", ""))[:15]
@@ -109,8 +142,6 @@ def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict
     args: dict[int, object] = {}
     if btf is None:
         return frozenset(), {}, ""
-    from bpfbuild.btf.types import Func, Linkage
-
     info = prog.section_info
     attach = info.expected_attach_type if info is not None else None
     hidden = spec.hidden_funcs   # libbpf makes them static before the load
@@ -125,6 +156,8 @@ def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict
             continue
         assert prog.prog_type is not None
         starts.add(fi.pc)
+        if not fi.pc:
+            continue    # the main function is verified with the context in R1, not as its BTF types it
         args[fi.pc] = btf.derived(("global func args", fi.type_id, func.name, prog.prog_type, attach),
                                   functools.partial(globalargs.prepare_func_args, btf, fi.type_id, func.name,
                                                     prog.prog_type, attach, _CTX_STRUCTS))
@@ -246,7 +279,7 @@ def verify(spec: ObjectSpec, prog: Program, *, unprivileged: bool = False, log_l
     info = prog.section_info
     attach = info.expected_attach_type if info is not None else None
     options = Options(privileged=not unprivileged, log_level=log_level,
-                      insn_limit=insn_limit or Options().insn_limit, nr_cpu_ids=nr_cpu_ids)
+                      insn_limit=insn_limit or BPF_COMPLEXITY_LIMIT_INSNS, nr_cpu_ids=nr_cpu_ids)
     if unprivileged and prog_type not in (ProgType.SOCKET_FILTER, ProgType.CGROUP_SKB):
         err = ProgramError(f"program type {prog_type.name.lower()} needs CAP_BPF (an unprivileged loader may "
                            "load only socket filters and cgroup skb programs)", pc=0)
@@ -267,7 +300,7 @@ def verify(spec: ObjectSpec, prog: Program, *, unprivileged: bool = False, log_l
 
 def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: AttachType | None,
               options: Options) -> Env:
-    maps = map_infos(spec.maps, spec.btf)
+    maps = _ObjectMaps(spec.maps, spec.btf)
     func_names = {fi.pc: fi.name for fi in prog.func_info}
     globals_, args, unreadable = _global_funcs(spec, prog)
     info = prog.section_info
@@ -306,7 +339,7 @@ def verify_insns(code: bytes | Sequence[Instruction], prog_type: ProgType | int,
     else:
         slots, decoded = _decode_insns(code)
     options = Options(privileged=not unprivileged, log_level=log_level,
-                      insn_limit=insn_limit or Options().insn_limit, test_state_freq=test_state_freq)
+                      insn_limit=insn_limit or BPF_COMPLEXITY_LIMIT_INSNS, test_state_freq=test_state_freq)
     env = Env(insns=[], prog_type=ProgType(prog_type), attach_type=attach_type, maps=map_infos(maps),
               gpl=is_gpl_compatible(license), options=options, log=VerifierLog(log_level))
     env.target = target

@@ -178,6 +178,9 @@ class _ByOpcode(dict):  # type: ignore[type-arg]
     def __init__(self, fact: Callable[[int], object]) -> None:
         super().__init__((code, fact(code)) for code in range(256))
         self.fact = fact
+        #: the same facts as a list: faster to index where every opcode is known to be a byte
+        #: (after ``_resolve``, which refuses the opcodes the kernel does not know)
+        self.bytes = [self[code] for code in range(256)]
 
     def __missing__(self, code: int) -> object:
         return self.fact(code)
@@ -203,10 +206,11 @@ def _check_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
         start = sp.start
         end = sp.end
         for i in range(start, end):
-            code, _, src, off, imm = slots[i]
-            f = flags[code]
+            s = slots[i]
+            f = flags[s[0]]
             if not f:
                 continue
+            code, _, src, off, imm = s
             if f == _F_CALL:
                 if src == _PSEUDO_HELPER:
                     if imm == _TAIL_CALL:
@@ -240,34 +244,79 @@ def _check_subprogs(env: Env, slots: Sequence[RawSlot]) -> None:
 
 def _resolve(env: Env, slots: Sequence[RawSlot], decoded: Sequence[Instruction | None] | None = None) -> None:
     """``resolve_pseudo_ldimm64`` + the opcode sanity check; builds ``env.insns``."""
-    known = _known_opcodes()
+    if decoded is not None:
+        _check_slots(env, slots)
+        env.insns = list(decoded)
+        return
     n = len(slots)
     insns: list[Instruction | None] = []
     append = insns.append
     ld64 = _LD_IMM64
-    ldx = _CLS_LDX
-    mem = _MODE_MEM
-    memsx = _MODE_MEMSX
     i = 0
     while i < n:
         code, dst, src, off, imm = slots[i]
-        if code & CLASS_MASK == ldx and (code & MODE_MASK not in (mem, memsx) or imm != 0):
-            raise env.error("BPF_LDX uses reserved fields", i)
+        _check_slot(env, slots, i)
         if code == ld64:
-            if i == n - 1 or any(slots[i + 1][:4]):
-                raise env.error("invalid bpf_ld_imm64 insn", i)
-            hi = slots[i + 1][4]
-            if src != _PSEUDO_IMM64 and src != _PSEUDO_FUNC:
-                _check_map_load(env, i, src, imm, hi)
-            append(decoded[i] if decoded is not None else Instruction(code, dst, src, off, imm, hi))
+            append(Instruction(code, dst, src, off, imm, slots[i + 1][4]))
             append(None)
             i += 2
             continue
-        if code not in known:
-            raise env.error(f"unknown opcode {code:02x}", i)
-        append(decoded[i] if decoded is not None else Instruction(code, dst, src, off, imm))
+        append(Instruction(code, dst, src, off, imm))
         i += 1
     env.insns = insns
+
+
+def _check_slots(env: Env, slots: Sequence[RawSlot]) -> None:
+    """:func:`_check_slot` of every instruction (the ``ld_imm64`` pairs' first slots), looking
+    closer only at the slots whose opcode needs it."""
+    table = _RESOLVE_KIND
+    skip = -1     # the second slot of the last ld_imm64
+    for i, s in enumerate(slots):
+        k = table[s[0]]
+        if k == _R_OK:
+            continue
+        if k == _R_LDX_IMM:
+            if s[4] != 0:
+                raise env.error("BPF_LDX uses reserved fields", i)
+            continue
+        if i == skip:
+            continue
+        _check_slot(env, slots, i)
+        if s[0] == _LD_IMM64:
+            skip = i + 1
+
+
+def _check_slot(env: Env, slots: Sequence[RawSlot], i: int) -> None:
+    """The checks of the instruction starting at slot ``i``: the reserved fields of a load, an
+    ``ld_imm64`` pair and what it loads, a known opcode."""
+    code, _dst, src, _off, imm = slots[i]
+    if code & CLASS_MASK == _CLS_LDX and (code & MODE_MASK not in (_MODE_MEM, _MODE_MEMSX) or imm != 0):
+        raise env.error("BPF_LDX uses reserved fields", i)
+    if code == _LD_IMM64:
+        if i == len(slots) - 1 or any(slots[i + 1][:4]):
+            raise env.error("invalid bpf_ld_imm64 insn", i)
+        if src != _PSEUDO_IMM64 and src != _PSEUDO_FUNC:
+            _check_map_load(env, i, src, imm, slots[i + 1][4])
+        return
+    if code not in _known_opcodes():
+        raise env.error(f"unknown opcode {code:02x}", i)
+
+
+#: how :func:`_check_slots` looks at an opcode byte
+_R_OK = 0          # a known opcode that is neither a load from memory nor an ld_imm64
+_R_LDX_IMM = 1     # a known load from memory: its imm must be 0
+_R_CHECK = 2       # anything else: :func:`_check_slot`
+
+
+def _resolve_kind(code: int) -> int:
+    if code == _LD_IMM64 or code not in _known_opcodes():
+        return _R_CHECK
+    if code & CLASS_MASK == _CLS_LDX:
+        return _R_LDX_IMM if code & MODE_MASK in (_MODE_MEM, _MODE_MEMSX) else _R_CHECK
+    return _R_OK
+
+
+_RESOLVE_KIND = _ByOpcode(_resolve_kind)
 
 
 def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
@@ -335,6 +384,103 @@ _VISIT_KIND = _ByOpcode(_visit_kind)
 def _check_cfg(env: Env) -> tuple[bool, bool]:
     """``check_cfg``; returns whether the depth-first walk met a back-edge (a loop) and whether
     an instruction calls a callback."""
+    forward = _check_cfg_forward(env)
+    if forward is not None:
+        return False, forward
+    return _check_cfg_dfs(env)
+
+
+def _check_cfg_forward(env: Env) -> bool | None:
+    """``check_cfg`` of a program whose every edge leads forward, in one pass in program order
+    (whether an instruction calls a callback); None, having marked nothing, when it is not such a
+    program or has anything the depth-first walk of :func:`_check_cfg_dfs` must report or look up
+    in its order (an unreachable instruction, a jump out of range or into an ``ld_imm64``, a
+    kfunc call).
+
+    With forward edges only, the walk meets no back-edge, and it marks the same instructions
+    whatever its order: the targets of the edges of every reachable instruction."""
+    insns = env.insns
+    n = len(insns)
+    kinds = _VISIT_KIND.bytes
+    reach = bytearray(n)
+    reach[0] = 1
+    marks: list[tuple[int, int]] = []     # (pc, what), set on the Aux records once all is known good
+    jmp32 = _JMP_CLASSES[1]
+    for t in range(n):
+        insn = insns[t]
+        if insn is None:
+            continue
+        if not reach[t]:
+            return None
+        kind = kinds[insn.opcode]
+        if kind == _V_PLAIN:
+            if t + 1 >= n:
+                return None
+            reach[t + 1] = 1
+        elif kind == _V_COND:
+            w = t + insn.off + 1
+            if w <= t or w >= n or insns[w] is None or t + 1 >= n:
+                return None
+            reach[t + 1] = reach[w] = 1
+            marks.append((t, _M_COND_JCOND if insn.opcode == _JCOND else _M_PRUNE))
+            marks.append((w, _M_TARGET))
+        elif kind == _V_EXIT:
+            pass
+        elif kind == _V_JA:
+            w = t + (insn.imm if insn.opcode & CLASS_MASK == jmp32 else insn.off) + 1
+            if w <= t or w >= n or insns[w] is None:
+                return None
+            reach[w] = 1
+            marks.append((w, _M_TARGET))
+        elif kind == _V_LD64:
+            if insn.src == _PSEUDO_FUNC or t + 2 >= n:
+                return None
+            reach[t + 2] = 1
+        else:   # _V_CALL
+            src = insn.src
+            if t + 1 >= n or (src != _PSEUDO_HELPER and src != _PSEUDO_CALL):
+                return None
+            reach[t + 1] = 1
+            marks.append((t + 1, _M_TARGET))
+            if src == _PSEUDO_CALL:
+                w = t + insn.imm + 1
+                if w <= t or w >= n or insns[w] is None:
+                    return None
+                reach[w] = 1
+                marks.append((t, _M_PRUNE))
+                marks.append((w, _M_TARGET))
+            else:
+                if is_async_callback_helper(insn.imm):
+                    marks.append((t, _M_PRUNE))
+                if is_sync_callback_helper(insn.imm):
+                    marks.append((t, _M_CALLBACK))
+    aux = env.aux
+    callbacks = False
+    for pc, what in marks:
+        a = aux[pc]
+        if what == _M_TARGET:
+            a.prune_point = True
+            a.jmp_point = True
+        elif what == _M_PRUNE:
+            a.prune_point = True
+        elif what == _M_COND_JCOND:
+            a.prune_point = True
+            a.force_checkpoint = True
+        else:
+            _mark_callback(a)
+            callbacks = True
+    return callbacks
+
+
+#: what :func:`_check_cfg_forward` marks on an instruction
+_M_TARGET = 0        # a branch target or the instruction after a call: prune and jump point
+_M_PRUNE = 1
+_M_COND_JCOND = 2    # may_goto: a prune point and a forced checkpoint
+_M_CALLBACK = 3      # a helper that calls a callback (:func:`_mark_callback`)
+
+
+def _check_cfg_dfs(env: Env) -> tuple[bool, bool]:
+    """``check_cfg`` as the kernel walks it: depth first, from the first instruction."""
     insns = env.insns
     n = len(insns)
     aux = env.aux
@@ -343,7 +489,7 @@ def _check_cfg(env: Env) -> tuple[bool, bool]:
     state[0] = _DISCOVERED
     back_edges = []
     callbacks = False
-    kinds = _VISIT_KIND
+    kinds = _VISIT_KIND.bytes
     capable = env.bpf_capable
 
     def push(t: int, w: int, e: int) -> int:
@@ -584,63 +730,81 @@ def _use_def_sel(code: int) -> tuple[int, int] | None:
 _USE_DEF_SEL = _ByOpcode(_use_def_sel)
 
 
+#: ``opcode << 8 | dst << 4 | src`` -> (registers read, registers written, how check_cfg visits it):
+#: filled as instructions are met; None for what depends on more (atomics on imm, calls on the
+#: function called: :func:`_use_def` answers for each)
+_USE_DEF_MEMO: dict[int, tuple[int | None, int, int]] = {}
+
+
+def _use_def_kind(env: Env, insn: Instruction) -> tuple[int, int, int]:
+    """(registers read, registers written, visit kind) of ``insn``, from the memo when its opcode
+    and registers decide them."""
+    dst = insn.dst
+    src = insn.src
+    code = insn.opcode
+    if not 0 <= dst | src < 16:
+        return (*_use_def(env, insn), _VISIT_KIND[code])
+    key = code << 8 | dst << 4 | src
+    known = _USE_DEF_MEMO.get(key)
+    if known is None:
+        sel = _USE_DEF_SEL[code]
+        if sel is None:
+            known = (None, 0, _VISIT_KIND[code])
+        else:
+            dm = 1 << dst
+            sm = 1 << src
+            masks = (0, dm, sm, dm | sm, _ALL, 1)
+            known = (masks[sel[0]], masks[sel[1]], _VISIT_KIND[code])
+        _USE_DEF_MEMO[key] = known
+    if known[0] is None:
+        return (*_use_def(env, insn), known[2])
+    return known  # type: ignore[return-value]
+
+
 def _compute_live_registers(env: Env) -> None:
-    """Backward fixpoint of ``live_in = use | (live_out & ~def)`` over the whole program."""
+    """Backward fixpoint of ``live_in = use | (live_out & ~def)`` over the whole program.
+
+    The first pass goes from the last instruction back: when every edge leads forward, each
+    successor is final when it is read, and that pass is the fixpoint (the least one, which the
+    kernel's iteration in postorder reaches too); a backward edge takes more passes."""
     insns = env.insns
     n = len(insns)
-    sels = _USE_DEF_SEL
-    kinds = _VISIT_KIND
-    pcs: list[int] = []
-    uses = [0] * n
-    defs = [0] * n
-    succ: list[tuple[int, ...]] = [()] * n
-    # when every edge leads forward, one pass from the last instruction back sees each
-    # successor final already: that pass reaches the fixpoint, a second one would change nothing
-    forward = True
-    for pc, insn in enumerate(insns):
+    memo = _USE_DEF_MEMO
+    live_in = [0] * n
+    backward = False
+    plain = _V_PLAIN
+    call = _V_CALL
+    ld64 = _V_LD64
+    ja = _V_JA
+    exit_ = _V_EXIT
+    jmp32 = _JMP_CLASSES[1]
+    for pc in range(n - 1, -1, -1):
+        insn = insns[pc]
         if insn is None:
             continue
-        pcs.append(pc)
-        code = insn.opcode
-        sel = sels[code]
-        if sel is None:
-            uses[pc], defs[pc] = _use_def(env, insn)
-        else:
-            dst = insn.dst
-            src = insn.src
-            dm = 1 << dst if dst < 16 else 0
-            sm = 1 << src if src < 16 else 0
-            masks = (0, dm, sm, dm | sm, _ALL, 1)
-            uses[pc] = masks[sel[0]]
-            defs[pc] = masks[sel[1]]
-        kind = kinds[code]
-        if kind == _V_PLAIN or kind == _V_CALL:
-            if pc + 1 < n:
-                succ[pc] = (pc + 1,)
-        elif kind == _V_LD64:
-            if pc + 2 < n:
-                succ[pc] = (pc + 2,)
-        elif kind == _V_EXIT:
-            pass
-        else:
-            w = pc + 1 + (insn.imm if kind == _V_JA and code & CLASS_MASK == _JMP_CLASSES[1] else insn.off)
-            ws = (w,) if kind == _V_JA else (pc + 1, w)
-            ws = tuple(s for s in ws if 0 <= s < n)
-            succ[pc] = ws
-            if forward and any(s <= pc for s in ws):
-                forward = False
-    live_in = [0] * n
-    changed = True
-    while changed:
-        changed = False
-        for pc in reversed(pcs):
+        dst = insn.dst
+        src = insn.src
+        known = memo.get(insn.opcode << 8 | dst << 4 | src) if 0 <= dst | src < 16 else None
+        if known is None or known[0] is None:
+            known = _use_def_kind(env, insn)
+        use, df, kind = known
+        if kind == plain or kind == call:
+            out = live_in[pc + 1] if pc + 1 < n else 0
+        elif kind == ld64:
+            out = live_in[pc + 2] if pc + 2 < n else 0
+        elif kind == exit_:
             out = 0
-            for s in succ[pc]:
-                out |= live_in[s]
-            new = uses[pc] | (out & ~defs[pc])
-            if new != live_in[pc]:
-                live_in[pc] = new
-                changed = not forward
+        else:
+            w = pc + 1 + (insn.imm if kind == ja and insn.opcode & CLASS_MASK == jmp32 else insn.off)
+            if w <= pc:
+                backward = True
+            out = live_in[w] if 0 <= w < n else 0
+            if kind != ja and pc + 1 < n:
+                out |= live_in[pc + 1]
+        live_in[pc] = use | (out & ~df)  # type: ignore[operator]
+    if backward:
+        _live_fixpoint(env, live_in)
+    pcs = [pc for pc in range(n) if insns[pc] is not None]
     aux = env.aux
     for pc in pcs:
         aux[pc].live_before = live_in[pc]
@@ -654,6 +818,44 @@ def _compute_live_registers(env: Env) -> None:
             mask = "".join(str(r) if live & (1 << r) else "." for r in range(10))
             prefix = f"{scc[pc]:3d} " if scc.get(pc) else "    "
             env.verbose(f"{prefix}{pc:3d}: {mask} {insn_text(insns[pc], pc, env.maps, env.kfunc_log_name)}\n")  # type: ignore[arg-type]
+
+
+def _live_fixpoint(env: Env, live_in: list[int]) -> None:
+    """More backward passes of :func:`_compute_live_registers` until nothing changes (a program
+    with a backward edge); ``live_in`` holds the first pass's answer, below the fixpoint."""
+    insns = env.insns
+    n = len(insns)
+    jmp32 = _JMP_CLASSES[1]
+    uses = [0] * n
+    defs = [0] * n
+    succ: list[tuple[int, ...]] = [()] * n
+    for pc, insn in enumerate(insns):
+        if insn is None:
+            continue
+        uses[pc], defs[pc], kind = _use_def_kind(env, insn)  # type: ignore[assignment]
+        if kind == _V_PLAIN or kind == _V_CALL:
+            ws: tuple[int, ...] = (pc + 1,)
+        elif kind == _V_LD64:
+            ws = (pc + 2,)
+        elif kind == _V_EXIT:
+            continue
+        else:
+            w = pc + 1 + (insn.imm if kind == _V_JA and insn.opcode & CLASS_MASK == jmp32 else insn.off)
+            ws = (w,) if kind == _V_JA else (pc + 1, w)
+        succ[pc] = tuple(s for s in ws if 0 <= s < n)
+    changed = True
+    while changed:
+        changed = False
+        for pc in range(n - 1, -1, -1):
+            if insns[pc] is None:
+                continue
+            out = 0
+            for s in succ[pc]:
+                out |= live_in[s]
+            new = uses[pc] | (out & ~defs[pc])
+            if new != live_in[pc]:
+                live_in[pc] = new
+                changed = True
 
 
 def compute_scc(env: Env) -> dict[int, int]:

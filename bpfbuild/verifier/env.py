@@ -7,11 +7,11 @@ explored-states table, the id generator, the log.  Nothing is global.
 from __future__ import annotations
 
 import functools
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bpfbuild.abi import target as _abi_target
 from bpfbuild.abi.ctx import CtxSpec, ctx_spec
 from bpfbuild.abi.progtypes import AttachType, ProgType
 from bpfbuild.errors import ProgramError
@@ -80,21 +80,13 @@ def host_nr_cpu_ids() -> int:
         return 8192
 
 
-def _vmlinux_key() -> tuple[str, int, int]:
-    from bpfbuild.abi.target import VMLINUX_BTF
-
-    try:
-        st = os.stat(VMLINUX_BTF)
-    except OSError:
-        return VMLINUX_BTF, 0, 0
-    return VMLINUX_BTF, st.st_mtime_ns, st.st_size
-
-
 @functools.lru_cache(maxsize=1)
-def _running_target(path: str, mtime_ns: int, size: int) -> Target:
+def _running_target(vmlinux_btf: str) -> Target:
     """The running kernel as the default target, shared by the verifications of one process:
-    its vmlinux BTF (immutable while the file is unchanged, the key) takes seconds to decode,
-    and every program of every object would otherwise decode it again."""
+    its vmlinux BTF takes seconds to decode, and every program of every object would otherwise
+    decode it again.  Keyed by the BTF's path alone: the running kernel's BTF does not change
+    while this process runs (a new kernel is a new boot), and asking the file system whether
+    it did would cost every verification a ``stat``."""
     from bpfbuild.obj.loader import default_target
 
     return default_target()
@@ -168,7 +160,7 @@ class Env:
     insns: list[Instruction | None]          # by slot; None for the second slot of ld_imm64
     prog_type: ProgType
     attach_type: AttachType | None
-    maps: tuple[MapInfo, ...]
+    maps: Sequence[MapInfo]                 # by index in the object (api builds each when first asked for)
     gpl: bool
     options: Options
     sleepable: bool = False
@@ -304,7 +296,7 @@ class Env:
     def kernel(self) -> Target:
         """The target kernel (the running one unless the caller chose another)."""
         if self.target is None:
-            self.target = _running_target(*_vmlinux_key())
+            self.target = _running_target(_abi_target.VMLINUX_BTF)
         return self.target
 
     @property

@@ -771,6 +771,13 @@ def initial_state(env: Env, subprog: int) -> VerifierState:
     return st
 
 
+#: plain ints for check_max_stack_depth's scan (an IntEnum member read off its class is slow)
+_STACK_CALL = int(InsnClass.JMP | JmpOp.CALL)
+_STACK_PSEUDO_CALL = int(PseudoCall.CALL)
+_STACK_LD64 = int(LD_IMM64_OPCODE)
+_STACK_PSEUDO_FUNC = int(PseudoLoad.FUNC)
+
+
 def check_max_stack_depth(env: Env) -> None:
     """``check_max_stack_depth``: along any chain of bpf-to-bpf calls the frames fit in 512 bytes,
     counted after ``remove_fastcall_spills_fills`` (:mod:`.fastcall`).  (Upstream's x86-64 JIT runs
@@ -778,6 +785,22 @@ def check_max_stack_depth(env: Env) -> None:
     measured on do not, and neither does this check.)"""
     fastcall.remove_spills_fills(env)
     subprogs = env.subprogs
+    insns = env.insns
+    starts = {sp.start: i for i, sp in enumerate(subprogs)}
+    # per function, its calls and the callbacks whose address it takes (ld_imm64 of a function,
+    # counted as a call from here), in pc order: (pc, callee's index or -1)
+    sites: list[list[tuple[int, int]]] = []
+    for sp in subprogs:
+        out: list[tuple[int, int]] = []
+        for pc in range(sp.start, sp.end):
+            insn = insns[pc]
+            if insn is None:
+                continue
+            code = insn.opcode
+            if (code == _STACK_CALL and insn.src == _STACK_PSEUDO_CALL) or \
+                    (code == _STACK_LD64 and insn.src == _STACK_PSEUDO_FUNC):
+                out.append((pc, starts.get(pc + insn.imm + 1, -1)))
+        sites.append(out)
 
     def depth_of(idx: int) -> int:
         d = subprogs[idx].stack_depth
@@ -791,13 +814,7 @@ def check_max_stack_depth(env: Env) -> None:
         depth += depth_of(idx)
         if depth > MAX_BPF_STACK:
             raise env.error(f"combined stack size of {frame + 1} calls is {depth}. Too large", callsite)
-        for pc in range(sp.start, sp.end):
-            insn = env.insns[pc]
-            # a callback's address (ld_imm64 of a function) counts as a call from here
-            if insn is None or not (insn.is_subprog_call
-                                    or (insn.opcode == LD_IMM64_OPCODE and insn.src == PseudoLoad.FUNC)):
-                continue
-            callee = env.find_subprog(pc + insn.imm + 1)
+        for pc, callee in sites[idx]:
             if callee < 0 or subprogs[callee].is_async_cb:
                 continue
             if frame + 1 >= MAX_CALL_FRAMES:

@@ -52,9 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Fastcall", "check_stack_contract", "mark_patterns", "remove_spills_fills"]
 
-_STX_DW = InsnClass.STX | Mode.MEM | Size.DW
-_LDX_DW = InsnClass.LDX | Mode.MEM | Size.DW
-_CALL = InsnClass.JMP | JmpOp.CALL
+_STX_DW = int(InsnClass.STX | Mode.MEM | Size.DW)
+_LDX_DW = int(InsnClass.LDX | Mode.MEM | Size.DW)
+_CALL = int(InsnClass.JMP | JmpOp.CALL)
 _R10 = 10
 _CALLER_SAVED = 0x3F          # r0-r5
 _S16_MIN = -(1 << 15)
@@ -120,6 +120,14 @@ def _call_summary(env: Env, insn: Instruction) -> tuple[int, bool, bool] | None:
 
 def _mark_call(env: Env, fc: Fastcall, subprog: int, pc: int, lowest_off: int) -> None:
     """``mark_fastcall_pattern_for_call``."""
+    insns = env.insns
+    if pc < 1 or pc + 1 >= len(insns):
+        return
+    stx, ldx = insns[pc - 1], insns[pc + 1]
+    if (stx is None or ldx is None or stx.opcode != _STX_DW or ldx.opcode != _LDX_DW
+            or stx.dst != _R10 or ldx.src != _R10 or stx.src != ldx.dst
+            or stx.off != lowest_off or ldx.off != lowest_off):
+        return   # no first pair around the call, whatever the call clobbers: no pattern
     summary = _call_summary(env, env.insns[pc])  # type: ignore[arg-type]
     if summary is None:
         return
@@ -127,7 +135,6 @@ def _mark_call(env: Env, fc: Fastcall, subprog: int, pc: int, lowest_off: int) -
     # GENMASK(nparams, is_void ? 1 : 0): r0 unless void, r1..r<nparams>
     clobbered = ((1 << (nparams + 1)) - 1) & ~(1 if is_void else 0)
     expected = ~clobbered & _CALLER_SAVED
-    insns = env.insns
     i, off = 1, lowest_off
     while i <= 6:
         if pc - i < 0 or pc + i >= len(insns):
@@ -159,17 +166,24 @@ def mark_patterns(env: Env) -> Fastcall:
     fc = Fastcall(stack_off=[0] * len(env.subprogs), keep_stack=[False] * len(env.subprogs))
     env.fastcall = fc
     insns = env.insns
+    stx_dw = _STX_DW
+    call = _CALL
+    r10 = _R10
     for s, sp in enumerate(env.subprogs):
-        end = sp.end
         lowest = 0
-        for pc in range(sp.start, end):
+        calls = []
+        for pc in range(sp.start, sp.end):
             insn = insns[pc]
-            if insn is not None and insn.opcode == _STX_DW and insn.dst == _R10:
-                lowest = min(lowest, insn.off)
-        for pc in range(sp.start, end):
-            insn = insns[pc]
-            if insn is not None and insn.opcode == _CALL:
-                _mark_call(env, fc, s, pc, lowest)
+            if insn is None:
+                continue
+            code = insn.opcode
+            if code == stx_dw:
+                if insn.dst == r10 and insn.off < lowest:
+                    lowest = insn.off
+            elif code == call:
+                calls.append(pc)
+        for pc in calls:
+            _mark_call(env, fc, s, pc, lowest)
     return fc
 
 
