@@ -50,7 +50,7 @@ from bpfbuild.verifier.equiv import (
 )
 from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.log import frame_str
-from bpfbuild.verifier.state import INVALID, FuncState, RegType, SlotType, VerifierState
+from bpfbuild.verifier.state import FuncState, RegType, SlotType, VerifierState
 
 # plain-class views of the enums read per instruction (see .fastenum)
 AluOp, InsnClass, JmpOp, Mode, PseudoCall, RegType = (
@@ -128,11 +128,9 @@ def _clean_state(env: Env, st: VerifierState) -> None:
         for r in range(10):
             if not live & (1 << r):
                 frame.regs[r].mark_not_init()
-        for spi, slot in enumerate(frame.stack):
+        for spi in range(len(frame.stack)):
             if not live_stack.slot_alive(frame.frameno, spi):
-                slot.spilled_ptr.mark_not_init()
-                for j in range(8):
-                    slot.slot_type[j] = INVALID
+                frame.clear_slot(spi)     # __mark_reg_not_init + STACK_INVALID bytes
 
 
 # ---- loops: strongly connected components and their backedges --------------------------------------

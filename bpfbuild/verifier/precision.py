@@ -92,9 +92,9 @@ def mark_all_scalars_imprecise(st: VerifierState) -> None:
         for reg in frame.regs:
             if reg.type == RegType.SCALAR_VALUE:
                 reg.precise = False
-        for slot in frame.stack:
-            if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE:
-                slot.spilled_ptr.precise = False
+        for spi, slot in enumerate(frame.stack):
+            if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE and slot.spilled_ptr.precise:
+                frame.wslot(spi).spilled_ptr.precise = False
 
 
 def mark_all_scalars_precise(env: Env, st: VerifierState) -> None:
@@ -113,7 +113,7 @@ def mark_all_scalars_precise(env: Env, st: VerifierState) -> None:
                         env.verbose(f"force_precise: frame{i}: forcing r{j} to be precise\n")
             for j, slot in enumerate(frame.stack):
                 if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE and not slot.spilled_ptr.precise:
-                    slot.spilled_ptr.precise = True
+                    frame.wslot(j).spilled_ptr.precise = True
                     if log2:
                         env.verbose(f"force_precise: frame{i}: forcing fp{-(j + 1) * 8} to be precise\n")
         cur = cur.parent
@@ -446,7 +446,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                     if not slot.is_spilled_scalar or slot.spilled_ptr.precise:
                         bt.clear_slot(fr, spi)
                     else:
-                        slot.spilled_ptr.precise = True
+                        func.wslot(spi).spilled_ptr.precise = True
                         changed = True
                 spi += 1
             if log2:
