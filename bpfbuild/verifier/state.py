@@ -624,14 +624,12 @@ class VerifierState:
         return s
 
     def all_regs(self, where: Callable[[Reg], bool] | None = None) -> list[Reg]:
-        """Every register and spilled register of every frame (``bpf_for_each_reg_in_vstate``),
-        or those ``where`` accepts; the caller may change them (their slots are unshared)."""
+        """Every register and spilled register of every frame (``bpf_for_each_reg_in_vstate``);
+        the caller may change them (their slots are unshared).  With ``where``, only the spilled
+        registers it accepts (the caller tests every register again)."""
         out: list[Reg] = []
         for f in self.frames:
-            if where is None:
-                out.extend(f.regs)
-            else:
-                out.extend(filter(where, f.regs))
+            out.extend(f.regs)
             stack = f.stack
             for spi in range(len(stack)):
                 slot = stack[spi]

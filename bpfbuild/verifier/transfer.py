@@ -393,7 +393,8 @@ def find_good_pkt_pointers(st: VerifierState, dst: Reg, typ: int, range_right_op
         return
     new_range = dst.off + (1 if range_right_open else 0)
     for reg in st.all_regs(lambda r: r.type == typ and r.id == dst.id):
-        reg.range = max(reg.range, new_range)
+        if reg.type == typ and reg.id == dst.id:
+            reg.range = max(reg.range, new_range)
 
 
 AT_PKT_END = -1
@@ -427,6 +428,8 @@ def mark_ptr_or_null_regs(st: VerifierState, regno: int, is_null: bool) -> None:
     if ref and ref == rid and is_null:
         st.refs = [r for r in st.refs if r.id != rid]
     for reg in st.all_regs(lambda r: r.type & RegFlag.PTR_MAYBE_NULL and r.id == rid):
+        if not reg.type & RegFlag.PTR_MAYBE_NULL or reg.id != rid:
+            continue
         if (reg.smin or reg.smax or reg.var_off.mask or reg.var_off.value
                 or (reg.off and not reg.type & RegFlag.MEM_ALLOC)):   # a node's offset is fine
             continue
@@ -446,7 +449,8 @@ def mark_ptr_not_null_reg(reg: Reg) -> None:
 
 def clear_all_pkt_pointers(env: Env, st: VerifierState) -> None:
     for reg in st.all_regs(lambda r: r.is_pkt_pointer_any or r.type & RegFlag.DYNPTR_PKT):
-        mark_reg_invalid(env, reg)                          # packet slices of dynptrs too
+        if reg.is_pkt_pointer_any or reg.type & RegFlag.DYNPTR_PKT:   # packet slices of dynptrs too
+            mark_reg_invalid(env, reg)
 
 
 def release_reference(env: Env, st: VerifierState, ref_obj_id: int) -> bool:
@@ -455,7 +459,8 @@ def release_reference(env: Env, st: VerifierState, ref_obj_id: int) -> bool:
         return False
     st.refs = [r for r in st.refs if r.id != ref_obj_id]
     for reg in st.all_regs(lambda r: r.ref_obj_id == ref_obj_id):
-        mark_reg_invalid(env, reg)
+        if reg.ref_obj_id == ref_obj_id:
+            mark_reg_invalid(env, reg)
     return True
 
 
