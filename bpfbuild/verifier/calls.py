@@ -581,7 +581,7 @@ def mark_dynptr_stack_slots(env: Env, st: VerifierState, regno: int, dtype: int,
     dynptr.destroy_if_dynptr_stack_slot(env, st, frame, spi - 1)
     did = env.new_id()
     for k, first in ((spi, True), (spi - 1, False)):
-        slot = frame.stack[k]
+        slot = frame.wslot(k)
         for j in range(8):
             slot.slot_type[j] = SlotType.STACK_DYNPTR
         sp = slot.spilled_ptr
@@ -595,8 +595,8 @@ def mark_dynptr_stack_slots(env: Env, st: VerifierState, regno: int, dtype: int,
         if not rid:
             rid = env.new_id()
             st.refs.append(RefState(rid, env.insn_idx))
-        frame.stack[spi].spilled_ptr.ref_obj_id = rid
-        frame.stack[spi - 1].spilled_ptr.ref_obj_id = rid
+        frame.wslot(spi).spilled_ptr.ref_obj_id = rid
+        frame.wslot(spi - 1).spilled_ptr.ref_obj_id = rid
     live = env.stack_live
     assert live is not None
     live.mark_write(frame.frameno, 3 << (spi - 1))

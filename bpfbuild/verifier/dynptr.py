@@ -176,7 +176,7 @@ def invalidate_slices(env: Env, st: VerifierState, dynptr_id: int) -> None:
 def clear(env: Env, frame: FuncState, spi: int) -> None:
     live = env.stack_live
     for k in (spi, spi - 1):
-        slot = frame.stack[k]
+        slot = frame.wslot(k)
         for j in range(8):
             slot.slot_type[j] = SlotType.STACK_INVALID
         slot.spilled_ptr.mark_not_init()

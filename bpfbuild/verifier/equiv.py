@@ -318,14 +318,17 @@ def widen_imprecise_scalars(old: VerifierState, cur: VerifierState) -> None:
     for fold, fcur in zip(old.frames, cur.frames, strict=False):
         for rold, rcur in zip(fold.regs, fcur.regs, strict=True):
             _maybe_widen(rold, rcur, idmap)
-        for sold, scur in zip(fold.stack, fcur.stack, strict=False):
+        for spi, (sold, scur) in enumerate(zip(fold.stack, fcur.stack, strict=False)):
             if sold.is_spilled and scur.is_spilled:
-                _maybe_widen(sold.spilled_ptr, scur.spilled_ptr, idmap)
+                _maybe_widen(sold.spilled_ptr, scur.spilled_ptr, idmap, fcur, spi)
 
 
-def _maybe_widen(rold: Reg, rcur: Reg, idmap: IdMap) -> None:
+def _maybe_widen(rold: Reg, rcur: Reg, idmap: IdMap, frame: FuncState | None = None, spi: int = 0) -> None:
+    """``maybe_widen_reg``; ``rcur`` is the register spilled at ``spi`` of ``frame`` if given."""
     if rold.type != RegType.SCALAR_VALUE or rold.type != rcur.type:
         return
     if rold.precise or rcur.precise or regs_exact(rold, rcur, idmap):
         return
+    if frame is not None:
+        rcur = frame.wslot(spi).spilled_ptr
     rcur.mark_unknown()

@@ -135,13 +135,9 @@ def _clean_state(env: Env, st: VerifierState) -> None:
                 regs[r].mark_not_init()
         if frame.stack:
             alive = live_stack.alive_mask(frame.frameno)     # slot_alive of slots 0-63 at once
-            for spi, slot in enumerate(frame.stack):
+            for spi in range(len(frame.stack)):
                 if spi < 64 and not alive >> spi & 1:
-                    slot.spilled_ptr.mark_not_init()
-                    slot.slot_type[:] = _ALL_INVALID
-
-
-_ALL_INVALID = bytes(8)
+                    frame.clear_slot(spi)     # __mark_reg_not_init + STACK_INVALID bytes
 
 
 # ---- loops: strongly connected components and their backedges --------------------------------------

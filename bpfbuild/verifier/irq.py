@@ -85,7 +85,7 @@ def process_irq_flag(env: Env, st: VerifierState, name: str, regno: int) -> None
         spi = dynptr.stack_slot_obj_spi(env, reg, frame, "irq_flag", 1, then)
         rid = env.new_id()
         st.irqs = (*st.irqs, IrqRef(rid, env.insn_idx))
-        slot = frame.stack[spi]
+        slot = frame.wslot(spi)
         sp = slot.spilled_ptr
         live.mark_write(frame.frameno, 1 << spi)
         sp.mark_known_zero()
@@ -114,6 +114,8 @@ def process_irq_flag(env: Env, st: VerifierState, name: str, regno: int) -> None
         at = next((r.insn_idx for r in st.irqs if r.id == active), 0)
         raise env.error(f"cannot restore irq state out of order, expected id={active} acquired at insn_idx={at}")
     st.irqs = st.irqs[:-1]
+    slot = frame.wslot(spi)     # a slot shared with a copied state is copied before the write
+    sp = slot.spilled_ptr
     sp.mark_not_init()
     live.mark_write(frame.frameno, 1 << spi)
     for j in range(8):

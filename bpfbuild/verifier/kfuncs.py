@@ -321,11 +321,12 @@ def _check_kfunc_call(env: Env, st: VerifierState, insn: Instruction) -> Verifie
 
 
 def _regs_and_spills(frame: FuncState) -> list[Reg]:
-    """``bpf_for_each_reg_in_vstate_mask`` with STACK_SPILL and STACK_ITER slots."""
+    """``bpf_for_each_reg_in_vstate_mask`` with STACK_SPILL and STACK_ITER slots (unshared: the
+    caller changes them)."""
     out = list(frame.regs)
-    for slot in frame.stack:
+    for spi, slot in enumerate(frame.stack):
         if slot.slot_type[7] in (SlotType.STACK_SPILL, _ITER):
-            out.append(slot.spilled_ptr)
+            out.append(frame.wslot(spi).spilled_ptr)
     return out
 
 
@@ -883,7 +884,7 @@ def _process_iter_arg(env: Env, st: VerifierState, meta: KfuncMeta, regno: int, 
         rid = env.new_id()
         st.refs.append(RefState(rid, env.insn_idx))
         for k in range(nr_slots):
-            slot = frame.stack[spi - k]
+            slot = frame.wslot(spi - k)
             sp = slot.spilled_ptr
             sp.mark_known_zero()
             sp.type = _T.PTR_TO_STACK
@@ -921,9 +922,9 @@ def _process_iter_arg(env: Env, st: VerifierState, meta: KfuncMeta, regno: int, 
     meta.iter_rcu = bool(frame.stack[spi].spilled_ptr.type & _F.MEM_RCU)
     if meta.flags & KF.ITER_DESTROY:
         for k in range(nr_slots):
-            slot = frame.stack[spi - k]
             if k == 0:
-                transfer.release_reference(env, st, slot.spilled_ptr.ref_obj_id)
+                transfer.release_reference(env, st, frame.stack[spi].spilled_ptr.ref_obj_id)
+            slot = frame.wslot(spi - k)
             slot.spilled_ptr.mark_not_init()
             for j in range(8):
                 slot.slot_type[j] = SlotType.STACK_INVALID
@@ -945,7 +946,7 @@ def _process_iter_next_call(env: Env, st: VerifierState, meta: KfuncMeta) -> Non
         prev = _find_prev_entry(env, parent, pc)
         assert env.fork is not None
         queued = env.fork(pc + 1, pc)
-        q_iter = queued.frames[meta.iter_frameno].stack[meta.iter_spi].spilled_ptr
+        q_iter = queued.frames[meta.iter_frameno].wslot(meta.iter_spi).spilled_ptr
         q_iter.iter_state = ITER_ACTIVE
         q_iter.iter_depth += 1
         if prev is not None:
@@ -953,6 +954,6 @@ def _process_iter_next_call(env: Env, st: VerifierState, meta: KfuncMeta) -> Non
         transfer.mark_ptr_not_null_reg(queued.frames[-1].regs[0])
     elif cur_iter.iter_state != ITER_DRAINED:
         raise env.error(f"verifier internal error: unexpected iterator state {cur_iter.iter_state}")
-    cur_iter.iter_state = ITER_DRAINED
+    st.frames[meta.iter_frameno].wslot(meta.iter_spi).spilled_ptr.iter_state = ITER_DRAINED
     r0 = st.frames[-1].regs[0]
     r0.mark_const(0)

@@ -92,10 +92,10 @@ def mark_all_scalars_imprecise(st: VerifierState) -> None:
         for reg in frame.regs:
             if reg.precise and reg.type == _SCALAR:
                 reg.precise = False
-        for slot in frame.stack:
+        for spi, slot in enumerate(frame.stack):
             reg = slot.spilled_ptr
             if reg.precise and slot.slot_type[7] == _SPILL and reg.type == _SCALAR:
-                reg.precise = False
+                frame.wslot(spi).spilled_ptr.precise = False
 
 
 def mark_all_scalars_precise(env: Env, st: VerifierState) -> None:
@@ -114,7 +114,7 @@ def mark_all_scalars_precise(env: Env, st: VerifierState) -> None:
                         env.verbose(f"force_precise: frame{i}: forcing r{j} to be precise\n")
             for j, slot in enumerate(frame.stack):
                 if slot.is_spilled and slot.spilled_ptr.type == RegType.SCALAR_VALUE and not slot.spilled_ptr.precise:
-                    slot.spilled_ptr.precise = True
+                    frame.wslot(j).spilled_ptr.precise = True
                     if log2:
                         env.verbose(f"force_precise: frame{i}: forcing fp{-(j + 1) * 8} to be precise\n")
         cur = cur.parent
@@ -448,7 +448,7 @@ def mark_chain_precision(env: Env, st: VerifierState, regno: int = -1, bt: Backt
                     if not slot.is_spilled_scalar or slot.spilled_ptr.precise:
                         bt.clear_slot(fr, spi)
                     else:
-                        slot.spilled_ptr.precise = True
+                        func.wslot(spi).spilled_ptr.precise = True
                         changed = True
                 spi += 1
             if log2:

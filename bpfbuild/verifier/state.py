@@ -11,6 +11,8 @@ checkpoint is kept (``is_state_visited``).  Names follow include/linux/bpf_verif
 from __future__ import annotations
 
 import enum
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bpfbuild.verifier.bounds import S32_MAX, S32_MIN, S64_MAX, S64_MIN, mark_known
@@ -423,18 +425,23 @@ INVALID, SPILL, MISC, ZERO = (SlotType.STACK_INVALID, SlotType.STACK_SPILL, Slot
 
 class StackSlot:
     """``struct bpf_stack_state``: 8 bytes of stack.  ``slot_type[j]`` is the byte at
-    ``fp - 8*spi - (j + 1)`` ... as the kernel indexes it (index 7 is the lowest address)."""
+    ``fp - 8*spi - (j + 1)`` ... as the kernel indexes it (index 7 is the lowest address).
 
-    __slots__ = ("slot_type", "spilled_ptr")
+    Slots are copied on write: a copied frame shares its slots with the original, and only the
+    frame whose ``gen`` a slot carries may change it in place (see :meth:`FuncState.wslot`)."""
 
-    def __init__(self) -> None:
+    __slots__ = ("gen", "slot_type", "spilled_ptr")
+
+    def __init__(self, gen: int = 0) -> None:
         self.spilled_ptr = Reg()
         self.slot_type = bytearray(8)
+        self.gen = gen
 
     def copy(self) -> StackSlot:
         s = _new(StackSlot)
         s.spilled_ptr = self.spilled_ptr.copy()
         s.slot_type = bytearray(self.slot_type)
+        s.gen = 0
         return s
 
     @property
@@ -450,7 +457,8 @@ class StackSlot:
         return self.is_spilled_scalar and all(t == SPILL for t in self.slot_type)
 
 
-_slot_copy = StackSlot.copy
+#: a fresh generation for a frame (what marks the stack slots it may write in place)
+_next_gen = itertools.count(1).__next__
 
 
 @dataclass(slots=True)
@@ -469,6 +477,7 @@ class FuncState:
         "callback_ret_range",
         "callsite",
         "frameno",
+        "gen",
         "in_async_callback_fn",
         "in_callback_fn",
         "regs",
@@ -486,15 +495,19 @@ class FuncState:
         self.callback_ret_range = (0, 0)
         self.callback_depth = 0
         self.in_async_callback_fn = False
+        self.gen = _next_gen()
         fp = self.regs[10]
         fp.type = RegType.PTR_TO_STACK
         fp.mark_known_zero()
         fp.frameno = frameno
 
     def copy(self) -> FuncState:
+        """A copy; the stack slots are shared until either frame writes one (:meth:`wslot`)."""
         f = _new(FuncState)
         f.regs = list(map(_reg_copy, self.regs))
-        f.stack = list(map(_slot_copy, self.stack))
+        f.stack = self.stack.copy()
+        self.gen = _next_gen()      # neither frame owns the slots any more
+        f.gen = _next_gen()
         f.frameno = self.frameno
         f.callsite = self.callsite
         f.subprogno = self.subprogno
@@ -508,11 +521,30 @@ class FuncState:
     def allocated_stack(self) -> int:
         return len(self.stack) * 8
 
+    def wslot(self, spi: int) -> StackSlot:
+        """``stack[spi]`` to be written: a slot this frame shares with a copy is copied first.
+        Every change to a slot (its ``slot_type`` or ``spilled_ptr``) goes through here."""
+        s = self.stack[spi]
+        if s.gen is not self.gen:
+            s = s.copy()
+            s.gen = self.gen
+            self.stack[spi] = s
+        return s
+
+    def clear_slot(self, spi: int) -> None:
+        """Slot ``spi`` holds nothing: its ``spilled_ptr`` not initialised (``__mark_reg_not_init``),
+        every byte STACK_INVALID.  (The shared empty slot: no frame owns it.)"""
+        self.stack[spi] = _CLEAR_SLOT
+
     def grow_stack(self, size: int) -> None:
         """``grow_stack_state``: make at least ``size`` bytes of stack addressable."""
         slots = (size + 7) // 8
         while len(self.stack) < slots:
-            self.stack.append(StackSlot())
+            self.stack.append(StackSlot(self.gen))
+
+
+#: an empty slot (a fresh one's contents) that no frame writes in place (``gen`` 0)
+_CLEAR_SLOT = StackSlot()
 
 
 class VerifierState:
@@ -595,14 +627,18 @@ class VerifierState:
         s.bt_memo = None
         return s
 
-    def all_regs(self) -> list[Reg]:
-        """Every register and spilled register of every frame (``bpf_for_each_reg_in_vstate``)."""
+    def all_regs(self, where: Callable[[Reg], bool] | None = None) -> list[Reg]:
+        """Every register and spilled register of every frame (``bpf_for_each_reg_in_vstate``);
+        the caller may change them (their slots are unshared).  With ``where``, only the spilled
+        registers it accepts (the caller tests every register again)."""
         out: list[Reg] = []
         for f in self.frames:
             out.extend(f.regs)
-            for slot in f.stack:
-                if slot.slot_type[7] == SPILL:
-                    out.append(slot.spilled_ptr)
+            stack = f.stack
+            for spi in range(len(stack)):
+                slot = stack[spi]
+                if slot.slot_type[7] == SPILL and (where is None or where(slot.spilled_ptr)):
+                    out.append(f.wslot(spi).spilled_ptr)
         return out
 
     def same_callsites(self, other: VerifierState) -> bool:

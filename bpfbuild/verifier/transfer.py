@@ -190,7 +190,7 @@ def stack_write(env: Env, st: VerifierState, frame: FuncState, ptr: Reg, off: in
     for i in range(min_off, max_off):
         slot_no = -i - 1
         spi, idx = slot_no // 8, slot_no % 8
-        stack = frame.stack[spi]
+        stack = frame.wslot(spi)
         stype = stack.slot_type
         if writing_zero and stype[idx] == SPILL and stack.is_spilled_scalar:
             sp = stack.spilled_ptr
@@ -210,7 +210,7 @@ def _stack_write_fixed(env: Env, frame: FuncState, off: int, size: int, value: R
                        imm: int | None) -> tuple[bool, bool]:
     slot_no = -off - 1
     spi = slot_no // 8
-    stack = frame.stack[spi]
+    stack = frame.wslot(spi)
     if value is not None and off % 8 == 0 and value.type == RegType.SCALAR_VALUE and env.bpf_capable:
         fits = value.umax.bit_length() <= 8 * size      # _reg_width
         if fits:
@@ -247,7 +247,7 @@ def stack_helper_write(env: Env, frame: FuncState, min_off: int, max_off: int, r
     for i in range(min_off, max_off):
         slot_no = -i - 1
         spi, idx = slot_no // 8, slot_no % 8
-        stack = frame.stack[spi]
+        stack = frame.wslot(spi)
         stype = stack.slot_type
         if raw:
             env.scratched_slots.add(spi)
@@ -366,7 +366,7 @@ def linked_positions(env: Env, st: VerifierState, ids: tuple[int, ...]) -> list[
                         if (fr, j, False) not in out:
                             out.append((fr, j, False))
                     else:
-                        reg.id = 0
+                        frame.wslot(j).spilled_ptr.id = 0
     return out
 
 
@@ -387,6 +387,8 @@ def sync_linked_regs(st: VerifierState, known: Reg, linked: list[tuple[int, int,
             continue
         if reg.id & ~BPF_ADD_CONST != kid:
             continue
+        if not is_reg:
+            reg = frame.wslot(n).spilled_ptr
         if (not reg.id & BPF_ADD_CONST and not known.id & BPF_ADD_CONST) or reg.off == known.off:
             reg.assign(known)
         else:
@@ -410,7 +412,7 @@ def find_good_pkt_pointers(st: VerifierState, dst: Reg, typ: int, range_right_op
     if dst.umax > 0xFFFF or dst.umax + dst.off > 0xFFFF:
         return
     new_range = dst.off + (1 if range_right_open else 0)
-    for reg in st.all_regs():
+    for reg in st.all_regs(lambda r: r.type == typ and r.id == dst.id):
         if reg.type == typ and reg.id == dst.id:
             reg.range = max(reg.range, new_range)
 
@@ -445,7 +447,7 @@ def mark_ptr_or_null_regs(st: VerifierState, regno: int, is_null: bool) -> None:
     rid, ref = reg0.id, reg0.ref_obj_id
     if ref and ref == rid and is_null:
         st.refs = [r for r in st.refs if r.id != rid]
-    for reg in st.all_regs():
+    for reg in st.all_regs(lambda r: r.type & RegFlag.PTR_MAYBE_NULL and r.id == rid):
         if not reg.type & RegFlag.PTR_MAYBE_NULL or reg.id != rid:
             continue
         if (reg.smin or reg.smax or reg.var_off.mask or reg.var_off.value
@@ -466,7 +468,7 @@ def mark_ptr_not_null_reg(reg: Reg) -> None:
 
 
 def clear_all_pkt_pointers(env: Env, st: VerifierState) -> None:
-    for reg in st.all_regs():
+    for reg in st.all_regs(lambda r: r.is_pkt_pointer_any or r.type & RegFlag.DYNPTR_PKT):
         if reg.is_pkt_pointer_any or reg.type & RegFlag.DYNPTR_PKT:   # packet slices of dynptrs too
             mark_reg_invalid(env, reg)
 
@@ -476,7 +478,7 @@ def release_reference(env: Env, st: VerifierState, ref_obj_id: int) -> bool:
     if not any(r.id == ref_obj_id for r in st.refs):
         return False
     st.refs = [r for r in st.refs if r.id != ref_obj_id]
-    for reg in st.all_regs():
+    for reg in st.all_regs(lambda r: r.ref_obj_id == ref_obj_id):
         if reg.ref_obj_id == ref_obj_id:
             mark_reg_invalid(env, reg)
     return True
