@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, overload
 
@@ -200,6 +201,26 @@ _CORE_POISON = "invalid func unknown#195896080"
 
 def _run(env: Env, slots: list[RawSlot], name: str, section: str, prologue: str = "",
          core_poisoned: dict[int, str] | None = None, decoded: list[Instruction | None] | None = None) -> Report:
+    # The cycle collector is paused for the whole verification, as explore.do_check pauses it for
+    # the walk: what a verification allocates forms no reference cycles (see the finally clause)
+    # and is freed by reference counting, so a collection in the middle would only walk objects
+    # about to die (states, registers, the structural checks' tables).
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
+    try:
+        return _run_checks(env, slots, name, section, prologue, core_poisoned, decoded)
+    finally:
+        # the two back references to the environment (the path walk's fork, the stack liveness)
+        # go with the run, so that the environment and every state it holds are freed at once
+        env.fork = None
+        env.stack_live = None
+        if collecting:
+            gc.enable()
+
+
+def _run_checks(env: Env, slots: list[RawSlot], name: str, section: str, prologue: str,
+                core_poisoned: dict[int, str] | None, decoded: list[Instruction | None] | None) -> Report:
     error: ProgramError | None = None
     try:
         if not slots:
@@ -212,7 +233,7 @@ def _run(env: Env, slots: list[RawSlot], name: str, section: str, prologue: str 
         _check_globals(env)
         check_max_stack_depth(env)
     except ProgramError as exc:
-        error = exc
+        error = exc.with_traceback(None)   # kept, its traceback not: that would hold this frame
     except RecursionError as exc:  # pragma: no cover - deep call chains are bounded by MAX_CALL_FRAMES
         error = ProgramError(f"verifier internal error: {exc}", pc=env.insn_idx)
     diags: tuple[Diagnostic, ...] = ()

@@ -798,26 +798,29 @@ def check_max_stack_depth(env: Env) -> None:
                 out.append((pc, starts.get(pc + insn.imm + 1, -1)))
         sites.append(out)
 
-    def depth_of(idx: int) -> int:
-        d = subprogs[idx].stack_depth
-        return ((max(d, 1) + 15) // 16) * 16 if d else 0
-
-    def walk(idx: int, frame: int, depth: int, callsite: int) -> None:
-        sp = subprogs[idx]
-        if idx and sp.has_tail_call and depth >= 256:
-            raise env.error(f"tail_calls are not allowed when call stack of previous frames is {depth} bytes. "
-                            "Too large", callsite)
-        depth += depth_of(idx)
-        if depth > MAX_BPF_STACK:
-            raise env.error(f"combined stack size of {frame + 1} calls is {depth}. Too large", callsite)
-        for pc, callee in sites[idx]:
-            if callee < 0 or subprogs[callee].is_async_cb:
-                continue
-            if frame + 1 >= MAX_CALL_FRAMES:
-                raise env.error(f"the call stack of {frame + 1} frames is too deep !", pc)
-            walk(callee, frame + 1, depth, pc)
-
-    walk(0, 0, 0, 0)
+    _walk_stack(env, sites, 0, 0, 0, 0)
     for i, sp in enumerate(subprogs):   # an async callback (a timer's) runs on a stack of its own
         if i and sp.is_async_cb:
-            walk(i, 0, 0, sp.start)
+            _walk_stack(env, sites, i, 0, 0, sp.start)
+
+
+def _walk_stack(env: Env, sites: list[list[tuple[int, int]]], idx: int, frame: int, depth: int,
+                callsite: int) -> None:
+    """check_max_stack_depth's walk: function ``idx`` called at ``callsite`` as frame ``frame``
+    of a chain whose earlier frames hold ``depth`` bytes.  (A function of the module, not a
+    recursive closure: a closure that calls itself is a reference cycle that outlives the run.)"""
+    subprogs = env.subprogs
+    sp = subprogs[idx]
+    if idx and sp.has_tail_call and depth >= 256:
+        raise env.error(f"tail_calls are not allowed when call stack of previous frames is {depth} bytes. "
+                        "Too large", callsite)
+    d = sp.stack_depth
+    depth += ((max(d, 1) + 15) // 16) * 16 if d else 0
+    if depth > MAX_BPF_STACK:
+        raise env.error(f"combined stack size of {frame + 1} calls is {depth}. Too large", callsite)
+    for pc, callee in sites[idx]:
+        if callee < 0 or subprogs[callee].is_async_cb:
+            continue
+        if frame + 1 >= MAX_CALL_FRAMES:
+            raise env.error(f"the call stack of {frame + 1} frames is too deep !", pc)
+        _walk_stack(env, sites, callee, frame + 1, depth, pc)
