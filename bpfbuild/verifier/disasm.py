@@ -48,7 +48,7 @@ def insn_text(insn: Instruction, pc: int = 0, maps: Sequence[MapInfo] = (),
     without a name it is ``call kernel-function#id``, as disasm.c prints it."""
     if kfunc is not None and insn.opcode == _CALL and insn.src == PseudoCall.KFUNC:
         name = kfunc(insn)
-        if name:
+        if name is not None:
             return f"({insn.opcode:02x}) call {name}#{insn.imm}"
     return format_log_insn(insn, helper=helper_log_name, ld64=lambda i: _imm64_text(i, maps))
 

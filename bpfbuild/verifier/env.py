@@ -306,10 +306,13 @@ class Env:
 
     def kfunc_log_name(self, insn: Instruction) -> str | None:
         """``disasm_kfunc_name``: a vmlinux kfunc call's name in the target BTF (None: a module's
-        kfunc, or no BTF: the log then says ``kernel-function``)."""
+        kfunc, or no BTF: the log then says ``kernel-function``).  The id of a ``__weak`` kfunc
+        the kernel lacks is 0 (libbpf's), whose name is empty: the log says ``call #0``."""
         btf = self.kernel_btf if insn.off == 0 else None
         if btf is None:
             return None
+        if insn.imm == 0:
+            return ""
         try:
             return btf.name_of(insn.imm) or None
         except (LookupError, ValueError):

@@ -25,7 +25,6 @@ _KNOWN_LEVEL2 = {
     "btf_task_storage.bpf.c",           # mark_precise lines for bpf_task_storage_get's NULL value argument
     "kf_iter_task_after_unlock.bpf.c",  # level-2 lines of task iterators (RCU-protected) not reproduced yet
     "kf_iter_task_count.bpf.c",
-    "ks_kfunc_exists.bpf.c",            # the post-verification listing prints an unresolved kfunc call as "call #0"
     # added with the selftests agreement work: verdict, error, line and processed count agree, the
     # log text does not yet (load-acquire/store-release disassembly, a callback's stack depth line,
     # may_goto and sockmap-argument lines, global-function argument states)
