@@ -134,6 +134,7 @@ class Aux:
     ptr_type: int | None = None    # the pointer type a load/store used first (save_aux_ptr_type)
     map_index: int | None = None   # a map helper call's map (map_ptr_state); -1: poisoned (several maps)
     map_key: int | None = None     # a tail call's constant key (map_key_state); -1: poisoned
+    fastcall_spills: int = 0       # a bpf_fastcall call: spill/fill pairs around it the kernel removes
 
 
 @dataclass(slots=True)

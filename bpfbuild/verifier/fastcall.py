@@ -206,6 +206,8 @@ def remove_spills_fills(env: Env) -> None:
     """``remove_fastcall_spills_fills`` after a successful verification: a function where some
     pairs go and every pattern surrounds an inlined call needs only the stack above them."""
     fc = mark_patterns(env)
+    for pc, pairs in fc.spills.items():   # insn_aux_data[].fastcall_spills_num, for verifier.fixups
+        env.aux[pc].fastcall_spills = pairs
     for s, sp in enumerate(env.subprogs):
         end = sp.end
         modified = any(sp.start <= pc < end for pc in fc.spills)

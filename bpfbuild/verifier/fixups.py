@@ -4,6 +4,8 @@ After a privileged load accepts a program, Linux 6.18's ``bpf_check`` rewrites i
 sees it, and ``bytes_xlated`` / ``prog dump xlated`` show the result.  :func:`xlated` applies the
 same rewrites, in the kernel's order, to an object's program, from our verifier's run:
 
+0. ``remove_fastcall_spills_fills``: the spills and fills around an inlined bpf_fastcall call
+   (``bpf_get_smp_processor_id``, KF_FASTCALL kfuncs) become ``goto +0``;
 1. dead code (``opt_hard_wire_dead_code_branches``, ``opt_remove_dead_code``,
    ``opt_remove_nops``): a conditional jump one of whose successors was never reached becomes
    ``goto`` (or ``goto +0``), instructions never reached are removed, and so are ``goto +0``;
@@ -242,6 +244,18 @@ class _Image:
                          and i.src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE))
         return dataclasses.replace(prog, insns=insns, line_info=line_info, func_info=func_info, main_slots=main,
                                    map_refs=map_refs)
+
+
+# --- 0. bpf_fastcall spills and fills ------------------------------------------------------------
+
+def _fastcall_nops(img: _Image) -> None:
+    """``remove_fastcall_spills_fills``: the spill/fill pairs around a call the verifier found to
+    keep the bpf_fastcall contract become ``goto +0`` (removed with the other nops below)."""
+    for i, aux in enumerate(img.aux):
+        pairs = getattr(aux, "fastcall_spills", 0) if aux is not None else 0
+        for j in range(1, pairs + 1):
+            img.slots[i - j] = _JA0
+            img.slots[i + j] = _JA0
 
 
 # --- 1. dead code --------------------------------------------------------------------------------
@@ -545,7 +559,43 @@ def _misc_fixups(img: _Image, maps: Sequence[Any], btf: _Btf, notes: list[str]) 
         elif insn.is_helper_call:
             i += _helper(img, i, insn, aux, maps, btf, notes) + 1
             continue
+        elif insn.opcode == _KFUNC_CALL_OPCODE and insn.src == PseudoCall.KFUNC:
+            _kfunc(img, i, insn, btf, notes)
         i += 1
+
+
+_KFUNC_CALL_OPCODE = InsnClass.JMP | JmpOp.CALL
+#: kfuncs whose call fixup_kfunc_call replaces by a copy of the argument (r0 = r1)
+_KFUNC_CASTS = frozenset({"bpf_cast_to_kern_ctx", "bpf_rdonly_cast"})
+#: kfuncs whose call it surrounds with hidden arguments (an object's size and struct meta...)
+_KFUNC_REWRITTEN = frozenset({"bpf_obj_new_impl", "bpf_percpu_obj_new_impl", "bpf_obj_drop_impl",
+                              "bpf_percpu_obj_drop_impl", "bpf_refcount_acquire_impl",
+                              "bpf_list_push_back_impl", "bpf_list_push_front_impl", "bpf_rbtree_add_impl"})
+
+
+def _kfunc(img: _Image, i: int, insn: Instruction, btf: _Btf, notes: list[str]) -> None:
+    """``fixup_kfunc_call``: every call's immediate becomes the function's address (masked by
+    whoever compares images); a few calls are rewritten."""
+    from bpfbuild.btf.types import Func, FuncProto
+
+    if insn.off:      # a module's kfunc: only its address
+        return
+    spec = btf.spec
+    func = proto = None
+    if spec is not None:
+        try:
+            func = spec.type(insn.imm)
+            proto = spec.type(func.type) if isinstance(func, Func) else None
+        except (LookupError, ValueError):
+            func = None
+    if not isinstance(func, Func) or not isinstance(proto, FuncProto):
+        _note(notes, "a kfunc call the target's BTF does not name")
+    elif func.name in _KFUNC_CASTS:
+        img.patch(i, [_ins(InsnClass.ALU64 | AluOp.MOV | Source.X, 0, 1)])
+    elif func.name in _KFUNC_REWRITTEN:
+        _note(notes, f"{func.name} (its hidden arguments are added by fixup_kfunc_call)")
+    elif any(p.name.endswith("__prog") for p in proto.params):
+        _note(notes, f"{func.name} (the program's aux pointer is passed by fixup_kfunc_call)")
 
 
 def _helper(img: _Image, i: int, insn: Instruction, aux: Any, maps: Sequence[Any], btf: _Btf,
@@ -612,6 +662,7 @@ def xlated(spec: ObjectSpec, prog: Program, *, report: Report | None = None,
     if btf.spec is None:
         notes.append("no target BTF: kernel struct offsets unknown")
     img = _Image(prog, report.aux)
+    _fastcall_nops(img)
     if _paths_cut(img):
         # something our verifier could not follow (a kfunc) ended a path: the `seen` marks after
         # it are not the kernel's, and removing that code would remove live code

@@ -85,3 +85,24 @@ def test_every_rewrite_equals_the_kernels(compile_bpf, kernel_objects, cc):
         assert res.returncode == 0, res.stderr
         obj = src
     assert _check(obj, kernel_objects) == 2
+
+
+@pytest.mark.parametrize("name", ["fc_kfunc_cast", "fc_two_spills", "fc_frames_fit"])
+def test_fastcall_spills_and_fills_go_as_in_the_kernel(name, build_corpus, kernel_objects):
+    """The spill/fill pairs around a bpf_fastcall call (an inlined bpf_get_smp_processor_id, a
+    KF_FASTCALL kfunc) are removed from the image, as remove_fastcall_spills_fills removes them."""
+    from pathlib import Path
+
+    obj = build_corpus(Path(__file__).parents[1] / "verifier" / "corpus" / f"{name}.bpf.c")
+    spec = load_object_file(obj)
+    with kernel_objects.open(obj) as kobj:
+        try:
+            kobj.load()
+        except Exception as exc:  # noqa: BLE001 - a kernel without the kfunc or helper inlining
+            pytest.skip(f"{name}: this kernel does not load it ({exc})")
+        for prog in spec.programs:
+            ours = xlated(spec, prog)
+            kprog = kobj.program(prog.name)
+            assert kprog.info().bytes_xlated == ours.bytes_xlated, prog.name
+            if not ours.notes:   # (a per-CPU variable's address is the kernel's: only the size compares)
+                assert comparable(kprog.images().xlated) == comparable(encode(ours.program.insns, check=False))
