@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from bpfbuild.abi.helpers import helper_name
 from bpfbuild.isa.fields import AluOp, InsnClass, JmpOp, PseudoCall, PseudoLoad
 from bpfbuild.isa.instruction import Instruction
 from bpfbuild.isa.syntax import format_log_insn
@@ -30,8 +31,6 @@ _HELPER_ID_LIMIT = 1 << 16
 
 def helper_log_name(func_id: int) -> str:
     """``func_id_name``: ``bpf_map_lookup_elem`` (``unknown`` outside the helper table)."""
-    from bpfbuild.abi.helpers import helper_name
-
     if func_id == 0:
         return "bpf_unspec"
     name = helper_name(func_id) if 0 < func_id < _HELPER_ID_LIMIT else None
