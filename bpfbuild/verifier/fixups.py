@@ -559,12 +559,11 @@ def _misc_fixups(img: _Image, maps: Sequence[Any], btf: _Btf, notes: list[str]) 
         elif insn.is_helper_call:
             i += _helper(img, i, insn, aux, maps, btf, notes) + 1
             continue
-        elif insn.opcode == _KFUNC_CALL_OPCODE and insn.src == PseudoCall.KFUNC:
+        elif insn.is_kfunc_call:
             _kfunc(img, i, insn, btf, notes)
         i += 1
 
 
-_KFUNC_CALL_OPCODE = InsnClass.JMP | JmpOp.CALL
 #: kfuncs whose call fixup_kfunc_call replaces by a copy of the argument (r0 = r1)
 _KFUNC_CASTS = frozenset({"bpf_cast_to_kern_ctx", "bpf_rdonly_cast"})
 #: kfuncs whose call it surrounds with hidden arguments (an object's size and struct meta...)
