@@ -28,7 +28,6 @@ from bpfbuild.vm.dynptr import DYNPTR_HELPERS
 from bpfbuild.vm.fib import best_route
 from bpfbuild.vm.kobjects import current_task, running_kernel_btf
 from bpfbuild.vm.maps import (
-    ArrayMap,
     CgroupArray,
     HashMap,
     LocalStorageMap,
@@ -45,7 +44,7 @@ from bpfbuild.vm.memory import RegionKind, Trap
 from bpfbuild.vm.printk import MAX_BPRINTF_VARARGS, bprintf
 from bpfbuild.vm.runtime import Runtime
 from bpfbuild.vm.sockets import SOCKET_HELPERS
-from bpfbuild.vm.timers import TIMER_HELPERS, free_timers
+from bpfbuild.vm.timers import TIMER_HELPERS
 from bpfbuild.vm.tracing import TRACING_HELPERS
 
 __all__ = ["HelperFn", "Runtime", "emulated_helpers", "helper_table"]
@@ -103,24 +102,14 @@ def map_update_elem(rt: Runtime, map_ptr: int, key: int, value: int, flags: int,
         return -errno.EINVAL   # only user space fills these (the verifier refuses it)
     k = rt.memory.read(key, m.key_size, "read of the key")
     v = rt.memory.read(value, m.value_size, "read of the value")
-    retired = len(m.retired)
-    err = m.prog_update(k, v, flags, rt.session.cpu)
-    if not err and rt.session.timers:
-        # the replaced element's fields are freed; an array's element is overwritten in place
-        freed = m.retired[retired:]
-        if isinstance(m, ArrayMap) and not m.per_cpu:
-            freed = [m.prog_lookup(k, 0)]
-        free_timers(rt, freed)
-    return err
+    # the replaced element's fields (an array's, overwritten in place) are freed by the map
+    # (Map.on_free: the session's timers in them are cancelled and forgotten)
+    return m.prog_update(k, v, flags, rt.session.cpu)
 
 
 def map_delete_elem(rt: Runtime, map_ptr: int, key: int, *_: int) -> int:
     m = rt.map_at(map_ptr)
-    retired = len(m.retired)
-    err = m.prog_delete(rt.memory.read(key, m.key_size, "read of the key"))
-    if not err:
-        free_timers(rt, m.retired[retired:])
-    return err
+    return m.prog_delete(rt.memory.read(key, m.key_size, "read of the key"))
 
 
 def map_lookup_percpu_elem(rt: Runtime, map_ptr: int, key: int, cpu: int, *_: int) -> int:

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 from bpfbuild.abi.helpers import helper_name
 from bpfbuild.abi.progtypes import ProgType
+from bpfbuild.btf.record import parse_record
 from bpfbuild.errors import DecodeError, NotEmulated, VMError, no_such
 from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, InsnClass, JmpOp, Mode, PseudoLoad, Source
 from bpfbuild.isa.instruction import Instruction
@@ -597,6 +598,10 @@ class Machine:
         machine = cls(session, budget=budget, backend=backend)
         machine.coverage = coverage
         maps = [machine.session.create_map(m) for m in spec.maps]
+        btf = getattr(spec, "btf", None)
+        for mspec, m in zip(spec.maps, maps, strict=True):
+            if btf is not None and getattr(mspec, "value_type_id", 0):
+                m.set_record(parse_record(btf, mspec.value_type_id))
         for program in spec.programs:
             machine.load_program(program, maps=maps)
         for mspec, m in zip(spec.maps, maps, strict=True):

@@ -14,6 +14,10 @@ Two faces:
   run and read it after: keys and values as bytes (or ints, little-endian, for sizes of
   1/2/4/8 bytes); per-CPU maps give and take one value per CPU.
 
+Both faces copy a value around its special fields (locks, timers, kptrs: the value's BTF
+record, :meth:`Map.set_record`), and user space reads them as zeros, as the bpf() syscall
+does; overwriting, replacing or deleting an element frees its fields (its timer is cancelled).
+
 Differences from the kernel, on purpose: LRU maps evict the exact least recently used
 element (the kernel's LRU is approximate and per-CPU); a hash map never runs out of
 preallocated elements before ``max_entries``; replaced or deleted hash elements stay
@@ -24,10 +28,11 @@ from __future__ import annotations
 
 import collections
 import errno
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from bpfbuild.abi.maptypes import MapFlag, MapType, UpdateFlag
+from bpfbuild.btf.record import FieldKind, Record
 from bpfbuild.errors import NotEmulated, VMError
 from bpfbuild.vm.lru import Lru, LruNode
 from bpfbuild.vm.memory import Memory, RegionKind
@@ -68,6 +73,9 @@ _M64 = (1 << 64) - 1
 MAX_TAIL_CALLS = 33
 #: BPF_RINGBUF_HDR_SZ: every record is preceded by an 8-byte header.
 RINGBUF_HDR_SIZE = 8
+#: special fields bpf_obj_free_fields leaves as they are (the rest it clears)
+_KEPT_FIELDS = frozenset({FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK, FieldKind.REFCOUNT,
+                          FieldKind.LIST_NODE, FieldKind.RB_NODE})
 
 
 class MapSpecLike(Protocol):
@@ -108,9 +116,63 @@ class Map:
         self.readonly = readonly or bool(flags & MapFlag.RDONLY_PROG) or map_type == MapType.DEVMAP_HASH
         #: the value holds a struct bpf_spin_lock (BTF tells; needed for BPF_F_LOCK updates)
         self.spin_lock = False
+        #: the special fields of the value (its BTF record: locks, timers, kptrs, graph roots) as
+        #: (offset, size, cleared when the element's fields are freed); see :meth:`set_record`
+        self.special: tuple[tuple[int, int, bool], ...] = ()
+        #: called with the addresses of elements whose special fields are freed
+        #: (``bpf_obj_free_fields``): the session cancels and forgets their timers
+        self.on_free: Callable[[list[int]], None] | None = None
         self.ptr = memory.reserve(RegionKind.MAP, name)
         #: regions replaced or deleted during a run, unmapped when it ends
         self.retired: list[int] = []
+
+    def set_record(self, record: Record) -> None:
+        """The value's special fields, from its BTF (``map->record``): user space neither
+        writes nor reads them, and an update copies around them (``copy_map_value``)."""
+        self.special = tuple(sorted((f.offset, f.size, f.kind not in _KEPT_FIELDS) for f in record.fields))
+        self.spin_lock = record.has(FieldKind.SPIN_LOCK)
+
+    # --- special fields (kernel/bpf/syscall.c, include/linux/bpf.h) ----------------------
+
+    def _copy_value(self, dst: bytearray, src: bytes) -> None:
+        """``copy_map_value``: ``src`` into ``dst`` around the special fields, which keep
+        ``dst``'s bytes."""
+        if not self.special:
+            dst[:] = src
+            return
+        start = 0
+        for off, size, _ in self.special:
+            dst[start:off] = src[start:off]
+            start = off + size
+        dst[start:] = src[start:]
+
+    def _free_fields(self, addrs: list[int]) -> None:
+        """``bpf_obj_free_fields`` on elements that stay in place (an array's, overwritten):
+        kptrs and timers cleared, locks kept."""
+        for addr in addrs if self.special else ():
+            buf = self.memory.regions[addr >> 32].buf
+            for off, size, cleared in self.special:
+                if cleared:
+                    buf[off:off + size] = bytes(size)
+        if self.on_free is not None:
+            self.on_free(addrs)
+
+    def _retire(self, addrs: list[int]) -> None:
+        """Elements replaced or deleted: their fields are freed now, their regions unmapped
+        when the run ends."""
+        self.retired.extend(addrs)
+        if self.on_free is not None:
+            self.on_free(addrs)
+
+    def _user_view(self, buf: bytes | bytearray) -> bytes:
+        """What the bpf() syscall's lookup copies out: the value with its special fields zeroed
+        (``check_and_init_map_value``)."""
+        if not self.special:
+            return bytes(buf)
+        out = bytearray(buf)
+        for off, size, _ in self.special:
+            out[off:off + size] = bytes(size)
+        return bytes(out)
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self.name!r} {self.type.name.lower()} key {self.key_size} "
@@ -275,10 +337,11 @@ class ArrayMap(Map):
             return -errno.EEXIST
         if flags & _F_LOCK and not self.spin_lock:
             return -errno.EINVAL
-        if self.per_cpu:   # from a program: the current CPU's copy only
-            self._buf(index, cpu)[:] = value
-        else:
-            self._buf(index, 0)[:] = value
+        # from a program: a per-CPU array's current CPU's copy only; copied around the
+        # special fields, then the element's fields are freed (array_map_update_elem)
+        addr = self._addr(index, cpu if self.per_cpu else 0)
+        self._copy_value(self.memory.regions[addr >> 32].buf, value)
+        self._free_fields([addr])
         return 0
 
     def prog_delete(self, key: bytes) -> int:
@@ -293,8 +356,8 @@ class ArrayMap(Map):
         if index >= self.max_entries:
             return None
         if self.per_cpu:
-            return tuple(bytes(self._buf(index, cpu)) for cpu in self._cpus())
-        return bytes(self._buf(index, 0))
+            return tuple(self._user_view(self._buf(index, cpu)) for cpu in self._cpus())
+        return self._user_view(self._buf(index, 0))
 
     def update(self, key: Key, value: Any, flags: int = 0) -> None:
         raw = self._key(key)
@@ -302,7 +365,9 @@ class ArrayMap(Map):
         if err := self._user_check(raw, flags):
             raise self._fail("update", err)
         for cpu, data in values:
-            self._buf(self._index(raw), cpu)[:] = data
+            addr = self._addr(self._index(raw), cpu)
+            self._copy_value(self.memory.regions[addr >> 32].buf, data)
+            self._free_fields([addr])
 
     def _user_check(self, key: bytes, flags: int) -> int:
         if err := _check_flags(flags):
@@ -365,7 +430,7 @@ class HashMap(Map):
         if key is None or self._nodes.get(key) is not node:
             return False
         del self._nodes[key]
-        self.retired.extend(self._elems.pop(key))
+        self._retire(self._elems.pop(key))
         return True
 
     def _new_elem(self, key: bytes, values: list[tuple[int, bytes]]) -> list[int]:
@@ -374,7 +439,8 @@ class HashMap(Map):
         by_cpu = dict(values)
         for cpu in range(count):
             label = f"{self.name}[{key.hex()}]" + (f" cpu {cpu}" if self.per_cpu else "")
-            data = bytearray(by_cpu.get(cpu, bytes(self.value_size)))
+            data = bytearray(self.value_size)    # a new element: its special fields zero
+            self._copy_value(data, by_cpu.get(cpu, data))
             addrs.append(self.memory.map(data, RegionKind.MAP_VALUE, label, writable=not self.readonly))
         return addrs
 
@@ -403,12 +469,13 @@ class HashMap(Map):
             return err
         if old is None and len(self._elems) >= self.max_entries:
             return -errno.E2BIG
-        if old is not None and self.per_cpu:   # per-CPU values are updated in place
+        if old is not None and (self.per_cpu or flags & _F_LOCK):
+            # per-CPU values, and with BPF_F_LOCK the value under its lock, are updated in place
             for c, data in values:
-                self.memory.regions[old[c] >> 32].buf[:] = data
+                self._copy_value(self.memory.regions[old[c] >> 32].buf, data)
             return 0
         if old is not None:   # a new element replaces the old one (old pointers see the old value)
-            self.retired.extend(old)
+            self._retire(old)
         self._elems[key] = self._new_elem(key, values)
         return 0
 
@@ -428,14 +495,14 @@ class HashMap(Map):
         if old is not None and self.per_cpu:
             self._nodes[key].ref = True
             for c, data in values:
-                self.memory.regions[old[c] >> 32].buf[:] = data
+                self._copy_value(self.memory.regions[old[c] >> 32].buf, data)
             if node is not None:
                 lru.push_free(node)
             return 0
         assert node is not None
         if old is not None:
             node.ref = True
-            self.retired.extend(old)
+            self._retire(old)
             lru.push_free(self._nodes[key])
         node.key = key
         self._nodes[key] = node
@@ -443,7 +510,7 @@ class HashMap(Map):
         return 0
 
     def _remove(self, key: bytes) -> None:
-        self.retired.extend(self._elems.pop(key))
+        self._retire(self._elems.pop(key))
         node = self._nodes.pop(key, None)
         if node is not None and self.lru is not None:
             self.lru.push_free(node)
@@ -482,7 +549,7 @@ class HashMap(Map):
         addrs = self._elems.get(self._key(key))
         if addrs is None:
             return None
-        values = tuple(bytes(self.memory.regions[a >> 32].buf) for a in addrs)
+        values = tuple(self._user_view(self.memory.regions[a >> 32].buf) for a in addrs)
         return values if self.per_cpu else values[0]
 
     def update(self, key: Key, value: Any, flags: int = 0, *, cpu: int = 0) -> None:

@@ -243,9 +243,19 @@ class Session:
                 raise VMError(f"map {spec.name} already exists in this session with another definition")
             return existing
         m = create_map(self.memory, spec, nr_cpus=self.nr_cpus)
+        m.on_free = self.free_fields
         self.maps[m.name] = m
         self._by_ptr[m.ptr] = m
         return m
+
+    def free_fields(self, addresses: list[int]) -> None:
+        """``bpf_obj_free_fields`` of the map elements at ``addresses`` (each a memory region of
+        its own): their timers are cancelled and forgotten (``bpf_timer_cancel_and_free``)."""
+        if not self.timers:
+            return
+        regions = {addr >> 32 for addr in addresses}
+        for addr in [a for a in self.timers if a >> 32 in regions]:
+            self.timers.pop(addr).pending = False
 
     def new_map(self, name: str, type: MapType | int, key_size: int, value_size: int, max_entries: int,
                 *, flags: int = 0, initial: bytes | None = None, readonly: bool = False) -> Map:

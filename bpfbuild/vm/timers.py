@@ -18,17 +18,16 @@ A timer's state lives in the session (``session.timers``, by the timer's address
 Callbacks run only when asked: :func:`fire_timers` (``Machine.fire_timers()``, or a spec
 run with ``timers = true``) calls the callback of each pending timer that is due, in order of
 expiry, as ``callback(map, &key, &value)``, and moves the session's clock to its expiry.
-A program's map update or delete frees the special fields of the element it replaces, deletes
-or overwrites (``bpf_obj_free_fields``): the element's timer is cancelled and forgotten, so a
-later ``bpf_timer_start`` on it fails with ``-EINVAL`` until it is initialised again
-(:func:`free_timers`).  Updates from user space (``obj.maps[...]``) leave timers alone.
+A map update or delete, by a program or from user space (``obj.maps[...]``), frees the special
+fields of the element it replaces, deletes or overwrites (``bpf_obj_free_fields``): the
+element's timer is cancelled and forgotten, so a later ``bpf_timer_start`` on it fails with
+``-EINVAL`` until it is initialised again (the maps' ``on_free``, ``Session.free_fields``).
 """
 
 from __future__ import annotations
 
 import errno
 from dataclasses import dataclass
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from bpfbuild.vm.memory import RegionKind, Trap
@@ -36,7 +35,7 @@ from bpfbuild.vm.memory import RegionKind, Trap
 if TYPE_CHECKING:
     from bpfbuild.vm.runtime import Runtime
 
-__all__ = ["TIMER_HELPERS", "Timer", "fire_timers", "free_timers"]
+__all__ = ["TIMER_HELPERS", "Timer", "fire_timers"]
 
 _M32 = (1 << 32) - 1
 _M64 = (1 << 64) - 1
@@ -106,18 +105,6 @@ def timer_cancel(rt: Runtime, timer: int, *_: int) -> int:
 
 #: helper implementations (named as the helpers without ``bpf_``)
 TIMER_HELPERS = (timer_init, timer_set_callback, timer_start, timer_cancel)
-
-
-def free_timers(rt: Runtime, addresses: Iterable[int]) -> None:
-    """``bpf_timer_cancel_and_free`` for every timer in the map elements at ``addresses`` (each
-    element is a memory region of its own)."""
-    timers = rt.session.timers
-    if not timers:
-        return
-    regions = {addr >> 32 for addr in addresses}
-    for addr in [a for a in timers if a >> 32 in regions]:
-        t = timers.pop(addr)
-        t.pending = False
 
 
 def _key_of(rt: Runtime, t: Timer) -> tuple[bytes, int]:
