@@ -91,6 +91,8 @@ RegType, RegFlag, SlotType = members(RegType), members(RegFlag), members(SlotTyp
 _READ, _WRITE = Access.READ, Access.WRITE
 _FILL, _CONST, _BTF, _PTR = LoadKind.FILL, LoadKind.CONST, LoadKind.BTF, LoadKind.PTR
 
+_SCALAR_KIND = RegKind.SCALAR_VALUE
+_PTR_LOADS = {kind: Load(_PTR, ptr_kind=kind) for kind in RegKind}   # what a ctx load of a pointer gives
 _UNKNOWN = Load(LoadKind.UNKNOWN)
 _NONE = Load(LoadKind.NONE)
 _ZERO = Load(LoadKind.ZERO)
@@ -136,26 +138,32 @@ _ALIGN_DESC = {
 }
 
 
+_PTR_TO_STACK, _PTR_TO_PACKET, _PTR_TO_PACKET_META, _PTR_TO_ARENA = (
+    int(RegType.PTR_TO_STACK), int(RegType.PTR_TO_PACKET), int(RegType.PTR_TO_PACKET_META),
+    int(RegType.PTR_TO_ARENA))
+
+
 def check_ptr_alignment(env: Env, reg: Reg, off: int, size: int, strict_once: bool = False) -> None:
     """x86-64 has efficient unaligned access: only stack accesses (and ``strict_once``) must be
     aligned to their size."""
     t = reg.type
-    if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
-        if not strict_once or size == 1:
+    if t != _PTR_TO_STACK:
+        if not strict_once or t == _PTR_TO_ARENA:
+            return      # not strict (a packet pointer included) or an arena pointer
+        if t == _PTR_TO_PACKET or t == _PTR_TO_PACKET_META:
+            if size == 1:
+                return
+            reg_off = tnum_add(reg.var_off, tnum_const(2 + reg.off + off))
+            if not tnum_is_aligned(reg_off, size):
+                raise env.error(f"misaligned packet access off 2+{tnum_str(reg.var_off)}+{reg.off}+{off} "
+                                f"size {size}")
             return
-        reg_off = tnum_add(reg.var_off, tnum_const(2 + reg.off + off))
-        if not tnum_is_aligned(reg_off, size):
-            raise env.error(f"misaligned packet access off 2+{tnum_str(reg.var_off)}+{reg.off}+{off} "
-                            f"size {size}")
+    if size == 1:
         return
-    if t == RegType.PTR_TO_ARENA:
-        return
-    strict = strict_once or t == RegType.PTR_TO_STACK
-    if not strict or size == 1:
-        return
-    if not reg.var_off.mask and not (reg.var_off.value + reg.off + off) & (size - 1):
+    var_off = reg.var_off
+    if not var_off.mask and not (var_off.value + reg.off + off) & (size - 1):
         return      # a constant offset, aligned (tnum_is_aligned of the constant sum, inlined)
-    reg_off = tnum_add(reg.var_off, tnum_const((reg.off + off) & ((1 << 64) - 1)))
+    reg_off = tnum_add(var_off, tnum_const((reg.off + off) & ((1 << 64) - 1)))
     if not tnum_is_aligned(reg_off, size):
         desc = _ALIGN_DESC.get(t & BASE_MASK, "") if t & BASE_MASK == t else ""
         raise env.error(f"misaligned {desc}access off {tnum_str(reg.var_off)}+{reg.off}+{off} size {size}")
@@ -183,20 +191,29 @@ def check_mem_region_access(env: Env, regno: int, reg: Reg, off: int, size: int,
                             zero_size_allowed: bool = False) -> None:
     """``check_mem_region_access``: ``[off + var, off + var + size)`` inside ``mem_size`` for every
     value of the register's variable offset."""
-    if reg.smin < 0 and (reg.smin == S64_MIN or s32(off + reg.smin) != off + reg.smin
-                         or reg.smin + off < 0):
+    smin = reg.smin
+    if smin < 0 and (smin == S64_MIN or s32(off + smin) != off + smin or smin + off < 0):
         raise env.error(f"R{regno} min value is negative, either use unsigned index or do a if (index >=0) "
                         "check.")
-    lo = off + reg.smin
-    if not _mem_ok(_c_int(lo), size, mem_size, zero_size_allowed):
-        raise env.error(_mem_access_error(env, regno, reg, _c_int(lo), size, mem_size)
+    lo = off + smin
+    if not _S32_MIN <= lo <= _S32_MAX:
+        lo = _c_int(lo)
+    size_ok = size > 0 or (size == 0 and zero_size_allowed)
+    if not (lo >= 0 and size_ok and lo + size <= mem_size):       # _mem_ok, inlined
+        raise env.error(_mem_access_error(env, regno, reg, lo, size, mem_size)
                         + f"\nR{regno} min value is outside of the allowed memory range")
-    if reg.umax >= BPF_MAX_VAR_OFF:
+    umax = reg.umax
+    if umax >= BPF_MAX_VAR_OFF:
         raise env.error(f"R{regno} unbounded memory access, make sure to bounds check any such access")
-    hi = _c_int(reg.umax + off)
-    if not _mem_ok(hi, size, mem_size, zero_size_allowed):
+    hi = umax + off
+    if not _S32_MIN <= hi <= _S32_MAX:
+        hi = _c_int(hi)
+    if not (hi >= 0 and size_ok and hi + size <= mem_size):
         raise env.error(_mem_access_error(env, regno, reg, hi, size, mem_size)
                         + f"\nR{regno} max value is outside of the allowed memory range")
+
+
+_S32_MIN, _S32_MAX = -(1 << 31), (1 << 31) - 1
 
 
 def _c_int(x: int) -> int:
@@ -247,18 +264,16 @@ def check_ctx_access(env: Env, off: int, size: int, access: Access, is_ldsx: boo
     if spec is None:
         env.not_modelled(f"the context of program type {env.prog_type.name.lower()} (its loads give scalars)")
         return RegKind.SCALAR_VALUE
-    fa = spec.check(off, size, access is _WRITE)
+    fa, kind = spec.lookup(off, size, access is _WRITE)
     if fa is None:
         env.verbose_linfo(env.insn_idx)
         raise env.error(f"invalid bpf_context access off={off} size={size}")
-    if access is _READ:
-        kind = spec.load_kind(off, size)
-        if kind is not None:
-            if kind is not RegKind.SCALAR_VALUE and is_ldsx:
-                env.verbose_linfo(env.insn_idx)
-                raise env.error(f"invalid bpf_context access off={off} size={size}")
-            return kind
-    return RegKind.SCALAR_VALUE
+    if kind is not None:      # a load (spec.load_kind)
+        if kind is not _SCALAR_KIND and is_ldsx:
+            env.verbose_linfo(env.insn_idx)
+            raise env.error(f"invalid bpf_context access off={off} size={size}")
+        return kind
+    return _SCALAR_KIND
 
 
 def check_map_access_type(env: Env, reg: Reg, off: int, size: int, access: Access) -> None:
@@ -589,9 +604,9 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
         kind = check_ctx_access(env, off, size, access, is_ldsx)
         if not want:
             return _NONE
-        if kind is RegKind.SCALAR_VALUE:
+        if kind is _SCALAR_KIND:
             return _UNKNOWN
-        return Load(_PTR, ptr_kind=kind)
+        return _PTR_LOADS[kind]
     if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
         if access is _WRITE and not may_access_direct_pkt_data(env, access):
             raise env.error("cannot write into packet")
