@@ -276,8 +276,8 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
                 frame.callback_depth = 0
                 if env.log.level >= 2:
                     env.verbose(f"frame{st.curframe} bpf_loop iteration limit reached\n")
-    for i in range(6):
-        regs[i].mark_not_init()
+    for reg in regs[:6]:                    # the call clobbers r0-r5
+        reg.mark_not_init()
     r0 = regs[0]
     ret = proto.ret
     flags = 0                               # RegFlag bits, as a plain int (an int | Flag is slow)
@@ -433,6 +433,7 @@ def check_helper_args(env: Env, st: VerifierState, proto: FuncProto) -> CallMeta
 _NOT_RDONLY, _NOT_MAYBE_NULL = ~int(RegFlag.MEM_RDONLY), ~int(RegFlag.PTR_MAYBE_NULL)
 _NOT_DYNPTR = ~int(RegFlag.DYNPTR_TYPED | RegFlag.DYNPTR_PKT)
 _ARG_PTR_TO_MEM, _ARG_DONTCARE, _ARG_ANYTHING = ArgType.ARG_PTR_TO_MEM, ArgType.ARG_DONTCARE, ArgType.ARG_ANYTHING
+_NOT_INIT, _PKT, _PKT_META = int(_T.NOT_INIT), int(_T.PTR_TO_PACKET), int(_T.PTR_TO_PACKET_META)
 #: _COMPATIBLE by the argument type's name (hashing an Enum member is a Python-level call)
 _COMPATIBLE_BY_NAME = {k.name: v for k, v in _COMPATIBLE.items()}
 
@@ -462,14 +463,17 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
     base = arg.base
     if base is _ARG_DONTCARE:
         return
-    reg = check_reg_read(env, st, regno)
+    reg = st.frames[-1].regs[regno]
+    if reg.type == _NOT_INIT:
+        check_reg_read(env, st, regno)      # its error
     if base is _ARG_ANYTHING:
         if is_pointer_value(env, reg):
             raise env.error(f"R{regno} leaks addr into helper function")
         return
     arg_flags = arg.flags._value_         # TypeFlag bits as an int
     maybe_null = arg_flags & _TF_MAYBE_NULL
-    if reg.is_pkt_pointer and not may_access_direct_pkt_data(env, Access.READ, proto.pkt_access):
+    t = reg.type
+    if (t == _PKT or t == _PKT_META) and not may_access_direct_pkt_data(env, Access.READ, proto.pkt_access):
         raise env.error("helper access to the packet is not allowed")
     if base == ArgType.ARG_PTR_TO_MAP_VALUE and meta.map is None:
         raise env.error("invalid map_ptr to access map->type")

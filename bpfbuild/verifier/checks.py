@@ -68,13 +68,16 @@ class LoadKind(enum.Enum):
     NONE = "nothing (store or no destination)"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Load:
     """The outcome of a checked memory access.
 
     ``kind`` says what the destination receives: ``value`` for CONST, ``reg`` (a copy of the
     spilled register) for FILL, ``ptr_kind`` for a pointer loaded from ctx; ``narrow_fill``:
     the fill reads fewer bytes than were spilled (the register's id must be dropped).
+
+    Read-only by convention, not frozen: one is made per load, and a frozen dataclass's
+    ``__init__`` sets each field through ``object.__setattr__`` (three times slower).
     """
 
     kind: LoadKind
@@ -138,6 +141,9 @@ _ALIGN_DESC = {
 }
 
 
+# RegFlag bits as plain ints: ``int & IntFlag`` goes through IntFlag.__rand__, a Python call
+_MAYBE_NULL, _MEM_RDONLY, _UNTRUSTED = (int(RegFlag.PTR_MAYBE_NULL), int(RegFlag.MEM_RDONLY),
+                                        int(RegFlag.PTR_UNTRUSTED))
 _PTR_TO_STACK, _PTR_TO_PACKET, _PTR_TO_PACKET_META, _PTR_TO_ARENA = (
     int(RegType.PTR_TO_STACK), int(RegType.PTR_TO_PACKET), int(RegType.PTR_TO_PACKET_META),
     int(RegType.PTR_TO_ARENA))
@@ -231,6 +237,7 @@ def check_packet_access(env: Env, regno: int, reg: Reg, off: int, size: int,
         raise env.error(f"{first}R{regno} offset is outside of the packet")
 
 
+_TRACING, _LSM = ProgType.TRACING, ProgType.LSM    # the types whose context may be typed by BTF
 _PKT_READ_ONLY = (ProgType.LWT_IN, ProgType.LWT_OUT, ProgType.LWT_SEG6LOCAL, ProgType.SK_REUSEPORT,
                   ProgType.FLOW_DISSECTOR, ProgType.CGROUP_SKB)
 _PKT_READ_WRITE = (ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP, ProgType.LWT_XMIT, ProgType.SK_SKB,
@@ -586,20 +593,22 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
                 return Load(_CONST, value=v & ((1 << 64) - 1))
         return _UNKNOWN
     if base == RegType.PTR_TO_MEM:
-        if t & RegFlag.PTR_MAYBE_NULL:
+        if t & _MAYBE_NULL:
             raise env.error(f"R{regno} invalid mem access '{reg_type_str(t)}'")
-        if access is _WRITE and t & RegFlag.MEM_RDONLY:
+        if access is _WRITE and t & _MEM_RDONLY:
             raise env.error(f"R{regno} cannot write into {reg_type_str(t)}")
         if access is _WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into mem")
-        if not (t & RegFlag.MEM_RDONLY and t & RegFlag.PTR_UNTRUSTED):   # untrusted: probe loads, no bounds
+        if not (t & _MEM_RDONLY and t & _UNTRUSTED):   # untrusted: probe loads, no bounds
             check_mem_region_access(env, regno, reg, off, size, reg.mem_size)
-        return _UNKNOWN if value_regno >= 0 and (access is _READ or t & RegFlag.MEM_RDONLY) else _NONE
+        return _UNKNOWN if value_regno >= 0 and (access is _READ or t & _MEM_RDONLY) else _NONE
     if t == RegType.PTR_TO_CTX:
         if access is _WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into ctx")
-        check_ptr_off_reg(env, reg, regno)
-        if btfid.has_btf_ctx(env):
+        if reg.off or reg.var_off.mask or reg.var_off.value:
+            check_ptr_off_reg(env, reg, regno)      # its error
+        pt = env.prog_type
+        if (pt == _TRACING or pt == _LSM) and btfid.has_btf_ctx(env):
             return _btf_ctx_load(env, off, size, access, want)
         kind = check_ctx_access(env, off, size, access, is_ldsx)
         if not want:
@@ -641,7 +650,7 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
     if t == RegType.CONST_PTR_TO_MAP:
         fields.check_ptr_to_map_access(env, reg, regno, off, size, access is _WRITE)
         return _UNKNOWN if want else _NONE
-    if base == RegType.PTR_TO_BTF_ID and not t & RegFlag.PTR_MAYBE_NULL:
+    if base == RegType.PTR_TO_BTF_ID and not t & _MAYBE_NULL:
         loaded = btfid.check_ptr_to_btf_access(env, regno, reg, off, size, access is _WRITE)
         if not want:
             return _NONE
