@@ -140,6 +140,14 @@ _MAP_FUNCS = frozenset({BpfFunc.tail_call, BpfFunc.map_lookup_elem, BpfFunc.map_
                         BpfFunc.map_lookup_percpu_elem})
 _RDONLY_FORBIDDEN = frozenset({BpfFunc.map_delete_elem, BpfFunc.map_update_elem, BpfFunc.map_push_elem,
                                BpfFunc.map_pop_elem})
+#: the helpers do_helper_call's match has a case for
+_SPECIAL_CALLS = frozenset({BpfFunc.per_cpu_ptr, BpfFunc.this_cpu_ptr, BpfFunc.tail_call,
+                           BpfFunc.get_local_storage, BpfFunc.dynptr_from_mem, BpfFunc.dynptr_data, BpfFunc.dynptr_write,
+                           BpfFunc.for_each_map_elem, BpfFunc.user_ringbuf_drain, BpfFunc.timer_set_callback,
+                           BpfFunc.loop})
+#: helpers returning a size or an error (do_refine_retval_range)
+_STR_SIZED = frozenset({BpfFunc.get_stack, BpfFunc.get_task_stack, BpfFunc.probe_read_str,
+                        BpfFunc.probe_read_kernel_str, BpfFunc.probe_read_user_str})
 _ACQUIRE = frozenset({BpfFunc.sk_lookup_tcp, BpfFunc.sk_lookup_udp, BpfFunc.skc_lookup_tcp,
                       BpfFunc.ringbuf_reserve, BpfFunc.kptr_xchg})
 
@@ -243,39 +251,41 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
     callback: VerifierState | None = None
     changes_pkt = False
     percpu_src: Reg | None = None
-    match func_id:
-        case BpfFunc.per_cpu_ptr | BpfFunc.this_cpu_ptr:
-            percpu_src = percpu.check_call(env, regs[1])
-        case BpfFunc.tail_call:
-            check_reference_leak(env, st, "tail_call")
-        case BpfFunc.get_local_storage:
-            if not regs[2].is_null:
-                raise env.error("get_local_storage() doesn't support non-zero flags")
-        case BpfFunc.dynptr_from_mem:
-            if regs[1].type != _T.PTR_TO_MAP_VALUE:
-                raise env.error(f"Unsupported reg type {reg_type_str(regs[1].type)} for bpf_dynptr_from_mem data")
-        case BpfFunc.dynptr_data:
-            _dtype, meta.dynptr_id, meta.ref_obj_id = dynptr.dynptr_info(st, regs[1])
-        case BpfFunc.dynptr_write:
-            # writing into an skb makes every packet pointer (and packet slice) invalid
-            changes_pkt = dynptr.dynptr_info(st, regs[1])[0] in (dynptr.SKB, dynptr.SKB_META)
-        case BpfFunc.for_each_map_elem:
-            callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
-        case BpfFunc.user_ringbuf_drain:
-            callback = _push_callback(env, st, meta, _set_user_ringbuf_callback_state)
-        case BpfFunc.timer_set_callback:
-            callback = _push_async_callback(env, meta)
-        case BpfFunc.loop:
-            if regs[4].is_null:
-                precision.mark_chain_precision(env, st, 4)
-            precision.mark_chain_precision(env, st, 1)
-            frame = st.frames[-1]
-            if frame.callback_depth < regs[1].umax:
-                callback = _push_callback(env, st, meta, _set_loop_callback_state)
-            else:
-                frame.callback_depth = 0
-                if env.log.level >= 2:
-                    env.verbose(f"frame{st.curframe} bpf_loop iteration limit reached\n")
+    if func_id in _SPECIAL_CALLS:           # (the common helpers need no look at the cases)
+        match func_id:
+            case BpfFunc.per_cpu_ptr | BpfFunc.this_cpu_ptr:
+                percpu_src = percpu.check_call(env, regs[1])
+            case BpfFunc.tail_call:
+                check_reference_leak(env, st, "tail_call")
+            case BpfFunc.get_local_storage:
+                if not regs[2].is_null:
+                    raise env.error("get_local_storage() doesn't support non-zero flags")
+            case BpfFunc.dynptr_from_mem:
+                if regs[1].type != _T.PTR_TO_MAP_VALUE:
+                    raise env.error(f"Unsupported reg type {reg_type_str(regs[1].type)} "
+                                    "for bpf_dynptr_from_mem data")
+            case BpfFunc.dynptr_data:
+                _dtype, meta.dynptr_id, meta.ref_obj_id = dynptr.dynptr_info(st, regs[1])
+            case BpfFunc.dynptr_write:
+                # writing into an skb makes every packet pointer (and packet slice) invalid
+                changes_pkt = dynptr.dynptr_info(st, regs[1])[0] in (dynptr.SKB, dynptr.SKB_META)
+            case BpfFunc.for_each_map_elem:
+                callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
+            case BpfFunc.user_ringbuf_drain:
+                callback = _push_callback(env, st, meta, _set_user_ringbuf_callback_state)
+            case BpfFunc.timer_set_callback:
+                callback = _push_async_callback(env, meta)
+            case BpfFunc.loop:
+                if regs[4].is_null:
+                    precision.mark_chain_precision(env, st, 4)
+                precision.mark_chain_precision(env, st, 1)
+                frame = st.frames[-1]
+                if frame.callback_depth < regs[1].umax:
+                    callback = _push_callback(env, st, meta, _set_loop_callback_state)
+                else:
+                    frame.callback_depth = 0
+                    if env.log.level >= 2:
+                        env.verbose(f"frame{st.curframe} bpf_loop iteration limit reached\n")
     for reg in regs[:6]:                    # the call clobbers r0-r5
         reg.mark_not_init()
     r0 = regs[0]
@@ -367,7 +377,8 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
 
 
 @functools.cache
-def _map_helper_allowed(map_type: MapType, name: str, prog_type: ProgType, attach_type: AttachType | None) -> bool:
+def _map_helper_allowed(map_type: MapType, name: str, prog_type: ProgType,
+                        attach_type: AttachType | None) -> bool:
     """``check_map_func_compatibility``'s answer (a fixed table: asked once per combination)."""
     return map_helper_allowed(map_type, name, prog_type, attach_type)
 
@@ -382,8 +393,7 @@ def _grow_depth(env: Env, st: VerifierState, reg: Reg, min_off: int) -> None:
 def _refine_retval(env: Env, r0: Reg, func_id: int, meta: CallMeta) -> None:
     if r0.type != _T.SCALAR_VALUE:
         return
-    if func_id in (BpfFunc.get_stack, BpfFunc.get_task_stack, BpfFunc.probe_read_str,
-                   BpfFunc.probe_read_kernel_str, BpfFunc.probe_read_user_str):
+    if func_id in _STR_SIZED:
         r0.smax = meta.msize_max_value if meta.msize_max_value <= S64_MAX else -1
         r0.s32_max = _s32(meta.msize_max_value)
         r0.smin = -MAX_ERRNO
@@ -432,7 +442,8 @@ def check_helper_args(env: Env, st: VerifierState, proto: FuncProto) -> CallMeta
 # the bits _check_reg_type tests and clears, as plain ints (Flag operations are Python calls)
 _NOT_RDONLY, _NOT_MAYBE_NULL = ~int(RegFlag.MEM_RDONLY), ~int(RegFlag.PTR_MAYBE_NULL)
 _NOT_DYNPTR = ~int(RegFlag.DYNPTR_TYPED | RegFlag.DYNPTR_PKT)
-_ARG_PTR_TO_MEM, _ARG_DONTCARE, _ARG_ANYTHING = ArgType.ARG_PTR_TO_MEM, ArgType.ARG_DONTCARE, ArgType.ARG_ANYTHING
+_ARG_PTR_TO_MEM, _ARG_DONTCARE = ArgType.ARG_PTR_TO_MEM, ArgType.ARG_DONTCARE
+_ARG_ANYTHING = ArgType.ARG_ANYTHING
 _NOT_INIT, _PKT, _PKT_META = int(_T.NOT_INIT), int(_T.PTR_TO_PACKET), int(_T.PTR_TO_PACKET_META)
 #: _COMPATIBLE by the argument type's name (hashing an Enum member is a Python-level call)
 _COMPATIBLE_BY_NAME = {k.name: v for k, v in _COMPATIBLE.items()}

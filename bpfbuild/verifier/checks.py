@@ -95,6 +95,7 @@ _READ, _WRITE = Access.READ, Access.WRITE
 _FILL, _CONST, _BTF, _PTR = LoadKind.FILL, LoadKind.CONST, LoadKind.BTF, LoadKind.PTR
 
 _SCALAR_KIND = RegKind.SCALAR_VALUE
+_NOT_INIT = int(RegType.NOT_INIT)
 _PTR_LOADS = {kind: Load(_PTR, ptr_kind=kind) for kind in RegKind}   # what a ctx load of a pointer gives
 _UNKNOWN = Load(LoadKind.UNKNOWN)
 _NONE = Load(LoadKind.NONE)
@@ -108,7 +109,7 @@ def check_reg_read(env: Env, st: VerifierState, regno: int) -> Reg:
     if regno > 10:
         raise env.error(f"R{regno} is invalid")
     reg = st.frames[-1].regs[regno]
-    if reg.type == RegType.NOT_INIT:
+    if reg.type == _NOT_INIT:
         raise env.error(f"R{regno} !read_ok")
     return reg
 
@@ -232,7 +233,10 @@ def check_packet_access(env: Env, regno: int, reg: Reg, off: int, size: int,
     if reg.smin < 0:
         raise env.error(f"R{regno} min value is negative, either use unsigned index or do a if (index >=0) "
                         "check.")
-    if reg.range < 0 or not _mem_ok(off, size, reg.range, zero_size_allowed):
+    rng = reg.range
+    if off >= 0 and 0 < size and off + size <= rng:
+        return      # the common case of _mem_ok (rng >= 0 follows)
+    if rng < 0 or not _mem_ok(off, size, rng, zero_size_allowed):
         first = "" if reg.range < 0 else _mem_access_error(env, regno, reg, off, size, reg.range) + "\n"
         raise env.error(f"{first}R{regno} offset is outside of the packet")
 
