@@ -330,6 +330,12 @@ def _mark_read(env: Env, st: VerifierState, frame: FuncState, spi: int) -> None:
     env.stack_live.mark_read(st, frame.frameno, env.insn_idx, 1 << spi)
 
 
+def _mark_read_mask(env: Env, st: VerifierState, frame: FuncState, mask: int) -> None:
+    """``bpf_mark_stack_read`` of the slots in ``mask`` at once."""
+    assert env.stack_live is not None
+    env.stack_live.mark_read(st, frame.frameno, env.insn_idx, mask)
+
+
 def _slot_index(frame: FuncState, byte_off: int) -> tuple[int, int]:
     slot = -byte_off - 1
     return slot // 8, slot % 8
@@ -516,29 +522,36 @@ def check_stack_range_initialized(env: Env, st: VerifierState, regno: int, reg: 
             if spi < len(frame.stack) and frame.stack[spi].slot_type[idx] == SlotType.STACK_DYNPTR:
                 raise env.error(f"potential write to dynptr at off={i} disallowed")
         return min_off, max_off + access_size
+    stack = frame.stack
+    nslots = len(stack)
+    uninit_ok = env.allow_uninit_stack
+    read = 0                    # the slots read so far (bpf_mark_stack_read is per byte; its marks OR)
     for i in range(min_off, max_off + access_size):
-        spi, idx = _slot_index(frame, i)
-        _mark_read(env, st, frame, spi)
-        if spi >= len(frame.stack):
-            if env.allow_uninit_stack:
+        spi, idx = divmod(-i - 1, 8)      # _slot_index
+        read |= 1 << spi
+        if spi >= nslots:
+            if uninit_ok:
                 continue
             t = 0
             slot = None
         else:
-            slot = frame.stack[spi]
+            slot = stack[spi]
             t = slot.slot_type[idx]
         if t == MISC:
             continue
-        if t == ZERO or (t == 0 and env.allow_uninit_stack):
+        if t == ZERO or (t == 0 and uninit_ok):
             continue
         if slot is not None and slot.is_spilled and (slot.spilled_ptr.type == RegType.SCALAR_VALUE
                                                      or env.allow_ptr_leaks):
             continue
+        _mark_read_mask(env, st, frame, read)
         if not reg.var_off.mask:
             raise env.error(f"invalid{extra} read from stack R{regno} off {min_off}+{i - min_off} size "
                             f"{access_size}")
         raise env.error(f"invalid{extra} read from stack R{regno} var_off {tnum_str(reg.var_off)}+"
                         f"{i - min_off} size {access_size}")
+    if read:
+        _mark_read_mask(env, st, frame, read)
     if helper and access is _WRITE:
         return min_off, max_off + access_size
     return None
