@@ -193,7 +193,7 @@ def _helper_proto(env: Env, func_id: int, name: str) -> FuncProto | None:
 
 def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState | None:
     """``check_helper_call``; returns the state of a callback to explore (bpf_loop...), if any."""
-    name = helper_log_name(func_id)
+    name = _log_name(func_id)
     proto = _helper_proto(env, func_id, name)
     if proto is None:
         _unmodelled_helper(env, st, func_id, name)
@@ -374,6 +374,10 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
     if proto.changes_pkt_data or changes_pkt:
         transfer.clear_all_pkt_pointers(env, st)
     return callback
+
+
+#: helper_log_name by helper id (a fixed table, asked at every call)
+_log_name = functools.lru_cache(maxsize=512)(helper_log_name)
 
 
 @functools.cache

@@ -569,7 +569,8 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
     """
     regs = st.frames[-1].regs
     reg = regs[regno]
-    check_ptr_alignment(env, reg, off, size, strict_once)
+    if strict_once or reg.type == _PTR_TO_STACK:     # nothing else is checked on x86-64
+        check_ptr_alignment(env, reg, off, size, strict_once)
     off += reg.off
     value = regs[value_regno] if value_regno >= 0 else None
     t = reg.type
