@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bpfbuild.abi.progtypes import AttachType, ProgType
 
@@ -148,6 +148,9 @@ class CtxSpec:
     fields: tuple[FieldAccess, ...]
     attach_types: tuple[AttachType, ...] = ()
     note: str = ""
+    #: :meth:`lookup`'s answers by (offset, size, write), filled as accesses are asked about
+    _answers: dict[tuple[int, int, bool], tuple[FieldAccess | None, RegKind | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def _access(self, name: str) -> FieldAccess | None:
         for fa in self.fields:
@@ -175,6 +178,16 @@ class CtxSpec:
         if fa is None:
             return None
         return fa.reg if offset == self.layout.field(fa.field).offset else RegKind.SCALAR_VALUE
+
+    def lookup(self, offset: int, size: int, write: bool) -> tuple[FieldAccess | None, RegKind | None]:
+        """:meth:`check` and, for a load, :meth:`load_kind` in one answer, kept per spec (the
+        verifier asks at every context access; the rules are fixed)."""
+        key = (offset, size, write)
+        found = self._answers.get(key)
+        if found is None:
+            fa = self.check(offset, size, write)
+            found = self._answers[key] = (fa, None if write or fa is None else self.load_kind(offset, size))
+        return found
 
     def readable(self) -> tuple[str, ...]:
         return tuple(fa.field for fa in self.fields if fa.read is not None)
@@ -554,9 +567,17 @@ def ctx_specs() -> tuple[CtxSpec, ...]:
             *_sk_reuseport_specs())
 
 
+@functools.cache
+def _specs_by_prog_type() -> dict[ProgType, tuple[CtxSpec, ...]]:
+    out: dict[ProgType, tuple[CtxSpec, ...]] = {}
+    for spec in ctx_specs():
+        out[spec.prog_type] = (*out.get(spec.prog_type, ()), spec)
+    return out
+
+
 def ctx_spec(prog_type: ProgType, attach_type: AttachType | None = None) -> CtxSpec | None:
     """The context rules for a program type (and expected attach type where rules differ)."""
-    candidates = [s for s in ctx_specs() if s.prog_type is prog_type]
+    candidates = _specs_by_prog_type().get(prog_type, ())
     if not candidates:
         return None
     if attach_type is not None:
@@ -636,6 +657,7 @@ class ReturnRange:
         return f"[{self.lo}, {self.hi}]"
 
 
+@functools.cache
 def return_range(prog_type: ProgType, attach_type: AttachType | None = None) -> ReturnRange | None:
     """The range ``check_return_code`` enforces, or None where any value passes the verifier.
 

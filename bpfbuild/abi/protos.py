@@ -38,6 +38,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bpfbuild.abi.helpers import helper_name
 from bpfbuild.abi.progtypes import ProgType
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ __all__ = [
     "helper_prog_types",
     "is_async_callback_helper",
     "is_sync_callback_helper",
+    "offered_helper",
     "prog_type_helpers",
     "target_denied",
     "prog_type_protos",
@@ -1071,8 +1073,6 @@ def helper_allowed(helper: int | str, prog_type: ProgType, *, sleepable: bool = 
     if helpers is None:
         return None
     if isinstance(helper, int):
-        from bpfbuild.abi.helpers import helper_name
-
         name = helper_name(helper)
         if name is None:
             return False
@@ -1081,6 +1081,23 @@ def helper_allowed(helper: int | str, prog_type: ProgType, *, sleepable: bool = 
     if short in _MIGHT_SLEEP and not sleepable:
         return False
     return short in helpers
+
+
+def offered_helper(func_id: int, prog_type: ProgType, target: Target) -> tuple[bool | None, FuncProto | None]:
+    """``helper_allowed(func_id, prog_type, sleepable=True, target=target)`` and
+    ``func_proto(func_id, prog_type)`` in one look-up (the verifier asks at every call): a table
+    per program type kept on the target with its helper sets, filled as helpers are asked for."""
+    offers = target.__dict__.get("_helper_offers")
+    if offers is None:
+        offers = target.__dict__["_helper_offers"] = {}
+    table = offers.get(prog_type)
+    if table is None:
+        table = offers[prog_type] = {}
+    found = table.get(func_id)
+    if found is None:
+        found = table[func_id] = (helper_allowed(func_id, prog_type, sleepable=True, target=target),
+                                  func_proto(func_id, prog_type))
+    return found
 
 
 def helper_prog_types(helper: int | str) -> frozenset[ProgType]:

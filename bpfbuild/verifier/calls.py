@@ -8,6 +8,7 @@ helper are all checked (:func:`check_helper_args`) before its effects are applie
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from bpfbuild.abi.ctx import ReturnRange, return_range
@@ -22,8 +23,8 @@ from bpfbuild.abi.protos import (
     RetType,
     TypeFlag,
     base_helper_privilege,
-    func_proto,
     helper_allowed,
+    offered_helper,
 )
 from bpfbuild.verifier import btfid, dynptr, fastcall, fields, globalargs, graph, irq, percpu, precision, transfer
 from bpfbuild.verifier.bounds import S64_MAX, S64_MIN, reg_bounds_sync, s64
@@ -78,6 +79,12 @@ _F = members(RegFlag)
 ArgType, BpfFunc, MapType, RetType, TypeFlag = (members(ArgType), members(BpfFunc), members(MapType),
                                                 members(RetType), members(TypeFlag))
 _MAYBE_NULL, _RINGBUF = int(RegFlag.PTR_MAYBE_NULL), int(RegFlag.MEM_RINGBUF)
+# TypeFlag bits of prototypes as plain ints (``flag in arg.flags`` is a Python-level Flag call)
+_TF_RDONLY, _TF_MAYBE_NULL, _TF_RINGBUF = (TypeFlag.MEM_RDONLY.value, TypeFlag.PTR_MAYBE_NULL.value,
+                                           TypeFlag.MEM_RINGBUF.value)
+_TF_RELEASE, _TF_UNINIT, _TF_WRITE = (TypeFlag.OBJ_RELEASE.value, TypeFlag.MEM_UNINIT.value,
+                                      TypeFlag.MEM_WRITE.value)
+_TF_FIXED_SIZE, _TF_ALIGNED = TypeFlag.MEM_FIXED_SIZE.value, TypeFlag.MEM_ALIGNED.value
 _RDONLY = int(RegFlag.MEM_RDONLY)
 _MEM_TYPES = (_T.PTR_TO_STACK, _T.PTR_TO_PACKET, _T.PTR_TO_PACKET_META, _T.PTR_TO_MAP_KEY,
               _T.PTR_TO_MAP_VALUE, _T.PTR_TO_MEM, _T.PTR_TO_MEM | _F.MEM_RINGBUF, _T.PTR_TO_BUF,
@@ -133,6 +140,14 @@ _MAP_FUNCS = frozenset({BpfFunc.tail_call, BpfFunc.map_lookup_elem, BpfFunc.map_
                         BpfFunc.map_lookup_percpu_elem})
 _RDONLY_FORBIDDEN = frozenset({BpfFunc.map_delete_elem, BpfFunc.map_update_elem, BpfFunc.map_push_elem,
                                BpfFunc.map_pop_elem})
+#: the helpers do_helper_call's match has a case for
+_SPECIAL_CALLS = frozenset({BpfFunc.per_cpu_ptr, BpfFunc.this_cpu_ptr, BpfFunc.tail_call,
+                           BpfFunc.get_local_storage, BpfFunc.dynptr_from_mem, BpfFunc.dynptr_data, BpfFunc.dynptr_write,
+                           BpfFunc.for_each_map_elem, BpfFunc.user_ringbuf_drain, BpfFunc.timer_set_callback,
+                           BpfFunc.loop})
+#: helpers returning a size or an error (do_refine_retval_range)
+_STR_SIZED = frozenset({BpfFunc.get_stack, BpfFunc.get_task_stack, BpfFunc.probe_read_str,
+                        BpfFunc.probe_read_kernel_str, BpfFunc.probe_read_user_str})
 _ACQUIRE = frozenset({BpfFunc.sk_lookup_tcp, BpfFunc.sk_lookup_udp, BpfFunc.skc_lookup_tcp,
                       BpfFunc.ringbuf_reserve, BpfFunc.kptr_xchg})
 
@@ -164,7 +179,7 @@ def _helper_proto(env: Env, func_id: int, name: str) -> FuncProto | None:
     kernel's error when there is none."""
     if func_id < 0 or func_id > MAX_HELPER_ID:
         raise env.error(f"invalid func {name}#{func_id}")
-    allowed = helper_allowed(func_id, env.prog_type, sleepable=True, target=env.kernel)
+    allowed, proto = offered_helper(func_id, env.prog_type, env.kernel)   # get_func_proto
     if allowed is False and btfid.iter_only_helper(env, func_id):
         allowed = None
     if func_id == 0 or allowed is False or name == "unknown":
@@ -173,12 +188,12 @@ def _helper_proto(env: Env, func_id: int, name: str) -> FuncProto | None:
         priv = base_helper_privilege(name)
         if priv is not None and priv > Privilege.UNPRIVILEGED:
             raise env.error(f"program of this type cannot use helper {name}#{func_id}")
-    return func_proto(func_id, env.prog_type)
+    return proto
 
 
 def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState | None:
     """``check_helper_call``; returns the state of a callback to explore (bpf_loop...), if any."""
-    name = helper_log_name(func_id)
+    name = _log_name(func_id)
     proto = _helper_proto(env, func_id, name)
     if proto is None:
         _unmodelled_helper(env, st, func_id, name)
@@ -236,51 +251,54 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
     callback: VerifierState | None = None
     changes_pkt = False
     percpu_src: Reg | None = None
-    match func_id:
-        case BpfFunc.per_cpu_ptr | BpfFunc.this_cpu_ptr:
-            percpu_src = percpu.check_call(env, regs[1])
-        case BpfFunc.tail_call:
-            check_reference_leak(env, st, "tail_call")
-        case BpfFunc.get_local_storage:
-            if not regs[2].is_null:
-                raise env.error("get_local_storage() doesn't support non-zero flags")
-        case BpfFunc.dynptr_from_mem:
-            if regs[1].type != _T.PTR_TO_MAP_VALUE:
-                raise env.error(f"Unsupported reg type {reg_type_str(regs[1].type)} for bpf_dynptr_from_mem data")
-        case BpfFunc.dynptr_data:
-            _dtype, meta.dynptr_id, meta.ref_obj_id = dynptr.dynptr_info(st, regs[1])
-        case BpfFunc.dynptr_write:
-            # writing into an skb makes every packet pointer (and packet slice) invalid
-            changes_pkt = dynptr.dynptr_info(st, regs[1])[0] in (dynptr.SKB, dynptr.SKB_META)
-        case BpfFunc.for_each_map_elem:
-            callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
-        case BpfFunc.user_ringbuf_drain:
-            callback = _push_callback(env, st, meta, _set_user_ringbuf_callback_state)
-        case BpfFunc.timer_set_callback:
-            callback = _push_async_callback(env, meta)
-        case BpfFunc.loop:
-            if regs[4].is_null:
-                precision.mark_chain_precision(env, st, 4)
-            precision.mark_chain_precision(env, st, 1)
-            frame = st.frames[-1]
-            if frame.callback_depth < regs[1].umax:
-                callback = _push_callback(env, st, meta, _set_loop_callback_state)
-            else:
-                frame.callback_depth = 0
-                if env.log.level >= 2:
-                    env.verbose(f"frame{st.curframe} bpf_loop iteration limit reached\n")
-    for i in range(6):
-        regs[i].mark_not_init()
+    if func_id in _SPECIAL_CALLS:           # (the common helpers need no look at the cases)
+        match func_id:
+            case BpfFunc.per_cpu_ptr | BpfFunc.this_cpu_ptr:
+                percpu_src = percpu.check_call(env, regs[1])
+            case BpfFunc.tail_call:
+                check_reference_leak(env, st, "tail_call")
+            case BpfFunc.get_local_storage:
+                if not regs[2].is_null:
+                    raise env.error("get_local_storage() doesn't support non-zero flags")
+            case BpfFunc.dynptr_from_mem:
+                if regs[1].type != _T.PTR_TO_MAP_VALUE:
+                    raise env.error(f"Unsupported reg type {reg_type_str(regs[1].type)} "
+                                    "for bpf_dynptr_from_mem data")
+            case BpfFunc.dynptr_data:
+                _dtype, meta.dynptr_id, meta.ref_obj_id = dynptr.dynptr_info(st, regs[1])
+            case BpfFunc.dynptr_write:
+                # writing into an skb makes every packet pointer (and packet slice) invalid
+                changes_pkt = dynptr.dynptr_info(st, regs[1])[0] in (dynptr.SKB, dynptr.SKB_META)
+            case BpfFunc.for_each_map_elem:
+                callback = _push_callback(env, st, meta, _set_map_elem_callback_state)
+            case BpfFunc.user_ringbuf_drain:
+                callback = _push_callback(env, st, meta, _set_user_ringbuf_callback_state)
+            case BpfFunc.timer_set_callback:
+                callback = _push_async_callback(env, meta)
+            case BpfFunc.loop:
+                if regs[4].is_null:
+                    precision.mark_chain_precision(env, st, 4)
+                precision.mark_chain_precision(env, st, 1)
+                frame = st.frames[-1]
+                if frame.callback_depth < regs[1].umax:
+                    callback = _push_callback(env, st, meta, _set_loop_callback_state)
+                else:
+                    frame.callback_depth = 0
+                    if env.log.level >= 2:
+                        env.verbose(f"frame{st.curframe} bpf_loop iteration limit reached\n")
+    for reg in regs[:6]:                    # the call clobbers r0-r5
+        reg.mark_not_init()
     r0 = regs[0]
     ret = proto.ret
     flags = 0                               # RegFlag bits, as a plain int (an int | Flag is slow)
-    if ret.maybe_null and not (func_id == BpfFunc.map_lookup_elem and meta.map is not None
-                               and meta.map.map_type in _ARRAYS
-                               and 0 <= meta.const_map_key < meta.map.max_entries):
+    ret_flags = ret.flags._value_           # TypeFlag bits as an int (``in`` on a Flag is slow)
+    if ret_flags & _TF_MAYBE_NULL and not (func_id == BpfFunc.map_lookup_elem and meta.map is not None
+                                           and meta.map.map_type in _ARRAYS
+                                           and 0 <= meta.const_map_key < meta.map.max_entries):
         flags |= _MAYBE_NULL
-    if TypeFlag.MEM_RINGBUF in ret.flags:
+    if ret_flags & _TF_RINGBUF:
         flags |= _RINGBUF
-    if TypeFlag.MEM_RDONLY in ret.flags:
+    if ret_flags & _TF_RDONLY:
         flags |= _RDONLY
     match ret.base:
         case RetType.RET_INTEGER:
@@ -301,7 +319,7 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
             r0.mark_known_zero()
             r0.map = meta.map
             r0.type = _T.PTR_TO_MAP_VALUE | flags
-            if not flags & _F.PTR_MAYBE_NULL and fields.keeps_id(r0):
+            if not flags & _MAYBE_NULL and fields.keeps_id(r0):
                 r0.id = env.new_id()      # a value holding a lock: its id names the lock
         case RetType.RET_PTR_TO_MEM:
             r0.mark_known_zero()
@@ -337,7 +355,7 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         case _:
             env.not_modelled(f"insn {env.insn_idx}: the return value of {name}")
             r0.mark_unknown()
-    if r0.type & _F.PTR_MAYBE_NULL:
+    if r0.type & _MAYBE_NULL:
         r0.id = env.new_id()
     if func_id == BpfFunc.dynptr_data:
         r0.dynptr_id = meta.dynptr_id
@@ -350,12 +368,23 @@ def do_helper_call(env: Env, st: VerifierState, func_id: int) -> VerifierState |
         r0.id = rid
         r0.ref_obj_id = rid
     _refine_retval(env, r0, func_id, meta)
-    if meta.map is not None and not map_helper_allowed(meta.map.map_type, name, env.prog_type,
-                                                         env.attach_type):
+    if meta.map is not None and not _map_helper_allowed(meta.map.map_type, name, env.prog_type,
+                                                          env.attach_type):
         raise env.error(f"cannot pass map_type {meta.map.map_type} into func {name}#{func_id}")
     if proto.changes_pkt_data or changes_pkt:
         transfer.clear_all_pkt_pointers(env, st)
     return callback
+
+
+#: helper_log_name by helper id (a fixed table, asked at every call)
+_log_name = functools.lru_cache(maxsize=512)(helper_log_name)
+
+
+@functools.cache
+def _map_helper_allowed(map_type: MapType, name: str, prog_type: ProgType,
+                        attach_type: AttachType | None) -> bool:
+    """``check_map_func_compatibility``'s answer (a fixed table: asked once per combination)."""
+    return map_helper_allowed(map_type, name, prog_type, attach_type)
 
 
 def _grow_depth(env: Env, st: VerifierState, reg: Reg, min_off: int) -> None:
@@ -368,8 +397,7 @@ def _grow_depth(env: Env, st: VerifierState, reg: Reg, min_off: int) -> None:
 def _refine_retval(env: Env, r0: Reg, func_id: int, meta: CallMeta) -> None:
     if r0.type != _T.SCALAR_VALUE:
         return
-    if func_id in (BpfFunc.get_stack, BpfFunc.get_task_stack, BpfFunc.probe_read_str,
-                   BpfFunc.probe_read_kernel_str, BpfFunc.probe_read_user_str):
+    if func_id in _STR_SIZED:
         r0.smax = meta.msize_max_value if meta.msize_max_value <= S64_MAX else -1
         r0.s32_max = _s32(meta.msize_max_value)
         r0.smin = -MAX_ERRNO
@@ -416,10 +444,11 @@ def check_helper_args(env: Env, st: VerifierState, proto: FuncProto) -> CallMeta
 
 
 # the bits _check_reg_type tests and clears, as plain ints (Flag operations are Python calls)
-_TF_RDONLY, _TF_MAYBE_NULL = TypeFlag.MEM_RDONLY.value, TypeFlag.PTR_MAYBE_NULL.value
 _NOT_RDONLY, _NOT_MAYBE_NULL = ~int(RegFlag.MEM_RDONLY), ~int(RegFlag.PTR_MAYBE_NULL)
 _NOT_DYNPTR = ~int(RegFlag.DYNPTR_TYPED | RegFlag.DYNPTR_PKT)
-_ARG_PTR_TO_MEM = ArgType.ARG_PTR_TO_MEM
+_ARG_PTR_TO_MEM, _ARG_DONTCARE = ArgType.ARG_PTR_TO_MEM, ArgType.ARG_DONTCARE
+_ARG_ANYTHING = ArgType.ARG_ANYTHING
+_NOT_INIT, _PKT, _PKT_META = int(_T.NOT_INIT), int(_T.PTR_TO_PACKET), int(_T.PTR_TO_PACKET_META)
 #: _COMPATIBLE by the argument type's name (hashing an Enum member is a Python-level call)
 _COMPATIBLE_BY_NAME = {k.name: v for k, v in _COMPATIBLE.items()}
 
@@ -447,23 +476,28 @@ def _check_reg_type(env: Env, regno: int, reg: Reg, arg: Arg, base: ArgType, fun
 def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: FuncProto,
                     meta: CallMeta) -> None:
     base = arg.base
-    if base == ArgType.ARG_DONTCARE:
+    if base is _ARG_DONTCARE:
         return
-    reg = check_reg_read(env, st, regno)
-    if base == ArgType.ARG_ANYTHING:
+    reg = st.frames[-1].regs[regno]
+    if reg.type == _NOT_INIT:
+        check_reg_read(env, st, regno)      # its error
+    if base is _ARG_ANYTHING:
         if is_pointer_value(env, reg):
             raise env.error(f"R{regno} leaks addr into helper function")
         return
-    if reg.is_pkt_pointer and not may_access_direct_pkt_data(env, Access.READ, proto.pkt_access):
+    arg_flags = arg.flags._value_         # TypeFlag bits as an int
+    maybe_null = arg_flags & _TF_MAYBE_NULL
+    t = reg.type
+    if (t == _PKT or t == _PKT_META) and not may_access_direct_pkt_data(env, Access.READ, proto.pkt_access):
         raise env.error("helper access to the packet is not allowed")
     if base == ArgType.ARG_PTR_TO_MAP_VALUE and meta.map is None:
         raise env.error("invalid map_ptr to access map->type")
     if base == ArgType.ARG_PTR_TO_MAP_VALUE and meta.map is not None and meta.map.map_type in _SOCK_MAPS:
         # resolve_map_arg_type: a sockmap/sockhash value is a socket
-        if arg.flags or arg.maybe_null:
+        if arg_flags:
             raise env.error("invalid arg_type for sockmap/sockhash")
         base = ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON
-    if proto.func_id == BpfFunc.kptr_xchg and regno == 2 and not (reg.is_null and arg.maybe_null):
+    if proto.func_id == BpfFunc.kptr_xchg and regno == 2 and not (maybe_null and reg.is_null):
         t = reg.type & ~_F.PTR_MAYBE_NULL
         if not t & _F.MEM_ALLOC and t not in _COMPATIBLE[ArgType.ARG_PTR_TO_BTF_ID]:
             _check_reg_type(env, regno, reg, arg, base, proto.func_id)   # the kernel's type error
@@ -473,10 +507,10 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             raise env.error(f"Possibly NULL pointer passed to helper arg{regno}")
         else:
             _kptr_match_type(env, meta.kptr_field, reg, regno)
-    elif not (reg.is_null and arg.maybe_null):
+    elif not (maybe_null and reg.is_null):
         _check_reg_type(env, regno, reg, arg, base, proto.func_id)
         _check_func_arg_reg_off(env, reg, regno, arg)
-    if arg.releases:
+    if arg_flags & _TF_RELEASE:
         if base == ArgType.ARG_PTR_TO_DYNPTR:
             dynptr.unacquired(env, st, reg, regno)
         elif not reg.ref_obj_id and not reg.is_null:
@@ -508,26 +542,27 @@ def _check_func_arg(env: Env, st: VerifierState, regno: int, arg: Arg, proto: Fu
             if meta.map.map_type in _ARRAYS:
                 meta.const_map_key = _constant_map_key(env, st, reg, meta.map.key_size)
         case ArgType.ARG_PTR_TO_MAP_VALUE:
-            if arg.maybe_null and reg.is_null:
+            if maybe_null and reg.is_null:
                 return
             if meta.map is None:
                 raise env.error("invalid map_ptr to access map->value")
-            raw = TypeFlag.MEM_UNINIT in arg.flags
-            access = Access.WRITE if TypeFlag.MEM_WRITE in arg.flags else Access.READ
+            raw = bool(arg_flags & _TF_UNINIT)
+            access = Access.WRITE if arg_flags & _TF_WRITE else Access.READ
             _check_helper_mem_access(env, st, regno, meta.map.value_size, access, False, meta, raw)
         case ArgType.ARG_PTR_TO_FUNC:
             meta.subprogno = reg.subprogno
         case ArgType.ARG_PTR_TO_MEM:
-            if TypeFlag.MEM_FIXED_SIZE in arg.flags and arg.size:
-                raw = TypeFlag.MEM_UNINIT in arg.flags
-                access = Access.WRITE if TypeFlag.MEM_WRITE in arg.flags else Access.READ
+            if arg_flags & _TF_FIXED_SIZE and arg.size:
+                raw = bool(arg_flags & _TF_UNINIT)
+                access = Access.WRITE if arg_flags & _TF_WRITE else Access.READ
                 _check_helper_mem_access(env, st, regno, arg.size, access, False, meta, raw)
-                if TypeFlag.MEM_ALIGNED in arg.flags:
+                if arg_flags & _TF_ALIGNED:
                     check_ptr_alignment(env, reg, 0, arg.size, True)
         case ArgType.ARG_CONST_SIZE | ArgType.ARG_CONST_SIZE_OR_ZERO:
             prev = proto.args[regno - 2]
-            access = Access.WRITE if TypeFlag.MEM_WRITE in prev.flags else Access.READ
-            raw = TypeFlag.MEM_UNINIT in prev.flags and not reg.var_off.mask
+            prev_flags = prev.flags._value_
+            access = Access.WRITE if prev_flags & _TF_WRITE else Access.READ
+            raw = bool(prev_flags & _TF_UNINIT) and not reg.var_off.mask
             meta.msize_max_value = reg.umax
             zero_ok = base == ArgType.ARG_CONST_SIZE_OR_ZERO
             check_mem_size_reg(env, reg, regno, zero_ok)
@@ -683,7 +718,8 @@ def _constant_map_key(env: Env, st: VerifierState, key: Reg, key_size: int) -> i
 
 
 def _check_func_arg_reg_off(env: Env, reg: Reg, regno: int, arg: Arg) -> None:
-    if arg.releases and not (arg.base == ArgType.ARG_PTR_TO_DYNPTR and reg.type == _T.PTR_TO_STACK):
+    if arg.flags._value_ & _TF_RELEASE and not (arg.base == ArgType.ARG_PTR_TO_DYNPTR
+                                               and reg.type == _T.PTR_TO_STACK):
         if reg.off:
             raise env.error(f"R{regno} must have zero offset when passed to release func or trusted arg to kfunc")
         check_ptr_off_reg(env, reg, regno)
@@ -888,14 +924,12 @@ def do_subprog_call(env: Env, st: VerifierState, target: int) -> int:
     return sp.start
 
 
-class _DontCare:
-    """``ARG_DONTCARE`` for ``check_func_arg_reg_off`` (no release)."""
-
-    releases = False
+#: ``ARG_DONTCARE`` for ``check_func_arg_reg_off`` (no release)
+_DONTCARE = Arg(ArgType.ARG_DONTCARE)
 
 
 def _global_reg_off(env: Env, reg: Reg, regno: int) -> None:
-    _check_func_arg_reg_off(env, reg, regno, _DontCare())  # type: ignore[arg-type]
+    _check_func_arg_reg_off(env, reg, regno, _DONTCARE)
 
 
 def _global_mem(env: Env, st: VerifierState, regno: int, size: int) -> None:

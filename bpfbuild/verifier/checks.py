@@ -68,13 +68,16 @@ class LoadKind(enum.Enum):
     NONE = "nothing (store or no destination)"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Load:
     """The outcome of a checked memory access.
 
     ``kind`` says what the destination receives: ``value`` for CONST, ``reg`` (a copy of the
     spilled register) for FILL, ``ptr_kind`` for a pointer loaded from ctx; ``narrow_fill``:
     the fill reads fewer bytes than were spilled (the register's id must be dropped).
+
+    Read-only by convention, not frozen: one is made per load, and a frozen dataclass's
+    ``__init__`` sets each field through ``object.__setattr__`` (three times slower).
     """
 
     kind: LoadKind
@@ -91,6 +94,9 @@ RegType, RegFlag, SlotType = members(RegType), members(RegFlag), members(SlotTyp
 _READ, _WRITE = Access.READ, Access.WRITE
 _FILL, _CONST, _BTF, _PTR = LoadKind.FILL, LoadKind.CONST, LoadKind.BTF, LoadKind.PTR
 
+_SCALAR_KIND = RegKind.SCALAR_VALUE
+_NOT_INIT = int(RegType.NOT_INIT)
+_PTR_LOADS = {kind: Load(_PTR, ptr_kind=kind) for kind in RegKind}   # what a ctx load of a pointer gives
 _UNKNOWN = Load(LoadKind.UNKNOWN)
 _NONE = Load(LoadKind.NONE)
 _ZERO = Load(LoadKind.ZERO)
@@ -103,7 +109,7 @@ def check_reg_read(env: Env, st: VerifierState, regno: int) -> Reg:
     if regno > 10:
         raise env.error(f"R{regno} is invalid")
     reg = st.frames[-1].regs[regno]
-    if reg.type == RegType.NOT_INIT:
+    if reg.type == _NOT_INIT:
         raise env.error(f"R{regno} !read_ok")
     return reg
 
@@ -136,26 +142,35 @@ _ALIGN_DESC = {
 }
 
 
+# RegFlag bits as plain ints: ``int & IntFlag`` goes through IntFlag.__rand__, a Python call
+_MAYBE_NULL, _MEM_RDONLY, _UNTRUSTED = (int(RegFlag.PTR_MAYBE_NULL), int(RegFlag.MEM_RDONLY),
+                                        int(RegFlag.PTR_UNTRUSTED))
+_PTR_TO_STACK, _PTR_TO_PACKET, _PTR_TO_PACKET_META, _PTR_TO_ARENA = (
+    int(RegType.PTR_TO_STACK), int(RegType.PTR_TO_PACKET), int(RegType.PTR_TO_PACKET_META),
+    int(RegType.PTR_TO_ARENA))
+
+
 def check_ptr_alignment(env: Env, reg: Reg, off: int, size: int, strict_once: bool = False) -> None:
     """x86-64 has efficient unaligned access: only stack accesses (and ``strict_once``) must be
     aligned to their size."""
     t = reg.type
-    if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
-        if not strict_once or size == 1:
+    if t != _PTR_TO_STACK:
+        if not strict_once or t == _PTR_TO_ARENA:
+            return      # not strict (a packet pointer included) or an arena pointer
+        if t == _PTR_TO_PACKET or t == _PTR_TO_PACKET_META:
+            if size == 1:
+                return
+            reg_off = tnum_add(reg.var_off, tnum_const(2 + reg.off + off))
+            if not tnum_is_aligned(reg_off, size):
+                raise env.error(f"misaligned packet access off 2+{tnum_str(reg.var_off)}+{reg.off}+{off} "
+                                f"size {size}")
             return
-        reg_off = tnum_add(reg.var_off, tnum_const(2 + reg.off + off))
-        if not tnum_is_aligned(reg_off, size):
-            raise env.error(f"misaligned packet access off 2+{tnum_str(reg.var_off)}+{reg.off}+{off} "
-                            f"size {size}")
+    if size == 1:
         return
-    if t == RegType.PTR_TO_ARENA:
-        return
-    strict = strict_once or t == RegType.PTR_TO_STACK
-    if not strict or size == 1:
-        return
-    if not reg.var_off.mask and not (reg.var_off.value + reg.off + off) & (size - 1):
+    var_off = reg.var_off
+    if not var_off.mask and not (var_off.value + reg.off + off) & (size - 1):
         return      # a constant offset, aligned (tnum_is_aligned of the constant sum, inlined)
-    reg_off = tnum_add(reg.var_off, tnum_const((reg.off + off) & ((1 << 64) - 1)))
+    reg_off = tnum_add(var_off, tnum_const((reg.off + off) & ((1 << 64) - 1)))
     if not tnum_is_aligned(reg_off, size):
         desc = _ALIGN_DESC.get(t & BASE_MASK, "") if t & BASE_MASK == t else ""
         raise env.error(f"misaligned {desc}access off {tnum_str(reg.var_off)}+{reg.off}+{off} size {size}")
@@ -183,20 +198,29 @@ def check_mem_region_access(env: Env, regno: int, reg: Reg, off: int, size: int,
                             zero_size_allowed: bool = False) -> None:
     """``check_mem_region_access``: ``[off + var, off + var + size)`` inside ``mem_size`` for every
     value of the register's variable offset."""
-    if reg.smin < 0 and (reg.smin == S64_MIN or s32(off + reg.smin) != off + reg.smin
-                         or reg.smin + off < 0):
+    smin = reg.smin
+    if smin < 0 and (smin == S64_MIN or s32(off + smin) != off + smin or smin + off < 0):
         raise env.error(f"R{regno} min value is negative, either use unsigned index or do a if (index >=0) "
                         "check.")
-    lo = off + reg.smin
-    if not _mem_ok(_c_int(lo), size, mem_size, zero_size_allowed):
-        raise env.error(_mem_access_error(env, regno, reg, _c_int(lo), size, mem_size)
+    lo = off + smin
+    if not _S32_MIN <= lo <= _S32_MAX:
+        lo = _c_int(lo)
+    size_ok = size > 0 or (size == 0 and zero_size_allowed)
+    if not (lo >= 0 and size_ok and lo + size <= mem_size):       # _mem_ok, inlined
+        raise env.error(_mem_access_error(env, regno, reg, lo, size, mem_size)
                         + f"\nR{regno} min value is outside of the allowed memory range")
-    if reg.umax >= BPF_MAX_VAR_OFF:
+    umax = reg.umax
+    if umax >= BPF_MAX_VAR_OFF:
         raise env.error(f"R{regno} unbounded memory access, make sure to bounds check any such access")
-    hi = _c_int(reg.umax + off)
-    if not _mem_ok(hi, size, mem_size, zero_size_allowed):
+    hi = umax + off
+    if not _S32_MIN <= hi <= _S32_MAX:
+        hi = _c_int(hi)
+    if not (hi >= 0 and size_ok and hi + size <= mem_size):
         raise env.error(_mem_access_error(env, regno, reg, hi, size, mem_size)
                         + f"\nR{regno} max value is outside of the allowed memory range")
+
+
+_S32_MIN, _S32_MAX = -(1 << 31), (1 << 31) - 1
 
 
 def _c_int(x: int) -> int:
@@ -209,11 +233,15 @@ def check_packet_access(env: Env, regno: int, reg: Reg, off: int, size: int,
     if reg.smin < 0:
         raise env.error(f"R{regno} min value is negative, either use unsigned index or do a if (index >=0) "
                         "check.")
-    if reg.range < 0 or not _mem_ok(off, size, reg.range, zero_size_allowed):
+    rng = reg.range
+    if off >= 0 and 0 < size and off + size <= rng:
+        return      # the common case of _mem_ok (rng >= 0 follows)
+    if rng < 0 or not _mem_ok(off, size, rng, zero_size_allowed):
         first = "" if reg.range < 0 else _mem_access_error(env, regno, reg, off, size, reg.range) + "\n"
         raise env.error(f"{first}R{regno} offset is outside of the packet")
 
 
+_TRACING, _LSM = ProgType.TRACING, ProgType.LSM    # the types whose context may be typed by BTF
 _PKT_READ_ONLY = (ProgType.LWT_IN, ProgType.LWT_OUT, ProgType.LWT_SEG6LOCAL, ProgType.SK_REUSEPORT,
                   ProgType.FLOW_DISSECTOR, ProgType.CGROUP_SKB)
 _PKT_READ_WRITE = (ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.XDP, ProgType.LWT_XMIT, ProgType.SK_SKB,
@@ -247,18 +275,16 @@ def check_ctx_access(env: Env, off: int, size: int, access: Access, is_ldsx: boo
     if spec is None:
         env.not_modelled(f"the context of program type {env.prog_type.name.lower()} (its loads give scalars)")
         return RegKind.SCALAR_VALUE
-    fa = spec.check(off, size, access is _WRITE)
+    fa, kind = spec.lookup(off, size, access is _WRITE)
     if fa is None:
         env.verbose_linfo(env.insn_idx)
         raise env.error(f"invalid bpf_context access off={off} size={size}")
-    if access is _READ:
-        kind = spec.load_kind(off, size)
-        if kind is not None:
-            if kind is not RegKind.SCALAR_VALUE and is_ldsx:
-                env.verbose_linfo(env.insn_idx)
-                raise env.error(f"invalid bpf_context access off={off} size={size}")
-            return kind
-    return RegKind.SCALAR_VALUE
+    if kind is not None:      # a load (spec.load_kind)
+        if kind is not _SCALAR_KIND and is_ldsx:
+            env.verbose_linfo(env.insn_idx)
+            raise env.error(f"invalid bpf_context access off={off} size={size}")
+        return kind
+    return _SCALAR_KIND
 
 
 def check_map_access_type(env: Env, reg: Reg, off: int, size: int, access: Access) -> None:
@@ -302,6 +328,12 @@ def _mark_read(env: Env, st: VerifierState, frame: FuncState, spi: int) -> None:
     """``bpf_mark_stack_read``: the current instruction may read slot ``spi`` of ``frame``."""
     assert env.stack_live is not None
     env.stack_live.mark_read(st, frame.frameno, env.insn_idx, 1 << spi)
+
+
+def _mark_read_mask(env: Env, st: VerifierState, frame: FuncState, mask: int) -> None:
+    """``bpf_mark_stack_read`` of the slots in ``mask`` at once."""
+    assert env.stack_live is not None
+    env.stack_live.mark_read(st, frame.frameno, env.insn_idx, mask)
 
 
 def _slot_index(frame: FuncState, byte_off: int) -> tuple[int, int]:
@@ -490,29 +522,36 @@ def check_stack_range_initialized(env: Env, st: VerifierState, regno: int, reg: 
             if spi < len(frame.stack) and frame.stack[spi].slot_type[idx] == SlotType.STACK_DYNPTR:
                 raise env.error(f"potential write to dynptr at off={i} disallowed")
         return min_off, max_off + access_size
+    stack = frame.stack
+    nslots = len(stack)
+    uninit_ok = env.allow_uninit_stack
+    read = 0                    # the slots read so far (bpf_mark_stack_read is per byte; its marks OR)
     for i in range(min_off, max_off + access_size):
-        spi, idx = _slot_index(frame, i)
-        _mark_read(env, st, frame, spi)
-        if spi >= len(frame.stack):
-            if env.allow_uninit_stack:
+        spi, idx = divmod(-i - 1, 8)      # _slot_index
+        read |= 1 << spi
+        if spi >= nslots:
+            if uninit_ok:
                 continue
             t = 0
             slot = None
         else:
-            slot = frame.stack[spi]
+            slot = stack[spi]
             t = slot.slot_type[idx]
         if t == MISC:
             continue
-        if t == ZERO or (t == 0 and env.allow_uninit_stack):
+        if t == ZERO or (t == 0 and uninit_ok):
             continue
         if slot is not None and slot.is_spilled and (slot.spilled_ptr.type == RegType.SCALAR_VALUE
                                                      or env.allow_ptr_leaks):
             continue
+        _mark_read_mask(env, st, frame, read)
         if not reg.var_off.mask:
             raise env.error(f"invalid{extra} read from stack R{regno} off {min_off}+{i - min_off} size "
                             f"{access_size}")
         raise env.error(f"invalid{extra} read from stack R{regno} var_off {tnum_str(reg.var_off)}+"
                         f"{i - min_off} size {access_size}")
+    if read:
+        _mark_read_mask(env, st, frame, read)
     if helper and access is _WRITE:
         return min_off, max_off + access_size
     return None
@@ -530,7 +569,8 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
     """
     regs = st.frames[-1].regs
     reg = regs[regno]
-    check_ptr_alignment(env, reg, off, size, strict_once)
+    if strict_once or reg.type == _PTR_TO_STACK:     # nothing else is checked on x86-64
+        check_ptr_alignment(env, reg, off, size, strict_once)
     off += reg.off
     value = regs[value_regno] if value_regno >= 0 else None
     t = reg.type
@@ -571,27 +611,29 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
                 return Load(_CONST, value=v & ((1 << 64) - 1))
         return _UNKNOWN
     if base == RegType.PTR_TO_MEM:
-        if t & RegFlag.PTR_MAYBE_NULL:
+        if t & _MAYBE_NULL:
             raise env.error(f"R{regno} invalid mem access '{reg_type_str(t)}'")
-        if access is _WRITE and t & RegFlag.MEM_RDONLY:
+        if access is _WRITE and t & _MEM_RDONLY:
             raise env.error(f"R{regno} cannot write into {reg_type_str(t)}")
         if access is _WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into mem")
-        if not (t & RegFlag.MEM_RDONLY and t & RegFlag.PTR_UNTRUSTED):   # untrusted: probe loads, no bounds
+        if not (t & _MEM_RDONLY and t & _UNTRUSTED):   # untrusted: probe loads, no bounds
             check_mem_region_access(env, regno, reg, off, size, reg.mem_size)
-        return _UNKNOWN if value_regno >= 0 and (access is _READ or t & RegFlag.MEM_RDONLY) else _NONE
+        return _UNKNOWN if value_regno >= 0 and (access is _READ or t & _MEM_RDONLY) else _NONE
     if t == RegType.PTR_TO_CTX:
         if access is _WRITE and value is not None and is_pointer_value(env, value):
             raise env.error(f"R{value_regno} leaks addr into ctx")
-        check_ptr_off_reg(env, reg, regno)
-        if btfid.has_btf_ctx(env):
+        if reg.off or reg.var_off.mask or reg.var_off.value:
+            check_ptr_off_reg(env, reg, regno)      # its error
+        pt = env.prog_type
+        if (pt == _TRACING or pt == _LSM) and btfid.has_btf_ctx(env):
             return _btf_ctx_load(env, off, size, access, want)
         kind = check_ctx_access(env, off, size, access, is_ldsx)
         if not want:
             return _NONE
-        if kind is RegKind.SCALAR_VALUE:
+        if kind is _SCALAR_KIND:
             return _UNKNOWN
-        return Load(_PTR, ptr_kind=kind)
+        return _PTR_LOADS[kind]
     if t in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
         if access is _WRITE and not may_access_direct_pkt_data(env, access):
             raise env.error("cannot write into packet")
@@ -626,7 +668,7 @@ def check_mem_access(env: Env, st: VerifierState, regno: int, off: int, size: in
     if t == RegType.CONST_PTR_TO_MAP:
         fields.check_ptr_to_map_access(env, reg, regno, off, size, access is _WRITE)
         return _UNKNOWN if want else _NONE
-    if base == RegType.PTR_TO_BTF_ID and not t & RegFlag.PTR_MAYBE_NULL:
+    if base == RegType.PTR_TO_BTF_ID and not t & _MAYBE_NULL:
         loaded = btfid.check_ptr_to_btf_access(env, regno, reg, off, size, access is _WRITE)
         if not want:
             return _NONE
