@@ -319,29 +319,39 @@ def _resolve_kind(code: int) -> int:
 _RESOLVE_KIND = _ByOpcode(_resolve_kind)
 
 
+_BTF_ID = int(PseudoLoad.BTF_ID)
+_MAP_FD = int(PseudoLoad.MAP_FD)
+_MAP_IDX = int(PseudoLoad.MAP_IDX)
+_MAP_VALUE = int(PseudoLoad.MAP_VALUE)
+_MAP_IDX_VALUE = int(PseudoLoad.MAP_IDX_VALUE)
+_ARRAY = int(MapType.ARRAY)
+
+
 def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
-    if src == PseudoLoad.BTF_ID:
+    if src == _BTF_ID:
         check_pseudo_btf_id(env, i, imm, hi)
         return
-    if src not in (PseudoLoad.MAP_FD, PseudoLoad.MAP_IDX, PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
+    by_value = src == _MAP_VALUE or src == _MAP_IDX_VALUE
+    if not by_value and src != _MAP_FD and src != _MAP_IDX:
         raise env.error("unrecognized bpf_ld_imm64 insn", i)
-    if src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_IDX) and hi != 0:
+    if not by_value and hi != 0:
         raise env.error("unrecognized bpf_ld_imm64 insn", i)
-    if i in env.raw_map_loads and src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE):
+    if (src == _MAP_FD or src == _MAP_VALUE) and i in env.raw_map_loads:
         # a hand-written fd number: the loader's stdin/stdout/stderr (or nothing) are no maps;
         # what a higher number names depends on the loading process
         if imm >= 3:
             env.not_modelled(f"insn {i}: a map referenced by the raw fd number {imm}")
         raise env.error(f"fd {imm} is not pointing to valid bpf_map", i)
-    if not 0 <= imm < len(env.maps):
+    maps = env.maps
+    if not 0 <= imm < len(maps):
         raise env.error(f"fd {imm} is not pointing to valid bpf_map", i)
-    check_map_prog_compatibility(env, env.maps[imm], i)
-    if src in (PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
-        m = env.maps[imm]
+    m = maps[imm]
+    check_map_prog_compatibility(env, m, i)
+    if by_value:
         off = hi & 0xFFFFFFFF
         if off >= 1 << 29:
             raise env.error(f"direct value offset of {off} is not allowed", i)
-        if m.map_type != MapType.ARRAY:   # only arrays have map_direct_value_addr here
+        if m.map_type != _ARRAY:   # only arrays have map_direct_value_addr here
             raise env.error("no direct value access support for this map type", i)
         if m.max_entries != 1 or off >= m.value_size:
             raise env.error(f"invalid access to map value pointer, value_size={m.value_size} off={off}", i)
@@ -770,7 +780,7 @@ def _compute_live_registers(env: Env) -> None:
     insns = env.insns
     n = len(insns)
     memo = _USE_DEF_MEMO
-    live_in = [0] * n
+    live_in = [0] * (n + 2)    # two zeros past the end: what falls off the program reads nothing
     backward = False
     plain = _V_PLAIN
     call = _V_CALL
@@ -778,20 +788,31 @@ def _compute_live_registers(env: Env) -> None:
     ja = _V_JA
     exit_ = _V_EXIT
     jmp32 = _JMP_CLASSES[1]
+    calls: dict[int, tuple[int, int, int]] = {}   # (src << 32 | imm) of a call -> its use, def, kind
     for pc in range(n - 1, -1, -1):
         insn = insns[pc]
         if insn is None:
             continue
         dst = insn.dst
         src = insn.src
-        known = memo.get(insn.opcode << 8 | dst << 4 | src) if 0 <= dst | src < 16 else None
-        if known is None or known[0] is None:
+        if (dst | src) >> 4:    # a register number outside the 4-bit field: no memo key
             known = _use_def_kind(env, insn)
+        else:
+            known = memo.get(insn.opcode << 8 | dst << 4 | src)
+            if known is None:
+                known = _use_def_kind(env, insn)
+            elif known[0] is None:   # an atomic or a call: their imm decides
+                key = src << 32 | insn.imm & 0xFFFFFFFF
+                known = calls.get(key) if known[2] == call and insn.off == 0 else None
+                if known is None:
+                    known = _use_def_kind(env, insn)
+                    if known[2] == call and insn.off == 0:
+                        calls[key] = known
         use, df, kind = known
         if kind == plain or kind == call:
-            out = live_in[pc + 1] if pc + 1 < n else 0
+            out = live_in[pc + 1]
         elif kind == ld64:
-            out = live_in[pc + 2] if pc + 2 < n else 0
+            out = live_in[pc + 2]
         elif kind == exit_:
             out = 0
         else:
@@ -799,21 +820,22 @@ def _compute_live_registers(env: Env) -> None:
             if w <= pc:
                 backward = True
             out = live_in[w] if 0 <= w < n else 0
-            if kind != ja and pc + 1 < n:
+            if kind != ja:
                 out |= live_in[pc + 1]
         live_in[pc] = use | (out & ~df)  # type: ignore[operator]
+    del live_in[n:]
     if backward:
         _live_fixpoint(env, live_in)
-    pcs = [pc for pc in range(n) if insns[pc] is not None]
-    aux = env.aux
-    for pc in pcs:
-        aux[pc].live_before = live_in[pc]
+    for a, live in zip(env.aux, live_in):
+        a.live_before = live     # (0, as it was, on the second slot of an ld_imm64)
     if env.log.level >= 2:
         from bpfbuild.verifier.disasm import insn_text
 
         scc = {pc: a.scc for pc, a in enumerate(env.aux) if a.scc}
         env.verbose("Live regs before insn:\n")
-        for pc in pcs:
+        for pc in range(n):
+            if insns[pc] is None:
+                continue
             live = live_in[pc]
             mask = "".join(str(r) if live & (1 << r) else "." for r in range(10))
             prefix = f"{scc[pc]:3d} " if scc.get(pc) else "    "
