@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bpfbuild.btf.spec import Spec
 
 __all__ = ["ALLOC_STRUCTS", "EMPTY", "KPTRS", "MAP_VALUE_STRUCTS", "Field", "FieldKind", "Record",
-           "parse_record", "parse_var_record", "walk_fields"]
+           "may_hold_fields", "parse_record", "parse_var_record", "walk_fields"]
 
 
 class FieldKind(enum.Enum):
@@ -120,7 +120,7 @@ def parse_record(btf: Spec, type_id: int, structs: frozenset[FieldKind] = MAP_VA
     """The special fields of BTF type ``type_id`` (a map's value type, a DATASEC of global data,
     or with ``structs=ALLOC_STRUCTS`` an allocated object's struct), nested structs and arrays of
     them included.  Unreadable BTF gives an empty record."""
-    if not _may_hold_fields(btf):
+    if not may_hold_fields(btf):
         return EMPTY
     try:
         return _record(walk_fields(btf, type_id, structs))
@@ -147,7 +147,7 @@ def parse_var_record(btf: Spec, variables: tuple[tuple, ...],
     """The special fields of global data from its variables: (BTF type id, offset[, name]),
     offsets as the ELF symbols give them (a DATASEC's own offsets may be 0, as libbpf knows and
     fixes); the name finds the VAR whose ``contains:`` tag types a graph root."""
-    if not _may_hold_fields(btf):
+    if not may_hold_fields(btf):
         return EMPTY
     out: list[Field] = []
     try:
@@ -159,7 +159,7 @@ def parse_var_record(btf: Spec, variables: tuple[tuple, ...],
     return _record(out)
 
 
-def _may_hold_fields(btf: Spec) -> bool:
+def may_hold_fields(btf: Spec) -> bool:
     """False when no type of ``btf`` is named as a special struct or a kptr's tag: the walk
     would find nothing (whatever it walks), so the record is empty without it."""
     try:

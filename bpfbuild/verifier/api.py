@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, overload
 
 from bpfbuild.abi.progtypes import AttachType, ProgType
+from bpfbuild.btf.record import EMPTY, may_hold_fields
 from bpfbuild.btf.types import Func, Linkage
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.codec import raw_slots
@@ -124,6 +125,9 @@ def _map_info(index: int, m: object, *, inner_template: bool = False, btf: objec
 def _value_record(btf: object, value_tid: int, variables: tuple[tuple[int, int, str], ...]) -> object:
     """The special fields of a map's value (of its variables, for global data): a pure function
     of the object's BTF, kept with it for the object's other programs."""
+    if not may_hold_fields(btf):  # type: ignore[arg-type]
+        return EMPTY     # (what parsing gives: no type is named as a field)
+
     def parse() -> object:
         return parse_var_record(btf, variables) if variables else parse_record(btf, value_tid)  # type: ignore[arg-type]
 

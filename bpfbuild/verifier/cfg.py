@@ -628,31 +628,47 @@ _ALL = 0xFFFF
 _CALLER_SAVED = 0x3F
 
 
-@functools.lru_cache(maxsize=256)
 def _helper_nargs(func_id: int, prog_type: ProgType, target: object) -> int:
     """``get_call_summary`` of a helper call (5 when unknown): a pure function of the helper,
-    the program type and the target kernel (``abi.target.Target``, frozen)."""
+    the program type and the target kernel (``abi.target.Target``, frozen), kept in
+    :data:`_HELPER_NARGS`."""
+    key = (func_id, int(prog_type), id(target))
+    known = _HELPER_NARGS.get(key)
+    if known is not None and known[0] is target:
+        return known[1]
     from bpfbuild.abi.protos import ArgType, helper_allowed
 
     if helper_allowed(func_id, prog_type, sleepable=True, target=target) is False:  # type: ignore[arg-type]
-        return 5
-    proto = func_proto(func_id, prog_type)
-    if proto is None:
-        return unmodelled_helper_nargs(prog_type, func_id)
-    n = 0
-    for arg in proto.args:
-        if arg.base == ArgType.ARG_DONTCARE:
-            break
-        n += 1
+        n = 5
+    else:
+        proto = func_proto(func_id, prog_type)
+        if proto is None:
+            n = unmodelled_helper_nargs(prog_type, func_id)
+        else:
+            n = 0
+            for arg in proto.args:
+                if arg.base == ArgType.ARG_DONTCARE:
+                    break
+                n += 1
+    if len(_HELPER_NARGS) >= 4096:
+        _HELPER_NARGS.clear()
+    _HELPER_NARGS[key] = (target, n)
     return n
+
+
+#: (helper, program type, id of the target) -> (that target, :func:`_helper_nargs`): keyed by
+#: the target's identity (it is kept, so the id names it), not its value -- hashing a Target
+#: (a frozen dataclass of many fields) on every call cost more than the answer
+_HELPER_NARGS: dict[tuple[int, int, int], tuple[object, int]] = {}
 
 
 def _call_params(env: Env, insn: Instruction) -> int:
     """``get_call_summary``: how many argument registers a helper call reads (5 when unknown)."""
-    if insn.src == PseudoCall.KFUNC:
+    src = insn.src
+    if src == _PSEUDO_KFUNC:
         nargs = kfunc_nargs(env, insn)
         return 5 if nargs is None else nargs
-    if insn.src != PseudoCall.HELPER or not 0 < insn.imm <= 211:
+    if src != _PSEUDO_HELPER or not 0 < insn.imm <= 211:
         return 5
     return _helper_nargs(insn.imm, env.prog_type, env.kernel)
 
@@ -802,12 +818,14 @@ def _compute_live_registers(env: Env) -> None:
             if known is None:
                 known = _use_def_kind(env, insn)
             elif known[0] is None:   # an atomic or a call: their imm decides
-                key = src << 32 | insn.imm & 0xFFFFFFFF
-                known = calls.get(key) if known[2] == call and insn.off == 0 else None
-                if known is None:
+                if known[2] == call and insn.off == 0:
+                    key = src << 32 | insn.imm & 0xFFFFFFFF
+                    known = calls.get(key)
+                    if known is None:
+                        # _use_def of a call: r1.. as many as it takes are read, r0-r5 written
+                        known = calls[key] = ((1 << (_call_params(env, insn) + 1)) - 2, _CALLER_SAVED, call)
+                else:
                     known = _use_def_kind(env, insn)
-                    if known[2] == call and insn.off == 0:
-                        calls[key] = known
         use, df, kind = known
         if kind == plain or kind == call:
             out = live_in[pc + 1]
