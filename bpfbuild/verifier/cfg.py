@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.abi.protos import BpfFunc, func_proto, is_async_callback_helper, is_sync_callback_helper
+from bpfbuild.abi.protos import ArgType, BpfFunc, func_proto, is_async_callback_helper, is_sync_callback_helper
 from bpfbuild.isa.fields import (
     CLASS_MASK,
     MODE_MASK,
@@ -40,7 +40,7 @@ from bpfbuild.verifier.liveness import StackLiveness
 from bpfbuild.verifier.kfunc_btf import is_iter_next_call, is_sync_callback_kfunc, kfunc_nargs
 from bpfbuild.verifier.ksym import check_pseudo_btf_id
 
-__all__ = ["RawSlot", "check_structure"]
+__all__ = ["RawSlot", "check_structure", "proto_nargs", "unmodelled_helper_nargs"]
 
 RawSlot = tuple[int, int, int, int, int]   # code, dst, src, off, imm
 
@@ -60,6 +60,12 @@ _PSEUDO_CALL = int(PseudoCall.CALL)
 _PSEUDO_KFUNC = int(PseudoCall.KFUNC)
 _PSEUDO_FUNC = int(PseudoLoad.FUNC)
 _PSEUDO_IMM64 = int(PseudoLoad.IMM64)
+_BTF_ID = int(PseudoLoad.BTF_ID)
+_MAP_FD = int(PseudoLoad.MAP_FD)
+_MAP_IDX = int(PseudoLoad.MAP_IDX)
+_MAP_VALUE = int(PseudoLoad.MAP_VALUE)
+_MAP_IDX_VALUE = int(PseudoLoad.MAP_IDX_VALUE)
+_ARRAY = int(MapType.ARRAY)
 _TAIL_CALL = int(BpfFunc.tail_call)
 
 
@@ -317,14 +323,6 @@ def _resolve_kind(code: int) -> int:
 
 
 _RESOLVE_KIND = _ByOpcode(_resolve_kind)
-
-
-_BTF_ID = int(PseudoLoad.BTF_ID)
-_MAP_FD = int(PseudoLoad.MAP_FD)
-_MAP_IDX = int(PseudoLoad.MAP_IDX)
-_MAP_VALUE = int(PseudoLoad.MAP_VALUE)
-_MAP_IDX_VALUE = int(PseudoLoad.MAP_IDX_VALUE)
-_ARRAY = int(MapType.ARRAY)
 
 
 def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
@@ -636,20 +634,13 @@ def _helper_nargs(func_id: int, prog_type: ProgType, target: object) -> int:
     known = _HELPER_NARGS.get(key)
     if known is not None and known[0] is target:
         return known[1]
-    from bpfbuild.abi.protos import ArgType, helper_allowed
+    from bpfbuild.abi.protos import helper_allowed
 
     if helper_allowed(func_id, prog_type, sleepable=True, target=target) is False:  # type: ignore[arg-type]
         n = 5
     else:
         proto = func_proto(func_id, prog_type)
-        if proto is None:
-            n = unmodelled_helper_nargs(prog_type, func_id)
-        else:
-            n = 0
-            for arg in proto.args:
-                if arg.base == ArgType.ARG_DONTCARE:
-                    break
-                n += 1
+        n = unmodelled_helper_nargs(prog_type, func_id) if proto is None else proto_nargs(proto)
     if len(_HELPER_NARGS) >= 4096:
         _HELPER_NARGS.clear()
     _HELPER_NARGS[key] = (target, n)
@@ -671,6 +662,17 @@ def _call_params(env: Env, insn: Instruction) -> int:
     if src != _PSEUDO_HELPER or not 0 < insn.imm <= 211:
         return 5
     return _helper_nargs(insn.imm, env.prog_type, env.kernel)
+
+
+def proto_nargs(proto: object) -> int:
+    """How many arguments a helper's verifier prototype takes: those before its first
+    ``ARG_DONTCARE``."""
+    n = 0
+    for arg in proto.args:  # type: ignore[attr-defined]
+        if arg.base == ArgType.ARG_DONTCARE:
+            break
+        n += 1
+    return n
 
 
 #: tc and lwt: bpf_get_cgroup_classid(skb)
