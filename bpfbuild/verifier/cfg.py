@@ -18,7 +18,14 @@ from collections.abc import Callable, Sequence
 
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.abi.protos import ArgType, BpfFunc, func_proto, is_async_callback_helper, is_sync_callback_helper
+from bpfbuild.abi.protos import (
+    ArgType,
+    BpfFunc,
+    func_proto,
+    helper_allowed,
+    is_async_callback_helper,
+    is_sync_callback_helper,
+)
 from bpfbuild.isa.fields import (
     CLASS_MASK,
     MODE_MASK,
@@ -634,14 +641,12 @@ def _helper_nargs(func_id: int, prog_type: ProgType, target: object) -> int:
     known = _HELPER_NARGS.get(key)
     if known is not None and known[0] is target:
         return known[1]
-    from bpfbuild.abi.protos import helper_allowed
-
     if helper_allowed(func_id, prog_type, sleepable=True, target=target) is False:  # type: ignore[arg-type]
         n = 5
     else:
         proto = func_proto(func_id, prog_type)
         n = unmodelled_helper_nargs(prog_type, func_id) if proto is None else proto_nargs(proto)
-    if len(_HELPER_NARGS) >= 4096:
+    if len(_HELPER_NARGS) >= 512:    # a bound on the targets kept alive (as the lru_cache had)
         _HELPER_NARGS.clear()
     _HELPER_NARGS[key] = (target, n)
     return n
