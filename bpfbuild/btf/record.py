@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bpfbuild.btf.spec import Spec
 
 __all__ = ["ALLOC_STRUCTS", "EMPTY", "KPTRS", "MAP_VALUE_STRUCTS", "Field", "FieldKind", "Record",
-           "parse_record", "parse_var_record", "walk_fields"]
+           "may_hold_fields", "parse_record", "parse_var_record", "walk_fields"]
 
 
 class FieldKind(enum.Enum):
@@ -61,6 +61,9 @@ MAP_VALUE_STRUCTS = frozenset({FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK, Fie
 #: the structs an allocated object's record holds (btf_parse_struct_metas' field mask, which in
 #: Linux 6.18 lacks bpf_timer, bpf_wq and bpf_task_work)
 ALLOC_STRUCTS = frozenset(k for k in FieldKind if k not in KPTRS)
+
+#: every name that makes a field: a BTF without a type so named has only empty records
+_FIELD_NAMES = frozenset(k.value for k in FieldKind)
 
 #: nesting walked (the kernel's MAX_RESOLVE_DEPTH) and elements of one array walked
 _MAX_DEPTH = 32
@@ -117,6 +120,8 @@ def parse_record(btf: Spec, type_id: int, structs: frozenset[FieldKind] = MAP_VA
     """The special fields of BTF type ``type_id`` (a map's value type, a DATASEC of global data,
     or with ``structs=ALLOC_STRUCTS`` an allocated object's struct), nested structs and arrays of
     them included.  Unreadable BTF gives an empty record."""
+    if not may_hold_fields(btf):
+        return EMPTY
     try:
         return _record(walk_fields(btf, type_id, structs))
     except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
@@ -142,6 +147,8 @@ def parse_var_record(btf: Spec, variables: tuple[tuple, ...],
     """The special fields of global data from its variables: (BTF type id, offset[, name]),
     offsets as the ELF symbols give them (a DATASEC's own offsets may be 0, as libbpf knows and
     fixes); the name finds the VAR whose ``contains:`` tag types a graph root."""
+    if not may_hold_fields(btf):
+        return EMPTY
     out: list[Field] = []
     try:
         for type_id, offset, *name in variables:
@@ -150,6 +157,15 @@ def parse_var_record(btf: Spec, variables: tuple[tuple, ...],
     except Exception:  # noqa: BLE001 - malformed BTF is the loader's error, not a field
         return EMPTY
     return _record(out)
+
+
+def may_hold_fields(btf: Spec) -> bool:
+    """False when no type of ``btf`` is named as a special struct or a kptr's tag: the walk
+    would find nothing (whatever it walks), so the record is empty without it."""
+    try:
+        return btf.names_any(_FIELD_NAMES)
+    except Exception:  # noqa: BLE001 - unreadable names: let the walk decide
+        return True
 
 
 def _record(out: list[Field]) -> Record:

@@ -415,6 +415,16 @@ class Spec:
             self._names = names
         return self._names
 
+    def names_any(self, names: frozenset[str]) -> bool:
+        """Whether a type of these types (or of the base's) is called one of ``names``: a
+        look-up in the name index :meth:`find` builds, without decoding a type."""
+        index = self._names
+        if index is None:
+            index = self._name_index()
+        if not index.keys().isdisjoint(names):
+            return True
+        return self._base is not None and self._base.names_any(names)
+
     def find(self, name: str, kind: KindFilter = None) -> tuple[int, ...]:
         """Ids of every type called ``name`` (base types first), optionally of one kind.
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, overload
 
 from bpfbuild.abi.progtypes import AttachType, ProgType
+from bpfbuild.btf.record import EMPTY, may_hold_fields
 from bpfbuild.btf.types import Func, Linkage
 from bpfbuild.errors import BpfBuildError, ProgramError
 from bpfbuild.isa.codec import raw_slots
@@ -124,6 +125,9 @@ def _map_info(index: int, m: object, *, inner_template: bool = False, btf: objec
 def _value_record(btf: object, value_tid: int, variables: tuple[tuple[int, int, str], ...]) -> object:
     """The special fields of a map's value (of its variables, for global data): a pure function
     of the object's BTF, kept with it for the object's other programs."""
+    if not may_hold_fields(btf):  # type: ignore[arg-type]
+        return EMPTY     # (what parsing gives: no type is named as a field)
+
     def parse() -> object:
         return parse_var_record(btf, variables) if variables else parse_record(btf, value_tid)  # type: ignore[arg-type]
 
@@ -133,7 +137,8 @@ def _value_record(btf: object, value_tid: int, variables: tuple[tuple[int, int, 
     return derived(("map value record", value_tid, variables), parse)
 
 
-def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict[int, object], str]:
+def _global_funcs(spec: ObjectSpec, prog: Program,
+                  attach: AttachType | None) -> tuple[frozenset[int], dict[int, object], str]:
     """Start pcs of global (non-static) functions and their prototypes as the kernel types them
     (:mod:`.globalargs`), and why the verdict cannot be trusted when a function's BTF could not
     be read ("" if it could): such a function may be global, and verifying it as static would
@@ -143,8 +148,6 @@ def _global_funcs(spec: ObjectSpec, prog: Program) -> tuple[frozenset[int], dict
     args: dict[int, object] = {}
     if btf is None:
         return frozenset(), {}, ""
-    info = prog.section_info
-    attach = info.expected_attach_type if info is not None else None
     hidden = spec.hidden_funcs   # libbpf makes them static before the load
     for fi in prog.func_info:
         try:
@@ -323,7 +326,7 @@ def _make_env(spec: ObjectSpec, prog: Program, prog_type: ProgType, attach: Atta
               options: Options) -> Env:
     maps = _ObjectMaps(spec.maps, spec.btf)
     func_names = {fi.pc: fi.name for fi in prog.func_info}
-    globals_, args, unreadable = _global_funcs(spec, prog)
+    globals_, args, unreadable = _global_funcs(spec, prog, attach)
     info = prog.section_info
     env = Env(insns=[], prog_type=prog_type, attach_type=attach, maps=maps,
               gpl=prog.gpl_compatible, options=options,

@@ -18,7 +18,14 @@ from collections.abc import Callable, Sequence
 
 from bpfbuild.abi.maptypes import MapType
 from bpfbuild.abi.progtypes import ProgType
-from bpfbuild.abi.protos import BpfFunc, func_proto, is_async_callback_helper, is_sync_callback_helper
+from bpfbuild.abi.protos import (
+    ArgType,
+    BpfFunc,
+    func_proto,
+    helper_allowed,
+    is_async_callback_helper,
+    is_sync_callback_helper,
+)
 from bpfbuild.isa.fields import (
     CLASS_MASK,
     MODE_MASK,
@@ -40,7 +47,7 @@ from bpfbuild.verifier.liveness import StackLiveness
 from bpfbuild.verifier.kfunc_btf import is_iter_next_call, is_sync_callback_kfunc, kfunc_nargs
 from bpfbuild.verifier.ksym import check_pseudo_btf_id
 
-__all__ = ["RawSlot", "check_structure"]
+__all__ = ["RawSlot", "check_structure", "proto_nargs", "unmodelled_helper_nargs"]
 
 RawSlot = tuple[int, int, int, int, int]   # code, dst, src, off, imm
 
@@ -60,6 +67,12 @@ _PSEUDO_CALL = int(PseudoCall.CALL)
 _PSEUDO_KFUNC = int(PseudoCall.KFUNC)
 _PSEUDO_FUNC = int(PseudoLoad.FUNC)
 _PSEUDO_IMM64 = int(PseudoLoad.IMM64)
+_BTF_ID = int(PseudoLoad.BTF_ID)
+_MAP_FD = int(PseudoLoad.MAP_FD)
+_MAP_IDX = int(PseudoLoad.MAP_IDX)
+_MAP_VALUE = int(PseudoLoad.MAP_VALUE)
+_MAP_IDX_VALUE = int(PseudoLoad.MAP_IDX_VALUE)
+_ARRAY = int(MapType.ARRAY)
 _TAIL_CALL = int(BpfFunc.tail_call)
 
 
@@ -320,28 +333,30 @@ _RESOLVE_KIND = _ByOpcode(_resolve_kind)
 
 
 def _check_map_load(env: Env, i: int, src: int, imm: int, hi: int) -> None:
-    if src == PseudoLoad.BTF_ID:
+    if src == _BTF_ID:
         check_pseudo_btf_id(env, i, imm, hi)
         return
-    if src not in (PseudoLoad.MAP_FD, PseudoLoad.MAP_IDX, PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
+    by_value = src == _MAP_VALUE or src == _MAP_IDX_VALUE
+    if not by_value and src != _MAP_FD and src != _MAP_IDX:
         raise env.error("unrecognized bpf_ld_imm64 insn", i)
-    if src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_IDX) and hi != 0:
+    if not by_value and hi != 0:
         raise env.error("unrecognized bpf_ld_imm64 insn", i)
-    if i in env.raw_map_loads and src in (PseudoLoad.MAP_FD, PseudoLoad.MAP_VALUE):
+    if (src == _MAP_FD or src == _MAP_VALUE) and i in env.raw_map_loads:
         # a hand-written fd number: the loader's stdin/stdout/stderr (or nothing) are no maps;
         # what a higher number names depends on the loading process
         if imm >= 3:
             env.not_modelled(f"insn {i}: a map referenced by the raw fd number {imm}")
         raise env.error(f"fd {imm} is not pointing to valid bpf_map", i)
-    if not 0 <= imm < len(env.maps):
+    maps = env.maps
+    if not 0 <= imm < len(maps):
         raise env.error(f"fd {imm} is not pointing to valid bpf_map", i)
-    check_map_prog_compatibility(env, env.maps[imm], i)
-    if src in (PseudoLoad.MAP_VALUE, PseudoLoad.MAP_IDX_VALUE):
-        m = env.maps[imm]
+    m = maps[imm]
+    check_map_prog_compatibility(env, m, i)
+    if by_value:
         off = hi & 0xFFFFFFFF
         if off >= 1 << 29:
             raise env.error(f"direct value offset of {off} is not allowed", i)
-        if m.map_type != MapType.ARRAY:   # only arrays have map_direct_value_addr here
+        if m.map_type != _ARRAY:   # only arrays have map_direct_value_addr here
             raise env.error("no direct value access support for this map type", i)
         if m.max_entries != 1 or off >= m.value_size:
             raise env.error(f"invalid access to map value pointer, value_size={m.value_size} off={off}", i)
@@ -618,33 +633,51 @@ _ALL = 0xFFFF
 _CALLER_SAVED = 0x3F
 
 
-@functools.lru_cache(maxsize=256)
 def _helper_nargs(func_id: int, prog_type: ProgType, target: object) -> int:
     """``get_call_summary`` of a helper call (5 when unknown): a pure function of the helper,
-    the program type and the target kernel (``abi.target.Target``, frozen)."""
-    from bpfbuild.abi.protos import ArgType, helper_allowed
-
+    the program type and the target kernel (``abi.target.Target``, frozen), kept in
+    :data:`_HELPER_NARGS`."""
+    key = (func_id, int(prog_type), id(target))
+    known = _HELPER_NARGS.get(key)
+    if known is not None and known[0] is target:
+        return known[1]
     if helper_allowed(func_id, prog_type, sleepable=True, target=target) is False:  # type: ignore[arg-type]
-        return 5
-    proto = func_proto(func_id, prog_type)
-    if proto is None:
-        return unmodelled_helper_nargs(prog_type, func_id)
-    n = 0
-    for arg in proto.args:
-        if arg.base == ArgType.ARG_DONTCARE:
-            break
-        n += 1
+        n = 5
+    else:
+        proto = func_proto(func_id, prog_type)
+        n = unmodelled_helper_nargs(prog_type, func_id) if proto is None else proto_nargs(proto)
+    if len(_HELPER_NARGS) >= 512:    # a bound on the targets kept alive (as the lru_cache had)
+        _HELPER_NARGS.clear()
+    _HELPER_NARGS[key] = (target, n)
     return n
+
+
+#: (helper, program type, id of the target) -> (that target, :func:`_helper_nargs`): keyed by
+#: the target's identity (it is kept, so the id names it), not its value -- hashing a Target
+#: (a frozen dataclass of many fields) on every call cost more than the answer
+_HELPER_NARGS: dict[tuple[int, int, int], tuple[object, int]] = {}
 
 
 def _call_params(env: Env, insn: Instruction) -> int:
     """``get_call_summary``: how many argument registers a helper call reads (5 when unknown)."""
-    if insn.src == PseudoCall.KFUNC:
+    src = insn.src
+    if src == _PSEUDO_KFUNC:
         nargs = kfunc_nargs(env, insn)
         return 5 if nargs is None else nargs
-    if insn.src != PseudoCall.HELPER or not 0 < insn.imm <= 211:
+    if src != _PSEUDO_HELPER or not 0 < insn.imm <= 211:
         return 5
     return _helper_nargs(insn.imm, env.prog_type, env.kernel)
+
+
+def proto_nargs(proto: object) -> int:
+    """How many arguments a helper's verifier prototype takes: those before its first
+    ``ARG_DONTCARE``."""
+    n = 0
+    for arg in proto.args:  # type: ignore[attr-defined]
+        if arg.base == ArgType.ARG_DONTCARE:
+            break
+        n += 1
+    return n
 
 
 #: tc and lwt: bpf_get_cgroup_classid(skb)
@@ -770,7 +803,7 @@ def _compute_live_registers(env: Env) -> None:
     insns = env.insns
     n = len(insns)
     memo = _USE_DEF_MEMO
-    live_in = [0] * n
+    live_in = [0] * (n + 2)    # two zeros past the end: what falls off the program reads nothing
     backward = False
     plain = _V_PLAIN
     call = _V_CALL
@@ -778,20 +811,33 @@ def _compute_live_registers(env: Env) -> None:
     ja = _V_JA
     exit_ = _V_EXIT
     jmp32 = _JMP_CLASSES[1]
+    calls: dict[int, tuple[int, int, int]] = {}   # (src << 32 | imm) of a call -> its use, def, kind
     for pc in range(n - 1, -1, -1):
         insn = insns[pc]
         if insn is None:
             continue
         dst = insn.dst
         src = insn.src
-        known = memo.get(insn.opcode << 8 | dst << 4 | src) if 0 <= dst | src < 16 else None
-        if known is None or known[0] is None:
+        if (dst | src) >> 4:    # a register number outside the 4-bit field: no memo key
             known = _use_def_kind(env, insn)
+        else:
+            known = memo.get(insn.opcode << 8 | dst << 4 | src)
+            if known is None:
+                known = _use_def_kind(env, insn)
+            elif known[0] is None:   # an atomic or a call: their imm decides
+                if known[2] == call and insn.off == 0:
+                    key = src << 32 | insn.imm & 0xFFFFFFFF
+                    known = calls.get(key)
+                    if known is None:
+                        # _use_def of a call: r1.. as many as it takes are read, r0-r5 written
+                        known = calls[key] = ((1 << (_call_params(env, insn) + 1)) - 2, _CALLER_SAVED, call)
+                else:
+                    known = _use_def_kind(env, insn)
         use, df, kind = known
         if kind == plain or kind == call:
-            out = live_in[pc + 1] if pc + 1 < n else 0
+            out = live_in[pc + 1]
         elif kind == ld64:
-            out = live_in[pc + 2] if pc + 2 < n else 0
+            out = live_in[pc + 2]
         elif kind == exit_:
             out = 0
         else:
@@ -799,21 +845,22 @@ def _compute_live_registers(env: Env) -> None:
             if w <= pc:
                 backward = True
             out = live_in[w] if 0 <= w < n else 0
-            if kind != ja and pc + 1 < n:
+            if kind != ja:
                 out |= live_in[pc + 1]
         live_in[pc] = use | (out & ~df)  # type: ignore[operator]
+    del live_in[n:]
     if backward:
         _live_fixpoint(env, live_in)
-    pcs = [pc for pc in range(n) if insns[pc] is not None]
-    aux = env.aux
-    for pc in pcs:
-        aux[pc].live_before = live_in[pc]
+    for a, live in zip(env.aux, live_in):
+        a.live_before = live     # (0, as it was, on the second slot of an ld_imm64)
     if env.log.level >= 2:
         from bpfbuild.verifier.disasm import insn_text
 
         scc = {pc: a.scc for pc, a in enumerate(env.aux) if a.scc}
         env.verbose("Live regs before insn:\n")
-        for pc in pcs:
+        for pc in range(n):
+            if insns[pc] is None:
+                continue
             live = live_in[pc]
             mask = "".join(str(r) if live & (1 << r) else "." for r in range(10))
             prefix = f"{scc[pc]:3d} " if scc.get(pc) else "    "

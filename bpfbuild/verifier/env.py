@@ -119,9 +119,10 @@ class Subprog:
     args: object = None             # global functions: their typed prototype (globalargs.GlobalProto)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Aux:
-    """``struct bpf_insn_aux_data`` fields this verifier uses, one per slot."""
+    """``struct bpf_insn_aux_data`` fields this verifier uses, one per slot (all at their
+    defaults when made: one is made for every slot of every program verified)."""
 
     prune_point: bool = False
     jmp_point: bool = False
@@ -135,6 +136,13 @@ class Aux:
     map_index: int | None = None   # a map helper call's map (map_ptr_state); -1: poisoned (several maps)
     map_key: int | None = None     # a tail call's constant key (map_key_state); -1: poisoned
     fastcall_spills: int = 0       # a bpf_fastcall call: spill/fill pairs around it the kernel removes
+
+    def __init__(self) -> None:
+        # the defaults above, stored by hand: cheaper than a generated __init__'s twelve parameters
+        self.prune_point = self.jmp_point = self.force_checkpoint = self.calls_callback = False
+        self.iter_next = self.seen = False
+        self.live_before = self.scc = self.fastcall_spills = 0
+        self.ptr_type = self.map_index = self.map_key = None
 
 
 @dataclass(slots=True)

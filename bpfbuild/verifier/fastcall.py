@@ -41,9 +41,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bpfbuild.abi.kfuncs import KF, kfunc_allowed, kfunc_info
-from bpfbuild.abi.protos import ArgType, BpfFunc, RetType, func_proto, helper_allowed
+from bpfbuild.abi.protos import BpfFunc, RetType, func_proto, helper_allowed
 from bpfbuild.errors import BpfBuildError
 from bpfbuild.isa.fields import InsnClass, JmpOp, Mode, PseudoCall, Size
+from bpfbuild.verifier.cfg import proto_nargs
 from bpfbuild.verifier.kfunc_btf import btf_func
 
 if TYPE_CHECKING:
@@ -96,11 +97,7 @@ def _call_summary(env: Env, insn: Instruction) -> tuple[int, bool, bool] | None:
                 return None
             nparams, is_void = unmodelled_helper_nargs(env.prog_type, func_id), sig.ret_type.strip() == "void"
         else:
-            nparams = 0
-            for arg in proto.args:
-                if arg.base == ArgType.ARG_DONTCARE:
-                    break
-                nparams += 1
+            nparams = proto_nargs(proto)
             is_void = proto.ret.base == RetType.RET_VOID
         return nparams, is_void, func_id in _FASTCALL_HELPERS and func_id in _INLINED_HELPERS
     if insn.src == PseudoCall.KFUNC:

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bpfbuild.btf.record import walk_fields
+from bpfbuild.btf.types import Kind, Struct
 from bpfbuild.verifier.fields import (
     Field,
     FieldKind,
@@ -93,6 +95,7 @@ _NODE_KFUNCS = {
 ALLOC_LOCK = -2
 #: btf_parse_struct_metas' field mask
 _GRAPH_STRUCTS = ("bpf_list_head", "bpf_list_node", "bpf_rb_root", "bpf_rb_node")
+_GRAPH_STRUCT_NAMES = frozenset(_GRAPH_STRUCTS)
 _ALLOC_KINDS = frozenset({FieldKind.SPIN_LOCK, FieldKind.RES_SPIN_LOCK, FieldKind.LIST_HEAD, FieldKind.LIST_NODE,
                           FieldKind.RB_ROOT, FieldKind.RB_NODE, FieldKind.REFCOUNT, FieldKind.KPTR_UNREF,
                           FieldKind.KPTR_REF, FieldKind.KPTR_PERCPU})
@@ -134,11 +137,9 @@ def prog_btf_refused(btf: object) -> str:
     """Why the kernel refuses the program's BTF (``btf_parse_struct_metas``: a struct with a
     graph field whose record cannot be parsed), "" if it does not.  libbpf then loads the
     program without BTF: what follows is not modelled."""
-    from bpfbuild.btf.record import walk_fields
-    from bpfbuild.btf.types import Kind, Struct
-
     try:
-        if not any(btf.find(n, Kind.STRUCT) for n in _GRAPH_STRUCTS):  # type: ignore[attr-defined]
+        if not btf.names_any(_GRAPH_STRUCT_NAMES) \
+                or not any(btf.find(n, Kind.STRUCT) for n in _GRAPH_STRUCTS):  # type: ignore[attr-defined]
             return ""
         for t in btf.types():  # type: ignore[attr-defined]
             if not isinstance(t, Struct) or not has_struct_meta(btf, t.id):

@@ -126,13 +126,17 @@ def reg_type_str(t: int) -> str:
     return prefix + _TYPE_NAMES[RegType(base)] + postfix
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class MapInfo:
     """What the verifier knows of a map (``struct bpf_map`` as created by the loader).
 
     ``index`` is the map's index in the object; ``name`` the kernel's (at most 15 chars);
     ``frozen``: the loader freezes it (libbpf freezes ``.rodata``), so with ``BPF_F_RDONLY_PROG``
     its contents are constants the verifier may read (``initial``).
+
+    Immutable by convention (nothing assigns to a field once made), compared and hashed by
+    value; not ``frozen=True``: a frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``, several times slower, and one is made per map of every verification.
     """
 
     index: int
