@@ -306,6 +306,23 @@ def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op:
             else:
                 dst.off = 0
             return False
+    if alu64:
+        d = fastalu.small_operand(dst)
+        if d is not None:
+            # small operands (fastalu): adjust_scalar and its reg_bounds_sync on four numbers
+            # (maybe_fork_scalars cannot fork: dst is not negative)
+            if is_x:
+                s = fastalu.small_operand(regs[insn.src])
+            else:
+                imm = insn.imm
+                s = (imm, 0, imm, imm) if 0 <= imm < _B31 else None
+            if s is not None and fastalu.alu_small(op, dst, d[0], d[1], d[2], d[3], s[0], s[1], s[2], s[3]):
+                if s[1]:
+                    dst.id = 0
+                    dst.off = 0
+                else:
+                    _link_add_const(env, insn, op, alu64, is_x, dst, s[0], d[3])
+                return True
     # the operand as adjust_scalar reads it (a copy when it is dst itself, which adjust_scalar changes)
     if is_x:
         src_val = regs[insn.src] if insn.src != insn.dst else dst.copy()
