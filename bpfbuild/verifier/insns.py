@@ -515,8 +515,9 @@ def do_ldx(env: Env, st: VerifierState, insn: Instruction, *, atomic: bool = Fal
         grow_stack(env, st, src, insn.off + src.off, size)
     if load.spill_slot is not None:
         precision.push_history(env, st, stack=load.spill_slot)
-    transfer.apply_load(env, st.frames[-1].regs[insn.dst], load, size, is_ldsx)
-    _sanity(st.frames[-1].regs[insn.dst])
+    dst = st.frames[-1].regs[insn.dst]
+    if transfer.apply_load(env, dst, load, size, is_ldsx):
+        _sanity(dst)
 
 
 def do_stx(env: Env, st: VerifierState, insn: Instruction, *, atomic: bool = False) -> None:

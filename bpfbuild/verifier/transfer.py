@@ -106,16 +106,19 @@ def _narrow_unknown(size: int) -> tuple[Tnum, int, int, int, int, int, int, int,
 NARROW_UNKNOWN = {n: _narrow_unknown(n) for n in (1, 2, 4)}
 
 
-def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> None:
-    """The destination of a checked load (then the zero/sign extension of narrow loads)."""
+def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> bool:
+    """The destination of a checked load (then the zero/sign extension of narrow loads); False
+    when ``dst`` needs no ``reg_bounds_sanity_check`` (an unknown scalar, a pointer)."""
     match load.kind:
         case LoadKind.UNKNOWN:
             dst.mark_unknown()
-            if size < 8 and not is_ldsx:
-                # the zero extension of an unknown value: a table (the same numbers, see above)
-                (dst.var_off, dst.umin, dst.umax, dst.smin, dst.smax, dst.u32_min, dst.u32_max, dst.s32_min,
-                 dst.s32_max) = NARROW_UNKNOWN[size]
-                return
+            if not is_ldsx:
+                if size < 8:
+                    # the zero extension of an unknown value: a table (the same numbers, see above,
+                    # where they are checked sane)
+                    (dst.var_off, dst.umin, dst.umax, dst.smin, dst.smax, dst.u32_min, dst.u32_max,
+                     dst.s32_min, dst.s32_max) = NARROW_UNKNOWN[size]
+                return False
         case LoadKind.ZERO:
             dst.mark_const(0)
         case LoadKind.CONST:
@@ -133,19 +136,20 @@ def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> None
             dst.precise = False
             if t & RegFlag.PTR_MAYBE_NULL:
                 dst.id = env.new_id()
-            return
+            return False
         case LoadKind.BTF:
             assert load.reg is not None
             dst.assign(load.reg)
             if dst.type != RegType.SCALAR_VALUE:
-                return
+                return True
         case LoadKind.NONE:
-            return
+            return True
     if size < 8 and dst.type == RegType.SCALAR_VALUE:
         if is_ldsx:
             bounds.coerce_reg_to_size_sx(dst, size)
         else:
             bounds.coerce_reg_to_size(dst, size)
+    return True
 
 
 # ---- stack ---------------------------------------------------------------------------------------------

@@ -4,13 +4,15 @@ to the common cases of packet parsing (a loaded byte shifted, or-ed, added, mask
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpfbuild.isa.fields import AluOp
-from bpfbuild.verifier import bounds
+from bpfbuild.verifier import bounds, transfer
+from bpfbuild.verifier.checks import Load, LoadKind
 from bpfbuild.verifier.fastalu import alu_small, small_operand
-from bpfbuild.verifier.state import Reg
+from bpfbuild.verifier.state import Reg, RegType
 from bpfbuild.verifier.tnum import Tnum
 
 S32_MAX = (1 << 31) - 1
@@ -102,3 +104,12 @@ def test_small_operand_refuses_other_registers():
     r = Reg()
     r.mark_unknown()
     assert small_operand(r) is None
+
+
+@pytest.mark.parametrize("size", [1, 2, 4, 8])
+def test_unknown_load_needs_no_sanity_check(size):
+    """do_ldx skips reg_bounds_sanity_check where apply_load says so: the result is sane."""
+    r = small_reg(0, 0xFF, 3, 7)
+    assert not transfer.apply_load(None, r, Load(LoadKind.UNKNOWN), size, False)  # type: ignore[arg-type]
+    assert bounds.bounds_sane(r) and r.type == RegType.SCALAR_VALUE
+    assert r.umax == (1 << 8 * size) - 1
