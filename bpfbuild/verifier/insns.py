@@ -322,7 +322,8 @@ def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op:
                     dst.off = 0
                 else:
                     _link_add_const(env, insn, op, alu64, is_x, dst, s[0], d[3])
-                return True
+                # the result is one range and a tnum within 31 bits: sane unless the range is empty
+                return dst.umin > dst.umax
     # the operand as adjust_scalar reads it (a copy when it is dst itself, which adjust_scalar changes)
     if is_x:
         src_val = regs[insn.src] if insn.src != insn.dst else dst.copy()
