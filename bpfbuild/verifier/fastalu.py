@@ -15,8 +15,8 @@ compares the two paths on random operands.
 from __future__ import annotations
 
 from bpfbuild.isa.fields import AluOp, JmpOp
-from bpfbuild.verifier.bounds import Bounded, _step_known
-from bpfbuild.verifier.tnum import U32_MAX, U64_MAX, Tnum, tnum_range_bits
+from bpfbuild.verifier.bounds import Bounded, _step_known, range31_sync
+from bpfbuild.verifier.tnum import U32_MAX, U64_MAX, Tnum
 
 __all__ = ["alu_const", "alu_small", "branch_const", "const_operand", "small_operand"]
 
@@ -142,7 +142,8 @@ def small_operand(reg: Bounded) -> tuple[int, int, int, int] | None:
     v, m = reg.var_off
     lo = reg.umin
     hi = reg.umax
-    if (v | m > _S32_MAX or hi > _S32_MAX or lo > hi or lo != reg.smin or lo != reg.u32_min or lo != reg.s32_min
+    if (v | m > _S32_MAX or hi > _S32_MAX or lo > hi
+            or lo != reg.smin or lo != reg.u32_min or lo != reg.s32_min
             or hi != reg.smax or hi != reg.u32_max or hi != reg.s32_max):
         return None
     return v, m, lo, hi
@@ -213,18 +214,7 @@ def alu_small(op: int, dst: Bounded, dv: int, dm: int, a: int, b: int, sv: int, 
     if lo > hi or _step_known(v, m, lo, hi) is not None:
         return False
     # ... the deduction to the tnum of that range, and __update_reg_bounds again
-    rv, rm = tnum_range_bits(lo, hi)
-    m &= rm
-    v = (v | rv) & ~m
-    tmax = v | m
-    if v > lo:
-        lo = v
-    if tmax < hi:
-        hi = tmax
-    if m or lo != v or hi != v:
-        s = _step_known(v, m, lo, hi)
-        if s is not None:
-            v, m, lo, hi = s[0], 0, s[2], s[3]
+    v, m, lo, hi = range31_sync(v, m, lo, hi)[:4]
     if (v, m) != dst.var_off:
         dst.var_off = _new(Tnum, (v, m)) if v or m else _ZERO
     dst.umin = dst.smin = dst.u32_min = dst.s32_min = lo

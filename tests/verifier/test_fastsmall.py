@@ -93,8 +93,8 @@ def test_alu_small_applies_to_packet_parsing():
     assert (shifted.var_off, shifted.umax) == (Tnum(0, 0xFF00), 0xFF00)
     word = shifted.copy()
     assert alu_small(AluOp.OR, word, *small_operand(shifted), *small_operand(byte))
-    assert (word.var_off, word.umin, word.umax, word.smax, word.u32_max) == (Tnum(0, 0xFFFF), 0, 0xFFFF, 0xFFFF,
-                                                                          0xFFFF)
+    assert (word.var_off, word.umin, word.umax) == (Tnum(0, 0xFFFF), 0, 0xFFFF)
+    assert (word.smax, word.u32_max, word.s32_max) == (0xFFFF, 0xFFFF, 0xFFFF)
     total = word.copy()
     assert alu_small(AluOp.ADD, total, *small_operand(word), 14, 0, 14, 14)
     assert (total.umin, total.umax) == (14, 0xFFFF + 14)
