@@ -65,6 +65,7 @@ __all__ = [
     "is_scalar_branch_taken",
     "mark_known",
     "mark_unbounded",
+    "range31_sync",
     "reg_bounds_sync",
     "regs_refine_cond_op",
     "rev_opcode",
@@ -495,17 +496,7 @@ def reg_bounds_sync(reg: Bounded) -> None:
                 # second round and __reg_bound_offset change nothing more); the last
                 # __update_reg_bounds narrows the four alike to the tnum again
                 # (tests/verifier/test_fastsync.py)
-                rv, rm = tnum_range_bits(lo, hi)
-                m1 = m & rm
-                v1 = (v | rv) & ~m1
-                tmax = v1 | m1
-                if v1 > lo:
-                    lo = v1
-                if tmax < hi:
-                    hi = tmax
-                s3 = _step_known(v1, m1, lo, hi) if m1 or lo != v1 or hi != v1 else None
-                if s3 is None:
-                    s3 = (v1, m1, lo, hi, lo, hi, lo, hi, lo, hi)
+                s3 = range31_sync(v, m, lo, hi)
                 if s3 != s0:
                     _store(reg, s3, v, m)
                 return
@@ -518,6 +509,22 @@ def reg_bounds_sync(reg: Bounded) -> None:
         s3 = _update_bounds(s3)
     if s3 != s0:
         _store(reg, s3, v, m)
+
+
+def range31_sync(v: int, m: int, lo: int, hi: int) -> tuple[int, ...]:
+    """The end of :func:`reg_bounds_sync` for a tnum ``(v, m)`` within 31 bits and four ranges
+    that are all ``[lo, hi]`` (non-empty, already narrowed to the tnum): the tnum learns
+    ``tnum_range(lo, hi)``, the ranges narrow to it again, maybe to a single value."""
+    rv, rm = tnum_range_bits(lo, hi)
+    m &= rm
+    v = (v | rv) & ~m
+    tmax = v | m
+    if v > lo:
+        lo = v
+    if tmax < hi:
+        hi = tmax
+    s = _step_known(v, m, lo, hi) if m or lo != v or hi != v else None
+    return (v, m, lo, hi, lo, hi, lo, hi, lo, hi) if s is None else s
 
 
 def _store(reg: Bounded, s: tuple[int, ...], v: int, m: int) -> None:

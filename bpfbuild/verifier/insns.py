@@ -306,6 +306,24 @@ def _adjust_reg_min_max_vals(env: Env, st: VerifierState, insn: Instruction, op:
             else:
                 dst.off = 0
             return False
+    if alu64:
+        d = fastalu.small_operand(dst)
+        if d is not None:
+            # small operands (fastalu): adjust_scalar and its reg_bounds_sync on four numbers
+            # (maybe_fork_scalars cannot fork: dst is not negative)
+            if is_x:
+                s = fastalu.small_operand(regs[insn.src])
+            else:
+                imm = insn.imm
+                s = (imm, 0, imm, imm) if 0 <= imm < _B31 else None
+            if s is not None and fastalu.alu_small(op, dst, d[0], d[1], d[2], d[3], s[0], s[1], s[2], s[3]):
+                if s[1]:
+                    dst.id = 0
+                    dst.off = 0
+                else:
+                    _link_add_const(env, insn, op, alu64, is_x, dst, s[0], d[3])
+                # the result is one range and a tnum within 31 bits: sane unless the range is empty
+                return dst.umin > dst.umax
     # the operand as adjust_scalar reads it (a copy when it is dst itself, which adjust_scalar changes)
     if is_x:
         src_val = regs[insn.src] if insn.src != insn.dst else dst.copy()
@@ -498,8 +516,9 @@ def do_ldx(env: Env, st: VerifierState, insn: Instruction, *, atomic: bool = Fal
         grow_stack(env, st, src, insn.off + src.off, size)
     if load.spill_slot is not None:
         precision.push_history(env, st, stack=load.spill_slot)
-    transfer.apply_load(env, st.frames[-1].regs[insn.dst], load, size, is_ldsx)
-    _sanity(st.frames[-1].regs[insn.dst])
+    dst = st.frames[-1].regs[insn.dst]
+    if transfer.apply_load(env, dst, load, size, is_ldsx):
+        _sanity(dst)
 
 
 def do_stx(env: Env, st: VerifierState, insn: Instruction, *, atomic: bool = False) -> None:
@@ -739,52 +758,35 @@ def _is_init_pkt_pointer(reg: Reg, typ: int) -> bool:
     return reg.type == typ and reg.id == 0 and reg.off == 0 and reg.var_off.equals_const(0)
 
 
+#: ``try_match_pkt_pointers`` per comparison, when the packet pointer is on the left: whether
+#: the fall-through state (``this``) learns the range, and whether that range is right-open
+#: (the other state learns that the pointer is at or beyond the packet's end)
+_PKT_CMP = {int(JmpOp.JGT): (True, False), int(JmpOp.JLT): (False, True), int(JmpOp.JGE): (True, True),
+            int(JmpOp.JLE): (False, False)}
+
+
 def _try_match_pkt_pointers(insn: Instruction, dst: Reg, src: Reg, this: VerifierState,
                             other: VerifierState) -> bool:
     if not insn.opcode & SOURCE_MASK or insn.opcode & CLASS_MASK == InsnClass.JMP32:
         return False
     op = insn.opcode & OP_MASK
+    entry = _PKT_CMP.get(op)
+    if entry is None:
+        return False
+    in_this, range_open = entry
     P, PE, PM = RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_END, RegType.PTR_TO_PACKET_META
-    dst_first = (dst.type == P and src.type == PE) or (dst.type == PM and _is_init_pkt_pointer(src, P))
-    src_first = (dst.type == PE and src.type == P) or (_is_init_pkt_pointer(dst, P) and src.type == PM)
-    if op == JmpOp.JGT:
-        if dst_first:
-            transfer.find_good_pkt_pointers(this, dst, dst.type, False)
-            transfer.mark_pkt_end(other, insn.dst, True)
-        elif src_first:
-            transfer.find_good_pkt_pointers(other, src, src.type, True)
-            transfer.mark_pkt_end(this, insn.src, False)
-        else:
-            return False
-    elif op == JmpOp.JLT:
-        if dst_first:
-            transfer.find_good_pkt_pointers(other, dst, dst.type, True)
-            transfer.mark_pkt_end(this, insn.dst, False)
-        elif src_first:
-            transfer.find_good_pkt_pointers(this, src, src.type, False)
-            transfer.mark_pkt_end(other, insn.src, True)
-        else:
-            return False
-    elif op == JmpOp.JGE:
-        if dst_first:
-            transfer.find_good_pkt_pointers(this, dst, dst.type, True)
-            transfer.mark_pkt_end(other, insn.dst, False)
-        elif src_first:
-            transfer.find_good_pkt_pointers(other, src, src.type, False)
-            transfer.mark_pkt_end(this, insn.src, True)
-        else:
-            return False
-    elif op == JmpOp.JLE:
-        if dst_first:
-            transfer.find_good_pkt_pointers(other, dst, dst.type, False)
-            transfer.mark_pkt_end(this, insn.dst, True)
-        elif src_first:
-            transfer.find_good_pkt_pointers(this, src, src.type, True)
-            transfer.mark_pkt_end(other, insn.src, False)
-        else:
-            return False
+    if (dst.type == P and src.type == PE) or (dst.type == PM and _is_init_pkt_pointer(src, P)):
+        reg, regno = dst, insn.dst
+    elif (dst.type == PE and src.type == P) or (_is_init_pkt_pointer(dst, P) and src.type == PM):
+        # the packet pointer on the right: the same facts with the comparison flipped
+        reg, regno = src, insn.src
+        in_this = not in_this
+        range_open = not range_open
     else:
         return False
+    good, end = (this, other) if in_this else (other, this)
+    transfer.find_good_pkt_pointers(good, reg, reg.type, range_open)
+    transfer.mark_pkt_end(end, regno, not range_open)
     return True
 
 
@@ -819,8 +821,7 @@ def refine_branches(env: Env, this: VerifierState, other: VerifierState, insn: I
     if is_x:
         transfer.reg_set_min_max(oregs[insn.dst], oregs[insn.src], dst, regs[insn.src], op, jmp32)
     else:
-        assert src_const is not None
-        transfer.reg_set_min_max(oregs[insn.dst], src_const.copy(), dst, src_const.copy(), op, jmp32)
+        transfer.reg_set_min_max_imm(oregs[insn.dst], dst, insn.imm, op, jmp32)
     if is_x:
         src = regs[insn.src]
         if src.type == RegType.SCALAR_VALUE and src.id:

@@ -46,6 +46,7 @@ __all__ = [
     "mark_reg_invalid",
     "ptr_arith",
     "reg_set_min_max",
+    "reg_set_min_max_imm",
     "stack_helper_write",
     "stack_write",
     "sync_linked_regs",
@@ -105,16 +106,19 @@ def _narrow_unknown(size: int) -> tuple[Tnum, int, int, int, int, int, int, int,
 NARROW_UNKNOWN = {n: _narrow_unknown(n) for n in (1, 2, 4)}
 
 
-def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> None:
-    """The destination of a checked load (then the zero/sign extension of narrow loads)."""
+def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> bool:
+    """The destination of a checked load (then the zero/sign extension of narrow loads); False
+    when ``dst`` needs no ``reg_bounds_sanity_check`` (an unknown scalar, a pointer)."""
     match load.kind:
         case LoadKind.UNKNOWN:
             dst.mark_unknown()
-            if size < 8 and not is_ldsx:
-                # the zero extension of an unknown value: a table (the same numbers, see above)
-                (dst.var_off, dst.umin, dst.umax, dst.smin, dst.smax, dst.u32_min, dst.u32_max, dst.s32_min,
-                 dst.s32_max) = NARROW_UNKNOWN[size]
-                return
+            if not is_ldsx:
+                if size < 8:
+                    # the zero extension of an unknown value: a table (the same numbers, see above,
+                    # where they are checked sane)
+                    (dst.var_off, dst.umin, dst.umax, dst.smin, dst.smax, dst.u32_min, dst.u32_max,
+                     dst.s32_min, dst.s32_max) = NARROW_UNKNOWN[size]
+                return False
         case LoadKind.ZERO:
             dst.mark_const(0)
         case LoadKind.CONST:
@@ -132,19 +136,20 @@ def apply_load(env: Env, dst: Reg, load: Load, size: int, is_ldsx: bool) -> None
             dst.precise = False
             if t & RegFlag.PTR_MAYBE_NULL:
                 dst.id = env.new_id()
-            return
+            return False
         case LoadKind.BTF:
             assert load.reg is not None
             dst.assign(load.reg)
             if dst.type != RegType.SCALAR_VALUE:
-                return
+                return True
         case LoadKind.NONE:
-            return
+            return True
     if size < 8 and dst.type == RegType.SCALAR_VALUE:
         if is_ldsx:
             bounds.coerce_reg_to_size_sx(dst, size)
         else:
             bounds.coerce_reg_to_size(dst, size)
+    return True
 
 
 # ---- stack ---------------------------------------------------------------------------------------------
@@ -335,6 +340,22 @@ def reg_set_min_max(true1: Reg, true2: Reg, false1: Reg, false2: Reg, op: int, j
             bounds.mark_unbounded(r)
 
 
+def reg_set_min_max_imm(true1: Reg, false1: Reg, imm: int, op: int, jmp32: bool) -> None:
+    """:func:`reg_set_min_max` for ``r1 op imm``: the constant's two registers are the kernel's
+    fake_reg, thrown away after, so only what their refinement teaches ``r1`` is kept (their
+    own synchronisation and sanity check change nothing else)."""
+    if false1.type != RegType.SCALAR_VALUE:
+        return
+    bounds.regs_refine_cond_op(false1, bounds.Known(imm), bounds.rev_opcode(op), jmp32)
+    bounds.reg_bounds_sync(false1)
+    bounds.regs_refine_cond_op(true1, bounds.Known(imm), op, jmp32)
+    bounds.reg_bounds_sync(true1)
+    if not bounds.bounds_sane(true1):
+        bounds.mark_unbounded(true1)
+    if not bounds.bounds_sane(false1):
+        bounds.mark_unbounded(false1)
+
+
 def linked_positions(env: Env, st: VerifierState, ids: tuple[int, ...]) -> list[tuple[int, int, bool]]:
     """``collect_linked_regs``: where the scalars sharing one of ``ids`` live, as
     ``(frameno, regno or spi, is_reg)``; only registers live at each frame's instruction count;
@@ -412,9 +433,20 @@ def find_good_pkt_pointers(st: VerifierState, dst: Reg, typ: int, range_right_op
     if dst.umax > 0xFFFF or dst.umax + dst.off > 0xFFFF:
         return
     new_range = dst.off + (1 if range_right_open else 0)
-    for reg in st.all_regs(lambda r: r.type == typ and r.id == dst.id):
-        if reg.type == typ and reg.id == dst.id:
-            reg.range = max(reg.range, new_range)
+    did = dst.id
+    # bpf_for_each_reg_in_vstate, its two loops written out: a spilled copy is unshared
+    # (FuncState.wslot) only when its range grows
+    for frame in st.frames:
+        for reg in frame.regs:
+            if reg.type == typ and reg.id == did and reg.range < new_range:
+                reg.range = new_range
+        stack = frame.stack
+        for spi in range(len(stack)):
+            slot = stack[spi]
+            if slot.slot_type[7] == SPILL:
+                reg = slot.spilled_ptr
+                if reg.type == typ and reg.id == did and reg.range < new_range:
+                    frame.wslot(spi).spilled_ptr.range = new_range
 
 
 AT_PKT_END = -1
