@@ -561,9 +561,13 @@ class FuncState:
         fp.frameno = frameno
 
     def copy(self) -> FuncState:
-        """A copy; the stack slots are shared until either frame writes one (:meth:`wslot`)."""
+        """A copy; the stack slots are shared until either frame writes one (:meth:`wslot`), and
+        the frame pointer r10 always: nothing changes it after :meth:`__init__` (writes to r10 are
+        refused: "frame pointer is read only")."""
         f = _new(FuncState)
-        f.regs = list(map(_reg_copy, self.regs))
+        r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, fp = self.regs
+        f.regs = [_reg_copy(r0), _reg_copy(r1), _reg_copy(r2), _reg_copy(r3), _reg_copy(r4),
+                  _reg_copy(r5), _reg_copy(r6), _reg_copy(r7), _reg_copy(r8), _reg_copy(r9), fp]
         f.stack = self.stack.copy()
         self.gen = _next_gen()      # neither frame owns the slots any more
         f.gen = _next_gen()
