@@ -326,20 +326,7 @@ class Reg:
 
     def mark_known(self, imm: int) -> None:
         """``__mark_reg_known``: keep the type, clear offsets and ids, value ``imm``."""
-        # _clear_ptr, inlined (a hot path)
-        self.off = 0
-        self.range = 0
-        self.map = None
-        self.mem_size = 0
-        self.subprogno = 0
-        self.id = 0
-        self.ref_obj_id = 0
-        self.frameno = 0
-        self.btf = None
-        self.btf_id = 0
-        self.iter_state = 0
-        self.iter_depth = 0
-        self.dynptr_id = 0
+        self._clear_ptr()
         mark_known(self, imm)
 
     def mark_known_zero(self) -> None:
@@ -352,59 +339,12 @@ class Reg:
         self.precise = False
 
     def mark_unknown(self) -> None:
-        """``__mark_reg_unknown``: an unbounded scalar."""
-        self.type = _SCALAR
-        # _clear_ptr, inlined (a hot path)
-        self.off = 0
-        self.range = 0
-        self.map = None
-        self.mem_size = 0
-        self.subprogno = 0
-        self.id = 0
-        self.ref_obj_id = 0
-        self.frameno = 0
-        self.btf = None
-        self.btf_id = 0
-        self.iter_state = 0
-        self.iter_depth = 0
-        self.dynptr_id = 0
-        self.var_off = TNUM_UNKNOWN
-        self.smin = S64_MIN
-        self.smax = S64_MAX
-        self.umin = 0
-        self.umax = U64_MAX
-        self.s32_min = S32_MIN
-        self.s32_max = S32_MAX
-        self.u32_min = 0
-        self.u32_max = U32_MAX
-        self.precise = False
+        """``__mark_reg_unknown``: an unbounded scalar (a fresh register's fields, as a scalar)."""
+        self.assign(_UNKNOWN)
 
     def mark_not_init(self) -> None:
-        """``__mark_reg_not_init``: :meth:`mark_unknown`, then type NOT_INIT (inlined: a hot path)."""
-        self.type = _NOT_INIT
-        self.off = 0
-        self.range = 0
-        self.map = None
-        self.mem_size = 0
-        self.subprogno = 0
-        self.id = 0
-        self.ref_obj_id = 0
-        self.frameno = 0
-        self.btf = None
-        self.btf_id = 0
-        self.iter_state = 0
-        self.iter_depth = 0
-        self.dynptr_id = 0
-        self.var_off = TNUM_UNKNOWN
-        self.smin = S64_MIN
-        self.smax = S64_MAX
-        self.umin = 0
-        self.umax = U64_MAX
-        self.s32_min = S32_MIN
-        self.s32_max = S32_MAX
-        self.u32_min = 0
-        self.u32_max = U32_MAX
-        self.precise = False
+        """``__mark_reg_not_init``: :meth:`mark_unknown`, then type NOT_INIT -- a fresh register."""
+        self.assign(_NOT_INIT_REG)
 
     # --- queries ----------------------------------------------------------------------------------
 
@@ -460,6 +400,12 @@ class Reg:
 
 _new = object.__new__     # what Reg.__new__(Reg) calls, without the lookup
 _reg_copy = Reg.copy
+
+# what mark_unknown and mark_not_init copy into a register (one call instead of a chain of
+# stores and calls: a hot path); never changed
+_NOT_INIT_REG = Reg()
+_UNKNOWN = Reg()
+_UNKNOWN.type = _SCALAR
 
 
 class SlotType(enum.IntEnum):
