@@ -89,6 +89,15 @@ class RegFlag(enum.IntFlag):
 
 BASE_MASK = 0xFF
 
+# The members the per-instruction methods below read, as module constants: on Python 3.11 a
+# ``RegType.X`` lookup goes through the Enum metaclass and costs several globals (fastenum.py).
+_NOT_INIT = RegType.NOT_INIT
+_SCALAR = RegType.SCALAR_VALUE
+_PTR_TO_STACK = RegType.PTR_TO_STACK
+_MAYBE_NULL = RegFlag.PTR_MAYBE_NULL
+_PKT_TYPES = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META)
+_PKT_TYPES_ANY = (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
+
 _TYPE_NAMES = {
     RegType.NOT_INIT: "?", RegType.SCALAR_VALUE: "scalar", RegType.PTR_TO_CTX: "ctx",
     RegType.CONST_PTR_TO_MAP: "map_ptr", RegType.PTR_TO_MAP_VALUE: "map_value",
@@ -199,7 +208,7 @@ class Reg:
     )
 
     def __init__(self) -> None:
-        self.type: int = RegType.NOT_INIT   # a RegType with RegFlag bits
+        self.type: int = _NOT_INIT   # a RegType with RegFlag bits
         self.off = 0
         self.range = 0
         self.map: MapInfo | None = None
@@ -330,27 +339,16 @@ class Reg:
     def mark_const(self, imm: int) -> None:
         """A scalar holding exactly ``imm``."""
         self.mark_known(imm)
-        self.type = RegType.SCALAR_VALUE
+        self.type = _SCALAR
         self.precise = False
 
     def mark_unknown(self) -> None:
-        """``__mark_reg_unknown``: an unbounded scalar."""
-        self._clear_ptr()
-        self.type = RegType.SCALAR_VALUE
-        self.var_off = TNUM_UNKNOWN
-        self.smin = S64_MIN
-        self.smax = S64_MAX
-        self.umin = 0
-        self.umax = U64_MAX
-        self.s32_min = S32_MIN
-        self.s32_max = S32_MAX
-        self.u32_min = 0
-        self.u32_max = U32_MAX
-        self.precise = False
+        """``__mark_reg_unknown``: an unbounded scalar (a fresh register's fields, as a scalar)."""
+        self.assign(_UNKNOWN)
 
     def mark_not_init(self) -> None:
-        self.mark_unknown()
-        self.type = RegType.NOT_INIT
+        """``__mark_reg_not_init``: :meth:`mark_unknown`, then type NOT_INIT -- a fresh register."""
+        self.assign(_NOT_INIT_REG)
 
     # --- queries ----------------------------------------------------------------------------------
 
@@ -360,32 +358,32 @@ class Reg:
 
     @property
     def maybe_null(self) -> bool:
-        return bool(self.type & RegFlag.PTR_MAYBE_NULL)
+        return bool(self.type & _MAYBE_NULL)
 
     @property
     def is_scalar(self) -> bool:
-        return self.type == RegType.SCALAR_VALUE
+        return self.type == _SCALAR
 
     @property
     def is_pointer(self) -> bool:
-        return self.type != RegType.SCALAR_VALUE
+        return self.type != _SCALAR
 
     @property
     def is_const(self) -> bool:
-        return self.type == RegType.SCALAR_VALUE and not self.var_off.mask
+        return self.type == _SCALAR and not self.var_off.mask
 
     @property
     def is_null(self) -> bool:
         """``register_is_null``: a scalar known to be 0."""
-        return self.type == RegType.SCALAR_VALUE and not self.var_off.mask and not self.var_off.value
+        return self.type == _SCALAR and not self.var_off.mask and not self.var_off.value
 
     @property
     def is_pkt_pointer(self) -> bool:
-        return self.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META)
+        return self.type in _PKT_TYPES
 
     @property
     def is_pkt_pointer_any(self) -> bool:
-        return self.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END)
+        return self.type in _PKT_TYPES_ANY
 
     def __repr__(self) -> str:
         """The fields a debugger needs; :func:`.log.reg_str` prints the kernel's form."""
@@ -407,6 +405,12 @@ class Reg:
 _new = object.__new__     # what Reg.__new__(Reg) calls, without the lookup
 _reg_copy = Reg.copy
 
+# what mark_unknown and mark_not_init copy into a register (one call instead of a chain of
+# stores and calls: a hot path); never changed
+_NOT_INIT_REG = Reg()
+_UNKNOWN = Reg()
+_UNKNOWN.type = _SCALAR
+
 
 class SlotType(enum.IntEnum):
     """What one byte of a stack slot holds (``enum bpf_stack_slot_type``)."""
@@ -425,6 +429,7 @@ DYNPTR_TYPE_NAMES = {1: "local", 2: "ringbuf", 3: "skb", 4: "xdp", 5: "skb_meta"
 
 INVALID, SPILL, MISC, ZERO = (SlotType.STACK_INVALID, SlotType.STACK_SPILL, SlotType.STACK_MISC,
                               SlotType.STACK_ZERO)
+_SPILL_INT = int(SPILL)     # compares with a byte of slot_type at int speed
 
 
 class StackSlot:
@@ -454,7 +459,7 @@ class StackSlot:
 
     @property
     def is_spilled_scalar(self) -> bool:
-        return self.slot_type[7] == SPILL and self.spilled_ptr.type == RegType.SCALAR_VALUE
+        return self.slot_type[7] == SPILL and self.spilled_ptr.type == _SCALAR
 
     @property
     def is_spilled_scalar64(self) -> bool:
@@ -501,14 +506,18 @@ class FuncState:
         self.in_async_callback_fn = False
         self.gen = _next_gen()
         fp = self.regs[10]
-        fp.type = RegType.PTR_TO_STACK
+        fp.type = _PTR_TO_STACK
         fp.mark_known_zero()
         fp.frameno = frameno
 
     def copy(self) -> FuncState:
-        """A copy; the stack slots are shared until either frame writes one (:meth:`wslot`)."""
+        """A copy; the stack slots are shared until either frame writes one (:meth:`wslot`), and
+        the frame pointer r10 always: nothing changes it after :meth:`__init__` (writes to r10 are
+        refused: "frame pointer is read only")."""
         f = _new(FuncState)
-        f.regs = list(map(_reg_copy, self.regs))
+        r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, fp = self.regs
+        f.regs = [_reg_copy(r0), _reg_copy(r1), _reg_copy(r2), _reg_copy(r3), _reg_copy(r4),
+                  _reg_copy(r5), _reg_copy(r6), _reg_copy(r7), _reg_copy(r8), _reg_copy(r9), fp]
         f.stack = self.stack.copy()
         self.gen = _next_gen()      # neither frame owns the slots any more
         f.gen = _next_gen()
@@ -546,6 +555,8 @@ class FuncState:
         while len(self.stack) < slots:
             self.stack.append(StackSlot(self.gen))
 
+
+_func_copy = FuncState.copy
 
 #: an empty slot (a fresh one's contents) that no frame writes in place (``gen`` 0)
 _CLEAR_SLOT = StackSlot()
@@ -610,7 +621,7 @@ class VerifierState:
 
     def copy(self) -> VerifierState:
         s = _new(VerifierState)
-        s.frames = [f.copy() for f in self.frames]
+        s.frames = list(map(_func_copy, self.frames))
         s.refs = [RefState(r.id, r.insn_idx) for r in self.refs] if self.refs else []
         s.parent = self.parent
         s.branches = self.branches
@@ -638,14 +649,17 @@ class VerifierState:
         out: list[Reg] = []
         for f in self.frames:
             out.extend(f.regs)
-            stack = f.stack
-            for spi in range(len(stack)):
-                slot = stack[spi]
-                if slot.slot_type[7] == SPILL and (where is None or where(slot.spilled_ptr)):
+            for spi, slot in enumerate(f.stack):
+                if slot.slot_type[7] == _SPILL_INT and (where is None or where(slot.spilled_ptr)):
                     out.append(f.wslot(spi).spilled_ptr)
         return out
 
     def same_callsites(self, other: VerifierState) -> bool:
-        if len(self.frames) != len(other.frames):
+        frames = self.frames
+        others = other.frames
+        if len(frames) != len(others):
             return False
-        return all(a.callsite == b.callsite for a, b in zip(self.frames, other.frames, strict=True))
+        for a, b in zip(frames, others):
+            if a.callsite != b.callsite:
+                return False
+        return True
