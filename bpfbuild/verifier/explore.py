@@ -53,6 +53,7 @@ from bpfbuild.verifier.equiv import (
     widen_imprecise_scalars,
 )
 from bpfbuild.verifier.fastenum import members
+from bpfbuild.verifier.liveness import NEVER_WRITES
 from bpfbuild.verifier.log import frame_str
 from bpfbuild.verifier.state import FuncState, RegType, SlotType, VerifierState
 
@@ -69,8 +70,35 @@ AluOp, InsnClass, JmpOp, Mode, PseudoCall, RegType = (
 __all__ = ["check_max_stack_depth", "do_check", "states_equal"]
 
 BPF_COMPLEXITY_LIMIT_STATES = 64
-_ALU, _ALU64, _LDX, _STX, _ST, _LD = (int(InsnClass.ALU), int(InsnClass.ALU64), int(InsnClass.LDX),
-                                      int(InsnClass.STX), int(InsnClass.ST), int(InsnClass.LD))
+_JMP = int(InsnClass.JMP)
+_PSEUDO_HELPER = int(PseudoCall.HELPER)
+_TAIL_CALL = int(BpfFunc.tail_call)
+
+# What Checker.run does with an opcode, in the order it asks (the most frequent first); from
+# _K_STX on, the instructions that may write the stack, whose writes liveness collects.
+_K_ALU, _K_COND, _K_LDX, _K_LD64, _K_EXIT, _K_JA, _K_JCOND, _K_LD_ABS, _K_LD_BAD, _K_STX, _K_ST, _K_CALL = range(12)
+
+
+def _kind(code: int) -> int:
+    cls = code & CLASS_MASK
+    if cls in (InsnClass.ALU, InsnClass.ALU64):
+        return _K_ALU
+    if cls == InsnClass.LDX:
+        return _K_LDX
+    if cls == InsnClass.STX:
+        return _K_STX
+    if cls == InsnClass.ST:
+        return _K_ST
+    if cls == InsnClass.LD:
+        if code & MODE_MASK in (Mode.ABS, Mode.IND):
+            return _K_LD_ABS
+        return _K_LD64 if code == LD_IMM64_OPCODE else _K_LD_BAD
+    op = code & OP_MASK      # JMP, JMP32
+    return {JmpOp.CALL: _K_CALL, JmpOp.JA: _K_JA, JmpOp.EXIT: _K_EXIT, JmpOp.JCOND: _K_JCOND}.get(op, _K_COND)
+
+
+_KIND = bytes(_kind(code) for code in range(256))
+assert all((_KIND[code] >= _K_STX) == (not NEVER_WRITES[code]) for code in range(256))
 
 
 class _Pending:
@@ -496,24 +524,23 @@ class Checker:
         aux = env.aux
         limit = env.options.insn_limit
         env.insn_idx = self.start
-        self.prev_insn_idx = -1
+        prev = -1
         do_print_state = False
         level = env.log.level
         live = env.stack_live
         assert live is not None
         live.reset_callchain()
-        commit = live.commit
         push_history = precision.push_history
         do_alu, do_ldx, do_stx = insns.do_alu, insns.do_ldx, insns.do_stx
-        ALU, ALU64, LDX, STX, ST, LD = (_ALU, _ALU64, _LDX, _STX, _ST, _LD)
+        kinds = _KIND
         while True:
-            prev = env.prev_insn_idx = self.prev_insn_idx
             pc = env.insn_idx
             if pc >= n or pc < 0:
                 raise env.error(f"invalid insn idx {pc} insn_cnt {n}")
             insn = insns_tab[pc]
             if insn is None:
                 raise env.error(f"invalid insn idx {pc} insn_cnt {n}")
+            env.prev_insn_idx = prev
             processed = env.insn_processed = env.insn_processed + 1
             if processed > limit:
                 raise env.error(f"BPF program is too large. Processed {processed} insn")
@@ -523,99 +550,99 @@ class Checker:
             if a.prune_point and self.is_state_visited(pc):
                 if level:
                     if do_print_state:
-                        env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}: safe\n")
+                        env.verbose(f"\nfrom {prev} to {pc}: safe\n")
                     else:
                         env.verbose(f"{pc}: safe\n")
                 if not self._finish_path():
                     return
+                prev = self.prev_insn_idx
                 do_print_state = True
                 continue
             if a.jmp_point:
                 push_history(env, st)
             if level:
                 if level >= 2 and do_print_state:
-                    env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}:{frame_str(st, st.frames[-1])}\n")
+                    env.verbose(f"\nfrom {prev} to {pc}:{frame_str(st, st.frames[-1])}\n")
                     do_print_state = False
                 self.print_insn(pc, insn)
-            self.prev_insn_idx = pc
-            a.seen = True
-            cls = insn.opcode & CLASS_MASK
-            # live.reset_write_marks(st, pc), inlined
-            if live.cur is None:
-                live.cur = live.lookup(st, len(st.frames) - 1)
-            live.write_idx = pc
-            if live.write_any:
-                live._clear_writes()
-            if level:
                 self._scratch(insn)
-            if cls == ALU64 or cls == ALU:
+            prev = pc
+            a.seen = True
+            k = kinds[insn.opcode]
+            if k == _K_ALU:
                 do_alu(env, st, insn)
-            elif cls == LDX:
-                do_ldx(env, st, insn)
-            elif cls == STX:
-                do_stx(env, st, insn)
-            elif cls == ST:
-                insns.do_st(env, st, insn)
-            elif cls == LD:
-                mode = insn.opcode & MODE_MASK
-                if mode in (Mode.ABS, Mode.IND):
-                    insns.do_ld_abs(env, st, insn)
-                    if st.curframe:   # a failed load returns 0 from the subprogram: a possible exit
-                        self._possible_exit(st, zero_r0=True)
-                        do_print_state = False   # the kernel prints no "from X to Y" for this return
-                        continue
-                elif insn.opcode == LD_IMM64_OPCODE:
-                    insns.do_ld_imm64(env, st, insn)
-                    env.insn_idx += 1
-                else:
-                    raise env.error("invalid BPF_LD mode")
-            else:
+            elif k == _K_COND:
                 env.jmps_processed += 1
-                op = insn.opcode & OP_MASK
-                if op == JmpOp.CALL:
+                self._cond_jmp(insn)
+            elif k == _K_LDX:
+                do_ldx(env, st, insn)
+            elif k >= _K_STX:
+                # the instructions that may write the stack (liveness.NEVER_WRITES): their writes
+                # are collected (live.reset_write_marks(st, pc), inlined) ...
+                if live.cur is None:
+                    live.cur = live.lookup(st, len(st.frames) - 1)
+                live.write_idx = pc
+                if live.write_any:
+                    live._clear_writes()
+                if k == _K_STX:
+                    do_stx(env, st, insn)
+                elif k == _K_ST:
+                    insns.do_st(env, st, insn)
+                else:
+                    env.jmps_processed += 1
                     self._call(insn)
-                    if (st.curframe and insn.src == PseudoCall.HELPER and insn.imm == BpfFunc.tail_call
+                    if (len(st.frames) > 1 and insn.src == _PSEUDO_HELPER and insn.imm == _TAIL_CALL
                             and self.st is st):
                         # a tail call that succeeds leaves the subprogram (and may have changed the packet)
                         self._possible_exit(st, zero_r0=False)
                         do_print_state = False
                         continue
-                elif op == JmpOp.JA:
-                    if (insn.opcode & SOURCE_MASK or insn.src or insn.dst
-                            or (cls == InsnClass.JMP and insn.imm) or (cls == InsnClass.JMP32 and insn.off)):
-                        raise env.error("BPF_JA uses reserved fields")
-                    env.insn_idx += (insn.off if cls == InsnClass.JMP else insn.imm) + 1
-                    commit()
-                    continue
-                elif op == JmpOp.EXIT:
-                    if insn.opcode & SOURCE_MASK or insn.imm or insn.src or insn.dst or cls == InsnClass.JMP32:
-                        raise env.error("BPF_EXIT uses reserved fields")
-                    if st.curframe == 0:
-                        fields.lock_exit_error(env, st, "BPF_EXIT instruction in main prog")
-                        calls.check_reference_leak(env, st, "BPF_EXIT instruction in main prog")
-                    if st.curframe:
-                        live.update(st)
-                        env.insn_idx = calls.prepare_func_exit(env, st)
-                        do_print_state = True
-                        continue
-                    calls.check_return_code(env, st)
-                    live.commit()
-                    if not self._finish_path():
-                        return
+                inst = live.cur     # ... and committed (live.commit(), its first exit inlined)
+                if inst is not None:
+                    if inst.settled[live.write_idx - inst.start]:
+                        live.write_idx = 0
+                    else:
+                        live._commit(inst)
+            elif k == _K_LD64:
+                insns.do_ld_imm64(env, st, insn)
+                env.insn_idx += 1
+            elif k == _K_EXIT:
+                env.jmps_processed += 1
+                if insn.opcode & SOURCE_MASK or insn.imm or insn.src or insn.dst or insn.opcode & CLASS_MASK != _JMP:
+                    raise env.error("BPF_EXIT uses reserved fields")
+                if len(st.frames) > 1:
+                    live.update(st)
+                    env.insn_idx = calls.prepare_func_exit(env, st)
                     do_print_state = True
                     continue
-                elif op == JmpOp.JCOND:
-                    self._may_goto(insn)
-                    live.commit()
+                fields.lock_exit_error(env, st, "BPF_EXIT instruction in main prog")
+                calls.check_reference_leak(env, st, "BPF_EXIT instruction in main prog")
+                calls.check_return_code(env, st)
+                if not self._finish_path():
+                    return
+                prev = self.prev_insn_idx
+                do_print_state = True
+                continue
+            elif k == _K_JA:
+                env.jmps_processed += 1
+                cls = insn.opcode & CLASS_MASK
+                if (insn.opcode & SOURCE_MASK or insn.src or insn.dst
+                        or (cls == _JMP and insn.imm) or (cls != _JMP and insn.off)):
+                    raise env.error("BPF_JA uses reserved fields")
+                env.insn_idx += (insn.off if cls == _JMP else insn.imm) + 1
+                continue
+            elif k == _K_JCOND:
+                env.jmps_processed += 1
+                self._may_goto(insn)
+                continue
+            elif k == _K_LD_ABS:
+                insns.do_ld_abs(env, st, insn)
+                if len(st.frames) > 1:   # a failed load returns 0 from the subprogram: a possible exit
+                    self._possible_exit(st, zero_r0=True)
+                    do_print_state = False   # the kernel prints no "from X to Y" for this return
                     continue
-                else:
-                    self._cond_jmp(insn)
-            inst = live.cur     # live.commit(), its first exit inlined
-            if inst is not None:
-                if inst.settled[live.write_idx - inst.start]:
-                    live.write_idx = 0
-                else:
-                    live._commit(inst)
+            else:
+                raise env.error("invalid BPF_LD mode")
             env.insn_idx += 1
 
     def _finish_path(self) -> bool:
