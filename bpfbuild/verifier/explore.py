@@ -15,6 +15,7 @@ of an old state matches any scalar, so the processed-instruction counts equal th
 
 from __future__ import annotations
 
+import functools
 import gc
 
 from bpfbuild.abi.protos import BpfFunc
@@ -148,6 +149,15 @@ def _iter_active_depths_differ(old: VerifierState, cur: VerifierState) -> bool:
     return False
 
 
+_NOT_INIT = int(RegType.NOT_INIT)
+
+
+@functools.cache
+def _dead_regs(live: int) -> tuple[int, ...]:
+    """The registers r0-r9 a liveness mask does not hold."""
+    return tuple(r for r in range(10) if not live >> r & 1)
+
+
 def _clean_state(env: Env, st: VerifierState) -> None:
     """``clean_verifier_state``: forget registers and stack slots the rest of the program never reads."""
     live_stack = env.stack_live
@@ -158,9 +168,12 @@ def _clean_state(env: Env, st: VerifierState) -> None:
     for i, frame in enumerate(st.frames):
         live = aux[st.insn_idx if i == last else st.frames[i + 1].callsite].live_before  # frame_insn_idx
         regs = frame.regs
-        for r in range(10):
-            if not live >> r & 1:
-                regs[r].mark_not_init()
+        for r in _dead_regs(live):
+            reg = regs[r]
+            # a register NOT_INIT already is left as it is: whatever else it holds, every
+            # reader of a checkpoint (regsafe, precision) asks its type first
+            if reg.type != _NOT_INIT:
+                reg.mark_not_init()
         if frame.stack:
             alive = live_stack.alive_mask(frame.frameno)     # slot_alive of slots 0-63 at once
             for spi in range(len(frame.stack)):
@@ -287,6 +300,8 @@ class Checker:
         self.cleaned: dict[int, VerifierState] = {}
         self.evicted: dict[int, VerifierState] = {}
         self.unsafe_reg: dict[int, int] = {}    # per prune point: see is_state_visited
+        self.buckets = len(env.insns) or 1       # of env.explored (explored_bucket)
+        self.state_freq = env.options.test_state_freq
         env.fork = self.fork
 
     # --- branching -----------------------------------------------------------------------------
@@ -322,12 +337,14 @@ class Checker:
         """A path ended: states whose every branch is now explored may leave their loop
         (``maybe_exit_scc``) and, when evicted earlier, be freed."""
         env = self.env
+        evicted = self.evicted
         while st is not None:
             st.branches -= 1
             if st.branches:
                 break
-            maybe_exit_scc(env, st)
-            if id(st) in self.evicted and not incomplete_read_marks(env, st):
+            if env.scc_visits:     # maybe_exit_scc's first test
+                maybe_exit_scc(env, st)
+            if evicted and id(st) in evicted and not incomplete_read_marks(env, st):
                 del self.evicted[id(st)]
                 env.free_list -= 1
             st = st.parent
@@ -337,16 +354,19 @@ class Checker:
     def is_state_visited(self, pc: int) -> bool:
         env = self.env
         cur = self.st
+        cur.insn_idx = pc
+        # env.explored_bucket(pc, callsite), inlined
+        entries = env.explored.get(((pc ^ cur.frames[-1].callsite) & 0xFFFFFFFF) % self.buckets)
         aux = env.aux[pc]
-        force_new = env.options.test_state_freq or aux.force_checkpoint or len(cur.hist) > 40
+        force_new = self.state_freq or aux.force_checkpoint or len(cur.hist) > 40
         add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
                                 and env.insn_processed - env.prev_insn_processed >= 8)
-        # env.explored_bucket(pc, callsite), inlined
-        key = ((pc ^ cur.frames[-1].callsite) & 0xFFFFFFFF) % (len(env.insns) or 1)
-        entries = env.explored.get(key)
-        if entries is None:
-            entries = env.explored[key] = []
-        cur.insn_idx = pc
+        if not entries:     # no checkpoint to clean, compare or count: only the new one, maybe
+            if add_new:
+                if entries is None:
+                    entries = env.explored_bucket(pc, cur.frames[-1].callsite)
+                self._add_checkpoint(pc, entries)
+            return False
         for e in entries:
             old = e.state
             if (not old.branches and old.insn_idx == pc and id(old) not in self.cleaned
@@ -396,7 +416,7 @@ class Checker:
             else:
                 # a checkpoint inside a loop whose paths are not all explored yet has incomplete
                 # precision marks: compare every scalar's range (RANGE_WITHIN) and remember the hit
-                loop = incomplete_read_marks(env, old)
+                loop = env.num_backedges > 0 and incomplete_read_marks(env, old)
                 exact = RANGE_WITHIN if loop else NOT_EXACT
                 # the register that kept the last checkpoint here from matching most often
                 # keeps the next ones from matching too: asking it first spares the whole walk
@@ -432,8 +452,15 @@ class Checker:
         env.max_states_per_insn = max(env.max_states_per_insn, states_cnt)
         if not env.bpf_capable and states_cnt > BPF_COMPLEXITY_LIMIT_STATES:
             return False
-        if not add_new:
-            return False
+        if add_new:
+            self._add_checkpoint(pc, entries)
+        return False
+
+    def _add_checkpoint(self, pc: int, entries: list[StateEntry]) -> None:
+        """is_state_visited's end: the current state at ``pc`` becomes a checkpoint (a copy of
+        it goes into ``entries``, the bucket of ``pc``; the current state goes on as its child)."""
+        env = self.env
+        cur = self.st
         env.total_states += 1
         env.explored_size += 1
         _update_peak_states(env)
@@ -453,7 +480,6 @@ class Checker:
         new.bt_memo = cur.bt_memo    # ... and so what walks through it gave
         cur.bt_memo = None
         entries.insert(0, StateEntry(new))
-        return False
 
     # --- log ---------------------------------------------------------------------------------------
 
