@@ -820,11 +820,10 @@ def initial_state(env: Env, subprog: int) -> VerifierState:
     return st
 
 
-#: plain ints for check_max_stack_depth's scan (an IntEnum member read off its class is slow)
-_STACK_CALL = int(InsnClass.JMP | JmpOp.CALL)
-_STACK_PSEUDO_CALL = int(PseudoCall.CALL)
-_STACK_LD64 = int(LD_IMM64_OPCODE)
-_STACK_PSEUDO_FUNC = int(PseudoLoad.FUNC)
+#: check_max_stack_depth's scan: the opcodes of a call (a bpf-to-bpf one) and of ld_imm64 (of
+#: a function's address), with the pseudo source that makes them one (plain ints: an IntEnum
+#: member read off its class is slow)
+_STACK_SITES = {int(InsnClass.JMP | JmpOp.CALL): int(PseudoCall.CALL), int(LD_IMM64_OPCODE): int(PseudoLoad.FUNC)}
 
 
 def check_max_stack_depth(env: Env) -> None:
@@ -841,13 +840,8 @@ def check_max_stack_depth(env: Env) -> None:
     sites: list[list[tuple[int, int]]] = []
     for sp in subprogs:
         out: list[tuple[int, int]] = []
-        for pc in range(sp.start, sp.end):
-            insn = insns[pc]
-            if insn is None:
-                continue
-            code = insn.opcode
-            if (code == _STACK_CALL and insn.src == _STACK_PSEUDO_CALL) or \
-                    (code == _STACK_LD64 and insn.src == _STACK_PSEUDO_FUNC):
+        for pc, insn in enumerate(insns[sp.start:sp.end], sp.start):
+            if insn is not None and insn.opcode in _STACK_SITES and insn.src == _STACK_SITES[insn.opcode]:
                 out.append((pc, starts.get(pc + insn.imm + 1, -1)))
         sites.append(out)
 

@@ -92,7 +92,8 @@ def _succ_kind(code: int) -> int:
 _SUCC_KIND = bytes(_succ_kind(code) for code in range(256))
 
 #: by opcode, the instructions that never mark a stack write (no store, no call: ALU, loads,
-#: jumps, exit): their must-write sets stay empty, so they are settled from the start
+#: jumps, exit): their must-write sets are empty for good, so the explorer need not collect
+#: and commit their writes (bpf_reset_stack_write_marks/bpf_commit_stack_write_marks)
 NEVER_WRITES = bytes(
     code & CLASS_MASK in (InsnClass.ALU, InsnClass.ALU64, InsnClass.LDX, InsnClass.LD)
     or (code & CLASS_MASK in (InsnClass.JMP, InsnClass.JMP32) and code & OP_MASK != JmpOp.CALL)
@@ -160,8 +161,7 @@ class _Instance:
         "updated",
     )
 
-    def __init__(self, key: tuple[int, ...], sp_starts: tuple[int, ...], subprog: int, n: int,
-                 settled: list[bool]) -> None:
+    def __init__(self, key: tuple[int, ...], sp_starts: tuple[int, ...], subprog: int, n: int) -> None:
         self.key = key
         self.sp_starts = sp_starts
         self.curframe = len(key) - 1
@@ -175,9 +175,8 @@ class _Instance:
         self.live: list[list[int] | None] = [None] * frames
         self.must_write_set = [False] * n
         #: instructions whose must-write set is empty in every frame: an intersection only
-        #: shrinks, so committing there can change nothing any more (from the start: those
-        #: that never write the stack, see NEVER_WRITES)
-        self.settled = settled
+        #: shrinks, so committing there can change nothing any more
+        self.settled = [False] * n
         self.updated = False
         self.dropped = False
 
@@ -206,7 +205,6 @@ class StackLiveness:
         self.plans: dict[int, tuple[list[tuple[int, int, int]], bool]] = {}
         self.outermost: dict[int, _Instance] = {}   # subprogno -> the instance of key (start,)
         self.q_instances: list[_Instance] = []
-        self.never_writes: list[bool] | None = None     # by pc, see NEVER_WRITES
         self.q_insn = 0
 
     # --- instances ---------------------------------------------------------------------------
@@ -217,11 +215,7 @@ class StackLiveness:
             env = self.env
             subprog = env.find_containing_subprog(sp_starts[-1])
             sp = env.subprogs[subprog]
-            never = self.never_writes
-            if never is None:
-                never = self.never_writes = [
-                    insn is None or bool(NEVER_WRITES[insn.opcode]) for insn in env.insns]
-            inst = _Instance(key, sp_starts, subprog, sp.end - sp.start, never[sp.start:sp.end])
+            inst = _Instance(key, sp_starts, subprog, sp.end - sp.start)
             self.instances[key] = inst
         return inst
 
