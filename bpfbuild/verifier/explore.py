@@ -72,6 +72,7 @@ __all__ = ["check_max_stack_depth", "do_check", "states_equal"]
 
 BPF_COMPLEXITY_LIMIT_STATES = 64
 _JMP = int(InsnClass.JMP)
+_SCALAR, _PTR_TO_STACK = int(RegType.SCALAR_VALUE), int(RegType.PTR_TO_STACK)
 _PSEUDO_HELPER = int(PseudoCall.HELPER)
 _TAIL_CALL = int(BpfFunc.tail_call)
 
@@ -302,19 +303,22 @@ class Checker:
         self.unsafe_reg: dict[int, int] = {}    # per prune point: see is_state_visited
         self.buckets = len(env.insns) or 1       # of env.explored (explored_bucket)
         self.state_freq = env.options.test_state_freq
+        self.level = env.log.level
         env.fork = self.fork
 
     # --- branching -----------------------------------------------------------------------------
 
     def push(self, state: VerifierState, insn_idx: int, prev_insn_idx: int) -> None:
         env = self.env
+        stack = self.stack
         state.insn_idx = insn_idx
-        self.stack.append(_Pending(state, insn_idx, prev_insn_idx, env.log.mark()))
-        env.stack_size = len(self.stack)
-        if len(self.stack) > BPF_COMPLEXITY_LIMIT_JMP_SEQ:
-            raise env.error(f"The sequence of {len(self.stack)} jumps is too complex.")
-        if state.parent is not None:
-            state.parent.branches += 1
+        stack.append(_Pending(state, insn_idx, prev_insn_idx, env.log.mark() if self.level else 0))
+        size = env.stack_size = len(stack)
+        if size > BPF_COMPLEXITY_LIMIT_JMP_SEQ:
+            raise env.error(f"The sequence of {size} jumps is too complex.")
+        parent = state.parent
+        if parent is not None:
+            parent.branches += 1
 
     def fork(self, insn_idx: int, prev_insn_idx: int) -> VerifierState:
         other = self.st.copy()
@@ -322,14 +326,16 @@ class Checker:
         return other
 
     def pop(self) -> bool:
-        if not self.stack:
+        stack = self.stack
+        if not stack:
             return False
-        p = self.stack.pop()
-        self.env.stack_size = len(self.stack)
-        if self.env.log.level == 1:
-            self.env.log.rewind(p.log_pos)
+        p = stack.pop()
+        env = self.env
+        env.stack_size = len(stack)
+        if self.level == 1:
+            env.log.rewind(p.log_pos)
         self.st = p.state
-        self.env.insn_idx = p.insn_idx
+        env.insn_idx = p.insn_idx
         self.prev_insn_idx = p.prev_insn_idx
         return True
 
@@ -686,38 +692,39 @@ class Checker:
         st = self.st
         pc = env.insn_idx
         dst, src, op, jmp32 = insns.check_cond_jmp(env, st, insn)
+        is_x = insn.opcode & SOURCE_MASK
         flags = 0
-        if insn.opcode & SOURCE_MASK and src.type == RegType.PTR_TO_STACK:
+        if is_x and src.type == _PTR_TO_STACK:
             flags |= precision.INSN_F_SRC_REG_STACK
-        if dst.type == RegType.PTR_TO_STACK:
+        if dst.type == _PTR_TO_STACK:
             flags |= precision.INSN_F_DST_REG_STACK
         if flags:
             precision.push_history(env, st, flags=flags)
         pred = insns.is_branch_taken(dst, src, op, jmp32)
-        src_const = src if not insn.opcode & SOURCE_MASK else None
         regs = st.frames[-1].regs
+        rdst = regs[insn.dst]
+        rsrc = regs[insn.src] if is_x else None
         if pred >= 0:
-            if regs[insn.dst].type == RegType.SCALAR_VALUE:
+            if rdst.type == _SCALAR:
                 precision.mark_chain_precision(env, st, insn.dst)
-            if insn.opcode & SOURCE_MASK and regs[insn.src].type == RegType.SCALAR_VALUE:
+            if rsrc is not None and rsrc.type == _SCALAR:
                 precision.mark_chain_precision(env, st, insn.src)
-        if pred == 1:
             self.print_insn_state()
-            env.insn_idx += insn.off
+            if pred == 1:
+                env.insn_idx += insn.off
             return
-        if pred == 0:
-            self.print_insn_state()
-            return
-        ids: list[int] = []
-        if insn.opcode & SOURCE_MASK and regs[insn.src].type == RegType.SCALAR_VALUE and regs[insn.src].id:
-            ids.append(regs[insn.src].id)
-        if regs[insn.dst].type == RegType.SCALAR_VALUE and regs[insn.dst].id:
-            ids.append(regs[insn.dst].id)
-        linked = transfer.linked_positions(env, st, tuple(ids)) if ids else []
-        if len(linked) > 1:
-            precision.push_history(env, st, linked=tuple(linked))
+        linked: list[tuple[int, int, bool]] = []
+        if (rsrc is not None and rsrc.type == _SCALAR and rsrc.id) or (rdst.type == _SCALAR and rdst.id):
+            ids: list[int] = []
+            if rsrc is not None and rsrc.type == _SCALAR and rsrc.id:
+                ids.append(rsrc.id)
+            if rdst.type == _SCALAR and rdst.id:
+                ids.append(rdst.id)
+            linked = transfer.linked_positions(env, st, tuple(ids))
+            if len(linked) > 1:
+                precision.push_history(env, st, linked=tuple(linked))
         other = self.fork(pc + insn.off + 1, pc)
-        insns.refine_branches(env, st, other, insn, op, jmp32, src_const, linked)
+        insns.refine_branches(env, st, other, insn, op, jmp32, None if is_x else src, linked)
         self.print_insn_state()
 
     def _may_goto(self, insn: Instruction) -> None:
