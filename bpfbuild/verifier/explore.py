@@ -78,7 +78,8 @@ _TAIL_CALL = int(BpfFunc.tail_call)
 
 # What Checker.run does with an opcode, in the order it asks (the most frequent first); from
 # _K_STX on, the instructions that may write the stack, whose writes liveness collects.
-_K_ALU, _K_COND, _K_LDX, _K_LD64, _K_EXIT, _K_JA, _K_JCOND, _K_LD_ABS, _K_LD_BAD, _K_STX, _K_ST, _K_CALL = range(12)
+(_K_ALU, _K_COND, _K_LDX, _K_LD64, _K_EXIT, _K_JA, _K_JCOND, _K_LD_ABS, _K_LD_BAD,
+ _K_STX, _K_ST, _K_CALL) = range(12)
 
 
 def _kind(code: int) -> int:
@@ -640,7 +641,8 @@ class Checker:
                 env.insn_idx += 1
             elif k == _K_EXIT:
                 env.jmps_processed += 1
-                if insn.opcode & SOURCE_MASK or insn.imm or insn.src or insn.dst or insn.opcode & CLASS_MASK != _JMP:
+                if (insn.opcode & SOURCE_MASK or insn.imm or insn.src or insn.dst
+                        or insn.opcode & CLASS_MASK != _JMP):
                     raise env.error("BPF_EXIT uses reserved fields")
                 if len(st.frames) > 1:
                     live.update(st)
@@ -830,7 +832,8 @@ def initial_state(env: Env, subprog: int) -> VerifierState:
 #: check_max_stack_depth's scan: the opcodes of a call (a bpf-to-bpf one) and of ld_imm64 (of
 #: a function's address), with the pseudo source that makes them one (plain ints: an IntEnum
 #: member read off its class is slow)
-_STACK_SITES = {int(InsnClass.JMP | JmpOp.CALL): int(PseudoCall.CALL), int(LD_IMM64_OPCODE): int(PseudoLoad.FUNC)}
+_STACK_SITES = {int(InsnClass.JMP | JmpOp.CALL): int(PseudoCall.CALL),
+                int(LD_IMM64_OPCODE): int(PseudoLoad.FUNC)}
 
 
 def check_max_stack_depth(env: Env) -> None:
