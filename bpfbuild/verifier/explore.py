@@ -84,14 +84,10 @@ _TAIL_CALL = int(BpfFunc.tail_call)
 
 def _kind(code: int) -> int:
     cls = code & CLASS_MASK
-    if cls in (InsnClass.ALU, InsnClass.ALU64):
-        return _K_ALU
-    if cls == InsnClass.LDX:
-        return _K_LDX
-    if cls == InsnClass.STX:
-        return _K_STX
-    if cls == InsnClass.ST:
-        return _K_ST
+    by_class = {InsnClass.ALU: _K_ALU, InsnClass.ALU64: _K_ALU, InsnClass.LDX: _K_LDX,
+                InsnClass.STX: _K_STX, InsnClass.ST: _K_ST}
+    if cls in by_class:
+        return by_class[cls]
     if cls == InsnClass.LD:
         if code & MODE_MASK in (Mode.ABS, Mode.IND):
             return _K_LD_ABS
