@@ -15,6 +15,7 @@ of an old state matches any scalar, so the processed-instruction counts equal th
 
 from __future__ import annotations
 
+import functools
 import gc
 
 from bpfbuild.abi.protos import BpfFunc
@@ -53,6 +54,7 @@ from bpfbuild.verifier.equiv import (
     widen_imprecise_scalars,
 )
 from bpfbuild.verifier.fastenum import members
+from bpfbuild.verifier.liveness import NEVER_WRITES
 from bpfbuild.verifier.log import frame_str
 from bpfbuild.verifier.state import FuncState, RegType, SlotType, VerifierState
 
@@ -69,8 +71,33 @@ AluOp, InsnClass, JmpOp, Mode, PseudoCall, RegType = (
 __all__ = ["check_max_stack_depth", "do_check", "states_equal"]
 
 BPF_COMPLEXITY_LIMIT_STATES = 64
-_ALU, _ALU64, _LDX, _STX, _ST, _LD = (int(InsnClass.ALU), int(InsnClass.ALU64), int(InsnClass.LDX),
-                                      int(InsnClass.STX), int(InsnClass.ST), int(InsnClass.LD))
+_JMP = int(InsnClass.JMP)
+_SCALAR, _PTR_TO_STACK = int(RegType.SCALAR_VALUE), int(RegType.PTR_TO_STACK)
+_PSEUDO_HELPER = int(PseudoCall.HELPER)
+_TAIL_CALL = int(BpfFunc.tail_call)
+
+# What Checker.run does with an opcode, in the order it asks (the most frequent first); from
+# _K_STX on, the instructions that may write the stack, whose writes liveness collects.
+(_K_ALU, _K_COND, _K_LDX, _K_LD64, _K_EXIT, _K_JA, _K_JCOND, _K_LD_ABS, _K_LD_BAD,
+ _K_STX, _K_ST, _K_CALL) = range(12)
+
+
+def _kind(code: int) -> int:
+    cls = code & CLASS_MASK
+    by_class = {InsnClass.ALU: _K_ALU, InsnClass.ALU64: _K_ALU, InsnClass.LDX: _K_LDX,
+                InsnClass.STX: _K_STX, InsnClass.ST: _K_ST}
+    if cls in by_class:
+        return by_class[cls]
+    if cls == InsnClass.LD:
+        if code & MODE_MASK in (Mode.ABS, Mode.IND):
+            return _K_LD_ABS
+        return _K_LD64 if code == LD_IMM64_OPCODE else _K_LD_BAD
+    op = code & OP_MASK      # JMP, JMP32
+    return {JmpOp.CALL: _K_CALL, JmpOp.JA: _K_JA, JmpOp.EXIT: _K_EXIT, JmpOp.JCOND: _K_JCOND}.get(op, _K_COND)
+
+
+_KIND = bytes(_kind(code) for code in range(256))
+assert all((_KIND[code] >= _K_STX) == (not NEVER_WRITES[code]) for code in range(256))
 
 
 class _Pending:
@@ -120,6 +147,15 @@ def _iter_active_depths_differ(old: VerifierState, cur: VerifierState) -> bool:
     return False
 
 
+_NOT_INIT = int(RegType.NOT_INIT)
+
+
+@functools.cache
+def _dead_regs(live: int) -> tuple[int, ...]:
+    """The registers r0-r9 a liveness mask does not hold."""
+    return tuple(r for r in range(10) if not live >> r & 1)
+
+
 def _clean_state(env: Env, st: VerifierState) -> None:
     """``clean_verifier_state``: forget registers and stack slots the rest of the program never reads."""
     live_stack = env.stack_live
@@ -130,9 +166,12 @@ def _clean_state(env: Env, st: VerifierState) -> None:
     for i, frame in enumerate(st.frames):
         live = aux[st.insn_idx if i == last else st.frames[i + 1].callsite].live_before  # frame_insn_idx
         regs = frame.regs
-        for r in range(10):
-            if not live >> r & 1:
-                regs[r].mark_not_init()
+        for r in _dead_regs(live):
+            reg = regs[r]
+            # a register NOT_INIT already is left as it is: whatever else it holds, every
+            # reader of a checkpoint (regsafe, precision) asks its type first
+            if reg.type != _NOT_INIT:
+                reg.mark_not_init()
         if frame.stack:
             alive = live_stack.alive_mask(frame.frameno)     # slot_alive of slots 0-63 at once
             for spi in range(len(frame.stack)):
@@ -259,19 +298,24 @@ class Checker:
         self.cleaned: dict[int, VerifierState] = {}
         self.evicted: dict[int, VerifierState] = {}
         self.unsafe_reg: dict[int, int] = {}    # per prune point: see is_state_visited
+        self.buckets = len(env.insns) or 1       # of env.explored (explored_bucket)
+        self.state_freq = env.options.test_state_freq
+        self.level = env.log.level
         env.fork = self.fork
 
     # --- branching -----------------------------------------------------------------------------
 
     def push(self, state: VerifierState, insn_idx: int, prev_insn_idx: int) -> None:
         env = self.env
+        stack = self.stack
         state.insn_idx = insn_idx
-        self.stack.append(_Pending(state, insn_idx, prev_insn_idx, env.log.mark()))
-        env.stack_size = len(self.stack)
-        if len(self.stack) > BPF_COMPLEXITY_LIMIT_JMP_SEQ:
-            raise env.error(f"The sequence of {len(self.stack)} jumps is too complex.")
-        if state.parent is not None:
-            state.parent.branches += 1
+        stack.append(_Pending(state, insn_idx, prev_insn_idx, env.log.mark() if self.level else 0))
+        size = env.stack_size = len(stack)
+        if size > BPF_COMPLEXITY_LIMIT_JMP_SEQ:
+            raise env.error(f"The sequence of {size} jumps is too complex.")
+        parent = state.parent
+        if parent is not None:
+            parent.branches += 1
 
     def fork(self, insn_idx: int, prev_insn_idx: int) -> VerifierState:
         other = self.st.copy()
@@ -279,14 +323,16 @@ class Checker:
         return other
 
     def pop(self) -> bool:
-        if not self.stack:
+        stack = self.stack
+        if not stack:
             return False
-        p = self.stack.pop()
-        self.env.stack_size = len(self.stack)
-        if self.env.log.level == 1:
-            self.env.log.rewind(p.log_pos)
+        p = stack.pop()
+        env = self.env
+        env.stack_size = len(stack)
+        if self.level == 1:
+            env.log.rewind(p.log_pos)
         self.st = p.state
-        self.env.insn_idx = p.insn_idx
+        env.insn_idx = p.insn_idx
         self.prev_insn_idx = p.prev_insn_idx
         return True
 
@@ -294,12 +340,14 @@ class Checker:
         """A path ended: states whose every branch is now explored may leave their loop
         (``maybe_exit_scc``) and, when evicted earlier, be freed."""
         env = self.env
+        evicted = self.evicted
         while st is not None:
             st.branches -= 1
             if st.branches:
                 break
-            maybe_exit_scc(env, st)
-            if id(st) in self.evicted and not incomplete_read_marks(env, st):
+            if env.scc_visits:     # maybe_exit_scc's first test
+                maybe_exit_scc(env, st)
+            if evicted and id(st) in evicted and not incomplete_read_marks(env, st):
                 del self.evicted[id(st)]
                 env.free_list -= 1
             st = st.parent
@@ -309,16 +357,19 @@ class Checker:
     def is_state_visited(self, pc: int) -> bool:
         env = self.env
         cur = self.st
+        cur.insn_idx = pc
+        # env.explored_bucket(pc, callsite), inlined
+        entries = env.explored.get(((pc ^ cur.frames[-1].callsite) & 0xFFFFFFFF) % self.buckets)
         aux = env.aux[pc]
-        force_new = env.options.test_state_freq or aux.force_checkpoint or len(cur.hist) > 40
+        force_new = self.state_freq or aux.force_checkpoint or len(cur.hist) > 40
         add_new = force_new or (env.jmps_processed - env.prev_jmps_processed >= 2
                                 and env.insn_processed - env.prev_insn_processed >= 8)
-        # env.explored_bucket(pc, callsite), inlined
-        key = ((pc ^ cur.frames[-1].callsite) & 0xFFFFFFFF) % (len(env.insns) or 1)
-        entries = env.explored.get(key)
-        if entries is None:
-            entries = env.explored[key] = []
-        cur.insn_idx = pc
+        if not entries:     # no checkpoint to clean, compare or count: only the new one, maybe
+            if add_new:
+                if entries is None:
+                    entries = env.explored_bucket(pc, cur.frames[-1].callsite)
+                self._add_checkpoint(pc, entries)
+            return False
         for e in entries:
             old = e.state
             if (not old.branches and old.insn_idx == pc and id(old) not in self.cleaned
@@ -368,7 +419,7 @@ class Checker:
             else:
                 # a checkpoint inside a loop whose paths are not all explored yet has incomplete
                 # precision marks: compare every scalar's range (RANGE_WITHIN) and remember the hit
-                loop = incomplete_read_marks(env, old)
+                loop = env.num_backedges > 0 and incomplete_read_marks(env, old)
                 exact = RANGE_WITHIN if loop else NOT_EXACT
                 # the register that kept the last checkpoint here from matching most often
                 # keeps the next ones from matching too: asking it first spares the whole walk
@@ -404,8 +455,15 @@ class Checker:
         env.max_states_per_insn = max(env.max_states_per_insn, states_cnt)
         if not env.bpf_capable and states_cnt > BPF_COMPLEXITY_LIMIT_STATES:
             return False
-        if not add_new:
-            return False
+        if add_new:
+            self._add_checkpoint(pc, entries)
+        return False
+
+    def _add_checkpoint(self, pc: int, entries: list[StateEntry]) -> None:
+        """is_state_visited's end: the current state at ``pc`` becomes a checkpoint (a copy of
+        it goes into ``entries``, the bucket of ``pc``; the current state goes on as its child)."""
+        env = self.env
+        cur = self.st
         env.total_states += 1
         env.explored_size += 1
         _update_peak_states(env)
@@ -425,7 +483,6 @@ class Checker:
         new.bt_memo = cur.bt_memo    # ... and so what walks through it gave
         cur.bt_memo = None
         entries.insert(0, StateEntry(new))
-        return False
 
     # --- log ---------------------------------------------------------------------------------------
 
@@ -496,24 +553,23 @@ class Checker:
         aux = env.aux
         limit = env.options.insn_limit
         env.insn_idx = self.start
-        self.prev_insn_idx = -1
+        prev = -1
         do_print_state = False
         level = env.log.level
         live = env.stack_live
         assert live is not None
         live.reset_callchain()
-        commit = live.commit
         push_history = precision.push_history
         do_alu, do_ldx, do_stx = insns.do_alu, insns.do_ldx, insns.do_stx
-        ALU, ALU64, LDX, STX, ST, LD = (_ALU, _ALU64, _LDX, _STX, _ST, _LD)
+        kinds = _KIND
         while True:
-            prev = env.prev_insn_idx = self.prev_insn_idx
             pc = env.insn_idx
             if pc >= n or pc < 0:
                 raise env.error(f"invalid insn idx {pc} insn_cnt {n}")
             insn = insns_tab[pc]
             if insn is None:
                 raise env.error(f"invalid insn idx {pc} insn_cnt {n}")
+            env.prev_insn_idx = prev
             processed = env.insn_processed = env.insn_processed + 1
             if processed > limit:
                 raise env.error(f"BPF program is too large. Processed {processed} insn")
@@ -523,99 +579,100 @@ class Checker:
             if a.prune_point and self.is_state_visited(pc):
                 if level:
                     if do_print_state:
-                        env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}: safe\n")
+                        env.verbose(f"\nfrom {prev} to {pc}: safe\n")
                     else:
                         env.verbose(f"{pc}: safe\n")
                 if not self._finish_path():
                     return
+                prev = self.prev_insn_idx
                 do_print_state = True
                 continue
             if a.jmp_point:
                 push_history(env, st)
             if level:
                 if level >= 2 and do_print_state:
-                    env.verbose(f"\nfrom {env.prev_insn_idx} to {pc}:{frame_str(st, st.frames[-1])}\n")
+                    env.verbose(f"\nfrom {prev} to {pc}:{frame_str(st, st.frames[-1])}\n")
                     do_print_state = False
                 self.print_insn(pc, insn)
-            self.prev_insn_idx = pc
-            a.seen = True
-            cls = insn.opcode & CLASS_MASK
-            # live.reset_write_marks(st, pc), inlined
-            if live.cur is None:
-                live.cur = live.lookup(st, len(st.frames) - 1)
-            live.write_idx = pc
-            if live.write_any:
-                live._clear_writes()
-            if level:
                 self._scratch(insn)
-            if cls == ALU64 or cls == ALU:
+            prev = pc
+            a.seen = True
+            k = kinds[insn.opcode]
+            if k == _K_ALU:
                 do_alu(env, st, insn)
-            elif cls == LDX:
-                do_ldx(env, st, insn)
-            elif cls == STX:
-                do_stx(env, st, insn)
-            elif cls == ST:
-                insns.do_st(env, st, insn)
-            elif cls == LD:
-                mode = insn.opcode & MODE_MASK
-                if mode in (Mode.ABS, Mode.IND):
-                    insns.do_ld_abs(env, st, insn)
-                    if st.curframe:   # a failed load returns 0 from the subprogram: a possible exit
-                        self._possible_exit(st, zero_r0=True)
-                        do_print_state = False   # the kernel prints no "from X to Y" for this return
-                        continue
-                elif insn.opcode == LD_IMM64_OPCODE:
-                    insns.do_ld_imm64(env, st, insn)
-                    env.insn_idx += 1
-                else:
-                    raise env.error("invalid BPF_LD mode")
-            else:
+            elif k == _K_COND:
                 env.jmps_processed += 1
-                op = insn.opcode & OP_MASK
-                if op == JmpOp.CALL:
+                self._cond_jmp(insn)
+            elif k == _K_LDX:
+                do_ldx(env, st, insn)
+            elif k >= _K_STX:
+                # the instructions that may write the stack (liveness.NEVER_WRITES): their writes
+                # are collected (live.reset_write_marks(st, pc), inlined) ...
+                if live.cur is None:
+                    live.cur = live.lookup(st, len(st.frames) - 1)
+                live.write_idx = pc
+                if live.write_any:
+                    live._clear_writes()
+                if k == _K_STX:
+                    do_stx(env, st, insn)
+                elif k == _K_ST:
+                    insns.do_st(env, st, insn)
+                else:
+                    env.jmps_processed += 1
                     self._call(insn)
-                    if (st.curframe and insn.src == PseudoCall.HELPER and insn.imm == BpfFunc.tail_call
+                    if (len(st.frames) > 1 and insn.src == _PSEUDO_HELPER and insn.imm == _TAIL_CALL
                             and self.st is st):
                         # a tail call that succeeds leaves the subprogram (and may have changed the packet)
                         self._possible_exit(st, zero_r0=False)
                         do_print_state = False
                         continue
-                elif op == JmpOp.JA:
-                    if (insn.opcode & SOURCE_MASK or insn.src or insn.dst
-                            or (cls == InsnClass.JMP and insn.imm) or (cls == InsnClass.JMP32 and insn.off)):
-                        raise env.error("BPF_JA uses reserved fields")
-                    env.insn_idx += (insn.off if cls == InsnClass.JMP else insn.imm) + 1
-                    commit()
-                    continue
-                elif op == JmpOp.EXIT:
-                    if insn.opcode & SOURCE_MASK or insn.imm or insn.src or insn.dst or cls == InsnClass.JMP32:
-                        raise env.error("BPF_EXIT uses reserved fields")
-                    if st.curframe == 0:
-                        fields.lock_exit_error(env, st, "BPF_EXIT instruction in main prog")
-                        calls.check_reference_leak(env, st, "BPF_EXIT instruction in main prog")
-                    if st.curframe:
-                        live.update(st)
-                        env.insn_idx = calls.prepare_func_exit(env, st)
-                        do_print_state = True
-                        continue
-                    calls.check_return_code(env, st)
-                    live.commit()
-                    if not self._finish_path():
-                        return
+                inst = live.cur     # ... and committed (live.commit(), its first exit inlined)
+                if inst is not None:
+                    if inst.settled[live.write_idx - inst.start]:
+                        live.write_idx = 0
+                    else:
+                        live._commit(inst)
+            elif k == _K_LD64:
+                insns.do_ld_imm64(env, st, insn)
+                env.insn_idx += 1
+            elif k == _K_EXIT:
+                env.jmps_processed += 1
+                if (insn.opcode & SOURCE_MASK or insn.imm or insn.src or insn.dst
+                        or insn.opcode & CLASS_MASK != _JMP):
+                    raise env.error("BPF_EXIT uses reserved fields")
+                if len(st.frames) > 1:
+                    live.update(st)
+                    env.insn_idx = calls.prepare_func_exit(env, st)
                     do_print_state = True
                     continue
-                elif op == JmpOp.JCOND:
-                    self._may_goto(insn)
-                    live.commit()
+                fields.lock_exit_error(env, st, "BPF_EXIT instruction in main prog")
+                calls.check_reference_leak(env, st, "BPF_EXIT instruction in main prog")
+                calls.check_return_code(env, st)
+                if not self._finish_path():
+                    return
+                prev = self.prev_insn_idx
+                do_print_state = True
+                continue
+            elif k == _K_JA:
+                env.jmps_processed += 1
+                cls = insn.opcode & CLASS_MASK
+                if (insn.opcode & SOURCE_MASK or insn.src or insn.dst
+                        or (cls == _JMP and insn.imm) or (cls != _JMP and insn.off)):
+                    raise env.error("BPF_JA uses reserved fields")
+                env.insn_idx += (insn.off if cls == _JMP else insn.imm) + 1
+                continue
+            elif k == _K_JCOND:
+                env.jmps_processed += 1
+                self._may_goto(insn)
+                continue
+            elif k == _K_LD_ABS:
+                insns.do_ld_abs(env, st, insn)
+                if len(st.frames) > 1:   # a failed load returns 0 from the subprogram: a possible exit
+                    self._possible_exit(st, zero_r0=True)
+                    do_print_state = False   # the kernel prints no "from X to Y" for this return
                     continue
-                else:
-                    self._cond_jmp(insn)
-            inst = live.cur     # live.commit(), its first exit inlined
-            if inst is not None:
-                if inst.settled[live.write_idx - inst.start]:
-                    live.write_idx = 0
-                else:
-                    live._commit(inst)
+            else:
+                raise env.error("invalid BPF_LD mode")
             env.insn_idx += 1
 
     def _finish_path(self) -> bool:
@@ -633,38 +690,39 @@ class Checker:
         st = self.st
         pc = env.insn_idx
         dst, src, op, jmp32 = insns.check_cond_jmp(env, st, insn)
+        is_x = insn.opcode & SOURCE_MASK
         flags = 0
-        if insn.opcode & SOURCE_MASK and src.type == RegType.PTR_TO_STACK:
+        if is_x and src.type == _PTR_TO_STACK:
             flags |= precision.INSN_F_SRC_REG_STACK
-        if dst.type == RegType.PTR_TO_STACK:
+        if dst.type == _PTR_TO_STACK:
             flags |= precision.INSN_F_DST_REG_STACK
         if flags:
             precision.push_history(env, st, flags=flags)
         pred = insns.is_branch_taken(dst, src, op, jmp32)
-        src_const = src if not insn.opcode & SOURCE_MASK else None
         regs = st.frames[-1].regs
+        rdst = regs[insn.dst]
+        rsrc = regs[insn.src] if is_x else None
         if pred >= 0:
-            if regs[insn.dst].type == RegType.SCALAR_VALUE:
+            if rdst.type == _SCALAR:
                 precision.mark_chain_precision(env, st, insn.dst)
-            if insn.opcode & SOURCE_MASK and regs[insn.src].type == RegType.SCALAR_VALUE:
+            if rsrc is not None and rsrc.type == _SCALAR:
                 precision.mark_chain_precision(env, st, insn.src)
-        if pred == 1:
             self.print_insn_state()
-            env.insn_idx += insn.off
+            if pred == 1:
+                env.insn_idx += insn.off
             return
-        if pred == 0:
-            self.print_insn_state()
-            return
-        ids: list[int] = []
-        if insn.opcode & SOURCE_MASK and regs[insn.src].type == RegType.SCALAR_VALUE and regs[insn.src].id:
-            ids.append(regs[insn.src].id)
-        if regs[insn.dst].type == RegType.SCALAR_VALUE and regs[insn.dst].id:
-            ids.append(regs[insn.dst].id)
-        linked = transfer.linked_positions(env, st, tuple(ids)) if ids else []
-        if len(linked) > 1:
-            precision.push_history(env, st, linked=tuple(linked))
+        linked: list[tuple[int, int, bool]] = []
+        if (rsrc is not None and rsrc.type == _SCALAR and rsrc.id) or (rdst.type == _SCALAR and rdst.id):
+            ids: list[int] = []
+            if rsrc is not None and rsrc.type == _SCALAR and rsrc.id:
+                ids.append(rsrc.id)
+            if rdst.type == _SCALAR and rdst.id:
+                ids.append(rdst.id)
+            linked = transfer.linked_positions(env, st, tuple(ids))
+            if len(linked) > 1:
+                precision.push_history(env, st, linked=tuple(linked))
         other = self.fork(pc + insn.off + 1, pc)
-        insns.refine_branches(env, st, other, insn, op, jmp32, src_const, linked)
+        insns.refine_branches(env, st, other, insn, op, jmp32, None if is_x else src, linked)
         self.print_insn_state()
 
     def _may_goto(self, insn: Instruction) -> None:
@@ -767,11 +825,11 @@ def initial_state(env: Env, subprog: int) -> VerifierState:
     return st
 
 
-#: plain ints for check_max_stack_depth's scan (an IntEnum member read off its class is slow)
-_STACK_CALL = int(InsnClass.JMP | JmpOp.CALL)
-_STACK_PSEUDO_CALL = int(PseudoCall.CALL)
-_STACK_LD64 = int(LD_IMM64_OPCODE)
-_STACK_PSEUDO_FUNC = int(PseudoLoad.FUNC)
+#: check_max_stack_depth's scan: the opcodes of a call (a bpf-to-bpf one) and of ld_imm64 (of
+#: a function's address), with the pseudo source that makes them one (plain ints: an IntEnum
+#: member read off its class is slow)
+_STACK_SITES = {int(InsnClass.JMP | JmpOp.CALL): int(PseudoCall.CALL),
+                int(LD_IMM64_OPCODE): int(PseudoLoad.FUNC)}
 
 
 def check_max_stack_depth(env: Env) -> None:
@@ -788,13 +846,8 @@ def check_max_stack_depth(env: Env) -> None:
     sites: list[list[tuple[int, int]]] = []
     for sp in subprogs:
         out: list[tuple[int, int]] = []
-        for pc in range(sp.start, sp.end):
-            insn = insns[pc]
-            if insn is None:
-                continue
-            code = insn.opcode
-            if (code == _STACK_CALL and insn.src == _STACK_PSEUDO_CALL) or \
-                    (code == _STACK_LD64 and insn.src == _STACK_PSEUDO_FUNC):
+        for pc, insn in enumerate(insns[sp.start:sp.end], sp.start):
+            if insn is not None and insn.opcode in _STACK_SITES and insn.src == _STACK_SITES[insn.opcode]:
                 out.append((pc, starts.get(pc + insn.imm + 1, -1)))
         sites.append(out)
 

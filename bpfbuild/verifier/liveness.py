@@ -47,7 +47,7 @@ class Env(Protocol):
 # plain-class views of the enums read per instruction (see .fastenum)
 InsnClass, JmpOp = members(InsnClass), members(JmpOp)
 
-__all__ = ["StackLiveness", "insn_successors", "postorder"]
+__all__ = ["NEVER_WRITES", "StackLiveness", "insn_successors", "postorder"]
 
 _ALL = (1 << 64) - 1
 _MAX_FRAMES = 8
@@ -70,6 +70,34 @@ def insn_successors(env: Env, pc: int) -> tuple[int, ...]:
     if op == JmpOp.JA:
         return (pc + off + 1,)
     return (pc + 1, pc + off + 1)
+
+
+# insn_successors by opcode, for _forward_plan: the next slot, two slots (ld_imm64), none
+# (exit), a jump, or a conditional jump (both)
+_K_NEXT, _K_LD64, _K_EXIT, _K_JA, _K_COND = range(5)
+_JA32 = int(InsnClass.JMP32 | JmpOp.JA)
+
+
+def _succ_kind(code: int) -> int:
+    if code & CLASS_MASK not in (InsnClass.JMP, InsnClass.JMP32):
+        return _K_LD64 if code == LD_IMM64_OPCODE else _K_NEXT
+    op = code & OP_MASK
+    if op == JmpOp.EXIT:
+        return _K_EXIT
+    if op == JmpOp.CALL:
+        return _K_NEXT
+    return _K_JA if op == JmpOp.JA else _K_COND
+
+
+_SUCC_KIND = bytes(_succ_kind(code) for code in range(256))
+
+#: by opcode, the instructions that never mark a stack write (no store, no call: ALU, loads,
+#: jumps, exit): their must-write sets are empty for good, so the explorer need not collect
+#: and commit their writes (bpf_reset_stack_write_marks/bpf_commit_stack_write_marks)
+NEVER_WRITES = bytes(
+    code & CLASS_MASK in (InsnClass.ALU, InsnClass.ALU64, InsnClass.LDX, InsnClass.LD)
+    or (code & CLASS_MASK in (InsnClass.JMP, InsnClass.JMP32) and code & OP_MASK != JmpOp.CALL)
+    for code in range(256))
 
 
 def postorder(env: Env) -> list[list[int]]:
@@ -276,6 +304,8 @@ class StackLiveness:
         seen = inst.must_write_set[idx]
         inst.must_write_set[idx] = True
         if not seen and not self.write_any:
+            # a first visit that writes nothing: the intersection is empty for good
+            inst.settled[idx] = True
             return
         zero = seen
         for frame in range(inst.curframe + 1):
@@ -303,7 +333,7 @@ class StackLiveness:
         """``bpf_update_live_stack``: bring every instance of ``st``'s call chain up to date
         (called at the end of a path and at each function exit)."""
         self.cur = None
-        for frame in range(st.curframe, -1, -1):
+        for frame in range(len(st.frames) - 1, -1, -1):
             inst = self.lookup(st, frame)
             if inst.updated:
                 self._update_instance(inst)
@@ -328,6 +358,12 @@ class StackLiveness:
         start (exits, which have no successor, left out), and whether it has no loop (no edge
         to an instruction that is not earlier in post-order)."""
         plan = self.plans.get(subprog)
+        if plan is None and self.env.log.level < 2:
+            # no log of the rounds to keep in post-order: a function whose every edge leads
+            # forward is done in one round from its last instruction back as well
+            plan = self._forward_plan(subprog)
+            if plan is not None:
+                self.plans[subprog] = plan
         if plan is None:
             order = self.order[subprog]
             start = self.env.subprogs[subprog].start
@@ -346,6 +382,42 @@ class StackLiveness:
                 steps.append((pc - start, a - start, b - start if b >= 0 else -1))
             plan = self.plans[subprog] = (steps, acyclic)
         return plan
+
+    def _forward_plan(self, subprog: int) -> tuple[list[tuple[int, int, int]], bool] | None:
+        """:meth:`_plan` of a function whose every edge leads to a later instruction of it:
+        its instructions from the last back (each one's successors come before it, the order
+        of one round to the fixed point, whatever round the post-order would make); None
+        when an edge leads back (or out of it)."""
+        sp = self.env.subprogs[subprog]
+        start, end = sp.start, sp.end
+        insns = self.env.insns
+        last = insns[end - 1]
+        if last is not None and _SUCC_KIND[last.opcode] in (_K_NEXT, _K_COND):   # falls out
+            return None
+        steps: list[tuple[int, int, int]] = []
+        for pc in range(end - 1, start - 1, -1):
+            insn = insns[pc]
+            if insn is None:
+                continue
+            code = insn.opcode
+            kind = _SUCC_KIND[code]
+            i = pc - start
+            if kind == _K_NEXT:
+                steps.append((i, i + 1, -1))
+                continue
+            if kind == _K_EXIT:
+                continue
+            if kind == _K_LD64:
+                j = i + 2
+                if j + start >= end:
+                    return None
+                steps.append((i, j, -1))
+                continue
+            j = i + 1 + (insn.imm if code == _JA32 else insn.off)
+            if j <= i or j + start >= end:
+                return None
+            steps.append((i, j, -1) if kind == _K_JA else (i, i + 1, j))
+        return steps, True
 
     def _update_instance(self, inst: _Instance) -> None:
         """``update_instance``: the fixed point of ``live_before`` and ``must_write_acc``, by

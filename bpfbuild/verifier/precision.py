@@ -15,6 +15,8 @@ registers a conditional jump keeps in sync.
 
 from __future__ import annotations
 
+import operator
+
 from bpfbuild.abi.protos import is_sync_callback_helper
 from bpfbuild.isa.fields import CLASS_MASK, MODE_MASK, OP_MASK, SOURCE_MASK, InsnClass, JmpOp, Mode, PseudoCall
 from bpfbuild.verifier.disasm import insn_text
@@ -87,11 +89,21 @@ def push_history(env: Env, st: VerifierState, stack: tuple[int, int] | None = No
     env.hist_step = env.insn_processed
 
 
+#: a register's precise flag, a stack slot's register's (asked of every register at once with
+#: ``any(map(...))``: most states have no precise register at all)
+_PRECISE = operator.attrgetter("precise")
+_SLOT_PRECISE = operator.attrgetter("spilled_ptr.precise")
+
+
 def mark_all_scalars_imprecise(st: VerifierState) -> None:
     for frame in st.frames:
-        for reg in frame.regs:
-            if reg.precise and reg.type == _SCALAR:
-                reg.precise = False
+        regs = frame.regs
+        if any(map(_PRECISE, regs)):
+            for reg in regs:
+                if reg.precise and reg.type == _SCALAR:
+                    reg.precise = False
+        if not any(map(_SLOT_PRECISE, frame.stack)):
+            continue
         for spi, slot in enumerate(frame.stack):
             reg = slot.spilled_ptr
             if reg.precise and slot.slot_type[7] == _SPILL and reg.type == _SCALAR:
@@ -470,12 +482,15 @@ def propagate_precision(env: Env, old: VerifierState, cur: VerifierState) -> boo
     bt: Backtrack | None = None
     for fr, frame in enumerate(old.frames):
         regs = frame.regs
-        for r in range(10):
-            reg = regs[r]
-            if reg.precise and reg.type == _SCALAR:
-                if bt is None:
-                    bt = Backtrack(len(old.frames) - 1)
-                bt.regs[fr] |= 1 << r
+        if any(map(_PRECISE, regs)):
+            for r in range(10):
+                reg = regs[r]
+                if reg.precise and reg.type == _SCALAR:
+                    if bt is None:
+                        bt = Backtrack(len(old.frames) - 1)
+                    bt.regs[fr] |= 1 << r
+        if not any(map(_SLOT_PRECISE, frame.stack)):
+            continue
         for spi, slot in enumerate(frame.stack):
             reg = slot.spilled_ptr
             if reg.precise and slot.slot_type[7] == _SPILL and reg.type == _SCALAR:
