@@ -1,7 +1,8 @@
 """How fast is bpfbuild's verifier, against the kernel's own verification time in the same run?
 
 Workloads (each verified by bpfbuild and, when bpf() is permitted, loaded into the kernel with
-log level 4, whose "verification time N usec" line is the baseline):
+log level 4, whose "verification time N usec" line is the baseline; best of the same number of
+loads as bpfbuild's runs):
   programs   every program of programs/ (built by doit in a temporary copy of the project)
   corpus     every program of tests/verifier/corpus (clang -target bpf -g -O2)
   loop       a bounded loop of 20,000 iterations as bare bytecode (~200,000 processed insns)
@@ -199,6 +200,19 @@ def _time(row: Row, job: list[str], runs: int, base: _Baseline | None, cache: di
         row.base_usec = best_base
 
 
+def _kernel_best(load, runs: int) -> tuple[int, int | None]:  # type: ignore[no-untyped-def]
+    """The kernel's processed count and its best verification time over ``runs`` loads: best
+    against best, as bpfbuild's side is timed (one load's time moves by 2-3x on a shared machine)."""
+    best: int | None = None
+    insns = 0
+    for _ in range(max(1, runs)):
+        k = load()
+        insns = k.processed_insns
+        if k.verification_time_usec is not None:
+            best = k.verification_time_usec if best is None else min(best, k.verification_time_usec)
+    return insns, best
+
+
 def _objects(workload: str, objects: list[Path], runs: int, kernel: bool, base: _Baseline | None) -> list[Row]:
     from bpfbuild.kernel import verdict
 
@@ -215,8 +229,8 @@ def _objects(workload: str, objects: list[Path], runs: int, kernel: bool, base: 
             _time(row, job, runs, base, cache)
             if kernel:
                 accepted = verify(spec, prog).accepted
-                k = verdict(obj, prog.name, log_level=4 if accepted else 1)
-                row.kernel_insns, row.kernel_usec = k.processed_insns, k.verification_time_usec
+                row.kernel_insns, row.kernel_usec = _kernel_best(
+                    lambda: verdict(obj, prog.name, log_level=4 if accepted else 1), runs)
             rows.append(row)
     return rows
 
@@ -227,8 +241,8 @@ def _loop(runs: int, kernel: bool, base: _Baseline | None) -> list[Row]:
     row = Row("loop", "20000 iterations", 0, 0.0)
     _time(row, ["loop"], runs, base, {})
     if kernel:
-        k = verdict_insns(encode(assemble(LOOP)), "xdp", log_level=4)
-        row.kernel_insns, row.kernel_usec = k.processed_insns, k.verification_time_usec
+        code = encode(assemble(LOOP))
+        row.kernel_insns, row.kernel_usec = _kernel_best(lambda: verdict_insns(code, "xdp", log_level=4), runs)
     return [row]
 
 
