@@ -44,6 +44,13 @@ from bpfbuild.verifier import funcinfo
 from bpfbuild.verifier.env import Aux, Env, Subprog
 from bpfbuild.verifier.fields import check_map_prog_compatibility
 from bpfbuild.verifier.liveness import StackLiveness
+from bpfbuild.verifier.opkinds import CALL as _V_CALL  # how check_cfg visits each opcode
+from bpfbuild.verifier.opkinds import COND as _V_COND
+from bpfbuild.verifier.opkinds import EXIT as _V_EXIT
+from bpfbuild.verifier.opkinds import JA as _V_JA
+from bpfbuild.verifier.opkinds import LD64 as _V_LD64
+from bpfbuild.verifier.opkinds import PLAIN as _V_PLAIN
+from bpfbuild.verifier.opkinds import visit_kind
 from bpfbuild.verifier.kfunc_btf import is_iter_next_call, is_sync_callback_kfunc, kfunc_nargs
 from bpfbuild.verifier.ksym import check_pseudo_btf_id
 
@@ -370,30 +377,7 @@ _FALLTHROUGH = 1
 _BRANCH = 2
 
 #: how check_cfg visits an instruction, by opcode byte
-_V_PLAIN = 0     # falls through to the next slot
-_V_LD64 = 1      # ld_imm64: falls through two slots (or, loading a function's address, visits it)
-_V_EXIT = 2
-_V_CALL = 3
-_V_JA = 4        # an unconditional jump
-_V_COND = 5      # a conditional jump (and may_goto)
-
-
-def _visit_kind(code: int) -> int:
-    if code == LD_IMM64_OPCODE:
-        return _V_LD64
-    if code & CLASS_MASK not in (InsnClass.JMP, InsnClass.JMP32):
-        return _V_PLAIN
-    op = code & OP_MASK
-    if op == JmpOp.EXIT:
-        return _V_EXIT
-    if op == JmpOp.CALL:
-        return _V_CALL
-    if op == JmpOp.JA:
-        return _V_JA
-    return _V_COND
-
-
-_VISIT_KIND = _ByOpcode(_visit_kind)
+_VISIT_KIND = _ByOpcode(visit_kind)
 
 
 def _check_cfg(env: Env) -> tuple[bool, bool]:

@@ -26,6 +26,7 @@ from bpfbuild.isa.fields import CLASS_MASK, OP_MASK, InsnClass, JmpOp
 from bpfbuild.isa.instruction import LD_IMM64_OPCODE, Instruction
 from bpfbuild.verifier.fastenum import members
 from bpfbuild.verifier.log import VerifierLog
+from bpfbuild.verifier.opkinds import CALL, COND, EXIT, JA, LD64, PLAIN, VISIT_KIND
 
 if TYPE_CHECKING:
     from bpfbuild.verifier.state import VerifierState
@@ -72,24 +73,7 @@ def insn_successors(env: Env, pc: int) -> tuple[int, ...]:
     return (pc + 1, pc + off + 1)
 
 
-# insn_successors by opcode, for _forward_plan: the next slot, two slots (ld_imm64), none
-# (exit), a jump, or a conditional jump (both)
-_K_NEXT, _K_LD64, _K_EXIT, _K_JA, _K_COND = range(5)
 _JA32 = int(InsnClass.JMP32 | JmpOp.JA)
-
-
-def _succ_kind(code: int) -> int:
-    if code & CLASS_MASK not in (InsnClass.JMP, InsnClass.JMP32):
-        return _K_LD64 if code == LD_IMM64_OPCODE else _K_NEXT
-    op = code & OP_MASK
-    if op == JmpOp.EXIT:
-        return _K_EXIT
-    if op == JmpOp.CALL:
-        return _K_NEXT
-    return _K_JA if op == JmpOp.JA else _K_COND
-
-
-_SUCC_KIND = bytes(_succ_kind(code) for code in range(256))
 
 #: by opcode, the instructions that never mark a stack write (no store, no call: ALU, loads,
 #: jumps, exit): their must-write sets are empty for good, so the explorer need not collect
@@ -392,7 +376,7 @@ class StackLiveness:
         start, end = sp.start, sp.end
         insns = self.env.insns
         last = insns[end - 1]
-        if last is not None and _SUCC_KIND[last.opcode] in (_K_NEXT, _K_COND):   # falls out
+        if last is not None and VISIT_KIND[last.opcode] in (PLAIN, CALL, COND):   # falls out
             return None
         steps: list[tuple[int, int, int]] = []
         for pc in range(end - 1, start - 1, -1):
@@ -400,14 +384,14 @@ class StackLiveness:
             if insn is None:
                 continue
             code = insn.opcode
-            kind = _SUCC_KIND[code]
+            kind = VISIT_KIND[code]
             i = pc - start
-            if kind == _K_NEXT:
+            if kind == PLAIN or kind == CALL:
                 steps.append((i, i + 1, -1))
                 continue
-            if kind == _K_EXIT:
+            if kind == EXIT:
                 continue
-            if kind == _K_LD64:
+            if kind == LD64:
                 j = i + 2
                 if j + start >= end:
                     return None
@@ -416,7 +400,7 @@ class StackLiveness:
             j = i + 1 + (insn.imm if code == _JA32 else insn.off)
             if j <= i or j + start >= end:
                 return None
-            steps.append((i, j, -1) if kind == _K_JA else (i, i + 1, j))
+            steps.append((i, j, -1) if kind == JA else (i, i + 1, j))
         return steps, True
 
     def _update_instance(self, inst: _Instance) -> None:
